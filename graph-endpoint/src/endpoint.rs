@@ -1,0 +1,134 @@
+//! What the `#[graph_action]` attribute records about each endpoint.
+
+use std::fmt;
+
+use crate::ApiVersion;
+
+/// The HTTP methods a Graph endpoint can be declared with.
+///
+/// ```
+/// use graph_endpoint::Method;
+/// assert_eq!(Method::Patch.as_str(), "PATCH");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// `GET`: reads.
+    Get,
+    /// `POST`: creates and actions.
+    Post,
+    /// `PUT`: replaces.
+    Put,
+    /// `PATCH`: updates.
+    Patch,
+    /// `DELETE`: deletes.
+    Delete,
+}
+
+impl Method {
+    /// The method's name on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    /// Whether repeating the request has the same effect as sending it once.
+    pub const fn is_idempotent(self) -> bool {
+        !matches!(self, Method::Post | Method::Patch)
+    }
+
+    pub(crate) fn to_http(self) -> http::Method {
+        match self {
+            Method::Get => http::Method::GET,
+            Method::Post => http::Method::POST,
+            Method::Put => http::Method::PUT,
+            Method::Patch => http::Method::PATCH,
+            Method::Delete => http::Method::DELETE,
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The description of one declared endpoint: method, path template, expected
+/// statuses, version, permissions and static headers.
+///
+/// `#[graph_action]` publishes one as an associated constant of the trait, named
+/// after the method in upper case, so tests and mocks can read it:
+///
+/// ```
+/// use graph_endpoint::{ApiVersion, GraphClient, Method};
+/// use graph_endpoint::models::AndroidForWorkEnrollmentProfiles;
+///
+/// let endpoint = <GraphClient as AndroidForWorkEnrollmentProfiles>::REVOKE_TOKEN;
+/// assert_eq!(endpoint.method(), Method::Post);
+/// assert_eq!(endpoint.path(), "/deviceManagement/androidForWorkEnrollmentProfiles/<id>/revokeToken");
+/// assert_eq!(endpoint.expect(), &[204]);
+/// assert_eq!(endpoint.version(), Some(ApiVersion::Beta));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoint {
+    pub(crate) name: &'static str,
+    pub(crate) method: Method,
+    pub(crate) path: &'static str,
+    pub(crate) expect: &'static [u16],
+    pub(crate) version: Option<ApiVersion>,
+    pub(crate) permissions: &'static [&'static str],
+    pub(crate) headers: &'static [(&'static str, &'static str)],
+}
+
+impl Endpoint {
+    /// The name of the declared method, such as `revoke_token`.
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The HTTP method.
+    pub const fn method(&self) -> Method {
+        self.method
+    }
+
+    /// The path template as declared, with `<placeholders>`.
+    pub const fn path(&self) -> &'static str {
+        self.path
+    }
+
+    /// The statuses that count as success.
+    pub const fn expect(&self) -> &'static [u16] {
+        self.expect
+    }
+
+    /// The API version the endpoint is pinned to, if any; `None` follows the client.
+    pub const fn version(&self) -> Option<ApiVersion> {
+        self.version
+    }
+
+    /// The permissions the endpoint needs, as declared.
+    pub const fn permissions(&self) -> &'static [&'static str] {
+        self.permissions
+    }
+
+    /// Headers sent with every call of this endpoint.
+    pub const fn headers(&self) -> &'static [(&'static str, &'static str)] {
+        self.headers
+    }
+
+    /// Whether `status` is one of the expected statuses.
+    pub fn expects(&self, status: u16) -> bool {
+        self.expect.contains(&status)
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} ({})", self.method, self.path, self.name)
+    }
+}

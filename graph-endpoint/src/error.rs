@@ -1,0 +1,355 @@
+//! The one error type of every declared call, and the Graph error it may carry.
+
+use std::fmt;
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+use serde_json::Value;
+
+use crate::{Endpoint, TokenError};
+
+/// Everything that can go wrong in a call of a declared endpoint.
+///
+/// The variants carry what a caller needs to act: the status, the Graph error
+/// code, the `request-id` to quote to Microsoft support, the response headers
+/// and the raw body. The questions most callers ask have methods:
+///
+/// ```
+/// # async fn demo(graph: graph_endpoint::GraphClient) {
+/// use graph_endpoint::models::AndroidForWorkEnrollmentProfiles;
+///
+/// match graph.revoke_token("6a6b1c0e-0000-0000-0000-000000000000").await {
+///     Ok(()) => println!("revoked"),
+///     Err(e) if e.is_not_found() => println!("no such profile"),
+///     Err(e) => println!(
+///         "failed: status {:?}, code {:?}, request-id {:?}",
+///         e.status(),
+///         e.graph_code(),
+///         e.request_id()
+///     ),
+/// }
+/// # }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The service answered with a status the endpoint does not expect.
+    #[error("{0}")]
+    Status(Box<StatusError>),
+    /// The service answered with an expected status, but its body did not decode.
+    #[error("{0}")]
+    Decode(Box<DecodeError>),
+    /// The request could not be sent, or the connection failed before a full response arrived.
+    #[error("{endpoint}: the request failed before a response arrived: {source}")]
+    Transport {
+        /// The endpoint's name.
+        endpoint: &'static str,
+        /// What the HTTP stack reported.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The call's arguments cannot form a valid request (a path value that would
+    /// leave its segment, a body that does not serialize, a header value with
+    /// line breaks).
+    #[error("{endpoint}: invalid request: {reason}")]
+    InvalidRequest {
+        /// The endpoint's name.
+        endpoint: &'static str,
+        /// What is wrong, naming the argument.
+        reason: String,
+    },
+    /// The response body was larger than the client allows.
+    #[error("{endpoint}: the response body exceeds the limit of {limit} bytes")]
+    BodyTooLarge {
+        /// The endpoint's name.
+        endpoint: &'static str,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The token source could not produce a token.
+    #[error("could not get an access token: {0}")]
+    Token(#[source] TokenError),
+    /// The client's configuration is invalid.
+    #[error("invalid client configuration: {0}")]
+    Config(String),
+    /// A test double was called for an endpoint it does not implement.
+    #[error("{endpoint} is not implemented by this test double")]
+    NotImplemented {
+        /// The endpoint's name.
+        endpoint: &'static str,
+    },
+}
+
+impl Error {
+    /// The HTTP status of the response, if one arrived.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Status(e) => Some(e.status),
+            Error::Decode(e) => Some(e.status),
+            Error::Transport { source, .. } => source.status(),
+            _ => None,
+        }
+    }
+
+    /// The Graph error of the response body, if it had one.
+    pub fn graph_error(&self) -> Option<&GraphError> {
+        match self {
+            Error::Status(e) => e.graph.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The Graph error code (`itemNotFound`, `accessDenied`, ...): program against this, never the message.
+    pub fn graph_code(&self) -> Option<&str> {
+        self.graph_error().map(|g| g.code.as_str())
+    }
+
+    /// The service's `request-id`, from the response headers or the error body.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Status(e) => header_str(&e.headers, "request-id")
+                .or_else(|| e.graph.as_ref().and_then(|g| g.request_id.as_deref())),
+            Error::Decode(e) => header_str(&e.headers, "request-id"),
+            _ => None,
+        }
+    }
+
+    /// The `client-request-id` this client sent with the failed request.
+    pub fn client_request_id(&self) -> Option<&str> {
+        match self {
+            Error::Status(e) => Some(&e.client_request_id),
+            Error::Decode(e) => Some(&e.client_request_id),
+            _ => None,
+        }
+    }
+
+    /// The response headers, if a response arrived.
+    pub fn headers(&self) -> Option<&HeaderMap> {
+        match self {
+            Error::Status(e) => Some(&e.headers),
+            Error::Decode(e) => Some(&e.headers),
+            _ => None,
+        }
+    }
+
+    /// The response body (for a failure status, capped at the client's error-body limit).
+    pub fn body(&self) -> Option<&Bytes> {
+        match self {
+            Error::Status(e) => Some(&e.body),
+            Error::Decode(e) => Some(&e.body),
+            _ => None,
+        }
+    }
+
+    /// 404: the item does not exist.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(StatusCode::NOT_FOUND)
+    }
+
+    /// 429: the service is throttling this app or tenant.
+    pub fn is_throttled(&self) -> bool {
+        self.status() == Some(StatusCode::TOO_MANY_REQUESTS)
+    }
+
+    /// 401: no token, or the token is expired or for another audience.
+    pub fn is_unauthorized(&self) -> bool {
+        self.status() == Some(StatusCode::UNAUTHORIZED)
+    }
+
+    /// 403: the token lacks a permission, or the tenant lacks a licence.
+    pub fn is_forbidden(&self) -> bool {
+        self.status() == Some(StatusCode::FORBIDDEN)
+    }
+
+    /// Whether trying again later may succeed: 429, 502, 503, 504 and transport failures.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport { .. } => true,
+            _ => matches!(
+                self.status().map(|s| s.as_u16()),
+                Some(429 | 502 | 503 | 504)
+            ),
+        }
+    }
+
+    /// The permissions the endpoint declares, worth naming when the call was refused with 403.
+    pub fn permissions(&self) -> &'static [&'static str] {
+        match self {
+            Error::Status(e) => e.endpoint.permissions(),
+            _ => &[],
+        }
+    }
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// An unexpected status, with everything the response said.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct StatusError {
+    /// The endpoint that was called.
+    pub endpoint: &'static Endpoint,
+    /// The status that arrived.
+    pub status: StatusCode,
+    /// The response headers.
+    pub headers: HeaderMap,
+    /// The raw body, capped at the client's error-body limit.
+    pub body: Bytes,
+    /// The Graph error, when the body was one.
+    pub graph: Option<GraphError>,
+    /// The `client-request-id` that was sent.
+    pub client_request_id: String,
+}
+
+impl fmt::Display for StatusError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} answered {}, expected {}",
+            self.endpoint,
+            self.status,
+            ExpectList(self.endpoint.expect())
+        )?;
+        match &self.graph {
+            Some(graph) => write!(f, ": {}: {}", graph.code, graph.message)?,
+            None if self.body.is_empty() => f.write_str(" (empty body)")?,
+            None => f.write_str(" (the body is not a Graph error)")?,
+        }
+        if self.status == StatusCode::FORBIDDEN && !self.endpoint.permissions().is_empty() {
+            write!(
+                f,
+                "; this endpoint needs one of the permissions {}",
+                self.endpoint.permissions().join(", ")
+            )?;
+        }
+        let request_id = header_str(&self.headers, "request-id")
+            .or_else(|| self.graph.as_ref().and_then(|g| g.request_id.as_deref()));
+        if let Some(id) = request_id {
+            write!(f, " [request-id {id}]")?;
+        }
+        write!(f, " [client-request-id {}]", self.client_request_id)
+    }
+}
+
+struct ExpectList(&'static [u16]);
+
+impl fmt::Display for ExpectList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, status) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" or ")?;
+            }
+            write!(f, "{status}")?;
+        }
+        Ok(())
+    }
+}
+
+/// An expected status whose body did not decode into the declared type.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct DecodeError {
+    /// The endpoint that was called.
+    pub endpoint: &'static Endpoint,
+    /// The status that arrived.
+    pub status: StatusCode,
+    /// The response headers.
+    pub headers: HeaderMap,
+    /// The body as it arrived.
+    pub body: Bytes,
+    /// What serde reported.
+    pub source: serde_json::Error,
+    /// The `client-request-id` that was sent.
+    pub client_request_id: String,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} answered {} with a body that does not decode: {} ({} bytes)",
+            self.endpoint,
+            self.status,
+            self.source,
+            self.body.len()
+        )
+    }
+}
+
+/// A Graph error body: `{"error": {"code", "message", "innerError": {...}}}`.
+///
+/// ```
+/// use graph_endpoint::GraphError;
+/// let body = br#"{"error": {"code": "itemNotFound", "message": "Not found",
+///     "innerError": {"code": "profileMissing", "request-id": "r1", "date": "2021-05-18T19:03:10"}}}"#;
+/// let error = GraphError::from_body(body).unwrap();
+/// assert_eq!(error.code, "itemNotFound");
+/// assert_eq!(error.inner_codes, ["profileMissing"]);
+/// assert_eq!(error.request_id.as_deref(), Some("r1"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GraphError {
+    /// The error code: program against this.
+    pub code: String,
+    /// The human-readable message (unlocalised, may change).
+    pub message: String,
+    /// The codes of nested `innerError`s, outermost first: more specific causes.
+    pub inner_codes: Vec<String>,
+    /// The service's `request-id`.
+    pub request_id: Option<String>,
+    /// The `client-request-id` the service saw.
+    pub client_request_id: Option<String>,
+    /// When the error happened, as the service wrote it (no time zone; UTC).
+    pub date: Option<String>,
+}
+
+impl GraphError {
+    /// Parses a Graph error body; `None` if the body is not one (HTML, empty, other JSON).
+    pub fn from_body(body: &[u8]) -> Option<GraphError> {
+        let value: Value = serde_json::from_slice(body).ok()?;
+        let error = value.get("error")?;
+        let code = error.get("code")?.as_str()?.to_owned();
+        let message = error
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let mut parsed = GraphError {
+            code,
+            message,
+            inner_codes: Vec::new(),
+            request_id: None,
+            client_request_id: None,
+            date: None,
+        };
+        let mut inner = inner_error(error);
+        while let Some(level) = inner {
+            let text = |key: &str| level.get(key).and_then(Value::as_str).map(str::to_owned);
+            if let Some(code) = text("code") {
+                parsed.inner_codes.push(code);
+            }
+            parsed.request_id = parsed.request_id.or_else(|| text("request-id"));
+            parsed.client_request_id = parsed.client_request_id.or_else(|| text("client-request-id"));
+            parsed.date = parsed.date.or_else(|| text("date"));
+            inner = inner_error(level);
+        }
+        Some(parsed)
+    }
+}
+
+/// Some services spell it `innerError`, others `innererror`.
+fn inner_error(level: &Value) -> Option<&Value> {
+    level
+        .get("innerError")
+        .or_else(|| level.get("innererror"))
+        .filter(|v| v.is_object())
+}
+
+impl fmt::Display for GraphError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}

@@ -1,0 +1,66 @@
+//! Declare a Microsoft Graph endpoint with one attribute and call it as a typed async method.
+//!
+//! ```
+//! use graph_endpoint::{graph_action, Error, Graph, GraphClient};
+//!
+//! pub trait EnrollmentTokens: Graph {
+//!     /// Revokes the enrollment token of an Android for Work profile.
+//!     #[graph_action(
+//!         POST, "/deviceManagement/androidForWorkEnrollmentProfiles/<id>/revokeToken",
+//!         expect = 204, version = "beta",
+//!         permissions = ["DeviceManagementConfiguration.ReadWrite.All"]
+//!     )]
+//!     async fn revoke_token(&self, id: &str) -> Result<(), Error>;
+//! }
+//!
+//! impl EnrollmentTokens for GraphClient {}
+//!
+//! # async fn demo() -> Result<(), Error> {
+//! let graph = GraphClient::builder().token("eyJ0eXAi...").build()?;
+//! graph.revoke_token("6a6b1c0e-9b0e-4f3c-a2e8-0d8c5f1e7a11").await?;
+//! # Ok(()) }
+//! ```
+//!
+//! The attribute turns the declaration into a method that fills and encodes
+//! the path, adds the bearer token and Graph's headers, sends the request
+//! through the [`Graph`] transport, checks the status against `expect`, and
+//! decodes the body or returns an [`Error`] carrying the status, the Graph
+//! error code and the `request-id`. Mistakes in a declaration are compile
+//! errors at the place of the mistake. See [`graph_action`] for the reference.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate self as graph_endpoint;
+
+mod client;
+mod cloud;
+mod endpoint;
+mod error;
+pub mod models;
+mod request;
+mod response;
+mod secret;
+mod token;
+mod transport;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use client::{DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_ERROR_BODY_BYTES, GraphClient, GraphClientBuilder};
+pub use cloud::{ApiVersion, Cloud, UnknownApiVersion};
+pub use endpoint::{Endpoint, Method};
+pub use error::{DecodeError, Error, GraphError, StatusError};
+pub use request::Request;
+pub use response::{RawResponse, Response};
+pub use secret::AccessToken;
+pub use token::{StaticToken, TokenError, TokenFn, TokenFuture, TokenSource, token_fn};
+pub use transport::Graph;
+
+/// Re-exported for `Response<Bytes>` return types.
+pub use bytes;
+/// Re-exported for status codes and header maps in responses and errors.
+pub use http;
+
+#[doc = include_str!("../doc/graph_action.md")]
+pub use graph_endpoint_macros::graph_action;

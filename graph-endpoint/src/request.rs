@@ -1,0 +1,363 @@
+//! The description of one call: what `#[graph_action]` builds and a transport sends.
+
+use std::fmt::{self, Display, Write as _};
+
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Serialize;
+
+use crate::{Endpoint, Error};
+
+/// Everything but the unreserved characters of RFC 3986 is encoded, so a value
+/// can never leave its path segment (`/ ? # %` and spaces included).
+const PATH_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Query parameter names keep `$` readable (`$top`, `$filter`).
+const QUERY_NAME: &AsciiSet = &PATH_VALUE.remove(b'$');
+
+/// One call of a declared endpoint, ready to send: the filled and encoded path,
+/// the query, the per-call headers, the JSON body and the `client-request-id`.
+///
+/// A [`Graph`](crate::Graph) transport receives it; test doubles can inspect it.
+///
+/// ```
+/// # async fn demo() -> Result<(), graph_endpoint::Error> {
+/// use graph_endpoint::{Graph, RawResponse, Request, Error};
+///
+/// /// A transport that answers every call with 204, to test code offline.
+/// struct AlwaysNoContent;
+///
+/// impl Graph for AlwaysNoContent {
+///     async fn send(&self, request: Request) -> Result<RawResponse, Error> {
+///         assert!(request.path().starts_with("/deviceManagement/"));
+///         Ok(RawResponse::new(http::StatusCode::NO_CONTENT, Default::default(), Default::default()))
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Request {
+    endpoint: &'static Endpoint,
+    path: String,
+    query: String,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: Option<Bytes>,
+    client_request_id: String,
+}
+
+impl Request {
+    /// The endpoint being called.
+    pub fn endpoint(&self) -> &'static Endpoint {
+        self.endpoint
+    }
+
+    /// The path after the version segment, placeholders filled and percent-encoded.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The encoded query string, without `?` (empty when there is none).
+    pub fn query(&self) -> &str {
+        &self.query
+    }
+
+    /// Headers of this call: the endpoint's static headers, then the arguments marked `#[header]`.
+    pub fn headers(&self) -> &[(HeaderName, HeaderValue)] {
+        &self.headers
+    }
+
+    /// The JSON body, if the call has one.
+    pub fn body(&self) -> Option<&Bytes> {
+        self.body.as_ref()
+    }
+
+    /// The `client-request-id` of this call (a fresh GUID, kept across retries).
+    pub fn client_request_id(&self) -> &str {
+        &self.client_request_id
+    }
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("endpoint", &self.endpoint.name())
+            .field("method", &self.endpoint.method())
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("headers", &self.headers)
+            .field("body_len", &self.body.as_ref().map(Bytes::len))
+            .field("client_request_id", &self.client_request_id)
+            .finish()
+    }
+}
+
+/// Builds a [`Request`] step by step; the code `#[graph_action]` generates calls it.
+#[doc(hidden)]
+pub struct RequestBuilder {
+    endpoint: &'static Endpoint,
+    path: String,
+    query: String,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: Option<Bytes>,
+    params: serde_json::Map<String, serde_json::Value>,
+    /// Values that filled a whole segment and were empty, `.` or `..`: such a
+    /// value would change which resource the path names.
+    bare_segment_values: Vec<(&'static str, usize, usize)>,
+    error: Option<String>,
+}
+
+impl RequestBuilder {
+    /// Starts a request for `endpoint`.
+    pub fn new(endpoint: &'static Endpoint) -> Self {
+        let mut headers = Vec::with_capacity(endpoint.headers().len());
+        let mut error = None;
+        for (name, value) in endpoint.headers() {
+            match (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+                (Ok(name), Ok(value)) => headers.push((name, value)),
+                _ => error = Some(format!("static header `{name}` is not a valid header")),
+            }
+        }
+        RequestBuilder {
+            endpoint,
+            path: String::with_capacity(endpoint.path().len() + 40),
+            query: String::new(),
+            headers,
+            body: None,
+            params: serde_json::Map::new(),
+            bare_segment_values: Vec::new(),
+            error,
+        }
+    }
+
+    /// Appends a literal part of the path template.
+    pub fn literal(&mut self, part: &str) {
+        self.path.push_str(part);
+    }
+
+    /// Appends a placeholder's value, percent-encoded.
+    pub fn value(&mut self, placeholder: &'static str, value: &dyn Display) {
+        self.push_value(placeholder, value, false);
+    }
+
+    /// Appends a placeholder's value that stands inside an OData string literal
+    /// (`'<name>'`): `'` is doubled, then the value is percent-encoded.
+    pub fn quoted_value(&mut self, placeholder: &'static str, value: &dyn Display) {
+        self.push_value(placeholder, value, true);
+    }
+
+    fn push_value(&mut self, placeholder: &'static str, value: &dyn Display, quoted: bool) {
+        let start = self.path.len();
+        let mut encoder = SegmentEncoder {
+            out: &mut self.path,
+            quoted,
+        };
+        // Writing into a String cannot fail; a Display impl that fails is a bug of that type.
+        if write!(encoder, "{value}").is_err() {
+            self.error = Some(format!("the value of `<{placeholder}>` failed to format"));
+        }
+        let written = &self.path[start..];
+        if !quoted && matches!(written, "" | "." | "..") {
+            self.bare_segment_values.push((placeholder, start, self.path.len()));
+        }
+    }
+
+    /// Adds a query parameter (`name=value`, both encoded).
+    pub fn query(&mut self, name: &'static str, value: &dyn Display) {
+        if !self.query.is_empty() {
+            self.query.push('&');
+        }
+        self.query
+            .extend(utf8_percent_encode(name, QUERY_NAME));
+        self.query.push('=');
+        let mut encoder = SegmentEncoder {
+            out: &mut self.query,
+            quoted: false,
+        };
+        if write!(encoder, "{value}").is_err() {
+            self.error = Some(format!("the query parameter `{name}` failed to format"));
+        }
+    }
+
+    /// Adds a header whose value comes from an argument.
+    pub fn header(&mut self, name: &'static str, value: &dyn Display) {
+        let value = value.to_string();
+        match (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+            (Ok(name), Ok(value)) => self.headers.push((name, value)),
+            (Err(_), _) => self.error = Some(format!("`{name}` is not a valid header name")),
+            (_, Err(_)) => {
+                self.error = Some(format!(
+                    "the value of header `{name}` is not a valid header value (line breaks or control characters)"
+                ))
+            }
+        }
+    }
+
+    /// Adds one action parameter to the JSON object that becomes the body.
+    pub fn param<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) {
+        match serde_json::to_value(value) {
+            Ok(value) => {
+                self.params.insert(name.to_owned(), value);
+            }
+            Err(e) => self.error = Some(format!("parameter `{name}` does not serialize: {e}")),
+        }
+    }
+
+    /// Sets the JSON body.
+    pub fn body<T: Serialize + ?Sized>(&mut self, value: &T) {
+        match serde_json::to_vec(value) {
+            Ok(bytes) => self.body = Some(Bytes::from(bytes)),
+            Err(e) => self.error = Some(format!("the body does not serialize: {e}")),
+        }
+    }
+
+    /// Finishes the request, or reports the first argument that could not be used.
+    pub fn finish(mut self) -> Result<Request, Error> {
+        let endpoint = self.endpoint.name();
+        if let Some(reason) = self.error {
+            return Err(Error::InvalidRequest { endpoint, reason });
+        }
+        for &(placeholder, start, end) in &self.bare_segment_values {
+            let whole_segment = self.path[..start].ends_with('/')
+                && (end == self.path.len() || self.path[end..].starts_with('/'));
+            if whole_segment {
+                let shown = &self.path[start..end];
+                return Err(Error::InvalidRequest {
+                    endpoint,
+                    reason: format!(
+                        "`<{placeholder}>` is {}: as a whole path segment it would name another resource",
+                        if shown.is_empty() { "empty".to_owned() } else { format!("`{shown}`") }
+                    ),
+                });
+            }
+        }
+        if !self.params.is_empty() {
+            let bytes = serde_json::to_vec(&self.params).map_err(|e| Error::InvalidRequest {
+                endpoint,
+                reason: format!("the parameters do not serialize: {e}"),
+            })?;
+            self.body = Some(Bytes::from(bytes));
+        }
+        Ok(Request {
+            endpoint: self.endpoint,
+            path: self.path,
+            query: self.query,
+            headers: self.headers,
+            body: self.body,
+            client_request_id: uuid::Uuid::new_v4().to_string(),
+        })
+    }
+}
+
+/// Percent-encodes what a `Display` impl writes, as it writes it (no temporary string).
+struct SegmentEncoder<'a> {
+    out: &'a mut String,
+    quoted: bool,
+}
+
+impl fmt::Write for SegmentEncoder<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if self.quoted {
+            for (i, piece) in s.split('\'').enumerate() {
+                if i > 0 {
+                    // `'` doubled for OData, then encoded.
+                    self.out.push_str("%27%27");
+                }
+                self.out.extend(utf8_percent_encode(piece, PATH_VALUE));
+            }
+        } else {
+            self.out.extend(utf8_percent_encode(s, PATH_VALUE));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Method;
+    use crate::__private::endpoint;
+
+    static ENDPOINT: Endpoint = endpoint(
+        "get_user",
+        Method::Get,
+        "/users/<id>",
+        &[200],
+        None,
+        &[],
+        &[],
+    );
+
+    fn build(f: impl FnOnce(&mut RequestBuilder)) -> Result<Request, Error> {
+        let mut builder = RequestBuilder::new(&ENDPOINT);
+        f(&mut builder);
+        builder.finish()
+    }
+
+    #[test]
+    fn values_cannot_leave_their_segment() {
+        let request = build(|b| {
+            b.literal("/users/");
+            b.value("id", &"a/b?c#d%e f");
+        })
+        .unwrap();
+        assert_eq!(request.path(), "/users/a%2Fb%3Fc%23d%25e%20f");
+    }
+
+    #[test]
+    fn quoted_values_double_single_quotes() {
+        let request = build(|b| {
+            b.literal("/users('");
+            b.quoted_value("id", &"o'neil@x.com");
+            b.literal("')");
+        })
+        .unwrap();
+        assert_eq!(request.path(), "/users('o%27%27neil%40x.com')");
+    }
+
+    #[test]
+    fn dot_and_empty_segments_are_refused() {
+        for bad in ["", ".", ".."] {
+            let err = build(|b| {
+                b.literal("/users/");
+                b.value("id", &bad);
+                b.literal("/manager");
+            })
+            .unwrap_err();
+            assert!(matches!(err, Error::InvalidRequest { .. }), "{bad:?}");
+        }
+        // Inside a segment they are harmless.
+        let ok = build(|b| {
+            b.literal("/users/x");
+            b.value("id", &"..");
+        })
+        .unwrap();
+        assert_eq!(ok.path(), "/users/x..");
+    }
+
+    #[test]
+    fn query_and_params() {
+        let request = build(|b| {
+            b.literal("/users");
+            b.query("$top", &5);
+            b.query("$filter", &"displayName eq 'a b'");
+            b.param("tokenValidityInSeconds", &3600);
+        })
+        .unwrap();
+        assert_eq!(request.query(), "$top=5&$filter=displayName%20eq%20%27a%20b%27");
+        assert_eq!(
+            request.body().unwrap().as_ref(),
+            br#"{"tokenValidityInSeconds":3600}"#
+        );
+    }
+
+    #[test]
+    fn header_values_with_line_breaks_are_refused() {
+        let err = build(|b| b.header("x-custom", &"a\r\nInjected: 1")).unwrap_err();
+        assert!(err.to_string().contains("x-custom"), "{err}");
+    }
+}

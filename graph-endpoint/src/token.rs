@@ -1,0 +1,111 @@
+//! Where bearer tokens come from.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use crate::AccessToken;
+
+/// The error a [`TokenSource`] reports when it cannot produce a token.
+pub type TokenError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// The future a [`TokenSource`] returns.
+pub type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<AccessToken, TokenError>> + Send + 'a>>;
+
+/// Supplies the bearer token for each request.
+///
+/// The client asks for a token before every request, so a source that caches
+/// and refreshes tokens keeps long-running jobs signed in. Implement it for
+/// your own sign-in flow, or use [`StaticToken`] or [`token_fn`].
+///
+/// ```
+/// use graph_endpoint::{AccessToken, TokenFuture, TokenSource};
+///
+/// struct FromVault;
+///
+/// impl TokenSource for FromVault {
+///     fn token(&self) -> TokenFuture<'_> {
+///         Box::pin(async { Ok(AccessToken::new("token from the vault")) })
+///     }
+/// }
+/// ```
+pub trait TokenSource: Send + Sync + 'static {
+    /// Returns a token that is valid for the Graph cloud the client talks to.
+    fn token(&self) -> TokenFuture<'_>;
+}
+
+/// A fixed bearer token, for scripts and tests.
+///
+/// ```
+/// use graph_endpoint::{StaticToken, TokenSource};
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let source = StaticToken::new("abc");
+/// assert_eq!(source.token().await.unwrap().secret(), "abc");
+/// # });
+/// ```
+#[derive(Clone, Debug)]
+pub struct StaticToken(AccessToken);
+
+impl StaticToken {
+    /// Wraps a bearer token.
+    pub fn new(token: impl Into<AccessToken>) -> Self {
+        StaticToken(token.into())
+    }
+}
+
+impl TokenSource for StaticToken {
+    fn token(&self) -> TokenFuture<'_> {
+        let token = self.0.clone();
+        Box::pin(async move { Ok(token) })
+    }
+}
+
+/// A token source backed by an async closure, called before every request.
+///
+/// Build one with [`token_fn`].
+pub struct TokenFn<F>(F);
+
+impl<F> fmt::Debug for TokenFn<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenFn")
+    }
+}
+
+/// Makes a [`TokenSource`] from an async closure.
+///
+/// ```
+/// use graph_endpoint::{token_fn, AccessToken, GraphClient};
+///
+/// let client = GraphClient::builder()
+///     .token_source(token_fn(|| async {
+///         let token = std::env::var("GRAPH_TOKEN")?;
+///         Ok(AccessToken::new(token))
+///     }))
+///     .build()
+///     .unwrap();
+/// # drop(client);
+/// ```
+pub fn token_fn<F, Fut>(f: F) -> TokenFn<F>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<AccessToken, TokenError>> + Send + 'static,
+{
+    TokenFn(f)
+}
+
+impl<F, Fut> TokenSource for TokenFn<F>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<AccessToken, TokenError>> + Send + 'static,
+{
+    fn token(&self) -> TokenFuture<'_> {
+        Box::pin((self.0)())
+    }
+}
+
+impl<T: TokenSource + ?Sized> TokenSource for Arc<T> {
+    fn token(&self) -> TokenFuture<'_> {
+        (**self).token()
+    }
+}

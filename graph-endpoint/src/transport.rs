@@ -1,0 +1,75 @@
+//! The trait every endpoint trait builds on: something that sends a [`Request`].
+
+use std::future::Future;
+
+use crate::{Error, RawResponse, Request};
+
+/// Sends the requests of declared endpoints.
+///
+/// Every trait whose methods carry `#[graph_action]` names `Graph` as its
+/// supertrait. [`GraphClient`](crate::GraphClient) implements it over HTTP, so
+/// one line gives it every endpoint of the trait:
+///
+/// ```
+/// use graph_endpoint::{graph_action, Error, Graph, GraphClient};
+///
+/// pub trait DeviceManagement: Graph {
+///     #[graph_action(DELETE, "/deviceManagement/managedDevices/<id>", expect = 204)]
+///     async fn delete_managed_device(&self, id: &str) -> Result<(), Error>;
+/// }
+///
+/// impl DeviceManagement for GraphClient {}
+/// ```
+///
+/// A test double can implement the endpoint trait with bodies of its own. It
+/// implements `Graph` with an empty block; any endpoint it does not override
+/// then fails with [`Error::NotImplemented`]:
+///
+/// ```
+/// # use graph_endpoint::{graph_action, Error, Graph};
+/// # pub trait DeviceManagement: Graph {
+/// #     #[graph_action(DELETE, "/deviceManagement/managedDevices/<id>", expect = 204)]
+/// #     async fn delete_managed_device(&self, id: &str) -> Result<(), Error>;
+/// # }
+/// struct FakeDevices;
+///
+/// impl Graph for FakeDevices {}
+///
+/// impl DeviceManagement for FakeDevices {
+///     async fn delete_managed_device(&self, id: &str) -> Result<(), Error> {
+///         assert!(!id.is_empty());
+///         Ok(())
+///     }
+/// }
+/// ```
+///
+/// A transport that answers with canned responses implements [`Graph::send`];
+/// the declared methods then run their real status checks and decoding on top.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot send the requests of declared Graph endpoints",
+    label = "`{Self}` does not implement `graph_endpoint::Graph`",
+    note = "an endpoint trait must name `graph_endpoint::Graph` as its supertrait: `pub trait MyEndpoints: graph_endpoint::Graph {{ ... }}`"
+)]
+pub trait Graph: Send + Sync {
+    /// Sends one request and returns the response, whatever its status; the
+    /// declared method checks the status against the endpoint's `expect`.
+    ///
+    /// The default answers [`Error::NotImplemented`], for test doubles that
+    /// override the endpoint methods themselves.
+    fn send(&self, request: Request) -> impl Future<Output = Result<RawResponse, Error>> + Send {
+        let endpoint = request.endpoint().name();
+        async move { Err(Error::NotImplemented { endpoint }) }
+    }
+}
+
+impl<G: Graph + ?Sized> Graph for &G {
+    fn send(&self, request: Request) -> impl Future<Output = Result<RawResponse, Error>> + Send {
+        (**self).send(request)
+    }
+}
+
+impl<G: Graph + ?Sized> Graph for std::sync::Arc<G> {
+    fn send(&self, request: Request) -> impl Future<Output = Result<RawResponse, Error>> + Send {
+        (**self).send(request)
+    }
+}

@@ -1,0 +1,1 @@
+//! Tests and examples of graph-endpoint, written as a consumer would.
