@@ -1,1 +1,323 @@
-//! placeholder
+//! A local Microsoft Graph stand-in: a real HTTP server on 127.0.0.1 that
+//! behaves like Graph for Intune's `androidForWorkEnrollmentProfile` resource,
+//! so code written with `graph-endpoint` can be run and tested offline.
+//!
+//! ```
+//! use graph_endpoint::GraphClient;
+//! use graph_endpoint::models::{AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles};
+//! use graph_endpoint_emulator::Emulator;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let emulator = Emulator::start().await?;
+//! let graph = GraphClient::builder()
+//!     .base_url(emulator.base_url())
+//!     .token(emulator.token())
+//!     .build()?;
+//!
+//! let created = graph
+//!     .create_profile(&AndroidForWorkEnrollmentProfile {
+//!         display_name: Some("Kiosk".into()),
+//!         ..Default::default()
+//!     })
+//!     .await?;
+//! let id = created.id.unwrap();
+//! graph.create_token(&id, 3600).await?;
+//! assert!(graph.get_profile(&id).await?.has_token());
+//! graph.revoke_token(&id).await?;
+//! assert!(!graph.get_profile(&id).await?.has_token());
+//! assert_eq!(emulator.request_count(), 5);
+//! # Ok(()) }
+//! ```
+//!
+//! What it answers, as Graph does:
+//! - `GET|POST /beta/deviceManagement/androidForWorkEnrollmentProfiles` (list with
+//!   `$top` and `@odata.nextLink` paging; create, 201),
+//! - `GET|PATCH|DELETE .../{id}` (PATCH rejects unknown and read-only properties),
+//! - `POST .../{id}/createToken` and `.../{id}/revokeToken` (also with the
+//!   `microsoft.graph.` prefix), 204,
+//! - 404 for the same resource under `/v1.0` (it exists only in beta), 401
+//!   `InvalidAuthenticationToken` without an accepted bearer token, 405 for a
+//!   wrong method, `Request_UnsupportedQuery` for unknown query options,
+//! - `request-id` and `client-request-id` headers on every answer, errors as
+//!   `{"error": {"code", "message", "innerError": {...}}}`.
+//!
+//! Faults are injected with [`Emulator::inject`]; every request is recorded
+//! for assertions ([`Emulator::requests`]).
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod body;
+mod envelope;
+mod faults;
+mod server;
+mod store;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use serde_json::Value;
+
+pub use faults::{Fault, Injection, RetryAfter};
+use server::Shared;
+
+/// The bearer token the emulator accepts unless told otherwise.
+pub const DEFAULT_TOKEN: &str = "emulator-token";
+
+/// A request as it arrived on the wire.
+#[derive(Debug, Clone)]
+pub struct RecordedRequest {
+    /// The method, such as `POST`.
+    pub method: String,
+    /// The raw path and query, percent-encoding untouched.
+    pub path: String,
+    /// The headers, names in lower case, in arrival order.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl RecordedRequest {
+    /// The first header of that name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body parsed as JSON, if it is JSON.
+    pub fn json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+/// Configures an [`Emulator`] before it starts.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let emulator = graph_endpoint_emulator::Emulator::builder()
+///     .profiles(250)
+///     .page_size(100)
+///     .token("my-test-token")
+///     .start()
+///     .await?;
+/// assert_eq!(emulator.profiles().len(), 250);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct EmulatorBuilder {
+    port: u16,
+    profiles: usize,
+    tokens: Vec<String>,
+    page_size: usize,
+    seed: u64,
+}
+
+impl Default for EmulatorBuilder {
+    fn default() -> Self {
+        EmulatorBuilder {
+            port: 0,
+            profiles: 0,
+            tokens: vec![DEFAULT_TOKEN.to_owned()],
+            page_size: 100,
+            seed: 0x5EED,
+        }
+    }
+}
+
+impl EmulatorBuilder {
+    /// Listens on this port of 127.0.0.1 (default: an ephemeral port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Starts with `count` profiles.
+    pub fn profiles(mut self, count: usize) -> Self {
+        self.profiles = count;
+        self
+    }
+
+    /// Accepts this bearer token instead of [`DEFAULT_TOKEN`].
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.tokens = vec![token.into()];
+        self
+    }
+
+    /// The page size of lists when no `$top` is given (default 100).
+    pub fn page_size(mut self, size: usize) -> Self {
+        self.page_size = size.max(1);
+        self
+    }
+
+    /// The seed of the sequence that decides rate-based faults.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Binds 127.0.0.1 and starts serving on the current tokio runtime.
+    pub async fn start(self) -> std::io::Result<Emulator> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await?;
+        let addr = listener.local_addr()?;
+        let base_url = format!("http://{addr}");
+        let mut store = store::Store::new();
+        store.seed(self.profiles);
+        let shared = Arc::new(Shared {
+            store: Mutex::new(store),
+            injections: Mutex::new(Vec::new()),
+            requests: Mutex::new(Vec::new()),
+            tokens: Mutex::new(self.tokens),
+            counter: AtomicU64::new(0),
+            injected: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
+            base_url: base_url.clone(),
+            page_size: self.page_size,
+            seed: self.seed,
+        });
+        let accept_shared = shared.clone();
+        let task = tokio::spawn(async move {
+            let mut connections = tokio::task::JoinSet::new();
+            loop {
+                tokio::select! {
+                    accepted = listener.accept() => {
+                        if let Ok((stream, _)) = accepted {
+                            let _ = stream.set_nodelay(true);
+                            connections.spawn(server::serve_connection(accept_shared.clone(), stream));
+                        }
+                    }
+                    // Reap finished connections so the set does not grow.
+                    Some(_) = connections.join_next(), if !connections.is_empty() => {}
+                }
+            }
+        });
+        Ok(Emulator {
+            addr,
+            base_url,
+            shared,
+            task,
+        })
+    }
+}
+
+/// A running stand-in; it stops when dropped.
+#[derive(Debug)]
+pub struct Emulator {
+    addr: SocketAddr,
+    base_url: String,
+    shared: Arc<Shared>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").field("base_url", &self.base_url).finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// Starts an emulator with the defaults on an ephemeral port of 127.0.0.1.
+    pub async fn start() -> std::io::Result<Emulator> {
+        EmulatorBuilder::default().start().await
+    }
+
+    /// Configures one.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+
+    /// `http://127.0.0.1:PORT`: the root to give `GraphClientBuilder::base_url`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A bearer token it accepts.
+    pub fn token(&self) -> String {
+        lock(&self.shared.tokens).first().cloned().unwrap_or_default()
+    }
+
+    /// Accepts one more bearer token.
+    pub fn accept_token(&self, token: impl Into<String>) {
+        lock(&self.shared.tokens).push(token.into());
+    }
+
+    /// Stops accepting a token (as when it expires).
+    pub fn revoke_access_token(&self, token: &str) {
+        lock(&self.shared.tokens).retain(|t| t != token);
+    }
+
+    /// Adds a fault injection; injections are tried in the order added.
+    pub fn inject(&self, injection: Injection) {
+        lock(&self.shared.injections).push(injection);
+    }
+
+    /// Removes every pending injection.
+    pub fn clear_injections(&self) {
+        lock(&self.shared.injections).clear();
+    }
+
+    /// How many faults were injected so far.
+    pub fn faults_injected(&self) -> u64 {
+        self.shared.injected.load(Ordering::SeqCst)
+    }
+
+    /// Every request received so far, in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.requests).clone()
+    }
+
+    /// The last request received.
+    pub fn last_request(&self) -> Option<RecordedRequest> {
+        lock(&self.shared.requests).last().cloned()
+    }
+
+    /// How many requests arrived so far.
+    pub fn request_count(&self) -> usize {
+        lock(&self.shared.requests).len()
+    }
+
+    /// Forgets the recorded requests (the counter of [`Emulator::request_count`] restarts).
+    pub fn clear_requests(&self) {
+        lock(&self.shared.requests).clear();
+    }
+
+    /// The most requests it was handling at one time.
+    pub fn max_in_flight(&self) -> usize {
+        self.shared.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// The profiles as stored, in creation order.
+    pub fn profiles(&self) -> Vec<Value> {
+        lock(&self.shared.store).all()
+    }
+
+    /// One profile as stored.
+    pub fn profile(&self, id: &str) -> Option<Value> {
+        lock(&self.shared.store).get(id).ok()
+    }
+
+    /// Adds `count` profiles.
+    pub fn seed_profiles(&self, count: usize) {
+        lock(&self.shared.store).seed(count);
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

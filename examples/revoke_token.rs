@@ -1,0 +1,190 @@
+//! Revokes the enrollment token of an Android for Work enrollment profile.
+//!
+//! With no configuration it runs against the built-in local Graph stand-in:
+//! it creates a profile, creates a token, shows it, revokes it, and shows the
+//! profile again without it.
+//!
+//! ```text
+//! cargo run --example revoke_token
+//! ```
+//!
+//! Against a real tenant, give a bearer token for Microsoft Graph (with
+//! `DeviceManagementConfiguration.ReadWrite.All`) and the profile's id:
+//!
+//! ```text
+//! GRAPH_TOKEN=eyJ0eXAi... cargo run --example revoke_token -- <profile-id>
+//! ```
+//!
+//! `GRAPH_PROFILE_ID` may replace the argument, and `GRAPH_CLOUD` picks the
+//! national cloud (`global`, `usgov-l4`, `usgov-l5`, `china`).
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use graph_endpoint::models::{AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles};
+use graph_endpoint::{Cloud, Error, Graph, GraphClient, RawResponse, Request};
+use graph_endpoint_emulator::Emulator;
+
+/// A transport that tells what each call did: method, path, status,
+/// request-id and time taken.
+struct Narrated(GraphClient);
+
+impl Graph for Narrated {
+    async fn send(&self, request: Request) -> Result<RawResponse, Error> {
+        let method = request.endpoint().method();
+        let version = request
+            .endpoint()
+            .version()
+            .unwrap_or(self.0.default_version());
+        let path = format!("/{version}{}", request.path());
+        let started = Instant::now();
+        let result = self.0.send(request).await;
+        let elapsed = started.elapsed().as_millis();
+        match &result {
+            Ok(response) => println!(
+                "  {method} {path} -> {} [request-id {}] {elapsed} ms",
+                response.status(),
+                response.request_id().unwrap_or("-")
+            ),
+            Err(error) => println!("  {method} {path} -> failed: {error} ({elapsed} ms)"),
+        }
+        result
+    }
+}
+
+impl AndroidForWorkEnrollmentProfiles for Narrated {}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let result = match std::env::var("GRAPH_TOKEN") {
+        Ok(token) => against_tenant(token).await,
+        Err(_) => against_emulator().await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn against_emulator() -> Result<(), String> {
+    let emulator = Emulator::start()
+        .await
+        .map_err(|e| format!("could not start the local Graph stand-in: {e}"))?;
+    println!("Local Graph stand-in listening on {}", emulator.base_url());
+    let client = GraphClient::builder()
+        .base_url(emulator.base_url())
+        .token(emulator.token())
+        .build()
+        .map_err(|e| e.to_string())?;
+    let graph = Narrated(client);
+
+    println!("\n1. Create an enrollment profile");
+    let created = graph
+        .create_profile(&AndroidForWorkEnrollmentProfile {
+            display_name: Some("Kiosk tablets".into()),
+            description: Some("Dedicated devices in the warehouse".into()),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| explain(&e))?;
+    let id = created.id.clone().ok_or("the created profile has no id")?;
+    println!("   created profile {id}");
+
+    println!("\n2. Create an enrollment token valid for one hour");
+    graph.create_token(&id, 3600).await.map_err(|e| explain(&e))?;
+
+    println!("\n3. The profile before the revoke");
+    let before = graph.get_profile(&id).await.map_err(|e| explain(&e))?;
+    show(&before);
+
+    println!("\n4. Revoke the token");
+    graph.revoke_token(&id).await.map_err(|e| explain(&e))?;
+
+    println!("\n5. The profile after the revoke");
+    let after = graph.get_profile(&id).await.map_err(|e| explain(&e))?;
+    show(&after);
+
+    if before.has_token() && !after.has_token() {
+        println!("\nThe token is revoked: devices can no longer enroll with it.");
+        Ok(())
+    } else {
+        Err("the token was not revoked as expected".to_owned())
+    }
+}
+
+async fn against_tenant(token: String) -> Result<(), String> {
+    let id = std::env::args()
+        .nth(1)
+        .or_else(|| std::env::var("GRAPH_PROFILE_ID").ok())
+        .ok_or("give the profile id as the first argument or in GRAPH_PROFILE_ID")?;
+    let cloud = match std::env::var("GRAPH_CLOUD").as_deref() {
+        Err(_) | Ok("global") => Cloud::Global,
+        Ok("usgov-l4") => Cloud::UsGovL4,
+        Ok("usgov-l5") => Cloud::UsGovL5,
+        Ok("china") => Cloud::China,
+        Ok(other) => {
+            return Err(format!(
+                "unknown GRAPH_CLOUD `{other}`: use global, usgov-l4, usgov-l5 or china"
+            ));
+        }
+    };
+    let client = GraphClient::builder()
+        .cloud(cloud)
+        .token(token)
+        .build()
+        .map_err(|e| e.to_string())?;
+    println!("Revoking the enrollment token of profile {id} on {}", client.base_url());
+    let graph = Narrated(client);
+    graph.revoke_token(&id).await.map_err(|e| explain(&e))?;
+    println!("Done: the token is revoked.");
+    Ok(())
+}
+
+fn show(profile: &AndroidForWorkEnrollmentProfile) {
+    let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".to_owned());
+    println!("   displayName:             {}", text(&profile.display_name));
+    println!("   tokenValue:              {}", text(&profile.token_value));
+    println!(
+        "   tokenExpirationDateTime: {}",
+        profile
+            .token_expiration_date_time
+            .map_or_else(|| "(none)".to_owned(), |t| t.to_string())
+    );
+    println!(
+        "   qrCodeContent:           {}",
+        if profile.qr_code_content.is_some() { "present" } else { "(none)" }
+    );
+}
+
+/// Says what went wrong in the words of a tenant administrator.
+fn explain(error: &Error) -> String {
+    let advice = if error.is_unauthorized() {
+        "The token was refused: it is expired, or it was issued for another audience or cloud. \
+         Get a new token for Microsoft Graph (scope https://graph.microsoft.com/.default) on the right cloud."
+            .to_owned()
+    } else if error.is_forbidden() {
+        format!(
+            "Access denied: the app or user needs the permission {}, granted with admin consent, \
+             and the tenant needs an active Intune licence.",
+            error
+                .permissions()
+                .first()
+                .copied()
+                .unwrap_or("DeviceManagementConfiguration.ReadWrite.All")
+        )
+    } else if error.is_not_found() {
+        "No such profile: check the id (Intune > Devices > Android > Enrollment profiles).".to_owned()
+    } else if error.is_throttled() {
+        "Intune is throttling this app: wait a minute and try again.".to_owned()
+    } else {
+        "The call failed.".to_owned()
+    };
+    let mut message = format!("{advice}\n  detail: {error}");
+    if let Some(id) = error.request_id() {
+        message.push_str(&format!("\n  request-id for Microsoft support: {id}"));
+    }
+    message
+}

@@ -1,0 +1,525 @@
+//! The HTTP side: accepts connections on 127.0.0.1, records each request,
+//! applies injected faults, and routes the rest to the Graph resource.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, StatusCode};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use percent_encoding::percent_decode_str;
+use serde_json::{Value, json};
+
+use crate::body::ReplyBody;
+use crate::envelope::Failure;
+use crate::faults::{Fault, Injection, RetryAfter, draw};
+use crate::store::Store;
+use crate::RecordedRequest;
+
+const COLLECTION: &str = "androidForWorkEnrollmentProfiles";
+const MAX_REQUEST_BODY: usize = 4 * 1024 * 1024;
+const MAX_TOP: usize = 999;
+
+pub struct Shared {
+    pub store: Mutex<Store>,
+    pub injections: Mutex<Vec<Injection>>,
+    pub requests: Mutex<Vec<RecordedRequest>>,
+    pub tokens: Mutex<Vec<String>>,
+    pub counter: AtomicU64,
+    pub injected: AtomicU64,
+    pub in_flight: AtomicUsize,
+    pub max_in_flight: AtomicUsize,
+    pub base_url: String,
+    pub page_size: usize,
+    pub seed: u64,
+}
+
+/// Why a connection is closed without an answer.
+#[derive(Debug)]
+pub struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped on purpose")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+struct InFlight<'a>(&'a Shared);
+
+impl<'a> InFlight<'a> {
+    fn enter(shared: &'a Shared) -> InFlight<'a> {
+        let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        shared.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(shared)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+pub async fn handle(
+    shared: Arc<Shared>,
+    request: hyper::Request<Incoming>,
+) -> Result<hyper::Response<ReplyBody>, Dropped> {
+    let _in_flight = InFlight::enter(&shared);
+    let (parts, body) = request.into_parts();
+    let body = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => Bytes::new(),
+    };
+    let raw_path = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned());
+    let recorded = RecordedRequest {
+        method: parts.method.as_str().to_owned(),
+        path: raw_path.clone(),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect(),
+        body: body.clone(),
+    };
+    let n = shared.counter.fetch_add(1, Ordering::SeqCst);
+    lock(&shared.requests).push(recorded);
+
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let client_request_id = parts
+        .headers
+        .get("client-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+    let ids = Ids {
+        request_id: &request_id,
+        client_request_id: &client_request_id,
+    };
+
+    let fault = pick_fault(&shared, n, parts.method.as_str(), &raw_path);
+    if let Some(fault) = fault {
+        shared.injected.fetch_add(1, Ordering::SeqCst);
+        match fault {
+            Fault::Delay(delay) => tokio::time::sleep(delay).await,
+            other => return answer_fault(other, &ids),
+        }
+    }
+
+    let outcome = route(&shared, &parts, &body);
+    Ok(match outcome {
+        Ok(reply) => ids.decorate(reply),
+        Err(failure) => ids.failure(&failure),
+    })
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panicking test thread must not take the stand-in down with it.
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn pick_fault(shared: &Shared, n: u64, method: &str, path: &str) -> Option<Fault> {
+    let mut injections = lock(&shared.injections);
+    let index = injections.iter().position(|inj| {
+        inj.matches(method, path)
+            && inj.remaining != Some(0)
+            && inj.rate.is_none_or(|ratio| draw(shared.seed, n) < ratio)
+    })?;
+    let injection = &mut injections[index];
+    let fault = injection.fault.clone();
+    if let Some(remaining) = &mut injection.remaining {
+        *remaining -= 1;
+        if *remaining == 0 {
+            injections.remove(index);
+        }
+    }
+    Some(fault)
+}
+
+struct Ids<'a> {
+    request_id: &'a str,
+    client_request_id: &'a str,
+}
+
+impl Ids<'_> {
+    fn decorate(&self, mut response: hyper::Response<ReplyBody>) -> hyper::Response<ReplyBody> {
+        let headers = response.headers_mut();
+        for (name, value) in [
+            ("request-id", self.request_id),
+            ("client-request-id", self.client_request_id),
+        ] {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                headers.insert(name, value);
+            }
+        }
+        headers.insert(
+            "x-ms-ags-diagnostic",
+            HeaderValue::from_static(
+                r#"{"ServerInfo":{"DataCenter":"Local","Slice":"E","Ring":"0","ScaleUnit":"000","RoleInstance":"graph-endpoint-emulator"}}"#,
+            ),
+        );
+        headers.insert("cache-control", HeaderValue::from_static("no-cache"));
+        response
+    }
+
+    fn failure(&self, failure: &Failure) -> hyper::Response<ReplyBody> {
+        let body = failure.body(self.request_id, self.client_request_id);
+        let mut response = json_response(failure.status, &body);
+        for (name, value) in &failure.headers {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                response.headers_mut().insert(*name, value);
+            }
+        }
+        self.decorate(response)
+    }
+}
+
+fn json_response(status: u16, body: &Value) -> hyper::Response<ReplyBody> {
+    let mut response = hyper::Response::new(ReplyBody::full(body.to_string()));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static(
+            "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8",
+        ),
+    );
+    response
+}
+
+fn empty_response(status: u16) -> hyper::Response<ReplyBody> {
+    let mut response = hyper::Response::new(ReplyBody::empty());
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response
+}
+
+fn retry_after_value(retry_after: &RetryAfter) -> String {
+    match retry_after {
+        RetryAfter::Seconds(s) => s.to_string(),
+        RetryAfter::FractionalSeconds(s) => format!("{s:.3}"),
+        RetryAfter::HttpDate(at) => httpdate(*at),
+        RetryAfter::Raw(raw) => raw.clone(),
+    }
+}
+
+/// An IMF-fixdate, as `Retry-After` and `Date` use.
+fn httpdate(at: std::time::SystemTime) -> String {
+    let at = time::OffsetDateTime::from(at);
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
+        DAYS[at.weekday().number_days_from_monday() as usize],
+        at.day(),
+        MONTHS[u8::from(at.month()) as usize - 1],
+        at.year(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    )
+}
+
+fn answer_fault(fault: Fault, ids: &Ids<'_>) -> Result<hyper::Response<ReplyBody>, Dropped> {
+    let with_retry_after = |status: u16, code: &'static str, message: &str, retry_after: Option<RetryAfter>| {
+        let mut failure = Failure::new(status, code, message);
+        if let Some(retry_after) = retry_after {
+            failure.headers.push(("retry-after", retry_after_value(&retry_after)));
+        }
+        ids.failure(&failure)
+    };
+    Ok(match fault {
+        Fault::Throttle(retry_after) => with_retry_after(
+            429,
+            "TooManyRequests",
+            "Too many requests: the application is being throttled.",
+            retry_after,
+        ),
+        Fault::Unavailable(retry_after) => with_retry_after(
+            503,
+            "serviceNotAvailable",
+            "The service is temporarily unavailable.",
+            retry_after,
+        ),
+        Fault::GatewayTimeout(retry_after) => with_retry_after(
+            504,
+            "gatewayTimeout",
+            "The gateway did not receive a timely response.",
+            retry_after,
+        ),
+        Fault::DropConnection => return Err(Dropped),
+        Fault::Delay(_) => unreachable!("delays are applied before routing"),
+        Fault::TruncatedBody { status } => {
+            let full = json!({"value": [{"id": "truncated", "displayName": "this body is cut short"}]}).to_string();
+            let half = full.len() / 2;
+            let mut response = hyper::Response::new(ReplyBody::truncated(Bytes::from(full[..half].to_owned())));
+            *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            response.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+            response
+                .headers_mut()
+                .insert("content-length", HeaderValue::from(full.len() as u64));
+            ids.decorate(response)
+        }
+        Fault::MalformedJson { status } => {
+            let mut response = hyper::Response::new(ReplyBody::full(r#"{"value": [{"id": "#));
+            *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            response.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+            ids.decorate(response)
+        }
+        Fault::HtmlError { status } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+            let page = format!(
+                "<html><head><title>{status}</title></head><body><h1>{status}</h1><p>The gateway could not reach the service.</p></body></html>"
+            );
+            let mut response = hyper::Response::new(ReplyBody::full(page));
+            *response.status_mut() = status;
+            response.headers_mut().insert("content-type", HeaderValue::from_static("text/html"));
+            ids.decorate(response)
+        }
+        Fault::Respond { status, headers, body } => {
+            let mut response = hyper::Response::new(ReplyBody::full(body));
+            *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            for (name, value) in headers {
+                if let (Ok(name), Ok(value)) = (
+                    http::HeaderName::from_bytes(name.as_bytes()),
+                    HeaderValue::from_str(&value),
+                ) {
+                    response.headers_mut().insert(name, value);
+                }
+            }
+            ids.decorate(response)
+        }
+    })
+}
+
+/// The routes of the seed's resource, after the bearer token is checked.
+fn route(shared: &Shared, parts: &http::request::Parts, body: &Bytes) -> Result<hyper::Response<ReplyBody>, Failure> {
+    check_token(shared, parts)?;
+    let segments: Vec<String> = parts
+        .uri
+        .path()
+        .trim_start_matches('/')
+        .split('/')
+        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .collect();
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let (version, rest) = segments.split_first().ok_or_else(|| not_found_segment(""))?;
+    match *version {
+        "beta" => {}
+        "v1.0" => {
+            let segment = rest.get(1).or(rest.first()).copied().unwrap_or_default();
+            return Err(not_found_segment(segment));
+        }
+        other => {
+            return Err(Failure::bad_request(
+                "BadRequest",
+                format!("Invalid version: '{other}'. Use 'v1.0' or 'beta'."),
+            ));
+        }
+    }
+    let method = &parts.method;
+    match rest {
+        ["deviceManagement", COLLECTION] => match *method {
+            Method::GET => list(shared, parts.uri.query().unwrap_or_default()),
+            Method::POST => {
+                let body = json_body(parts, body)?;
+                let created = lock(&shared.store).create(&body)?;
+                let location = format!(
+                    "{}/beta/deviceManagement/{COLLECTION}/{}",
+                    shared.base_url,
+                    created["id"].as_str().unwrap_or_default()
+                );
+                let mut response = json_response(201, &with_context(created, "$entity"));
+                if let Ok(location) = HeaderValue::from_str(&location) {
+                    response.headers_mut().insert("location", location);
+                }
+                Ok(response)
+            }
+            _ => Err(not_allowed(method, "GET, POST")),
+        },
+        ["deviceManagement", COLLECTION, id] => match *method {
+            Method::GET => {
+                reject_query(parts)?;
+                let profile = lock(&shared.store).get(id)?;
+                Ok(json_response(200, &with_context(profile, "$entity")))
+            }
+            Method::PATCH => {
+                let body = json_body(parts, body)?;
+                let updated = lock(&shared.store).update(id, &body)?;
+                Ok(json_response(200, &with_context(updated, "$entity")))
+            }
+            Method::DELETE => {
+                lock(&shared.store).delete(id)?;
+                Ok(empty_response(204))
+            }
+            _ => Err(not_allowed(method, "GET, PATCH, DELETE")),
+        },
+        ["deviceManagement", COLLECTION, id, action] => {
+            let action = action.strip_prefix("microsoft.graph.").unwrap_or(action);
+            if !matches!(action, "createToken" | "revokeToken") {
+                return Err(not_found_segment(action));
+            }
+            if *method != Method::POST {
+                return Err(not_allowed(method, "POST"));
+            }
+            let body = json_body(parts, body)?;
+            let mut store = lock(&shared.store);
+            match action {
+                "createToken" => store.create_token(id, &body)?,
+                _ => store.revoke_token(id, &body)?,
+            }
+            Ok(empty_response(204))
+        }
+        _ => Err(not_found_segment(rest.last().copied().unwrap_or_default())),
+    }
+}
+
+fn check_token(shared: &Shared, parts: &http::request::Parts) -> Result<(), Failure> {
+    let presented = parts
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let Some(token) = presented else {
+        return Err(Failure::new(
+            401,
+            "InvalidAuthenticationToken",
+            "Access token is empty.",
+        ));
+    };
+    if lock(&shared.tokens).iter().any(|t| t == token) {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            401,
+            "InvalidAuthenticationToken",
+            "Access token validation failure. Invalid audience.",
+        ))
+    }
+}
+
+fn list(shared: &Shared, query: &str) -> Result<hyper::Response<ReplyBody>, Failure> {
+    let mut top = shared.page_size;
+    let mut skip = 0usize;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let name = percent_decode_str(name).decode_utf8_lossy();
+        let value = percent_decode_str(value).decode_utf8_lossy();
+        match name.as_ref() {
+            "$top" => {
+                top = value
+                    .parse()
+                    .ok()
+                    .filter(|t| (1..=MAX_TOP).contains(t))
+                    .ok_or_else(|| {
+                        Failure::bad_request(
+                            "BadRequest",
+                            format!("Invalid value '{value}' for $top: use a number from 1 to {MAX_TOP}."),
+                        )
+                    })?;
+            }
+            "$skiptoken" | "$skip" => {
+                skip = value.parse().map_err(|_| {
+                    Failure::bad_request("BadRequest", format!("Invalid value '{value}' for {name}."))
+                })?;
+            }
+            other if other.starts_with('$') => {
+                return Err(Failure::bad_request(
+                    "Request_UnsupportedQuery",
+                    format!("Query option '{other}' is not supported on '{COLLECTION}'."),
+                ));
+            }
+            _ => {}
+        }
+    }
+    let store = lock(&shared.store);
+    let page = store.page(skip, top);
+    let next = skip + page.len();
+    let mut body = json!({
+        "@odata.context": format!("{}/beta/$metadata#deviceManagement/{COLLECTION}", shared.base_url),
+        "value": page,
+    });
+    if next < store.len() {
+        body["@odata.nextLink"] = json!(format!(
+            "{}/beta/deviceManagement/{COLLECTION}?$top={top}&$skiptoken={next}",
+            shared.base_url
+        ));
+    }
+    Ok(json_response(200, &body))
+}
+
+fn reject_query(parts: &http::request::Parts) -> Result<(), Failure> {
+    let query = parts.uri.query().unwrap_or_default();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let name = pair.split_once('=').map_or(pair, |(n, _)| n);
+        let name = percent_decode_str(name).decode_utf8_lossy();
+        if name.starts_with('$') {
+            return Err(Failure::bad_request(
+                "Request_UnsupportedQuery",
+                format!("Query option '{name}' is not supported here."),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn with_context(mut entity: Value, kind: &str) -> Value {
+    if let Value::Object(map) = &mut entity {
+        map.insert(
+            "@odata.context".into(),
+            json!(format!("https://graph.microsoft.com/beta/$metadata#deviceManagement/{COLLECTION}/{kind}")),
+        );
+    }
+    entity
+}
+
+fn json_body(parts: &http::request::Parts, body: &Bytes) -> Result<Value, Failure> {
+    if body.is_empty() {
+        return Ok(Value::Null);
+    }
+    let json_type = parts
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/json"));
+    if !json_type {
+        return Err(Failure::new(
+            415,
+            "UnsupportedMediaType",
+            "A request body needs 'Content-Type: application/json'.",
+        ));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| Failure::bad_request("BadRequest", format!("The request body is not valid JSON: {e}")))
+}
+
+fn not_found_segment(segment: &str) -> Failure {
+    Failure::new(
+        404,
+        "ResourceNotFound",
+        format!("Resource not found for the segment '{segment}'."),
+    )
+}
+
+fn not_allowed(method: &Method, allow: &'static str) -> Failure {
+    let mut failure = Failure::new(
+        405,
+        "MethodNotAllowed",
+        format!("The method '{method}' is not allowed on this resource; allowed: {allow}."),
+    );
+    failure.headers.push(("allow", allow.to_owned()));
+    failure
+}
+
+/// Serves one accepted connection until it closes.
+pub async fn serve_connection(shared: Arc<Shared>, stream: tokio::net::TcpStream) {
+    let service = hyper::service::service_fn(move |request| handle(shared.clone(), request));
+    let _ = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+        .await;
+}
