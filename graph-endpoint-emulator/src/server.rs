@@ -283,6 +283,8 @@ fn answer_fault(fault: Fault, ids: &Ids<'_>) -> Result<hyper::Response<ReplyBody
         Fault::Respond { status, headers, body } => {
             let mut response = hyper::Response::new(ReplyBody::full(body));
             *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            // Scripted headers win over the envelope's.
+            let mut response = ids.decorate(response);
             for (name, value) in headers {
                 if let (Ok(name), Ok(value)) = (
                     http::HeaderName::from_bytes(name.as_bytes()),
@@ -291,7 +293,7 @@ fn answer_fault(fault: Fault, ids: &Ids<'_>) -> Result<hyper::Response<ReplyBody
                     response.headers_mut().insert(name, value);
                 }
             }
-            ids.decorate(response)
+            response
         }
     })
 }

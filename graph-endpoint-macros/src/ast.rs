@@ -277,6 +277,7 @@ fn result_ok_type<'a>(ty: &'a Type, cx: &mut Ctxt) -> Option<&'a Type> {
                         })
                         .collect();
                     if types.len() == 2 {
+                        check_error_type(types[1], cx);
                         return Some(types[0]);
                     }
                 }
@@ -288,6 +289,27 @@ fn result_ok_type<'a>(ty: &'a Type, cx: &mut Ctxt) -> Option<&'a Type> {
         "a Graph endpoint returns `Result<T, graph_endpoint::Error>`: `T` is `()`, a JSON type, `Option<T>`, `Bytes` or `Response<T>`",
     );
     None
+}
+
+/// The error must be `graph_endpoint::Error` (or a path that ends in `Error` and
+/// is not from another crate, such as an imported `Error` or an alias).
+fn check_error_type(ty: &Type, cx: &mut Ctxt) {
+    let Type::Path(p) = ty else {
+        cx.error_at(ty, "the error type must be `graph_endpoint::Error`");
+        return;
+    };
+    let segments: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let foreign = segments.len() > 1
+        && !matches!(segments[0].as_str(), "graph_endpoint" | "crate" | "self" | "super");
+    if foreign {
+        cx.error_at(
+            ty,
+            format!(
+                "the error type must be `graph_endpoint::Error`, not `{}`: it carries the status, Graph error code and request-id",
+                segments.join("::")
+            ),
+        );
+    }
 }
 
 fn last_segment(ty: &Type) -> Option<(&Ident, Option<&Type>)> {

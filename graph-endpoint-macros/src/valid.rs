@@ -323,8 +323,8 @@ fn check_output(expect: &[u16], output: &Output<'_>, method: &Method, cx: &mut C
                 success,
                 format!(
                     "`expect = {status}` means the response has no body, but `{}` needs one to decode: return `Result<(), Error>`, or `Option<{}>` if the body is sometimes empty",
-                    success.to_token_stream(),
-                    success.to_token_stream()
+                    pretty(success),
+                    pretty(success)
                 ),
             );
         }
@@ -337,4 +337,13 @@ fn check_output(expect: &[u16], output: &Output<'_>, method: &Method, cx: &mut C
             );
         }
     }
+}
+
+/// A type as a person writes it: `serde_json::Value`, not `serde_json :: Value`.
+fn pretty(ty: &syn::Type) -> String {
+    let mut text = ty.to_token_stream().to_string();
+    for (from, to) in [(" :: ", "::"), (":: ", "::"), (" <", "<"), ("< ", "<"), (" >", ">"), (" ,", ","), ("& ", "&")] {
+        text = text.replace(from, to);
+    }
+    text
 }

@@ -1,0 +1,8 @@
+use graph_endpoint::{graph_action, Error, Graph};
+
+pub trait Endpoints: Graph {
+    #[graph_action(GET, "/users", expect = 200)]
+    async fn users(&self, #[body] filter: &serde_json::Value) -> Result<serde_json::Value, Error>;
+}
+
+fn main() {}

@@ -1,0 +1,103 @@
+//! Every placeholder position, argument kind and result form the attribute accepts.
+
+use std::future::Future;
+
+use graph_endpoint::bytes::Bytes;
+use graph_endpoint::{graph_action, ApiVersion, Error, Graph, GraphClient, Method, Response};
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize)]
+pub struct Assignment {
+    pub target: String,
+}
+
+#[derive(Deserialize)]
+pub struct User {
+    pub id: String,
+}
+
+pub trait Everything: Graph {
+    // Placeholder as a whole segment, and two of them.
+    #[graph_action(DELETE, "/groups/<id>/members/<member_id>/$ref", expect = 204)]
+    async fn remove_member(&self, id: &str, member_id: &str) -> Result<(), Error>;
+
+    // Inside a function's parentheses, in an OData string literal.
+    #[graph_action(GET, "/reports/getEmailActivityUserDetail(period='<period>')", expect = 200)]
+    async fn email_activity(&self, period: &str) -> Result<Bytes, Error>;
+
+    // An alternate key.
+    #[graph_action(GET, "/users(userPrincipalName='<upn>')", expect = 200, version = "v1.0")]
+    async fn user_by_upn(&self, upn: String) -> Result<User, Error>;
+
+    // A drive item path between colons, and `$value`.
+    #[graph_action(GET, "/me/drive/root:/<item_path>:/content", expect = [200, 302])]
+    async fn download(&self, item_path: &str) -> Result<Response<Bytes>, Error>;
+
+    // A type cast segment, with an integer and a `Display` value.
+    #[graph_action(
+        GET,
+        "/deviceManagement/deviceConfigurations/<id>/microsoft.graph.windowsPhone81VpnConfiguration/certificate/<n>",
+        expect = 200
+    )]
+    async fn vpn_certificate(&self, id: impl std::fmt::Display + Send, n: u32) -> Result<Option<serde_json::Value>, Error>;
+
+    // A qualified action with parameters, one renamed.
+    #[graph_action(
+        POST, "/deviceManagement/androidForWorkEnrollmentProfiles/<id>/microsoft.graph.createToken",
+        expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"]
+    )]
+    async fn create_token(
+        &self,
+        id: &str,
+        #[param] token_validity_in_seconds: i32,
+        #[param("note")] comment: Option<&str>,
+    ) -> Result<(), Error>;
+
+    // A body, a 202 with its Location, static and per-call headers.
+    #[graph_action(
+        POST, "/deviceManagement/deviceCompliancePolicies/<id>/assign", expect = 202,
+        headers("Prefer" = "respond-async")
+    )]
+    async fn assign(
+        &self,
+        id: &str,
+        #[body] assignment: &Assignment,
+        #[header("x-ms-correlation")] correlation: Option<String>,
+    ) -> Result<Response<()>, Error>;
+
+    // Query parameters, with and without a value; a JSON result with status and headers.
+    #[graph_action(GET, "/users", expect = 200)]
+    async fn users(
+        &self,
+        #[query("$top")] top: u32,
+        #[query("$filter")] filter: Option<&str>,
+        #[header("ConsistencyLevel")] consistency: &str,
+    ) -> Result<Response<Vec<User>>, Error>;
+
+    // The explicit future form, a PATCH that may answer 200 or 204, and lifetimes.
+    #[graph_action(PATCH, "/deviceManagement/deviceCategories/<category_id>", expect = [200, 204])]
+    fn update_category<'a>(
+        &'a self,
+        category_id: &'a str,
+        #[body] changes: &'a serde_json::Value,
+    ) -> impl Future<Output = Result<Option<serde_json::Value>, Error>> + Send + 'a;
+
+    // PUT with a body of a plain JSON value.
+    #[graph_action(PUT, "/deviceManagement/deviceCategories/<id>/settings", expect = [200, 201, 204])]
+    async fn replace_settings(&self, id: u64, #[body] settings: serde_json::Value) -> Result<Response<Bytes>, Error>;
+}
+
+impl Everything for GraphClient {}
+
+fn main() {
+    let endpoint = <GraphClient as Everything>::CREATE_TOKEN;
+    assert_eq!(endpoint.method(), Method::Post);
+    assert_eq!(endpoint.version(), Some(ApiVersion::Beta));
+    assert_eq!(endpoint.expect(), &[204]);
+    assert_eq!(endpoint.permissions(), &["DeviceManagementConfiguration.ReadWrite.All"]);
+    assert_eq!(<GraphClient as Everything>::DOWNLOAD.expect(), &[200, 302]);
+    assert_eq!(<GraphClient as Everything>::ASSIGN.headers(), &[("Prefer", "respond-async")]);
+    assert_eq!(<GraphClient as Everything>::UPDATE_CATEGORY.path(), "/deviceManagement/deviceCategories/<category_id>");
+    assert_eq!(<GraphClient as Everything>::USER_BY_UPN.version(), Some(ApiVersion::V1));
+    assert_eq!(<GraphClient as Everything>::REMOVE_MEMBER.version(), None);
+}

@@ -1,0 +1,8 @@
+use graph_endpoint::{graph_action, Error, Graph};
+
+pub trait Endpoints: Graph {
+    #[graph_action(GET, "/users/../groups", expect = 200)]
+    async fn groups(&self) -> Result<serde_json::Value, Error>;
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use graph_endpoint::{graph_action, Error, Graph};
+
+pub trait Endpoints: Graph {
+    #[graph_action(GET, "/users/<id>", expect = 200)]
+    async fn user<T: serde::de::DeserializeOwned>(&self, id: &str) -> Result<T, Error>;
+}
+
+fn main() {}

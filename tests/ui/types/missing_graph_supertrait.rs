@@ -1,0 +1,8 @@
+use graph_endpoint::{graph_action, Error};
+
+pub trait Endpoints {
+    #[graph_action(GET, "/users/<id>", expect = 200)]
+    async fn user(&self, id: &str) -> Result<serde_json::Value, Error>;
+}
+
+fn main() {}
