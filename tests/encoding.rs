@@ -1,0 +1,90 @@
+//! Placeholder values drawn from arbitrary strings always arrive inside their
+//! own segment and decode back to the original value, over real HTTP.
+
+mod common;
+
+use graph_endpoint::models::AndroidForWorkEnrollmentProfiles;
+use graph_endpoint::{graph_action, Error, Graph, GraphClient};
+use percent_encoding::percent_decode_str;
+use proptest::prelude::*;
+
+pub trait Reports: Graph {
+    #[graph_action(GET, "/reports/getEmailActivityUserDetail(period='<period>')/content", expect = 200)]
+    async fn email_activity(&self, period: &str) -> Result<serde_json::Value, Error>;
+}
+
+impl Reports for GraphClient {}
+
+const BASE: &str = "/beta/deviceManagement/androidForWorkEnrollmentProfiles/";
+
+fn decode(raw: &str) -> String {
+    percent_decode_str(raw).decode_utf8().expect("valid UTF-8").into_owned()
+}
+
+/// Strings rich in the characters that could break out of a segment.
+fn hostile() -> impl Strategy<Value = String> {
+    let pieces = prop_oneof![
+        Just("/".to_owned()),
+        Just("?".to_owned()),
+        Just("#".to_owned()),
+        Just("%".to_owned()),
+        Just("%2F".to_owned()),
+        Just("'".to_owned()),
+        Just("..".to_owned()),
+        Just(" ".to_owned()),
+        Just("+&=;:@$".to_owned()),
+        Just("x#EXT#@tenant.onmicrosoft.com".to_owned()),
+        any::<String>(),
+        "\\PC{0,8}",
+    ];
+    prop::collection::vec(pieces, 1..6).prop_map(|v| v.concat())
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
+
+    #[test]
+    fn segment_values_stay_in_their_segment(value in hostile()) {
+        let rt = runtime();
+        rt.block_on(async {
+            let (emulator, graph) = common::emulator_and_client().await;
+            let result = graph.get_profile(&value).await;
+            if matches!(value.as_str(), "" | "." | "..") {
+                // Such a value would name another resource: refused before sending.
+                let refused = matches!(result, Err(Error::InvalidRequest { .. }));
+                prop_assert!(refused, "{:?} is refused", value);
+                prop_assert_eq!(emulator.request_count(), 0);
+                return Ok(());
+            }
+            prop_assert!(result.unwrap_err().is_not_found());
+            let request = emulator.last_request().unwrap();
+            let raw = request.path.strip_prefix(BASE).expect("the prefix is untouched");
+            prop_assert!(!raw.contains(['/', '?', '#']), "raw segment {:?}", raw);
+            prop_assert_eq!(decode(raw), value);
+            Ok(())
+        })?;
+    }
+
+    #[test]
+    fn quoted_values_stay_in_their_literal(value in hostile()) {
+        let rt = runtime();
+        rt.block_on(async {
+            let (emulator, graph) = common::emulator_and_client().await;
+            let _ = graph.email_activity(&value).await;
+            let request = emulator.last_request().unwrap();
+            let raw = request
+                .path
+                .strip_prefix("/v1.0/reports/getEmailActivityUserDetail(period='")
+                .and_then(|rest| rest.strip_suffix("')/content"))
+                .expect("the literal parts are untouched");
+            prop_assert!(!raw.contains(['/', '?', '#', '\'']), "raw literal {:?}", raw);
+            // OData doubles `'` inside a literal.
+            prop_assert_eq!(decode(raw), value.replace('\'', "''"));
+            Ok(())
+        })?;
+    }
+}
