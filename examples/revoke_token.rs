@@ -24,6 +24,7 @@ use std::time::Instant;
 use graph_endpoint::models::{AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles};
 use graph_endpoint::{Cloud, Error, Graph, GraphClient, RawResponse, Request};
 use graph_endpoint_emulator::Emulator;
+use time::format_description::well_known::Rfc3339;
 
 /// A transport that tells what each call did: method, path, status,
 /// request-id and time taken.
@@ -94,7 +95,10 @@ async fn against_emulator() -> Result<(), String> {
     println!("   created profile {id}");
 
     println!("\n2. Create an enrollment token valid for one hour");
-    graph.create_token(&id, 3600).await.map_err(|e| explain(&e))?;
+    graph
+        .create_token(&id, 3600)
+        .await
+        .map_err(|e| explain(&e))?;
 
     println!("\n3. The profile before the revoke");
     let before = graph.get_profile(&id).await.map_err(|e| explain(&e))?;
@@ -136,7 +140,10 @@ async fn against_tenant(token: String) -> Result<(), String> {
         .token(token)
         .build()
         .map_err(|e| e.to_string())?;
-    println!("Revoking the enrollment token of profile {id} on {}", client.base_url());
+    println!(
+        "Revoking the enrollment token of profile {id} on {}",
+        client.base_url()
+    );
     let graph = Narrated(client);
     graph.revoke_token(&id).await.map_err(|e| explain(&e))?;
     println!("Done: the token is revoked.");
@@ -145,17 +152,25 @@ async fn against_tenant(token: String) -> Result<(), String> {
 
 fn show(profile: &AndroidForWorkEnrollmentProfile) {
     let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".to_owned());
-    println!("   displayName:             {}", text(&profile.display_name));
+    println!(
+        "   displayName:             {}",
+        text(&profile.display_name)
+    );
     println!("   tokenValue:              {}", text(&profile.token_value));
     println!(
         "   tokenExpirationDateTime: {}",
         profile
             .token_expiration_date_time
-            .map_or_else(|| "(none)".to_owned(), |t| t.to_string())
+            .and_then(|t| t.format(&Rfc3339).ok())
+            .unwrap_or_else(|| "(none)".to_owned())
     );
     println!(
         "   qrCodeContent:           {}",
-        if profile.qr_code_content.is_some() { "present" } else { "(none)" }
+        if profile.qr_code_content.is_some() {
+            "present"
+        } else {
+            "(none)"
+        }
     );
 }
 
@@ -176,7 +191,8 @@ fn explain(error: &Error) -> String {
                 .unwrap_or("DeviceManagementConfiguration.ReadWrite.All")
         )
     } else if error.is_not_found() {
-        "No such profile: check the id (Intune > Devices > Android > Enrollment profiles).".to_owned()
+        "No such profile: check the id (Intune > Devices > Android > Enrollment profiles)."
+            .to_owned()
     } else if error.is_throttled() {
         "Intune is throttling this app: wait a minute and try again.".to_owned()
     } else {

@@ -6,40 +6,91 @@ mod common;
 use std::time::{Duration, Instant, SystemTime};
 
 use common::{client_for, emulator_and_client};
-use graph_endpoint::models::{AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles, Collection};
-use graph_endpoint::{graph_action, Error, Graph, GraphClient, Response};
+use graph_endpoint::models::{AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles};
+use graph_endpoint::{Collection, Error, Graph, GraphClient, Response, graph_action};
 use graph_endpoint_emulator::{Emulator, Fault, Injection, RetryAfter};
 
 type Profile = AndroidForWorkEnrollmentProfile;
 
 /// Endpoints the seed trait does not declare, to reach the stand-in's other answers.
 pub trait Probes: Graph {
-    #[graph_action(GET, "/deviceManagement/androidForWorkEnrollmentProfiles", expect = 200, version = "beta")]
+    #[graph_action(
+        GET,
+        "/deviceManagement/androidForWorkEnrollmentProfiles",
+        expect = 200,
+        version = "beta"
+    )]
     async fn page(
         &self,
         #[query("$top")] top: u32,
         #[query("$skiptoken")] skiptoken: Option<&str>,
     ) -> Result<Collection<Profile>, Error>;
 
-    #[graph_action(POST, "/deviceManagement/androidForWorkEnrollmentProfiles", expect = 201, version = "beta")]
-    async fn create_with_location(&self, #[body] profile: &Profile) -> Result<Response<Profile>, Error>;
+    #[graph_action(
+        POST,
+        "/deviceManagement/androidForWorkEnrollmentProfiles",
+        expect = 201,
+        version = "beta"
+    )]
+    async fn create_with_location(
+        &self,
+        #[body] profile: &Profile,
+    ) -> Result<Response<Profile>, Error>;
 
-    #[graph_action(POST, "/deviceManagement/androidForWorkEnrollmentProfiles/<id>/microsoft.graph.createToken", expect = 204, version = "beta")]
-    async fn create_token_qualified(&self, id: &str, #[param] token_validity_in_seconds: i32) -> Result<(), Error>;
+    #[graph_action(
+        POST,
+        "/deviceManagement/androidForWorkEnrollmentProfiles/<id>/microsoft.graph.createToken",
+        expect = 204,
+        version = "beta"
+    )]
+    async fn create_token_qualified(
+        &self,
+        id: &str,
+        #[param] token_validity_in_seconds: i32,
+    ) -> Result<(), Error>;
 
-    #[graph_action(POST, "/deviceManagement/androidForWorkEnrollmentProfiles/<id>/microsoft.graph.revokeToken", expect = 204, version = "beta")]
+    #[graph_action(
+        POST,
+        "/deviceManagement/androidForWorkEnrollmentProfiles/<id>/microsoft.graph.revokeToken",
+        expect = 204,
+        version = "beta"
+    )]
     async fn revoke_token_qualified(&self, id: &str) -> Result<(), Error>;
 
-    #[graph_action(POST, "/deviceManagement/androidForWorkEnrollmentProfiles/<id>/createToken", expect = 204, version = "beta")]
-    async fn create_token_raw(&self, id: &str, #[body] body: &serde_json::Value) -> Result<(), Error>;
+    #[graph_action(
+        POST,
+        "/deviceManagement/androidForWorkEnrollmentProfiles/<id>/createToken",
+        expect = 204,
+        version = "beta"
+    )]
+    async fn create_token_raw(
+        &self,
+        id: &str,
+        #[body] body: &serde_json::Value,
+    ) -> Result<(), Error>;
 
-    #[graph_action(GET, "/deviceManagement/androidForWorkEnrollmentProfiles", expect = 200, version = "v1.0")]
+    #[graph_action(
+        GET,
+        "/deviceManagement/androidForWorkEnrollmentProfiles",
+        expect = 200,
+        version = "v1.0"
+    )]
     async fn list_in_v1(&self) -> Result<Collection<Profile>, Error>;
 
-    #[graph_action(PUT, "/deviceManagement/androidForWorkEnrollmentProfiles/<id>", expect = 200, version = "beta")]
+    #[graph_action(
+        PUT,
+        "/deviceManagement/androidForWorkEnrollmentProfiles/<id>",
+        expect = 200,
+        version = "beta"
+    )]
     async fn put_profile(&self, id: &str, #[body] profile: &Profile) -> Result<Profile, Error>;
 
-    #[graph_action(GET, "/deviceManagement/androidForWorkEnrollmentProfiles", expect = 200, version = "beta")]
+    #[graph_action(
+        GET,
+        "/deviceManagement/androidForWorkEnrollmentProfiles",
+        expect = 200,
+        version = "beta"
+    )]
     async fn search(&self, #[query("$search")] search: &str) -> Result<Collection<Profile>, Error>;
 }
 
@@ -58,7 +109,12 @@ fn status(err: &Error) -> u16 {
 
 #[tokio::test]
 async fn lists_page_with_next_links() {
-    let emulator = Emulator::builder().profiles(250).page_size(100).start().await.unwrap();
+    let emulator = Emulator::builder()
+        .profiles(250)
+        .page_size(100)
+        .start()
+        .await
+        .unwrap();
     let graph = client_for(&emulator);
 
     let mut seen = Vec::new();
@@ -69,7 +125,10 @@ async fn lists_page_with_next_links() {
         pages += 1;
         seen.extend(page.value.into_iter().map(|p| p.id.unwrap()));
         let Some(next) = page.next_link else { break };
-        assert!(next.starts_with(&format!("{}/beta/deviceManagement/androidForWorkEnrollmentProfiles?", emulator.base_url())));
+        assert!(next.starts_with(&format!(
+            "{}/beta/deviceManagement/androidForWorkEnrollmentProfiles?",
+            emulator.base_url()
+        )));
         token = Some(next.rsplit_once("$skiptoken=").unwrap().1.to_owned());
     }
     assert_eq!(pages, 3);
@@ -93,16 +152,27 @@ async fn create_assigns_identity_and_location() {
     let id = profile.id.as_deref().unwrap();
     assert_eq!(
         response.location(),
-        Some(format!("{}/beta/deviceManagement/androidForWorkEnrollmentProfiles/{id}", emulator.base_url()).as_str())
+        Some(
+            format!(
+                "{}/beta/deviceManagement/androidForWorkEnrollmentProfiles/{id}",
+                emulator.base_url()
+            )
+            .as_str()
+        )
     );
     assert!(profile.account_id.as_deref().is_some_and(common::is_guid));
-    assert_eq!(profile.odata_type.as_deref(), Some("#microsoft.graph.androidForWorkEnrollmentProfile"));
+    assert_eq!(
+        profile.odata_type.as_deref(),
+        Some("#microsoft.graph.androidForWorkEnrollmentProfile")
+    );
     assert!(!profile.has_token());
     assert_eq!(emulator.profile(id).unwrap()["displayName"], "Located");
 
     // Unknown properties are refused on create as well.
     let mut unknown = named("x");
-    unknown.additional_properties.insert("colour".into(), "blue".into());
+    unknown
+        .additional_properties
+        .insert("colour".into(), "blue".into());
     let err = graph.create_profile(&unknown).await.unwrap_err();
     assert_eq!((status(&err), err.graph_code()), (400, Some("BadRequest")));
 }
@@ -128,7 +198,11 @@ async fn create_token_validates_its_parameter() {
         serde_json::json!({"tokenValidityInSeconds": 4_000_000_000i64}),
     ] {
         let err = graph.create_token_raw(&id, &body).await.unwrap_err();
-        assert_eq!((status(&err), err.graph_code()), (400, Some("BadRequest")), "{body}");
+        assert_eq!(
+            (status(&err), err.graph_code()),
+            (400, Some("BadRequest")),
+            "{body}"
+        );
     }
     assert!(!graph.get_profile(&id).await.unwrap().has_token());
 }
@@ -146,11 +220,17 @@ async fn wrong_methods_and_queries_are_refused() {
     let (_emulator, graph) = emulator_and_client().await;
     let id = graph.create_profile(&named("m")).await.unwrap().id.unwrap();
     let err = graph.put_profile(&id, &named("n")).await.unwrap_err();
-    assert_eq!((status(&err), err.graph_code()), (405, Some("MethodNotAllowed")));
+    assert_eq!(
+        (status(&err), err.graph_code()),
+        (405, Some("MethodNotAllowed"))
+    );
     assert_eq!(err.headers().unwrap()["allow"], "GET, PATCH, DELETE");
 
     let err = graph.search("kiosk").await.unwrap_err();
-    assert_eq!((status(&err), err.graph_code()), (400, Some("Request_UnsupportedQuery")));
+    assert_eq!(
+        (status(&err), err.graph_code()),
+        (400, Some("Request_UnsupportedQuery"))
+    );
 }
 
 #[tokio::test]
@@ -167,14 +247,29 @@ async fn tokens_are_checked() {
     let error = err.graph_error().unwrap();
     assert!(error.request_id.as_deref().is_some_and(common::is_guid));
     assert_eq!(error.client_request_id.as_deref(), err.client_request_id());
-    assert!(error.date.as_deref().is_some_and(|d| d.len() == 19 && !d.ends_with('Z')));
+    assert!(
+        error
+            .date
+            .as_deref()
+            .is_some_and(|d| d.len() == 19 && !d.ends_with('Z'))
+    );
 
     // An accepted token that is later revoked (as when it expires).
     emulator.accept_token("second");
-    let second = GraphClient::builder().base_url(emulator.base_url()).token("second").build().unwrap();
+    let second = GraphClient::builder()
+        .base_url(emulator.base_url())
+        .token("second")
+        .build()
+        .unwrap();
     second.list_profiles(None).await.unwrap();
     emulator.revoke_access_token("second");
-    assert!(second.list_profiles(None).await.unwrap_err().is_unauthorized());
+    assert!(
+        second
+            .list_profiles(None)
+            .await
+            .unwrap_err()
+            .is_unauthorized()
+    );
 }
 
 #[tokio::test]
@@ -182,7 +277,10 @@ async fn the_envelope_echoes_client_request_ids() {
     let (emulator, graph) = emulator_and_client().await;
     let response = graph.create_with_location(&named("e")).await.unwrap();
     let sent = emulator.last_request().unwrap();
-    assert_eq!(response.header("client-request-id"), sent.header("client-request-id"));
+    assert_eq!(
+        response.header("client-request-id"),
+        sent.header("client-request-id")
+    );
     assert!(response.request_id().is_some_and(common::is_guid));
     assert_ne!(response.request_id(), sent.header("client-request-id"));
     assert!(response.header("x-ms-ags-diagnostic").is_some());
@@ -195,9 +293,15 @@ async fn concurrent_writes_are_safe() {
     for i in 0..64 {
         let graph = graph.clone();
         tasks.spawn(async move {
-            let id = graph.create_profile(&named(&format!("c{i}"))).await?.id.unwrap();
+            let id = graph
+                .create_profile(&named(&format!("c{i}")))
+                .await?
+                .id
+                .unwrap();
             graph.create_token(&id, 60).await?;
-            graph.update_profile(&id, &named(&format!("c{i}-renamed"))).await?;
+            graph
+                .update_profile(&id, &named(&format!("c{i}-renamed")))
+                .await?;
             Ok::<_, Error>(id)
         });
     }
@@ -208,7 +312,12 @@ async fn concurrent_writes_are_safe() {
     assert_eq!(emulator.profiles().len(), 64);
     for id in &ids {
         let stored = emulator.profile(id).unwrap();
-        assert!(stored["displayName"].as_str().unwrap().ends_with("-renamed"));
+        assert!(
+            stored["displayName"]
+                .as_str()
+                .unwrap()
+                .ends_with("-renamed")
+        );
         assert!(stored["tokenValue"].is_string());
     }
     assert_eq!(emulator.request_count(), 64 * 3);
@@ -222,7 +331,10 @@ async fn throttling_carries_retry_after_in_every_form() {
     let cases = [
         (Some(RetryAfter::Seconds(7)), Some("7")),
         (Some(RetryAfter::FractionalSeconds(2.128)), Some("2.128")),
-        (Some(RetryAfter::HttpDate(date)), Some("Sun, 06 Nov 1994 08:49:37 GMT")),
+        (
+            Some(RetryAfter::HttpDate(date)),
+            Some("Sun, 06 Nov 1994 08:49:37 GMT"),
+        ),
         (Some(RetryAfter::Raw("soon".into())), Some("soon")),
         (None, None),
     ];
@@ -231,7 +343,13 @@ async fn throttling_carries_retry_after_in_every_form() {
         let err = graph.list_profiles(None).await.unwrap_err();
         assert!(err.is_throttled());
         assert_eq!(err.graph_code(), Some("TooManyRequests"));
-        assert_eq!(err.headers().unwrap().get("retry-after").map(|v| v.to_str().unwrap()), header);
+        assert_eq!(
+            err.headers()
+                .unwrap()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap()),
+            header
+        );
     }
     assert_eq!(emulator.faults_injected(), 5);
 }
@@ -242,16 +360,25 @@ async fn unavailable_and_gateway_timeouts() {
     for (fault, code) in [
         (Fault::Unavailable(Some(RetryAfter::Seconds(3))), 503),
         (Fault::Unavailable(None), 503),
-        (Fault::GatewayTimeout(Some(RetryAfter::FractionalSeconds(0.5))), 504),
+        (
+            Fault::GatewayTimeout(Some(RetryAfter::FractionalSeconds(0.5))),
+            504,
+        ),
         (Fault::GatewayTimeout(None), 504),
     ] {
-        let has_retry_after = matches!(fault, Fault::Unavailable(Some(_)) | Fault::GatewayTimeout(Some(_)));
+        let has_retry_after = matches!(
+            fault,
+            Fault::Unavailable(Some(_)) | Fault::GatewayTimeout(Some(_))
+        );
         emulator.inject(Injection::once(fault));
         let err = graph.list_profiles(None).await.unwrap_err();
         assert_eq!(status(&err), code);
         assert!(err.is_retryable());
         assert!(err.graph_code().is_some());
-        assert_eq!(err.headers().unwrap().contains_key("retry-after"), has_retry_after);
+        assert_eq!(
+            err.headers().unwrap().contains_key("retry-after"),
+            has_retry_after
+        );
     }
 }
 
@@ -292,7 +419,11 @@ async fn injections_match_by_method_path_count_and_rate() {
     let (emulator, graph) = emulator_and_client().await;
     let id = graph.create_profile(&named("r")).await.unwrap().id.unwrap();
 
-    emulator.inject(Injection::times(2, Fault::Unavailable(None)).on_method("POST").on_path("createToken"));
+    emulator.inject(
+        Injection::times(2, Fault::Unavailable(None))
+            .on_method("POST")
+            .on_path("createToken"),
+    );
     graph.get_profile(&id).await.unwrap();
     assert_eq!(status(&graph.create_token(&id, 60).await.unwrap_err()), 503);
     assert_eq!(status(&graph.create_token(&id, 60).await.unwrap_err()), 503);
@@ -309,7 +440,10 @@ async fn injections_match_by_method_path_count_and_rate() {
         }
     }
     assert_eq!(emulator.faults_injected() - before, throttled);
-    assert!((25..=75).contains(&throttled), "about a quarter throttled: {throttled}");
+    assert!(
+        (25..=75).contains(&throttled),
+        "about a quarter throttled: {throttled}"
+    );
     emulator.clear_injections();
     graph.get_profile(&id).await.unwrap();
 }

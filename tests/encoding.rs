@@ -4,12 +4,16 @@
 mod common;
 
 use graph_endpoint::models::AndroidForWorkEnrollmentProfiles;
-use graph_endpoint::{graph_action, Error, Graph, GraphClient};
+use graph_endpoint::{Error, Graph, GraphClient, graph_action};
 use percent_encoding::percent_decode_str;
 use proptest::prelude::*;
 
 pub trait Reports: Graph {
-    #[graph_action(GET, "/reports/getEmailActivityUserDetail(period='<period>')/content", expect = 200)]
+    #[graph_action(
+        GET,
+        "/reports/getEmailActivityUserDetail(period='<period>')/content",
+        expect = 200
+    )]
     async fn email_activity(&self, period: &str) -> Result<serde_json::Value, Error>;
 }
 
@@ -18,7 +22,10 @@ impl Reports for GraphClient {}
 const BASE: &str = "/beta/deviceManagement/androidForWorkEnrollmentProfiles/";
 
 fn decode(raw: &str) -> String {
-    percent_decode_str(raw).decode_utf8().expect("valid UTF-8").into_owned()
+    percent_decode_str(raw)
+        .decode_utf8()
+        .expect("valid UTF-8")
+        .into_owned()
 }
 
 /// Strings rich in the characters that could break out of a segment.
@@ -41,7 +48,10 @@ fn hostile() -> impl Strategy<Value = String> {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 proptest! {

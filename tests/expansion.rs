@@ -7,8 +7,10 @@ mod common;
 use std::sync::Mutex;
 
 use graph_endpoint::http::{HeaderMap, StatusCode};
-use graph_endpoint::models::{AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles, Collection};
-use graph_endpoint::{graph_action, ApiVersion, Error, Graph, GraphClient, Method, RawResponse, Request};
+use graph_endpoint::models::{AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles};
+use graph_endpoint::{
+    ApiVersion, Collection, Error, Graph, GraphClient, Method, RawResponse, Request, graph_action,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generated_calls_can_be_spawned() {
@@ -45,11 +47,20 @@ fn endpoint_metadata_is_reachable_as_constants() {
     let endpoint = <GraphClient as AndroidForWorkEnrollmentProfiles>::CREATE_TOKEN;
     assert_eq!(endpoint.name(), "create_token");
     assert_eq!(endpoint.method(), Method::Post);
-    assert_eq!(endpoint.path(), "/deviceManagement/androidForWorkEnrollmentProfiles/<id>/createToken");
+    assert_eq!(
+        endpoint.path(),
+        "/deviceManagement/androidForWorkEnrollmentProfiles/<id>/createToken"
+    );
     assert_eq!(endpoint.expect(), &[204]);
     assert_eq!(endpoint.version(), Some(ApiVersion::Beta));
-    assert_eq!(endpoint.permissions(), &["DeviceManagementConfiguration.ReadWrite.All"]);
-    assert_eq!(<GraphClient as AndroidForWorkEnrollmentProfiles>::CREATE_PROFILE.expect(), &[201]);
+    assert_eq!(
+        endpoint.permissions(),
+        &["DeviceManagementConfiguration.ReadWrite.All"]
+    );
+    assert_eq!(
+        <GraphClient as AndroidForWorkEnrollmentProfiles>::CREATE_PROFILE.expect(),
+        &[201]
+    );
 }
 
 /// A test double with bodies of its own: no HTTP at all.
@@ -66,7 +77,10 @@ impl AndroidForWorkEnrollmentProfiles for FakeProfiles {
         Ok(())
     }
 
-    async fn list_profiles(&self, _top: Option<u32>) -> Result<Collection<AndroidForWorkEnrollmentProfile>, Error> {
+    async fn list_profiles(
+        &self,
+        _top: Option<u32>,
+    ) -> Result<Collection<AndroidForWorkEnrollmentProfile>, Error> {
         Ok(Collection {
             value: vec![AndroidForWorkEnrollmentProfile {
                 id: Some("p1".into()),
@@ -85,7 +99,9 @@ async fn revoke_all_tokens(graph: &impl AndroidForWorkEnrollmentProfiles) -> Res
     let mut revoked = 0;
     for profile in graph.list_profiles(None).await?.value {
         if profile.has_token() {
-            graph.revoke_token(profile.id.as_deref().unwrap_or_default()).await?;
+            graph
+                .revoke_token(profile.id.as_deref().unwrap_or_default())
+                .await?;
             revoked += 1;
         }
     }
@@ -99,7 +115,15 @@ async fn a_test_double_implements_the_trait_with_its_own_bodies() {
     assert_eq!(*fake.revoked.lock().unwrap(), ["p1"]);
     // What the double does not override says so.
     let err = fake.delete_profile("p1").await.unwrap_err();
-    assert!(matches!(err, Error::NotImplemented { endpoint: "delete_profile" }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::NotImplemented {
+                endpoint: "delete_profile"
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 /// A transport of one's own: canned responses, with the declared status
@@ -119,9 +143,16 @@ impl Graph for Canned {
         ));
         let (status, body) = match request.endpoint().name() {
             "get_profile" => (200, r#"{"id": "p1", "displayName": "Canned"}"#),
-            _ => (404, r#"{"error": {"code": "itemNotFound", "message": "gone"}}"#),
+            _ => (
+                404,
+                r#"{"error": {"code": "itemNotFound", "message": "gone"}}"#,
+            ),
         };
-        Ok(RawResponse::new(StatusCode::from_u16(status).unwrap(), HeaderMap::new(), body.into()))
+        Ok(RawResponse::new(
+            StatusCode::from_u16(status).unwrap(),
+            HeaderMap::new(),
+            body.into(),
+        ))
     }
 }
 
@@ -129,7 +160,9 @@ impl AndroidForWorkEnrollmentProfiles for Canned {}
 
 #[tokio::test]
 async fn a_transport_double_gets_the_real_checks() {
-    let canned = Canned { seen: Mutex::new(Vec::new()) };
+    let canned = Canned {
+        seen: Mutex::new(Vec::new()),
+    };
     let profile = canned.get_profile("p1").await.unwrap();
     assert_eq!(profile.display_name.as_deref(), Some("Canned"));
     let err = canned.create_token("p 1", 30).await.unwrap_err();
@@ -166,7 +199,9 @@ impl Everything for GraphClient {}
 #[tokio::test]
 async fn query_parameters_headers_and_parameters_arrive_as_declared() {
     let (emulator, graph) = common::emulator_and_client().await;
-    let _ = graph.users(5, Some("displayName eq 'O''Neil & co'"), Some("eventual")).await;
+    let _ = graph
+        .users(5, Some("displayName eq 'O''Neil & co'"), Some("eventual"))
+        .await;
     let request = emulator.last_request().unwrap();
     assert_eq!(
         request.path,
@@ -183,5 +218,8 @@ async fn query_parameters_headers_and_parameters_arrive_as_declared() {
     let request = emulator.last_request().unwrap();
     assert_eq!(request.path, "/v1.0/users/7/assignLicense");
     assert_eq!(request.header("prefer"), Some("return=minimal"));
-    assert_eq!(request.json().unwrap(), serde_json::json!({"addLicenses": ["a"], "removeLicenses": []}));
+    assert_eq!(
+        request.json().unwrap(),
+        serde_json::json!({"addLicenses": ["a"], "removeLicenses": []})
+    );
 }

@@ -39,7 +39,10 @@ where
     let err = call().await.unwrap_err();
     assert!(matches!(err, Error::Status(_)), "{err:?}");
     assert_eq!(err.status().map(|s| s.as_u16()), Some(other));
-    assert!(err.to_string().contains(&format!("expected {expected}")), "{err}");
+    assert!(
+        err.to_string().contains(&format!("expected {expected}")),
+        "{err}"
+    );
 
     // A Graph error body.
     emulator.inject(Injection::once(Fault::Respond {
@@ -56,11 +59,21 @@ where
     let err = call().await.unwrap_err();
     assert!(err.is_forbidden());
     assert_eq!(err.graph_code(), Some("accessDenied"));
-    assert_eq!(err.graph_error().unwrap().inner_codes, ["missingPermission"]);
+    assert_eq!(
+        err.graph_error().unwrap().inner_codes,
+        ["missingPermission"]
+    );
     assert_eq!(err.request_id(), Some("req-403"));
     assert!(err.client_request_id().is_some_and(common::is_guid));
-    assert!(err.permissions().contains(&"DeviceManagementConfiguration.ReadWrite.All"));
-    assert!(err.to_string().contains("DeviceManagementConfiguration.ReadWrite.All"), "{err}");
+    assert!(
+        err.permissions()
+            .contains(&"DeviceManagementConfiguration.ReadWrite.All")
+    );
+    assert!(
+        err.to_string()
+            .contains("DeviceManagementConfiguration.ReadWrite.All"),
+        "{err}"
+    );
 
     // A gateway's HTML page.
     emulator.inject(Injection::once(Fault::HtmlError { status: 502 }));
@@ -68,7 +81,10 @@ where
     assert_eq!(err.status().map(|s| s.as_u16()), Some(502));
     assert_eq!(err.graph_code(), None);
     assert!(err.body().is_some_and(|b| b.starts_with(b"<html>")));
-    assert!(err.request_id().is_some(), "the stand-in's request-id header is kept");
+    assert!(
+        err.request_id().is_some(),
+        "the stand-in's request-id header is kept"
+    );
     assert!(err.is_retryable());
 
     // An expected status with a body that does not decode.
@@ -80,7 +96,9 @@ where
     let result = call().await;
     if returns_body {
         let err = result.unwrap_err();
-        let Error::Decode(decode) = &err else { panic!("expected a decode error, got {err:?}") };
+        let Error::Decode(decode) = &err else {
+            panic!("expected a decode error, got {err:?}")
+        };
         assert_eq!(decode.status.as_u16(), expected);
         assert_eq!(&decode.body[..], b"{\"value\": [");
         assert!(decode.source.is_eof(), "{}", decode.source);
@@ -110,7 +128,10 @@ async fn list_profiles() {
     assert_eq!(all.next_link, None);
     assert_eq!(emulator.last_request().unwrap().path, BASE);
 
-    failure_modes(&emulator, 200, true, || async { graph.list_profiles(None).await.map(drop) }).await;
+    failure_modes(&emulator, 200, true, || async {
+        graph.list_profiles(None).await.map(drop)
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -121,16 +142,28 @@ async fn get_profile() {
     let profile = graph.get_profile(&id).await.unwrap();
     assert_eq!(profile.id.as_deref(), Some(id.as_str()));
     assert_eq!(profile.display_name.as_deref(), Some("Kiosk"));
-    assert_eq!(profile.odata_type.as_deref(), Some("#microsoft.graph.androidForWorkEnrollmentProfile"));
+    assert_eq!(
+        profile.odata_type.as_deref(),
+        Some("#microsoft.graph.androidForWorkEnrollmentProfile")
+    );
     let request = emulator.last_request().unwrap();
-    assert_eq!((request.method.as_str(), request.path.as_str()), ("GET", format!("{BASE}/{id}").as_str()));
+    assert_eq!(
+        (request.method.as_str(), request.path.as_str()),
+        ("GET", format!("{BASE}/{id}").as_str())
+    );
     assert_standard_headers(&request, "beta");
 
-    let missing = graph.get_profile("00000000-0000-0000-0000-000000000000").await.unwrap_err();
+    let missing = graph
+        .get_profile("00000000-0000-0000-0000-000000000000")
+        .await
+        .unwrap_err();
     assert!(missing.is_not_found());
     assert_eq!(missing.graph_code(), Some("itemNotFound"));
 
-    failure_modes(&emulator, 200, true, || async { graph.get_profile(&id).await.map(drop) }).await;
+    failure_modes(&emulator, 200, true, || async {
+        graph.get_profile(&id).await.map(drop)
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -144,16 +177,25 @@ async fn create_profile() {
     assert_eq!(profile.created_date_time, profile.last_modified_date_time);
     assert_eq!(profile.enrolled_device_count, Some(0));
     let request = emulator.last_request().unwrap();
-    assert_eq!((request.method.as_str(), request.path.as_str()), ("POST", BASE));
+    assert_eq!(
+        (request.method.as_str(), request.path.as_str()),
+        ("POST", BASE)
+    );
     assert_standard_headers(&request, "beta");
     assert_eq!(request.header("content-type"), Some("application/json"));
     assert_eq!(
         request.json().unwrap(),
         json!({"displayName": "Kiosk", "description": "Warehouse tablets"})
     );
-    assert_eq!(request.header("content-length"), Some(request.body.len().to_string().as_str()));
+    assert_eq!(
+        request.header("content-length"),
+        Some(request.body.len().to_string().as_str())
+    );
 
-    failure_modes(&emulator, 201, true, || async { graph.create_profile(&kiosk()).await.map(drop) }).await;
+    failure_modes(&emulator, 201, true, || async {
+        graph.create_profile(&kiosk()).await.map(drop)
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -169,7 +211,10 @@ async fn update_profile() {
     assert_eq!(updated.display_name.as_deref(), Some("Renamed"));
     assert_eq!(updated.description.as_deref(), Some("Warehouse tablets"));
     let request = emulator.last_request().unwrap();
-    assert_eq!((request.method.as_str(), request.path.as_str()), ("PATCH", format!("{BASE}/{id}").as_str()));
+    assert_eq!(
+        (request.method.as_str(), request.path.as_str()),
+        ("PATCH", format!("{BASE}/{id}").as_str())
+    );
     assert_standard_headers(&request, "beta");
     assert_eq!(request.header("content-type"), Some("application/json"));
     assert_eq!(request.json().unwrap(), json!({"displayName": "Renamed"}));
@@ -180,13 +225,21 @@ async fn update_profile() {
         ..Default::default()
     };
     let err = graph.update_profile(&id, &read_only).await.unwrap_err();
-    assert_eq!((err.status().unwrap().as_u16(), err.graph_code()), (400, Some("BadRequest")));
+    assert_eq!(
+        (err.status().unwrap().as_u16(), err.graph_code()),
+        (400, Some("BadRequest"))
+    );
     let mut unknown = AndroidForWorkEnrollmentProfile::default();
-    unknown.additional_properties.insert("colour".into(), json!("blue"));
+    unknown
+        .additional_properties
+        .insert("colour".into(), json!("blue"));
     let err = graph.update_profile(&id, &unknown).await.unwrap_err();
     assert!(err.graph_error().unwrap().message.contains("colour"));
 
-    failure_modes(&emulator, 200, true, || async { graph.update_profile(&id, &changes).await.map(drop) }).await;
+    failure_modes(&emulator, 200, true, || async {
+        graph.update_profile(&id, &changes).await.map(drop)
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -196,13 +249,19 @@ async fn delete_profile() {
 
     graph.delete_profile(&id).await.unwrap();
     let request = emulator.last_request().unwrap();
-    assert_eq!((request.method.as_str(), request.path.as_str()), ("DELETE", format!("{BASE}/{id}").as_str()));
+    assert_eq!(
+        (request.method.as_str(), request.path.as_str()),
+        ("DELETE", format!("{BASE}/{id}").as_str())
+    );
     assert_standard_headers(&request, "beta");
     assert!(request.body.is_empty());
     assert!(graph.get_profile(&id).await.unwrap_err().is_not_found());
     assert!(graph.delete_profile(&id).await.unwrap_err().is_not_found());
 
-    failure_modes(&emulator, 204, false, || async { graph.delete_profile(&id).await }).await;
+    failure_modes(&emulator, 204, false, || async {
+        graph.delete_profile(&id).await
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -228,8 +287,16 @@ async fn create_token() {
         remaining > time::Duration::seconds(3500) && remaining <= time::Duration::seconds(3600),
         "expires in {remaining}"
     );
-    assert!(profile.qr_code_content.unwrap().contains(&profile.token_value.unwrap()));
-    assert_eq!(profile.qr_code_image.unwrap().mime_type.as_deref(), Some("image/png"));
+    assert!(
+        profile
+            .qr_code_content
+            .unwrap()
+            .contains(&profile.token_value.unwrap())
+    );
+    assert_eq!(
+        profile.qr_code_image.unwrap().mime_type.as_deref(),
+        Some("image/png")
+    );
 
     for invalid in [0, -5, 90 * 24 * 3600 + 1] {
         let err = graph.create_token(&id, invalid).await.unwrap_err();
@@ -237,7 +304,10 @@ async fn create_token() {
         assert_eq!(err.graph_code(), Some("BadRequest"));
     }
 
-    failure_modes(&emulator, 204, false, || async { graph.create_token(&id, 600).await }).await;
+    failure_modes(&emulator, 204, false, || async {
+        graph.create_token(&id, 600).await
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -266,5 +336,8 @@ async fn revoke_token() {
     );
     assert!(profile.last_modified_date_time >= profile.created_date_time);
 
-    failure_modes(&emulator, 204, false, || async { graph.revoke_token(&id).await }).await;
+    failure_modes(&emulator, 204, false, || async {
+        graph.revoke_token(&id).await
+    })
+    .await;
 }

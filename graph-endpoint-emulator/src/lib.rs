@@ -216,7 +216,9 @@ pub struct Emulator {
 
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shared").field("base_url", &self.base_url).finish_non_exhaustive()
+        f.debug_struct("Shared")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -243,7 +245,10 @@ impl Emulator {
 
     /// A bearer token it accepts.
     pub fn token(&self) -> String {
-        lock(&self.shared.tokens).first().cloned().unwrap_or_default()
+        lock(&self.shared.tokens)
+            .first()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Accepts one more bearer token.
@@ -319,5 +324,7 @@ impl Drop for Emulator {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -11,11 +11,11 @@ use hyper::body::Incoming;
 use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 
+use crate::RecordedRequest;
 use crate::body::ReplyBody;
 use crate::envelope::Failure;
 use crate::faults::{Fault, Injection, RetryAfter, draw};
 use crate::store::Store;
-use crate::RecordedRequest;
 
 const COLLECTION: &str = "androidForWorkEnrollmentProfiles";
 const MAX_REQUEST_BODY: usize = 4 * 1024 * 1024;
@@ -83,7 +83,12 @@ pub async fn handle(
         headers: parts
             .headers
             .iter()
-            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect(),
         body: body.clone(),
     };
@@ -119,7 +124,9 @@ pub async fn handle(
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panicking test thread must not take the stand-in down with it.
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn pick_fault(shared: &Shared, n: u64, method: &str, path: &str) -> Option<Fault> {
@@ -180,7 +187,8 @@ impl Ids<'_> {
 
 fn json_response(status: u16, body: &Value) -> hyper::Response<ReplyBody> {
     let mut response = hyper::Response::new(ReplyBody::full(body.to_string()));
-    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     response.headers_mut().insert(
         "content-type",
         HeaderValue::from_static(
@@ -192,7 +200,8 @@ fn json_response(status: u16, body: &Value) -> hyper::Response<ReplyBody> {
 
 fn empty_response(status: u16) -> hyper::Response<ReplyBody> {
     let mut response = hyper::Response::new(ReplyBody::empty());
-    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     response
 }
 
@@ -225,13 +234,16 @@ fn httpdate(at: std::time::SystemTime) -> String {
 }
 
 fn answer_fault(fault: Fault, ids: &Ids<'_>) -> Result<hyper::Response<ReplyBody>, Dropped> {
-    let with_retry_after = |status: u16, code: &'static str, message: &str, retry_after: Option<RetryAfter>| {
-        let mut failure = Failure::new(status, code, message);
-        if let Some(retry_after) = retry_after {
-            failure.headers.push(("retry-after", retry_after_value(&retry_after)));
-        }
-        ids.failure(&failure)
-    };
+    let with_retry_after =
+        |status: u16, code: &'static str, message: &str, retry_after: Option<RetryAfter>| {
+            let mut failure = Failure::new(status, code, message);
+            if let Some(retry_after) = retry_after {
+                failure
+                    .headers
+                    .push(("retry-after", retry_after_value(&retry_after)));
+            }
+            ids.failure(&failure)
+        };
     Ok(match fault {
         Fault::Throttle(retry_after) => with_retry_after(
             429,
@@ -254,11 +266,16 @@ fn answer_fault(fault: Fault, ids: &Ids<'_>) -> Result<hyper::Response<ReplyBody
         Fault::DropConnection => return Err(Dropped),
         Fault::Delay(_) => unreachable!("delays are applied before routing"),
         Fault::TruncatedBody { status } => {
-            let full = json!({"value": [{"id": "truncated", "displayName": "this body is cut short"}]}).to_string();
+            let full =
+                json!({"value": [{"id": "truncated", "displayName": "this body is cut short"}]})
+                    .to_string();
             let half = full.len() / 2;
-            let mut response = hyper::Response::new(ReplyBody::truncated(Bytes::from(full[..half].to_owned())));
+            let mut response =
+                hyper::Response::new(ReplyBody::truncated(Bytes::from(full[..half].to_owned())));
             *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            response.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+            response
+                .headers_mut()
+                .insert("content-type", HeaderValue::from_static("application/json"));
             response
                 .headers_mut()
                 .insert("content-length", HeaderValue::from(full.len() as u64));
@@ -267,7 +284,9 @@ fn answer_fault(fault: Fault, ids: &Ids<'_>) -> Result<hyper::Response<ReplyBody
         Fault::MalformedJson { status } => {
             let mut response = hyper::Response::new(ReplyBody::full(r#"{"value": [{"id": "#));
             *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            response.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+            response
+                .headers_mut()
+                .insert("content-type", HeaderValue::from_static("application/json"));
             ids.decorate(response)
         }
         Fault::HtmlError { status } => {
@@ -277,10 +296,16 @@ fn answer_fault(fault: Fault, ids: &Ids<'_>) -> Result<hyper::Response<ReplyBody
             );
             let mut response = hyper::Response::new(ReplyBody::full(page));
             *response.status_mut() = status;
-            response.headers_mut().insert("content-type", HeaderValue::from_static("text/html"));
+            response
+                .headers_mut()
+                .insert("content-type", HeaderValue::from_static("text/html"));
             ids.decorate(response)
         }
-        Fault::Respond { status, headers, body } => {
+        Fault::Respond {
+            status,
+            headers,
+            body,
+        } => {
             let mut response = hyper::Response::new(ReplyBody::full(body));
             *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
             // Scripted headers win over the envelope's.
@@ -299,7 +324,11 @@ fn answer_fault(fault: Fault, ids: &Ids<'_>) -> Result<hyper::Response<ReplyBody
 }
 
 /// The routes of the seed's resource, after the bearer token is checked.
-fn route(shared: &Shared, parts: &http::request::Parts, body: &Bytes) -> Result<hyper::Response<ReplyBody>, Failure> {
+fn route(
+    shared: &Shared,
+    parts: &http::request::Parts,
+    body: &Bytes,
+) -> Result<hyper::Response<ReplyBody>, Failure> {
     check_token(shared, parts)?;
     let segments: Vec<String> = parts
         .uri
@@ -309,7 +338,9 @@ fn route(shared: &Shared, parts: &http::request::Parts, body: &Bytes) -> Result<
         .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
         .collect();
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let (version, rest) = segments.split_first().ok_or_else(|| not_found_segment(""))?;
+    let (version, rest) = segments
+        .split_first()
+        .ok_or_else(|| not_found_segment(""))?;
     match *version {
         "beta" => {}
         "v1.0" => {
@@ -426,7 +457,10 @@ fn list(shared: &Shared, query: &str) -> Result<hyper::Response<ReplyBody>, Fail
             }
             "$skiptoken" | "$skip" => {
                 skip = value.parse().map_err(|_| {
-                    Failure::bad_request("BadRequest", format!("Invalid value '{value}' for {name}."))
+                    Failure::bad_request(
+                        "BadRequest",
+                        format!("Invalid value '{value}' for {name}."),
+                    )
                 })?;
             }
             other if other.starts_with('$') => {
@@ -473,7 +507,9 @@ fn with_context(mut entity: Value, kind: &str) -> Value {
     if let Value::Object(map) = &mut entity {
         map.insert(
             "@odata.context".into(),
-            json!(format!("https://graph.microsoft.com/beta/$metadata#deviceManagement/{COLLECTION}/{kind}")),
+            json!(format!(
+                "https://graph.microsoft.com/beta/$metadata#deviceManagement/{COLLECTION}/{kind}"
+            )),
         );
     }
     entity
@@ -495,8 +531,12 @@ fn json_body(parts: &http::request::Parts, body: &Bytes) -> Result<Value, Failur
             "A request body needs 'Content-Type: application/json'.",
         ));
     }
-    serde_json::from_slice(body)
-        .map_err(|e| Failure::bad_request("BadRequest", format!("The request body is not valid JSON: {e}")))
+    serde_json::from_slice(body).map_err(|e| {
+        Failure::bad_request(
+            "BadRequest",
+            format!("The request body is not valid JSON: {e}"),
+        )
+    })
 }
 
 fn not_found_segment(segment: &str) -> Failure {

@@ -81,8 +81,14 @@ impl Store {
         let start = self.profiles.len();
         for i in 0..count {
             let mut body = Map::new();
-            body.insert("displayName".into(), json!(format!("Seeded profile {:05}", start + i + 1)));
-            body.insert("description".into(), json!("Created by the emulator's seed"));
+            body.insert(
+                "displayName".into(),
+                json!(format!("Seeded profile {:05}", start + i + 1)),
+            );
+            body.insert(
+                "description".into(),
+                json!("Created by the emulator's seed"),
+            );
             self.insert(body);
         }
     }
@@ -112,8 +118,14 @@ impl Store {
         profile.insert("@odata.type".into(), json!(ODATA_TYPE));
         profile.insert("id".into(), json!(id));
         profile.insert("accountId".into(), json!(self.account_id));
-        profile.insert("displayName".into(), fields.get("displayName").cloned().unwrap_or(Value::Null));
-        profile.insert("description".into(), fields.get("description").cloned().unwrap_or(Value::Null));
+        profile.insert(
+            "displayName".into(),
+            fields.get("displayName").cloned().unwrap_or(Value::Null),
+        );
+        profile.insert(
+            "description".into(),
+            fields.get("description").cloned().unwrap_or(Value::Null),
+        );
         profile.insert("createdDateTime".into(), json!(now));
         profile.insert("lastModifiedDateTime".into(), json!(now));
         profile.insert("tokenValue".into(), Value::Null);
@@ -180,14 +192,22 @@ impl Store {
                     "The parameter 'tokenValidityInSeconds' is missing: createToken needs {\"tokenValidityInSeconds\": Int32}.",
                 ));
             }
-            Some(v) => v.as_i64().filter(|n| i32::try_from(*n).is_ok()).ok_or_else(|| {
-                Failure::bad_request("BadRequest", "The parameter 'tokenValidityInSeconds' must be an Int32.")
-            })?,
+            Some(v) => v
+                .as_i64()
+                .filter(|n| i32::try_from(*n).is_ok())
+                .ok_or_else(|| {
+                    Failure::bad_request(
+                        "BadRequest",
+                        "The parameter 'tokenValidityInSeconds' must be an Int32.",
+                    )
+                })?,
         };
         if !(1..=MAX_TOKEN_VALIDITY_SECONDS).contains(&validity) {
             return Err(Failure::bad_request(
                 "BadRequest",
-                format!("tokenValidityInSeconds must be between 1 and {MAX_TOKEN_VALIDITY_SECONDS}; got {validity}."),
+                format!(
+                    "tokenValidityInSeconds must be between 1 and {MAX_TOKEN_VALIDITY_SECONDS}; got {validity}."
+                ),
             ));
         }
         let token: String = uuid::Uuid::new_v4().simple().to_string().to_uppercase();
@@ -216,7 +236,10 @@ impl Store {
     pub fn revoke_token(&mut self, id: &str, body: &Value) -> Result<(), Failure> {
         let &i = self.index.get(id).ok_or_else(|| not_found(id))?;
         if as_object(body)?.keys().next().is_some() {
-            return Err(Failure::bad_request("BadRequest", "Action 'revokeToken' takes no parameters."));
+            return Err(Failure::bad_request(
+                "BadRequest",
+                "Action 'revokeToken' takes no parameters.",
+            ));
         }
         let profile = &mut self.profiles[i];
         profile.insert("tokenValue".into(), Value::Null);
@@ -233,7 +256,10 @@ fn as_object(body: &Value) -> Result<&Map<String, Value>, Failure> {
     match body {
         Value::Object(map) => Ok(map),
         Value::Null => Ok(EMPTY.get_or_init(Map::new)),
-        _ => Err(Failure::bad_request("BadRequest", "The request body must be a JSON object.")),
+        _ => Err(Failure::bad_request(
+            "BadRequest",
+            "The request body must be a JSON object.",
+        )),
     }
 }
 
@@ -262,7 +288,9 @@ fn check_string(key: &str, value: &Value) -> Result<(), Failure> {
 fn unknown_property(name: &str) -> Failure {
     Failure::bad_request(
         "BadRequest",
-        format!("The property '{name}' does not exist on type 'microsoft.graph.androidForWorkEnrollmentProfile'."),
+        format!(
+            "The property '{name}' does not exist on type 'microsoft.graph.androidForWorkEnrollmentProfile'."
+        ),
     )
 }
 

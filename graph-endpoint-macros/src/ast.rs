@@ -75,7 +75,10 @@ impl<'a> Method<'a> {
             );
         }
         if let Some(c) = &sig.constness {
-            cx.error(c.span, "a Graph endpoint cannot be `const fn`: remove `const`");
+            cx.error(
+                c.span,
+                "a Graph endpoint cannot be `const fn`: remove `const`",
+            );
         }
         if let Some(u) = &sig.unsafety {
             cx.error(u.span, "a Graph endpoint is not `unsafe`: remove `unsafe`");
@@ -100,7 +103,10 @@ impl<'a> Method<'a> {
             }
         }
         if let Some(w) = &sig.generics.where_clause {
-            cx.error_at(w, "`where` clauses are not supported on a Graph endpoint: use concrete types");
+            cx.error_at(
+                w,
+                "`where` clauses are not supported on a Graph endpoint: use concrete types",
+            );
         }
 
         let mut args = Vec::new();
@@ -111,7 +117,10 @@ impl<'a> Method<'a> {
                     if receiver.mutability.is_some() {
                         cx.error_at(receiver, "take `&self`, not `&mut self`: calls share one client and run concurrently");
                     } else if !plain_ref {
-                        cx.error_at(receiver, "take `&self`: the generated call borrows the client");
+                        cx.error_at(
+                            receiver,
+                            "take `&self`: the generated call borrows the client",
+                        );
                     }
                 }
                 FnArg::Typed(pat_type) => {
@@ -151,7 +160,13 @@ impl<'a> Method<'a> {
         let result = future_output(item, cx);
         let success = result.and_then(|r| result_ok_type(r, cx));
         let output = success.map(classify);
-        Method { item, args, result, success, output }
+        Method {
+            item,
+            args,
+            result,
+            success,
+            output,
+        }
     }
 }
 
@@ -172,13 +187,15 @@ fn roles(attrs: &[Attribute], cx: &mut Ctxt) -> Role {
             }
             "param" => Role::Param(span, optional_name(attr, "param", cx)),
             "query" => Role::Query(span, optional_name(attr, "query", cx)),
-            "header" => match optional_name(attr, "header", cx) {
-                Some(lit) => Role::Header(span, lit),
-                None => {
-                    cx.error_at(attr, "`#[header]` needs the header's name: `#[header(\"ConsistencyLevel\")]`");
-                    continue;
+            "header" => {
+                match optional_name(attr, "header", cx) {
+                    Some(lit) => Role::Header(span, lit),
+                    None => {
+                        cx.error_at(attr, "`#[header]` needs the header's name: `#[header(\"ConsistencyLevel\")]`");
+                        continue;
+                    }
                 }
-            },
+            }
             "path" => {
                 cx.error_at(attr, "placeholder arguments need no mark: write `<name>` in the path and remove `#[path]`");
                 continue;
@@ -201,14 +218,23 @@ fn optional_name(attr: &Attribute, what: &str, cx: &mut Ctxt) -> Option<LitStr> 
         syn::Meta::List(list) => match list.parse_args::<LitStr>() {
             Ok(lit) => Some(lit),
             Err(_) => {
-                cx.error_at(attr, format!("write the name as a string: `#[{what}(\"name\")]`"));
+                cx.error_at(
+                    attr,
+                    format!("write the name as a string: `#[{what}(\"name\")]`"),
+                );
                 None
             }
         },
         syn::Meta::NameValue(nv) => match &nv.value {
-            syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(lit), .. }) => Some(lit.clone()),
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(lit),
+                ..
+            }) => Some(lit.clone()),
             _ => {
-                cx.error_at(attr, format!("write the name as a string: `#[{what}(\"name\")]`"));
+                cx.error_at(
+                    attr,
+                    format!("write the name as a string: `#[{what}(\"name\")]`"),
+                );
                 None
             }
         },
@@ -237,7 +263,9 @@ fn future_output<'a>(item: &'a TraitItemFn, cx: &mut Ctxt) -> Option<&'a Type> {
     let mut send = false;
     for bound in &impl_trait.bounds {
         if let TypeParamBound::Trait(t) = bound {
-            let Some(last) = t.path.segments.last() else { continue };
+            let Some(last) = t.path.segments.last() else {
+                continue;
+            };
             if last.ident == "Send" {
                 send = true;
             }
@@ -255,9 +283,15 @@ fn future_output<'a>(item: &'a TraitItemFn, cx: &mut Ctxt) -> Option<&'a Type> {
         }
     }
     if output.is_none() {
-        cx.error_at(ty, format!("expected `impl Future<Output = ...> + Send`: {FORM}"));
+        cx.error_at(
+            ty,
+            format!("expected `impl Future<Output = ...> + Send`: {FORM}"),
+        );
     } else if !send {
-        cx.error_at(ty, "add `+ Send`: the future must be sendable to other threads (`tokio::spawn`)");
+        cx.error_at(
+            ty,
+            "add `+ Send`: the future must be sendable to other threads (`tokio::spawn`)",
+        );
     }
     output
 }
@@ -298,9 +332,17 @@ fn check_error_type(ty: &Type, cx: &mut Ctxt) {
         cx.error_at(ty, "the error type must be `graph_endpoint::Error`");
         return;
     };
-    let segments: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let segments: Vec<String> = p
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
     let foreign = segments.len() > 1
-        && !matches!(segments[0].as_str(), "graph_endpoint" | "crate" | "self" | "super");
+        && !matches!(
+            segments[0].as_str(),
+            "graph_endpoint" | "crate" | "self" | "super"
+        );
     if foreign {
         cx.error_at(
             ty,

@@ -80,7 +80,10 @@ fn parse_item(
     if input.peek(LitStr) {
         let path: LitStr = input.parse()?;
         if attr.path.is_some() {
-            cx.error(path.span(), "a second path: `#[graph_action]` takes one path literal");
+            cx.error(
+                path.span(),
+                "a second path: `#[graph_action]` takes one path literal",
+            );
         } else {
             attr.path = Some(path);
         }
@@ -117,17 +120,28 @@ fn parse_item(
     }
     // A bare identifier: the method.
     if attr.method.is_some() {
-        cx.error(key.span(), format!("a second HTTP method `{key}`: `#[graph_action]` takes one"));
+        cx.error(
+            key.span(),
+            format!("a second HTTP method `{key}`: `#[graph_action]` takes one"),
+        );
     } else {
         if position > 0 && attr.path.is_some() {
-            cx.error(key.span(), "the HTTP method comes first: `#[graph_action(GET, \"/path\", ...)]`");
+            cx.error(
+                key.span(),
+                "the HTTP method comes first: `#[graph_action(GET, \"/path\", ...)]`",
+            );
         }
         attr.method = Some(key);
     }
     Ok(())
 }
 
-fn parse_key_value(input: ParseStream, key: Ident, attr: &mut ActionAttr, cx: &mut Ctxt) -> syn::Result<()> {
+fn parse_key_value(
+    input: ParseStream,
+    key: Ident,
+    attr: &mut ActionAttr,
+    cx: &mut Ctxt,
+) -> syn::Result<()> {
     match key.to_string().as_str() {
         "expect" => {
             let statuses = if input.peek(syn::token::Bracket) {
@@ -148,7 +162,10 @@ fn parse_key_value(input: ParseStream, key: Ident, attr: &mut ActionAttr, cx: &m
         }
         "version" => {
             let lit: LitStr = input.parse().map_err(|e| {
-                syn::Error::new(e.span(), "`version` takes a string: `version = \"beta\"` or `version = \"v1.0\"`")
+                syn::Error::new(
+                    e.span(),
+                    "`version` takes a string: `version = \"beta\"` or `version = \"v1.0\"`",
+                )
             })?;
             set_once(cx, &key, &mut attr.version, lit);
         }
@@ -169,7 +186,10 @@ fn parse_key_value(input: ParseStream, key: Ident, attr: &mut ActionAttr, cx: &m
             set_once(cx, &key, &mut attr.permissions, list);
         }
         "headers" => {
-            cx.error(key.span(), "write static headers as `headers(\"Name\" = \"value\", ...)`");
+            cx.error(
+                key.span(),
+                "write static headers as `headers(\"Name\" = \"value\", ...)`",
+            );
             // Consume the value so the next key is still read.
             let _: syn::Expr = input.parse()?;
         }
@@ -185,7 +205,10 @@ fn parse_headers(input: ParseStream) -> syn::Result<Vec<(LitStr, LitStr)>> {
     let pairs = input.parse_terminated(
         |s: ParseStream| {
             let name: LitStr = s.parse().map_err(|e| {
-                syn::Error::new(e.span(), "a static header is written `\"Name\" = \"value\"`")
+                syn::Error::new(
+                    e.span(),
+                    "a static header is written `\"Name\" = \"value\"`",
+                )
             })?;
             s.parse::<Token![=]>()?;
             let value: LitStr = s.parse()?;

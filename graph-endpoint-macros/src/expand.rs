@@ -12,9 +12,9 @@ use syn::{FnArg, TraitItemFn, Type};
 use crate::ast::{Arg, Method, Output, Role};
 use crate::attr::ActionAttr;
 use crate::ctxt::Ctxt;
+use crate::fallback;
 use crate::path::{Part, camel_case};
 use crate::valid::{self, Checked};
-use crate::fallback;
 
 pub fn graph_action(args: TokenStream, item: TokenStream) -> TokenStream {
     let item_fn: TraitItemFn = match syn::parse2(item.clone()) {
@@ -30,7 +30,10 @@ pub fn graph_action(args: TokenStream, item: TokenStream) -> TokenStream {
         (Err(errors), _) => fallback::declaration(&item_fn, errors),
         (Ok(()), None) => fallback::declaration(
             &item_fn,
-            syn::Error::new(Span::call_site(), "`#[graph_action]` could not read this declaration"),
+            syn::Error::new(
+                Span::call_site(),
+                "`#[graph_action]` could not read this declaration",
+            ),
         ),
     }
 }
@@ -44,7 +47,8 @@ fn expand(method: &Method, checked: &Checked) -> TokenStream {
     let name = name.strip_prefix("r#").unwrap_or(&name).to_owned();
     let const_ident = format_ident!("{}", name.to_uppercase(), span = ident.span());
 
-    let (Some(result), Some(success), Some(output)) = (method.result, method.success, &method.output)
+    let (Some(result), Some(success), Some(output)) =
+        (method.result, method.success, &method.output)
     else {
         // `valid` reports these; unreachable for a checked declaration.
         return fallback::declaration(item, syn::Error::new(ident.span(), "missing return type"));
@@ -69,9 +73,15 @@ fn expand(method: &Method, checked: &Checked) -> TokenStream {
         match part {
             Part::Literal(text) => statements.push(quote!(__request.literal(#text);)),
             Part::Placeholder { name, quoted } => {
-                let Some(arg) = method.args.iter().find(|a| arg_name(a) == *name) else { continue };
+                let Some(arg) = method.args.iter().find(|a| arg_name(a) == *name) else {
+                    continue;
+                };
                 let ident = arg.ident;
-                let push = if *quoted { quote!(quoted_value) } else { quote!(value) };
+                let push = if *quoted {
+                    quote!(quoted_value)
+                } else {
+                    quote!(value)
+                };
                 statements.push(quote_spanned!(arg.ty.span()=> __request.#push(#name, &#ident);));
             }
         }
@@ -83,14 +93,20 @@ fn expand(method: &Method, checked: &Checked) -> TokenStream {
             Role::Unmarked => {}
             Role::Body(_) => statements.push(quote_spanned!(span=> __request.body(&#ident);)),
             Role::Param(_, rename) => {
-                let wire = rename.as_ref().map_or_else(|| camel_case(&arg_name(arg)), |l| l.value());
+                let wire = rename
+                    .as_ref()
+                    .map_or_else(|| camel_case(&arg_name(arg)), |l| l.value());
                 statements.push(quote_spanned!(span=> __request.param(#wire, &#ident);));
             }
             Role::Query(_, rename) => {
-                let wire = rename.as_ref().map_or_else(|| camel_case(&arg_name(arg)), |l| l.value());
+                let wire = rename
+                    .as_ref()
+                    .map_or_else(|| camel_case(&arg_name(arg)), |l| l.value());
                 statements.push(optional_call(arg, quote!(query), &wire));
             }
-            Role::Header(_, header) => statements.push(optional_call(arg, quote!(header), &header.value())),
+            Role::Header(_, header) => {
+                statements.push(optional_call(arg, quote!(header), &header.value()))
+            }
         }
     }
 
@@ -98,13 +114,19 @@ fn expand(method: &Method, checked: &Checked) -> TokenStream {
         let span = result.span();
         match output {
             Output::Unit => quote_spanned!(span=> #rt::call_unit(self, __request.finish())),
-            Output::Json(t) => quote_spanned!(span=> #rt::call_json::<Self, #t>(self, __request.finish())),
+            Output::Json(t) => {
+                quote_spanned!(span=> #rt::call_json::<Self, #t>(self, __request.finish()))
+            }
             Output::OptionalJson(t) => {
                 quote_spanned!(span=> #rt::call_optional_json::<Self, #t>(self, __request.finish()))
             }
             Output::Bytes => quote_spanned!(span=> #rt::call_bytes(self, __request.finish())),
-            Output::ResponseUnit => quote_spanned!(span=> #rt::call_response_unit(self, __request.finish())),
-            Output::ResponseBytes => quote_spanned!(span=> #rt::call_response_bytes(self, __request.finish())),
+            Output::ResponseUnit => {
+                quote_spanned!(span=> #rt::call_response_unit(self, __request.finish()))
+            }
+            Output::ResponseBytes => {
+                quote_spanned!(span=> #rt::call_response_bytes(self, __request.finish()))
+            }
             Output::ResponseJson(t) => {
                 quote_spanned!(span=> #rt::call_response_json::<Self, #t>(self, __request.finish()))
             }
@@ -214,8 +236,15 @@ fn endpoint_docs(checked: &Checked) -> Vec<String> {
         ),
     ];
     if !checked.permissions.is_empty() {
-        let permissions: Vec<String> = checked.permissions.iter().map(|p| format!("`{p}`")).collect();
-        docs.push(format!("- Permissions (one of): {}", permissions.join(", ")));
+        let permissions: Vec<String> = checked
+            .permissions
+            .iter()
+            .map(|p| format!("`{p}`"))
+            .collect();
+        docs.push(format!(
+            "- Permissions (one of): {}",
+            permissions.join(", ")
+        ));
     }
     for (name, value) in &checked.headers {
         docs.push(format!("- Header: `{name}: {value}`"));

@@ -12,8 +12,13 @@ pub fn declaration(item: &TraitItemFn, errors: syn::Error) -> TokenStream {
     let errors = errors.to_compile_error();
     let attrs = &item.attrs;
     let sig = &item.sig;
-    let (constness, asyncness, unsafety, ident, generics) =
-        (&sig.constness, &sig.asyncness, &sig.unsafety, &sig.ident, &sig.generics);
+    let (constness, asyncness, unsafety, ident, generics) = (
+        &sig.constness,
+        &sig.asyncness,
+        &sig.unsafety,
+        &sig.ident,
+        &sig.generics,
+    );
     let inputs = declared_inputs(item);
     let output = &sig.output;
     quote! {

@@ -38,10 +38,15 @@ pub fn parse(template: &str) -> Result<Vec<Part>, Vec<String>> {
         );
     }
     if template.contains('#') {
-        errors.push("the path must not contain `#`: a fragment is never sent to the server".to_owned());
+        errors.push(
+            "the path must not contain `#`: a fragment is never sent to the server".to_owned(),
+        );
     }
     if template.chars().any(char::is_whitespace) {
-        errors.push("the path contains whitespace: Graph paths have none; put spaces in argument values".to_owned());
+        errors.push(
+            "the path contains whitespace: Graph paths have none; put spaces in argument values"
+                .to_owned(),
+        );
     }
     if let Some(c) = template.chars().find(|c| !c.is_ascii()) {
         errors.push(format!(
@@ -50,7 +55,9 @@ pub fn parse(template: &str) -> Result<Vec<Part>, Vec<String>> {
     }
     for segment in template.split('/').skip(1) {
         if segment == "." || segment == ".." {
-            errors.push(format!("the path has a `{segment}` segment: write the path it resolves to"));
+            errors.push(format!(
+                "the path has a `{segment}` segment: write the path it resolves to"
+            ));
         }
     }
 
@@ -93,7 +100,9 @@ pub fn parse(template: &str) -> Result<Vec<Part>, Vec<String>> {
                     quoted: quotes % 2 == 1,
                 });
             }
-            '>' => errors.push("stray `>` in the path: placeholders are written `<name>`".to_owned()),
+            '>' => {
+                errors.push("stray `>` in the path: placeholders are written `<name>`".to_owned())
+            }
             '{' => {
                 let mut name = String::new();
                 let mut closed = false;
@@ -110,10 +119,14 @@ pub fn parse(template: &str) -> Result<Vec<Part>, Vec<String>> {
                         snake_case(&name)
                     ));
                 } else {
-                    errors.push(format!("unclosed `{{{name}`: placeholders are written `<name>`"));
+                    errors.push(format!(
+                        "unclosed `{{{name}`: placeholders are written `<name>`"
+                    ));
                 }
             }
-            '}' => errors.push("stray `}` in the path: placeholders are written `<name>`".to_owned()),
+            '}' => {
+                errors.push("stray `}` in the path: placeholders are written `<name>`".to_owned())
+            }
             '%' => {
                 let hex: String = chars.clone().take(2).map(|(_, c)| c).collect();
                 if hex.len() == 2 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
@@ -138,12 +151,18 @@ pub fn parse(template: &str) -> Result<Vec<Part>, Vec<String>> {
         }
     }
     if quotes % 2 == 1 {
-        errors.push("the path has an unclosed `'`: OData string literals are written `'<name>'`".to_owned());
+        errors.push(
+            "the path has an unclosed `'`: OData string literals are written `'<name>'`".to_owned(),
+        );
     }
     if !literal.is_empty() {
         parts.push(Part::Literal(literal));
     }
-    if errors.is_empty() { Ok(parts) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(parts)
+    } else {
+        Err(errors)
+    }
 }
 
 /// A placeholder name must be an argument name.
@@ -154,7 +173,10 @@ fn check_name(name: &str) -> Option<String> {
     if name == "_" {
         return Some("placeholder `<_>` binds nothing: name the argument, like `<id>`".to_owned());
     }
-    let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    let valid = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if valid {
         if syn::parse_str::<syn::Ident>(name).is_err() {
@@ -228,22 +250,39 @@ mod tests {
         Part::Literal(s.to_owned())
     }
     fn ph(name: &str, quoted: bool) -> Part {
-        Part::Placeholder { name: name.to_owned(), quoted }
+        Part::Placeholder {
+            name: name.to_owned(),
+            quoted,
+        }
     }
 
     #[test]
     fn placeholders_anywhere() {
         assert_eq!(
             parse("/reports/getEmailActivityUserDetail(period='<period>')").unwrap(),
-            vec![lit("/reports/getEmailActivityUserDetail(period='"), ph("period", true), lit("')")]
+            vec![
+                lit("/reports/getEmailActivityUserDetail(period='"),
+                ph("period", true),
+                lit("')")
+            ]
         );
         assert_eq!(
             parse("/me/drive/root:/<item_path>:/content").unwrap(),
-            vec![lit("/me/drive/root:/"), ph("item_path", false), lit(":/content")]
+            vec![
+                lit("/me/drive/root:/"),
+                ph("item_path", false),
+                lit(":/content")
+            ]
         );
         assert_eq!(
             parse("/groups/<id>/members/<member_id>/$ref").unwrap(),
-            vec![lit("/groups/"), ph("id", false), lit("/members/"), ph("member_id", false), lit("/$ref")]
+            vec![
+                lit("/groups/"),
+                ph("id", false),
+                lit("/members/"),
+                ph("member_id", false),
+                lit("/$ref")
+            ]
         );
     }
 
@@ -259,8 +298,14 @@ mod tests {
     fn case_conversions() {
         assert_eq!(snake_case("item-path"), "item_path");
         assert_eq!(snake_case("memberId"), "member_id");
-        assert_eq!(snake_case("deviceManagementScriptId"), "device_management_script_id");
-        assert_eq!(camel_case("token_validity_in_seconds"), "tokenValidityInSeconds");
+        assert_eq!(
+            snake_case("deviceManagementScriptId"),
+            "device_management_script_id"
+        );
+        assert_eq!(
+            camel_case("token_validity_in_seconds"),
+            "tokenValidityInSeconds"
+        );
         assert_eq!(camel_case("r#type"), "type");
     }
 }

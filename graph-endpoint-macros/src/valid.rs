@@ -41,7 +41,10 @@ pub fn check(attr: &ActionAttr, method: &Method, cx: &mut Ctxt) -> Option<Checke
     let span = attr.span.unwrap_or_else(proc_macro2::Span::call_site);
     let http_method = match &attr.method {
         None => {
-            cx.error(span, "missing HTTP method: write `#[graph_action(GET, \"/path\", expect = 200)]`");
+            cx.error(
+                span,
+                "missing HTTP method: write `#[graph_action(GET, \"/path\", expect = 200)]`",
+            );
             None
         }
         Some(ident) => {
@@ -49,12 +52,20 @@ pub fn check(attr: &ActionAttr, method: &Method, cx: &mut Ctxt) -> Option<Checke
             if METHODS.contains(&name.as_str()) {
                 Some(name)
             } else if METHODS.contains(&name.to_ascii_uppercase().as_str()) {
-                cx.error(ident.span(), format!("write the HTTP method in capitals: `{}`", name.to_ascii_uppercase()));
+                cx.error(
+                    ident.span(),
+                    format!(
+                        "write the HTTP method in capitals: `{}`",
+                        name.to_ascii_uppercase()
+                    ),
+                );
                 None
             } else {
                 cx.error(
                     ident.span(),
-                    format!("unknown HTTP method `{name}`: use one of GET, POST, PUT, PATCH, DELETE"),
+                    format!(
+                        "unknown HTTP method `{name}`: use one of GET, POST, PUT, PATCH, DELETE"
+                    ),
                 );
                 None
             }
@@ -78,24 +89,35 @@ pub fn check(attr: &ActionAttr, method: &Method, cx: &mut Ctxt) -> Option<Checke
     };
 
     let expect = check_expect(attr, cx);
-    let version = attr.version.as_ref().and_then(|lit| match lit.value().as_str() {
-        "beta" => Some("Beta"),
-        "v1.0" => Some("V1"),
-        "v1" | "1.0" | "V1.0" => {
-            cx.error(lit.span(), "write the version as Graph does: `version = \"v1.0\"`");
-            None
-        }
-        other => {
-            cx.error(lit.span(), format!("unknown version `{other}`: use `\"beta\"` or `\"v1.0\"`"));
-            None
-        }
-    });
+    let version = attr
+        .version
+        .as_ref()
+        .and_then(|lit| match lit.value().as_str() {
+            "beta" => Some("Beta"),
+            "v1.0" => Some("V1"),
+            "v1" | "1.0" | "V1.0" => {
+                cx.error(
+                    lit.span(),
+                    "write the version as Graph does: `version = \"v1.0\"`",
+                );
+                None
+            }
+            other => {
+                cx.error(
+                    lit.span(),
+                    format!("unknown version `{other}`: use `\"beta\"` or `\"v1.0\"`"),
+                );
+                None
+            }
+        });
 
     let mut permissions = Vec::new();
     for lit in attr.permissions.iter().flatten() {
         let value = lit.value();
         let valid = !value.is_empty()
-            && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+            && value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
         if valid {
             permissions.push(value);
         } else {
@@ -111,12 +133,21 @@ pub fn check(attr: &ActionAttr, method: &Method, cx: &mut Ctxt) -> Option<Checke
             if v.chars().all(|c| c == '\t' || (' '..='~').contains(&c)) {
                 headers.push((name, v));
             } else {
-                cx.error(value.span(), "a header value must be visible ASCII, without line breaks");
+                cx.error(
+                    value.span(),
+                    "a header value must be visible ASCII, without line breaks",
+                );
             }
         }
     }
 
-    check_method(method, http_method.as_deref(), parts.as_deref(), &mut header_names, cx);
+    check_method(
+        method,
+        http_method.as_deref(),
+        parts.as_deref(),
+        &mut header_names,
+        cx,
+    );
     if let (Some(expect), Some(output)) = (&expect, &method.output) {
         check_output(expect, output, method, cx);
     }
@@ -158,14 +189,20 @@ fn check_expect(attr: &ActionAttr, cx: &mut Ctxt) -> Option<Vec<u16>> {
                     );
                     ok = false;
                 } else if statuses.contains(&status) {
-                    cx.error(lit.span(), format!("status {status} is listed twice in `expect`"));
+                    cx.error(
+                        lit.span(),
+                        format!("status {status} is listed twice in `expect`"),
+                    );
                     ok = false;
                 } else {
                     statuses.push(status);
                 }
             }
             _ => {
-                cx.error(lit.span(), format!("`{lit}` is not an HTTP status: use a number from 200 to 399"));
+                cx.error(
+                    lit.span(),
+                    format!("`{lit}` is not an HTTP status: use a number from 200 to 399"),
+                );
                 ok = false;
             }
         }
@@ -176,14 +213,19 @@ fn check_expect(attr: &ActionAttr, cx: &mut Ctxt) -> Option<Vec<u16>> {
 fn check_header_name(name: &LitStr, seen: &mut HashSet<String>, cx: &mut Ctxt) -> Option<String> {
     let value = name.value();
     let token = !value.is_empty()
-        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
     if !token {
         cx.error(name.span(), format!("`{value}` is not a valid header name"));
         return None;
     }
     let lower = value.to_ascii_lowercase();
     if RESERVED_HEADERS.contains(&lower.as_str()) {
-        cx.error(name.span(), format!("`{value}` is set by the client itself: remove it"));
+        cx.error(
+            name.span(),
+            format!("`{value}` is set by the client itself: remove it"),
+        );
         return None;
     }
     if !seen.insert(lower) {
@@ -231,7 +273,10 @@ fn check_method(
             Role::Header(s, _) => (*s, "#[header]"),
         };
         if is_placeholder {
-            cx.error(span, format!("argument `{name}` already fills `<{name}>` in the path: remove `{mark}`"));
+            cx.error(
+                span,
+                format!("argument `{name}` already fills `<{name}>` in the path: remove `{mark}`"),
+            );
             continue;
         }
         match &arg.role {
@@ -244,14 +289,18 @@ fn check_method(
                 }
                 if let Role::Param(_, rename) = &arg.role {
                     params.push((span, arg.ident));
-                    let wire = rename.as_ref().map_or_else(|| path::camel_case(&name), LitStr::value);
+                    let wire = rename
+                        .as_ref()
+                        .map_or_else(|| path::camel_case(&name), LitStr::value);
                     check_wire_name(rename.as_ref(), &wire, span, &mut wire_names, cx);
                 } else {
                     bodies.push((span, arg.ident));
                 }
             }
             Role::Query(_, rename) => {
-                let wire = rename.as_ref().map_or_else(|| path::camel_case(&name), LitStr::value);
+                let wire = rename
+                    .as_ref()
+                    .map_or_else(|| path::camel_case(&name), LitStr::value);
                 check_wire_name(rename.as_ref(), &wire, span, &mut wire_names, cx);
             }
             Role::Header(_, header) => {
@@ -273,7 +322,11 @@ fn check_method(
         );
     }
     for placeholder in &placeholders {
-        if !method.args.iter().any(|a| arg_name(a.ident) == *placeholder) {
+        if !method
+            .args
+            .iter()
+            .any(|a| arg_name(a.ident) == *placeholder)
+        {
             cx.error(
                 method.item.sig.paren_token.span.join(),
                 format!("placeholder `<{placeholder}>` of the path has no argument: add `{placeholder}: &str` (or another type that implements `Display`)"),
@@ -299,9 +352,15 @@ fn check_wire_name(
 ) {
     let span = rename.map_or(span, LitStr::span);
     if wire.is_empty() || wire.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        cx.error(span, "a parameter name must not be empty or contain whitespace");
+        cx.error(
+            span,
+            "a parameter name must not be empty or contain whitespace",
+        );
     } else if !seen.insert(wire.to_owned()) {
-        cx.error(span, format!("the name `{wire}` is used twice: rename one with `(\"name\")`"));
+        cx.error(
+            span,
+            format!("the name `{wire}` is used twice: rename one with `(\"name\")`"),
+        );
     }
 }
 
@@ -316,7 +375,9 @@ fn carries_content(status: u16) -> bool {
 }
 
 fn check_output(expect: &[u16], output: &Output<'_>, method: &Method, cx: &mut Ctxt) {
-    let Some(success) = method.success else { return };
+    let Some(success) = method.success else {
+        return;
+    };
     if output.needs_body() {
         if let Some(status) = expect.iter().copied().find(|s| bodyless(*s)) {
             cx.error_at(
@@ -342,7 +403,15 @@ fn check_output(expect: &[u16], output: &Output<'_>, method: &Method, cx: &mut C
 /// A type as a person writes it: `serde_json::Value`, not `serde_json :: Value`.
 fn pretty(ty: &syn::Type) -> String {
     let mut text = ty.to_token_stream().to_string();
-    for (from, to) in [(" :: ", "::"), (":: ", "::"), (" <", "<"), ("< ", "<"), (" >", ">"), (" ,", ","), ("& ", "&")] {
+    for (from, to) in [
+        (" :: ", "::"),
+        (":: ", "::"),
+        (" <", "<"),
+        ("< ", "<"),
+        (" >", ">"),
+        (" ,", ","),
+        ("& ", "&"),
+    ] {
         text = text.replace(from, to);
     }
     text

@@ -6,11 +6,35 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT};
 use http::HeaderValue;
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT};
 use tracing::Instrument;
 
-use crate::{AccessToken, ApiVersion, Cloud, Error, Graph, RawResponse, Request, StaticToken, TokenSource};
+use serde::de::DeserializeOwned;
+
+use crate::{
+    AccessToken, ApiVersion, Cloud, Collection, Endpoint, Error, Graph, Method, RawResponse,
+    Request, StaticToken, TokenSource,
+};
+
+static NEXT_PAGE_V1: Endpoint = crate::__private::endpoint(
+    "next_page",
+    Method::Get,
+    "<@odata.nextLink>",
+    &[200],
+    Some(ApiVersion::V1),
+    &[],
+    &[],
+);
+static NEXT_PAGE_BETA: Endpoint = crate::__private::endpoint(
+    "next_page",
+    Method::Get,
+    "<@odata.nextLink>",
+    &[200],
+    Some(ApiVersion::Beta),
+    &[],
+    &[],
+);
 
 /// The default cap on a success body: 64 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
@@ -77,6 +101,38 @@ impl GraphClient {
         self.inner.version
     }
 
+    /// Reads the page an `@odata.nextLink` points to, following the link
+    /// verbatim. The link must start with this client's base URL: the token is
+    /// never sent anywhere else.
+    pub async fn next_page<T: DeserializeOwned>(
+        &self,
+        next_link: &str,
+    ) -> Result<Collection<T>, Error> {
+        let refuse = |reason: String| Error::InvalidRequest {
+            endpoint: NEXT_PAGE_V1.name(),
+            reason,
+        };
+        let rest = next_link
+            .strip_prefix(self.inner.root.as_str())
+            .filter(|rest| rest.starts_with('/'))
+            .ok_or_else(|| {
+                refuse(format!(
+                    "the next link does not start with the client's base URL {}: the token is not sent elsewhere",
+                    self.inner.root
+                ))
+            })?;
+        let (endpoint, rest) = if let Some(rest) = rest.strip_prefix("/beta/") {
+            (&NEXT_PAGE_BETA, rest)
+        } else if let Some(rest) = rest.strip_prefix("/v1.0/") {
+            (&NEXT_PAGE_V1, rest)
+        } else {
+            return Err(refuse("the next link names no API version".to_owned()));
+        };
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let request = Request::verbatim(endpoint, format!("/{path}"), query.to_owned());
+        crate::__private::call_json(self, Ok(request)).await
+    }
+
     /// Sends one request: the work behind every declared method, in one
     /// non-generic function so that thousands of endpoints share it.
     pub async fn execute(&self, request: Request) -> Result<RawResponse, Error> {
@@ -97,7 +153,11 @@ impl GraphClient {
             .await
     }
 
-    async fn execute_in_span(&self, request: Request, version: ApiVersion) -> Result<RawResponse, Error> {
+    async fn execute_in_span(
+        &self,
+        request: Request,
+        version: ApiVersion,
+    ) -> Result<RawResponse, Error> {
         let inner = &*self.inner;
         let endpoint = request.endpoint();
         let name = endpoint.name();
@@ -121,14 +181,17 @@ impl GraphClient {
 
         let token = inner.token.token().await.map_err(Error::Token)?;
         let authorization = bearer(&token).ok_or_else(|| {
-            Error::Token("the token source returned a token that is not a valid header value".into())
+            Error::Token(
+                "the token source returned a token that is not a valid header value".into(),
+            )
         })?;
-        let client_request_id = HeaderValue::from_str(request.client_request_id()).map_err(|_| {
-            Error::InvalidRequest {
-                endpoint: name,
-                reason: "the client-request-id is not a valid header value".to_owned(),
-            }
-        })?;
+        let client_request_id =
+            HeaderValue::from_str(request.client_request_id()).map_err(|_| {
+                Error::InvalidRequest {
+                    endpoint: name,
+                    reason: "the client-request-id is not a valid header value".to_owned(),
+                }
+            })?;
 
         let mut builder = inner
             .http
@@ -151,9 +214,15 @@ impl GraphClient {
             Some(body) => builder
                 .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                 .body(body.clone()),
-            None if !matches!(endpoint.method(), crate::Method::Get | crate::Method::Delete) => builder
-                .header(CONTENT_LENGTH, HeaderValue::from_static("0"))
-                .body(Bytes::new()),
+            None if !matches!(
+                endpoint.method(),
+                crate::Method::Get | crate::Method::Delete
+            ) =>
+            {
+                builder
+                    .header(CONTENT_LENGTH, HeaderValue::from_static("0"))
+                    .body(Bytes::new())
+            }
             None => builder,
         };
 
@@ -172,11 +241,18 @@ impl GraphClient {
         let body = read_body(
             response,
             name,
-            if expected { inner.max_body_bytes } else { inner.max_error_body_bytes },
+            if expected {
+                inner.max_body_bytes
+            } else {
+                inner.max_error_body_bytes
+            },
             expected,
         )
         .await?;
-        tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "graph call answered");
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "graph call answered"
+        );
         Ok(RawResponse::new(status, headers, body))
     }
 }
@@ -189,7 +265,11 @@ async fn read_body(
     limit: usize,
     fail_over_limit: bool,
 ) -> Result<Bytes, Error> {
-    if fail_over_limit && response.content_length().is_some_and(|len| len > limit as u64) {
+    if fail_over_limit
+        && response
+            .content_length()
+            .is_some_and(|len| len > limit as u64)
+    {
         return Err(Error::BodyTooLarge { endpoint, limit });
     }
     let mut body = BytesMut::new();
@@ -376,7 +456,10 @@ impl GraphClientBuilder {
                 version: self.version,
                 token,
                 user_agent,
-                sdk_version_v1: HeaderValue::from_static(concat!("graph-rust/", env!("CARGO_PKG_VERSION"))),
+                sdk_version_v1: HeaderValue::from_static(concat!(
+                    "graph-rust/",
+                    env!("CARGO_PKG_VERSION")
+                )),
                 sdk_version_beta: HeaderValue::from_static(concat!(
                     "graph-rust-beta/",
                     env!("CARGO_PKG_VERSION")

@@ -332,7 +332,9 @@ impl GraphError {
                 parsed.inner_codes.push(code);
             }
             parsed.request_id = parsed.request_id.or_else(|| text("request-id"));
-            parsed.client_request_id = parsed.client_request_id.or_else(|| text("client-request-id"));
+            parsed.client_request_id = parsed
+                .client_request_id
+                .or_else(|| text("client-request-id"));
             parsed.date = parsed.date.or_else(|| text("date"));
             inner = inner_error(level);
         }

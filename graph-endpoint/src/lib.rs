@@ -34,6 +34,7 @@ extern crate self as graph_endpoint;
 
 mod client;
 mod cloud;
+mod collection;
 mod endpoint;
 mod error;
 pub mod models;
@@ -47,8 +48,11 @@ mod transport;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use client::{DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_ERROR_BODY_BYTES, GraphClient, GraphClientBuilder};
+pub use client::{
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_ERROR_BODY_BYTES, GraphClient, GraphClientBuilder,
+};
 pub use cloud::{ApiVersion, Cloud, UnknownApiVersion};
+pub use collection::Collection;
 pub use endpoint::{Endpoint, Method};
 pub use error::{DecodeError, Error, GraphError, StatusError};
 pub use request::Request;

@@ -21,7 +21,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::{Error, Graph, GraphClient, graph_action};
+use crate::{Collection, Error, Graph, GraphClient, graph_action};
 
 /// An Android for Work enrollment profile: the token and QR code that enroll
 /// company-owned Android devices into Intune.
@@ -49,16 +49,28 @@ pub struct AndroidForWorkEnrollmentProfile {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// When the profile was created (read-only).
-    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub created_date_time: Option<OffsetDateTime>,
     /// When the profile was last changed (read-only).
-    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_modified_date_time: Option<OffsetDateTime>,
     /// The enrollment token, set by `createToken` and cleared by `revokeToken`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_value: Option<String>,
     /// When the token expires; the minimum date when there is none.
-    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub token_expiration_date_time: Option<OffsetDateTime>,
     /// How many devices enrolled with this profile.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -90,23 +102,6 @@ pub struct MimeContent {
     /// The content, base64-encoded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
-}
-
-/// One page of a Graph collection: `{"value": [...], "@odata.nextLink": ...}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(bound(deserialize = "T: serde::de::DeserializeOwned"))]
-pub struct Collection<T> {
-    /// The items of this page.
-    pub value: Vec<T>,
-    /// The URL of the next page, to be followed verbatim; absent on the last page.
-    #[serde(rename = "@odata.nextLink", default, skip_serializing_if = "Option::is_none")]
-    pub next_link: Option<String>,
-    /// The total count, when `$count=true` was asked (first page only).
-    #[serde(rename = "@odata.count", default, skip_serializing_if = "Option::is_none")]
-    pub count: Option<i64>,
-    /// The link that resumes a delta query (last page only).
-    #[serde(rename = "@odata.deltaLink", default, skip_serializing_if = "Option::is_none")]
-    pub delta_link: Option<String>,
 }
 
 /// The `androidForWorkEnrollmentProfiles` collection of Intune device management (beta only).
@@ -165,7 +160,11 @@ pub trait AndroidForWorkEnrollmentProfiles: Graph {
         POST, "/deviceManagement/androidForWorkEnrollmentProfiles/<id>/createToken", expect = 204,
         version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"]
     )]
-    async fn create_token(&self, id: &str, #[param] token_validity_in_seconds: i32) -> Result<(), Error>;
+    async fn create_token(
+        &self,
+        id: &str,
+        #[param] token_validity_in_seconds: i32,
+    ) -> Result<(), Error>;
 
     /// Revokes the profile's enrollment token.
     #[graph_action(

@@ -1,6 +1,10 @@
 //! The runtime entry points of the code `#[graph_action]` generates. Not a
 //! public API: reached through `graph_endpoint::__private` only.
 
+// The explicit `impl Future + Send` states the promise the generated methods
+// make; an `async fn` would leave it implicit.
+#![allow(clippy::manual_async_fn)]
+
 use std::future::Future;
 
 use bytes::Bytes;
@@ -127,7 +131,11 @@ pub fn call_response_bytes<'a, G: Graph + ?Sized>(
     graph: &'a G,
     request: Result<Request, Error>,
 ) -> impl Future<Output = Result<Response<Bytes>, Error>> + Send + 'a {
-    async move { send_checked(graph, request).await.map(|(_, _, response)| response) }
+    async move {
+        send_checked(graph, request)
+            .await
+            .map(|(_, _, response)| response)
+    }
 }
 
 /// A call whose result is the raw body bytes.

@@ -35,7 +35,7 @@ const QUERY_NAME: &AsciiSet = &PATH_VALUE.remove(b'$');
 /// impl Graph for AlwaysNoContent {
 ///     async fn send(&self, request: Request) -> Result<RawResponse, Error> {
 ///         assert!(request.path().starts_with("/deviceManagement/"));
-///         Ok(RawResponse::new(http::StatusCode::NO_CONTENT, Default::default(), Default::default()))
+///         Ok(RawResponse::new(graph_endpoint::http::StatusCode::NO_CONTENT, Default::default(), Default::default()))
 ///     }
 /// }
 /// # Ok(()) }
@@ -51,6 +51,19 @@ pub struct Request {
 }
 
 impl Request {
+    /// A request whose path and query are already encoded, such as the parts
+    /// of an `@odata.nextLink`, sent verbatim.
+    pub(crate) fn verbatim(endpoint: &'static Endpoint, path: String, query: String) -> Request {
+        Request {
+            endpoint,
+            path,
+            query,
+            headers: Vec::new(),
+            body: None,
+            client_request_id: uuid::Uuid::new_v4().to_string(),
+        }
+    }
+
     /// The endpoint being called.
     pub fn endpoint(&self) -> &'static Endpoint {
         self.endpoint
@@ -117,7 +130,10 @@ impl RequestBuilder {
         let mut headers = Vec::with_capacity(endpoint.headers().len());
         let mut error = None;
         for (name, value) in endpoint.headers() {
-            match (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+            match (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) {
                 (Ok(name), Ok(value)) => headers.push((name, value)),
                 _ => error = Some(format!("static header `{name}` is not a valid header")),
             }
@@ -162,7 +178,8 @@ impl RequestBuilder {
         }
         let written = &self.path[start..];
         if !quoted && matches!(written, "" | "." | "..") {
-            self.bare_segment_values.push((placeholder, start, self.path.len()));
+            self.bare_segment_values
+                .push((placeholder, start, self.path.len()));
         }
     }
 
@@ -171,8 +188,7 @@ impl RequestBuilder {
         if !self.query.is_empty() {
             self.query.push('&');
         }
-        self.query
-            .extend(utf8_percent_encode(name, QUERY_NAME));
+        self.query.extend(utf8_percent_encode(name, QUERY_NAME));
         self.query.push('=');
         let mut encoder = SegmentEncoder {
             out: &mut self.query,
@@ -186,7 +202,10 @@ impl RequestBuilder {
     /// Adds a header whose value comes from an argument.
     pub fn header(&mut self, name: &'static str, value: &dyn Display) {
         let value = value.to_string();
-        match (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+        match (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
             (Ok(name), Ok(value)) => self.headers.push((name, value)),
             (Err(_), _) => self.error = Some(format!("`{name}` is not a valid header name")),
             (_, Err(_)) => {
@@ -230,7 +249,11 @@ impl RequestBuilder {
                     endpoint,
                     reason: format!(
                         "`<{placeholder}>` is {}: as a whole path segment it would name another resource",
-                        if shown.is_empty() { "empty".to_owned() } else { format!("`{shown}`") }
+                        if shown.is_empty() {
+                            "empty".to_owned()
+                        } else {
+                            format!("`{shown}`")
+                        }
                     ),
                 });
             }
@@ -279,8 +302,8 @@ impl fmt::Write for SegmentEncoder<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Method;
     use crate::__private::endpoint;
+    use crate::Method;
 
     static ENDPOINT: Endpoint = endpoint(
         "get_user",
@@ -348,7 +371,10 @@ mod tests {
             b.param("tokenValidityInSeconds", &3600);
         })
         .unwrap();
-        assert_eq!(request.query(), "$top=5&$filter=displayName%20eq%20%27a%20b%27");
+        assert_eq!(
+            request.query(),
+            "$top=5&$filter=displayName%20eq%20%27a%20b%27"
+        );
         assert_eq!(
             request.body().unwrap().as_ref(),
             br#"{"tokenValidityInSeconds":3600}"#

@@ -11,7 +11,8 @@ use crate::AccessToken;
 pub type TokenError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// The future a [`TokenSource`] returns.
-pub type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<AccessToken, TokenError>> + Send + 'a>>;
+pub type TokenFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<AccessToken, TokenError>> + Send + 'a>>;
 
 /// Supplies the bearer token for each request.
 ///

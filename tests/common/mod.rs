@@ -21,17 +21,28 @@ pub fn client_for(emulator: &Emulator) -> GraphClient {
 
 /// The headers every request of the runtime must carry.
 pub fn assert_standard_headers(request: &RecordedRequest, version: &str) {
-    assert_eq!(request.header("authorization"), Some("Bearer emulator-token"));
+    assert_eq!(
+        request.header("authorization"),
+        Some("Bearer emulator-token")
+    );
     assert_eq!(request.header("accept"), Some("application/json"));
-    let id = request.header("client-request-id").expect("client-request-id is sent");
+    let id = request
+        .header("client-request-id")
+        .expect("client-request-id is sent");
     assert!(is_guid(id), "client-request-id {id:?} is a GUID");
-    let sdk = if version == "beta" { "graph-rust-beta/" } else { "graph-rust/" };
+    let sdk = if version == "beta" {
+        "graph-rust-beta/"
+    } else {
+        "graph-rust/"
+    };
     assert_eq!(
         request.header("sdkversion"),
         Some(format!("{sdk}{}", env!("CARGO_PKG_VERSION")).as_str())
     );
     assert!(
-        request.header("user-agent").is_some_and(|ua| ua.starts_with("graph-endpoint/")),
+        request
+            .header("user-agent")
+            .is_some_and(|ua| ua.starts_with("graph-endpoint/")),
         "user-agent names the crate: {:?}",
         request.header("user-agent")
     );
@@ -40,5 +51,7 @@ pub fn assert_standard_headers(request: &RecordedRequest, version: &str) {
 pub fn is_guid(s: &str) -> bool {
     let groups: Vec<&str> = s.split('-').collect();
     groups.iter().map(|g| g.len()).collect::<Vec<_>>() == [8, 4, 4, 4, 12]
-        && groups.iter().all(|g| g.chars().all(|c| c.is_ascii_hexdigit()))
+        && groups
+            .iter()
+            .all(|g| g.chars().all(|c| c.is_ascii_hexdigit()))
 }
