@@ -462,6 +462,7 @@ async fn a_port_can_be_chosen_and_the_stand_in_stops_when_dropped() {
     let fresh = GraphClient::builder()
         .base_url(format!("http://127.0.0.1:{port}"))
         .token("emulator-token")
+        .no_retry()
         .build()
         .unwrap();
     let err = fresh.list_profiles(None).await.unwrap_err();

@@ -7,14 +7,16 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http::HeaderValue;
-use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT};
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, USER_AGENT};
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
 use tracing::Instrument;
 
-use serde::de::DeserializeOwned;
-
+use crate::limits::{InFlight, RateLimit};
+use crate::redirect::{is_redirect, next_hop};
 use crate::{
-    AccessToken, ApiVersion, Cloud, Collection, Endpoint, Error, Graph, Method, RawResponse,
-    Request, StaticToken, TokenSource,
+    AccessToken, ApiVersion, Attempt, Cloud, Collection, Endpoint, Error, Graph, Method,
+    RawResponse, Request, RetryPolicy, StaticToken, TimeoutKind, TokenSource,
 };
 
 static NEXT_PAGE_V1: Endpoint = crate::__private::endpoint(
@@ -43,10 +45,12 @@ pub const DEFAULT_MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
 
 const CRATE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// A Microsoft Graph client: one connection pool, one token source, one base URL.
+/// A Microsoft Graph client: one connection pool, one token source, one base
+/// URL, one retry policy, and limits shared by every clone.
 ///
-/// Cheap to clone: clones share the pool and the configuration. Implement your
-/// endpoint traits for it with one line each (`impl MyEndpoints for GraphClient {}`).
+/// Cheap to clone: clones share the pool, the configuration and the limits.
+/// Implement your endpoint traits for it with one line each
+/// (`impl MyEndpoints for GraphClient {}`).
 ///
 /// ```
 /// use graph_endpoint::{ApiVersion, Cloud, GraphClient};
@@ -74,6 +78,11 @@ struct ClientInner {
     sdk_version_beta: HeaderValue,
     max_body_bytes: usize,
     max_error_body_bytes: usize,
+    retry: RetryPolicy,
+    attempt_timeout: Option<Duration>,
+    call_timeout: Option<Duration>,
+    in_flight: InFlight,
+    rate: RateLimit,
 }
 
 impl fmt::Debug for GraphClient {
@@ -81,8 +90,17 @@ impl fmt::Debug for GraphClient {
         f.debug_struct("GraphClient")
             .field("base_url", &self.inner.root)
             .field("version", &self.inner.version)
+            .field("retry", &self.inner.retry)
             .finish_non_exhaustive()
     }
+}
+
+/// Why one attempt did not produce a response.
+enum AttemptError {
+    /// The HTTP exchange failed (retried when safe).
+    Transport(reqwest::Error),
+    /// A failure that retrying cannot fix.
+    Final(Error),
 }
 
 impl GraphClient {
@@ -133,12 +151,15 @@ impl GraphClient {
         crate::__private::call_json(self, Ok(request)).await
     }
 
-    /// Sends one request: the work behind every declared method, in one
-    /// non-generic function so that thousands of endpoints share it.
+    /// Sends one call: the work behind every declared method, in one
+    /// non-generic function so that thousands of endpoints share it. Retries,
+    /// redirects, limits and timeouts all happen here; the response comes
+    /// back whatever its status.
     pub async fn execute(&self, request: Request) -> Result<RawResponse, Error> {
         let endpoint = request.endpoint();
         let version = endpoint.version().unwrap_or(self.inner.version);
-        let span = tracing::debug_span!(
+        // The path template, never the filled path: values can be user names.
+        let span = tracing::info_span!(
             "graph.call",
             endpoint = endpoint.name(),
             method = endpoint.method().as_str(),
@@ -147,13 +168,42 @@ impl GraphClient {
             client_request_id = request.client_request_id(),
             request_id = tracing::field::Empty,
             status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+            elapsed_ms = tracing::field::Empty,
         );
-        self.execute_in_span(request, version)
-            .instrument(span)
-            .await
+        let started = Instant::now();
+        let call = self.execute_with_retries(request, version);
+        let result = match self.inner.call_timeout {
+            Some(limit) => match tokio::time::timeout(limit, call)
+                .instrument(span.clone())
+                .await
+            {
+                Ok(result) => result,
+                Err(_) => Err(Error::Timeout {
+                    endpoint: endpoint.name(),
+                    kind: TimeoutKind::Call,
+                    attempts: Vec::new(),
+                }),
+            },
+            None => call.instrument(span.clone()).await,
+        };
+        span.record("elapsed_ms", started.elapsed().as_millis() as u64);
+        match &result {
+            Ok(response) => {
+                span.record("status", response.status().as_u16());
+                if let Some(id) = response.request_id() {
+                    span.record("request_id", id);
+                }
+            }
+            Err(error) => {
+                let _entered = span.enter();
+                tracing::debug!(%error, "graph call failed");
+            }
+        }
+        result
     }
 
-    async fn execute_in_span(
+    async fn execute_with_retries(
         &self,
         request: Request,
         version: ApiVersion,
@@ -161,12 +211,66 @@ impl GraphClient {
         let inner = &*self.inner;
         let endpoint = request.endpoint();
         let name = endpoint.name();
-        let started = std::time::Instant::now();
+        let url = self.url(&request, version)?;
+        let policy = &inner.retry;
+        let mut failed: Vec<Attempt> = Vec::new();
+        let mut waited = Duration::ZERO;
+        let mut number: u32 = 1;
+        loop {
+            let outcome = self.attempt(&request, &url, version, number).await;
+            // A retry is allowed while retries remain and the wait fits the budget.
+            let may_wait = |wait: Duration| {
+                number <= policy.retries() && waited + wait <= policy.max_elapsed_wait()
+            };
+            let (wait, failure) = match outcome {
+                Ok(response) => {
+                    let status = response.status();
+                    let retryable =
+                        RetryPolicy::retries_status(status) && !endpoint.expects(status.as_u16());
+                    let wait = policy.wait_for(number, Some(response.headers()));
+                    if !(retryable && may_wait(wait)) {
+                        tracing::Span::current().record("attempts", number);
+                        return Ok(response.with_failed_attempts(failed));
+                    }
+                    (wait, status.to_string())
+                }
+                Err(AttemptError::Final(error)) => return Err(error),
+                Err(AttemptError::Transport(source)) => {
+                    // Repeat only what is safe: an idempotent method, or a
+                    // request that never left (the connection did not open).
+                    let safe = endpoint.method().is_idempotent() || source.is_connect();
+                    let outcome = describe_transport(&source);
+                    let wait = policy.wait_for(number, None);
+                    if !(safe && may_wait(wait)) {
+                        tracing::Span::current().record("attempts", number);
+                        failed.push(Attempt {
+                            number,
+                            outcome,
+                            waited: None,
+                        });
+                        return Err(transport_error(name, source, failed));
+                    }
+                    (wait, outcome)
+                }
+            };
+            tracing::debug!(attempt = number, wait_ms = wait.as_millis() as u64, outcome = %failure, "retrying");
+            failed.push(Attempt {
+                number,
+                outcome: failure,
+                waited: Some(wait),
+            });
+            tokio::time::sleep(wait).await;
+            waited += wait;
+            number += 1;
+        }
+    }
 
+    fn url(&self, request: &Request, version: ApiVersion) -> Result<reqwest::Url, Error> {
+        let root = &self.inner.root;
         let mut url = String::with_capacity(
-            inner.root.len() + 6 + request.path().len() + request.query().len() + 1,
+            root.len() + 6 + request.path().len() + request.query().len() + 1,
         );
-        url.push_str(&inner.root);
+        url.push_str(root);
         url.push('/');
         url.push_str(version.as_str());
         url.push_str(request.path());
@@ -174,86 +278,166 @@ impl GraphClient {
             url.push('?');
             url.push_str(request.query());
         }
-        let url = reqwest::Url::parse(&url).map_err(|e| Error::InvalidRequest {
-            endpoint: name,
+        reqwest::Url::parse(&url).map_err(|e| Error::InvalidRequest {
+            endpoint: request.endpoint().name(),
             reason: format!("the URL does not parse: {e}"),
-        })?;
+        })
+    }
 
-        let token = inner.token.token().await.map_err(Error::Token)?;
+    /// One attempt: waits for a place under the limits, sends, follows
+    /// redirects, and reads the body.
+    async fn attempt(
+        &self,
+        request: &Request,
+        url: &reqwest::Url,
+        version: ApiVersion,
+        number: u32,
+    ) -> Result<RawResponse, AttemptError> {
+        let inner = &*self.inner;
+        let endpoint = request.endpoint();
+        let name = endpoint.name();
+        let _place = inner.in_flight.enter().await;
+        inner.rate.wait().await;
+
+        let token = inner
+            .token
+            .token()
+            .await
+            .map_err(|e| AttemptError::Final(Error::Token(e)))?;
         let authorization = bearer(&token).ok_or_else(|| {
-            Error::Token(
+            AttemptError::Final(Error::Token(
                 "the token source returned a token that is not a valid header value".into(),
-            )
+            ))
         })?;
         let client_request_id =
             HeaderValue::from_str(request.client_request_id()).map_err(|_| {
-                Error::InvalidRequest {
+                AttemptError::Final(Error::InvalidRequest {
                     endpoint: name,
                     reason: "the client-request-id is not a valid header value".to_owned(),
-                }
+                })
             })?;
 
-        let mut builder = inner
-            .http
-            .request(endpoint.method().to_http(), url)
-            .header(AUTHORIZATION, authorization)
-            .header(ACCEPT, HeaderValue::from_static("application/json"))
-            .header("client-request-id", client_request_id)
-            .header(USER_AGENT, inner.user_agent.clone())
-            .header(
-                "SdkVersion",
-                match version {
-                    ApiVersion::V1 => inner.sdk_version_v1.clone(),
-                    ApiVersion::Beta => inner.sdk_version_beta.clone(),
-                },
-            );
-        for (name, value) in request.headers() {
-            builder = builder.header(name, value);
-        }
-        builder = match request.body() {
-            Some(body) => builder
-                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-                .body(body.clone()),
-            None if !matches!(
-                endpoint.method(),
-                crate::Method::Get | crate::Method::Delete
-            ) =>
-            {
-                builder
-                    .header(CONTENT_LENGTH, HeaderValue::from_static("0"))
-                    .body(Bytes::new())
+        let mut url = url.clone();
+        let mut method = endpoint.method().to_http();
+        let mut body = request.body().cloned();
+        let mut send_authorization = true;
+        let mut redirects = 0;
+        let response = loop {
+            let mut builder = inner
+                .http
+                .request(method.clone(), url.clone())
+                .header(ACCEPT, HeaderValue::from_static("application/json"))
+                .header("client-request-id", client_request_id.clone())
+                .header(USER_AGENT, inner.user_agent.clone())
+                .header(
+                    "SdkVersion",
+                    match version {
+                        ApiVersion::V1 => inner.sdk_version_v1.clone(),
+                        ApiVersion::Beta => inner.sdk_version_beta.clone(),
+                    },
+                );
+            if send_authorization {
+                builder = builder.header(AUTHORIZATION, authorization.clone());
             }
-            None => builder,
+            if number > 1 {
+                builder = builder.header("Retry-Attempt", number - 1);
+            }
+            if let Some(timeout) = inner.attempt_timeout {
+                builder = builder.timeout(timeout);
+            }
+            for (name, value) in request.headers() {
+                builder = builder.header(name, value);
+            }
+            builder = match &body {
+                Some(body) => builder
+                    .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                    .body(body.clone()),
+                None if !matches!(method, http::Method::GET | http::Method::DELETE) => builder
+                    .header(CONTENT_LENGTH, HeaderValue::from_static("0"))
+                    .body(Bytes::new()),
+                None => builder,
+            };
+
+            let response = builder.send().await.map_err(AttemptError::Transport)?;
+            let status = response.status();
+            let location = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|l| l.to_str().ok());
+            let (true, Some(location)) = (
+                is_redirect(status) && !endpoint.expects(status.as_u16()),
+                location,
+            ) else {
+                break response;
+            };
+            let hop = next_hop(&url, location, status, redirects).map_err(|reason| {
+                AttemptError::Final(Error::Redirect {
+                    endpoint: name,
+                    reason,
+                })
+            })?;
+            // The bearer token stays with the origin it was meant for.
+            send_authorization &= hop.same_origin;
+            if hop.becomes_get {
+                method = http::Method::GET;
+                body = None;
+            }
+            tracing::debug!(%status, to = %hop.url.origin().ascii_serialization(), "following a redirect");
+            url = hop.url;
+            redirects += 1;
         };
 
-        let response = builder.send().await.map_err(|source| Error::Transport {
-            endpoint: name,
-            source,
-        })?;
         let status = response.status();
         let headers = response.headers().clone();
-        let span = tracing::Span::current();
-        span.record("status", status.as_u16());
-        if let Some(id) = headers.get("request-id").and_then(|v| v.to_str().ok()) {
-            span.record("request_id", id);
-        }
         let expected = endpoint.expects(status.as_u16());
-        let body = read_body(
-            response,
-            name,
-            if expected {
-                inner.max_body_bytes
-            } else {
-                inner.max_error_body_bytes
-            },
-            expected,
-        )
-        .await?;
-        tracing::debug!(
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "graph call answered"
-        );
+        let limit = if expected {
+            inner.max_body_bytes
+        } else {
+            inner.max_error_body_bytes
+        };
+        let body = read_body(response, name, limit, expected).await?;
         Ok(RawResponse::new(status, headers, body))
+    }
+}
+
+fn describe_transport(error: &reqwest::Error) -> String {
+    let kind = if error.is_connect() && error.is_timeout() {
+        "connect timeout"
+    } else if error.is_connect() {
+        "connection failed"
+    } else if error.is_timeout() {
+        "attempt timed out"
+    } else if error.is_body() || error.is_decode() {
+        "the response body broke off"
+    } else {
+        "the connection failed during the exchange"
+    };
+    // reqwest's message names the URL, which can hold user data: the source
+    // chain keeps it; the summary does not.
+    kind.to_owned()
+}
+
+fn transport_error(
+    endpoint: &'static str,
+    source: reqwest::Error,
+    attempts: Vec<Attempt>,
+) -> Error {
+    if source.is_timeout() {
+        let kind = if source.is_connect() {
+            TimeoutKind::Connect
+        } else {
+            TimeoutKind::Attempt
+        };
+        return Error::Timeout {
+            endpoint,
+            kind,
+            attempts,
+        };
+    }
+    Error::Transport {
+        endpoint,
+        source,
+        attempts,
     }
 }
 
@@ -264,24 +448,20 @@ async fn read_body(
     endpoint: &'static str,
     limit: usize,
     fail_over_limit: bool,
-) -> Result<Bytes, Error> {
+) -> Result<Bytes, AttemptError> {
+    let too_large = || AttemptError::Final(Error::BodyTooLarge { endpoint, limit });
     if fail_over_limit
         && response
             .content_length()
             .is_some_and(|len| len > limit as u64)
     {
-        return Err(Error::BodyTooLarge { endpoint, limit });
+        return Err(too_large());
     }
     let mut body = BytesMut::new();
-    loop {
-        let chunk = match response.chunk().await {
-            Ok(Some(chunk)) => chunk,
-            Ok(None) => break,
-            Err(source) => return Err(Error::Transport { endpoint, source }),
-        };
+    while let Some(chunk) = response.chunk().await.map_err(AttemptError::Transport)? {
         if body.len() + chunk.len() > limit {
             if fail_over_limit {
-                return Err(Error::BodyTooLarge { endpoint, limit });
+                return Err(too_large());
             }
             body.extend_from_slice(&chunk[..limit - body.len()]);
             break;
@@ -307,13 +487,16 @@ impl Graph for GraphClient {
 ///
 /// ```
 /// use std::time::Duration;
-/// use graph_endpoint::GraphClient;
+/// use graph_endpoint::{GraphClient, RetryPolicy};
 ///
 /// // A client for tests against a local stand-in: plain http is accepted on loopback only.
 /// let graph = GraphClient::builder()
 ///     .base_url("http://127.0.0.1:8080")
 ///     .token("test-token")
-///     .timeout(Duration::from_secs(5))
+///     .retry(RetryPolicy::default().base_delay(Duration::from_millis(10)))
+///     .max_in_flight(64)
+///     .rate_limit(100, Duration::from_secs(20))
+///     .attempt_timeout(Duration::from_secs(5))
 ///     .build()
 ///     .unwrap();
 /// assert_eq!(graph.base_url(), "http://127.0.0.1:8080");
@@ -325,13 +508,18 @@ impl Graph for GraphClient {
 pub struct GraphClientBuilder {
     cloud: Cloud,
     base_url: Option<String>,
+    allow_insecure_http: bool,
     version: ApiVersion,
     token: Option<Arc<dyn TokenSource>>,
     user_agent: Option<String>,
     connect_timeout: Duration,
-    timeout: Option<Duration>,
+    attempt_timeout: Option<Duration>,
+    call_timeout: Option<Duration>,
     max_body_bytes: usize,
     max_error_body_bytes: usize,
+    retry: RetryPolicy,
+    max_in_flight: Option<usize>,
+    rate_limit: Option<(u32, Duration)>,
 }
 
 impl Default for GraphClientBuilder {
@@ -339,13 +527,18 @@ impl Default for GraphClientBuilder {
         GraphClientBuilder {
             cloud: Cloud::Global,
             base_url: None,
+            allow_insecure_http: false,
             version: ApiVersion::V1,
             token: None,
             user_agent: None,
             connect_timeout: Duration::from_secs(10),
-            timeout: Some(Duration::from_secs(100)),
+            attempt_timeout: Some(Duration::from_secs(100)),
+            call_timeout: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_error_body_bytes: DEFAULT_MAX_ERROR_BODY_BYTES,
+            retry: RetryPolicy::default(),
+            max_in_flight: None,
+            rate_limit: None,
         }
     }
 }
@@ -357,6 +550,7 @@ impl fmt::Debug for GraphClientBuilder {
             .field("base_url", &self.base_url)
             .field("version", &self.version)
             .field("token", &self.token.as_ref().map(|_| "<token source>"))
+            .field("retry", &self.retry)
             .finish_non_exhaustive()
     }
 }
@@ -369,9 +563,17 @@ impl GraphClientBuilder {
     }
 
     /// A custom root URL instead of the cloud's, such as a local stand-in.
-    /// `http://` is accepted only for loopback hosts.
+    /// `http://` is accepted only for loopback hosts, unless
+    /// [`allow_insecure_http`](Self::allow_insecure_http) says otherwise.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
+        self
+    }
+
+    /// Accepts a plain `http://` base URL on a non-loopback host: the token
+    /// then travels unencrypted. Off by default.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
         self
     }
 
@@ -387,7 +589,7 @@ impl GraphClientBuilder {
         self
     }
 
-    /// A source asked for a token before every request.
+    /// A source asked for a token before every attempt.
     pub fn token_source(mut self, source: impl TokenSource) -> Self {
         self.token = Some(Arc::new(source));
         self
@@ -399,15 +601,46 @@ impl GraphClientBuilder {
         self
     }
 
+    /// The retry policy (default [`RetryPolicy::default`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Turns retries off.
+    pub fn no_retry(self) -> Self {
+        self.retry(RetryPolicy::none())
+    }
+
+    /// At most `limit` requests in flight at once, across every clone of the client.
+    pub fn max_in_flight(mut self, limit: usize) -> Self {
+        self.max_in_flight = Some(limit);
+        self
+    }
+
+    /// At most `requests` request starts per `per` on average, across every
+    /// clone, with bursts up to `requests` (Intune: 100 writes per 20 s per app).
+    pub fn rate_limit(mut self, requests: u32, per: Duration) -> Self {
+        self.rate_limit = Some((requests, per));
+        self
+    }
+
     /// How long establishing a connection may take (default 10 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
     }
 
-    /// How long one request may take, response body included (default 100 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+    /// How long one attempt may take, response body included (default 100 s).
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = Some(timeout);
+        self
+    }
+
+    /// How long a whole call may take, retries and waits included (default: no limit
+    /// beyond the retry policy's).
+    pub fn call_timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = Some(timeout);
         self
     }
 
@@ -426,7 +659,7 @@ impl GraphClientBuilder {
     /// Builds the client, checking the configuration.
     pub fn build(self) -> Result<GraphClient, Error> {
         let root = match &self.base_url {
-            Some(url) => checked_base_url(url)?,
+            Some(url) => checked_base_url(url, self.allow_insecure_http)?,
             None => self.cloud.graph_root().to_owned(),
         };
         let token = self.token.ok_or_else(|| {
@@ -440,13 +673,10 @@ impl GraphClientBuilder {
         let user_agent = HeaderValue::from_str(&user_agent)
             .map_err(|_| Error::Config("the user agent is not a valid header value".to_owned()))?;
 
-        let mut http = reqwest::Client::builder()
+        // Redirects are the runtime's own business (see `attempt`).
+        let http = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
-            .redirect(redirect_policy());
-        if let Some(timeout) = self.timeout {
-            http = http.timeout(timeout);
-        }
-        let http = http
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::Config(format!("the HTTP client could not be built: {e}")))?;
         Ok(GraphClient {
@@ -466,28 +696,17 @@ impl GraphClientBuilder {
                 )),
                 max_body_bytes: self.max_body_bytes,
                 max_error_body_bytes: self.max_error_body_bytes,
+                retry: self.retry,
+                attempt_timeout: self.attempt_timeout,
+                call_timeout: self.call_timeout,
+                in_flight: InFlight::new(self.max_in_flight),
+                rate: RateLimit::new(self.rate_limit),
             }),
         })
     }
 }
 
-/// Follows at most 5 redirects, never from https to http. reqwest itself drops
-/// `Authorization` when the host or port changes.
-fn redirect_policy() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
-        let downgrade = attempt.url().scheme() == "http"
-            && attempt.previous().iter().any(|url| url.scheme() == "https");
-        if downgrade {
-            attempt.error("refused a redirect from https to http")
-        } else if attempt.previous().len() > 5 {
-            attempt.error("more than 5 redirects")
-        } else {
-            attempt.follow()
-        }
-    })
-}
-
-fn checked_base_url(url: &str) -> Result<String, Error> {
+fn checked_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Error> {
     let parsed = reqwest::Url::parse(url)
         .map_err(|e| Error::Config(format!("base URL `{url}` does not parse: {e}")))?;
     if parsed.query().is_some() || parsed.fragment().is_some() {
@@ -497,10 +716,10 @@ fn checked_base_url(url: &str) -> Result<String, Error> {
     }
     match parsed.scheme() {
         "https" => {}
-        "http" if is_loopback(&parsed) => {}
+        "http" if is_loopback(&parsed) || allow_insecure_http => {}
         "http" => {
             return Err(Error::Config(format!(
-                "base URL `{url}` uses plain http on a non-loopback host: tokens would travel unencrypted; use https"
+                "base URL `{url}` uses plain http on a non-loopback host: tokens would travel unencrypted; use https (or allow_insecure_http)"
             )));
         }
         other => {

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
-use crate::{Endpoint, TokenError};
+use crate::{Attempt, Endpoint, TokenError};
 
 /// Everything that can go wrong in a call of a declared endpoint.
 ///
@@ -40,13 +40,36 @@ pub enum Error {
     #[error("{0}")]
     Decode(Box<DecodeError>),
     /// The request could not be sent, or the connection failed before a full response arrived.
-    #[error("{endpoint}: the request failed before a response arrived: {source}")]
+    #[error(
+        "{endpoint}: the request failed before a full response arrived{}",
+        Attempts(attempts)
+    )]
     Transport {
         /// The endpoint's name.
         endpoint: &'static str,
-        /// What the HTTP stack reported.
+        /// What the HTTP stack reported on the last attempt.
         #[source]
         source: reqwest::Error,
+        /// Every attempt made, the last one included.
+        attempts: Vec<Attempt>,
+    },
+    /// A timeout expired.
+    #[error("{endpoint}: {kind}{}", Attempts(attempts))]
+    Timeout {
+        /// The endpoint's name.
+        endpoint: &'static str,
+        /// Which timeout.
+        kind: TimeoutKind,
+        /// Every attempt made, the last one included (empty for a call timeout).
+        attempts: Vec<Attempt>,
+    },
+    /// A redirect that the runtime refuses to follow.
+    #[error("{endpoint}: redirect refused: {reason}")]
+    Redirect {
+        /// The endpoint's name.
+        endpoint: &'static str,
+        /// Why: too many, a loop, https to http, or an unreadable `Location`.
+        reason: String,
     },
     /// The call's arguments cannot form a valid request (a path value that would
     /// leave its segment, a body that does not serialize, a header value with
@@ -161,10 +184,28 @@ impl Error {
         self.status() == Some(StatusCode::FORBIDDEN)
     }
 
-    /// Whether trying again later may succeed: 429, 502, 503, 504 and transport failures.
+    /// Whether this is a timeout, and which.
+    pub fn timeout_kind(&self) -> Option<TimeoutKind> {
+        match self {
+            Error::Timeout { kind, .. } => Some(*kind),
+            _ => None,
+        }
+    }
+
+    /// Every attempt the call made, with what went wrong in each (empty when
+    /// the call failed before sending).
+    pub fn attempts(&self) -> &[Attempt] {
+        match self {
+            Error::Status(e) => &e.attempts,
+            Error::Transport { attempts, .. } | Error::Timeout { attempts, .. } => attempts,
+            _ => &[],
+        }
+    }
+
+    /// Whether trying again later may succeed: 429, 502, 503, 504, timeouts and transport failures.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Transport { .. } => true,
+            Error::Transport { .. } | Error::Timeout { .. } => true,
             _ => matches!(
                 self.status().map(|s| s.as_u16()),
                 Some(429 | 502 | 503 | 504)
@@ -201,6 +242,8 @@ pub struct StatusError {
     pub graph: Option<GraphError>,
     /// The `client-request-id` that was sent.
     pub client_request_id: String,
+    /// Every attempt made, the last one included.
+    pub attempts: Vec<Attempt>,
 }
 
 impl fmt::Display for StatusError {
@@ -229,7 +272,48 @@ impl fmt::Display for StatusError {
         if let Some(id) = request_id {
             write!(f, " [request-id {id}]")?;
         }
-        write!(f, " [client-request-id {}]", self.client_request_id)
+        write!(f, " [client-request-id {}]", self.client_request_id)?;
+        write!(f, "{}", Attempts(&self.attempts))
+    }
+}
+
+/// ", after 3 attempts (attempt 1: 503 ...; attempt 2: ...)", or nothing for a single attempt.
+struct Attempts<'a>(&'a [Attempt]);
+
+impl fmt::Display for Attempts<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.len() < 2 {
+            return Ok(());
+        }
+        write!(f, ", after {} attempts (", self.0.len())?;
+        for (i, attempt) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{attempt}")?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// Which timeout expired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeoutKind {
+    /// Opening the connection took too long.
+    Connect,
+    /// One attempt (request and response body) took too long.
+    Attempt,
+    /// The whole call, retries and waits included, took too long.
+    Call,
+}
+
+impl fmt::Display for TimeoutKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TimeoutKind::Connect => "the connection could not be opened in time",
+            TimeoutKind::Attempt => "an attempt took longer than the attempt timeout",
+            TimeoutKind::Call => "the call took longer than the call timeout",
+        })
     }
 }
 

@@ -12,7 +12,9 @@ use serde::de::DeserializeOwned;
 
 pub use crate::request::RequestBuilder;
 pub use crate::{ApiVersion, Endpoint, Method};
-use crate::{DecodeError, Error, Graph, GraphError, RawResponse, Request, Response, StatusError};
+use crate::{
+    Attempt, DecodeError, Error, Graph, GraphError, RawResponse, Request, Response, StatusError,
+};
 
 /// Builds an [`Endpoint`] in a constant.
 #[allow(clippy::too_many_arguments)]
@@ -60,6 +62,12 @@ fn check_status(
     }
     let graph = GraphError::from_body(response.body());
     let headers = response.headers().clone();
+    let mut attempts = response.failed_attempts().to_vec();
+    attempts.push(Attempt {
+        number: attempts.len() as u32 + 1,
+        outcome: status.to_string(),
+        waited: None,
+    });
     let body = response.into_body();
     Err(Error::Status(Box::new(StatusError {
         endpoint,
@@ -68,6 +76,7 @@ fn check_status(
         body,
         graph,
         client_request_id,
+        attempts,
     })))
 }
 

@@ -3,6 +3,8 @@
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 
+use crate::Attempt;
+
 /// A successful response: status, headers and body.
 ///
 /// Declare a method returning `Result<Response<T>, Error>` when the status or
@@ -28,6 +30,7 @@ pub struct Response<T> {
     status: StatusCode,
     headers: HeaderMap,
     body: T,
+    failed_attempts: Vec<Attempt>,
 }
 
 impl<T> Response<T> {
@@ -37,7 +40,18 @@ impl<T> Response<T> {
             status,
             headers,
             body,
+            failed_attempts: Vec::new(),
         }
+    }
+
+    pub(crate) fn with_failed_attempts(mut self, attempts: Vec<Attempt>) -> Self {
+        self.failed_attempts = attempts;
+        self
+    }
+
+    /// The attempts that failed and were retried before this response.
+    pub fn failed_attempts(&self) -> &[Attempt] {
+        &self.failed_attempts
     }
 
     /// The status that arrived.
@@ -81,6 +95,7 @@ impl<T> Response<T> {
             status: self.status,
             headers: self.headers,
             body: f(self.body),
+            failed_attempts: self.failed_attempts,
         }
     }
 }

@@ -11,10 +11,12 @@ pub async fn emulator_and_client() -> (Emulator, GraphClient) {
     (emulator, client)
 }
 
+/// A client without retries, so each injected fault shows as it is.
 pub fn client_for(emulator: &Emulator) -> GraphClient {
     GraphClient::builder()
         .base_url(emulator.base_url())
         .token(emulator.token())
+        .no_retry()
         .build()
         .expect("a loopback client builds")
 }
