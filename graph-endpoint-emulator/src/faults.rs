@@ -94,6 +94,8 @@ pub struct Injection {
     pub(crate) rate: Option<f64>,
     pub(crate) path_contains: Option<String>,
     pub(crate) method: Option<String>,
+    /// Makes each rate-based injection draw its own sequence.
+    pub(crate) salt: u64,
 }
 
 impl Injection {
@@ -110,6 +112,7 @@ impl Injection {
             rate: None,
             path_contains: None,
             method: None,
+            salt: 0,
         }
     }
 
@@ -121,6 +124,7 @@ impl Injection {
             rate: None,
             path_contains: None,
             method: None,
+            salt: 0,
         }
     }
 

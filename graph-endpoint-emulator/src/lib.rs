@@ -115,6 +115,7 @@ pub struct EmulatorBuilder {
     tokens: Vec<String>,
     page_size: usize,
     seed: u64,
+    latency: std::time::Duration,
 }
 
 impl Default for EmulatorBuilder {
@@ -125,6 +126,7 @@ impl Default for EmulatorBuilder {
             tokens: vec![DEFAULT_TOKEN.to_owned()],
             page_size: 100,
             seed: 0x5EED,
+            latency: std::time::Duration::ZERO,
         }
     }
 }
@@ -154,6 +156,13 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Delays every answer by this much, as a remote service would take time
+    /// (default none).
+    pub fn latency(mut self, latency: std::time::Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+
     /// The seed of the sequence that decides rate-based faults.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
@@ -174,11 +183,13 @@ impl EmulatorBuilder {
             tokens: Mutex::new(self.tokens),
             counter: AtomicU64::new(0),
             injected: AtomicU64::new(0),
+            injected_rules: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
             base_url: base_url.clone(),
             page_size: self.page_size,
             seed: self.seed,
+            latency: self.latency,
         });
         let accept_shared = shared.clone();
         let task = tokio::spawn(async move {
@@ -262,7 +273,9 @@ impl Emulator {
     }
 
     /// Adds a fault injection; injections are tried in the order added.
-    pub fn inject(&self, injection: Injection) {
+    pub fn inject(&self, mut injection: Injection) {
+        let salt = self.shared.injected_rules.fetch_add(1, Ordering::SeqCst) + 1;
+        injection.salt = salt.wrapping_mul(0xA24B_AED4_963E_E407);
         lock(&self.shared.injections).push(injection);
     }
 

@@ -28,11 +28,13 @@ pub struct Shared {
     pub tokens: Mutex<Vec<String>>,
     pub counter: AtomicU64,
     pub injected: AtomicU64,
+    pub injected_rules: AtomicU64,
     pub in_flight: AtomicUsize,
     pub max_in_flight: AtomicUsize,
     pub base_url: String,
     pub page_size: usize,
     pub seed: u64,
+    pub latency: std::time::Duration,
 }
 
 /// Why a connection is closed without an answer.
@@ -106,6 +108,9 @@ pub async fn handle(
         client_request_id: &client_request_id,
     };
 
+    if !shared.latency.is_zero() {
+        tokio::time::sleep(shared.latency).await;
+    }
     let fault = pick_fault(&shared, n, parts.method.as_str(), &raw_path);
     if let Some(fault) = fault {
         shared.injected.fetch_add(1, Ordering::SeqCst);
@@ -134,7 +139,9 @@ fn pick_fault(shared: &Shared, n: u64, method: &str, path: &str) -> Option<Fault
     let index = injections.iter().position(|inj| {
         inj.matches(method, path)
             && inj.remaining != Some(0)
-            && inj.rate.is_none_or(|ratio| draw(shared.seed, n) < ratio)
+            && inj
+                .rate
+                .is_none_or(|ratio| draw(shared.seed ^ inj.salt, n) < ratio)
     })?;
     let injection = &mut injections[index];
     let fault = injection.fault.clone();

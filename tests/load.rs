@@ -1,0 +1,46 @@
+//! 10,000 calls at 64 in flight through declared endpoints, with about a tenth
+//! of the answers injected as 429 or 503: every call ends right, the server
+//! sees exactly the retries the policy allows, the in-flight limit holds, and
+//! memory stays bounded. Loopback only; it stops by itself.
+
+#[path = "common/load.rs"]
+mod load;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_calls_under_injected_throttling() {
+    let report = load::run(10_000, 64).await;
+    assert_eq!(report.succeeded + report.exhausted, 10_000);
+    // Every attempt the client made arrived, and nothing else.
+    assert_eq!(report.server_requests, report.attempts);
+    // Each failed attempt was an injected fault; each call's last attempt that succeeded was not.
+    assert_eq!(
+        report.faults_injected as usize,
+        report.attempts - report.succeeded
+    );
+    // About a tenth of the answers were faults.
+    let share = report.faults_injected as f64 / report.server_requests as f64;
+    assert!((0.07..0.13).contains(&share), "fault share {share}");
+    assert!(
+        report.max_in_flight <= 64,
+        "in flight {}",
+        report.max_in_flight
+    );
+    assert!(
+        report.max_in_flight >= 32,
+        "the load really ran concurrently: {}",
+        report.max_in_flight
+    );
+    let rss = report.peak_rss_kib.expect("/proc/self/status is readable");
+    assert!(rss < 512 * 1024, "peak RSS {rss} KiB");
+    println!(
+        "calls {} ok {} exhausted {} requests {} faults {} max in flight {} elapsed {:?} peak RSS {} KiB",
+        report.calls,
+        report.succeeded,
+        report.exhausted,
+        report.server_requests,
+        report.faults_injected,
+        report.max_in_flight,
+        report.elapsed,
+        rss
+    );
+}
