@@ -465,3 +465,75 @@ async fn the_rate_limit_spaces_requests() {
     );
     assert_eq!(emulator.request_count(), 15);
 }
+
+#[tokio::test]
+async fn dropping_a_call_cancels_it_and_frees_its_place() {
+    let (emulator, _, id) = setup().await;
+    let graph = GraphClient::builder()
+        .base_url(emulator.base_url())
+        .token(emulator.token())
+        .max_in_flight(1)
+        .build()
+        .unwrap();
+    emulator.inject(Injection::once(Fault::Delay(Duration::from_secs(30))));
+    // The caller gives up on the slow call: its future is dropped mid-flight.
+    let abandoned = tokio::time::timeout(Duration::from_millis(100), graph.get_profile(&id)).await;
+    assert!(abandoned.is_err());
+    // The single in-flight place is free again, and the client works.
+    let next = tokio::time::timeout(Duration::from_secs(5), graph.get_profile(&id)).await;
+    assert_eq!(
+        next.expect("not blocked by the dropped call")
+            .unwrap()
+            .id
+            .as_deref(),
+        Some(id.as_str())
+    );
+    assert_eq!(emulator.request_count(), 2);
+}
+
+#[test]
+fn plain_http_elsewhere_than_loopback_needs_an_explicit_yes() {
+    let refused = GraphClient::builder()
+        .base_url("http://graph.internal:8080")
+        .token("t")
+        .build();
+    assert!(
+        matches!(refused, Err(Error::Config(ref m)) if m.contains("unencrypted")),
+        "{refused:?}"
+    );
+    let allowed = GraphClient::builder()
+        .base_url("http://graph.internal:8080")
+        .allow_insecure_http(true)
+        .token("t")
+        .build();
+    assert_eq!(allowed.unwrap().base_url(), "http://graph.internal:8080");
+    for loopback in [
+        "http://127.0.0.1:1",
+        "http://127.8.9.10:1",
+        "http://localhost:1",
+        "http://[::1]:1",
+    ] {
+        assert!(
+            GraphClient::builder()
+                .base_url(loopback)
+                .token("t")
+                .build()
+                .is_ok(),
+            "{loopback}"
+        );
+    }
+    assert!(
+        GraphClient::builder()
+            .base_url("ftp://127.0.0.1")
+            .token("t")
+            .build()
+            .is_err()
+    );
+    assert!(
+        GraphClient::builder()
+            .base_url("https://x.example")
+            .build()
+            .is_err(),
+        "a token source is required"
+    );
+}

@@ -16,6 +16,9 @@ mod fallback;
 mod path;
 mod valid;
 
+#[cfg(test)]
+mod tests;
+
 use proc_macro::TokenStream;
 
 /// Declares a Microsoft Graph endpoint on a trait method. See the
