@@ -1,0 +1,478 @@
+//! Turns a list of Microsoft Graph endpoints into trait declarations that use
+//! `#[graph_action]`, one trait per resource.
+//!
+//! The input is a JSON array of objects with `method`, `path` (Graph docs
+//! placeholders, `{name}`), `expect` (the success status), `has_body`,
+//! `returns_body`, `kind` (`get`, `list`, `create`, `update`, `delete`,
+//! `action`, `function`), `version` (`beta` or `v1.0`), and optionally `title`
+//! and `doc`:
+//!
+//! ```
+//! let endpoints = graph_endpoint_codegen::parse(r#"[{
+//!     "method": "POST",
+//!     "path": "/deviceManagement/androidForWorkEnrollmentProfiles/{androidForWorkEnrollmentProfileId}/revokeToken",
+//!     "expect": 204, "has_body": false, "returns_body": false,
+//!     "kind": "action", "version": "beta", "title": "revokeToken action"
+//! }]"#).unwrap();
+//! let code = graph_endpoint_codegen::generate(&endpoints, &Default::default());
+//! assert!(code.contains("pub trait AndroidForWorkEnrollmentProfiles: ::graph_endpoint::Graph"));
+//! assert!(code.contains("\"/deviceManagement/androidForWorkEnrollmentProfiles/<android_for_work_enrollment_profile_id>/revokeToken\""));
+//! assert!(code.contains("fn revoke_token_android_for_work_enrollment_profiles("));
+//! ```
+//!
+//! How each endpoint is declared:
+//! - `{name}` placeholders become `<snake_name>` bound to `&str` arguments; a
+//!   name repeated in one path gets `_2`, `_3`;
+//! - a request body becomes `#[body] body: &serde_json::Value`;
+//! - a response body becomes `serde_json::Value`, no body `()`; where the
+//!   documented status and body disagree, `Option<serde_json::Value>`;
+//! - the version is pinned; traits are grouped by the first segment after the
+//!   root (`/deviceManagement/deviceCompliancePolicies/...` goes to
+//!   `DeviceCompliancePolicies`), and each is implemented for `GraphClient`.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+
+use serde::Deserialize;
+
+/// One endpoint of the input list.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EndpointSpec {
+    /// `GET`, `POST`, `PUT`, `PATCH` or `DELETE`.
+    pub method: String,
+    /// The path with `{name}` placeholders.
+    pub path: String,
+    /// The documented success status.
+    pub expect: u16,
+    /// Whether the request has a body.
+    #[serde(default)]
+    pub has_body: bool,
+    /// Whether the response has a body.
+    #[serde(default)]
+    pub returns_body: bool,
+    /// `get`, `list`, `create`, `update`, `delete`, `action` or `function`.
+    pub kind: String,
+    /// `beta` or `v1.0`.
+    pub version: String,
+    /// The documentation page's title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The documentation page.
+    #[serde(default)]
+    pub doc: Option<String>,
+}
+
+/// Options of [`generate`].
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Emit `impl Trait for ::graph_endpoint::GraphClient {}` for each trait (default true).
+    pub implement_for_client: bool,
+    /// Also emit `samples`: a function that calls every `sample_every`th endpoint
+    /// with made-up arguments, for tests (default: none).
+    pub sample_every: Option<usize>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            implement_for_client: true,
+            sample_every: None,
+        }
+    }
+}
+
+/// Reads an endpoint list.
+pub fn parse(json: &str) -> Result<Vec<EndpointSpec>, serde_json::Error> {
+    serde_json::from_str(json)
+}
+
+/// A declared endpoint, as generated.
+#[derive(Debug, Clone)]
+pub struct Declared {
+    /// The trait it belongs to.
+    pub trait_name: String,
+    /// The method's name.
+    pub method_name: String,
+    /// The path template in `#[graph_action]` form.
+    pub template: String,
+    /// The argument names bound by placeholders, in path order.
+    pub placeholders: Vec<String>,
+    /// The input it came from.
+    pub spec: EndpointSpec,
+}
+
+/// Works out traits, names and templates for every endpoint.
+pub fn declare(endpoints: &[EndpointSpec]) -> Vec<Declared> {
+    let mut used: HashMap<(String, String), usize> = HashMap::new();
+    endpoints
+        .iter()
+        .map(|spec| {
+            let (template, placeholders) = template(&spec.path);
+            let trait_name = trait_name(&spec.path);
+            let base = method_name(spec);
+            let count = used.entry((trait_name.clone(), base.clone())).or_insert(0);
+            *count += 1;
+            let method_name = if *count == 1 {
+                base
+            } else {
+                format!("{base}_{count}")
+            };
+            Declared {
+                trait_name,
+                method_name,
+                template,
+                placeholders,
+                spec: spec.clone(),
+            }
+        })
+        .collect()
+}
+
+/// Generates the Rust source: one trait per resource.
+pub fn generate(endpoints: &[EndpointSpec], options: &Options) -> String {
+    let declared = declare(endpoints);
+    let mut traits: BTreeMap<&str, Vec<&Declared>> = BTreeMap::new();
+    for d in &declared {
+        traits.entry(d.trait_name.as_str()).or_default().push(d);
+    }
+    let mut out = String::new();
+    out.push_str("// Generated by graph-endpoint-codegen. Do not edit by hand.\n\n");
+    for (name, methods) in &traits {
+        let _ = writeln!(
+            out,
+            "/// Endpoints under `{}`.",
+            resource_root(&methods[0].spec.path)
+        );
+        let _ = writeln!(out, "pub trait {name}: ::graph_endpoint::Graph {{");
+        for d in methods {
+            write_method(&mut out, d);
+        }
+        out.push_str("}\n\n");
+        if options.implement_for_client {
+            let _ = writeln!(out, "impl {name} for ::graph_endpoint::GraphClient {{}}\n");
+        }
+    }
+    if let Some(every) = options.sample_every {
+        write_samples(&mut out, &declared, every.max(1));
+    }
+    out
+}
+
+fn write_method(out: &mut String, d: &Declared) {
+    let spec = &d.spec;
+    if let Some(title) = &spec.title {
+        let _ = writeln!(out, "    /// {}", title.replace('\n', " "));
+    }
+    if let Some(doc) = &spec.doc {
+        let _ = writeln!(out, "    ///\n    /// Documented in `{doc}`.");
+    }
+    let _ = writeln!(
+        out,
+        "    #[graph_action({}, {:?}, expect = {}, version = {:?})]",
+        spec.method, d.template, spec.expect, spec.version
+    );
+    let mut args = vec!["&self".to_owned()];
+    args.extend(d.placeholders.iter().map(|p| format!("{p}: &str")));
+    if spec.has_body {
+        args.push(format!(
+            "#[body] {}: &::serde_json::Value",
+            body_name(&d.placeholders)
+        ));
+    }
+    let _ = writeln!(
+        out,
+        "    async fn {}({}) -> ::core::result::Result<{}, ::graph_endpoint::Error>;",
+        d.method_name,
+        args.join(", "),
+        result_type(spec)
+    );
+}
+
+/// `()` for no body, `Value` for a body, `Option<Value>` where the status and body disagree.
+fn result_type(spec: &EndpointSpec) -> &'static str {
+    let bodyless_status = matches!(spec.expect, 204 | 205 | 304);
+    let content_status = matches!(spec.expect, 200 | 201 | 203 | 206);
+    match (spec.returns_body, bodyless_status, content_status) {
+        (true, false, _) => "::serde_json::Value",
+        (false, _, false) => "()",
+        _ => "::core::option::Option<::serde_json::Value>",
+    }
+}
+
+fn body_name(placeholders: &[String]) -> &'static str {
+    if placeholders.iter().any(|p| p == "body") {
+        "request_body"
+    } else {
+        "body"
+    }
+}
+
+fn write_samples(out: &mut String, declared: &[Declared], every: usize) {
+    out.push_str(
+        "/// Calls of every sampled endpoint with made-up arguments (`v0`, `v1`, ...) and\n\
+         /// an empty JSON object as body, for tests: the endpoint, the path expected on the\n\
+         /// wire after the version, and the call's result with the body dropped.\n\
+         #[doc(hidden)]\n\
+         pub mod samples {\n    #[allow(unused_imports)]\n    use super::*;\n\n",
+    );
+    out.push_str("    /// How many endpoints are sampled.\n");
+    let sampled: Vec<(usize, &Declared)> = declared
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % every == 0)
+        .collect();
+    let _ = writeln!(out, "    pub const COUNT: usize = {};\n", sampled.len());
+    out.push_str(
+        "    /// Calls sample `n` (0-based).\n    pub async fn call(graph: &::graph_endpoint::GraphClient, n: usize) -> \
+         (&'static ::graph_endpoint::Endpoint, &'static str, ::core::result::Result<(), ::graph_endpoint::Error>) {\n        match n {\n",
+    );
+    for (n, (_, d)) in sampled.iter().enumerate() {
+        let mut args: Vec<String> = (0..d.placeholders.len())
+            .map(|k| format!("\"v{k}\""))
+            .collect();
+        if d.spec.has_body {
+            args.push("&::serde_json::json!({})".to_owned());
+        }
+        let mut wire = d.template.clone();
+        for (k, p) in d.placeholders.iter().enumerate() {
+            wire = wire.replace(&format!("<{p}>"), &format!("v{k}"));
+        }
+        let _ = writeln!(
+            out,
+            "            {n} => (<::graph_endpoint::GraphClient as {t}>::{c}, {wire:?}, {t}::{m}(graph, {a}).await.map(drop)),",
+            t = d.trait_name,
+            c = d.method_name.to_uppercase(),
+            m = d.method_name,
+            a = args.join(", "),
+        );
+    }
+    out.push_str(
+        "            _ => panic!(\"no sample {n}: there are {COUNT}\"),\n        }\n    }\n}\n",
+    );
+}
+
+/// `/deviceManagement/x/{a-b}/y/{a-b}` becomes `/deviceManagement/x/<a_b>/y/<a_b_2>`.
+fn template(path: &str) -> (String, Vec<String>) {
+    let mut out = String::with_capacity(path.len());
+    let mut names: Vec<String> = Vec::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
+        let raw = &rest[start + 1..start + len];
+        let base = safe_ident(&snake_case(raw));
+        let mut name = base.clone();
+        let mut n = 1;
+        while names.contains(&name) {
+            n += 1;
+            name = format!("{base}_{n}");
+        }
+        let _ = write!(out, "<{name}>");
+        names.push(name);
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(rest);
+    (out, names)
+}
+
+/// The segments that name things: no placeholders, casts reduced to their type.
+fn named_segments(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter(|s| !s.is_empty() && !s.starts_with('{'))
+        .map(|s| {
+            let s = s.split('(').next().unwrap_or(s);
+            s.strip_prefix("microsoft.graph.").unwrap_or(s).to_owned()
+        })
+        .collect()
+}
+
+fn resource_root(path: &str) -> String {
+    let segments = named_segments(path);
+    match segments.len() {
+        0 => "/".to_owned(),
+        1 => format!("/{}", segments[0]),
+        _ => format!("/{}/{}", segments[0], segments[1]),
+    }
+}
+
+fn trait_name(path: &str) -> String {
+    let segments = named_segments(path);
+    let resource = segments
+        .get(1)
+        .or(segments.first())
+        .map_or("Root", String::as_str);
+    pascal_case(resource)
+}
+
+/// `list_device_compliance_policies_assignments`: the verb, then the named segments after the root.
+fn method_name(spec: &EndpointSpec) -> String {
+    let mut segments = named_segments(&spec.path);
+    if segments.len() > 1 {
+        segments.remove(0);
+    }
+    let verb = match spec.kind.as_str() {
+        "action" | "function" => segments
+            .pop()
+            .map(|s| snake_case(&s))
+            .unwrap_or_else(|| spec.kind.clone()),
+        other => other.to_owned(),
+    };
+    let subject: Vec<String> = segments.iter().map(|s| snake_case(s)).collect();
+    let name = if subject.is_empty() {
+        verb
+    } else {
+        format!("{verb}_{}", subject.join("_"))
+    };
+    safe_ident(&name)
+}
+
+fn safe_ident(name: &str) -> String {
+    const KEYWORDS: &[&str] = &[
+        "as", "async", "await", "box", "break", "const", "continue", "crate", "dyn", "else",
+        "enum", "extern", "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match",
+        "mod", "move", "mut", "pub", "ref", "return", "self", "static", "struct", "super", "trait",
+        "true", "try", "type", "unsafe", "use", "where", "while", "yield", "abstract", "become",
+        "do", "final", "macro", "override", "priv", "typeof", "unsized", "virtual",
+    ];
+    let mut name = name.to_owned();
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert(0, '_');
+    }
+    if KEYWORDS.contains(&name.as_str()) {
+        name.push('_');
+    }
+    name
+}
+
+/// `memberId`, `item-path` and `windowsPhone81VpnConfiguration` become
+/// `member_id`, `item_path` and `windows_phone81_vpn_configuration`.
+pub fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 8);
+    let mut previous_lower = false;
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            if previous_lower {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+            previous_lower = false;
+        } else if c.is_ascii_alphanumeric() {
+            out.push(c);
+            previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        } else if !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
+            previous_lower = false;
+        }
+    }
+    out.trim_end_matches('_').to_owned()
+}
+
+fn pascal_case(name: &str) -> String {
+    snake_case(name)
+        .split('_')
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut chars = w.chars();
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(method: &str, path: &str, kind: &str) -> EndpointSpec {
+        EndpointSpec {
+            method: method.into(),
+            path: path.into(),
+            expect: 200,
+            has_body: false,
+            returns_body: true,
+            kind: kind.into(),
+            version: "beta".into(),
+            title: None,
+            doc: None,
+        }
+    }
+
+    #[test]
+    fn repeated_placeholder_names_are_made_unique() {
+        let (template, names) = template("/deviceManagement/a/{id}/b/{id}/c/{item-path}");
+        assert_eq!(template, "/deviceManagement/a/<id>/b/<id_2>/c/<item_path>");
+        assert_eq!(names, ["id", "id_2", "item_path"]);
+    }
+
+    #[test]
+    fn names_come_from_the_path() {
+        let list = spec(
+            "GET",
+            "/deviceManagement/deviceCompliancePolicies/{id}/assignments",
+            "list",
+        );
+        assert_eq!(
+            method_name(&list),
+            "list_device_compliance_policies_assignments"
+        );
+        assert_eq!(trait_name(&list.path), "DeviceCompliancePolicies");
+        let function = spec(
+            "GET",
+            "/deviceManagement/auditEvents/getAuditActivityTypes(category='{category}')",
+            "function",
+        );
+        assert_eq!(
+            method_name(&function),
+            "get_audit_activity_types_audit_events"
+        );
+        let cast = spec(
+            "GET",
+            "/deviceManagement/deviceConfigurations/{id}/microsoft.graph.windowsPhone81VpnConfiguration",
+            "get",
+        );
+        assert_eq!(
+            method_name(&cast),
+            "get_device_configurations_windows_phone81_vpn_configuration"
+        );
+        assert_eq!(
+            method_name(&spec("GET", "/deviceManagement", "get")),
+            "get_device_management"
+        );
+        assert_eq!(trait_name("/deviceManagement"), "DeviceManagement");
+    }
+
+    #[test]
+    fn duplicate_method_names_get_a_suffix() {
+        let a = spec("GET", "/deviceManagement/x/{a}", "get");
+        let b = spec("GET", "/deviceManagement/x/{b}", "get");
+        let declared = declare(&[a, b]);
+        assert_eq!(declared[0].method_name, "get_x");
+        assert_eq!(declared[1].method_name, "get_x_2");
+    }
+
+    #[test]
+    fn result_types_agree_with_the_status() {
+        let mut s = spec("POST", "/deviceManagement/x", "action");
+        s.expect = 204;
+        s.returns_body = false;
+        assert_eq!(result_type(&s), "()");
+        s.returns_body = true;
+        assert_eq!(
+            result_type(&s),
+            "::core::option::Option<::serde_json::Value>"
+        );
+        s.expect = 200;
+        assert_eq!(result_type(&s), "::serde_json::Value");
+        s.returns_body = false;
+        assert_eq!(
+            result_type(&s),
+            "::core::option::Option<::serde_json::Value>"
+        );
+    }
+}
