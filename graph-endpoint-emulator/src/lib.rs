@@ -116,6 +116,7 @@ pub struct EmulatorBuilder {
     page_size: usize,
     seed: u64,
     latency: std::time::Duration,
+    record: bool,
 }
 
 impl Default for EmulatorBuilder {
@@ -127,6 +128,7 @@ impl Default for EmulatorBuilder {
             page_size: 100,
             seed: 0x5EED,
             latency: std::time::Duration::ZERO,
+            record: true,
         }
     }
 }
@@ -163,6 +165,13 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Whether to keep every request for [`Emulator::requests`] (default yes);
+    /// benchmarks turn it off so memory does not grow. Counts are kept either way.
+    pub fn record_requests(mut self, record: bool) -> Self {
+        self.record = record;
+        self
+    }
+
     /// The seed of the sequence that decides rate-based faults.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
@@ -184,12 +193,14 @@ impl EmulatorBuilder {
             counter: AtomicU64::new(0),
             injected: AtomicU64::new(0),
             injected_rules: AtomicU64::new(0),
+            counted_before_clear: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
             base_url: base_url.clone(),
             page_size: self.page_size,
             seed: self.seed,
             latency: self.latency,
+            record: self.record,
         });
         let accept_shared = shared.clone();
         let task = tokio::spawn(async move {
@@ -299,14 +310,19 @@ impl Emulator {
         lock(&self.shared.requests).last().cloned()
     }
 
-    /// How many requests arrived so far.
+    /// How many requests arrived since the start or the last [`Emulator::clear_requests`].
     pub fn request_count(&self) -> usize {
-        lock(&self.shared.requests).len()
+        let total = self.shared.counter.load(Ordering::SeqCst);
+        (total - self.shared.counted_before_clear.load(Ordering::SeqCst)) as usize
     }
 
-    /// Forgets the recorded requests (the counter of [`Emulator::request_count`] restarts).
+    /// Forgets the recorded requests; [`Emulator::request_count`] starts again from 0.
     pub fn clear_requests(&self) {
-        lock(&self.shared.requests).clear();
+        let mut requests = lock(&self.shared.requests);
+        requests.clear();
+        self.shared
+            .counted_before_clear
+            .store(self.shared.counter.load(Ordering::SeqCst), Ordering::SeqCst);
     }
 
     /// The most requests it was handling at one time.

@@ -29,12 +29,14 @@ pub struct Shared {
     pub counter: AtomicU64,
     pub injected: AtomicU64,
     pub injected_rules: AtomicU64,
+    pub counted_before_clear: AtomicU64,
     pub in_flight: AtomicUsize,
     pub max_in_flight: AtomicUsize,
     pub base_url: String,
     pub page_size: usize,
     pub seed: u64,
     pub latency: std::time::Duration,
+    pub record: bool,
 }
 
 /// Why a connection is closed without an answer.
@@ -79,7 +81,8 @@ pub async fn handle(
         .uri
         .path_and_query()
         .map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned());
-    let recorded = RecordedRequest {
+    // Recording is skipped entirely when off, so benchmarks measure the service alone.
+    let recorded = shared.record.then(|| RecordedRequest {
         method: parts.method.as_str().to_owned(),
         path: raw_path.clone(),
         headers: parts
@@ -93,9 +96,13 @@ pub async fn handle(
             })
             .collect(),
         body: body.clone(),
+    });
+    let n = {
+        // Counted and recorded under one lock, so a clear sees both or neither.
+        let mut requests = lock(&shared.requests);
+        requests.extend(recorded);
+        shared.counter.fetch_add(1, Ordering::SeqCst)
     };
-    let n = shared.counter.fetch_add(1, Ordering::SeqCst);
-    lock(&shared.requests).push(recorded);
 
     let request_id = uuid::Uuid::new_v4().to_string();
     let client_request_id = parts

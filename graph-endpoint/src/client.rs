@@ -16,7 +16,7 @@ use crate::limits::{InFlight, RateLimit};
 use crate::redirect::{is_redirect, next_hop};
 use crate::{
     AccessToken, ApiVersion, Attempt, Cloud, Collection, Endpoint, Error, Graph, Method,
-    RawResponse, Request, RetryPolicy, StaticToken, TimeoutKind, TokenSource,
+    RawResponse, Request, RetryPolicy, TimeoutKind, TokenSource,
 };
 
 static NEXT_PAGE_V1: Endpoint = crate::__private::endpoint(
@@ -68,11 +68,25 @@ pub struct GraphClient {
     inner: Arc<ClientInner>,
 }
 
+/// Where the `Authorization` header comes from.
+enum Auth {
+    /// A fixed token: the header is built once, not on every request.
+    Static(HeaderValue),
+    /// A source asked before every attempt.
+    Source(Arc<dyn TokenSource>),
+}
+
+/// The token configured on the builder.
+enum TokenChoice {
+    Static(AccessToken),
+    Source(Arc<dyn TokenSource>),
+}
+
 struct ClientInner {
     http: reqwest::Client,
     root: String,
     version: ApiVersion,
-    token: Arc<dyn TokenSource>,
+    auth: Auth,
     user_agent: HeaderValue,
     sdk_version_v1: HeaderValue,
     sdk_version_beta: HeaderValue,
@@ -211,13 +225,22 @@ impl GraphClient {
         let inner = &*self.inner;
         let endpoint = request.endpoint();
         let name = endpoint.name();
-        let url = self.url(&request, version)?;
+        let url = self.url(&request, version);
+        let client_request_id =
+            HeaderValue::from_str(request.client_request_id()).map_err(|_| {
+                Error::InvalidRequest {
+                    endpoint: name,
+                    reason: "the client-request-id is not a valid header value".to_owned(),
+                }
+            })?;
         let policy = &inner.retry;
         let mut failed: Vec<Attempt> = Vec::new();
         let mut waited = Duration::ZERO;
         let mut number: u32 = 1;
         loop {
-            let outcome = self.attempt(&request, &url, version, number).await;
+            let outcome = self
+                .attempt(&request, &url, &client_request_id, version, number)
+                .await;
             // A retry is allowed while retries remain and the wait fits the budget.
             let may_wait = |wait: Duration| {
                 number <= policy.retries() && waited + wait <= policy.max_elapsed_wait()
@@ -265,7 +288,9 @@ impl GraphClient {
         }
     }
 
-    fn url(&self, request: &Request, version: ApiVersion) -> Result<reqwest::Url, Error> {
+    /// The request's URL as text: reqwest parses it once per attempt, which
+    /// costs less than parsing here and cloning the parsed form for each try.
+    fn url(&self, request: &Request, version: ApiVersion) -> String {
         let root = &self.inner.root;
         let mut url = String::with_capacity(
             root.len() + 6 + request.path().len() + request.query().len() + 1,
@@ -278,10 +303,7 @@ impl GraphClient {
             url.push('?');
             url.push_str(request.query());
         }
-        reqwest::Url::parse(&url).map_err(|e| Error::InvalidRequest {
-            endpoint: request.endpoint().name(),
-            reason: format!("the URL does not parse: {e}"),
-        })
+        url
     }
 
     /// One attempt: waits for a place under the limits, sends, follows
@@ -289,7 +311,8 @@ impl GraphClient {
     async fn attempt(
         &self,
         request: &Request,
-        url: &reqwest::Url,
+        url: &str,
+        client_request_id: &HeaderValue,
         version: ApiVersion,
         number: u32,
     ) -> Result<RawResponse, AttemptError> {
@@ -299,33 +322,33 @@ impl GraphClient {
         let _place = inner.in_flight.enter().await;
         inner.rate.wait().await;
 
-        let token = inner
-            .token
-            .token()
-            .await
-            .map_err(|e| AttemptError::Final(Error::Token(e)))?;
-        let authorization = bearer(&token).ok_or_else(|| {
-            AttemptError::Final(Error::Token(
-                "the token source returned a token that is not a valid header value".into(),
-            ))
-        })?;
-        let client_request_id =
-            HeaderValue::from_str(request.client_request_id()).map_err(|_| {
-                AttemptError::Final(Error::InvalidRequest {
-                    endpoint: name,
-                    reason: "the client-request-id is not a valid header value".to_owned(),
-                })
-            })?;
+        let authorization = match &inner.auth {
+            Auth::Static(header) => header.clone(),
+            Auth::Source(source) => {
+                let token = source
+                    .token()
+                    .await
+                    .map_err(|e| AttemptError::Final(Error::Token(e)))?;
+                bearer(&token).ok_or_else(|| {
+                    AttemptError::Final(Error::Token(
+                        "the token source returned a token that is not a valid header value".into(),
+                    ))
+                })?
+            }
+        };
 
-        let mut url = url.clone();
+        // Set once a redirect was followed; until then the original URL is used.
+        let mut redirected: Option<reqwest::Url> = None;
         let mut method = endpoint.method().to_http();
         let mut body = request.body().cloned();
         let mut send_authorization = true;
         let mut redirects = 0;
         let response = loop {
-            let mut builder = inner
-                .http
-                .request(method.clone(), url.clone())
+            let builder = match &redirected {
+                Some(target) => inner.http.request(method.clone(), target.clone()),
+                None => inner.http.request(method.clone(), url),
+            };
+            let mut builder = builder
                 .header(ACCEPT, HeaderValue::from_static("application/json"))
                 .header("client-request-id", client_request_id.clone())
                 .header(USER_AGENT, inner.user_agent.clone())
@@ -358,7 +381,16 @@ impl GraphClient {
                 None => builder,
             };
 
-            let response = builder.send().await.map_err(AttemptError::Transport)?;
+            let response = builder.send().await.map_err(|e| {
+                if e.is_builder() {
+                    AttemptError::Final(Error::InvalidRequest {
+                        endpoint: name,
+                        reason: format!("the request cannot be built: {e}"),
+                    })
+                } else {
+                    AttemptError::Transport(e)
+                }
+            })?;
             let status = response.status();
             let location = response
                 .headers()
@@ -370,7 +402,16 @@ impl GraphClient {
             ) else {
                 break response;
             };
-            let hop = next_hop(&url, location, status, redirects).map_err(|reason| {
+            let current = match redirected.take() {
+                Some(target) => target,
+                None => reqwest::Url::parse(url).map_err(|e| {
+                    AttemptError::Final(Error::InvalidRequest {
+                        endpoint: name,
+                        reason: format!("the URL does not parse: {e}"),
+                    })
+                })?,
+            };
+            let hop = next_hop(&current, location, status, redirects).map_err(|reason| {
                 AttemptError::Final(Error::Redirect {
                     endpoint: name,
                     reason,
@@ -383,12 +424,14 @@ impl GraphClient {
                 body = None;
             }
             tracing::debug!(%status, to = %hop.url.origin().ascii_serialization(), "following a redirect");
-            url = hop.url;
+            redirected = Some(hop.url);
             redirects += 1;
         };
 
+        let mut response = response;
         let status = response.status();
-        let headers = response.headers().clone();
+        // Taken, not cloned: the body is read from the response afterwards.
+        let headers = std::mem::take(response.headers_mut());
         let expected = endpoint.expects(status.as_u16());
         let limit = if expected {
             inner.max_body_bytes
@@ -457,18 +500,31 @@ async fn read_body(
     {
         return Err(too_large());
     }
-    let mut body = BytesMut::new();
+    // Most bodies arrive in one chunk: it is kept as is, without a copy.
+    let mut first: Option<Bytes> = None;
+    let mut joined = BytesMut::new();
     while let Some(chunk) = response.chunk().await.map_err(AttemptError::Transport)? {
-        if body.len() + chunk.len() > limit {
+        let so_far = first.as_ref().map_or(joined.len(), Bytes::len);
+        if so_far + chunk.len() > limit {
             if fail_over_limit {
                 return Err(too_large());
             }
-            body.extend_from_slice(&chunk[..limit - body.len()]);
+            if let Some(first) = first.take() {
+                joined.extend_from_slice(&first);
+            }
+            joined.extend_from_slice(&chunk[..limit - so_far]);
             break;
         }
-        body.extend_from_slice(&chunk);
+        match first.take() {
+            None if joined.is_empty() => first = Some(chunk),
+            None => joined.extend_from_slice(&chunk),
+            Some(previous) => {
+                joined.extend_from_slice(&previous);
+                joined.extend_from_slice(&chunk);
+            }
+        }
     }
-    Ok(body.freeze())
+    Ok(first.unwrap_or_else(|| joined.freeze()))
 }
 
 fn bearer(token: &AccessToken) -> Option<HeaderValue> {
@@ -510,7 +566,7 @@ pub struct GraphClientBuilder {
     base_url: Option<String>,
     allow_insecure_http: bool,
     version: ApiVersion,
-    token: Option<Arc<dyn TokenSource>>,
+    token: Option<TokenChoice>,
     user_agent: Option<String>,
     connect_timeout: Duration,
     attempt_timeout: Option<Duration>,
@@ -585,13 +641,13 @@ impl GraphClientBuilder {
 
     /// A fixed bearer token.
     pub fn token(mut self, token: impl Into<AccessToken>) -> Self {
-        self.token = Some(Arc::new(StaticToken::new(token)));
+        self.token = Some(TokenChoice::Static(token.into()));
         self
     }
 
     /// A source asked for a token before every attempt.
     pub fn token_source(mut self, source: impl TokenSource) -> Self {
-        self.token = Some(Arc::new(source));
+        self.token = Some(TokenChoice::Source(Arc::new(source)));
         self
     }
 
@@ -662,9 +718,17 @@ impl GraphClientBuilder {
             Some(url) => checked_base_url(url, self.allow_insecure_http)?,
             None => self.cloud.graph_root().to_owned(),
         };
-        let token = self.token.ok_or_else(|| {
-            Error::Config("no token source: call `.token(...)` or `.token_source(...)`".to_owned())
-        })?;
+        let auth = match self.token {
+            Some(TokenChoice::Static(token)) => Auth::Static(bearer(&token).ok_or_else(|| {
+                Error::Config("the token is not a valid header value".to_owned())
+            })?),
+            Some(TokenChoice::Source(source)) => Auth::Source(source),
+            None => {
+                return Err(Error::Config(
+                    "no token source: call `.token(...)` or `.token_source(...)`".to_owned(),
+                ));
+            }
+        };
         let mut user_agent = format!("graph-endpoint/{CRATE_VERSION}");
         if let Some(extra) = &self.user_agent {
             user_agent.push(' ');
@@ -684,7 +748,7 @@ impl GraphClientBuilder {
                 http,
                 root,
                 version: self.version,
-                token,
+                auth,
                 user_agent,
                 sdk_version_v1: HeaderValue::from_static(concat!(
                     "graph-rust/",
