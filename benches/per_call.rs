@@ -122,7 +122,7 @@ fn interleaved_ratios() {
     let (mut declared, mut handwritten) = (Duration::ZERO, Duration::ZERO);
     let per_round = 300;
     for round in 0..rounds {
-        let mut run = |declared_first: bool| {
+        let run = |declared_first: bool| {
             let started = Instant::now();
             w.runtime.block_on(async {
                 for _ in 0..per_round {
@@ -157,7 +157,7 @@ fn interleaved_ratios() {
     let (mut declared, mut handwritten) = (Duration::ZERO, Duration::ZERO);
     let batches = 10;
     for round in 0..rounds {
-        let mut run = |use_declared: bool| {
+        let run = |use_declared: bool| {
             let started = Instant::now();
             w.runtime.block_on(async {
                 for _ in 0..batches {
