@@ -2,16 +2,37 @@
 //!
 //! ```text
 //! cargo run -p graph-endpoint-codegen -- endpoints.json > src/endpoints.rs
+//! cargo run -p graph-endpoint-codegen -- endpoints.json --limit 100 > src/endpoints.rs
+//! cargo run -p graph-endpoint-codegen -- endpoints.json --handwritten > src/baseline.rs
 //! ```
+//!
+//! `--limit N` keeps the first N endpoints; `--handwritten` writes the same
+//! endpoints as plain reqwest functions (the baseline of the build-cost benchmark).
 
+use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
-    let (Some(input), None) = (args.next(), args.next()) else {
-        eprintln!("usage: graph-endpoint-codegen ENDPOINTS.json > endpoints.rs");
-        return ExitCode::from(2);
+    let usage = || {
+        eprintln!("usage: graph-endpoint-codegen ENDPOINTS.json [--limit N] [--handwritten] > endpoints.rs");
+        ExitCode::from(2)
     };
+    let mut input = None;
+    let mut limit = usize::MAX;
+    let mut handwritten = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--handwritten" => handwritten = true,
+            "--limit" => match args.next().and_then(|n| n.parse().ok()) {
+                Some(n) => limit = n,
+                None => return usage(),
+            },
+            _ if input.is_none() && !arg.starts_with("--") => input = Some(arg),
+            _ => return usage(),
+        }
+    }
+    let Some(input) = input else { return usage() };
     let json = match std::fs::read_to_string(&input) {
         Ok(json) => json,
         Err(e) => {
@@ -19,16 +40,23 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match graph_endpoint_codegen::parse(&json) {
-        Ok(endpoints) => {
-            print!(
-                "{}",
-                graph_endpoint_codegen::generate(&endpoints, &Default::default())
-            );
-            ExitCode::SUCCESS
-        }
+    let mut endpoints = match graph_endpoint_codegen::parse(&json) {
+        Ok(endpoints) => endpoints,
         Err(e) => {
             eprintln!("{input} is not an endpoint list: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    endpoints.truncate(limit);
+    let code = if handwritten {
+        graph_endpoint_codegen::generate_handwritten(&endpoints)
+    } else {
+        graph_endpoint_codegen::generate(&endpoints, &Default::default())
+    };
+    match std::io::stdout().lock().write_all(code.as_bytes()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cannot write the output: {e}");
             ExitCode::FAILURE
         }
     }
