@@ -72,6 +72,10 @@ pub struct Options {
     /// Also emit `samples`: a function that calls every `sample_every`th endpoint
     /// with made-up arguments, for tests (default: none).
     pub sample_every: Option<usize>,
+    /// Also emit `instantiated`: one plain `async fn` per endpoint that calls
+    /// it on `GraphClient`, so its code is generated in this crate rather than
+    /// where it is first used (for build-cost comparisons; default false).
+    pub instantiate: bool,
 }
 
 impl Default for Options {
@@ -79,6 +83,7 @@ impl Default for Options {
         Options {
             implement_for_client: true,
             sample_every: None,
+            instantiate: false,
         }
     }
 }
@@ -157,7 +162,43 @@ pub fn generate(endpoints: &[EndpointSpec], options: &Options) -> String {
     if let Some(every) = options.sample_every {
         write_samples(&mut out, &declared, every.max(1));
     }
+    if options.instantiate {
+        write_instantiated(&mut out, &declared);
+    }
     out
+}
+
+fn write_instantiated(out: &mut String, declared: &[Declared]) {
+    out.push_str("/// Every endpoint as a plain function on `GraphClient`.\npub mod instantiated {\n    use super::*;\n\n");
+    let mut seen = std::collections::HashSet::new();
+    for d in declared {
+        let mut name = format!("{}_{}", snake_case(&d.trait_name), d.method_name);
+        while !seen.insert(name.clone()) {
+            name.push('_');
+        }
+        let mut params = vec!["graph: &::graph_endpoint::GraphClient".to_owned()];
+        let mut args = vec!["graph".to_owned()];
+        for p in &d.placeholders {
+            params.push(format!("{p}: &str"));
+            args.push(p.clone());
+        }
+        if d.spec.has_body {
+            let body = body_name(&d.placeholders);
+            params.push(format!("{body}: &::serde_json::Value"));
+            args.push(body.to_owned());
+        }
+        let _ = writeln!(
+            out,
+            "    pub async fn {name}({}) -> ::core::result::Result<{}, ::graph_endpoint::Error> {{\n        \
+             <::graph_endpoint::GraphClient as {}>::{}({}).await\n    }}\n",
+            params.join(", "),
+            result_type(&d.spec),
+            d.trait_name,
+            d.method_name,
+            args.join(", ")
+        );
+    }
+    out.push_str("}\n");
 }
 
 fn write_method(out: &mut String, d: &Declared) {

@@ -7,23 +7,27 @@
 //! ```
 //!
 //! `--limit N` keeps the first N endpoints; `--handwritten` writes the same
-//! endpoints as plain reqwest functions (the baseline of the build-cost benchmark).
+//! endpoints as plain reqwest functions (the baseline of the build-cost
+//! benchmark); `--instantiate` adds a plain function per endpoint so its code
+//! is generated in the crate itself rather than where it is first used.
 
 use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let usage = || {
-        eprintln!("usage: graph-endpoint-codegen ENDPOINTS.json [--limit N] [--handwritten] > endpoints.rs");
+        eprintln!("usage: graph-endpoint-codegen ENDPOINTS.json [--limit N] [--handwritten | --instantiate] > endpoints.rs");
         ExitCode::from(2)
     };
     let mut input = None;
     let mut limit = usize::MAX;
     let mut handwritten = false;
+    let mut instantiate = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--handwritten" => handwritten = true,
+            "--instantiate" => instantiate = true,
             "--limit" => match args.next().and_then(|n| n.parse().ok()) {
                 Some(n) => limit = n,
                 None => return usage(),
@@ -51,7 +55,11 @@ fn main() -> ExitCode {
     let code = if handwritten {
         graph_endpoint_codegen::generate_handwritten(&endpoints)
     } else {
-        graph_endpoint_codegen::generate(&endpoints, &Default::default())
+        let options = graph_endpoint_codegen::Options {
+            instantiate,
+            ..Default::default()
+        };
+        graph_endpoint_codegen::generate(&endpoints, &options)
     };
     match std::io::stdout().lock().write_all(code.as_bytes()) {
         Ok(()) => ExitCode::SUCCESS,
