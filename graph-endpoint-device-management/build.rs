@@ -8,6 +8,7 @@ fn main() {
     let options = graph_endpoint_codegen::Options {
         implement_for_client: true,
         sample_every: std::env::var_os("CARGO_FEATURE_SAMPLES").map(|_| 10),
+        instantiate: false,
     };
     let code = graph_endpoint_codegen::generate(&endpoints, &options);
     let out = std::path::Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"))

@@ -297,17 +297,26 @@ pub fn generate_handwritten(endpoints: &[EndpointSpec]) -> String {
             if quotes % 2 == 1 {
                 format_args.push(format!("::percent_encoding::utf8_percent_encode(&{name}.replace('\\'', \"''\"), SEGMENT)"));
             } else {
-                format_args.push(format!("::percent_encoding::utf8_percent_encode({name}, SEGMENT)"));
+                format_args.push(format!(
+                    "::percent_encoding::utf8_percent_encode({name}, SEGMENT)"
+                ));
             }
             rest = &rest[end + 1..];
         }
         format_string.push_str(&rest.replace('{', "{{").replace('}', "}}"));
         let _ = writeln!(out, "/// {} {}", spec.method, spec.path);
-        let _ = writeln!(out, "pub async fn {name}({}) -> ::core::result::Result<{result}, CallError> {{", args.join(", "));
+        let _ = writeln!(
+            out,
+            "pub async fn {name}({}) -> ::core::result::Result<{result}, CallError> {{",
+            args.join(", ")
+        );
         let _ = writeln!(
             out,
             "    let url = format!({format_string:?}{});",
-            format_args.iter().map(|a| format!(", {a}")).collect::<String>()
+            format_args
+                .iter()
+                .map(|a| format!(", {a}"))
+                .collect::<String>()
         );
         let _ = writeln!(
             out,
@@ -322,9 +331,15 @@ pub fn generate_handwritten(endpoints: &[EndpointSpec]) -> String {
                 "    let request = request.header(\"content-type\", \"application/json\").body(::serde_json::to_vec({body_arg}).map_err(CallError::Json)?);"
             );
         } else if spec.method == "POST" || spec.method == "PATCH" || spec.method == "PUT" {
-            let _ = writeln!(out, "    let request = request.header(\"content-length\", \"0\");");
+            let _ = writeln!(
+                out,
+                "    let request = request.header(\"content-length\", \"0\");"
+            );
         }
-        let _ = writeln!(out, "    let response = request.send().await.map_err(CallError::Http)?;");
+        let _ = writeln!(
+            out,
+            "    let response = request.send().await.map_err(CallError::Http)?;"
+        );
         let _ = writeln!(
             out,
             "    if response.status().as_u16() != {} {{\n        let status = response.status().as_u16();\n        \

@@ -16,7 +16,9 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let usage = || {
-        eprintln!("usage: graph-endpoint-codegen ENDPOINTS.json [--limit N] [--handwritten | --instantiate] > endpoints.rs");
+        eprintln!(
+            "usage: graph-endpoint-codegen ENDPOINTS.json [--limit N] [--handwritten | --instantiate] > endpoints.rs"
+        );
         ExitCode::from(2)
     };
     let mut input = None;
