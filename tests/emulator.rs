@@ -70,6 +70,23 @@ pub trait Probes: Graph {
     ) -> Result<(), Error>;
 
     #[graph_action(
+        POST,
+        "/deviceManagement/androidForWorkEnrollmentProfiles/<id>/revokeToken",
+        expect = 204,
+        version = "beta"
+    )]
+    async fn revoke_token_with(&self, id: &str, #[param] reason: &str) -> Result<(), Error>;
+
+    #[graph_action(
+        PATCH,
+        "/deviceManagement/androidForWorkEnrollmentProfiles/<id>",
+        expect = 200,
+        version = "beta"
+    )]
+    async fn patch_raw(&self, id: &str, #[body] body: &serde_json::Value)
+    -> Result<Profile, Error>;
+
+    #[graph_action(
         GET,
         "/deviceManagement/androidForWorkEnrollmentProfiles",
         expect = 200,
@@ -205,6 +222,46 @@ async fn create_token_validates_its_parameter() {
         );
     }
     assert!(!graph.get_profile(&id).await.unwrap().has_token());
+}
+
+#[tokio::test]
+async fn malformed_bodies_and_parameters_are_refused() {
+    let (emulator, graph) = emulator_and_client().await;
+    let id = graph.create_profile(&named("b")).await.unwrap().id.unwrap();
+    let cases = [
+        graph
+            .create_token_raw(&id, &serde_json::json!([3600]))
+            .await
+            .unwrap_err(),
+        graph.revoke_token_with(&id, "lost").await.unwrap_err(),
+        graph
+            .patch_raw(&id, &serde_json::json!({"displayName": 7}))
+            .await
+            .unwrap_err(),
+        graph
+            .patch_raw(
+                &id,
+                &serde_json::json!({"@odata.type": "#microsoft.graph.user"}),
+            )
+            .await
+            .unwrap_err(),
+    ];
+    for err in &cases {
+        assert_eq!(
+            (status(err), err.graph_code()),
+            (400, Some("BadRequest")),
+            "{err}"
+        );
+    }
+    // Nothing changed.
+    assert_eq!(emulator.profile(&id).unwrap()["displayName"], "b");
+    let missing = graph
+        .create_token("00000000-0000-0000-0000-000000000000", 60)
+        .await
+        .unwrap_err();
+    assert_eq!(missing.graph_code(), Some("itemNotFound"));
+    let unknown_action = graph.revoke_token_qualified("x/../y").await.unwrap_err();
+    assert!(unknown_action.is_not_found());
 }
 
 #[tokio::test]
