@@ -16,13 +16,17 @@
 //! ```
 //!
 //! `GRAPH_PROFILE_ID` may replace the argument, and `GRAPH_CLOUD` picks the
-//! national cloud (`global`, `usgov-l4`, `usgov-l5`, `china`).
+//! national cloud (`global`, `usgov-l4`, `usgov-l5`, `china`). Instead of a
+//! token, an app registration can sign in with client credentials:
+//! `GRAPH_TENANT_ID`, `GRAPH_CLIENT_ID` and `GRAPH_CLIENT_SECRET`.
+//! `GRAPH_BASE_URL` and `GRAPH_AUTHORITY` point the example elsewhere than the
+//! cloud's own hosts (a local stand-in, in this project's tests).
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use graph_endpoint::models::{AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles};
-use graph_endpoint::{Cloud, Error, Graph, GraphClient, RawResponse, Request};
+use graph_endpoint::{ClientCredentials, Cloud, Error, Graph, GraphClient, RawResponse, Request};
 use graph_endpoint_emulator::Emulator;
 use time::format_description::well_known::Rfc3339;
 
@@ -57,9 +61,19 @@ impl AndroidForWorkEnrollmentProfiles for Narrated {}
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let result = match std::env::var("GRAPH_TOKEN") {
-        Ok(token) => against_tenant(token).await,
-        Err(_) => against_emulator().await,
+    let app = ["GRAPH_TENANT_ID", "GRAPH_CLIENT_ID", "GRAPH_CLIENT_SECRET"]
+        .map(|name| std::env::var(name).ok());
+    let result = match (std::env::var("GRAPH_TOKEN"), app) {
+        (_, [Some(tenant), Some(client_id), Some(secret)]) => {
+            against_tenant(Credentials::App {
+                tenant,
+                client_id,
+                secret,
+            })
+            .await
+        }
+        (Ok(token), _) => against_tenant(Credentials::Token(token)).await,
+        (Err(_), _) => against_emulator().await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -119,7 +133,17 @@ async fn against_emulator() -> Result<(), String> {
     }
 }
 
-async fn against_tenant(token: String) -> Result<(), String> {
+/// How the example signs in to a real tenant.
+enum Credentials {
+    Token(String),
+    App {
+        tenant: String,
+        client_id: String,
+        secret: String,
+    },
+}
+
+async fn against_tenant(credentials: Credentials) -> Result<(), String> {
     let id = std::env::args()
         .nth(1)
         .or_else(|| std::env::var("GRAPH_PROFILE_ID").ok())
@@ -135,11 +159,25 @@ async fn against_tenant(token: String) -> Result<(), String> {
             ));
         }
     };
-    let client = GraphClient::builder()
-        .cloud(cloud)
-        .token(token)
-        .build()
-        .map_err(|e| e.to_string())?;
+    let mut builder = GraphClient::builder().cloud(cloud);
+    if let Ok(base_url) = std::env::var("GRAPH_BASE_URL") {
+        builder = builder.base_url(base_url);
+    }
+    let builder = match credentials {
+        Credentials::Token(token) => builder.token(token),
+        Credentials::App {
+            tenant,
+            client_id,
+            secret,
+        } => {
+            let mut sign_in = ClientCredentials::new(tenant, client_id, secret).cloud(cloud);
+            if let Ok(authority) = std::env::var("GRAPH_AUTHORITY") {
+                sign_in = sign_in.authority(authority);
+            }
+            builder.token_source(sign_in)
+        }
+    };
+    let client = builder.build().map_err(|e| e.to_string())?;
     println!(
         "Revoking the enrollment token of profile {id} on {}",
         client.base_url()
@@ -176,7 +214,12 @@ fn show(profile: &AndroidForWorkEnrollmentProfile) {
 
 /// Says what went wrong in the words of a tenant administrator.
 fn explain(error: &Error) -> String {
-    let advice = if error.is_unauthorized() {
+    let advice = if let Some(identity) = error.identity_error() {
+        format!(
+            "Sign-in failed ({}): check the tenant, the app's client id and secret, and that the secret has not expired.",
+            identity.error
+        )
+    } else if error.is_unauthorized() {
         "The token was refused: it is expired, or it was issued for another audience or cloud. \
          Get a new token for Microsoft Graph (scope https://graph.microsoft.com/.default) on the right cloud."
             .to_owned()

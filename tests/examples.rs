@@ -3,14 +3,32 @@
 
 use std::process::Command;
 
+const SETTINGS: [&str; 8] = [
+    "GRAPH_TOKEN",
+    "GRAPH_PROFILE_ID",
+    "GRAPH_CLOUD",
+    "GRAPH_TENANT_ID",
+    "GRAPH_CLIENT_ID",
+    "GRAPH_CLIENT_SECRET",
+    "GRAPH_BASE_URL",
+    "GRAPH_AUTHORITY",
+];
+
 fn run_example(name: &str) -> String {
-    let output = Command::new(env!("CARGO"))
-        .args(["run", "--quiet", "--example", name])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("GRAPH_TOKEN")
-        .env_remove("GRAPH_PROFILE_ID")
-        .output()
-        .expect("cargo runs");
+    run_example_with(name, &[], &[])
+}
+
+fn run_example_with(name: &str, args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut command = Command::new(env!("CARGO"));
+    command
+        .args(["run", "--quiet", "--example", name, "--"])
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    for setting in SETTINGS {
+        command.env_remove(setting);
+    }
+    command.envs(env.iter().copied());
+    let output = command.output().expect("cargo runs");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
@@ -73,4 +91,42 @@ fn enrollment_profiles_walks_the_whole_resource() {
     ] {
         assert!(out.contains(line), "missing {line:?} in:\n{out}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoke_token_signs_in_with_client_credentials() {
+    use graph_endpoint_emulator::Emulator;
+    let emulator = Emulator::builder()
+        .app("contoso", "app-id", "app-secret")
+        .profiles(1)
+        .start()
+        .await
+        .unwrap();
+    let id = emulator.profiles()[0]["id"].as_str().unwrap().to_owned();
+    let base = emulator.base_url().to_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        run_example_with(
+            "revoke_token",
+            &[&id],
+            &[
+                ("GRAPH_TENANT_ID", "contoso"),
+                ("GRAPH_CLIENT_ID", "app-id"),
+                ("GRAPH_CLIENT_SECRET", "app-secret"),
+                ("GRAPH_BASE_URL", &base),
+                ("GRAPH_AUTHORITY", &base),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(out.contains("/revokeToken -> 204 No Content"), "{out}");
+    assert!(out.contains("Done: the token is revoked."), "{out}");
+    assert_eq!(emulator.token_requests(), 1);
+    let revoke = emulator.last_request().unwrap();
+    assert!(
+        revoke
+            .header("authorization")
+            .unwrap()
+            .starts_with("Bearer emulator-issued-")
+    );
 }

@@ -117,6 +117,8 @@ pub struct EmulatorBuilder {
     seed: u64,
     latency: std::time::Duration,
     record: bool,
+    apps: Vec<server::App>,
+    token_lifetime: std::time::Duration,
 }
 
 impl Default for EmulatorBuilder {
@@ -129,6 +131,8 @@ impl Default for EmulatorBuilder {
             seed: 0x5EED,
             latency: std::time::Duration::ZERO,
             record: true,
+            apps: Vec::new(),
+            token_lifetime: std::time::Duration::from_secs(3600),
         }
     }
 }
@@ -162,6 +166,29 @@ impl EmulatorBuilder {
     /// (default none).
     pub fn latency(mut self, latency: std::time::Duration) -> Self {
         self.latency = latency;
+        self
+    }
+
+    /// Registers an app that may sign in with client credentials at
+    /// `POST /{tenant}/oauth2/v2.0/token`; the tokens it gets are accepted by
+    /// the Graph endpoints until they expire.
+    pub fn app(
+        mut self,
+        tenant: impl Into<String>,
+        client_id: impl Into<String>,
+        secret: impl Into<String>,
+    ) -> Self {
+        self.apps.push(server::App {
+            tenant: tenant.into(),
+            client_id: client_id.into(),
+            secret: secret.into(),
+        });
+        self
+    }
+
+    /// How long issued tokens live (default one hour).
+    pub fn token_lifetime(mut self, lifetime: std::time::Duration) -> Self {
+        self.token_lifetime = lifetime;
         self
     }
 
@@ -201,6 +228,10 @@ impl EmulatorBuilder {
             seed: self.seed,
             latency: self.latency,
             record: self.record,
+            apps: self.apps,
+            token_lifetime: self.token_lifetime,
+            issued: Mutex::new(std::collections::HashMap::new()),
+            token_requests: AtomicU64::new(0),
         });
         let accept_shared = shared.clone();
         let task = tokio::spawn(async move {
@@ -281,6 +312,19 @@ impl Emulator {
     /// Stops accepting a token (as when it expires).
     pub fn revoke_access_token(&self, token: &str) {
         lock(&self.shared.tokens).retain(|t| t != token);
+    }
+
+    /// How many token requests the sign-in endpoint received.
+    pub fn token_requests(&self) -> u64 {
+        self.shared.token_requests.load(Ordering::SeqCst)
+    }
+
+    /// Makes every token issued so far expired, as if their lifetime had passed.
+    pub fn expire_issued_tokens(&self) {
+        let past = tokio::time::Instant::now();
+        for expiry in lock(&self.shared.issued).values_mut() {
+            *expiry = past;
+        }
     }
 
     /// Adds a fault injection; injections are tried in the order added.

@@ -21,6 +21,14 @@ const COLLECTION: &str = "androidForWorkEnrollmentProfiles";
 const MAX_REQUEST_BODY: usize = 4 * 1024 * 1024;
 const MAX_TOP: usize = 999;
 
+/// An app registration that may sign in with client credentials.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub tenant: String,
+    pub client_id: String,
+    pub secret: String,
+}
+
 pub struct Shared {
     pub store: Mutex<Store>,
     pub injections: Mutex<Vec<Injection>>,
@@ -37,6 +45,11 @@ pub struct Shared {
     pub seed: u64,
     pub latency: std::time::Duration,
     pub record: bool,
+    pub apps: Vec<App>,
+    pub token_lifetime: std::time::Duration,
+    /// Tokens issued by the sign-in endpoint, with their expiry.
+    pub issued: Mutex<std::collections::HashMap<String, tokio::time::Instant>>,
+    pub token_requests: AtomicU64,
 }
 
 /// Why a connection is closed without an answer.
@@ -127,6 +140,10 @@ pub async fn handle(
         }
     }
 
+    if let Some(tenant) = token_endpoint_tenant(parts.uri.path()) {
+        shared.token_requests.fetch_add(1, Ordering::SeqCst);
+        return Ok(ids.decorate(sign_in(&shared, tenant, &parts.method, &body)));
+    }
     let outcome = route(&shared, &parts, &body);
     Ok(match outcome {
         Ok(reply) => ids.decorate(reply),
@@ -438,6 +455,17 @@ fn check_token(shared: &Shared, parts: &http::request::Parts) -> Result<(), Fail
             "Access token is empty.",
         ));
     };
+    if let Some(expiry) = lock(&shared.issued).get(token) {
+        return if *expiry > tokio::time::Instant::now() {
+            Ok(())
+        } else {
+            Err(Failure::new(
+                401,
+                "InvalidAuthenticationToken",
+                "Lifetime validation failed, the token is expired.",
+            ))
+        };
+    }
     if lock(&shared.tokens).iter().any(|t| t == token) {
         Ok(())
     } else {
@@ -578,4 +606,110 @@ pub async fn serve_connection(shared: Arc<Shared>, stream: tokio::net::TcpStream
         .keep_alive(true)
         .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
         .await;
+}
+
+/// `/{tenant}/oauth2/v2.0/token` names the identity platform's token endpoint.
+fn token_endpoint_tenant(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix('/')?;
+    let (tenant, tail) = rest.split_once('/')?;
+    (tail == "oauth2/v2.0/token" && !tenant.is_empty()).then_some(tenant)
+}
+
+/// The identity platform's error format.
+fn identity_error(
+    status: u16,
+    error: &str,
+    code: u64,
+    description: &str,
+) -> hyper::Response<ReplyBody> {
+    json_response(
+        status,
+        &json!({
+            "error": error,
+            "error_description": format!("AADSTS{code}: {description}"),
+            "error_codes": [code],
+            "timestamp": crate::store::now(),
+            "trace_id": uuid::Uuid::new_v4().to_string(),
+            "correlation_id": uuid::Uuid::new_v4().to_string(),
+        }),
+    )
+}
+
+/// Client credentials sign-in: checks the app and its secret, issues a token with an expiry.
+fn sign_in(
+    shared: &Shared,
+    tenant: &str,
+    method: &Method,
+    body: &Bytes,
+) -> hyper::Response<ReplyBody> {
+    if *method != Method::POST {
+        return identity_error(
+            405,
+            "invalid_request",
+            900561,
+            "The endpoint only accepts POST requests.",
+        );
+    }
+    let form: std::collections::HashMap<String, String> = String::from_utf8_lossy(body)
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| {
+            let decode = |s: &str| {
+                percent_decode_str(&s.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            (decode(k), decode(v))
+        })
+        .collect();
+    let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
+    if field("grant_type") != "client_credentials" {
+        return identity_error(
+            400,
+            "unsupported_grant_type",
+            70003,
+            "The app requested an unsupported grant type.",
+        );
+    }
+    let Some(app) = shared
+        .apps
+        .iter()
+        .find(|a| a.tenant == tenant && a.client_id == field("client_id"))
+    else {
+        return identity_error(
+            400,
+            "unauthorized_client",
+            700016,
+            &format!(
+                "Application with identifier '{}' was not found in the directory '{tenant}'.",
+                field("client_id")
+            ),
+        );
+    };
+    if app.secret != field("client_secret") {
+        return identity_error(
+            401,
+            "invalid_client",
+            7000215,
+            "Invalid client secret provided.",
+        );
+    }
+    if !field("scope").ends_with("/.default") {
+        return identity_error(
+            400,
+            "invalid_scope",
+            1002012,
+            "The provided value for scope is not valid.",
+        );
+    }
+    let token = format!("emulator-issued-{}", uuid::Uuid::new_v4().simple());
+    lock(&shared.issued).insert(
+        token.clone(),
+        tokio::time::Instant::now() + shared.token_lifetime,
+    );
+    let lifetime = shared.token_lifetime.as_secs();
+    json_response(
+        200,
+        &json!({"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token}),
+    )
 }

@@ -237,10 +237,30 @@ impl GraphClient {
         let mut failed: Vec<Attempt> = Vec::new();
         let mut waited = Duration::ZERO;
         let mut number: u32 = 1;
+        let mut refreshed_token = false;
         loop {
+            let mut token_used = None;
             let outcome = self
-                .attempt(&request, &url, &client_request_id, version, number)
+                .attempt(
+                    &request,
+                    &url,
+                    &client_request_id,
+                    version,
+                    number,
+                    &mut token_used,
+                )
                 .await;
+            // An expired token: refreshed and retried once, never more.
+            if let (Ok(response), Auth::Source(source), Some(token), false) =
+                (&outcome, &inner.auth, &token_used, refreshed_token)
+            {
+                if response.status().as_u16() == 401 && says_token_expired(response.body()) {
+                    tracing::debug!("the token expired: refreshing it once");
+                    source.invalidate(token);
+                    refreshed_token = true;
+                    continue;
+                }
+            }
             // A retry is allowed while retries remain and the wait fits the budget.
             let may_wait = |wait: Duration| {
                 number <= policy.retries() && waited + wait <= policy.max_elapsed_wait()
@@ -315,6 +335,7 @@ impl GraphClient {
         client_request_id: &HeaderValue,
         version: ApiVersion,
         number: u32,
+        token_used: &mut Option<AccessToken>,
     ) -> Result<RawResponse, AttemptError> {
         let inner = &*self.inner;
         let endpoint = request.endpoint();
@@ -329,11 +350,13 @@ impl GraphClient {
                     .token()
                     .await
                     .map_err(|e| AttemptError::Final(Error::Token(e)))?;
-                bearer(&token).ok_or_else(|| {
+                let header = bearer(&token).ok_or_else(|| {
                     AttemptError::Final(Error::Token(
                         "the token source returned a token that is not a valid header value".into(),
                     ))
-                })?
+                })?;
+                *token_used = Some(token);
+                header
             }
         };
 
@@ -441,6 +464,14 @@ impl GraphClient {
         let body = read_body(response, name, limit, expected).await?;
         Ok(RawResponse::new(status, headers, body))
     }
+}
+
+/// Graph's answer to an expired token: 401 `InvalidAuthenticationToken` whose
+/// message speaks of expiry (Graph says "Lifetime validation failed, the token is expired.").
+fn says_token_expired(body: &[u8]) -> bool {
+    crate::GraphError::from_body(body).is_some_and(|e| {
+        e.code == "InvalidAuthenticationToken" && e.message.to_ascii_lowercase().contains("expired")
+    })
 }
 
 fn describe_transport(error: &reqwest::Error) -> String {

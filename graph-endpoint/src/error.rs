@@ -184,6 +184,14 @@ impl Error {
         self.status() == Some(StatusCode::FORBIDDEN)
     }
 
+    /// The identity platform's error, when signing in failed.
+    pub fn identity_error(&self) -> Option<&crate::IdentityError> {
+        match self {
+            Error::Token(source) => source.downcast_ref(),
+            _ => None,
+        }
+    }
+
     /// Whether this is a timeout, and which.
     pub fn timeout_kind(&self) -> Option<TimeoutKind> {
         match self {

@@ -34,6 +34,12 @@ pub type TokenFuture<'a> =
 pub trait TokenSource: Send + Sync + 'static {
     /// Returns a token that is valid for the Graph cloud the client talks to.
     fn token(&self) -> TokenFuture<'_>;
+
+    /// Graph refused `token` as expired: a caching source forgets it so the
+    /// next [`token`](TokenSource::token) fetches a fresh one. The default does nothing.
+    fn invalidate(&self, token: &AccessToken) {
+        let _ = token;
+    }
 }
 
 /// A fixed bearer token, for scripts and tests.
@@ -108,5 +114,9 @@ where
 impl<T: TokenSource + ?Sized> TokenSource for Arc<T> {
     fn token(&self) -> TokenFuture<'_> {
         (**self).token()
+    }
+
+    fn invalidate(&self, token: &AccessToken) {
+        (**self).invalidate(token)
     }
 }

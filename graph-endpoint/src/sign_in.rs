@@ -1,0 +1,268 @@
+//! Signing in as an app registration: OAuth 2.0 client credentials against
+//! the Microsoft identity platform, with a cached token refreshed ahead of
+//! expiry and a single refresh in flight however many calls wait for it.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Deserialize;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use crate::{AccessToken, Cloud, TokenError, TokenFuture, TokenSource};
+
+/// A client secret. Its `Debug` and `Display` are redacted.
+///
+/// ```
+/// use graph_endpoint::ClientSecret;
+/// assert_eq!(format!("{:?}", ClientSecret::new("s3cr3t")), "ClientSecret(<redacted>)");
+/// ```
+#[derive(Clone)]
+pub struct ClientSecret(String);
+
+impl ClientSecret {
+    /// Wraps a client secret.
+    pub fn new(secret: impl Into<String>) -> Self {
+        ClientSecret(secret.into())
+    }
+}
+
+impl fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ClientSecret(<redacted>)")
+    }
+}
+
+/// The identity platform's own error: `error`, `error_description`,
+/// `error_codes` (`AADSTS…` numbers), `trace_id`, `correlation_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, thiserror::Error)]
+#[error("sign-in failed: {error}: {error_description}")]
+#[non_exhaustive]
+pub struct IdentityError {
+    /// The OAuth error, such as `invalid_client`.
+    pub error: String,
+    /// The explanation, with the `AADSTS` code.
+    #[serde(default)]
+    pub error_description: String,
+    /// The numeric `AADSTS` codes.
+    #[serde(default)]
+    pub error_codes: Vec<u64>,
+    /// The identity platform's trace id, for support.
+    #[serde(default)]
+    pub trace_id: Option<String>,
+    /// The correlation id, for support.
+    #[serde(default)]
+    pub correlation_id: Option<String>,
+    /// The HTTP status of the answer.
+    #[serde(skip)]
+    pub status: u16,
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    expires_in: u64,
+}
+
+struct Cached {
+    token: AccessToken,
+    expires_at: Instant,
+}
+
+#[derive(Default)]
+struct State {
+    cached: Option<Cached>,
+    /// The failure of the last refresh, handed to the calls that waited for it.
+    last_failure: Option<Arc<IdentityError>>,
+}
+
+/// OAuth 2.0 client credentials with a client secret, against
+/// `{authority}/{tenant}/oauth2/v2.0/token` with scope `{graph root}/.default`.
+///
+/// ```
+/// use graph_endpoint::{ClientCredentials, Cloud, GraphClient};
+///
+/// let sign_in = ClientCredentials::new("contoso.onmicrosoft.com", "app-id", "secret").cloud(Cloud::UsGovL4);
+/// assert_eq!(sign_in.token_url(), "https://login.microsoftonline.us/contoso.onmicrosoft.com/oauth2/v2.0/token");
+/// let graph = GraphClient::builder().cloud(Cloud::UsGovL4).token_source(sign_in).build().unwrap();
+/// # drop(graph);
+/// ```
+pub struct ClientCredentials {
+    tenant: String,
+    client_id: String,
+    secret: ClientSecret,
+    authority: String,
+    scope: String,
+    refresh_ahead: Duration,
+    http: reqwest::Client,
+    state: Mutex<State>,
+    /// Completed refresh attempts, readable without waiting for the lock, so
+    /// a call can tell that a refresh finished while it waited.
+    refreshes: AtomicU64,
+}
+
+impl fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientCredentials")
+            .field("tenant", &self.tenant)
+            .field("client_id", &self.client_id)
+            .field("secret", &self.secret)
+            .field("authority", &self.authority)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientCredentials {
+    /// Signs in to `tenant` as `client_id` with a client secret, on the global cloud.
+    pub fn new(
+        tenant: impl Into<String>,
+        client_id: impl Into<String>,
+        secret: impl Into<String>,
+    ) -> Self {
+        ClientCredentials {
+            tenant: tenant.into(),
+            client_id: client_id.into(),
+            secret: ClientSecret::new(secret),
+            authority: Cloud::Global.authority().to_owned(),
+            scope: format!("{}/.default", Cloud::Global.graph_root()),
+            refresh_ahead: Duration::from_secs(300),
+            http: reqwest::Client::new(),
+            state: Mutex::new(State::default()),
+            refreshes: AtomicU64::new(0),
+        }
+    }
+
+    /// Signs in with the authority and Graph scope of this cloud.
+    pub fn cloud(mut self, cloud: Cloud) -> Self {
+        self.authority = cloud.authority().to_owned();
+        self.scope = format!("{}/.default", cloud.graph_root());
+        self
+    }
+
+    /// An explicit authority (such as a local stand-in's base URL).
+    pub fn authority(mut self, authority: impl Into<String>) -> Self {
+        self.authority = authority.into().trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// An explicit scope.
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = scope.into();
+        self
+    }
+
+    /// How long before expiry a token is replaced (default 5 minutes).
+    pub fn refresh_ahead(mut self, ahead: Duration) -> Self {
+        self.refresh_ahead = ahead;
+        self
+    }
+
+    /// The token endpoint.
+    pub fn token_url(&self) -> String {
+        format!("{}/{}/oauth2/v2.0/token", self.authority, self.tenant)
+    }
+
+    async fn fetch(&self) -> Result<Cached, IdentityError> {
+        let encode = |s: &str| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
+        let form = format!(
+            "grant_type=client_credentials&client_id={}&client_secret={}&scope={}",
+            encode(&self.client_id),
+            encode(&self.secret.0),
+            encode(&self.scope)
+        );
+        let transport = |e: reqwest::Error| IdentityError {
+            error: "transport".to_owned(),
+            error_description: format!("the token endpoint could not be reached: {e}"),
+            error_codes: Vec::new(),
+            trace_id: None,
+            correlation_id: None,
+            status: 0,
+        };
+        let response = self
+            .http
+            .post(self.token_url())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .map_err(transport)?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(transport)?;
+        if status == 200 {
+            let parsed: TokenResponse =
+                serde_json::from_slice(&body).map_err(|e| IdentityError {
+                    error: "invalid_response".to_owned(),
+                    error_description: format!("the token response does not parse: {e}"),
+                    error_codes: Vec::new(),
+                    trace_id: None,
+                    correlation_id: None,
+                    status,
+                })?;
+            return Ok(Cached {
+                token: AccessToken::new(parsed.access_token),
+                expires_at: Instant::now() + Duration::from_secs(parsed.expires_in),
+            });
+        }
+        let mut error: IdentityError =
+            serde_json::from_slice(&body).unwrap_or_else(|_| IdentityError {
+                error: "unexpected_response".to_owned(),
+                error_description: format!(
+                    "the token endpoint answered {status} without an error body"
+                ),
+                error_codes: Vec::new(),
+                trace_id: None,
+                correlation_id: None,
+                status,
+            });
+        error.status = status;
+        Err(error)
+    }
+}
+
+impl TokenSource for ClientCredentials {
+    fn token(&self) -> TokenFuture<'_> {
+        Box::pin(async move {
+            let seen = self.refreshes.load(Ordering::SeqCst);
+            let mut state = self.state.lock().await;
+            if let Some(cached) = &state.cached {
+                if cached.expires_at > Instant::now() + self.refresh_ahead {
+                    return Ok(cached.token.clone());
+                }
+            }
+            // A refresh failed while this call waited: share its error rather
+            // than asking again at once.
+            if self.refreshes.load(Ordering::SeqCst) != seen {
+                if let Some(failure) = &state.last_failure {
+                    return Err(Box::new((**failure).clone()) as TokenError);
+                }
+            }
+            let fetched = self.fetch().await;
+            self.refreshes.fetch_add(1, Ordering::SeqCst);
+            match fetched {
+                Ok(fresh) => {
+                    let token = fresh.token.clone();
+                    state.cached = Some(fresh);
+                    state.last_failure = None;
+                    Ok(token)
+                }
+                Err(error) => {
+                    let error = Arc::new(error);
+                    state.last_failure = Some(error.clone());
+                    Err(Box::new((*error).clone()) as TokenError)
+                }
+            }
+        })
+    }
+
+    fn invalidate(&self, token: &AccessToken) {
+        if let Ok(mut state) = self.state.try_lock() {
+            if state.cached.as_ref().is_some_and(|c| &c.token == token) {
+                state.cached = None;
+            }
+        }
+    }
+}
