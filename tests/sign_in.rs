@@ -217,3 +217,107 @@ async fn an_expired_token_is_refreshed_once_and_the_call_succeeds() {
         "token, call, token, call: never more"
     );
 }
+
+mod certificate {
+    use super::*;
+    use aws_lc_rs::encoding::AsDer;
+    use aws_lc_rs::rsa::KeySize;
+    use aws_lc_rs::signature::{KeyPair, RsaKeyPair};
+    use graph_endpoint::ClientCertificate;
+
+    const THUMBPRINT: [u8; 20] = [7; 20];
+
+    fn key() -> (Vec<u8>, Vec<u8>) {
+        let key = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
+        let pkcs8 = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&key)
+            .unwrap()
+            .as_ref()
+            .to_vec();
+        (pkcs8, key.public_key().as_ref().to_vec())
+    }
+
+    #[tokio::test]
+    async fn signs_in_with_a_certificate() {
+        let (private, public) = key();
+        let emulator = Emulator::builder()
+            .app_with_certificate("contoso", "cert-app", public, THUMBPRINT)
+            .profiles(1)
+            .start()
+            .await
+            .unwrap();
+        let certificate = ClientCertificate::from_key_and_thumbprint(&private, THUMBPRINT).unwrap();
+        assert!(format!("{certificate:?}").contains("<redacted>"));
+        let graph = client(
+            &emulator,
+            ClientCredentials::with_certificate("contoso", "cert-app", certificate),
+        );
+        assert_eq!(graph.list_profiles(None).await.unwrap().value.len(), 1);
+        assert_eq!(emulator.token_requests(), 1);
+        let form = String::from_utf8(emulator.requests()[0].body.to_vec()).unwrap();
+        assert!(form.contains("client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient%2Dassertion%2Dtype%3Ajwt%2Dbearer"), "{form}");
+        assert!(!form.contains("client_secret"), "{form}");
+    }
+
+    #[tokio::test]
+    async fn an_assertion_signed_by_another_key_is_refused() {
+        let (_, public) = key();
+        let (other_private, _) = key();
+        let emulator = Emulator::builder()
+            .app_with_certificate("contoso", "cert-app", public, THUMBPRINT)
+            .start()
+            .await
+            .unwrap();
+        let certificate =
+            ClientCertificate::from_key_and_thumbprint(&other_private, THUMBPRINT).unwrap();
+        let graph = client(
+            &emulator,
+            ClientCredentials::with_certificate("contoso", "cert-app", certificate),
+        );
+        let err = graph.list_profiles(None).await.unwrap_err();
+        let identity = err.identity_error().unwrap();
+        assert_eq!(
+            (identity.error.as_str(), identity.error_codes.as_slice()),
+            ("invalid_client", &[700027][..])
+        );
+
+        // The right key with another certificate's thumbprint is refused too.
+        let (private, public) = key();
+        let emulator = Emulator::builder()
+            .app_with_certificate("contoso", "cert-app", public, THUMBPRINT)
+            .start()
+            .await
+            .unwrap();
+        let certificate = ClientCertificate::from_key_and_thumbprint(&private, [9; 20]).unwrap();
+        let graph = client(
+            &emulator,
+            ClientCredentials::with_certificate("contoso", "cert-app", certificate),
+        );
+        assert_eq!(
+            graph
+                .list_profiles(None)
+                .await
+                .unwrap_err()
+                .identity_error()
+                .unwrap()
+                .error_codes,
+            [700027]
+        );
+    }
+
+    #[test]
+    fn keys_and_pem_are_checked() {
+        assert!(ClientCertificate::from_key_and_thumbprint(b"not a key", THUMBPRINT).is_err());
+        assert!(ClientCertificate::from_pem("no pem here", "nor here").is_err());
+        let (private, _) = key();
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&private);
+        let key_pem = format!("-----BEGIN PRIVATE KEY-----\n{b64}\n-----END PRIVATE KEY-----\n");
+        let cert_pem = "-----BEGIN CERTIFICATE-----\nAAECAw==\n-----END CERTIFICATE-----\n";
+        let certificate = ClientCertificate::from_pem(&key_pem, cert_pem).unwrap();
+        // The thumbprint is SHA-1 of the certificate's DER bytes (here 00 01 02 03).
+        assert!(
+            format!("{certificate:?}").contains("x5t oCoFsCW5KMA5zxrn6O4E58GQwNs"),
+            "{certificate:?}"
+        );
+    }
+}

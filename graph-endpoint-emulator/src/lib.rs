@@ -181,7 +181,29 @@ impl EmulatorBuilder {
         self.apps.push(server::App {
             tenant: tenant.into(),
             client_id: client_id.into(),
-            secret: secret.into(),
+            proof: server::AppProof::Secret(secret.into()),
+        });
+        self
+    }
+
+    /// Registers an app that signs in with a certificate: client assertions
+    /// must be RS256 JWTs signed by the key whose public half (DER, as
+    /// `RsaKeyPair::public_key()` gives it) is `public_key`, naming the
+    /// certificate's SHA-1 thumbprint in `x5t`.
+    pub fn app_with_certificate(
+        mut self,
+        tenant: impl Into<String>,
+        client_id: impl Into<String>,
+        public_key: impl Into<Vec<u8>>,
+        sha1_thumbprint: [u8; 20],
+    ) -> Self {
+        self.apps.push(server::App {
+            tenant: tenant.into(),
+            client_id: client_id.into(),
+            proof: server::AppProof::Certificate {
+                public_key: public_key.into(),
+                thumbprint: sha1_thumbprint,
+            },
         });
         self
     }

@@ -26,7 +26,18 @@ const MAX_TOP: usize = 999;
 pub struct App {
     pub tenant: String,
     pub client_id: String,
-    pub secret: String,
+    pub proof: AppProof,
+}
+
+/// How a registered app proves who it is.
+#[derive(Debug, Clone)]
+pub enum AppProof {
+    Secret(String),
+    /// The certificate's public key (DER) and its SHA-1 thumbprint.
+    Certificate {
+        public_key: Vec<u8>,
+        thumbprint: [u8; 20],
+    },
 }
 
 pub struct Shared {
@@ -686,13 +697,42 @@ fn sign_in(
             ),
         );
     };
-    if app.secret != field("client_secret") {
-        return identity_error(
-            401,
-            "invalid_client",
-            7000215,
-            "Invalid client secret provided.",
-        );
+    let audience = format!("{}/{tenant}/oauth2/v2.0/token", shared.base_url);
+    match &app.proof {
+        AppProof::Secret(secret) => {
+            if secret != field("client_secret") {
+                return identity_error(
+                    401,
+                    "invalid_client",
+                    7000215,
+                    "Invalid client secret provided.",
+                );
+            }
+        }
+        AppProof::Certificate {
+            public_key,
+            thumbprint,
+        } => {
+            if field("client_assertion_type")
+                != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+            {
+                return identity_error(
+                    401,
+                    "invalid_client",
+                    7000218,
+                    "The request body must contain the parameter 'client_assertion' or 'client_secret'.",
+                );
+            }
+            if let Err((code, why)) = check_assertion(
+                field("client_assertion"),
+                &app.client_id,
+                &audience,
+                public_key,
+                thumbprint,
+            ) {
+                return identity_error(401, "invalid_client", code, why);
+            }
+        }
     }
     if !field("scope").ends_with("/.default") {
         return identity_error(
@@ -712,4 +752,70 @@ fn sign_in(
         200,
         &json!({"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token}),
     )
+}
+
+/// Checks a client assertion: an RS256 JWT signed by the registered key, for
+/// this app, this token endpoint, within its validity.
+fn check_assertion(
+    assertion: &str,
+    client_id: &str,
+    audience: &str,
+    public_key: &[u8],
+    thumbprint: &[u8; 20],
+) -> Result<(), (u64, &'static str)> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let malformed = (700025, "Client assertion is not a valid JWT.");
+    let mut parts = assertion.split('.');
+    let (Some(header), Some(claims), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(malformed);
+    };
+    let decode = |part: &str| URL_SAFE_NO_PAD.decode(part).map_err(|_| malformed);
+    let header: Value = serde_json::from_slice(&decode(header)?).map_err(|_| malformed)?;
+    let claims_json: Value = serde_json::from_slice(&decode(claims)?).map_err(|_| malformed)?;
+    if header["alg"] != "RS256" {
+        return Err((700025, "Client assertion must be signed with RS256."));
+    }
+    if header["x5t"].as_str() != Some(URL_SAFE_NO_PAD.encode(thumbprint).as_str()) {
+        return Err((
+            700027,
+            "The certificate with the thumbprint in 'x5t' is not registered for the app.",
+        ));
+    }
+    let signed = &assertion[..assertion.len() - signature.len() - 1];
+    aws_lc_rs::signature::UnparsedPublicKey::new(
+        &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+        public_key,
+    )
+    .verify(signed.as_bytes(), &decode(signature)?)
+    .map_err(|_| (700027, "Client assertion contains an invalid signature."))?;
+    if claims_json["iss"] != client_id || claims_json["sub"] != client_id {
+        return Err((
+            700021,
+            "Client assertion application identifier doesn't match 'client_id' parameter.",
+        ));
+    }
+    if claims_json["aud"] != audience {
+        return Err((
+            700212,
+            "The audience of the client assertion is not this token endpoint.",
+        ));
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let within = claims_json["nbf"]
+        .as_u64()
+        .is_some_and(|nbf| nbf <= now + 300)
+        && claims_json["exp"].as_u64().is_some_and(|exp| exp > now);
+    if !within {
+        return Err((
+            700024,
+            "Client assertion is not within its valid time range.",
+        ));
+    }
+    Ok(())
 }

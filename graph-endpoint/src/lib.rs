@@ -63,7 +63,7 @@ pub use request::Request;
 pub use response::{RawResponse, Response};
 pub use retry::{Attempt, MAX_RETRIES, RetryPolicy, retry_after};
 pub use secret::AccessToken;
-pub use sign_in::{ClientCredentials, ClientSecret, IdentityError};
+pub use sign_in::{ClientCertificate, ClientCredentials, ClientSecret, IdentityError};
 pub use token::{StaticToken, TokenError, TokenFn, TokenFuture, TokenSource, token_fn};
 pub use transport::Graph;
 

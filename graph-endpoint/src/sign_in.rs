@@ -7,12 +7,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use aws_lc_rs::signature::RsaKeyPair;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use crate::{AccessToken, Cloud, TokenError, TokenFuture, TokenSource};
+use crate::{AccessToken, Cloud, Error, TokenError, TokenFuture, TokenSource};
 
 /// A client secret. Its `Debug` and `Display` are redacted.
 ///
@@ -61,6 +64,20 @@ pub struct IdentityError {
     pub status: u16,
 }
 
+impl IdentityError {
+    /// A failure on this side, before the identity platform answered.
+    fn local(description: &str) -> IdentityError {
+        IdentityError {
+            error: "client_error".to_owned(),
+            error_description: description.to_owned(),
+            error_codes: Vec::new(),
+            trace_id: None,
+            correlation_id: None,
+            status: 0,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct TokenResponse {
     access_token: String,
@@ -79,7 +96,144 @@ struct State {
     last_failure: Option<Arc<IdentityError>>,
 }
 
-/// OAuth 2.0 client credentials with a client secret, against
+/// A certificate's private key and the SHA-1 thumbprint of the certificate,
+/// for signed client assertions. Its `Debug` is redacted.
+///
+/// ```no_run
+/// use graph_endpoint::{ClientCertificate, ClientCredentials};
+///
+/// let key = std::fs::read_to_string("app.key.pem").unwrap();   // PKCS#8 or PKCS#1 RSA key
+/// let cert = std::fs::read_to_string("app.cert.pem").unwrap(); // the certificate uploaded to the app
+/// let certificate = ClientCertificate::from_pem(&key, &cert).unwrap();
+/// let sign_in = ClientCredentials::with_certificate("contoso.onmicrosoft.com", "app-id", certificate);
+/// # drop(sign_in);
+/// ```
+pub struct ClientCertificate {
+    key: RsaKeyPair,
+    thumbprint: [u8; 20],
+}
+
+impl fmt::Debug for ClientCertificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "ClientCertificate(x5t {}, key <redacted>)",
+            URL_SAFE_NO_PAD.encode(self.thumbprint)
+        )
+    }
+}
+
+impl ClientCertificate {
+    /// From an RSA private key (PKCS#8 or PKCS#1 DER) and the SHA-1 thumbprint
+    /// of its certificate, as the Azure portal shows it.
+    pub fn from_key_and_thumbprint(
+        key_der: &[u8],
+        sha1_thumbprint: [u8; 20],
+    ) -> Result<Self, Error> {
+        let key = RsaKeyPair::from_pkcs8(key_der)
+            .or_else(|_| RsaKeyPair::from_der(key_der))
+            .map_err(|e| {
+                Error::Config(format!(
+                    "the certificate's private key is not an RSA key: {e}"
+                ))
+            })?;
+        Ok(ClientCertificate {
+            key,
+            thumbprint: sha1_thumbprint,
+        })
+    }
+
+    /// From an RSA private key (PKCS#8 or PKCS#1 DER) and the certificate (DER).
+    pub fn from_der(key_der: &[u8], certificate_der: &[u8]) -> Result<Self, Error> {
+        let digest = aws_lc_rs::digest::digest(
+            &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
+            certificate_der,
+        );
+        let mut thumbprint = [0u8; 20];
+        thumbprint.copy_from_slice(digest.as_ref());
+        ClientCertificate::from_key_and_thumbprint(key_der, thumbprint)
+    }
+
+    /// From PEM text: a `PRIVATE KEY` or `RSA PRIVATE KEY` block and a `CERTIFICATE` block.
+    pub fn from_pem(key_pem: &str, certificate_pem: &str) -> Result<Self, Error> {
+        let key = pem_block(key_pem, &["PRIVATE KEY", "RSA PRIVATE KEY"])?;
+        let certificate = pem_block(certificate_pem, &["CERTIFICATE"])?;
+        ClientCertificate::from_der(&key, &certificate)
+    }
+
+    /// The signed JWT the identity platform accepts as proof of the app.
+    fn assertion(&self, client_id: &str, audience: &str) -> Result<String, Box<IdentityError>> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "x5t": URL_SAFE_NO_PAD.encode(self.thumbprint)});
+        let claims = serde_json::json!({
+            "aud": audience,
+            "iss": client_id,
+            "sub": client_id,
+            "jti": uuid::Uuid::new_v4().to_string(),
+            "nbf": now,
+            "iat": now,
+            "exp": now + 600,
+        });
+        let signing_input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let mut signature = vec![0u8; self.key.public_modulus_len()];
+        self.key
+            .sign(
+                &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+                &aws_lc_rs::rand::SystemRandom::new(),
+                signing_input.as_bytes(),
+                &mut signature,
+            )
+            .map_err(|_| {
+                Box::new(IdentityError::local(
+                    "the client assertion could not be signed",
+                ))
+            })?;
+        Ok(format!(
+            "{signing_input}.{}",
+            URL_SAFE_NO_PAD.encode(signature)
+        ))
+    }
+}
+
+/// The first PEM block with one of these labels, decoded.
+fn pem_block(pem: &str, labels: &[&str]) -> Result<Vec<u8>, Error> {
+    for label in labels {
+        let begin = format!("-----BEGIN {label}-----");
+        let end = format!("-----END {label}-----");
+        if let Some(start) = pem.find(&begin) {
+            let body = &pem[start + begin.len()..];
+            let stop = body
+                .find(&end)
+                .ok_or_else(|| Error::Config(format!("the PEM block `{label}` is not closed")))?;
+            let text: String = body[..stop]
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            return base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .map_err(|e| Error::Config(format!("the PEM block `{label}` is not base64: {e}")));
+        }
+    }
+    Err(Error::Config(format!(
+        "no PEM block labelled {}",
+        labels.join(" or ")
+    )))
+}
+
+/// How the app proves who it is.
+enum Credential {
+    Secret(ClientSecret),
+    Certificate(ClientCertificate),
+}
+
+/// OAuth 2.0 client credentials, with a client secret or a certificate, against
 /// `{authority}/{tenant}/oauth2/v2.0/token` with scope `{graph root}/.default`.
 ///
 /// ```
@@ -93,7 +247,7 @@ struct State {
 pub struct ClientCredentials {
     tenant: String,
     client_id: String,
-    secret: ClientSecret,
+    credential: Credential,
     authority: String,
     scope: String,
     refresh_ahead: Duration,
@@ -109,7 +263,13 @@ impl fmt::Debug for ClientCredentials {
         f.debug_struct("ClientCredentials")
             .field("tenant", &self.tenant)
             .field("client_id", &self.client_id)
-            .field("secret", &self.secret)
+            .field(
+                "credential",
+                &match &self.credential {
+                    Credential::Secret(secret) => format!("{secret:?}"),
+                    Credential::Certificate(certificate) => format!("{certificate:?}"),
+                },
+            )
             .field("authority", &self.authority)
             .field("scope", &self.scope)
             .finish_non_exhaustive()
@@ -123,10 +283,32 @@ impl ClientCredentials {
         client_id: impl Into<String>,
         secret: impl Into<String>,
     ) -> Self {
+        ClientCredentials::with(
+            tenant.into(),
+            client_id.into(),
+            Credential::Secret(ClientSecret::new(secret)),
+        )
+    }
+
+    /// Signs in to `tenant` as `client_id` with a certificate (a signed client
+    /// assertion), on the global cloud.
+    pub fn with_certificate(
+        tenant: impl Into<String>,
+        client_id: impl Into<String>,
+        certificate: ClientCertificate,
+    ) -> Self {
+        ClientCredentials::with(
+            tenant.into(),
+            client_id.into(),
+            Credential::Certificate(certificate),
+        )
+    }
+
+    fn with(tenant: String, client_id: String, credential: Credential) -> Self {
         ClientCredentials {
-            tenant: tenant.into(),
-            client_id: client_id.into(),
-            secret: ClientSecret::new(secret),
+            tenant,
+            client_id,
+            credential,
             authority: Cloud::Global.authority().to_owned(),
             scope: format!("{}/.default", Cloud::Global.graph_root()),
             refresh_ahead: Duration::from_secs(300),
@@ -166,21 +348,30 @@ impl ClientCredentials {
         format!("{}/{}/oauth2/v2.0/token", self.authority, self.tenant)
     }
 
-    async fn fetch(&self) -> Result<Cached, IdentityError> {
+    async fn fetch(&self) -> Result<Cached, Box<IdentityError>> {
         let encode = |s: &str| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
+        let proof = match &self.credential {
+            Credential::Secret(secret) => format!("client_secret={}", encode(&secret.0)),
+            Credential::Certificate(certificate) => format!(
+                "client_assertion_type={}&client_assertion={}",
+                encode("urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+                certificate.assertion(&self.client_id, &self.token_url())?
+            ),
+        };
         let form = format!(
-            "grant_type=client_credentials&client_id={}&client_secret={}&scope={}",
+            "grant_type=client_credentials&client_id={}&{proof}&scope={}",
             encode(&self.client_id),
-            encode(&self.secret.0),
             encode(&self.scope)
         );
-        let transport = |e: reqwest::Error| IdentityError {
-            error: "transport".to_owned(),
-            error_description: format!("the token endpoint could not be reached: {e}"),
-            error_codes: Vec::new(),
-            trace_id: None,
-            correlation_id: None,
-            status: 0,
+        let transport = |e: reqwest::Error| -> Box<IdentityError> {
+            Box::new(IdentityError {
+                error: "transport".to_owned(),
+                error_description: format!("the token endpoint could not be reached: {e}"),
+                error_codes: Vec::new(),
+                trace_id: None,
+                correlation_id: None,
+                status: 0,
+            })
         };
         let response = self
             .http
@@ -219,7 +410,7 @@ impl ClientCredentials {
                 status,
             });
         error.status = status;
-        Err(error)
+        Err(Box::new(error))
     }
 }
 
@@ -250,7 +441,7 @@ impl TokenSource for ClientCredentials {
                     Ok(token)
                 }
                 Err(error) => {
-                    let error = Arc::new(error);
+                    let error = Arc::new(*error);
                     state.last_failure = Some(error.clone());
                     Err(Box::new((*error).clone()) as TokenError)
                 }
