@@ -269,14 +269,14 @@ fn future_output<'a>(item: &'a TraitItemFn, cx: &mut Ctxt) -> Option<&'a Type> {
             if last.ident == "Send" {
                 send = true;
             }
-            if last.ident == "Future" {
-                if let PathArguments::AngleBracketed(args) = &last.arguments {
-                    for arg in &args.args {
-                        if let GenericArgument::AssocType(assoc) = arg {
-                            if assoc.ident == "Output" {
-                                output = Some(&assoc.ty);
-                            }
-                        }
+            if last.ident == "Future"
+                && let PathArguments::AngleBracketed(args) = &last.arguments
+            {
+                for arg in &args.args {
+                    if let GenericArgument::AssocType(assoc) = arg
+                        && assoc.ident == "Output"
+                    {
+                        output = Some(&assoc.ty);
                     }
                 }
             }
@@ -298,24 +298,22 @@ fn future_output<'a>(item: &'a TraitItemFn, cx: &mut Ctxt) -> Option<&'a Type> {
 
 /// The `T` of `Result<T, E>`.
 fn result_ok_type<'a>(ty: &'a Type, cx: &mut Ctxt) -> Option<&'a Type> {
-    if let Type::Path(p) = ty {
-        if let Some(last) = p.path.segments.last() {
-            if last.ident == "Result" {
-                if let PathArguments::AngleBracketed(args) = &last.arguments {
-                    let types: Vec<&Type> = args
-                        .args
-                        .iter()
-                        .filter_map(|a| match a {
-                            GenericArgument::Type(t) => Some(t),
-                            _ => None,
-                        })
-                        .collect();
-                    if types.len() == 2 {
-                        check_error_type(types[1], cx);
-                        return Some(types[0]);
-                    }
-                }
-            }
+    if let Type::Path(p) = ty
+        && let Some(last) = p.path.segments.last()
+        && last.ident == "Result"
+        && let PathArguments::AngleBracketed(args) = &last.arguments
+    {
+        let types: Vec<&Type> = args
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                GenericArgument::Type(t) => Some(t),
+                _ => None,
+            })
+            .collect();
+        if types.len() == 2 {
+            check_error_type(types[1], cx);
+            return Some(types[0]);
         }
     }
     cx.error_at(

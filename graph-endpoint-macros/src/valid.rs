@@ -378,9 +378,10 @@ fn check_output(expect: &[u16], output: &Output<'_>, method: &Method, cx: &mut C
     let Some(success) = method.success else {
         return;
     };
-    if output.needs_body() {
-        if let Some(status) = expect.iter().copied().find(|s| bodyless(*s)) {
-            cx.error_at(
+    if output.needs_body()
+        && let Some(status) = expect.iter().copied().find(|s| bodyless(*s))
+    {
+        cx.error_at(
                 success,
                 format!(
                     "`expect = {status}` means the response has no body, but `{}` needs one to decode: return `Result<(), Error>`, or `Option<{}>` if the body is sometimes empty",
@@ -388,15 +389,14 @@ fn check_output(expect: &[u16], output: &Output<'_>, method: &Method, cx: &mut C
                     pretty(success)
                 ),
             );
-        }
     }
-    if matches!(output, Output::Unit) {
-        if let Some(status) = expect.iter().copied().find(|s| carries_content(*s)) {
-            cx.error_at(
+    if matches!(output, Output::Unit)
+        && let Some(status) = expect.iter().copied().find(|s| carries_content(*s))
+    {
+        cx.error_at(
                 success,
                 format!("`expect = {status}` answers with a body that `()` would drop: return the type to decode it into, or `Response<()>` to discard it on purpose"),
             );
-        }
     }
 }
 

@@ -253,13 +253,13 @@ impl GraphClient {
             // An expired token: refreshed and retried once, never more.
             if let (Ok(response), Auth::Source(source), Some(token), false) =
                 (&outcome, &inner.auth, &token_used, refreshed_token)
+                && response.status().as_u16() == 401
+                && says_token_expired(response.body())
             {
-                if response.status().as_u16() == 401 && says_token_expired(response.body()) {
-                    tracing::debug!("the token expired: refreshing it once");
-                    source.invalidate(token);
-                    refreshed_token = true;
-                    continue;
-                }
+                tracing::debug!("the token expired: refreshing it once");
+                source.invalidate(token);
+                refreshed_token = true;
+                continue;
             }
             // A retry is allowed while retries remain and the wait fits the budget.
             let may_wait = |wait: Duration| {

@@ -32,6 +32,8 @@
 
 extern crate self as graph_endpoint;
 
+#[cfg(feature = "azure")]
+mod azure;
 mod client;
 mod cloud;
 mod collection;
@@ -52,6 +54,8 @@ mod transport;
 #[path = "private.rs"]
 pub mod __private;
 
+#[cfg(feature = "azure")]
+pub use azure::AzureCredential;
 pub use client::{
     DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_ERROR_BODY_BYTES, GraphClient, GraphClientBuilder,
 };

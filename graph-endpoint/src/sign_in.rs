@@ -419,17 +419,17 @@ impl TokenSource for ClientCredentials {
         Box::pin(async move {
             let seen = self.refreshes.load(Ordering::SeqCst);
             let mut state = self.state.lock().await;
-            if let Some(cached) = &state.cached {
-                if cached.expires_at > Instant::now() + self.refresh_ahead {
-                    return Ok(cached.token.clone());
-                }
+            if let Some(cached) = &state.cached
+                && cached.expires_at > Instant::now() + self.refresh_ahead
+            {
+                return Ok(cached.token.clone());
             }
             // A refresh failed while this call waited: share its error rather
             // than asking again at once.
-            if self.refreshes.load(Ordering::SeqCst) != seen {
-                if let Some(failure) = &state.last_failure {
-                    return Err(Box::new((**failure).clone()) as TokenError);
-                }
+            if self.refreshes.load(Ordering::SeqCst) != seen
+                && let Some(failure) = &state.last_failure
+            {
+                return Err(Box::new((**failure).clone()) as TokenError);
             }
             let fetched = self.fetch().await;
             self.refreshes.fetch_add(1, Ordering::SeqCst);
@@ -450,10 +450,10 @@ impl TokenSource for ClientCredentials {
     }
 
     fn invalidate(&self, token: &AccessToken) {
-        if let Ok(mut state) = self.state.try_lock() {
-            if state.cached.as_ref().is_some_and(|c| &c.token == token) {
-                state.cached = None;
-            }
+        if let Ok(mut state) = self.state.try_lock()
+            && state.cached.as_ref().is_some_and(|c| &c.token == token)
+        {
+            state.cached = None;
         }
     }
 }

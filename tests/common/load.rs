@@ -99,7 +99,7 @@ pub async fn run(calls: usize, concurrency: usize) -> LoadReport {
                     break;
                 }
                 let id = &ids[n % ids.len()];
-                let outcome = if n % 4 == 0 {
+                let outcome = if n.is_multiple_of(4) {
                     graph
                         .token(id, 3600)
                         .await
