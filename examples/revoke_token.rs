@@ -26,7 +26,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use graph_endpoint::models::{AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles};
-use graph_endpoint::{ClientCredentials, Cloud, Error, Graph, GraphClient, RawResponse, Request};
+use graph_endpoint::{
+    ClientCredentials, Cloud, EnvToken, Error, Graph, GraphClient, RawResponse, Request,
+};
 use graph_endpoint_emulator::Emulator;
 use time::format_description::well_known::Rfc3339;
 
@@ -72,7 +74,7 @@ async fn main() -> ExitCode {
             })
             .await
         }
-        (Ok(token), _) => against_tenant(Credentials::Token(token)).await,
+        (Ok(_), _) => against_tenant(Credentials::Token).await,
         (Err(_), _) => against_emulator().await,
     };
     match result {
@@ -135,7 +137,8 @@ async fn against_emulator() -> Result<(), String> {
 
 /// How the example signs in to a real tenant.
 enum Credentials {
-    Token(String),
+    /// `GRAPH_TOKEN`.
+    Token,
     App {
         tenant: String,
         client_id: String,
@@ -164,7 +167,8 @@ async fn against_tenant(credentials: Credentials) -> Result<(), String> {
         builder = builder.base_url(base_url);
     }
     let builder = match credentials {
-        Credentials::Token(token) => builder.token(token),
+        // Read from the environment on each request: a rotated token is picked up.
+        Credentials::Token => builder.token_source(EnvToken::new("GRAPH_TOKEN")),
         Credentials::App {
             tenant,
             client_id,

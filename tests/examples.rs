@@ -130,3 +130,30 @@ async fn revoke_token_signs_in_with_client_credentials() {
             .starts_with("Bearer emulator-issued-")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoke_token_uses_a_bearer_token_from_the_environment() {
+    use graph_endpoint_emulator::Emulator;
+    let emulator = Emulator::builder().profiles(1).start().await.unwrap();
+    let id = emulator.profiles()[0]["id"].as_str().unwrap().to_owned();
+    let base = emulator.base_url().to_owned();
+    let token = emulator.token();
+    let out = tokio::task::spawn_blocking(move || {
+        run_example_with(
+            "revoke_token",
+            &[],
+            &[
+                ("GRAPH_TOKEN", &token),
+                ("GRAPH_PROFILE_ID", &id),
+                ("GRAPH_BASE_URL", &base),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(out.contains("Done: the token is revoked."), "{out}");
+    assert_eq!(
+        emulator.last_request().unwrap().header("authorization"),
+        Some("Bearer emulator-token")
+    );
+}

@@ -321,3 +321,26 @@ mod certificate {
         );
     }
 }
+
+#[tokio::test]
+async fn a_missing_environment_token_is_a_token_error() {
+    let emulator = Emulator::start().await.unwrap();
+    // A variable that is not set (setting one needs `unsafe` in this edition;
+    // the set case runs in a child process, in tests/examples.rs).
+    let graph = GraphClient::builder()
+        .base_url(emulator.base_url())
+        .token_source(graph_endpoint::EnvToken::new(
+            "GRAPH_ENDPOINT_TEST_TOKEN_NEVER_SET",
+        ))
+        .no_retry()
+        .build()
+        .unwrap();
+    let err = graph.list_profiles(None).await.unwrap_err();
+    assert!(matches!(err, graph_endpoint::Error::Token(_)), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("GRAPH_ENDPOINT_TEST_TOKEN_NEVER_SET"),
+        "{err}"
+    );
+    assert_eq!(emulator.request_count(), 0);
+}

@@ -68,7 +68,7 @@ pub use response::{RawResponse, Response};
 pub use retry::{Attempt, MAX_RETRIES, RetryPolicy, retry_after};
 pub use secret::AccessToken;
 pub use sign_in::{ClientCertificate, ClientCredentials, ClientSecret, IdentityError};
-pub use token::{StaticToken, TokenError, TokenFn, TokenFuture, TokenSource, token_fn};
+pub use token::{EnvToken, StaticToken, TokenError, TokenFn, TokenFuture, TokenSource, token_fn};
 pub use transport::Graph;
 
 /// Re-exported for `Response<Bytes>` return types.

@@ -68,6 +68,48 @@ impl TokenSource for StaticToken {
     }
 }
 
+/// A bearer token read from an environment variable on every request, so a
+/// token rotated by another process is picked up.
+///
+/// ```
+/// use graph_endpoint::{EnvToken, TokenSource};
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let source = EnvToken::new("GRAPH_ENDPOINT_DOC_TOKEN_UNSET");
+/// let err = source.token().await.unwrap_err();
+/// assert!(err.to_string().contains("GRAPH_ENDPOINT_DOC_TOKEN_UNSET"));
+/// # });
+/// ```
+#[derive(Clone, Debug)]
+pub struct EnvToken {
+    variable: String,
+}
+
+impl EnvToken {
+    /// Reads the token from `variable` (such as `GRAPH_TOKEN`).
+    pub fn new(variable: impl Into<String>) -> Self {
+        EnvToken {
+            variable: variable.into(),
+        }
+    }
+}
+
+impl TokenSource for EnvToken {
+    fn token(&self) -> TokenFuture<'_> {
+        let token = std::env::var(&self.variable);
+        let variable = self.variable.clone();
+        Box::pin(async move {
+            match token {
+                Ok(token) if !token.trim().is_empty() => Ok(AccessToken::new(token.trim())),
+                Ok(_) => Err(format!("the environment variable {variable} is empty").into()),
+                Err(_) => Err(format!(
+                    "the environment variable {variable} is not set (or not UTF-8)"
+                )
+                .into()),
+            }
+        })
+    }
+}
+
 /// A token source backed by an async closure, called before every request.
 ///
 /// Build one with [`token_fn`].
