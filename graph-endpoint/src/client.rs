@@ -270,12 +270,16 @@ impl GraphClient {
                     let status = response.status();
                     let retryable =
                         RetryPolicy::retries_status(status) && !endpoint.expects(status.as_u16());
-                    let wait = policy.wait_for(number, Some(response.headers()));
-                    if !(retryable && may_wait(wait)) {
-                        tracing::Span::current().record("attempts", number);
-                        return Ok(response.with_failed_attempts(failed));
+                    // The wait (a header read and a random draw) is worked out
+                    // only for a retryable answer, not on every success.
+                    let wait = retryable.then(|| policy.wait_for(number, Some(response.headers())));
+                    match wait {
+                        Some(wait) if may_wait(wait) => (wait, status.to_string()),
+                        _ => {
+                            tracing::Span::current().record("attempts", number);
+                            return Ok(response.with_failed_attempts(failed));
+                        }
                     }
-                    (wait, status.to_string())
                 }
                 Err(AttemptError::Final(error)) => return Err(error),
                 Err(AttemptError::Transport(source)) => {
