@@ -61,7 +61,7 @@ use bytes::Bytes;
 use serde_json::Value;
 
 pub use faults::{Fault, Injection, RetryAfter};
-use server::Shared;
+use server::{Shared, lock};
 
 /// The bearer token the emulator accepts unless told otherwise.
 pub const DEFAULT_TOKEN: &str = "emulator-token";
@@ -416,10 +416,4 @@ impl Drop for Emulator {
     fn drop(&mut self) {
         self.task.abort();
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

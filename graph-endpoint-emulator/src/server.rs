@@ -162,7 +162,7 @@ pub async fn handle(
     })
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panicking test thread must not take the stand-in down with it.
     mutex
         .lock()
@@ -251,28 +251,9 @@ fn retry_after_value(retry_after: &RetryAfter) -> String {
     match retry_after {
         RetryAfter::Seconds(s) => s.to_string(),
         RetryAfter::FractionalSeconds(s) => format!("{s:.3}"),
-        RetryAfter::HttpDate(at) => httpdate(*at),
+        RetryAfter::HttpDate(at) => httpdate::fmt_http_date(*at),
         RetryAfter::Raw(raw) => raw.clone(),
     }
-}
-
-/// An IMF-fixdate, as `Retry-After` and `Date` use.
-fn httpdate(at: std::time::SystemTime) -> String {
-    let at = time::OffsetDateTime::from(at);
-    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    format!(
-        "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
-        DAYS[at.weekday().number_days_from_monday() as usize],
-        at.day(),
-        MONTHS[u8::from(at.month()) as usize - 1],
-        at.year(),
-        at.hour(),
-        at.minute(),
-        at.second()
-    )
 }
 
 fn answer_fault(fault: Fault, ids: &Ids<'_>) -> Result<hyper::Response<ReplyBody>, Dropped> {
