@@ -65,15 +65,16 @@ pub struct IdentityError {
 }
 
 impl IdentityError {
-    /// A failure on this side, before the identity platform answered.
-    fn local(description: &str) -> IdentityError {
+    /// A failure the identity platform did not describe itself: on this
+    /// side, in transport, or an answer that is not its error format.
+    fn undescribed(error: &str, description: String, status: u16) -> IdentityError {
         IdentityError {
-            error: "client_error".to_owned(),
-            error_description: description.to_owned(),
+            error: error.to_owned(),
+            error_description: description,
             error_codes: Vec::new(),
             trace_id: None,
             correlation_id: None,
-            status: 0,
+            status,
         }
     }
 }
@@ -191,8 +192,10 @@ impl ClientCertificate {
                 &mut signature,
             )
             .map_err(|_| {
-                Box::new(IdentityError::local(
-                    "the client assertion could not be signed",
+                Box::new(IdentityError::undescribed(
+                    "client_error",
+                    "the client assertion could not be signed".to_owned(),
+                    0,
                 ))
             })?;
         Ok(format!(
@@ -363,15 +366,12 @@ impl ClientCredentials {
             encode(&self.client_id),
             encode(&self.scope)
         );
-        let transport = |e: reqwest::Error| -> Box<IdentityError> {
-            Box::new(IdentityError {
-                error: "transport".to_owned(),
-                error_description: format!("the token endpoint could not be reached: {e}"),
-                error_codes: Vec::new(),
-                trace_id: None,
-                correlation_id: None,
-                status: 0,
-            })
+        let transport = |e: reqwest::Error| {
+            Box::new(IdentityError::undescribed(
+                "transport",
+                format!("the token endpoint could not be reached: {e}"),
+                0,
+            ))
         };
         let response = self
             .http
@@ -384,31 +384,25 @@ impl ClientCredentials {
         let status = response.status().as_u16();
         let body = response.bytes().await.map_err(transport)?;
         if status == 200 {
-            let parsed: TokenResponse =
-                serde_json::from_slice(&body).map_err(|e| IdentityError {
-                    error: "invalid_response".to_owned(),
-                    error_description: format!("the token response does not parse: {e}"),
-                    error_codes: Vec::new(),
-                    trace_id: None,
-                    correlation_id: None,
+            let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|e| {
+                IdentityError::undescribed(
+                    "invalid_response",
+                    format!("the token response does not parse: {e}"),
                     status,
-                })?;
+                )
+            })?;
             return Ok(Cached {
                 token: AccessToken::new(parsed.access_token),
                 expires_at: Instant::now() + Duration::from_secs(parsed.expires_in),
             });
         }
-        let mut error: IdentityError =
-            serde_json::from_slice(&body).unwrap_or_else(|_| IdentityError {
-                error: "unexpected_response".to_owned(),
-                error_description: format!(
-                    "the token endpoint answered {status} without an error body"
-                ),
-                error_codes: Vec::new(),
-                trace_id: None,
-                correlation_id: None,
+        let mut error: IdentityError = serde_json::from_slice(&body).unwrap_or_else(|_| {
+            IdentityError::undescribed(
+                "unexpected_response",
+                format!("the token endpoint answered {status} without an error body"),
                 status,
-            });
+            )
+        });
         error.status = status;
         Err(Box::new(error))
     }
