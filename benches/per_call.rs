@@ -116,88 +116,70 @@ fn main() {
 /// Declared and hand-written calls alternate in rounds, so drift in a noisy
 /// machine hits both alike; the ratio of the summed times is reported.
 fn interleaved_ratios() {
-    use std::time::{Duration, Instant};
     let w = &*WORLD;
-    let rounds = 30;
-    let (mut declared, mut handwritten) = (Duration::ZERO, Duration::ZERO);
-    let per_round = 300;
-    for round in 0..rounds {
-        let run = |declared_first: bool| {
-            let started = Instant::now();
-            w.runtime.block_on(async {
-                for _ in 0..per_round {
-                    if declared_first {
-                        w.declared.get_profile(ID).await.unwrap();
+    interleave("sequential", 300, |declared| {
+        w.runtime.block_on(async {
+            for _ in 0..300 {
+                if declared {
+                    w.declared.get_profile(ID).await.unwrap();
+                } else {
+                    handwritten_get(&w.http, &w.base, &w.token, ID)
+                        .await
+                        .unwrap();
+                }
+            }
+        })
+    });
+    interleave("64 in flight", 10 * 64, |declared| {
+        w.runtime.block_on(async {
+            for _ in 0..10 {
+                let mut set = tokio::task::JoinSet::new();
+                for _ in 0..64 {
+                    if declared {
+                        let graph = w.declared.clone();
+                        set.spawn(async move { graph.get_profile(ID).await.map(drop).unwrap() });
                     } else {
-                        handwritten_get(&w.http, &w.base, &w.token, ID)
-                            .await
-                            .unwrap();
+                        let (http, base, token) = (w.http.clone(), w.base.clone(), w.token.clone());
+                        set.spawn(async move {
+                            handwritten_get(&http, &base, &token, ID)
+                                .await
+                                .map(drop)
+                                .unwrap()
+                        });
                     }
                 }
-            });
-            started.elapsed()
-        };
-        // Alternate which goes first.
-        if round % 2 == 0 {
-            declared += run(true);
-            handwritten += run(false);
-        } else {
-            handwritten += run(false);
-            declared += run(true);
-        }
-    }
-    let calls = (rounds * per_round) as u32;
-    println!(
-        "sequential, interleaved over {calls} calls each: declared {:.1} µs, hand-written {:.1} µs, ratio {:.3}",
-        declared.as_secs_f64() * 1e6 / calls as f64,
-        handwritten.as_secs_f64() * 1e6 / calls as f64,
-        declared.as_secs_f64() / handwritten.as_secs_f64()
-    );
+                set.join_all().await;
+            }
+        })
+    });
+}
 
+/// Runs `round(true)` (declared) and `round(false)` (hand-written) for 30
+/// rounds, alternating which goes first, and prints the per-call times and
+/// their ratio. `calls_per_round` is how many calls one `round` makes.
+fn interleave(label: &str, calls_per_round: u32, round: impl Fn(bool)) {
+    use std::time::{Duration, Instant};
+    let rounds = 30;
+    let timed = |declared: bool| {
+        let started = Instant::now();
+        round(declared);
+        started.elapsed()
+    };
     let (mut declared, mut handwritten) = (Duration::ZERO, Duration::ZERO);
-    let batches = 10;
-    for round in 0..rounds {
-        let run = |use_declared: bool| {
-            let started = Instant::now();
-            w.runtime.block_on(async {
-                for _ in 0..batches {
-                    let mut set = tokio::task::JoinSet::new();
-                    for _ in 0..64 {
-                        if use_declared {
-                            let graph = w.declared.clone();
-                            set.spawn(
-                                async move { graph.get_profile(ID).await.map(drop).unwrap() },
-                            );
-                        } else {
-                            let http = w.http.clone();
-                            let base = w.base.clone();
-                            let token = w.token.clone();
-                            set.spawn(async move {
-                                handwritten_get(&http, &base, &token, ID)
-                                    .await
-                                    .map(drop)
-                                    .unwrap()
-                            });
-                        }
-                    }
-                    set.join_all().await;
-                }
-            });
-            started.elapsed()
-        };
-        if round % 2 == 0 {
-            declared += run(true);
-            handwritten += run(false);
+    for n in 0..rounds {
+        if n % 2 == 0 {
+            declared += timed(true);
+            handwritten += timed(false);
         } else {
-            handwritten += run(false);
-            declared += run(true);
+            handwritten += timed(false);
+            declared += timed(true);
         }
     }
-    let calls = (rounds * batches * 64) as u32;
+    let calls = (rounds * calls_per_round) as f64;
     println!(
-        "64 in flight, interleaved over {calls} calls each: declared {:.1} µs, hand-written {:.1} µs per call, ratio {:.3}",
-        declared.as_secs_f64() * 1e6 / calls as f64,
-        handwritten.as_secs_f64() * 1e6 / calls as f64,
+        "{label}, interleaved over {calls} calls each: declared {:.1} µs, hand-written {:.1} µs per call, ratio {:.3}",
+        declared.as_secs_f64() * 1e6 / calls,
+        handwritten.as_secs_f64() * 1e6 / calls,
         declared.as_secs_f64() / handwritten.as_secs_f64()
     );
 }
