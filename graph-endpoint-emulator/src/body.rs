@@ -28,6 +28,11 @@ impl ReplyBody {
         }
     }
 
+    /// The bytes of a full body (a `$batch` embeds them in its answer).
+    pub fn into_bytes(self) -> Bytes {
+        self.data.unwrap_or_default()
+    }
+
     pub fn truncated(data: impl Into<Bytes>) -> ReplyBody {
         ReplyBody {
             data: Some(data.into()),

@@ -50,6 +50,7 @@
 mod body;
 mod envelope;
 mod faults;
+mod query;
 mod server;
 mod store;
 

@@ -15,11 +15,11 @@ use crate::RecordedRequest;
 use crate::body::ReplyBody;
 use crate::envelope::Failure;
 use crate::faults::{Fault, Injection, RetryAfter, draw};
-use crate::store::Store;
+use crate::query::ListQuery;
+use crate::store::{PROPERTIES, Store};
 
 const COLLECTION: &str = "androidForWorkEnrollmentProfiles";
 const MAX_REQUEST_BODY: usize = 4 * 1024 * 1024;
-const MAX_TOP: usize = 999;
 
 /// An app registration that may sign in with client credentials.
 #[derive(Debug, Clone)]
@@ -154,6 +154,13 @@ pub async fn handle(
     if let Some(tenant) = token_endpoint_tenant(parts.uri.path()) {
         shared.token_requests.fetch_add(1, Ordering::SeqCst);
         return Ok(ids.decorate(sign_in(&shared, tenant, &parts.method, &body)));
+    }
+    if let Some(version) = batch_version(parts.uri.path()) {
+        let outcome = batch(&shared, &parts, &body, version, n, &ids);
+        return Ok(match outcome {
+            Ok(reply) => ids.decorate(reply),
+            Err(failure) => ids.failure(&failure),
+        });
     }
     let outcome = route(&shared, &parts, &body);
     Ok(match outcome {
@@ -346,6 +353,253 @@ fn answer_fault(fault: Fault, ids: &Ids<'_>) -> Result<hyper::Response<ReplyBody
     })
 }
 
+/// The most requests one `$batch` may hold.
+const MAX_BATCH: usize = 20;
+
+fn batch_version(path: &str) -> Option<&'static str> {
+    match path {
+        "/v1.0/$batch" | "/v1.0/%24batch" => Some("v1.0"),
+        "/beta/$batch" | "/beta/%24batch" => Some("beta"),
+        _ => None,
+    }
+}
+
+/// One request of a `$batch`, as the client described it.
+struct BatchItem {
+    id: String,
+    method: Method,
+    url: String,
+    headers: Vec<(http::HeaderName, HeaderValue)>,
+    body: Bytes,
+    depends_on: Vec<String>,
+}
+
+fn parse_batch(body: &Value) -> Result<Vec<BatchItem>, Failure> {
+    let invalid = |message: String| Failure::bad_request("BadRequest", message);
+    let requests = body
+        .get("requests")
+        .and_then(Value::as_array)
+        .ok_or_else(|| invalid("A batch body is {\"requests\": [...]}.".to_owned()))?;
+    if requests.is_empty() {
+        return Err(invalid("The batch holds no requests.".to_owned()));
+    }
+    if requests.len() > MAX_BATCH {
+        return Err(invalid(format!(
+            "The batch holds {} requests; the limit is {MAX_BATCH}.",
+            requests.len()
+        )));
+    }
+    let mut items: Vec<BatchItem> = Vec::with_capacity(requests.len());
+    for request in requests {
+        let text = |key: &str| request.get(key).and_then(Value::as_str).map(str::to_owned);
+        let id = text("id")
+            .ok_or_else(|| invalid("Every batch request needs a string 'id'.".to_owned()))?;
+        if items.iter().any(|i| i.id == id) {
+            return Err(invalid(format!(
+                "The batch request id '{id}' is used twice."
+            )));
+        }
+        let method = text("method")
+            .and_then(|m| Method::from_bytes(m.to_ascii_uppercase().as_bytes()).ok())
+            .ok_or_else(|| invalid(format!("Batch request '{id}' has no valid 'method'.")))?;
+        let url = text("url")
+            .filter(|u| u.starts_with('/'))
+            .ok_or_else(|| invalid(format!("Batch request '{id}' needs a 'url' relative to the version root, starting with '/'.")))?;
+        let mut headers = Vec::new();
+        if let Some(map) = request.get("headers").and_then(Value::as_object) {
+            for (name, value) in map {
+                let value = value.as_str().unwrap_or_default();
+                if let (Ok(name), Ok(value)) = (
+                    http::HeaderName::from_bytes(name.as_bytes()),
+                    HeaderValue::from_str(value),
+                ) {
+                    headers.push((name, value));
+                }
+            }
+        }
+        let body = match request.get("body") {
+            None | Some(Value::Null) => Bytes::new(),
+            Some(body) => {
+                if !headers.iter().any(|(n, _)| n == "content-type") {
+                    return Err(invalid(format!(
+                        "Batch request '{id}' has a body but no Content-Type header."
+                    )));
+                }
+                Bytes::from(body.to_string())
+            }
+        };
+        let depends_on = match request.get("dependsOn") {
+            None => Vec::new(),
+            Some(Value::Array(ids)) => ids
+                .iter()
+                .map(|d| d.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "Batch request '{id}': dependsOn holds ids as strings."
+                    ))
+                })?,
+            Some(_) => {
+                return Err(invalid(format!(
+                    "Batch request '{id}': dependsOn is an array."
+                )));
+            }
+        };
+        items.push(BatchItem {
+            id,
+            method,
+            url,
+            headers,
+            body,
+            depends_on,
+        });
+    }
+    for item in &items {
+        if let Some(missing) = item
+            .depends_on
+            .iter()
+            .find(|d| !items.iter().any(|i| &i.id == *d))
+        {
+            return Err(invalid(format!(
+                "Batch request '{}' depends on '{missing}', which is not in the batch.",
+                item.id
+            )));
+        }
+    }
+    Ok(items)
+}
+
+/// `POST /{version}/$batch`: runs each request as if it had come alone (token
+/// check, faults, routes), a request after the ones it depends on; a request
+/// whose dependency failed is answered 424 without running.
+fn batch(
+    shared: &Shared,
+    parts: &http::request::Parts,
+    body: &Bytes,
+    version: &str,
+    n: u64,
+    ids: &Ids<'_>,
+) -> Result<hyper::Response<ReplyBody>, Failure> {
+    if parts.method != Method::POST {
+        return Err(not_allowed(&parts.method, "POST"));
+    }
+    check_token(shared, parts)?;
+    let items = parse_batch(&json_body(parts, body)?)?;
+    let mut statuses: Vec<Option<u16>> = vec![None; items.len()];
+    let mut responses = Vec::with_capacity(items.len());
+    // Each pass runs the requests whose dependencies have run.
+    while responses.len() < items.len() {
+        let before = responses.len();
+        for (position, item) in items.iter().enumerate() {
+            if statuses[position].is_some() {
+                continue;
+            }
+            let dependency_statuses: Option<Vec<u16>> = item
+                .depends_on
+                .iter()
+                .map(|d| {
+                    items
+                        .iter()
+                        .position(|i| &i.id == d)
+                        .and_then(|p| statuses[p])
+                })
+                .collect();
+            let Some(dependency_statuses) = dependency_statuses else {
+                continue;
+            };
+            let reply = if dependency_statuses.iter().all(|s| (200..300).contains(s)) {
+                run_batch_item(
+                    shared,
+                    parts,
+                    item,
+                    version,
+                    n.wrapping_mul(64) + position as u64,
+                    ids,
+                )
+            } else {
+                ids.failure(&Failure::new(
+                    424,
+                    "FailedDependency",
+                    "A request this request depends on failed.",
+                ))
+            };
+            statuses[position] = Some(reply.status().as_u16());
+            responses.push(batch_response(&item.id, reply));
+        }
+        if responses.len() == before {
+            return Err(Failure::bad_request(
+                "BadRequest",
+                "The dependsOn references of the batch form a cycle.",
+            ));
+        }
+    }
+    Ok(json_response(200, &json!({ "responses": responses })))
+}
+
+fn run_batch_item(
+    shared: &Shared,
+    outer: &http::request::Parts,
+    item: &BatchItem,
+    version: &str,
+    n: u64,
+    ids: &Ids<'_>,
+) -> hyper::Response<ReplyBody> {
+    let path = format!("/{version}{}", item.url);
+    if let Some(fault) = pick_fault(shared, n, item.method.as_str(), &path) {
+        shared.injected.fetch_add(1, Ordering::SeqCst);
+        return match fault {
+            Fault::Delay(_) | Fault::DropConnection | Fault::TruncatedBody { .. } => {
+                ids.failure(&Failure::new(
+                    500,
+                    "generalException",
+                    "The request failed inside the batch.",
+                ))
+            }
+            other => answer_fault(other, ids).unwrap_or_else(|Dropped| empty_response(500)),
+        };
+    }
+    let mut builder = http::Request::builder()
+        .method(item.method.clone())
+        .uri(&path);
+    if let Some(authorization) = outer.headers.get("authorization") {
+        builder = builder.header("authorization", authorization.clone());
+    }
+    for (name, value) in &item.headers {
+        builder = builder.header(name, value.clone());
+    }
+    let parts = match builder.body(()) {
+        Ok(request) => request.into_parts().0,
+        Err(_) => {
+            return ids.failure(&Failure::bad_request(
+                "BadRequest",
+                format!("Batch request '{}' has an invalid url or header.", item.id),
+            ));
+        }
+    };
+    match route(shared, &parts, &item.body) {
+        Ok(reply) => reply,
+        Err(failure) => ids.failure(&failure),
+    }
+}
+
+/// One entry of `responses`: status, headers, and the body as JSON.
+fn batch_response(id: &str, reply: hyper::Response<ReplyBody>) -> Value {
+    let (parts, body) = reply.into_parts();
+    let mut headers = serde_json::Map::new();
+    for (name, value) in &parts.headers {
+        if let Ok(value) = value.to_str() {
+            headers.insert(name.as_str().to_owned(), json!(value));
+        }
+    }
+    let mut response = json!({"id": id, "status": parts.status.as_u16(), "headers": headers});
+    let bytes = body.into_bytes();
+    if !bytes.is_empty() {
+        response["body"] = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    }
+    response
+}
+
 /// The routes of the seed's resource, after the bearer token is checked.
 fn route(
     shared: &Shared,
@@ -380,7 +634,7 @@ fn route(
     let method = &parts.method;
     match rest {
         ["deviceManagement", COLLECTION] => match *method {
-            Method::GET => list(shared, parts.uri.query().unwrap_or_default()),
+            Method::GET => list(shared, parts),
             Method::POST => {
                 let body = json_body(parts, body)?;
                 let created = lock(&shared.store).create(&body)?;
@@ -397,10 +651,22 @@ fn route(
             }
             _ => Err(not_allowed(method, "GET, POST")),
         },
+        [
+            "deviceManagement",
+            COLLECTION,
+            "delta" | "delta()" | "microsoft.graph.delta()",
+        ] => match *method {
+            Method::GET => delta(shared, parts),
+            _ => Err(not_allowed(method, "GET")),
+        },
         ["deviceManagement", COLLECTION, id] => match *method {
             Method::GET => {
-                reject_query(parts)?;
+                let select = entity_select(parts)?;
                 let profile = lock(&shared.store).get(id)?;
+                let profile = match (&select, profile) {
+                    (Some(select), Value::Object(map)) => select.project(&map),
+                    (_, profile) => profile,
+                };
                 Ok(json_response(200, &with_context(profile, "$entity")))
             }
             Method::PATCH => {
@@ -469,72 +735,210 @@ fn check_token(shared: &Shared, parts: &http::request::Parts) -> Result<(), Fail
     }
 }
 
-fn list(shared: &Shared, query: &str) -> Result<hyper::Response<ReplyBody>, Failure> {
-    let mut top = shared.page_size;
-    let mut skip = 0usize;
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let name = percent_decode_str(name).decode_utf8_lossy();
-        let value = percent_decode_str(value).decode_utf8_lossy();
-        match name.as_ref() {
-            "$top" => {
-                top = value
-                    .parse()
-                    .ok()
-                    .filter(|t| (1..=MAX_TOP).contains(t))
-                    .ok_or_else(|| {
-                        Failure::bad_request(
-                            "BadRequest",
-                            format!("Invalid value '{value}' for $top: use a number from 1 to {MAX_TOP}."),
-                        )
-                    })?;
-            }
-            "$skiptoken" | "$skip" => {
-                skip = value.parse().map_err(|_| {
-                    Failure::bad_request(
-                        "BadRequest",
-                        format!("Invalid value '{value}' for {name}."),
-                    )
-                })?;
-            }
-            other if other.starts_with('$') => {
-                return Err(Failure::bad_request(
-                    "Request_UnsupportedQuery",
-                    format!("Query option '{other}' is not supported on '{COLLECTION}'."),
-                ));
-            }
-            _ => {}
-        }
-    }
-    let store = lock(&shared.store);
-    let page = store.page(skip, top);
-    let next = skip + page.len();
-    let mut body = json!({
-        "@odata.context": format!("{}/beta/$metadata#deviceManagement/{COLLECTION}", shared.base_url),
-        "value": page,
-    });
-    if next < store.len() {
-        body["@odata.nextLink"] = json!(format!(
-            "{}/beta/deviceManagement/{COLLECTION}?$top={top}&$skiptoken={next}",
-            shared.base_url
-        ));
-    }
-    Ok(json_response(200, &body))
+fn wants_eventual_consistency(parts: &http::request::Parts) -> bool {
+    parts
+        .headers
+        .get("consistencylevel")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("eventual"))
 }
 
-fn reject_query(parts: &http::request::Parts) -> Result<(), Failure> {
+fn list(
+    shared: &Shared,
+    parts: &http::request::Parts,
+) -> Result<hyper::Response<ReplyBody>, Failure> {
+    let query = ListQuery::parse(parts.uri.query().unwrap_or_default())?;
+    if query.delta_token.is_some() {
+        return Err(Failure::bad_request(
+            "Request_UnsupportedQuery",
+            "$deltatoken belongs to the delta function: .../androidForWorkEnrollmentProfiles/delta.",
+        ));
+    }
+    if query.is_advanced() && !wants_eventual_consistency(parts) {
+        return Err(Failure::bad_request(
+            "Request_UnsupportedQuery",
+            "$count, $search, ne and not are advanced queries: they need the header 'ConsistencyLevel: eventual'.",
+        ));
+    }
+    query.check_select(PROPERTIES)?;
+    let top = query.top.unwrap_or(shared.page_size);
+    let offset = match &query.skip_token {
+        Some(token) => token.parse().map_err(|_| {
+            Failure::bad_request(
+                "BadRequest",
+                format!("Invalid value '{token}' for $skiptoken."),
+            )
+        })?,
+        None => query.offset,
+    };
+    let store = lock(&shared.store);
+    let (page, more, count) = match &query.orderby {
+        Some((property, descending)) => {
+            let mut matching: Vec<_> = store.iter().filter(|p| query.matches(p)).collect();
+            let key = |p: &serde_json::Map<String, Value>| {
+                p.get(property)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            matching.sort_by_key(|p| key(p));
+            if *descending {
+                matching.reverse();
+            }
+            let page: Vec<Value> = matching
+                .iter()
+                .skip(offset)
+                .take(top)
+                .map(|p| query.project(p))
+                .collect();
+            let more = offset + page.len() < matching.len();
+            (page, more, matching.len())
+        }
+        None => {
+            // No sort: the page is read straight off the store, one page's worth.
+            let mut rest = store.iter().filter(|p| query.matches(p)).skip(offset);
+            let page: Vec<Value> = rest.by_ref().take(top).map(|p| query.project(p)).collect();
+            let more = rest.next().is_some();
+            let count = if query.count {
+                store.iter().filter(|p| query.matches(p)).count()
+            } else {
+                0
+            };
+            (page, more, count)
+        }
+    };
+    drop(store);
+    let next = offset + page.len();
+    let mut body = serde_json::Map::new();
+    body.insert(
+        "@odata.context".into(),
+        json!(format!(
+            "{}/beta/$metadata#deviceManagement/{COLLECTION}",
+            shared.base_url
+        )),
+    );
+    // Graph gives the count on the first page only.
+    if query.count && query.skip_token.is_none() {
+        body.insert("@odata.count".into(), json!(count));
+    }
+    body.insert("value".into(), Value::Array(page));
+    if more {
+        body.insert(
+            "@odata.nextLink".into(),
+            json!(format!(
+                "{}/beta/deviceManagement/{COLLECTION}?{}",
+                shared.base_url,
+                query.next_query(top, &next.to_string())
+            )),
+        );
+    }
+    Ok(json_response(200, &Value::Object(body)))
+}
+
+/// `GET .../delta`: the first round lists every profile; its last page
+/// carries an `@odata.deltaLink` whose `$deltatoken` is the change number the
+/// round reached. A round started from that link lists what changed since:
+/// profiles created or updated, then deleted ones as `@removed`.
+fn delta(
+    shared: &Shared,
+    parts: &http::request::Parts,
+) -> Result<hyper::Response<ReplyBody>, Failure> {
+    let query = ListQuery::parse(parts.uri.query().unwrap_or_default())?;
+    if query.filter.is_some() || query.orderby.is_some() || query.search.is_some() || query.count {
+        return Err(Failure::bad_request(
+            "Request_UnsupportedQuery",
+            "delta supports $select and $top only.",
+        ));
+    }
+    query.check_select(PROPERTIES)?;
+    let invalid_token = |token: &str| {
+        Failure::bad_request(
+            "BadRequest",
+            format!("Invalid delta or skip token '{token}'."),
+        )
+    };
+    let store = lock(&shared.store);
+    let top = query.top.unwrap_or(shared.page_size);
+    let (since, upto, offset) = match (&query.skip_token, &query.delta_token) {
+        (Some(token), _) => {
+            let numbers: Vec<u64> = token
+                .split('.')
+                .map(|n| n.parse().map_err(|_| invalid_token(token)))
+                .collect::<Result<_, _>>()?;
+            match numbers[..] {
+                [since, upto, offset] => (since, upto, offset as usize),
+                _ => return Err(invalid_token(token)),
+            }
+        }
+        (None, Some(token)) => {
+            let since: u64 = token.parse().map_err(|_| invalid_token(token))?;
+            if since > store.seq() {
+                return Err(invalid_token(token));
+            }
+            (since, store.seq(), 0)
+        }
+        (None, None) => (0, store.seq(), 0),
+    };
+    let changes = store.changes(since, upto);
+    drop(store);
+    let page: Vec<Value> = changes
+        .iter()
+        .skip(offset)
+        .take(top)
+        .map(|change| match change {
+            Value::Object(map) if !map.contains_key("@removed") => query.project(map),
+            other => other.clone(),
+        })
+        .collect();
+    let next = offset + page.len();
+    let link = format!(
+        "{}/beta/deviceManagement/{COLLECTION}/delta",
+        shared.base_url
+    );
+    let mut body = serde_json::Map::new();
+    body.insert(
+        "@odata.context".into(),
+        json!(format!(
+            "{}/beta/$metadata#Collection(microsoft.graph.androidForWorkEnrollmentProfile)",
+            shared.base_url
+        )),
+    );
+    body.insert("value".into(), Value::Array(page));
+    if next < changes.len() {
+        body.insert(
+            "@odata.nextLink".into(),
+            json!(format!(
+                "{link}?$top={top}&$skiptoken={since}.{upto}.{next}"
+            )),
+        );
+    } else {
+        body.insert(
+            "@odata.deltaLink".into(),
+            json!(format!("{link}?$deltatoken={upto}")),
+        );
+    }
+    Ok(json_response(200, &Value::Object(body)))
+}
+
+/// `$select` on one entity; any other query option is refused.
+fn entity_select(parts: &http::request::Parts) -> Result<Option<ListQuery>, Failure> {
     let query = parts.uri.query().unwrap_or_default();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let name = pair.split_once('=').map_or(pair, |(n, _)| n);
         let name = percent_decode_str(name).decode_utf8_lossy();
-        if name.starts_with('$') {
+        if name.starts_with('$') && name != "$select" {
             return Err(Failure::bad_request(
                 "Request_UnsupportedQuery",
                 format!("Query option '{name}' is not supported here."),
             ));
         }
     }
-    Ok(())
+    if query.is_empty() {
+        return Ok(None);
+    }
+    let select = ListQuery::parse(query)?;
+    select.check_select(PROPERTIES)?;
+    Ok(Some(select))
 }
 
 fn with_context(mut entity: Value, kind: &str) -> Value {

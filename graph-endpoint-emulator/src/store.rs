@@ -36,7 +36,28 @@ pub struct Store {
     account_id: String,
     profiles: Vec<Map<String, Value>>,
     index: HashMap<String, usize>,
+    /// The change counter: every create, update and delete takes the next number.
+    seq: u64,
+    /// The number of each profile's last change, for delta queries.
+    changed_at: HashMap<String, u64>,
+    /// Deleted profiles and the number of their deletion.
+    tombstones: Vec<(String, u64)>,
 }
+
+/// Every property of the resource, for `$select` checks.
+pub const PROPERTIES: &[&str] = &[
+    "id",
+    "accountId",
+    "displayName",
+    "description",
+    "createdDateTime",
+    "lastModifiedDateTime",
+    "tokenValue",
+    "tokenExpirationDateTime",
+    "enrolledDeviceCount",
+    "qrCodeContent",
+    "qrCodeImage",
+];
 
 pub fn now() -> String {
     OffsetDateTime::now_utc()
@@ -50,11 +71,49 @@ impl Store {
             account_id: uuid::Uuid::new_v4().to_string(),
             profiles: Vec::new(),
             index: HashMap::new(),
+            seq: 0,
+            changed_at: HashMap::new(),
+            tombstones: Vec::new(),
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.profiles.len()
+    /// The profiles in creation order.
+    pub fn iter(&self) -> impl Iterator<Item = &Map<String, Value>> {
+        self.profiles.iter()
+    }
+
+    /// The number of the latest change.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    fn touch(&mut self, id: &str) {
+        self.seq += 1;
+        self.changed_at.insert(id.to_owned(), self.seq);
+    }
+
+    /// What changed after change `since` up to change `upto`: profiles created
+    /// or updated (as they are now), then profiles deleted, as `@removed`.
+    /// The first round (`since == 0`) lists the profiles that exist.
+    pub fn changes(&self, since: u64, upto: u64) -> Vec<Value> {
+        let window = |at: u64| at > since && at <= upto;
+        let mut changes: Vec<Value> = self
+            .profiles
+            .iter()
+            .filter(|p| {
+                p.get("id")
+                    .and_then(Value::as_str)
+                    .and_then(|id| self.changed_at.get(id))
+                    .is_some_and(|&at| window(at))
+            })
+            .map(|p| Value::Object(p.clone()))
+            .collect();
+        if since > 0 {
+            changes.extend(self.tombstones.iter().filter(|(_, at)| window(*at)).map(
+                |(id, _)| json!({"@odata.type": ODATA_TYPE, "id": id, "@removed": {"reason": "deleted"}}),
+            ));
+        }
+        changes
     }
 
     pub fn page(&self, skip: usize, top: usize) -> Vec<Value> {
@@ -133,6 +192,7 @@ impl Store {
         profile.insert("enrolledDeviceCount".into(), json!(0));
         profile.insert("qrCodeContent".into(), Value::Null);
         profile.insert("qrCodeImage".into(), Value::Null);
+        self.touch(&id);
         self.index.insert(id, self.profiles.len());
         self.profiles.push(profile.clone());
         Value::Object(profile)
@@ -162,12 +222,17 @@ impl Store {
             }
         }
         profile.insert("lastModifiedDateTime".into(), json!(now()));
-        Ok(Value::Object(profile.clone()))
+        let updated = Value::Object(profile.clone());
+        self.touch(id);
+        Ok(updated)
     }
 
     pub fn delete(&mut self, id: &str) -> Result<(), Failure> {
         let i = self.index.remove(id).ok_or_else(|| not_found(id))?;
         self.profiles.remove(i);
+        self.seq += 1;
+        self.changed_at.remove(id);
+        self.tombstones.push((id.to_owned(), self.seq));
         for (pos, profile) in self.profiles.iter().enumerate().skip(i) {
             if let Some(Value::String(id)) = profile.get("id") {
                 self.index.insert(id.clone(), pos);
@@ -230,6 +295,7 @@ impl Store {
             json!({"type": "image/png", "value": QR_PLACEHOLDER_PNG}),
         );
         profile.insert("lastModifiedDateTime".into(), json!(now()));
+        self.touch(id);
         Ok(())
     }
 
@@ -247,6 +313,7 @@ impl Store {
         profile.insert("qrCodeContent".into(), Value::Null);
         profile.insert("qrCodeImage".into(), Value::Null);
         profile.insert("lastModifiedDateTime".into(), json!(now()));
+        self.touch(id);
         Ok(())
     }
 }

@@ -47,11 +47,16 @@ pub enum Output<'a> {
     ResponseBytes,
     /// `Response<T>`: JSON with status and headers.
     ResponseJson(&'a Type),
+    /// `Paged<'_, T>` from a plain `fn`: a list read page by page.
+    Paged(&'a Type),
 }
 
 impl Output<'_> {
     pub fn needs_body(&self) -> bool {
-        matches!(self, Output::Json(_) | Output::ResponseJson(_))
+        matches!(
+            self,
+            Output::Json(_) | Output::ResponseJson(_) | Output::Paged(_)
+        )
     }
 }
 
@@ -157,8 +162,25 @@ impl<'a> Method<'a> {
             );
         }
 
+        if let Some(item_type) = paged_item(item, cx) {
+            return Method {
+                item,
+                args,
+                result: None,
+                success: Some(item_type),
+                output: Some(Output::Paged(item_type)),
+            };
+        }
         let result = future_output(item, cx);
         let success = result.and_then(|r| result_ok_type(r, cx));
+        if let Some(success) = success
+            && matches!(last_segment(success), Some((ident, _)) if ident == "Paged")
+        {
+            cx.error_at(
+                success,
+                "a `Paged` list is returned as it is, not in a future or a `Result`: declare `fn name(&self, ...) -> Paged<'_, T>;` (no `async`)",
+            );
+        }
         let output = success.map(classify);
         Method {
             item,
@@ -239,6 +261,38 @@ fn optional_name(attr: &Attribute, what: &str, cx: &mut Ctxt) -> Option<LitStr> 
             }
         },
     }
+}
+
+/// The `T` of `fn name(&self, ...) -> Paged<'_, T>`: a list read page by page.
+fn paged_item<'a>(item: &'a TraitItemFn, cx: &mut Ctxt) -> Option<&'a Type> {
+    let ReturnType::Type(_, ty) = &item.sig.output else {
+        return None;
+    };
+    let Type::Path(p) = &**ty else { return None };
+    let last = p.path.segments.last()?;
+    if p.qself.is_some() || last.ident != "Paged" {
+        return None;
+    }
+    if let Some(a) = &item.sig.asyncness {
+        cx.error(
+            a.span,
+            "remove `async`: a `Paged` list sends nothing until its pages are read, so the method returns it directly: `fn name(&self, ...) -> Paged<'_, T>;`",
+        );
+    }
+    let item_type = match &last.arguments {
+        PathArguments::AngleBracketed(args) => args.args.iter().find_map(|a| match a {
+            GenericArgument::Type(t) => Some(t),
+            _ => None,
+        }),
+        _ => None,
+    };
+    if item_type.is_none() {
+        cx.error_at(
+            ty,
+            "name the item type: `Paged<'_, T>`, where `T` is what one element of `value` decodes into",
+        );
+    }
+    item_type
 }
 
 /// The `R` of `async fn -> R` or of `-> impl Future<Output = R> + Send`.

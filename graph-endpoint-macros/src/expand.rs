@@ -47,9 +47,7 @@ fn expand(method: &Method, checked: &Checked) -> TokenStream {
     let name = name.strip_prefix("r#").unwrap_or(&name).to_owned();
     let const_ident = format_ident!("{}", name.to_uppercase(), span = ident.span());
 
-    let (Some(result), Some(success), Some(output)) =
-        (method.result, method.success, &method.output)
-    else {
+    let (Some(success), Some(output)) = (method.success, &method.output) else {
         // `valid` reports these; unreachable for a checked declaration.
         return fallback::declaration(item, syn::Error::new(ident.span(), "missing return type"));
     };
@@ -111,8 +109,11 @@ fn expand(method: &Method, checked: &Checked) -> TokenStream {
     }
 
     let call = {
-        let span = result.span();
+        let span = method.result.unwrap_or(success).span();
         match output {
+            Output::Paged(t) => {
+                quote_spanned!(span=> #rt::paged::<Self, #t>(self, __request.finish()))
+            }
             Output::Unit => quote_spanned!(span=> #rt::call_unit(self, __request.finish())),
             Output::Json(t) => {
                 quote_spanned!(span=> #rt::call_json::<Self, #t>(self, __request.finish()))
@@ -132,7 +133,6 @@ fn expand(method: &Method, checked: &Checked) -> TokenStream {
             }
         }
     };
-    let _ = success;
 
     let attrs = &item.attrs;
     let docs = endpoint_docs(checked);
@@ -141,6 +141,14 @@ fn expand(method: &Method, checked: &Checked) -> TokenStream {
     );
     let generics = &sig.generics;
     let inputs = declared_inputs(item);
+    let returns = match (method.result, &sig.output) {
+        (Some(result), _) => {
+            quote!(impl ::core::future::Future<Output = #result> + ::core::marker::Send)
+        }
+        // `Paged<'_, T>`, as declared.
+        (None, syn::ReturnType::Type(_, declared)) => quote!(#declared),
+        (None, syn::ReturnType::Default) => quote!(()),
+    };
 
     quote! {
         #[doc = #const_doc]
@@ -156,7 +164,7 @@ fn expand(method: &Method, checked: &Checked) -> TokenStream {
 
         #(#attrs)*
         #(#[doc = #docs])*
-        fn #ident #generics(#inputs) -> impl ::core::future::Future<Output = #result> + ::core::marker::Send {
+        fn #ident #generics(#inputs) -> #returns {
             let mut __request = #rt::RequestBuilder::new(Self::#const_ident);
             #(#statements)*
             #call

@@ -148,6 +148,14 @@ pub fn check(attr: &ActionAttr, method: &Method, cx: &mut Ctxt) -> Option<Checke
         &mut header_names,
         cx,
     );
+    if let (Some(Output::Paged(item)), Some(verb)) = (&method.output, http_method.as_deref())
+        && verb != "GET"
+    {
+        cx.error_at(
+            item,
+            format!("a `Paged` list is read with GET, not {verb}: declare `#[graph_action(GET, ...)]`, or return `Result<T, Error>` from an `async fn`"),
+        );
+    }
     if let (Some(expect), Some(output)) = (&expect, &method.output) {
         check_output(expect, output, method, cx);
     }
@@ -378,6 +386,15 @@ fn check_output(expect: &[u16], output: &Output<'_>, method: &Method, cx: &mut C
     let Some(success) = method.success else {
         return;
     };
+    if let Output::Paged(item) = output {
+        if let Some(status) = expect.iter().copied().find(|s| !carries_content(*s)) {
+            cx.error_at(
+                item,
+                format!("`expect = {status}` has no page to read: a `Paged` list expects `200`"),
+            );
+        }
+        return;
+    }
     if output.needs_body()
         && let Some(status) = expect.iter().copied().find(|s| bodyless(*s))
     {

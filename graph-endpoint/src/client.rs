@@ -12,28 +12,20 @@ use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use crate::batch::{Batch, Collector};
 use crate::limits::{InFlight, RateLimit};
 use crate::redirect::{is_redirect, next_hop};
 use crate::{
     AccessToken, ApiVersion, Attempt, Cloud, Collection, Endpoint, Error, Graph, Method,
-    RawResponse, Request, RetryPolicy, TimeoutKind, TokenSource,
+    QueryOptions, RawResponse, Request, RetryPolicy, TimeoutKind, TokenSource,
 };
 
-static NEXT_PAGE_V1: Endpoint = crate::__private::endpoint(
+static NEXT_PAGE: Endpoint = crate::__private::endpoint(
     "next_page",
     Method::Get,
     "<@odata.nextLink>",
     &[200],
-    Some(ApiVersion::V1),
-    &[],
-    &[],
-);
-static NEXT_PAGE_BETA: Endpoint = crate::__private::endpoint(
-    "next_page",
-    Method::Get,
-    "<@odata.nextLink>",
-    &[200],
-    Some(ApiVersion::Beta),
+    None,
     &[],
     &[],
 );
@@ -66,6 +58,10 @@ const CRATE_VERSION: &str = env!("CARGO_PKG_VERSION");
 #[derive(Clone)]
 pub struct GraphClient {
     inner: Arc<ClientInner>,
+    /// Query options added to every GET of this clone ([`GraphClient::with_query`]).
+    query: Option<Arc<QueryOptions>>,
+    /// Set on the clone a [`Batch`] hands out: calls are queued, not sent.
+    batch: Option<Arc<Collector>>,
 }
 
 /// Where the `Authorization` header comes from.
@@ -136,33 +132,58 @@ impl GraphClient {
     /// Reads the page an `@odata.nextLink` points to, following the link
     /// verbatim. The link must start with this client's base URL: the token is
     /// never sent anywhere else.
+    ///
+    /// A declared list that returns [`Paged`](crate::Paged) follows the links
+    /// itself, sending the list's headers again on every page.
     pub async fn next_page<T: DeserializeOwned>(
         &self,
         next_link: &str,
     ) -> Result<Collection<T>, Error> {
-        let refuse = |reason: String| Error::InvalidRequest {
-            endpoint: NEXT_PAGE_V1.name(),
-            reason,
-        };
-        let rest = next_link
-            .strip_prefix(self.inner.root.as_str())
-            .filter(|rest| rest.starts_with('/'))
-            .ok_or_else(|| {
-                refuse(format!(
-                    "the next link does not start with the client's base URL {}: the token is not sent elsewhere",
-                    self.inner.root
-                ))
-            })?;
-        let (endpoint, rest) = if let Some(rest) = rest.strip_prefix("/beta/") {
-            (&NEXT_PAGE_BETA, rest)
-        } else if let Some(rest) = rest.strip_prefix("/v1.0/") {
-            (&NEXT_PAGE_V1, rest)
-        } else {
-            return Err(refuse("the next link names no API version".to_owned()));
-        };
-        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let request = Request::verbatim(endpoint, format!("/{path}"), query.to_owned());
-        crate::__private::call_json(self, Ok(request)).await
+        crate::__private::call_json(self, Ok(Request::link(&NEXT_PAGE, next_link))).await
+    }
+
+    /// A clone of this client that adds OData query options (`$select`,
+    /// `$filter`, `$expand`, ...) to every GET it sends, and
+    /// `ConsistencyLevel: eventual` when they need it: query options for any
+    /// declared GET, without a new declaration. Non-GET calls through it fail
+    /// with [`Error::InvalidRequest`].
+    ///
+    /// ```
+    /// # async fn demo(graph: graph_endpoint::GraphClient) -> Result<(), graph_endpoint::Error> {
+    /// use graph_endpoint::QueryOptions;
+    /// use graph_endpoint::models::AndroidForWorkEnrollmentProfiles;
+    ///
+    /// let profile = graph
+    ///     .with_query(QueryOptions::new().select(["id", "displayName"]))
+    ///     .get_profile("6a6b1c0e-9b0e-4f3c-a2e8-0d8c5f1e7a11")
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_query(&self, options: QueryOptions) -> GraphClient {
+        GraphClient {
+            inner: Arc::clone(&self.inner),
+            query: Some(Arc::new(options)),
+            batch: self.batch.clone(),
+        }
+    }
+
+    /// Starts a JSON batch: calls of declared endpoints made through it are
+    /// queued and travel 20 to a request. See [`Batch`].
+    pub fn batch(&self) -> Batch {
+        let collector = Arc::new(Collector::default());
+        Batch::new(
+            self.clone(),
+            GraphClient {
+                inner: Arc::clone(&self.inner),
+                query: self.query.clone(),
+                batch: Some(collector.clone()),
+            },
+            collector,
+        )
+    }
+
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
     }
 
     /// Sends one call: the work behind every declared method, in one
@@ -171,7 +192,7 @@ impl GraphClient {
     /// back whatever its status.
     pub async fn execute(&self, request: Request) -> Result<RawResponse, Error> {
         let endpoint = request.endpoint();
-        let version = endpoint.version().unwrap_or(self.inner.version);
+        let (version, url) = self.target(&request)?;
         // The path template, never the filled path: values can be user names.
         let span = tracing::info_span!(
             "graph.call",
@@ -186,7 +207,7 @@ impl GraphClient {
             elapsed_ms = tracing::field::Empty,
         );
         let started = Instant::now();
-        let call = self.execute_with_retries(request, version);
+        let call = self.execute_with_retries(request, url, version);
         let result = match self.inner.call_timeout {
             Some(limit) => match tokio::time::timeout(limit, call)
                 .instrument(span.clone())
@@ -220,12 +241,12 @@ impl GraphClient {
     async fn execute_with_retries(
         &self,
         request: Request,
+        url: String,
         version: ApiVersion,
     ) -> Result<RawResponse, Error> {
         let inner = &*self.inner;
         let endpoint = request.endpoint();
         let name = endpoint.name();
-        let url = self.url(&request, version);
         let client_request_id =
             HeaderValue::from_str(request.client_request_id()).map_err(|_| {
                 Error::InvalidRequest {
@@ -312,10 +333,35 @@ impl GraphClient {
         }
     }
 
-    /// The request's URL as text: reqwest parses it once per attempt, which
-    /// costs less than parsing here and cloning the parsed form for each try.
-    fn url(&self, request: &Request, version: ApiVersion) -> String {
+    /// The version and the URL (as text) of a request. reqwest parses the
+    /// URL once per attempt, which costs less than parsing here and cloning the
+    /// parsed form for each try. A followed link is used verbatim, but only
+    /// under this client's base URL: the token is never sent anywhere else.
+    pub(crate) fn target(&self, request: &Request) -> Result<(ApiVersion, String), Error> {
         let root = &self.inner.root;
+        if let Some(link) = request.followed_link() {
+            let refuse = |reason: String| Error::InvalidRequest {
+                endpoint: request.endpoint().name(),
+                reason,
+            };
+            let rest = link
+                .strip_prefix(root.as_str())
+                .filter(|rest| rest.starts_with('/'))
+                .ok_or_else(|| {
+                    refuse(format!(
+                        "the link does not start with the client's base URL {root}: the token is not sent elsewhere"
+                    ))
+                })?;
+            let version = if rest.starts_with("/beta/") {
+                ApiVersion::Beta
+            } else if rest.starts_with("/v1.0/") {
+                ApiVersion::V1
+            } else {
+                return Err(refuse("the link names no API version".to_owned()));
+            };
+            return Ok((version, link.to_owned()));
+        }
+        let version = request.endpoint().version().unwrap_or(self.inner.version);
         let mut url = String::with_capacity(
             root.len() + 6 + request.path().len() + request.query().len() + 1,
         );
@@ -327,7 +373,7 @@ impl GraphClient {
             url.push('?');
             url.push_str(request.query());
         }
-        url
+        Ok((version, url))
     }
 
     /// One attempt: waits for a place under the limits, sends, follows
@@ -569,8 +615,14 @@ fn bearer(token: &AccessToken) -> Option<HeaderValue> {
 }
 
 impl Graph for GraphClient {
-    fn send(&self, request: Request) -> impl Future<Output = Result<RawResponse, Error>> + Send {
-        self.execute(request)
+    async fn send(&self, mut request: Request) -> Result<RawResponse, Error> {
+        if let Some(options) = &self.query {
+            request.apply_query(options)?;
+        }
+        match &self.batch {
+            None => self.execute(request).await,
+            Some(collector) => collector.queue(request).await,
+        }
     }
 }
 
@@ -779,6 +831,8 @@ impl GraphClientBuilder {
             .build()
             .map_err(|e| Error::Config(format!("the HTTP client could not be built: {e}")))?;
         Ok(GraphClient {
+            query: None,
+            batch: None,
             inner: Arc::new(ClientInner {
                 http,
                 root,

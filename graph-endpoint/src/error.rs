@@ -95,6 +95,32 @@ pub enum Error {
     /// The client's configuration is invalid.
     #[error("invalid client configuration: {0}")]
     Config(String),
+    /// A call in a JSON batch was not run because a call it depends on failed
+    /// (the service answered it `424 Failed Dependency`).
+    #[error(
+        "{endpoint}: not run: it depends on {dependency} (batch item {dependency_id}), which failed{}",
+        match dependency_status { Some(status) => format!(" with {status}"), None => String::new() }
+    )]
+    FailedDependency {
+        /// The endpoint's name.
+        endpoint: &'static str,
+        /// The name of the endpoint whose call failed.
+        dependency: &'static str,
+        /// The batch item id of the failed call.
+        dependency_id: String,
+        /// The status the failed call got, when it got one.
+        dependency_status: Option<StatusCode>,
+    },
+    /// The `$batch` request that carried this call failed as a whole, so the
+    /// call got no answer of its own. The source is the batch request's error.
+    #[error("{endpoint}: the batch request that carried this call failed: {source}")]
+    BatchFailed {
+        /// The endpoint's name.
+        endpoint: &'static str,
+        /// What went wrong with the batch request, shared by its calls.
+        #[source]
+        source: std::sync::Arc<Error>,
+    },
     /// A test double was called for an endpoint it does not implement.
     #[error("{endpoint} is not implemented by this test double")]
     NotImplemented {
@@ -110,6 +136,8 @@ impl Error {
             Error::Status(e) => Some(e.status),
             Error::Decode(e) => Some(e.status),
             Error::Transport { source, .. } => source.status(),
+            Error::FailedDependency { .. } => Some(StatusCode::FAILED_DEPENDENCY),
+            Error::BatchFailed { source, .. } => source.status(),
             _ => None,
         }
     }
@@ -133,6 +161,7 @@ impl Error {
             Error::Status(e) => header_str(&e.headers, "request-id")
                 .or_else(|| e.graph.as_ref().and_then(|g| g.request_id.as_deref())),
             Error::Decode(e) => header_str(&e.headers, "request-id"),
+            Error::BatchFailed { source, .. } => source.request_id(),
             _ => None,
         }
     }

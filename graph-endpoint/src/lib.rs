@@ -34,6 +34,7 @@ extern crate self as graph_endpoint;
 
 #[cfg(feature = "azure")]
 mod azure;
+mod batch;
 mod client;
 mod cloud;
 mod collection;
@@ -41,6 +42,8 @@ mod endpoint;
 mod error;
 mod limits;
 pub mod models;
+mod paging;
+mod query;
 mod redirect;
 mod request;
 mod response;
@@ -56,6 +59,7 @@ pub mod __private;
 
 #[cfg(feature = "azure")]
 pub use azure::AzureCredential;
+pub use batch::{Batch, BatchItem, BatchReport, MAX_BATCH_SIZE};
 pub use client::{
     DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_ERROR_BODY_BYTES, GraphClient, GraphClientBuilder,
 };
@@ -63,6 +67,8 @@ pub use cloud::{ApiVersion, Cloud, UnknownApiVersion};
 pub use collection::Collection;
 pub use endpoint::{Endpoint, Method};
 pub use error::{DecodeError, Error, GraphError, StatusError, TimeoutKind};
+pub use paging::{DeltaItem, Items, Paged, Pages, Removed};
+pub use query::{Filter, QueryOptions, literal};
 pub use request::Request;
 pub use response::{RawResponse, Response};
 pub use retry::{Attempt, MAX_RETRIES, RetryPolicy, retry_after};
@@ -73,6 +79,8 @@ pub use transport::Graph;
 
 /// Re-exported for `Response<Bytes>` return types.
 pub use bytes;
+/// Re-exported: the `Stream` trait that [`Pages`] and [`Items`] implement.
+pub use futures_core;
 /// Re-exported for status codes and header maps in responses and errors.
 pub use http;
 

@@ -21,7 +21,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::{Collection, Error, Graph, GraphClient, graph_action};
+use crate::{Collection, DeltaItem, Error, Graph, GraphClient, Paged, graph_action};
 
 /// An Android for Work enrollment profile: the token and QR code that enroll
 /// company-owned Android devices into Intune.
@@ -87,6 +87,19 @@ pub struct AndroidForWorkEnrollmentProfile {
 }
 
 impl AndroidForWorkEnrollmentProfile {
+    /// A profile to create, with only its display name set.
+    ///
+    /// ```
+    /// let kiosk = graph_endpoint::models::AndroidForWorkEnrollmentProfile::named("Kiosk");
+    /// assert_eq!(kiosk.display_name.as_deref(), Some("Kiosk"));
+    /// ```
+    pub fn named(display_name: impl Into<String>) -> Self {
+        AndroidForWorkEnrollmentProfile {
+            display_name: Some(display_name.into()),
+            ..Default::default()
+        }
+    }
+
     /// Whether the profile holds an enrollment token (`tokenValue` set and not empty).
     pub fn has_token(&self) -> bool {
         self.token_value.as_deref().is_some_and(|t| !t.is_empty())
@@ -119,6 +132,24 @@ pub trait AndroidForWorkEnrollmentProfiles: Graph {
         &self,
         #[query("$top")] top: Option<u32>,
     ) -> Result<Collection<AndroidForWorkEnrollmentProfile>, Error>;
+
+    /// Every profile, as a stream of pages or of items; OData options
+    /// (`$select`, `$filter`, `$top`, `$count`, ...) go on the returned [`Paged`].
+    #[graph_action(
+        GET, "/deviceManagement/androidForWorkEnrollmentProfiles", expect = 200, version = "beta",
+        permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"]
+    )]
+    fn profiles(&self) -> Paged<'_, AndroidForWorkEnrollmentProfile>;
+
+    /// The profiles created, updated or removed since the round that handed
+    /// out a delta link: read the items to the end, keep
+    /// [`Items::delta_link`](crate::Items::delta_link), and start the next
+    /// round with [`Paged::resume_from`]. The first round lists every profile.
+    #[graph_action(
+        GET, "/deviceManagement/androidForWorkEnrollmentProfiles/delta", expect = 200, version = "beta",
+        permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"]
+    )]
+    fn profile_changes(&self) -> Paged<'_, DeltaItem<AndroidForWorkEnrollmentProfile>>;
 
     /// Reads one profile.
     #[graph_action(

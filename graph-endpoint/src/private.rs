@@ -13,7 +13,8 @@ use serde::de::DeserializeOwned;
 pub use crate::request::RequestBuilder;
 pub use crate::{ApiVersion, Endpoint, Method};
 use crate::{
-    Attempt, DecodeError, Error, Graph, GraphError, RawResponse, Request, Response, StatusError,
+    Attempt, DecodeError, Error, Graph, GraphError, Paged, RawResponse, Request, Response,
+    StatusError,
 };
 
 /// Builds an [`Endpoint`] in a constant.
@@ -51,7 +52,7 @@ async fn send_checked<G: Graph + ?Sized>(
     check_status(endpoint, client_request_id, response)
 }
 
-fn check_status(
+pub(crate) fn check_status(
     endpoint: &'static Endpoint,
     client_request_id: String,
     response: RawResponse,
@@ -78,6 +79,14 @@ fn check_status(
         client_request_id,
         attempts,
     })))
+}
+
+/// A list whose result is [`Paged`]: the first request, not yet sent.
+pub fn paged<'a, G: Graph + ?Sized, T>(
+    graph: &'a G,
+    request: Result<Request, Error>,
+) -> Paged<'a, T> {
+    Paged::new(graph, request)
 }
 
 /// A call whose result is `()`: the body, if any, is ignored.
@@ -159,7 +168,7 @@ pub fn call_bytes<'a, G: Graph + ?Sized>(
     }
 }
 
-fn decode<T: DeserializeOwned>(
+pub(crate) fn decode<T: DeserializeOwned>(
     endpoint: &'static Endpoint,
     client_request_id: String,
     response: RawResponse,

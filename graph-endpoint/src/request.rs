@@ -7,7 +7,7 @@ use http::{HeaderName, HeaderValue};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 
-use crate::{Endpoint, Error};
+use crate::{Endpoint, Error, QueryOptions};
 
 /// Everything but the unreserved characters of RFC 3986 is encoded, so a value
 /// can never leave its path segment (`/ ? # %` and spaces included).
@@ -48,20 +48,94 @@ pub struct Request {
     headers: Vec<(HeaderName, HeaderValue)>,
     body: Option<Bytes>,
     client_request_id: String,
+    /// Set when `path` holds a whole URL to follow verbatim (`@odata.nextLink`).
+    link: bool,
 }
 
 impl Request {
-    /// A request whose path and query are already encoded, such as the parts
-    /// of an `@odata.nextLink`, sent verbatim.
-    pub(crate) fn verbatim(endpoint: &'static Endpoint, path: String, query: String) -> Request {
+    /// A request whose path and query are already encoded, sent as they are.
+    pub(crate) fn verbatim(
+        endpoint: &'static Endpoint,
+        path: String,
+        query: String,
+        body: Option<Bytes>,
+    ) -> Request {
         Request {
             endpoint,
             path,
             query,
             headers: Vec::new(),
+            body,
+            client_request_id: uuid::Uuid::new_v4().to_string(),
+            link: false,
+        }
+    }
+
+    /// The request for a link the service handed out (`@odata.nextLink`,
+    /// `@odata.deltaLink`): same endpoint and headers, the link verbatim, a
+    /// fresh `client-request-id`. Headers such as `ConsistencyLevel` are not
+    /// carried by the service from page to page, so they are sent again.
+    pub(crate) fn follow(&self, link: &str) -> Request {
+        Request {
+            endpoint: self.endpoint,
+            path: link.to_owned(),
+            query: String::new(),
+            headers: self.headers.clone(),
             body: None,
             client_request_id: uuid::Uuid::new_v4().to_string(),
+            link: true,
         }
+    }
+
+    /// A request that follows `link` verbatim for `endpoint`, without headers of its own.
+    pub(crate) fn link(endpoint: &'static Endpoint, link: &str) -> Request {
+        Request {
+            endpoint,
+            path: link.to_owned(),
+            query: String::new(),
+            headers: Vec::new(),
+            body: None,
+            client_request_id: uuid::Uuid::new_v4().to_string(),
+            link: true,
+        }
+    }
+
+    /// Adds OData query options: merged into the query (an option replaces a
+    /// declared parameter of the same name), plus `ConsistencyLevel: eventual`
+    /// when an option needs it. A followed link already carries its options,
+    /// so it only gets the header.
+    pub(crate) fn apply_query(&mut self, options: &QueryOptions) -> Result<(), Error> {
+        if self.endpoint.method() != crate::Method::Get && !options.is_empty() {
+            return Err(Error::InvalidRequest {
+                endpoint: self.endpoint.name(),
+                reason: format!(
+                    "OData query options apply to GET; `{}` is {}",
+                    self.endpoint.name(),
+                    self.endpoint.method()
+                ),
+            });
+        }
+        if !self.link {
+            self.query = options.merge_into(&self.query);
+        }
+        if options.needs_eventual_consistency()
+            && !self
+                .headers
+                .iter()
+                .any(|(name, _)| name.as_str().eq_ignore_ascii_case("consistencylevel"))
+        {
+            self.headers.push((
+                HeaderName::from_static("consistencylevel"),
+                HeaderValue::from_static("eventual"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The link this request follows verbatim, when it follows one
+    /// (`@odata.nextLink` or `@odata.deltaLink`); then [`path`](Self::path) is the same URL.
+    pub fn followed_link(&self) -> Option<&str> {
+        self.link.then_some(self.path.as_str())
     }
 
     /// The endpoint being called.
@@ -69,7 +143,8 @@ impl Request {
         self.endpoint
     }
 
-    /// The path after the version segment, placeholders filled and percent-encoded.
+    /// The path after the version segment, placeholders filled and
+    /// percent-encoded; for a followed link, the whole link.
     pub fn path(&self) -> &str {
         &self.path
     }
@@ -272,6 +347,7 @@ impl RequestBuilder {
             headers: self.headers,
             body: self.body,
             client_request_id: uuid::Uuid::new_v4().to_string(),
+            link: false,
         })
     }
 }

@@ -1,0 +1,898 @@
+//! JSON batching: calls of declared endpoints queued, sent 20 to a `$batch`
+//! request, and answered one by one with each call's own typed result.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::future::Future;
+use std::ops::Deref;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use tracing::Instrument;
+
+use crate::{ApiVersion, Attempt, Endpoint, Error, GraphClient, Method, RawResponse, Request};
+
+/// The most requests Graph accepts in one `$batch`.
+pub const MAX_BATCH_SIZE: usize = 20;
+
+static BATCH_V1: Endpoint = crate::__private::endpoint(
+    "batch",
+    Method::Post,
+    "/$batch",
+    &[200],
+    Some(ApiVersion::V1),
+    &[],
+    &[],
+);
+static BATCH_BETA: Endpoint = crate::__private::endpoint(
+    "batch",
+    Method::Post,
+    "/$batch",
+    &[200],
+    Some(ApiVersion::Beta),
+    &[],
+    &[],
+);
+
+/// A JSON batch: calls of declared endpoints made through it are queued with
+/// [`add`](Batch::add) instead of sent, then [`send`](Batch::send) sends them
+/// 20 to a `$batch` request (concurrently, within the client's limits) and
+/// hands each call its own typed result, checked against its own endpoint's
+/// `expect`.
+///
+/// - A call answered 429 (or 503, 504) inside a batch is retried in a later
+///   batch request, following the client's [`RetryPolicy`](crate::RetryPolicy)
+///   and the item's own `Retry-After`.
+/// - [`BatchItem::after`] makes a call depend on another (`dependsOn`): both
+///   travel in the same request and the service runs them in order. A call
+///   whose dependency failed gets [`Error::FailedDependency`].
+/// - Calls pinned to different API versions travel in different requests.
+///
+/// The batch dereferences to a [`GraphClient`] whose calls are queued, so every
+/// endpoint trait implemented for `GraphClient` works on it unchanged:
+///
+/// ```
+/// # async fn demo(graph: graph_endpoint::GraphClient) -> Result<(), graph_endpoint::Error> {
+/// use graph_endpoint::models::{AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles};
+///
+/// let batch = graph.batch();
+/// let kiosk = AndroidForWorkEnrollmentProfile::named("Kiosk");
+/// let created = batch.add(batch.create_profile(&kiosk));
+/// let gone = batch.add(batch.delete_profile("6a6b1c0e-9b0e-4f3c-a2e8-0d8c5f1e7a11"));
+/// let report = batch.send().await;
+/// assert_eq!(report.requests, 1);
+///
+/// let created: AndroidForWorkEnrollmentProfile = created.await?;
+/// if let Err(e) = gone.await {
+///     println!("delete failed: {e}");
+/// }
+/// # Ok(()) }
+/// ```
+pub struct Batch {
+    /// Sends the `$batch` requests.
+    sender: GraphClient,
+    /// Hands out the calls: they are queued in `collector`.
+    queueing: GraphClient,
+    collector: Arc<Collector>,
+}
+
+impl fmt::Debug for Batch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Batch")
+            .field("queued", &self.queued())
+            .field("client", &self.sender)
+            .finish()
+    }
+}
+
+impl Deref for Batch {
+    type Target = GraphClient;
+
+    /// The client whose calls are queued in this batch.
+    fn deref(&self) -> &GraphClient {
+        &self.queueing
+    }
+}
+
+/// What sending a batch took.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BatchReport {
+    /// Calls sent.
+    pub calls: usize,
+    /// `$batch` HTTP requests sent, retries included.
+    pub requests: usize,
+    /// Rounds: 1, plus one for each round of retried calls.
+    pub rounds: usize,
+    /// Calls that were sent again because the service throttled them.
+    pub retried: usize,
+}
+
+/// A queued call: await it after [`Batch::send`] for the call's own result.
+#[must_use = "a batch item holds the call's result: await it after `Batch::send`"]
+pub struct BatchItem<F: Future> {
+    index: Option<usize>,
+    collector: Arc<Collector>,
+    state: ItemState<F>,
+}
+
+enum ItemState<F: Future> {
+    /// The call's own future, parked at its transport until the answer comes.
+    Waiting(Pin<Box<F>>),
+    /// The call finished without reaching the batch (its arguments were invalid).
+    Done(Option<F::Output>),
+}
+
+// Nothing is pinned in place: the call's future is boxed.
+impl<F: Future> Unpin for BatchItem<F> {}
+
+impl<F: Future> fmt::Debug for BatchItem<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BatchItem")
+            .field("id", &self.id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F: Future> BatchItem<F> {
+    /// The item's `id` in the `$batch` request; `None` when the call never
+    /// reached the batch (invalid arguments: awaiting it gives the error).
+    pub fn id(&self) -> Option<String> {
+        self.index.map(|i| i.to_string())
+    }
+
+    /// Runs this call only after `dependency` succeeded (`dependsOn`). Both
+    /// travel in the same `$batch` request; if the dependency fails, this call
+    /// is not run and its result is [`Error::FailedDependency`].
+    pub fn after<D: Future>(self, dependency: &BatchItem<D>) -> Self {
+        if let Some(index) = self.index {
+            let mut state = lock(&self.collector.state);
+            let same_batch = Arc::ptr_eq(&self.collector, &dependency.collector);
+            match dependency.index {
+                Some(dependency) if same_batch && dependency != index => {
+                    state.slots[index].depends_on.push(dependency)
+                }
+                _ => state.slots[index].broken_dependency = true,
+            }
+        }
+        self
+    }
+}
+
+impl<F: Future> Future for BatchItem<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        match &mut self.state {
+            ItemState::Waiting(call) => call.as_mut().poll(cx),
+            ItemState::Done(output) => match output.take() {
+                Some(output) => Poll::Ready(output),
+                None => panic!("a BatchItem was polled after it completed"),
+            },
+        }
+    }
+}
+
+/// The queue behind a [`Batch`], reached from the queueing client's transport.
+#[derive(Default)]
+pub(crate) struct Collector {
+    /// One `add` at a time: the call it polls is the one that registers.
+    adding: Mutex<()>,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// True while `add` polls a call: only then may a call queue itself.
+    registering: bool,
+    registered: Option<usize>,
+    slots: Vec<Slot>,
+}
+
+struct Slot {
+    endpoint: &'static Endpoint,
+    request: Option<Request>,
+    depends_on: Vec<usize>,
+    broken_dependency: bool,
+    phase: Phase,
+    outcome: Option<Result<RawResponse, Error>>,
+    waker: Option<Waker>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Queued,
+    Sending,
+    Answered,
+    /// Awaited before the batch was sent: it got an error and is not sent.
+    Abandoned,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Collector {
+    /// Called by the queueing client's transport in place of sending.
+    pub(crate) fn queue(self: &Arc<Self>, request: Request) -> QueuedCall {
+        let endpoint = request.endpoint();
+        let mut state = lock(&self.state);
+        if !state.registering || state.registered.is_some() {
+            return QueuedCall {
+                collector: Arc::clone(self),
+                endpoint,
+                index: None,
+                first_poll: true,
+            };
+        }
+        let index = state.slots.len();
+        state.slots.push(Slot {
+            endpoint,
+            request: Some(request),
+            depends_on: Vec::new(),
+            broken_dependency: false,
+            phase: Phase::Queued,
+            outcome: None,
+            waker: None,
+        });
+        state.registered = Some(index);
+        QueuedCall {
+            collector: Arc::clone(self),
+            endpoint,
+            index: Some(index),
+            first_poll: true,
+        }
+    }
+
+    fn finish(&self, index: usize, outcome: Result<RawResponse, Error>) {
+        let waker = {
+            let mut state = lock(&self.state);
+            let slot = &mut state.slots[index];
+            slot.outcome = Some(outcome);
+            slot.phase = Phase::Answered;
+            slot.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+/// The transport's answer for a queued call: ready once the batch answered it.
+pub(crate) struct QueuedCall {
+    collector: Arc<Collector>,
+    endpoint: &'static Endpoint,
+    index: Option<usize>,
+    first_poll: bool,
+}
+
+impl Future for QueuedCall {
+    type Output = Result<RawResponse, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let endpoint = self.endpoint.name();
+        let refuse = |reason: &str| {
+            Poll::Ready(Err(Error::InvalidRequest {
+                endpoint,
+                reason: reason.to_owned(),
+            }))
+        };
+        let Some(index) = self.index else {
+            return refuse(
+                "a call through a Batch must be queued with `Batch::add`, one call each: `batch.add(batch.some_endpoint(...))`",
+            );
+        };
+        let first_poll = std::mem::replace(&mut self.first_poll, false);
+        let mut state = lock(&self.collector.state);
+        let slot = &mut state.slots[index];
+        if let Some(outcome) = slot.outcome.take() {
+            return Poll::Ready(outcome);
+        }
+        if slot.phase == Phase::Queued && !first_poll {
+            slot.phase = Phase::Abandoned;
+            slot.request = None;
+            drop(state);
+            return refuse(
+                "the batch was not sent: await `Batch::send()` before awaiting its calls",
+            );
+        }
+        slot.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+/// A call on its way through the rounds of [`Batch::send`].
+struct InFlight {
+    request: Request,
+    endpoint: &'static Endpoint,
+    version: ApiVersion,
+    depends_on: Vec<usize>,
+    attempts: Vec<Attempt>,
+}
+
+/// How a call ended, as far as the calls depending on it care.
+#[derive(Clone, Copy)]
+enum Ended {
+    Succeeded,
+    Failed(Option<StatusCode>),
+}
+
+impl Batch {
+    pub(crate) fn new(
+        sender: GraphClient,
+        queueing: GraphClient,
+        collector: Arc<Collector>,
+    ) -> Batch {
+        Batch {
+            sender,
+            queueing,
+            collector,
+        }
+    }
+
+    /// The client whose calls are queued in this batch (what `*batch` gives).
+    pub fn client(&self) -> &GraphClient {
+        &self.queueing
+    }
+
+    /// Queues one call of a declared endpoint made through this batch, such as
+    /// `batch.add(batch.revoke_token(id))`. Nothing is sent yet.
+    ///
+    /// A call whose arguments are invalid is answered at once (awaiting the
+    /// item gives the error) and never reaches the batch. A future that is not
+    /// one call of a declared endpoint of this batch gets
+    /// [`Error::InvalidRequest`] when it tries to send.
+    pub fn add<F: Future>(&self, call: F) -> BatchItem<F> {
+        let _one_at_a_time = lock(&self.collector.adding);
+        {
+            let mut state = lock(&self.collector.state);
+            state.registering = true;
+            state.registered = None;
+        }
+        // Polled once, with a waker that does nothing: the call builds its
+        // request and hands it to the queueing transport, then waits there.
+        let mut call = Box::pin(call);
+        let polled = call.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+        let index = {
+            let mut state = lock(&self.collector.state);
+            state.registering = false;
+            state.registered.take()
+        };
+        BatchItem {
+            index,
+            collector: Arc::clone(&self.collector),
+            state: match polled {
+                Poll::Ready(output) => ItemState::Done(Some(output)),
+                Poll::Pending => ItemState::Waiting(call),
+            },
+        }
+    }
+
+    /// Calls queued and not yet sent.
+    pub fn queued(&self) -> usize {
+        lock(&self.collector.state)
+            .slots
+            .iter()
+            .filter(|s| s.phase == Phase::Queued)
+            .count()
+    }
+
+    /// Sends every queued call, 20 to a `$batch` request, the requests
+    /// concurrently; retries throttled calls in later requests; then every
+    /// [`BatchItem`] holds its call's result. Failures are the items' own: a
+    /// `$batch` request that fails as a whole gives its calls
+    /// [`Error::BatchFailed`].
+    pub async fn send(&self) -> BatchReport {
+        let mut report = BatchReport::default();
+        let mut calls: HashMap<usize, InFlight> = HashMap::new();
+        let mut broken = Vec::new();
+        {
+            let mut state = lock(&self.collector.state);
+            for (index, slot) in state.slots.iter_mut().enumerate() {
+                if slot.phase != Phase::Queued {
+                    continue;
+                }
+                slot.phase = Phase::Sending;
+                let Some(request) = slot.request.take() else {
+                    continue;
+                };
+                if slot.broken_dependency {
+                    broken.push((index, slot.endpoint));
+                    continue;
+                }
+                let endpoint = slot.endpoint;
+                calls.insert(
+                    index,
+                    InFlight {
+                        version: match request.followed_link() {
+                            Some(link) if link.contains("/beta/") => ApiVersion::Beta,
+                            Some(_) => ApiVersion::V1,
+                            None => endpoint.version().unwrap_or(self.sender.default_version()),
+                        },
+                        request,
+                        endpoint,
+                        depends_on: slot.depends_on.clone(),
+                        attempts: Vec::new(),
+                    },
+                );
+            }
+        }
+        for (index, endpoint) in broken {
+            self.collector.finish(
+                index,
+                Err(Error::InvalidRequest {
+                    endpoint: endpoint.name(),
+                    reason: "it depends on a call that is not queued in this batch".to_owned(),
+                }),
+            );
+        }
+        report.calls = calls.len();
+        let span = tracing::info_span!(
+            "graph.batch",
+            calls = calls.len(),
+            requests = tracing::field::Empty
+        );
+
+        let policy = self.sender.retry_policy().clone();
+        let mut ended: HashMap<usize, Ended> = HashMap::new();
+        let mut waited = Duration::ZERO;
+        while !calls.is_empty() {
+            report.rounds += 1;
+            let (chunks, refused) = plan(&calls, &ended);
+            for (index, error) in refused {
+                calls.remove(&index);
+                ended.insert(index, Ended::Failed(error.status()));
+                self.collector.finish(index, Err(error));
+            }
+            let sends = chunks.iter().map(|chunk| self.send_chunk(chunk, &calls));
+            let answers = futures_util::future::join_all(sends)
+                .instrument(span.clone())
+                .await;
+            report.requests += chunks.len();
+
+            // Throttled calls, with the wait each asked for and the status.
+            let mut retry: HashMap<usize, (Duration, StatusCode)> = HashMap::new();
+            let mut failed_dependency: Vec<(usize, RawResponse)> = Vec::new();
+            let mut finished: Vec<(usize, Result<RawResponse, Error>)> = Vec::new();
+            for (chunk, answer) in chunks.iter().zip(answers) {
+                let answers = match answer {
+                    Ok(answers) => answers,
+                    Err(error) => {
+                        let shared = Arc::new(error);
+                        for &index in chunk {
+                            let endpoint = calls[&index].endpoint.name();
+                            finished.push((
+                                index,
+                                Err(Error::BatchFailed {
+                                    endpoint,
+                                    source: Arc::clone(&shared),
+                                }),
+                            ));
+                        }
+                        continue;
+                    }
+                };
+                for (index, response) in answers {
+                    let call = &calls[&index];
+                    let status = response.status();
+                    let expected = call.endpoint.expects(status.as_u16());
+                    if !expected && crate::RetryPolicy::retries_status(status) {
+                        let number = call.attempts.len() as u32 + 1;
+                        let wait = policy.wait_for(number, Some(response.headers()));
+                        if number <= policy.retries() && waited + wait <= policy.max_elapsed_wait()
+                        {
+                            retry.insert(index, (wait, status));
+                            continue;
+                        }
+                    }
+                    if !expected && status == StatusCode::FAILED_DEPENDENCY {
+                        failed_dependency.push((index, response));
+                        continue;
+                    }
+                    finished.push((index, Ok(response)));
+                }
+            }
+            // A call that failed only because its dependency was throttled
+            // goes again with it.
+            let mut dependent_retries = Vec::new();
+            let mut still_failed = Vec::new();
+            for (index, response) in failed_dependency {
+                if depends_on_any(index, &calls, &retry) {
+                    dependent_retries.push(index);
+                } else {
+                    still_failed.push((index, response));
+                }
+            }
+            for (index, outcome) in finished {
+                let call = calls
+                    .remove(&index)
+                    .expect("every answered call is in flight");
+                let outcome = outcome.map(|response| {
+                    ended.insert(
+                        index,
+                        if call.endpoint.expects(response.status().as_u16()) {
+                            Ended::Succeeded
+                        } else {
+                            Ended::Failed(Some(response.status()))
+                        },
+                    );
+                    response.with_failed_attempts(call.attempts)
+                });
+                if let Err(error) = &outcome {
+                    ended.insert(index, Ended::Failed(error.status()));
+                }
+                self.collector.finish(index, outcome);
+            }
+            for (index, response) in still_failed {
+                let call = calls
+                    .remove(&index)
+                    .expect("every answered call is in flight");
+                let error = failed_dependency_error(&call, &calls, &ended)
+                    .unwrap_or_else(|| Ok(response.with_failed_attempts(call.attempts)));
+                ended.insert(index, Ended::Failed(Some(StatusCode::FAILED_DEPENDENCY)));
+                self.collector.finish(index, error);
+            }
+            if retry.is_empty() {
+                // Nothing throttled: every call was answered above.
+                continue;
+            }
+            // One wait for the round: the longest any throttled call asked for.
+            let wait = retry.values().map(|(w, _)| *w).max().unwrap_or_default();
+            for (&index, (_, status)) in retry.iter() {
+                if let Some(call) = calls.get_mut(&index) {
+                    call.attempts.push(Attempt {
+                        number: call.attempts.len() as u32 + 1,
+                        outcome: format!("{status} (in a batch)"),
+                        waited: Some(wait),
+                    });
+                }
+            }
+            for &index in &dependent_retries {
+                if let Some(call) = calls.get_mut(&index) {
+                    call.attempts.push(Attempt {
+                        number: call.attempts.len() as u32 + 1,
+                        outcome: "424 Failed Dependency (its dependency was throttled)".to_owned(),
+                        waited: Some(wait),
+                    });
+                }
+            }
+            report.retried += retry.len() + dependent_retries.len();
+            tracing::debug!(
+                parent: &span,
+                calls = retry.len() + dependent_retries.len(),
+                wait_ms = wait.as_millis() as u64,
+                "retrying throttled batch calls"
+            );
+            tokio::time::sleep(wait).await;
+            waited += wait;
+        }
+        span.record("requests", report.requests);
+        report
+    }
+
+    /// Sends one `$batch` request and returns the answer of each call in it.
+    async fn send_chunk(
+        &self,
+        chunk: &[usize],
+        calls: &HashMap<usize, InFlight>,
+    ) -> Result<Vec<(usize, RawResponse)>, Error> {
+        let version = calls[&chunk[0]].version;
+        let endpoint = match version {
+            ApiVersion::V1 => &BATCH_V1,
+            ApiVersion::Beta => &BATCH_BETA,
+        };
+        let root = format!("{}/{}", self.sender.base_url(), version.as_str());
+        let mut items = Vec::with_capacity(chunk.len());
+        for &index in chunk {
+            let call = &calls[&index];
+            items.push(batch_item(index, call, chunk, &root)?);
+        }
+        let body = serde_json::to_vec(&BatchBody { requests: items }).map_err(|e| {
+            Error::InvalidRequest {
+                endpoint: "batch",
+                reason: format!("the batch does not serialize: {e}"),
+            }
+        })?;
+        let request = Request::verbatim(
+            endpoint,
+            "/$batch".to_owned(),
+            String::new(),
+            Some(Bytes::from(body)),
+        );
+        let client_request_id = request.client_request_id().to_owned();
+        let response = self.sender.execute(request).await?;
+        let (endpoint, id, response) =
+            crate::__private::check_status(endpoint, client_request_id, response)?;
+        let outer_headers = response.headers().clone();
+        let answer: BatchAnswer = crate::__private::decode(endpoint, id, response)?.into_body();
+        let mut answered = Vec::with_capacity(chunk.len());
+        for item in answer.responses {
+            let Some(index) = item.id.parse::<usize>().ok().filter(|i| chunk.contains(i)) else {
+                continue;
+            };
+            answered.push((index, item.into_response(&outer_headers)));
+        }
+        for &index in chunk {
+            if !answered.iter().any(|(i, _)| *i == index) {
+                // The service left a call out: report it as a failed call of its own.
+                let mut headers = HeaderMap::new();
+                headers.insert(
+                    http::header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
+                answered.push((
+                    index,
+                    RawResponse::new(
+                        StatusCode::BAD_GATEWAY,
+                        headers,
+                        Bytes::from_static(
+                            br#"{"error":{"code":"missingBatchResponse","message":"The batch answer had no response for this call."}}"#,
+                        ),
+                    ),
+                ));
+            }
+        }
+        Ok(answered)
+    }
+}
+
+/// Whether call `index` depends, directly or through others, on a call in `retry`.
+fn depends_on_any(
+    index: usize,
+    calls: &HashMap<usize, InFlight>,
+    retry: &HashMap<usize, (Duration, StatusCode)>,
+) -> bool {
+    let mut stack = vec![index];
+    let mut seen = Vec::new();
+    while let Some(current) = stack.pop() {
+        if seen.contains(&current) {
+            continue;
+        }
+        seen.push(current);
+        if let Some(call) = calls.get(&current) {
+            for &dependency in &call.depends_on {
+                if retry.contains_key(&dependency) {
+                    return true;
+                }
+                stack.push(dependency);
+            }
+        }
+    }
+    false
+}
+
+/// The error of a call answered 424: it names the dependency that failed.
+fn failed_dependency_error(
+    call: &InFlight,
+    calls: &HashMap<usize, InFlight>,
+    ended: &HashMap<usize, Ended>,
+) -> Option<Result<RawResponse, Error>> {
+    call.depends_on.iter().find_map(|&dependency| {
+        let status = match ended.get(&dependency) {
+            Some(Ended::Failed(status)) => *status,
+            // A dependency still in flight failed too (424 along a chain).
+            None if calls.contains_key(&dependency) => Some(StatusCode::FAILED_DEPENDENCY),
+            _ => return None,
+        };
+        let name = calls
+            .get(&dependency)
+            .map_or("a call of this batch", |d| d.endpoint.name());
+        Some(Err(Error::FailedDependency {
+            endpoint: call.endpoint.name(),
+            dependency: name,
+            dependency_id: dependency.to_string(),
+            dependency_status: status,
+        }))
+    })
+}
+
+/// Splits the calls into `$batch` requests: one API version each, at most 20
+/// calls, and a call always with the calls it depends on. Calls that cannot
+/// travel are refused with the reason.
+fn plan(
+    calls: &HashMap<usize, InFlight>,
+    ended: &HashMap<usize, Ended>,
+) -> (Vec<Vec<usize>>, Vec<(usize, Error)>) {
+    let mut indices: Vec<usize> = calls.keys().copied().collect();
+    indices.sort_unstable();
+    let mut refused = Vec::new();
+    // Groups of calls linked by dependencies (union-find over slot indices).
+    let mut parent: HashMap<usize, usize> = indices.iter().map(|&i| (i, i)).collect();
+    fn root(parent: &mut HashMap<usize, usize>, mut i: usize) -> usize {
+        while parent[&i] != i {
+            let up = parent[&parent[&i]];
+            parent.insert(i, up);
+            i = up;
+        }
+        i
+    }
+    for &index in &indices {
+        for &dependency in &calls[&index].depends_on {
+            if calls.contains_key(&dependency) {
+                let (a, b) = (root(&mut parent, index), root(&mut parent, dependency));
+                parent.insert(a.max(b), a.min(b));
+            } else if let Some(Ended::Failed(status)) = ended.get(&dependency)
+                && !refused.iter().any(|(i, _)| *i == index)
+            {
+                refused.push((
+                    index,
+                    Error::FailedDependency {
+                        endpoint: calls[&index].endpoint.name(),
+                        dependency: "a call of this batch",
+                        dependency_id: dependency.to_string(),
+                        dependency_status: *status,
+                    },
+                ));
+            }
+        }
+    }
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for &index in &indices {
+        if refused.iter().any(|(i, _)| *i == index) {
+            continue;
+        }
+        groups
+            .entry(root(&mut parent, index))
+            .or_default()
+            .push(index);
+    }
+    let mut chunks: Vec<(ApiVersion, Vec<usize>)> = Vec::new();
+    for group in groups.into_values() {
+        let version = calls[&group[0]].version;
+        let refuse_group = |reason: &str, refused: &mut Vec<(usize, Error)>| {
+            for &index in &group {
+                refused.push((
+                    index,
+                    Error::InvalidRequest {
+                        endpoint: calls[&index].endpoint.name(),
+                        reason: reason.to_owned(),
+                    },
+                ));
+            }
+        };
+        if group.iter().any(|i| calls[i].version != version) {
+            refuse_group(
+                "calls linked by `after` must use the same API version: they travel in one $batch request",
+                &mut refused,
+            );
+            continue;
+        }
+        if group.len() > MAX_BATCH_SIZE {
+            refuse_group(
+                "more than 20 calls are linked by `after`; they must travel in one $batch request, which holds 20",
+                &mut refused,
+            );
+            continue;
+        }
+        match chunks
+            .iter_mut()
+            .find(|(v, chunk)| *v == version && chunk.len() + group.len() <= MAX_BATCH_SIZE)
+        {
+            Some((_, chunk)) => chunk.extend(group),
+            None => chunks.push((version, group)),
+        }
+    }
+    (chunks.into_iter().map(|(_, c)| c).collect(), refused)
+}
+
+#[derive(Serialize)]
+struct BatchBody<'a> {
+    requests: Vec<BatchRequestItem<'a>>,
+}
+
+#[derive(Serialize)]
+struct BatchRequestItem<'a> {
+    id: String,
+    method: &'static str,
+    url: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    headers: BTreeMap<&'a str, &'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<&'a RawValue>,
+    #[serde(rename = "dependsOn", skip_serializing_if = "Vec::is_empty")]
+    depends_on: Vec<String>,
+}
+
+fn batch_item<'a>(
+    index: usize,
+    call: &'a InFlight,
+    chunk: &[usize],
+    root: &str,
+) -> Result<BatchRequestItem<'a>, Error> {
+    let request = &call.request;
+    let invalid = |reason: String| Error::InvalidRequest {
+        endpoint: call.endpoint.name(),
+        reason,
+    };
+    // URLs in a batch are relative to the version root.
+    let url = match request.followed_link() {
+        Some(link) => link
+            .strip_prefix(root)
+            .ok_or_else(|| invalid(format!("the link does not start with {root}")))?
+            .to_owned(),
+        None if request.query().is_empty() => request.path().to_owned(),
+        None => format!("{}?{}", request.path(), request.query()),
+    };
+    let mut headers = BTreeMap::new();
+    for (name, value) in request.headers() {
+        let value = value
+            .to_str()
+            .map_err(|_| invalid(format!("header `{name}` is not text")))?;
+        headers.insert(name.as_str(), value);
+    }
+    let body = match request.body() {
+        Some(body) => {
+            headers.insert("content-type", "application/json");
+            Some(
+                serde_json::from_slice::<&RawValue>(body)
+                    .map_err(|e| invalid(format!("the body is not JSON: {e}")))?,
+            )
+        }
+        None => None,
+    };
+    Ok(BatchRequestItem {
+        id: index.to_string(),
+        method: call.endpoint.method().as_str(),
+        url,
+        headers,
+        body,
+        depends_on: call
+            .depends_on
+            .iter()
+            .filter(|d| chunk.contains(d))
+            .map(usize::to_string)
+            .collect(),
+    })
+}
+
+#[derive(Deserialize)]
+struct BatchAnswer {
+    responses: Vec<AnswerItem>,
+}
+
+#[derive(Deserialize)]
+struct AnswerItem {
+    id: String,
+    status: u16,
+    #[serde(default)]
+    headers: HashMap<String, String>,
+    #[serde(default)]
+    body: Option<Box<RawValue>>,
+}
+
+impl AnswerItem {
+    /// The item's answer as a response of its own; the `$batch` request's
+    /// `request-id` stands in when the item has none.
+    fn into_response(self, outer: &HeaderMap) -> RawResponse {
+        let mut headers = HeaderMap::with_capacity(self.headers.len() + 2);
+        for (name, value) in &self.headers {
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) {
+                headers.append(name, value);
+            }
+        }
+        for name in ["request-id", "client-request-id"] {
+            if !headers.contains_key(name)
+                && let Some(value) = outer.get(name)
+            {
+                headers.insert(name, value.clone());
+            }
+        }
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_GATEWAY);
+        let body = self
+            .body
+            .map(|raw| Bytes::from(String::from(Box::<str>::from(raw))))
+            .unwrap_or_default();
+        RawResponse::new(status, headers, body)
+    }
+}

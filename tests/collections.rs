@@ -1,0 +1,468 @@
+//! Lists as streams, OData query options and delta rounds, over real HTTP
+//! against the local stand-in on 127.0.0.1.
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use graph_endpoint::models::{AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles};
+use graph_endpoint::{DeltaItem, Error, Filter, GraphClient, QueryOptions, RetryPolicy};
+use graph_endpoint_emulator::{Emulator, Fault, Injection, RetryAfter};
+
+const COLLECTION: &str = "/beta/deviceManagement/androidForWorkEnrollmentProfiles";
+
+async fn emulator_with(profiles: usize) -> Emulator {
+    Emulator::builder()
+        .profiles(profiles)
+        .start()
+        .await
+        .expect("the stand-in starts")
+}
+
+/// A client that retries quickly, as a real one would (without the long waits).
+fn retrying_client(emulator: &Emulator) -> GraphClient {
+    GraphClient::builder()
+        .base_url(emulator.base_url())
+        .token(emulator.token())
+        .retry(
+            RetryPolicy::default()
+                .base_delay(Duration::from_millis(5))
+                .max_jitter(Duration::from_millis(5)),
+        )
+        .build()
+        .expect("a loopback client builds")
+}
+
+fn stored_ids(emulator: &Emulator) -> HashSet<String> {
+    emulator
+        .profiles()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn streams_2500_profiles_in_pages_of_100_and_gets_each_exactly_once() {
+    let emulator = emulator_with(2500).await;
+    let graph = common::client_for(&emulator);
+
+    let mut items = graph.profiles().top(100).items();
+    let mut seen = HashSet::new();
+    let mut total = 0;
+    while let Some(profile) = items.try_next().await.expect("every page arrives") {
+        total += 1;
+        assert!(
+            seen.insert(profile.id.clone().unwrap()),
+            "{:?} came twice",
+            profile.id
+        );
+    }
+    assert_eq!(total, 2500);
+    assert_eq!(seen, stored_ids(&emulator));
+
+    let requests = emulator.requests();
+    assert_eq!(requests.len(), 25, "25 pages of 100");
+    assert_eq!(requests[0].path, format!("{COLLECTION}?$top=100"));
+    for (n, request) in requests.iter().enumerate().skip(1) {
+        // The next link, followed verbatim.
+        assert_eq!(
+            request.path,
+            format!("{COLLECTION}?$top=100&$skiptoken={}", n * 100)
+        );
+        common::assert_standard_headers(request, "beta");
+    }
+}
+
+#[tokio::test]
+async fn the_pages_stream_gives_whole_pages_with_their_links() {
+    let emulator = emulator_with(250).await;
+    let graph = common::client_for(&emulator);
+
+    let mut pages = graph.profiles().top(100).pages();
+    let mut sizes = Vec::new();
+    while let Some(page) = pages.try_next().await.unwrap() {
+        assert_eq!(page.next_link.is_some(), sizes.len() < 2);
+        sizes.push(page.value.len());
+    }
+    assert_eq!(sizes, [100, 100, 50]);
+    assert_eq!(emulator.request_count(), 3);
+}
+
+#[tokio::test]
+async fn stops_after_n_items_or_pages_without_asking_for_more() {
+    let emulator = emulator_with(1000).await;
+    let graph = common::client_for(&emulator);
+
+    let mut items = graph.profiles().top(100).max_items(250).items();
+    let mut count = 0;
+    while items.try_next().await.unwrap().is_some() {
+        count += 1;
+    }
+    assert_eq!(count, 250);
+    assert_eq!(emulator.request_count(), 3, "pages 1-3 hold items 1-250");
+
+    emulator.clear_requests();
+    let mut items = graph.profiles().top(100).max_items(200).items();
+    let mut count = 0;
+    while items.try_next().await.unwrap().is_some() {
+        count += 1;
+    }
+    assert_eq!(count, 200);
+    assert_eq!(
+        emulator.request_count(),
+        2,
+        "no third page for an exact fit"
+    );
+
+    emulator.clear_requests();
+    let mut pages = graph.profiles().top(50).max_pages(3).pages();
+    let mut count = 0;
+    while let Some(page) = pages.try_next().await.unwrap() {
+        count += page.value.len();
+    }
+    assert_eq!(count, 150);
+    assert_eq!(emulator.request_count(), 3);
+}
+
+#[tokio::test]
+async fn the_first_page_alone_needs_one_request() {
+    let emulator = emulator_with(30).await;
+    let graph = common::client_for(&emulator);
+
+    let page = graph.profiles().top(10).first_page().await.unwrap();
+    assert_eq!(page.value.len(), 10);
+    assert!(page.next_link.is_some());
+    assert_eq!(emulator.request_count(), 1);
+}
+
+#[tokio::test]
+async fn headers_are_sent_again_on_every_page() {
+    let emulator = emulator_with(300).await;
+    let graph = common::client_for(&emulator);
+
+    // `$search` travels in every next link, and the stand-in (like Graph on
+    // directory objects) refuses it on any page without `ConsistencyLevel`.
+    let mut items = graph.profiles().search("Seeded").top(100).count().items();
+    let mut count = 0;
+    while items
+        .try_next()
+        .await
+        .expect("every page is accepted")
+        .is_some()
+    {
+        count += 1;
+    }
+    assert_eq!(count, 300);
+    assert_eq!(items.count(), Some(300), "@odata.count of the first page");
+
+    let requests = emulator.requests();
+    assert_eq!(requests.len(), 3);
+    for request in &requests {
+        assert_eq!(
+            request.header("consistencylevel"),
+            Some("eventual"),
+            "{}",
+            request.path
+        );
+        assert!(
+            request.path.contains("$search=%22Seeded%22"),
+            "{}",
+            request.path
+        );
+        common::assert_standard_headers(request, "beta");
+    }
+    // Each page has a client-request-id of its own.
+    let ids: HashSet<&str> = requests
+        .iter()
+        .map(|r| r.header("client-request-id").unwrap())
+        .collect();
+    assert_eq!(ids.len(), 3);
+}
+
+#[tokio::test]
+async fn a_page_throttled_mid_stream_is_retried_and_the_stream_goes_on() {
+    let emulator = emulator_with(500).await;
+    let graph = retrying_client(&emulator);
+    emulator.inject(
+        Injection::once(Fault::Throttle(Some(RetryAfter::FractionalSeconds(0.05))))
+            .on_path("$skiptoken=200"),
+    );
+
+    let mut items = graph.profiles().top(100).items();
+    let mut seen = HashSet::new();
+    while let Some(profile) = items
+        .try_next()
+        .await
+        .expect("the throttled page is retried")
+    {
+        assert!(seen.insert(profile.id.unwrap()));
+    }
+    assert_eq!(seen, stored_ids(&emulator));
+    assert_eq!(emulator.faults_injected(), 1);
+
+    let requests = emulator.requests();
+    assert_eq!(requests.len(), 6, "5 pages and one retry");
+    let third: Vec<_> = requests
+        .iter()
+        .filter(|r| r.path.contains("$skiptoken=200"))
+        .collect();
+    assert_eq!(third.len(), 2);
+    assert_eq!(third[0].header("retry-attempt"), None);
+    assert_eq!(third[1].header("retry-attempt"), Some("1"));
+    // A retry repeats the page's client-request-id.
+    assert_eq!(
+        third[0].header("client-request-id"),
+        third[1].header("client-request-id")
+    );
+}
+
+#[tokio::test]
+async fn an_error_mid_stream_ends_it_with_the_typed_error() {
+    let emulator = emulator_with(300).await;
+    let graph = common::client_for(&emulator);
+    emulator.inject(
+        Injection::once(Fault::graph_error(403, "Forbidden", "Access denied."))
+            .on_path("$skiptoken=100"),
+    );
+
+    let mut items = graph.profiles().top(100).items();
+    let mut count = 0;
+    let error = loop {
+        match items.try_next().await {
+            Ok(Some(_)) => count += 1,
+            Ok(None) => panic!("the stream ended without the error"),
+            Err(error) => break error,
+        }
+    };
+    assert_eq!(count, 100);
+    assert!(error.is_forbidden(), "{error}");
+    assert_eq!(error.graph_code(), Some("Forbidden"));
+    assert!(error.request_id().is_some());
+    assert_eq!(
+        error.permissions(),
+        <GraphClient as AndroidForWorkEnrollmentProfiles>::PROFILES.permissions()
+    );
+    assert!(
+        items.try_next().await.unwrap().is_none(),
+        "nothing after an error"
+    );
+    assert_eq!(emulator.request_count(), 2);
+}
+
+#[tokio::test]
+async fn filter_select_and_count_are_encoded_and_answered() {
+    let emulator = emulator_with(20).await;
+    let graph = common::client_for(&emulator);
+    for name in ["O'Neil kiosk", "O'Neil lab", "Lab 1", "Lab 2", "Lab 3"] {
+        graph
+            .create_profile(&AndroidForWorkEnrollmentProfile::named(name))
+            .await
+            .unwrap();
+    }
+    emulator.clear_requests();
+
+    let page = graph
+        .profiles()
+        .filter(Filter::eq("displayName", "O'Neil kiosk"))
+        .select(["displayName"])
+        .count()
+        .first_page()
+        .await
+        .unwrap();
+    assert_eq!(page.count, Some(1));
+    assert_eq!(page.value.len(), 1);
+    let profile = &page.value[0];
+    assert_eq!(profile.display_name.as_deref(), Some("O'Neil kiosk"));
+    assert!(profile.id.is_some());
+    assert_eq!(profile.description, None, "not selected");
+    let request = emulator.last_request().unwrap();
+    assert_eq!(
+        request.path,
+        format!(
+            "{COLLECTION}?$select=displayName&$filter=displayName%20eq%20%27O%27%27Neil%20kiosk%27&$count=true"
+        )
+    );
+    assert_eq!(request.header("consistencylevel"), Some("eventual"));
+
+    // startswith, or, and a page size, without eventual consistency.
+    let mut names = Vec::new();
+    let mut items = graph
+        .profiles()
+        .filter(
+            Filter::starts_with("displayName", "Lab").or(Filter::starts_with("displayName", "O'")),
+        )
+        .top(2)
+        .items();
+    while let Some(profile) = items.try_next().await.unwrap() {
+        names.push(profile.display_name.unwrap());
+    }
+    names.sort();
+    assert_eq!(
+        names,
+        ["Lab 1", "Lab 2", "Lab 3", "O'Neil kiosk", "O'Neil lab"]
+    );
+    let requests = emulator.requests();
+    assert_eq!(requests.len(), 1 + 3, "one page of 1, then 3 pages of 2");
+    assert_eq!(requests[1].header("consistencylevel"), None);
+
+    // $orderby and $skip.
+    let page = graph
+        .profiles()
+        .filter(Filter::starts_with("displayName", "Lab"))
+        .orderby("displayName desc")
+        .skip(1)
+        .first_page()
+        .await
+        .unwrap();
+    let names: Vec<_> = page
+        .value
+        .iter()
+        .map(|p| p.display_name.clone().unwrap())
+        .collect();
+    assert_eq!(names, ["Lab 2", "Lab 1"]);
+}
+
+#[tokio::test]
+async fn query_options_go_on_any_declared_get_without_a_new_declaration() {
+    let emulator = emulator_with(3).await;
+    let graph = common::client_for(&emulator);
+    let id = emulator.profiles()[0]["id"].as_str().unwrap().to_owned();
+
+    let profile = graph
+        .with_query(QueryOptions::new().select(["displayName", "enrolledDeviceCount"]))
+        .get_profile(&id)
+        .await
+        .unwrap();
+    assert_eq!(profile.id.as_deref(), Some(id.as_str()));
+    assert!(profile.display_name.is_some());
+    assert_eq!(profile.enrolled_device_count, Some(0));
+    assert_eq!(profile.account_id, None, "not selected");
+    let request = emulator.last_request().unwrap();
+    assert_eq!(
+        request.path,
+        format!("{COLLECTION}/{id}?$select=displayName%2CenrolledDeviceCount")
+    );
+
+    // An option replaces the declared query parameter of the same name.
+    let page = graph
+        .with_query(QueryOptions::new().top(2))
+        .list_profiles(Some(1))
+        .await
+        .unwrap();
+    assert_eq!(page.value.len(), 2);
+    assert_eq!(
+        emulator.last_request().unwrap().path,
+        format!("{COLLECTION}?$top=2")
+    );
+
+    // Query options on a write are refused before anything is sent.
+    emulator.clear_requests();
+    let error = graph
+        .with_query(QueryOptions::new().select(["id"]))
+        .delete_profile(&id)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::InvalidRequest { .. }), "{error}");
+    assert!(error.to_string().contains("GET"), "{error}");
+    assert_eq!(emulator.request_count(), 0);
+}
+
+/// Reads a delta round to its end: the changes and the link of the next round.
+async fn delta_round(
+    graph: &GraphClient,
+    from: Option<&str>,
+) -> (Vec<DeltaItem<AndroidForWorkEnrollmentProfile>>, String) {
+    let mut changes = graph.profile_changes().top(2);
+    if let Some(link) = from {
+        changes = changes.resume_from(link);
+    }
+    let mut items = changes.items();
+    let mut seen = Vec::new();
+    while let Some(change) = items.try_next().await.expect("the round reads") {
+        seen.push(change);
+    }
+    let link = items
+        .delta_link()
+        .expect("the last page carries the delta link")
+        .to_owned();
+    (seen, link)
+}
+
+#[tokio::test]
+async fn delta_round_trip_with_creations_updates_and_deletions_between() {
+    let emulator = emulator_with(5).await;
+    let graph = common::client_for(&emulator);
+
+    // Round 1: every profile, in pages of 2.
+    let (first, link) = delta_round(&graph, None).await;
+    assert_eq!(first.len(), 5);
+    assert!(first.iter().all(|c| c.changed().is_some()));
+    assert_eq!(emulator.request_count(), 3);
+    assert!(link.contains("$deltatoken="), "{link}");
+
+    // Changes between the rounds.
+    let ids: Vec<String> = first
+        .iter()
+        .map(|c| c.changed().unwrap().id.clone().unwrap())
+        .collect();
+    let created = graph
+        .create_profile(&AndroidForWorkEnrollmentProfile::named("New kiosk"))
+        .await
+        .unwrap();
+    graph
+        .update_profile(&ids[1], &AndroidForWorkEnrollmentProfile::named("Renamed"))
+        .await
+        .unwrap();
+    graph.delete_profile(&ids[3]).await.unwrap();
+
+    // Round 2: exactly those three changes.
+    emulator.clear_requests();
+    let (second, link2) = delta_round(&graph, Some(&link)).await;
+    assert_eq!(
+        emulator.requests()[0].path,
+        link.strip_prefix(emulator.base_url()).unwrap()
+    );
+    let mut changed: Vec<(String, String)> = second
+        .iter()
+        .filter_map(|c| c.changed())
+        .map(|p| (p.id.clone().unwrap(), p.display_name.clone().unwrap()))
+        .collect();
+    changed.sort();
+    let mut expected = vec![
+        (created.id.clone().unwrap(), "New kiosk".to_owned()),
+        (ids[1].clone(), "Renamed".to_owned()),
+    ];
+    expected.sort();
+    assert_eq!(changed, expected);
+    let removed: Vec<_> = second
+        .iter()
+        .filter_map(|c| match c {
+            DeltaItem::Removed(removed) => Some(removed.clone()),
+            DeltaItem::Changed(_) => None,
+        })
+        .collect();
+    assert_eq!(removed.len(), 1);
+    assert_eq!(removed[0].id, ids[3]);
+    assert_eq!(removed[0].reason.as_deref(), Some("deleted"));
+    assert_ne!(link2, link);
+
+    // Round 3: nothing changed.
+    let (third, link3) = delta_round(&graph, Some(&link2)).await;
+    assert!(third.is_empty(), "{third:?}");
+    assert_eq!(link3, link2);
+}
+
+#[tokio::test]
+async fn a_link_to_another_host_is_refused_before_sending() {
+    let emulator = emulator_with(3).await;
+    let graph = common::client_for(&emulator);
+    let mut items = graph
+        .profile_changes()
+        .resume_from("https://attacker.example/beta/deviceManagement/androidForWorkEnrollmentProfiles/delta?$deltatoken=1")
+        .items();
+    let error = items.try_next().await.unwrap_err();
+    assert!(matches!(error, Error::InvalidRequest { .. }), "{error}");
+    assert!(error.to_string().contains("base URL"), "{error}");
+    assert_eq!(emulator.request_count(), 0);
+}
