@@ -435,6 +435,11 @@ impl Batch {
             );
         }
         report.calls = calls.len();
+        // Names of every call, for the errors of the calls that depend on them.
+        let names: HashMap<usize, &'static str> = calls
+            .iter()
+            .map(|(&index, call)| (index, call.endpoint.name()))
+            .collect();
         let span = tracing::info_span!(
             "graph.batch",
             calls = calls.len(),
@@ -446,7 +451,7 @@ impl Batch {
         let mut waited = Duration::ZERO;
         while !calls.is_empty() {
             report.rounds += 1;
-            let (chunks, refused) = plan(&calls, &ended);
+            let (chunks, refused) = plan(&calls, &ended, &names);
             for (index, error) in refused {
                 calls.remove(&index);
                 ended.insert(index, Ended::Failed(error.status()));
@@ -535,7 +540,7 @@ impl Batch {
                 let call = calls
                     .remove(&index)
                     .expect("every answered call is in flight");
-                let error = failed_dependency_error(&call, &calls, &ended)
+                let error = failed_dependency_error(&call, &calls, &ended, &names)
                     .unwrap_or_else(|| Ok(response.with_failed_attempts(call.attempts)));
                 ended.insert(index, Ended::Failed(Some(StatusCode::FAILED_DEPENDENCY)));
                 self.collector.finish(index, error);
@@ -674,6 +679,7 @@ fn failed_dependency_error(
     call: &InFlight,
     calls: &HashMap<usize, InFlight>,
     ended: &HashMap<usize, Ended>,
+    names: &HashMap<usize, &'static str>,
 ) -> Option<Result<RawResponse, Error>> {
     call.depends_on.iter().find_map(|&dependency| {
         let status = match ended.get(&dependency) {
@@ -682,12 +688,12 @@ fn failed_dependency_error(
             None if calls.contains_key(&dependency) => Some(StatusCode::FAILED_DEPENDENCY),
             _ => return None,
         };
-        let name = calls
-            .get(&dependency)
-            .map_or("a call of this batch", |d| d.endpoint.name());
         Some(Err(Error::FailedDependency {
             endpoint: call.endpoint.name(),
-            dependency: name,
+            dependency: names
+                .get(&dependency)
+                .copied()
+                .unwrap_or("a call of this batch"),
             dependency_id: dependency.to_string(),
             dependency_status: status,
         }))
@@ -700,6 +706,7 @@ fn failed_dependency_error(
 fn plan(
     calls: &HashMap<usize, InFlight>,
     ended: &HashMap<usize, Ended>,
+    names: &HashMap<usize, &'static str>,
 ) -> (Vec<Vec<usize>>, Vec<(usize, Error)>) {
     let mut indices: Vec<usize> = calls.keys().copied().collect();
     indices.sort_unstable();
@@ -726,7 +733,10 @@ fn plan(
                     index,
                     Error::FailedDependency {
                         endpoint: calls[&index].endpoint.name(),
-                        dependency: "a call of this batch",
+                        dependency: names
+                            .get(&dependency)
+                            .copied()
+                            .unwrap_or("a call of this batch"),
                         dependency_id: dependency.to_string(),
                         dependency_status: *status,
                     },

@@ -82,7 +82,7 @@ pub(crate) fn check_status(
 }
 
 /// A list whose result is [`Paged`]: the first request, not yet sent.
-pub fn paged<'a, G: Graph + ?Sized, T>(
+pub fn paged<'a, G: Graph + ?Sized, T: DeserializeOwned>(
     graph: &'a G,
     request: Result<Request, Error>,
 ) -> Paged<'a, T> {

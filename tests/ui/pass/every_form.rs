@@ -3,7 +3,7 @@
 use std::future::Future;
 
 use graph_endpoint::bytes::Bytes;
-use graph_endpoint::{graph_action, ApiVersion, Error, Graph, GraphClient, Method, Response};
+use graph_endpoint::{graph_action, ApiVersion, DeltaItem, Error, Graph, GraphClient, Method, Paged, Response};
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize)]
@@ -82,6 +82,14 @@ pub trait Everything: Graph {
         #[body] changes: &'a serde_json::Value,
     ) -> impl Future<Output = Result<Option<serde_json::Value>, Error>> + Send + 'a;
 
+    // A list read page by page: a plain `fn` returning `Paged`, with a placeholder and a query parameter.
+    #[graph_action(GET, "/deviceManagement/managedDevices/<id>/users", expect = 200)]
+    fn device_users(&self, id: &str, #[query("$top")] top: Option<u32>) -> Paged<'_, User>;
+
+    // A delta function: items that are changed or removed.
+    #[graph_action(GET, "/users/delta", expect = 200, headers("Prefer" = "return=minimal"))]
+    fn user_changes(&self) -> Paged<'_, DeltaItem<User>>;
+
     // PUT with a body of a plain JSON value.
     #[graph_action(PUT, "/deviceManagement/deviceCategories/<id>/settings", expect = [200, 201, 204])]
     async fn replace_settings(&self, id: u64, #[body] settings: serde_json::Value) -> Result<Response<Bytes>, Error>;
@@ -100,4 +108,6 @@ fn main() {
     assert_eq!(<GraphClient as Everything>::UPDATE_CATEGORY.path(), "/deviceManagement/deviceCategories/<category_id>");
     assert_eq!(<GraphClient as Everything>::USER_BY_UPN.version(), Some(ApiVersion::V1));
     assert_eq!(<GraphClient as Everything>::REMOVE_MEMBER.version(), None);
+    assert_eq!(<GraphClient as Everything>::DEVICE_USERS.method(), Method::Get);
+    assert_eq!(<GraphClient as Everything>::USER_CHANGES.headers(), &[("Prefer", "return=minimal")]);
 }
