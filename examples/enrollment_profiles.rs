@@ -1,6 +1,6 @@
 //! Walks the whole androidForWorkEnrollmentProfile resource against the local
-//! Graph stand-in: create, list with paging, update, the token lifecycle, and
-//! delete.
+//! Graph stand-in: create, list page by page, filter, update, the token
+//! lifecycle, a JSON batch, and delete.
 //!
 //! ```text
 //! cargo run --example enrollment_profiles
@@ -8,8 +8,8 @@
 
 use std::error::Error as StdError;
 
-use graph_endpoint::GraphClient;
 use graph_endpoint::models::{AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles};
+use graph_endpoint::{Filter, GraphClient};
 use graph_endpoint_emulator::Emulator;
 use time::format_description::well_known::Rfc3339;
 
@@ -42,19 +42,28 @@ async fn main() -> Result<(), Box<dyn StdError>> {
     );
 
     println!("\nList, five a page");
-    let mut page = graph.list_profiles(Some(5)).await?;
-    let mut total = 0;
-    let mut pages = 1;
-    loop {
+    let mut pages = graph.profiles().top(5).pages();
+    let (mut total, mut count) = (0, 0);
+    while let Some(page) = pages.try_next().await? {
+        count += 1;
         total += page.value.len();
-        println!("  page {pages}: {} profiles", page.value.len());
-        match page.next_link.as_deref() {
-            Some(next) => page = graph.next_page(next).await?,
-            None => break,
-        }
-        pages += 1;
+        println!("  page {count}: {} profiles", page.value.len());
     }
-    println!("  {total} profiles in {pages} pages");
+    println!("  {total} profiles in {count} pages");
+
+    println!("\nFilter");
+    let field = graph
+        .profiles()
+        .filter(Filter::starts_with("displayName", "Field"))
+        .select(["displayName"])
+        .first_page()
+        .await?;
+    for profile in &field.value {
+        println!(
+            "  matches: {}",
+            profile.display_name.as_deref().unwrap_or_default()
+        );
+    }
 
     println!("\nUpdate");
     let updated = graph
@@ -84,6 +93,32 @@ async fn main() -> Result<(), Box<dyn StdError>> {
     graph.revoke_token(&id).await?;
     let without = graph.get_profile(&id).await?;
     println!("  token revoked: has token = {}", without.has_token());
+
+    println!("\nBatch: a token for every seeded profile");
+    let batch = graph.batch();
+    let mut seeded = graph
+        .profiles()
+        .filter(Filter::starts_with("displayName", "Seeded"))
+        .items();
+    let mut seeded_ids = Vec::new();
+    while let Some(profile) = seeded.try_next().await? {
+        seeded_ids.push(profile.id.ok_or("a profile without an id")?);
+    }
+    // A queued call borrows its arguments until it is awaited.
+    let calls: Vec<_> = seeded_ids
+        .iter()
+        .map(|seeded_id| batch.add(batch.create_token(seeded_id, 3600)))
+        .collect();
+    let report = batch.send().await;
+    let mut created_tokens = 0;
+    for call in calls {
+        call.await?;
+        created_tokens += 1;
+    }
+    println!(
+        "  {created_tokens} tokens created with {} batch request(s)",
+        report.requests
+    );
 
     println!("\nDelete");
     graph.delete_profile(&id).await?;

@@ -84,10 +84,12 @@ fn enrollment_profiles_walks_the_whole_resource() {
         "page 1: 5 profiles",
         "page 3: 3 profiles",
         "13 profiles in 3 pages",
+        "matches: Field scanners",
         "description is now: Rugged devices, second batch",
         "token revoked: has token = false",
+        "12 tokens created with 1 batch request(s)",
         "deleted: reading it again answers 404 itemNotFound",
-        "11 requests sent",
+        "16 requests sent",
     ] {
         assert!(out.contains(line), "missing {line:?} in:\n{out}");
     }
