@@ -32,8 +32,16 @@
 //!
 //! What it answers, as Graph does:
 //! - `GET|POST /beta/deviceManagement/androidForWorkEnrollmentProfiles` (list with
-//!   `$top` and `@odata.nextLink` paging; create, 201),
-//! - `GET|PATCH|DELETE .../{id}` (PATCH rejects unknown and read-only properties),
+//!   `$top`, `$skip` and `@odata.nextLink` paging over any number of profiles,
+//!   `$select`, `$filter` on `id`/`displayName`/`description` with `eq`, `ne`,
+//!   `startswith`, `not`, `and`, `or` and parentheses, `$orderby`, and `$count`
+//!   and `$search`, which need `ConsistencyLevel: eventual` on every page; create, 201),
+//! - `GET .../delta`: rounds of changes (created or updated profiles, deleted
+//!   ones as `@removed`), paged, ending in an `@odata.deltaLink`,
+//! - `POST /{version}/$batch`: up to 20 requests, each run as if it came alone
+//!   (token check, faults matched on its own method and path, routes), after
+//!   the requests it `dependsOn`; a request whose dependency failed gets 424,
+//! - `GET|PATCH|DELETE .../{id}` (GET takes `$select`; PATCH rejects unknown and read-only properties),
 //! - `POST .../{id}/createToken` and `.../{id}/revokeToken` (also with the
 //!   `microsoft.graph.` prefix), 204,
 //! - 404 for the same resource under `/v1.0` (it exists only in beta), 401
