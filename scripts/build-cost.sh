@@ -6,9 +6,10 @@
 # `cargo llvm-lines` at N = 2,294.
 #
 # Declared methods are generic over the implementing type, so their code is
-# generated where they are used. To compare like with like, the declared crate
-# also gets one plain `async fn` per endpoint calling it on `GraphClient`
-# (codegen's `--instantiate`), as the hand-written crate has one per endpoint.
+# generated where they are used. To compare like with like, both crates also
+# get the calling code of a program that uses every endpoint once: one
+# `async fn` per endpoint that awaits it (codegen's `--instantiate`), on
+# `GraphClient` for the declared crate, on the hand-written function for the other.
 #
 #   scripts/build-cost.sh            # results in target/build-cost/results.md
 #
@@ -56,7 +57,7 @@ serde_json = "1"
 uuid = { version = "1", features = ["v4"] }
 percent-encoding = "2"
 TOML
-      { echo "#![allow(dead_code, missing_docs)]"; "$gen" "$corpus" --limit "$n" --handwritten; } > "$dir/src/lib.rs"
+      { echo "#![allow(dead_code, missing_docs)]"; "$gen" "$corpus" --limit "$n" --handwritten --instantiate; } > "$dir/src/lib.rs"
     fi
   done
 done

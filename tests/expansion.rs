@@ -9,7 +9,8 @@ use std::sync::Mutex;
 use graph_endpoint::http::{HeaderMap, StatusCode};
 use graph_endpoint::models::{AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles};
 use graph_endpoint::{
-    ApiVersion, Collection, Error, Graph, GraphClient, Method, RawResponse, Request, graph_action,
+    ApiVersion, Call, Collection, Error, Graph, GraphClient, Method, RawResponse, Request,
+    graph_action,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -72,24 +73,28 @@ struct FakeProfiles {
 impl Graph for FakeProfiles {}
 
 impl AndroidForWorkEnrollmentProfiles for FakeProfiles {
-    async fn revoke_token(&self, id: &str) -> Result<(), Error> {
+    fn revoke_token(&self, id: &str) -> Call<'_, ()> {
         self.revoked.lock().unwrap().push(id.to_owned());
-        Ok(())
+        Call::ready(Ok(()))
     }
 
-    async fn list_profiles(
+    fn list_profiles(
         &self,
         _top: Option<u32>,
-    ) -> Result<Collection<AndroidForWorkEnrollmentProfile>, Error> {
-        Ok(Collection {
-            value: vec![AndroidForWorkEnrollmentProfile {
-                id: Some("p1".into()),
-                token_value: Some("T".into()),
-                ..Default::default()
-            }],
-            next_link: None,
-            count: None,
-            delta_link: None,
+    ) -> Call<'_, Collection<AndroidForWorkEnrollmentProfile>> {
+        // An async body works too.
+        Call::new(async move {
+            tokio::task::yield_now().await;
+            Ok(Collection {
+                value: vec![AndroidForWorkEnrollmentProfile {
+                    id: Some("p1".into()),
+                    token_value: Some("T".into()),
+                    ..Default::default()
+                }],
+                next_link: None,
+                count: None,
+                delta_link: None,
+            })
         })
     }
 }

@@ -141,10 +141,16 @@ fn expand(method: &Method, checked: &Checked) -> TokenStream {
     );
     let generics = &sig.generics;
     let inputs = declared_inputs(item);
+    // The declared result type, named once so that its imports count as used.
+    let declared_result = method.result.map(
+        |result| quote_spanned!(result.span()=> let _ = ::core::marker::PhantomData::<#result>;),
+    );
+    // A named future type, not `impl Future`: the type checker then has no
+    // opaque type to work out per endpoint, which is most of the build cost of
+    // thousands of declarations. The request is built before it is returned,
+    // so the call borrows `self` only.
     let returns = match (method.result, &sig.output) {
-        (Some(result), _) => {
-            quote!(impl ::core::future::Future<Output = #result> + ::core::marker::Send)
-        }
+        (Some(_), _) => quote!(::graph_endpoint::Call<'_, #success>),
         // `Paged<'_, T>`, as declared.
         (None, syn::ReturnType::Type(_, declared)) => quote!(#declared),
         (None, syn::ReturnType::Default) => quote!(()),
@@ -165,6 +171,7 @@ fn expand(method: &Method, checked: &Checked) -> TokenStream {
         #(#attrs)*
         #(#[doc = #docs])*
         fn #ident #generics(#inputs) -> #returns {
+            #declared_result
             let mut __request = #rt::RequestBuilder::new(Self::#const_ident);
             #(#statements)*
             #call

@@ -35,6 +35,7 @@ extern crate self as graph_endpoint;
 #[cfg(feature = "azure")]
 mod azure;
 mod batch;
+mod call;
 mod client;
 mod cloud;
 mod collection;
@@ -60,6 +61,7 @@ pub mod __private;
 #[cfg(feature = "azure")]
 pub use azure::AzureCredential;
 pub use batch::{Batch, BatchItem, BatchReport, MAX_BATCH_SIZE};
+pub use call::Call;
 pub use client::{
     DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_ERROR_BODY_BYTES, GraphClient, GraphClientBuilder,
 };

@@ -1,19 +1,13 @@
 //! The runtime entry points of the code `#[graph_action]` generates. Not a
 //! public API: reached through `graph_endpoint::__private` only.
 
-// The explicit `impl Future + Send` states the promise the generated methods
-// make; an `async fn` would leave it implicit.
-#![allow(clippy::manual_async_fn)]
-
-use std::future::Future;
-
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
 pub use crate::request::RequestBuilder;
 pub use crate::{ApiVersion, Endpoint, Method};
 use crate::{
-    Attempt, DecodeError, Error, Graph, GraphError, Paged, RawResponse, Request, Response,
+    Attempt, Call, DecodeError, Error, Graph, GraphError, Paged, RawResponse, Request, Response,
     StatusError,
 };
 
@@ -93,79 +87,79 @@ pub fn paged<'a, G: Graph + ?Sized, T: DeserializeOwned>(
 pub fn call_unit<'a, G: Graph + ?Sized>(
     graph: &'a G,
     request: Result<Request, Error>,
-) -> impl Future<Output = Result<(), Error>> + Send + 'a {
-    async move { send_checked(graph, request).await.map(drop) }
+) -> Call<'a, ()> {
+    Call::new(async move { send_checked(graph, request).await.map(drop) })
 }
 
 /// A call whose result is the decoded JSON body.
 pub fn call_json<'a, G: Graph + ?Sized, T: DeserializeOwned>(
     graph: &'a G,
     request: Result<Request, Error>,
-) -> impl Future<Output = Result<T, Error>> + Send + 'a {
-    async move {
+) -> Call<'a, T> {
+    Call::new(async move {
         let (endpoint, id, response) = send_checked(graph, request).await?;
         decode(endpoint, id, response).map(Response::into_body)
-    }
+    })
 }
 
 /// A call whose result is `Option<T>`: an empty body is `None`.
 pub fn call_optional_json<'a, G: Graph + ?Sized, T: DeserializeOwned>(
     graph: &'a G,
     request: Result<Request, Error>,
-) -> impl Future<Output = Result<Option<T>, Error>> + Send + 'a {
-    async move {
+) -> Call<'a, Option<T>> {
+    Call::new(async move {
         let (endpoint, id, response) = send_checked(graph, request).await?;
         if response.body().is_empty() {
             return Ok(None);
         }
         decode(endpoint, id, response).map(|r| Some(r.into_body()))
-    }
+    })
 }
 
 /// A call whose result is `Response<T>` with a decoded JSON body.
 pub fn call_response_json<'a, G: Graph + ?Sized, T: DeserializeOwned>(
     graph: &'a G,
     request: Result<Request, Error>,
-) -> impl Future<Output = Result<Response<T>, Error>> + Send + 'a {
-    async move {
+) -> Call<'a, Response<T>> {
+    Call::new(async move {
         let (endpoint, id, response) = send_checked(graph, request).await?;
         decode(endpoint, id, response)
-    }
+    })
 }
 
 /// A call whose result is `Response<()>`: status and headers only.
 pub fn call_response_unit<'a, G: Graph + ?Sized>(
     graph: &'a G,
     request: Result<Request, Error>,
-) -> impl Future<Output = Result<Response<()>, Error>> + Send + 'a {
-    async move {
+) -> Call<'a, Response<()>> {
+    Call::new(async move {
         let (_, _, response) = send_checked(graph, request).await?;
         Ok(response.map(drop))
-    }
+    })
 }
 
 /// A call whose result is `Response<Bytes>`: the raw body.
 pub fn call_response_bytes<'a, G: Graph + ?Sized>(
     graph: &'a G,
     request: Result<Request, Error>,
-) -> impl Future<Output = Result<Response<Bytes>, Error>> + Send + 'a {
-    async move {
+) -> Call<'a, Response<Bytes>> {
+    Call::new(async move {
         send_checked(graph, request)
             .await
             .map(|(_, _, response)| response)
-    }
+    })
 }
 
 /// A call whose result is the raw body bytes.
 pub fn call_bytes<'a, G: Graph + ?Sized>(
     graph: &'a G,
     request: Result<Request, Error>,
-) -> impl Future<Output = Result<Bytes, Error>> + Send + 'a {
-    async move {
+) -> Call<'a, Bytes> {
+    Call::new(async move {
         send_checked(graph, request)
             .await
             .map(|(_, _, response)| response.into_body())
-    }
+    })
 }
 
 pub(crate) fn decode<T: DeserializeOwned>(

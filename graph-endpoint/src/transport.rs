@@ -21,12 +21,13 @@ use crate::{Error, RawResponse, Request};
 /// impl DeviceManagement for GraphClient {}
 /// ```
 ///
-/// A test double can implement the endpoint trait with bodies of its own. It
-/// implements `Graph` with an empty block; any endpoint it does not override
-/// then fails with [`Error::NotImplemented`]:
+/// A test double can implement the endpoint trait with bodies of its own,
+/// each answering a [`Call`](crate::Call). It implements `Graph` with an
+/// empty block; any endpoint it does not override then fails with
+/// [`Error::NotImplemented`]:
 ///
 /// ```
-/// # use graph_endpoint::{graph_action, Error, Graph};
+/// # use graph_endpoint::{graph_action, Call, Error, Graph};
 /// # pub trait DeviceManagement: Graph {
 /// #     #[graph_action(DELETE, "/deviceManagement/managedDevices/<id>", expect = 204)]
 /// #     async fn delete_managed_device(&self, id: &str) -> Result<(), Error>;
@@ -36,9 +37,9 @@ use crate::{Error, RawResponse, Request};
 /// impl Graph for FakeDevices {}
 ///
 /// impl DeviceManagement for FakeDevices {
-///     async fn delete_managed_device(&self, id: &str) -> Result<(), Error> {
+///     fn delete_managed_device(&self, id: &str) -> Call<'_, ()> {
 ///         assert!(!id.is_empty());
-///         Ok(())
+///         Call::ready(Ok(()))
 ///     }
 /// }
 /// ```

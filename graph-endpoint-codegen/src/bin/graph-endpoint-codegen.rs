@@ -8,8 +8,9 @@
 //!
 //! `--limit N` keeps the first N endpoints; `--handwritten` writes the same
 //! endpoints as plain reqwest functions (the baseline of the build-cost
-//! benchmark); `--instantiate` adds a plain function per endpoint so its code
-//! is generated in the crate itself rather than where it is first used.
+//! benchmark); `--instantiate` adds one `async fn` per endpoint that calls it
+//! (on `GraphClient`, or the hand-written function), as a program calling
+//! every endpoint would, so that its code is generated in the crate itself.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -17,7 +18,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let usage = || {
         eprintln!(
-            "usage: graph-endpoint-codegen ENDPOINTS.json [--limit N] [--handwritten | --instantiate] > endpoints.rs"
+            "usage: graph-endpoint-codegen ENDPOINTS.json [--limit N] [--handwritten] [--instantiate] > endpoints.rs"
         );
         ExitCode::from(2)
     };
@@ -55,7 +56,7 @@ fn main() -> ExitCode {
     };
     endpoints.truncate(limit);
     let code = if handwritten {
-        graph_endpoint_codegen::generate_handwritten(&endpoints)
+        graph_endpoint_codegen::generate_handwritten(&endpoints, instantiate)
     } else {
         let options = graph_endpoint_codegen::Options {
             instantiate,
