@@ -100,15 +100,11 @@ async fn main() -> Result<(), Box<dyn StdError>> {
         .profiles()
         .filter(Filter::starts_with("displayName", "Seeded"))
         .items();
-    let mut seeded_ids = Vec::new();
+    let mut calls = Vec::new();
     while let Some(profile) = seeded.try_next().await? {
-        seeded_ids.push(profile.id.ok_or("a profile without an id")?);
+        let seeded_id = profile.id.ok_or("a profile without an id")?;
+        calls.push(batch.add(batch.create_token(&seeded_id, 3600)));
     }
-    // A queued call borrows its arguments until it is awaited.
-    let calls: Vec<_> = seeded_ids
-        .iter()
-        .map(|seeded_id| batch.add(batch.create_token(seeded_id, 3600)))
-        .collect();
     let report = batch.send().await;
     let mut created_tokens = 0;
     for call in calls {
