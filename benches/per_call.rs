@@ -30,6 +30,8 @@ struct World {
     base: String,
     token: String,
     declared: GraphClient,
+    /// Declared, without the per-attempt timeout the hand-written call lacks too.
+    declared_without_timeout: GraphClient,
     http: reqwest::Client,
     _emulator: Emulator,
 }
@@ -53,17 +55,22 @@ static WORLD: LazyLock<World> = LazyLock::new(|| {
         }));
         emulator
     });
-    let declared = runtime.block_on(async {
-        GraphClient::builder()
-            .base_url(emulator.base_url())
-            .token(emulator.token())
-            .build()
-            .unwrap()
+    let (declared, declared_without_timeout) = runtime.block_on(async {
+        let builder = || {
+            GraphClient::builder()
+                .base_url(emulator.base_url())
+                .token(emulator.token())
+        };
+        (
+            builder().build().unwrap(),
+            builder().no_attempt_timeout().build().unwrap(),
+        )
     });
     World {
         base: emulator.base_url().to_owned(),
         token: emulator.token(),
         declared,
+        declared_without_timeout,
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -117,41 +124,49 @@ fn main() {
 /// machine hits both alike; the ratio of the summed times is reported.
 fn interleaved_ratios() {
     let w = &*WORLD;
-    interleave("sequential", 300, |declared| {
-        w.runtime.block_on(async {
-            for _ in 0..300 {
-                if declared {
-                    w.declared.get_profile(ID).await.unwrap();
-                } else {
-                    handwritten_get(&w.http, &w.base, &w.token, ID)
-                        .await
-                        .unwrap();
-                }
-            }
-        })
-    });
-    interleave("64 in flight", 10 * 64, |declared| {
-        w.runtime.block_on(async {
-            for _ in 0..10 {
-                let mut set = tokio::task::JoinSet::new();
-                for _ in 0..64 {
+    for (label, declared_client) in [
+        ("default client", &w.declared),
+        ("no attempt timeout", &w.declared_without_timeout),
+    ] {
+        interleave(&format!("sequential, {label}"), 300, |declared| {
+            w.runtime.block_on(async {
+                for _ in 0..300 {
                     if declared {
-                        let graph = w.declared.clone();
-                        set.spawn(async move { graph.get_profile(ID).await.map(drop).unwrap() });
+                        declared_client.get_profile(ID).await.unwrap();
                     } else {
-                        let (http, base, token) = (w.http.clone(), w.base.clone(), w.token.clone());
-                        set.spawn(async move {
-                            handwritten_get(&http, &base, &token, ID)
-                                .await
-                                .map(drop)
-                                .unwrap()
-                        });
+                        handwritten_get(&w.http, &w.base, &w.token, ID)
+                            .await
+                            .unwrap();
                     }
                 }
-                set.join_all().await;
-            }
-        })
-    });
+            })
+        });
+        interleave(&format!("64 in flight, {label}"), 10 * 64, |declared| {
+            w.runtime.block_on(async {
+                for _ in 0..10 {
+                    let mut set = tokio::task::JoinSet::new();
+                    for _ in 0..64 {
+                        if declared {
+                            let graph = declared_client.clone();
+                            set.spawn(
+                                async move { graph.get_profile(ID).await.map(drop).unwrap() },
+                            );
+                        } else {
+                            let (http, base, token) =
+                                (w.http.clone(), w.base.clone(), w.token.clone());
+                            set.spawn(async move {
+                                handwritten_get(&http, &base, &token, ID)
+                                    .await
+                                    .map(drop)
+                                    .unwrap()
+                            });
+                        }
+                    }
+                    set.join_all().await;
+                }
+            })
+        });
+    }
 }
 
 /// Runs `round(true)` (declared) and `round(false)` (hand-written) for 30

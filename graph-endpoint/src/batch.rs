@@ -53,8 +53,8 @@ static BATCH_BETA: Endpoint = crate::__private::endpoint(
 ///   travel in the same request and the service runs them in order. A call
 ///   whose dependency failed gets [`Error::FailedDependency`].
 /// - Calls pinned to different API versions travel in different requests.
-/// - A queued call borrows its arguments (and the batch) until it is awaited,
-///   as any call of a declared endpoint does.
+/// - A queued call borrows the batch, not its arguments: the request is built
+///   when the call is made.
 ///
 /// The batch dereferences to a [`GraphClient`] whose calls are queued, so every
 /// endpoint trait implemented for `GraphClient` works on it unchanged:

@@ -780,6 +780,13 @@ impl GraphClientBuilder {
         self
     }
 
+    /// No per-attempt timeout: an attempt may take as long as the call
+    /// timeout (if any) allows. Saves a timer per attempt.
+    pub fn no_attempt_timeout(mut self) -> Self {
+        self.attempt_timeout = None;
+        self
+    }
+
     /// How long a whole call may take, retries and waits included (default: no limit
     /// beyond the retry policy's).
     pub fn call_timeout(mut self, timeout: Duration) -> Self {
