@@ -55,7 +55,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 200, .. ProptestConfig::default() })]
 
     #[test]
     fn segment_values_stay_in_their_segment(value in hostile()) {
@@ -94,6 +94,42 @@ proptest! {
             prop_assert!(!raw.contains(['/', '?', '#', '\'']), "raw literal {:?}", raw);
             // OData doubles `'` inside a literal.
             prop_assert_eq!(decode(raw), value.replace('\'', "''"));
+            Ok(())
+        })?;
+    }
+
+    #[test]
+    fn filter_literals_match_exactly_the_value_they_quote(value in hostile()) {
+        let rt = runtime();
+        rt.block_on(async {
+            let (emulator, graph) = common::emulator_and_client().await;
+            let named = |name: &str| graph_endpoint::models::AndroidForWorkEnrollmentProfile::named(name);
+            let target = graph.create_profile(&named(&value)).await.unwrap();
+            // A decoy that only a broken quote or encoding would match.
+            graph.create_profile(&named(&format!("{value}'"))).await.unwrap();
+            emulator.clear_requests();
+
+            let page = graph
+                .profiles()
+                .filter(graph_endpoint::Filter::eq("displayName", &value))
+                .first_page()
+                .await
+                .unwrap();
+            let ids: Vec<_> = page.value.iter().map(|p| p.id.clone()).collect();
+            prop_assert_eq!(ids, vec![target.id.clone()]);
+            let raw = emulator.last_request().unwrap().path;
+            let query = raw.split_once('?').map(|(_, q)| q).unwrap_or_default();
+            // One parameter: nothing in the value split the query.
+            prop_assert_eq!(query.matches('&').count(), 0, "{}", raw);
+            prop_assert!(!query.contains(['#', '+', ' ', '\'']), "{}", raw);
+
+            let starts = graph
+                .profiles()
+                .filter(graph_endpoint::Filter::starts_with("displayName", &value))
+                .first_page()
+                .await
+                .unwrap();
+            prop_assert_eq!(starts.value.len(), 2, "both names start with {:?}", value);
             Ok(())
         })?;
     }
