@@ -12,34 +12,7 @@ use serde_json::Value;
 
 const COLLECTION: &str = "/deviceManagement/androidForWorkEnrollmentProfiles";
 
-async fn emulator_with(profiles: usize) -> Emulator {
-    Emulator::builder()
-        .profiles(profiles)
-        .start()
-        .await
-        .expect("the stand-in starts")
-}
-
-fn retrying_client(emulator: &Emulator) -> GraphClient {
-    GraphClient::builder()
-        .base_url(emulator.base_url())
-        .token(emulator.token())
-        .retry(
-            RetryPolicy::default()
-                .base_delay(Duration::from_millis(5))
-                .max_jitter(Duration::from_millis(5)),
-        )
-        .build()
-        .expect("a loopback client builds")
-}
-
-fn ids(emulator: &Emulator) -> Vec<String> {
-    emulator
-        .profiles()
-        .iter()
-        .map(|p| p["id"].as_str().unwrap().to_owned())
-        .collect()
-}
+use common::{emulator_with, retrying_client, stored_ids as ids};
 
 /// The `requests` of each `$batch` that arrived.
 fn batches(emulator: &Emulator) -> Vec<(RecordedRequest, Vec<Value>)> {

@@ -4,42 +4,17 @@
 mod common;
 
 use std::collections::HashSet;
-use std::time::Duration;
 
 use graph_endpoint::models::{AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles};
-use graph_endpoint::{DeltaItem, Error, Filter, GraphClient, QueryOptions, RetryPolicy};
+use graph_endpoint::{DeltaItem, Error, Filter, GraphClient, QueryOptions};
 use graph_endpoint_emulator::{Emulator, Fault, Injection, RetryAfter};
 
 const COLLECTION: &str = "/beta/deviceManagement/androidForWorkEnrollmentProfiles";
 
-async fn emulator_with(profiles: usize) -> Emulator {
-    Emulator::builder()
-        .profiles(profiles)
-        .start()
-        .await
-        .expect("the stand-in starts")
-}
-
-/// A client that retries quickly, as a real one would (without the long waits).
-fn retrying_client(emulator: &Emulator) -> GraphClient {
-    GraphClient::builder()
-        .base_url(emulator.base_url())
-        .token(emulator.token())
-        .retry(
-            RetryPolicy::default()
-                .base_delay(Duration::from_millis(5))
-                .max_jitter(Duration::from_millis(5)),
-        )
-        .build()
-        .expect("a loopback client builds")
-}
+use common::{emulator_with, retrying_client};
 
 fn stored_ids(emulator: &Emulator) -> HashSet<String> {
-    emulator
-        .profiles()
-        .iter()
-        .map(|p| p["id"].as_str().unwrap().to_owned())
-        .collect()
+    common::stored_ids(emulator).into_iter().collect()
 }
 
 #[tokio::test]

@@ -167,9 +167,9 @@ impl ListQuery {
     }
 
     /// Checks every `$select`ed property exists on the resource.
-    pub fn check_select(&self, known: &[&str]) -> Result<(), Failure> {
+    pub fn check_select(&self, is_property: fn(&str) -> bool) -> Result<(), Failure> {
         for property in &self.select {
-            if !known.contains(&property.as_str()) {
+            if !is_property(property) {
                 return Err(bad(format!(
                     "Could not find a property named '{property}' on type 'microsoft.graph.androidForWorkEnrollmentProfile'."
                 )));

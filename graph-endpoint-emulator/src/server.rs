@@ -16,7 +16,7 @@ use crate::body::ReplyBody;
 use crate::envelope::Failure;
 use crate::faults::{Fault, Injection, RetryAfter, draw};
 use crate::query::ListQuery;
-use crate::store::{PROPERTIES, Store};
+use crate::store::{Store, is_property};
 
 const COLLECTION: &str = "androidForWorkEnrollmentProfiles";
 const MAX_REQUEST_BODY: usize = 4 * 1024 * 1024;
@@ -760,7 +760,7 @@ fn list(
             "$count, $search, ne and not are advanced queries: they need the header 'ConsistencyLevel: eventual'.",
         ));
     }
-    query.check_select(PROPERTIES)?;
+    query.check_select(is_property)?;
     let top = query.top.unwrap_or(shared.page_size);
     let offset = match &query.skip_token {
         Some(token) => token.parse().map_err(|_| {
@@ -850,7 +850,7 @@ fn delta(
             "delta supports $select and $top only.",
         ));
     }
-    query.check_select(PROPERTIES)?;
+    query.check_select(is_property)?;
     let invalid_token = |token: &str| {
         Failure::bad_request(
             "BadRequest",
@@ -937,7 +937,7 @@ fn entity_select(parts: &http::request::Parts) -> Result<Option<ListQuery>, Fail
         return Ok(None);
     }
     let select = ListQuery::parse(query)?;
-    select.check_select(PROPERTIES)?;
+    select.check_select(is_property)?;
     Ok(Some(select))
 }
 

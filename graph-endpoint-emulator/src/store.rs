@@ -44,20 +44,10 @@ pub struct Store {
     tombstones: Vec<(String, u64)>,
 }
 
-/// Every property of the resource, for `$select` checks.
-pub const PROPERTIES: &[&str] = &[
-    "id",
-    "accountId",
-    "displayName",
-    "description",
-    "createdDateTime",
-    "lastModifiedDateTime",
-    "tokenValue",
-    "tokenExpirationDateTime",
-    "enrolledDeviceCount",
-    "qrCodeContent",
-    "qrCodeImage",
-];
+/// Whether `name` is a property of the resource (for `$select` checks).
+pub fn is_property(name: &str) -> bool {
+    WRITABLE.contains(&name) || READ_ONLY.contains(&name)
+}
 
 pub fn now() -> String {
     OffsetDateTime::now_utc()

@@ -2,7 +2,9 @@
 //! and a client pointed at it.
 #![allow(dead_code)]
 
-use graph_endpoint::GraphClient;
+use std::time::Duration;
+
+use graph_endpoint::{GraphClient, RetryPolicy};
 use graph_endpoint_emulator::{Emulator, RecordedRequest};
 
 pub async fn emulator_and_client() -> (Emulator, GraphClient) {
@@ -56,4 +58,41 @@ pub fn is_guid(s: &str) -> bool {
         && groups
             .iter()
             .all(|g| g.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// A stand-in holding `profiles` generated profiles.
+pub async fn emulator_with(profiles: usize) -> Emulator {
+    Emulator::builder()
+        .profiles(profiles)
+        .start()
+        .await
+        .expect("the stand-in starts")
+}
+
+/// A client that retries quickly, as a real one would (without the long waits).
+pub fn retrying_client(emulator: &Emulator) -> GraphClient {
+    GraphClient::builder()
+        .base_url(emulator.base_url())
+        .token(emulator.token())
+        .retry(
+            RetryPolicy::default()
+                .base_delay(Duration::from_millis(5))
+                .max_jitter(Duration::from_millis(5)),
+        )
+        .build()
+        .expect("a loopback client builds")
+}
+
+/// The ids of the stored profiles, in creation order.
+pub fn stored_ids(emulator: &Emulator) -> Vec<String> {
+    emulator
+        .profiles()
+        .iter()
+        .map(|p| {
+            p["id"]
+                .as_str()
+                .expect("every profile has an id")
+                .to_owned()
+        })
+        .collect()
 }
