@@ -109,6 +109,13 @@ pub trait Probes: Graph {
         version = "beta"
     )]
     async fn search(&self, #[query("$search")] search: &str) -> Result<Collection<Profile>, Error>;
+
+    /// A `$batch` body written by hand, to reach the stand-in's batch checks.
+    #[graph_action(POST, "/$batch", expect = 200, version = "beta")]
+    async fn raw_batch(
+        &self,
+        #[body] batch: &serde_json::Value,
+    ) -> Result<serde_json::Value, Error>;
 }
 
 impl Probes for GraphClient {}
@@ -535,4 +542,79 @@ async fn a_port_can_be_chosen_and_the_stand_in_stops_when_dropped() {
         .unwrap();
     let err = fresh.list_profiles(None).await.unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn malformed_batches_are_refused_whole() {
+    use serde_json::json;
+    let (emulator, graph) = emulator_and_client().await;
+    let get = |id: &str| json!({"id": id, "method": "GET", "url": "/deviceManagement/androidForWorkEnrollmentProfiles"});
+    let cases = [
+        (
+            "21 requests",
+            json!({"requests": (0..21).map(|i| get(&i.to_string())).collect::<Vec<_>>()}),
+            "limit is 20",
+        ),
+        ("no requests", json!({"requests": []}), "no requests"),
+        (
+            "an id twice",
+            json!({"requests": [get("1"), get("1")]}),
+            "used twice",
+        ),
+        (
+            "an unknown dependency",
+            json!({"requests": [{"id": "1", "method": "GET", "url": "/deviceManagement/androidForWorkEnrollmentProfiles", "dependsOn": ["9"]}]}),
+            "not in the batch",
+        ),
+        (
+            "a cycle",
+            json!({"requests": [
+                {"id": "1", "method": "GET", "url": "/deviceManagement/androidForWorkEnrollmentProfiles", "dependsOn": ["2"]},
+                {"id": "2", "method": "GET", "url": "/deviceManagement/androidForWorkEnrollmentProfiles", "dependsOn": ["1"]}
+            ]}),
+            "cycle",
+        ),
+        (
+            "a body without Content-Type",
+            json!({"requests": [{"id": "1", "method": "POST", "url": "/deviceManagement/androidForWorkEnrollmentProfiles", "body": {"displayName": "x"}}]}),
+            "Content-Type",
+        ),
+        (
+            "a url that is not relative",
+            json!({"requests": [{"id": "1", "method": "GET", "url": "https://graph.microsoft.com/beta/me"}]}),
+            "relative",
+        ),
+    ];
+    for (what, batch, says) in cases {
+        let err = graph.raw_batch(&batch).await.unwrap_err();
+        assert_eq!(
+            (status(&err), err.graph_code()),
+            (400, Some("BadRequest")),
+            "{what}"
+        );
+        let message = &err.graph_error().unwrap().message;
+        assert!(message.contains(says), "{what}: {message}");
+    }
+    assert!(emulator.profiles().is_empty(), "nothing ran");
+
+    // A well-formed batch answers 200 with one response per request, in any order.
+    let answer = graph
+        .raw_batch(&json!({"requests": [
+            {"id": "a", "method": "POST", "url": "/deviceManagement/androidForWorkEnrollmentProfiles",
+             "headers": {"Content-Type": "application/json"}, "body": {"displayName": "From a batch"}},
+            {"id": "b", "method": "GET", "url": "/deviceManagement/androidForWorkEnrollmentProfiles?$select=displayName", "dependsOn": ["a"]}
+        ]}))
+        .await
+        .unwrap();
+    let responses = answer["responses"].as_array().unwrap();
+    assert_eq!(responses.len(), 2);
+    let by_id = |id: &str| responses.iter().find(|r| r["id"] == id).unwrap();
+    assert_eq!(by_id("a")["status"], 201);
+    assert_eq!(by_id("a")["body"]["displayName"], "From a batch");
+    assert!(by_id("a")["headers"]["location"].is_string());
+    assert_eq!(by_id("b")["status"], 200);
+    assert_eq!(
+        by_id("b")["body"]["value"][0]["displayName"],
+        "From a batch"
+    );
 }
