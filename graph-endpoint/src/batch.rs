@@ -395,7 +395,7 @@ impl Batch {
     pub async fn send(&self) -> BatchReport {
         let mut report = BatchReport::default();
         let mut calls: HashMap<usize, InFlight> = HashMap::new();
-        let mut broken = Vec::new();
+        let mut refused = Vec::new();
         {
             let mut state = lock(&self.collector.state);
             for (index, slot) in state.slots.iter_mut().enumerate() {
@@ -406,19 +406,31 @@ impl Batch {
                 let Some(request) = slot.request.take() else {
                     continue;
                 };
+                let endpoint = slot.endpoint;
                 if slot.broken_dependency {
-                    broken.push((index, slot.endpoint));
+                    refused.push((
+                        index,
+                        Error::InvalidRequest {
+                            endpoint: endpoint.name(),
+                            reason: "it depends on a call that is not queued in this batch"
+                                .to_owned(),
+                        },
+                    ));
                     continue;
                 }
-                let endpoint = slot.endpoint;
+                // The version the call would be sent with alone (a followed
+                // link checked against the base URL, as for any call).
+                let version = match self.sender.target(&request) {
+                    Ok((version, _)) => version,
+                    Err(error) => {
+                        refused.push((index, error));
+                        continue;
+                    }
+                };
                 calls.insert(
                     index,
                     InFlight {
-                        version: match request.followed_link() {
-                            Some(link) if link.contains("/beta/") => ApiVersion::Beta,
-                            Some(_) => ApiVersion::V1,
-                            None => endpoint.version().unwrap_or(self.sender.default_version()),
-                        },
+                        version,
                         request,
                         endpoint,
                         depends_on: slot.depends_on.clone(),
@@ -427,14 +439,8 @@ impl Batch {
                 );
             }
         }
-        for (index, endpoint) in broken {
-            self.collector.finish(
-                index,
-                Err(Error::InvalidRequest {
-                    endpoint: endpoint.name(),
-                    reason: "it depends on a call that is not queued in this batch".to_owned(),
-                }),
-            );
+        for (index, error) in refused {
+            self.collector.finish(index, Err(error));
         }
         report.calls = calls.len();
         // Names of every call, for the errors of the calls that depend on them.
@@ -494,8 +500,7 @@ impl Batch {
                     if !expected && crate::RetryPolicy::retries_status(status) {
                         let number = call.attempts.len() as u32 + 1;
                         let wait = policy.wait_for(number, Some(response.headers()));
-                        if number <= policy.retries() && waited + wait <= policy.max_elapsed_wait()
-                        {
+                        if policy.allows(number, waited, wait) {
                             retry.insert(index, (wait, status));
                             continue;
                         }

@@ -282,10 +282,7 @@ impl GraphClient {
                 refreshed_token = true;
                 continue;
             }
-            // A retry is allowed while retries remain and the wait fits the budget.
-            let may_wait = |wait: Duration| {
-                number <= policy.retries() && waited + wait <= policy.max_elapsed_wait()
-            };
+            let may_wait = |wait: Duration| policy.allows(number, waited, wait);
             let (wait, failure) = match outcome {
                 Ok(response) => {
                     let status = response.status();

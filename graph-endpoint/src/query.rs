@@ -135,7 +135,8 @@ impl QueryOptions {
 
     /// Whether no option is set.
     pub fn is_empty(&self) -> bool {
-        self.names().next().is_none()
+        // One list of the options: the encoding's.
+        self.to_query_string().is_empty()
     }
 
     /// These options with every option set in `later` replacing this one's.
@@ -160,22 +161,6 @@ impl QueryOptions {
         self.count |= later.count;
         self.eventual |= later.eventual;
         self
-    }
-
-    /// The names of the options set, such as `$top`.
-    pub(crate) fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
-        [
-            ("$select", !self.select.is_empty()),
-            ("$filter", self.filter.is_some()),
-            ("$expand", !self.expand.is_empty()),
-            ("$top", self.top.is_some()),
-            ("$skip", self.skip.is_some()),
-            ("$orderby", !self.orderby.is_empty()),
-            ("$count", self.count),
-            ("$search", self.search.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(name, set)| set.then_some(name))
     }
 
     /// The encoded query string, without `?`.
@@ -220,7 +205,11 @@ impl QueryOptions {
     /// a parameter of the same name already there (Graph refuses duplicates).
     pub(crate) fn merge_into(&self, query: &str) -> String {
         let ours = self.to_query_string();
-        let names: Vec<&str> = self.names().collect();
+        // The names of our options, read off our own encoded query.
+        let names: Vec<&str> = ours
+            .split('&')
+            .filter_map(|pair| pair.split_once('=').map(|(name, _)| name))
+            .collect();
         let mut merged = String::with_capacity(query.len() + ours.len() + 1);
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let name = pair.split_once('=').map_or(pair, |(n, _)| n);

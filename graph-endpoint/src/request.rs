@@ -77,13 +77,8 @@ impl Request {
     /// carried by the service from page to page, so they are sent again.
     pub(crate) fn follow(&self, link: &str) -> Request {
         Request {
-            endpoint: self.endpoint,
-            path: link.to_owned(),
-            query: String::new(),
             headers: self.headers.clone(),
-            body: None,
-            client_request_id: uuid::Uuid::new_v4().to_string(),
-            link: true,
+            ..Request::link(self.endpoint, link)
         }
     }
 

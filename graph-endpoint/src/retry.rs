@@ -141,8 +141,11 @@ impl RetryPolicy {
         exponential.saturating_add(jitter)
     }
 
-    pub(crate) fn max_elapsed_wait(&self) -> Duration {
-        self.max_elapsed
+    /// Whether attempt `number` (1-based) may be followed by a retry after
+    /// `wait`, when `waited` was spent waiting already: retries remain and the
+    /// wait fits the time budget.
+    pub(crate) fn allows(&self, number: u32, waited: Duration, wait: Duration) -> bool {
+        number <= self.max_retries && waited + wait <= self.max_elapsed
     }
 }
 
