@@ -11,11 +11,12 @@
 //! same local stand-in, check the status and decode the same JSON into the
 //! same type.
 
+use std::future::Future;
 use std::sync::LazyLock;
 
 use graph_endpoint::http::{HeaderMap, StatusCode};
 use graph_endpoint::models::{AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles};
-use graph_endpoint::{Error, Graph, GraphClient, RawResponse, Request};
+use graph_endpoint::{Call, Endpoint, Error, Graph, GraphClient, RawResponse, Request};
 use graph_endpoint_emulator::{Emulator, Fault, Injection};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -26,7 +27,11 @@ const ID: &str = "6a6b1c0e-9b0e-4f3c-a2e8-0d8c5f1e7a11";
 const BODY: &str = r##"{"@odata.type":"#microsoft.graph.androidForWorkEnrollmentProfile","id":"6a6b1c0e-9b0e-4f3c-a2e8-0d8c5f1e7a11","accountId":"0b0c1d2e-0000-4000-8000-000000000001","displayName":"Kiosk","description":"Warehouse","createdDateTime":"2026-11-29T10:00:00Z","lastModifiedDateTime":"2026-11-29T10:00:00Z","tokenValue":null,"tokenExpirationDateTime":"0001-01-01T00:00:00Z","enrolledDeviceCount":0,"qrCodeContent":null,"qrCodeImage":null}"##;
 
 struct World {
+    /// Runs the calls under test: one thread, so that the client's own work
+    /// is what differs between the variants, not where tasks get scheduled.
     runtime: tokio::runtime::Runtime,
+    /// Runs the stand-in on a thread of its own, apart from the client.
+    _server_runtime: tokio::runtime::Runtime,
     base: String,
     token: String,
     declared: GraphClient,
@@ -37,12 +42,13 @@ struct World {
 }
 
 static WORLD: LazyLock<World> = LazyLock::new(|| {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    let server_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("stand-in")
         .enable_all()
         .build()
         .unwrap();
-    let emulator = runtime.block_on(async {
+    let emulator = server_runtime.block_on(async {
         let emulator = Emulator::builder()
             .record_requests(false)
             .start()
@@ -55,27 +61,26 @@ static WORLD: LazyLock<World> = LazyLock::new(|| {
         }));
         emulator
     });
-    let (declared, declared_without_timeout) = runtime.block_on(async {
-        let builder = || {
-            GraphClient::builder()
-                .base_url(emulator.base_url())
-                .token(emulator.token())
-        };
-        (
-            builder().build().unwrap(),
-            builder().no_attempt_timeout().build().unwrap(),
-        )
-    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let builder = || {
+        GraphClient::builder()
+            .base_url(emulator.base_url())
+            .token(emulator.token())
+    };
     World {
         base: emulator.base_url().to_owned(),
         token: emulator.token(),
-        declared,
-        declared_without_timeout,
+        declared: builder().build().unwrap(),
+        declared_without_timeout: builder().no_attempt_timeout().build().unwrap(),
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),
         runtime,
+        _server_runtime: server_runtime,
         _emulator: emulator,
     }
 });
@@ -116,23 +121,93 @@ async fn handwritten_get(
 
 fn main() {
     LazyLock::force(&WORLD);
+    // One variant alone, for a profiler: `PER_CALL_PROFILE=declared perf record ...`.
+    if let Ok(variant) = std::env::var("PER_CALL_PROFILE") {
+        return profile_one(&variant);
+    }
     interleaved_ratios();
     divan::main();
 }
 
+/// 50,000 sequential calls of one variant and nothing else.
+fn profile_one(variant: &str) {
+    let w = &*WORLD;
+    let declared = match variant {
+        "declared" => true,
+        "handwritten" => false,
+        other => panic!("PER_CALL_PROFILE is `declared` or `handwritten`, not `{other}`"),
+    };
+    w.runtime.block_on(async {
+        for _ in 0..50_000 {
+            if declared {
+                w.declared.get_profile(ID).await.unwrap();
+            } else {
+                handwritten_get(&w.http, &w.base, &w.token, ID)
+                    .await
+                    .unwrap();
+            }
+        }
+    })
+}
+
+/// The endpoint `get_profile` declares, for the rows that call
+/// `GraphClient::execute` without the declared method around it.
+static GET_PROFILE: Endpoint = graph_endpoint::__private::endpoint(
+    "get_profile",
+    graph_endpoint::__private::Method::Get,
+    "/deviceManagement/androidForWorkEnrollmentProfiles/<id>",
+    &[200],
+    Some(graph_endpoint::ApiVersion::Beta),
+    &[],
+    &[],
+);
+
+/// The request `get_profile(ID)` builds, built the same way.
+fn get_profile_request() -> Request {
+    let mut request = graph_endpoint::__private::RequestBuilder::new(&GET_PROFILE);
+    request.literal("/deviceManagement/androidForWorkEnrollmentProfiles/");
+    request.value("id", &ID);
+    request.finish().unwrap()
+}
+
+/// 200 calls one at a time, interleaved with as many hand-written ones.
+fn sequential<T, F: Future<Output = Result<T, Error>>>(label: &str, declared_call: impl Fn() -> F) {
+    let w = &*WORLD;
+    interleave(&format!("sequential, {label}"), 200, |declared| {
+        w.runtime.block_on(async {
+            for _ in 0..200 {
+                if declared {
+                    declared_call().await.unwrap();
+                } else {
+                    handwritten_get(&w.http, &w.base, &w.token, ID)
+                        .await
+                        .unwrap();
+                }
+            }
+        })
+    })
+}
+
 /// Declared and hand-written calls alternate in rounds, so drift in a noisy
-/// machine hits both alike; the ratio of the summed times is reported.
+/// machine hits both alike.
 fn interleaved_ratios() {
     let w = &*WORLD;
-    for (label, declared_client) in [
-        ("default client", &w.declared),
-        ("no attempt timeout", &w.declared_without_timeout),
-    ] {
-        interleave(&format!("sequential, {label}"), 300, |declared| {
+    // Where the time goes, layer by layer (all without the attempt timer):
+    // the transport alone awaited in place, then boxed as a `Call` is.
+    interleave(
+        "sequential, GraphClient::execute in place",
+        200,
+        |declared| {
             w.runtime.block_on(async {
-                for _ in 0..300 {
+                for _ in 0..200 {
                     if declared {
-                        declared_client.get_profile(ID).await.unwrap();
+                        let response = w
+                            .declared_without_timeout
+                            .execute(get_profile_request())
+                            .await
+                            .unwrap();
+                        let _: AndroidForWorkEnrollmentProfile =
+                            serde_json::from_slice(response.body()).unwrap();
                     } else {
                         handwritten_get(&w.http, &w.base, &w.token, ID)
                             .await
@@ -140,7 +215,22 @@ fn interleaved_ratios() {
                     }
                 }
             })
-        });
+        },
+    );
+    sequential("GraphClient::execute boxed in a Call", || {
+        let execute = w.declared_without_timeout.execute(get_profile_request());
+        Call::new(async move {
+            let response = execute.await?;
+            let _: AndroidForWorkEnrollmentProfile =
+                serde_json::from_slice(response.body()).unwrap();
+            Ok(())
+        })
+    });
+    for (label, declared_client) in [
+        ("declared, no attempt timeout", &w.declared_without_timeout),
+        ("declared, default client", &w.declared),
+    ] {
+        sequential(label, || declared_client.get_profile(ID));
         interleave(&format!("64 in flight, {label}"), 10 * 64, |declared| {
             w.runtime.block_on(async {
                 for _ in 0..10 {
@@ -169,36 +259,51 @@ fn interleaved_ratios() {
     }
 }
 
-/// Runs `round(true)` (declared) and `round(false)` (hand-written) for 30
-/// rounds, alternating which goes first, and prints the per-call times and
-/// their ratio. `calls_per_round` is how many calls one `round` makes.
+/// Runs `round(true)` (declared) and `round(false)` (hand-written) in
+/// adjacent pairs, alternating which goes first, and prints the per-call
+/// times, the ratio of the summed times, and the median and quartiles of the
+/// per-pair ratios (a pair shares the machine's state of the moment, so its
+/// ratio is little moved by drift). `calls_per_round` is how many calls one
+/// `round` makes.
 fn interleave(label: &str, calls_per_round: u32, round: impl Fn(bool)) {
     use std::time::{Duration, Instant};
-    let rounds = 30;
+    const PAIRS: usize = 100;
     let timed = |declared: bool| {
         let started = Instant::now();
         round(declared);
         started.elapsed()
     };
+    // One unmeasured pair warms both connection pools.
+    timed(true);
+    timed(false);
     let (mut declared, mut handwritten) = (Duration::ZERO, Duration::ZERO);
-    for n in 0..rounds {
-        if n % 2 == 0 {
-            declared += timed(true);
-            handwritten += timed(false);
+    let mut ratios = Vec::with_capacity(PAIRS);
+    for n in 0..PAIRS {
+        let (d, h) = if n % 2 == 0 {
+            let d = timed(true);
+            (d, timed(false))
         } else {
-            handwritten += timed(false);
-            declared += timed(true);
-        }
+            let h = timed(false);
+            (timed(true), h)
+        };
+        declared += d;
+        handwritten += h;
+        ratios.push(d.as_secs_f64() / h.as_secs_f64());
     }
-    let calls = (rounds * calls_per_round) as f64;
+    ratios.sort_by(f64::total_cmp);
+    let quartile = |q: usize| ratios[(PAIRS - 1) * q / 4];
+    let calls = (PAIRS as u32 * calls_per_round) as f64;
     println!(
-        "{label}, interleaved over {calls} calls each: declared {:.1} µs, hand-written {:.1} µs per call, ratio {:.3}",
+        "{label}, {PAIRS} pairs of {calls_per_round} calls: declared {:.1} µs, hand-written {:.1} µs per call; \
+         ratio of sums {:.3}; per-pair ratio median {:.3} (quartiles {:.3}..{:.3})",
         declared.as_secs_f64() * 1e6 / calls,
         handwritten.as_secs_f64() * 1e6 / calls,
-        declared.as_secs_f64() / handwritten.as_secs_f64()
+        declared.as_secs_f64() / handwritten.as_secs_f64(),
+        quartile(2),
+        quartile(1),
+        quartile(3),
     );
 }
-
 #[divan::bench_group(sample_count = 200, sample_size = 20)]
 mod loopback_sequential {
     use super::*;

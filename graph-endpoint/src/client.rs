@@ -1,13 +1,15 @@
 //! The HTTP client that sends the requests of declared endpoints.
 
 use std::fmt;
+use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use http::HeaderValue;
+use futures_util::future::Either;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, USER_AGENT};
+use http::{HeaderName, HeaderValue};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 use tracing::Instrument;
@@ -36,6 +38,11 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 pub const DEFAULT_MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
 
 const CRATE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+// Graph's own headers, named once rather than parsed from text per request.
+const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("client-request-id");
+const SDK_VERSION: HeaderName = HeaderName::from_static("sdkversion");
+const RETRY_ATTEMPT: HeaderName = HeaderName::from_static("retry-attempt");
 
 /// A Microsoft Graph client: one connection pool, one token source, one base
 /// URL, one retry policy, and limits shared by every clone.
@@ -190,70 +197,90 @@ impl GraphClient {
     /// non-generic function so that thousands of endpoints share it. Retries,
     /// redirects, limits and timeouts all happen here; the response comes
     /// back whatever its status.
-    pub async fn execute(&self, request: Request) -> Result<RawResponse, Error> {
+    ///
+    /// The URL is worked out when `execute` is called; nothing is sent until
+    /// the future is awaited.
+    pub fn execute(
+        &self,
+        request: Request,
+    ) -> impl Future<Output = Result<RawResponse, Error>> + Send + '_ {
+        let prepared = self.prepare(&request);
         let endpoint = request.endpoint();
-        let (version, url) = self.target(&request)?;
         // The path template, never the filled path: values can be user names.
         let span = tracing::info_span!(
             "graph.call",
             endpoint = endpoint.name(),
             method = endpoint.method().as_str(),
             path = endpoint.path(),
-            version = version.as_str(),
+            version = tracing::field::Empty,
             client_request_id = request.client_request_id(),
             request_id = tracing::field::Empty,
             status = tracing::field::Empty,
             attempts = tracing::field::Empty,
             elapsed_ms = tracing::field::Empty,
         );
-        let started = Instant::now();
-        let call = self.execute_with_retries(request, url, version);
-        let result = match self.inner.call_timeout {
-            Some(limit) => match tokio::time::timeout(limit, call)
-                .instrument(span.clone())
-                .await
-            {
-                Ok(result) => result,
-                Err(_) => Err(Error::Timeout {
-                    endpoint: endpoint.name(),
-                    kind: TimeoutKind::Call,
-                    attempts: Vec::new(),
-                }),
-            },
-            None => call.instrument(span.clone()).await,
-        };
-        span.record("elapsed_ms", started.elapsed().as_millis() as u64);
-        match &result {
-            Ok(response) => {
-                span.record("status", response.status().as_u16());
-                if let Some(id) = response.request_id() {
-                    span.record("request_id", id);
+        // One `async` block holds the request; the retry loop borrows it, so
+        // it is not copied into each layer of the call's state machine.
+        async move {
+            let (version, url, client_request_id) = prepared?;
+            span.record("version", version.as_str());
+            let started = Instant::now();
+            let call = self.execute_with_retries(&request, &url, &client_request_id, version);
+            let result = match self.inner.call_timeout {
+                Some(limit) => match tokio::time::timeout(limit, call)
+                    .instrument(span.clone())
+                    .await
+                {
+                    Ok(result) => result,
+                    Err(_) => Err(Error::Timeout {
+                        endpoint: endpoint.name(),
+                        kind: TimeoutKind::Call,
+                        attempts: Vec::new(),
+                    }),
+                },
+                None => call.instrument(span.clone()).await,
+            };
+            span.record("elapsed_ms", started.elapsed().as_millis() as u64);
+            match &result {
+                Ok(response) => {
+                    span.record("status", response.status().as_u16());
+                    if let Some(id) = response.request_id() {
+                        span.record("request_id", id);
+                    }
+                }
+                Err(error) => {
+                    let _entered = span.enter();
+                    tracing::debug!(%error, "graph call failed");
                 }
             }
-            Err(error) => {
-                let _entered = span.enter();
-                tracing::debug!(%error, "graph call failed");
-            }
+            result
         }
-        result
+    }
+
+    /// What every attempt of a request shares: the version, the URL, and the
+    /// `client-request-id` as a header value.
+    fn prepare(&self, request: &Request) -> Result<(ApiVersion, String, HeaderValue), Error> {
+        let (version, url) = self.target(request)?;
+        let client_request_id =
+            HeaderValue::from_str(request.client_request_id()).map_err(|_| {
+                Error::InvalidRequest {
+                    endpoint: request.endpoint().name(),
+                    reason: "the client-request-id is not a valid header value".to_owned(),
+                }
+            })?;
+        Ok((version, url, client_request_id))
     }
 
     async fn execute_with_retries(
         &self,
-        request: Request,
-        url: String,
+        request: &Request,
+        url: &str,
+        client_request_id: &HeaderValue,
         version: ApiVersion,
     ) -> Result<RawResponse, Error> {
         let inner = &*self.inner;
         let endpoint = request.endpoint();
         let name = endpoint.name();
-        let client_request_id =
-            HeaderValue::from_str(request.client_request_id()).map_err(|_| {
-                Error::InvalidRequest {
-                    endpoint: name,
-                    reason: "the client-request-id is not a valid header value".to_owned(),
-                }
-            })?;
         let policy = &inner.retry;
         let mut failed: Vec<Attempt> = Vec::new();
         let mut waited = Duration::ZERO;
@@ -263,9 +290,9 @@ impl GraphClient {
             let mut token_used = None;
             let outcome = self
                 .attempt(
-                    &request,
-                    &url,
-                    &client_request_id,
+                    request,
+                    url,
+                    client_request_id,
                     version,
                     number,
                     &mut token_used,
@@ -407,23 +434,61 @@ impl GraphClient {
             }
         };
 
+        let mut response = self
+            .send_following_redirects(
+                request,
+                url,
+                client_request_id,
+                version,
+                number,
+                authorization,
+            )
+            .await?;
+        let status = response.status();
+        // Taken, not cloned: the body is read from the response afterwards.
+        let headers = std::mem::take(response.headers_mut());
+        let expected = endpoint.expects(status.as_u16());
+        let limit = if expected {
+            inner.max_body_bytes
+        } else {
+            inner.max_error_body_bytes
+        };
+        let body = read_body(response, name, limit, expected).await?;
+        Ok(RawResponse::new(status, headers, body))
+    }
+
+    /// Sends an attempt and follows redirects (see [`next_hop`]). Its own
+    /// function, so that what only sending needs is gone from the state kept
+    /// while the body is read.
+    async fn send_following_redirects(
+        &self,
+        request: &Request,
+        url: &str,
+        client_request_id: &HeaderValue,
+        version: ApiVersion,
+        number: u32,
+        authorization: HeaderValue,
+    ) -> Result<reqwest::Response, AttemptError> {
+        let inner = &*self.inner;
+        let endpoint = request.endpoint();
+        let name = endpoint.name();
         // Set once a redirect was followed; until then the original URL is used.
         let mut redirected: Option<reqwest::Url> = None;
         let mut method = endpoint.method().to_http();
         let mut body = request.body().cloned();
         let mut send_authorization = true;
         let mut redirects = 0;
-        let response = loop {
+        loop {
             let builder = match &redirected {
                 Some(target) => inner.http.request(method.clone(), target.clone()),
                 None => inner.http.request(method.clone(), url),
             };
             let mut builder = builder
                 .header(ACCEPT, HeaderValue::from_static("application/json"))
-                .header("client-request-id", client_request_id.clone())
+                .header(CLIENT_REQUEST_ID, client_request_id.clone())
                 .header(USER_AGENT, inner.user_agent.clone())
                 .header(
-                    "SdkVersion",
+                    SDK_VERSION,
                     match version {
                         ApiVersion::V1 => inner.sdk_version_v1.clone(),
                         ApiVersion::Beta => inner.sdk_version_beta.clone(),
@@ -433,7 +498,7 @@ impl GraphClient {
                 builder = builder.header(AUTHORIZATION, authorization.clone());
             }
             if number > 1 {
-                builder = builder.header("Retry-Attempt", number - 1);
+                builder = builder.header(RETRY_ATTEMPT, number - 1);
             }
             if let Some(timeout) = inner.attempt_timeout {
                 builder = builder.timeout(timeout);
@@ -470,7 +535,7 @@ impl GraphClient {
                 is_redirect(status) && !endpoint.expects(status.as_u16()),
                 location,
             ) else {
-                break response;
+                return Ok(response);
             };
             let current = match redirected.take() {
                 Some(target) => target,
@@ -496,20 +561,7 @@ impl GraphClient {
             tracing::debug!(%status, to = %hop.url.origin().ascii_serialization(), "following a redirect");
             redirected = Some(hop.url);
             redirects += 1;
-        };
-
-        let mut response = response;
-        let status = response.status();
-        // Taken, not cloned: the body is read from the response afterwards.
-        let headers = std::mem::take(response.headers_mut());
-        let expected = endpoint.expects(status.as_u16());
-        let limit = if expected {
-            inner.max_body_bytes
-        } else {
-            inner.max_error_body_bytes
-        };
-        let body = read_body(response, name, limit, expected).await?;
-        Ok(RawResponse::new(status, headers, body))
+        }
     }
 }
 
@@ -612,14 +664,24 @@ fn bearer(token: &AccessToken) -> Option<HeaderValue> {
 }
 
 impl Graph for GraphClient {
-    async fn send(&self, mut request: Request) -> Result<RawResponse, Error> {
-        if let Some(options) = &self.query {
-            request.apply_query(options)?;
+    // Not an `async fn`: it picks the future to return (sent now, queued in a
+    // batch, or refused) without wrapping it in a state machine of its own.
+    fn send(
+        &self,
+        mut request: Request,
+    ) -> impl Future<Output = Result<RawResponse, Error>> + Send {
+        if let Some(options) = &self.query
+            && let Err(error) = request.apply_query(options)
+        {
+            return Either::Right(std::future::ready(Err(error)));
         }
-        match &self.batch {
-            None => self.execute(request).await,
-            Some(collector) => collector.queue(request).await,
-        }
+        Either::Left(match &self.batch {
+            None => Either::Left(self.execute(request)),
+            // Queued when first polled, not now: `Batch::add` polls the call
+            // once to register it, and a call made but never added must not
+            // be queued.
+            Some(collector) => Either::Right(async move { collector.queue(request).await }),
+        })
     }
 }
 

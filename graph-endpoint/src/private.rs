@@ -2,6 +2,7 @@
 //! public API: reached through `graph_endpoint::__private` only.
 
 use bytes::Bytes;
+use futures_util::FutureExt;
 use serde::de::DeserializeOwned;
 
 pub use crate::request::RequestBuilder;
@@ -33,17 +34,33 @@ pub const fn endpoint(
     }
 }
 
-/// Sends, checks the status, and hands back the raw response. Not generic over
-/// the result type, so one copy serves every endpoint of a transport.
-async fn send_checked<G: Graph + ?Sized>(
-    graph: &G,
+/// How a call turns a response whose status was expected into its result.
+type Finish<T> = fn(&'static Endpoint, String, RawResponse) -> Result<T, Error>;
+
+/// Sends `request` through `graph` when awaited, checks the status, and
+/// makes the result with `finish`. A request that could not be built fails
+/// the call without sending anything.
+fn checked<'a, G: Graph + ?Sized, T: 'a>(
+    graph: &'a G,
     request: Result<Request, Error>,
-) -> Result<(&'static Endpoint, String, RawResponse), Error> {
-    let request = request?;
-    let endpoint = request.endpoint();
-    let client_request_id = request.client_request_id().to_owned();
-    let response = graph.send(request).await?;
-    check_status(endpoint, client_request_id, response)
+    finish: Finish<T>,
+) -> Call<'a, T> {
+    match request {
+        Err(error) => Call::new(async move { Err(error) }),
+        Ok(request) => {
+            let endpoint = request.endpoint();
+            let client_request_id = request.client_request_id().to_owned();
+            // A `map` over the transport's future rather than an `async`
+            // block around it: the request is not carried through an extra
+            // state machine layer, so the call's one heap allocation is the
+            // transport's future and a few words.
+            Call::new(graph.send(request).map(move |response| {
+                let (endpoint, id, response) =
+                    check_status(endpoint, client_request_id, response?)?;
+                finish(endpoint, id, response)
+            }))
+        }
+    }
 }
 
 pub(crate) fn check_status(
@@ -76,7 +93,7 @@ pub(crate) fn check_status(
 }
 
 /// A list whose result is [`Paged`]: the first request, not yet sent.
-pub fn paged<'a, G: Graph + ?Sized, T: DeserializeOwned>(
+pub fn paged<'a, G: Graph + ?Sized, T: DeserializeOwned + 'a>(
     graph: &'a G,
     request: Result<Request, Error>,
 ) -> Paged<'a, T> {
@@ -88,27 +105,25 @@ pub fn call_unit<'a, G: Graph + ?Sized>(
     graph: &'a G,
     request: Result<Request, Error>,
 ) -> Call<'a, ()> {
-    Call::new(async move { send_checked(graph, request).await.map(drop) })
+    checked(graph, request, |_, _, _| Ok(()))
 }
 
 /// A call whose result is the decoded JSON body.
-pub fn call_json<'a, G: Graph + ?Sized, T: DeserializeOwned>(
+pub fn call_json<'a, G: Graph + ?Sized, T: DeserializeOwned + 'a>(
     graph: &'a G,
     request: Result<Request, Error>,
 ) -> Call<'a, T> {
-    Call::new(async move {
-        let (endpoint, id, response) = send_checked(graph, request).await?;
+    checked(graph, request, |endpoint, id, response| {
         decode(endpoint, id, response).map(Response::into_body)
     })
 }
 
 /// A call whose result is `Option<T>`: an empty body is `None`.
-pub fn call_optional_json<'a, G: Graph + ?Sized, T: DeserializeOwned>(
+pub fn call_optional_json<'a, G: Graph + ?Sized, T: DeserializeOwned + 'a>(
     graph: &'a G,
     request: Result<Request, Error>,
 ) -> Call<'a, Option<T>> {
-    Call::new(async move {
-        let (endpoint, id, response) = send_checked(graph, request).await?;
+    checked(graph, request, |endpoint, id, response| {
         if response.body().is_empty() {
             return Ok(None);
         }
@@ -117,14 +132,11 @@ pub fn call_optional_json<'a, G: Graph + ?Sized, T: DeserializeOwned>(
 }
 
 /// A call whose result is `Response<T>` with a decoded JSON body.
-pub fn call_response_json<'a, G: Graph + ?Sized, T: DeserializeOwned>(
+pub fn call_response_json<'a, G: Graph + ?Sized, T: DeserializeOwned + 'a>(
     graph: &'a G,
     request: Result<Request, Error>,
 ) -> Call<'a, Response<T>> {
-    Call::new(async move {
-        let (endpoint, id, response) = send_checked(graph, request).await?;
-        decode(endpoint, id, response)
-    })
+    checked(graph, request, decode)
 }
 
 /// A call whose result is `Response<()>`: status and headers only.
@@ -132,10 +144,7 @@ pub fn call_response_unit<'a, G: Graph + ?Sized>(
     graph: &'a G,
     request: Result<Request, Error>,
 ) -> Call<'a, Response<()>> {
-    Call::new(async move {
-        let (_, _, response) = send_checked(graph, request).await?;
-        Ok(response.map(drop))
-    })
+    checked(graph, request, |_, _, response| Ok(response.map(drop)))
 }
 
 /// A call whose result is `Response<Bytes>`: the raw body.
@@ -143,11 +152,7 @@ pub fn call_response_bytes<'a, G: Graph + ?Sized>(
     graph: &'a G,
     request: Result<Request, Error>,
 ) -> Call<'a, Response<Bytes>> {
-    Call::new(async move {
-        send_checked(graph, request)
-            .await
-            .map(|(_, _, response)| response)
-    })
+    checked(graph, request, |_, _, response| Ok(response))
 }
 
 /// A call whose result is the raw body bytes.
@@ -155,11 +160,7 @@ pub fn call_bytes<'a, G: Graph + ?Sized>(
     graph: &'a G,
     request: Result<Request, Error>,
 ) -> Call<'a, Bytes> {
-    Call::new(async move {
-        send_checked(graph, request)
-            .await
-            .map(|(_, _, response)| response.into_body())
-    })
+    checked(graph, request, |_, _, response| Ok(response.into_body()))
 }
 
 pub(crate) fn decode<T: DeserializeOwned>(
