@@ -38,6 +38,10 @@ struct World {
     /// Declared, without the per-attempt timeout the hand-written call lacks too.
     declared_without_timeout: GraphClient,
     http: reqwest::Client,
+    /// A second hand-written client, for the harness's A/A row.
+    http_second: reqwest::Client,
+    /// The same, with the 100 s timeout the default declared client has per attempt.
+    http_with_timeout: reqwest::Client,
     _emulator: Emulator,
 }
 
@@ -77,6 +81,15 @@ static WORLD: LazyLock<World> = LazyLock::new(|| {
         declared_without_timeout: builder().no_attempt_timeout().build().unwrap(),
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        http_second: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        http_with_timeout: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(100))
             .build()
             .unwrap(),
         runtime,
@@ -132,22 +145,52 @@ fn main() {
 /// 50,000 sequential calls of one variant and nothing else.
 fn profile_one(variant: &str) {
     let w = &*WORLD;
-    let declared = match variant {
-        "declared" => true,
-        "handwritten" => false,
-        other => panic!("PER_CALL_PROFILE is `declared` or `handwritten`, not `{other}`"),
+    let client = match variant {
+        "declared" => Some(&w.declared),
+        "declared-no-attempt-timeout" => Some(&w.declared_without_timeout),
+        "handwritten" => None,
+        other => panic!(
+            "PER_CALL_PROFILE is `declared`, `declared-no-attempt-timeout` or `handwritten`, not `{other}`"
+        ),
     };
+    const CALLS: u32 = 50_000;
+    let cpu_before = thread_cpu_ns();
+    let started = std::time::Instant::now();
     w.runtime.block_on(async {
-        for _ in 0..50_000 {
-            if declared {
-                w.declared.get_profile(ID).await.unwrap();
-            } else {
-                handwritten_get(&w.http, &w.base, &w.token, ID)
-                    .await
-                    .unwrap();
+        for _ in 0..CALLS {
+            match client {
+                Some(graph) => drop(graph.get_profile(ID).await.unwrap()),
+                None => drop(
+                    handwritten_get(&w.http, &w.base, &w.token, ID)
+                        .await
+                        .unwrap(),
+                ),
             }
         }
-    })
+    });
+    let wall = started.elapsed();
+    let cpu = thread_cpu_ns()
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
+    println!(
+        "{variant}: {CALLS} calls, {:.1} µs wall per call, {} client-thread CPU per call",
+        wall.as_secs_f64() * 1e6 / f64::from(CALLS),
+        cpu.map_or("unknown".to_owned(), |ns| format!(
+            "{:.2} µs",
+            ns as f64 / 1e3 / f64::from(CALLS)
+        ))
+    );
+}
+
+/// CPU time of the calling thread in ns, from the scheduler's own account
+/// (`/proc/thread-self/schedstat`, Linux); `None` elsewhere.
+fn thread_cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// The endpoint `get_profile` declares, for the rows that call
@@ -171,7 +214,11 @@ fn get_profile_request() -> Request {
 }
 
 /// 200 calls one at a time, interleaved with as many hand-written ones.
-fn sequential<T, F: Future<Output = Result<T, Error>>>(label: &str, declared_call: impl Fn() -> F) {
+fn sequential<T, E: std::fmt::Debug, F: Future<Output = Result<T, E>>>(
+    label: &str,
+    http: &reqwest::Client,
+    declared_call: impl Fn() -> F,
+) {
     let w = &*WORLD;
     interleave(&format!("sequential, {label}"), 200, |declared| {
         w.runtime.block_on(async {
@@ -179,9 +226,7 @@ fn sequential<T, F: Future<Output = Result<T, Error>>>(label: &str, declared_cal
                 if declared {
                     declared_call().await.unwrap();
                 } else {
-                    handwritten_get(&w.http, &w.base, &w.token, ID)
-                        .await
-                        .unwrap();
+                    handwritten_get(http, &w.base, &w.token, ID).await.unwrap();
                 }
             }
         })
@@ -192,6 +237,11 @@ fn sequential<T, F: Future<Output = Result<T, Error>>>(label: &str, declared_cal
 /// machine hits both alike.
 fn interleaved_ratios() {
     let w = &*WORLD;
+    // The harness itself: the hand-written call against itself, through a
+    // second client of its own, should read 1.00 give or take the noise.
+    sequential("A/A: hand-written through a second client", &w.http, || {
+        handwritten_get(&w.http_second, &w.base, &w.token, ID)
+    });
     // Where the time goes, layer by layer (all without the attempt timer):
     // the transport alone awaited in place, then boxed as a `Call` is.
     interleave(
@@ -217,7 +267,7 @@ fn interleaved_ratios() {
             })
         },
     );
-    sequential("GraphClient::execute boxed in a Call", || {
+    sequential("GraphClient::execute boxed in a Call", &w.http, || {
         let execute = w.declared_without_timeout.execute(get_profile_request());
         Call::new(async move {
             let response = execute.await?;
@@ -226,11 +276,21 @@ fn interleaved_ratios() {
             Ok(())
         })
     });
-    for (label, declared_client) in [
-        ("declared, no attempt timeout", &w.declared_without_timeout),
-        ("declared, default client", &w.declared),
+    // Each declared client against a hand-written one with the same timers:
+    // none, or a 100 s timeout on the request.
+    for (label, declared_client, http) in [
+        (
+            "declared without attempt timeout vs hand-written without timeout",
+            &w.declared_without_timeout,
+            &w.http,
+        ),
+        (
+            "declared default client vs hand-written with a 100 s timeout",
+            &w.declared,
+            &w.http_with_timeout,
+        ),
     ] {
-        sequential(label, || declared_client.get_profile(ID));
+        sequential(label, http, || declared_client.get_profile(ID));
         interleave(&format!("64 in flight, {label}"), 10 * 64, |declared| {
             w.runtime.block_on(async {
                 for _ in 0..10 {
@@ -243,7 +303,7 @@ fn interleaved_ratios() {
                             );
                         } else {
                             let (http, base, token) =
-                                (w.http.clone(), w.base.clone(), w.token.clone());
+                                (http.clone(), w.base.clone(), w.token.clone());
                             set.spawn(async move {
                                 handwritten_get(&http, &base, &token, ID)
                                     .await

@@ -266,6 +266,44 @@ async fn a_connection_that_never_opens_is_retried_even_for_a_post() {
 }
 
 #[tokio::test]
+async fn the_attempt_timeout_covers_a_body_that_stalls() {
+    let (emulator, _, id) = setup().await;
+    let client_with = |builder: graph_endpoint::GraphClientBuilder| {
+        builder
+            .base_url(emulator.base_url())
+            .token(emulator.token())
+            .retry(quick_policy())
+            .build()
+            .unwrap()
+    };
+    let stall = || {
+        Injection::once(Fault::StalledBody {
+            status: 200,
+            pause: Duration::from_millis(400),
+        })
+    };
+
+    // The status and half the body arrive at once, the rest after 400 ms:
+    // a 100 ms attempt timeout still ends the attempt, and the GET is retried.
+    let graph = client_with(GraphClient::builder().attempt_timeout(Duration::from_millis(100)));
+    emulator.inject(stall());
+    let response = graph.get_with_attempts(&id).await.unwrap();
+    assert_eq!(response.failed_attempts().len(), 1);
+    assert_eq!(response.failed_attempts()[0].outcome, "attempt timed out");
+    assert_eq!(response.body().id.as_deref(), Some(id.as_str()));
+    assert_eq!(emulator.request_count(), 2);
+
+    // Without an attempt timeout the client waits the stall out, in one attempt.
+    emulator.clear_requests();
+    let patient = client_with(GraphClient::builder().no_attempt_timeout());
+    emulator.inject(stall());
+    let response = patient.get_with_attempts(&id).await.unwrap();
+    assert!(response.failed_attempts().is_empty());
+    assert_eq!(response.body().id.as_deref(), Some("stalled"));
+    assert_eq!(emulator.request_count(), 1);
+}
+
+#[tokio::test]
 async fn each_timeout_is_its_own_error() {
     let (emulator, _, id) = setup().await;
     let graph = GraphClient::builder()

@@ -1,16 +1,21 @@
 //! The response body type, able to stop short on purpose.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 
 /// A full body, or (for the truncated-body fault) a body that sends its bytes
-/// and then fails, so the connection closes before `Content-Length` is reached.
+/// and then fails, so the connection closes before `Content-Length` is reached,
+/// or (for the stalled-body fault) a body that pauses halfway.
 pub struct ReplyBody {
     data: Option<Bytes>,
     fail_at_end: bool,
+    /// For the stalled-body fault: the rest of the body, sent when the timer fires.
+    rest: Option<(Pin<Box<tokio::time::Sleep>>, Bytes)>,
 }
 
 impl ReplyBody {
@@ -18,6 +23,16 @@ impl ReplyBody {
         ReplyBody {
             data: Some(data.into()),
             fail_at_end: false,
+            rest: None,
+        }
+    }
+
+    /// Sends `first`, waits `pause`, then sends `rest`.
+    pub fn stalled(first: Bytes, pause: Duration, rest: Bytes) -> ReplyBody {
+        ReplyBody {
+            data: Some(first),
+            fail_at_end: false,
+            rest: Some((Box::pin(tokio::time::sleep(pause)), rest)),
         }
     }
 
@@ -25,6 +40,7 @@ impl ReplyBody {
         ReplyBody {
             data: None,
             fail_at_end: false,
+            rest: None,
         }
     }
 
@@ -37,6 +53,7 @@ impl ReplyBody {
         ReplyBody {
             data: Some(data.into()),
             fail_at_end: true,
+            rest: None,
         }
     }
 }
@@ -59,10 +76,19 @@ impl Body for ReplyBody {
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, CutShort>>> {
+        if let Some(data) = self.data.take().filter(|data| !data.is_empty()) {
+            return Poll::Ready(Some(Ok(Frame::data(data))));
+        }
+        if let Some((mut pause, rest)) = self.rest.take() {
+            if pause.as_mut().poll(cx).is_pending() {
+                self.rest = Some((pause, rest));
+                return Poll::Pending;
+            }
+            return Poll::Ready(Some(Ok(Frame::data(rest))));
+        }
         match self.data.take() {
-            Some(data) if !data.is_empty() => Poll::Ready(Some(Ok(Frame::data(data)))),
             _ if self.fail_at_end => {
                 self.fail_at_end = false;
                 Poll::Ready(Some(Err(CutShort)))
@@ -72,13 +98,14 @@ impl Body for ReplyBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        !self.fail_at_end && self.data.as_ref().is_none_or(Bytes::is_empty)
+        !self.fail_at_end && self.rest.is_none() && self.data.as_ref().is_none_or(Bytes::is_empty)
     }
 
     fn size_hint(&self) -> SizeHint {
         if self.fail_at_end {
             return SizeHint::default();
         }
-        SizeHint::with_exact(self.data.as_ref().map_or(0, |d| d.len() as u64))
+        let rest = self.rest.as_ref().map_or(0, |(_, rest)| rest.len() as u64);
+        SizeHint::with_exact(self.data.as_ref().map_or(0, |d| d.len() as u64) + rest)
     }
 }

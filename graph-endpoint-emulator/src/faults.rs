@@ -37,6 +37,14 @@ pub enum Fault {
         /// The status line's status.
         status: u16,
     },
+    /// Answers with `status` and a JSON body, sends half of the body, waits
+    /// `pause`, then sends the rest: a service that stalls mid-body.
+    StalledBody {
+        /// The status line's status.
+        status: u16,
+        /// How long the body stalls halfway.
+        pause: Duration,
+    },
     /// Answers with `status` and a JSON body that does not parse.
     MalformedJson {
         /// The status line's status.

@@ -311,6 +311,22 @@ fn answer_fault(fault: Fault, ids: &Ids<'_>) -> Result<hyper::Response<ReplyBody
                 .insert("content-length", HeaderValue::from(full.len() as u64));
             ids.decorate(response)
         }
+        Fault::StalledBody { status, pause } => {
+            let full = Bytes::from(
+                json!({"id": "stalled", "displayName": "this body stalls halfway"}).to_string(),
+            );
+            let half = full.len() / 2;
+            let mut response = hyper::Response::new(ReplyBody::stalled(
+                full.slice(..half),
+                pause,
+                full.slice(half..),
+            ));
+            *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            response
+                .headers_mut()
+                .insert("content-type", HeaderValue::from_static("application/json"));
+            ids.decorate(response)
+        }
         Fault::MalformedJson { status } => {
             let mut response = hyper::Response::new(ReplyBody::full(r#"{"value": [{"id": "#));
             *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
@@ -548,13 +564,14 @@ fn run_batch_item(
     if let Some(fault) = pick_fault(shared, n, item.method.as_str(), &path) {
         shared.injected.fetch_add(1, Ordering::SeqCst);
         return match fault {
-            Fault::Delay(_) | Fault::DropConnection | Fault::TruncatedBody { .. } => {
-                ids.failure(&Failure::new(
-                    500,
-                    "generalException",
-                    "The request failed inside the batch.",
-                ))
-            }
+            Fault::Delay(_)
+            | Fault::DropConnection
+            | Fault::TruncatedBody { .. }
+            | Fault::StalledBody { .. } => ids.failure(&Failure::new(
+                500,
+                "generalException",
+                "The request failed inside the batch.",
+            )),
             other => answer_fault(other, ids).unwrap_or_else(|Dropped| empty_response(500)),
         };
     }

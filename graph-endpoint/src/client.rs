@@ -116,8 +116,40 @@ impl fmt::Debug for GraphClient {
 enum AttemptError {
     /// The HTTP exchange failed (retried when safe).
     Transport(reqwest::Error),
+    /// The exchange took longer than the attempt timeout (retried when safe).
+    TimedOut,
     /// A failure that retrying cannot fix.
     Final(Error),
+}
+
+impl AttemptError {
+    /// Whether the request surely never reached the service, so that sending
+    /// it again is safe whatever its method.
+    fn never_left(&self) -> bool {
+        matches!(self, AttemptError::Transport(source) if source.is_connect())
+    }
+
+    /// The outcome as an [`Attempt`] records it.
+    fn describe(&self) -> String {
+        match self {
+            AttemptError::Transport(source) => describe_transport(source),
+            AttemptError::TimedOut => "attempt timed out".to_owned(),
+            AttemptError::Final(error) => error.to_string(),
+        }
+    }
+
+    /// The error the call ends with, after `attempts`.
+    fn into_error(self, endpoint: &'static str, attempts: Vec<Attempt>) -> Error {
+        match self {
+            AttemptError::Transport(source) => transport_error(endpoint, source, attempts),
+            AttemptError::TimedOut => Error::Timeout {
+                endpoint,
+                kind: TimeoutKind::Attempt,
+                attempts,
+            },
+            AttemptError::Final(error) => error,
+        }
+    }
 }
 
 impl GraphClient {
@@ -327,11 +359,11 @@ impl GraphClient {
                     }
                 }
                 Err(AttemptError::Final(error)) => return Err(error),
-                Err(AttemptError::Transport(source)) => {
+                Err(failure) => {
                     // Repeat only what is safe: an idempotent method, or a
                     // request that never left (the connection did not open).
-                    let safe = endpoint.method().is_idempotent() || source.is_connect();
-                    let outcome = describe_transport(&source);
+                    let safe = endpoint.method().is_idempotent() || failure.never_left();
+                    let outcome = failure.describe();
                     let wait = policy.wait_for(number, None);
                     if !(safe && may_wait(wait)) {
                         tracing::Span::current().record("attempts", number);
@@ -340,7 +372,7 @@ impl GraphClient {
                             outcome,
                             waited: None,
                         });
-                        return Err(transport_error(name, source, failed));
+                        return Err(failure.into_error(name, failed));
                     }
                     (wait, outcome)
                 }
@@ -434,27 +466,38 @@ impl GraphClient {
             }
         };
 
-        let mut response = self
-            .send_following_redirects(
-                request,
-                url,
-                client_request_id,
-                version,
-                number,
-                authorization,
-            )
-            .await?;
-        let status = response.status();
-        // Taken, not cloned: the body is read from the response afterwards.
-        let headers = std::mem::take(response.headers_mut());
-        let expected = endpoint.expects(status.as_u16());
-        let limit = if expected {
-            inner.max_body_bytes
-        } else {
-            inner.max_error_body_bytes
+        let exchange = async {
+            let mut response = self
+                .send_following_redirects(
+                    request,
+                    url,
+                    client_request_id,
+                    version,
+                    number,
+                    authorization,
+                )
+                .await?;
+            let status = response.status();
+            // Taken, not cloned: the body is read from the response afterwards.
+            let headers = std::mem::take(response.headers_mut());
+            let expected = endpoint.expects(status.as_u16());
+            let limit = if expected {
+                inner.max_body_bytes
+            } else {
+                inner.max_error_body_bytes
+            };
+            let body = read_body(response, name, limit, expected).await?;
+            Ok(RawResponse::new(status, headers, body))
         };
-        let body = read_body(response, name, limit, expected).await?;
-        Ok(RawResponse::new(status, headers, body))
+        // One timer around the whole exchange, redirects and body included
+        // (reqwest's per-request timeout would arm one for the response and
+        // another for its body).
+        match inner.attempt_timeout {
+            Some(limit) => tokio::time::timeout(limit, exchange)
+                .await
+                .unwrap_or(Err(AttemptError::TimedOut)),
+            None => exchange.await,
+        }
     }
 
     /// Sends an attempt and follows redirects (see [`next_hop`]). Its own
@@ -499,9 +542,6 @@ impl GraphClient {
             }
             if number > 1 {
                 builder = builder.header(RETRY_ATTEMPT, number - 1);
-            }
-            if let Some(timeout) = inner.attempt_timeout {
-                builder = builder.timeout(timeout);
             }
             for (name, value) in request.headers() {
                 builder = builder.header(name, value);
@@ -833,7 +873,10 @@ impl GraphClientBuilder {
         self
     }
 
-    /// How long one attempt may take, response body included (default 100 s).
+    /// How long one attempt may take, from sending the request to the end of
+    /// the response body, redirects included (default 100 s). Waiting for a
+    /// place under [`max_in_flight`](Self::max_in_flight) or the rate limit,
+    /// and fetching a token, do not count.
     pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
         self.attempt_timeout = Some(timeout);
         self
