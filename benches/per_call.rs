@@ -417,16 +417,19 @@ mod loopback_64_in_flight {
     }
 }
 
-/// The client side alone: build the request, check the status, decode the body.
+/// The client side alone: build the HTTP request, check the status, decode
+/// the body. Both columns build a `reqwest::Request` and stop short of sending it.
 mod client_side_no_io {
     use super::*;
 
-    /// A transport that answers at once, so only the declared call's own work is measured.
-    struct Instant;
+    /// A transport that builds the first attempt's HTTP request exactly as
+    /// `GraphClient` does, then answers at once without sending it.
+    struct BuildOnly(GraphClient);
 
-    impl Graph for Instant {
+    impl Graph for BuildOnly {
         async fn send(&self, request: Request) -> Result<RawResponse, Error> {
-            divan::black_box(&request);
+            let http_request = graph_endpoint::__private::first_attempt(&self.0, &request)?;
+            divan::black_box(&http_request);
             Ok(RawResponse::new(
                 StatusCode::OK,
                 HeaderMap::new(),
@@ -435,11 +438,14 @@ mod client_side_no_io {
         }
     }
 
-    impl AndroidForWorkEnrollmentProfiles for Instant {}
+    impl AndroidForWorkEnrollmentProfiles for BuildOnly {}
+
+    static BUILD_ONLY: LazyLock<BuildOnly> =
+        LazyLock::new(|| BuildOnly(WORLD.declared_without_timeout.clone()));
 
     #[divan::bench]
     fn declared() -> AndroidForWorkEnrollmentProfile {
-        futures_block_on(Instant.get_profile(divan::black_box(ID))).unwrap()
+        futures_block_on(BUILD_ONLY.get_profile(divan::black_box(ID))).unwrap()
     }
 
     #[divan::bench]

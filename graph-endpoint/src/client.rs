@@ -152,6 +152,18 @@ impl AttemptError {
     }
 }
 
+/// What an attempt sends besides its method and URL.
+struct GraphHeaders<'a> {
+    request: &'a Request,
+    body: Option<&'a Bytes>,
+    client_request_id: &'a HeaderValue,
+    version: ApiVersion,
+    /// The attempt's number, from 1.
+    number: u32,
+    /// `None` once a redirect left the origin the token was meant for.
+    authorization: Option<&'a HeaderValue>,
+}
+
 impl GraphClient {
     /// Starts configuring a client.
     pub fn builder() -> GraphClientBuilder {
@@ -500,6 +512,79 @@ impl GraphClient {
         }
     }
 
+    /// Adds what every attempt sends besides method and URL: Graph's headers,
+    /// the endpoint's own, and the body.
+    fn with_graph_headers(
+        &self,
+        builder: reqwest::RequestBuilder,
+        method: &http::Method,
+        attempt: GraphHeaders<'_>,
+    ) -> reqwest::RequestBuilder {
+        let inner = &*self.inner;
+        let mut builder = builder
+            .header(ACCEPT, HeaderValue::from_static("application/json"))
+            .header(CLIENT_REQUEST_ID, attempt.client_request_id.clone())
+            .header(USER_AGENT, inner.user_agent.clone())
+            .header(
+                SDK_VERSION,
+                match attempt.version {
+                    ApiVersion::V1 => inner.sdk_version_v1.clone(),
+                    ApiVersion::Beta => inner.sdk_version_beta.clone(),
+                },
+            );
+        if let Some(authorization) = attempt.authorization {
+            builder = builder.header(AUTHORIZATION, authorization.clone());
+        }
+        if attempt.number > 1 {
+            builder = builder.header(RETRY_ATTEMPT, attempt.number - 1);
+        }
+        for (name, value) in attempt.request.headers() {
+            builder = builder.header(name, value);
+        }
+        match attempt.body {
+            Some(body) => builder
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .body(body.clone()),
+            None if !matches!(*method, http::Method::GET | http::Method::DELETE) => builder
+                .header(CONTENT_LENGTH, HeaderValue::from_static("0"))
+                .body(Bytes::new()),
+            None => builder,
+        }
+    }
+
+    /// The `reqwest::Request` of a request's first attempt, built as
+    /// [`execute`](Self::execute) builds it but not sent: what the client does
+    /// before any I/O, for benchmarks. A token source is not asked; only a
+    /// fixed token is used.
+    pub(crate) fn first_attempt(&self, request: &Request) -> Result<reqwest::Request, Error> {
+        let (version, url, client_request_id) = self.prepare(request)?;
+        let endpoint = request.endpoint();
+        let Auth::Static(authorization) = &self.inner.auth else {
+            return Err(Error::Config(
+                "the first attempt is built only for a client with a fixed token".to_owned(),
+            ));
+        };
+        let method = endpoint.method().to_http();
+        let builder = self.inner.http.request(method.clone(), url.as_str());
+        self.with_graph_headers(
+            builder,
+            &method,
+            GraphHeaders {
+                request,
+                body: request.body(),
+                client_request_id: &client_request_id,
+                version,
+                number: 1,
+                authorization: Some(authorization),
+            },
+        )
+        .build()
+        .map_err(|e| Error::InvalidRequest {
+            endpoint: endpoint.name(),
+            reason: format!("the request cannot be built: {e}"),
+        })
+    }
+
     /// Sends an attempt and follows redirects (see [`next_hop`]). Its own
     /// function, so that what only sending needs is gone from the state kept
     /// while the body is read.
@@ -526,35 +611,18 @@ impl GraphClient {
                 Some(target) => inner.http.request(method.clone(), target.clone()),
                 None => inner.http.request(method.clone(), url),
             };
-            let mut builder = builder
-                .header(ACCEPT, HeaderValue::from_static("application/json"))
-                .header(CLIENT_REQUEST_ID, client_request_id.clone())
-                .header(USER_AGENT, inner.user_agent.clone())
-                .header(
-                    SDK_VERSION,
-                    match version {
-                        ApiVersion::V1 => inner.sdk_version_v1.clone(),
-                        ApiVersion::Beta => inner.sdk_version_beta.clone(),
-                    },
-                );
-            if send_authorization {
-                builder = builder.header(AUTHORIZATION, authorization.clone());
-            }
-            if number > 1 {
-                builder = builder.header(RETRY_ATTEMPT, number - 1);
-            }
-            for (name, value) in request.headers() {
-                builder = builder.header(name, value);
-            }
-            builder = match &body {
-                Some(body) => builder
-                    .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-                    .body(body.clone()),
-                None if !matches!(method, http::Method::GET | http::Method::DELETE) => builder
-                    .header(CONTENT_LENGTH, HeaderValue::from_static("0"))
-                    .body(Bytes::new()),
-                None => builder,
-            };
+            let builder = self.with_graph_headers(
+                builder,
+                &method,
+                GraphHeaders {
+                    request,
+                    body: body.as_ref(),
+                    client_request_id,
+                    version,
+                    number,
+                    authorization: send_authorization.then_some(&authorization),
+                },
+            );
 
             let response = builder.send().await.map_err(|e| {
                 if e.is_builder() {

@@ -8,8 +8,8 @@ use serde::de::DeserializeOwned;
 pub use crate::request::RequestBuilder;
 pub use crate::{ApiVersion, Endpoint, Method};
 use crate::{
-    Attempt, Call, DecodeError, Error, Graph, GraphError, Paged, RawResponse, Request, Response,
-    StatusError,
+    Attempt, Call, DecodeError, Error, Graph, GraphClient, GraphError, Paged, RawResponse, Request,
+    Response, StatusError,
 };
 
 /// Builds an [`Endpoint`] in a constant.
@@ -90,6 +90,13 @@ pub(crate) fn check_status(
         client_request_id,
         attempts,
     })))
+}
+
+/// The HTTP request the first attempt of `request` would send through
+/// `graph`, built but not sent: the client's whole work before any I/O, for
+/// benchmarks. Needs a client with a fixed token.
+pub fn first_attempt(graph: &GraphClient, request: &Request) -> Result<reqwest::Request, Error> {
+    graph.first_attempt(request)
 }
 
 /// A list whose result is [`Paged`]: the first request, not yet sent.
@@ -182,5 +189,46 @@ pub(crate) fn decode<T: DeserializeOwned>(
                 client_request_id,
             })))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static GET_USER: Endpoint = endpoint(
+        "get_user",
+        Method::Get,
+        "/users/<id>",
+        &[200],
+        Some(ApiVersion::Beta),
+        &[],
+        &[("ConsistencyLevel", "eventual")],
+    );
+
+    #[test]
+    fn the_first_attempt_is_the_request_execute_sends() {
+        let graph = GraphClient::builder()
+            .base_url("http://127.0.0.1:9")
+            .token("t0ken")
+            .build()
+            .unwrap();
+        let mut request = RequestBuilder::new(&GET_USER);
+        request.literal("/users/");
+        request.value("id", &"a b");
+        let request = request.finish().unwrap();
+        let built = first_attempt(&graph, &request).unwrap();
+        assert_eq!(built.method(), http::Method::GET);
+        assert_eq!(built.url().as_str(), "http://127.0.0.1:9/beta/users/a%20b");
+        let header = |name: &str| built.headers().get(name).unwrap().to_str().unwrap();
+        assert_eq!(header("authorization"), "Bearer t0ken");
+        assert!(built.headers()["authorization"].is_sensitive());
+        assert_eq!(header("accept"), "application/json");
+        assert_eq!(header("client-request-id"), request.client_request_id());
+        assert!(header("sdkversion").starts_with("graph-rust-beta/"));
+        assert!(header("user-agent").starts_with("graph-endpoint/"));
+        assert_eq!(header("consistencylevel"), "eventual");
+        assert!(built.headers().get("retry-attempt").is_none());
+        assert!(built.body().is_none());
     }
 }
