@@ -152,12 +152,18 @@ impl AttemptError {
     }
 }
 
+/// What every attempt of one call shares, worked out once per call.
+struct Prepared {
+    version: ApiVersion,
+    url: String,
+    client_request_id: HeaderValue,
+}
+
 /// What an attempt sends besides its method and URL.
 struct GraphHeaders<'a> {
     request: &'a Request,
+    prepared: &'a Prepared,
     body: Option<&'a Bytes>,
-    client_request_id: &'a HeaderValue,
-    version: ApiVersion,
     /// The attempt's number, from 1.
     number: u32,
     /// `None` once a redirect left the origin the token was meant for.
@@ -266,10 +272,10 @@ impl GraphClient {
         // One `async` block holds the request; the retry loop borrows it, so
         // it is not copied into each layer of the call's state machine.
         async move {
-            let (version, url, client_request_id) = prepared?;
-            span.record("version", version.as_str());
+            let prepared = prepared?;
+            span.record("version", prepared.version.as_str());
             let started = Instant::now();
-            let call = self.execute_with_retries(&request, &url, &client_request_id, version);
+            let call = self.execute_with_retries(&request, &prepared);
             let result = match self.inner.call_timeout {
                 Some(limit) => match tokio::time::timeout(limit, call)
                     .instrument(span.clone())
@@ -303,7 +309,7 @@ impl GraphClient {
 
     /// What every attempt of a request shares: the version, the URL, and the
     /// `client-request-id` as a header value.
-    fn prepare(&self, request: &Request) -> Result<(ApiVersion, String, HeaderValue), Error> {
+    fn prepare(&self, request: &Request) -> Result<Prepared, Error> {
         let (version, url) = self.target(request)?;
         let client_request_id =
             HeaderValue::from_str(request.client_request_id()).map_err(|_| {
@@ -312,15 +318,17 @@ impl GraphClient {
                     reason: "the client-request-id is not a valid header value".to_owned(),
                 }
             })?;
-        Ok((version, url, client_request_id))
+        Ok(Prepared {
+            version,
+            url,
+            client_request_id,
+        })
     }
 
     async fn execute_with_retries(
         &self,
         request: &Request,
-        url: &str,
-        client_request_id: &HeaderValue,
-        version: ApiVersion,
+        prepared: &Prepared,
     ) -> Result<RawResponse, Error> {
         let inner = &*self.inner;
         let endpoint = request.endpoint();
@@ -333,14 +341,7 @@ impl GraphClient {
         loop {
             let mut token_used = None;
             let outcome = self
-                .attempt(
-                    request,
-                    url,
-                    client_request_id,
-                    version,
-                    number,
-                    &mut token_used,
-                )
+                .attempt(request, prepared, number, &mut token_used)
                 .await;
             // An expired token: refreshed and retried once, never more.
             if let (Ok(response), Auth::Source(source), Some(token), false) =
@@ -449,9 +450,7 @@ impl GraphClient {
     async fn attempt(
         &self,
         request: &Request,
-        url: &str,
-        client_request_id: &HeaderValue,
-        version: ApiVersion,
+        prepared: &Prepared,
         number: u32,
         token_used: &mut Option<AccessToken>,
     ) -> Result<RawResponse, AttemptError> {
@@ -480,14 +479,7 @@ impl GraphClient {
 
         let exchange = async {
             let mut response = self
-                .send_following_redirects(
-                    request,
-                    url,
-                    client_request_id,
-                    version,
-                    number,
-                    authorization,
-                )
+                .send_following_redirects(request, prepared, number, authorization)
                 .await?;
             let status = response.status();
             // Taken, not cloned: the body is read from the response afterwards.
@@ -523,11 +515,14 @@ impl GraphClient {
         let inner = &*self.inner;
         let mut builder = builder
             .header(ACCEPT, HeaderValue::from_static("application/json"))
-            .header(CLIENT_REQUEST_ID, attempt.client_request_id.clone())
+            .header(
+                CLIENT_REQUEST_ID,
+                attempt.prepared.client_request_id.clone(),
+            )
             .header(USER_AGENT, inner.user_agent.clone())
             .header(
                 SDK_VERSION,
-                match attempt.version {
+                match attempt.prepared.version {
                     ApiVersion::V1 => inner.sdk_version_v1.clone(),
                     ApiVersion::Beta => inner.sdk_version_beta.clone(),
                 },
@@ -557,7 +552,7 @@ impl GraphClient {
     /// before any I/O, for benchmarks. A token source is not asked; only a
     /// fixed token is used.
     pub(crate) fn first_attempt(&self, request: &Request) -> Result<reqwest::Request, Error> {
-        let (version, url, client_request_id) = self.prepare(request)?;
+        let prepared = self.prepare(request)?;
         let endpoint = request.endpoint();
         let Auth::Static(authorization) = &self.inner.auth else {
             return Err(Error::Config(
@@ -565,15 +560,17 @@ impl GraphClient {
             ));
         };
         let method = endpoint.method().to_http();
-        let builder = self.inner.http.request(method.clone(), url.as_str());
+        let builder = self
+            .inner
+            .http
+            .request(method.clone(), prepared.url.as_str());
         self.with_graph_headers(
             builder,
             &method,
             GraphHeaders {
                 request,
+                prepared: &prepared,
                 body: request.body(),
-                client_request_id: &client_request_id,
-                version,
                 number: 1,
                 authorization: Some(authorization),
             },
@@ -591,9 +588,7 @@ impl GraphClient {
     async fn send_following_redirects(
         &self,
         request: &Request,
-        url: &str,
-        client_request_id: &HeaderValue,
-        version: ApiVersion,
+        prepared: &Prepared,
         number: u32,
         authorization: HeaderValue,
     ) -> Result<reqwest::Response, AttemptError> {
@@ -609,16 +604,15 @@ impl GraphClient {
         loop {
             let builder = match &redirected {
                 Some(target) => inner.http.request(method.clone(), target.clone()),
-                None => inner.http.request(method.clone(), url),
+                None => inner.http.request(method.clone(), prepared.url.as_str()),
             };
             let builder = self.with_graph_headers(
                 builder,
                 &method,
                 GraphHeaders {
                     request,
+                    prepared,
                     body: body.as_ref(),
-                    client_request_id,
-                    version,
                     number,
                     authorization: send_authorization.then_some(&authorization),
                 },
@@ -647,7 +641,7 @@ impl GraphClient {
             };
             let current = match redirected.take() {
                 Some(target) => target,
-                None => reqwest::Url::parse(url).map_err(|e| {
+                None => reqwest::Url::parse(&prepared.url).map_err(|e| {
                     AttemptError::Final(Error::InvalidRequest {
                         endpoint: name,
                         reason: format!("the URL does not parse: {e}"),
