@@ -142,7 +142,9 @@ fn main() {
     divan::main();
 }
 
-/// 50,000 sequential calls of one variant and nothing else.
+/// 50,000 sequential calls of one variant and nothing else (or
+/// `PER_CALL_PROFILE_CALLS`), with the wall time and the calling thread's CPU
+/// time per call.
 fn profile_one(variant: &str) {
     let w = &*WORLD;
     let client = match variant {
@@ -153,11 +155,16 @@ fn profile_one(variant: &str) {
             "PER_CALL_PROFILE is `declared`, `declared-no-attempt-timeout` or `handwritten`, not `{other}`"
         ),
     };
-    const CALLS: u32 = 50_000;
+    // PER_CALL_PROFILE_CALLS sets how many (a profiler such as callgrind
+    // wants fewer).
+    let calls: u32 = std::env::var("PER_CALL_PROFILE_CALLS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(50_000);
     let cpu_before = thread_cpu_ns();
     let started = std::time::Instant::now();
     w.runtime.block_on(async {
-        for _ in 0..CALLS {
+        for _ in 0..calls {
             match client {
                 Some(graph) => drop(graph.get_profile(ID).await.unwrap()),
                 None => drop(
@@ -173,11 +180,11 @@ fn profile_one(variant: &str) {
         .zip(cpu_before)
         .map(|(after, before)| after - before);
     println!(
-        "{variant}: {CALLS} calls, {:.1} µs wall per call, {} client-thread CPU per call",
-        wall.as_secs_f64() * 1e6 / f64::from(CALLS),
+        "{variant}: {calls} calls, {:.1} µs wall per call, {} client-thread CPU per call",
+        wall.as_secs_f64() * 1e6 / f64::from(calls),
         cpu.map_or("unknown".to_owned(), |ns| format!(
             "{:.2} µs",
-            ns as f64 / 1e3 / f64::from(CALLS)
+            ns as f64 / 1e3 / f64::from(calls)
         ))
     );
 }

@@ -624,7 +624,7 @@ impl Batch {
         let (endpoint, id, response) =
             crate::__private::check_status(endpoint, client_request_id, response)?;
         let outer_headers = response.headers().clone();
-        let answer: BatchAnswer = crate::__private::decode(endpoint, id, response)?.into_body();
+        let answer: BatchAnswer = crate::__private::decode_body(endpoint, id, &response)?;
         let mut answered = Vec::with_capacity(chunk.len());
         for item in answer.responses {
             let Some(index) = item.id.parse::<usize>().ok().filter(|i| chunk.contains(i)) else {

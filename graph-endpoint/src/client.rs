@@ -254,7 +254,22 @@ impl GraphClient {
         &self,
         request: Request,
     ) -> impl Future<Output = Result<RawResponse, Error>> + Send + '_ {
-        let prepared = self.prepare(&request);
+        self.execute_with(request, false)
+    }
+
+    /// [`execute`](Self::execute), after adding the client's query options
+    /// ([`with_query`](Self::with_query)) when `with_query` says so.
+    fn execute_with(
+        &self,
+        mut request: Request,
+        with_query: bool,
+    ) -> impl Future<Output = Result<RawResponse, Error>> + Send + '_ {
+        let prepared = match (&self.query, with_query) {
+            (Some(options), true) => request
+                .apply_query(options)
+                .and_then(|()| self.prepare(&request)),
+            _ => self.prepare(&request),
+        };
         let endpoint = request.endpoint();
         // The path template, never the filled path: values can be user names.
         let span = tracing::info_span!(
@@ -294,6 +309,7 @@ impl GraphClient {
             match &result {
                 Ok(response) => {
                     span.record("status", response.status().as_u16());
+                    span.record("attempts", response.failed_attempts().len() + 1);
                     if let Some(id) = response.request_id() {
                         span.record("request_id", id);
                     }
@@ -365,10 +381,8 @@ impl GraphClient {
                     let wait = retryable.then(|| policy.wait_for(number, Some(response.headers())));
                     match wait {
                         Some(wait) if may_wait(wait) => (wait, status.to_string()),
-                        _ => {
-                            tracing::Span::current().record("attempts", number);
-                            return Ok(response.with_failed_attempts(failed));
-                        }
+                        // `execute` records the attempts on its span from the response.
+                        _ => return Ok(response.with_failed_attempts(failed)),
                     }
                 }
                 Err(AttemptError::Final(error)) => return Err(error),
@@ -629,14 +643,12 @@ impl GraphClient {
                 }
             })?;
             let status = response.status();
-            let location = response
-                .headers()
-                .get(LOCATION)
+            // Most answers are not redirects: `Location` is looked up only for one.
+            let location = (is_redirect(status) && !endpoint.expects(status.as_u16()))
+                .then(|| response.headers().get(LOCATION))
+                .flatten()
                 .and_then(|l| l.to_str().ok());
-            let (true, Some(location)) = (
-                is_redirect(status) && !endpoint.expects(status.as_u16()),
-                location,
-            ) else {
+            let Some(location) = location else {
                 return Ok(response);
             };
             let current = match redirected.take() {
@@ -766,24 +778,22 @@ fn bearer(token: &AccessToken) -> Option<HeaderValue> {
 }
 
 impl Graph for GraphClient {
-    // Not an `async fn`: it picks the future to return (sent now, queued in a
-    // batch, or refused) without wrapping it in a state machine of its own.
-    fn send(
-        &self,
-        mut request: Request,
-    ) -> impl Future<Output = Result<RawResponse, Error>> + Send {
-        if let Some(options) = &self.query
-            && let Err(error) = request.apply_query(options)
-        {
-            return Either::Right(std::future::ready(Err(error)));
-        }
-        Either::Left(match &self.batch {
-            None => Either::Left(self.execute(request)),
+    // Not an `async fn`: it picks the future to return (sent now, or queued
+    // in a batch) without wrapping it in a state machine of its own.
+    fn send(&self, request: Request) -> impl Future<Output = Result<RawResponse, Error>> + Send {
+        match &self.batch {
+            None => Either::Left(self.execute_with(request, true)),
             // Queued when first polled, not now: `Batch::add` polls the call
             // once to register it, and a call made but never added must not
             // be queued.
-            Some(collector) => Either::Right(async move { collector.queue(request).await }),
-        })
+            Some(collector) => Either::Right(async move {
+                let mut request = request;
+                if let Some(options) = &self.query {
+                    request.apply_query(options)?;
+                }
+                collector.queue(request).await
+            }),
+        }
     }
 }
 

@@ -121,7 +121,7 @@ pub fn call_json<'a, G: Graph + ?Sized, T: DeserializeOwned + 'a>(
     request: Result<Request, Error>,
 ) -> Call<'a, T> {
     checked(graph, request, |endpoint, id, response| {
-        decode(endpoint, id, response).map(Response::into_body)
+        decode_body(endpoint, id, &response)
     })
 }
 
@@ -134,7 +134,7 @@ pub fn call_optional_json<'a, G: Graph + ?Sized, T: DeserializeOwned + 'a>(
         if response.body().is_empty() {
             return Ok(None);
         }
-        decode(endpoint, id, response).map(|r| Some(r.into_body()))
+        decode_body(endpoint, id, &response).map(Some)
     })
 }
 
@@ -175,21 +175,27 @@ pub(crate) fn decode<T: DeserializeOwned>(
     client_request_id: String,
     response: RawResponse,
 ) -> Result<Response<T>, Error> {
-    match serde_json::from_slice::<T>(response.body()) {
-        Ok(value) => Ok(response.map(|_| value)),
-        Err(source) => {
-            let status = response.status();
-            let headers = response.headers().clone();
-            Err(Error::Decode(Box::new(DecodeError {
-                endpoint,
-                status,
-                headers,
-                body: response.into_body(),
-                source,
-                client_request_id,
-            })))
-        }
-    }
+    let value = decode_body(endpoint, client_request_id, &response)?;
+    Ok(response.map(|_| value))
+}
+
+/// The decoded body alone: the value goes straight to the caller, without
+/// passing through a `Response` first.
+pub(crate) fn decode_body<T: DeserializeOwned>(
+    endpoint: &'static Endpoint,
+    client_request_id: String,
+    response: &RawResponse,
+) -> Result<T, Error> {
+    serde_json::from_slice::<T>(response.body()).map_err(|source| {
+        Error::Decode(Box::new(DecodeError {
+            endpoint,
+            status: response.status(),
+            headers: response.headers().clone(),
+            body: response.body().clone(),
+            source,
+            client_request_id,
+        }))
+    })
 }
 
 #[cfg(test)]
