@@ -147,12 +147,15 @@ fn main() {
 /// time per call.
 fn profile_one(variant: &str) {
     let w = &*WORLD;
+    // Either a declared client, or the reqwest client of a hand-written call.
     let client = match variant {
-        "declared" => Some(&w.declared),
-        "declared-no-attempt-timeout" => Some(&w.declared_without_timeout),
-        "handwritten" => None,
+        "declared" => Ok(&w.declared),
+        "declared-no-attempt-timeout" => Ok(&w.declared_without_timeout),
+        "handwritten" => Err(&w.http),
+        "handwritten-with-timeout" => Err(&w.http_with_timeout),
         other => panic!(
-            "PER_CALL_PROFILE is `declared`, `declared-no-attempt-timeout` or `handwritten`, not `{other}`"
+            "PER_CALL_PROFILE is `declared`, `declared-no-attempt-timeout`, `handwritten` \
+             or `handwritten-with-timeout`, not `{other}`"
         ),
     };
     // PER_CALL_PROFILE_CALLS sets how many (a profiler such as callgrind
@@ -166,12 +169,8 @@ fn profile_one(variant: &str) {
     w.runtime.block_on(async {
         for _ in 0..calls {
             match client {
-                Some(graph) => drop(graph.get_profile(ID).await.unwrap()),
-                None => drop(
-                    handwritten_get(&w.http, &w.base, &w.token, ID)
-                        .await
-                        .unwrap(),
-                ),
+                Ok(graph) => drop(graph.get_profile(ID).await.unwrap()),
+                Err(http) => drop(handwritten_get(http, &w.base, &w.token, ID).await.unwrap()),
             }
         }
     });
