@@ -254,21 +254,20 @@ impl GraphClient {
         &self,
         request: Request,
     ) -> impl Future<Output = Result<RawResponse, Error>> + Send + '_ {
-        self.execute_with(request, false)
+        self.execute_or_refuse(request, None)
     }
 
-    /// [`execute`](Self::execute), after adding the client's query options
-    /// ([`with_query`](Self::with_query)) when `with_query` says so.
-    fn execute_with(
+    /// [`execute`](Self::execute), unless the request was already `refused`
+    /// (a query option it cannot take): then the call fails with that error
+    /// and nothing is sent.
+    fn execute_or_refuse(
         &self,
-        mut request: Request,
-        with_query: bool,
+        request: Request,
+        refused: Option<Error>,
     ) -> impl Future<Output = Result<RawResponse, Error>> + Send + '_ {
-        let prepared = match (&self.query, with_query) {
-            (Some(options), true) => request
-                .apply_query(options)
-                .and_then(|()| self.prepare(&request)),
-            _ => self.prepare(&request),
+        let prepared = match refused {
+            Some(error) => Err(error),
+            None => self.prepare(&request),
         };
         let endpoint = request.endpoint();
         // The path template, never the filled path: values can be user names.
@@ -780,18 +779,24 @@ fn bearer(token: &AccessToken) -> Option<HeaderValue> {
 impl Graph for GraphClient {
     // Not an `async fn`: it picks the future to return (sent now, or queued
     // in a batch) without wrapping it in a state machine of its own.
-    fn send(&self, request: Request) -> impl Future<Output = Result<RawResponse, Error>> + Send {
+    fn send(
+        &self,
+        mut request: Request,
+    ) -> impl Future<Output = Result<RawResponse, Error>> + Send {
+        let refused = self
+            .query
+            .as_ref()
+            .and_then(|options| request.apply_query(options).err());
         match &self.batch {
-            None => Either::Left(self.execute_with(request, true)),
+            None => Either::Left(self.execute_or_refuse(request, refused)),
             // Queued when first polled, not now: `Batch::add` polls the call
             // once to register it, and a call made but never added must not
             // be queued.
             Some(collector) => Either::Right(async move {
-                let mut request = request;
-                if let Some(options) = &self.query {
-                    request.apply_query(options)?;
+                match refused {
+                    Some(error) => Err(error),
+                    None => collector.queue(request).await,
                 }
-                collector.queue(request).await
             }),
         }
     }
