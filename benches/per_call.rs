@@ -219,6 +219,17 @@ fn get_profile_request() -> Request {
     request.finish().unwrap()
 }
 
+/// `get_profile(ID)` through `GraphClient::execute` alone (no attempt timer):
+/// the transport without the declared method around it.
+async fn execute_and_decode() -> Result<(), Error> {
+    let response = WORLD
+        .declared_without_timeout
+        .execute(get_profile_request())
+        .await?;
+    let _: AndroidForWorkEnrollmentProfile = serde_json::from_slice(response.body()).unwrap();
+    Ok(())
+}
+
 /// 200 calls one at a time, interleaved with as many hand-written ones.
 fn sequential<T, E: std::fmt::Debug, F: Future<Output = Result<T, E>>>(
     label: &str,
@@ -250,37 +261,9 @@ fn interleaved_ratios() {
     });
     // Where the time goes, layer by layer (all without the attempt timer):
     // the transport alone awaited in place, then boxed as a `Call` is.
-    interleave(
-        "sequential, GraphClient::execute in place",
-        200,
-        |declared| {
-            w.runtime.block_on(async {
-                for _ in 0..200 {
-                    if declared {
-                        let response = w
-                            .declared_without_timeout
-                            .execute(get_profile_request())
-                            .await
-                            .unwrap();
-                        let _: AndroidForWorkEnrollmentProfile =
-                            serde_json::from_slice(response.body()).unwrap();
-                    } else {
-                        handwritten_get(&w.http, &w.base, &w.token, ID)
-                            .await
-                            .unwrap();
-                    }
-                }
-            })
-        },
-    );
+    sequential("GraphClient::execute in place", &w.http, execute_and_decode);
     sequential("GraphClient::execute boxed in a Call", &w.http, || {
-        let execute = w.declared_without_timeout.execute(get_profile_request());
-        Call::new(async move {
-            let response = execute.await?;
-            let _: AndroidForWorkEnrollmentProfile =
-                serde_json::from_slice(response.body()).unwrap();
-            Ok(())
-        })
+        Call::new(execute_and_decode())
     });
     // Each declared client against a hand-written one with the same timers:
     // none, or a 100 s timeout on the request.
