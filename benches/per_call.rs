@@ -265,6 +265,24 @@ fn interleaved_ratios() {
     sequential("GraphClient::execute boxed in a Call", &w.http, || {
         Call::new(execute_and_decode())
     });
+    // What the 100 s timer alone costs each side, one call at a time: the
+    // declared default client against the declared client without it, and
+    // reqwest's timeout against none (here "declared" is the timed side).
+    interleave("sequential, timer cost, declared", 200, |timed| {
+        let graph = if timed {
+            &w.declared
+        } else {
+            &w.declared_without_timeout
+        };
+        w.runtime.block_on(async {
+            for _ in 0..200 {
+                graph.get_profile(ID).await.unwrap();
+            }
+        })
+    });
+    sequential("timer cost, hand-written", &w.http, || {
+        handwritten_get(&w.http_with_timeout, &w.base, &w.token, ID)
+    });
     // Each declared client against a hand-written one with the same timers:
     // none, or a 100 s timeout on the request.
     for (label, declared_client, http) in [

@@ -237,4 +237,25 @@ mod tests {
         assert!(built.headers().get("retry-attempt").is_none());
         assert!(built.body().is_none());
     }
+
+    #[test]
+    fn the_url_goes_under_the_base_path_with_its_query() {
+        let graph = GraphClient::builder()
+            .base_url("http://127.0.0.1:9/graph/")
+            .token("t0ken")
+            .build()
+            .unwrap();
+        let mut request = RequestBuilder::new(&GET_USER);
+        request.literal("/users/");
+        request.value("id", &"a/b?c#d é");
+        request.query("$select", &"id,displayName");
+        let request = request.finish().unwrap();
+        let built = first_attempt(&graph, &request).unwrap();
+        // The same URL parsing the whole text gives: the base's path kept,
+        // the value still one segment, the query after it.
+        let expected =
+            "http://127.0.0.1:9/graph/beta/users/a%2Fb%3Fc%23d%20%C3%A9?$select=id%2CdisplayName";
+        assert_eq!(built.url().as_str(), expected);
+        assert_eq!(built.url(), &reqwest::Url::parse(expected).unwrap());
+    }
 }
