@@ -619,7 +619,7 @@ impl Batch {
             String::new(),
             Some(Bytes::from(body)),
         );
-        let client_request_id = request.client_request_id().to_owned();
+        let client_request_id = request.client_request_id_value();
         let response = self.sender.execute(request).await?;
         let (endpoint, id, response) =
             crate::__private::check_status(endpoint, client_request_id, response)?;

@@ -11,6 +11,7 @@ use futures_core::Stream;
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
 
+use crate::request::ClientRequestId;
 use crate::{Collection, Endpoint, Error, Filter, Graph, QueryOptions, RawResponse, Request};
 
 type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<RawResponse, Error>> + Send + 'a>>;
@@ -224,7 +225,7 @@ pub struct Pages<'a, T> {
     /// The first request: every next page repeats its endpoint and headers.
     template: Option<Request>,
     next: Option<Result<Request, Error>>,
-    in_flight: Option<(&'static Endpoint, String, SendFuture<'a>)>,
+    in_flight: Option<(&'static Endpoint, ClientRequestId, SendFuture<'a>)>,
     pages_left: Option<usize>,
     /// With `max_items`: a page is asked for only while items are wanted.
     items_left: Option<usize>,
@@ -281,7 +282,7 @@ impl<T: DeserializeOwned> Stream for Pages<'_, T> {
         loop {
             if let Some((endpoint, client_request_id, future)) = &mut this.in_flight {
                 let outcome = ready!(future.as_mut().poll(cx));
-                let (endpoint, client_request_id) = (*endpoint, std::mem::take(client_request_id));
+                let (endpoint, client_request_id) = (*endpoint, *client_request_id);
                 this.in_flight = None;
                 let page = outcome
                     .and_then(|response| {
@@ -326,7 +327,7 @@ impl<T: DeserializeOwned> Stream for Pages<'_, T> {
                         *left -= 1;
                     }
                     let endpoint = request.endpoint();
-                    let client_request_id = request.client_request_id().to_owned();
+                    let client_request_id = request.client_request_id_value();
                     this.in_flight = Some((endpoint, client_request_id, (this.send)(request)));
                 }
             }

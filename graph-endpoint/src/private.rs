@@ -5,6 +5,7 @@ use bytes::Bytes;
 use futures_util::FutureExt;
 use serde::de::DeserializeOwned;
 
+use crate::request::ClientRequestId;
 pub use crate::request::RequestBuilder;
 pub use crate::{ApiVersion, Endpoint, Method};
 use crate::{
@@ -35,7 +36,7 @@ pub const fn endpoint(
 }
 
 /// How a call turns a response whose status was expected into its result.
-type Finish<T> = fn(&'static Endpoint, String, RawResponse) -> Result<T, Error>;
+type Finish<T> = fn(&'static Endpoint, ClientRequestId, RawResponse) -> Result<T, Error>;
 
 /// Sends `request` through `graph` when awaited, checks the status, and
 /// makes the result with `finish`. A request that could not be built fails
@@ -49,7 +50,7 @@ fn checked<'a, G: Graph + ?Sized, T: 'a>(
         Err(error) => Call::new(async move { Err(error) }),
         Ok(request) => {
             let endpoint = request.endpoint();
-            let client_request_id = request.client_request_id().to_owned();
+            let client_request_id = request.client_request_id_value();
             // A `map` over the transport's future rather than an `async`
             // block around it: the request is not carried through an extra
             // state machine layer, so the call's one heap allocation is the
@@ -65,9 +66,9 @@ fn checked<'a, G: Graph + ?Sized, T: 'a>(
 
 pub(crate) fn check_status(
     endpoint: &'static Endpoint,
-    client_request_id: String,
+    client_request_id: ClientRequestId,
     response: RawResponse,
-) -> Result<(&'static Endpoint, String, RawResponse), Error> {
+) -> Result<(&'static Endpoint, ClientRequestId, RawResponse), Error> {
     let status = response.status();
     if endpoint.expects(status.as_u16()) {
         return Ok((endpoint, client_request_id, response));
@@ -87,7 +88,7 @@ pub(crate) fn check_status(
         headers,
         body,
         graph,
-        client_request_id,
+        client_request_id: client_request_id.as_str().to_owned(),
         attempts,
     })))
 }
@@ -172,7 +173,7 @@ pub fn call_bytes<'a, G: Graph + ?Sized>(
 
 pub(crate) fn decode<T: DeserializeOwned>(
     endpoint: &'static Endpoint,
-    client_request_id: String,
+    client_request_id: ClientRequestId,
     response: RawResponse,
 ) -> Result<Response<T>, Error> {
     let value = decode_body(endpoint, client_request_id, &response)?;
@@ -183,7 +184,7 @@ pub(crate) fn decode<T: DeserializeOwned>(
 /// passing through a `Response` first.
 pub(crate) fn decode_body<T: DeserializeOwned>(
     endpoint: &'static Endpoint,
-    client_request_id: String,
+    client_request_id: ClientRequestId,
     response: &RawResponse,
 ) -> Result<T, Error> {
     serde_json::from_slice::<T>(response.body()).map_err(|source| {
@@ -193,7 +194,7 @@ pub(crate) fn decode_body<T: DeserializeOwned>(
             headers: response.headers().clone(),
             body: response.body().clone(),
             source,
-            client_request_id,
+            client_request_id: client_request_id.as_str().to_owned(),
         }))
     })
 }

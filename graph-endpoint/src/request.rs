@@ -47,7 +47,7 @@ pub struct Request {
     query: String,
     headers: Vec<(HeaderName, HeaderValue)>,
     body: Option<Bytes>,
-    client_request_id: String,
+    client_request_id: ClientRequestId,
     /// Set when `path` holds a whole URL to follow verbatim (`@odata.nextLink`).
     link: bool,
 }
@@ -66,7 +66,7 @@ impl Request {
             query,
             headers: Vec::new(),
             body,
-            client_request_id: uuid::Uuid::new_v4().to_string(),
+            client_request_id: ClientRequestId::new(),
             link: false,
         }
     }
@@ -90,7 +90,7 @@ impl Request {
             query: String::new(),
             headers: Vec::new(),
             body: None,
-            client_request_id: uuid::Uuid::new_v4().to_string(),
+            client_request_id: ClientRequestId::new(),
             link: true,
         }
     }
@@ -161,7 +161,31 @@ impl Request {
 
     /// The `client-request-id` of this call (a fresh GUID, kept across retries).
     pub fn client_request_id(&self) -> &str {
-        &self.client_request_id
+        self.client_request_id.as_str()
+    }
+
+    /// The `client-request-id`, as a value a call can keep without allocating.
+    pub(crate) fn client_request_id_value(&self) -> ClientRequestId {
+        self.client_request_id
+    }
+}
+
+/// A `client-request-id`: a fresh GUID as its 36 characters, held inline, so
+/// a call can keep it for its error paths without allocating a string it
+/// almost never needs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ClientRequestId([u8; 36]);
+
+impl ClientRequestId {
+    fn new() -> Self {
+        let mut text = [0; 36];
+        uuid::Uuid::new_v4().hyphenated().encode_lower(&mut text);
+        ClientRequestId(text)
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // `encode_lower` wrote ASCII, so this never falls back.
+        std::str::from_utf8(&self.0).unwrap_or_default()
     }
 }
 
@@ -174,7 +198,7 @@ impl fmt::Debug for Request {
             .field("query", &self.query)
             .field("headers", &self.headers)
             .field("body_len", &self.body.as_ref().map(Bytes::len))
-            .field("client_request_id", &self.client_request_id)
+            .field("client_request_id", &self.client_request_id.as_str())
             .finish()
     }
 }
@@ -341,7 +365,7 @@ impl RequestBuilder {
             query: self.query,
             headers: self.headers,
             body: self.body,
-            client_request_id: uuid::Uuid::new_v4().to_string(),
+            client_request_id: ClientRequestId::new(),
             link: false,
         })
     }
