@@ -92,8 +92,8 @@ struct ClientInner {
     /// clone of it with the path and query set, so the scheme and host are
     /// not parsed again for every call (see `target`).
     url_template: reqwest::Url,
-    /// The path of `base` without its trailing slash (empty for a bare host),
-    /// which every call's path goes under.
+    /// The path of `root` without its trailing slash (empty for a bare
+    /// host), which every call's path goes under.
     base_path: String,
     version: ApiVersion,
     auth: Auth,
