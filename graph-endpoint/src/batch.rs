@@ -420,8 +420,8 @@ impl Batch {
                 }
                 // The version the call would be sent with alone (a followed
                 // link checked against the base URL, as for any call).
-                let version = match self.sender.target(&request) {
-                    Ok((version, _)) => version,
+                let version = match self.sender.version_for(&request) {
+                    Ok(version) => version,
                     Err(error) => {
                         refused.push((index, error));
                         continue;

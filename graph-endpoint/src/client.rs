@@ -349,10 +349,10 @@ impl GraphClient {
         let (version, url) = self.target(request)?;
         let client_request_id =
             HeaderValue::from_str(request.client_request_id()).map_err(|_| {
-                Error::InvalidRequest {
-                    endpoint: request.endpoint().name(),
-                    reason: "the client-request-id is not a valid header value".to_owned(),
-                }
+                invalid_request(
+                    request,
+                    "the client-request-id is not a valid header value".to_owned(),
+                )
             })?;
         Ok(Prepared {
             version,
@@ -436,39 +436,46 @@ impl GraphClient {
         }
     }
 
+    /// The API version a request goes to. A followed link names its own, and
+    /// is accepted only under this client's base URL: the token is never sent
+    /// anywhere else.
+    pub(crate) fn version_for(&self, request: &Request) -> Result<ApiVersion, Error> {
+        let Some(link) = request.followed_link() else {
+            return Ok(request.endpoint().version().unwrap_or(self.inner.version));
+        };
+        let root = &self.inner.root;
+        let rest = link
+            .strip_prefix(root.as_str())
+            .filter(|rest| rest.starts_with('/'))
+            .ok_or_else(|| {
+                invalid_request(request, format!(
+                    "the link does not start with the client's base URL {root}: the token is not sent elsewhere"
+                ))
+            })?;
+        if rest.starts_with("/beta/") {
+            Ok(ApiVersion::Beta)
+        } else if rest.starts_with("/v1.0/") {
+            Ok(ApiVersion::V1)
+        } else {
+            Err(invalid_request(
+                request,
+                "the link names no API version".to_owned(),
+            ))
+        }
+    }
+
     /// The version and the URL of a request. The URL is the client's parsed
     /// base with the call's path and query set: only they are parsed, not
     /// the scheme and host again (about a third of what parsing the whole
-    /// URL costs). A followed link is parsed whole, but only under this
-    /// client's base URL: the token is never sent anywhere else.
-    pub(crate) fn target(&self, request: &Request) -> Result<(ApiVersion, reqwest::Url), Error> {
+    /// URL costs). A followed link is parsed whole.
+    fn target(&self, request: &Request) -> Result<(ApiVersion, reqwest::Url), Error> {
         let inner = &*self.inner;
-        let refuse = |reason: String| Error::InvalidRequest {
-            endpoint: request.endpoint().name(),
-            reason,
-        };
+        let version = self.version_for(request)?;
         if let Some(link) = request.followed_link() {
-            let root = &inner.root;
-            let rest = link
-                .strip_prefix(root.as_str())
-                .filter(|rest| rest.starts_with('/'))
-                .ok_or_else(|| {
-                    refuse(format!(
-                        "the link does not start with the client's base URL {root}: the token is not sent elsewhere"
-                    ))
-                })?;
-            let version = if rest.starts_with("/beta/") {
-                ApiVersion::Beta
-            } else if rest.starts_with("/v1.0/") {
-                ApiVersion::V1
-            } else {
-                return Err(refuse("the link names no API version".to_owned()));
-            };
             let url = reqwest::Url::parse(link)
-                .map_err(|e| refuse(format!("the link does not parse: {e}")))?;
+                .map_err(|e| invalid_request(request, format!("the link does not parse: {e}")))?;
             return Ok((version, url));
         }
-        let version = request.endpoint().version().unwrap_or(inner.version);
         let mut path = String::with_capacity(inner.base_path.len() + 6 + request.path().len());
         path.push_str(&inner.base_path);
         path.push('/');
@@ -614,10 +621,7 @@ impl GraphClient {
             },
         )
         .build()
-        .map_err(|e| Error::InvalidRequest {
-            endpoint: endpoint.name(),
-            reason: format!("the request cannot be built: {e}"),
-        })
+        .map_err(|e| invalid_request(request, format!("the request cannot be built: {e}")))
     }
 
     /// Sends an attempt and follows redirects (see [`next_hop`]). Its own
@@ -658,10 +662,10 @@ impl GraphClient {
 
             let response = builder.send().await.map_err(|e| {
                 if e.is_builder() {
-                    AttemptError::Final(Error::InvalidRequest {
-                        endpoint: name,
-                        reason: format!("the request cannot be built: {e}"),
-                    })
+                    AttemptError::Final(invalid_request(
+                        request,
+                        format!("the request cannot be built: {e}"),
+                    ))
                 } else {
                     AttemptError::Transport(e)
                 }
@@ -744,6 +748,14 @@ fn transport_error(
         endpoint,
         source,
         attempts,
+    }
+}
+
+/// A request this client refuses to send, and why.
+fn invalid_request(request: &Request, reason: String) -> Error {
+    Error::InvalidRequest {
+        endpoint: request.endpoint().name(),
+        reason,
     }
 }
 

@@ -213,13 +213,18 @@ mod tests {
         &[("ConsistencyLevel", "eventual")],
     );
 
-    #[test]
-    fn the_first_attempt_is_the_request_execute_sends() {
-        let graph = GraphClient::builder()
-            .base_url("http://127.0.0.1:9")
+    /// A client with a fixed token, sending to `base_url`.
+    fn client(base_url: &str) -> GraphClient {
+        GraphClient::builder()
+            .base_url(base_url)
             .token("t0ken")
             .build()
-            .unwrap();
+            .unwrap()
+    }
+
+    #[test]
+    fn the_first_attempt_is_the_request_execute_sends() {
+        let graph = client("http://127.0.0.1:9");
         let mut request = RequestBuilder::new(&GET_USER);
         request.literal("/users/");
         request.value("id", &"a b");
@@ -241,11 +246,7 @@ mod tests {
 
     #[test]
     fn the_url_goes_under_the_base_path_with_its_query() {
-        let graph = GraphClient::builder()
-            .base_url("http://127.0.0.1:9/graph/")
-            .token("t0ken")
-            .build()
-            .unwrap();
+        let graph = client("http://127.0.0.1:9/graph/");
         let mut request = RequestBuilder::new(&GET_USER);
         request.literal("/users/");
         request.value("id", &"a/b?c#d é");

@@ -173,7 +173,7 @@ impl Request {
 /// A `client-request-id`: a fresh GUID as its 36 characters, held inline, so
 /// a call can keep it for its error paths without allocating a string it
 /// almost never needs.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub(crate) struct ClientRequestId([u8; 36]);
 
 impl ClientRequestId {
