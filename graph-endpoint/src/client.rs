@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::future::Future;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,7 +17,7 @@ use crate::batch::{Batch, Collector};
 use crate::limits::{InFlight, RateLimit};
 use crate::redirect::{is_redirect, next_hop};
 use crate::{
-    AccessToken, ApiVersion, Attempt, Cloud, Collection, Endpoint, Error, Graph, Method,
+    AccessToken, ApiVersion, Attempt, Cloud, Collection, Endpoint, Error, Graph, HttpStack, Method,
     QueryOptions, RawResponse, Request, RetryPolicy, TimeoutKind, TokenSource,
 };
 
@@ -31,6 +30,11 @@ static NEXT_PAGE: Endpoint = crate::__private::endpoint(
     &[],
     &[],
 );
+
+/// The default cap on the length of a request's URL: 16 KiB. Graph's front
+/// ends refuse longer request lines (`414 URI Too Long`), so a longer URL is
+/// refused before it is sent, with an error naming both lengths.
+pub const DEFAULT_MAX_URL_BYTES: usize = 16 * 1024;
 
 /// The default cap on a success body: 64 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
@@ -100,6 +104,7 @@ struct ClientInner {
     user_agent: HeaderValue,
     sdk_version_v1: HeaderValue,
     sdk_version_beta: HeaderValue,
+    max_url_bytes: usize,
     max_body_bytes: usize,
     max_error_body_bytes: usize,
     retry: RetryPolicy,
@@ -139,7 +144,7 @@ impl AttemptError {
     /// The outcome as an [`Attempt`] records it.
     fn describe(&self) -> String {
         match self {
-            AttemptError::Transport(source) => describe_transport(source),
+            AttemptError::Transport(source) => crate::transport_error::describe(source),
             AttemptError::TimedOut => "attempt timed out".to_owned(),
             AttemptError::Final(error) => error.to_string(),
         }
@@ -474,7 +479,7 @@ impl GraphClient {
         if let Some(link) = request.followed_link() {
             let url = reqwest::Url::parse(link)
                 .map_err(|e| invalid_request(request, format!("the link does not parse: {e}")))?;
-            return Ok((version, url));
+            return self.within_url_limit(request, version, url);
         }
         let mut path = String::with_capacity(inner.base_path.len() + 6 + request.path().len());
         path.push_str(&inner.base_path);
@@ -488,6 +493,26 @@ impl GraphClient {
         url.set_path(&path);
         if !request.query().is_empty() {
             url.set_query(Some(request.query()));
+        }
+        self.within_url_limit(request, version, url)
+    }
+
+    /// Refuses a URL longer than the client's limit before anything is sent:
+    /// the service would refuse it anyway, after the bytes travelled.
+    fn within_url_limit(
+        &self,
+        request: &Request,
+        version: ApiVersion,
+        url: reqwest::Url,
+    ) -> Result<(ApiVersion, reqwest::Url), Error> {
+        let (length, limit) = (url.as_str().len(), self.inner.max_url_bytes);
+        if length > limit {
+            return Err(invalid_request(
+                request,
+                format!(
+                    "the URL would be {length} bytes long; the limit is {limit} bytes (`max_url_bytes`): a value this long belongs in a request body"
+                ),
+            ));
         }
         Ok((version, url))
     }
@@ -621,7 +646,12 @@ impl GraphClient {
             },
         )
         .build()
-        .map_err(|e| invalid_request(request, format!("the request cannot be built: {e}")))
+        .map_err(|e| {
+            invalid_request(
+                request,
+                format!("the request cannot be built: {}", e.without_url()),
+            )
+        })
     }
 
     /// Sends an attempt and follows redirects (see [`next_hop`]). Its own
@@ -662,9 +692,10 @@ impl GraphClient {
 
             let response = builder.send().await.map_err(|e| {
                 if e.is_builder() {
+                    // Without the URL: it can be long and hold user data.
                     AttemptError::Final(invalid_request(
                         request,
-                        format!("the request cannot be built: {e}"),
+                        format!("the request cannot be built: {}", e.without_url()),
                     ))
                 } else {
                     AttemptError::Transport(e)
@@ -708,23 +739,6 @@ fn says_token_expired(body: &[u8]) -> bool {
     crate::GraphError::from_body(body).is_some_and(|e| {
         e.code == "InvalidAuthenticationToken" && e.message.to_ascii_lowercase().contains("expired")
     })
-}
-
-fn describe_transport(error: &reqwest::Error) -> String {
-    let kind = if error.is_connect() && error.is_timeout() {
-        "connect timeout"
-    } else if error.is_connect() {
-        "connection failed"
-    } else if error.is_timeout() {
-        "attempt timed out"
-    } else if error.is_body() || error.is_decode() {
-        "the response body broke off"
-    } else {
-        "the connection failed during the exchange"
-    };
-    // reqwest's message names the URL, which can hold user data: the source
-    // chain keeps it; the summary does not.
-    kind.to_owned()
 }
 
 fn transport_error(
@@ -884,6 +898,7 @@ pub struct GraphClientBuilder {
     connect_timeout: Duration,
     attempt_timeout: Option<Duration>,
     call_timeout: Option<Duration>,
+    max_url_bytes: usize,
     max_body_bytes: usize,
     max_error_body_bytes: usize,
     retry: RetryPolicy,
@@ -903,6 +918,7 @@ impl Default for GraphClientBuilder {
             connect_timeout: Duration::from_secs(10),
             attempt_timeout: Some(Duration::from_secs(100)),
             call_timeout: None,
+            max_url_bytes: DEFAULT_MAX_URL_BYTES,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_error_body_bytes: DEFAULT_MAX_ERROR_BODY_BYTES,
             retry: RetryPolicy::default(),
@@ -1023,6 +1039,15 @@ impl GraphClientBuilder {
         self
     }
 
+    /// The longest URL sent (default [`DEFAULT_MAX_URL_BYTES`], 16 KiB); a
+    /// call whose URL would be longer fails with [`Error::InvalidRequest`]
+    /// naming both lengths, and nothing is sent. The HTTP stack itself holds
+    /// no URL over 65,534 bytes, whatever this says.
+    pub fn max_url_bytes(mut self, limit: usize) -> Self {
+        self.max_url_bytes = limit;
+        self
+    }
+
     /// The largest success body accepted (default 64 MiB).
     pub fn max_body_bytes(mut self, limit: usize) -> Self {
         self.max_body_bytes = limit;
@@ -1061,15 +1086,18 @@ impl GraphClientBuilder {
             user_agent.push(' ');
             user_agent.push_str(extra);
         }
-        let user_agent = HeaderValue::from_str(&user_agent)
+        let user_agent_text = user_agent;
+        let user_agent = HeaderValue::from_str(&user_agent_text)
             .map_err(|_| Error::Config("the user agent is not a valid header value".to_owned()))?;
 
         // Redirects are the runtime's own business (see `attempt`).
-        let http = reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| Error::Config(format!("the HTTP client could not be built: {e}")))?;
+        let http = crate::http_stack::http_client(self.connect_timeout, &user_agent_text)?;
+        if let Auth::Source(source) = &auth {
+            source.attach(&HttpStack {
+                client: http.clone(),
+                retry: self.retry.clone(),
+            });
+        }
         Ok(GraphClient {
             query: None,
             batch: None,
@@ -1089,6 +1117,7 @@ impl GraphClientBuilder {
                     "graph-rust-beta/",
                     env!("CARGO_PKG_VERSION")
                 )),
+                max_url_bytes: self.max_url_bytes,
                 max_body_bytes: self.max_body_bytes,
                 max_error_body_bytes: self.max_error_body_bytes,
                 retry: self.retry,
@@ -1102,38 +1131,12 @@ impl GraphClientBuilder {
 }
 
 fn checked_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Error> {
-    let parsed = reqwest::Url::parse(url)
-        .map_err(|e| Error::Config(format!("base URL `{url}` does not parse: {e}")))?;
+    let parsed = crate::http_stack::secure_url("base URL", url, allow_insecure_http)
+        .map_err(Error::Config)?;
     if parsed.query().is_some() || parsed.fragment().is_some() {
         return Err(Error::Config(format!(
             "base URL `{url}` must not have a query or fragment"
         )));
     }
-    match parsed.scheme() {
-        "https" => {}
-        "http" if is_loopback(&parsed) || allow_insecure_http => {}
-        "http" => {
-            return Err(Error::Config(format!(
-                "base URL `{url}` uses plain http on a non-loopback host: tokens would travel unencrypted; use https (or allow_insecure_http)"
-            )));
-        }
-        other => {
-            return Err(Error::Config(format!(
-                "base URL `{url}` has scheme `{other}`: use https"
-            )));
-        }
-    }
     Ok(url.trim_end_matches('/').to_owned())
-}
-
-fn is_loopback(url: &reqwest::Url) -> bool {
-    match url.host_str() {
-        Some(host) if host.eq_ignore_ascii_case("localhost") => true,
-        Some(host) => host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback()),
-        None => false,
-    }
 }

@@ -39,10 +39,14 @@ pub enum Error {
     /// The service answered with an expected status, but its body did not decode.
     #[error("{0}")]
     Decode(Box<DecodeError>),
-    /// The request could not be sent, or the connection failed before a full response arrived.
+    /// The request could not be sent, or the connection failed before a full
+    /// response arrived. The message says what happened and to which host
+    /// and port (`connection refused by 127.0.0.1:9`), and after how many
+    /// attempts; never the path, which can hold user data.
     #[error(
-        "{endpoint}: the request failed before a full response arrived{}",
-        Attempts(attempts)
+        "{endpoint}: {}{}",
+        crate::transport_error::describe(source),
+        Attempts::always(attempts)
     )]
     Transport {
         /// The endpoint's name.
@@ -54,7 +58,7 @@ pub enum Error {
         attempts: Vec<Attempt>,
     },
     /// A timeout expired.
-    #[error("{endpoint}: {kind}{}", Attempts(attempts))]
+    #[error("{endpoint}: {kind}{}", Attempts::several(attempts))]
     Timeout {
         /// The endpoint's name.
         endpoint: &'static str,
@@ -64,7 +68,7 @@ pub enum Error {
         attempts: Vec<Attempt>,
     },
     /// A redirect that the runtime refuses to follow.
-    #[error("{endpoint}: redirect refused: {reason}")]
+    #[error("{endpoint}: redirect refused: {}", Clipped(reason))]
     Redirect {
         /// The endpoint's name.
         endpoint: &'static str,
@@ -74,7 +78,7 @@ pub enum Error {
     /// The call's arguments cannot form a valid request (a path value that would
     /// leave its segment, a body that does not serialize, a header value with
     /// line breaks).
-    #[error("{endpoint}: invalid request: {reason}")]
+    #[error("{endpoint}: invalid request: {}", Clipped(reason))]
     InvalidRequest {
         /// The endpoint's name.
         endpoint: &'static str,
@@ -93,7 +97,7 @@ pub enum Error {
     #[error("could not get an access token: {0}")]
     Token(#[source] TokenError),
     /// The client's configuration is invalid.
-    #[error("invalid client configuration: {0}")]
+    #[error("invalid client configuration: {}", Clipped(.0))]
     Config(String),
     /// A call in a JSON batch was not run because a call it depends on failed
     /// (the service answered it `424 Failed Dependency`).
@@ -239,14 +243,17 @@ impl Error {
         }
     }
 
-    /// Whether trying again later may succeed: 429, 502, 503, 504, timeouts and transport failures.
+    /// Whether trying again later may succeed: timeouts, transport failures,
+    /// and the statuses the client's own retries repeat
+    /// ([`RetryPolicy::retries_status`](crate::RetryPolicy::retries_status):
+    /// 429, 503, 504, as Graph's SDKs do). One definition serves both, so an
+    /// error the client gave up on after retrying is one this calls retryable.
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Transport { .. } | Error::Timeout { .. } => true,
-            _ => matches!(
-                self.status().map(|s| s.as_u16()),
-                Some(429 | 502 | 503 | 504)
-            ),
+            _ => self
+                .status()
+                .is_some_and(crate::RetryPolicy::retries_status),
         }
     }
 
@@ -293,7 +300,7 @@ impl fmt::Display for StatusError {
             ExpectList(self.endpoint.expect())
         )?;
         match &self.graph {
-            Some(graph) => write!(f, ": {}: {}", graph.code, graph.message)?,
+            Some(graph) => write!(f, ": {}: {}", Clipped(&graph.code), Clipped(&graph.message))?,
             None if self.body.is_empty() => f.write_str(" (empty body)")?,
             None => f.write_str(" (the body is not a Graph error)")?,
         }
@@ -307,29 +314,73 @@ impl fmt::Display for StatusError {
         let request_id = header_str(&self.headers, "request-id")
             .or_else(|| self.graph.as_ref().and_then(|g| g.request_id.as_deref()));
         if let Some(id) = request_id {
-            write!(f, " [request-id {id}]")?;
+            write!(f, " [request-id {}]", Clipped(id))?;
         }
         write!(f, " [client-request-id {}]", self.client_request_id)?;
-        write!(f, "{}", Attempts(&self.attempts))
+        write!(f, "{}", Attempts::several(&self.attempts))
     }
 }
 
-/// ", after 3 attempts (attempt 1: 503 ...; attempt 2: ...)", or nothing for a single attempt.
-struct Attempts<'a>(&'a [Attempt]);
+/// The most characters of text from elsewhere (a service's message, a
+/// header, a reason quoting a value) that an error's `Display` shows: a
+/// message stays readable in a log line however long what it quotes is.
+pub const MAX_QUOTED_CHARS: usize = 300;
+
+/// Text quoted in an error message, cut at [`MAX_QUOTED_CHARS`] with a note
+/// of how much was left out. The full text stays in the error's fields.
+pub(crate) struct Clipped<'a>(pub(crate) &'a str);
+
+impl fmt::Display for Clipped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.char_indices().nth(MAX_QUOTED_CHARS) {
+            None => f.write_str(self.0),
+            Some((cut, _)) => write!(f, "{}… ({} more bytes)", &self.0[..cut], self.0.len() - cut),
+        }
+    }
+}
+
+/// ", after 3 attempts (attempt 1: 503 ...; attempt 2: ...)"; for a single
+/// attempt ", after 1 attempt" or nothing.
+struct Attempts<'a> {
+    attempts: &'a [Attempt],
+    count_one: bool,
+}
+
+impl<'a> Attempts<'a> {
+    /// Says nothing for a single attempt.
+    fn several(attempts: &'a [Attempt]) -> Self {
+        Attempts {
+            attempts,
+            count_one: false,
+        }
+    }
+
+    /// Says ", after 1 attempt" too: a transport failure reads differently
+    /// once one knows it was not retried.
+    fn always(attempts: &'a [Attempt]) -> Self {
+        Attempts {
+            attempts,
+            count_one: true,
+        }
+    }
+}
 
 impl fmt::Display for Attempts<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.len() < 2 {
-            return Ok(());
-        }
-        write!(f, ", after {} attempts (", self.0.len())?;
-        for (i, attempt) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str("; ")?;
+        match self.attempts.len() {
+            0 | 1 if self.count_one => f.write_str(", after 1 attempt"),
+            0 | 1 => Ok(()),
+            n => {
+                write!(f, ", after {n} attempts (")?;
+                for (i, attempt) in self.attempts.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("; ")?;
+                    }
+                    write!(f, "{attempt}")?;
+                }
+                f.write_str(")")
             }
-            write!(f, "{attempt}")?;
         }
-        f.write_str(")")
     }
 }
 
@@ -393,7 +444,7 @@ impl fmt::Display for DecodeError {
             "{} answered {} with a body that does not decode: {} ({} bytes)",
             self.endpoint,
             self.status,
-            self.source,
+            Clipped(&self.source.to_string()),
             self.body.len()
         )
     }

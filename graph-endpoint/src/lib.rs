@@ -36,11 +36,14 @@ extern crate self as graph_endpoint;
 mod azure;
 mod batch;
 mod call;
+mod certificate;
 mod client;
 mod cloud;
 mod collection;
 mod endpoint;
 mod error;
+mod http_stack;
+mod identity;
 mod limits;
 pub mod models;
 mod paging;
@@ -53,6 +56,7 @@ mod secret;
 mod sign_in;
 mod token;
 mod transport;
+mod transport_error;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -62,20 +66,26 @@ pub mod __private;
 pub use azure::AzureCredential;
 pub use batch::{Batch, BatchItem, BatchReport, MAX_BATCH_SIZE};
 pub use call::Call;
+pub use certificate::ClientCertificate;
 pub use client::{
-    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_ERROR_BODY_BYTES, GraphClient, GraphClientBuilder,
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_ERROR_BODY_BYTES, DEFAULT_MAX_URL_BYTES, GraphClient,
+    GraphClientBuilder,
 };
 pub use cloud::{ApiVersion, Cloud, UnknownApiVersion};
 pub use collection::Collection;
 pub use endpoint::{Endpoint, Method};
-pub use error::{DecodeError, Error, GraphError, StatusError, TimeoutKind};
+pub use error::{DecodeError, Error, GraphError, MAX_QUOTED_CHARS, StatusError, TimeoutKind};
+pub use http_stack::HttpStack;
+pub use identity::{
+    DEFAULT_TOKEN_LIFETIME, IdentityError, MAX_TOKEN_LIFETIME, MAX_TOKEN_RESPONSE_BYTES,
+};
 pub use paging::{DeltaItem, Items, Paged, Pages, Removed};
 pub use query::{Filter, QueryOptions, literal};
 pub use request::Request;
 pub use response::{RawResponse, Response};
 pub use retry::{Attempt, MAX_RETRIES, RetryPolicy, retry_after};
 pub use secret::AccessToken;
-pub use sign_in::{ClientCertificate, ClientCredentials, ClientSecret, IdentityError};
+pub use sign_in::{ClientCredentials, ClientSecret, DEFAULT_SIGN_IN_ATTEMPT_TIMEOUT};
 pub use token::{EnvToken, StaticToken, TokenError, TokenFn, TokenFuture, TokenSource, token_fn};
 pub use transport::Graph;
 
@@ -85,6 +95,8 @@ pub use bytes;
 pub use futures_core;
 /// Re-exported for status codes and header maps in responses and errors.
 pub use http;
+/// Re-exported: the HTTP client of [`HttpStack`] and the source of transport errors.
+pub use reqwest;
 
 #[doc = include_str!("../doc/graph_action.md")]
 pub use graph_endpoint_macros::graph_action;

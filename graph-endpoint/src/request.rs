@@ -212,9 +212,6 @@ pub struct RequestBuilder {
     headers: Vec<(HeaderName, HeaderValue)>,
     body: Option<Bytes>,
     params: serde_json::Map<String, serde_json::Value>,
-    /// Values that filled a whole segment and were empty, `.` or `..`: such a
-    /// value would change which resource the path names.
-    bare_segment_values: Vec<(&'static str, usize, usize)>,
     error: Option<String>,
 }
 
@@ -239,7 +236,6 @@ impl RequestBuilder {
             headers,
             body: None,
             params: serde_json::Map::new(),
-            bare_segment_values: Vec::new(),
             error,
         }
     }
@@ -261,7 +257,6 @@ impl RequestBuilder {
     }
 
     fn push_value(&mut self, placeholder: &'static str, value: &dyn Display, quoted: bool) {
-        let start = self.path.len();
         let mut encoder = SegmentEncoder {
             out: &mut self.path,
             quoted,
@@ -269,11 +264,6 @@ impl RequestBuilder {
         // Writing into a String cannot fail; a Display impl that fails is a bug of that type.
         if write!(encoder, "{value}").is_err() {
             self.error = Some(format!("the value of `<{placeholder}>` failed to format"));
-        }
-        let written = &self.path[start..];
-        if !quoted && matches!(written, "" | "." | "..") {
-            self.bare_segment_values
-                .push((placeholder, start, self.path.len()));
         }
     }
 
@@ -334,23 +324,8 @@ impl RequestBuilder {
         if let Some(reason) = self.error {
             return Err(Error::InvalidRequest { endpoint, reason });
         }
-        for &(placeholder, start, end) in &self.bare_segment_values {
-            let whole_segment = self.path[..start].ends_with('/')
-                && (end == self.path.len() || self.path[end..].starts_with('/'));
-            if whole_segment {
-                let shown = &self.path[start..end];
-                return Err(Error::InvalidRequest {
-                    endpoint,
-                    reason: format!(
-                        "`<{placeholder}>` is {}: as a whole path segment it would name another resource",
-                        if shown.is_empty() {
-                            "empty".to_owned()
-                        } else {
-                            format!("`{shown}`")
-                        }
-                    ),
-                });
-            }
+        if let Some(reason) = segment_that_moves(self.endpoint.path(), &self.path) {
+            return Err(Error::InvalidRequest { endpoint, reason });
         }
         if !self.params.is_empty() {
             let bytes = serde_json::to_vec(&self.params).map_err(|e| Error::InvalidRequest {
@@ -369,6 +344,55 @@ impl RequestBuilder {
             link: false,
         })
     }
+}
+
+/// Why the built `path` would not name the resource its `template` names, or
+/// `None` when it does.
+///
+/// Every complete segment is checked, however many values and literals it
+/// was assembled from (`<a><b>` with `.` and `.`, `.<a>` with an empty
+/// value): a segment that is `.` or `..`, spelled plainly or percent-encoded
+/// (`%2e`, `%2E%2e`, ...), is removed or climbs a level when the URL is
+/// normalised, and an empty one is dropped by many servers. Values cannot add
+/// segments (their `/` is encoded), so segment `i` of the path was built from
+/// segment `i` of the template, which the message names.
+fn segment_that_moves(template: &str, path: &str) -> Option<String> {
+    let trailing_slash_declared = template.ends_with('/');
+    let last = path.split('/').count() - 1;
+    for (i, (built, declared)) in path.split('/').zip(template.split('/')).enumerate().skip(1) {
+        let problem = if built.is_empty() {
+            if i == last && trailing_slash_declared {
+                continue;
+            }
+            "empty"
+        } else if is_dot_segment(built) {
+            "a dot segment"
+        } else {
+            continue;
+        };
+        return Some(format!(
+            "the path segment `{declared}` would be {problem} (`{}`): it would name another resource; pass a value that is not empty, `.` or `..`",
+            crate::error::Clipped(built)
+        ));
+    }
+    None
+}
+
+/// `.` or `..`, each dot written plainly or as `%2e`/`%2E`.
+fn is_dot_segment(segment: &str) -> bool {
+    let mut rest = segment.as_bytes();
+    let mut dots = 0;
+    while !rest.is_empty() {
+        if rest[0] == b'.' {
+            rest = &rest[1..];
+        } else if rest.len() >= 3 && rest[..3].eq_ignore_ascii_case(b"%2e") {
+            rest = &rest[3..];
+        } else {
+            return false;
+        }
+        dots += 1;
+    }
+    matches!(dots, 1 | 2)
 }
 
 /// Percent-encodes what a `Display` impl writes, as it writes it (no temporary string).
@@ -455,6 +479,40 @@ mod tests {
         })
         .unwrap();
         assert_eq!(ok.path(), "/users/x..");
+    }
+
+    #[test]
+    fn dot_segments_assembled_from_several_pieces_are_refused() {
+        let cases: &[(&[&str], &[&str])] = &[
+            (&["/things/", "", "", "/child"], &[".", "."]),
+            (&["/things/.", "", "/child"], &["."]),
+            (&["/things/.", "", "/child"], &[""]),
+            (&["/things/", ".", "/child"], &[""]),
+            (&["/things/%2e", "", "/child"], &[""]),
+            (&["/things/%2E", "%2e"], &[""]),
+            (&["/things/", "/child"], &[""]),
+        ];
+        for (literals, values) in cases {
+            let err = build(|b| {
+                for (i, literal) in literals.iter().enumerate() {
+                    b.literal(literal);
+                    if let Some(value) = values.get(i) {
+                        b.value("v", value);
+                    }
+                }
+            })
+            .unwrap_err();
+            assert!(
+                err.to_string().contains("would name another resource"),
+                "{literals:?} {values:?}: {err}"
+            );
+        }
+        for segment in [".", "..", "%2e", "%2E%2e", ".%2E"] {
+            assert!(is_dot_segment(segment), "{segment}");
+        }
+        for segment in ["...", "a.", "%2e%2e%2e", "%2", "%2f", "%252e"] {
+            assert!(!is_dot_segment(segment), "{segment}");
+        }
     }
 
     #[test]

@@ -3,21 +3,25 @@
 //! expiry and a single refresh in flight however many calls wait for it.
 
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use aws_lc_rs::signature::RsaKeyPair;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
-use serde::Deserialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use crate::{AccessToken, Cloud, Error, TokenError, TokenFuture, TokenSource};
+use crate::identity::TokenEndpoint;
+use crate::{
+    AccessToken, ClientCertificate, Cloud, HttpStack, IdentityError, RetryPolicy, TokenError,
+    TokenFuture, TokenSource,
+};
 
-/// A client secret. Its `Debug` and `Display` are redacted.
+/// How long one token request may take by default, from sending it to the
+/// end of the answer.
+pub const DEFAULT_SIGN_IN_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A client secret. Its `Debug` is redacted, and it has no `Display`.
 ///
 /// ```
 /// use graph_endpoint::ClientSecret;
@@ -31,6 +35,11 @@ impl ClientSecret {
     pub fn new(secret: impl Into<String>) -> Self {
         ClientSecret(secret.into())
     }
+
+    /// The secret itself, for the token request's form only.
+    fn expose(&self) -> &str {
+        &self.0
+    }
 }
 
 impl fmt::Debug for ClientSecret {
@@ -39,55 +48,10 @@ impl fmt::Debug for ClientSecret {
     }
 }
 
-/// The identity platform's own error: `error`, `error_description`,
-/// `error_codes` (`AADSTS…` numbers), `trace_id`, `correlation_id`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, thiserror::Error)]
-#[error("sign-in failed: {error}: {error_description}")]
-#[non_exhaustive]
-pub struct IdentityError {
-    /// The OAuth error, such as `invalid_client`.
-    pub error: String,
-    /// The explanation, with the `AADSTS` code.
-    #[serde(default)]
-    pub error_description: String,
-    /// The numeric `AADSTS` codes.
-    #[serde(default)]
-    pub error_codes: Vec<u64>,
-    /// The identity platform's trace id, for support.
-    #[serde(default)]
-    pub trace_id: Option<String>,
-    /// The correlation id, for support.
-    #[serde(default)]
-    pub correlation_id: Option<String>,
-    /// The HTTP status of the answer.
-    #[serde(skip)]
-    pub status: u16,
-}
-
-impl IdentityError {
-    /// A failure the identity platform did not describe itself: on this
-    /// side, in transport, or an answer that is not its error format.
-    fn undescribed(error: &str, description: String, status: u16) -> IdentityError {
-        IdentityError {
-            error: error.to_owned(),
-            error_description: description,
-            error_codes: Vec::new(),
-            trace_id: None,
-            correlation_id: None,
-            status,
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct TokenResponse {
-    access_token: String,
-    expires_in: u64,
-}
-
 struct Cached {
     token: AccessToken,
-    expires_at: Instant,
+    /// When a call stops using it and asks for a fresh one.
+    refresh_at: Instant,
 }
 
 #[derive(Default)]
@@ -95,139 +59,6 @@ struct State {
     cached: Option<Cached>,
     /// The failure of the last refresh, handed to the calls that waited for it.
     last_failure: Option<Arc<IdentityError>>,
-}
-
-/// A certificate's private key and the SHA-1 thumbprint of the certificate,
-/// for signed client assertions. Its `Debug` is redacted.
-///
-/// ```no_run
-/// use graph_endpoint::{ClientCertificate, ClientCredentials};
-///
-/// let key = std::fs::read_to_string("app.key.pem").unwrap();   // PKCS#8 or PKCS#1 RSA key
-/// let cert = std::fs::read_to_string("app.cert.pem").unwrap(); // the certificate uploaded to the app
-/// let certificate = ClientCertificate::from_pem(&key, &cert).unwrap();
-/// let sign_in = ClientCredentials::with_certificate("contoso.onmicrosoft.com", "app-id", certificate);
-/// # drop(sign_in);
-/// ```
-pub struct ClientCertificate {
-    key: RsaKeyPair,
-    thumbprint: [u8; 20],
-}
-
-impl fmt::Debug for ClientCertificate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "ClientCertificate(x5t {}, key <redacted>)",
-            URL_SAFE_NO_PAD.encode(self.thumbprint)
-        )
-    }
-}
-
-impl ClientCertificate {
-    /// From an RSA private key (PKCS#8 or PKCS#1 DER) and the SHA-1 thumbprint
-    /// of its certificate, as the Azure portal shows it.
-    pub fn from_key_and_thumbprint(
-        key_der: &[u8],
-        sha1_thumbprint: [u8; 20],
-    ) -> Result<Self, Error> {
-        let key = RsaKeyPair::from_pkcs8(key_der)
-            .or_else(|_| RsaKeyPair::from_der(key_der))
-            .map_err(|e| {
-                Error::Config(format!(
-                    "the certificate's private key is not an RSA key: {e}"
-                ))
-            })?;
-        Ok(ClientCertificate {
-            key,
-            thumbprint: sha1_thumbprint,
-        })
-    }
-
-    /// From an RSA private key (PKCS#8 or PKCS#1 DER) and the certificate (DER).
-    pub fn from_der(key_der: &[u8], certificate_der: &[u8]) -> Result<Self, Error> {
-        let digest = aws_lc_rs::digest::digest(
-            &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
-            certificate_der,
-        );
-        let mut thumbprint = [0u8; 20];
-        thumbprint.copy_from_slice(digest.as_ref());
-        ClientCertificate::from_key_and_thumbprint(key_der, thumbprint)
-    }
-
-    /// From PEM text: a `PRIVATE KEY` or `RSA PRIVATE KEY` block and a `CERTIFICATE` block.
-    pub fn from_pem(key_pem: &str, certificate_pem: &str) -> Result<Self, Error> {
-        let key = pem_block(key_pem, &["PRIVATE KEY", "RSA PRIVATE KEY"])?;
-        let certificate = pem_block(certificate_pem, &["CERTIFICATE"])?;
-        ClientCertificate::from_der(&key, &certificate)
-    }
-
-    /// The signed JWT the identity platform accepts as proof of the app.
-    fn assertion(&self, client_id: &str, audience: &str) -> Result<String, Box<IdentityError>> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default();
-        let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "x5t": URL_SAFE_NO_PAD.encode(self.thumbprint)});
-        let claims = serde_json::json!({
-            "aud": audience,
-            "iss": client_id,
-            "sub": client_id,
-            "jti": uuid::Uuid::new_v4().to_string(),
-            "nbf": now,
-            "iat": now,
-            "exp": now + 600,
-        });
-        let signing_input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(claims.to_string())
-        );
-        let mut signature = vec![0u8; self.key.public_modulus_len()];
-        self.key
-            .sign(
-                &aws_lc_rs::signature::RSA_PKCS1_SHA256,
-                &aws_lc_rs::rand::SystemRandom::new(),
-                signing_input.as_bytes(),
-                &mut signature,
-            )
-            .map_err(|_| {
-                Box::new(IdentityError::undescribed(
-                    "client_error",
-                    "the client assertion could not be signed".to_owned(),
-                    0,
-                ))
-            })?;
-        Ok(format!(
-            "{signing_input}.{}",
-            URL_SAFE_NO_PAD.encode(signature)
-        ))
-    }
-}
-
-/// The first PEM block with one of these labels, decoded.
-fn pem_block(pem: &str, labels: &[&str]) -> Result<Vec<u8>, Error> {
-    for label in labels {
-        let begin = format!("-----BEGIN {label}-----");
-        let end = format!("-----END {label}-----");
-        if let Some(start) = pem.find(&begin) {
-            let body = &pem[start + begin.len()..];
-            let stop = body
-                .find(&end)
-                .ok_or_else(|| Error::Config(format!("the PEM block `{label}` is not closed")))?;
-            let text: String = body[..stop]
-                .chars()
-                .filter(|c| !c.is_whitespace())
-                .collect();
-            return base64::engine::general_purpose::STANDARD
-                .decode(text)
-                .map_err(|e| Error::Config(format!("the PEM block `{label}` is not base64: {e}")));
-        }
-    }
-    Err(Error::Config(format!(
-        "no PEM block labelled {}",
-        labels.join(" or ")
-    )))
 }
 
 /// How the app proves who it is.
@@ -247,14 +78,40 @@ enum Credential {
 /// let graph = GraphClient::builder().cloud(Cloud::UsGovL4).token_source(sign_in).build().unwrap();
 /// # drop(graph);
 /// ```
+///
+/// What the secret is protected by:
+/// - it is sent only in the form of a token request, over https (plain http
+///   only to a loopback authority, unless
+///   [`allow_insecure_http`](Self::allow_insecure_http));
+/// - a token request never follows a redirect: an authority that answers
+///   3xx fails the sign-in with the status and the `Location` host;
+/// - it never appears in `Debug`, `Display`, logs or errors.
+///
+/// What bounds a sign-in: each request has a connect timeout (the client's)
+/// and an attempt timeout ([`attempt_timeout`](Self::attempt_timeout),
+/// default 30 s); 429 and 5xx answers, timeouts and transport failures are
+/// retried under the client's [`RetryPolicy`] with `Retry-After` honoured;
+/// an answer over 64 KiB is refused; and a call's
+/// [`call_timeout`](crate::GraphClientBuilder::call_timeout) includes the
+/// time spent signing in.
+///
+/// Attached to a [`GraphClient`](crate::GraphClient), token requests go
+/// through the client's HTTP stack (its connection pool, TLS, proxy and
+/// connect timeout, and its user agent); used alone, through a stack of its
+/// own configured the same way.
 pub struct ClientCredentials {
     tenant: String,
     client_id: String,
     credential: Credential,
     authority: String,
+    allow_insecure_http: bool,
     scope: String,
     refresh_ahead: Duration,
-    http: reqwest::Client,
+    attempt_timeout: Duration,
+    /// A retry policy set on this source, which a client's does not replace.
+    retry: Option<RetryPolicy>,
+    /// The stack token requests go through: the client's, once attached.
+    stack: OnceLock<HttpStack>,
     state: Mutex<State>,
     /// Completed refresh attempts, readable without waiting for the lock, so
     /// a call can tell that a refresh finished while it waited.
@@ -313,9 +170,12 @@ impl ClientCredentials {
             client_id,
             credential,
             authority: Cloud::Global.authority().to_owned(),
+            allow_insecure_http: false,
             scope: format!("{}/.default", Cloud::Global.graph_root()),
             refresh_ahead: Duration::from_secs(300),
-            http: reqwest::Client::new(),
+            attempt_timeout: DEFAULT_SIGN_IN_ATTEMPT_TIMEOUT,
+            retry: None,
+            stack: OnceLock::new(),
             state: Mutex::new(State::default()),
             refreshes: AtomicU64::new(0),
         }
@@ -328,9 +188,18 @@ impl ClientCredentials {
         self
     }
 
-    /// An explicit authority (such as a local stand-in's base URL).
+    /// An explicit authority (such as a local stand-in's base URL). It must
+    /// be https, or plain http to a loopback host (`127.0.0.0/8`, `::1`,
+    /// `localhost`): otherwise signing in fails before anything is sent.
     pub fn authority(mut self, authority: impl Into<String>) -> Self {
         self.authority = authority.into().trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// Accepts a plain `http://` authority on a non-loopback host: the
+    /// secret then travels unencrypted. Off by default.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
         self
     }
 
@@ -340,9 +209,24 @@ impl ClientCredentials {
         self
     }
 
-    /// How long before expiry a token is replaced (default 5 minutes).
+    /// How long before expiry a token is replaced (default 5 minutes). A
+    /// token that lives less than this serves one call.
     pub fn refresh_ahead(mut self, ahead: Duration) -> Self {
         self.refresh_ahead = ahead;
+        self
+    }
+
+    /// How long one token request may take, from sending it to the end of
+    /// the answer (default [`DEFAULT_SIGN_IN_ATTEMPT_TIMEOUT`], 30 s).
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = timeout;
+        self
+    }
+
+    /// The retry policy of token requests (default: the client's, or
+    /// [`RetryPolicy::default`] when used alone).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
         self
     }
 
@@ -351,10 +235,28 @@ impl ClientCredentials {
         format!("{}/{}/oauth2/v2.0/token", self.authority, self.tenant)
     }
 
+    /// The stack token requests go through: the attached client's, or one
+    /// of its own made on first use.
+    fn stack(&self) -> Result<&HttpStack, Box<IdentityError>> {
+        if let Some(stack) = self.stack.get() {
+            return Ok(stack);
+        }
+        let own = HttpStack::standalone(RetryPolicy::default())
+            .map_err(|e| Box::new(IdentityError::undescribed("client_error", e.to_string(), 0)))?;
+        Ok(self.stack.get_or_init(|| own))
+    }
+
     async fn fetch(&self) -> Result<Cached, Box<IdentityError>> {
+        // Checked before the form (and so the secret) is even put together.
+        let url = crate::http_stack::secure_url(
+            "the authority's token URL",
+            &self.token_url(),
+            self.allow_insecure_http,
+        )
+        .map_err(|reason| Box::new(IdentityError::undescribed("insecure_authority", reason, 0)))?;
         let encode = |s: &str| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
         let proof = match &self.credential {
-            Credential::Secret(secret) => format!("client_secret={}", encode(&secret.0)),
+            Credential::Secret(secret) => format!("client_secret={}", encode(secret.expose())),
             Credential::Certificate(certificate) => format!(
                 "client_assertion_type={}&client_assertion={}",
                 encode("urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
@@ -366,45 +268,30 @@ impl ClientCredentials {
             encode(&self.client_id),
             encode(&self.scope)
         );
-        let transport = |e: reqwest::Error| {
-            Box::new(IdentityError::undescribed(
-                "transport",
-                format!("the token endpoint could not be reached: {e}"),
-                0,
-            ))
+        let stack = self.stack()?;
+        let retry_override;
+        let stack = match &self.retry {
+            Some(policy) => {
+                retry_override = HttpStack {
+                    client: stack.client.clone(),
+                    retry: policy.clone(),
+                };
+                &retry_override
+            }
+            None => stack,
         };
-        let response = self
-            .http
-            .post(self.token_url())
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form)
-            .send()
-            .await
-            .map_err(transport)?;
-        let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(transport)?;
-        if status == 200 {
-            let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|e| {
-                IdentityError::undescribed(
-                    "invalid_response",
-                    format!("the token response does not parse: {e}"),
-                    status,
-                )
-            })?;
-            return Ok(Cached {
-                token: AccessToken::new(parsed.access_token),
-                expires_at: Instant::now() + Duration::from_secs(parsed.expires_in),
-            });
+        let issued = TokenEndpoint {
+            url: &url,
+            attempt_timeout: self.attempt_timeout,
         }
-        let mut error: IdentityError = serde_json::from_slice(&body).unwrap_or_else(|_| {
-            IdentityError::undescribed(
-                "unexpected_response",
-                format!("the token endpoint answered {status} without an error body"),
-                status,
-            )
-        });
-        error.status = status;
-        Err(Box::new(error))
+        .request(stack, &form)
+        .await?;
+        // A token living less than the margin serves the call that asked
+        // for it, and is replaced on the next.
+        Ok(Cached {
+            token: issued.token,
+            refresh_at: Instant::now() + issued.lifetime.saturating_sub(self.refresh_ahead),
+        })
     }
 }
 
@@ -414,7 +301,7 @@ impl TokenSource for ClientCredentials {
             let seen = self.refreshes.load(Ordering::SeqCst);
             let mut state = self.state.lock().await;
             if let Some(cached) = &state.cached
-                && cached.expires_at > Instant::now() + self.refresh_ahead
+                && cached.refresh_at > Instant::now()
             {
                 return Ok(cached.token.clone());
             }
@@ -449,5 +336,11 @@ impl TokenSource for ClientCredentials {
         {
             state.cached = None;
         }
+    }
+
+    fn attach(&self, stack: &HttpStack) {
+        // The first client to attach wins; a source shared by several
+        // clients keeps the stack of the first.
+        let _ = self.stack.set(stack.clone());
     }
 }

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::AccessToken;
+use crate::{AccessToken, HttpStack};
 
 /// The error a [`TokenSource`] reports when it cannot produce a token.
 pub type TokenError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -39,6 +39,14 @@ pub trait TokenSource: Send + Sync + 'static {
     /// next [`token`](TokenSource::token) fetches a fresh one. The default does nothing.
     fn invalidate(&self, token: &AccessToken) {
         let _ = token;
+    }
+
+    /// Called once by [`GraphClientBuilder::build`](crate::GraphClientBuilder::build)
+    /// with the client's HTTP stack: a source that makes requests of its own
+    /// (signing in) sends them through it, so they get the client's proxy,
+    /// TLS and timeouts. The default ignores it.
+    fn attach(&self, stack: &HttpStack) {
+        let _ = stack;
     }
 }
 
@@ -160,5 +168,9 @@ impl<T: TokenSource + ?Sized> TokenSource for Arc<T> {
 
     fn invalidate(&self, token: &AccessToken) {
         (**self).invalidate(token)
+    }
+
+    fn attach(&self, stack: &HttpStack) {
+        (**self).attach(stack)
     }
 }

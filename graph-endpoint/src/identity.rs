@@ -1,0 +1,389 @@
+//! Asking the identity platform's token endpoint for a token: one form POST,
+//! with bounded time, size and retries, that never follows a redirect, and
+//! the identity platform's errors as a type.
+
+use std::fmt;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::Clipped;
+use crate::{AccessToken, HttpStack};
+
+/// The largest token endpoint answer read: a token answer is a few KB, and
+/// an endpoint that sends more is not one to trust with memory.
+pub const MAX_TOKEN_RESPONSE_BYTES: usize = 64 * 1024;
+
+/// How long a token whose answer states no `expires_in` is taken to live:
+/// the identity platform's default access-token lifetime is 60 to 90 minutes.
+pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// The longest lifetime believed: the identity platform issues no access
+/// token for longer than a day, and a larger `expires_in` is cut to this.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// The identity platform's own error: `error`, `error_description`,
+/// `error_codes` (`AADSTS…` numbers), `trace_id`, `correlation_id`; or a
+/// failure on the way there, described the same way (`error` is then one of
+/// `transport`, `timeout`, `unexpected_redirect`, `response_too_large`,
+/// `invalid_response`, `unexpected_response`, `insecure_authority`,
+/// `client_error`).
+///
+/// Its `Display` quotes at most [`MAX_QUOTED_CHARS`](crate::MAX_QUOTED_CHARS)
+/// characters of the description, and never a secret: the form sent carries
+/// the secret, and no part of it is ever kept here.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, thiserror::Error)]
+#[non_exhaustive]
+pub struct IdentityError {
+    /// The OAuth error, such as `invalid_client`.
+    pub error: String,
+    /// The explanation, with the `AADSTS` code.
+    #[serde(default)]
+    pub error_description: String,
+    /// The numeric `AADSTS` codes.
+    #[serde(default)]
+    pub error_codes: Vec<u64>,
+    /// The identity platform's trace id, for support.
+    #[serde(default)]
+    pub trace_id: Option<String>,
+    /// The correlation id, for support.
+    #[serde(default)]
+    pub correlation_id: Option<String>,
+    /// The HTTP status of the answer (0 when none arrived).
+    #[serde(skip)]
+    pub status: u16,
+    /// How many requests were made to the token endpoint.
+    #[serde(skip)]
+    pub attempts: u32,
+}
+
+impl fmt::Display for IdentityError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "sign-in failed: {}: {}",
+            Clipped(&self.error),
+            Clipped(&self.error_description)
+        )?;
+        if self.attempts > 1 {
+            write!(f, " (after {} attempts)", self.attempts)?;
+        }
+        Ok(())
+    }
+}
+
+impl IdentityError {
+    /// A failure the identity platform did not describe itself: on this
+    /// side, in transport, or an answer that is not its error format.
+    pub(crate) fn undescribed(error: &str, description: String, status: u16) -> IdentityError {
+        IdentityError {
+            error: error.to_owned(),
+            error_description: description,
+            error_codes: Vec::new(),
+            trace_id: None,
+            correlation_id: None,
+            status,
+            attempts: 0,
+        }
+    }
+}
+
+/// A token the endpoint issued, and how long it is said to live.
+pub(crate) struct Issued {
+    pub(crate) token: AccessToken,
+    pub(crate) lifetime: Duration,
+}
+
+/// How to ask: where, how long one attempt may take.
+pub(crate) struct TokenEndpoint<'a> {
+    pub(crate) url: &'a reqwest::Url,
+    pub(crate) attempt_timeout: Duration,
+}
+
+/// Why one attempt did not give an answer to act on.
+enum Failure {
+    /// Worth another attempt, under the retry policy: a transport failure, a
+    /// timeout, 429 or 5xx. The wait the answer asked for comes with it.
+    Transient {
+        error: Box<IdentityError>,
+        headers: Option<Box<http::HeaderMap>>,
+    },
+    /// Final: asking again cannot help.
+    Final(Box<IdentityError>),
+}
+
+impl TokenEndpoint<'_> {
+    /// Posts `form` until an answer settles it, under the stack's retry
+    /// policy: 429 and 5xx answers (honouring `Retry-After`), timeouts and
+    /// transport failures are tried again; a token request has no effect to
+    /// repeat, so every failure short of an answer is safe to retry.
+    pub(crate) async fn request(
+        &self,
+        stack: &HttpStack,
+        form: &str,
+    ) -> Result<Issued, Box<IdentityError>> {
+        let policy = &stack.retry;
+        let mut waited = Duration::ZERO;
+        let mut number: u32 = 1;
+        loop {
+            let failure = match self.attempt(stack, form).await {
+                Ok(issued) => return Ok(issued),
+                Err(Failure::Final(mut error)) => {
+                    error.attempts = number;
+                    return Err(error);
+                }
+                Err(Failure::Transient { error, headers }) => (error, headers),
+            };
+            let (mut error, headers) = failure;
+            let wait = policy.wait_for(number, headers.as_deref());
+            if !policy.allows(number, waited, wait) {
+                error.attempts = number;
+                return Err(error);
+            }
+            tracing::debug!(
+                attempt = number,
+                wait_ms = wait.as_millis() as u64,
+                error = %error.error,
+                "token request failed; trying again"
+            );
+            tokio::time::sleep(wait).await;
+            waited += wait;
+            number += 1;
+        }
+    }
+
+    async fn attempt(&self, stack: &HttpStack, form: &str) -> Result<Issued, Failure> {
+        let exchange = async {
+            let response = stack
+                .client
+                .post(self.url.clone())
+                .header(http::header::ACCEPT, "application/json")
+                .header(
+                    http::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(form.to_owned())
+                .send()
+                .await
+                .map_err(|e| transport(&e))?;
+            let status = response.status().as_u16();
+            if response.status().is_redirection() {
+                return Err(Failure::Final(Box::new(redirected(&response, status))));
+            }
+            let headers = response.headers().clone();
+            let body = read_capped(response).await?;
+            answer(status, headers, &body)
+        };
+        match tokio::time::timeout(self.attempt_timeout, exchange).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(Failure::Transient {
+                error: Box::new(IdentityError::undescribed(
+                    "timeout",
+                    format!(
+                        "the token endpoint {} did not answer within {} ms",
+                        host_port(self.url),
+                        self.attempt_timeout.as_millis()
+                    ),
+                    0,
+                )),
+                headers: None,
+            }),
+        }
+    }
+}
+
+/// `host:port` of a URL, for messages: never its path or query.
+fn host_port(url: &reqwest::Url) -> String {
+    format!(
+        "{}:{}",
+        url.host_str().unwrap_or("?"),
+        url.port_or_known_default().unwrap_or(0)
+    )
+}
+
+fn transport(error: &reqwest::Error) -> Failure {
+    Failure::Transient {
+        error: Box::new(IdentityError::undescribed(
+            "transport",
+            format!(
+                "the token endpoint could not be reached: {}",
+                crate::transport_error::describe(error)
+            ),
+            0,
+        )),
+        headers: None,
+    }
+}
+
+/// A token endpoint does not redirect: one that does is misconfigured or
+/// hostile, and following it would post the secret to wherever it points.
+fn redirected(response: &reqwest::Response, status: u16) -> IdentityError {
+    let to = response
+        .headers()
+        .get(http::header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .map(|location| match response.url().join(location) {
+            Ok(target) => format!("to {}", host_port(&target)),
+            Err(_) => "to an unreadable Location".to_owned(),
+        })
+        .unwrap_or_else(|| "without a Location".to_owned());
+    IdentityError::undescribed(
+        "unexpected_redirect",
+        format!(
+            "the token endpoint answered {status}, a redirect {to}; a token request never follows a redirect (check the authority)"
+        ),
+        status,
+    )
+}
+
+/// Reads the answer, refusing one over [`MAX_TOKEN_RESPONSE_BYTES`] as soon
+/// as it is known to be larger, so that memory stays bounded.
+async fn read_capped(mut response: reqwest::Response) -> Result<BytesMut, Failure> {
+    let status = response.status().as_u16();
+    let too_large = || {
+        Failure::Final(Box::new(IdentityError::undescribed(
+            "response_too_large",
+            format!(
+                "the token endpoint's answer is larger than {MAX_TOKEN_RESPONSE_BYTES} bytes; a token answer is a few KB"
+            ),
+            status,
+        )))
+    };
+    if response
+        .content_length()
+        .is_some_and(|len| len > MAX_TOKEN_RESPONSE_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| transport(&e))? {
+        if body.len() + chunk.len() > MAX_TOKEN_RESPONSE_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: String,
+    #[serde(default)]
+    expires_in: Option<Value>,
+}
+
+/// What an answer means: a token, the platform's error, or something to retry.
+fn answer(status: u16, headers: http::HeaderMap, body: &[u8]) -> Result<Issued, Failure> {
+    if status == 200 {
+        let invalid = |reason: String| {
+            Failure::Final(Box::new(IdentityError::undescribed(
+                "invalid_response",
+                format!("the token response {reason}"),
+                status,
+            )))
+        };
+        let parsed: TokenAnswer =
+            serde_json::from_slice(body).map_err(|e| invalid(format!("does not parse: {e}")))?;
+        if parsed.access_token.is_empty() {
+            return Err(invalid("holds an empty access_token".to_owned()));
+        }
+        let lifetime = lifetime(parsed.expires_in.as_ref()).map_err(invalid)?;
+        return Ok(Issued {
+            token: AccessToken::new(parsed.access_token),
+            lifetime,
+        });
+    }
+    let mut error: Box<IdentityError> = serde_json::from_slice(body).unwrap_or_else(|_| {
+        Box::new(IdentityError::undescribed(
+            "unexpected_response",
+            format!("the token endpoint answered {status} without an error body"),
+            status,
+        ))
+    });
+    error.status = status;
+    // The identity platform's transient failures: throttling and its own
+    // faults. A 4xx otherwise is about the request, which will not change.
+    if status == 429 || status >= 500 {
+        Err(Failure::Transient {
+            error,
+            headers: Some(Box::new(headers)),
+        })
+    } else {
+        Err(Failure::Final(error))
+    }
+}
+
+/// The lifetime an `expires_in` states, in whole seconds:
+/// - a positive integer, or a string holding one (older endpoints send
+///   `"3599"`), or a positive number with a fraction (cut to whole seconds);
+/// - cut to [`MAX_TOKEN_LIFETIME`] when larger;
+/// - absent: [`DEFAULT_TOKEN_LIFETIME`];
+/// - zero: a token that expires now, used for the call that asked for it
+///   and replaced on the next;
+/// - negative, or anything that is not a number: refused, since its
+///   lifetime is unknown.
+pub(crate) fn lifetime(expires_in: Option<&Value>) -> Result<Duration, String> {
+    let seconds: f64 = match expires_in {
+        None | Some(Value::Null) => return Ok(DEFAULT_TOKEN_LIFETIME),
+        Some(Value::Number(n)) => match (n.as_u64(), n.as_f64()) {
+            (Some(whole), _) => whole as f64,
+            (None, Some(f)) => f,
+            (None, None) => return Err(format!("has an unreadable expires_in {n}")),
+        },
+        Some(Value::String(text)) => text.trim().parse::<f64>().map_err(|_| {
+            format!(
+                "has an expires_in that is not a number: {:?}",
+                Clipped(text).to_string()
+            )
+        })?,
+        Some(other) => {
+            return Err(format!(
+                "has an expires_in that is not a number: {}",
+                Clipped(&other.to_string())
+            ));
+        }
+    };
+    if !seconds.is_finite() || seconds < 0.0 {
+        return Err(format!(
+            "has expires_in {seconds}: a lifetime is a finite number of seconds, not negative"
+        ));
+    }
+    let max = MAX_TOKEN_LIFETIME.as_secs() as f64;
+    Ok(Duration::from_secs(seconds.min(max).trunc() as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_form_of_expires_in_has_an_outcome() {
+        let secs = |v: Value| lifetime(Some(&v)).map(|d| d.as_secs());
+        assert_eq!(secs(json!(3599)), Ok(3599));
+        assert_eq!(secs(json!("3599")), Ok(3599));
+        assert_eq!(secs(json!(3599.9)), Ok(3599));
+        assert_eq!(secs(json!(18446744073709551615u64)), Ok(86400));
+        assert_eq!(secs(json!(1e300)), Ok(86400));
+        assert_eq!(secs(json!(0)), Ok(0));
+        assert_eq!(secs(json!(0.5)), Ok(0));
+        assert_eq!(lifetime(None), Ok(DEFAULT_TOKEN_LIFETIME));
+        assert_eq!(lifetime(Some(&Value::Null)), Ok(DEFAULT_TOKEN_LIFETIME));
+        for refused in [
+            json!(-5),
+            json!(-0.5),
+            json!(-1e300),
+            json!("soon"),
+            json!("-1"),
+            json!("inf"),
+            json!("NaN"),
+            json!(true),
+            json!([3600]),
+            json!({"s": 1}),
+        ] {
+            assert!(lifetime(Some(&refused)).is_err(), "{refused}");
+        }
+    }
+}
