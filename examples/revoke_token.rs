@@ -219,10 +219,20 @@ fn show(profile: &AndroidForWorkEnrollmentProfile) {
 /// Says what went wrong in the words of a tenant administrator.
 fn explain(error: &Error) -> String {
     let advice = if let Some(identity) = error.identity_error() {
-        format!(
-            "Sign-in failed ({}): check the tenant, the app's client id and secret, and that the secret has not expired.",
-            identity.error
-        )
+        match identity.error.as_str() {
+            "transport" | "timeout" => format!(
+                "Sign-in failed ({}): the identity platform could not be reached; check the network, the proxy and GRAPH_CLOUD.",
+                identity.error
+            ),
+            "unexpected_redirect" | "insecure_authority" | "response_too_large" => format!(
+                "Sign-in failed ({}): the sign-in authority is not the identity platform; check GRAPH_CLOUD.",
+                identity.error
+            ),
+            _ => format!(
+                "Sign-in failed ({}): check the tenant, the app's client id and secret, and that the secret has not expired.",
+                identity.error
+            ),
+        }
     } else if error.is_unauthorized() {
         "The token was refused: it is expired, or it was issued for another audience or cloud. \
          Get a new token for Microsoft Graph (scope https://graph.microsoft.com/.default) on the right cloud."
