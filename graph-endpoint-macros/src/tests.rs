@@ -138,6 +138,21 @@ fn error_count(output: &str) -> usize {
 }
 
 #[test]
+fn a_raw_argument_fills_its_keyword_placeholder() {
+    let output = expand(
+        r#"GET, "/things/<type>/<id>", expect = 200"#,
+        "async fn thing(&self, r#type: &str, id: &str) -> Result<Value, Error>;",
+    );
+    assert_eq!(error_count(&output), 0, "{output}");
+    assert!(output.contains(r#"value ("type" , & r#type)"#), "{output}");
+    let output = expand(
+        r#"GET, "/things/<type>", expect = 200"#,
+        "async fn thing(&self) -> Result<Value, Error>;",
+    );
+    assert!(output.contains("add `r#type: &str`"), "{output}");
+}
+
+#[test]
 fn a_free_function_is_one_error_and_kept() {
     for item in [
         "async fn fetch(id: &str) -> Result<Value, Error> { todo!() }",

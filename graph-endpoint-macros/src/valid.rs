@@ -270,7 +270,7 @@ fn check_method(
                 if !is_placeholder && parts.is_some() {
                     cx.error(
                         arg.ident.span(),
-                        format!("argument `{name}` is bound to nothing: put `<{name}>` in the path, or mark it `#[body]`, `#[param]`, `#[query]` or `#[header(\"Name\")]`"),
+                        format!("argument `{}` is bound to nothing: put `<{name}>` in the path, or mark it `#[body]`, `#[param]`, `#[query]` or `#[header(\"Name\")]`", arg.ident),
                     );
                 }
                 continue;
@@ -337,7 +337,10 @@ fn check_method(
         {
             cx.error(
                 method.item.sig.paren_token.span.join(),
-                format!("placeholder `<{placeholder}>` of the path has no argument: add `{placeholder}: &str` (or another type that implements `Display`)"),
+                format!(
+                    "placeholder `<{placeholder}>` of the path has no argument: add `{}: &str` (or another type that implements `Display`)",
+                    path::argument_name(placeholder)
+                ),
             );
         }
     }
