@@ -114,7 +114,7 @@ fn expand(method: &Method, checked: &Checked) -> TokenStream {
         let ident = arg.ident;
         let span = arg.ty.span();
         match &arg.role {
-            Role::Unmarked => {}
+            Role::Unmarked | Role::Rejected => {}
             Role::Body(_) => statements.push(quote_spanned!(span=> __request.body(&#ident);)),
             Role::Param(_, rename) => {
                 let wire = rename

@@ -138,6 +138,61 @@ fn error_count(output: &str) -> usize {
 }
 
 #[test]
+fn a_quoted_status_is_one_error_at_the_literal() {
+    for args in [
+        r#"POST, "/a", expect = "204""#,
+        r#"POST, "/a", expect = ["204"]"#,
+        r#"POST, "/a", expect = [200, "204"]"#,
+    ] {
+        let output = expand(args, "async fn b(&self) -> Result<(), Error>;");
+        assert_eq!(error_count(&output), 1, "{args}: {output}");
+        assert!(
+            output.contains("write the status as a number, without quotes: `expect = 204`"),
+            "{args}: {output}"
+        );
+    }
+    let output = expand(
+        r#"POST, "/a", expect = "ok""#,
+        "async fn b(&self) -> Result<(), Error>;",
+    );
+    assert_eq!(error_count(&output), 1, "{output}");
+    assert!(output.contains("not a string"), "{output}");
+}
+
+#[test]
+fn a_missing_comma_is_one_error() {
+    for args in [
+        r#"POST "/x" expect = 204"#,
+        r#"POST, "/x" expect = 204"#,
+        r#"POST, "/x", expect = 204 version = "beta""#,
+        r#"POST, "/x", expect = 204 version = "beta" permissions = ["A.B"]"#,
+    ] {
+        let output = expand(args, "async fn b(&self) -> Result<(), Error>;");
+        assert_eq!(error_count(&output), 1, "{args}: {output}");
+        assert!(
+            output.contains("expected `,` before this"),
+            "{args}: {output}"
+        );
+    }
+}
+
+#[test]
+fn an_unreadable_argument_does_not_make_others_missing() {
+    for args in [r#"GET, 42, expect = 200"#, r#"GET, "/a", expect = OK"#] {
+        let output = expand(args, "async fn b(&self) -> Result<Value, Error>;");
+        assert_eq!(error_count(&output), 1, "{args}: {output}");
+        assert!(!output.contains("missing"), "{args}: {output}");
+    }
+    // What follows the unreadable value is still read and checked.
+    let output = expand(
+        r#"GET, "/a", version = beta, expect = 404"#,
+        "async fn b(&self) -> Result<Value, Error>;",
+    );
+    assert_eq!(error_count(&output), 2, "{output}");
+    assert!(output.contains("`expect = 404`"), "{output}");
+}
+
+#[test]
 fn a_raw_argument_fills_its_keyword_placeholder() {
     let output = expand(
         r#"GET, "/things/<type>/<id>", expect = 200"#,
@@ -227,4 +282,41 @@ fn a_rejected_method_keeps_a_body_that_fits_its_result() {
         "fn b(&self) -> impl Iterator<Item = u8>;",
     );
     assert!(output.trim_end().ends_with("> ;"), "{output}");
+}
+
+#[test]
+fn one_misnamed_argument_is_one_error() {
+    let output = expand(
+        r#"GET, "/users/<user_id>", expect = 200"#,
+        "async fn user(&self, id: &str) -> Result<Value, Error>;",
+    );
+    assert_eq!(error_count(&output), 1, "{output}");
+    assert!(
+        output.contains("rename the argument `user_id` (or the placeholder `<id>`)"),
+        "{output}"
+    );
+    // Two of each are reported one by one.
+    let output = expand(
+        r#"GET, "/users/<a>/<b>", expect = 200"#,
+        "async fn user(&self, c: &str, d: &str) -> Result<Value, Error>;",
+    );
+    assert_eq!(error_count(&output), 4, "{output}");
+}
+
+#[test]
+fn a_rejected_argument_causes_no_second_error() {
+    for item in [
+        "async fn user(&self, (id, n): (&str, u32)) -> Result<Value, Error>;",
+        "async fn user(&self, _: &str) -> Result<Value, Error>;",
+        "async fn user(&self, id: &str, #[header] consistency: &str) -> Result<Value, Error>;",
+    ] {
+        let output = expand(r#"GET, "/users/<id>", expect = 200"#, item);
+        assert_eq!(error_count(&output), 1, "{item}: {output}");
+    }
+    let output = expand(
+        r#"GET, "/users/<id>", expct = 200"#,
+        "async fn user(&self, id: &str) -> Result<Value, Error>;",
+    );
+    assert_eq!(error_count(&output), 1, "{output}");
+    assert!(output.contains("did you mean `expect`?"), "{output}");
 }
