@@ -197,6 +197,9 @@ pub trait Everything: Graph {
         #[param] add_licenses: Vec<String>,
         #[param("removeLicenses")] remove: Vec<String>,
     ) -> Result<Option<serde_json::Value>, Error>;
+
+    #[graph_action(GET, "/directory/deletedItems/microsoft.graph.<type>", expect = 200)]
+    async fn deleted_items(&self, r#type: &str) -> Result<serde_json::Value, Error>;
 }
 
 impl Everything for GraphClient {}
@@ -226,5 +229,23 @@ async fn query_parameters_headers_and_parameters_arrive_as_declared() {
     assert_eq!(
         request.json().unwrap(),
         serde_json::json!({"addLicenses": ["a"], "removeLicenses": []})
+    );
+}
+
+#[tokio::test]
+async fn a_keyword_placeholder_is_filled_by_its_raw_argument() {
+    let (emulator, graph) = common::emulator_and_client().await;
+    let _ = graph.deleted_items("group").await;
+    let request = emulator.last_request().unwrap();
+    assert_eq!(
+        request.path,
+        "/v1.0/directory/deletedItems/microsoft.graph.group"
+    );
+    // The value is encoded like any placeholder's: it stays in its segment.
+    let _ = graph.deleted_items("a b/c").await;
+    let request = emulator.last_request().unwrap();
+    assert_eq!(
+        request.path,
+        "/v1.0/directory/deletedItems/microsoft.graph.a%20b%2Fc"
     );
 }

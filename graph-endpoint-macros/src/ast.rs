@@ -23,6 +23,9 @@ pub enum Role {
     Query(Span, Option<LitStr>),
     /// `#[header("Name")]`: a header.
     Header(Span, LitStr),
+    /// A mark whose mistake is already reported: the argument is neither
+    /// checked further nor reported as bound to nothing.
+    Rejected,
 }
 
 pub struct Arg<'a> {
@@ -68,6 +71,9 @@ pub struct Method<'a> {
     /// `T` in `Result<T, Error>`.
     pub success: Option<&'a Type>,
     pub output: Option<Output<'a>>,
+    /// An argument is a pattern or `_` (reported): a placeholder without an
+    /// argument may be meant for it, so that is not reported.
+    pub unnamed_args: bool,
 }
 
 impl<'a> Method<'a> {
@@ -115,6 +121,7 @@ impl<'a> Method<'a> {
         }
 
         let mut args = Vec::new();
+        let mut unnamed_args = false;
         for (index, input) in sig.inputs.iter().enumerate() {
             match input {
                 FnArg::Receiver(receiver) => {
@@ -141,16 +148,26 @@ impl<'a> Method<'a> {
                             if p.mutability.is_some() {
                                 cx.error_at(p, "remove `mut`: the argument is only read");
                             }
-                            args.push(Arg { ident: &p.ident, ty: &pat_type.ty, role });
+                            args.push(Arg {
+                                ident: &p.ident,
+                                ty: &pat_type.ty,
+                                role,
+                            });
                         }
-                        Pat::Wild(w) => cx.error_at(
-                            w,
-                            "an argument named `_` binds nothing: give it the name of the placeholder or parameter it fills",
-                        ),
-                        other => cx.error_at(
-                            other,
-                            "patterns are not supported in a Graph endpoint's arguments: name the argument",
-                        ),
+                        Pat::Wild(w) => {
+                            unnamed_args = true;
+                            cx.error_at(
+                                w,
+                                "an argument named `_` binds nothing: give it the name of the placeholder or parameter it fills",
+                            );
+                        }
+                        other => {
+                            unnamed_args = true;
+                            cx.error_at(
+                                other,
+                                "patterns are not supported in a Graph endpoint's arguments: name the argument",
+                            );
+                        }
                     }
                 }
             }
@@ -169,6 +186,7 @@ impl<'a> Method<'a> {
                 result: None,
                 success: Some(item_type),
                 output: Some(Output::Paged(item_type)),
+                unnamed_args,
             };
         }
         let result = future_output(item, cx);
@@ -188,6 +206,7 @@ impl<'a> Method<'a> {
             result,
             success,
             output,
+            unnamed_args,
         }
     }
 }
@@ -214,7 +233,7 @@ fn roles(attrs: &[Attribute], cx: &mut Ctxt) -> Role {
                     Some(lit) => Role::Header(span, lit),
                     None => {
                         cx.error_at(attr, "`#[header]` needs the header's name: `#[header(\"ConsistencyLevel\")]`");
-                        continue;
+                        Role::Rejected
                     }
                 }
             }

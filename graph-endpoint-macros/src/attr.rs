@@ -2,7 +2,7 @@
 //! tokens, so later errors point at the exact place.
 
 use proc_macro2::{Span, TokenStream};
-use syn::parse::{Parse, ParseStream, Parser};
+use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
 use syn::{Ident, LitInt, LitStr, Token, bracketed, parenthesized};
 
@@ -22,6 +22,9 @@ pub struct ActionAttr {
     pub headers: Option<Vec<(LitStr, LitStr)>>,
     /// The span of the whole argument list, for "missing" errors.
     pub span: Option<Span>,
+    /// Part of the arguments could not be read (and was reported): what
+    /// seems missing may be in that part, so it is not reported as missing.
+    pub incomplete: bool,
 }
 
 impl ActionAttr {
@@ -44,31 +47,50 @@ impl ActionAttr {
 
 fn parse_items(input: ParseStream, attr: &mut ActionAttr, cx: &mut Ctxt) {
     let mut position = 0usize;
+    let mut comma_reported = false;
     while !input.is_empty() {
         if let Err(e) = parse_item(input, attr, cx, position) {
             cx.push(e);
-            // The rest cannot be read reliably: skip it.
-            let _ = input.step(|cursor| {
-                let mut rest = *cursor;
-                while let Some((_, next)) = rest.token_tree() {
-                    rest = next;
-                }
-                Ok(((), rest))
-            });
-            return;
+            attr.incomplete = true;
+            // The rest of this argument cannot be read: skip to the next one.
+            skip_to_comma(input);
         }
         position += 1;
         if input.is_empty() {
             break;
         }
-        if let Err(e) = input.parse::<Token![,]>() {
-            cx.push(syn::Error::new(
-                e.span(),
-                "expected `,` between the arguments of `#[graph_action]`",
-            ));
-            return;
+        if input.parse::<Token![,]>().is_err() {
+            // A missing comma: reported once, where the first one belongs (the
+            // message shows the whole form), and read on when what follows
+            // starts an argument.
+            if !comma_reported {
+                cx.error(
+                    input.span(),
+                    "expected `,` before this: separate the arguments of `#[graph_action]` with commas, as in `#[graph_action(POST, \"/path\", expect = 204)]`",
+                );
+                comma_reported = true;
+            }
+            if !(input.peek(Ident) || input.peek(LitStr)) {
+                attr.incomplete = true;
+                skip_to_comma(input);
+                let _ = input.parse::<Option<Token![,]>>();
+            }
         }
     }
+}
+
+/// Skips token trees up to the next top-level `,` (left in place) or the end.
+fn skip_to_comma(input: ParseStream) {
+    let _ = input.step(|cursor| {
+        let mut rest = *cursor;
+        while let Some((tree, next)) = rest.token_tree() {
+            if matches!(&tree, proc_macro2::TokenTree::Punct(p) if p.as_char() == ',') {
+                break;
+            }
+            rest = next;
+        }
+        Ok(((), rest))
+    });
 }
 
 fn parse_item(
@@ -91,10 +113,13 @@ fn parse_item(
     }
     if input.peek(syn::Lit) {
         let lit: syn::Lit = input.parse()?;
-        cx.error(
-            lit.span(),
-            "expected the HTTP method (GET, POST, PUT, PATCH, DELETE), the path as a string literal, or `key = value`",
-        );
+        let message = if attr.path.is_none() {
+            "expected the path as a string literal, such as `\"/users/<id>\"` (or the HTTP method, or `key = value`)"
+        } else {
+            "expected the HTTP method (GET, POST, PUT, PATCH, DELETE), the path as a string literal, or `key = value`"
+        };
+        cx.error(lit.span(), message);
+        attr.incomplete = true;
         return Ok(());
     }
     let key: Ident = input.parse().map_err(|e| {
@@ -115,6 +140,8 @@ fn parse_item(
             set_once(cx, &key, &mut attr.headers, headers);
         } else {
             cx.error(key.span(), unknown_key_message(&key));
+            // It may be a misspelled `expect`: nothing is reported missing.
+            attr.incomplete = true;
         }
         return Ok(());
     }
@@ -144,21 +171,10 @@ fn parse_key_value(
 ) -> syn::Result<()> {
     match key.to_string().as_str() {
         "expect" => {
-            let statuses = if input.peek(syn::token::Bracket) {
-                let content;
-                bracketed!(content in input);
-                let list = content.parse_terminated(LitInt::parse, Token![,])?;
-                if list.is_empty() {
-                    cx.error(key.span(), "`expect = []` lists no status: write `expect = 200` or `expect = [200, 204]`");
-                }
-                list.into_iter().collect()
-            } else {
-                let lit: LitInt = input.parse().map_err(|e| {
-                    syn::Error::new(e.span(), "`expect` takes a status or a list of statuses: `expect = 204` or `expect = [200, 204]`")
-                })?;
-                vec![lit]
-            };
-            set_once(cx, &key, &mut attr.expect, statuses);
+            // A status already reported leaves an empty list: `expect` was
+            // given, so it is not reported as missing.
+            let statuses = parse_expect(input, &key, cx)?;
+            set_once(cx, &key, &mut attr.expect, statuses.unwrap_or_default());
         }
         "version" => {
             let lit: LitStr = input.parse().map_err(|e| {
@@ -195,10 +211,77 @@ fn parse_key_value(
         }
         _ => {
             cx.error(key.span(), unknown_key_message(&key));
+            // It may be a misspelled `expect`: nothing is reported missing.
+            attr.incomplete = true;
             let _: syn::Expr = input.parse()?;
         }
     }
     Ok(())
+}
+
+/// `204` or `[200, 204]`. `Ok(None)` when a status was unreadable and is
+/// already reported; `Err` when the rest of the value cannot be read.
+fn parse_expect(
+    input: ParseStream,
+    key: &Ident,
+    cx: &mut Ctxt,
+) -> syn::Result<Option<Vec<LitInt>>> {
+    if !input.peek(syn::token::Bracket) {
+        return Ok(parse_status(input, cx)?.map(|status| vec![status]));
+    }
+    let content;
+    bracketed!(content in input);
+    let mut statuses = Vec::new();
+    let mut readable = true;
+    while !content.is_empty() {
+        match parse_status(&content, cx)? {
+            Some(status) => statuses.push(status),
+            None => readable = false,
+        }
+        if !content.is_empty() {
+            content.parse::<Token![,]>().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "expected `,` between the statuses: `expect = [200, 204]`",
+                )
+            })?;
+        }
+    }
+    if statuses.is_empty() && readable {
+        cx.error(
+            key.span(),
+            "`expect = []` lists no status: write `expect = 200` or `expect = [200, 204]`",
+        );
+    }
+    Ok(readable.then_some(statuses))
+}
+
+/// One status: a number. A quoted number is reported once, at the literal;
+/// `Ok(None)` then, as for any value already reported.
+fn parse_status(input: ParseStream, cx: &mut Ctxt) -> syn::Result<Option<LitInt>> {
+    if input.peek(LitStr) {
+        let lit: LitStr = input.parse()?;
+        let value = lit.value();
+        let number = value.trim();
+        if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) {
+            cx.error(
+                lit.span(),
+                format!("write the status as a number, without quotes: `expect = {number}`"),
+            );
+        } else {
+            cx.error(
+                lit.span(),
+                "`expect` takes a status number, not a string: `expect = 204` or `expect = [200, 204]`",
+            );
+        }
+        return Ok(None);
+    }
+    input.parse::<LitInt>().map(Some).map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            "`expect` takes a status or a list of statuses: `expect = 204` or `expect = [200, 204]`",
+        )
+    })
 }
 
 fn parse_headers(input: ParseStream) -> syn::Result<Vec<(LitStr, LitStr)>> {

@@ -17,9 +17,12 @@ use crate::path::{Part, camel_case};
 use crate::valid::{self, Checked};
 
 pub fn graph_action(args: TokenStream, item: TokenStream) -> TokenStream {
+    if let Some(function) = free_function(&item) {
+        return fallback::not_a_trait_method(item, Some(function));
+    }
     let item_fn: TraitItemFn = match syn::parse2(item.clone()) {
         Ok(item_fn) => item_fn,
-        Err(_) => return fallback::not_a_trait_method(item),
+        Err(_) => return fallback::not_a_trait_method(item, None),
     };
     let mut cx = Ctxt::default();
     let attr = ActionAttr::parse(args, &mut cx);
@@ -36,6 +39,29 @@ pub fn graph_action(args: TokenStream, item: TokenStream) -> TokenStream {
             ),
         ),
     }
+}
+
+/// `pub async fn name` of a function with a body and no `self`: a free
+/// function (or an associated function), never a declaration to expand.
+fn free_function(item: &TokenStream) -> Option<fallback::FreeFunction> {
+    let item_fn: syn::ItemFn = syn::parse2(item.clone()).ok()?;
+    let sig = &item_fn.sig;
+    if sig.receiver().is_some() {
+        return None;
+    }
+    let vis = &item_fn.vis;
+    let (constness, asyncness, unsafety, abi, fn_token, ident) = (
+        &sig.constness,
+        &sig.asyncness,
+        &sig.unsafety,
+        &sig.abi,
+        &sig.fn_token,
+        &sig.ident,
+    );
+    Some(fallback::FreeFunction {
+        head: quote!(#vis #constness #asyncness #unsafety #abi #fn_token #ident),
+        name: ident.to_string(),
+    })
 }
 
 fn expand(method: &Method, checked: &Checked) -> TokenStream {
@@ -88,7 +114,7 @@ fn expand(method: &Method, checked: &Checked) -> TokenStream {
         let ident = arg.ident;
         let span = arg.ty.span();
         match &arg.role {
-            Role::Unmarked => {}
+            Role::Unmarked | Role::Rejected => {}
             Role::Body(_) => statements.push(quote_spanned!(span=> __request.body(&#ident);)),
             Role::Param(_, rename) => {
                 let wire = rename

@@ -54,9 +54,22 @@ pub fn parse(template: &str) -> Result<Vec<Part>, Vec<String>> {
         ));
     }
     for segment in template.split('/').skip(1) {
-        if segment == "." || segment == ".." {
+        // A segment with a placeholder is filled at run time (and its value
+        // encoded); only a wholly literal segment is checked here.
+        if segment.contains('<') {
+            continue;
+        }
+        let decoded = percent_decoded(segment);
+        if decoded != "." && decoded != ".." {
+            continue;
+        }
+        if segment == decoded {
             errors.push(format!(
                 "the path has a `{segment}` segment: write the path it resolves to"
+            ));
+        } else {
+            errors.push(format!(
+                "the path has a `{segment}` segment, which is `{decoded}` percent-encoded: servers and HTTP libraries resolve it as `{decoded}`, so write the path it resolves to"
             ));
         }
     }
@@ -165,7 +178,36 @@ pub fn parse(template: &str) -> Result<Vec<Part>, Vec<String>> {
     }
 }
 
-/// A placeholder name must be an argument name.
+/// `segment` with its `%XX` escapes decoded (an incomplete escape stays as it is).
+fn percent_decoded(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = bytes
+            .get(i + 1..i + 3)
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .filter(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match (bytes[i], escaped) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Keywords that cannot be raw identifiers, so no argument can be named so.
+const NOT_RAW: &[&str] = &["self", "Self", "super", "crate"];
+
+/// A placeholder name must be an argument name. A keyword such as `type`
+/// binds the raw argument `r#type`.
 fn check_name(name: &str) -> Option<String> {
     if name.is_empty() {
         return Some("empty placeholder `<>`: name the argument it binds, like `<id>`".to_owned());
@@ -179,9 +221,9 @@ fn check_name(name: &str) -> Option<String> {
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if valid {
-        if syn::parse_str::<syn::Ident>(name).is_err() {
+        if NOT_RAW.contains(&name) {
             return Some(format!(
-                "placeholder `<{name}>` is a Rust keyword and cannot name an argument: rename it"
+                "placeholder `<{name}>` cannot name an argument (`{name}` is a keyword even as `r#{name}`): rename it"
             ));
         }
         return None;
@@ -221,6 +263,15 @@ pub fn snake_case(name: &str) -> String {
     match trimmed.chars().next() {
         Some(c) if c.is_ascii_digit() => format!("_{trimmed}"),
         _ => trimmed.to_owned(),
+    }
+}
+
+/// How an argument bound by placeholder `name` is written: `r#type` for `<type>`.
+pub fn argument_name(name: &str) -> String {
+    if syn::parse_str::<syn::Ident>(name).is_ok() {
+        name.to_owned()
+    } else {
+        format!("r#{name}")
     }
 }
 
@@ -292,6 +343,67 @@ mod tests {
         assert_eq!(errors.len(), 5, "{errors:#?}");
         assert!(errors.iter().any(|e| e.contains("`<id>`")));
         assert!(errors.iter().any(|e| e.contains("did you mean `<a_b>`")));
+    }
+
+    #[test]
+    fn encoded_dot_segments_are_refused() {
+        for template in [
+            "/things/%2e%2e/<id>",
+            "/things/%2E%2E",
+            "/things/.%2e/x",
+            "/things/%2e./x",
+            "/things/%2E%2e/x",
+            "/things/%2e/x",
+            "/things/%2E",
+        ] {
+            let errors = parse(template).unwrap_err();
+            assert_eq!(errors.len(), 1, "{template}: {errors:#?}");
+            assert!(
+                errors[0].contains("percent-encoded") && errors[0].contains("resolves to"),
+                "{template}: {errors:#?}"
+            );
+        }
+        let errors = parse("/things/%2e%2e/x").unwrap_err();
+        assert!(errors[0].contains("`%2e%2e` segment"), "{errors:#?}");
+        assert!(errors[0].contains("`..`"), "{errors:#?}");
+    }
+
+    #[test]
+    fn dots_that_are_not_a_whole_literal_segment_are_kept() {
+        for template in [
+            "/things/%2e%2e<id>",
+            "/things/<id>%2e%2e",
+            "/things/%2e%2ex",
+            "/things/%2e%2e%2e",
+            "/things/a.b/microsoft.graph.assign",
+            "/things/%2f",
+        ] {
+            assert!(
+                parse(template).is_ok(),
+                "{template}: {:#?}",
+                parse(template)
+            );
+        }
+    }
+
+    #[test]
+    fn keyword_placeholders_bind_raw_arguments() {
+        assert_eq!(
+            parse("/things/<type>/<id>").unwrap(),
+            vec![
+                lit("/things/"),
+                ph("type", false),
+                lit("/"),
+                ph("id", false)
+            ]
+        );
+        assert_eq!(argument_name("type"), "r#type");
+        assert_eq!(argument_name("id"), "id");
+        for name in ["self", "Self", "super", "crate"] {
+            let errors = parse(&format!("/things/<{name}>")).unwrap_err();
+            assert_eq!(errors.len(), 1, "{errors:#?}");
+            assert!(errors[0].contains("even as `r#"), "{errors:#?}");
+        }
     }
 
     #[test]

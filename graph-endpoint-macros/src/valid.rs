@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use quote::ToTokens;
 use syn::LitStr;
 
-use crate::ast::{Method, Output, Role};
+use crate::ast::{Arg, Method, Output, Role};
 use crate::attr::{ActionAttr, METHODS};
 use crate::ctxt::Ctxt;
 use crate::path::{self, Part};
@@ -41,10 +41,12 @@ pub fn check(attr: &ActionAttr, method: &Method, cx: &mut Ctxt) -> Option<Checke
     let span = attr.span.unwrap_or_else(proc_macro2::Span::call_site);
     let http_method = match &attr.method {
         None => {
-            cx.error(
-                span,
-                "missing HTTP method: write `#[graph_action(GET, \"/path\", expect = 200)]`",
-            );
+            if !attr.incomplete {
+                cx.error(
+                    span,
+                    "missing HTTP method: write `#[graph_action(GET, \"/path\", expect = 200)]`",
+                );
+            }
             None
         }
         Some(ident) => {
@@ -74,7 +76,9 @@ pub fn check(attr: &ActionAttr, method: &Method, cx: &mut Ctxt) -> Option<Checke
 
     let parts = match &attr.path {
         None => {
-            cx.error(span, "missing path: write it as a string literal, such as `\"/deviceManagement/managedDevices/<id>\"`");
+            if !attr.incomplete {
+                cx.error(span, "missing path: write it as a string literal, such as `\"/deviceManagement/managedDevices/<id>\"`");
+            }
             None
         }
         Some(lit) => match path::parse(&lit.value()) {
@@ -179,6 +183,9 @@ pub fn check(attr: &ActionAttr, method: &Method, cx: &mut Ctxt) -> Option<Checke
 
 fn check_expect(attr: &ActionAttr, cx: &mut Ctxt) -> Option<Vec<u16>> {
     let Some(expect) = &attr.expect else {
+        if attr.incomplete {
+            return None;
+        }
         cx.error(
             attr.span.unwrap_or_else(proc_macro2::Span::call_site),
             "missing `expect = STATUS`: name the success status, such as `expect = 200` (or `expect = [200, 204]`)",
@@ -262,19 +269,18 @@ fn check_method(
     let mut bodies = Vec::new();
     let mut params = Vec::new();
     let mut wire_names = HashSet::new();
+    let mut unbound = Vec::new();
     for arg in &method.args {
         let name = arg_name(arg.ident);
         let is_placeholder = placeholders.contains(&name.as_str());
         let (span, mark) = match &arg.role {
             Role::Unmarked => {
                 if !is_placeholder && parts.is_some() {
-                    cx.error(
-                        arg.ident.span(),
-                        format!("argument `{name}` is bound to nothing: put `<{name}>` in the path, or mark it `#[body]`, `#[param]`, `#[query]` or `#[header(\"Name\")]`"),
-                    );
+                    unbound.push(arg);
                 }
                 continue;
             }
+            Role::Rejected => continue,
             Role::Body(s) => (*s, "#[body]"),
             Role::Param(s, _) => (*s, "#[param]"),
             Role::Query(s, _) => (*s, "#[query]"),
@@ -314,7 +320,7 @@ fn check_method(
             Role::Header(_, header) => {
                 check_header_name(header, header_names, cx);
             }
-            Role::Unmarked => {}
+            Role::Unmarked | Role::Rejected => {}
         }
     }
     if let Some((span, _)) = bodies.get(1) {
@@ -329,17 +335,55 @@ fn check_method(
             format!("`#[param]` cannot be combined with `#[body]` (`{body}`): the body is either one value or an object of parameters"),
         );
     }
-    for placeholder in &placeholders {
-        if !method
-            .args
-            .iter()
-            .any(|a| arg_name(a.ident) == *placeholder)
-        {
-            cx.error(
-                method.item.sig.paren_token.span.join(),
-                format!("placeholder `<{placeholder}>` of the path has no argument: add `{placeholder}: &str` (or another type that implements `Display`)"),
-            );
-        }
+    let unfilled: Vec<&str> = placeholders
+        .iter()
+        .copied()
+        .filter(|placeholder| {
+            !method
+                .args
+                .iter()
+                .any(|a| arg_name(a.ident) == *placeholder)
+        })
+        .collect();
+    check_binding(method, &unbound, &unfilled, cx);
+}
+
+/// Arguments bound to nothing and placeholders without an argument. One of
+/// each is one mistake, a misnamed argument or placeholder: one error.
+fn check_binding(method: &Method, unbound: &[&Arg], unfilled: &[&str], cx: &mut Ctxt) {
+    if let ([arg], [placeholder]) = (unbound, unfilled)
+        && !method.unnamed_args
+    {
+        cx.error(
+            arg.ident.span(),
+            format!(
+                "argument `{}` is bound to nothing and placeholder `<{placeholder}>` of the path has no argument: rename the argument `{}` (or the placeholder `<{}>`)",
+                arg.ident,
+                path::argument_name(placeholder),
+                arg_name(arg.ident)
+            ),
+        );
+        return;
+    }
+    for arg in unbound {
+        let name = arg_name(arg.ident);
+        cx.error(
+            arg.ident.span(),
+            format!("argument `{}` is bound to nothing: put `<{name}>` in the path, or mark it `#[body]`, `#[param]`, `#[query]` or `#[header(\"Name\")]`", arg.ident),
+        );
+    }
+    // An argument that is a pattern or `_` (reported) may be meant for it.
+    if method.unnamed_args {
+        return;
+    }
+    for placeholder in unfilled {
+        cx.error(
+            method.item.sig.paren_token.span.join(),
+            format!(
+                "placeholder `<{placeholder}>` of the path has no argument: add `{}: &str` (or another type that implements `Display`)",
+                path::argument_name(placeholder)
+            ),
+        );
     }
 }
 

@@ -5,4 +5,6 @@ pub trait Endpoints: Graph {
     async fn assign(&self, id: &str, #[body] licenses: &serde_json::Value, #[param] remove_licenses: Vec<String>) -> Result<serde_json::Value, Error>;
 }
 
+impl Endpoints for graph_endpoint::GraphClient {}
+
 fn main() {}

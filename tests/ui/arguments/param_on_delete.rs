@@ -5,4 +5,6 @@ pub trait Endpoints: Graph {
     async fn delete(&self, id: &str, #[param] reason: &str) -> Result<(), Error>;
 }
 
+impl Endpoints for graph_endpoint::GraphClient {}
+
 fn main() {}

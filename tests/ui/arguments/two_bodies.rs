@@ -5,4 +5,6 @@ pub trait Endpoints: Graph {
     async fn create(&self, #[body] user: &serde_json::Value, #[body] manager: &serde_json::Value) -> Result<serde_json::Value, Error>;
 }
 
+impl Endpoints for graph_endpoint::GraphClient {}
+
 fn main() {}

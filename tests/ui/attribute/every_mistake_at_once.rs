@@ -9,4 +9,6 @@ pub trait Endpoints: Graph {
     async fn me(&self) -> Result<serde_json::Value, Error>;
 }
 
+impl Endpoints for graph_endpoint::GraphClient {}
+
 fn main() {}

@@ -5,4 +5,6 @@ pub trait Endpoints: Graph {
     async fn update(&self, id: &str, #[body] changes: &serde_json::Value) -> Result<(), Error>;
 }
 
+impl Endpoints for graph_endpoint::GraphClient {}
+
 fn main() {}

@@ -90,6 +90,10 @@ pub trait Everything: Graph {
     #[graph_action(GET, "/users/delta", expect = 200, headers("Prefer" = "return=minimal"))]
     fn user_changes(&self) -> Paged<'_, DeltaItem<User>>;
 
+    // A placeholder named by a keyword binds the raw argument `r#type`.
+    #[graph_action(GET, "/directory/deletedItems/microsoft.graph.<type>", expect = 200)]
+    async fn deleted_items(&self, r#type: &str) -> Result<serde_json::Value, Error>;
+
     // PUT with a body of a plain JSON value.
     #[graph_action(PUT, "/deviceManagement/deviceCategories/<id>/settings", expect = [200, 201, 204])]
     async fn replace_settings(&self, id: u64, #[body] settings: serde_json::Value) -> Result<Response<Bytes>, Error>;
@@ -110,4 +114,5 @@ fn main() {
     assert_eq!(<GraphClient as Everything>::REMOVE_MEMBER.version(), None);
     assert_eq!(<GraphClient as Everything>::DEVICE_USERS.method(), Method::Get);
     assert_eq!(<GraphClient as Everything>::USER_CHANGES.headers(), &[("Prefer", "return=minimal")]);
+    assert_eq!(<GraphClient as Everything>::DELETED_ITEMS.path(), "/directory/deletedItems/microsoft.graph.<type>");
 }

@@ -5,4 +5,6 @@ pub trait Endpoints: Graph {
     async fn users(&self) -> Result<serde_json::Value, Error>;
 }
 
+impl Endpoints for graph_endpoint::GraphClient {}
+
 fn main() {}

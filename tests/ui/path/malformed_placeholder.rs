@@ -5,4 +5,6 @@ pub trait Endpoints: Graph {
     async fn content(&self, item_path: &str) -> Result<graph_endpoint::bytes::Bytes, Error>;
 }
 
+impl Endpoints for graph_endpoint::GraphClient {}
+
 fn main() {}

@@ -5,4 +5,6 @@ pub trait Endpoints: Graph {
     fn user(&self, id: &str) -> impl std::future::Future<Output = Result<serde_json::Value, Error>>;
 }
 
+impl Endpoints for graph_endpoint::GraphClient {}
+
 fn main() {}

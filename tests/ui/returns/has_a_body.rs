@@ -7,4 +7,6 @@ pub trait Endpoints: Graph {
     }
 }
 
+impl Endpoints for graph_endpoint::GraphClient {}
+
 fn main() {}

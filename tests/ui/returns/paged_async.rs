@@ -5,4 +5,6 @@ pub trait Endpoints: Graph {
     async fn devices(&self) -> Paged<'_, serde_json::Value>;
 }
 
+impl Endpoints for graph_endpoint::GraphClient {}
+
 fn main() {}

@@ -1,8 +1,10 @@
-use graph_endpoint::{graph_action, Error, Graph};
+use graph_endpoint::{graph_action, Graph};
 
 pub trait Endpoints: Graph {
     #[graph_action(DELETE, "/users/<id>", expect = 204)]
     async fn delete(&self, id: &str) -> Result<(), std::io::Error>;
 }
+
+impl Endpoints for graph_endpoint::GraphClient {}
 
 fn main() {}

@@ -7,4 +7,6 @@ pub trait Endpoints: Graph {
     async fn create(&self, #[body] user: &NotSerializable) -> Result<serde_json::Value, Error>;
 }
 
+impl Endpoints for graph_endpoint::GraphClient {}
+
 fn main() {}

@@ -5,4 +5,6 @@ pub trait Endpoints: Graph {
     async fn user<T: serde::de::DeserializeOwned>(&self, id: &str) -> Result<T, Error>;
 }
 
+impl Endpoints for graph_endpoint::GraphClient {}
+
 fn main() {}

@@ -7,4 +7,6 @@ pub trait Endpoints: Graph {
     async fn user(&self, id: &str) -> Result<NotDeserializable, Error>;
 }
 
+impl Endpoints for graph_endpoint::GraphClient {}
+
 fn main() {}

@@ -1,0 +1,10 @@
+use graph_endpoint::{graph_action, Error, Graph};
+
+pub trait Endpoints: Graph {
+    #[graph_action(POST, "/users/<id>/revokeSignInSessions", expect = 204 version = "beta")]
+    async fn revoke_sessions(&self, id: &str) -> Result<(), Error>;
+}
+
+impl Endpoints for graph_endpoint::GraphClient {}
+
+fn main() {}
