@@ -261,7 +261,8 @@ async fn a_connection_that_never_opens_is_retried_even_for_a_post() {
     let err = graph.create_token("p", 60).await.unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     let outcomes: Vec<_> = err.attempts().iter().map(|a| a.outcome.as_str()).collect();
-    assert_eq!(outcomes, ["connection failed"; 3]);
+    let refused = format!("connection refused by 127.0.0.1:{port}");
+    assert_eq!(outcomes, [refused.as_str(); 3]);
     assert!(err.to_string().contains("after 3 attempts"), "{err}");
 }
 
