@@ -52,6 +52,26 @@
 //!
 //! Faults are injected with [`Emulator::inject`]; every request is recorded
 //! for assertions ([`Emulator::requests`]).
+//!
+//! # Limits
+//!
+//! It runs inside the process of the tests that use it, so input that would
+//! crash or spin it is answered instead, in Graph's error shape
+//! (`{"error": {"code", "message", "innerError"}}`):
+//! - a `$filter` nesting more than 100 levels (each parenthesis, `not(` and
+//!   switch between `and` and `or` is a level; a chain of one operator is one
+//!   level however long) or longer than 16 KiB is answered 400 `BadRequest`;
+//!   the filter parser does not recurse, so its stack use does not grow with
+//!   the input, and no other query option is parsed recursively;
+//! - a request body over 4 MiB is answered 413 `RequestEntityTooLarge` on
+//!   every path (collection, entity, `$batch`, the token endpoint) before it
+//!   is routed, without holding the body in memory: a `Content-Length` over
+//!   the limit is refused before reading, and a client waiting for
+//!   `100 Continue` is refused before it sends the body;
+//! - creating a profile with an empty body is answered 400 `BadRequest`;
+//! - when accepting a connection fails (typically EMFILE/ENFILE, out of file
+//!   descriptors), it retries after a pause of 10 ms doubling up to 1 s,
+//!   reset by the next success, and goes on serving the connections it holds.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -84,7 +104,7 @@ pub struct RecordedRequest {
     pub path: String,
     /// The headers, names in lower case, in arrival order.
     pub headers: Vec<(String, String)>,
-    /// The body.
+    /// The body (empty when it was refused: larger than 4 MiB, or cut off).
     pub body: Bytes,
 }
 
@@ -264,28 +284,55 @@ impl EmulatorBuilder {
             issued: Mutex::new(std::collections::HashMap::new()),
             token_requests: AtomicU64::new(0),
         });
-        let accept_shared = shared.clone();
-        let task = tokio::spawn(async move {
-            let mut connections = tokio::task::JoinSet::new();
-            loop {
-                tokio::select! {
-                    accepted = listener.accept() => {
-                        if let Ok((stream, _)) = accepted {
-                            let _ = stream.set_nodelay(true);
-                            connections.spawn(server::serve_connection(accept_shared.clone(), stream));
-                        }
-                    }
-                    // Reap finished connections so the set does not grow.
-                    Some(_) = connections.join_next(), if !connections.is_empty() => {}
-                }
-            }
-        });
+        let task = tokio::spawn(accept_loop(listener, shared.clone()));
         Ok(Emulator {
             addr,
             base_url,
             shared,
             task,
         })
+    }
+}
+
+/// The first pause after a failed accept.
+const ACCEPT_BACKOFF_MIN: std::time::Duration = std::time::Duration::from_millis(10);
+/// The longest pause between accept attempts while they keep failing.
+const ACCEPT_BACKOFF_MAX: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Accepts connections until the emulator is dropped.
+///
+/// A failed accept (most often EMFILE/ENFILE: the process is out of file
+/// descriptors) fails again at once while the cause lasts, since the pending
+/// connection stays queued; retrying straight away would spin a core. So it
+/// pauses, 10 ms doubling up to 1 s and back to 10 ms after a success, while
+/// the connections already accepted go on being served by their own tasks.
+async fn accept_loop(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+    let mut connections = tokio::task::JoinSet::new();
+    let mut backoff = ACCEPT_BACKOFF_MIN;
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    backoff = ACCEPT_BACKOFF_MIN;
+                    let _ = stream.set_nodelay(true);
+                    connections.spawn(server::serve_connection(shared.clone(), stream));
+                }
+                Err(_) => {
+                    let pause = tokio::time::sleep(backoff);
+                    tokio::pin!(pause);
+                    // Reaping goes on during the pause, as below.
+                    loop {
+                        tokio::select! {
+                            () = &mut pause => break,
+                            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+                        }
+                    }
+                    backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
+                }
+            },
+            // Reap finished connections so the set does not grow.
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
     }
 }
 

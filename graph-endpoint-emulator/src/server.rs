@@ -6,20 +6,23 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode};
-use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 
 use crate::RecordedRequest;
-use crate::body::ReplyBody;
+use crate::body::{ReplyBody, Unread, read_request};
 use crate::envelope::Failure;
 use crate::faults::{Fault, Injection, RetryAfter, draw};
 use crate::query::ListQuery;
 use crate::store::{Store, is_property};
 
 const COLLECTION: &str = "androidForWorkEnrollmentProfiles";
+/// The largest request body accepted (4 MiB); a larger one is answered 413.
 const MAX_REQUEST_BODY: usize = 4 * 1024 * 1024;
+/// How much of a refused body is still read (and dropped) so the client
+/// hears the 413 on a connection that stays open; past this it is closed.
+const MAX_DRAINED_BODY: u64 = 64 * 1024 * 1024;
 
 /// An app registration that may sign in with client credentials.
 #[derive(Debug, Clone)]
@@ -97,9 +100,29 @@ pub async fn handle(
 ) -> Result<hyper::Response<ReplyBody>, Dropped> {
     let _in_flight = InFlight::enter(&shared);
     let (parts, body) = request.into_parts();
-    let body = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => Bytes::new(),
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let expects_continue = parts
+        .headers
+        .get(http::header::EXPECT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
+    // A body over the limit must not reach the routes: read as empty, it
+    // would create a profile without its fields or make a PATCH a no-op.
+    let (body, unread) = match read_request(
+        body,
+        declared,
+        expects_continue,
+        MAX_REQUEST_BODY,
+        MAX_DRAINED_BODY,
+    )
+    .await
+    {
+        Ok(body) => (body, None),
+        Err(why) => (Bytes::new(), Some(why)),
     };
     let raw_path = parts
         .uri
@@ -138,6 +161,25 @@ pub async fn handle(
         request_id: &request_id,
         client_request_id: &client_request_id,
     };
+
+    // Refused at the door, as Graph's front end does: before faults,
+    // sign-in or token checks, in Graph's error shape for every path.
+    match unread {
+        None => {}
+        Some(Unread::TooLarge) => {
+            return Ok(ids.failure(&Failure::new(
+                413,
+                "RequestEntityTooLarge",
+                format!("The request body is larger than the limit of {MAX_REQUEST_BODY} bytes."),
+            )));
+        }
+        Some(Unread::Broken) => {
+            return Ok(ids.failure(&Failure::bad_request(
+                "BadRequest",
+                "The request body could not be read to its end.",
+            )));
+        }
+    }
 
     if !shared.latency.is_zero() {
         tokio::time::sleep(shared.latency).await;
@@ -653,6 +695,12 @@ fn route(
         ["deviceManagement", COLLECTION] => match *method {
             Method::GET => list(shared, parts),
             Method::POST => {
+                if body.is_empty() {
+                    return Err(Failure::bad_request(
+                        "BadRequest",
+                        "Empty Payload. JSON content expected.",
+                    ));
+                }
                 let body = json_body(parts, body)?;
                 let created = lock(&shared.store).create(&body)?;
                 let location = format!(
