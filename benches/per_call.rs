@@ -1,6 +1,7 @@
 //! What a declared call costs next to the same request written by hand with
-//! reqwest: over loopback HTTP (one at a time, and 64 in flight), and on the
-//! client side alone with no I/O, with allocations counted.
+//! reqwest, with the stand-in in the same process: over loopback HTTP (one at
+//! a time, and 64 in flight), with allocations counted. The figures a user
+//! sees, with the server in a process of its own, are `per_call_process`'s.
 //!
 //! ```text
 //! cargo bench --bench per_call
@@ -11,12 +12,12 @@
 //! same local stand-in, check the status and decode the same JSON into the
 //! same type.
 
-use std::future::Future;
+use std::future::IntoFuture;
 use std::sync::LazyLock;
 
-use graph_endpoint::http::{HeaderMap, StatusCode};
+use graph_endpoint::http::StatusCode;
 use graph_endpoint::models::{AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles};
-use graph_endpoint::{Call, Endpoint, Error, Graph, GraphClient, RawResponse, Request};
+use graph_endpoint::{Call, Endpoint, Error, GraphClient, Request};
 use graph_endpoint_emulator::{Emulator, Fault, Injection};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -231,7 +232,7 @@ async fn execute_and_decode() -> Result<(), Error> {
 }
 
 /// 200 calls one at a time, interleaved with as many hand-written ones.
-fn sequential<T, E: std::fmt::Debug, F: Future<Output = Result<T, E>>>(
+fn sequential<T, E: std::fmt::Debug, F: IntoFuture<Output = Result<T, E>>>(
     label: &str,
     http: &reqwest::Client,
     declared_call: impl Fn() -> F,
@@ -378,7 +379,9 @@ mod loopback_sequential {
     #[divan::bench]
     fn declared() -> AndroidForWorkEnrollmentProfile {
         let w = &*WORLD;
-        w.runtime.block_on(w.declared.get_profile(ID)).unwrap()
+        w.runtime
+            .block_on(w.declared.get_profile(ID).into_future())
+            .unwrap()
     }
 
     #[divan::bench]
@@ -421,73 +424,5 @@ mod loopback_64_in_flight {
             }
             set.join_all().await.len()
         })
-    }
-}
-
-/// The client side alone: build the HTTP request, check the status, decode
-/// the body. Both columns build a `reqwest::Request` and stop short of sending it.
-mod client_side_no_io {
-    use super::*;
-
-    /// A transport that builds the first attempt's HTTP request exactly as
-    /// `GraphClient` does, then answers at once without sending it.
-    struct BuildOnly(GraphClient);
-
-    impl Graph for BuildOnly {
-        async fn send(&self, request: Request) -> Result<RawResponse, Error> {
-            let http_request = graph_endpoint::__private::first_attempt(&self.0, &request)?;
-            divan::black_box(&http_request);
-            Ok(RawResponse::new(
-                StatusCode::OK,
-                HeaderMap::new(),
-                BODY.into(),
-            ))
-        }
-    }
-
-    impl AndroidForWorkEnrollmentProfiles for BuildOnly {}
-
-    static BUILD_ONLY: LazyLock<BuildOnly> =
-        LazyLock::new(|| BuildOnly(WORLD.declared_without_timeout.clone()));
-
-    #[divan::bench]
-    fn declared() -> AndroidForWorkEnrollmentProfile {
-        futures_block_on(BUILD_ONLY.get_profile(divan::black_box(ID))).unwrap()
-    }
-
-    #[divan::bench]
-    fn handwritten() -> AndroidForWorkEnrollmentProfile {
-        let w = &*WORLD;
-        let url = format!(
-            "{}/beta/deviceManagement/androidForWorkEnrollmentProfiles/{}",
-            w.base,
-            utf8_percent_encode(divan::black_box(ID), SEGMENT)
-        );
-        let request = w
-            .http
-            .get(url)
-            .bearer_auth(&w.token)
-            .header("accept", "application/json")
-            .header("client-request-id", uuid::Uuid::new_v4().to_string())
-            .header("SdkVersion", "graph-rust-beta/0.1.0")
-            .header("user-agent", "graph-endpoint/0.1.0")
-            .build()
-            .unwrap();
-        divan::black_box(&request);
-        let status = StatusCode::OK;
-        assert_eq!(status, StatusCode::OK);
-        let body = bytes::Bytes::from_static(BODY.as_bytes());
-        serde_json::from_slice(&body).unwrap()
-    }
-
-    /// Polls a future that never waits (the instant transport) to completion.
-    fn futures_block_on<F: std::future::Future>(future: F) -> F::Output {
-        let mut future = std::pin::pin!(future);
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        loop {
-            if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-                return out;
-            }
-        }
     }
 }

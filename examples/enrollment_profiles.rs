@@ -103,7 +103,7 @@ async fn main() -> Result<(), Box<dyn StdError>> {
     let mut calls = Vec::new();
     while let Some(profile) = seeded.try_next().await? {
         let seeded_id = profile.id.ok_or("a profile without an id")?;
-        calls.push(batch.add(batch.create_token(&seeded_id, 3600)));
+        calls.push(batch.add(graph.create_token(&seeded_id, 3600)));
     }
     let report = batch.send().await;
     let mut created_tokens = 0;

@@ -305,8 +305,8 @@ async fn query_options_go_on_any_declared_get_without_a_new_declaration() {
     let id = emulator.profiles()[0]["id"].as_str().unwrap().to_owned();
 
     let profile = graph
-        .with_query(QueryOptions::new().select(["displayName", "enrolledDeviceCount"]))
         .get_profile(&id)
+        .query(QueryOptions::new().select(["displayName", "enrolledDeviceCount"]))
         .await
         .unwrap();
     assert_eq!(profile.id.as_deref(), Some(id.as_str()));
@@ -321,8 +321,8 @@ async fn query_options_go_on_any_declared_get_without_a_new_declaration() {
 
     // An option replaces the declared query parameter of the same name.
     let page = graph
-        .with_query(QueryOptions::new().top(2))
         .list_profiles(Some(1))
+        .query(QueryOptions::new().top(2))
         .await
         .unwrap();
     assert_eq!(page.value.len(), 2);
@@ -334,8 +334,8 @@ async fn query_options_go_on_any_declared_get_without_a_new_declaration() {
     // Query options on a write are refused before anything is sent.
     emulator.clear_requests();
     let error = graph
-        .with_query(QueryOptions::new().select(["id"]))
         .delete_profile(&id)
+        .query(QueryOptions::new().select(["id"]))
         .await
         .unwrap_err();
     assert!(matches!(error, Error::InvalidRequest { .. }), "{error}");

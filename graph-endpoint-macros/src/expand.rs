@@ -196,7 +196,12 @@ fn expand(method: &Method, checked: &Checked) -> TokenStream {
 
         #(#attrs)*
         #(#[doc = #docs])*
-        fn #ident #generics(#inputs) -> #returns {
+        fn #ident #generics(#inputs) -> #returns
+        // The call holds the client as `&dyn` transport: only a sized
+        // implementor can be held so, which every client and double is.
+        where
+            Self: ::core::marker::Sized,
+        {
             #declared_result
             let mut __request = #rt::RequestBuilder::new(Self::#const_ident);
             #(#statements)*

@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::future::Future;
-use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
@@ -16,12 +15,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use tracing::Instrument;
 
-use crate::{ApiVersion, Attempt, Endpoint, Error, GraphClient, Method, RawResponse, Request};
+use crate::call::Parts;
+use crate::decode::{self, Finish};
+use crate::request::ClientRequestId;
+use crate::{
+    ApiVersion, Attempt, Call, Endpoint, Error, GraphClient, Method, RawResponse, Request,
+};
 
 /// The most requests Graph accepts in one `$batch`.
 pub const MAX_BATCH_SIZE: usize = 20;
 
-static BATCH_V1: Endpoint = crate::__private::endpoint(
+static BATCH_V1: Endpoint = crate::endpoint::endpoint(
     "batch",
     Method::Post,
     "/$batch",
@@ -30,7 +34,7 @@ static BATCH_V1: Endpoint = crate::__private::endpoint(
     &[],
     &[],
 );
-static BATCH_BETA: Endpoint = crate::__private::endpoint(
+static BATCH_BETA: Endpoint = crate::endpoint::endpoint(
     "batch",
     Method::Post,
     "/$batch",
@@ -40,11 +44,10 @@ static BATCH_BETA: Endpoint = crate::__private::endpoint(
     &[],
 );
 
-/// A JSON batch: calls of declared endpoints made through it are queued with
-/// [`add`](Batch::add) instead of sent, then [`send`](Batch::send) sends them
-/// 20 to a `$batch` request (concurrently, within the client's limits) and
-/// hands each call its own typed result, checked against its own endpoint's
-/// `expect`.
+/// A JSON batch: calls of declared endpoints given to [`add`](Batch::add) are
+/// queued instead of sent, then [`send`](Batch::send) sends them 20 to a
+/// `$batch` request (concurrently, within the client's limits) and hands each
+/// call its own typed result, checked against its own endpoint's `expect`.
 ///
 /// - A call answered 429 (or 503, 504) inside a batch is retried in a later
 ///   batch request, following the client's [`RetryPolicy`](crate::RetryPolicy)
@@ -53,11 +56,9 @@ static BATCH_BETA: Endpoint = crate::__private::endpoint(
 ///   travel in the same request and the service runs them in order. A call
 ///   whose dependency failed gets [`Error::FailedDependency`].
 /// - Calls pinned to different API versions travel in different requests.
-/// - A queued call borrows the batch, not its arguments: the request is built
-///   when the call is made.
-///
-/// The batch dereferences to a [`GraphClient`] whose calls are queued, so every
-/// endpoint trait implemented for `GraphClient` works on it unchanged:
+/// - A [`Call`] is a description of the request, so any call of a declared
+///   endpoint can be queued, with its query options; the batch sends it
+///   through its own client.
 ///
 /// ```
 /// # async fn demo(graph: graph_endpoint::GraphClient) -> Result<(), graph_endpoint::Error> {
@@ -65,8 +66,8 @@ static BATCH_BETA: Endpoint = crate::__private::endpoint(
 ///
 /// let batch = graph.batch();
 /// let kiosk = AndroidForWorkEnrollmentProfile::named("Kiosk");
-/// let created = batch.add(batch.create_profile(&kiosk));
-/// let gone = batch.add(batch.delete_profile("6a6b1c0e-9b0e-4f3c-a2e8-0d8c5f1e7a11"));
+/// let created = batch.add(graph.create_profile(&kiosk));
+/// let gone = batch.add(graph.delete_profile("6a6b1c0e-9b0e-4f3c-a2e8-0d8c5f1e7a11"));
 /// let report = batch.send().await;
 /// assert_eq!(report.requests, 1);
 ///
@@ -79,8 +80,6 @@ static BATCH_BETA: Endpoint = crate::__private::endpoint(
 pub struct Batch {
     /// Sends the `$batch` requests.
     sender: GraphClient,
-    /// Hands out the calls: they are queued in `collector`.
-    queueing: GraphClient,
     collector: Arc<Collector>,
 }
 
@@ -90,15 +89,6 @@ impl fmt::Debug for Batch {
             .field("queued", &self.queued())
             .field("client", &self.sender)
             .finish()
-    }
-}
-
-impl Deref for Batch {
-    type Target = GraphClient;
-
-    /// The client whose calls are queued in this batch.
-    fn deref(&self) -> &GraphClient {
-        &self.queueing
     }
 }
 
@@ -118,23 +108,29 @@ pub struct BatchReport {
 
 /// A queued call: await it after [`Batch::send`] for the call's own result.
 #[must_use = "a batch item holds the call's result: await it after `Batch::send`"]
-pub struct BatchItem<F: Future> {
+pub struct BatchItem<'a, T> {
     index: Option<usize>,
     collector: Arc<Collector>,
-    state: ItemState<F>,
+    state: ItemState<'a, T>,
 }
 
-enum ItemState<F: Future> {
-    /// The call's own future, parked at its transport until the answer comes.
-    Waiting(Pin<Box<F>>),
-    /// The call finished without reaching the batch (its arguments were invalid).
-    Done(Option<F::Output>),
+enum ItemState<'a, T> {
+    /// Queued: the batch answers it, then `finish` makes the result.
+    Queued {
+        endpoint: &'static Endpoint,
+        client_request_id: ClientRequestId,
+        finish: Finish<T>,
+    },
+    /// The call never reached the batch: its arguments were invalid.
+    Refused(Option<Error>),
+    /// A call with an answer of its own (a test double's): not batched.
+    Answer(Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>),
 }
 
-// Nothing is pinned in place: the call's future is boxed.
-impl<F: Future> Unpin for BatchItem<F> {}
+// Nothing is pinned in place: a future it polls is boxed.
+impl<T> Unpin for BatchItem<'_, T> {}
 
-impl<F: Future> fmt::Debug for BatchItem<F> {
+impl<T> fmt::Debug for BatchItem<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BatchItem")
             .field("id", &self.id())
@@ -142,7 +138,7 @@ impl<F: Future> fmt::Debug for BatchItem<F> {
     }
 }
 
-impl<F: Future> BatchItem<F> {
+impl<T> BatchItem<'_, T> {
     /// The item's `id` in the `$batch` request; `None` when the call never
     /// reached the batch (invalid arguments: awaiting it gives the error).
     pub fn id(&self) -> Option<String> {
@@ -152,7 +148,7 @@ impl<F: Future> BatchItem<F> {
     /// Runs this call only after `dependency` succeeded (`dependsOn`). Both
     /// travel in the same `$batch` request; if the dependency fails, this call
     /// is not run and its result is [`Error::FailedDependency`].
-    pub fn after<D: Future>(self, dependency: &BatchItem<D>) -> Self {
+    pub fn after<D>(self, dependency: &BatchItem<'_, D>) -> Self {
         if let Some(index) = self.index {
             let mut state = lock(&self.collector.state);
             let same_batch = Arc::ptr_eq(&self.collector, &dependency.collector);
@@ -167,33 +163,46 @@ impl<F: Future> BatchItem<F> {
     }
 }
 
-impl<F: Future> Future for BatchItem<F> {
-    type Output = F::Output;
+impl<T> Future for BatchItem<'_, T> {
+    type Output = Result<T, Error>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        match &mut self.state {
-            ItemState::Waiting(call) => call.as_mut().poll(cx),
-            ItemState::Done(output) => match output.take() {
-                Some(output) => Poll::Ready(output),
-                None => panic!("a BatchItem was polled after it completed"),
-            },
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        match &mut this.state {
+            ItemState::Queued {
+                endpoint,
+                client_request_id,
+                finish,
+            } => {
+                let Some(index) = this.index else {
+                    return Poll::Ready(Err(Error::InvalidRequest {
+                        endpoint: endpoint.name(),
+                        reason: "a queued call has no place in its batch".to_owned(),
+                    }));
+                };
+                let response = std::task::ready!(this.collector.poll_answer(index, endpoint, cx))?;
+                let response = decode::check_status(endpoint, *client_request_id, response)?;
+                Poll::Ready(finish(endpoint, *client_request_id, response))
+            }
+            ItemState::Refused(error) => {
+                Poll::Ready(Err(error.take().unwrap_or_else(|| Error::InvalidRequest {
+                    endpoint: "batch",
+                    reason: "a batch item was polled after it completed".to_owned(),
+                })))
+            }
+            ItemState::Answer(answer) => answer.as_mut().poll(cx),
         }
     }
 }
 
-/// The queue behind a [`Batch`], reached from the queueing client's transport.
+/// The queue behind a [`Batch`].
 #[derive(Default)]
-pub(crate) struct Collector {
-    /// One `add` at a time: the call it polls is the one that registers.
-    adding: Mutex<()>,
+struct Collector {
     state: Mutex<State>,
 }
 
 #[derive(Default)]
 struct State {
-    /// True while `add` polls a call: only then may a call queue itself.
-    registering: bool,
-    registered: Option<usize>,
     slots: Vec<Slot>,
 }
 
@@ -223,21 +232,12 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Collector {
-    /// Called by the queueing client's transport in place of sending.
-    pub(crate) fn queue(self: &Arc<Self>, request: Request) -> QueuedCall {
-        let endpoint = request.endpoint();
+    /// Queues a request; its place in the batch.
+    fn queue(&self, request: Request) -> usize {
         let mut state = lock(&self.state);
-        if !state.registering || state.registered.is_some() {
-            return QueuedCall {
-                collector: Arc::clone(self),
-                endpoint,
-                index: None,
-                first_poll: true,
-            };
-        }
         let index = state.slots.len();
         state.slots.push(Slot {
-            endpoint,
+            endpoint: request.endpoint(),
             request: Some(request),
             depends_on: Vec::new(),
             broken_dependency: false,
@@ -245,13 +245,7 @@ impl Collector {
             outcome: None,
             waker: None,
         });
-        state.registered = Some(index);
-        QueuedCall {
-            collector: Arc::clone(self),
-            endpoint,
-            index: Some(index),
-            first_poll: true,
-        }
+        index
     }
 
     fn finish(&self, index: usize, outcome: Result<RawResponse, Error>) {
@@ -266,45 +260,28 @@ impl Collector {
             waker.wake();
         }
     }
-}
 
-/// The transport's answer for a queued call: ready once the batch answered it.
-pub(crate) struct QueuedCall {
-    collector: Arc<Collector>,
-    endpoint: &'static Endpoint,
-    index: Option<usize>,
-    first_poll: bool,
-}
-
-impl Future for QueuedCall {
-    type Output = Result<RawResponse, Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let endpoint = self.endpoint.name();
-        let refuse = |reason: &str| {
-            Poll::Ready(Err(Error::InvalidRequest {
-                endpoint,
-                reason: reason.to_owned(),
-            }))
-        };
-        let Some(index) = self.index else {
-            return refuse(
-                "a call through a Batch must be queued with `Batch::add`, one call each: `batch.add(batch.some_endpoint(...))`",
-            );
-        };
-        let first_poll = std::mem::replace(&mut self.first_poll, false);
-        let mut state = lock(&self.collector.state);
+    /// The answer of the call in place `index`, once the batch has it. A call
+    /// awaited before the batch was sent is abandoned with an error.
+    fn poll_answer(
+        &self,
+        index: usize,
+        endpoint: &'static Endpoint,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<RawResponse, Error>> {
+        let mut state = lock(&self.state);
         let slot = &mut state.slots[index];
         if let Some(outcome) = slot.outcome.take() {
             return Poll::Ready(outcome);
         }
-        if slot.phase == Phase::Queued && !first_poll {
+        if slot.phase == Phase::Queued {
             slot.phase = Phase::Abandoned;
             slot.request = None;
-            drop(state);
-            return refuse(
-                "the batch was not sent: await `Batch::send()` before awaiting its calls",
-            );
+            return Poll::Ready(Err(Error::InvalidRequest {
+                endpoint: endpoint.name(),
+                reason: "the batch was not sent: await `Batch::send()` before awaiting its calls"
+                    .to_owned(),
+            }));
         }
         slot.waker = Some(cx.waker().clone());
         Poll::Pending
@@ -328,53 +305,47 @@ enum Ended {
 }
 
 impl Batch {
-    pub(crate) fn new(
-        sender: GraphClient,
-        queueing: GraphClient,
-        collector: Arc<Collector>,
-    ) -> Batch {
+    pub(crate) fn new(sender: GraphClient) -> Batch {
         Batch {
             sender,
-            queueing,
-            collector,
+            collector: Arc::default(),
         }
     }
 
-    /// The client whose calls are queued in this batch (what `*batch` gives).
+    /// The client that sends this batch's requests.
     pub fn client(&self) -> &GraphClient {
-        &self.queueing
+        &self.sender
     }
 
-    /// Queues one call of a declared endpoint made through this batch, such as
-    /// `batch.add(batch.revoke_token(id))`. Nothing is sent yet.
+    /// Queues one call of a declared endpoint, such as
+    /// `batch.add(graph.revoke_token(id))`. Nothing is sent yet; the call
+    /// travels through this batch's client whichever client made it.
     ///
     /// A call whose arguments are invalid is answered at once (awaiting the
-    /// item gives the error) and never reaches the batch. A future that is not
-    /// one call of a declared endpoint of this batch gets
-    /// [`Error::InvalidRequest`] when it tries to send.
-    pub fn add<F: Future>(&self, call: F) -> BatchItem<F> {
-        let _one_at_a_time = lock(&self.collector.adding);
-        {
-            let mut state = lock(&self.collector.state);
-            state.registering = true;
-            state.registered = None;
-        }
-        // Polled once, with a waker that does nothing: the call builds its
-        // request and hands it to the queueing transport, then waits there.
-        let mut call = Box::pin(call);
-        let polled = call.as_mut().poll(&mut Context::from_waker(Waker::noop()));
-        let index = {
-            let mut state = lock(&self.collector.state);
-            state.registering = false;
-            state.registered.take()
+    /// item gives the error) and never reaches the batch. A test double's
+    /// call ([`Call::new`], [`Call::ready`]) is not batched: the item gives
+    /// its own answer.
+    pub fn add<'a, T>(&self, call: Call<'a, T>) -> BatchItem<'a, T> {
+        let (index, state) = match call.into_parts() {
+            Parts::Request(Ok(request), finish) => {
+                let endpoint = request.endpoint();
+                let client_request_id = request.client_request_id_value();
+                (
+                    Some(self.collector.queue(request)),
+                    ItemState::Queued {
+                        endpoint,
+                        client_request_id,
+                        finish,
+                    },
+                )
+            }
+            Parts::Request(Err(error), _) => (None, ItemState::Refused(Some(error))),
+            Parts::Answer(answer) => (None, ItemState::Answer(answer)),
         };
         BatchItem {
             index,
             collector: Arc::clone(&self.collector),
-            state: match polled {
-                Poll::Ready(output) => ItemState::Done(Some(output)),
-                Poll::Pending => ItemState::Waiting(call),
-            },
+            state,
         }
     }
 
@@ -621,10 +592,10 @@ impl Batch {
         );
         let client_request_id = request.client_request_id_value();
         let response = self.sender.execute(request).await?;
-        let (endpoint, id, response) =
-            crate::__private::check_status(endpoint, client_request_id, response)?;
+        let response = crate::decode::check_status(endpoint, client_request_id, response)?;
         let outer_headers = response.headers().clone();
-        let answer: BatchAnswer = crate::__private::decode_body(endpoint, id, &response)?;
+        let answer: BatchAnswer =
+            crate::decode::decode_body(endpoint, client_request_id, &response)?;
         let mut answered = Vec::with_capacity(chunk.len());
         for item in answer.responses {
             let Some(index) = item.id.parse::<usize>().ok().filter(|i| chunk.contains(i)) else {

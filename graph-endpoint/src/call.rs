@@ -1,23 +1,33 @@
-//! The future every declared call returns.
+//! A call of a declared endpoint as a value: the request, the statuses it
+//! expects and how to decode the answer, sent when awaited.
 
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::Error;
+use serde::de::DeserializeOwned;
 
-/// The future of one call of a declared endpoint: `Send`, boxed, and named,
-/// so it can be stored, collected or spawned like any value.
+use crate::decode::{self, Finish};
+use crate::request::ClientRequestId;
+use crate::transport::SendBoxed;
+use crate::{Endpoint, Error, Graph, QueryOptions, RawResponse, Request, Response};
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One call of a declared endpoint, not sent yet: what a method declared
+/// `async fn name(&self, ...) -> Result<T, Error>` returns.
 ///
-/// A method declared `async fn name(&self, ...) -> Result<T, Error>` returns
-/// `Call<'_, T>`. The request is built when the method is called, so the call
-/// borrows the client only, not its arguments. Nothing is sent until it is
-/// awaited.
+/// It is a description, not a running future. It holds the request (built
+/// when the method is called, so the call borrows the client but not its
+/// arguments), the statuses the endpoint expects and how to decode the
+/// answer. `.await` sends it ([`IntoFuture`]); before that it can be given
+/// OData options with [`query`](Self::query), or queued in a JSON batch with
+/// [`Batch::add`](crate::Batch::add).
 ///
 /// ```
 /// # async fn demo(graph: graph_endpoint::GraphClient) -> Result<(), graph_endpoint::Error> {
-/// use graph_endpoint::Call;
+/// use graph_endpoint::{Call, QueryOptions};
 /// use graph_endpoint::models::AndroidForWorkEnrollmentProfiles;
 ///
 /// let ids = vec!["a".to_owned(), "b".to_owned()];
@@ -27,6 +37,12 @@ use crate::Error;
 /// for call in calls {
 ///     call.await?;
 /// }
+///
+/// // Query options for any declared GET, per call.
+/// let profile = graph
+///     .get_profile("6a6b1c0e-9b0e-4f3c-a2e8-0d8c5f1e7a11")
+///     .query(QueryOptions::new().select(["id", "displayName"]))
+///     .await?;
 /// # Ok(()) }
 /// ```
 ///
@@ -34,14 +50,25 @@ use crate::Error;
 /// [`Call::ready`] or [`Call::new`].
 #[must_use = "a call sends nothing until it is awaited"]
 pub struct Call<'a, T> {
-    future: Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>,
+    kind: Kind<'a, T>,
+}
+
+enum Kind<'a, T> {
+    /// A request of a declared endpoint (or why one could not be built).
+    Request {
+        graph: &'a dyn SendBoxed,
+        request: Result<Request, Error>,
+        finish: Finish<T>,
+    },
+    /// An answer of its own, from a test double.
+    Answer(BoxFuture<'a, Result<T, Error>>),
 }
 
 impl<'a, T> Call<'a, T> {
-    /// A call that runs `future`.
+    /// A call whose answer is `future`'s, for test doubles: nothing is sent.
     pub fn new(future: impl Future<Output = Result<T, Error>> + Send + 'a) -> Self {
         Call {
-            future: Box::pin(future),
+            kind: Kind::Answer(Box::pin(future)),
         }
     }
 
@@ -60,18 +87,216 @@ impl<'a, T> Call<'a, T> {
     {
         Call::new(std::future::ready(result))
     }
+
+    /// A call of `request` through `graph`, whose expected answer `finish`
+    /// turns into the result.
+    pub(crate) fn of(
+        graph: &'a dyn SendBoxed,
+        request: Result<Request, Error>,
+        finish: Finish<T>,
+    ) -> Self {
+        Call {
+            kind: Kind::Request {
+                graph,
+                request,
+                finish,
+            },
+        }
+    }
+
+    /// The request this call sends: `None` for a test double's answer, or
+    /// when the arguments could not form a request (awaiting the call then
+    /// gives the error).
+    pub fn request(&self) -> Option<&Request> {
+        match &self.kind {
+            Kind::Request {
+                request: Ok(request),
+                ..
+            } => Some(request),
+            _ => None,
+        }
+    }
+
+    /// Adds OData query options (`$select`, `$filter`, `$expand`, ...) to
+    /// this call, and `ConsistencyLevel: eventual` when they need it. An
+    /// option replaces a declared query parameter of the same name. Only a
+    /// GET takes them: on another method the call fails with
+    /// [`Error::InvalidRequest`] and nothing is sent. A test double's answer
+    /// is left as it is.
+    pub fn query(mut self, options: QueryOptions) -> Self {
+        if let Kind::Request { request, .. } = &mut self.kind
+            && let Ok(built) = request
+            && let Err(error) = built.apply_query(&options)
+        {
+            *request = Err(error);
+        }
+        self
+    }
+
+    /// What a batch queues: the request and how to finish it, or the
+    /// call's own answer.
+    pub(crate) fn into_parts(self) -> Parts<'a, T> {
+        match self.kind {
+            Kind::Request {
+                request, finish, ..
+            } => Parts::Request(request, finish),
+            Kind::Answer(answer) => Parts::Answer(answer),
+        }
+    }
 }
 
-impl<T> Future for Call<'_, T> {
-    type Output = Result<T, Error>;
+/// A call taken apart, for a batch.
+pub(crate) enum Parts<'a, T> {
+    Request(Result<Request, Error>, Finish<T>),
+    Answer(BoxFuture<'a, Result<T, Error>>),
+}
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.future.as_mut().poll(cx)
+impl<'a, T> IntoFuture for Call<'a, T> {
+    type Output = Result<T, Error>;
+    type IntoFuture = CallFuture<'a, T>;
+
+    /// Sends the call: the transport's future is made here, and runs when
+    /// polled.
+    fn into_future(self) -> CallFuture<'a, T> {
+        let state = match self.kind {
+            Kind::Request {
+                graph,
+                request: Ok(request),
+                finish,
+            } => State::Sending {
+                endpoint: request.endpoint(),
+                client_request_id: request.client_request_id_value(),
+                finish,
+                response: graph.send_boxed(request),
+            },
+            Kind::Request {
+                request: Err(error),
+                ..
+            } => State::Refused(Some(error)),
+            Kind::Answer(answer) => State::Answer(answer),
+        };
+        CallFuture { state }
     }
 }
 
 impl<T> fmt::Debug for Call<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Call").finish_non_exhaustive()
+        match &self.kind {
+            Kind::Request { request, .. } => {
+                f.debug_struct("Call").field("request", request).finish()
+            }
+            Kind::Answer(_) => f.debug_struct("Call").finish_non_exhaustive(),
+        }
+    }
+}
+
+/// A [`Call`] being sent: what `.await` on a call polls.
+#[must_use = "a call sends nothing until it is awaited"]
+pub struct CallFuture<'a, T> {
+    state: State<'a, T>,
+}
+
+enum State<'a, T> {
+    Sending {
+        endpoint: &'static Endpoint,
+        client_request_id: ClientRequestId,
+        finish: Finish<T>,
+        response: BoxFuture<'a, Result<RawResponse, Error>>,
+    },
+    Refused(Option<Error>),
+    Answer(BoxFuture<'a, Result<T, Error>>),
+}
+
+// Every field that is polled is boxed; nothing is pinned in place.
+impl<T> Unpin for CallFuture<'_, T> {}
+
+impl<T> Future for CallFuture<'_, T> {
+    type Output = Result<T, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.state {
+            State::Sending {
+                endpoint,
+                client_request_id,
+                finish,
+                response,
+            } => {
+                let response = std::task::ready!(response.as_mut().poll(cx))?;
+                let response = decode::check_status(endpoint, *client_request_id, response)?;
+                Poll::Ready(finish(endpoint, *client_request_id, response))
+            }
+            State::Refused(error) => {
+                Poll::Ready(Err(error.take().unwrap_or_else(|| Error::InvalidRequest {
+                    endpoint: "call",
+                    reason: "the call was polled after it completed".to_owned(),
+                })))
+            }
+            State::Answer(answer) => answer.as_mut().poll(cx),
+        }
+    }
+}
+
+impl<T> fmt::Debug for CallFuture<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallFuture").finish_non_exhaustive()
+    }
+}
+
+/// The calls the code `#[graph_action]` generates makes, one per kind of
+/// result. Reached through `graph_endpoint::__private`.
+pub(crate) mod constructors {
+    use super::*;
+
+    /// A call whose result is `()`: the body, if any, is ignored.
+    pub fn call_unit<G: Graph>(graph: &G, request: Result<Request, Error>) -> Call<'_, ()> {
+        Call::of(graph, request, decode::unit)
+    }
+
+    /// A call whose result is the decoded JSON body.
+    pub fn call_json<G: Graph, T: DeserializeOwned>(
+        graph: &G,
+        request: Result<Request, Error>,
+    ) -> Call<'_, T> {
+        Call::of(graph, request, decode::json::<T>)
+    }
+
+    /// A call whose result is `Option<T>`: an empty body is `None`.
+    pub fn call_optional_json<G: Graph, T: DeserializeOwned>(
+        graph: &G,
+        request: Result<Request, Error>,
+    ) -> Call<'_, Option<T>> {
+        Call::of(graph, request, decode::optional_json::<T>)
+    }
+
+    /// A call whose result is `Response<T>` with a decoded JSON body.
+    pub fn call_response_json<G: Graph, T: DeserializeOwned>(
+        graph: &G,
+        request: Result<Request, Error>,
+    ) -> Call<'_, Response<T>> {
+        Call::of(graph, request, decode::decode::<T>)
+    }
+
+    /// A call whose result is `Response<()>`: status and headers only.
+    pub fn call_response_unit<G: Graph>(
+        graph: &G,
+        request: Result<Request, Error>,
+    ) -> Call<'_, Response<()>> {
+        Call::of(graph, request, decode::response_unit)
+    }
+
+    /// A call whose result is `Response<Bytes>`: the raw body.
+    pub fn call_response_bytes<G: Graph>(
+        graph: &G,
+        request: Result<Request, Error>,
+    ) -> Call<'_, RawResponse> {
+        Call::of(graph, request, decode::response_bytes)
+    }
+
+    /// A call whose result is the raw body bytes.
+    pub fn call_bytes<G: Graph>(
+        graph: &G,
+        request: Result<Request, Error>,
+    ) -> Call<'_, bytes::Bytes> {
+        Call::of(graph, request, decode::bytes)
     }
 }

@@ -13,15 +13,15 @@ use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::batch::{Batch, Collector};
+use crate::batch::Batch;
 use crate::limits::{InFlight, RateLimit};
 use crate::redirect::{is_redirect, next_hop};
 use crate::{
     AccessToken, ApiVersion, Attempt, Cloud, Collection, Endpoint, Error, Graph, HttpStack, Method,
-    QueryOptions, RawResponse, Request, RetryPolicy, TimeoutKind, TokenSource,
+    RawResponse, Request, RetryPolicy, TimeoutKind, TokenSource,
 };
 
-static NEXT_PAGE: Endpoint = crate::__private::endpoint(
+static NEXT_PAGE: Endpoint = crate::endpoint::endpoint(
     "next_page",
     Method::Get,
     "<@odata.nextLink>",
@@ -69,10 +69,6 @@ const RETRY_ATTEMPT: HeaderName = HeaderName::from_static("retry-attempt");
 #[derive(Clone)]
 pub struct GraphClient {
     inner: Arc<ClientInner>,
-    /// Query options added to every GET of this clone ([`GraphClient::with_query`]).
-    query: Option<Arc<QueryOptions>>,
-    /// Set on the clone a [`Batch`] hands out: calls are queued, not sent.
-    batch: Option<Arc<Collector>>,
 }
 
 /// Where the `Authorization` header comes from.
@@ -212,47 +208,13 @@ impl GraphClient {
         &self,
         next_link: &str,
     ) -> Result<Collection<T>, Error> {
-        crate::__private::call_json(self, Ok(Request::link(&NEXT_PAGE, next_link))).await
+        crate::call::constructors::call_json(self, Ok(Request::link(&NEXT_PAGE, next_link))).await
     }
 
-    /// A clone of this client that adds OData query options (`$select`,
-    /// `$filter`, `$expand`, ...) to every GET it sends, and
-    /// `ConsistencyLevel: eventual` when they need it: query options for any
-    /// declared GET, without a new declaration. Non-GET calls through it fail
-    /// with [`Error::InvalidRequest`].
-    ///
-    /// ```
-    /// # async fn demo(graph: graph_endpoint::GraphClient) -> Result<(), graph_endpoint::Error> {
-    /// use graph_endpoint::QueryOptions;
-    /// use graph_endpoint::models::AndroidForWorkEnrollmentProfiles;
-    ///
-    /// let profile = graph
-    ///     .with_query(QueryOptions::new().select(["id", "displayName"]))
-    ///     .get_profile("6a6b1c0e-9b0e-4f3c-a2e8-0d8c5f1e7a11")
-    ///     .await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn with_query(&self, options: QueryOptions) -> GraphClient {
-        GraphClient {
-            inner: Arc::clone(&self.inner),
-            query: Some(Arc::new(options)),
-            batch: self.batch.clone(),
-        }
-    }
-
-    /// Starts a JSON batch: calls of declared endpoints made through it are
-    /// queued and travel 20 to a request. See [`Batch`].
+    /// Starts a JSON batch: calls of declared endpoints given to
+    /// [`Batch::add`] travel 20 to a request. See [`Batch`].
     pub fn batch(&self) -> Batch {
-        let collector = Arc::new(Collector::default());
-        Batch::new(
-            self.clone(),
-            GraphClient {
-                inner: Arc::clone(&self.inner),
-                query: self.query.clone(),
-                batch: Some(collector.clone()),
-            },
-            collector,
-        )
+        Batch::new(self.clone())
     }
 
     pub(crate) fn retry_policy(&self) -> &RetryPolicy {
@@ -270,21 +232,10 @@ impl GraphClient {
         &self,
         request: Request,
     ) -> impl Future<Output = Result<RawResponse, Error>> + Send + '_ {
-        self.execute_or_refuse(request, None)
-    }
-
-    /// [`execute`](Self::execute), unless the request was already `refused`
-    /// (a query option it cannot take): then the call fails with that error
-    /// and nothing is sent.
-    fn execute_or_refuse(
-        &self,
-        request: Request,
-        refused: Option<Error>,
-    ) -> impl Future<Output = Result<RawResponse, Error>> + Send + '_ {
         // Refused here, before the `async` block: were the `Result` moved into
         // it and unwrapped there, the block would keep two copies of
         // `Prepared`.
-        let prepared = match refused.map_or_else(|| self.prepare(&request), Err) {
+        let prepared = match self.prepare(&request) {
             Ok(prepared) => prepared,
             Err(error) => return Either::Left(std::future::ready(Err(error))),
         };
@@ -617,43 +568,6 @@ impl GraphClient {
         }
     }
 
-    /// The `reqwest::Request` of a request's first attempt, built as
-    /// [`execute`](Self::execute) builds it but not sent: what the client does
-    /// before any I/O, for benchmarks. A token source is not asked; only a
-    /// fixed token is used.
-    pub(crate) fn first_attempt(&self, request: &Request) -> Result<reqwest::Request, Error> {
-        let prepared = self.prepare(request)?;
-        let endpoint = request.endpoint();
-        let Auth::Static(authorization) = &self.inner.auth else {
-            return Err(Error::Config(
-                "the first attempt is built only for a client with a fixed token".to_owned(),
-            ));
-        };
-        let method = endpoint.method().to_http();
-        let builder = self
-            .inner
-            .http
-            .request(method.clone(), prepared.url.clone());
-        self.with_graph_headers(
-            builder,
-            &method,
-            GraphHeaders {
-                request,
-                prepared: &prepared,
-                body: request.body(),
-                number: 1,
-                authorization: Some(authorization),
-            },
-        )
-        .build()
-        .map_err(|e| {
-            invalid_request(
-                request,
-                format!("the request cannot be built: {}", e.without_url()),
-            )
-        })
-    }
-
     /// Sends an attempt and follows redirects (see [`next_hop`]). Its own
     /// function, so that what only sending needs is gone from the state kept
     /// while the body is read.
@@ -841,28 +755,8 @@ fn bearer(token: &AccessToken) -> Option<HeaderValue> {
 }
 
 impl Graph for GraphClient {
-    // Not an `async fn`: it picks the future to return (sent now, or queued
-    // in a batch) without wrapping it in a state machine of its own.
-    fn send(
-        &self,
-        mut request: Request,
-    ) -> impl Future<Output = Result<RawResponse, Error>> + Send {
-        let refused = self
-            .query
-            .as_ref()
-            .and_then(|options| request.apply_query(options).err());
-        match &self.batch {
-            None => Either::Left(self.execute_or_refuse(request, refused)),
-            // Queued when first polled, not now: `Batch::add` polls the call
-            // once to register it, and a call made but never added must not
-            // be queued.
-            Some(collector) => Either::Right(async move {
-                match refused {
-                    Some(error) => Err(error),
-                    None => collector.queue(request).await,
-                }
-            }),
-        }
+    fn send(&self, request: Request) -> impl Future<Output = Result<RawResponse, Error>> + Send {
+        self.execute(request)
     }
 }
 
@@ -1099,8 +993,6 @@ impl GraphClientBuilder {
             });
         }
         Ok(GraphClient {
-            query: None,
-            batch: None,
             inner: Arc::new(ClientInner {
                 http,
                 root,
@@ -1139,4 +1031,41 @@ fn checked_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Erro
         )));
     }
     Ok(url.trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::RequestBuilder;
+
+    static GET_USER: Endpoint = crate::endpoint::endpoint(
+        "get_user",
+        Method::Get,
+        "/users/<id>",
+        &[200],
+        Some(ApiVersion::Beta),
+        &[],
+        &[],
+    );
+
+    #[test]
+    fn the_url_goes_under_the_base_path_with_its_query() {
+        let graph = GraphClient::builder()
+            .base_url("http://127.0.0.1:9/graph/")
+            .token("t0ken")
+            .build()
+            .unwrap();
+        let mut request = RequestBuilder::new(&GET_USER);
+        request.literal("/users/");
+        request.value("id", &"a/b?c#d é");
+        request.query("$select", &"id,displayName");
+        let request = request.finish().unwrap();
+        let prepared = graph.prepare(&request).unwrap();
+        // The same URL parsing the whole text gives: the base's path kept,
+        // the value still one segment, the query after it.
+        let expected =
+            "http://127.0.0.1:9/graph/beta/users/a%2Fb%3Fc%23d%20%C3%A9?$select=id%2CdisplayName";
+        assert_eq!(prepared.url.as_str(), expected);
+        assert_eq!(prepared.url, reqwest::Url::parse(expected).unwrap());
+    }
 }

@@ -85,6 +85,29 @@ pub struct Endpoint {
     pub(crate) headers: &'static [(&'static str, &'static str)],
 }
 
+/// Builds an [`Endpoint`] in a constant: what `#[graph_action]` generates.
+#[doc(hidden)]
+#[allow(clippy::too_many_arguments)]
+pub const fn endpoint(
+    name: &'static str,
+    method: Method,
+    path: &'static str,
+    expect: &'static [u16],
+    version: Option<ApiVersion>,
+    permissions: &'static [&'static str],
+    headers: &'static [(&'static str, &'static str)],
+) -> Endpoint {
+    Endpoint {
+        name,
+        method,
+        path,
+        expect,
+        version,
+        permissions,
+        headers,
+    }
+}
+
 impl Endpoint {
     /// The name of the declared method, such as `revoke_token`.
     pub const fn name(&self) -> &'static str {

@@ -40,6 +40,7 @@ mod certificate;
 mod client;
 mod cloud;
 mod collection;
+mod decode;
 mod endpoint;
 mod error;
 mod http_stack;
@@ -65,7 +66,7 @@ pub mod __private;
 #[cfg(feature = "azure")]
 pub use azure::AzureCredential;
 pub use batch::{Batch, BatchItem, BatchReport, MAX_BATCH_SIZE};
-pub use call::Call;
+pub use call::{Call, CallFuture};
 pub use certificate::ClientCertificate;
 pub use client::{
     DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_ERROR_BODY_BYTES, DEFAULT_MAX_URL_BYTES, GraphClient,

@@ -59,6 +59,16 @@ pub struct Paged<'a, T> {
     items: PhantomData<fn() -> T>,
 }
 
+/// A list whose result is [`Paged`]: the first request, not yet sent. What
+/// `#[graph_action]` generates for a list.
+#[doc(hidden)]
+pub fn paged<'a, G: Graph + ?Sized, T: DeserializeOwned + 'a>(
+    graph: &'a G,
+    request: Result<Request, Error>,
+) -> Paged<'a, T> {
+    Paged::new(graph, request)
+}
+
 impl<T> fmt::Debug for Paged<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Paged")
@@ -286,12 +296,15 @@ impl<T: DeserializeOwned> Stream for Pages<'_, T> {
                 this.in_flight = None;
                 let page = outcome
                     .and_then(|response| {
-                        crate::__private::check_status(endpoint, client_request_id, response)
+                        crate::decode::check_status(endpoint, client_request_id, response)
                     })
-                    .and_then(|(endpoint, id, response)| {
-                        crate::__private::decode::<Collection<T>>(endpoint, id, response)
-                    })
-                    .map(crate::Response::into_body);
+                    .and_then(|response| {
+                        crate::decode::decode_body::<Collection<T>>(
+                            endpoint,
+                            client_request_id,
+                            &response,
+                        )
+                    });
                 return Poll::Ready(Some(match page {
                     Ok(page) => {
                         if this.count.is_none() {

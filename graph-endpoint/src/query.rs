@@ -20,7 +20,7 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
 /// (and filters that use `ne`, `not` or `endsWith`) need the header
 /// `ConsistencyLevel: eventual` on directory objects; it is added for them.
 ///
-/// Per call, on any declared GET: [`GraphClient::with_query`](crate::GraphClient::with_query).
+/// Per call, on any declared GET: [`Call::query`](crate::Call::query).
 /// On a list: the same methods on [`Paged`](crate::Paged).
 ///
 /// ```

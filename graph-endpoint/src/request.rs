@@ -421,8 +421,8 @@ impl fmt::Write for SegmentEncoder<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::__private::endpoint;
     use crate::Method;
+    use crate::endpoint::endpoint;
 
     static ENDPOINT: Endpoint = endpoint(
         "get_user",

@@ -1,6 +1,7 @@
 //! The trait every endpoint trait builds on: something that sends a [`Request`].
 
 use std::future::Future;
+use std::pin::Pin;
 
 use crate::{Error, RawResponse, Request};
 
@@ -72,5 +73,24 @@ impl<G: Graph + ?Sized> Graph for &G {
 impl<G: Graph + ?Sized> Graph for std::sync::Arc<G> {
     fn send(&self, request: Request) -> impl Future<Output = Result<RawResponse, Error>> + Send {
         (**self).send(request)
+    }
+}
+
+/// [`Graph`] with its future boxed, so that a [`Call`](crate::Call) can hold
+/// any transport without naming its type: one allocation a call, made when
+/// the call is sent.
+pub(crate) trait SendBoxed: Send + Sync {
+    fn send_boxed(
+        &self,
+        request: Request,
+    ) -> Pin<Box<dyn Future<Output = Result<RawResponse, Error>> + Send + '_>>;
+}
+
+impl<G: Graph> SendBoxed for G {
+    fn send_boxed(
+        &self,
+        request: Request,
+    ) -> Pin<Box<dyn Future<Output = Result<RawResponse, Error>> + Send + '_>> {
+        Box::pin(self.send(request))
     }
 }
