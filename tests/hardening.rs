@@ -635,7 +635,23 @@ mod paths {
                 .prop_map(Piece::Literal),
             Just(Piece::Value),
         ];
-        prop::collection::vec(prop::collection::vec(piece, 1..4), 1..4)
+        // Templates the attribute accepts: a segment of literal text alone is
+        // never `.` or `..`, plainly or encoded (that is a compile error).
+        prop::collection::vec(prop::collection::vec(piece, 1..4), 1..4).prop_filter(
+            "a literal dot segment does not compile",
+            |segments| {
+                segments.iter().all(|segment| {
+                    let mut literal = String::new();
+                    for piece in segment {
+                        match piece {
+                            Piece::Value => return true,
+                            Piece::Literal(text) => literal.push_str(text),
+                        }
+                    }
+                    !moves_when_sent(&format!("/{literal}"))
+                })
+            },
+        )
     }
 
     proptest! {

@@ -212,6 +212,11 @@ pub struct RequestBuilder {
     headers: Vec<(HeaderName, HeaderValue)>,
     body: Option<Bytes>,
     params: serde_json::Map<String, serde_json::Value>,
+    /// Where the segment being built starts, once a value went into it: it
+    /// is checked when it ends (see `segment_that_moves`).
+    open_segment: Option<usize>,
+    /// The first segment a value made empty, `.` or `..`.
+    moved_segment: Option<(usize, usize)>,
     error: Option<String>,
 }
 
@@ -236,13 +241,36 @@ impl RequestBuilder {
             headers,
             body: None,
             params: serde_json::Map::new(),
+            open_segment: None,
+            moved_segment: None,
             error,
         }
     }
 
     /// Appends a literal part of the path template.
     pub fn literal(&mut self, part: &str) {
+        if let Some(start) = self.open_segment
+            && let Some(slash) = part.find('/')
+        {
+            self.close_segment(start, self.path.len() + slash, part);
+        }
         self.path.push_str(part);
+    }
+
+    /// Checks the segment from `start` to `end` that a value went into; the
+    /// part of `literal` before `end` is not pushed yet.
+    fn close_segment(&mut self, start: usize, end: usize, literal: &str) {
+        self.open_segment = None;
+        let pushed = &self.path[start..];
+        let rest = &literal[..end - self.path.len()];
+        let moves = if rest.is_empty() {
+            segment_moves(pushed)
+        } else {
+            segment_moves(&format!("{pushed}{rest}"))
+        };
+        if moves && self.moved_segment.is_none() {
+            self.moved_segment = Some((start, end));
+        }
     }
 
     /// Appends a placeholder's value, percent-encoded.
@@ -257,6 +285,9 @@ impl RequestBuilder {
     }
 
     fn push_value(&mut self, placeholder: &'static str, value: &dyn Display, quoted: bool) {
+        if self.open_segment.is_none() {
+            self.open_segment = Some(self.path.rfind('/').map_or(0, |i| i + 1));
+        }
         let mut encoder = SegmentEncoder {
             out: &mut self.path,
             quoted,
@@ -324,8 +355,15 @@ impl RequestBuilder {
         if let Some(reason) = self.error {
             return Err(Error::InvalidRequest { endpoint, reason });
         }
-        if let Some(reason) = segment_that_moves(self.endpoint.path(), &self.path) {
-            return Err(Error::InvalidRequest { endpoint, reason });
+        if let Some(start) = self.open_segment {
+            let end = self.path.len();
+            self.close_segment(start, end, "");
+        }
+        if let Some((start, end)) = self.moved_segment {
+            return Err(Error::InvalidRequest {
+                endpoint,
+                reason: moved_segment_reason(self.endpoint.path(), &self.path, start, end),
+            });
         }
         if !self.params.is_empty() {
             let bytes = serde_json::to_vec(&self.params).map_err(|e| Error::InvalidRequest {
@@ -346,36 +384,36 @@ impl RequestBuilder {
     }
 }
 
-/// Why the built `path` would not name the resource its `template` names, or
-/// `None` when it does.
+/// Whether a complete segment would not stay the segment it is once the
+/// URL is sent: empty (dropped by many servers), or `.` or `..` spelled
+/// plainly or percent-encoded (`%2e`, `%2E%2e`, ...), which normalisation
+/// removes or climbs with.
 ///
-/// Every complete segment is checked, however many values and literals it
-/// was assembled from (`<a><b>` with `.` and `.`, `.<a>` with an empty
-/// value): a segment that is `.` or `..`, spelled plainly or percent-encoded
-/// (`%2e`, `%2E%2e`, ...), is removed or climbs a level when the URL is
-/// normalised, and an empty one is dropped by many servers. Values cannot add
-/// segments (their `/` is encoded), so segment `i` of the path was built from
-/// segment `i` of the template, which the message names.
-fn segment_that_moves(template: &str, path: &str) -> Option<String> {
-    let trailing_slash_declared = template.ends_with('/');
-    let last = path.split('/').count() - 1;
-    for (i, (built, declared)) in path.split('/').zip(template.split('/')).enumerate().skip(1) {
-        let problem = if built.is_empty() {
-            if i == last && trailing_slash_declared {
-                continue;
-            }
-            "empty"
-        } else if is_dot_segment(built) {
-            "a dot segment"
-        } else {
-            continue;
-        };
-        return Some(format!(
-            "the path segment `{declared}` would be {problem} (`{}`): it would name another resource; pass a value that is not empty, `.` or `..`",
-            crate::error::Clipped(built)
-        ));
-    }
-    None
+/// Only segments a value went into are checked, however many values and
+/// literals they were assembled from (`<a><b>` with `.` and `.`, `.<a>` with
+/// an empty value): the attribute refuses such segments in the literal text of
+/// a template at compile time, and a value cannot add segments (its `/` is
+/// encoded).
+fn segment_moves(segment: &str) -> bool {
+    segment.is_empty() || is_dot_segment(segment)
+}
+
+/// The error of a segment that moves: the template segment it was built
+/// from (segment `i` of the path comes from segment `i` of the template) and
+/// what it became.
+fn moved_segment_reason(template: &str, path: &str, start: usize, end: usize) -> String {
+    let index = path[..start].matches('/').count();
+    let declared = template.split('/').nth(index).unwrap_or(template);
+    let built = &path[start..end];
+    let problem = if built.is_empty() {
+        "empty"
+    } else {
+        "a dot segment"
+    };
+    format!(
+        "the path segment `{declared}` would be {problem} (`{}`): it would name another resource; pass a value that is not empty, `.` or `..`",
+        crate::error::Clipped(built)
+    )
 }
 
 /// `.` or `..`, each dot written plainly or as `%2e`/`%2E`.
@@ -403,6 +441,14 @@ struct SegmentEncoder<'a> {
 
 impl fmt::Write for SegmentEncoder<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
+        // Most values (ids, GUIDs, names) need no encoding: copied whole,
+        // not byte by byte through the encoder.
+        if s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+        {
+            self.out.push_str(s);
+            return Ok(());
+        }
         if self.quoted {
             for (i, piece) in s.split('\'').enumerate() {
                 if i > 0 {
