@@ -11,10 +11,12 @@ use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION
 use http::{HeaderName, HeaderValue};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
+use tower::ServiceExt;
 use tracing::Instrument;
 
 use crate::batch::Batch;
 use crate::limits::{InFlight, RateLimit};
+use crate::middleware::{BoxedLayer, HttpService};
 use crate::redirect::{is_redirect, next_hop};
 use crate::{
     AccessToken, ApiVersion, Attempt, Cloud, Collection, Endpoint, Error, Graph, HttpStack, Method,
@@ -87,6 +89,10 @@ enum TokenChoice {
 
 struct ClientInner {
     http: reqwest::Client,
+    /// The middleware stack over `http`, when layers were given.
+    middleware: Option<HttpService>,
+    /// `http` came from the caller, who may have let it follow redirects.
+    user_http_client: bool,
     root: String,
     /// `root`, parsed once, with a placeholder path: each call's URL is a
     /// clone of it with the path and query set, so the scheme and host are
@@ -126,6 +132,8 @@ enum AttemptError {
     Transport(reqwest::Error),
     /// The exchange took longer than the attempt timeout (retried when safe).
     TimedOut,
+    /// A middleware layer failed the exchange with an error of its own.
+    Middleware(crate::BoxError),
     /// A failure that retrying cannot fix.
     Final(Error),
 }
@@ -142,6 +150,9 @@ impl AttemptError {
         match self {
             AttemptError::Transport(source) => crate::transport_error::describe(source),
             AttemptError::TimedOut => "attempt timed out".to_owned(),
+            AttemptError::Middleware(source) => {
+                format!("middleware: {}", crate::error::Clipped(&source.to_string()))
+            }
             AttemptError::Final(error) => error.to_string(),
         }
     }
@@ -153,6 +164,11 @@ impl AttemptError {
             AttemptError::TimedOut => Error::Timeout {
                 endpoint,
                 kind: TimeoutKind::Attempt,
+                attempts,
+            },
+            AttemptError::Middleware(source) => Error::Middleware {
+                endpoint,
+                source,
                 attempts,
             },
             AttemptError::Final(error) => error,
@@ -609,17 +625,31 @@ impl GraphClient {
                 },
             );
 
-            let response = inner.http.execute(http_request).await.map_err(|e| {
-                if e.is_builder() {
-                    // Without the URL: it can be long and hold user data.
-                    AttemptError::Final(invalid_request(
-                        request,
-                        format!("the request cannot be built: {}", e.without_url()),
-                    ))
-                } else {
-                    AttemptError::Transport(e)
-                }
-            })?;
+            let response = match &inner.middleware {
+                // Without middleware, reqwest is called directly: nothing in between.
+                None => inner
+                    .http
+                    .execute(http_request)
+                    .await
+                    .map_err(|e| from_reqwest(request, e))?,
+                Some(service) => service
+                    .clone()
+                    .oneshot(http_request)
+                    .await
+                    .map_err(|error| match error.downcast::<reqwest::Error>() {
+                        Ok(e) => from_reqwest(request, *e),
+                        Err(other) => AttemptError::Middleware(other),
+                    })?,
+            };
+            let asked = redirected.as_ref().unwrap_or(&prepared.url);
+            if inner.user_http_client && response.url() != asked {
+                // A client of the caller's that follows redirects itself has
+                // already sent the request on, past this client's rules.
+                return Err(AttemptError::Final(Error::Redirect {
+                    endpoint: name,
+                    reason: "the HTTP client given to `http_client` followed a redirect itself; build it with `.redirect(reqwest::redirect::Policy::none())` so that this client's redirect rules apply".to_owned(),
+                }));
+            }
             let status = response.status();
             // Most answers are not redirects: `Location` is looked up only for one.
             let location = (is_redirect(status) && !endpoint.expects(status.as_u16()))
@@ -649,6 +679,20 @@ impl GraphClient {
             redirected = Some(hop.url);
             redirects += 1;
         }
+    }
+}
+
+/// What a failed exchange means for the attempt: a request reqwest could not
+/// build is final; anything else is a transport failure.
+fn from_reqwest(request: &Request, error: reqwest::Error) -> AttemptError {
+    if error.is_builder() {
+        // Without the URL: it can be long and hold user data.
+        AttemptError::Final(invalid_request(
+            request,
+            format!("the request cannot be built: {}", error.without_url()),
+        ))
+    } else {
+        AttemptError::Transport(error)
     }
 }
 
@@ -803,6 +847,8 @@ pub struct GraphClientBuilder {
     retry: RetryPolicy,
     max_in_flight: Option<usize>,
     rate_limit: Option<(u32, Duration)>,
+    http_client: Option<reqwest::Client>,
+    layers: Vec<BoxedLayer>,
 }
 
 impl Default for GraphClientBuilder {
@@ -823,6 +869,8 @@ impl Default for GraphClientBuilder {
             retry: RetryPolicy::default(),
             max_in_flight: None,
             rate_limit: None,
+            http_client: None,
+            layers: Vec::new(),
         }
     }
 }
@@ -938,6 +986,53 @@ impl GraphClientBuilder {
         self
     }
 
+    /// Sends through this reqwest client: for proxies, custom root
+    /// certificates, client certificates (mutual TLS), DNS resolvers, or a
+    /// connection pool shared with other code. Signing in goes through it too.
+    ///
+    /// Build it with `.redirect(reqwest::redirect::Policy::none())`: this
+    /// client follows redirects itself, keeping the token on its origin; a
+    /// call whose request the given client redirected on its own fails with
+    /// [`Error::Redirect`]. Its timeouts, if any, apply besides this client's
+    /// ([`connect_timeout`](Self::connect_timeout) is then the given client's
+    /// business).
+    ///
+    /// ```
+    /// use graph_endpoint::{reqwest, GraphClient};
+    ///
+    /// let http = reqwest::Client::builder()
+    ///     .redirect(reqwest::redirect::Policy::none())
+    ///     .proxy(reqwest::Proxy::https("http://proxy.contoso.com:3128").unwrap())
+    ///     .build()
+    ///     .unwrap();
+    /// let graph = GraphClient::builder().http_client(http).token("eyJ0eXAi...").build().unwrap();
+    /// # drop(graph);
+    /// ```
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Adds a `tower` layer around each attempt's HTTP exchange (see
+    /// [`HttpService`](crate::HttpService)): to sign requests, count them,
+    /// log them. The first layer added is the outermost. Each attempt goes
+    /// through the layers, retries and followed redirects included; the
+    /// request has every header set, the bearer token included. Without
+    /// layers, attempts call reqwest directly.
+    pub fn layer<L>(mut self, layer: L) -> Self
+    where
+        L: tower::Layer<HttpService> + Send + Sync + 'static,
+        L::Service: tower::Service<reqwest::Request, Response = reqwest::Response, Error = crate::BoxError>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        <L::Service as tower::Service<reqwest::Request>>::Future: Send + 'static,
+    {
+        self.layers.push(crate::middleware::boxed_layer(layer));
+        self
+    }
+
     /// The longest URL sent (default [`DEFAULT_MAX_URL_BYTES`], 16 KiB); a
     /// call whose URL would be longer fails with [`Error::InvalidRequest`]
     /// naming both lengths, and nothing is sent. The HTTP stack itself holds
@@ -990,7 +1085,12 @@ impl GraphClientBuilder {
             .map_err(|_| Error::Config("the user agent is not a valid header value".to_owned()))?;
 
         // Redirects are the runtime's own business (see `attempt`).
-        let http = crate::http_stack::http_client(self.connect_timeout, &user_agent_text)?;
+        let user_http_client = self.http_client.is_some();
+        let http = match self.http_client {
+            Some(client) => client,
+            None => crate::http_stack::http_client(self.connect_timeout, &user_agent_text)?,
+        };
+        let middleware = crate::middleware::stack(&http, &self.layers);
         if let Auth::Source(source) = &auth {
             source.attach(&HttpStack {
                 client: http.clone(),
@@ -1000,6 +1100,8 @@ impl GraphClientBuilder {
         Ok(GraphClient {
             inner: Arc::new(ClientInner {
                 http,
+                middleware,
+                user_http_client,
                 root,
                 url_template,
                 base_path,

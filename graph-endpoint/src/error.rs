@@ -57,6 +57,18 @@ pub enum Error {
         /// Every attempt made, the last one included.
         attempts: Vec<Attempt>,
     },
+    /// A middleware layer ([`GraphClientBuilder::layer`](crate::GraphClientBuilder::layer))
+    /// failed the exchange with an error of its own (not retried).
+    #[error("{endpoint}: middleware failed: {}{}", Clipped(&source.to_string()), Attempts::several(attempts))]
+    Middleware {
+        /// The endpoint's name.
+        endpoint: &'static str,
+        /// What the layer reported.
+        #[source]
+        source: crate::BoxError,
+        /// Every attempt made, the last one included.
+        attempts: Vec<Attempt>,
+    },
     /// A timeout expired.
     #[error("{endpoint}: {kind}{}", Attempts::several(attempts))]
     Timeout {
@@ -238,7 +250,9 @@ impl Error {
     pub fn attempts(&self) -> &[Attempt] {
         match self {
             Error::Status(e) => &e.attempts,
-            Error::Transport { attempts, .. } | Error::Timeout { attempts, .. } => attempts,
+            Error::Transport { attempts, .. }
+            | Error::Timeout { attempts, .. }
+            | Error::Middleware { attempts, .. } => attempts,
             _ => &[],
         }
     }

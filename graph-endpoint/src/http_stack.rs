@@ -56,10 +56,14 @@ pub(crate) fn http_client(
     connect_timeout: Duration,
     user_agent: &str,
 ) -> Result<reqwest::Client, crate::Error> {
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder()
         .connect_timeout(connect_timeout)
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(user_agent)
+        .user_agent(user_agent);
+    // With the feature, the platform's TLS rather than rustls.
+    #[cfg(feature = "native-tls")]
+    let builder = builder.tls_backend_native();
+    builder
         .build()
         .map_err(|e| crate::Error::Config(format!("the HTTP client could not be built: {e}")))
 }

@@ -172,6 +172,17 @@ impl TokenEndpoint<'_> {
             if response.status().is_redirection() {
                 return Err(Failure::Final(Box::new(redirected(&response, status))));
             }
+            if response.url() != self.url {
+                // A client given by the caller that follows redirects itself.
+                return Err(Failure::Final(Box::new(IdentityError::undescribed(
+                    "unexpected_redirect",
+                    format!(
+                        "the HTTP client followed a redirect from the token endpoint to {}; build it with `.redirect(reqwest::redirect::Policy::none())`",
+                        host_port(response.url())
+                    ),
+                    status,
+                ))));
+            }
             let headers = response.headers().clone();
             let body = read_capped(response).await?;
             answer(status, headers, &body)

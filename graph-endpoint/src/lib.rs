@@ -46,6 +46,7 @@ mod error;
 mod http_stack;
 mod identity;
 mod limits;
+mod middleware;
 pub mod models;
 mod paging;
 mod query;
@@ -80,6 +81,7 @@ pub use http_stack::HttpStack;
 pub use identity::{
     DEFAULT_TOKEN_LIFETIME, IdentityError, MAX_TOKEN_LIFETIME, MAX_TOKEN_RESPONSE_BYTES,
 };
+pub use middleware::{BoxError, HttpService};
 pub use paging::{DeltaItem, Items, Paged, Pages, Removed};
 pub use query::{Filter, QueryOptions, literal};
 pub use request::Request;
@@ -98,6 +100,8 @@ pub use futures_core;
 pub use http;
 /// Re-exported: the HTTP client of [`HttpStack`] and the source of transport errors.
 pub use reqwest;
+/// Re-exported: the `Layer` and `Service` traits of middleware ([`HttpService`]).
+pub use tower;
 
 #[doc = include_str!("../doc/graph_action.md")]
 pub use graph_endpoint_macros::graph_action;
