@@ -35,6 +35,7 @@ extern crate self as graph_endpoint;
 #[cfg(feature = "azure")]
 mod azure;
 mod batch;
+mod builder;
 mod call;
 mod certificate;
 mod client;
@@ -43,6 +44,7 @@ mod collection;
 mod decode;
 mod endpoint;
 mod error;
+mod exchange;
 mod http_stack;
 mod identity;
 mod limits;
@@ -67,11 +69,11 @@ pub mod __private;
 #[cfg(feature = "azure")]
 pub use azure::AzureCredential;
 pub use batch::{Batch, BatchItem, BatchReport, MAX_BATCH_SIZE};
+pub use builder::GraphClientBuilder;
 pub use call::{Call, CallFuture};
 pub use certificate::ClientCertificate;
 pub use client::{
     DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_ERROR_BODY_BYTES, DEFAULT_MAX_URL_BYTES, GraphClient,
-    GraphClientBuilder,
 };
 pub use cloud::{ApiVersion, Cloud, UnknownApiVersion};
 pub use collection::Collection;
