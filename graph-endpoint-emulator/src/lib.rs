@@ -286,12 +286,36 @@ impl EmulatorBuilder {
 
     /// The `interval` a device code answer asks polls to keep, in whole
     /// seconds (default 5 s).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let emulator = graph_endpoint_emulator::Emulator::builder()
+    ///     .public_client("contoso", "cli-app")
+    ///     .device_code_interval(std::time::Duration::from_secs(1))
+    ///     .start()
+    ///     .await?;
+    /// # drop(emulator);
+    /// # Ok(()) }
+    /// ```
     pub fn device_code_interval(mut self, interval: std::time::Duration) -> Self {
         self.device_code_interval = interval;
         self
     }
 
     /// How long a device code can be used (default 15 minutes).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let emulator = graph_endpoint_emulator::Emulator::builder()
+    ///     .public_client("contoso", "cli-app")
+    ///     .device_code_lifetime(std::time::Duration::from_secs(60))
+    ///     .start()
+    ///     .await?;
+    /// # drop(emulator);
+    /// # Ok(()) }
+    /// ```
     pub fn device_code_lifetime(mut self, lifetime: std::time::Duration) -> Self {
         self.device_code_lifetime = lifetime;
         self
@@ -301,6 +325,18 @@ impl EmulatorBuilder {
     /// times (0: the first poll gets the tokens), as if the user signed in
     /// at once. By default a device code waits for
     /// [`Emulator::approve_device_code`] or [`Emulator::deny_device_code`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let emulator = graph_endpoint_emulator::Emulator::builder()
+    ///     .public_client("contoso", "cli-app")
+    ///     .approve_device_codes_after(2)
+    ///     .start()
+    ///     .await?;
+    /// # drop(emulator);
+    /// # Ok(()) }
+    /// ```
     pub fn approve_device_codes_after(mut self, polls: u32) -> Self {
         self.approve_device_codes_after = Some(polls);
         self
@@ -483,35 +519,102 @@ impl Emulator {
     /// Approves the pending device code the user was shown as `user_code`,
     /// as if the user signed in: its next poll gets the tokens. False when no
     /// pending device code has that user code.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let emulator = graph_endpoint_emulator::Emulator::builder()
+    ///     .public_client("contoso", "cli-app")
+    ///     .start()
+    ///     .await?;
+    /// // The user code is the one a DeviceCode's on_prompt callback is shown.
+    /// assert!(!emulator.approve_device_code("NO-SUCH-CODE"));
+    /// # Ok(()) }
+    /// ```
     pub fn approve_device_code(&self, user_code: &str) -> bool {
         self.shared.delegated.decide(user_code, true)
     }
 
     /// Declines the pending device code `user_code`, as if the user refused:
     /// its next poll is answered `access_denied`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let emulator = graph_endpoint_emulator::Emulator::builder()
+    ///     .public_client("contoso", "cli-app")
+    ///     .start()
+    ///     .await?;
+    /// assert!(!emulator.deny_device_code("NO-SUCH-CODE"));
+    /// # Ok(()) }
+    /// ```
     pub fn deny_device_code(&self, user_code: &str) -> bool {
         self.shared.delegated.decide(user_code, false)
     }
 
     /// Makes the next `polls` device code polls answer `slow_down`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let emulator = graph_endpoint_emulator::Emulator::builder()
+    ///     .public_client("contoso", "cli-app")
+    ///     .start()
+    ///     .await?;
+    /// emulator.slow_down_next_polls(1);
+    /// # Ok(()) }
+    /// ```
     pub fn slow_down_next_polls(&self, polls: u32) {
         lock(&self.shared.delegated.state).slow_downs += polls;
     }
 
     /// Makes every device code issued so far expired: its next poll is
     /// answered `expired_token`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let emulator = graph_endpoint_emulator::Emulator::builder()
+    ///     .public_client("contoso", "cli-app")
+    ///     .start()
+    ///     .await?;
+    /// emulator.expire_device_codes();
+    /// # Ok(()) }
+    /// ```
     pub fn expire_device_codes(&self) {
         self.shared.delegated.expire_device_codes();
     }
 
     /// Whether the authorize endpoint answers as if the user declined
     /// consent: a redirect with `error=access_denied` (default no).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let emulator = graph_endpoint_emulator::Emulator::builder()
+    ///     .public_client("contoso", "cli-app")
+    ///     .start()
+    ///     .await?;
+    /// emulator.deny_consent(true);
+    /// # Ok(()) }
+    /// ```
     pub fn deny_consent(&self, deny: bool) {
         lock(&self.shared.delegated.state).deny_consent = deny;
     }
 
     /// Revokes every refresh token issued so far: redeeming one is answered
     /// `invalid_grant`. Returns how many there were.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let emulator = graph_endpoint_emulator::Emulator::builder()
+    ///     .public_client("contoso", "cli-app")
+    ///     .start()
+    ///     .await?;
+    /// assert_eq!(emulator.revoke_refresh_tokens(), 0);
+    /// # Ok(()) }
+    /// ```
     pub fn revoke_refresh_tokens(&self) -> usize {
         self.shared.delegated.revoke_refresh_tokens()
     }

@@ -18,6 +18,10 @@ use crate::secret::SecretString;
 use crate::{AccessToken, HttpStack, IdentityError, TokenFuture, TokenSource};
 
 /// How long the browser has by default to come back with a code.
+///
+/// ```
+/// assert_eq!(graph_endpoint::DEFAULT_AUTHORIZATION_WAIT.as_secs(), 300);
+/// ```
 pub const DEFAULT_AUTHORIZATION_WAIT: Duration = Duration::from_secs(300);
 /// The largest request head read from the browser.
 const MAX_REDIRECT_HEAD_BYTES: usize = 8 * 1024;

@@ -23,6 +23,12 @@ use crate::{
 };
 
 /// The account name of a cache file when the caller names none.
+///
+/// ```
+/// use graph_endpoint::{DEFAULT_ACCOUNT, TokenCache};
+/// let cache = TokenCache::new("/c");
+/// assert!(cache.path_for("contoso", DEFAULT_ACCOUNT).ends_with("contoso_default.json"));
+/// ```
 pub const DEFAULT_ACCOUNT: &str = "default";
 
 /// The OpenID Connect scopes, sent as they are (not as Graph permissions).
@@ -357,6 +363,8 @@ macro_rules! delegated_settings {
     ($ty:ident) => {
         impl $ty {
             /// Signs in with the authority and Graph root of this cloud.
+            ///
+            #[doc = concat!("```\n", "use graph_endpoint::*;\n", "let sign_in = ", stringify!($ty), "::new(\"contoso\", \"app-id\").cloud(Cloud::UsGovL4);", "\n", "assert!(sign_in.token_url().starts_with(\"https://login.microsoftonline.us/contoso/\"));", "\n", "assert!(sign_in.scope_parameter().starts_with(\"https://graph.microsoft.us/\"));", "\n", "```")]
             pub fn cloud(mut self, cloud: $crate::Cloud) -> Self {
                 self.session.settings.authority = cloud.authority().to_owned();
                 self.session.settings.graph_root = cloud.graph_root().to_owned();
@@ -366,6 +374,8 @@ macro_rules! delegated_settings {
             /// An explicit authority (such as a local stand-in's base URL). It
             /// must be https, or plain http to a loopback host: otherwise
             /// signing in fails before anything is sent.
+            ///
+            #[doc = concat!("```\n", "use graph_endpoint::*;\n", "let sign_in = ", stringify!($ty), "::new(\"contoso\", \"app-id\").authority(\"http://127.0.0.1:8080/\");", "\n", "assert_eq!(sign_in.token_url(), \"http://127.0.0.1:8080/contoso/oauth2/v2.0/token\");", "\n", "```")]
             pub fn authority(mut self, authority: impl Into<String>) -> Self {
                 self.session.settings.authority = authority.into().trim_end_matches('/').to_owned();
                 self
@@ -373,6 +383,8 @@ macro_rules! delegated_settings {
 
             /// Accepts a plain `http://` authority on a non-loopback host. Off
             /// by default.
+            ///
+            #[doc = concat!("```\n", "use graph_endpoint::*;\n", "let sign_in = ", stringify!($ty), "::new(\"contoso\", \"app-id\").authority(\"http://identity.lab\").allow_insecure_http(true);", "\n", "# drop(sign_in);", "\n", "```")]
             pub fn allow_insecure_http(mut self, allow: bool) -> Self {
                 self.session.settings.allow_insecure_http = allow;
                 self
@@ -383,12 +395,16 @@ macro_rules! delegated_settings {
             /// each is sent under the cloud's Graph root, a full URI as it is.
             /// `offline_access` is always added. With none, `{root}/.default`
             /// (the permissions the app registration was granted).
+            ///
+            #[doc = concat!("```\n", "use graph_endpoint::*;\n", "let sign_in = ", stringify!($ty), "::new(\"contoso\", \"app-id\").scopes([\"DeviceManagementConfiguration.Read.All\", \"openid\"]);", "\n", "assert_eq!(", "\n", "    sign_in.scope_parameter(),", "\n", "    \"https://graph.microsoft.com/DeviceManagementConfiguration.Read.All openid offline_access\"", "\n", ");", "\n", "```")]
             pub fn scopes<S: Into<String>>(mut self, scopes: impl IntoIterator<Item = S>) -> Self {
                 self.session.settings.scopes = scopes.into_iter().map(Into::into).collect();
                 self
             }
 
             /// Keeps the tokens in `cache` between runs (none by default).
+            ///
+            #[doc = concat!("```\n", "use graph_endpoint::*;\n", "let sign_in = ", stringify!($ty), "::new(\"contoso\", \"app-id\").cache(TokenCache::new(\"/var/cache/intune-tool\"));", "\n", "# drop(sign_in);", "\n", "```")]
             pub fn cache(mut self, cache: $crate::TokenCache) -> Self {
                 self.session.settings.cache = Some(cache);
                 self
@@ -397,6 +413,8 @@ macro_rules! delegated_settings {
             /// The account the cache file is named after (default
             /// [`DEFAULT_ACCOUNT`](crate::DEFAULT_ACCOUNT)): one file per
             /// tenant and account.
+            ///
+            #[doc = concat!("```\n", "use graph_endpoint::*;\n", "let sign_in = ", stringify!($ty), "::new(\"contoso\", \"app-id\")", "\n", "    .account(\"admin@contoso.com\")", "\n", "    .cache(TokenCache::new(\"/var/cache/intune-tool\"));", "\n", "# drop(sign_in);", "\n", "```")]
             pub fn account(mut self, account: impl Into<String>) -> Self {
                 self.session.settings.account = account.into();
                 self
@@ -406,6 +424,8 @@ macro_rules! delegated_settings {
             /// a cached or refreshed token is used: a missing sign-in fails with
             /// `interaction_required`, a refused refresh token with the identity
             /// platform's `invalid_grant`. For unattended runs.
+            ///
+            #[doc = concat!("```\n", "use graph_endpoint::*;\n", "let unattended = ", stringify!($ty), "::new(\"contoso\", \"app-id\")", "\n", "    .cache(TokenCache::new(\"/var/cache/intune-tool\"))", "\n", "    .interactive(false);", "\n", "# drop(unattended);", "\n", "```")]
             pub fn interactive(mut self, allowed: bool) -> Self {
                 self.session.settings.interactive = allowed;
                 self
@@ -413,6 +433,8 @@ macro_rules! delegated_settings {
 
             /// How long before expiry an access token is replaced (default 5
             /// minutes).
+            ///
+            #[doc = concat!("```\n", "use graph_endpoint::*;\n", "let sign_in = ", stringify!($ty), "::new(\"contoso\", \"app-id\").refresh_ahead(std::time::Duration::from_secs(600));", "\n", "# drop(sign_in);", "\n", "```")]
             pub fn refresh_ahead(mut self, ahead: std::time::Duration) -> Self {
                 self.session.settings.refresh_ahead = ahead;
                 self
@@ -420,6 +442,8 @@ macro_rules! delegated_settings {
 
             /// How long one request to the identity platform may take
             /// (default [`DEFAULT_SIGN_IN_ATTEMPT_TIMEOUT`](crate::DEFAULT_SIGN_IN_ATTEMPT_TIMEOUT)).
+            ///
+            #[doc = concat!("```\n", "use graph_endpoint::*;\n", "let sign_in = ", stringify!($ty), "::new(\"contoso\", \"app-id\").attempt_timeout(std::time::Duration::from_secs(10));", "\n", "# drop(sign_in);", "\n", "```")]
             pub fn attempt_timeout(mut self, timeout: std::time::Duration) -> Self {
                 self.session.settings.attempt_timeout = timeout;
                 self
@@ -427,6 +451,8 @@ macro_rules! delegated_settings {
 
             /// The retry policy of requests to the identity platform (default:
             /// the client's).
+            ///
+            #[doc = concat!("```\n", "use graph_endpoint::*;\n", "let sign_in = ", stringify!($ty), "::new(\"contoso\", \"app-id\").retry(RetryPolicy::default());", "\n", "# drop(sign_in);", "\n", "```")]
             pub fn retry(mut self, policy: $crate::RetryPolicy) -> Self {
                 self.session.settings.retry = Some(policy);
                 self
@@ -434,11 +460,15 @@ macro_rules! delegated_settings {
 
             /// The `scope` parameter sent: the permissions under the Graph
             /// root, and `offline_access`.
+            ///
+            #[doc = concat!("```\n", "use graph_endpoint::*;\n", "let sign_in = ", stringify!($ty), "::new(\"contoso\", \"app-id\");", "\n", "assert_eq!(sign_in.scope_parameter(), \"https://graph.microsoft.com/.default offline_access\");", "\n", "```")]
             pub fn scope_parameter(&self) -> String {
                 self.session.settings.scope()
             }
 
             /// The token endpoint.
+            ///
+            #[doc = concat!("```\n", "use graph_endpoint::*;\n", "let sign_in = ", stringify!($ty), "::new(\"contoso\", \"app-id\");", "\n", "assert_eq!(sign_in.token_url(), \"https://login.microsoftonline.com/contoso/oauth2/v2.0/token\");", "\n", "```")]
             pub fn token_url(&self) -> String {
                 format!(
                     "{}/{}/oauth2/v2.0/token",

@@ -15,6 +15,10 @@ use crate::secret::SecretString;
 use crate::{AccessToken, HttpStack, IdentityError, TokenFuture, TokenSource};
 
 /// The grant type of the token requests that poll for a device code.
+///
+/// ```
+/// assert_eq!(graph_endpoint::DEVICE_CODE_GRANT, "urn:ietf:params:oauth:grant-type:device_code");
+/// ```
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// How long between polls when the endpoint does not say (RFC 8628: 5 s).
