@@ -565,6 +565,130 @@ mod authorization_code_flow {
         );
     }
 
+    /// The stand-in is a strict identity platform: it checks the verifier,
+    /// the redirect URI and the client, and honours a code once.
+    #[tokio::test]
+    async fn the_stand_in_verifies_pkce_and_redeems_a_code_once() {
+        let emulator = stand_in().start().await.unwrap();
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        let authorize = |redirect_uri: &str| {
+            format!(
+                "{}/{TENANT}/oauth2/v2.0/authorize?client_id={CLIENT}&response_type=code&redirect_uri={redirect_uri}&scope=offline_access&state=s&code_challenge={challenge}&code_challenge_method=S256",
+                emulator.base_url()
+            )
+        };
+        let refused = http
+            .get(authorize("https://evil.example/cb"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 400, "no redirect to a non-loopback URI");
+        let answer = http
+            .get(authorize("http://127.0.0.1:9"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 302);
+        let location = answer.headers()["location"].to_str().unwrap().to_owned();
+        assert!(
+            location.starts_with("http://127.0.0.1:9?code="),
+            "{location}"
+        );
+        assert!(location.ends_with("&state=s"), "{location}");
+        let code = value(&query(&location), "code").to_owned();
+        assert!(code.starts_with("emulator-code-"), "{code}");
+        let token_url = format!("{}/{TENANT}/oauth2/v2.0/token", emulator.base_url());
+        let redeem = |verifier: &str, redirect_uri: &str| {
+            http.post(&token_url).body(format!(
+                "grant_type=authorization_code&client_id={CLIENT}&code={code}&redirect_uri={redirect_uri}&code_verifier={verifier}"
+            ))
+        };
+        let error = |answer: reqwest::Response| async move {
+            let body: serde_json::Value =
+                serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap();
+            (
+                body["error"].as_str().unwrap().to_owned(),
+                body["error_codes"][0].as_u64().unwrap(),
+            )
+        };
+        // A wrong verifier spends the code, as the identity platform does.
+        let wrong = redeem(
+            "another-verifier-of-forty-three-characters-x",
+            "http%3A%2F%2F127.0.0.1%3A9",
+        )
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(wrong.status(), 400);
+        assert_eq!(error(wrong).await, ("invalid_grant".to_owned(), 501481));
+        let again = redeem(verifier, "http%3A%2F%2F127.0.0.1%3A9")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(error(again).await, ("invalid_grant".to_owned(), 70008));
+
+        // A fresh code, redeemed right: tokens, and a refresh token for offline_access.
+        let answer = http
+            .get(authorize("http://127.0.0.1:9"))
+            .send()
+            .await
+            .unwrap();
+        let location = answer.headers()["location"].to_str().unwrap().to_owned();
+        let code = value(&query(&location), "code").to_owned();
+        let tokens: serde_json::Value = http
+            .post(&token_url)
+            .body(format!(
+                "grant_type=authorization_code&client_id={CLIENT}&code={code}&redirect_uri=http%3A%2F%2F127.0.0.1%3A9&code_verifier={verifier}&client_secret=x"
+            ))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .map(|body| serde_json::from_slice(&body).unwrap())
+            .unwrap();
+        assert_eq!(
+            tokens["error_codes"][0], 700025,
+            "a public client sends no secret: {tokens}"
+        );
+        let answer = http
+            .get(authorize("http://127.0.0.1:9"))
+            .send()
+            .await
+            .unwrap();
+        let location = answer.headers()["location"].to_str().unwrap().to_owned();
+        let code = value(&query(&location), "code").to_owned();
+        let tokens: serde_json::Value = http
+            .post(&token_url)
+            .body(format!(
+                "grant_type=authorization_code&client_id={CLIENT}&code={code}&redirect_uri=http%3A%2F%2F127.0.0.1%3A9&code_verifier={verifier}"
+            ))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .map(|body| serde_json::from_slice(&body).unwrap())
+            .unwrap();
+        assert!(
+            tokens["access_token"]
+                .as_str()
+                .unwrap()
+                .starts_with("emulator-issued-")
+        );
+        assert!(
+            tokens["refresh_token"]
+                .as_str()
+                .unwrap()
+                .starts_with("emulator-refresh-")
+        );
+    }
+
     #[tokio::test]
     async fn a_plain_http_authority_off_loopback_is_refused_before_anything_is_sent() {
         let opened = Arc::new(Mutex::new(false));
