@@ -18,7 +18,12 @@
 //! `GRAPH_PROFILE_ID` may replace the argument, and `GRAPH_CLOUD` picks the
 //! national cloud (`global`, `usgov-l4`, `usgov-l5`, `china`). Instead of a
 //! token, an app registration can sign in with client credentials:
-//! `GRAPH_TENANT_ID`, `GRAPH_CLIENT_ID` and `GRAPH_CLIENT_SECRET`.
+//! `GRAPH_TENANT_ID`, `GRAPH_CLIENT_ID` and `GRAPH_CLIENT_SECRET`. With
+//! `GRAPH_TENANT_ID` and `GRAPH_CLIENT_ID` and no secret, the administrator
+//! signs in with the device code flow (a public client app, asking for
+//! `DeviceManagementConfiguration.ReadWrite.All` and `offline_access`); the
+//! sign-in is kept in the token cache (`$XDG_CACHE_HOME/graph-endpoint` or
+//! `~/.cache/graph-endpoint`), so the next run does not ask again.
 //! `GRAPH_BASE_URL` and `GRAPH_AUTHORITY` point the example elsewhere than the
 //! cloud's own hosts (a local stand-in, in this project's tests).
 
@@ -27,7 +32,8 @@ use std::time::Instant;
 
 use graph_endpoint::models::{AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles};
 use graph_endpoint::{
-    ClientCredentials, Cloud, EnvToken, Error, Graph, GraphClient, RawResponse, Request,
+    ClientCredentials, Cloud, DeviceCode, EnvToken, Error, Graph, GraphClient, RawResponse,
+    Request, TokenCache,
 };
 use graph_endpoint_emulator::Emulator;
 use time::format_description::well_known::Rfc3339;
@@ -75,6 +81,9 @@ async fn main() -> ExitCode {
             .await
         }
         (Ok(_), _) => against_tenant(Credentials::Token).await,
+        (Err(_), [Some(tenant), Some(client_id), None]) => {
+            against_tenant(Credentials::User { tenant, client_id }).await
+        }
         (Err(_), _) => against_emulator().await,
     };
     match result {
@@ -144,6 +153,8 @@ enum Credentials {
         client_id: String,
         secret: String,
     },
+    /// An administrator, with the device code flow.
+    User { tenant: String, client_id: String },
 }
 
 async fn against_tenant(credentials: Credentials) -> Result<(), String> {
@@ -175,6 +186,20 @@ async fn against_tenant(credentials: Credentials) -> Result<(), String> {
             secret,
         } => {
             let mut sign_in = ClientCredentials::new(tenant, client_id, secret).cloud(cloud);
+            if let Ok(authority) = std::env::var("GRAPH_AUTHORITY") {
+                sign_in = sign_in.authority(authority);
+            }
+            builder.token_source(sign_in)
+        }
+        Credentials::User { tenant, client_id } => {
+            // The permission revokeToken declares, and offline_access (added
+            // by DeviceCode) so that later runs refresh instead of asking.
+            let mut sign_in = DeviceCode::new(tenant, client_id)
+                .cloud(cloud)
+                .scopes(["DeviceManagementConfiguration.ReadWrite.All"]);
+            if let Some(cache) = TokenCache::in_default_location() {
+                sign_in = sign_in.cache(cache);
+            }
             if let Ok(authority) = std::env::var("GRAPH_AUTHORITY") {
                 sign_in = sign_in.authority(authority);
             }
@@ -226,6 +251,12 @@ fn explain(error: &Error) -> String {
             ),
             "unexpected_redirect" | "insecure_authority" | "response_too_large" => format!(
                 "Sign-in failed ({}): the sign-in authority is not the identity platform; check GRAPH_CLOUD.",
+                identity.error
+            ),
+            "expired_token" => "Sign-in failed (expired_token): the code was not entered in time; run again and sign in within the time shown.".to_owned(),
+            "access_denied" => "Sign-in failed (access_denied): the sign-in or the consent was declined.".to_owned(),
+            "invalid_grant" | "interaction_required" => format!(
+                "Sign-in failed ({}): the saved sign-in is no longer valid; run again to sign in.",
                 identity.error
             ),
             _ => format!(

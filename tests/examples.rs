@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-const SETTINGS: [&str; 8] = [
+const SETTINGS: [&str; 9] = [
     "GRAPH_TOKEN",
     "GRAPH_PROFILE_ID",
     "GRAPH_CLOUD",
@@ -12,6 +12,7 @@ const SETTINGS: [&str; 8] = [
     "GRAPH_CLIENT_SECRET",
     "GRAPH_BASE_URL",
     "GRAPH_AUTHORITY",
+    "XDG_CACHE_HOME",
 ];
 
 fn run_example(name: &str) -> String {
@@ -157,5 +158,61 @@ async fn revoke_token_uses_a_bearer_token_from_the_environment() {
     assert_eq!(
         emulator.last_request().unwrap().header("authorization"),
         Some("Bearer emulator-token")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoke_token_signs_in_with_the_device_code_flow_once() {
+    use graph_endpoint_emulator::Emulator;
+    let emulator = Emulator::builder()
+        .public_client("contoso", "public-app")
+        .device_code_interval(std::time::Duration::from_secs(1))
+        .approve_device_codes_after(0)
+        .profiles(1)
+        .start()
+        .await
+        .unwrap();
+    let id = emulator.profiles()[0]["id"].as_str().unwrap().to_owned();
+    let base = emulator.base_url().to_owned();
+    let cache = std::env::temp_dir().join(format!(
+        "graph-endpoint-revoke-{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    ));
+    for _ in 0..2 {
+        let (id, base, cache) = (id.clone(), base.clone(), cache.clone());
+        let out = tokio::task::spawn_blocking(move || {
+            run_example_with(
+                "revoke_token",
+                &[&id],
+                &[
+                    ("GRAPH_TENANT_ID", "contoso"),
+                    ("GRAPH_CLIENT_ID", "public-app"),
+                    ("GRAPH_BASE_URL", &base),
+                    ("GRAPH_AUTHORITY", &base),
+                    ("XDG_CACHE_HOME", cache.to_str().unwrap()),
+                ],
+            )
+        })
+        .await
+        .unwrap();
+        assert!(out.contains("Done: the token is revoked."), "{out}");
+    }
+    let _ = std::fs::remove_dir_all(&cache);
+    let requests = emulator.requests();
+    let sign_ins: Vec<_> = requests
+        .iter()
+        .filter(|r| r.path == "/contoso/oauth2/v2.0/devicecode")
+        .collect();
+    assert_eq!(sign_ins.len(), 1, "the second run uses the cached sign-in");
+    let form = String::from_utf8(sign_ins[0].body.to_vec()).unwrap();
+    assert_eq!(
+        form,
+        "client_id=public%2Dapp&scope=https%3A%2F%2Fgraph%2Emicrosoft%2Ecom%2FDeviceManagementConfiguration%2EReadWrite%2EAll%20offline%5Faccess"
+    );
+    assert_eq!(emulator.token_requests(), 1, "one poll, approved");
+    assert!(
+        !String::from_utf8_lossy(&emulator.requests()[1].body).contains("client_secret"),
+        "a public client sends no secret"
     );
 }

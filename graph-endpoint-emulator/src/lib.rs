@@ -47,6 +47,12 @@
 //! - 404 for the same resource under `/v1.0` (it exists only in beta), 401
 //!   `InvalidAuthenticationToken` without an accepted bearer token, 405 for a
 //!   wrong method, `Request_UnsupportedQuery` for unknown query options,
+//! - the identity platform's `/{tenant}/oauth2/v2.0/token` (client
+//!   credentials for apps registered with [`EmulatorBuilder::app`], the
+//!   device code, authorization code and refresh token grants for public
+//!   clients registered with [`EmulatorBuilder::public_client`]),
+//!   `/{tenant}/oauth2/v2.0/devicecode` and `/{tenant}/oauth2/v2.0/authorize`,
+//!   with its error format (`error`, `error_description`, `error_codes`, ...),
 //! - `request-id` and `client-request-id` headers on every answer, errors as
 //!   `{"error": {"code", "message", "innerError": {...}}}`.
 //!
@@ -78,6 +84,7 @@
 mod body;
 mod envelope;
 mod faults;
+mod identity;
 mod query;
 mod server;
 mod store;
@@ -146,8 +153,12 @@ pub struct EmulatorBuilder {
     seed: u64,
     latency: std::time::Duration,
     record: bool,
-    apps: Vec<server::App>,
+    apps: Vec<identity::App>,
     token_lifetime: std::time::Duration,
+    public_clients: Vec<identity::PublicClient>,
+    device_code_interval: std::time::Duration,
+    device_code_lifetime: std::time::Duration,
+    approve_device_codes_after: Option<u32>,
 }
 
 impl Default for EmulatorBuilder {
@@ -162,6 +173,10 @@ impl Default for EmulatorBuilder {
             record: true,
             apps: Vec::new(),
             token_lifetime: std::time::Duration::from_secs(3600),
+            public_clients: Vec::new(),
+            device_code_interval: std::time::Duration::from_secs(5),
+            device_code_lifetime: std::time::Duration::from_secs(900),
+            approve_device_codes_after: None,
         }
     }
 }
@@ -207,10 +222,10 @@ impl EmulatorBuilder {
         client_id: impl Into<String>,
         secret: impl Into<String>,
     ) -> Self {
-        self.apps.push(server::App {
+        self.apps.push(identity::App {
             tenant: tenant.into(),
             client_id: client_id.into(),
-            proof: server::AppProof::Secret(secret.into()),
+            proof: identity::AppProof::Secret(secret.into()),
         });
         self
     }
@@ -226,14 +241,104 @@ impl EmulatorBuilder {
         public_key: impl Into<Vec<u8>>,
         sha1_thumbprint: [u8; 20],
     ) -> Self {
-        self.apps.push(server::App {
+        self.apps.push(identity::App {
             tenant: tenant.into(),
             client_id: client_id.into(),
-            proof: server::AppProof::Certificate {
+            proof: identity::AppProof::Certificate {
                 public_key: public_key.into(),
                 thumbprint: sha1_thumbprint,
             },
         });
+        self
+    }
+
+    /// Registers a public client (no secret) that signs users in with the
+    /// device code grant (`POST /{tenant}/oauth2/v2.0/devicecode`, then
+    /// polls of the token endpoint), the authorization code grant with PKCE
+    /// (`GET /{tenant}/oauth2/v2.0/authorize` answers with a redirect to the
+    /// loopback `redirect_uri` carrying `code` and `state`), and refresh
+    /// tokens. A refresh token is issued when the scope holds
+    /// `offline_access`, and works once: redeeming it issues the next one.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let emulator = graph_endpoint_emulator::Emulator::builder()
+    ///     .public_client("contoso", "cli-app")
+    ///     .device_code_interval(std::time::Duration::from_secs(1))
+    ///     .approve_device_codes_after(0)
+    ///     .start()
+    ///     .await?;
+    /// # drop(emulator);
+    /// # Ok(()) }
+    /// ```
+    pub fn public_client(
+        mut self,
+        tenant: impl Into<String>,
+        client_id: impl Into<String>,
+    ) -> Self {
+        self.public_clients.push(identity::PublicClient {
+            tenant: tenant.into(),
+            client_id: client_id.into(),
+        });
+        self
+    }
+
+    /// The `interval` a device code answer asks polls to keep, in whole
+    /// seconds (default 5 s).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let emulator = graph_endpoint_emulator::Emulator::builder()
+    ///     .public_client("contoso", "cli-app")
+    ///     .device_code_interval(std::time::Duration::from_secs(1))
+    ///     .start()
+    ///     .await?;
+    /// # drop(emulator);
+    /// # Ok(()) }
+    /// ```
+    pub fn device_code_interval(mut self, interval: std::time::Duration) -> Self {
+        self.device_code_interval = interval;
+        self
+    }
+
+    /// How long a device code can be used (default 15 minutes).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let emulator = graph_endpoint_emulator::Emulator::builder()
+    ///     .public_client("contoso", "cli-app")
+    ///     .device_code_lifetime(std::time::Duration::from_secs(60))
+    ///     .start()
+    ///     .await?;
+    /// # drop(emulator);
+    /// # Ok(()) }
+    /// ```
+    pub fn device_code_lifetime(mut self, lifetime: std::time::Duration) -> Self {
+        self.device_code_lifetime = lifetime;
+        self
+    }
+
+    /// Approves every device code by itself once it has been polled `polls`
+    /// times (0: the first poll gets the tokens), as if the user signed in
+    /// at once. By default a device code waits for
+    /// [`Emulator::approve_device_code`] or [`Emulator::deny_device_code`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let emulator = graph_endpoint_emulator::Emulator::builder()
+    ///     .public_client("contoso", "cli-app")
+    ///     .approve_device_codes_after(2)
+    ///     .start()
+    ///     .await?;
+    /// # drop(emulator);
+    /// # Ok(()) }
+    /// ```
+    pub fn approve_device_codes_after(mut self, polls: u32) -> Self {
+        self.approve_device_codes_after = Some(polls);
         self
     }
 
@@ -280,6 +385,12 @@ impl EmulatorBuilder {
             latency: self.latency,
             record: self.record,
             apps: self.apps,
+            delegated: identity::Delegated::new(
+                self.public_clients,
+                self.device_code_interval,
+                self.device_code_lifetime,
+                self.approve_device_codes_after,
+            ),
             token_lifetime: self.token_lifetime,
             issued: Mutex::new(std::collections::HashMap::new()),
             token_requests: AtomicU64::new(0),
@@ -403,6 +514,109 @@ impl Emulator {
         for expiry in lock(&self.shared.issued).values_mut() {
             *expiry = past;
         }
+    }
+
+    /// Approves the pending device code the user was shown as `user_code`,
+    /// as if the user signed in: its next poll gets the tokens. False when no
+    /// pending device code has that user code.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let emulator = graph_endpoint_emulator::Emulator::builder()
+    ///     .public_client("contoso", "cli-app")
+    ///     .start()
+    ///     .await?;
+    /// // The user code is the one a DeviceCode's on_prompt callback is shown.
+    /// assert!(!emulator.approve_device_code("NO-SUCH-CODE"));
+    /// # Ok(()) }
+    /// ```
+    pub fn approve_device_code(&self, user_code: &str) -> bool {
+        self.shared.delegated.decide(user_code, true)
+    }
+
+    /// Declines the pending device code `user_code`, as if the user refused:
+    /// its next poll is answered `access_denied`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let emulator = graph_endpoint_emulator::Emulator::builder()
+    ///     .public_client("contoso", "cli-app")
+    ///     .start()
+    ///     .await?;
+    /// assert!(!emulator.deny_device_code("NO-SUCH-CODE"));
+    /// # Ok(()) }
+    /// ```
+    pub fn deny_device_code(&self, user_code: &str) -> bool {
+        self.shared.delegated.decide(user_code, false)
+    }
+
+    /// Makes the next `polls` device code polls answer `slow_down`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let emulator = graph_endpoint_emulator::Emulator::builder()
+    ///     .public_client("contoso", "cli-app")
+    ///     .start()
+    ///     .await?;
+    /// emulator.slow_down_next_polls(1);
+    /// # Ok(()) }
+    /// ```
+    pub fn slow_down_next_polls(&self, polls: u32) {
+        lock(&self.shared.delegated.state).slow_downs += polls;
+    }
+
+    /// Makes every device code issued so far expired: its next poll is
+    /// answered `expired_token`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let emulator = graph_endpoint_emulator::Emulator::builder()
+    ///     .public_client("contoso", "cli-app")
+    ///     .start()
+    ///     .await?;
+    /// emulator.expire_device_codes();
+    /// # Ok(()) }
+    /// ```
+    pub fn expire_device_codes(&self) {
+        self.shared.delegated.expire_device_codes();
+    }
+
+    /// Whether the authorize endpoint answers as if the user declined
+    /// consent: a redirect with `error=access_denied` (default no).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let emulator = graph_endpoint_emulator::Emulator::builder()
+    ///     .public_client("contoso", "cli-app")
+    ///     .start()
+    ///     .await?;
+    /// emulator.deny_consent(true);
+    /// # Ok(()) }
+    /// ```
+    pub fn deny_consent(&self, deny: bool) {
+        lock(&self.shared.delegated.state).deny_consent = deny;
+    }
+
+    /// Revokes every refresh token issued so far: redeeming one is answered
+    /// `invalid_grant`. Returns how many there were.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let emulator = graph_endpoint_emulator::Emulator::builder()
+    ///     .public_client("contoso", "cli-app")
+    ///     .start()
+    ///     .await?;
+    /// assert_eq!(emulator.revoke_refresh_tokens(), 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn revoke_refresh_tokens(&self) -> usize {
+        self.shared.delegated.revoke_refresh_tokens()
     }
 
     /// Adds a fault injection; injections are tried in the order added.

@@ -14,6 +14,7 @@ use crate::RecordedRequest;
 use crate::body::{ReplyBody, Unread, read_request};
 use crate::envelope::Failure;
 use crate::faults::{Fault, Injection, RetryAfter, draw};
+use crate::identity::App;
 use crate::query::ListQuery;
 use crate::store::{Store, is_property};
 
@@ -23,25 +24,6 @@ const MAX_REQUEST_BODY: usize = 4 * 1024 * 1024;
 /// How much of a refused body is still read (and dropped) so the client
 /// hears the 413 on a connection that stays open; past this it is closed.
 const MAX_DRAINED_BODY: u64 = 64 * 1024 * 1024;
-
-/// An app registration that may sign in with client credentials.
-#[derive(Debug, Clone)]
-pub struct App {
-    pub tenant: String,
-    pub client_id: String,
-    pub proof: AppProof,
-}
-
-/// How a registered app proves who it is.
-#[derive(Debug, Clone)]
-pub enum AppProof {
-    Secret(String),
-    /// The certificate's public key (DER) and its SHA-1 thumbprint.
-    Certificate {
-        public_key: Vec<u8>,
-        thumbprint: [u8; 20],
-    },
-}
 
 pub struct Shared {
     pub store: Mutex<Store>,
@@ -60,6 +42,8 @@ pub struct Shared {
     pub latency: std::time::Duration,
     pub record: bool,
     pub apps: Vec<App>,
+    /// Public clients, device codes, authorization codes, refresh tokens.
+    pub delegated: crate::identity::Delegated,
     pub token_lifetime: std::time::Duration,
     /// Tokens issued by the sign-in endpoint, with their expiry.
     pub issued: Mutex<std::collections::HashMap<String, tokio::time::Instant>>,
@@ -193,9 +177,8 @@ pub async fn handle(
         }
     }
 
-    if let Some(tenant) = token_endpoint_tenant(parts.uri.path()) {
-        shared.token_requests.fetch_add(1, Ordering::SeqCst);
-        return Ok(ids.decorate(sign_in(&shared, tenant, &parts.method, &body)));
+    if let Some(reply) = crate::identity::answer(&shared, &parts, &body) {
+        return Ok(ids.decorate(reply));
     }
     if let Some(version) = batch_version(parts.uri.path()) {
         let outcome = batch(&shared, &parts, &body, version, n, &ids);
@@ -276,7 +259,7 @@ impl Ids<'_> {
     }
 }
 
-fn json_response(status: u16, body: &Value) -> hyper::Response<ReplyBody> {
+pub(crate) fn json_response(status: u16, body: &Value) -> hyper::Response<ReplyBody> {
     let mut response = hyper::Response::new(ReplyBody::full(body.to_string()));
     *response.status_mut() =
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -289,7 +272,7 @@ fn json_response(status: u16, body: &Value) -> hyper::Response<ReplyBody> {
     response
 }
 
-fn empty_response(status: u16) -> hyper::Response<ReplyBody> {
+pub(crate) fn empty_response(status: u16) -> hyper::Response<ReplyBody> {
     let mut response = hyper::Response::new(ReplyBody::empty());
     *response.status_mut() =
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -1067,205 +1050,4 @@ pub async fn serve_connection(shared: Arc<Shared>, stream: tokio::net::TcpStream
         .keep_alive(true)
         .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
         .await;
-}
-
-/// `/{tenant}/oauth2/v2.0/token` names the identity platform's token endpoint.
-fn token_endpoint_tenant(path: &str) -> Option<&str> {
-    let rest = path.strip_prefix('/')?;
-    let (tenant, tail) = rest.split_once('/')?;
-    (tail == "oauth2/v2.0/token" && !tenant.is_empty()).then_some(tenant)
-}
-
-/// The identity platform's error format.
-fn identity_error(
-    status: u16,
-    error: &str,
-    code: u64,
-    description: &str,
-) -> hyper::Response<ReplyBody> {
-    json_response(
-        status,
-        &json!({
-            "error": error,
-            "error_description": format!("AADSTS{code}: {description}"),
-            "error_codes": [code],
-            "timestamp": crate::store::now(),
-            "trace_id": uuid::Uuid::new_v4().to_string(),
-            "correlation_id": uuid::Uuid::new_v4().to_string(),
-        }),
-    )
-}
-
-/// Client credentials sign-in: checks the app and its secret, issues a token with an expiry.
-fn sign_in(
-    shared: &Shared,
-    tenant: &str,
-    method: &Method,
-    body: &Bytes,
-) -> hyper::Response<ReplyBody> {
-    if *method != Method::POST {
-        return identity_error(
-            405,
-            "invalid_request",
-            900561,
-            "The endpoint only accepts POST requests.",
-        );
-    }
-    let form: std::collections::HashMap<String, String> = String::from_utf8_lossy(body)
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| {
-            let decode = |s: &str| {
-                percent_decode_str(&s.replace('+', " "))
-                    .decode_utf8_lossy()
-                    .into_owned()
-            };
-            (decode(k), decode(v))
-        })
-        .collect();
-    let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
-    if field("grant_type") != "client_credentials" {
-        return identity_error(
-            400,
-            "unsupported_grant_type",
-            70003,
-            "The app requested an unsupported grant type.",
-        );
-    }
-    let Some(app) = shared
-        .apps
-        .iter()
-        .find(|a| a.tenant == tenant && a.client_id == field("client_id"))
-    else {
-        return identity_error(
-            400,
-            "unauthorized_client",
-            700016,
-            &format!(
-                "Application with identifier '{}' was not found in the directory '{tenant}'.",
-                field("client_id")
-            ),
-        );
-    };
-    let audience = format!("{}/{tenant}/oauth2/v2.0/token", shared.base_url);
-    match &app.proof {
-        AppProof::Secret(secret) => {
-            if secret != field("client_secret") {
-                return identity_error(
-                    401,
-                    "invalid_client",
-                    7000215,
-                    "Invalid client secret provided.",
-                );
-            }
-        }
-        AppProof::Certificate {
-            public_key,
-            thumbprint,
-        } => {
-            if field("client_assertion_type")
-                != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-            {
-                return identity_error(
-                    401,
-                    "invalid_client",
-                    7000218,
-                    "The request body must contain the parameter 'client_assertion' or 'client_secret'.",
-                );
-            }
-            if let Err((code, why)) = check_assertion(
-                field("client_assertion"),
-                &app.client_id,
-                &audience,
-                public_key,
-                thumbprint,
-            ) {
-                return identity_error(401, "invalid_client", code, why);
-            }
-        }
-    }
-    if !field("scope").ends_with("/.default") {
-        return identity_error(
-            400,
-            "invalid_scope",
-            1002012,
-            "The provided value for scope is not valid.",
-        );
-    }
-    let token = format!("emulator-issued-{}", uuid::Uuid::new_v4().simple());
-    lock(&shared.issued).insert(
-        token.clone(),
-        tokio::time::Instant::now() + shared.token_lifetime,
-    );
-    let lifetime = shared.token_lifetime.as_secs();
-    json_response(
-        200,
-        &json!({"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token}),
-    )
-}
-
-/// Checks a client assertion: an RS256 JWT signed by the registered key, for
-/// this app, this token endpoint, within its validity.
-fn check_assertion(
-    assertion: &str,
-    client_id: &str,
-    audience: &str,
-    public_key: &[u8],
-    thumbprint: &[u8; 20],
-) -> Result<(), (u64, &'static str)> {
-    use base64::Engine as _;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let malformed = (700025, "Client assertion is not a valid JWT.");
-    let mut parts = assertion.split('.');
-    let (Some(header), Some(claims), Some(signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(malformed);
-    };
-    let decode = |part: &str| URL_SAFE_NO_PAD.decode(part).map_err(|_| malformed);
-    let header: Value = serde_json::from_slice(&decode(header)?).map_err(|_| malformed)?;
-    let claims_json: Value = serde_json::from_slice(&decode(claims)?).map_err(|_| malformed)?;
-    if header["alg"] != "RS256" {
-        return Err((700025, "Client assertion must be signed with RS256."));
-    }
-    if header["x5t"].as_str() != Some(URL_SAFE_NO_PAD.encode(thumbprint).as_str()) {
-        return Err((
-            700027,
-            "The certificate with the thumbprint in 'x5t' is not registered for the app.",
-        ));
-    }
-    let signed = &assertion[..assertion.len() - signature.len() - 1];
-    aws_lc_rs::signature::UnparsedPublicKey::new(
-        &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
-        public_key,
-    )
-    .verify(signed.as_bytes(), &decode(signature)?)
-    .map_err(|_| (700027, "Client assertion contains an invalid signature."))?;
-    if claims_json["iss"] != client_id || claims_json["sub"] != client_id {
-        return Err((
-            700021,
-            "Client assertion application identifier doesn't match 'client_id' parameter.",
-        ));
-    }
-    if claims_json["aud"] != audience {
-        return Err((
-            700212,
-            "The audience of the client assertion is not this token endpoint.",
-        ));
-    }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
-    let within = claims_json["nbf"]
-        .as_u64()
-        .is_some_and(|nbf| nbf <= now + 300)
-        && claims_json["exp"].as_u64().is_some_and(|exp| exp > now);
-    if !within {
-        return Err((
-            700024,
-            "Client assertion is not within its valid time range.",
-        ));
-    }
-    Ok(())
 }

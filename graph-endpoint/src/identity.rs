@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::Clipped;
+use crate::secret::SecretString;
 use crate::{AccessToken, HttpStack};
 
 /// The largest token endpoint answer read: a token answer is a few KB, and
@@ -29,7 +30,10 @@ pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 /// failure on the way there, described the same way (`error` is then one of
 /// `transport`, `timeout`, `unexpected_redirect`, `response_too_large`,
 /// `invalid_response`, `unexpected_response`, `insecure_authority`,
-/// `client_error`).
+/// `client_error`; and for delegated sign-ins `state_mismatch` (a redirect
+/// that is not the answer to this sign-in), `expired_token` (a device code
+/// whose `expires_in` passed while polling), `interaction_required` (no
+/// sign-in to use, and interactive sign-in is off)).
 ///
 /// Its `Display` quotes at most [`MAX_QUOTED_CHARS`](crate::MAX_QUOTED_CHARS)
 /// characters of the description, and never a secret: the form sent carries
@@ -90,10 +94,12 @@ impl IdentityError {
     }
 }
 
-/// A token the endpoint issued, and how long it is said to live.
+/// A token the endpoint issued, how long it is said to live, and the
+/// refresh token that came with it (delegated grants with `offline_access`).
 pub(crate) struct Issued {
     pub(crate) token: AccessToken,
     pub(crate) lifetime: Duration,
+    pub(crate) refresh_token: Option<SecretString>,
 }
 
 /// How to ask: where, how long one attempt may take.
@@ -119,17 +125,37 @@ impl TokenEndpoint<'_> {
     /// policy: 429 and 5xx answers (honouring `Retry-After`), timeouts and
     /// transport failures are tried again; a token request has no effect to
     /// repeat, so every failure short of an answer is safe to retry.
+    ///
+    /// An answer of the identity platform's error format is final and
+    /// returned as it is: a caller that polls (the device code grant) reads
+    /// `authorization_pending` and `slow_down` from it.
     pub(crate) async fn request(
         &self,
         stack: &HttpStack,
         form: &str,
     ) -> Result<Issued, Box<IdentityError>> {
+        let (body, attempts) = self.post(stack, form).await?;
+        token(&body).map_err(|mut error| {
+            error.attempts = attempts;
+            error
+        })
+    }
+
+    /// Posts `form` as [`request`](Self::request) does, and returns the body
+    /// of the 200 answer (at most [`MAX_TOKEN_RESPONSE_BYTES`]) with the
+    /// number of attempts it took: for endpoints that answer something other
+    /// than a token, such as the device code endpoint.
+    pub(crate) async fn post(
+        &self,
+        stack: &HttpStack,
+        form: &str,
+    ) -> Result<(BytesMut, u32), Box<IdentityError>> {
         let policy = &stack.retry;
         let mut waited = Duration::ZERO;
         let mut number: u32 = 1;
         loop {
             let failure = match self.attempt(stack, form).await {
-                Ok(issued) => return Ok(issued),
+                Ok(body) => return Ok((body, number)),
                 Err(Failure::Final(mut error)) => {
                     error.attempts = number;
                     return Err(error);
@@ -154,7 +180,7 @@ impl TokenEndpoint<'_> {
         }
     }
 
-    async fn attempt(&self, stack: &HttpStack, form: &str) -> Result<Issued, Failure> {
+    async fn attempt(&self, stack: &HttpStack, form: &str) -> Result<BytesMut, Failure> {
         let exchange = async {
             let response = stack
                 .client
@@ -185,7 +211,7 @@ impl TokenEndpoint<'_> {
             }
             let headers = response.headers().clone();
             let body = read_capped(response).await?;
-            answer(status, headers, &body)
+            answer(status, headers, body)
         };
         match tokio::time::timeout(self.attempt_timeout, exchange).await {
             Ok(outcome) => outcome,
@@ -283,30 +309,56 @@ struct TokenAnswer {
     access_token: String,
     #[serde(default)]
     expires_in: Option<Value>,
+    #[serde(default)]
+    refresh_token: Option<String>,
 }
 
-/// What an answer means: a token, the platform's error, or something to retry.
-fn answer(status: u16, headers: http::HeaderMap, body: &[u8]) -> Result<Issued, Failure> {
-    if status == 200 {
-        let invalid = |reason: String| {
-            Failure::Final(Box::new(IdentityError::undescribed(
-                "invalid_response",
-                format!("the token response {reason}"),
-                status,
-            )))
-        };
-        let parsed: TokenAnswer =
-            serde_json::from_slice(body).map_err(|e| invalid(format!("does not parse: {e}")))?;
-        if parsed.access_token.is_empty() {
-            return Err(invalid("holds an empty access_token".to_owned()));
-        }
-        let lifetime = lifetime(parsed.expires_in.as_ref()).map_err(invalid)?;
-        return Ok(Issued {
-            token: AccessToken::new(parsed.access_token),
-            lifetime,
-        });
+/// Reads a 200 answer of the token endpoint.
+fn token(body: &[u8]) -> Result<Issued, Box<IdentityError>> {
+    let invalid = |reason: String| {
+        Box::new(IdentityError::undescribed(
+            "invalid_response",
+            format!("the token response {reason}"),
+            200,
+        ))
+    };
+    // serde's message names the place of the fault, never the value: a
+    // token must not end up in an error.
+    let parsed: TokenAnswer = serde_json::from_slice(body)
+        .map_err(|e| invalid(format!("does not parse: {}", describe_json_error(&e))))?;
+    if parsed.access_token.is_empty() {
+        return Err(invalid("holds an empty access_token".to_owned()));
     }
-    let mut error: Box<IdentityError> = serde_json::from_slice(body).unwrap_or_else(|_| {
+    let lifetime = lifetime(parsed.expires_in.as_ref()).map_err(invalid)?;
+    Ok(Issued {
+        token: AccessToken::new(parsed.access_token),
+        lifetime,
+        refresh_token: parsed
+            .refresh_token
+            .filter(|r| !r.is_empty())
+            .map(SecretString::new),
+    })
+}
+
+/// A JSON error by kind and place only: serde's own message may quote the
+/// value it could not read, and in a token answer that value is a secret.
+pub(crate) fn describe_json_error(error: &serde_json::Error) -> String {
+    let kind = match error.classify() {
+        serde_json::error::Category::Io => "unreadable",
+        serde_json::error::Category::Syntax => "not JSON",
+        serde_json::error::Category::Data => "JSON of another shape",
+        serde_json::error::Category::Eof => "cut off",
+    };
+    format!("{kind} (line {}, column {})", error.line(), error.column())
+}
+
+/// What an answer means: the body of a 200, the platform's error, or
+/// something to retry.
+fn answer(status: u16, headers: http::HeaderMap, body: BytesMut) -> Result<BytesMut, Failure> {
+    if status == 200 {
+        return Ok(body);
+    }
+    let mut error: Box<IdentityError> = serde_json::from_slice(&body).unwrap_or_else(|_| {
         Box::new(IdentityError::undescribed(
             "unexpected_response",
             format!("the token endpoint answered {status} without an error body"),

@@ -32,6 +32,7 @@
 
 extern crate self as graph_endpoint;
 
+mod auth_code;
 #[cfg(feature = "azure")]
 mod azure;
 mod batch;
@@ -42,6 +43,8 @@ mod client;
 mod cloud;
 mod collection;
 mod decode;
+mod delegated;
+mod device_code;
 mod endpoint;
 mod error;
 mod exchange;
@@ -59,6 +62,7 @@ mod retry;
 mod secret;
 mod sign_in;
 mod token;
+mod token_cache;
 mod transport;
 mod transport_error;
 
@@ -66,6 +70,7 @@ mod transport_error;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use auth_code::{AuthorizationCode, DEFAULT_AUTHORIZATION_WAIT, RedirectHost};
 #[cfg(feature = "azure")]
 pub use azure::AzureCredential;
 pub use batch::{Batch, BatchItem, BatchReport, MAX_BATCH_SIZE};
@@ -77,6 +82,8 @@ pub use client::{
 };
 pub use cloud::{ApiVersion, Cloud, UnknownApiVersion};
 pub use collection::Collection;
+pub use delegated::DEFAULT_ACCOUNT;
+pub use device_code::{DEVICE_CODE_GRANT, DeviceCode, DeviceCodePrompt};
 pub use endpoint::{Endpoint, Method};
 pub use error::{DecodeError, Error, GraphError, MAX_QUOTED_CHARS, StatusError, TimeoutKind};
 pub use http_stack::HttpStack;
@@ -92,6 +99,7 @@ pub use retry::{Attempt, MAX_RETRIES, RetryPolicy, retry_after};
 pub use secret::AccessToken;
 pub use sign_in::{ClientCredentials, ClientSecret, DEFAULT_SIGN_IN_ATTEMPT_TIMEOUT};
 pub use token::{EnvToken, StaticToken, TokenError, TokenFn, TokenFuture, TokenSource, token_fn};
+pub use token_cache::TokenCache;
 pub use transport::Graph;
 
 /// Re-exported for `Response<Bytes>` return types.

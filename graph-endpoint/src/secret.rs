@@ -49,3 +49,27 @@ impl From<&str> for AccessToken {
         AccessToken(value.to_owned())
     }
 }
+
+/// A secret of the sign-in flows that is not a bearer token: a refresh
+/// token, a device code, an authorization code, a PKCE verifier. Its `Debug`
+/// prints `<redacted>`, it has no `Display`, and the value is reachable only
+/// inside the crate, to put it in a request's form or a cache file.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct SecretString(String);
+
+impl SecretString {
+    pub(crate) fn new(value: impl Into<String>) -> Self {
+        SecretString(value.into())
+    }
+
+    /// The value, for a form or the cache file only.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}

@@ -1,0 +1,370 @@
+//! A token cache that outlives the process: one file per tenant and account,
+//! written atomically with owner-only permissions, and trusted only when it
+//! is intact, private and for the sign-in that reads it.
+
+use std::fmt;
+use std::fs;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::AccessToken;
+use crate::secret::SecretString;
+
+/// The largest cache file read: an entry is a few KB.
+const MAX_CACHE_FILE_BYTES: u64 = 64 * 1024;
+
+/// What the file says it is, so that another file put at its path is not
+/// mistaken for one.
+const FORMAT: &str = "graph-endpoint token cache";
+const VERSION: u32 = 1;
+
+/// Where delegated sign-ins ([`DeviceCode`](crate::DeviceCode),
+/// [`AuthorizationCode`](crate::AuthorizationCode)) keep their tokens between
+/// runs, so that a command-line tool signs the administrator in once, not on
+/// every run.
+///
+/// ```
+/// use graph_endpoint::TokenCache;
+///
+/// let cache = TokenCache::new("/home/admin/.cache/graph-endpoint");
+/// assert_eq!(
+///     cache.path_for("contoso.onmicrosoft.com", "admin@contoso.com"),
+///     std::path::Path::new("/home/admin/.cache/graph-endpoint/contoso.onmicrosoft.com_admin@contoso.com.json"),
+/// );
+/// ```
+///
+/// The rules it keeps:
+/// - one file per tenant and account, `{tenant}_{account}.json` in the
+///   cache's directory (characters other than letters, digits, `.`, `-` and
+///   `@` are written `%XX`, so no name escapes the directory);
+/// - a file is written whole or not at all: to a new file in the same
+///   directory, created with mode `0600` (the directory, when it is created,
+///   `0700`), flushed to disk, then renamed over the old one;
+/// - a file is read only when it is a regular file (not a symbolic link),
+///   at most 64 KiB, readable by its owner alone (no group or other bits),
+///   parses as a cache entry, and names the tenant, account, client id and
+///   scopes of the sign-in reading it. Any other file is ignored with a
+///   warning (`tracing::warn!`, naming the path and the reason, never the
+///   content) and replaced at the next sign-in: it is never trusted;
+/// - the tokens it holds (the access token and the refresh token) are
+///   redacted in every `Debug` and never logged; they are in clear in the
+///   file, which only its owner can read, as the Azure CLI and MSAL keep theirs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenCache {
+    dir: PathBuf,
+}
+
+impl fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenCache")
+            .field("dir", &self.dir)
+            .finish()
+    }
+}
+
+/// A cached sign-in as read back: the access token, when it expires
+/// (seconds since the Unix epoch), and the refresh token.
+#[derive(Debug, Clone)]
+pub(crate) struct CachedSignIn {
+    pub(crate) access_token: AccessToken,
+    pub(crate) expires_at: u64,
+    pub(crate) refresh_token: Option<SecretString>,
+}
+
+/// Whose sign-in a file holds.
+pub(crate) struct Owner<'a> {
+    pub(crate) tenant: &'a str,
+    pub(crate) account: &'a str,
+    pub(crate) client_id: &'a str,
+    pub(crate) scope: &'a str,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CacheFile {
+    format: String,
+    version: u32,
+    tenant: String,
+    account: String,
+    client_id: String,
+    scope: String,
+    access_token: String,
+    expires_at: u64,
+    #[serde(default)]
+    refresh_token: Option<String>,
+}
+
+impl TokenCache {
+    /// A cache in `dir` (created, with mode `0700`, on the first save).
+    ///
+    /// ```
+    /// use graph_endpoint::TokenCache;
+    /// let cache = TokenCache::new(std::env::temp_dir().join("graph-endpoint-doc"));
+    /// assert!(cache.dir().ends_with("graph-endpoint-doc"));
+    /// ```
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        TokenCache { dir: dir.into() }
+    }
+
+    /// The platform's cache directory, `graph-endpoint` in it:
+    /// `$XDG_CACHE_HOME/graph-endpoint`, else `$HOME/.cache/graph-endpoint`
+    /// (on Windows `%LOCALAPPDATA%\graph-endpoint`). `None` when none of these
+    /// variables holds an absolute path.
+    ///
+    /// ```
+    /// use graph_endpoint::TokenCache;
+    /// if let Some(cache) = TokenCache::in_default_location() {
+    ///     assert!(cache.dir().ends_with("graph-endpoint"));
+    /// }
+    /// ```
+    pub fn in_default_location() -> Option<TokenCache> {
+        let absolute = |name: &str| {
+            std::env::var_os(name)
+                .map(PathBuf::from)
+                .filter(|p| p.is_absolute())
+        };
+        let base = if cfg!(windows) {
+            absolute("LOCALAPPDATA")?
+        } else {
+            absolute("XDG_CACHE_HOME").or_else(|| absolute("HOME").map(|h| h.join(".cache")))?
+        };
+        Some(TokenCache::new(base.join("graph-endpoint")))
+    }
+
+    /// The directory the files are in.
+    ///
+    /// ```
+    /// use graph_endpoint::TokenCache;
+    /// assert_eq!(TokenCache::new("/tmp/c").dir(), std::path::Path::new("/tmp/c"));
+    /// ```
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The file of one tenant and account.
+    ///
+    /// ```
+    /// use graph_endpoint::TokenCache;
+    /// let cache = TokenCache::new("/c");
+    /// // Nothing in a tenant or account name can leave the directory.
+    /// assert_eq!(cache.path_for("../x", "a/b"), std::path::Path::new("/c/..%2Fx_a%2Fb.json"));
+    /// ```
+    pub fn path_for(&self, tenant: &str, account: &str) -> PathBuf {
+        self.dir
+            .join(format!("{}_{}.json", file_safe(tenant), file_safe(account)))
+    }
+
+    /// Forgets the sign-in of one tenant and account (signing out on this
+    /// machine). Removing a file that is not there is not an error.
+    ///
+    /// ```
+    /// use graph_endpoint::TokenCache;
+    /// let cache = TokenCache::new(std::env::temp_dir().join("graph-endpoint-doc-none"));
+    /// cache.remove("contoso", "admin").unwrap();
+    /// ```
+    pub fn remove(&self, tenant: &str, account: &str) -> io::Result<()> {
+        match fs::remove_file(self.path_for(tenant, account)) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Reads the sign-in of `owner`, if its file is there and can be trusted;
+    /// warns and returns `None` when it is there and cannot.
+    pub(crate) fn load(&self, owner: &Owner<'_>) -> Option<CachedSignIn> {
+        let path = self.path_for(owner.tenant, owner.account);
+        match read_trusted(&path, owner) {
+            Ok(found) => found,
+            Err(reason) => {
+                tracing::warn!(
+                    path = %path.display(),
+                    "ignoring the token cache file: {reason}; signing in again"
+                );
+                None
+            }
+        }
+    }
+
+    /// Writes the sign-in of `owner`, atomically, readable by the owner only.
+    pub(crate) fn save(&self, owner: &Owner<'_>, sign_in: &CachedSignIn) -> io::Result<()> {
+        let file = CacheFile {
+            format: FORMAT.to_owned(),
+            version: VERSION,
+            tenant: owner.tenant.to_owned(),
+            account: owner.account.to_owned(),
+            client_id: owner.client_id.to_owned(),
+            scope: owner.scope.to_owned(),
+            access_token: sign_in.access_token.secret().to_owned(),
+            expires_at: sign_in.expires_at,
+            refresh_token: sign_in
+                .refresh_token
+                .as_ref()
+                .map(|r| r.expose().to_owned()),
+        };
+        let bytes = serde_json::to_vec_pretty(&file).map_err(io::Error::other)?;
+        create_private_dir(&self.dir)?;
+        let path = self.path_for(owner.tenant, owner.account);
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let temp = self.dir.join(format!(".{name}.{}.tmp", random_hex()));
+        let written = write_private(&temp, &bytes).and_then(|()| fs::rename(&temp, &path));
+        if written.is_err() {
+            let _ = fs::remove_file(&temp);
+        }
+        written?;
+        // The rename itself reaches the disk with the directory.
+        if let Ok(dir) = fs::File::open(&self.dir) {
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+/// A name part that stays one path component, and maps distinct names to
+/// distinct files.
+fn file_safe(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for byte in name.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'-' | b'@') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+fn random_hex() -> String {
+    let mut bytes = [0u8; 8];
+    // Uniqueness is what matters here; the process id and time stand in
+    // should the system's generator fail.
+    if aws_lc_rs::rand::fill(&mut bytes).is_err() {
+        let fallback = u64::from(std::process::id()) << 32
+            ^ SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.subsec_nanos() as u64)
+                .unwrap_or_default();
+        bytes = fallback.to_be_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    fs::create_dir_all(dir)
+}
+
+/// A new file with mode 0600, written and flushed to disk.
+fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// The cached sign-in in `path`: `Ok(None)` when there is no file, `Err`
+/// with the reason when there is one that is not to be trusted.
+fn read_trusted(path: &Path, owner: &Owner<'_>) -> Result<Option<CachedSignIn>, String> {
+    let linked = match fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("it cannot be read: {e}")),
+    };
+    if !linked.file_type().is_file() {
+        return Err("it is not a regular file (a symbolic link or a directory)".to_owned());
+    }
+    let file = fs::File::open(path).map_err(|e| format!("it cannot be read: {e}"))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("it cannot be read: {e}"))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if (meta.dev(), meta.ino()) != (linked.dev(), linked.ino()) {
+            return Err("it was replaced while being read".to_owned());
+        }
+        let mode = meta.mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(format!(
+                "its permissions {mode:03o} let group or others read it; a token cache must be 600"
+            ));
+        }
+    }
+    if meta.len() > MAX_CACHE_FILE_BYTES {
+        return Err(format!(
+            "it is larger than {MAX_CACHE_FILE_BYTES} bytes; an entry is a few KB"
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_CACHE_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("it cannot be read: {e}"))?;
+    let parsed: CacheFile = serde_json::from_slice(&bytes).map_err(|e| {
+        format!(
+            "it is corrupt: {}",
+            crate::identity::describe_json_error(&e)
+        )
+    })?;
+    if parsed.format != FORMAT || parsed.version != VERSION {
+        return Err(format!(
+            "it is not a version {VERSION} graph-endpoint token cache"
+        ));
+    }
+    let mismatch = |what: &str, found: &str, wanted: &str| {
+        format!(
+            "it is for {what} `{}`, not `{}`",
+            crate::error::Clipped(found),
+            crate::error::Clipped(wanted)
+        )
+    };
+    if parsed.tenant != owner.tenant {
+        return Err(mismatch("tenant", &parsed.tenant, owner.tenant));
+    }
+    if parsed.account != owner.account {
+        return Err(mismatch("account", &parsed.account, owner.account));
+    }
+    if parsed.client_id != owner.client_id {
+        return Err(mismatch("client id", &parsed.client_id, owner.client_id));
+    }
+    if parsed.scope != owner.scope {
+        return Err(mismatch("scopes", &parsed.scope, owner.scope));
+    }
+    if parsed.access_token.is_empty() {
+        return Err("it is corrupt: it holds an empty access token".to_owned());
+    }
+    Ok(Some(CachedSignIn {
+        access_token: AccessToken::new(parsed.access_token),
+        expires_at: parsed.expires_at,
+        refresh_token: parsed
+            .refresh_token
+            .filter(|r| !r.is_empty())
+            .map(SecretString::new),
+    }))
+}
