@@ -81,11 +81,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod batch;
 mod body;
 mod envelope;
 mod faults;
 mod identity;
 mod query;
+mod routes;
 mod server;
 mod store;
 
