@@ -291,6 +291,9 @@ impl Collector {
 /// A call on its way through the rounds of [`Batch::send`].
 struct InFlight {
     request: Request,
+    /// A followed link's path and query after the version root, as a
+    /// `$batch` item names it.
+    relative_link: Option<String>,
     endpoint: &'static Endpoint,
     version: ApiVersion,
     depends_on: Vec<usize>,
@@ -391,8 +394,19 @@ impl Batch {
                 }
                 // The version the call would be sent with alone (a followed
                 // link checked against the base URL, as for any call).
-                let version = match self.sender.version_for(&request) {
-                    Ok(version) => version,
+                let target = match request.followed_link() {
+                    None => self.sender.version_for(&request).map(|v| (v, None)),
+                    Some(link) => self
+                        .sender
+                        .link_target(link)
+                        .map(|(version, _, relative)| (version, Some(relative)))
+                        .map_err(|reason| Error::InvalidRequest {
+                            endpoint: endpoint.name(),
+                            reason,
+                        }),
+                };
+                let (version, relative_link) = match target {
+                    Ok(target) => target,
                     Err(error) => {
                         refused.push((index, error));
                         continue;
@@ -402,6 +416,7 @@ impl Batch {
                     index,
                     InFlight {
                         version,
+                        relative_link,
                         request,
                         endpoint,
                         depends_on: slot.depends_on.clone(),
@@ -572,11 +587,10 @@ impl Batch {
             ApiVersion::V1 => &BATCH_V1,
             ApiVersion::Beta => &BATCH_BETA,
         };
-        let root = format!("{}/{}", self.sender.base_url(), version.as_str());
         let mut items = Vec::with_capacity(chunk.len());
         for &index in chunk {
             let call = &calls[&index];
-            items.push(batch_item(index, call, chunk, &root)?);
+            items.push(batch_item(index, call, chunk)?);
         }
         let body = serde_json::to_vec(&BatchBody { requests: items }).map_err(|e| {
             Error::InvalidRequest {
@@ -793,7 +807,6 @@ fn batch_item<'a>(
     index: usize,
     call: &'a InFlight,
     chunk: &[usize],
-    root: &str,
 ) -> Result<BatchRequestItem<'a>, Error> {
     let request = &call.request;
     let invalid = |reason: String| Error::InvalidRequest {
@@ -801,11 +814,8 @@ fn batch_item<'a>(
         reason,
     };
     // URLs in a batch are relative to the version root.
-    let url = match request.followed_link() {
-        Some(link) => link
-            .strip_prefix(root)
-            .ok_or_else(|| invalid(format!("the link does not start with {root}")))?
-            .to_owned(),
+    let url = match &call.relative_link {
+        Some(relative) => relative.clone(),
         None if request.query().is_empty() => request.path().to_owned(),
         None => format!("{}?{}", request.path(), request.query()),
     };

@@ -303,7 +303,11 @@ impl GraphClientBuilder {
         let user_http_client = self.http_client.is_some();
         let http = match self.http_client {
             Some(client) => client,
-            None => crate::http_stack::http_client(self.connect_timeout, &user_agent_text)?,
+            None => crate::http_stack::http_client(
+                self.connect_timeout,
+                &user_agent_text,
+                crate::http_stack::plain_http_may_leave(&url_template),
+            )?,
         };
         let middleware = crate::middleware::stack(&http, &self.layers);
         if let Auth::Source(source) = &auth {

@@ -180,28 +180,52 @@ impl GraphClient {
     /// is accepted only under this client's base URL: the token is never sent
     /// anywhere else.
     pub(crate) fn version_for(&self, request: &Request) -> Result<ApiVersion, Error> {
-        let Some(link) = request.followed_link() else {
-            return Ok(request.endpoint().version().unwrap_or(self.inner.version));
-        };
-        let root = &self.inner.root;
-        let rest = link
-            .strip_prefix(root.as_str())
-            .filter(|rest| rest.starts_with('/'))
-            .ok_or_else(|| {
-                invalid_request(request, format!(
-                    "the link does not start with the client's base URL {root}: the token is not sent elsewhere"
-                ))
-            })?;
-        if rest.starts_with("/beta/") {
-            Ok(ApiVersion::Beta)
-        } else if rest.starts_with("/v1.0/") {
-            Ok(ApiVersion::V1)
-        } else {
-            Err(invalid_request(
-                request,
-                "the link names no API version".to_owned(),
-            ))
+        match request.followed_link() {
+            None => Ok(request.endpoint().version().unwrap_or(self.inner.version)),
+            Some(link) => self
+                .link_target(link)
+                .map(|(version, _, _)| version)
+                .map_err(|reason| invalid_request(request, reason)),
         }
+    }
+
+    /// A followed link, parsed: its version, its URL, and its path and query
+    /// after the version root (what a `$batch` item names). It is judged as
+    /// the HTTP stack will send it, after normalisation: it must stay on the
+    /// client's origin and under its base path, so `..` in a link cannot
+    /// reach past them.
+    pub(crate) fn link_target(
+        &self,
+        link: &str,
+    ) -> Result<(ApiVersion, reqwest::Url, String), String> {
+        let inner = &*self.inner;
+        let root = &inner.root;
+        let refused = || {
+            format!(
+                "the link does not lead under the client's base URL {root}: the token is not sent elsewhere"
+            )
+        };
+        let url = reqwest::Url::parse(link).map_err(|e| format!("the link does not parse: {e}"))?;
+        if url.origin() != inner.url_template.origin() {
+            return Err(refused());
+        }
+        let rest = url
+            .path()
+            .strip_prefix(inner.base_path.as_str())
+            .filter(|rest| rest.starts_with('/'))
+            .ok_or_else(refused)?;
+        let (version, relative) = if let Some(relative) = rest.strip_prefix("/beta/") {
+            (ApiVersion::Beta, relative)
+        } else if let Some(relative) = rest.strip_prefix("/v1.0/") {
+            (ApiVersion::V1, relative)
+        } else {
+            return Err("the link names no API version".to_owned());
+        };
+        let relative = match url.query() {
+            Some(query) => format!("/{relative}?{query}"),
+            None => format!("/{relative}"),
+        };
+        Ok((version, url, relative))
     }
 
     /// The version and the URL of a request. The URL is the client's parsed
@@ -210,12 +234,13 @@ impl GraphClient {
     /// URL costs). A followed link is parsed whole.
     fn target(&self, request: &Request) -> Result<(ApiVersion, reqwest::Url), Error> {
         let inner = &*self.inner;
-        let version = self.version_for(request)?;
         if let Some(link) = request.followed_link() {
-            let url = reqwest::Url::parse(link)
-                .map_err(|e| invalid_request(request, format!("the link does not parse: {e}")))?;
+            let (version, url, _) = self
+                .link_target(link)
+                .map_err(|reason| invalid_request(request, reason))?;
             return self.within_url_limit(request, version, url);
         }
+        let version = self.version_for(request)?;
         let mut path = String::with_capacity(inner.base_path.len() + 6 + request.path().len());
         path.push_str(&inner.base_path);
         path.push('/');

@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use tokio::sync::Mutex;
+
+use crate::token::RefusedToken;
 use tokio::time::Instant;
 
 use crate::identity::{Issued, TokenEndpoint};
@@ -101,6 +103,7 @@ impl Settings {
     /// `{authority}/{tenant}/oauth2/v2.0/{endpoint}`, checked by the rule for
     /// anything that carries a secret before anything is sent.
     pub(crate) fn url(&self, endpoint: &str) -> Result<reqwest::Url, Box<IdentityError>> {
+        crate::identity::check_tenant(&self.tenant)?;
         crate::http_stack::secure_url(
             "the authority's URL",
             &format!("{}/{}/oauth2/v2.0/{endpoint}", self.authority, self.tenant),
@@ -186,6 +189,8 @@ pub(crate) struct Session {
     pub(crate) settings: Settings,
     stack: OnceLock<HttpStack>,
     state: Mutex<State>,
+    /// A token Graph refused as expired.
+    refused: RefusedToken,
     renewals: AtomicU64,
 }
 
@@ -195,6 +200,7 @@ impl Session {
             settings,
             stack: OnceLock::new(),
             state: Mutex::new(State::default()),
+            refused: RefusedToken::default(),
             renewals: AtomicU64::new(0),
         }
     }
@@ -220,14 +226,10 @@ impl Session {
         })
     }
 
+    /// Graph refused `token` as expired: the next call renews it (the
+    /// refresh token stays, and is redeemed then).
     pub(crate) fn invalidate(&self, token: &AccessToken) {
-        if let Ok(mut state) = self.state.try_lock()
-            && let Some(current) = &mut state.current
-            && &current.token == token
-        {
-            // The refresh token stays: the next call redeems it.
-            current.refresh_at = Instant::now();
-        }
+        self.refused.note(token);
     }
 
     pub(crate) async fn token(&self, flow: &dyn Interactive) -> Result<AccessToken, TokenError> {
@@ -244,6 +246,7 @@ impl Session {
         }
         if let Some(current) = &state.current
             && current.refresh_at > Instant::now()
+            && !self.refused.take_if(&current.token)
         {
             return Ok(current.token.clone());
         }

@@ -258,6 +258,8 @@ impl Error {
     }
 
     /// Whether trying again later may succeed: timeouts, transport failures,
+    /// a sign-in that failed for one of these reasons
+    /// ([`IdentityError::is_transient`](crate::IdentityError::is_transient)),
     /// and the statuses the client's own retries repeat
     /// ([`RetryPolicy::retries_status`](crate::RetryPolicy::retries_status):
     /// 429, 503, 504, as Graph's SDKs do). One definition serves both, so an
@@ -265,6 +267,10 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Transport { .. } | Error::Timeout { .. } => true,
+            // Signing in failed for a reason that may pass.
+            Error::Token(_) => self
+                .identity_error()
+                .is_some_and(crate::IdentityError::is_transient),
             _ => self
                 .status()
                 .is_some_and(crate::RetryPolicy::retries_status),
@@ -285,7 +291,6 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// An unexpected status, with everything the response said.
-#[derive(Debug)]
 #[non_exhaustive]
 pub struct StatusError {
     /// The endpoint that was called.
@@ -335,21 +340,49 @@ impl fmt::Display for StatusError {
     }
 }
 
-/// The most characters of text from elsewhere (a service's message, a
-/// header, a reason quoting a value) that an error's `Display` shows: a
-/// message stays readable in a log line however long what it quotes is.
-pub const MAX_QUOTED_CHARS: usize = 300;
+/// The most bytes of text from elsewhere (a service's message, a header, a
+/// reason quoting a value) that an error's `Display` or `Debug` shows of one
+/// field: a message stays readable in a log line however long what it
+/// quotes is. The full text stays in the error's fields.
+pub const MAX_QUOTED_BYTES: usize = 300;
 
-/// Text quoted in an error message, cut at [`MAX_QUOTED_CHARS`] with a note
-/// of how much was left out. The full text stays in the error's fields.
+/// Text quoted in an error message, cut at [`MAX_QUOTED_BYTES`] (on a
+/// character boundary) with a note of how much was left out.
 pub(crate) struct Clipped<'a>(pub(crate) &'a str);
+
+impl Clipped<'_> {
+    /// The text kept: at most [`MAX_QUOTED_BYTES`], whole characters only.
+    fn kept(&self) -> &str {
+        if self.0.len() <= MAX_QUOTED_BYTES {
+            return self.0;
+        }
+        let mut cut = MAX_QUOTED_BYTES;
+        while !self.0.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        &self.0[..cut]
+    }
+}
 
 impl fmt::Display for Clipped<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0.char_indices().nth(MAX_QUOTED_CHARS) {
-            None => f.write_str(self.0),
-            Some((cut, _)) => write!(f, "{}… ({} more bytes)", &self.0[..cut], self.0.len() - cut),
+        let kept = self.kept();
+        f.write_str(kept)?;
+        if kept.len() < self.0.len() {
+            write!(f, "… ({} more bytes)", self.0.len() - kept.len())?;
         }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Clipped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kept = self.kept();
+        fmt::Debug::fmt(kept, f)?;
+        if kept.len() < self.0.len() {
+            write!(f, "… ({} more bytes)", self.0.len() - kept.len())?;
+        }
+        Ok(())
     }
 }
 
@@ -386,7 +419,15 @@ impl fmt::Display for Attempts<'_> {
             0 | 1 => Ok(()),
             n => {
                 write!(f, ", after {n} attempts (")?;
+                // The first two and the last: the message stays short
+                // however many retries there were; `Error::attempts` has all.
                 for (i, attempt) in self.attempts.iter().enumerate() {
+                    if n > 3 && i == 2 {
+                        f.write_str("; …")?;
+                    }
+                    if n > 3 && (2..n - 1).contains(&i) {
+                        continue;
+                    }
                     if i > 0 {
                         f.write_str("; ")?;
                     }
@@ -434,7 +475,6 @@ impl fmt::Display for ExpectList {
 }
 
 /// An expected status whose body did not decode into the declared type.
-#[derive(Debug)]
 #[non_exhaustive]
 pub struct DecodeError {
     /// The endpoint that was called.
@@ -475,7 +515,7 @@ impl fmt::Display for DecodeError {
 /// assert_eq!(error.inner_codes, ["profileMissing"]);
 /// assert_eq!(error.request_id.as_deref(), Some("r1"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct GraphError {
     /// The error code: program against this.
@@ -538,6 +578,74 @@ fn inner_error(level: &Value) -> Option<&Value> {
 
 impl fmt::Display for GraphError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)
+        write!(f, "{}: {}", Clipped(&self.code), Clipped(&self.message))
+    }
+}
+
+impl fmt::Debug for GraphError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GraphError")
+            .field("code", &Clipped(&self.code))
+            .field("message", &Clipped(&self.message))
+            .field("inner_codes", &self.inner_codes)
+            .field("request_id", &self.request_id.as_deref().map(Clipped))
+            .field(
+                "client_request_id",
+                &self.client_request_id.as_deref().map(Clipped),
+            )
+            .field("date", &self.date.as_deref().map(Clipped))
+            .finish()
+    }
+}
+
+/// A body in `Debug` output: its length and its start, never all of it.
+struct BodyPreview<'a>(&'a [u8]);
+
+impl fmt::Debug for BodyPreview<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = String::from_utf8_lossy(self.0);
+        write!(f, "{} bytes ", self.0.len())?;
+        fmt::Debug::fmt(&Clipped(&text), f)
+    }
+}
+
+/// Headers in `Debug` output: names, and values clipped.
+struct HeadersPreview<'a>(&'a HeaderMap);
+
+impl fmt::Debug for HeadersPreview<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(name, value)| {
+                let value = String::from_utf8_lossy(value.as_bytes());
+                (name.as_str().to_owned(), Clipped(&value).to_string())
+            }))
+            .finish()
+    }
+}
+
+impl fmt::Debug for StatusError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StatusError")
+            .field("endpoint", &self.endpoint.name())
+            .field("status", &self.status)
+            .field("headers", &HeadersPreview(&self.headers))
+            .field("body", &BodyPreview(&self.body))
+            .field("graph", &self.graph)
+            .field("client_request_id", &self.client_request_id)
+            .field("attempts", &self.attempts.len())
+            .finish()
+    }
+}
+
+impl fmt::Debug for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DecodeError")
+            .field("endpoint", &self.endpoint.name())
+            .field("status", &self.status)
+            .field("headers", &HeadersPreview(&self.headers))
+            .field("body", &BodyPreview(&self.body))
+            .field("source", &self.source)
+            .field("client_request_id", &self.client_request_id)
+            .finish()
     }
 }

@@ -42,6 +42,7 @@ impl HttpStack {
             client: http_client(
                 DEFAULT_CONNECT_TIMEOUT,
                 &format!("graph-endpoint/{}", env!("CARGO_PKG_VERSION")),
+                false,
             )?,
             retry,
         })
@@ -52,20 +53,52 @@ impl HttpStack {
 /// are never followed by it (the Graph client follows them itself, keeping
 /// the token on its origin; a token endpoint that redirects is an error),
 /// and the user agent names the crate and the application.
+///
+/// `direct` turns proxies off: for plain-http targets when a proxy would
+/// carry them off this machine (see [`plain_http_may_leave`]).
 pub(crate) fn http_client(
     connect_timeout: Duration,
     user_agent: &str,
+    direct: bool,
 ) -> Result<reqwest::Client, crate::Error> {
-    let builder = reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .connect_timeout(connect_timeout)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(user_agent);
+    if direct {
+        builder = builder.no_proxy();
+    }
     // With the feature, the platform's TLS rather than rustls.
     #[cfg(feature = "native-tls")]
     let builder = builder.tls_backend_native();
     builder
         .build()
         .map_err(|e| crate::Error::Config(format!("the HTTP client could not be built: {e}")))
+}
+
+/// Whether a plain-http request to `url` could travel off this machine in
+/// the clear: `url` is `http://` and the environment names a proxy for it
+/// (`HTTP_PROXY`, `ALL_PROXY`, either case) that is not itself on this
+/// machine. Plain http is allowed to loopback hosts only, so that a secret
+/// never crosses a network unencrypted; a remote proxy would undo that, so
+/// such requests go direct.
+pub(crate) fn plain_http_may_leave(url: &reqwest::Url) -> bool {
+    if url.scheme() != "http" {
+        return false;
+    }
+    ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
+        .any(|value| {
+            let with_scheme = if value.contains("://") {
+                value
+            } else {
+                format!("http://{value}")
+            };
+            reqwest::Url::parse(&with_scheme).map_or(true, |proxy| !is_loopback(&proxy))
+        })
 }
 
 /// Whether the URL's host is this machine: `localhost` or a loopback address

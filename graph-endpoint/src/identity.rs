@@ -35,10 +35,10 @@ pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 /// whose `expires_in` passed while polling), `interaction_required` (no
 /// sign-in to use, and interactive sign-in is off)).
 ///
-/// Its `Display` quotes at most [`MAX_QUOTED_CHARS`](crate::MAX_QUOTED_CHARS)
+/// Its `Display` quotes at most [`MAX_QUOTED_BYTES`](crate::MAX_QUOTED_BYTES)
 /// characters of the description, and never a secret: the form sent carries
 /// the secret, and no part of it is ever kept here.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, Deserialize, thiserror::Error)]
 #[non_exhaustive]
 pub struct IdentityError {
     /// The OAuth error, such as `invalid_client`.
@@ -78,7 +78,31 @@ impl fmt::Display for IdentityError {
     }
 }
 
+impl fmt::Debug for IdentityError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdentityError")
+            .field("error", &Clipped(&self.error))
+            .field("error_description", &Clipped(&self.error_description))
+            .field("error_codes", &self.error_codes)
+            .field("trace_id", &self.trace_id.as_deref().map(Clipped))
+            .field(
+                "correlation_id",
+                &self.correlation_id.as_deref().map(Clipped),
+            )
+            .field("status", &self.status)
+            .field("attempts", &self.attempts)
+            .finish()
+    }
+}
+
 impl IdentityError {
+    /// Whether asking again later may succeed: the token endpoint could not
+    /// be reached or did not answer in time, or answered 429, 503 or 504.
+    pub fn is_transient(&self) -> bool {
+        matches!(self.error.as_str(), "transport" | "timeout")
+            || http::StatusCode::from_u16(self.status).is_ok_and(crate::RetryPolicy::retries_status)
+    }
+
     /// A failure the identity platform did not describe itself: on this
     /// side, in transport, or an answer that is not its error format.
     pub(crate) fn undescribed(error: &str, description: String, status: u16) -> IdentityError {
@@ -92,6 +116,29 @@ impl IdentityError {
             attempts: 0,
         }
     }
+}
+
+/// Refuses a tenant that is not one path segment of a tenant's name: a
+/// GUID, a domain, or `common`/`organizations`. A tenant taken from user
+/// input cannot add a query, a fragment or segments to the token URL.
+pub(crate) fn check_tenant(tenant: &str) -> Result<(), Box<IdentityError>> {
+    let plain = !tenant.is_empty()
+        && tenant.len() <= 256
+        && tenant
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+        && !matches!(tenant, "." | "..");
+    if plain {
+        return Ok(());
+    }
+    Err(Box::new(IdentityError::undescribed(
+        "invalid_tenant",
+        format!(
+            "the tenant `{}` is not a tenant id or domain (letters, digits, `.`, `-`, `_`)",
+            Clipped(tenant)
+        ),
+        0,
+    )))
 }
 
 /// A token the endpoint issued, how long it is said to live, and the
@@ -181,9 +228,28 @@ impl TokenEndpoint<'_> {
     }
 
     async fn attempt(&self, stack: &HttpStack, form: &str) -> Result<BytesMut, Failure> {
+        // A plain-http token endpoint (a local stand-in) is never reached
+        // through a proxy that would carry the secret off this machine.
+        let direct;
+        let client = if crate::http_stack::plain_http_may_leave(self.url) {
+            direct = crate::http_stack::http_client(
+                crate::http_stack::DEFAULT_CONNECT_TIMEOUT,
+                &format!("graph-endpoint/{}", env!("CARGO_PKG_VERSION")),
+                true,
+            )
+            .map_err(|e| {
+                Failure::Final(Box::new(IdentityError::undescribed(
+                    "client_error",
+                    e.to_string(),
+                    0,
+                )))
+            })?;
+            &direct
+        } else {
+            &stack.client
+        };
         let exchange = async {
-            let response = stack
-                .client
+            let response = client
                 .post(self.url.clone())
                 .header(http::header::ACCEPT, "application/json")
                 .header(
@@ -260,10 +326,15 @@ fn redirected(response: &reqwest::Response, status: u16) -> IdentityError {
     let to = response
         .headers()
         .get(http::header::LOCATION)
-        .and_then(|l| l.to_str().ok())
-        .map(|location| match response.url().join(location) {
-            Ok(target) => format!("to {}", host_port(&target)),
-            Err(_) => "to an unreadable Location".to_owned(),
+        .map(|location| {
+            match location
+                .to_str()
+                .ok()
+                .and_then(|l| response.url().join(l).ok())
+            {
+                Some(target) => format!("to {}", host_port(&target)),
+                None => "to an unreadable Location".to_owned(),
+            }
         })
         .unwrap_or_else(|| "without a Location".to_owned());
     IdentityError::undescribed(
@@ -329,6 +400,13 @@ fn token(body: &[u8]) -> Result<Issued, Box<IdentityError>> {
     if parsed.access_token.is_empty() {
         return Err(invalid("holds an empty access_token".to_owned()));
     }
+    // A bearer token is visible ASCII (RFC 6750's b64token and more): one
+    // that is not could never be sent, and is not kept to fail every call.
+    if !parsed.access_token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(invalid(
+            "holds an access_token with characters a bearer token cannot have".to_owned(),
+        ));
+    }
     let lifetime = lifetime(parsed.expires_in.as_ref()).map_err(invalid)?;
     Ok(Issued {
         token: AccessToken::new(parsed.access_token),
@@ -366,9 +444,11 @@ fn answer(status: u16, headers: http::HeaderMap, body: BytesMut) -> Result<Bytes
         ))
     });
     error.status = status;
-    // The identity platform's transient failures: throttling and its own
-    // faults. A 4xx otherwise is about the request, which will not change.
-    if status == 429 || status >= 500 {
+    // The statuses the client retries for Graph too (429, 503, 504): one
+    // definition of what asking again may fix.
+    if crate::RetryPolicy::retries_status(
+        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::BAD_GATEWAY),
+    ) {
         Err(Failure::Transient {
             error,
             headers: Some(Box::new(headers)),

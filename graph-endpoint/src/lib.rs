@@ -85,7 +85,7 @@ pub use collection::Collection;
 pub use delegated::DEFAULT_ACCOUNT;
 pub use device_code::{DEVICE_CODE_GRANT, DeviceCode, DeviceCodePrompt};
 pub use endpoint::{Endpoint, Method};
-pub use error::{DecodeError, Error, GraphError, MAX_QUOTED_CHARS, StatusError, TimeoutKind};
+pub use error::{DecodeError, Error, GraphError, MAX_QUOTED_BYTES, StatusError, TimeoutKind};
 pub use http_stack::HttpStack;
 pub use identity::{
     DEFAULT_TOKEN_LIFETIME, IdentityError, MAX_TOKEN_LIFETIME, MAX_TOKEN_RESPONSE_BYTES,

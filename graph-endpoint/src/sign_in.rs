@@ -12,6 +12,7 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use crate::identity::TokenEndpoint;
+use crate::token::RefusedToken;
 use crate::{
     AccessToken, ClientCertificate, Cloud, HttpStack, IdentityError, RetryPolicy, TokenError,
     TokenFuture, TokenSource,
@@ -52,6 +53,9 @@ struct Cached {
     token: AccessToken,
     /// When a call stops using it and asks for a fresh one.
     refresh_at: Instant,
+    /// When it stops working: a call that waited for a refresh uses the
+    /// token that refresh brought until then, even inside the margin.
+    expires_at: Instant,
 }
 
 #[derive(Default)]
@@ -93,7 +97,10 @@ enum Credential {
 /// retried under the client's [`RetryPolicy`] with `Retry-After` honoured;
 /// an answer over 64 KiB is refused; and a call's
 /// [`call_timeout`](crate::GraphClientBuilder::call_timeout) includes the
-/// time spent signing in.
+/// time spent signing in. With the defaults a sign-in that keeps failing
+/// gives up after 4 attempts of at most 30 s and at most 300 s of waiting
+/// between them; calls wait for it meanwhile, so set a `call_timeout` (or a
+/// tighter [`retry`](Self::retry)) where a caller cannot wait that long.
 ///
 /// Attached to a [`GraphClient`](crate::GraphClient), token requests go
 /// through the client's HTTP stack (its connection pool, TLS, proxy and
@@ -113,6 +120,8 @@ pub struct ClientCredentials {
     /// The stack token requests go through: the client's, once attached.
     stack: OnceLock<HttpStack>,
     state: Mutex<State>,
+    /// A token Graph refused as expired.
+    refused: RefusedToken,
     /// Completed refresh attempts, readable without waiting for the lock, so
     /// a call can tell that a refresh finished while it waited.
     refreshes: AtomicU64,
@@ -177,6 +186,7 @@ impl ClientCredentials {
             retry: None,
             stack: OnceLock::new(),
             state: Mutex::new(State::default()),
+            refused: RefusedToken::default(),
             refreshes: AtomicU64::new(0),
         }
     }
@@ -247,10 +257,12 @@ impl ClientCredentials {
     }
 
     async fn fetch(&self) -> Result<Cached, Box<IdentityError>> {
+        crate::identity::check_tenant(&self.tenant)?;
+        let token_url = self.token_url();
         // Checked before the form (and so the secret) is even put together.
         let url = crate::http_stack::secure_url(
             "the authority's token URL",
-            &self.token_url(),
+            &token_url,
             self.allow_insecure_http,
         )
         .map_err(|reason| Box::new(IdentityError::undescribed("insecure_authority", reason, 0)))?;
@@ -260,7 +272,7 @@ impl ClientCredentials {
             Credential::Certificate(certificate) => format!(
                 "client_assertion_type={}&client_assertion={}",
                 encode("urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
-                certificate.assertion(&self.client_id, &self.token_url())?
+                certificate.assertion(&self.client_id, &token_url)?
             ),
         };
         let form = format!(
@@ -288,9 +300,11 @@ impl ClientCredentials {
         .await?;
         // A token living less than the margin serves the call that asked
         // for it, and is replaced on the next.
+        let now = Instant::now();
         Ok(Cached {
             token: issued.token,
-            refresh_at: Instant::now() + issued.lifetime.saturating_sub(self.refresh_ahead),
+            refresh_at: now + issued.lifetime.saturating_sub(self.refresh_ahead),
+            expires_at: now + issued.lifetime,
         })
     }
 }
@@ -301,9 +315,16 @@ impl TokenSource for ClientCredentials {
             let seen = self.refreshes.load(Ordering::SeqCst);
             let mut state = self.state.lock().await;
             if let Some(cached) = &state.cached
-                && cached.refresh_at > Instant::now()
+                && !self.refused.take_if(&cached.token)
             {
-                return Ok(cached.token.clone());
+                let now = Instant::now();
+                let refreshed_meanwhile = self.refreshes.load(Ordering::SeqCst) != seen;
+                // Fresh enough; or a refresh finished while this call waited,
+                // and its token still works: short-lived tokens are not
+                // fetched once per waiting call.
+                if cached.refresh_at > now || (refreshed_meanwhile && cached.expires_at > now) {
+                    return Ok(cached.token.clone());
+                }
             }
             // A refresh failed while this call waited: share its error rather
             // than asking again at once.
@@ -331,16 +352,16 @@ impl TokenSource for ClientCredentials {
     }
 
     fn invalidate(&self, token: &AccessToken) {
-        if let Ok(mut state) = self.state.try_lock()
-            && state.cached.as_ref().is_some_and(|c| &c.token == token)
-        {
-            state.cached = None;
-        }
+        self.refused.note(token);
     }
 
     fn attach(&self, stack: &HttpStack) {
-        // The first client to attach wins; a source shared by several
-        // clients keeps the stack of the first.
-        let _ = self.stack.set(stack.clone());
+        // The first client to attach wins: a source shared by several
+        // clients keeps the stack of the first it was given to.
+        if self.stack.set(stack.clone()).is_err() {
+            tracing::debug!(
+                "the token source is already attached to a client's HTTP stack; it keeps that one"
+            );
+        }
     }
 }

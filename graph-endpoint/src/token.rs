@@ -41,10 +41,12 @@ pub trait TokenSource: Send + Sync + 'static {
         let _ = token;
     }
 
-    /// Called once by [`GraphClientBuilder::build`](crate::GraphClientBuilder::build)
+    /// Called by [`GraphClientBuilder::build`](crate::GraphClientBuilder::build)
     /// with the client's HTTP stack: a source that makes requests of its own
     /// (signing in) sends them through it, so they get the client's proxy,
-    /// TLS and timeouts. The default ignores it.
+    /// TLS and timeouts. The sources of this crate keep the first stack they
+    /// are given: one shared by several clients signs in through the first.
+    /// The default ignores it.
     fn attach(&self, stack: &HttpStack) {
         let _ = stack;
     }
@@ -172,5 +174,28 @@ impl<T: TokenSource + ?Sized> TokenSource for Arc<T> {
 
     fn attach(&self, stack: &HttpStack) {
         (**self).attach(stack)
+    }
+}
+
+/// The token the service last refused as expired, noted without waiting for
+/// the lock a refresh holds: a caching source checks it under that lock, so
+/// a note made while a refresh or a cache hit is under way is never lost.
+#[derive(Default)]
+pub(crate) struct RefusedToken(std::sync::Mutex<Option<AccessToken>>);
+
+impl RefusedToken {
+    /// Notes that the service refused `token`.
+    pub(crate) fn note(&self, token: &AccessToken) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.clone());
+    }
+
+    /// Whether `token` was refused; the note is used up once seen.
+    pub(crate) fn take_if(&self, token: &AccessToken) -> bool {
+        let mut refused = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if refused.as_ref() == Some(token) {
+            *refused = None;
+            return true;
+        }
+        false
     }
 }
