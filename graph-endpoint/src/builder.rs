@@ -18,6 +18,13 @@ use crate::{
 
 const CRATE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+impl GraphClient {
+    /// Starts configuring a client.
+    pub fn builder() -> GraphClientBuilder {
+        GraphClientBuilder::default()
+    }
+}
+
 /// The token configured on the builder.
 enum TokenChoice {
     Static(AccessToken),

@@ -10,12 +10,11 @@ use std::time::Duration;
 use http::HeaderValue;
 use serde::de::DeserializeOwned;
 
-use crate::batch::Batch;
 use crate::limits::{InFlight, RateLimit};
 use crate::middleware::HttpService;
 use crate::{
-    ApiVersion, Collection, Endpoint, Error, Graph, GraphClientBuilder, Method, RawResponse,
-    Request, RetryPolicy, TokenSource,
+    ApiVersion, Collection, Endpoint, Error, Graph, Method, RawResponse, Request, RetryPolicy,
+    TokenSource,
 };
 
 static NEXT_PAGE: Endpoint = crate::endpoint::endpoint(
@@ -120,11 +119,6 @@ impl fmt::Debug for GraphClient {
 pub(crate) const URL_ROOM: usize = 192;
 
 impl GraphClient {
-    /// Starts configuring a client.
-    pub fn builder() -> GraphClientBuilder {
-        GraphClientBuilder::default()
-    }
-
     /// The Graph root URL requests go to, without the version.
     pub fn base_url(&self) -> &str {
         &self.inner.root
@@ -146,12 +140,6 @@ impl GraphClient {
         next_link: &str,
     ) -> Result<Collection<T>, Error> {
         crate::call::constructors::call_json(self, Ok(Request::link(&NEXT_PAGE, next_link))).await
-    }
-
-    /// Starts a JSON batch: calls of declared endpoints given to
-    /// [`Batch::add`] travel 20 to a request. See [`Batch`].
-    pub fn batch(&self) -> Batch {
-        Batch::new(self.clone())
     }
 
     pub(crate) fn retry_policy(&self) -> &RetryPolicy {

@@ -247,7 +247,7 @@ impl Interactive for Flow<'_> {
                         format!(
                             "the device code expired after {} s before the sign-in at {} was completed; sign in again",
                             expires_in.as_secs(),
-                            crate::error::Clipped(&answer.verification_uri)
+                            crate::clip::Clipped(&answer.verification_uri)
                         ),
                         0,
                     )));

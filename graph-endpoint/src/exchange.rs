@@ -50,7 +50,7 @@ impl AttemptError {
             AttemptError::Transport(source) => crate::transport_error::describe(source),
             AttemptError::TimedOut => "attempt timed out".to_owned(),
             AttemptError::Middleware(source) => {
-                format!("middleware: {}", crate::error::Clipped(&source.to_string()))
+                format!("middleware: {}", crate::clip::Clipped(&source.to_string()))
             }
             AttemptError::Final(error) => error.to_string(),
         }

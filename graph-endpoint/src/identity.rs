@@ -9,7 +9,7 @@ use bytes::BytesMut;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::error::Clipped;
+use crate::clip::Clipped;
 use crate::secret::SecretString;
 use crate::{AccessToken, HttpStack};
 

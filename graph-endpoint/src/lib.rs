@@ -27,6 +27,36 @@
 //! decodes the body or returns an [`Error`] carrying the status, the Graph
 //! error code and the `request-id`. Mistakes in a declaration are compile
 //! errors at the place of the mistake. See [`graph_action`] for the reference.
+//!
+//! # How a call flows
+//!
+//! One path, top to bottom, for every declared method:
+//!
+//! 1. **The declaration.** `#[graph_action]` checks the declaration at
+//!    compile time and writes a method body of a few statements: a
+//!    `RequestBuilder` (`request.rs`) fills and percent-encodes the path,
+//!    adds the query, the headers and the JSON body, and refuses a value that
+//!    would move the path; the result is wrapped in a [`Call`] with the
+//!    endpoint's decoder (`call.rs`, `decode.rs`). Nothing is sent yet.
+//! 2. **The call, a value.** [`Call::query`] adds OData options;
+//!    [`Batch::add`] queues it in a JSON batch; `.await` makes it a
+//!    [`CallFuture`] (`IntoFuture`), which boxes the transport's future once.
+//! 3. **The transport.** [`Graph::send`]: for a [`GraphClient`], `client.rs`
+//!    works out the version and the URL (the base URL parsed once at build,
+//!    the path set per call, the length checked against `max_url_bytes`);
+//!    then `exchange.rs` makes attempts under the [`RetryPolicy`], each with
+//!    a place under `max_in_flight` and the rate limit, a token from the
+//!    [`TokenSource`], the HTTP request with Graph's headers, sent through
+//!    reqwest or the `tower` layers ([`HttpService`]), redirects followed by
+//!    the runtime's own rules, and the body read within its cap, all within
+//!    the attempt timeout. The call timeout covers the whole.
+//! 4. **The answer.** `decode.rs` checks the status against `expect`
+//!    ([`Error::Status`] otherwise, carrying the Graph error, the
+//!    `request-id` and every attempt) and decodes the body into the declared
+//!    type.
+//!
+//! A list ([`Paged`]) takes steps 3 and 4 for every page. A batch takes
+//! step 3 once per `$batch` request, and step 4 for each call in it.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -40,6 +70,7 @@ mod builder;
 mod call;
 mod certificate;
 mod client;
+mod clip;
 mod cloud;
 mod collection;
 mod decode;
@@ -80,12 +111,13 @@ pub use certificate::ClientCertificate;
 pub use client::{
     DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_ERROR_BODY_BYTES, DEFAULT_MAX_URL_BYTES, GraphClient,
 };
+pub use clip::MAX_QUOTED_BYTES;
 pub use cloud::{ApiVersion, Cloud, UnknownApiVersion};
 pub use collection::Collection;
 pub use delegated::DEFAULT_ACCOUNT;
 pub use device_code::{DEVICE_CODE_GRANT, DeviceCode, DeviceCodePrompt};
 pub use endpoint::{Endpoint, Method};
-pub use error::{DecodeError, Error, GraphError, MAX_QUOTED_BYTES, StatusError, TimeoutKind};
+pub use error::{DecodeError, Error, GraphError, StatusError, TimeoutKind};
 pub use http_stack::HttpStack;
 pub use identity::{
     DEFAULT_TOKEN_LIFETIME, IdentityError, MAX_TOKEN_LIFETIME, MAX_TOKEN_RESPONSE_BYTES,

@@ -412,7 +412,7 @@ fn moved_segment_reason(template: &str, path: &str, start: usize, end: usize) ->
     };
     format!(
         "the path segment `{declared}` would be {problem} (`{}`): it would name another resource; pass a value that is not empty, `.` or `..`",
-        crate::error::Clipped(built)
+        crate::clip::Clipped(built)
     )
 }
 

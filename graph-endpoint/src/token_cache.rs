@@ -340,8 +340,8 @@ fn read_trusted(path: &Path, owner: &Owner<'_>) -> Result<Option<CachedSignIn>, 
     let mismatch = |what: &str, found: &str, wanted: &str| {
         format!(
             "it is for {what} `{}`, not `{}`",
-            crate::error::Clipped(found),
-            crate::error::Clipped(wanted)
+            crate::clip::Clipped(found),
+            crate::clip::Clipped(wanted)
         )
     };
     if parsed.tenant != owner.tenant {

@@ -465,8 +465,16 @@ impl Rounds<'_> {
     }
 }
 
+impl GraphClient {
+    /// Starts a JSON batch: calls of declared endpoints given to
+    /// [`Batch::add`] travel 20 to a request. See [`Batch`].
+    pub fn batch(&self) -> Batch {
+        Batch::new(self.clone())
+    }
+}
+
 impl Batch {
-    pub(crate) fn new(sender: GraphClient) -> Batch {
+    fn new(sender: GraphClient) -> Batch {
         Batch {
             sender,
             collector: Arc::default(),
