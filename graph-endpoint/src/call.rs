@@ -106,7 +106,21 @@ impl<'a, T> Call<'a, T> {
 
     /// The request this call sends: `None` for a test double's answer, or
     /// when the arguments could not form a request (awaiting the call then
-    /// gives the error).
+    /// gives the error). For asserting what code asks for without sending it:
+    ///
+    /// ```
+    /// use graph_endpoint::GraphClient;
+    /// use graph_endpoint::models::AndroidForWorkEnrollmentProfiles;
+    ///
+    /// let graph = GraphClient::builder().token("t").build().unwrap();
+    /// let call = graph.revoke_token("kiosk 1");
+    /// let request = call.request().unwrap();
+    /// assert_eq!(
+    ///     request.path(),
+    ///     "/deviceManagement/androidForWorkEnrollmentProfiles/kiosk%201/revokeToken"
+    /// );
+    /// assert!(graph.revoke_token("..").request().is_none());
+    /// ```
     pub fn request(&self) -> Option<&Request> {
         match &self.kind {
             Kind::Request {

@@ -388,9 +388,9 @@ impl GraphClient {
                     .execute(http_request)
                     .await
                     .map_err(|e| from_reqwest(request, e))?,
-                Some(service) => service
-                    .clone()
-                    .oneshot(http_request)
+                // Boxed: the middleware's future is kept out of every call's
+                // state, which stays as small as it is without middleware.
+                Some(service) => Box::pin(service.clone().oneshot(http_request))
                     .await
                     .map_err(|error| match error.downcast::<reqwest::Error>() {
                         Ok(e) => from_reqwest(request, *e),
