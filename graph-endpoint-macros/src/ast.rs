@@ -91,7 +91,7 @@ impl<'a> Method<'a> {
                 "a Graph endpoint cannot be `const fn`: remove `const`",
             );
         }
-        if let Some(u) = &sig.unsafety {
+        if let syn::Safety::Unsafe(u) = &sig.safety {
             cx.error(u.span, "a Graph endpoint is not `unsafe`: remove `unsafe`");
         }
         if let Some(abi) = &sig.abi {
@@ -125,8 +125,13 @@ impl<'a> Method<'a> {
         for (index, input) in sig.inputs.iter().enumerate() {
             match input {
                 FnArg::Receiver(receiver) => {
-                    let plain_ref = receiver.reference.is_some() && receiver.colon_token.is_none();
-                    if receiver.mutability.is_some() {
+                    let (plain_ref, mut_ref) = match &receiver.kind {
+                        syn::ReceiverKind::Reference(_, _, mutability) => {
+                            (true, mutability.is_some())
+                        }
+                        _ => (false, false),
+                    };
+                    if mut_ref || receiver.mutability.is_some() {
                         cx.error_at(receiver, "take `&self`, not `&mut self`: calls share one client and run concurrently");
                     } else if !plain_ref {
                         cx.error_at(

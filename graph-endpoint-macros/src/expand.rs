@@ -53,7 +53,7 @@ fn free_function(item: &TokenStream) -> Option<fallback::FreeFunction> {
     let (constness, asyncness, unsafety, abi, fn_token, ident) = (
         &sig.constness,
         &sig.asyncness,
-        &sig.unsafety,
+        &sig.safety,
         &sig.abi,
         &sig.fn_token,
         &sig.ident,

@@ -20,7 +20,7 @@ pub fn declaration(item: &TraitItemFn, errors: syn::Error) -> TokenStream {
     // `const` is dropped: a trait method cannot be `const`, and keeping it
     // would add an error of its own.
     let (asyncness, unsafety, ident, generics) =
-        (&sig.asyncness, &sig.unsafety, &sig.ident, &sig.generics);
+        (&sig.asyncness, &sig.safety, &sig.ident, &sig.generics);
     let inputs = declared_inputs(item);
     let output = &sig.output;
     let where_clause = where_clause(item);
@@ -46,9 +46,14 @@ pub fn declaration(item: &TraitItemFn, errors: syn::Error) -> TokenStream {
 /// The declared `where` clause, plus `Self: Sized` when the method takes
 /// `self` by value (a default body needs it).
 fn where_clause(item: &TraitItemFn) -> TokenStream {
-    let by_value = item.sig.inputs.iter().any(
-        |input| matches!(input, FnArg::Receiver(r) if r.reference.is_none() && is_self_type(&r.ty)),
-    );
+    let by_value = item.sig.inputs.iter().any(|input| match input {
+        FnArg::Receiver(r) => match &r.kind {
+            syn::ReceiverKind::Value => true,
+            syn::ReceiverKind::Typed(_, ty) => is_self_type(ty),
+            _ => false,
+        },
+        FnArg::Typed(_) => false,
+    });
     let declared = item.sig.generics.where_clause.as_ref();
     match (declared, by_value) {
         (Some(clause), false) => clause.to_token_stream(),
