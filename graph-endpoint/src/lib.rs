@@ -36,6 +36,7 @@ mod auth_code;
 #[cfg(feature = "azure")]
 mod azure;
 mod batch;
+mod body_stream;
 mod builder;
 mod call;
 mod certificate;
@@ -74,6 +75,7 @@ pub use auth_code::{AuthorizationCode, DEFAULT_AUTHORIZATION_WAIT, RedirectHost}
 #[cfg(feature = "azure")]
 pub use azure::AzureCredential;
 pub use batch::{Batch, BatchItem, BatchReport, MAX_BATCH_SIZE};
+pub use body_stream::{BodyStream, StreamBody};
 pub use builder::GraphClientBuilder;
 pub use call::{Call, CallFuture};
 pub use certificate::ClientCertificate;
