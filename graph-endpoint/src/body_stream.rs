@@ -3,9 +3,9 @@
 //! stream of known length ([`StreamBody`]).
 
 use std::fmt;
+use std::future::Future as _;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::future::Future as _;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -137,12 +137,6 @@ impl BodyStream {
 
     pub(crate) fn with_failed_attempts(mut self, attempts: Vec<Attempt>) -> Self {
         self.failed_attempts = attempts;
-        self
-    }
-
-    /// Sets the length the whole body must have (a `206`'s own length, say).
-    pub(crate) fn expecting(mut self, length: Option<u64>) -> Self {
-        self.expected = length;
         self
     }
 
@@ -429,7 +423,11 @@ impl StreamBody {
             seen: 0,
             done: false,
         };
-        (self.content_type, length, reqwest::Body::wrap_stream(checked))
+        (
+            self.content_type,
+            length,
+            reqwest::Body::wrap_stream(checked),
+        )
     }
 }
 

@@ -166,8 +166,9 @@ impl<'a, T> Call<'a, T> {
                 request.and_then(|request| {
                     Err(Error::InvalidRequest {
                         endpoint: request.endpoint().name(),
-                        reason: "a streamed result cannot travel in a JSON batch: await the call alone"
-                            .to_owned(),
+                        reason:
+                            "a streamed result cannot travel in a JSON batch: await the call alone"
+                                .to_owned(),
                     })
                 }),
                 |_, _, _| unreachable_finish(),

@@ -168,7 +168,10 @@ pub enum Error {
     },
     /// A streamed body ended before the length it announced, or is not
     /// whole (a zip without its end record), and could not be resumed.
-    #[error("{endpoint}: the body is incomplete after {received} bytes: {}", Clipped(reason))]
+    #[error(
+        "{endpoint}: the body is incomplete after {received} bytes: {}",
+        Clipped(reason)
+    )]
     Incomplete {
         /// The endpoint or transfer (`download`, `upload`).
         endpoint: &'static str,
