@@ -102,8 +102,8 @@ use bytes::Bytes;
 use serde_json::Value;
 
 pub use faults::{Fault, Injection, RetryAfter};
-pub use storage::{StorageFault, StoredFile, fill_blob};
 use server::{Shared, lock};
+pub use storage::{StorageFault, StoredFile, fill_blob};
 
 /// The bearer token the emulator accepts unless told otherwise.
 pub const DEFAULT_TOKEN: &str = "emulator-token";
@@ -820,7 +820,10 @@ impl Emulator {
             .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
             .collect();
         lock(&self.shared.storage.blobs).insert(name.clone(), (seed, size));
-        format!("{}/blobs/{name}?sv=2024&sig=generated", self.shared.storage.base_url)
+        format!(
+            "{}/blobs/{name}?sv=2024&sig=generated",
+            self.shared.storage.base_url
+        )
     }
 
     /// The files upload sessions completed, in completion order.

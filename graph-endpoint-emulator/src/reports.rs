@@ -78,7 +78,11 @@ pub(crate) fn report_csv(select: &[String], rows: usize, seed: u64) -> Vec<u8> {
     out.extend_from_slice(columns.join(",").as_bytes());
     out.extend_from_slice(b"\r\n");
     let states = ["Compliant", "Noncompliant", "InGracePeriod", "Unknown"];
-    let systems = [("Windows", "10.0.22631"), ("Android", "14"), ("iOS", "17.5")];
+    let systems = [
+        ("Windows", "10.0.22631"),
+        ("Android", "14"),
+        ("iOS", "17.5"),
+    ];
     for row in 0..rows {
         let draw = crate::faults::draw(seed, row as u64);
         let bits = (draw * 1_000_000.0) as usize;
@@ -126,6 +130,12 @@ pub(crate) fn answer(
         .strip_prefix("/beta/deviceManagement/reports/")
         .or_else(|| path.strip_prefix("/v1.0/deviceManagement/reports/"))?;
     let rest = percent_decode_str(rest).decode_utf8_lossy().into_owned();
+    if rest.starts_with("get") && rest.ends_with("Report") && !rest.contains('/') {
+        return Some(match parts.method {
+            Method::POST => report_stream(shared, parts, body),
+            _ => Err(crate::routes::not_allowed(&parts.method, "POST")),
+        });
+    }
     if rest == "exportJobs" {
         return Some(match parts.method {
             Method::POST => create(shared, parts, body),
@@ -140,6 +150,52 @@ pub(crate) fn answer(
         Method::GET => poll(shared, id),
         _ => Err(crate::routes::not_allowed(&parts.method, "GET")),
     })
+}
+
+/// A report function (`getDeviceNonComplianceReport`, ...): an `Edm.Stream`
+/// answer, JSON with the report's `Schema` and `Values`.
+fn report_stream(
+    shared: &Shared,
+    parts: &http::request::Parts,
+    body: &Bytes,
+) -> Result<hyper::Response<ReplyBody>, Failure> {
+    let request = json_body(parts, body)?;
+    if !request.is_object() {
+        return Err(Failure::bad_request(
+            "BadRequest",
+            "The report's parameters must be a JSON object.",
+        ));
+    }
+    let select: Vec<String> = request
+        .get("select")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let rows = request
+        .get("top")
+        .and_then(Value::as_u64)
+        .map_or(shared.jobs.config.rows, |top| top as usize);
+    let csv = report_csv(&select, rows, shared.jobs.seed);
+    let text = String::from_utf8_lossy(&csv);
+    let mut lines = text.lines();
+    let columns: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    let values: Vec<Vec<&str>> = lines.map(|line| line.split(',').collect()).collect();
+    let value = json!({
+        "TotalRowCount": values.len(),
+        "Schema": columns.iter().map(|c| json!({"Column": c, "PropertyType": "String"})).collect::<Vec<_>>(),
+        "Values": values,
+    });
+    let mut response = json_response(200, &value);
+    response.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    Ok(response)
 }
 
 fn create(
@@ -241,9 +297,7 @@ fn poll(shared: &Shared, id: &str) -> Result<hyper::Response<ReplyBody>, Failure
         };
         job.polls += 1;
         let done = job.polls >= config.polls
-            || config
-                .duration
-                .is_some_and(|d| job.created.elapsed() >= d);
+            || config.duration.is_some_and(|d| job.created.elapsed() >= d);
         let finished = matches!(job.value["status"].as_str(), Some("completed" | "failed"));
         if done && !finished {
             if config.fail {
@@ -251,9 +305,17 @@ fn poll(shared: &Shared, id: &str) -> Result<hyper::Response<ReplyBody>, Failure
             } else {
                 let select: Vec<String> = job.value["select"]
                     .as_array()
-                    .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
                     .unwrap_or_default();
-                let report = job.value["reportName"].as_str().unwrap_or("report").to_owned();
+                let report = job.value["reportName"]
+                    .as_str()
+                    .unwrap_or("report")
+                    .to_owned();
                 let csv = report_csv(&select, config.rows, shared.jobs.seed);
                 let zip = zip_of(&format!("{report}.csv"), &csv);
                 lock(&shared.storage.zips).insert(id.to_owned(), zip);
@@ -263,7 +325,8 @@ fn poll(shared: &Shared, id: &str) -> Result<hyper::Response<ReplyBody>, Failure
                     .unwrap_or_else(|| shared.storage.base_url.clone());
                 let signature = uuid::Uuid::new_v4().simple().to_string();
                 job.value["status"] = json!("completed");
-                job.value["url"] = json!(format!("{base}/reports/{id}.zip?sv=2024&sig={signature}"));
+                job.value["url"] =
+                    json!(format!("{base}/reports/{id}.zip?sv=2024&sig={signature}"));
             }
         } else if !done {
             job.value["status"] = json!("inProgress");

@@ -24,7 +24,7 @@ pub(crate) fn route(
     if let Some(answer) = crate::reports::answer(shared, parts, body) {
         return answer;
     }
-    if let Some(answer) = crate::uploads::answer(shared, parts) {
+    if let Some(answer) = crate::uploads::answer(shared, parts, body) {
         return answer;
     }
     let segments: Vec<String> = parts

@@ -133,7 +133,8 @@ pub fn fill_blob(seed: u64, offset: u64, out: &mut [u8]) {
     let mut position = offset;
     let mut written = 0;
     while written < out.len() {
-        let word = splitmix(seed ^ (position / 8).wrapping_mul(0x9E37_79B9_7F4A_7C15)).to_le_bytes();
+        let word =
+            splitmix(seed ^ (position / 8).wrapping_mul(0x9E37_79B9_7F4A_7C15)).to_le_bytes();
         let within = (position % 8) as usize;
         let take = (8 - within).min(out.len() - written);
         out[written..written + take].copy_from_slice(&word[within..within + take]);
@@ -245,10 +246,7 @@ fn json_reply(status: u16, value: Value) -> hyper::Response<StorageBody> {
 }
 
 fn error(status: u16, code: &str, message: &str) -> hyper::Response<StorageBody> {
-    json_reply(
-        status,
-        json!({"error": {"code": code, "message": message}}),
-    )
+    json_reply(status, json!({"error": {"code": code, "message": message}}))
 }
 
 /// Serves one connection of the storage host.
@@ -322,7 +320,11 @@ async fn handle(
         (&Method::GET, ["reports", file]) => {
             let id = file.strip_suffix(".zip").unwrap_or(file);
             let Some(mut zip) = lock(&storage.zips).get(id).cloned() else {
-                return Ok(error(404, "BlobNotFound", "The specified blob does not exist."));
+                return Ok(error(
+                    404,
+                    "BlobNotFound",
+                    "The specified blob does not exist.",
+                ));
             };
             if storage
                 .take_fault(|f| *f == StorageFault::TruncatedZip)
@@ -330,16 +332,36 @@ async fn handle(
             {
                 zip = zip.slice(..zip.len() / 2);
             }
-            Ok(serve(storage, &parts, Source::Data(zip.clone()), zip.len() as u64, "application/zip"))
+            Ok(serve(
+                storage,
+                &parts,
+                Source::Data(zip.clone()),
+                zip.len() as u64,
+                "application/zip",
+            ))
         }
         (&Method::GET, ["blobs", name]) => {
             let Some((seed, size)) = lock(&storage.blobs).get(*name).copied() else {
-                return Ok(error(404, "BlobNotFound", "The specified blob does not exist."));
+                return Ok(error(
+                    404,
+                    "BlobNotFound",
+                    "The specified blob does not exist.",
+                ));
             };
-            Ok(serve(storage, &parts, Source::Blob(seed), size, "application/octet-stream"))
+            Ok(serve(
+                storage,
+                &parts,
+                Source::Blob(seed),
+                size,
+                "application/octet-stream",
+            ))
         }
         (method, ["upload", id]) => Ok(upload(storage, method, &parts, id, body).await?),
-        _ => Ok(error(404, "ResourceNotFound", "No such resource on the storage host.")),
+        _ => Ok(error(
+            404,
+            "ResourceNotFound",
+            "No such resource on the storage host.",
+        )),
     }
 }
 
@@ -493,7 +515,11 @@ async fn upload(
         .is_some()
     {
         while let Some(Ok(_)) = body.frame().await {}
-        return Ok(error(500, "generalException", "The chunk could not be stored."));
+        return Ok(error(
+            500,
+            "generalException",
+            "The chunk could not be stored.",
+        ));
     }
     let drop_at = storage
         .take_fault(|f| *f == StorageFault::DropChunkAt(start))
@@ -509,7 +535,11 @@ async fn upload(
         };
         seen += data.len() as u64;
         if seen > length {
-            return Ok(error(400, "invalidRange", "The chunk is longer than its Content-Range."));
+            return Ok(error(
+                400,
+                "invalidRange",
+                "The chunk is longer than its Content-Range.",
+            ));
         }
         hash.update(&data);
         if drop_at.is_some_and(|at| seen >= at) {
@@ -517,7 +547,11 @@ async fn upload(
         }
     }
     if seen != length {
-        return Ok(error(400, "invalidRange", "The chunk is shorter than its Content-Range."));
+        return Ok(error(
+            400,
+            "invalidRange",
+            "The chunk is shorter than its Content-Range.",
+        ));
     }
     let mut sessions = lock(&storage.sessions);
     let Some(session) = sessions.get_mut(id) else {

@@ -10,10 +10,12 @@ use crate::body::ReplyBody;
 use crate::envelope::Failure;
 use crate::server::{Shared, json_response};
 
-/// Answers `createUploadSession`; `None` for any other path.
+/// Answers `createUploadSession` and a small file's `PUT .../content`;
+/// `None` for any other path.
 pub(crate) fn answer(
     shared: &Shared,
     parts: &http::request::Parts,
+    body: &bytes::Bytes,
 ) -> Option<Result<hyper::Response<ReplyBody>, Failure>> {
     let segments: Vec<String> = parts
         .uri
@@ -23,11 +25,36 @@ pub(crate) fn answer(
         .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
         .collect();
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let ["beta" | "v1.0", "drives", _drive, "items", parent, name, "createUploadSession"] =
-        segments.as_slice()
+    let [
+        "beta" | "v1.0",
+        "drives",
+        _drive,
+        "items",
+        parent,
+        name,
+        action,
+    ] = segments.as_slice()
     else {
         return None;
     };
+    if *action == "content" && parts.method == Method::PUT {
+        let name = name.strip_suffix(':')?;
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, body);
+        let sha256: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        crate::server::lock(&shared.storage.stored).push(crate::StoredFile {
+            name: name.to_owned(),
+            size: body.len() as u64,
+            sha256: sha256.clone(),
+        });
+        return Some(Ok(json_response(
+            201,
+            &json!({"id": uuid::Uuid::new_v4().simple().to_string(), "name": name, "size": body.len(),
+                    "file": {"hashes": {"sha256Hash": sha256.to_uppercase()}}}),
+        )));
+    }
+    if *action != "createUploadSession" {
+        return None;
+    }
     let (Some(_parent), Some(name)) = (parent.strip_suffix(':'), name.strip_suffix(':')) else {
         return None;
     };

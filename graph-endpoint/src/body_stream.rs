@@ -488,11 +488,17 @@ impl Stream for Exact {
 /// Where a request keeps its streamed body until an attempt takes it: a
 /// request is cloned (for a batch, a retry), the body is not.
 #[derive(Clone)]
-pub(crate) struct StreamSlot(Arc<Mutex<Option<StreamBody>>>);
+pub(crate) struct StreamSlot {
+    body: Arc<Mutex<Option<StreamBody>>>,
+    length: u64,
+}
 
 impl StreamSlot {
     pub(crate) fn new(body: StreamBody) -> StreamSlot {
-        StreamSlot(Arc::new(Mutex::new(Some(body))))
+        StreamSlot {
+            length: body.length,
+            body: Arc::new(Mutex::new(Some(body))),
+        }
     }
 
     /// The body's content type, length and reqwest body; a body already
@@ -500,7 +506,7 @@ impl StreamSlot {
     /// message (it cannot be replayed).
     pub(crate) fn take(&self) -> (HeaderValue, u64, reqwest::Body) {
         let taken = self
-            .0
+            .body
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .take();
@@ -512,9 +518,11 @@ impl StreamSlot {
                         "the streamed body was sent by an earlier attempt and cannot be sent again",
                     ))
                 });
+                // The declared length, so that the failing body is read
+                // (an empty one would be sent as if it were the content).
                 (
                     HeaderValue::from_static("application/octet-stream"),
-                    0,
+                    self.length,
                     reqwest::Body::wrap_stream(spent),
                 )
             }
