@@ -664,7 +664,7 @@ async fn an_upload_session_takes_chunks_of_320_kib_multiples_without_the_token()
     assert_eq!(chunk_puts(&emulator), expected);
     for put in emulator.storage_requests() {
         let length: u64 = put.header("content-length").unwrap().parse().unwrap();
-        assert!(length % UPLOAD_CHUNK_MULTIPLE == 0 || length == 1_000);
+        assert!(length.is_multiple_of(UPLOAD_CHUNK_MULTIPLE) || length == 1_000);
     }
     assert_no_credentials(&emulator.storage_requests());
     assert_eq!(

@@ -501,7 +501,7 @@ async fn upload(
                 status
             }));
         }
-        if length % MULTIPLE != 0 && end + 1 != total {
+        if !length.is_multiple_of(MULTIPLE) && end + 1 != total {
             return Ok(error(
                 400,
                 "invalidChunkSize",

@@ -413,7 +413,7 @@ impl<'a, R: AsyncRead + Unpin + Send + 'a> Upload<'a, R> {
             let mut skip = (&mut self.source).take(next - read_to);
             let skipped = tokio::io::copy(&mut skip, &mut tokio::io::sink())
                 .await
-                .map_err(|source| source_error(source))?;
+                .map_err(source_error)?;
             if skipped != next - read_to {
                 return Err(short_source(read_to + skipped, total));
             }
