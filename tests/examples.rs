@@ -96,6 +96,20 @@ fn enrollment_profiles_walks_the_whole_resource() {
     }
 }
 
+#[test]
+fn export_report_waits_downloads_and_reads_the_zip() {
+    let out = run_example("export_report");
+    for line in [
+        "bytes written to",
+        "20000 rows; the first ones:",
+        "DeviceId,DeviceName,UPN,OS,OSVersion,ComplianceState,LastContact",
+        "DEVICE-00000",
+        "The storage host received no Authorization header.",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in:\n{out}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoke_token_signs_in_with_client_credentials() {
     use graph_endpoint_emulator::Emulator;

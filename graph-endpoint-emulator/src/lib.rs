@@ -87,9 +87,12 @@ mod envelope;
 mod faults;
 mod identity;
 mod query;
+mod reports;
 mod routes;
 mod server;
+mod storage;
 mod store;
+mod uploads;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -100,6 +103,7 @@ use serde_json::Value;
 
 pub use faults::{Fault, Injection, RetryAfter};
 use server::{Shared, lock};
+pub use storage::{StorageFault, StoredFile, fill_blob};
 
 /// The bearer token the emulator accepts unless told otherwise.
 pub const DEFAULT_TOKEN: &str = "emulator-token";
@@ -161,6 +165,9 @@ pub struct EmulatorBuilder {
     device_code_interval: std::time::Duration,
     device_code_lifetime: std::time::Duration,
     approve_device_codes_after: Option<u32>,
+    export: reports::ExportConfig,
+    storage_ranges: bool,
+    upload_session_lifetime: std::time::Duration,
 }
 
 impl Default for EmulatorBuilder {
@@ -179,6 +186,9 @@ impl Default for EmulatorBuilder {
             device_code_interval: std::time::Duration::from_secs(5),
             device_code_lifetime: std::time::Duration::from_secs(900),
             approve_device_codes_after: None,
+            export: reports::ExportConfig::default(),
+            storage_ranges: true,
+            upload_session_lifetime: std::time::Duration::from_secs(3600),
         }
     }
 }
@@ -363,11 +373,80 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Binds 127.0.0.1 and starts serving on the current tokio runtime.
+    /// An export job completes on its `polls`th status poll (default 2: the
+    /// first poll finds it `inProgress`, the second `completed`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let emulator = graph_endpoint_emulator::Emulator::builder()
+    ///     .export_job_polls(3)
+    ///     .start()
+    ///     .await?;
+    /// # drop(emulator);
+    /// # Ok(()) }
+    /// ```
+    pub fn export_job_polls(mut self, polls: u32) -> Self {
+        self.export.polls = polls.max(1);
+        self
+    }
+
+    /// An export job completes once this much time has passed since it was
+    /// created, at its next poll (besides [`export_job_polls`](Self::export_job_polls),
+    /// whichever comes first; give a large poll count to use the time alone).
+    pub fn export_job_duration(mut self, duration: std::time::Duration) -> Self {
+        self.export.duration = Some(duration);
+        self
+    }
+
+    /// The `Retry-After` a running export job's answers carry (and a
+    /// `202 Accepted` export), in fractional seconds; none by default.
+    pub fn export_job_retry_after(mut self, wait: std::time::Duration) -> Self {
+        self.export.retry_after = Some(wait);
+        self
+    }
+
+    /// Export jobs end `failed` instead of `completed`.
+    pub fn export_jobs_fail(mut self, fail: bool) -> Self {
+        self.export.fail = fail;
+        self
+    }
+
+    /// How many CSV rows a report holds (default 100).
+    pub fn export_rows(mut self, rows: usize) -> Self {
+        self.export.rows = rows;
+        self
+    }
+
+    /// The base completed jobs' `url` names instead of the storage host's
+    /// own, to test a client's checks of that URL (`http://storage.example.com`).
+    pub fn export_url_base(mut self, base: impl Into<String>) -> Self {
+        self.export.url_base = Some(base.into().trim_end_matches('/').to_owned());
+        self
+    }
+
+    /// Whether the storage host honours `Range` (default yes); without it,
+    /// it answers every download whole, without `Accept-Ranges`.
+    pub fn storage_ranges(mut self, ranges: bool) -> Self {
+        self.storage_ranges = ranges;
+        self
+    }
+
+    /// How long an upload session lives (default one hour).
+    pub fn upload_session_lifetime(mut self, lifetime: std::time::Duration) -> Self {
+        self.upload_session_lifetime = lifetime;
+        self
+    }
+
+    /// Binds 127.0.0.1 (and a second port of it for the storage host) and
+    /// starts serving on the current tokio runtime.
     pub async fn start(self) -> std::io::Result<Emulator> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await?;
         let addr = listener.local_addr()?;
         let base_url = format!("http://{addr}");
+        let storage_listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let storage_addr = storage_listener.local_addr()?;
+        let storage_url = format!("http://{storage_addr}");
         let mut store = store::Store::new();
         store.seed(self.profiles);
         let shared = Arc::new(Shared {
@@ -396,13 +475,25 @@ impl EmulatorBuilder {
             token_lifetime: self.token_lifetime,
             issued: Mutex::new(std::collections::HashMap::new()),
             token_requests: AtomicU64::new(0),
+            storage: storage::Storage::new(
+                storage_url,
+                self.storage_ranges,
+                self.upload_session_lifetime,
+            ),
+            jobs: reports::Jobs {
+                config: self.export,
+                jobs: Mutex::new(std::collections::HashMap::new()),
+                seed: self.seed,
+            },
         });
         let task = tokio::spawn(accept_loop(listener, shared.clone()));
+        let storage_task = tokio::spawn(storage::accept_loop(storage_listener, shared.clone()));
         Ok(Emulator {
             addr,
             base_url,
             shared,
             task,
+            storage_task,
         })
     }
 }
@@ -456,6 +547,7 @@ pub struct Emulator {
     base_url: String,
     shared: Arc<Shared>,
     task: tokio::task::JoinHandle<()>,
+    storage_task: tokio::task::JoinHandle<()>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -678,6 +770,80 @@ impl Emulator {
         lock(&self.shared.store).get(id).ok()
     }
 
+    /// `http://127.0.0.1:PORT` of the storage host: the second listener that
+    /// stands for the other origins Graph hands out (report download URLs,
+    /// upload sessions' `uploadUrl`). It refuses any request carrying an
+    /// `Authorization` header with `401`.
+    pub fn storage_url(&self) -> &str {
+        &self.shared.storage.base_url
+    }
+
+    /// Every request the storage host received, with its headers (bodies
+    /// are not kept), in arrival order.
+    pub fn storage_requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.storage.requests).clone()
+    }
+
+    /// Forgets the storage host's recorded requests.
+    pub fn clear_storage_requests(&self) {
+        lock(&self.shared.storage.requests).clear();
+    }
+
+    /// Adds a fault of the storage host; each is used once.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use graph_endpoint_emulator::{Emulator, StorageFault};
+    /// let emulator = Emulator::start().await?;
+    /// emulator.inject_storage(StorageFault::CutDownloadAt(1 << 20));
+    /// # Ok(()) }
+    /// ```
+    pub fn inject_storage(&self, fault: StorageFault) {
+        lock(&self.shared.storage.faults).push(fault);
+    }
+
+    /// Publishes a blob of `size` bytes generated from `seed` (see
+    /// [`fill_blob`]) on the storage host, never held in memory; returns its URL.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let emulator = graph_endpoint_emulator::Emulator::start().await?;
+    /// let url = emulator.storage_blob("big.bin", 1 << 30, 42);
+    /// assert!(url.starts_with(emulator.storage_url()));
+    /// # Ok(()) }
+    /// ```
+    pub fn storage_blob(&self, name: &str, size: u64, seed: u64) -> String {
+        let name: String = name
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+            .collect();
+        lock(&self.shared.storage.blobs).insert(name.clone(), (seed, size));
+        format!(
+            "{}/blobs/{name}?sv=2024&sig=generated",
+            self.shared.storage.base_url
+        )
+    }
+
+    /// The files upload sessions completed, in completion order.
+    pub fn stored_files(&self) -> Vec<StoredFile> {
+        lock(&self.shared.storage.stored).clone()
+    }
+
+    /// Makes every open upload session expired: its next request is answered `404`.
+    pub fn expire_upload_sessions(&self) {
+        let past = time::OffsetDateTime::now_utc() - time::Duration::seconds(1);
+        for session in lock(&self.shared.storage.sessions).values_mut() {
+            session.expires = past;
+        }
+    }
+
+    /// How many upload sessions are open.
+    pub fn open_upload_sessions(&self) -> usize {
+        lock(&self.shared.storage.sessions).len()
+    }
+
     /// Adds `count` profiles.
     pub fn seed_profiles(&self, count: usize) {
         lock(&self.shared.store).seed(count);
@@ -687,5 +853,6 @@ impl Emulator {
 impl Drop for Emulator {
     fn drop(&mut self) {
         self.task.abort();
+        self.storage_task.abort();
     }
 }

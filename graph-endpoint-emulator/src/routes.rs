@@ -21,6 +21,12 @@ pub(crate) fn route(
     body: &Bytes,
 ) -> Result<hyper::Response<ReplyBody>, Failure> {
     check_token(shared, parts)?;
+    if let Some(answer) = crate::reports::answer(shared, parts, body) {
+        return answer;
+    }
+    if let Some(answer) = crate::uploads::answer(shared, parts, body) {
+        return answer;
+    }
     let segments: Vec<String> = parts
         .uri
         .path()

@@ -48,6 +48,10 @@ pub struct Shared {
     /// Tokens issued by the sign-in endpoint, with their expiry.
     pub issued: Mutex<std::collections::HashMap<String, tokio::time::Instant>>,
     pub token_requests: AtomicU64,
+    /// The storage host's state: report zips, blobs, upload sessions.
+    pub storage: crate::storage::Storage,
+    /// Report export jobs.
+    pub jobs: crate::reports::Jobs,
 }
 
 /// Why a connection is closed without an answer.

@@ -52,6 +52,8 @@ pub enum Output<'a> {
     ResponseJson(&'a Type),
     /// `Paged<'_, T>` from a plain `fn`: a list read page by page.
     Paged(&'a Type),
+    /// `BodyStream`: the body read as a stream of chunks.
+    BodyStream,
 }
 
 impl Output<'_> {
@@ -454,6 +456,29 @@ fn is_bytes(ty: &Type) -> bool {
     matches!(last_segment(ty), Some((ident, None)) if ident == "Bytes")
 }
 
+/// `BodyStream`, the streamed result, by its spelling.
+pub fn is_body_stream(ty: &Type) -> bool {
+    matches!(last_segment(ty), Some((ident, None)) if ident == "BodyStream")
+}
+
+/// `StreamBody`, the streamed request body, by its spelling (behind a
+/// reference too, which `valid` refuses).
+pub fn is_stream_body(ty: &Type) -> bool {
+    let ty = match ty {
+        Type::Reference(r) => &*r.elem,
+        other => other,
+    };
+    matches!(last_segment(ty), Some((ident, None)) if ident == "StreamBody")
+}
+
+/// The type a `Response<...>` or `Option<...>` wraps, when it is `BodyStream`.
+pub fn wraps_body_stream(ty: &Type) -> Option<&Ident> {
+    match last_segment(ty) {
+        Some((ident, Some(inner))) if is_body_stream(inner) => Some(ident),
+        _ => None,
+    }
+}
+
 /// Decides by the type's spelling: `()`, `Bytes`, `Option<T>`, `Response<T>`, or JSON.
 fn classify(ty: &Type) -> Output<'_> {
     if is_unit(ty) {
@@ -461,6 +486,9 @@ fn classify(ty: &Type) -> Output<'_> {
     }
     if is_bytes(ty) {
         return Output::Bytes;
+    }
+    if is_body_stream(ty) {
+        return Output::BodyStream;
     }
     match last_segment(ty) {
         Some((ident, Some(inner))) if ident == "Option" => Output::OptionalJson(inner),

@@ -115,6 +115,9 @@ fn expand(method: &Method, checked: &Checked) -> TokenStream {
         let span = arg.ty.span();
         match &arg.role {
             Role::Unmarked | Role::Rejected => {}
+            Role::Body(_) if crate::ast::is_stream_body(arg.ty) => {
+                statements.push(quote_spanned!(span=> __request.stream_body(#ident);))
+            }
             Role::Body(_) => statements.push(quote_spanned!(span=> __request.body(&#ident);)),
             Role::Param(_, rename) => {
                 let wire = rename
@@ -148,6 +151,9 @@ fn expand(method: &Method, checked: &Checked) -> TokenStream {
                 quote_spanned!(span=> #rt::call_optional_json::<Self, #t>(self, __request.finish()))
             }
             Output::Bytes => quote_spanned!(span=> #rt::call_bytes(self, __request.finish())),
+            Output::BodyStream => {
+                quote_spanned!(span=> #rt::call_body_stream(self, __request.finish()))
+            }
             Output::ResponseUnit => {
                 quote_spanned!(span=> #rt::call_response_unit(self, __request.finish()))
             }

@@ -293,6 +293,21 @@ fn check_method(
             );
             continue;
         }
+        if crate::ast::is_stream_body(arg.ty) {
+            match &arg.role {
+                Role::Body(_) if matches!(arg.ty, syn::Type::Reference(_)) => cx.error_at(
+                    arg.ty,
+                    "take the `StreamBody` by value: it is read once, as the call is sent",
+                ),
+                Role::Body(_) => {}
+                _ => cx.error(
+                    span,
+                    format!(
+                        "a `StreamBody` is the whole request body: mark it `#[body]`, not `{mark}`"
+                    ),
+                ),
+            }
+        }
         match &arg.role {
             Role::Body(_) | Role::Param(..) => {
                 if let Some(m @ ("GET" | "DELETE")) = http_method {
@@ -435,6 +450,22 @@ fn check_output(expect: &[u16], output: &Output<'_>, method: &Method, cx: &mut C
             cx.error_at(
                 item,
                 format!("`expect = {status}` has no page to read: a `Paged` list expects `200`"),
+            );
+        }
+        return;
+    }
+    if let Some(wrapper) = crate::ast::wraps_body_stream(success) {
+        cx.error_at(
+            success,
+            format!("`{wrapper}<BodyStream>` is not a result: a `BodyStream` carries the status and headers itself; return `Result<BodyStream, Error>`"),
+        );
+        return;
+    }
+    if matches!(output, Output::BodyStream) {
+        if let Some(status) = expect.iter().copied().find(|s| !carries_content(*s)) {
+            cx.error_at(
+                success,
+                format!("`expect = {status}` has no content to stream: a `BodyStream` expects `200` (or `206`)"),
             );
         }
         return;

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use crate::decode::{self, Finish};
 use crate::request::ClientRequestId;
 use crate::transport::SendBoxed;
-use crate::{Endpoint, Error, Graph, QueryOptions, RawResponse, Request, Response};
+use crate::{BodyStream, Endpoint, Error, Graph, QueryOptions, RawResponse, Request, Response};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -62,6 +62,12 @@ enum Kind<'a, T> {
     },
     /// An answer of its own, from a test double.
     Answer(BoxFuture<'a, Result<T, Error>>),
+    /// A request whose success body is read as a stream ([`BodyStream`]).
+    Streamed {
+        graph: &'a dyn SendBoxed,
+        request: Result<Request, Error>,
+        finish: fn(BodyStream) -> T,
+    },
 }
 
 impl<'a, T> Call<'a, T> {
@@ -126,6 +132,10 @@ impl<'a, T> Call<'a, T> {
             Kind::Request {
                 request: Ok(request),
                 ..
+            }
+            | Kind::Streamed {
+                request: Ok(request),
+                ..
             } => Some(request),
             _ => None,
         }
@@ -138,7 +148,7 @@ impl<'a, T> Call<'a, T> {
     /// [`Error::InvalidRequest`] and nothing is sent. A test double's answer
     /// is left as it is.
     pub fn query(mut self, options: QueryOptions) -> Self {
-        if let Kind::Request { request, .. } = &mut self.kind
+        if let Kind::Request { request, .. } | Kind::Streamed { request, .. } = &mut self.kind
             && let Ok(built) = request
             && let Err(error) = built.apply_query(&options)
         {
@@ -152,11 +162,42 @@ impl<'a, T> Call<'a, T> {
     pub(crate) fn into_parts(self) -> Parts<'a, T> {
         match self.kind {
             Kind::Request {
+                request: Ok(request),
+                ..
+            } if request.has_streamed_body() => Parts::Request(
+                Err(Error::InvalidRequest {
+                    endpoint: request.endpoint().name(),
+                    reason: "a streamed body cannot travel in a JSON batch: await the call alone"
+                        .to_owned(),
+                }),
+                |_, _, _| unreachable_finish(),
+            ),
+            Kind::Request {
                 request, finish, ..
             } => Parts::Request(request, finish),
             Kind::Answer(answer) => Parts::Answer(answer),
+            Kind::Streamed { request, .. } => Parts::Request(
+                request.and_then(|request| {
+                    Err(Error::InvalidRequest {
+                        endpoint: request.endpoint().name(),
+                        reason:
+                            "a streamed result cannot travel in a JSON batch: await the call alone"
+                                .to_owned(),
+                    })
+                }),
+                |_, _, _| unreachable_finish(),
+            ),
         }
     }
+}
+
+/// The finish of a call refused before it was queued: never reached, since a
+/// batch answers a refused request with its error.
+fn unreachable_finish<T>() -> Result<T, Error> {
+    Err(Error::InvalidRequest {
+        endpoint: "batch",
+        reason: "this call was refused before it was queued".to_owned(),
+    })
 }
 
 /// A call taken apart, for a batch.
@@ -188,6 +229,20 @@ impl<'a, T> IntoFuture for Call<'a, T> {
                 ..
             } => State::Refused(Some(error)),
             Kind::Answer(answer) => State::Answer(answer),
+            Kind::Streamed {
+                graph,
+                request: Ok(request),
+                finish,
+            } => State::Streaming {
+                endpoint: request.endpoint(),
+                client_request_id: request.client_request_id_value(),
+                finish,
+                response: graph.send_streamed_boxed(request),
+            },
+            Kind::Streamed {
+                request: Err(error),
+                ..
+            } => State::Refused(Some(error)),
         };
         CallFuture { state }
     }
@@ -196,7 +251,7 @@ impl<'a, T> IntoFuture for Call<'a, T> {
 impl<T> fmt::Debug for Call<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
-            Kind::Request { request, .. } => {
+            Kind::Request { request, .. } | Kind::Streamed { request, .. } => {
                 f.debug_struct("Call").field("request", request).finish()
             }
             Kind::Answer(_) => f.debug_struct("Call").finish_non_exhaustive(),
@@ -219,6 +274,12 @@ enum State<'a, T> {
     },
     Refused(Option<Error>),
     Answer(BoxFuture<'a, Result<T, Error>>),
+    Streaming {
+        endpoint: &'static Endpoint,
+        client_request_id: ClientRequestId,
+        finish: fn(BodyStream) -> T,
+        response: BoxFuture<'a, Result<BodyStream, Error>>,
+    },
 }
 
 // Every field that is polled is boxed; nothing is pinned in place.
@@ -246,6 +307,25 @@ impl<T> Future for CallFuture<'_, T> {
                 })))
             }
             State::Answer(answer) => answer.as_mut().poll(cx),
+            State::Streaming {
+                endpoint,
+                client_request_id,
+                finish,
+                response,
+            } => {
+                let stream = std::task::ready!(response.as_mut().poll(cx))?;
+                if endpoint.expects(stream.status().as_u16()) {
+                    return Poll::Ready(Ok(finish(stream)));
+                }
+                // An unexpected status's body was read whole, for the error.
+                let raw = stream.into_raw().unwrap_or_else(|| {
+                    RawResponse::new(Default::default(), Default::default(), Default::default())
+                });
+                Poll::Ready(
+                    decode::check_status(endpoint, *client_request_id, raw)
+                        .and_then(|_| unreachable_finish()),
+                )
+            }
         }
     }
 }
@@ -304,6 +384,20 @@ pub(crate) mod constructors {
         request: Result<Request, Error>,
     ) -> Call<'_, RawResponse> {
         Call::of(graph, request, decode::response_bytes)
+    }
+
+    /// A call whose result is the body as a stream of chunks.
+    pub fn call_body_stream<G: Graph>(
+        graph: &G,
+        request: Result<Request, Error>,
+    ) -> Call<'_, BodyStream> {
+        Call {
+            kind: Kind::Streamed {
+                graph,
+                request,
+                finish: |stream| stream,
+            },
+        }
     }
 
     /// A call whose result is the raw body bytes.

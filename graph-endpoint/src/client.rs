@@ -278,6 +278,13 @@ impl Graph for GraphClient {
     fn send(&self, request: Request) -> impl Future<Output = Result<RawResponse, Error>> + Send {
         self.execute(request)
     }
+
+    fn send_streamed(
+        &self,
+        request: Request,
+    ) -> impl Future<Output = Result<crate::BodyStream, Error>> + Send {
+        self.execute_streamed(request)
+    }
 }
 
 #[cfg(test)]

@@ -144,6 +144,61 @@ pub enum Error {
         /// The endpoint's name.
         endpoint: &'static str,
     },
+    /// A job the service runs in the background (a report export, a
+    /// `202 Accepted` operation) ended in failure.
+    #[error("{operation}: the job ended with status `{}`{}", Clipped(status), match detail { Some(d) => format!(": {}", Clipped(d)), None => String::new() })]
+    JobFailed {
+        /// What was waited for (`export_report`, `operation`).
+        operation: &'static str,
+        /// The status the service gave (`failed`, `cancelled`).
+        status: String,
+        /// The service's explanation, when it gave one.
+        detail: Option<String>,
+    },
+    /// A job did not complete within the deadline it was given.
+    #[error("{operation}: the job did not complete within {} s ({polls} polls; last status `{}`)", deadline.as_secs_f64(), Clipped(last_status.as_deref().unwrap_or("none")))]
+    JobDeadline {
+        /// What was waited for.
+        operation: &'static str,
+        /// The deadline that passed.
+        deadline: std::time::Duration,
+        /// How many times the job was asked for its status.
+        polls: u32,
+        /// The last status it gave.
+        last_status: Option<String>,
+    },
+    /// A streamed body ended before the length it announced, or is not
+    /// whole (a zip without its end record), and could not be resumed.
+    #[error(
+        "{endpoint}: the body is incomplete after {received} bytes: {}",
+        Clipped(reason)
+    )]
+    Incomplete {
+        /// The endpoint or transfer (`download`, `upload`).
+        endpoint: &'static str,
+        /// The bytes received (or sent) when it stopped.
+        received: u64,
+        /// What is missing and why it could not be resumed.
+        reason: String,
+    },
+    /// An upload session expired (or was cancelled) on the service: its
+    /// `uploadUrl` is gone and the upload must start again with a new session.
+    #[error("upload: the upload session expired{}; create a new session and upload again", match expired_at { Some(at) => format!(" (at {})", Clipped(at)), None => String::new() })]
+    UploadSessionExpired {
+        /// The session's `expirationDateTime`, when known.
+        expired_at: Option<String>,
+    },
+    /// Reading the source or writing the destination of a transfer failed.
+    #[error("{endpoint}: {what}: {source}")]
+    Io {
+        /// The transfer (`download`, `upload`, a declared endpoint's name).
+        endpoint: &'static str,
+        /// What was being done.
+        what: &'static str,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl Error {

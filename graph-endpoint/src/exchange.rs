@@ -16,8 +16,8 @@ use tracing::Instrument;
 use crate::client::{Auth, Prepared, invalid_request};
 use crate::redirect::{is_redirect, next_hop};
 use crate::{
-    AccessToken, ApiVersion, Attempt, Error, GraphClient, RawResponse, Request, RetryPolicy,
-    TimeoutKind,
+    AccessToken, ApiVersion, Attempt, Error, GraphClient, RawResponse, Request, Response,
+    RetryPolicy, TimeoutKind,
 };
 
 // Graph's own headers, named once rather than parsed from text per request.
@@ -26,7 +26,7 @@ const SDK_VERSION: HeaderName = HeaderName::from_static("sdkversion");
 const RETRY_ATTEMPT: HeaderName = HeaderName::from_static("retry-attempt");
 
 /// Why one attempt did not produce a response.
-enum AttemptError {
+pub(crate) enum AttemptError {
     /// The HTTP exchange failed (retried when safe).
     Transport(reqwest::Error),
     /// The exchange took longer than the attempt timeout (retried when safe).
@@ -75,6 +75,71 @@ impl AttemptError {
     }
 }
 
+/// What an attempt makes of a response's body: read whole within its cap
+/// (`Bytes`, every buffered call), or left on the connection when the status
+/// is expected ([`Streamed`], a `BodyStream` result). Generic, so that the
+/// buffered path is the very code it was.
+pub(crate) trait Answer: Sized + Send + 'static {
+    /// The body of a response whose status and headers were taken.
+    fn read(
+        response: reqwest::Response,
+        endpoint: &'static str,
+        limit: usize,
+        expected: bool,
+    ) -> impl Future<Output = Result<Self, AttemptError>> + Send;
+
+    /// The body's bytes, when they were read (for Graph's expired-token answer).
+    fn read_bytes(&self) -> &[u8];
+}
+
+impl Answer for Bytes {
+    #[inline]
+    fn read(
+        response: reqwest::Response,
+        endpoint: &'static str,
+        limit: usize,
+        expected: bool,
+    ) -> impl Future<Output = Result<Self, AttemptError>> + Send {
+        read_body(response, endpoint, limit, expected)
+    }
+
+    #[inline]
+    fn read_bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+/// The body of a streamed call: left on the connection for an expected
+/// status, read (within the error-body cap) for any other.
+pub(crate) enum Streamed {
+    Live(reqwest::Response),
+    Read(Bytes),
+}
+
+impl Answer for Streamed {
+    async fn read(
+        response: reqwest::Response,
+        endpoint: &'static str,
+        limit: usize,
+        expected: bool,
+    ) -> Result<Self, AttemptError> {
+        if expected {
+            Ok(Streamed::Live(response))
+        } else {
+            read_body(response, endpoint, limit, false)
+                .await
+                .map(Streamed::Read)
+        }
+    }
+
+    fn read_bytes(&self) -> &[u8] {
+        match self {
+            Streamed::Live(_) => &[],
+            Streamed::Read(bytes) => bytes,
+        }
+    }
+}
+
 /// What an attempt sends besides its method and URL.
 struct GraphHeaders<'a> {
     request: &'a Request,
@@ -98,6 +163,14 @@ impl GraphClient {
         &self,
         request: Request,
     ) -> impl Future<Output = Result<RawResponse, Error>> + Send + '_ {
+        self.execute_as::<Bytes>(request)
+    }
+
+    /// [`execute`](Self::execute), with the body made into `B`.
+    pub(crate) fn execute_as<B: Answer>(
+        &self,
+        request: Request,
+    ) -> impl Future<Output = Result<Response<B>, Error>> + Send + '_ {
         // Refused here, before the `async` block: were the `Result` moved into
         // it and unwrapped there, the block would keep two copies of
         // `Prepared`.
@@ -165,11 +238,11 @@ impl GraphClient {
         })
     }
 
-    async fn execute_with_retries(
+    async fn execute_with_retries<B: Answer>(
         &self,
         request: &Request,
         prepared: &Prepared,
-    ) -> Result<RawResponse, Error> {
+    ) -> Result<Response<B>, Error> {
         let inner = &*self.inner;
         let endpoint = request.endpoint();
         let name = endpoint.name();
@@ -181,13 +254,13 @@ impl GraphClient {
         loop {
             let mut token_used = None;
             let outcome = self
-                .attempt(request, prepared, number, &mut token_used)
+                .attempt::<B>(request, prepared, number, &mut token_used)
                 .await;
             // An expired token: refreshed and retried once, never more.
             if let (Ok(response), Auth::Source(source), Some(token), false) =
                 (&outcome, &inner.auth, &token_used, refreshed_token)
                 && response.status().as_u16() == 401
-                && says_token_expired(response.body())
+                && says_token_expired(response.body().read_bytes())
             {
                 tracing::debug!("the token expired: refreshing it once");
                 source.invalidate(token);
@@ -242,13 +315,13 @@ impl GraphClient {
 
     /// One attempt: waits for a place under the limits, sends, follows
     /// redirects, and reads the body.
-    async fn attempt(
+    async fn attempt<B: Answer>(
         &self,
         request: &Request,
         prepared: &Prepared,
         number: u32,
         token_used: &mut Option<AccessToken>,
-    ) -> Result<RawResponse, AttemptError> {
+    ) -> Result<Response<B>, AttemptError> {
         let inner = &*self.inner;
         let endpoint = request.endpoint();
         let name = endpoint.name();
@@ -283,8 +356,8 @@ impl GraphClient {
             } else {
                 inner.max_error_body_bytes
             };
-            let body = read_body(response, name, limit, expected).await?;
-            Ok(RawResponse::new(status, headers, body))
+            let body = B::read(response, name, limit, expected).await?;
+            Ok(Response::new(status, headers, body))
         };
         // One timer around the whole exchange, redirects and body included
         // (reqwest's per-request timeout would arm one for the response and
@@ -339,8 +412,19 @@ impl GraphClient {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             *http_request.body_mut() = Some(body.clone().into());
         } else if sends_empty_body {
-            headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
-            *http_request.body_mut() = Some(Bytes::new().into());
+            // A GET or DELETE never gets here, so reads pay nothing for it.
+            match attempt.request.stream() {
+                None => {
+                    headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+                    *http_request.body_mut() = Some(Bytes::new().into());
+                }
+                Some(slot) => {
+                    let (content_type, length, body) = slot.take();
+                    headers.insert(CONTENT_TYPE, content_type);
+                    headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
+                    *http_request.body_mut() = Some(body);
+                }
+            }
         }
         http_request
     }

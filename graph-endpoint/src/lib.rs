@@ -66,6 +66,7 @@ mod auth_code;
 #[cfg(feature = "azure")]
 mod azure;
 mod batch;
+mod body_stream;
 mod builder;
 mod call;
 mod certificate;
@@ -76,17 +77,21 @@ mod collection;
 mod decode;
 mod delegated;
 mod device_code;
+mod download;
 mod endpoint;
 mod error;
 mod exchange;
+mod foreign;
 mod http_stack;
 mod identity;
 mod limits;
+mod long_running;
 mod middleware;
 pub mod models;
 mod paging;
 mod query;
 mod redirect;
+mod reports;
 mod request;
 mod response;
 mod retry;
@@ -96,6 +101,7 @@ mod token;
 mod token_cache;
 mod transport;
 mod transport_error;
+mod upload;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -105,6 +111,7 @@ pub use auth_code::{AuthorizationCode, DEFAULT_AUTHORIZATION_WAIT, RedirectHost}
 #[cfg(feature = "azure")]
 pub use azure::AzureCredential;
 pub use batch::{Batch, BatchItem, BatchReport, MAX_BATCH_SIZE};
+pub use body_stream::{BodyStream, StreamBody};
 pub use builder::GraphClientBuilder;
 pub use call::{Call, CallFuture};
 pub use certificate::ClientCertificate;
@@ -116,15 +123,19 @@ pub use cloud::{ApiVersion, Cloud, UnknownApiVersion};
 pub use collection::Collection;
 pub use delegated::DEFAULT_ACCOUNT;
 pub use device_code::{DEVICE_CODE_GRANT, DeviceCode, DeviceCodePrompt};
+pub use download::{DEFAULT_MAX_RESUMES, Download};
 pub use endpoint::{Endpoint, Method};
 pub use error::{DecodeError, Error, GraphError, StatusError, TimeoutKind};
+pub use foreign::Progress;
 pub use http_stack::HttpStack;
 pub use identity::{
     DEFAULT_TOKEN_LIFETIME, IdentityError, MAX_TOKEN_LIFETIME, MAX_TOKEN_RESPONSE_BYTES,
 };
+pub use long_running::{Completed, Polled, Wait};
 pub use middleware::{BoxError, HttpService};
 pub use paging::{DeltaItem, Items, Paged, Pages, Removed};
 pub use query::{Filter, QueryOptions, literal};
+pub use reports::{ExportFormat, ExportJob, ExportJobRequest, ExportJobStatus, Reports};
 pub use request::Request;
 pub use response::{RawResponse, Response};
 pub use retry::{Attempt, MAX_RETRIES, RetryPolicy, retry_after};
@@ -133,6 +144,10 @@ pub use sign_in::{ClientCredentials, ClientSecret, DEFAULT_SIGN_IN_ATTEMPT_TIMEO
 pub use token::{EnvToken, StaticToken, TokenError, TokenFn, TokenFuture, TokenSource, token_fn};
 pub use token_cache::TokenCache;
 pub use transport::Graph;
+pub use upload::{
+    DEFAULT_UPLOAD_CHUNK, DriveUploads, MAX_UPLOAD_CHUNK, UPLOAD_CHUNK_MULTIPLE, Upload,
+    UploadSession,
+};
 
 /// Re-exported for `Response<Bytes>` return types.
 pub use bytes;

@@ -3,8 +3,8 @@
 //! re-exports: the work lives in the modules that own it.
 
 pub use crate::call::constructors::{
-    call_bytes, call_json, call_optional_json, call_response_bytes, call_response_json,
-    call_response_unit, call_unit,
+    call_body_stream, call_bytes, call_json, call_optional_json, call_response_bytes,
+    call_response_json, call_response_unit, call_unit,
 };
 pub use crate::endpoint::endpoint;
 pub use crate::paging::paged;

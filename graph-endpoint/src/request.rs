@@ -50,6 +50,8 @@ pub struct Request {
     client_request_id: ClientRequestId,
     /// Set when `path` holds a whole URL to follow verbatim (`@odata.nextLink`).
     link: bool,
+    /// A body streamed from a reader, sent once (`#[body] StreamBody`).
+    stream: Option<crate::body_stream::StreamSlot>,
 }
 
 impl Request {
@@ -68,6 +70,7 @@ impl Request {
             body,
             client_request_id: ClientRequestId::new(),
             link: false,
+            stream: None,
         }
     }
 
@@ -92,6 +95,7 @@ impl Request {
             body: None,
             client_request_id: ClientRequestId::new(),
             link: true,
+            stream: None,
         }
     }
 
@@ -159,6 +163,16 @@ impl Request {
         self.body.as_ref()
     }
 
+    /// Whether the body is streamed (`#[body] StreamBody`) rather than JSON.
+    pub fn has_streamed_body(&self) -> bool {
+        self.stream.is_some()
+    }
+
+    /// The streamed body's slot, which the first attempt empties.
+    pub(crate) fn stream(&self) -> Option<&crate::body_stream::StreamSlot> {
+        self.stream.as_ref()
+    }
+
     /// The `client-request-id` of this call (a fresh GUID, kept across retries).
     pub fn client_request_id(&self) -> &str {
         self.client_request_id.as_str()
@@ -198,6 +212,7 @@ impl fmt::Debug for Request {
             .field("query", &self.query)
             .field("headers", &self.headers)
             .field("body_len", &self.body.as_ref().map(Bytes::len))
+            .field("streamed_body", &self.stream.is_some())
             .field("client_request_id", &self.client_request_id.as_str())
             .finish()
     }
@@ -211,6 +226,7 @@ pub struct RequestBuilder {
     query: String,
     headers: Vec<(HeaderName, HeaderValue)>,
     body: Option<Bytes>,
+    stream: Option<crate::body_stream::StreamSlot>,
     params: serde_json::Map<String, serde_json::Value>,
     /// Where the segment being built starts, once a value went into it: it
     /// is checked when it ends (see `segment_that_moves`).
@@ -240,6 +256,7 @@ impl RequestBuilder {
             query: String::new(),
             headers,
             body: None,
+            stream: None,
             params: serde_json::Map::new(),
             open_segment: None,
             moved_segment: None,
@@ -349,6 +366,11 @@ impl RequestBuilder {
         }
     }
 
+    /// Sets a streamed body (`#[body] StreamBody`).
+    pub fn stream_body(&mut self, body: crate::StreamBody) {
+        self.stream = Some(crate::body_stream::StreamSlot::new(body));
+    }
+
     /// Finishes the request, or reports the first argument that could not be used.
     pub fn finish(mut self) -> Result<Request, Error> {
         let endpoint = self.endpoint.name();
@@ -380,6 +402,7 @@ impl RequestBuilder {
             body: self.body,
             client_request_id: ClientRequestId::new(),
             link: false,
+            stream: self.stream,
         })
     }
 }

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::{Error, RawResponse, Request};
+use crate::{BodyStream, Error, RawResponse, Request};
 
 /// Sends the requests of declared endpoints.
 ///
@@ -62,17 +62,46 @@ pub trait Graph: Send + Sync {
         let endpoint = request.endpoint().name();
         async move { Err(Error::NotImplemented { endpoint }) }
     }
+
+    /// Sends one request whose success body is read as a stream (an endpoint
+    /// declared `-> Result<BodyStream, Error>`): the body of an expected
+    /// status stays on the connection, any other is read whole for the error.
+    ///
+    /// The default sends through [`send`](Graph::send) and streams the body
+    /// it buffered, so a transport of one's own (and a test double) works
+    /// unchanged; [`GraphClient`](crate::GraphClient) streams for real.
+    fn send_streamed(
+        &self,
+        request: Request,
+    ) -> impl Future<Output = Result<BodyStream, Error>> + Send {
+        let response = self.send(request);
+        async move { response.await.map(BodyStream::from_response) }
+    }
 }
 
 impl<G: Graph + ?Sized> Graph for &G {
     fn send(&self, request: Request) -> impl Future<Output = Result<RawResponse, Error>> + Send {
         (**self).send(request)
     }
+
+    fn send_streamed(
+        &self,
+        request: Request,
+    ) -> impl Future<Output = Result<BodyStream, Error>> + Send {
+        (**self).send_streamed(request)
+    }
 }
 
 impl<G: Graph + ?Sized> Graph for std::sync::Arc<G> {
     fn send(&self, request: Request) -> impl Future<Output = Result<RawResponse, Error>> + Send {
         (**self).send(request)
+    }
+
+    fn send_streamed(
+        &self,
+        request: Request,
+    ) -> impl Future<Output = Result<BodyStream, Error>> + Send {
+        (**self).send_streamed(request)
     }
 }
 
@@ -84,6 +113,11 @@ pub(crate) trait SendBoxed: Send + Sync {
         &self,
         request: Request,
     ) -> Pin<Box<dyn Future<Output = Result<RawResponse, Error>> + Send + '_>>;
+
+    fn send_streamed_boxed(
+        &self,
+        request: Request,
+    ) -> Pin<Box<dyn Future<Output = Result<BodyStream, Error>> + Send + '_>>;
 }
 
 impl<G: Graph> SendBoxed for G {
@@ -92,5 +126,12 @@ impl<G: Graph> SendBoxed for G {
         request: Request,
     ) -> Pin<Box<dyn Future<Output = Result<RawResponse, Error>> + Send + '_>> {
         Box::pin(self.send(request))
+    }
+
+    fn send_streamed_boxed(
+        &self,
+        request: Request,
+    ) -> Pin<Box<dyn Future<Output = Result<BodyStream, Error>> + Send + '_>> {
+        Box::pin(self.send_streamed(request))
     }
 }

@@ -97,6 +97,14 @@ pub trait Everything: Graph {
     // PUT with a body of a plain JSON value.
     #[graph_action(PUT, "/deviceManagement/deviceCategories/<id>/settings", expect = [200, 201, 204])]
     async fn replace_settings(&self, id: u64, #[body] settings: serde_json::Value) -> Result<Response<Bytes>, Error>;
+
+    // An `Edm.Stream` answer read as a stream of chunks.
+    #[graph_action(GET, "/reports/getEmailActivityUserDetail(period='<period>')", expect = 200)]
+    async fn email_activity_stream(&self, period: &str) -> Result<graph_endpoint::BodyStream, Error>;
+
+    // A body streamed from a reader, of a known length.
+    #[graph_action(PUT, "/me/drive/items/<id>/content", expect = [200, 201])]
+    async fn put_content(&self, id: &str, #[body] content: graph_endpoint::StreamBody) -> Result<serde_json::Value, Error>;
 }
 
 impl Everything for GraphClient {}

@@ -1,0 +1,195 @@
+//! Requests to hosts other than Graph (a report's storage URL, an upload
+//! session's `uploadUrl`): through the client's HTTP stack (its pool, TLS,
+//! proxy, connect timeout, middleware), never with the bearer token or any
+//! other Graph header, and only to https (or plain http on this machine).
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+use tower::ServiceExt;
+
+use crate::{Endpoint, Error, GraphClient, GraphError, Method, StatusError, TimeoutKind};
+
+pub(crate) static DOWNLOAD: Endpoint = crate::endpoint::endpoint(
+    "download",
+    Method::Get,
+    "<url>",
+    &[200, 206],
+    None,
+    &[],
+    &[],
+);
+pub(crate) static UPLOAD_CHUNK: Endpoint = crate::endpoint::endpoint(
+    "upload_chunk",
+    Method::Put,
+    "<uploadUrl>",
+    &[200, 201, 202],
+    None,
+    &[],
+    &[],
+);
+pub(crate) static UPLOAD_STATUS: Endpoint = crate::endpoint::endpoint(
+    "upload_status",
+    Method::Get,
+    "<uploadUrl>",
+    &[200],
+    None,
+    &[],
+    &[],
+);
+pub(crate) static UPLOAD_CANCEL: Endpoint = crate::endpoint::endpoint(
+    "cancel_upload",
+    Method::Delete,
+    "<uploadUrl>",
+    &[204],
+    None,
+    &[],
+    &[],
+);
+
+/// The URL of another host, checked: https, or http to this machine only.
+/// `what` names it in the error.
+pub(crate) fn checked_url(
+    endpoint: &'static str,
+    what: &str,
+    url: &str,
+) -> Result<reqwest::Url, Error> {
+    let parsed = crate::http_stack::secure_url(what, url, false)
+        .map_err(|reason| Error::InvalidRequest { endpoint, reason })?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(Error::InvalidRequest {
+            endpoint,
+            reason: format!("{what} carries credentials in its authority: refused"),
+        });
+    }
+    Ok(parsed)
+}
+
+impl GraphClient {
+    /// Sends a request to another host and returns the response's head (the
+    /// body still to read), within the attempt timeout. Nothing of Graph's
+    /// is added: the HTTP stack's user agent only.
+    pub(crate) async fn send_foreign(
+        &self,
+        endpoint: &'static str,
+        request: reqwest::Request,
+    ) -> Result<reqwest::Response, Error> {
+        let inner = &*self.inner;
+        let exchange = async {
+            match &inner.middleware {
+                None => inner
+                    .http
+                    .execute(request)
+                    .await
+                    .map_err(|source| transport(endpoint, source)),
+                Some(service) => service.clone().oneshot(request).await.map_err(|error| {
+                    match error.downcast::<reqwest::Error>() {
+                        Ok(source) => transport(endpoint, *source),
+                        Err(source) => Error::Middleware {
+                            endpoint,
+                            source,
+                            attempts: Vec::new(),
+                        },
+                    }
+                }),
+            }
+        };
+        match inner.attempt_timeout {
+            Some(limit) => {
+                tokio::time::timeout(limit, exchange)
+                    .await
+                    .unwrap_or(Err(Error::Timeout {
+                        endpoint,
+                        kind: TimeoutKind::Attempt,
+                        attempts: Vec::new(),
+                    }))
+            }
+            None => exchange.await,
+        }
+    }
+
+    /// The error of an unexpected status from another host, with its body
+    /// (read up to the client's error-body cap).
+    pub(crate) async fn foreign_status_error(
+        &self,
+        endpoint: &'static Endpoint,
+        mut response: reqwest::Response,
+    ) -> Error {
+        let status = response.status();
+        let headers = std::mem::take(response.headers_mut());
+        let limit = self.inner.max_error_body_bytes;
+        let mut body = Vec::new();
+        while let Ok(Some(chunk)) = response.chunk().await {
+            let room = limit.saturating_sub(body.len());
+            body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            if body.len() >= limit {
+                break;
+            }
+        }
+        status_error(endpoint, status, headers, Bytes::from(body))
+    }
+
+    /// The client's attempt timeout, the longest wait for one chunk of a transfer.
+    pub(crate) fn idle_timeout(&self) -> Option<std::time::Duration> {
+        self.inner.attempt_timeout
+    }
+}
+
+pub(crate) fn status_error(
+    endpoint: &'static Endpoint,
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Error {
+    Error::Status(Box::new(StatusError {
+        endpoint,
+        status,
+        graph: GraphError::from_body(&body),
+        headers,
+        body,
+        client_request_id: String::new(),
+        attempts: Vec::new(),
+    }))
+}
+
+pub(crate) fn transport(endpoint: &'static str, source: reqwest::Error) -> Error {
+    if source.is_timeout() {
+        return Error::Timeout {
+            endpoint,
+            kind: if source.is_connect() {
+                TimeoutKind::Connect
+            } else {
+                TimeoutKind::Attempt
+            },
+            attempts: Vec::new(),
+        };
+    }
+    Error::Transport {
+        endpoint,
+        source,
+        attempts: Vec::new(),
+    }
+}
+
+/// How far a transfer went: what [`Download::on_progress`](crate::Download::on_progress)
+/// and [`Upload::on_progress`](crate::Upload::on_progress) are told after each chunk.
+///
+/// ```
+/// let progress = graph_endpoint::Progress { done: 512, total: Some(1024) };
+/// assert_eq!(progress.fraction(), Some(0.5));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Bytes transferred so far (from the start of the content, resumed parts included).
+    pub done: u64,
+    /// The content's whole length, when known.
+    pub total: Option<u64>,
+}
+
+impl Progress {
+    /// `done / total`, when the total is known and not zero.
+    pub fn fraction(&self) -> Option<f64> {
+        self.total
+            .filter(|t| *t > 0)
+            .map(|t| self.done as f64 / t as f64)
+    }
+}
