@@ -13,7 +13,11 @@
 //! Against a real tenant, give a bearer token for Microsoft Graph (with
 //! `DeviceManagementManagedDevices.Read.All`), or an app registration's
 //! `GRAPH_TENANT_ID`, `GRAPH_CLIENT_ID` and `GRAPH_CLIENT_SECRET`, as for the
-//! `revoke_token` example; `GRAPH_CLOUD` picks the national cloud:
+//! `revoke_token` example, or as the administrator with the device code flow
+//! when `GRAPH_TENANT_ID` and `GRAPH_CLIENT_ID` are set without a secret (the
+//! sign-in is kept in the token cache, so later runs do not ask again);
+//! `GRAPH_CLOUD` picks the national cloud, and `GRAPH_BASE_URL` and
+//! `GRAPH_AUTHORITY` point the example elsewhere than the cloud's endpoints:
 //!
 //! ```text
 //! GRAPH_TOKEN=eyJ0eXAi... cargo run --example export_report -- DeviceCompliance
@@ -28,7 +32,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use graph_endpoint::{
-    ClientCredentials, Cloud, EnvToken, ExportFormat, ExportJobRequest, GraphClient, Progress, Wait,
+    ClientCredentials, Cloud, DeviceCode, EnvToken, ExportFormat, ExportJobRequest, GraphClient,
+    Progress, TokenCache, Wait,
 };
 use graph_endpoint_emulator::Emulator;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -43,15 +48,25 @@ async fn main() -> ExitCode {
         .map(|name| std::env::var(name).ok());
     let result = match (std::env::var("GRAPH_TOKEN").is_ok(), tenant) {
         (_, [Some(tenant), Some(client_id), Some(secret)]) => {
-            match tenant_client(Some((tenant, client_id, secret))) {
+            match tenant_client(SignIn::App {
+                tenant,
+                client_id,
+                secret,
+            }) {
                 Ok(graph) => export(&graph, &report, Wait::default()).await,
                 Err(message) => Err(message),
             }
         }
-        (true, _) => match tenant_client(None) {
+        (true, _) => match tenant_client(SignIn::Token) {
             Ok(graph) => export(&graph, &report, Wait::default()).await,
             Err(message) => Err(message),
         },
+        (false, [Some(tenant), Some(client_id), None]) => {
+            match tenant_client(SignIn::User { tenant, client_id }) {
+                Ok(graph) => export(&graph, &report, Wait::default()).await,
+                Err(message) => Err(message),
+            }
+        }
         (false, _) => against_emulator(&report).await,
     };
     match result {
@@ -72,14 +87,56 @@ fn cloud() -> Cloud {
     }
 }
 
-fn tenant_client(app: Option<(String, String, String)>) -> Result<GraphClient, String> {
+/// How the example signs in against a tenant.
+enum SignIn {
+    /// A bearer token in `GRAPH_TOKEN`, read on each request.
+    Token,
+    /// An app registration with a client secret.
+    App {
+        tenant: String,
+        client_id: String,
+        secret: String,
+    },
+    /// The administrator, with the device code flow (no secret given).
+    User { tenant: String, client_id: String },
+}
+
+fn tenant_client(sign_in: SignIn) -> Result<GraphClient, String> {
     let cloud = cloud();
-    let builder = GraphClient::builder().cloud(cloud);
-    let builder = match app {
-        Some((tenant, client_id, secret)) => {
-            builder.token_source(ClientCredentials::new(tenant, client_id, secret).cloud(cloud))
+    let mut builder = GraphClient::builder().cloud(cloud);
+    // Elsewhere than the cloud's own endpoints (a gateway, a local stand-in).
+    if let Ok(base_url) = std::env::var("GRAPH_BASE_URL") {
+        builder = builder.base_url(base_url);
+    }
+    let authority = std::env::var("GRAPH_AUTHORITY").ok();
+    let builder = match sign_in {
+        SignIn::Token => builder.token_source(EnvToken::new("GRAPH_TOKEN")),
+        SignIn::App {
+            tenant,
+            client_id,
+            secret,
+        } => {
+            let mut app = ClientCredentials::new(tenant, client_id, secret).cloud(cloud);
+            if let Some(authority) = &authority {
+                app = app.authority(authority.as_str());
+            }
+            builder.token_source(app)
         }
-        None => builder.token_source(EnvToken::new("GRAPH_TOKEN")),
+        SignIn::User { tenant, client_id } => {
+            // The permission exportJobs declares, and offline_access (added
+            // by DeviceCode) so that later runs refresh from the cache
+            // instead of asking again.
+            let mut device_code = DeviceCode::new(tenant, client_id)
+                .cloud(cloud)
+                .scopes(["DeviceManagementConfiguration.Read.All"]);
+            if let Some(cache) = TokenCache::in_default_location() {
+                device_code = device_code.cache(cache);
+            }
+            if let Some(authority) = &authority {
+                device_code = device_code.authority(authority.as_str());
+            }
+            builder.token_source(device_code)
+        }
     };
     builder.build().map_err(|e| e.to_string())
 }

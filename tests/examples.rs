@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-const SETTINGS: [&str; 9] = [
+const SETTINGS: [&str; 11] = [
     "GRAPH_TOKEN",
     "GRAPH_PROFILE_ID",
     "GRAPH_CLOUD",
@@ -13,6 +13,8 @@ const SETTINGS: [&str; 9] = [
     "GRAPH_BASE_URL",
     "GRAPH_AUTHORITY",
     "XDG_CACHE_HOME",
+    "GRAPH_REPORT",
+    "GRAPH_REPORT_OUT",
 ];
 
 fn run_example(name: &str) -> String {
@@ -227,6 +229,74 @@ async fn revoke_token_signs_in_with_the_device_code_flow_once() {
     assert_eq!(emulator.token_requests(), 1, "one poll, approved");
     assert!(
         !String::from_utf8_lossy(&emulator.requests()[1].body).contains("client_secret"),
+        "a public client sends no secret"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_report_signs_in_with_the_device_code_flow_once() {
+    use graph_endpoint_emulator::Emulator;
+    let emulator = Emulator::builder()
+        .public_client("contoso", "public-app")
+        .device_code_interval(std::time::Duration::from_secs(1))
+        .approve_device_codes_after(0)
+        .export_job_polls(1)
+        .export_job_retry_after(std::time::Duration::from_millis(100))
+        .start()
+        .await
+        .unwrap();
+    let base = emulator.base_url().to_owned();
+    let scratch = std::env::temp_dir().join(format!(
+        "graph-endpoint-export-{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&scratch).unwrap();
+    for run in 0..2 {
+        let (base, scratch) = (base.clone(), scratch.clone());
+        let out = tokio::task::spawn_blocking(move || {
+            let zip = scratch.join(format!("report-{run}.zip"));
+            let cache = scratch.join("cache");
+            run_example_with(
+                "export_report",
+                &["DeviceCompliance"],
+                &[
+                    ("GRAPH_TENANT_ID", "contoso"),
+                    ("GRAPH_CLIENT_ID", "public-app"),
+                    ("GRAPH_BASE_URL", &base),
+                    ("GRAPH_AUTHORITY", &base),
+                    ("XDG_CACHE_HOME", cache.to_str().unwrap()),
+                    ("GRAPH_REPORT_OUT", zip.to_str().unwrap()),
+                ],
+            )
+        })
+        .await
+        .unwrap();
+        assert!(
+            out.contains("bytes written to") && out.contains("rows; the first ones"),
+            "{out}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    let requests = emulator.requests();
+    let sign_ins: Vec<_> = requests
+        .iter()
+        .filter(|r| r.path == "/contoso/oauth2/v2.0/devicecode")
+        .collect();
+    assert_eq!(sign_ins.len(), 1, "the second run uses the cached sign-in");
+    assert_eq!(
+        String::from_utf8(sign_ins[0].body.to_vec()).unwrap(),
+        "client_id=public%2Dapp&scope=https%3A%2F%2Fgraph%2Emicrosoft%2Ecom%2FDeviceManagementConfiguration%2ERead%2EAll%20offline%5Faccess"
+    );
+    let exports = requests
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/beta/deviceManagement/reports/exportJobs")
+        .count();
+    assert_eq!(exports, 2, "each run exported the report");
+    assert!(
+        requests
+            .iter()
+            .all(|r| !String::from_utf8_lossy(&r.body).contains("client_secret")),
         "a public client sends no secret"
     );
 }
