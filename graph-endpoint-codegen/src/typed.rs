@@ -161,7 +161,7 @@ pub fn resolve(csdl: &Csdl, path: &str) -> Option<Resolved> {
                     let (inner, is_collection) = split_collection(&p.ty);
                     current = Some((inner.to_owned(), is_collection && !keyed));
                 } else {
-                    let op = find_operation(csdl, ty, *collection, name)?;
+                    let op = find_operation(csdl, ty, *collection, name, segment)?;
                     current = op.returns.as_deref().map(|r| {
                         let (inner, c) = split_collection(r);
                         (inner.to_owned(), c)
@@ -182,13 +182,43 @@ pub fn resolve(csdl: &Csdl, path: &str) -> Option<Resolved> {
     })
 }
 
-fn find_operation(csdl: &Csdl, ty: &str, collection: bool, name: &str) -> Option<Operation> {
+/// `getReport(name='{name}',top={top})` names `name` and `top`.
+fn segment_params(segment: &str) -> Vec<&str> {
+    segment
+        .split_once('(')
+        .map(|(_, rest)| rest.trim_end_matches(')'))
+        .into_iter()
+        .flat_map(|inner| inner.split(','))
+        .filter_map(|p| p.split_once('=').map(|(n, _)| n.trim()))
+        .collect()
+}
+
+fn find_operation(
+    csdl: &Csdl,
+    ty: &str,
+    collection: bool,
+    name: &str,
+    segment: &str,
+) -> Option<Operation> {
     let candidates = csdl.operations.get(name)?;
     let lineage: Vec<&str> = csdl.lineage(ty).iter().map(|t| t.qname.as_str()).collect();
+    // Overloads: the binding nearest the type, then the parameters named in the
+    // segment, then the most parameters (the documented form of a function
+    // whose parameters the path leaves out).
+    let named: Vec<&str> = segment_params(segment);
     let rank = |op: &Operation| {
         let (inner, c) = split_collection(&op.binding);
         let depth = lineage.iter().position(|l| *l == inner)?;
-        Some((c != collection, depth))
+        let unmatched = named
+            .iter()
+            .filter(|n| !op.params.iter().any(|p| p.name == **n))
+            .count();
+        Some((
+            c != collection,
+            depth,
+            unmatched,
+            std::cmp::Reverse(op.params.len()),
+        ))
     };
     candidates
         .iter()
@@ -385,7 +415,7 @@ impl<'a> Surface<'a> {
         }
         let mut module = String::from(HEADER);
         module.push_str("//! The generated surface: models and endpoints by area.\n\n");
-        module.push_str("pub mod entity_sets;\npub mod models;\n");
+        module.push_str("pub mod catalog;\npub mod entity_sets;\npub mod models;\n");
         for (area, about) in AREAS {
             let endpoints = by_area.get(area).cloned().unwrap_or_default();
             let _ = writeln!(module, "#[cfg(feature = {area:?})]\npub mod {area};");
@@ -397,6 +427,7 @@ impl<'a> Surface<'a> {
         module.push_str("#[cfg(feature = \"samples\")]\n#[doc(hidden)]\npub mod samples;\n");
         files.push(("mod.rs".to_owned(), module));
         files.push(("samples.rs".to_owned(), self.samples(10)));
+        files.push(("catalog.rs".to_owned(), self.catalog()));
         files.push(("entity_sets.rs".to_owned(), self.entity_sets()));
         files
     }
@@ -669,6 +700,14 @@ impl<'a> Surface<'a> {
         );
         let _ = writeln!(out, "{cfg}impl s::Model for Any{base} {{");
         let _ = writeln!(out, "    const GRAPH_TYPE: &'static str = {q:?};");
+        let _ = writeln!(
+            out,
+            "    fn decoded_as(&self) -> Option<&'static str> {{\n        match self {{\n            Self::{base}(_) => Some({q:?}),\n            Self::Other(_) => None,"
+        );
+        for d in &all {
+            let _ = writeln!(out, "            Self::{}(_) => Some({d:?}),", self.name(d));
+        }
+        out.push_str("        }\n    }\n");
         out.push_str("    fn from_object(object: s::Object) -> Self {\n        match object.get(\"@odata.type\").and_then(serde_json::Value::as_str).map(|t| t.trim_start_matches('#')) {\n");
         let _ = writeln!(
             out,
@@ -1104,6 +1143,108 @@ impl<'a> Surface<'a> {
             "        _ => (&NO_SAMPLE, \"\", Ok(())),\n    }\n}\n\n\
              static NO_SAMPLE: ::graph_endpoint::Endpoint = *<::graph_endpoint::GraphClient as DeviceManagement>::GET_DEVICE_MANAGEMENT;\n",
         );
+        out
+    }
+
+    /// The codec of a Rust type written by [`Self::signature`].
+    fn codec(&self, ty: &str) -> String {
+        let ty = ty.trim_start_matches('&');
+        let ty = ty
+            .strip_prefix("::core::option::Option<")
+            .and_then(|t| t.strip_suffix('>'))
+            .unwrap_or(ty);
+        let is_model = |t: &str| {
+            t.strip_prefix("crate::models::").is_some_and(|n| {
+                let n = n
+                    .strip_prefix("Any")
+                    .filter(|b| self.names.values().any(|v| v == b))
+                    .unwrap_or(n);
+                self.names
+                    .iter()
+                    .any(|(q, v)| v == n && self.csdl.types.contains_key(q))
+            })
+        };
+        let owned = |t: &str| {
+            let t = t.trim_start_matches('&');
+            if t == "str" {
+                "String".to_owned()
+            } else {
+                t.to_owned()
+            }
+        };
+        if let Some(inner) = ty
+            .strip_prefix("::graph_endpoint::Collection<")
+            .and_then(|t| t.strip_suffix('>'))
+        {
+            if is_model(inner) {
+                format!("s::codec_list::<{inner}>")
+            } else {
+                format!("s::codec_list_of::<{}>", owned(inner))
+            }
+        } else if let Some(inner) = ty.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+            if is_model(inner) {
+                format!("s::codec_array::<{inner}>")
+            } else {
+                format!("s::codec_array_of::<{}>", owned(inner))
+            }
+        } else if ty == "::serde_json::Value" {
+            "s::codec_raw".to_owned()
+        } else if is_model(ty) {
+            format!("s::codec_model::<{ty}>")
+        } else {
+            format!("s::codec_of::<{}>", owned(ty))
+        }
+    }
+
+    fn catalog(&self) -> String {
+        let mut out = String::from(HEADER);
+        out.push_str(
+            "//! Every endpoint with the types of its body and result, to check payloads\n\
+             //! against them.\n\n\
+             use crate::support::{self as s, Declaration};\n\n\
+             /// Every endpoint, in the order of the endpoint list.\n\
+             pub static ENDPOINTS: &[Declaration] = &[\n",
+        );
+        for (i, d) in self.declared.iter().enumerate() {
+            let (args, shape) = self.signature(i);
+            let mut params = Vec::new();
+            let mut body = None;
+            for a in &args {
+                let (head, ty) = a.split_once(": ").unwrap_or((a, ""));
+                if head.starts_with("#[body]") {
+                    body = Some(self.codec(ty));
+                } else if let Some(rest) = head.strip_prefix("#[param(") {
+                    let name = rest.split(')').next().unwrap_or_default();
+                    params.push(format!("({name}, {})", self.codec(ty)));
+                }
+            }
+            if !params.is_empty() {
+                body = Some(format!("|v| s::codec_params(v, &[{}])", params.join(", ")));
+            }
+            let result = match &shape {
+                Shape::Paged(t) => Some(format!("s::codec_list::<{t}>")),
+                Shape::Result(t) if t == "()" => None,
+                Shape::Result(t) => Some(self.codec(t)),
+            };
+            let single = result
+                .as_deref()
+                .is_some_and(|r| r.starts_with("s::codec_model"));
+            let opt = |c: Option<String>| c.map_or("None".to_owned(), |c| format!("Some({c})"));
+            let _ = writeln!(
+                out,
+                "    Declaration {{ method: {:?}, path: {:?}, version: {:?}, body: {}, result: {}, single: {single} }},",
+                d.spec.method,
+                d.spec.path,
+                d.spec.version,
+                opt(body),
+                opt(result)
+            );
+        }
+        out.push_str("];\n\n/// Every entity and complex type of the metadata, sorted.\npub static GRAPH_TYPES: &[&str] = &[\n");
+        for q in self.csdl.types.keys() {
+            let _ = writeln!(out, "    {q:?},");
+        }
+        out.push_str("];\n");
         out
     }
 

@@ -52,6 +52,7 @@
 #![forbid(unsafe_code)]
 #![allow(missing_docs)]
 
+pub mod check;
 pub mod support;
 
 // Generated text, compared byte for byte with the generator's output: not reformatted.
@@ -59,6 +60,7 @@ pub mod support;
 #[path = "generated/mod.rs"]
 mod generated;
 
+pub use generated::catalog::ENDPOINTS;
 pub use generated::entity_sets::ENTITY_SETS;
 pub use generated::models;
 #[cfg(feature = "samples")]

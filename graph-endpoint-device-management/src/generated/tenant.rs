@@ -1191,7 +1191,7 @@ pub trait GetEffectivePermissions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(GET, "/deviceManagement/getEffectivePermissions", expect = 200, version = "beta")]
-    async fn get_effective_permissions(&self) -> ::core::result::Result<::graph_endpoint::Collection<String>, ::graph_endpoint::Error>;
+    async fn get_effective_permissions(&self) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::RolePermission>, ::graph_endpoint::Error>;
     /// getEffectivePermissions function
     ///
     /// Documented in `api-reference/v1.0/api/intune-rbac-devicemanagement-geteffectivepermissions.md`.
@@ -1199,7 +1199,7 @@ pub trait GetEffectivePermissions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/getEffectivePermissions", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
-    async fn get_effective_permissions_2(&self) -> ::core::result::Result<::graph_endpoint::Collection<String>, ::graph_endpoint::Error>;
+    async fn get_effective_permissions_2(&self) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::RolePermission>, ::graph_endpoint::Error>;
 }
 
 impl GetEffectivePermissions for ::graph_endpoint::GraphClient {}
