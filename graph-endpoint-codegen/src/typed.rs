@@ -1143,6 +1143,7 @@ impl<'a> Surface<'a> {
             "        _ => (&NO_SAMPLE, \"\", Ok(())),\n    }\n}\n\n\
              static NO_SAMPLE: ::graph_endpoint::Endpoint = *<::graph_endpoint::GraphClient as DeviceManagement>::GET_DEVICE_MANAGEMENT;\n",
         );
+        out.push_str(&self.served(3));
         out
     }
 
@@ -1248,6 +1249,29 @@ impl<'a> Surface<'a> {
         out
     }
 
+    /// `(path with {} for keys, item type)` of every entity collection the surface lists or creates in.
+    fn entity_set_list(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut seen = BTreeSet::new();
+        for (d, r) in self.declared.iter().zip(&self.resolved) {
+            let Some(r) = r else { continue };
+            let Some(ty) = r.ty.as_deref() else { continue };
+            if r.operation.is_some() || !self.csdl.types.get(ty).is_some_and(|t| t.entity) {
+                continue;
+            }
+            let Some(wire) = collection_pattern(&d.template, r.collection) else {
+                continue;
+            };
+            if resolve(self.csdl, &wire.replace("{}", "{x}"))
+                .is_some_and(|c| c.collection && c.operation.is_none())
+                && seen.insert(wire.clone())
+            {
+                out.push((wire, ty.to_owned()));
+            }
+        }
+        out
+    }
+
     fn entity_sets(&self) -> String {
         let mut out = String::from(HEADER);
         out.push_str(
@@ -1257,40 +1281,133 @@ impl<'a> Surface<'a> {
              /// `(path, item type)` of every entity collection the surface lists or creates in.\n\
              pub const ENTITY_SETS: &[(&str, &str)] = &[\n",
         );
-        let mut seen = BTreeSet::new();
-        for (d, r) in self.declared.iter().zip(&self.resolved) {
-            let Some(r) = r else { continue };
-            let Some(ty) = r.ty.as_deref() else { continue };
-            if r.operation.is_some() || !self.csdl.types.get(ty).is_some_and(|t| t.entity) {
-                continue;
-            }
-            let mut path = d.template.clone();
-            if !r.collection {
-                // An item: its collection is the path without the last key.
-                match path.rfind("/<") {
-                    Some(k) if path.ends_with('>') => path.truncate(k),
-                    _ => continue,
-                }
-            }
-            let mut wire = String::new();
-            let mut rest = path.as_str();
-            while let Some(s) = rest.find('<') {
-                wire.push_str(&rest[..s]);
-                wire.push_str("{}");
-                rest = rest[s..].find('>').map_or("", |e| &rest[s + e + 1..]);
-            }
-            wire.push_str(rest);
-            if wire.contains('(') || wire.contains('$') {
-                continue;
-            }
-            if resolve(self.csdl, &wire.replace("{}", "{x}"))
-                .is_some_and(|c| c.collection && c.operation.is_none())
-                && seen.insert(wire.clone())
-            {
-                let _ = writeln!(out, "    ({wire:?}, {ty:?}),");
-            }
+        for (wire, ty) in self.entity_set_list() {
+            let _ = writeln!(out, "    ({wire:?}, {ty:?}),");
         }
         out.push_str("];\n");
+        out
+    }
+
+    /// Calls of the CRUD endpoints whose collection a generic stand-in serves
+    /// (every `every`th), each returning what its typed result decoded as.
+    fn served(&self, every: usize) -> String {
+        let sets: BTreeSet<String> = self.entity_set_list().into_iter().map(|(w, _)| w).collect();
+        let mut cases = Vec::new();
+        for (i, d) in self.declared.iter().enumerate() {
+            let kind = d.spec.kind.as_str();
+            if !matches!(kind, "list" | "get" | "create" | "update" | "delete") {
+                continue;
+            }
+            let Some(r) = &self.resolved[i] else { continue };
+            if r.operation.is_some() || r.ty.is_none() {
+                continue;
+            }
+            let item = matches!(kind, "get" | "update" | "delete");
+            if item == r.collection {
+                continue;
+            }
+            let Some(pattern) = collection_pattern(&d.template, r.collection) else {
+                continue;
+            };
+            if !sets.contains(&pattern) {
+                continue;
+            }
+            let (_, shape) = self.signature(i);
+            if let Shape::Result(t) = &shape
+                && (t.contains("serde_json::Value") || t.contains("Collection<"))
+            {
+                continue;
+            }
+            cases.push(i);
+        }
+        let picked: Vec<usize> = cases.iter().copied().step_by(every.max(1)).collect();
+        let mut out = String::from(
+            "\n/// A call of a CRUD endpoint against a stand-in serving its collection.\n\
+             #[derive(Debug, Clone, Copy)]\n\
+             pub struct Served {\n    /// The endpoint.\n    pub endpoint: &'static ::graph_endpoint::Endpoint,\n    \
+             /// Its area (Cargo feature).\n    pub area: &'static str,\n    /// `list`, `get`, `create`, `update` or `delete`.\n    pub kind: &'static str,\n    \
+             /// The collection's path after the version, keys filled with `v0`, `v1`, ...\n    pub collection: &'static str,\n    \
+             /// The key of the item an item endpoint addresses.\n    pub id: &'static str,\n    /// The type of the collection's items.\n    pub item_type: &'static str,\n}\n\n",
+        );
+        let _ = writeln!(
+            out,
+            "/// The CRUD endpoints called against a generic stand-in.\npub static SERVED: &[Served] = &["
+        );
+        let mut calls = String::new();
+        for (n, &i) in picked.iter().enumerate() {
+            let d = &self.declared[i];
+            let r = self.resolved[i].as_ref();
+            let ty = r.and_then(|r| r.ty.clone()).unwrap_or_default();
+            let mut wire = d.template.clone();
+            for (k, p) in d.placeholders.iter().enumerate() {
+                wire = wire.replace(&format!("<{p}>"), &format!("v{k}"));
+            }
+            let kind = d.spec.kind.as_str();
+            let (collection, id) = if matches!(kind, "list" | "create") {
+                (wire.trim_start_matches('/').to_owned(), String::new())
+            } else {
+                let (c, id) = wire.rsplit_once('/').unwrap_or((&wire, ""));
+                (c.trim_start_matches('/').to_owned(), id.to_owned())
+            };
+            let _ = writeln!(
+                out,
+                "    Served {{ endpoint: <::graph_endpoint::GraphClient as {t}>::{c}, area: {a:?}, kind: {kind:?}, collection: {collection:?}, id: {id:?}, item_type: {ty:?} }},",
+                t = d.trait_name,
+                c = d.method_name.to_uppercase(),
+                a = area(&d.spec.path),
+            );
+            let (args, shape) = self.signature(i);
+            let values: Vec<String> = args
+                .iter()
+                .enumerate()
+                .map(|(k, a)| {
+                    let t = a.split_once(": ").map_or("", |(_, t)| t);
+                    if a.starts_with("#[body]") {
+                        "&body".to_owned()
+                    } else {
+                        sample_value(t, k)
+                    }
+                })
+                .collect();
+            let call = format!(
+                "<::graph_endpoint::GraphClient as {t}>::{m}(graph{})",
+                values.iter().map(|v| format!(", {v}")).collect::<String>(),
+                t = d.trait_name,
+                m = d.method_name
+            );
+            let body_ty = args
+                .iter()
+                .find(|a| a.starts_with("#[body]"))
+                .and_then(|a| a.split_once(": "))
+                .map(|(_, t)| t.trim_start_matches('&').to_owned());
+            let prepare = match body_ty {
+                Some(t) => format!("let body: {t} = crate::support::Model::from_object(body); "),
+                None => "let _ = body; ".to_owned(),
+            };
+            let run = match (&shape, kind) {
+                (Shape::Paged(_), _) => format!(
+                    "let mut items = {call}.top(2).items(); let mut out = Vec::new(); while let Some(item) = items.try_next().await? {{ out.push((crate::support::Model::decoded_as(&item), crate::support::Model::to_value(&item))); }} Ok(out)"
+                ),
+                (Shape::Result(t), _) if t == "()" => format!("{call}.await?; Ok(Vec::new())"),
+                (Shape::Result(t), _) if t.starts_with("::core::option::Option<") => format!(
+                    "Ok({call}.await?.iter().map(|one| (crate::support::Model::decoded_as(one), crate::support::Model::to_value(one))).collect())"
+                ),
+                _ => format!(
+                    "let one = {call}.await?; Ok(vec![(crate::support::Model::decoded_as(&one), crate::support::Model::to_value(&one))])"
+                ),
+            };
+            let _ = writeln!(calls, "        {n} => {{ {prepare}{run} }}");
+        }
+        out.push_str("];\n\n");
+        out.push_str(
+            "/// Calls served endpoint `n` with `body` (for a create or update), and\n\
+             /// returns the items of its typed result: the type each decoded as, and the
+             /// item encoded again (none for a delete).\n\
+             pub async fn call_served(graph: &::graph_endpoint::GraphClient, n: usize, body: crate::support::Object) \
+             -> ::core::result::Result<Vec<(Option<&'static str>, ::serde_json::Value)>, ::graph_endpoint::Error> {\n    match n {\n",
+        );
+        out.push_str(&calls);
+        out.push_str("        _ => { let _ = (graph, body); Ok(Vec::new()) }\n    }\n}\n");
         out
     }
 }
@@ -1329,6 +1446,27 @@ fn sample_reply(ty: &str) -> &'static str {
     } else {
         "{}"
     }
+}
+
+/// The collection of a template (`<key>` becomes `{}`): the template itself
+/// for a collection, without its last key for an item.
+fn collection_pattern(template: &str, collection: bool) -> Option<String> {
+    let mut path = template.to_owned();
+    if !collection {
+        match path.rfind("/<") {
+            Some(k) if path.ends_with('>') => path.truncate(k),
+            _ => return None,
+        }
+    }
+    let mut wire = String::new();
+    let mut rest = path.as_str();
+    while let Some(s) = rest.find('<') {
+        wire.push_str(&rest[..s]);
+        wire.push_str("{}");
+        rest = rest[s..].find('>').map_or("", |e| &rest[s + e + 1..]);
+    }
+    wire.push_str(rest);
+    (!wire.contains('(') && !wire.contains('$')).then_some(wire)
 }
 
 /// What an endpoint returns.
