@@ -415,7 +415,7 @@ impl<'a> Surface<'a> {
         }
         let mut module = String::from(HEADER);
         module.push_str("//! The generated surface: models and endpoints by area.\n\n");
-        module.push_str("pub mod catalog;\npub mod entity_sets;\npub mod models;\n");
+        module.push_str("#[cfg(feature = \"catalog\")]\npub mod catalog;\npub mod entity_sets;\npub mod models;\n");
         for (area, about) in AREAS {
             let endpoints = by_area.get(area).cloned().unwrap_or_default();
             let _ = writeln!(module, "#[cfg(feature = {area:?})]\npub mod {area};");
@@ -538,7 +538,7 @@ impl<'a> Surface<'a> {
             );
             let _ = writeln!(
                 out,
-                "    /// Sets `{wire}`; `None` writes `null`.\n    pub fn set_{field}(&mut self, value: Option<Vec<{}>>) -> &mut Self {{ s::set(self.object_mut(), {wire:?}, value.map(|v| s::list_value(&v, {}))); self }}",
+                "    /// Sets `{wire}`; `None` writes `null`.\n    pub fn set_{field}(&mut self, value: Option<Vec<{}>>) -> &mut Self {{ s::set_list(self.object_mut(), {wire:?}, value, {}); self }}",
                 a.owned, a.to_value_ref
             );
         } else {
@@ -549,8 +549,8 @@ impl<'a> Surface<'a> {
             );
             let _ = writeln!(
                 out,
-                "    /// Sets `{wire}`; `None` writes `null`.\n    pub fn set_{field}(&mut self, value: Option<{}>) -> &mut Self {{ s::set(self.object_mut(), {wire:?}, value.map({})); self }}",
-                a.set_ty, a.to_value
+                "    /// Sets `{wire}`; `None` writes `null`.\n    pub fn set_{field}(&mut self, value: Option<{}>) -> &mut Self {{ {}(self.object_mut(), {wire:?}, value); self }}",
+                a.set_ty, a.set
             );
         }
     }
@@ -559,14 +559,14 @@ impl<'a> Surface<'a> {
         let prim = |get_ty: &str,
                     get: &str,
                     set_ty: &str,
-                    to_value: &str,
+                    set: &str,
                     owned: &str,
                     item: &str,
                     to_value_ref: &str| Access {
             get_ty: get_ty.into(),
             get: get.into(),
             set_ty: set_ty.into(),
-            to_value: to_value.into(),
+            set: set.into(),
             owned: owned.into(),
             item: item.into(),
             to_value_ref: to_value_ref.into(),
@@ -577,46 +577,46 @@ impl<'a> Surface<'a> {
                 "&str",
                 "s::get_str",
                 "&str",
-                "s::str_value",
+                "s::set_str",
                 "String",
                 "s::item_str",
-                "|v: &String| s::str_value(v)",
+                "s::string_value",
             ),
             "Edm.Boolean" => prim(
                 "bool",
                 "s::get_bool",
                 "bool",
-                "serde_json::Value::Bool",
+                "s::set_bool",
                 "bool",
                 "s::item_bool",
-                "|v: &bool| serde_json::Value::Bool(*v)",
+                "s::bool_value",
             ),
             "Edm.Int32" | "Edm.Int16" | "Edm.Byte" | "Edm.SByte" => prim(
                 "i32",
                 "s::get_i32",
                 "i32",
-                "serde_json::Value::from",
+                "s::set_i32",
                 "i32",
                 "s::item_i32",
-                "|v: &i32| serde_json::Value::from(*v)",
+                "s::i32_value",
             ),
             "Edm.Int64" => prim(
                 "i64",
                 "s::get_i64",
                 "i64",
-                "serde_json::Value::from",
+                "s::set_i64",
                 "i64",
                 "s::item_i64",
-                "|v: &i64| serde_json::Value::from(*v)",
+                "s::i64_value",
             ),
             "Edm.Single" | "Edm.Double" | "Edm.Decimal" => prim(
                 "f64",
                 "s::get_f64",
                 "f64",
-                "s::f64_value",
+                "s::set_f64",
                 "f64",
                 "s::item_f64",
-                "|v: &f64| s::f64_value(*v)",
+                "s::f64_ref_value",
             ),
             _ => {
                 if let Some(e) = self
@@ -631,17 +631,17 @@ impl<'a> Surface<'a> {
                             get_ty: format!("Vec<{n}>"),
                             get: "s::get_flags".into(),
                             set_ty: format!("&[{n}]"),
-                            to_value: "s::flags_value".into(),
+                            set: "s::set_flags".into(),
                             owned: format!("Vec<{n}>"),
-                            item: format!("|v| s::item_member::<{n}>(v).map(|m| vec![m])"),
-                            to_value_ref: format!("|v: &Vec<{n}>| s::flags_value(v)"),
+                            item: format!("s::item_flags::<{n}>"),
+                            to_value_ref: format!("s::flags_vec_value::<{n}>"),
                         };
                     }
                     return Access {
                         get_ty: n.to_owned(),
                         get: "s::get_member".into(),
                         set_ty: n.to_owned(),
-                        to_value: format!("|v: {n}| s::member_value(&v)"),
+                        set: "s::set_member".into(),
                         owned: n.to_owned(),
                         item: format!("s::item_member::<{n}>"),
                         to_value_ref: format!("s::member_value::<{n}>"),
@@ -653,7 +653,7 @@ impl<'a> Surface<'a> {
                         get_ty: n.clone(),
                         get: "s::get_model".into(),
                         set_ty: n.clone(),
-                        to_value: format!("|v: {n}| serde_json::Value::Object(v.into_object())"),
+                        set: "s::set_model".into(),
                         owned: n.clone(),
                         item: format!("s::item_model::<{n}>"),
                         to_value_ref: format!("s::model_value::<{n}>"),
@@ -663,10 +663,10 @@ impl<'a> Surface<'a> {
                     "&serde_json::Value",
                     "s::get_raw",
                     "serde_json::Value",
-                    "std::convert::identity",
+                    "s::set",
                     "serde_json::Value",
                     "s::item_raw",
-                    "|v: &serde_json::Value| v.clone()",
+                    "s::raw_value",
                 )
             }
         }
@@ -1479,7 +1479,7 @@ struct Access {
     get_ty: String,
     get: String,
     set_ty: String,
-    to_value: String,
+    set: String,
     owned: String,
     item: String,
     to_value_ref: String,

@@ -52,6 +52,7 @@
 #![forbid(unsafe_code)]
 #![allow(missing_docs)]
 
+#[cfg(feature = "catalog")]
 pub mod check;
 pub mod support;
 
@@ -60,6 +61,7 @@ pub mod support;
 #[path = "generated/mod.rs"]
 mod generated;
 
+#[cfg(feature = "catalog")]
 pub use generated::catalog::ENDPOINTS;
 pub use generated::entity_sets::ENTITY_SETS;
 pub use generated::models;

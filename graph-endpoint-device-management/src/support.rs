@@ -215,6 +215,103 @@ pub fn set(object: &mut Object, name: &str, value: Option<Value>) {
 }
 
 #[doc(hidden)]
+pub fn set_str(object: &mut Object, name: &str, value: Option<&str>) {
+    set(object, name, value.map(str_value));
+}
+
+#[doc(hidden)]
+pub fn set_bool(object: &mut Object, name: &str, value: Option<bool>) {
+    set(object, name, value.map(Value::Bool));
+}
+
+#[doc(hidden)]
+pub fn set_i32(object: &mut Object, name: &str, value: Option<i32>) {
+    set(object, name, value.map(Value::from));
+}
+
+#[doc(hidden)]
+pub fn set_i64(object: &mut Object, name: &str, value: Option<i64>) {
+    set(object, name, value.map(Value::from));
+}
+
+#[doc(hidden)]
+pub fn set_f64(object: &mut Object, name: &str, value: Option<f64>) {
+    set(object, name, value.map(f64_value));
+}
+
+#[doc(hidden)]
+pub fn set_member<E: Member>(object: &mut Object, name: &str, value: Option<E>) {
+    let value = value.map(|v| member_value(&v));
+    set(object, name, value);
+}
+
+#[doc(hidden)]
+pub fn set_flags<E: Member>(object: &mut Object, name: &str, value: Option<&[E]>) {
+    let value = value.map(flags_value);
+    set(object, name, value);
+}
+
+#[doc(hidden)]
+pub fn set_model<M: Model>(object: &mut Object, name: &str, value: Option<M>) {
+    let value = value.map(|v| Value::Object(v.into_object()));
+    set(object, name, value);
+}
+
+#[doc(hidden)]
+pub fn set_list<T>(object: &mut Object, name: &str, value: Option<Vec<T>>, item: fn(&T) -> Value) {
+    let value = value.map(|v| list_value(&v, item));
+    set(object, name, value);
+}
+
+#[doc(hidden)]
+#[allow(clippy::ptr_arg)]
+pub fn string_value(value: &String) -> Value {
+    Value::String(value.clone())
+}
+
+#[doc(hidden)]
+pub fn bool_value(value: &bool) -> Value {
+    Value::Bool(*value)
+}
+
+#[doc(hidden)]
+pub fn i32_value(value: &i32) -> Value {
+    Value::from(*value)
+}
+
+#[doc(hidden)]
+pub fn i64_value(value: &i64) -> Value {
+    Value::from(*value)
+}
+
+#[doc(hidden)]
+pub fn f64_ref_value(value: &f64) -> Value {
+    f64_value(*value)
+}
+
+#[doc(hidden)]
+pub fn raw_value(value: &Value) -> Value {
+    value.clone()
+}
+
+#[doc(hidden)]
+#[allow(clippy::ptr_arg)]
+pub fn flags_vec_value<E: Member>(value: &Vec<E>) -> Value {
+    flags_value(value)
+}
+
+#[doc(hidden)]
+pub fn item_flags<E: Member>(value: &Value) -> Option<Vec<E>> {
+    value.as_str().map(|text| {
+        text.split(',')
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+            .map(E::parse)
+            .collect()
+    })
+}
+
+#[doc(hidden)]
 pub fn str_value(value: &str) -> Value {
     Value::String(value.to_owned())
 }
@@ -410,127 +507,136 @@ pub struct Returned<T> {
     pub other: Object,
 }
 
-/// Decodes a payload into a declared type and encodes it again: the JSON
-/// value written back, or why it could not be decoded.
-pub type Codec = fn(&Value) -> Result<Value, String>;
+#[cfg(feature = "catalog")]
+pub use codecs::*;
 
-/// One endpoint's declared types, for checking payloads against them.
-#[derive(Debug, Clone, Copy)]
-pub struct Declaration {
-    /// `GET`, `POST`, ...
-    pub method: &'static str,
-    /// The path as documented (`{name}` placeholders).
-    pub path: &'static str,
-    /// `beta` or `v1.0`.
-    pub version: &'static str,
-    /// The request body's type, when there is one.
-    pub body: Option<Codec>,
-    /// The result's type, when there is one (a list's: one page).
-    pub result: Option<Codec>,
-    /// Whether the result is one model (not a page, nor a wrapped value).
-    pub single: bool,
-}
+/// Checking payloads against declared types (the `catalog` feature).
+#[cfg(feature = "catalog")]
+mod codecs {
+    use super::*;
 
-/// A model: an object, whose `@odata.type`, when it names a Graph type, is the
-/// type it decodes as.
-#[doc(hidden)]
-pub fn codec_model<T: Model>(value: &Value) -> Result<Value, String> {
-    let model = T::from_value(value.clone())
-        .ok_or_else(|| format!("not an object, for {}", T::GRAPH_TYPE))?;
-    // A type the metadata knows is decoded as itself; others are kept as they came.
-    if let Some(sent) = model.odata_type()
-        && model.decoded_as() != Some(sent)
-        && crate::generated::catalog::GRAPH_TYPES
-            .binary_search(&sent)
-            .is_ok()
-    {
-        return Err(format!(
-            "@odata.type {sent} decoded as {}",
-            model.decoded_as().unwrap_or("an unknown type")
-        ));
+    /// Decodes a payload into a declared type and encodes it again: the JSON
+    /// value written back, or why it could not be decoded.
+    pub type Codec = fn(&Value) -> Result<Value, String>;
+
+    /// One endpoint's declared types, for checking payloads against them.
+    #[derive(Debug, Clone, Copy)]
+    pub struct Declaration {
+        /// `GET`, `POST`, ...
+        pub method: &'static str,
+        /// The path as documented (`{name}` placeholders).
+        pub path: &'static str,
+        /// `beta` or `v1.0`.
+        pub version: &'static str,
+        /// The request body's type, when there is one.
+        pub body: Option<Codec>,
+        /// The result's type, when there is one (a list's: one page).
+        pub result: Option<Codec>,
+        /// Whether the result is one model (not a page, nor a wrapped value).
+        pub single: bool,
     }
-    Ok(model.to_value())
-}
 
-/// A page of models: `{"value": [...]}`, other members kept.
-#[doc(hidden)]
-pub fn codec_list<T: Model>(value: &Value) -> Result<Value, String> {
-    codec_page(value, codec_model::<T>)
-}
-
-/// A page of primitive or enum values.
-#[doc(hidden)]
-pub fn codec_list_of<T: serde::de::DeserializeOwned + serde::Serialize>(
-    value: &Value,
-) -> Result<Value, String> {
-    codec_page(value, codec_of::<T>)
-}
-
-fn codec_page(value: &Value, item: Codec) -> Result<Value, String> {
-    let mut object = value.as_object().cloned().ok_or("a page is an object")?;
-    let items = object
-        .get("value")
-        .and_then(Value::as_array)
-        .ok_or("a page has a `value` array")?;
-    let items = items.iter().map(item).collect::<Result<Vec<_>, _>>()?;
-    object.insert("value".into(), Value::Array(items));
-    Ok(Value::Object(object))
-}
-
-/// Models in an array.
-#[doc(hidden)]
-pub fn codec_array<T: Model>(value: &Value) -> Result<Value, String> {
-    let items = value.as_array().ok_or("not an array")?;
-    items
-        .iter()
-        .map(codec_model::<T>)
-        .collect::<Result<Vec<_>, _>>()
-        .map(Value::Array)
-}
-
-/// Primitive or enum values in an array.
-#[doc(hidden)]
-pub fn codec_array_of<T: serde::de::DeserializeOwned + serde::Serialize>(
-    value: &Value,
-) -> Result<Value, String> {
-    let items = value.as_array().ok_or("not an array")?;
-    items
-        .iter()
-        .map(codec_of::<T>)
-        .collect::<Result<Vec<_>, _>>()
-        .map(Value::Array)
-}
-
-/// A value of any serde type (primitives, enums, [`Returned`]).
-#[doc(hidden)]
-pub fn codec_of<T: serde::de::DeserializeOwned + serde::Serialize>(
-    value: &Value,
-) -> Result<Value, String> {
-    let typed: T = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
-    serde_json::to_value(&typed).map_err(|e| e.to_string())
-}
-
-/// Untyped JSON.
-#[doc(hidden)]
-pub fn codec_raw(value: &Value) -> Result<Value, String> {
-    Ok(value.clone())
-}
-
-/// An action's parameters: an object whose members are each of their declared
-/// type (members not declared are kept as they are).
-#[doc(hidden)]
-pub fn codec_params(value: &Value, params: &[(&str, Codec)]) -> Result<Value, String> {
-    let mut object = value
-        .as_object()
-        .cloned()
-        .ok_or("parameters are an object")?;
-    for (name, codec) in params {
-        if let Some(v) = object.get(*name).filter(|v| !v.is_null()) {
-            let v = codec(v).map_err(|e| format!("{name}: {e}"))?;
-            object.insert((*name).to_owned(), v);
+    /// A model: an object, whose `@odata.type`, when it names a Graph type, is the
+    /// type it decodes as.
+    #[doc(hidden)]
+    pub fn codec_model<T: Model>(value: &Value) -> Result<Value, String> {
+        let model = T::from_value(value.clone())
+            .ok_or_else(|| format!("not an object, for {}", T::GRAPH_TYPE))?;
+        // A type the metadata knows is decoded as itself; others are kept as they came.
+        if let Some(sent) = model.odata_type()
+            && model.decoded_as() != Some(sent)
+            && crate::generated::catalog::GRAPH_TYPES
+                .binary_search(&sent)
+                .is_ok()
+        {
+            return Err(format!(
+                "@odata.type {sent} decoded as {}",
+                model.decoded_as().unwrap_or("an unknown type")
+            ));
         }
+        Ok(model.to_value())
     }
-    Ok(Value::Object(object))
+
+    /// A page of models: `{"value": [...]}`, other members kept.
+    #[doc(hidden)]
+    pub fn codec_list<T: Model>(value: &Value) -> Result<Value, String> {
+        codec_page(value, codec_model::<T>)
+    }
+
+    /// A page of primitive or enum values.
+    #[doc(hidden)]
+    pub fn codec_list_of<T: serde::de::DeserializeOwned + serde::Serialize>(
+        value: &Value,
+    ) -> Result<Value, String> {
+        codec_page(value, codec_of::<T>)
+    }
+
+    fn codec_page(value: &Value, item: Codec) -> Result<Value, String> {
+        let mut object = value.as_object().cloned().ok_or("a page is an object")?;
+        let items = object
+            .get("value")
+            .and_then(Value::as_array)
+            .ok_or("a page has a `value` array")?;
+        let items = items.iter().map(item).collect::<Result<Vec<_>, _>>()?;
+        object.insert("value".into(), Value::Array(items));
+        Ok(Value::Object(object))
+    }
+
+    /// Models in an array.
+    #[doc(hidden)]
+    pub fn codec_array<T: Model>(value: &Value) -> Result<Value, String> {
+        let items = value.as_array().ok_or("not an array")?;
+        items
+            .iter()
+            .map(codec_model::<T>)
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array)
+    }
+
+    /// Primitive or enum values in an array.
+    #[doc(hidden)]
+    pub fn codec_array_of<T: serde::de::DeserializeOwned + serde::Serialize>(
+        value: &Value,
+    ) -> Result<Value, String> {
+        let items = value.as_array().ok_or("not an array")?;
+        items
+            .iter()
+            .map(codec_of::<T>)
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array)
+    }
+
+    /// A value of any serde type (primitives, enums, [`Returned`]).
+    #[doc(hidden)]
+    pub fn codec_of<T: serde::de::DeserializeOwned + serde::Serialize>(
+        value: &Value,
+    ) -> Result<Value, String> {
+        let typed: T = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
+        serde_json::to_value(&typed).map_err(|e| e.to_string())
+    }
+
+    /// Untyped JSON.
+    #[doc(hidden)]
+    pub fn codec_raw(value: &Value) -> Result<Value, String> {
+        Ok(value.clone())
+    }
+
+    /// An action's parameters: an object whose members are each of their declared
+    /// type (members not declared are kept as they are).
+    #[doc(hidden)]
+    pub fn codec_params(value: &Value, params: &[(&str, Codec)]) -> Result<Value, String> {
+        let mut object = value
+            .as_object()
+            .cloned()
+            .ok_or("parameters are an object")?;
+        for (name, codec) in params {
+            if let Some(v) = object.get(*name).filter(|v| !v.is_null()) {
+                let v = codec(v).map_err(|e| format!("{name}: {e}"))?;
+                object.insert((*name).to_owned(), v);
+            }
+        }
+        Ok(Value::Object(object))
+    }
 }
 
 #[cfg(test)]
