@@ -36,7 +36,7 @@ measure() { # label, cargo args...
   measure "all areas, dev"
   measure "all areas, release" --release
   measure "all areas + catalog (payload checks), dev" --features catalog
-  for area in managed_devices device_configurations compliance scripts reports enrollment roles tenant; do
+  for area in managed_devices device_configurations configuration_policies compliance scripts reports enrollment roles tenant; do
     measure "$area alone, dev" --no-default-features --features "$area"
   done
 } | tee "$out"

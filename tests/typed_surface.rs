@@ -120,7 +120,100 @@ async fn crud_endpoints_of_every_area_against_the_generic_stand_in() {
         versions.insert(case.endpoint.version().map(|v| v.as_str()));
     }
     assert!(called >= 300, "{called} called");
-    assert_eq!(areas.len(), 8, "{areas:?}");
+    assert_eq!(areas.len(), 9, "{areas:?}");
     assert_eq!(kinds.len(), 5, "{kinds:?}");
     assert_eq!(versions.len(), 2, "{versions:?}");
+}
+
+#[tokio::test]
+async fn the_generic_collections_filter_select_page_and_keep_types() {
+    use graph_endpoint::Filter;
+    use graph_endpoint_device_management::DeviceConfigurations;
+    use graph_endpoint_device_management::models::{
+        AnyDeviceConfiguration, IosGeneralDeviceConfiguration,
+    };
+    use graph_endpoint_device_management::support::{Field, Model};
+
+    let emulator = Emulator::builder()
+        .entity_sets(ENTITY_SETS)
+        .page_size(2)
+        .start()
+        .await
+        .unwrap();
+    let graph = common::client_for(&emulator);
+    for k in 0..5 {
+        let mut ios = IosGeneralDeviceConfiguration::new();
+        ios.set_camera_blocked(Some(k % 2 == 0));
+        ios.set_display_name(Some(&format!("Kiosk {k}")));
+        let created = graph
+            .create_device_configurations(&ios.into())
+            .await
+            .unwrap();
+        assert!(matches!(
+            created,
+            AnyDeviceConfiguration::IosGeneralDeviceConfiguration(_)
+        ));
+    }
+    emulator.insert_entity(
+        "deviceManagement/deviceConfigurations",
+        json!({"displayName": "Other", "@odata.type": "#microsoft.graph.notInTheMetadata"}),
+    );
+
+    // $filter, $select and $top go on every page; items keep their type.
+    let mut items = graph
+        .list_device_configurations()
+        .filter(Filter::starts_with("displayName", "Kiosk"))
+        .select(["displayName"])
+        .top(2)
+        .items();
+    let mut names = Vec::new();
+    while let Some(item) = items.try_next().await.unwrap() {
+        assert!(matches!(
+            item,
+            AnyDeviceConfiguration::IosGeneralDeviceConfiguration(_)
+        ));
+        assert_eq!(item.field("cameraBlocked"), Field::Absent, "not selected");
+        names.push(item.display_name().unwrap().to_owned());
+    }
+    assert_eq!(
+        names,
+        ["Kiosk 0", "Kiosk 1", "Kiosk 2", "Kiosk 3", "Kiosk 4"]
+    );
+    let nexts = emulator
+        .requests()
+        .iter()
+        .filter(|r| r.path.contains("skiptoken"))
+        .count();
+    assert_eq!(nexts, 2, "three pages of two");
+
+    // An unknown type is listed as Other, kept whole; v1.0 serves the same collection.
+    let v1 = graph
+        .list_device_configurations_2()
+        .first_page()
+        .await
+        .unwrap();
+    assert_eq!(v1.value.len(), 2, "a page of two, under v1.0 too");
+    assert!(
+        v1.next_link
+            .as_deref()
+            .is_some_and(|l| l.contains("/v1.0/"))
+    );
+    let first = graph
+        .list_device_configurations()
+        .filter(Filter::eq("displayName", "Other"))
+        .first_page()
+        .await
+        .unwrap();
+    assert!(matches!(first.value[0], AnyDeviceConfiguration::Other(_)));
+    assert_eq!(
+        first.value[0].odata_type(),
+        Some("microsoft.graph.notInTheMetadata")
+    );
+
+    // A missing item is Graph's 404.
+    let err = graph
+        .get_device_configurations("no-such-id")
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
 }

@@ -23,7 +23,11 @@ pub const AREAS: &[(&str, &str)] = &[
     ),
     (
         "device_configurations",
-        "Device configurations, settings catalog, group policy, intents and update profiles",
+        "Device configurations (every platform's profiles) and their reports",
+    ),
+    (
+        "configuration_policies",
+        "Settings catalog, templates and intents, group policy, update profiles",
     ),
     ("compliance", "Compliance policies and partners"),
     (
@@ -73,8 +77,9 @@ pub fn area(path: &str) -> &'static str {
         )
     {
         "managed_devices"
-    } else if resource.starts_with("deviceConfiguration")
-        || resource.starts_with("configuration")
+    } else if resource.starts_with("deviceConfiguration") {
+        "device_configurations"
+    } else if resource.starts_with("configuration")
         || resource.starts_with("groupPolic")
         || resource.starts_with("reusable")
         || has("UpdateProfiles")
@@ -87,7 +92,7 @@ pub fn area(path: &str) -> &'static str {
                 | "settingDefinitions"
         )
     {
-        "device_configurations"
+        "configuration_policies"
     } else if has("nrollment")
         || has("utopilot")
         || has("depOnboarding")
@@ -533,23 +538,23 @@ impl<'a> Surface<'a> {
         if collection {
             let _ = writeln!(
                 out,
-                "    /// `{wire}`.{doc}\n    pub fn {field}(&self) -> Option<Vec<{}>> {{ s::get_list(self.object(), {wire:?}, {}) }}",
+                "    /// `{wire}`.{doc}\n    #[inline]\n    pub fn {field}(&self) -> Option<Vec<{}>> {{ s::get_list(self.object(), {wire:?}, {}) }}",
                 a.owned, a.item
             );
             let _ = writeln!(
                 out,
-                "    /// Sets `{wire}`; `None` writes `null`.\n    pub fn set_{field}(&mut self, value: Option<Vec<{}>>) -> &mut Self {{ s::set_list(self.object_mut(), {wire:?}, value, {}); self }}",
+                "    /// Sets `{wire}`; `None` writes `null`.\n    #[inline]\n    pub fn set_{field}(&mut self, value: Option<Vec<{}>>) -> &mut Self {{ s::set_list(self.object_mut(), {wire:?}, value, {}); self }}",
                 a.owned, a.to_value_ref
             );
         } else {
             let _ = writeln!(
                 out,
-                "    /// `{wire}`.{doc}\n    pub fn {field}(&self) -> Option<{}> {{ {}(self.object(), {wire:?}) }}",
+                "    /// `{wire}`.{doc}\n    #[inline]\n    pub fn {field}(&self) -> Option<{}> {{ {}(self.object(), {wire:?}) }}",
                 a.get_ty, a.get
             );
             let _ = writeln!(
                 out,
-                "    /// Sets `{wire}`; `None` writes `null`.\n    pub fn set_{field}(&mut self, value: Option<{}>) -> &mut Self {{ {}(self.object_mut(), {wire:?}, value); self }}",
+                "    /// Sets `{wire}`; `None` writes `null`.\n    #[inline]\n    pub fn set_{field}(&mut self, value: Option<{}>) -> &mut Self {{ {}(self.object_mut(), {wire:?}, value); self }}",
                 a.set_ty, a.set
             );
         }
@@ -708,7 +713,7 @@ impl<'a> Surface<'a> {
             let _ = writeln!(out, "            Self::{}(_) => Some({d:?}),", self.name(d));
         }
         out.push_str("        }\n    }\n");
-        out.push_str("    fn from_object(object: s::Object) -> Self {\n        match object.get(\"@odata.type\").and_then(serde_json::Value::as_str).map(|t| t.trim_start_matches('#')) {\n");
+        out.push_str("    #[inline]\n    fn from_object(object: s::Object) -> Self {\n        match object.get(\"@odata.type\").and_then(serde_json::Value::as_str).map(|t| t.trim_start_matches('#')) {\n");
         let _ = writeln!(
             out,
             "            None | Some({q:?}) => Self::{base}({base}::from_object(object)),"
@@ -749,7 +754,7 @@ impl<'a> Surface<'a> {
         out.push_str("}\n");
         let _ = writeln!(
             out,
-            "{cfg}impl Any{base} {{\n    /// The value as its base type, whose accessors apply to every variant.\n    pub fn as_base(&self) -> &{base} {{\n        match self {{"
+            "{cfg}impl Any{base} {{\n    /// The value as its base type, whose accessors apply to every variant.\n    #[inline]\n    pub fn as_base(&self) -> &{base} {{\n        match self {{"
         );
         let _ = writeln!(out, "            Self::{base}(v) | Self::Other(v) => v,");
         for d in &all {
@@ -758,7 +763,7 @@ impl<'a> Surface<'a> {
         out.push_str("        }\n    }\n");
         let _ = writeln!(
             out,
-            "    /// The value as its base type, to change.\n    pub fn as_base_mut(&mut self) -> &mut {base} {{\n        match self {{"
+            "    /// The value as its base type, to change.\n    #[inline]\n    pub fn as_base_mut(&mut self) -> &mut {base} {{\n        match self {{"
         );
         let _ = writeln!(out, "            Self::{base}(v) | Self::Other(v) => v,");
         for d in &all {
@@ -828,12 +833,12 @@ impl<'a> Surface<'a> {
         out.push_str("    /// A member the metadata does not list, as it came.\n    Unrecognized(String),\n}\n");
         let _ = writeln!(
             out,
-            "{cfg}impl s::Member for {name} {{\n    fn as_str(&self) -> &str {{\n        match self {{"
+            "{cfg}impl s::Member for {name} {{\n    #[inline]\n    fn as_str(&self) -> &str {{\n        match self {{"
         );
         for (m, v) in &variants {
             let _ = writeln!(out, "            Self::{v} => {m:?},");
         }
-        out.push_str("            Self::Unrecognized(text) => text,\n        }\n    }\n    fn parse(text: &str) -> Self {\n        match text {\n");
+        out.push_str("            Self::Unrecognized(text) => text,\n        }\n    }\n    #[inline]\n    fn parse(text: &str) -> Self {\n        match text {\n");
         for (m, v) in &variants {
             let _ = writeln!(out, "            {m:?} => Self::{v},");
         }
@@ -1512,12 +1517,16 @@ const RESERVED: &[&str] = &[
 ];
 
 fn cfg_of<'x>(areas: impl Iterator<Item = &'x str>) -> String {
-    let areas: Vec<String> = areas.map(|a| format!("feature = {a:?}")).collect();
-    match areas.len() {
-        0 => String::new(),
-        n if n == AREAS.len() => "#[cfg(any(feature = \"managed_devices\", feature = \"device_configurations\", feature = \"compliance\", feature = \"scripts\", feature = \"reports\", feature = \"enrollment\", feature = \"roles\", feature = \"tenant\"))]\n".to_owned(),
-        _ => format!("#[cfg(any({}))]\n", areas.join(", ")),
+    let mut areas: Vec<&str> = areas.collect();
+    if areas.len() == AREAS.len() {
+        // In the order of AREAS, so every type reached by all areas reads the same.
+        areas = AREAS.iter().map(|(a, _)| *a).collect();
     }
+    if areas.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = areas.iter().map(|a| format!("feature = {a:?}")).collect();
+    format!("#[cfg(any({}))]\n", list.join(", "))
 }
 
 fn graph_link(qname: &str) -> String {

@@ -14,7 +14,7 @@
 //!   given `None` sends `null`: clear it); actions and functions take their
 //!   metadata parameters and return their metadata return type.
 //! - Cargo features per area (`managed_devices`, `device_configurations`,
-//!   `compliance`, `scripts`, `reports`, `enrollment`, `roles`, `tenant`;
+//!   `configuration_policies`, `compliance`, `scripts`, `reports`, `enrollment`, `roles`, `tenant`;
 //!   `all` by default) build only what is used.
 //!
 //! ```no_run
@@ -71,6 +71,8 @@ pub use generated::samples;
 
 #[cfg(feature = "compliance")]
 pub use generated::compliance::*;
+#[cfg(feature = "configuration_policies")]
+pub use generated::configuration_policies::*;
 #[cfg(feature = "device_configurations")]
 pub use generated::device_configurations::*;
 #[cfg(feature = "enrollment")]

@@ -385,26 +385,32 @@ macro_rules! __root_model {
     ($ty:ident, $name:literal, $typed_new:literal) => {
         impl $crate::support::Model for $ty {
             const GRAPH_TYPE: &'static str = $name;
+            #[inline]
             fn from_object(object: $crate::support::Object) -> Self {
                 $ty(object)
             }
+            #[inline]
             fn object(&self) -> &$crate::support::Object {
                 &self.0
             }
+            #[inline]
             fn object_mut(&mut self) -> &mut $crate::support::Object {
                 &mut self.0
             }
+            #[inline]
             fn into_object(self) -> $crate::support::Object {
                 self.0
             }
         }
         impl $ty {
             #[doc = concat!("An empty `", $name, "`", "; with its `@odata.type` when it is part of a type hierarchy.")]
+            #[inline]
             pub fn new() -> Self {
                 $ty($crate::support::new_object($typed_new.then_some($name)))
             }
         }
         impl ::core::default::Default for $ty {
+            #[inline]
             fn default() -> Self {
                 Self::new()
             }
@@ -421,21 +427,26 @@ macro_rules! __derived_model {
     ($ty:ident, $base:ident, $name:literal) => {
         impl $crate::support::Model for $ty {
             const GRAPH_TYPE: &'static str = $name;
+            #[inline]
             fn from_object(object: $crate::support::Object) -> Self {
                 $ty(<$base as $crate::support::Model>::from_object(object))
             }
+            #[inline]
             fn object(&self) -> &$crate::support::Object {
                 $crate::support::Model::object(&self.0)
             }
+            #[inline]
             fn object_mut(&mut self) -> &mut $crate::support::Object {
                 $crate::support::Model::object_mut(&mut self.0)
             }
+            #[inline]
             fn into_object(self) -> $crate::support::Object {
                 $crate::support::Model::into_object(self.0)
             }
         }
         impl $ty {
             #[doc = concat!("An empty `", $name, "` with its `@odata.type`.")]
+            #[inline]
             pub fn new() -> Self {
                 <Self as $crate::support::Model>::from_object($crate::support::new_object(Some(
                     $name,
@@ -443,22 +454,26 @@ macro_rules! __derived_model {
             }
         }
         impl ::core::default::Default for $ty {
+            #[inline]
             fn default() -> Self {
                 Self::new()
             }
         }
         impl ::core::ops::Deref for $ty {
             type Target = $base;
+            #[inline]
             fn deref(&self) -> &$base {
                 &self.0
             }
         }
         impl ::core::ops::DerefMut for $ty {
+            #[inline]
             fn deref_mut(&mut self) -> &mut $base {
                 &mut self.0
             }
         }
         impl ::core::convert::From<$ty> for $base {
+            #[inline]
             fn from(value: $ty) -> $base {
                 value.0
             }

@@ -9,6 +9,8 @@ pub mod models;
 pub mod managed_devices;
 #[cfg(feature = "device_configurations")]
 pub mod device_configurations;
+#[cfg(feature = "configuration_policies")]
+pub mod configuration_policies;
 #[cfg(feature = "compliance")]
 pub mod compliance;
 #[cfg(feature = "scripts")]
