@@ -1,6 +1,8 @@
 //! All 2,294 documented /deviceManagement endpoints compile through the real
-//! macro (the `graph-endpoint-device-management` crate), and a sample of them,
-//! one in ten, is called over real HTTP: method, path and status handling.
+//! macro with their typed bodies and results (the
+//! `graph-endpoint-device-management` crate), and a sample of them, one in
+//! ten, is called over real HTTP: method, path, status handling, and a reply
+//! of the shape the typed result decodes from.
 
 mod common;
 
@@ -8,14 +10,14 @@ use graph_endpoint::Error;
 use graph_endpoint_device_management::samples;
 use graph_endpoint_emulator::{Emulator, Fault, Injection};
 
-fn answer(status: u16) -> Fault {
+fn answer(status: u16, n: usize) -> Fault {
     Fault::Respond {
         status,
         headers: vec![("content-type".into(), "application/json".into())],
         body: if status == 204 {
             "".into()
         } else {
-            "{}".into()
+            samples::reply(n).into()
         },
     }
 }
@@ -31,7 +33,7 @@ async fn a_sample_of_the_surface_over_http() {
         let expected = endpoint.expect()[0];
 
         // The documented status: success, and the request is the declared one.
-        emulator.inject(Injection::once(answer(expected)));
+        emulator.inject(Injection::once(answer(expected, n)));
         let (_, wire, result) = samples::call(&graph, n).await;
         result.unwrap_or_else(|e| panic!("{endpoint}: {e}"));
         let request = emulator.last_request().unwrap();
@@ -51,7 +53,7 @@ async fn a_sample_of_the_surface_over_http() {
 
         // Another success status is an error naming the expected one.
         let other = if expected == 204 { 200 } else { 204 };
-        emulator.inject(Injection::once(answer(other)));
+        emulator.inject(Injection::once(answer(other, n)));
         let err = samples::call(&graph, n).await.2.unwrap_err();
         assert!(matches!(err, Error::Status(_)), "{endpoint}: {err:?}");
         assert_eq!(err.status().map(|s| s.as_u16()), Some(other));

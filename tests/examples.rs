@@ -1,4 +1,4 @@
-//! Both examples run to completion against the local stand-in and print an
+//! The examples run to completion against the local stand-in and print an
 //! account of what they did.
 
 use std::process::Command;
@@ -107,6 +107,23 @@ fn export_report_waits_downloads_and_reads_the_zip() {
         "DeviceId,DeviceName,UPN,OS,OSVersion,ComplianceState,LastContact",
         "DEVICE-00000",
         "The storage host received no Authorization header.",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in:\n{out}");
+    }
+}
+
+#[test]
+fn intune_inventory_pages_groups_and_patches_with_the_typed_surface() {
+    let out = run_example("intune_inventory");
+    for line in [
+        "page 1: Windows LAPTOP-0142 (Windows), compliant",
+        "page 2: device Pixel 7 kiosk (Android), inGracePeriod",
+        "microsoft.graph.windows10GeneralConfiguration (2):",
+        "iOS restrictions: camera blocked Some(true)",
+        "(a type unknown to the metadata) (1):",
+        "Created microsoft.graph.windows10GeneralConfiguration ",
+        "Patched: minimum length Some(12), description cleared (null)",
+        "Deleted ",
     ] {
         assert!(out.contains(line), "missing {line:?} in:\n{out}");
     }

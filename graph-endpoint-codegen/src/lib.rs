@@ -37,6 +37,23 @@ use std::fmt::Write as _;
 
 use serde::Deserialize;
 
+pub mod csdl;
+pub mod typed;
+
+/// The documented permissions of an endpoint, least privileged first.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Permissions {
+    /// Delegated, work or school account.
+    #[serde(default)]
+    pub delegated: Vec<String>,
+    /// Delegated, personal Microsoft account.
+    #[serde(default)]
+    pub personal: Vec<String>,
+    /// Application.
+    #[serde(default)]
+    pub application: Vec<String>,
+}
+
 /// One endpoint of the input list.
 #[derive(Debug, Clone, Deserialize)]
 pub struct EndpointSpec {
@@ -62,6 +79,9 @@ pub struct EndpointSpec {
     /// The documentation page.
     #[serde(default)]
     pub doc: Option<String>,
+    /// The documented permissions.
+    #[serde(default)]
+    pub permissions: Option<Permissions>,
 }
 
 /// Options of [`generate`].
@@ -86,6 +106,22 @@ impl Default for Options {
             instantiate: false,
         }
     }
+}
+
+/// Generates the typed surface: `(file name, text)` of each file of
+/// `src/generated/`, from the CSDL (`beta`, completed by `fallback`, such as
+/// v1.0) and the endpoint list; with the figures of the surface.
+pub fn generate_typed(
+    beta: &str,
+    fallback: Option<&str>,
+    endpoints: &[EndpointSpec],
+) -> Result<(Vec<(String, String)>, typed::Figures), String> {
+    let mut metadata = csdl::Csdl::parse(beta)?;
+    if let Some(fallback) = fallback {
+        metadata.fill_from(csdl::Csdl::parse(fallback)?);
+    }
+    let surface = typed::Surface::new(&metadata, endpoints);
+    Ok((surface.files(), surface.figures()))
 }
 
 /// Reads an endpoint list.
@@ -232,7 +268,7 @@ fn write_method(out: &mut String, d: &Declared) {
 }
 
 /// `()` for no body, `Value` for a body, `Option<Value>` where the status and body disagree.
-fn result_type(spec: &EndpointSpec) -> &'static str {
+pub(crate) fn result_type(spec: &EndpointSpec) -> &'static str {
     let bodyless_status = matches!(spec.expect, 204 | 205 | 304);
     let content_status = matches!(spec.expect, 200 | 201 | 203 | 206);
     match (spec.returns_body, bodyless_status, content_status) {
@@ -242,7 +278,7 @@ fn result_type(spec: &EndpointSpec) -> &'static str {
     }
 }
 
-fn body_name(placeholders: &[String]) -> &'static str {
+pub(crate) fn body_name(placeholders: &[String]) -> &'static str {
     if placeholders.iter().any(|p| p == "body") {
         "request_body"
     } else {
@@ -463,7 +499,7 @@ fn named_segments(path: &str) -> Vec<String> {
         .collect()
 }
 
-fn resource_root(path: &str) -> String {
+pub(crate) fn resource_root(path: &str) -> String {
     let segments = named_segments(path);
     match segments.len() {
         0 => "/".to_owned(),
@@ -503,7 +539,7 @@ fn method_name(spec: &EndpointSpec) -> String {
     safe_ident(&name)
 }
 
-fn safe_ident(name: &str) -> String {
+pub(crate) fn safe_ident(name: &str) -> String {
     const KEYWORDS: &[&str] = &[
         "as", "async", "await", "box", "break", "const", "continue", "crate", "dyn", "else",
         "enum", "extern", "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match",
@@ -573,6 +609,7 @@ mod tests {
             version: "beta".into(),
             title: None,
             doc: None,
+            permissions: None,
         }
     }
 

@@ -83,6 +83,7 @@
 
 mod batch;
 mod body;
+mod entities;
 mod envelope;
 mod faults;
 mod identity;
@@ -168,6 +169,7 @@ pub struct EmulatorBuilder {
     export: reports::ExportConfig,
     storage_ranges: bool,
     upload_session_lifetime: std::time::Duration,
+    entity_sets: Vec<(String, String)>,
 }
 
 impl Default for EmulatorBuilder {
@@ -189,6 +191,7 @@ impl Default for EmulatorBuilder {
             export: reports::ExportConfig::default(),
             storage_ranges: true,
             upload_session_lifetime: std::time::Duration::from_secs(3600),
+            entity_sets: Vec::new(),
         }
     }
 }
@@ -197,6 +200,20 @@ impl EmulatorBuilder {
     /// Listens on this port of 127.0.0.1 (default: an ephemeral port).
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
+        self
+    }
+
+    /// Also serves these entity collections generically: `(path, item type)`
+    /// pairs such as `("/deviceManagement/deviceConfigurations", "microsoft.graph.deviceConfiguration")`,
+    /// `{}` standing for a key in the path (the typed device-management
+    /// crate's `ENTITY_SETS` lists every collection of its surface). Each
+    /// answers create (201, server-assigned `id`), list (paged, with the query
+    /// options the seed's collection understands), get, PATCH (merged; a
+    /// `null` clears a property; 200 with the entity) and delete (204), under
+    /// `beta` and `v1.0`; items keep their `@odata.type`.
+    pub fn entity_sets(mut self, sets: &[(&str, &str)]) -> Self {
+        self.entity_sets
+            .extend(sets.iter().map(|(p, t)| ((*p).to_owned(), (*t).to_owned())));
         self
     }
 
@@ -449,8 +466,14 @@ impl EmulatorBuilder {
         let storage_url = format!("http://{storage_addr}");
         let mut store = store::Store::new();
         store.seed(self.profiles);
+        let sets: Vec<(&str, &str)> = self
+            .entity_sets
+            .iter()
+            .map(|(p, t)| (p.as_str(), t.as_str()))
+            .collect();
         let shared = Arc::new(Shared {
             store: Mutex::new(store),
+            entities: Mutex::new(entities::Entities::new(&sets)),
             injections: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
             tokens: Mutex::new(self.tokens),
@@ -847,6 +870,25 @@ impl Emulator {
     /// Adds `count` profiles.
     pub fn seed_profiles(&self, count: usize) {
         lock(&self.shared.store).seed(count);
+    }
+
+    /// Adds an item to a collection served by [`EmulatorBuilder::entity_sets`],
+    /// given by its path after the version (`deviceManagement/managedDevices`),
+    /// with a fresh `id` unless it has one; the item as stored, or `None` when
+    /// no collection has that path or the item is not an object.
+    pub fn insert_entity(&self, collection: &str, item: Value) -> Option<Value> {
+        server::lock(&self.shared.entities).insert(collection, item)
+    }
+
+    /// Empties every collection served by [`EmulatorBuilder::entity_sets`].
+    pub fn clear_entities(&self) {
+        server::lock(&self.shared.entities).clear();
+    }
+
+    /// The items of a collection served by [`EmulatorBuilder::entity_sets`]
+    /// (its path after the version), in creation order.
+    pub fn entities(&self, collection: &str) -> Vec<Value> {
+        server::lock(&self.shared.entities).list(collection)
     }
 }
 

@@ -38,6 +38,13 @@ pub(crate) fn route(
     let (version, rest) = segments
         .split_first()
         .ok_or_else(|| not_found_segment(""))?;
+    // Entity collections served generically (the seed's resource keeps its own routes).
+    if matches!(*version, "beta" | "v1.0")
+        && rest.get(1) != Some(&COLLECTION)
+        && let Some(answer) = crate::entities::route(shared, parts, body, version, rest)
+    {
+        return answer;
+    }
     match *version {
         "beta" => {}
         "v1.0" => {

@@ -27,6 +27,7 @@ const MAX_DRAINED_BODY: u64 = 64 * 1024 * 1024;
 
 pub struct Shared {
     pub store: Mutex<Store>,
+    pub entities: Mutex<crate::entities::Entities>,
     pub injections: Mutex<Vec<Injection>>,
     pub requests: Mutex<Vec<RecordedRequest>>,
     pub tokens: Mutex<Vec<String>>,

@@ -6,6 +6,18 @@
 //! cargo run -p graph-endpoint-codegen -- endpoints.json --handwritten > src/baseline.rs
 //! ```
 //!
+//! The typed surface of the device-management crate, from Graph's CSDL:
+//!
+//! ```text
+//! cargo run -p graph-endpoint-codegen -- typed \
+//!     --metadata graph-endpoint-device-management/metadata/graph-beta.csdl.xml \
+//!     --fallback graph-endpoint-device-management/metadata/graph-v1.0.csdl.xml \
+//!     --endpoints graph-endpoint-device-management/corpus/device-management.json \
+//!     --out graph-endpoint-device-management/src/generated
+//! ```
+//!
+//! (`--check` compares instead of writing, and fails when a file differs.)
+//!
 //! `--limit N` keeps the first N endpoints; `--handwritten` writes the same
 //! endpoints as plain reqwest functions (the baseline of the build-cost
 //! benchmark); `--instantiate` adds one `async fn` per endpoint that calls it
@@ -15,7 +27,86 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+fn typed(args: &[String]) -> ExitCode {
+    let mut metadata = None;
+    let mut fallback = None;
+    let mut endpoints = None;
+    let mut out = None;
+    let mut check = false;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let slot = match arg.as_str() {
+            "--metadata" => &mut metadata,
+            "--fallback" => &mut fallback,
+            "--endpoints" => &mut endpoints,
+            "--out" => &mut out,
+            "--check" => {
+                check = true;
+                continue;
+            }
+            _ => {
+                eprintln!("unknown argument {arg}");
+                return ExitCode::from(2);
+            }
+        };
+        *slot = it.next().cloned();
+    }
+    let (Some(metadata), Some(endpoints), Some(out)) = (metadata, endpoints, out) else {
+        eprintln!(
+            "usage: graph-endpoint-codegen typed --metadata BETA.xml [--fallback V1.xml] --endpoints ENDPOINTS.json --out DIR [--check]"
+        );
+        return ExitCode::from(2);
+    };
+    let read =
+        |path: &str| std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"));
+    let result = (|| -> Result<bool, String> {
+        let beta = read(&metadata)?;
+        let fallback = fallback.as_deref().map(read).transpose()?;
+        let list = graph_endpoint_codegen::parse(&read(&endpoints)?)
+            .map_err(|e| format!("{endpoints} is not an endpoint list: {e}"))?;
+        let (files, figures) =
+            graph_endpoint_codegen::generate_typed(&beta, fallback.as_deref(), &list)?;
+        eprintln!(
+            "{} endpoints resolved, {} not; {} entity, {} complex, {} enum types ({} polymorphic bases), {} properties",
+            figures.resolved,
+            figures.unresolved.len(),
+            figures.entities,
+            figures.complexes,
+            figures.enums,
+            figures.polymorphic,
+            figures.properties
+        );
+        let mut same = true;
+        for (name, text) in files {
+            let path = std::path::Path::new(&out).join(&name);
+            if check {
+                if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+                    eprintln!("{} differs from what the generator writes", path.display());
+                    same = false;
+                }
+            } else {
+                std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {out}: {e}"))?;
+                std::fs::write(&path, text)
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            }
+        }
+        Ok(same)
+    })();
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    if all.first().map(String::as_str) == Some("typed") {
+        return typed(&all[1..]);
+    }
     let usage = || {
         eprintln!(
             "usage: graph-endpoint-codegen ENDPOINTS.json [--limit N] [--handwritten] [--instantiate] > endpoints.rs"

@@ -1,0 +1,317 @@
+//! Entity collections served generically, from a description of their paths
+//! and item types (such as the typed device-management crate's
+//! `ENTITY_SETS`, generated from Graph's metadata): create with a
+//! server-assigned id (201), get (with `$select`), list with paging and the
+//! `$filter`/`$select`/`$top`/`$skip`/`$orderby`/`$count`/`$search` the
+//! stand-in understands, PATCH that merges (a `null` clears a property; 200
+//! with the entity), delete (204). Items keep whatever they were given,
+//! `@odata.type` included (the collection's item type when none was sent).
+//! The same paths answer under `beta` and `v1.0`.
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use http::Method;
+use serde_json::{Map, Value, json};
+
+use crate::body::ReplyBody;
+use crate::envelope::Failure;
+use crate::query::ListQuery;
+use crate::routes::{entity_select, json_body, not_allowed, wants_eventual_consistency};
+use crate::server::{Shared, empty_response, json_response, lock};
+
+/// The collections served, and their items by collection path.
+#[derive(Debug, Default)]
+pub struct Entities {
+    /// `(segments of the path, `None` where a key goes; item type)`.
+    sets: Vec<(Vec<Option<String>>, String)>,
+    /// Items of each concrete collection (`deviceManagement/x/abc/y`), in creation order.
+    items: HashMap<String, Vec<Map<String, Value>>>,
+}
+
+impl Entities {
+    /// Collections from `(path, item type)` pairs: `/deviceManagement/x/{}/y`
+    /// (`{}` for a key) and `microsoft.graph.y`.
+    pub fn new(sets: &[(&str, &str)]) -> Entities {
+        let mut out = Entities::default();
+        for (path, ty) in sets {
+            let segments = path
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .map(|s| (s != "{}").then(|| s.to_owned()))
+                .collect();
+            out.sets
+                .push((segments, ty.trim_start_matches('#').to_owned()));
+        }
+        out
+    }
+
+    /// The set whose path the segments are: its item type.
+    fn collection(&self, segments: &[&str]) -> Option<&str> {
+        self.sets.iter().find_map(|(pattern, ty)| {
+            (pattern.len() == segments.len()
+                && pattern
+                    .iter()
+                    .zip(segments)
+                    .all(|(p, s)| p.as_deref().is_none_or(|p| p == *s)))
+            .then_some(ty.as_str())
+        })
+    }
+
+    /// Adds an item to a collection (by its concrete path, after the
+    /// version), with a fresh `id` unless it has one; `None` when no
+    /// collection has that path or the item is not an object.
+    pub fn insert(&mut self, collection: &str, item: Value) -> Option<Value> {
+        let segments: Vec<&str> = collection.split('/').filter(|s| !s.is_empty()).collect();
+        let ty = self.collection(&segments)?.to_owned();
+        let Value::Object(mut item) = item else {
+            return None;
+        };
+        if !item.get("id").is_some_and(Value::is_string) {
+            item.insert("id".into(), json!(uuid::Uuid::new_v4().to_string()));
+        }
+        item.entry("@odata.type")
+            .or_insert_with(|| json!(format!("#{ty}")));
+        self.items
+            .entry(segments.join("/"))
+            .or_default()
+            .push(item.clone());
+        Some(Value::Object(item))
+    }
+
+    /// Removes every item.
+    pub fn clear(&mut self) {
+        self.items.clear();
+    }
+
+    /// The items of a collection (by its concrete path, after the version).
+    pub fn list(&self, collection: &str) -> Vec<Value> {
+        let key: Vec<&str> = collection.split('/').filter(|s| !s.is_empty()).collect();
+        self.items
+            .get(&key.join("/"))
+            .map(|items| items.iter().cloned().map(Value::Object).collect())
+            .unwrap_or_default()
+    }
+}
+
+fn not_found(id: &str) -> Failure {
+    Failure::new(
+        404,
+        "ResourceNotFound",
+        format!("The entity with id '{id}' was not found."),
+    )
+}
+
+/// Answers a request for a served collection or one of its items; `None`
+/// when the path is not one of them.
+pub(crate) fn route(
+    shared: &Shared,
+    parts: &http::request::Parts,
+    body: &Bytes,
+    version: &str,
+    rest: &[&str],
+) -> Option<Result<hyper::Response<ReplyBody>, Failure>> {
+    let entities = lock(&shared.entities);
+    let method = &parts.method;
+    if let Some(ty) = entities.collection(rest) {
+        let ty = ty.to_owned();
+        drop(entities);
+        let key = rest.join("/");
+        return Some(match *method {
+            Method::GET => list(shared, parts, version, &key),
+            Method::POST => create(shared, parts, body, version, &key, &ty),
+            _ => Err(not_allowed(method, "GET, POST")),
+        });
+    }
+    let (id, collection) = rest.split_last()?;
+    entities.collection(collection)?;
+    drop(entities);
+    let key = collection.join("/");
+    let context = format!("{}/{version}/$metadata#{key}/$entity", shared.base_url);
+    Some(match *method {
+        Method::GET => {
+            get(shared, parts, &key, id).map(|item| json_response(200, &with(item, &context)))
+        }
+        Method::PATCH => update(shared, parts, body, &key, id)
+            .map(|item| json_response(200, &with(item, &context))),
+        Method::DELETE => {
+            let mut entities = lock(&shared.entities);
+            let items = entities.items.entry(key).or_default();
+            match items
+                .iter()
+                .position(|i| i.get("id").and_then(Value::as_str) == Some(id))
+            {
+                Some(at) => {
+                    items.remove(at);
+                    Ok(empty_response(204))
+                }
+                None => Err(not_found(id)),
+            }
+        }
+        _ => Err(not_allowed(method, "GET, PATCH, DELETE")),
+    })
+}
+
+fn with(mut item: Value, context: &str) -> Value {
+    if let Value::Object(map) = &mut item {
+        map.insert("@odata.context".into(), json!(context));
+    }
+    item
+}
+
+fn create(
+    shared: &Shared,
+    parts: &http::request::Parts,
+    body: &Bytes,
+    version: &str,
+    key: &str,
+    ty: &str,
+) -> Result<hyper::Response<ReplyBody>, Failure> {
+    let Value::Object(mut item) = json_body(parts, body)? else {
+        return Err(Failure::bad_request(
+            "BadRequest",
+            "Empty Payload. JSON content expected.",
+        ));
+    };
+    // The service assigns the id.
+    item.insert("id".into(), json!(uuid::Uuid::new_v4().to_string()));
+    item.entry("@odata.type")
+        .or_insert_with(|| json!(format!("#{ty}")));
+    lock(&shared.entities)
+        .items
+        .entry(key.to_owned())
+        .or_default()
+        .push(item.clone());
+    let context = format!("{}/{version}/$metadata#{key}/$entity", shared.base_url);
+    Ok(json_response(201, &with(Value::Object(item), &context)))
+}
+
+fn get(
+    shared: &Shared,
+    parts: &http::request::Parts,
+    key: &str,
+    id: &str,
+) -> Result<Value, Failure> {
+    let select = entity_select(parts)?;
+    let entities = lock(&shared.entities);
+    let item = entities
+        .items
+        .get(key)
+        .and_then(|items| {
+            items
+                .iter()
+                .find(|i| i.get("id").and_then(Value::as_str) == Some(id))
+        })
+        .ok_or_else(|| not_found(id))?;
+    Ok(match select {
+        Some(select) => select.project(item),
+        None => Value::Object(item.clone()),
+    })
+}
+
+fn update(
+    shared: &Shared,
+    parts: &http::request::Parts,
+    body: &Bytes,
+    key: &str,
+    id: &str,
+) -> Result<Value, Failure> {
+    let Value::Object(changes) = json_body(parts, body)? else {
+        return Err(Failure::bad_request(
+            "BadRequest",
+            "Empty Payload. JSON content expected.",
+        ));
+    };
+    let mut entities = lock(&shared.entities);
+    let item = entities
+        .items
+        .get_mut(key)
+        .and_then(|items| {
+            items
+                .iter_mut()
+                .find(|i| i.get("id").and_then(Value::as_str) == Some(id))
+        })
+        .ok_or_else(|| not_found(id))?;
+    for (name, value) in changes {
+        // The id is the service's; everything else is merged, `null` included.
+        if name != "id" {
+            item.insert(name, value);
+        }
+    }
+    Ok(Value::Object(item.clone()))
+}
+
+fn list(
+    shared: &Shared,
+    parts: &http::request::Parts,
+    version: &str,
+    key: &str,
+) -> Result<hyper::Response<ReplyBody>, Failure> {
+    let query = ListQuery::parse(parts.uri.query().unwrap_or_default())?;
+    if query.is_advanced() && !wants_eventual_consistency(parts) {
+        return Err(Failure::bad_request(
+            "Request_UnsupportedQuery",
+            "$count, $search, ne and not are advanced queries: they need the header 'ConsistencyLevel: eventual'.",
+        ));
+    }
+    let top = query.top.unwrap_or(shared.page_size);
+    let offset = match &query.skip_token {
+        Some(token) => token.parse().map_err(|_| {
+            Failure::bad_request(
+                "BadRequest",
+                format!("Invalid value '{token}' for $skiptoken."),
+            )
+        })?,
+        None => query.offset,
+    };
+    let entities = lock(&shared.entities);
+    let empty = Vec::new();
+    let mut matching: Vec<&Map<String, Value>> = entities
+        .items
+        .get(key)
+        .unwrap_or(&empty)
+        .iter()
+        .filter(|i| query.matches(i))
+        .collect();
+    if let Some((property, descending)) = &query.orderby {
+        let text = |i: &Map<String, Value>| {
+            i.get(property)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        matching.sort_by_key(|i| text(i));
+        if *descending {
+            matching.reverse();
+        }
+    }
+    let page: Vec<Value> = matching
+        .iter()
+        .skip(offset)
+        .take(top)
+        .map(|i| query.project(i))
+        .collect();
+    let more = offset + page.len() < matching.len();
+    let count = matching.len();
+    drop(entities);
+    let mut answer = Map::new();
+    answer.insert(
+        "@odata.context".into(),
+        json!(format!("{}/{version}/$metadata#{key}", shared.base_url)),
+    );
+    if query.count && query.skip_token.is_none() {
+        answer.insert("@odata.count".into(), json!(count));
+    }
+    answer.insert("value".into(), Value::Array(page.clone()));
+    if more {
+        answer.insert(
+            "@odata.nextLink".into(),
+            json!(format!(
+                "{}/{version}/{key}?{}",
+                shared.base_url,
+                query.next_query(top, &(offset + page.len()).to_string())
+            )),
+        );
+    }
+    Ok(json_response(200, &Value::Object(answer)))
+}

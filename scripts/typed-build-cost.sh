@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Build cost of the typed /deviceManagement surface (graph-endpoint-device-management):
+# the crate alone, compiled from scratch (CARGO_INCREMENTAL=0, after touching
+# it) once its dependencies are built: every area (default features) in the
+# dev and release profiles, then each area alone in the dev profile. Prints
+# wall-clock seconds and the peak RSS of the largest process (rustc), with
+# the machine's load average before each build. (The catalog, which the
+# payload checks use, is a feature of its own: off for consumers, on for the
+# crate's tests and examples.)
+#
+#   scripts/typed-build-cost.sh            # results in target/typed-build-cost.md
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export CARGO_INCREMENTAL=0
+crate=graph-endpoint-device-management
+out="$root/target/typed-build-cost.md"
+mkdir -p "$root/target"
+
+measure() { # label, cargo args...
+  local label=$1; shift
+  cargo build --quiet -p "$crate" "$@" >/dev/null 2>&1 # dependencies, and a first build
+  touch "$crate/src/lib.rs"
+  local load; load=$(cut -d' ' -f1 /proc/loadavg)
+  local log; log=$(mktemp)
+  /usr/bin/time -f '%e %M' -o "$log" cargo build --quiet -p "$crate" "$@"
+  read -r secs kib < "$log"
+  rm -f "$log"
+  awk -v l="$label" -v s="$secs" -v k="$kib" -v a="$load" \
+    'BEGIN { printf "| %s | %.1f | %.2f | %s |\n", l, s, k / 1048576, a }'
+}
+
+{
+  echo "| build (crate alone, from scratch) | seconds | peak RSS (GiB) | load before |"
+  echo "|---|---:|---:|---:|"
+  measure "all areas, dev"
+  measure "all areas, release" --release
+  measure "all areas + catalog (payload checks), dev" --features catalog
+  for area in managed_devices device_configurations configuration_policies compliance scripts reports enrollment roles tenant; do
+    measure "$area alone, dev" --no-default-features --features "$area"
+  done
+} | tee "$out"
