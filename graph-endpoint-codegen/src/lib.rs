@@ -1,5 +1,8 @@
 //! Turns a list of Microsoft Graph endpoints into trait declarations that use
-//! `#[graph_action]`, one trait per resource.
+//! `#[graph_action]`, one trait per resource: untyped ([`generate`]), or typed
+//! from Graph's CSDL metadata ([`generate_typed`], the [`typed`] module: models
+//! of every type the endpoints reach, declarations whose bodies and results
+//! are those models, per area; `graph-endpoint-codegen typed ...` writes them).
 //!
 //! The input is a JSON array of objects with `method`, `path` (Graph docs
 //! placeholders, `{name}`), `expect` (the success status), `has_body`,

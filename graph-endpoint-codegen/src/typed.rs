@@ -1634,6 +1634,113 @@ mod tests {
         assert_eq!(variant_name("5ghz"), "V5ghz");
     }
 
+    const MINI: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx">
+  <edmx:DataServices>
+    <Schema Namespace="microsoft.graph" Alias="graph" xmlns="http://docs.oasis-open.org/odata/ns/edm">
+      <EnumType Name="color" IsFlags="true"><Member Name="red" Value="1" /><Member Name="blue" Value="2" /></EnumType>
+      <ComplexType Name="label"><Property Name="text" Type="Edm.String" /></ComplexType>
+      <EntityType Name="entity" Abstract="true"><Key><PropertyRef Name="id" /></Key><Property Name="id" Type="Edm.String" Nullable="false" /></EntityType>
+      <EntityType Name="root" BaseType="graph.entity">
+        <NavigationProperty Name="shapes" Type="Collection(graph.shape)" ContainsTarget="true" />
+      </EntityType>
+      <EntityType Name="shape" BaseType="graph.entity" Abstract="true">
+        <Property Name="colors" Type="graph.color" />
+        <Property Name="labels" Type="Collection(graph.label)" />
+      </EntityType>
+      <EntityType Name="circle" BaseType="graph.shape"><Property Name="radius" Type="Edm.Single" /></EntityType>
+      <EntityType Name="unused" BaseType="graph.entity" />
+      <Action Name="paint" IsBound="true">
+        <Parameter Name="bindingParameter" Type="graph.shape" />
+        <Parameter Name="color" Type="graph.color" />
+        <ReturnType Type="Collection(Edm.String)" />
+      </Action>
+      <Function Name="area" IsBound="true">
+        <Parameter Name="bindingParameter" Type="graph.circle" />
+        <ReturnType Type="Edm.Double" />
+      </Function>
+      <EntityContainer Name="GraphService"><Singleton Name="root" Type="microsoft.graph.root" /></EntityContainer>
+      <Annotations Target="microsoft.graph.circle/radius"><Annotation Term="Org.OData.Core.V1.Description" String="The radius [m]." /></Annotations>
+    </Schema>
+  </edmx:DataServices>
+</edmx:Edmx>"#;
+
+    fn endpoint(method: &str, path: &str, kind: &str, body: bool) -> EndpointSpec {
+        EndpointSpec {
+            method: method.into(),
+            path: path.into(),
+            expect: if kind == "create" { 201 } else { 200 },
+            has_body: body,
+            returns_body: true,
+            kind: kind.into(),
+            version: "beta".into(),
+            title: None,
+            doc: None,
+            permissions: None,
+        }
+    }
+
+    #[test]
+    fn paths_resolve_against_the_metadata() {
+        let csdl = Csdl::parse(MINI).unwrap();
+        let r = resolve(&csdl, "/root/shapes").unwrap();
+        assert_eq!(
+            (r.ty.as_deref(), r.collection),
+            (Some("microsoft.graph.shape"), true)
+        );
+        let r = resolve(&csdl, "/root/shapes/{id}/microsoft.graph.circle").unwrap();
+        assert_eq!(
+            (r.ty.as_deref(), r.collection),
+            (Some("microsoft.graph.circle"), false)
+        );
+        let r = resolve(&csdl, "/root/shapes/{id}/paint").unwrap();
+        assert_eq!(r.operation.map(|o| o.name), Some("paint".to_owned()));
+        // A function bound to the derived type is found through the cast.
+        assert!(resolve(&csdl, "/root/shapes/{id}/microsoft.graph.circle/area()").is_some());
+        assert!(resolve(&csdl, "/root/nothing").is_none());
+        assert!(resolve(&csdl, "/root/shapes/{id}/$ref").is_none());
+    }
+
+    #[test]
+    fn the_surface_generates_what_it_reaches() {
+        let csdl = Csdl::parse(MINI).unwrap();
+        let endpoints = [
+            endpoint("GET", "/root/shapes", "list", false),
+            endpoint("POST", "/root/shapes", "create", true),
+            endpoint("POST", "/root/shapes/{shapeId}/paint", "action", true),
+        ];
+        let surface = Surface::new(&csdl, &endpoints);
+        let figures = surface.figures();
+        assert_eq!(figures.resolved, 3);
+        // shape reaches its base, its derived circle, and its property types; not `unused`.
+        assert_eq!(
+            (figures.entities, figures.complexes, figures.enums),
+            (3, 1, 1)
+        );
+        assert_eq!(figures.polymorphic, 1);
+        let files = surface.files();
+        let text = |name: &str| {
+            files
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, t)| t.clone())
+                .unwrap()
+        };
+        let models = text("models.rs");
+        assert!(models.contains("pub struct Circle(pub(crate) Shape);"));
+        assert!(models.contains("pub enum AnyShape {"));
+        assert!(models.contains("/// `radius`. The radius \\[m\\]."));
+        assert!(models.contains("pub fn colors(&self) -> Option<Vec<Color>>"));
+        assert!(!models.contains("Unused"));
+        let endpoints = text("tenant.rs");
+        assert!(endpoints.contains(
+            "fn list_shapes(&self) -> ::graph_endpoint::Paged<'_, crate::models::AnyShape>;"
+        ));
+        assert!(endpoints.contains("#[body] body: &crate::models::AnyShape"));
+        assert!(endpoints.contains(r#"#[param("color")] color: &str"#));
+        assert!(endpoints.contains("::graph_endpoint::Collection<String>"));
+    }
+
     #[test]
     fn areas() {
         assert_eq!(
