@@ -41,7 +41,9 @@ async fn crud_endpoints_of_every_area_against_the_generic_stand_in() {
         if case
             .collection
             .starts_with("deviceManagement/androidForWorkEnrollmentProfiles")
-            || case.collection.starts_with("deviceManagement/reports/exportJobs")
+            || case
+                .collection
+                .starts_with("deviceManagement/reports/exportJobs")
         {
             continue;
         }
