@@ -266,33 +266,11 @@ fn list(
     };
     let entities = lock(&shared.entities);
     let empty = Vec::new();
-    let mut matching: Vec<&Map<String, Value>> = entities
-        .items
-        .get(key)
-        .unwrap_or(&empty)
-        .iter()
-        .filter(|i| query.matches(i))
-        .collect();
-    if let Some((property, descending)) = &query.orderby {
-        let text = |i: &Map<String, Value>| {
-            i.get(property)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
-        matching.sort_by_key(|i| text(i));
-        if *descending {
-            matching.reverse();
-        }
-    }
-    let page: Vec<Value> = matching
-        .iter()
-        .skip(offset)
-        .take(top)
-        .map(|i| query.project(i))
-        .collect();
-    let more = offset + page.len() < matching.len();
-    let count = matching.len();
+    let (page, more, count) = query.sorted_page(
+        entities.items.get(key).unwrap_or(&empty).iter(),
+        offset,
+        top,
+    );
     drop(entities);
     let mut answer = Map::new();
     answer.insert(

@@ -69,6 +69,40 @@ fn bad(message: impl Into<String>) -> Failure {
 }
 
 impl ListQuery {
+    /// The items that match, in `$orderby`'s order (by the property's text)
+    /// when there is one, and the page of them from `offset`, at most `top`,
+    /// projected by `$select`: the page, whether more follow, and how many
+    /// matched in all.
+    pub fn sorted_page<'a>(
+        &self,
+        items: impl Iterator<Item = &'a Map<String, Value>>,
+        offset: usize,
+        top: usize,
+    ) -> (Vec<Value>, bool, usize) {
+        let mut matching: Vec<&Map<String, Value>> =
+            items.filter(|item| self.matches(item)).collect();
+        if let Some((property, descending)) = &self.orderby {
+            let text = |item: &Map<String, Value>| {
+                item.get(property)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            matching.sort_by_key(|item| text(item));
+            if *descending {
+                matching.reverse();
+            }
+        }
+        let page: Vec<Value> = matching
+            .iter()
+            .skip(offset)
+            .take(top)
+            .map(|item| self.project(item))
+            .collect();
+        let more = offset + page.len() < matching.len();
+        (page, more, matching.len())
+    }
+
     /// Reads the query string of a collection request.
     pub fn parse(query: &str) -> Result<ListQuery, Failure> {
         let mut parsed = ListQuery::default();

@@ -206,27 +206,7 @@ pub(crate) fn list(
     };
     let store = lock(&shared.store);
     let (page, more, count) = match &query.orderby {
-        Some((property, descending)) => {
-            let mut matching: Vec<_> = store.iter().filter(|p| query.matches(p)).collect();
-            let key = |p: &serde_json::Map<String, Value>| {
-                p.get(property)
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned()
-            };
-            matching.sort_by_key(|p| key(p));
-            if *descending {
-                matching.reverse();
-            }
-            let page: Vec<Value> = matching
-                .iter()
-                .skip(offset)
-                .take(top)
-                .map(|p| query.project(p))
-                .collect();
-            let more = offset + page.len() < matching.len();
-            (page, more, matching.len())
-        }
+        Some(_) => query.sorted_page(store.iter(), offset, top),
         None => {
             // No sort: the page is read straight off the store, one page's worth.
             let mut rest = store.iter().filter(|p| query.matches(p)).skip(offset);
