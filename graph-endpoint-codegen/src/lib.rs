@@ -1,37 +1,4 @@
-//! Turns a list of Microsoft Graph endpoints into trait declarations that use
-//! `#[graph_action]`, one trait per resource: untyped ([`generate`]), or typed
-//! from Graph's CSDL metadata ([`generate_typed`], the [`typed`] module: models
-//! of every type the endpoints reach, declarations whose bodies and results
-//! are those models, per area; `graph-endpoint-codegen typed ...` writes them).
-//!
-//! The input is a JSON array of objects with `method`, `path` (Graph docs
-//! placeholders, `{name}`), `expect` (the success status), `has_body`,
-//! `returns_body`, `kind` (`get`, `list`, `create`, `update`, `delete`,
-//! `action`, `function`), `version` (`beta` or `v1.0`), and optionally `title`
-//! and `doc`:
-//!
-//! ```
-//! let endpoints = graph_endpoint_codegen::parse(r#"[{
-//!     "method": "POST",
-//!     "path": "/deviceManagement/androidForWorkEnrollmentProfiles/{androidForWorkEnrollmentProfileId}/revokeToken",
-//!     "expect": 204, "has_body": false, "returns_body": false,
-//!     "kind": "action", "version": "beta", "title": "revokeToken action"
-//! }]"#).unwrap();
-//! let code = graph_endpoint_codegen::generate(&endpoints, &Default::default());
-//! assert!(code.contains("pub trait AndroidForWorkEnrollmentProfiles: ::graph_endpoint::Graph"));
-//! assert!(code.contains("\"/deviceManagement/androidForWorkEnrollmentProfiles/<android_for_work_enrollment_profile_id>/revokeToken\""));
-//! assert!(code.contains("fn revoke_token_android_for_work_enrollment_profiles("));
-//! ```
-//!
-//! How each endpoint is declared:
-//! - `{name}` placeholders become `<snake_name>` bound to `&str` arguments; a
-//!   name repeated in one path gets `_2`, `_3`;
-//! - a request body becomes `#[body] body: &serde_json::Value`;
-//! - a response body becomes `serde_json::Value`, no body `()`; where the
-//!   documented status and body disagree, `Option<serde_json::Value>`;
-//! - the version is pinned; traits are grouped by the first segment after the
-//!   root (`/deviceManagement/deviceCompliancePolicies/...` goes to
-//!   `DeviceCompliancePolicies`), and each is implemented for `GraphClient`.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

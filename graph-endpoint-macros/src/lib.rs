@@ -1,11 +1,4 @@
-//! The `#[graph_action]` attribute of `graph-endpoint`. Use it through
-//! `graph_endpoint::graph_action`, whose documentation is the reference.
-//!
-//! The attribute works in three stages, one module each: `attr`, `path` and
-//! `ast` parse the attribute and the method into a typed model, `valid` checks
-//! it and collects every mistake, `expand` generates the code. On any mistake
-//! `fallback` emits the errors next to the declaration, so the rest of the
-//! trait keeps compiling and editors keep completing.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
 mod ast;
