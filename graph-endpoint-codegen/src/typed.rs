@@ -632,14 +632,15 @@ impl<'a> Surface<'a> {
                 {
                     let n = self.name(ty);
                     if e.flags {
+                        // A set of members, read and written comma-separated.
                         return Access {
-                            get_ty: format!("Vec<{n}>"),
+                            get_ty: format!("s::Flags<{n}>"),
                             get: "s::get_flags".into(),
-                            set_ty: format!("&[{n}]"),
+                            set_ty: format!("s::Flags<{n}>"),
                             set: "s::set_flags".into(),
-                            owned: format!("Vec<{n}>"),
+                            owned: format!("s::Flags<{n}>"),
                             item: format!("s::item_flags::<{n}>"),
-                            to_value_ref: format!("s::flags_vec_value::<{n}>"),
+                            to_value_ref: format!("s::flags_value::<{n}>"),
                         };
                     }
                     return Access {
@@ -1646,6 +1647,7 @@ mod tests {
       </EntityType>
       <EntityType Name="shape" BaseType="graph.entity" Abstract="true">
         <Property Name="colors" Type="graph.color" />
+        <Property Name="palettes" Type="Collection(graph.color)" />
         <Property Name="labels" Type="Collection(graph.label)" />
       </EntityType>
       <EntityType Name="circle" BaseType="graph.shape"><Property Name="radius" Type="Edm.Single" /></EntityType>
@@ -1730,7 +1732,24 @@ mod tests {
         assert!(models.contains("pub struct Circle(pub(crate) Shape);"));
         assert!(models.contains("pub enum AnyShape {"));
         assert!(models.contains("/// `radius`. The radius \\[m\\]."));
-        assert!(models.contains("pub fn colors(&self) -> Option<Vec<Color>>"));
+        // A flags property is a set of members, one or in a collection.
+        assert!(
+            models
+                .contains("(flags: a property of this type holds a set, written comma-separated)")
+        );
+        assert!(models.contains(
+            "pub fn colors(&self) -> Option<s::Flags<Color>> { s::get_flags(self.object(), \"colors\") }"
+        ));
+        assert!(models.contains(
+            "pub fn set_colors(&mut self, value: Option<s::Flags<Color>>) -> &mut Self { s::set_flags(self.object_mut(), \"colors\", value); self }"
+        ));
+        assert!(models.contains(
+            "pub fn palettes(&self) -> Option<Vec<s::Flags<Color>>> { s::get_list(self.object(), \"palettes\", s::item_flags::<Color>) }"
+        ));
+        assert!(models.contains(
+            "pub fn set_palettes(&mut self, value: Option<Vec<s::Flags<Color>>>) -> &mut Self { s::set_list(self.object_mut(), \"palettes\", value, s::flags_value::<Color>); self }"
+        ));
+        assert!(!models.contains("Vec<Color>"));
         assert!(!models.contains("Unused"));
         let endpoints = text("tenant.rs");
         assert!(endpoints.contains(

@@ -5,7 +5,7 @@ use graph_endpoint_device_management::models::{
     AnyDeviceConfiguration, AnyManagedDevice, DeviceManagementConfigurationPlatforms,
     OmaSettingFloatingPoint, Windows10GeneralConfiguration,
 };
-use graph_endpoint_device_management::support::{Field, Model};
+use graph_endpoint_device_management::support::{Field, Flags, Model};
 use serde_json::{Value, json};
 
 fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned>(text: &str) -> (T, Value) {
@@ -61,19 +61,23 @@ fn unknown_properties_members_and_types_null_numbers_and_dates_survive() {
 
 #[test]
 fn flags_are_sets_of_members() {
+    use DeviceManagementConfigurationPlatforms::{MacOS, Windows10, Windows10X};
     use graph_endpoint_device_management::models::DeviceManagementConfigurationPolicy;
     let (policy, _) = round_trip::<DeviceManagementConfigurationPolicy>(
         r#"{"platforms":"windows10,macOS,somethingNew"}"#,
     );
     let platforms = policy.platforms().unwrap();
     assert_eq!(platforms.len(), 3);
-    assert!(platforms.contains(&DeviceManagementConfigurationPlatforms::Windows10));
-    assert!(platforms.contains(&DeviceManagementConfigurationPlatforms::MacOS));
+    assert!(platforms.contains(&Windows10));
+    assert!(platforms.contains(&MacOS));
+    assert!(!platforms.contains(&Windows10X));
+    assert!(
+        platforms.contains(&DeviceManagementConfigurationPlatforms::Unrecognized(
+            "somethingNew".into()
+        ))
+    );
     let mut changed = DeviceManagementConfigurationPolicy::new();
-    changed.set_platforms(Some(&[
-        DeviceManagementConfigurationPlatforms::Windows10,
-        DeviceManagementConfigurationPlatforms::Windows10X,
-    ]));
+    changed.set_platforms(Some(Flags::from([Windows10, Windows10X])));
     assert_eq!(
         serde_json::to_value(&changed).unwrap(),
         json!({
@@ -81,6 +85,148 @@ fn flags_are_sets_of_members() {
             "platforms": "windows10,windows10X"
         })
     );
+}
+
+#[test]
+fn a_flags_value_is_equal_whatever_the_order_of_its_members() {
+    use DeviceManagementConfigurationPlatforms::{MacOS, Windows10};
+    use graph_endpoint_device_management::models::DeviceManagementConfigurationPolicy;
+    let (policy, _) =
+        round_trip::<DeviceManagementConfigurationPolicy>(r#"{"platforms":"macOS,windows10"}"#);
+    assert_eq!(policy.platforms(), Some(Flags::from([Windows10, MacOS])));
+    assert_ne!(policy.platforms(), Some(Flags::from([Windows10])));
+    // Blanks around members are not part of them.
+    let (spaced, _) =
+        round_trip::<DeviceManagementConfigurationPolicy>(r#"{"platforms":" windows10 , macOS"}"#);
+    assert_eq!(spaced.platforms(), policy.platforms());
+}
+
+#[test]
+fn a_member_repeated_is_in_the_set_once() {
+    use DeviceManagementConfigurationPlatforms::{MacOS, Windows10};
+    use graph_endpoint_device_management::models::DeviceManagementConfigurationPolicy;
+    // Unchanged, the payload is written back as it came, repetition and all.
+    let (mut policy, _) = round_trip::<DeviceManagementConfigurationPolicy>(
+        r#"{"platforms":"windows10,macOS,windows10,somethingNew,somethingNew"}"#,
+    );
+    let platforms = policy.platforms().unwrap();
+    assert_eq!(platforms.len(), 3);
+    assert_eq!(
+        platforms.to_string(),
+        "windows10,macOS,somethingNew",
+        "each member once, in the order first seen"
+    );
+    let built: Flags<_> = [Windows10, MacOS, Windows10, MacOS].into_iter().collect();
+    assert_eq!(built.len(), 2);
+    let mut extended = Flags::from([MacOS]);
+    extended.extend([MacOS, Windows10, Windows10]);
+    assert_eq!(extended, built);
+    // Written back through the setter, the set has each member once.
+    policy.set_platforms(Some(platforms));
+    assert_eq!(
+        policy.object()["platforms"],
+        json!("windows10,macOS,somethingNew")
+    );
+}
+
+#[test]
+fn an_unknown_member_survives_a_read_modify_write() {
+    use DeviceManagementConfigurationPlatforms::{MacOS, Windows10, Windows10X};
+    use graph_endpoint_device_management::models::DeviceManagementConfigurationPolicy;
+    let (mut policy, _) = round_trip::<DeviceManagementConfigurationPolicy>(
+        r#"{"id":"p1","platforms":"windows10,linuxOfTheFuture,macOS"}"#,
+    );
+    let mut platforms = policy.platforms().unwrap();
+    assert!(platforms.remove(&MacOS));
+    assert!(platforms.insert(Windows10X));
+    assert!(!platforms.insert(Windows10));
+    policy.set_platforms(Some(platforms));
+    assert_eq!(
+        serde_json::to_string(&policy).unwrap(),
+        r#"{"id":"p1","platforms":"windows10,linuxOfTheFuture,windows10X"}"#
+    );
+    let again = policy.platforms().unwrap();
+    assert!(
+        again.contains(&DeviceManagementConfigurationPlatforms::Unrecognized(
+            "linuxOfTheFuture".into()
+        ))
+    );
+}
+
+#[test]
+fn an_unchanged_model_with_flags_is_written_back_byte_for_byte() {
+    use graph_endpoint_device_management::models::{
+        DeviceManagementConfigurationPolicy, Windows10XSCEPCertificateProfile,
+    };
+    // (Members of an object are written in the order of their names.)
+    for text in [
+        r#"{"name":"x","platforms":"windows10, macOS,windows10,"}"#,
+        r#"{"platforms":"","technologies":null}"#,
+    ] {
+        let policy: DeviceManagementConfigurationPolicy = serde_json::from_str(text).unwrap();
+        let _ = policy.platforms();
+        assert_eq!(serde_json::to_string(&policy).unwrap(), text);
+    }
+    let text = r##"{"@odata.type":"#microsoft.graph.windows10XSCEPCertificateProfile","hashAlgorithm":["sha2","sha1,sha2"],"keyUsage":"digitalSignature,keyEncipherment","subjectAlternativeNameFormats":[]}"##;
+    let profile: Windows10XSCEPCertificateProfile = serde_json::from_str(text).unwrap();
+    assert_eq!(profile.hash_algorithm().map(|a| a.len()), Some(2));
+    assert_eq!(profile.key_usage().map(|u| u.len()), Some(2));
+    assert_eq!(serde_json::to_string(&profile).unwrap(), text);
+}
+
+#[test]
+fn a_collection_of_flags_is_a_list_of_sets() {
+    use HashAlgorithms::{Sha1, Sha2};
+    use graph_endpoint_device_management::models::{
+        HashAlgorithms, Windows10XSCEPCertificateProfile,
+    };
+    let (mut profile, _) = round_trip::<Windows10XSCEPCertificateProfile>(
+        r#"{"hashAlgorithm":["sha2","sha2,sha1","md5"]}"#,
+    );
+    let algorithms = profile.hash_algorithm().unwrap();
+    assert_eq!(
+        algorithms,
+        [
+            Flags::from([Sha2]),
+            Flags::from([Sha1, Sha2]),
+            Flags::from([HashAlgorithms::Unrecognized("md5".into())])
+        ]
+    );
+    profile.set_hash_algorithm(Some(vec![Flags::from([Sha1, Sha2]), Flags::new()]));
+    assert_eq!(profile.object()["hashAlgorithm"], json!(["sha1,sha2", ""]));
+}
+
+#[test]
+fn clearing_flags_writes_null_and_unset_removes_them() {
+    use graph_endpoint_device_management::models::DeviceManagementConfigurationPolicy;
+    let (mut policy, _) = round_trip::<DeviceManagementConfigurationPolicy>(
+        r#"{"platforms":"windows10","name":"x"}"#,
+    );
+    // `None` writes an explicit `null` (on a PATCH: clear it), as other setters do.
+    policy.set_platforms(None);
+    policy.set_name(None);
+    assert_eq!(policy.field("platforms"), Field::Null);
+    assert_eq!(policy.platforms(), None);
+    assert_eq!(
+        serde_json::to_value(&policy).unwrap(),
+        json!({"platforms": null, "name": null})
+    );
+    // An explicit `null` read from a payload is the same as one set.
+    let (read, _) =
+        round_trip::<DeviceManagementConfigurationPolicy>(r#"{"platforms":null,"name":null}"#);
+    assert_eq!(read, policy);
+    // `unset` removes the property: not sent at all.
+    policy.unset("platforms");
+    assert_eq!(policy.field("platforms"), Field::Absent);
+    assert_eq!(policy.platforms(), None);
+    assert_eq!(
+        serde_json::to_value(&policy).unwrap(),
+        json!({"name": null})
+    );
+    // An empty set is a value, not a `null`.
+    policy.set_platforms(Some(Flags::new()));
+    assert_eq!(policy.field("platforms"), Field::Present(&json!("")));
+    assert_eq!(policy.platforms(), Some(Flags::new()));
 }
 
 #[test]
