@@ -226,14 +226,8 @@ async fn export(graph: &GraphClient, report: &str, wait: Wait) -> Result<(), Str
     bar.finish();
     println!("{bytes} bytes written to {}", path.display());
 
-    let file = std::fs::File::open(&path).map_err(|e| e.to_string())?;
-    let mut archive = zip::ZipArchive::new(file).map_err(|e| format!("not a zip: {e}"))?;
-    let mut csv = String::new();
-    archive
-        .by_index(0)
-        .map_err(|e| e.to_string())?
-        .read_to_string(&mut csv)
-        .map_err(|e| e.to_string())?;
+    let zip = std::fs::read(&path).map_err(|e| e.to_string())?;
+    let csv = first_file_in_zip(&zip).map_err(|e| format!("not a zip: {e}"))?;
     let rows = csv.lines().count().saturating_sub(1);
     println!("{rows} rows; the first ones:");
     for line in csv.lines().take(4) {
@@ -243,4 +237,16 @@ async fn export(graph: &GraphClient, report: &str, wait: Wait) -> Result<(), Str
         let _ = std::fs::remove_file(&path);
     }
     Ok(())
+}
+
+/// The text of the first file of a zip (the report's CSV), inflated and
+/// checked against its recorded size and CRC.
+fn first_file_in_zip(zip: &[u8]) -> Result<String, Box<dyn std::error::Error>> {
+    let archive = rawzip::ZipArchive::from_slice(zip)?;
+    let entry = archive.entries().next_entry()?.ok_or("the zip is empty")?;
+    let local = archive.get_entry(entry.wayfinder())?;
+    let inflate = flate2::bufread::DeflateDecoder::new(local.data());
+    let mut csv = String::new();
+    local.verifying_reader(inflate).read_to_string(&mut csv)?;
+    Ok(csv)
 }

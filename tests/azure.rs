@@ -5,7 +5,8 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
+use graph_endpoint::azure_core;
+use graph_endpoint::azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
 use graph_endpoint::models::AndroidForWorkEnrollmentProfiles;
 use graph_endpoint::{AzureCredential, Cloud, GraphClient};
 use graph_endpoint_emulator::Emulator;

@@ -106,17 +106,27 @@ pub(crate) fn report_csv(select: &[String], rows: usize, seed: u64) -> Vec<u8> {
     out
 }
 
-/// A zip holding one CSV file.
+/// A zip holding one CSV file, deflated.
 pub(crate) fn zip_of(name: &str, csv: &[u8]) -> Bytes {
-    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    let written = writer
-        .start_file(name, options)
-        .ok()
-        .and_then(|()| writer.write_all(csv).ok())
-        .and_then(|()| writer.finish().ok());
-    written.map_or_else(Bytes::new, |cursor| Bytes::from(cursor.into_inner()))
+    write_zip(name, csv).map_or_else(|_| Bytes::new(), Bytes::from)
+}
+
+fn write_zip(name: &str, csv: &[u8]) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    let mut output = Vec::new();
+    let mut archive = rawzip::ZipArchiveWriter::new(&mut output);
+    let (mut entry, config) = archive
+        .new_file(name)
+        .compression_method(rawzip::CompressionMethod::DEFLATE)
+        .start()?;
+    let encoder = flate2::write::DeflateEncoder::new(&mut entry, flate2::Compression::default());
+    // The wrapper counts the bytes and the CRC the zip's data descriptor records.
+    let mut writer = config.wrap(encoder);
+    writer.write_all(csv)?;
+    let (encoder, descriptor) = writer.finish()?;
+    encoder.finish()?;
+    entry.finish(descriptor)?;
+    archive.finish()?;
+    Ok(output)
 }
 
 /// Answers the export job routes; `None` for any other path.

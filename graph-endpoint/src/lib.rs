@@ -91,6 +91,10 @@ pub use upload::{
     UploadSession,
 };
 
+/// Re-exported with the `azure` feature: the Azure SDK core, whose
+/// `TokenCredential` [`AzureCredential`] adapts.
+#[cfg(feature = "azure")]
+pub use azure_core;
 /// Re-exported for `Response<Bytes>` return types.
 pub use bytes;
 /// Re-exported: the `Stream` trait that [`Pages`] and [`Items`] implement.
