@@ -362,7 +362,7 @@ async fn dropping_the_wait_stops_the_polling() {
     )
     .await;
     let (request, wait) = (ExportJobRequest::new("Devices"), Wait::default());
-    let mut waiting = std::pin::pin!(graph.export_report(&request, &wait));
+    let mut waiting = Box::pin(graph.export_report(&request, &wait));
     // Drive the wait until it has polled three times, however slow the machine.
     let deadline = Instant::now() + Duration::from_secs(30);
     while graph_polls(&emulator).len() < 3 {
