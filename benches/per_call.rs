@@ -1,7 +1,8 @@
 //! What a declared call costs next to the same request written by hand with
 //! reqwest, with the stand-in in the same process: over loopback HTTP (one at
-//! a time, and 64 in flight), with allocations counted. The figures a user
-//! sees, with the server in a process of its own, are `per_call_process`'s.
+//! a time, and 64 in flight), as interleaved pairs of rounds. The figures a
+//! user sees, with the server in a process of its own, are
+//! `per_call_process`'s; allocations per call are `per_call_allocations`'.
 //!
 //! ```text
 //! cargo bench --bench per_call
@@ -20,9 +21,6 @@ use graph_endpoint::models::{AndroidForWorkEnrollmentProfile, AndroidForWorkEnro
 use graph_endpoint::{Call, Endpoint, Error, GraphClient, Request};
 use graph_endpoint_emulator::{Emulator, Fault, Injection};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-
-#[global_allocator]
-static ALLOC: divan::AllocProfiler = divan::AllocProfiler::system();
 
 const ID: &str = "6a6b1c0e-9b0e-4f3c-a2e8-0d8c5f1e7a11";
 const BODY: &str = r##"{"@odata.type":"#microsoft.graph.androidForWorkEnrollmentProfile","id":"6a6b1c0e-9b0e-4f3c-a2e8-0d8c5f1e7a11","accountId":"0b0c1d2e-0000-4000-8000-000000000001","displayName":"Kiosk","description":"Warehouse","createdDateTime":"2026-11-29T10:00:00Z","lastModifiedDateTime":"2026-11-29T10:00:00Z","tokenValue":null,"tokenExpirationDateTime":"0001-01-01T00:00:00Z","enrolledDeviceCount":0,"qrCodeContent":null,"qrCodeImage":null}"##;
@@ -140,7 +138,6 @@ fn main() {
         return profile_one(&variant);
     }
     interleaved_ratios();
-    divan::main();
 }
 
 /// 50,000 sequential calls of one variant and nothing else (or
@@ -371,58 +368,4 @@ fn interleave(label: &str, calls_per_round: u32, round: impl Fn(bool)) {
         quartile(1),
         quartile(3),
     );
-}
-#[divan::bench_group(sample_count = 200, sample_size = 20)]
-mod loopback_sequential {
-    use super::*;
-
-    #[divan::bench]
-    fn declared() -> AndroidForWorkEnrollmentProfile {
-        let w = &*WORLD;
-        w.runtime
-            .block_on(w.declared.get_profile(ID).into_future())
-            .unwrap()
-    }
-
-    #[divan::bench]
-    fn handwritten() -> AndroidForWorkEnrollmentProfile {
-        let w = &*WORLD;
-        w.runtime
-            .block_on(handwritten_get(&w.http, &w.base, &w.token, ID))
-            .unwrap()
-    }
-}
-
-/// One iteration is 64 calls in flight at once.
-#[divan::bench_group(sample_count = 40, sample_size = 2)]
-mod loopback_64_in_flight {
-    use super::*;
-
-    #[divan::bench]
-    fn declared() -> usize {
-        let w = &*WORLD;
-        w.runtime.block_on(async {
-            let mut set = tokio::task::JoinSet::new();
-            for _ in 0..64 {
-                let graph = w.declared.clone();
-                set.spawn(async move { graph.get_profile(ID).await.unwrap() });
-            }
-            set.join_all().await.len()
-        })
-    }
-
-    #[divan::bench]
-    fn handwritten() -> usize {
-        let w = &*WORLD;
-        w.runtime.block_on(async {
-            let mut set = tokio::task::JoinSet::new();
-            for _ in 0..64 {
-                let http = w.http.clone();
-                let base = w.base.clone();
-                let token = w.token.clone();
-                set.spawn(async move { handwritten_get(&http, &base, &token, ID).await.unwrap() });
-            }
-            set.join_all().await.len()
-        })
-    }
 }
