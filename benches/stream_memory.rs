@@ -16,7 +16,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use graph_endpoint::GraphClient;
-use graph_endpoint::models::{AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles};
+use graph_endpoint_device_management::hand_written::{
+    AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
+};
 use graph_endpoint_emulator::Emulator;
 
 const PROFILES: usize = 100_000;

@@ -12,9 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use graph_endpoint::models::AndroidForWorkEnrollmentProfiles;
 use graph_endpoint::tower::{Layer, Service};
 use graph_endpoint::{BoxError, GraphClient, RetryPolicy, reqwest};
+use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfiles;
 use graph_endpoint_emulator::{Emulator, Fault, Injection, RetryAfter};
 
 /// Attempts by status class, and the time they took.

@@ -30,10 +30,12 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use graph_endpoint::models::{AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles};
 use graph_endpoint::{
     ClientCredentials, Cloud, DeviceCode, EnvToken, Error, Graph, GraphClient, RawResponse,
     Request, TokenCache,
+};
+use graph_endpoint_device_management::hand_written::{
+    AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
 };
 use graph_endpoint_emulator::Emulator;
 use time::format_description::well_known::Rfc3339;

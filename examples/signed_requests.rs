@@ -11,9 +11,11 @@ use std::error::Error as StdError;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::hmac;
-use graph_endpoint::models::{AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles};
 use graph_endpoint::tower::util::MapRequestLayer;
 use graph_endpoint::{GraphClient, reqwest};
+use graph_endpoint_device_management::hand_written::{
+    AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
+};
 use graph_endpoint_emulator::Emulator;
 
 /// What is signed: the method, the path with its query, the

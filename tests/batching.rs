@@ -5,8 +5,10 @@ mod common;
 
 use std::time::Duration;
 
-use graph_endpoint::models::{AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles};
 use graph_endpoint::{Error, GraphClient, RetryPolicy};
+use graph_endpoint_device_management::hand_written::{
+    AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
+};
 use graph_endpoint_emulator::{Emulator, Fault, Injection, RecordedRequest, RetryAfter};
 use serde_json::Value;
 

@@ -5,8 +5,10 @@ mod common;
 
 use std::collections::HashSet;
 
-use graph_endpoint::models::{AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles};
 use graph_endpoint::{DeltaItem, Error, Filter, GraphClient, QueryOptions};
+use graph_endpoint_device_management::hand_written::{
+    AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
+};
 use graph_endpoint_emulator::{Emulator, Fault, Injection, RetryAfter};
 
 const COLLECTION: &str = "/beta/deviceManagement/androidForWorkEnrollmentProfiles";

@@ -11,8 +11,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use graph_endpoint::models::AndroidForWorkEnrollmentProfiles;
 use graph_endpoint::{Filter, GraphClient};
+use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfiles;
 use graph_endpoint_emulator::{DEFAULT_TOKEN, Emulator, EmulatorBuilder};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use proptest::prelude::*;

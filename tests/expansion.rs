@@ -7,10 +7,12 @@ mod common;
 use std::sync::Mutex;
 
 use graph_endpoint::http::{HeaderMap, StatusCode};
-use graph_endpoint::models::{AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles};
 use graph_endpoint::{
     ApiVersion, Call, Collection, Error, Graph, GraphClient, Method, RawResponse, Request,
     graph_action,
+};
+use graph_endpoint_device_management::hand_written::{
+    AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

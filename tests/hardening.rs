@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use graph_endpoint::models::AndroidForWorkEnrollmentProfiles;
 use graph_endpoint::{ClientCredentials, Error, GraphClient, RetryPolicy};
+use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfiles;
 use graph_endpoint_emulator::{Emulator, Fault, Injection};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};

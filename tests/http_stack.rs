@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use graph_endpoint::models::AndroidForWorkEnrollmentProfiles;
 use graph_endpoint::tower::util::MapRequestLayer;
 use graph_endpoint::tower::{Layer, Service};
 use graph_endpoint::{BoxError, ClientCredentials, Error, GraphClient, RetryPolicy, reqwest};
+use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfiles;
 use graph_endpoint_emulator::{Emulator, Fault, Injection};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};

@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use graph_endpoint::models::AndroidForWorkEnrollmentProfiles;
 use graph_endpoint::{
     AuthorizationCode, DEVICE_CODE_GRANT, DeviceCode, DeviceCodePrompt, Error, GraphClient,
     IdentityError, RedirectHost, TokenCache, TokenSource,
 };
+use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfiles;
 use graph_endpoint_emulator::{Emulator, EmulatorBuilder, RecordedRequest};
 
 const TENANT: &str = "contoso";

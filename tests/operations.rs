@@ -9,7 +9,9 @@ use std::future::Future;
 
 use common::{assert_standard_headers, emulator_and_client};
 use graph_endpoint::Error;
-use graph_endpoint::models::{AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles};
+use graph_endpoint_device_management::hand_written::{
+    AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
+};
 use graph_endpoint_emulator::{Emulator, Fault, Injection};
 use serde_json::json;
 

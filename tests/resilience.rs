@@ -5,8 +5,10 @@ mod common;
 
 use std::time::{Duration, Instant, SystemTime};
 
-use graph_endpoint::models::{AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles};
 use graph_endpoint::{Error, Graph, GraphClient, Response, RetryPolicy, TimeoutKind, graph_action};
+use graph_endpoint_device_management::hand_written::{
+    AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
+};
 use graph_endpoint_emulator::{Emulator, Fault, Injection, RetryAfter};
 
 type Profile = AndroidForWorkEnrollmentProfile;

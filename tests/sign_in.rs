@@ -4,8 +4,8 @@
 
 mod common;
 
-use graph_endpoint::models::AndroidForWorkEnrollmentProfiles;
 use graph_endpoint::{ClientCredentials, GraphClient};
+use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfiles;
 use graph_endpoint_emulator::Emulator;
 
 const SECRET: &str = "app-secret-Xy9~q";

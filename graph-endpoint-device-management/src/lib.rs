@@ -16,6 +16,10 @@
 //! - Cargo features per area (`managed_devices`, `device_configurations`,
 //!   `configuration_policies`, `compliance`, `scripts`, `reports`, `enrollment`, `roles`, `tenant`;
 //!   `all` by default) build only what is used.
+//! - [`hand_written`]: the Android for Work enrollment profile resource,
+//!   declared by hand with `#[graph_action]` as a user declares an endpoint,
+//!   with its own behaviour in the stand-in (`graph-endpoint-emulator`);
+//!   always compiled, whatever the features.
 //!
 //! ```no_run
 //! use graph_endpoint::GraphClient;
@@ -54,6 +58,7 @@
 
 #[cfg(feature = "catalog")]
 pub mod check;
+pub mod hand_written;
 pub mod support;
 
 // Generated text, compared byte for byte with the generator's output: not reformatted.

@@ -4,7 +4,9 @@
 //!
 //! ```
 //! use graph_endpoint::GraphClient;
-//! use graph_endpoint::models::{AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles};
+//! use graph_endpoint_device_management::hand_written::{
+//!     AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
+//! };
 //! use graph_endpoint_emulator::Emulator;
 //!
 //! # #[tokio::main(flavor = "current_thread")]

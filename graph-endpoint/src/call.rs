@@ -26,9 +26,27 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// [`Batch::add`](crate::Batch::add).
 ///
 /// ```
+/// # use graph_endpoint::{graph_action, Error, Graph, GraphClient};
+/// # #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+/// # pub struct AndroidForWorkEnrollmentProfile {
+/// #     #[serde(rename = "displayName", skip_serializing_if = "Option::is_none")]
+/// #     pub display_name: Option<String>,
+/// # }
+/// # pub trait AndroidForWorkEnrollmentProfiles: Graph {
+/// #     #[graph_action(
+/// #         GET, "/deviceManagement/androidForWorkEnrollmentProfiles/<id>", expect = 200, version = "beta",
+/// #         permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"]
+/// #     )]
+/// #     async fn get_profile(&self, id: &str) -> Result<AndroidForWorkEnrollmentProfile, Error>;
+/// #     #[graph_action(
+/// #         POST, "/deviceManagement/androidForWorkEnrollmentProfiles/<id>/revokeToken", expect = 204,
+/// #         version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"]
+/// #     )]
+/// #     async fn revoke_token(&self, id: &str) -> Result<(), Error>;
+/// # }
+/// # impl AndroidForWorkEnrollmentProfiles for GraphClient {}
 /// # async fn demo(graph: graph_endpoint::GraphClient) -> Result<(), graph_endpoint::Error> {
 /// use graph_endpoint::{Call, QueryOptions};
-/// use graph_endpoint::models::AndroidForWorkEnrollmentProfiles;
 ///
 /// let ids = vec!["a".to_owned(), "b".to_owned()];
 /// // Calls of the same result type collect into one Vec.
@@ -116,7 +134,15 @@ impl<'a, T> Call<'a, T> {
     ///
     /// ```
     /// use graph_endpoint::GraphClient;
-    /// use graph_endpoint::models::AndroidForWorkEnrollmentProfiles;
+    /// # use graph_endpoint::{graph_action, Error, Graph};
+    /// # pub trait AndroidForWorkEnrollmentProfiles: Graph {
+    /// #     #[graph_action(
+    /// #         POST, "/deviceManagement/androidForWorkEnrollmentProfiles/<id>/revokeToken", expect = 204,
+    /// #         version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"]
+    /// #     )]
+    /// #     async fn revoke_token(&self, id: &str) -> Result<(), Error>;
+    /// # }
+    /// # impl AndroidForWorkEnrollmentProfiles for GraphClient {}
     ///
     /// let graph = GraphClient::builder().token("t").build().unwrap();
     /// let call = graph.revoke_token("kiosk 1");

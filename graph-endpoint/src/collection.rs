@@ -7,9 +7,24 @@ use serde::{Deserialize, Serialize};
 /// Follow [`Collection::next_link`] with [`GraphClient::next_page`](crate::GraphClient::next_page):
 ///
 /// ```
+/// # use graph_endpoint::{graph_action, Collection, Error, Graph, GraphClient};
+/// # #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+/// # pub struct AndroidForWorkEnrollmentProfile {
+/// #     #[serde(rename = "displayName", skip_serializing_if = "Option::is_none")]
+/// #     pub display_name: Option<String>,
+/// # }
+/// # pub trait AndroidForWorkEnrollmentProfiles: Graph {
+/// #     #[graph_action(
+/// #         GET, "/deviceManagement/androidForWorkEnrollmentProfiles", expect = 200, version = "beta",
+/// #         permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"]
+/// #     )]
+/// #     async fn list_profiles(
+/// #         &self,
+/// #         #[query("$top")] top: Option<u32>,
+/// #     ) -> Result<Collection<AndroidForWorkEnrollmentProfile>, Error>;
+/// # }
+/// # impl AndroidForWorkEnrollmentProfiles for GraphClient {}
 /// # async fn demo(graph: graph_endpoint::GraphClient) -> Result<(), graph_endpoint::Error> {
-/// use graph_endpoint::models::AndroidForWorkEnrollmentProfiles;
-///
 /// let mut page = graph.list_profiles(Some(100)).await?;
 /// loop {
 ///     for profile in &page.value {

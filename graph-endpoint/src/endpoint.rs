@@ -66,7 +66,15 @@ impl fmt::Display for Method {
 ///
 /// ```
 /// use graph_endpoint::{ApiVersion, GraphClient, Method};
-/// use graph_endpoint::models::AndroidForWorkEnrollmentProfiles;
+/// # use graph_endpoint::{graph_action, Error, Graph};
+/// # pub trait AndroidForWorkEnrollmentProfiles: Graph {
+/// #     #[graph_action(
+/// #         POST, "/deviceManagement/androidForWorkEnrollmentProfiles/<id>/revokeToken", expect = 204,
+/// #         version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"]
+/// #     )]
+/// #     async fn revoke_token(&self, id: &str) -> Result<(), Error>;
+/// # }
+/// # impl AndroidForWorkEnrollmentProfiles for GraphClient {}
 ///
 /// let endpoint = <GraphClient as AndroidForWorkEnrollmentProfiles>::REVOKE_TOKEN;
 /// assert_eq!(endpoint.method(), Method::Post);

@@ -16,9 +16,16 @@ use crate::{Attempt, Endpoint, TokenError};
 /// and the raw body. The questions most callers ask have methods:
 ///
 /// ```
+/// # use graph_endpoint::{graph_action, Error, Graph, GraphClient};
+/// # pub trait AndroidForWorkEnrollmentProfiles: Graph {
+/// #     #[graph_action(
+/// #         POST, "/deviceManagement/androidForWorkEnrollmentProfiles/<id>/revokeToken", expect = 204,
+/// #         version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"]
+/// #     )]
+/// #     async fn revoke_token(&self, id: &str) -> Result<(), Error>;
+/// # }
+/// # impl AndroidForWorkEnrollmentProfiles for GraphClient {}
 /// # async fn demo(graph: graph_endpoint::GraphClient) {
-/// use graph_endpoint::models::AndroidForWorkEnrollmentProfiles;
-///
 /// match graph.revoke_token("6a6b1c0e-0000-0000-0000-000000000000").await {
 ///     Ok(()) => println!("revoked"),
 ///     Err(e) if e.is_not_found() => println!("no such profile"),

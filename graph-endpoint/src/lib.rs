@@ -29,7 +29,6 @@ mod identity;
 mod limits;
 mod long_running;
 mod middleware;
-pub mod models;
 mod paging;
 mod query;
 mod redirect;

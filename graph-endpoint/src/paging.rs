@@ -29,9 +29,22 @@ type SendFn<'a> = Box<dyn Fn(Request) -> SendFuture<'a> + Send + Sync + 'a>;
 /// every page, because the service does not carry them along `@odata.nextLink`.
 ///
 /// ```
+/// # use graph_endpoint::{graph_action, Error, Graph, GraphClient, Paged};
+/// # #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+/// # pub struct AndroidForWorkEnrollmentProfile {
+/// #     #[serde(rename = "displayName", skip_serializing_if = "Option::is_none")]
+/// #     pub display_name: Option<String>,
+/// # }
+/// # pub trait AndroidForWorkEnrollmentProfiles: Graph {
+/// #     #[graph_action(
+/// #         GET, "/deviceManagement/androidForWorkEnrollmentProfiles", expect = 200, version = "beta",
+/// #         permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"]
+/// #     )]
+/// #     fn profiles(&self) -> Paged<'_, AndroidForWorkEnrollmentProfile>;
+/// # }
+/// # impl AndroidForWorkEnrollmentProfiles for GraphClient {}
 /// # async fn demo(graph: graph_endpoint::GraphClient) -> Result<(), graph_endpoint::Error> {
 /// use graph_endpoint::Filter;
-/// use graph_endpoint::models::AndroidForWorkEnrollmentProfiles;
 ///
 /// // Every profile whose name starts with "Kiosk", 100 to a page, at most 500.
 /// let mut profiles = graph

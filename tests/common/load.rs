@@ -5,8 +5,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use graph_endpoint::models::AndroidForWorkEnrollmentProfile;
 use graph_endpoint::{Error, Graph, GraphClient, Response, RetryPolicy, graph_action};
+use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfile;
 use graph_endpoint_emulator::{Emulator, Fault, Injection};
 
 pub trait LoadProbes: Graph {

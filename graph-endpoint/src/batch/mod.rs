@@ -64,9 +64,34 @@ static BATCH_BETA: Endpoint = crate::endpoint::endpoint(
 ///   through its own client.
 ///
 /// ```
+/// # use graph_endpoint::{graph_action, Error, Graph, GraphClient};
+/// # #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+/// # pub struct AndroidForWorkEnrollmentProfile {
+/// #     #[serde(rename = "displayName", skip_serializing_if = "Option::is_none")]
+/// #     pub display_name: Option<String>,
+/// # }
+/// # impl AndroidForWorkEnrollmentProfile {
+/// #     pub fn named(display_name: &str) -> Self {
+/// #         AndroidForWorkEnrollmentProfile { display_name: Some(display_name.into()) }
+/// #     }
+/// # }
+/// # pub trait AndroidForWorkEnrollmentProfiles: Graph {
+/// #     #[graph_action(
+/// #         POST, "/deviceManagement/androidForWorkEnrollmentProfiles", expect = 201, version = "beta",
+/// #         permissions = ["DeviceManagementConfiguration.ReadWrite.All"]
+/// #     )]
+/// #     async fn create_profile(
+/// #         &self,
+/// #         #[body] profile: &AndroidForWorkEnrollmentProfile,
+/// #     ) -> Result<AndroidForWorkEnrollmentProfile, Error>;
+/// #     #[graph_action(
+/// #         DELETE, "/deviceManagement/androidForWorkEnrollmentProfiles/<id>", expect = 204, version = "beta",
+/// #         permissions = ["DeviceManagementConfiguration.ReadWrite.All"]
+/// #     )]
+/// #     async fn delete_profile(&self, id: &str) -> Result<(), Error>;
+/// # }
+/// # impl AndroidForWorkEnrollmentProfiles for GraphClient {}
 /// # async fn demo(graph: graph_endpoint::GraphClient) -> Result<(), graph_endpoint::Error> {
-/// use graph_endpoint::models::{AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles};
-///
 /// let batch = graph.batch();
 /// let kiosk = AndroidForWorkEnrollmentProfile::named("Kiosk");
 /// let created = batch.add(graph.create_profile(&kiosk));

@@ -1,8 +1,25 @@
-//! The seed resource, declared and typed: Intune's `androidForWorkEnrollmentProfile` (beta only).
+//! The seed resource, declared by hand: Intune's `androidForWorkEnrollmentProfile`
+//! (beta only), with [`AndroidForWorkEnrollmentProfile`] and the
+//! [`AndroidForWorkEnrollmentProfiles`] trait declared with `#[graph_action]`,
+//! the way a user declares an endpoint, and implemented for
+//! [`GraphClient`].
+//!
+//! It keeps its own behaviour in the stand-in (`graph-endpoint-emulator`):
+//! a profile is created, read, listed with `$top`, `$filter` and delta rounds,
+//! updated, deleted, and given or stripped of its enrollment token there, so
+//! examples and tests of code written with `graph-endpoint` run against it offline.
+//!
+//! The generated [`models`](crate::models) and area modules cover the same
+//! endpoints from Graph's metadata (the `enrollment` area's
+//! `AndroidForWorkEnrollmentProfiles` trait and
+//! `models::AndroidForWorkEnrollmentProfile`); this module is always compiled,
+//! whatever the features.
 //!
 //! ```no_run
 //! use graph_endpoint::GraphClient;
-//! use graph_endpoint::models::{AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles};
+//! use graph_endpoint_device_management::hand_written::{
+//!     AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
+//! };
 //!
 //! # async fn demo() -> Result<(), graph_endpoint::Error> {
 //! let graph = GraphClient::builder().token(std::env::var("GRAPH_TOKEN").unwrap()).build()?;
@@ -21,7 +38,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::{Collection, DeltaItem, Error, Graph, GraphClient, Paged, graph_action};
+use graph_endpoint::{Collection, DeltaItem, Error, Graph, GraphClient, Paged, graph_action};
 
 /// An Android for Work enrollment profile: the token and QR code that enroll
 /// company-owned Android devices into Intune.
@@ -90,7 +107,9 @@ impl AndroidForWorkEnrollmentProfile {
     /// A profile to create, with only its display name set.
     ///
     /// ```
-    /// let kiosk = graph_endpoint::models::AndroidForWorkEnrollmentProfile::named("Kiosk");
+    /// use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfile;
+    ///
+    /// let kiosk = AndroidForWorkEnrollmentProfile::named("Kiosk");
     /// assert_eq!(kiosk.display_name.as_deref(), Some("Kiosk"));
     /// ```
     pub fn named(display_name: impl Into<String>) -> Self {
@@ -143,7 +162,7 @@ pub trait AndroidForWorkEnrollmentProfiles: Graph {
 
     /// The profiles created, updated or removed since the round that handed
     /// out a delta link: read the items to the end, keep
-    /// [`Items::delta_link`](crate::Items::delta_link), and start the next
+    /// [`Items::delta_link`](graph_endpoint::Items::delta_link), and start the next
     /// round with [`Paged::resume_from`]. The first round lists every profile.
     #[graph_action(
         GET, "/deviceManagement/androidForWorkEnrollmentProfiles/delta", expect = 200, version = "beta",
