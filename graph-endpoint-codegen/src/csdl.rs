@@ -232,6 +232,7 @@ impl Csdl {
     }
 
     /// The type and its ancestors, nearest first.
+    #[must_use]
     pub fn lineage(&self, qname: &str) -> Vec<&TypeDef> {
         let mut out = Vec::new();
         let mut next = self.types.get(qname);
@@ -246,6 +247,7 @@ impl Csdl {
     }
 
     /// A property (structural or navigation) of the type or an ancestor.
+    #[must_use]
     pub fn find_property(&self, qname: &str, name: &str) -> Option<&Property> {
         self.lineage(qname).into_iter().find_map(|t| {
             t.properties

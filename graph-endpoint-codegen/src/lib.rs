@@ -115,6 +115,7 @@ pub struct Declared {
 }
 
 /// Works out traits, names and templates for every endpoint.
+#[must_use]
 pub fn declare(endpoints: &[EndpointSpec]) -> Vec<Declared> {
     let mut used: HashMap<(String, String), usize> = HashMap::new();
     endpoints
@@ -142,6 +143,7 @@ pub fn declare(endpoints: &[EndpointSpec]) -> Vec<Declared> {
 }
 
 /// Generates the Rust source: one trait per resource.
+#[must_use]
 pub fn generate(endpoints: &[EndpointSpec], options: &Options) -> String {
     let declared = declare(endpoints);
     let mut traits: BTreeMap<&str, Vec<&Declared>> = BTreeMap::new();
@@ -263,6 +265,7 @@ pub(crate) fn body_name(placeholders: &[String]) -> &'static str {
 /// With `callers`, also `instantiated`: one `async fn` per endpoint that awaits
 /// it, as the declared side's `--instantiate` has, so that both sides carry
 /// the same layer of calling code.
+#[must_use]
 pub fn generate_handwritten(endpoints: &[EndpointSpec], callers: bool) -> String {
     let declared = declare(endpoints);
     let mut callers_out = String::from(
@@ -529,6 +532,7 @@ pub(crate) fn safe_ident(name: &str) -> String {
 
 /// `memberId`, `item-path` and `windowsPhone81VpnConfiguration` become
 /// `member_id`, `item_path` and `windows_phone81_vpn_configuration`.
+#[must_use]
 pub fn snake_case(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 8);
     let mut previous_lower = false;

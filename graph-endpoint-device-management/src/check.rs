@@ -31,6 +31,7 @@ pub struct Report {
 
 impl Report {
     /// Payloads that differ or failed to decode.
+    #[must_use]
     pub fn differ(&self) -> usize {
         self.differences.len()
     }

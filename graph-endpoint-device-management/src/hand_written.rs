@@ -120,6 +120,7 @@ impl AndroidForWorkEnrollmentProfile {
     }
 
     /// Whether the profile holds an enrollment token (`tokenValue` set and not empty).
+    #[must_use]
     pub fn has_token(&self) -> bool {
         self.token_value.as_deref().is_some_and(|t| !t.is_empty())
     }

@@ -48,6 +48,7 @@ pub trait Model: Sized {
     fn into_object(self) -> Object;
 
     /// The model from a JSON value; `None` unless it is an object.
+    #[must_use]
     fn from_value(value: Value) -> Option<Self> {
         match value {
             Value::Object(object) => Some(Self::from_object(object)),
@@ -145,6 +146,7 @@ impl<E> Flags<E> {
     /// assert_eq!(usages.to_string(), "");
     /// ```
     #[inline]
+    #[must_use]
     pub const fn new() -> Self {
         Flags {
             members: Vec::new(),
@@ -161,6 +163,7 @@ impl<E> Flags<E> {
     /// assert!(!Flags::from([KeyUsages::DigitalSignature]).is_empty());
     /// ```
     #[inline]
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.members.is_empty()
     }
@@ -175,6 +178,7 @@ impl<E> Flags<E> {
     /// assert_eq!(usages.len(), 1);
     /// ```
     #[inline]
+    #[must_use]
     pub fn len(&self) -> usize {
         self.members.len()
     }
@@ -521,6 +525,7 @@ pub fn get_f64(object: &Object, name: &str) -> Option<f64> {
 }
 
 #[doc(hidden)]
+#[must_use]
 pub fn get_raw<'a>(object: &'a Object, name: &str) -> Option<&'a Value> {
     object.get(name).filter(|v| !v.is_null())
 }
@@ -537,6 +542,7 @@ pub fn get_flags<E: Member>(object: &Object, name: &str) -> Option<Flags<E>> {
 }
 
 #[doc(hidden)]
+#[must_use]
 pub fn get_model<M: Model>(object: &Object, name: &str) -> Option<M> {
     match object.get(name) {
         Some(Value::Object(inner)) => Some(M::from_object(inner.clone())),
@@ -558,26 +564,31 @@ pub fn item_str(value: &Value) -> Option<String> {
 }
 
 #[doc(hidden)]
+#[must_use]
 pub fn item_bool(value: &Value) -> Option<bool> {
     value.as_bool()
 }
 
 #[doc(hidden)]
+#[must_use]
 pub fn item_i32(value: &Value) -> Option<i32> {
     value.as_i64().and_then(|n| i32::try_from(n).ok())
 }
 
 #[doc(hidden)]
+#[must_use]
 pub fn item_i64(value: &Value) -> Option<i64> {
     value.as_i64()
 }
 
 #[doc(hidden)]
+#[must_use]
 pub fn item_f64(value: &Value) -> Option<f64> {
     value.as_f64()
 }
 
 #[doc(hidden)]
+#[must_use]
 pub fn item_raw(value: &Value) -> Option<Value> {
     Some(value.clone())
 }
@@ -588,6 +599,7 @@ pub fn item_member<E: Member>(value: &Value) -> Option<E> {
 }
 
 #[doc(hidden)]
+#[must_use]
 pub fn item_model<M: Model>(value: &Value) -> Option<M> {
     M::from_value(value.clone())
 }
@@ -648,31 +660,37 @@ pub fn set_list<T>(object: &mut Object, name: &str, value: Option<Vec<T>>, item:
 
 #[doc(hidden)]
 #[allow(clippy::ptr_arg)]
+#[must_use]
 pub fn string_value(value: &String) -> Value {
     Value::String(value.clone())
 }
 
 #[doc(hidden)]
+#[must_use]
 pub fn bool_value(value: &bool) -> Value {
     Value::Bool(*value)
 }
 
 #[doc(hidden)]
+#[must_use]
 pub fn i32_value(value: &i32) -> Value {
     Value::from(*value)
 }
 
 #[doc(hidden)]
+#[must_use]
 pub fn i64_value(value: &i64) -> Value {
     Value::from(*value)
 }
 
 #[doc(hidden)]
+#[must_use]
 pub fn f64_ref_value(value: &f64) -> Value {
     f64_value(*value)
 }
 
 #[doc(hidden)]
+#[must_use]
 pub fn raw_value(value: &Value) -> Value {
     value.clone()
 }
@@ -683,6 +701,7 @@ pub fn item_flags<E: Member>(value: &Value) -> Option<Flags<E>> {
 }
 
 #[doc(hidden)]
+#[must_use]
 pub fn str_value(value: &str) -> Value {
     Value::String(value.to_owned())
 }
@@ -693,6 +712,7 @@ pub fn f64_value(value: f64) -> Value {
 }
 
 #[doc(hidden)]
+#[must_use]
 pub fn flags_value<E: Member>(value: &Flags<E>) -> Value {
     Value::String(value.to_wire())
 }
@@ -708,6 +728,7 @@ pub fn model_value<M: Model>(value: &M) -> Value {
 }
 
 #[doc(hidden)]
+#[must_use]
 pub fn new_object(graph_type: Option<&str>) -> Object {
     let mut object = Object::new();
     if let Some(graph_type) = graph_type {

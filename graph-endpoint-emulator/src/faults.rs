@@ -68,6 +68,7 @@ pub enum Fault {
 
 impl Fault {
     /// A scripted answer with a JSON body.
+    #[must_use]
     pub fn json(status: u16, body: serde_json::Value) -> Fault {
         Fault::Respond {
             status,
@@ -77,6 +78,7 @@ impl Fault {
     }
 
     /// A scripted Graph error: `{"error": {"code", "message", "innerError": ...}}`.
+    #[must_use]
     pub fn graph_error(status: u16, code: &str, message: &str) -> Fault {
         Fault::json(
             status,
@@ -146,12 +148,14 @@ impl Injection {
     }
 
     /// Only requests whose raw path contains `fragment`.
+    #[must_use]
     pub fn on_path(mut self, fragment: impl Into<String>) -> Injection {
         self.path_contains = Some(fragment.into());
         self
     }
 
     /// Only requests with this method.
+    #[must_use]
     pub fn on_method(mut self, method: impl Into<String>) -> Injection {
         self.method = Some(method.into().to_ascii_uppercase());
         self

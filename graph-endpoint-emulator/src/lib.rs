@@ -200,6 +200,7 @@ impl Default for EmulatorBuilder {
 
 impl EmulatorBuilder {
     /// Listens on this port of 127.0.0.1 (default: an ephemeral port).
+    #[must_use]
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
         self
@@ -213,6 +214,7 @@ impl EmulatorBuilder {
     /// options the seed's collection understands), get, PATCH (merged; a
     /// `null` clears a property; 200 with the entity) and delete (204), under
     /// `beta` and `v1.0`; items keep their `@odata.type`.
+    #[must_use]
     pub fn entity_sets(mut self, sets: &[(&str, &str)]) -> Self {
         self.entity_sets
             .extend(sets.iter().map(|(p, t)| ((*p).to_owned(), (*t).to_owned())));
@@ -220,18 +222,21 @@ impl EmulatorBuilder {
     }
 
     /// Starts with `count` profiles.
+    #[must_use]
     pub fn profiles(mut self, count: usize) -> Self {
         self.profiles = count;
         self
     }
 
     /// Accepts this bearer token instead of [`DEFAULT_TOKEN`].
+    #[must_use]
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.tokens = vec![token.into()];
         self
     }
 
     /// The page size of lists when no `$top` is given (default 100).
+    #[must_use]
     pub fn page_size(mut self, size: usize) -> Self {
         self.page_size = size.max(1);
         self
@@ -239,6 +244,7 @@ impl EmulatorBuilder {
 
     /// Delays every answer by this much, as a remote service would take time
     /// (default none).
+    #[must_use]
     pub fn latency(mut self, latency: std::time::Duration) -> Self {
         self.latency = latency;
         self
@@ -247,6 +253,7 @@ impl EmulatorBuilder {
     /// Registers an app that may sign in with client credentials at
     /// `POST /{tenant}/oauth2/v2.0/token`; the tokens it gets are accepted by
     /// the Graph endpoints until they expire.
+    #[must_use]
     pub fn app(
         mut self,
         tenant: impl Into<String>,
@@ -265,6 +272,7 @@ impl EmulatorBuilder {
     /// must be RS256 JWTs signed by the key whose public half (DER, as
     /// `RsaKeyPair::public_key()` gives it) is `public_key`, naming the
     /// certificate's SHA-1 thumbprint in `x5t`.
+    #[must_use]
     pub fn app_with_certificate(
         mut self,
         tenant: impl Into<String>,
@@ -303,6 +311,7 @@ impl EmulatorBuilder {
     /// # drop(emulator);
     /// # Ok(()) }
     /// ```
+    #[must_use]
     pub fn public_client(
         mut self,
         tenant: impl Into<String>,
@@ -329,6 +338,7 @@ impl EmulatorBuilder {
     /// # drop(emulator);
     /// # Ok(()) }
     /// ```
+    #[must_use]
     pub fn device_code_interval(mut self, interval: std::time::Duration) -> Self {
         self.device_code_interval = interval;
         self
@@ -347,6 +357,7 @@ impl EmulatorBuilder {
     /// # drop(emulator);
     /// # Ok(()) }
     /// ```
+    #[must_use]
     pub fn device_code_lifetime(mut self, lifetime: std::time::Duration) -> Self {
         self.device_code_lifetime = lifetime;
         self
@@ -368,12 +379,14 @@ impl EmulatorBuilder {
     /// # drop(emulator);
     /// # Ok(()) }
     /// ```
+    #[must_use]
     pub fn approve_device_codes_after(mut self, polls: u32) -> Self {
         self.approve_device_codes_after = Some(polls);
         self
     }
 
     /// How long issued tokens live (default one hour).
+    #[must_use]
     pub fn token_lifetime(mut self, lifetime: std::time::Duration) -> Self {
         self.token_lifetime = lifetime;
         self
@@ -381,12 +394,14 @@ impl EmulatorBuilder {
 
     /// Whether to keep every request for [`Emulator::requests`] (default yes);
     /// benchmarks turn it off so memory does not grow. Counts are kept either way.
+    #[must_use]
     pub fn record_requests(mut self, record: bool) -> Self {
         self.record = record;
         self
     }
 
     /// The seed of the sequence that decides rate-based faults.
+    #[must_use]
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
@@ -405,6 +420,7 @@ impl EmulatorBuilder {
     /// # drop(emulator);
     /// # Ok(()) }
     /// ```
+    #[must_use]
     pub fn export_job_polls(mut self, polls: u32) -> Self {
         self.export.polls = polls.max(1);
         self
@@ -413,6 +429,7 @@ impl EmulatorBuilder {
     /// An export job completes once this much time has passed since it was
     /// created, at its next poll (besides [`export_job_polls`](Self::export_job_polls),
     /// whichever comes first; give a large poll count to use the time alone).
+    #[must_use]
     pub fn export_job_duration(mut self, duration: std::time::Duration) -> Self {
         self.export.duration = Some(duration);
         self
@@ -420,18 +437,21 @@ impl EmulatorBuilder {
 
     /// The `Retry-After` a running export job's answers carry (and a
     /// `202 Accepted` export), in fractional seconds; none by default.
+    #[must_use]
     pub fn export_job_retry_after(mut self, wait: std::time::Duration) -> Self {
         self.export.retry_after = Some(wait);
         self
     }
 
     /// Export jobs end `failed` instead of `completed`.
+    #[must_use]
     pub fn export_jobs_fail(mut self, fail: bool) -> Self {
         self.export.fail = fail;
         self
     }
 
     /// How many CSV rows a report holds (default 100).
+    #[must_use]
     pub fn export_rows(mut self, rows: usize) -> Self {
         self.export.rows = rows;
         self
@@ -439,6 +459,7 @@ impl EmulatorBuilder {
 
     /// The base completed jobs' `url` names instead of the storage host's
     /// own, to test a client's checks of that URL (`http://storage.example.com`).
+    #[must_use]
     pub fn export_url_base(mut self, base: impl Into<String>) -> Self {
         self.export.url_base = Some(base.into().trim_end_matches('/').to_owned());
         self
@@ -446,12 +467,14 @@ impl EmulatorBuilder {
 
     /// Whether the storage host honours `Range` (default yes); without it,
     /// it answers every download whole, without `Accept-Ranges`.
+    #[must_use]
     pub fn storage_ranges(mut self, ranges: bool) -> Self {
         self.storage_ranges = ranges;
         self
     }
 
     /// How long an upload session lives (default one hour).
+    #[must_use]
     pub fn upload_session_lifetime(mut self, lifetime: std::time::Duration) -> Self {
         self.upload_session_lifetime = lifetime;
         self
@@ -590,21 +613,25 @@ impl Emulator {
     }
 
     /// Configures one.
+    #[must_use]
     pub fn builder() -> EmulatorBuilder {
         EmulatorBuilder::default()
     }
 
     /// `http://127.0.0.1:PORT`: the root to give `GraphClientBuilder::base_url`.
+    #[must_use]
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
 
     /// The address it listens on.
+    #[must_use]
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// A bearer token it accepts.
+    #[must_use]
     pub fn token(&self) -> String {
         lock(&self.shared.tokens)
             .first()
@@ -623,6 +650,7 @@ impl Emulator {
     }
 
     /// How many token requests the sign-in endpoint received.
+    #[must_use]
     pub fn token_requests(&self) -> u64 {
         self.shared.token_requests.load(Ordering::SeqCst)
     }
@@ -650,6 +678,8 @@ impl Emulator {
     /// assert!(!emulator.approve_device_code("NO-SUCH-CODE"));
     /// # Ok(()) }
     /// ```
+    // Called for its effect; the result is for the tests that want it.
+    #[allow(clippy::must_use_candidate)]
     pub fn approve_device_code(&self, user_code: &str) -> bool {
         self.shared.delegated.decide(user_code, true)
     }
@@ -667,6 +697,8 @@ impl Emulator {
     /// assert!(!emulator.deny_device_code("NO-SUCH-CODE"));
     /// # Ok(()) }
     /// ```
+    // Called for its effect; the result is for the tests that want it.
+    #[allow(clippy::must_use_candidate)]
     pub fn deny_device_code(&self, user_code: &str) -> bool {
         self.shared.delegated.decide(user_code, false)
     }
@@ -734,6 +766,8 @@ impl Emulator {
     /// assert_eq!(emulator.revoke_refresh_tokens(), 0);
     /// # Ok(()) }
     /// ```
+    // Called for its effect; the result is for the tests that want it.
+    #[allow(clippy::must_use_candidate)]
     pub fn revoke_refresh_tokens(&self) -> usize {
         self.shared.delegated.revoke_refresh_tokens()
     }
@@ -751,21 +785,25 @@ impl Emulator {
     }
 
     /// How many faults were injected so far.
+    #[must_use]
     pub fn faults_injected(&self) -> u64 {
         self.shared.injected.load(Ordering::SeqCst)
     }
 
     /// Every request received so far, in arrival order.
+    #[must_use]
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.shared.requests).clone()
     }
 
     /// The last request received.
+    #[must_use]
     pub fn last_request(&self) -> Option<RecordedRequest> {
         lock(&self.shared.requests).last().cloned()
     }
 
     /// How many requests arrived since the start or the last [`Emulator::clear_requests`].
+    #[must_use]
     pub fn request_count(&self) -> usize {
         let total = self.shared.counter.load(Ordering::SeqCst);
         (total - self.shared.counted_before_clear.load(Ordering::SeqCst)) as usize
@@ -781,16 +819,19 @@ impl Emulator {
     }
 
     /// The most requests it was handling at one time.
+    #[must_use]
     pub fn max_in_flight(&self) -> usize {
         self.shared.max_in_flight.load(Ordering::SeqCst)
     }
 
     /// The profiles as stored, in creation order.
+    #[must_use]
     pub fn profiles(&self) -> Vec<Value> {
         lock(&self.shared.store).all()
     }
 
     /// One profile as stored.
+    #[must_use]
     pub fn profile(&self, id: &str) -> Option<Value> {
         lock(&self.shared.store).get(id).ok()
     }
@@ -799,12 +840,14 @@ impl Emulator {
     /// stands for the other origins Graph hands out (report download URLs,
     /// upload sessions' `uploadUrl`). It refuses any request carrying an
     /// `Authorization` header with `401`.
+    #[must_use]
     pub fn storage_url(&self) -> &str {
         &self.shared.storage.base_url
     }
 
     /// Every request the storage host received, with its headers (bodies
     /// are not kept), in arrival order.
+    #[must_use]
     pub fn storage_requests(&self) -> Vec<RecordedRequest> {
         lock(&self.shared.storage.requests).clone()
     }
@@ -839,6 +882,7 @@ impl Emulator {
     /// assert!(url.starts_with(emulator.storage_url()));
     /// # Ok(()) }
     /// ```
+    #[must_use]
     pub fn storage_blob(&self, name: &str, size: u64, seed: u64) -> String {
         let name: String = name
             .chars()
@@ -852,6 +896,7 @@ impl Emulator {
     }
 
     /// The files upload sessions completed, in completion order.
+    #[must_use]
     pub fn stored_files(&self) -> Vec<StoredFile> {
         lock(&self.shared.storage.stored).clone()
     }
@@ -865,6 +910,7 @@ impl Emulator {
     }
 
     /// How many upload sessions are open.
+    #[must_use]
     pub fn open_upload_sessions(&self) -> usize {
         lock(&self.shared.storage.sessions).len()
     }
@@ -878,6 +924,8 @@ impl Emulator {
     /// given by its path after the version (`deviceManagement/managedDevices`),
     /// with a fresh `id` unless it has one; the item as stored, or `None` when
     /// no collection has that path or the item is not an object.
+    // Called for its effect; the result is for the tests that want it.
+    #[allow(clippy::must_use_candidate)]
     pub fn insert_entity(&self, collection: &str, item: Value) -> Option<Value> {
         server::lock(&self.shared.entities).insert(collection, item)
     }
@@ -889,6 +937,7 @@ impl Emulator {
 
     /// The items of a collection served by [`EmulatorBuilder::entity_sets`]
     /// (its path after the version), in creation order.
+    #[must_use]
     pub fn entities(&self, collection: &str) -> Vec<Value> {
         server::lock(&self.shared.entities).list(collection)
     }

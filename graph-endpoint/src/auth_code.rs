@@ -131,6 +131,7 @@ impl AuthorizationCode {
     ///     .on_open(|url| println!("Sign in at {url}"));
     /// # drop(sign_in);
     /// ```
+    #[must_use]
     pub fn on_open(mut self, open: impl Fn(&str) + Send + Sync + 'static) -> Self {
         self.open = Arc::new(open);
         self
@@ -143,6 +144,7 @@ impl AuthorizationCode {
     /// let sign_in = AuthorizationCode::new("contoso", "app-id").redirect_host(RedirectHost::Localhost);
     /// # drop(sign_in);
     /// ```
+    #[must_use]
     pub fn redirect_host(mut self, host: RedirectHost) -> Self {
         self.redirect_host = host;
         self
@@ -155,6 +157,7 @@ impl AuthorizationCode {
     /// let sign_in = AuthorizationCode::new("contoso", "app-id").port(8400);
     /// # drop(sign_in);
     /// ```
+    #[must_use]
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
         self
@@ -169,6 +172,7 @@ impl AuthorizationCode {
     ///     .wait_timeout(std::time::Duration::from_secs(120));
     /// # drop(sign_in);
     /// ```
+    #[must_use]
     pub fn wait_timeout(mut self, timeout: Duration) -> Self {
         self.wait_timeout = timeout;
         self

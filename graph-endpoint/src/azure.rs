@@ -48,12 +48,14 @@ impl AzureCredential {
     }
 
     /// Asks for the Graph scope of this cloud.
+    #[must_use]
     pub fn cloud(mut self, cloud: Cloud) -> Self {
         self.scope = format!("{}/.default", cloud.graph_root());
         self
     }
 
     /// Asks for an explicit scope.
+    #[must_use]
     pub fn scope(mut self, scope: impl Into<String>) -> Self {
         self.scope = scope.into();
         self

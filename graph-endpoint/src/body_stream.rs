@@ -396,6 +396,7 @@ impl StreamBody {
     /// let body = graph_endpoint::StreamBody::from_reader(&b"a,b"[..], 3).content_type("text/csv");
     /// # drop(body);
     /// ```
+    #[must_use]
     pub fn content_type(mut self, value: &str) -> StreamBody {
         if let Ok(value) = HeaderValue::from_str(value) {
             self.content_type = value;

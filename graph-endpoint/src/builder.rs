@@ -20,6 +20,7 @@ const CRATE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 impl GraphClient {
     /// Starts configuring a client.
+    #[must_use]
     pub fn builder() -> GraphClientBuilder {
         GraphClientBuilder::default()
     }
@@ -111,6 +112,7 @@ impl fmt::Debug for GraphClientBuilder {
 
 impl GraphClientBuilder {
     /// The national cloud (default [`Cloud::Global`]).
+    #[must_use]
     pub fn cloud(mut self, cloud: Cloud) -> Self {
         self.cloud = cloud;
         self
@@ -119,6 +121,7 @@ impl GraphClientBuilder {
     /// A custom root URL instead of the cloud's, such as a local stand-in.
     /// `http://` is accepted only for loopback hosts, unless
     /// [`allow_insecure_http`](Self::allow_insecure_http) says otherwise.
+    #[must_use]
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
         self
@@ -126,47 +129,55 @@ impl GraphClientBuilder {
 
     /// Accepts a plain `http://` base URL on a non-loopback host: the token
     /// then travels unencrypted. Off by default.
+    #[must_use]
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.allow_insecure_http = allow;
         self
     }
 
     /// The version for endpoints that do not pin one (default `v1.0`).
+    #[must_use]
     pub fn version(mut self, version: ApiVersion) -> Self {
         self.version = version;
         self
     }
 
     /// A fixed bearer token.
+    #[must_use]
     pub fn token(mut self, token: impl Into<AccessToken>) -> Self {
         self.token = Some(TokenChoice::Static(token.into()));
         self
     }
 
     /// A source asked for a token before every attempt.
+    #[must_use]
     pub fn token_source(mut self, source: impl TokenSource) -> Self {
         self.token = Some(TokenChoice::Source(Arc::new(source)));
         self
     }
 
     /// Text appended to the `User-Agent` header, to name your application.
+    #[must_use]
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = Some(user_agent.into());
         self
     }
 
     /// The retry policy (default [`RetryPolicy::default`]).
+    #[must_use]
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
         self
     }
 
     /// Turns retries off.
+    #[must_use]
     pub fn no_retry(self) -> Self {
         self.retry(RetryPolicy::none())
     }
 
     /// At most `limit` requests in flight at once, across every clone of the client.
+    #[must_use]
     pub fn max_in_flight(mut self, limit: usize) -> Self {
         self.max_in_flight = Some(limit);
         self
@@ -174,12 +185,14 @@ impl GraphClientBuilder {
 
     /// At most `requests` request starts per `per` on average, across every
     /// clone, with bursts up to `requests` (Intune: 100 writes per 20 s per app).
+    #[must_use]
     pub fn rate_limit(mut self, requests: u32, per: Duration) -> Self {
         self.rate_limit = Some((requests, per));
         self
     }
 
     /// How long establishing a connection may take (default 10 s).
+    #[must_use]
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -189,6 +202,7 @@ impl GraphClientBuilder {
     /// the response body, redirects included (default 100 s). Waiting for a
     /// place under [`max_in_flight`](Self::max_in_flight) or the rate limit,
     /// and fetching a token, do not count.
+    #[must_use]
     pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
         self.attempt_timeout = Some(timeout);
         self
@@ -196,6 +210,7 @@ impl GraphClientBuilder {
 
     /// No per-attempt timeout: an attempt may take as long as the call
     /// timeout (if any) allows. Saves a timer per attempt.
+    #[must_use]
     pub fn no_attempt_timeout(mut self) -> Self {
         self.attempt_timeout = None;
         self
@@ -203,6 +218,7 @@ impl GraphClientBuilder {
 
     /// How long a whole call may take, retries and waits included (default: no limit
     /// beyond the retry policy's).
+    #[must_use]
     pub fn call_timeout(mut self, timeout: Duration) -> Self {
         self.call_timeout = Some(timeout);
         self
@@ -230,6 +246,7 @@ impl GraphClientBuilder {
     /// let graph = GraphClient::builder().http_client(http).token("eyJ0eXAi...").build().unwrap();
     /// # drop(graph);
     /// ```
+    #[must_use]
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
@@ -241,6 +258,7 @@ impl GraphClientBuilder {
     /// through the layers, retries and followed redirects included; the
     /// request has every header set, the bearer token included. Without
     /// layers, attempts call reqwest directly.
+    #[must_use]
     pub fn layer<L>(mut self, layer: L) -> Self
     where
         L: tower::Layer<HttpService> + Send + Sync + 'static,
@@ -259,18 +277,21 @@ impl GraphClientBuilder {
     /// call whose URL would be longer fails with [`Error::InvalidRequest`]
     /// naming both lengths, and nothing is sent. The HTTP stack itself holds
     /// no URL over 65,534 bytes, whatever this says.
+    #[must_use]
     pub fn max_url_bytes(mut self, limit: usize) -> Self {
         self.max_url_bytes = limit;
         self
     }
 
     /// The largest success body accepted (default 64 MiB).
+    #[must_use]
     pub fn max_body_bytes(mut self, limit: usize) -> Self {
         self.max_body_bytes = limit;
         self
     }
 
     /// How much of an error body is kept in an [`Error`] (default 64 KiB).
+    #[must_use]
     pub fn max_error_body_bytes(mut self, limit: usize) -> Self {
         self.max_error_body_bytes = limit;
         self

@@ -120,11 +120,13 @@ pub(crate) const URL_ROOM: usize = 192;
 
 impl GraphClient {
     /// The Graph root URL requests go to, without the version.
+    #[must_use]
     pub fn base_url(&self) -> &str {
         &self.inner.root
     }
 
     /// The version used by endpoints that do not pin one.
+    #[must_use]
     pub fn default_version(&self) -> ApiVersion {
         self.inner.version
     }

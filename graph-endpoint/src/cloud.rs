@@ -27,6 +27,7 @@ pub enum Cloud {
 
 impl Cloud {
     /// The Graph root URL of this cloud, without a trailing slash.
+    #[must_use]
     pub const fn graph_root(self) -> &'static str {
         match self {
             Cloud::Global => "https://graph.microsoft.com",
@@ -37,6 +38,7 @@ impl Cloud {
     }
 
     /// The sign-in authority (Microsoft identity platform) of this cloud.
+    #[must_use]
     pub const fn authority(self) -> &'static str {
         match self {
             Cloud::Global => "https://login.microsoftonline.com",
@@ -67,6 +69,7 @@ pub enum ApiVersion {
 
 impl ApiVersion {
     /// The version as it appears in a URL: `v1.0` or `beta`.
+    #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             ApiVersion::V1 => "v1.0",

@@ -368,6 +368,7 @@ macro_rules! delegated_settings {
             /// Signs in with the authority and Graph root of this cloud.
             ///
             #[doc = concat!("```\n", "use graph_endpoint::*;\n", "let sign_in = ", stringify!($ty), "::new(\"contoso\", \"app-id\").cloud(Cloud::UsGovL4);", "\n", "assert!(sign_in.token_url().starts_with(\"https://login.microsoftonline.us/contoso/\"));", "\n", "assert!(sign_in.scope_parameter().starts_with(\"https://graph.microsoft.us/\"));", "\n", "```")]
+            #[must_use]
             pub fn cloud(mut self, cloud: $crate::Cloud) -> Self {
                 self.session.settings.authority = cloud.authority().to_owned();
                 self.session.settings.graph_root = cloud.graph_root().to_owned();
@@ -379,6 +380,7 @@ macro_rules! delegated_settings {
             /// signing in fails before anything is sent.
             ///
             #[doc = concat!("```\n", "use graph_endpoint::*;\n", "let sign_in = ", stringify!($ty), "::new(\"contoso\", \"app-id\").authority(\"http://127.0.0.1:8080/\");", "\n", "assert_eq!(sign_in.token_url(), \"http://127.0.0.1:8080/contoso/oauth2/v2.0/token\");", "\n", "```")]
+            #[must_use]
             pub fn authority(mut self, authority: impl Into<String>) -> Self {
                 self.session.settings.authority = authority.into().trim_end_matches('/').to_owned();
                 self
@@ -388,6 +390,7 @@ macro_rules! delegated_settings {
             /// by default.
             ///
             #[doc = concat!("```\n", "use graph_endpoint::*;\n", "let sign_in = ", stringify!($ty), "::new(\"contoso\", \"app-id\").authority(\"http://identity.lab\").allow_insecure_http(true);", "\n", "# drop(sign_in);", "\n", "```")]
+            #[must_use]
             pub fn allow_insecure_http(mut self, allow: bool) -> Self {
                 self.session.settings.allow_insecure_http = allow;
                 self
@@ -400,6 +403,7 @@ macro_rules! delegated_settings {
             /// (the permissions the app registration was granted).
             ///
             #[doc = concat!("```\n", "use graph_endpoint::*;\n", "let sign_in = ", stringify!($ty), "::new(\"contoso\", \"app-id\").scopes([\"DeviceManagementConfiguration.Read.All\", \"openid\"]);", "\n", "assert_eq!(", "\n", "    sign_in.scope_parameter(),", "\n", "    \"https://graph.microsoft.com/DeviceManagementConfiguration.Read.All openid offline_access\"", "\n", ");", "\n", "```")]
+            #[must_use]
             pub fn scopes<S: Into<String>>(mut self, scopes: impl IntoIterator<Item = S>) -> Self {
                 self.session.settings.scopes = scopes.into_iter().map(Into::into).collect();
                 self
@@ -408,6 +412,7 @@ macro_rules! delegated_settings {
             /// Keeps the tokens in `cache` between runs (none by default).
             ///
             #[doc = concat!("```\n", "use graph_endpoint::*;\n", "let sign_in = ", stringify!($ty), "::new(\"contoso\", \"app-id\").cache(TokenCache::new(\"/var/cache/intune-tool\"));", "\n", "# drop(sign_in);", "\n", "```")]
+            #[must_use]
             pub fn cache(mut self, cache: $crate::TokenCache) -> Self {
                 self.session.settings.cache = Some(cache);
                 self
@@ -418,6 +423,7 @@ macro_rules! delegated_settings {
             /// tenant and account.
             ///
             #[doc = concat!("```\n", "use graph_endpoint::*;\n", "let sign_in = ", stringify!($ty), "::new(\"contoso\", \"app-id\")", "\n", "    .account(\"admin@contoso.com\")", "\n", "    .cache(TokenCache::new(\"/var/cache/intune-tool\"));", "\n", "# drop(sign_in);", "\n", "```")]
+            #[must_use]
             pub fn account(mut self, account: impl Into<String>) -> Self {
                 self.session.settings.account = account.into();
                 self
@@ -429,6 +435,7 @@ macro_rules! delegated_settings {
             /// platform's `invalid_grant`. For unattended runs.
             ///
             #[doc = concat!("```\n", "use graph_endpoint::*;\n", "let unattended = ", stringify!($ty), "::new(\"contoso\", \"app-id\")", "\n", "    .cache(TokenCache::new(\"/var/cache/intune-tool\"))", "\n", "    .interactive(false);", "\n", "# drop(unattended);", "\n", "```")]
+            #[must_use]
             pub fn interactive(mut self, allowed: bool) -> Self {
                 self.session.settings.interactive = allowed;
                 self
@@ -438,6 +445,7 @@ macro_rules! delegated_settings {
             /// minutes).
             ///
             #[doc = concat!("```\n", "use graph_endpoint::*;\n", "let sign_in = ", stringify!($ty), "::new(\"contoso\", \"app-id\").refresh_ahead(std::time::Duration::from_secs(600));", "\n", "# drop(sign_in);", "\n", "```")]
+            #[must_use]
             pub fn refresh_ahead(mut self, ahead: std::time::Duration) -> Self {
                 self.session.settings.refresh_ahead = ahead;
                 self
@@ -447,6 +455,7 @@ macro_rules! delegated_settings {
             /// (default [`DEFAULT_SIGN_IN_ATTEMPT_TIMEOUT`](crate::DEFAULT_SIGN_IN_ATTEMPT_TIMEOUT)).
             ///
             #[doc = concat!("```\n", "use graph_endpoint::*;\n", "let sign_in = ", stringify!($ty), "::new(\"contoso\", \"app-id\").attempt_timeout(std::time::Duration::from_secs(10));", "\n", "# drop(sign_in);", "\n", "```")]
+            #[must_use]
             pub fn attempt_timeout(mut self, timeout: std::time::Duration) -> Self {
                 self.session.settings.attempt_timeout = timeout;
                 self
@@ -456,6 +465,7 @@ macro_rules! delegated_settings {
             /// the client's).
             ///
             #[doc = concat!("```\n", "use graph_endpoint::*;\n", "let sign_in = ", stringify!($ty), "::new(\"contoso\", \"app-id\").retry(RetryPolicy::default());", "\n", "# drop(sign_in);", "\n", "```")]
+            #[must_use]
             pub fn retry(mut self, policy: $crate::RetryPolicy) -> Self {
                 self.session.settings.retry = Some(policy);
                 self

@@ -145,6 +145,7 @@ impl DeviceCode {
     ///     .on_prompt(|p| println!("Go to {} and type {}", p.verification_uri, p.user_code));
     /// # drop(sign_in);
     /// ```
+    #[must_use]
     pub fn on_prompt(mut self, prompt: impl Fn(&DeviceCodePrompt) + Send + Sync + 'static) -> Self {
         self.prompt = Arc::new(prompt);
         self

@@ -26,6 +26,7 @@ pub enum Method {
 
 impl Method {
     /// The method's name on the wire.
+    #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
@@ -37,6 +38,7 @@ impl Method {
     }
 
     /// Whether repeating the request has the same effect as sending it once.
+    #[must_use]
     pub const fn is_idempotent(self) -> bool {
         !matches!(self, Method::Post | Method::Patch)
     }
@@ -96,6 +98,7 @@ pub struct Endpoint {
 /// Builds an [`Endpoint`] in a constant: what `#[graph_action]` generates.
 #[doc(hidden)]
 #[allow(clippy::too_many_arguments)]
+#[must_use]
 pub const fn endpoint(
     name: &'static str,
     method: Method,
@@ -118,41 +121,49 @@ pub const fn endpoint(
 
 impl Endpoint {
     /// The name of the declared method, such as `revoke_token`.
+    #[must_use]
     pub const fn name(&self) -> &'static str {
         self.name
     }
 
     /// The HTTP method.
+    #[must_use]
     pub const fn method(&self) -> Method {
         self.method
     }
 
     /// The path template as declared, with `<placeholders>`.
+    #[must_use]
     pub const fn path(&self) -> &'static str {
         self.path
     }
 
     /// The statuses that count as success.
+    #[must_use]
     pub const fn expect(&self) -> &'static [u16] {
         self.expect
     }
 
     /// The API version the endpoint is pinned to, if any; `None` follows the client.
+    #[must_use]
     pub const fn version(&self) -> Option<ApiVersion> {
         self.version
     }
 
     /// The permissions the endpoint needs, as declared.
+    #[must_use]
     pub const fn permissions(&self) -> &'static [&'static str] {
         self.permissions
     }
 
     /// Headers sent with every call of this endpoint.
+    #[must_use]
     pub const fn headers(&self) -> &'static [(&'static str, &'static str)] {
         self.headers
     }
 
     /// Whether `status` is one of the expected statuses.
+    #[must_use]
     pub fn expects(&self, status: u16) -> bool {
         self.expect.contains(&status)
     }

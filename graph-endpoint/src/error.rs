@@ -210,6 +210,7 @@ pub enum Error {
 
 impl Error {
     /// The HTTP status of the response, if one arrived.
+    #[must_use]
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Status(e) => Some(e.status),
@@ -222,6 +223,7 @@ impl Error {
     }
 
     /// The Graph error of the response body, if it had one.
+    #[must_use]
     pub fn graph_error(&self) -> Option<&GraphError> {
         match self {
             Error::Status(e) => e.graph.as_ref(),
@@ -230,11 +232,13 @@ impl Error {
     }
 
     /// The Graph error code (`itemNotFound`, `accessDenied`, ...): program against this, never the message.
+    #[must_use]
     pub fn graph_code(&self) -> Option<&str> {
         self.graph_error().map(|g| g.code.as_str())
     }
 
     /// The service's `request-id`, from the response headers or the error body.
+    #[must_use]
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Error::Status(e) => header_str(&e.headers, "request-id")
@@ -246,6 +250,7 @@ impl Error {
     }
 
     /// The `client-request-id` this client sent with the failed request.
+    #[must_use]
     pub fn client_request_id(&self) -> Option<&str> {
         match self {
             Error::Status(e) => Some(&e.client_request_id),
@@ -255,6 +260,7 @@ impl Error {
     }
 
     /// The response headers, if a response arrived.
+    #[must_use]
     pub fn headers(&self) -> Option<&HeaderMap> {
         match self {
             Error::Status(e) => Some(&e.headers),
@@ -264,6 +270,7 @@ impl Error {
     }
 
     /// The response body (for a failure status, capped at the client's error-body limit).
+    #[must_use]
     pub fn body(&self) -> Option<&Bytes> {
         match self {
             Error::Status(e) => Some(&e.body),
@@ -273,26 +280,31 @@ impl Error {
     }
 
     /// 404: the item does not exist.
+    #[must_use]
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(StatusCode::NOT_FOUND)
     }
 
     /// 429: the service is throttling this app or tenant.
+    #[must_use]
     pub fn is_throttled(&self) -> bool {
         self.status() == Some(StatusCode::TOO_MANY_REQUESTS)
     }
 
     /// 401: no token, or the token is expired or for another audience.
+    #[must_use]
     pub fn is_unauthorized(&self) -> bool {
         self.status() == Some(StatusCode::UNAUTHORIZED)
     }
 
     /// 403: the token lacks a permission, or the tenant lacks a licence.
+    #[must_use]
     pub fn is_forbidden(&self) -> bool {
         self.status() == Some(StatusCode::FORBIDDEN)
     }
 
     /// The identity platform's error, when signing in failed.
+    #[must_use]
     pub fn identity_error(&self) -> Option<&crate::IdentityError> {
         match self {
             Error::Token(source) => source.downcast_ref(),
@@ -301,6 +313,7 @@ impl Error {
     }
 
     /// Whether this is a timeout, and which.
+    #[must_use]
     pub fn timeout_kind(&self) -> Option<TimeoutKind> {
         match self {
             Error::Timeout { kind, .. } => Some(*kind),
@@ -310,6 +323,7 @@ impl Error {
 
     /// Every attempt the call made, with what went wrong in each (empty when
     /// the call failed before sending).
+    #[must_use]
     pub fn attempts(&self) -> &[Attempt] {
         match self {
             Error::Status(e) => &e.attempts,
@@ -341,6 +355,7 @@ impl Error {
     }
 
     /// The permissions the endpoint declares, worth naming when the call was refused with 403.
+    #[must_use]
     pub fn permissions(&self) -> &'static [&'static str] {
         match self {
             Error::Status(e) => e.endpoint.permissions(),

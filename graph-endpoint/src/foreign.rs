@@ -187,6 +187,7 @@ pub struct Progress {
 
 impl Progress {
     /// `done / total`, when the total is known and not zero.
+    #[must_use]
     pub fn fraction(&self) -> Option<f64> {
         self.total
             .filter(|t| *t > 0)

@@ -91,18 +91,21 @@ pub struct Polled<'a> {
 impl Wait {
     /// The longest the whole wait may take; past it the wait fails with
     /// [`Error::JobDeadline`].
+    #[must_use]
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = deadline;
         self
     }
 
     /// The deadline set.
+    #[must_use]
     pub fn deadline_after(&self) -> Duration {
         self.deadline
     }
 
     /// The interval between polls when the service gives no `Retry-After`:
     /// `first`, doubling up to `max`.
+    #[must_use]
     pub fn interval(mut self, first: Duration, max: Duration) -> Self {
         self.first_interval = first;
         self.max_interval = max.max(first);
@@ -110,6 +113,7 @@ impl Wait {
     }
 
     /// Calls `on_poll` after every poll that found the job still running.
+    #[must_use]
     pub fn on_poll(mut self, on_poll: impl Fn(&Polled<'_>) + Send + Sync + 'static) -> Self {
         self.on_poll = Some(Arc::new(on_poll));
         self

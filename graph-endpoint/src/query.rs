@@ -52,11 +52,13 @@ pub struct QueryOptions {
 
 impl QueryOptions {
     /// No options.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
 
     /// `$select`: only these properties come back.
+    #[must_use]
     pub fn select<I, S>(mut self, properties: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -68,6 +70,7 @@ impl QueryOptions {
 
     /// `$filter`: a [`Filter`], or an expression written by hand (`String`/`&str`,
     /// sent as is: quote its literals with [`literal`]).
+    #[must_use]
     pub fn filter(mut self, filter: impl Into<Filter>) -> Self {
         let filter = filter.into();
         self.eventual |= filter.needs_eventual;
@@ -76,6 +79,7 @@ impl QueryOptions {
     }
 
     /// `$expand`: related entities to include.
+    #[must_use]
     pub fn expand<I, S>(mut self, relations: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -86,24 +90,28 @@ impl QueryOptions {
     }
 
     /// `$top`: the page size to ask for.
+    #[must_use]
     pub fn top(mut self, top: u32) -> Self {
         self.top = Some(top);
         self
     }
 
     /// `$skip`: items to skip.
+    #[must_use]
     pub fn skip(mut self, skip: u32) -> Self {
         self.skip = Some(skip);
         self
     }
 
     /// `$orderby`: a property, optionally followed by ` asc` or ` desc`.
+    #[must_use]
     pub fn orderby(mut self, order: impl Into<String>) -> Self {
         self.orderby.push(order.into());
         self
     }
 
     /// `$count=true`: the total comes back as `@odata.count` on the first page.
+    #[must_use]
     pub fn count(mut self) -> Self {
         self.count = true;
         self.eventual = true;
@@ -111,6 +119,7 @@ impl QueryOptions {
     }
 
     /// `$search`: sent as `"terms"` (double quotes added when missing).
+    #[must_use]
     pub fn search(mut self, terms: impl Into<String>) -> Self {
         let terms = terms.into();
         self.search = Some(if terms.starts_with('"') {
@@ -123,17 +132,20 @@ impl QueryOptions {
     }
 
     /// Sends `ConsistencyLevel: eventual` even when no option needs it.
+    #[must_use]
     pub fn eventual_consistency(mut self) -> Self {
         self.eventual = true;
         self
     }
 
     /// Whether the request needs `ConsistencyLevel: eventual`.
+    #[must_use]
     pub fn needs_eventual_consistency(&self) -> bool {
         self.eventual
     }
 
     /// Whether no option is set.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         // One list of the options: the encoding's.
         self.to_query_string().is_empty()
@@ -164,6 +176,7 @@ impl QueryOptions {
     }
 
     /// The encoded query string, without `?`.
+    #[must_use]
     pub fn to_query_string(&self) -> String {
         let mut out = String::new();
         let mut push = |name: &str, value: &str| {
@@ -236,6 +249,7 @@ impl QueryOptions {
 /// ```
 /// assert_eq!(graph_endpoint::literal("O'Neil"), "'O''Neil'");
 /// ```
+#[must_use]
 pub fn literal(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('\'');
@@ -273,11 +287,13 @@ impl Filter {
     }
 
     /// `property eq 'value'`.
+    #[must_use]
     pub fn eq(property: &str, value: &str) -> Filter {
         Filter::raw(format!("{property} eq {}", literal(value)))
     }
 
     /// `property ne 'value'` (an advanced query: `ConsistencyLevel: eventual` is sent).
+    #[must_use]
     pub fn ne(property: &str, value: &str) -> Filter {
         Filter {
             needs_eventual: true,
@@ -286,11 +302,13 @@ impl Filter {
     }
 
     /// `startswith(property,'value')`.
+    #[must_use]
     pub fn starts_with(property: &str, value: &str) -> Filter {
         Filter::raw(format!("startswith({property},{})", literal(value)))
     }
 
     /// `endswith(property,'value')` (an advanced query: `ConsistencyLevel: eventual` is sent).
+    #[must_use]
     pub fn ends_with(property: &str, value: &str) -> Filter {
         Filter {
             needs_eventual: true,
@@ -299,17 +317,20 @@ impl Filter {
     }
 
     /// Both expressions.
+    #[must_use]
     pub fn and(self, other: Filter) -> Filter {
         self.join("and", other)
     }
 
     /// Either expression.
+    #[must_use]
     pub fn or(self, other: Filter) -> Filter {
         self.join("or", other)
     }
 
     /// `not(expression)` (an advanced query: `ConsistencyLevel: eventual` is sent).
     #[allow(clippy::should_implement_trait)]
+    #[must_use]
     pub fn not(self) -> Filter {
         Filter {
             expression: format!("not({})", self.expression),

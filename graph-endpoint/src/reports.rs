@@ -64,18 +64,21 @@ impl ExportJobRequest {
     }
 
     /// Sets the format.
+    #[must_use]
     pub fn format(mut self, format: ExportFormat) -> Self {
         self.format = Some(format);
         self
     }
 
     /// Sets the columns.
+    #[must_use]
     pub fn select<I: IntoIterator<Item = S>, S: Into<String>>(mut self, columns: I) -> Self {
         self.select = columns.into_iter().map(Into::into).collect();
         self
     }
 
     /// Sets the filter (OData syntax; see [`Filter`](crate::Filter) to build one).
+    #[must_use]
     pub fn filter(mut self, filter: impl fmt::Display) -> Self {
         self.filter = Some(filter.to_string());
         self

@@ -238,6 +238,7 @@ pub struct RequestBuilder {
 
 impl RequestBuilder {
     /// Starts a request for `endpoint`.
+    #[must_use]
     pub fn new(endpoint: &'static Endpoint) -> Self {
         let mut headers = Vec::with_capacity(endpoint.headers().len());
         let mut error = None;

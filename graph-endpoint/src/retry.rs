@@ -77,6 +77,7 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// No retries at all.
+    #[must_use]
     pub fn none() -> Self {
         RetryPolicy {
             max_retries: 0,
@@ -85,47 +86,55 @@ impl RetryPolicy {
     }
 
     /// How many retries after the first attempt (default 3, at most 10).
+    #[must_use]
     pub fn max_retries(mut self, retries: u32) -> Self {
         self.max_retries = retries.min(MAX_RETRIES);
         self
     }
 
     /// The first backoff delay, doubled on each retry (default 3 s).
+    #[must_use]
     pub fn base_delay(mut self, delay: Duration) -> Self {
         self.base_delay = delay;
         self
     }
 
     /// The most random jitter added to a backoff delay (default 1 s).
+    #[must_use]
     pub fn max_jitter(mut self, jitter: Duration) -> Self {
         self.max_jitter = jitter;
         self
     }
 
     /// The longest any one wait may be, `Retry-After` included (default 180 s).
+    #[must_use]
     pub fn max_wait(mut self, wait: Duration) -> Self {
         self.max_wait = wait;
         self
     }
 
     /// The most time one call may spend waiting between attempts (default 300 s).
+    #[must_use]
     pub fn max_elapsed(mut self, elapsed: Duration) -> Self {
         self.max_elapsed = elapsed;
         self
     }
 
     /// The configured number of retries.
+    #[must_use]
     pub fn retries(&self) -> u32 {
         self.max_retries
     }
 
     /// Whether a response with this status may be retried.
+    #[must_use]
     pub fn retries_status(status: StatusCode) -> bool {
         matches!(status.as_u16(), 429 | 503 | 504)
     }
 
     /// The wait before retry number `retry` (1-based) after a response with
     /// these headers: `Retry-After` if readable and sane, else backoff.
+    #[must_use]
     pub fn wait_for(&self, retry: u32, headers: Option<&HeaderMap>) -> Duration {
         let advised = headers.and_then(|h| retry_after(h, SystemTime::now()));
         let wait = advised.unwrap_or_else(|| self.backoff(retry));
@@ -133,6 +142,7 @@ impl RetryPolicy {
     }
 
     /// Exponential backoff with jitter: `base * 2^(retry-1) + random(0..jitter)`.
+    #[must_use]
     pub fn backoff(&self, retry: u32) -> Duration {
         let exponential = self
             .base_delay

@@ -21,6 +21,7 @@ impl AccessToken {
     }
 
     /// The token itself, for the `Authorization` header. Do not log it.
+    #[must_use]
     pub fn secret(&self) -> &str {
         &self.0
     }

@@ -192,6 +192,7 @@ impl ClientCredentials {
     }
 
     /// Signs in with the authority and Graph scope of this cloud.
+    #[must_use]
     pub fn cloud(mut self, cloud: Cloud) -> Self {
         self.authority = cloud.authority().to_owned();
         self.scope = format!("{}/.default", cloud.graph_root());
@@ -201,6 +202,7 @@ impl ClientCredentials {
     /// An explicit authority (such as a local stand-in's base URL). It must
     /// be https, or plain http to a loopback host (`127.0.0.0/8`, `::1`,
     /// `localhost`): otherwise signing in fails before anything is sent.
+    #[must_use]
     pub fn authority(mut self, authority: impl Into<String>) -> Self {
         self.authority = authority.into().trim_end_matches('/').to_owned();
         self
@@ -208,12 +210,14 @@ impl ClientCredentials {
 
     /// Accepts a plain `http://` authority on a non-loopback host: the
     /// secret then travels unencrypted. Off by default.
+    #[must_use]
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.allow_insecure_http = allow;
         self
     }
 
     /// An explicit scope.
+    #[must_use]
     pub fn scope(mut self, scope: impl Into<String>) -> Self {
         self.scope = scope.into();
         self
@@ -221,6 +225,7 @@ impl ClientCredentials {
 
     /// How long before expiry a token is replaced (default 5 minutes). A
     /// token that lives less than this serves one call.
+    #[must_use]
     pub fn refresh_ahead(mut self, ahead: Duration) -> Self {
         self.refresh_ahead = ahead;
         self
@@ -228,6 +233,7 @@ impl ClientCredentials {
 
     /// How long one token request may take, from sending it to the end of
     /// the answer (default [`DEFAULT_SIGN_IN_ATTEMPT_TIMEOUT`], 30 s).
+    #[must_use]
     pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
         self.attempt_timeout = timeout;
         self
@@ -235,6 +241,7 @@ impl ClientCredentials {
 
     /// The retry policy of token requests (default: the client's, or
     /// [`RetryPolicy::default`] when used alone).
+    #[must_use]
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = Some(policy);
         self

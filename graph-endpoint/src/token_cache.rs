@@ -119,6 +119,7 @@ impl TokenCache {
     ///     assert!(cache.dir().ends_with("graph-endpoint"));
     /// }
     /// ```
+    #[must_use]
     pub fn in_default_location() -> Option<TokenCache> {
         let absolute = |name: &str| {
             std::env::var_os(name)
@@ -139,6 +140,7 @@ impl TokenCache {
     /// use graph_endpoint::TokenCache;
     /// assert_eq!(TokenCache::new("/tmp/c").dir(), std::path::Path::new("/tmp/c"));
     /// ```
+    #[must_use]
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -151,6 +153,7 @@ impl TokenCache {
     /// // Nothing in a tenant or account name can leave the directory.
     /// assert_eq!(cache.path_for("../x", "a/b"), std::path::Path::new("/c/..%2Fx_a%2Fb.json"));
     /// ```
+    #[must_use]
     pub fn path_for(&self, tenant: &str, account: &str) -> PathBuf {
         self.dir
             .join(format!("{}_{}.json", file_safe(tenant), file_safe(account)))

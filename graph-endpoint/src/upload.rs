@@ -57,6 +57,7 @@ pub struct UploadSession {
 
 impl UploadSession {
     /// The first byte the service expects next, from `nextExpectedRanges`.
+    #[must_use]
     pub fn next_expected_start(&self) -> Option<u64> {
         self.next_expected_ranges
             .iter()
@@ -65,6 +66,7 @@ impl UploadSession {
     }
 
     /// Whether `expirationDateTime` has passed (false when absent or unreadable).
+    #[must_use]
     pub fn is_expired(&self) -> bool {
         self.expiration_date_time
             .as_deref()

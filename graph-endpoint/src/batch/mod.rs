@@ -169,6 +169,7 @@ impl<T> fmt::Debug for BatchItem<'_, T> {
 impl<T> BatchItem<'_, T> {
     /// The item's `id` in the `$batch` request; `None` when the call never
     /// reached the batch (invalid arguments: awaiting it gives the error).
+    #[must_use]
     pub fn id(&self) -> Option<String> {
         self.index.map(|i| i.to_string())
     }
@@ -493,6 +494,7 @@ impl Rounds<'_> {
 impl GraphClient {
     /// Starts a JSON batch: calls of declared endpoints given to
     /// [`Batch::add`] travel 20 to a request. See [`Batch`].
+    #[must_use]
     pub fn batch(&self) -> Batch {
         Batch::new(self.clone())
     }
@@ -507,6 +509,7 @@ impl Batch {
     }
 
     /// The client that sends this batch's requests.
+    #[must_use]
     pub fn client(&self) -> &GraphClient {
         &self.sender
     }
@@ -544,6 +547,7 @@ impl Batch {
     }
 
     /// Calls queued and not yet sent.
+    #[must_use]
     pub fn queued(&self) -> usize {
         lock(&self.collector.state)
             .slots
