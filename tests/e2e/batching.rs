@@ -1,7 +1,7 @@
 //! JSON batching of declared calls, over real HTTP against the local stand-in
 //! on 127.0.0.1: the requests that arrive, and each call's own typed result.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

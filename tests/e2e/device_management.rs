@@ -4,7 +4,7 @@
 //! ten, is called over real HTTP: method, path, status handling, and a reply
 //! of the shape the typed result decodes from.
 
-mod common;
+use crate::common;
 
 use graph_endpoint::Error;
 use graph_endpoint_device_management::samples;

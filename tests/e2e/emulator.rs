@@ -1,7 +1,7 @@
 //! The local Graph stand-in, driven through declared endpoints over real HTTP:
 //! every operation, every error it answers, and every fault it injects.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant, SystemTime};
 

@@ -22,16 +22,13 @@ fn run_example(name: &str) -> String {
 }
 
 fn run_example_with(name: &str, args: &[&str], env: &[(&str, &str)]) -> String {
-    let mut command = Command::new(env!("CARGO"));
-    command
-        .args(["run", "--quiet", "--example", name, "--"])
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    let mut command = example_command(name);
+    command.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
     for setting in SETTINGS {
         command.env_remove(setting);
     }
     command.envs(env.iter().copied());
-    let output = command.output().expect("cargo runs");
+    let output = command.output().expect("the example starts");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
@@ -39,6 +36,57 @@ fn run_example_with(name: &str, args: &[&str], env: &[(&str, &str)]) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     stdout
+}
+
+/// The example's binary as `cargo test` built it beside this test (same
+/// profile, same features), so no second build is needed. When it is not
+/// there or is older than its source (`cargo test --test e2e` alone builds no
+/// examples), `cargo run` builds and runs it.
+fn example_command(name: &str) -> Command {
+    let test_binary = std::env::current_exe().expect("the test binary's path");
+    // target/<profile>/deps/e2e-<hash> -> target/<profile>/examples/<name>
+    let built = test_binary
+        .parent()
+        .and_then(std::path::Path::parent)
+        .map(|profile| profile.join("examples").join(name));
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(format!("{name}.rs"));
+    let modified = |path: &std::path::Path| std::fs::metadata(path).and_then(|m| m.modified());
+    match built {
+        Some(binary)
+            if matches!(
+                (modified(&binary), modified(&source)),
+                (Ok(built_at), Ok(written_at)) if built_at >= written_at
+            ) =>
+        {
+            Command::new(binary)
+        }
+        _ => {
+            let mut command = Command::new(env!("CARGO"));
+            command.args(["run", "--quiet", "--example", name, "--"]);
+            command
+        }
+    }
+}
+
+#[test]
+fn signed_requests_signs_every_attempt_and_the_stand_in_verifies_each() {
+    let out = run_example("signed_requests");
+    assert!(out.contains("Created "), "{out}");
+    assert!(
+        out.contains("requests arrived signed, every signature verified"),
+        "{out}"
+    );
+}
+
+#[test]
+fn request_metrics_counts_what_the_stand_in_saw() {
+    let out = run_example("request_metrics");
+    for line in ["  2xx: 11\n", "  4xx: 1\n", "  5xx: 1\n"] {
+        assert!(out.contains(line), "missing {line:?} in:\n{out}");
+    }
+    assert!(out.contains("The counters match the "), "{out}");
 }
 
 #[test]

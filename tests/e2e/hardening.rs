@@ -3,7 +3,7 @@
 //! their resource; errors that bury their cause or repeat a huge URL. Each
 //! test speaks HTTP to a server on 127.0.0.1 and asserts what arrived where.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -4,7 +4,7 @@
 //! and their typed results checked: the type each item decoded as, its id,
 //! what a PATCH merged or cleared, what a delete removed.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

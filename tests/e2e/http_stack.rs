@@ -2,7 +2,7 @@
 //! reqwest client of one's own, `tower` middleware around each attempt, and
 //! gzip. Each test asserts what arrived over HTTP on 127.0.0.1.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};

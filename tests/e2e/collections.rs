@@ -1,7 +1,7 @@
 //! Lists as streams, OData query options and delta rounds, over real HTTP
 //! against the local stand-in on 127.0.0.1.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 

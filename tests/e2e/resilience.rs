@@ -1,8 +1,6 @@
 //! Retries, timeouts, redirects, limits and size caps, each fault injected by
 //! the local stand-in over real HTTP, with the number of requests the server saw.
 
-mod common;
-
 use std::time::{Duration, Instant, SystemTime};
 
 use graph_endpoint::{Error, Graph, GraphClient, Response, RetryPolicy, TimeoutKind, graph_action};

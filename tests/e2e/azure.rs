@@ -1,8 +1,6 @@
 //! The Azure SDK adapter: any `azure_core` `TokenCredential` signs the calls.
 #![cfg(feature = "azure")]
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 
 use graph_endpoint::azure_core;

@@ -1,7 +1,7 @@
 //! Placeholder values drawn from arbitrary strings always arrive inside their
 //! own segment and decode back to the original value, over real HTTP.
 
-mod common;
+use crate::common;
 
 use graph_endpoint::{Error, Graph, GraphClient, graph_action};
 use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfiles;

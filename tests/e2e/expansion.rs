@@ -2,7 +2,7 @@
 //! accepts, metadata constants, test doubles of a declared trait, and
 //! transports of one's own.
 
-mod common;
+use crate::common;
 
 use std::sync::Mutex;
 

@@ -2,8 +2,6 @@
 //! token request for many concurrent calls, the identity platform's errors,
 //! refresh ahead of expiry and after Graph says the token expired.
 
-mod common;
-
 use graph_endpoint::{ClientCredentials, GraphClient};
 use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfiles;
 use graph_endpoint_emulator::Emulator;

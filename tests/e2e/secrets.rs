@@ -1,8 +1,6 @@
 //! The bearer token never appears in logs, tracing fields, errors or Debug
 //! output, whatever the traffic.
 
-mod common;
-
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

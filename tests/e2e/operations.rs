@@ -3,7 +3,7 @@
 //! status, an unexpected success status, a Graph error body, a non-JSON error
 //! body and an undecodable success body.
 
-mod common;
+use crate::common;
 
 use std::future::Future;
 

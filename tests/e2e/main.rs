@@ -1,0 +1,27 @@
+//! The end-to-end tests: each module drives the crates over real HTTP
+//! against the local stand-in on 127.0.0.1 (or runs the examples and the
+//! command-line tools) and asserts what arrived. One binary, so the suite
+//! links reqwest, hyper and rustls once rather than once a file; the load
+//! test (`tests/load.rs`, which reads its process's peak memory) and the
+//! compile-fail suite (`tests/compile.rs`) keep their own.
+
+mod common;
+
+mod azure;
+mod batching;
+mod collections;
+mod device_management;
+mod emulator;
+mod emulator_hardening;
+mod encoding;
+mod examples;
+mod expansion;
+mod hardening;
+mod http_stack;
+mod interactive_sign_in;
+mod long_work;
+mod operations;
+mod resilience;
+mod secrets;
+mod sign_in;
+mod typed_surface;
