@@ -89,6 +89,11 @@ fn qualify(ty: &str, aliases: &HashMap<String, String>) -> String {
 
 impl Csdl {
     /// Parses a CSDL document.
+    ///
+    /// # Errors
+    ///
+    /// `not XML: ...` when `xml` is not a well-formed XML document (DTDs are
+    /// allowed). Elements it does not know are skipped, not errors.
     pub fn parse(xml: &str) -> Result<Csdl, String> {
         let doc = roxmltree::Document::parse_with_options(
             xml,

@@ -81,6 +81,11 @@ impl Default for Options {
 /// Generates the typed surface: `(file name, text)` of each file of
 /// `src/generated/`, from the CSDL (`beta`, completed by `fallback`, such as
 /// v1.0) and the endpoint list; with the figures of the surface.
+///
+/// # Errors
+///
+/// The message of [`Csdl::parse`](csdl::Csdl::parse) when `beta` or
+/// `fallback` is not well-formed XML.
 pub fn generate_typed(
     beta: &str,
     fallback: Option<&str>,
@@ -95,6 +100,12 @@ pub fn generate_typed(
 }
 
 /// Reads an endpoint list.
+///
+/// # Errors
+///
+/// The [`serde_json::Error`] when `json` is not a JSON array of endpoints, or
+/// an endpoint lacks a required field (`method`, `path`, `expect`, `kind`,
+/// `version`) or has one of the wrong type.
 pub fn parse(json: &str) -> Result<Vec<EndpointSpec>, serde_json::Error> {
     serde_json::from_str(json)
 }

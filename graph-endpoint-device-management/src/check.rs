@@ -38,6 +38,12 @@ impl Report {
 }
 
 /// Checks every example of an examples file (its text).
+///
+/// # Errors
+///
+/// A message when `examples` is not a JSON array. Examples that name no
+/// declared endpoint, do not decode or come back different are not errors:
+/// they are listed in [`Report::differences`].
 pub fn check(examples: &str) -> Result<Report, String> {
     let examples: Vec<Value> =
         serde_json::from_str(examples).map_err(|e| format!("not a list of examples: {e}"))?;

@@ -482,6 +482,12 @@ impl EmulatorBuilder {
 
     /// Binds 127.0.0.1 (and a second port of it for the storage host) and
     /// starts serving on the current tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// The [`std::io::Error`] of binding either listener or reading its local
+    /// address: most often the [`port`](Self::port) asked for is in use
+    /// ([`AddrInUse`](std::io::ErrorKind::AddrInUse)) or not permitted.
     pub async fn start(self) -> std::io::Result<Emulator> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await?;
         let addr = listener.local_addr()?;
@@ -608,6 +614,11 @@ impl std::fmt::Debug for Shared {
 
 impl Emulator {
     /// Starts an emulator with the defaults on an ephemeral port of 127.0.0.1.
+    ///
+    /// # Errors
+    ///
+    /// The [`std::io::Error`] of binding its two listeners on 127.0.0.1 (no
+    /// loopback interface, or no ephemeral port left); see [`EmulatorBuilder::start`].
     pub async fn start() -> std::io::Result<Emulator> {
         EmulatorBuilder::default().start().await
     }

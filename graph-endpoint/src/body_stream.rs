@@ -187,6 +187,13 @@ impl BodyStream {
     }
 
     /// The next chunk, or `None` at the end of the body.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Transport`] when the connection breaks mid-body;
+    /// [`Error::Incomplete`] when the body ends before its `Content-Length` or
+    /// runs past it; [`Error::Timeout`] ([`TimeoutKind::Attempt`]) when no
+    /// chunk arrives within the client's attempt timeout.
     pub async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
         std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx))
             .await
@@ -195,6 +202,12 @@ impl BodyStream {
 
     /// Copies the rest of the body to `writer`, one chunk at a time, and
     /// flushes it; returns the bytes written.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`chunk`](Self::chunk) ([`Error::Transport`],
+    /// [`Error::Incomplete`], [`Error::Timeout`]), and [`Error::Io`] when
+    /// writing to or flushing `writer` fails.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]

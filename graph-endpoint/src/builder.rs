@@ -298,6 +298,15 @@ impl GraphClientBuilder {
     }
 
     /// Builds the client, checking the configuration.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when no token was set ([`token`](Self::token) or
+    /// [`token_source`](Self::token_source)); when the base URL does not parse,
+    /// has a query or fragment, or is plain http to a host other than this
+    /// machine without [`allow_insecure_http`](Self::allow_insecure_http); when
+    /// the token or the user agent is not a valid header value; or when the
+    /// HTTP client cannot be built (only without [`http_client`](Self::http_client)).
     pub fn build(self) -> Result<GraphClient, Error> {
         let root = match &self.base_url {
             Some(url) => checked_base_url(url, self.allow_insecure_http)?,

@@ -39,6 +39,11 @@ impl fmt::Debug for ClientCertificate {
 impl ClientCertificate {
     /// From an RSA private key (PKCS#8 or PKCS#1 DER) and the SHA-1 thumbprint
     /// of its certificate, as the Azure portal shows it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when `key_der` is not an RSA private key in PKCS#8 or
+    /// PKCS#1 DER.
     pub fn from_key_and_thumbprint(
         key_der: &[u8],
         sha1_thumbprint: [u8; 20],
@@ -57,6 +62,11 @@ impl ClientCertificate {
     }
 
     /// From an RSA private key (PKCS#8 or PKCS#1 DER) and the certificate (DER).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when `key_der` is not an RSA private key in PKCS#8 or
+    /// PKCS#1 DER. The certificate is only hashed for its thumbprint, not checked.
     pub fn from_der(key_der: &[u8], certificate_der: &[u8]) -> Result<Self, Error> {
         let digest = aws_lc_rs::digest::digest(
             &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
@@ -68,6 +78,11 @@ impl ClientCertificate {
     }
 
     /// From PEM text: a `PRIVATE KEY` or `RSA PRIVATE KEY` block and a `CERTIFICATE` block.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when either text has no block with the expected label,
+    /// a block is not closed or not base64, or the key is not an RSA private key.
     pub fn from_pem(key_pem: &str, certificate_pem: &str) -> Result<Self, Error> {
         let key = pem_block(key_pem, &["PRIVATE KEY", "RSA PRIVATE KEY"])?;
         let certificate = pem_block(certificate_pem, &["CERTIFICATE"])?;

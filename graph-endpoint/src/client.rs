@@ -137,6 +137,15 @@ impl GraphClient {
     ///
     /// A declared list that returns [`Paged`](crate::Paged) follows the links
     /// itself, sending the list's headers again on every page.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] when the link does not parse, leads outside the
+    /// base URL, names no API version or is over the URL limit (nothing is sent);
+    /// [`Error::Status`], with the Graph error, for any status but 200;
+    /// [`Error::Decode`] when the page is not a collection of `T`; and any call's
+    /// [`Error::Token`], [`Error::Transport`], [`Error::Timeout`],
+    /// [`Error::Redirect`], [`Error::Middleware`] or [`Error::BodyTooLarge`].
     pub async fn next_page<T: DeserializeOwned>(
         &self,
         next_link: &str,

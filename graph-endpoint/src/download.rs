@@ -133,6 +133,11 @@ impl<'a> Download<'a> {
 
     /// Writes the content to a new file at `path` (replacing one that is
     /// there); returns its length.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`to_writer`](Self::to_writer), and [`Error::Io`] when the
+    /// file cannot be created, written or synced to disk.
     pub async fn to_file(self, path: impl AsRef<Path>) -> Result<u64, Error> {
         let mut file = tokio::fs::File::create(path.as_ref())
             .await
@@ -145,6 +150,18 @@ impl<'a> Download<'a> {
     }
 
     /// Writes the content to `writer`, flushed at the end; returns its length.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] when the URL or a redirect's target does not
+    /// parse, is not https (plain http only to this machine) or carries
+    /// credentials; [`Error::Redirect`] for a refused redirect; [`Error::Status`]
+    /// for a status other than 200 or 206; [`Error::Transport`], [`Error::Timeout`]
+    /// or [`Error::Middleware`] when a request fails; [`Error::Incomplete`] when
+    /// the content ends short, is not a whole zip ([`expect_zip`](Self::expect_zip)),
+    /// or broke off and could not be resumed (no `Range` support, or
+    /// [`max_resumes`](Self::max_resumes) spent); [`Error::Io`] when writing to or
+    /// flushing `writer` fails.
     pub async fn to_writer<W: AsyncWrite + Unpin + ?Sized>(
         mut self,
         writer: &mut W,
@@ -258,6 +275,13 @@ impl<'a> Download<'a> {
 
     /// The content as a stream, from one request (no resuming): for a
     /// caller that handles the chunks itself.
+    ///
+    /// # Errors
+    ///
+    /// Up to the response's head, the request errors of [`to_writer`](Self::to_writer):
+    /// [`Error::InvalidRequest`], [`Error::Redirect`], [`Error::Status`],
+    /// [`Error::Transport`], [`Error::Timeout`], [`Error::Middleware`]. Reading
+    /// the body fails as [`BodyStream::chunk`] does, and is never resumed.
     pub async fn stream(self) -> Result<BodyStream, Error> {
         self.open(0).await
     }

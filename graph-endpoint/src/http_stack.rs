@@ -37,6 +37,11 @@ pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 impl HttpStack {
     /// A stack of its own, configured as a [`GraphClient`](crate::GraphClient)
     /// configures one by default: for a token source used without a client.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`](crate::Error::Config) when reqwest cannot build the
+    /// HTTP client (such as when its TLS backend fails to initialise).
     pub fn standalone(retry: RetryPolicy) -> Result<HttpStack, crate::Error> {
         Ok(HttpStack {
             client: http_client(

@@ -217,6 +217,11 @@ pub struct Completed {
 impl Completed {
     /// The body decoded as JSON.
     ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] (endpoint `operation`) when the body does not
+    /// decode as `T`.
+    ///
     /// ```
     /// # fn demo(done: graph_endpoint::Completed) -> Result<(), graph_endpoint::Error> {
     /// let value: serde_json::Value = done.json()?;
@@ -273,6 +278,17 @@ impl GraphClient {
     /// retries); one on another host is polled without the token, and only
     /// over https (or http on this machine). Dropping the future stops the
     /// polling; the deadline is [`Error::JobDeadline`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] when `accepted` has no `Location`, or it does
+    /// not parse or (on another host) is not https or carries credentials;
+    /// [`Error::JobFailed`] when a poll says `failed`, `cancelled` or `error`;
+    /// [`Error::JobDeadline`] when `wait`'s deadline passes first; and a poll's
+    /// failure: [`Error::Status`] for a status other than 200, 201, 202, 302 or
+    /// 303, [`Error::Transport`], [`Error::Timeout`], [`Error::Middleware`],
+    /// [`Error::BodyTooLarge`], and for a `Location` under the base URL
+    /// [`Error::Token`] or [`Error::Redirect`].
     ///
     /// ```
     /// use graph_endpoint::{graph_action, Error, Graph, GraphClient, Response, Wait};

@@ -228,6 +228,11 @@ impl<'a, T> Paged<'a, T> {
 
 impl<T: DeserializeOwned> Paged<'_, T> {
     /// Sends the first request only and returns its page.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`Pages::try_next`], and [`Error::InvalidRequest`] when
+    /// [`max_items(0)`](Self::max_items) leaves no page to ask for.
     pub async fn first_page(self) -> Result<Collection<T>, Error> {
         let mut pages = self.max_pages(1).pages();
         match pages.try_next().await? {
@@ -290,6 +295,15 @@ impl<T> Pages<'_, T> {
 
 impl<T: DeserializeOwned> Pages<'_, T> {
     /// The next page, or `None` after the last.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] when the list's arguments or options could not
+    /// form a request, or a link to follow leads outside the client's base URL;
+    /// [`Error::Status`] (with the Graph error) for a status the list does not
+    /// expect; [`Error::Decode`] when a page is not a collection of `T`; and what
+    /// sending fails with ([`Error::Transport`], [`Error::Timeout`], [`Error::Token`],
+    /// ... for a [`GraphClient`](crate::GraphClient)). An error ends the stream.
     pub async fn try_next(&mut self) -> Result<Option<Collection<T>>, Error> {
         poll_fn(|cx| Pin::new(&mut *self).poll_next(cx))
             .await
@@ -396,6 +410,13 @@ impl<T> Items<'_, T> {
 
 impl<T: DeserializeOwned> Items<'_, T> {
     /// The next item, or `None` after the last.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`Pages::try_next`], when the page an item is read from
+    /// fails: [`Error::InvalidRequest`], [`Error::Status`], [`Error::Decode`]
+    /// (an item that does not decode as `T` fails its whole page), or what
+    /// sending fails with. An error ends the stream.
     pub async fn try_next(&mut self) -> Result<Option<T>, Error> {
         poll_fn(|cx| Pin::new(&mut *self).poll_next(cx))
             .await

@@ -170,6 +170,13 @@ impl ExportJob {
     /// checked to be a whole zip at the end: one cut short is
     /// [`Error::Incomplete`]. A job with no `url` yet is an error.
     ///
+    /// # Errors
+    ///
+    /// [`Error::JobFailed`] when the job has no `url` (it has not completed);
+    /// [`Error::InvalidRequest`] when the `url` does not parse, is not https
+    /// (plain http only to this machine) or carries credentials. Nothing is sent
+    /// here: the download's own errors come when it is awaited.
+    ///
     /// ```
     /// # async fn demo(graph: graph_endpoint::GraphClient, job: graph_endpoint::ExportJob) -> Result<(), graph_endpoint::Error> {
     /// let bytes = job.download(&graph)?.to_file("report.zip").await?;
@@ -236,6 +243,13 @@ impl GraphClient {
     /// https (or http on this machine) is refused. Dropping the future stops
     /// the polling.
     ///
+    /// # Errors
+    ///
+    /// Those of [`create_export_job`](Reports::create_export_job) ([`Error::Status`]
+    /// with the Graph error when the service does not answer 201, [`Error::Decode`],
+    /// and any call's transport, timeout and token errors), then those of
+    /// [`wait_for_export_job`](Self::wait_for_export_job).
+    ///
     /// ```
     /// # async fn demo(graph: graph_endpoint::GraphClient) -> Result<(), graph_endpoint::Error> {
     /// use std::time::Duration;
@@ -260,6 +274,16 @@ impl GraphClient {
     }
 
     /// Waits for an export job started earlier (see [`export_report`](Self::export_report)).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::JobFailed`] when the job ends `failed`, or completes without a
+    /// `url`; [`Error::JobDeadline`] when `wait`'s deadline passes first;
+    /// [`Error::InvalidRequest`] when the completed job's `url` does not parse,
+    /// is not https (plain http only to this machine) or carries credentials;
+    /// and a poll's errors, those of [`get_export_job`](Reports::get_export_job)
+    /// ([`Error::Status`] for a status other than 200, [`Error::Decode`],
+    /// [`Error::Transport`], ...).
     pub async fn wait_for_export_job(&self, id: &str, wait: &Wait) -> Result<ExportJob, Error> {
         let job = poll_until("export_report", wait, None, || async {
             let response = self.get_export_job(id).await?;

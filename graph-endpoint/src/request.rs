@@ -373,6 +373,13 @@ impl RequestBuilder {
     }
 
     /// Finishes the request, or reports the first argument that could not be used.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`], naming the argument, when a path value would
+    /// make its segment empty, `.` or `..`; a header name or value is not valid
+    /// (line breaks, control characters); a value fails to format; or the body
+    /// or an action parameter does not serialize.
     pub fn finish(mut self) -> Result<Request, Error> {
         let endpoint = self.endpoint.name();
         if let Some(reason) = self.error {

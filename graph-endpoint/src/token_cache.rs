@@ -162,6 +162,12 @@ impl TokenCache {
     /// Forgets the sign-in of one tenant and account (signing out on this
     /// machine). Removing a file that is not there is not an error.
     ///
+    /// # Errors
+    ///
+    /// The [`io::Error`] of removing the file, for any cause but
+    /// [`NotFound`](io::ErrorKind::NotFound), such as a denied permission or a
+    /// directory at that path.
+    ///
     /// ```
     /// use graph_endpoint::TokenCache;
     /// let cache = TokenCache::new(std::env::temp_dir().join("graph-endpoint-doc-none"));

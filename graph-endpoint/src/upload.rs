@@ -202,6 +202,14 @@ impl GraphClient {
     /// Cancels an upload session: `DELETE uploadUrl` (no token). The
     /// service forgets what was uploaded.
     ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] when the `uploadUrl` does not parse, is not https
+    /// (plain http only to this machine) or carries credentials;
+    /// [`Error::UploadSessionExpired`] when the service answers 404;
+    /// [`Error::Status`] for a status other than 200 or 204; [`Error::Transport`],
+    /// [`Error::Timeout`] or [`Error::Middleware`] when the request fails.
+    ///
     /// ```
     /// # async fn demo(graph: graph_endpoint::GraphClient, session: graph_endpoint::UploadSession) -> Result<(), graph_endpoint::Error> {
     /// graph.cancel_upload(&session).await?;
@@ -220,6 +228,15 @@ impl GraphClient {
 
     /// Asks the session where it stands: `GET uploadUrl` (no token) gives
     /// its `nextExpectedRanges` and `expirationDateTime`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] when the `uploadUrl` does not parse, is not https
+    /// (plain http only to this machine) or carries credentials, or the answer
+    /// does not decode as a session; [`Error::UploadSessionExpired`] when the
+    /// service answers 404 or 410; [`Error::Status`] for another status than 200;
+    /// [`Error::BodyTooLarge`] for an answer over 1 MiB; [`Error::Transport`],
+    /// [`Error::Timeout`] or [`Error::Middleware`] when the request fails.
     ///
     /// ```
     /// # async fn demo(graph: graph_endpoint::GraphClient, session: graph_endpoint::UploadSession) -> Result<(), graph_endpoint::Error> {
