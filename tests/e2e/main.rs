@@ -14,6 +14,7 @@ mod device_management;
 mod emulator;
 mod emulator_hardening;
 mod encoding;
+mod every_form;
 mod examples;
 mod expansion;
 mod hardening;

@@ -1,9 +1,13 @@
-//! Every placeholder position, argument kind and result form the attribute accepts.
-
-use std::future::Future;
+//! Every placeholder position, argument kind and result form the attribute
+//! accepts: this module compiling is the test, and the endpoints it declares
+//! are checked below. (The compile-fail cases are `tests/compile.rs`'s.)
+// The body and result types exist to be named in signatures, not built.
+#![allow(dead_code)]
 
 use graph_endpoint::bytes::Bytes;
-use graph_endpoint::{graph_action, ApiVersion, DeltaItem, Error, Graph, GraphClient, Method, Paged, Response};
+use graph_endpoint::{
+    ApiVersion, DeltaItem, Error, Graph, GraphClient, Method, Paged, Response, graph_action,
+};
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize)]
@@ -22,11 +26,20 @@ pub trait Everything: Graph {
     async fn remove_member(&self, id: &str, member_id: &str) -> Result<(), Error>;
 
     // Inside a function's parentheses, in an OData string literal.
-    #[graph_action(GET, "/reports/getEmailActivityUserDetail(period='<period>')", expect = 200)]
+    #[graph_action(
+        GET,
+        "/reports/getEmailActivityUserDetail(period='<period>')",
+        expect = 200
+    )]
     async fn email_activity(&self, period: &str) -> Result<Bytes, Error>;
 
     // An alternate key.
-    #[graph_action(GET, "/users(userPrincipalName='<upn>')", expect = 200, version = "v1.0")]
+    #[graph_action(
+        GET,
+        "/users(userPrincipalName='<upn>')",
+        expect = 200,
+        version = "v1.0"
+    )]
     async fn user_by_upn(&self, upn: String) -> Result<User, Error>;
 
     // A drive item path between colons, and `$value`.
@@ -39,7 +52,11 @@ pub trait Everything: Graph {
         "/deviceManagement/deviceConfigurations/<id>/microsoft.graph.windowsPhone81VpnConfiguration/certificate/<n>",
         expect = 200
     )]
-    async fn vpn_certificate(&self, id: impl std::fmt::Display + Send, n: u32) -> Result<Option<serde_json::Value>, Error>;
+    async fn vpn_certificate(
+        &self,
+        id: impl std::fmt::Display + Send,
+        n: u32,
+    ) -> Result<Option<serde_json::Value>, Error>;
 
     // A qualified action with parameters, one renamed.
     #[graph_action(
@@ -96,31 +113,68 @@ pub trait Everything: Graph {
 
     // PUT with a body of a plain JSON value.
     #[graph_action(PUT, "/deviceManagement/deviceCategories/<id>/settings", expect = [200, 201, 204])]
-    async fn replace_settings(&self, id: u64, #[body] settings: serde_json::Value) -> Result<Response<Bytes>, Error>;
+    async fn replace_settings(
+        &self,
+        id: u64,
+        #[body] settings: serde_json::Value,
+    ) -> Result<Response<Bytes>, Error>;
 
     // An `Edm.Stream` answer read as a stream of chunks.
-    #[graph_action(GET, "/reports/getEmailActivityUserDetail(period='<period>')", expect = 200)]
-    async fn email_activity_stream(&self, period: &str) -> Result<graph_endpoint::BodyStream, Error>;
+    #[graph_action(
+        GET,
+        "/reports/getEmailActivityUserDetail(period='<period>')",
+        expect = 200
+    )]
+    async fn email_activity_stream(
+        &self,
+        period: &str,
+    ) -> Result<graph_endpoint::BodyStream, Error>;
 
     // A body streamed from a reader, of a known length.
     #[graph_action(PUT, "/me/drive/items/<id>/content", expect = [200, 201])]
-    async fn put_content(&self, id: &str, #[body] content: graph_endpoint::StreamBody) -> Result<serde_json::Value, Error>;
+    async fn put_content(
+        &self,
+        id: &str,
+        #[body] content: graph_endpoint::StreamBody,
+    ) -> Result<serde_json::Value, Error>;
 }
 
 impl Everything for GraphClient {}
 
-fn main() {
+#[test]
+fn every_form_compiles_and_declares_its_endpoints() {
     let endpoint = <GraphClient as Everything>::CREATE_TOKEN;
     assert_eq!(endpoint.method(), Method::Post);
     assert_eq!(endpoint.version(), Some(ApiVersion::Beta));
     assert_eq!(endpoint.expect(), &[204]);
-    assert_eq!(endpoint.permissions(), &["DeviceManagementConfiguration.ReadWrite.All"]);
+    assert_eq!(
+        endpoint.permissions(),
+        &["DeviceManagementConfiguration.ReadWrite.All"]
+    );
     assert_eq!(<GraphClient as Everything>::DOWNLOAD.expect(), &[200, 302]);
-    assert_eq!(<GraphClient as Everything>::ASSIGN.headers(), &[("Prefer", "respond-async")]);
-    assert_eq!(<GraphClient as Everything>::UPDATE_CATEGORY.path(), "/deviceManagement/deviceCategories/<category_id>");
-    assert_eq!(<GraphClient as Everything>::USER_BY_UPN.version(), Some(ApiVersion::V1));
+    assert_eq!(
+        <GraphClient as Everything>::ASSIGN.headers(),
+        &[("Prefer", "respond-async")]
+    );
+    assert_eq!(
+        <GraphClient as Everything>::UPDATE_CATEGORY.path(),
+        "/deviceManagement/deviceCategories/<category_id>"
+    );
+    assert_eq!(
+        <GraphClient as Everything>::USER_BY_UPN.version(),
+        Some(ApiVersion::V1)
+    );
     assert_eq!(<GraphClient as Everything>::REMOVE_MEMBER.version(), None);
-    assert_eq!(<GraphClient as Everything>::DEVICE_USERS.method(), Method::Get);
-    assert_eq!(<GraphClient as Everything>::USER_CHANGES.headers(), &[("Prefer", "return=minimal")]);
-    assert_eq!(<GraphClient as Everything>::DELETED_ITEMS.path(), "/directory/deletedItems/microsoft.graph.<type>");
+    assert_eq!(
+        <GraphClient as Everything>::DEVICE_USERS.method(),
+        Method::Get
+    );
+    assert_eq!(
+        <GraphClient as Everything>::USER_CHANGES.headers(),
+        &[("Prefer", "return=minimal")]
+    );
+    assert_eq!(
+        <GraphClient as Everything>::DELETED_ITEMS.path(),
+        "/directory/deletedItems/microsoft.graph.<type>"
+    );
 }
