@@ -659,6 +659,8 @@ pub fn set_list<T>(object: &mut Object, name: &str, value: Option<Vec<T>>, item:
 }
 
 #[doc(hidden)]
+// Generated code passes every property's value by reference to one shape of
+// function, `&String` included.
 #[allow(clippy::ptr_arg)]
 #[must_use]
 pub fn string_value(value: &String) -> Value {

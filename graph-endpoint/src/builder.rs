@@ -111,7 +111,10 @@ impl fmt::Debug for GraphClientBuilder {
 }
 
 impl GraphClientBuilder {
-    /// The national cloud (default [`Cloud::Global`]).
+    /// The national cloud (default [`Cloud::Global`]): the Graph root the
+    /// calls go to. A token source that signs in has a cloud of its own
+    /// (`ClientCredentials::cloud`, `DeviceCode::cloud`, ...): give it the
+    /// same one, or its tokens are for another cloud's Graph.
     #[must_use]
     pub fn cloud(mut self, cloud: Cloud) -> Self {
         self.cloud = cloud;

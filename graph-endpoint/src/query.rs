@@ -329,6 +329,8 @@ impl Filter {
     }
 
     /// `not(expression)` (an advanced query: `ConsistencyLevel: eventual` is sent).
+    // Named as OData names it, beside `and` and `or`; `!filter` would hide
+    // that it makes the query an advanced one.
     #[allow(clippy::should_implement_trait)]
     #[must_use]
     pub fn not(self) -> Filter {
