@@ -188,7 +188,8 @@ impl AuthorizationCode {
     pub fn authorize_url(&self) -> String {
         format!(
             "{}/{}/oauth2/v2.0/authorize",
-            self.session.settings.authority, self.session.settings.tenant
+            self.session.settings.authority(),
+            self.session.settings.tenant
         )
     }
 }

@@ -112,9 +112,9 @@ impl fmt::Debug for GraphClientBuilder {
 
 impl GraphClientBuilder {
     /// The national cloud (default [`Cloud::Global`]): the Graph root the
-    /// calls go to. A token source that signs in has a cloud of its own
-    /// (`ClientCredentials::cloud`, `DeviceCode::cloud`, ...): give it the
-    /// same one, or its tokens are for another cloud's Graph.
+    /// calls go to, and the cloud a token source that signs in
+    /// (`ClientCredentials`, `DeviceCode`, `AuthorizationCode`) signs in to,
+    /// unless it was given a cloud or an authority of its own.
     #[must_use]
     pub fn cloud(mut self, cloud: Cloud) -> Self {
         self.cloud = cloud;
@@ -354,6 +354,7 @@ impl GraphClientBuilder {
             source.attach(&HttpStack {
                 client: http.clone(),
                 retry: self.retry.clone(),
+                cloud: self.cloud,
             });
         }
         Ok(GraphClient {

@@ -46,8 +46,12 @@ pub(crate) fn encode(value: &str) -> String {
 pub(crate) struct Settings {
     pub(crate) tenant: String,
     pub(crate) client_id: String,
-    pub(crate) authority: String,
-    pub(crate) graph_root: String,
+    /// Set by `cloud`; otherwise the attached client's (`attached_cloud`).
+    pub(crate) cloud: Option<Cloud>,
+    /// Set by `authority`; otherwise the cloud's.
+    pub(crate) authority: Option<String>,
+    /// The cloud of the client this source was first attached to.
+    pub(crate) attached_cloud: OnceLock<Cloud>,
     pub(crate) scopes: Vec<String>,
     pub(crate) allow_insecure_http: bool,
     pub(crate) attempt_timeout: Duration,
@@ -63,8 +67,9 @@ impl Settings {
         Settings {
             tenant,
             client_id,
-            authority: Cloud::Global.authority().to_owned(),
-            graph_root: Cloud::Global.graph_root().to_owned(),
+            cloud: None,
+            authority: None,
+            attached_cloud: OnceLock::new(),
             scopes: Vec::new(),
             allow_insecure_http: false,
             attempt_timeout: DEFAULT_SIGN_IN_ATTEMPT_TIMEOUT,
@@ -80,7 +85,24 @@ impl Settings {
     /// root (`https://graph.microsoft.com/DeviceManagementConfiguration.ReadWrite.All`),
     /// `{root}/.default` when none is named, and always `offline_access`, so
     /// that a refresh token comes with the access token.
+    /// The cloud signed in to: this source's own, or else the cloud of the
+    /// client it is attached to, or else the global cloud.
+    pub(crate) fn cloud_in_use(&self) -> Cloud {
+        self.cloud
+            .or_else(|| self.attached_cloud.get().copied())
+            .unwrap_or_default()
+    }
+
+    /// The identity platform's authority: set, or the cloud's.
+    pub(crate) fn authority(&self) -> String {
+        match &self.authority {
+            Some(authority) => authority.clone(),
+            None => self.cloud_in_use().authority().to_owned(),
+        }
+    }
+
     pub(crate) fn scope(&self) -> String {
+        let graph_root = self.cloud_in_use().graph_root();
         let mut scopes: Vec<String> = self
             .scopes
             .iter()
@@ -89,12 +111,12 @@ impl Settings {
                 if s.contains("://") || OIDC_SCOPES.contains(&s.as_str()) {
                     s.clone()
                 } else {
-                    format!("{}/{s}", self.graph_root)
+                    format!("{graph_root}/{s}")
                 }
             })
             .collect();
         if scopes.is_empty() {
-            scopes.push(format!("{}/.default", self.graph_root));
+            scopes.push(format!("{graph_root}/.default"));
         }
         scopes.push("offline_access".to_owned());
         scopes.join(" ")
@@ -106,7 +128,11 @@ impl Settings {
         crate::identity::check_tenant(&self.tenant)?;
         crate::http_stack::secure_url(
             "the authority's URL",
-            &format!("{}/{}/oauth2/v2.0/{endpoint}", self.authority, self.tenant),
+            &format!(
+                "{}/{}/oauth2/v2.0/{endpoint}",
+                self.authority(),
+                self.tenant
+            ),
             self.allow_insecure_http,
         )
         .map_err(|reason| Box::new(IdentityError::undescribed("insecure_authority", reason, 0)))
@@ -206,7 +232,10 @@ impl Session {
     }
 
     pub(crate) fn attach(&self, stack: &HttpStack) {
-        let _ = self.stack.set(stack.clone());
+        // The first client to attach wins, for the stack and the cloud alike.
+        if self.stack.set(stack.clone()).is_ok() {
+            let _ = self.settings.attached_cloud.set(stack.cloud);
+        }
     }
 
     /// The stack with this source's retry policy, if it has one.
@@ -223,6 +252,7 @@ impl Session {
         Ok(HttpStack {
             client: stack.client.clone(),
             retry: self.settings.retry.clone().unwrap_or(stack.retry.clone()),
+            cloud: stack.cloud,
         })
     }
 
@@ -365,13 +395,15 @@ impl Session {
 macro_rules! delegated_settings {
     ($ty:ident) => {
         impl $ty {
-            /// Signs in with the authority and Graph root of this cloud.
+            /// Signs in with the authority and Graph root of this cloud. Without
+            /// it, the source signs in to the cloud of the client it is
+            /// attached to (the global cloud when used alone).
             ///
             #[doc = concat!("```\n", "use graph_endpoint::*;\n", "let sign_in = ", stringify!($ty), "::new(\"contoso\", \"app-id\").cloud(Cloud::UsGovL4);", "\n", "assert!(sign_in.token_url().starts_with(\"https://login.microsoftonline.us/contoso/\"));", "\n", "assert!(sign_in.scope_parameter().starts_with(\"https://graph.microsoft.us/\"));", "\n", "```")]
             #[must_use]
             pub fn cloud(mut self, cloud: $crate::Cloud) -> Self {
-                self.session.settings.authority = cloud.authority().to_owned();
-                self.session.settings.graph_root = cloud.graph_root().to_owned();
+                self.session.settings.cloud = Some(cloud);
+                self.session.settings.authority = None;
                 self
             }
 
@@ -382,7 +414,7 @@ macro_rules! delegated_settings {
             #[doc = concat!("```\n", "use graph_endpoint::*;\n", "let sign_in = ", stringify!($ty), "::new(\"contoso\", \"app-id\").authority(\"http://127.0.0.1:8080/\");", "\n", "assert_eq!(sign_in.token_url(), \"http://127.0.0.1:8080/contoso/oauth2/v2.0/token\");", "\n", "```")]
             #[must_use]
             pub fn authority(mut self, authority: impl Into<String>) -> Self {
-                self.session.settings.authority = authority.into().trim_end_matches('/').to_owned();
+                self.session.settings.authority = Some(authority.into().trim_end_matches('/').to_owned());
                 self
             }
 
@@ -485,7 +517,7 @@ macro_rules! delegated_settings {
             pub fn token_url(&self) -> String {
                 format!(
                     "{}/{}/oauth2/v2.0/token",
-                    self.session.settings.authority, self.session.settings.tenant
+                    self.session.settings.authority(), self.session.settings.tenant
                 )
             }
         }

@@ -161,7 +161,8 @@ impl DeviceCode {
     pub fn device_code_url(&self) -> String {
         format!(
             "{}/{}/oauth2/v2.0/devicecode",
-            self.session.settings.authority, self.session.settings.tenant
+            self.session.settings.authority(),
+            self.session.settings.tenant
         )
     }
 }

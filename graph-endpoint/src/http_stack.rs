@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::RetryPolicy;
+use crate::{Cloud, RetryPolicy};
 
 /// What a [`GraphClient`](crate::GraphClient) shares with its
 /// [`TokenSource`](crate::TokenSource) when it is built, so that signing in
@@ -29,6 +29,9 @@ pub struct HttpStack {
     pub client: reqwest::Client,
     /// The client's retry policy, for requests of the token source too.
     pub retry: RetryPolicy,
+    /// The client's cloud: a token source given no cloud or authority of its
+    /// own signs in there, for that cloud's Graph.
+    pub cloud: Cloud,
 }
 
 /// Connect timeout of a stack built without a client: the client's default.
@@ -50,6 +53,7 @@ impl HttpStack {
                 false,
             )?,
             retry,
+            cloud: Cloud::Global,
         })
     }
 }

@@ -110,9 +110,13 @@ pub struct ClientCredentials {
     tenant: String,
     client_id: String,
     credential: Credential,
-    authority: String,
+    /// Set by [`cloud`](Self::cloud); otherwise the attached client's.
+    cloud: Option<Cloud>,
+    /// Set by [`authority`](Self::authority); otherwise the cloud's.
+    authority: Option<String>,
     allow_insecure_http: bool,
-    scope: String,
+    /// Set by [`scope`](Self::scope); otherwise the cloud's Graph `.default`.
+    scope: Option<String>,
     refresh_ahead: Duration,
     attempt_timeout: Duration,
     /// A retry policy set on this source, which a client's does not replace.
@@ -139,8 +143,8 @@ impl fmt::Debug for ClientCredentials {
                     Credential::Certificate(certificate) => format!("{certificate:?}"),
                 },
             )
-            .field("authority", &self.authority)
-            .field("scope", &self.scope)
+            .field("authority", &self.authority_in_use())
+            .field("scope", &self.scope_in_use())
             .finish_non_exhaustive()
     }
 }
@@ -178,9 +182,10 @@ impl ClientCredentials {
             tenant,
             client_id,
             credential,
-            authority: Cloud::Global.authority().to_owned(),
+            cloud: None,
+            authority: None,
             allow_insecure_http: false,
-            scope: format!("{}/.default", Cloud::Global.graph_root()),
+            scope: None,
             refresh_ahead: Duration::from_secs(300),
             attempt_timeout: DEFAULT_SIGN_IN_ATTEMPT_TIMEOUT,
             retry: None,
@@ -191,11 +196,14 @@ impl ClientCredentials {
         }
     }
 
-    /// Signs in with the authority and Graph scope of this cloud.
+    /// Signs in with the authority and Graph scope of this cloud. Without
+    /// it, the source signs in to the cloud of the client it is attached to
+    /// (the global cloud when used alone).
     #[must_use]
     pub fn cloud(mut self, cloud: Cloud) -> Self {
-        self.authority = cloud.authority().to_owned();
-        self.scope = format!("{}/.default", cloud.graph_root());
+        self.cloud = Some(cloud);
+        self.authority = None;
+        self.scope = None;
         self
     }
 
@@ -204,7 +212,7 @@ impl ClientCredentials {
     /// `localhost`): otherwise signing in fails before anything is sent.
     #[must_use]
     pub fn authority(mut self, authority: impl Into<String>) -> Self {
-        self.authority = authority.into().trim_end_matches('/').to_owned();
+        self.authority = Some(authority.into().trim_end_matches('/').to_owned());
         self
     }
 
@@ -219,7 +227,7 @@ impl ClientCredentials {
     /// An explicit scope.
     #[must_use]
     pub fn scope(mut self, scope: impl Into<String>) -> Self {
-        self.scope = scope.into();
+        self.scope = Some(scope.into());
         self
     }
 
@@ -249,7 +257,33 @@ impl ClientCredentials {
 
     /// The token endpoint.
     pub fn token_url(&self) -> String {
-        format!("{}/{}/oauth2/v2.0/token", self.authority, self.tenant)
+        format!(
+            "{}/{}/oauth2/v2.0/token",
+            self.authority_in_use(),
+            self.tenant
+        )
+    }
+
+    /// The cloud signed in to: this source's own, or else the cloud of the
+    /// client it is attached to, or else the global cloud.
+    fn cloud_in_use(&self) -> Cloud {
+        self.cloud
+            .or_else(|| self.stack.get().map(|stack| stack.cloud))
+            .unwrap_or_default()
+    }
+
+    fn authority_in_use(&self) -> String {
+        match &self.authority {
+            Some(authority) => authority.clone(),
+            None => self.cloud_in_use().authority().to_owned(),
+        }
+    }
+
+    fn scope_in_use(&self) -> String {
+        match &self.scope {
+            Some(scope) => scope.clone(),
+            None => format!("{}/.default", self.cloud_in_use().graph_root()),
+        }
     }
 
     /// The stack token requests go through: the attached client's, or one
@@ -285,7 +319,7 @@ impl ClientCredentials {
         let form = format!(
             "grant_type=client_credentials&client_id={}&{proof}&scope={}",
             encode(&self.client_id),
-            encode(&self.scope)
+            encode(&self.scope_in_use())
         );
         let stack = self.stack()?;
         let retry_override;
@@ -294,6 +328,7 @@ impl ClientCredentials {
                 retry_override = HttpStack {
                     client: stack.client.clone(),
                     retry: policy.clone(),
+                    cloud: stack.cloud,
                 };
                 &retry_override
             }

@@ -342,3 +342,76 @@ async fn a_missing_environment_token_is_a_token_error() {
     );
     assert_eq!(emulator.request_count(), 0);
 }
+
+/// A source given no cloud of its own signs in to its client's: the token
+/// request asks for that cloud's Graph scope.
+#[tokio::test]
+async fn a_source_without_a_cloud_signs_in_for_the_clients_cloud() {
+    let emulator = emulator().await;
+    let graph = GraphClient::builder()
+        .cloud(graph_endpoint::Cloud::UsGovL4)
+        .base_url(emulator.base_url())
+        .token_source(
+            ClientCredentials::new("contoso", "app-id", SECRET).authority(emulator.base_url()),
+        )
+        .no_retry()
+        .build()
+        .unwrap();
+    graph.list_profiles(None).await.unwrap();
+    let token_request = emulator
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/contoso/oauth2/v2.0/token")
+        .expect("a token request arrived");
+    let form = String::from_utf8_lossy(&token_request.body).into_owned();
+    assert!(
+        form.contains("scope=https%3A%2F%2Fgraph%2Emicrosoft%2Eus%2F%2Edefault"),
+        "{form}"
+    );
+}
+
+/// The authority follows the client's cloud too, unless the source names a
+/// cloud (or an authority) of its own; delegated sources alike.
+#[test]
+fn the_sources_own_cloud_wins_over_the_clients() {
+    use graph_endpoint::{Cloud, DeviceCode};
+    use std::sync::Arc;
+
+    let build = |cloud: Cloud, source: Arc<dyn graph_endpoint::TokenSource>| {
+        GraphClient::builder()
+            .cloud(cloud)
+            .token_source(source)
+            .build()
+            .unwrap()
+    };
+    let follows = Arc::new(ClientCredentials::new("contoso", "app-id", SECRET));
+    let _graph = build(Cloud::UsGovL4, follows.clone());
+    assert_eq!(
+        follows.token_url(),
+        "https://login.microsoftonline.us/contoso/oauth2/v2.0/token"
+    );
+
+    let own = Arc::new(ClientCredentials::new("contoso", "app-id", SECRET).cloud(Cloud::Global));
+    let _graph = build(Cloud::UsGovL4, own.clone());
+    assert_eq!(
+        own.token_url(),
+        "https://login.microsoftonline.com/contoso/oauth2/v2.0/token"
+    );
+
+    let device = Arc::new(DeviceCode::new("contoso", "app-id"));
+    let _graph = build(Cloud::China, device.clone());
+    assert!(
+        device
+            .token_url()
+            .starts_with("https://login.chinacloudapi.cn/contoso/"),
+        "{}",
+        device.token_url()
+    );
+    assert!(
+        device
+            .scope_parameter()
+            .starts_with("https://microsoftgraph.chinacloudapi.cn/"),
+        "{}",
+        device.scope_parameter()
+    );
+}
