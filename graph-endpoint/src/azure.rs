@@ -2,11 +2,11 @@
 //! identity and Azure CLI credentials work unchanged.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use azure_core::credentials::TokenCredential;
 
-use crate::{AccessToken, Cloud, TokenError, TokenFuture, TokenSource};
+use crate::{AccessToken, Cloud, HttpStack, TokenError, TokenFuture, TokenSource};
 
 /// Adapts an Azure SDK [`TokenCredential`] to a [`TokenSource`], asking it
 /// for the Graph scope (`{graph root}/.default`) of the chosen cloud. The
@@ -26,51 +26,78 @@ use crate::{AccessToken, Cloud, TokenError, TokenFuture, TokenSource};
 /// ```
 pub struct AzureCredential {
     credential: Arc<dyn TokenCredential>,
-    scope: String,
+    /// Set by [`cloud`](Self::cloud) or [`scope`](Self::scope); otherwise the
+    /// Graph scope of the attached client's cloud.
+    scope: Option<String>,
+    /// The cloud of the client this source was first attached to.
+    attached_cloud: OnceLock<Cloud>,
 }
 
 impl fmt::Debug for AzureCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AzureCredential")
             .field("credential", &self.credential)
-            .field("scope", &self.scope)
+            .field("scope", &self.scope_in_use())
             .finish()
     }
 }
 
 impl AzureCredential {
-    /// Wraps an Azure SDK credential, for the global cloud's Graph.
+    /// Wraps an Azure SDK credential, for the Graph of the cloud of the
+    /// client it is attached to (the global cloud when used alone).
     pub fn new(credential: Arc<dyn TokenCredential>) -> Self {
         AzureCredential {
             credential,
-            scope: format!("{}/.default", Cloud::Global.graph_root()),
+            scope: None,
+            attached_cloud: OnceLock::new(),
         }
     }
 
-    /// Asks for the Graph scope of this cloud.
+    /// Asks for the Graph scope of this cloud, whatever the client's.
     #[must_use]
     pub fn cloud(mut self, cloud: Cloud) -> Self {
-        self.scope = format!("{}/.default", cloud.graph_root());
+        self.scope = Some(format!("{}/.default", cloud.graph_root()));
         self
     }
 
     /// Asks for an explicit scope.
     #[must_use]
     pub fn scope(mut self, scope: impl Into<String>) -> Self {
-        self.scope = scope.into();
+        self.scope = Some(scope.into());
         self
+    }
+
+    /// The scope asked for: set, or the attached client's cloud's Graph.
+    fn scope_in_use(&self) -> String {
+        match &self.scope {
+            Some(scope) => scope.clone(),
+            None => format!(
+                "{}/.default",
+                self.attached_cloud
+                    .get()
+                    .copied()
+                    .unwrap_or_default()
+                    .graph_root()
+            ),
+        }
     }
 }
 
 impl TokenSource for AzureCredential {
     fn token(&self) -> TokenFuture<'_> {
         Box::pin(async move {
+            let scope = self.scope_in_use();
             let token = self
                 .credential
-                .get_token(&[self.scope.as_str()], None)
+                .get_token(&[scope.as_str()], None)
                 .await
                 .map_err(|e| Box::new(e) as TokenError)?;
             Ok(AccessToken::new(token.token.secret().to_owned()))
         })
+    }
+
+    fn attach(&self, stack: &HttpStack) {
+        // The first client to attach wins.
+        let _ = self.attached_cloud.set(stack.cloud);
     }
 }

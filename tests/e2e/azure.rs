@@ -64,6 +64,26 @@ async fn an_azure_credential_signs_the_calls() {
 }
 
 #[tokio::test]
+async fn an_azure_credential_without_a_cloud_asks_for_the_clients_clouds_graph() {
+    let emulator = Emulator::start().await.unwrap();
+    let credential = Arc::new(FakeAzureCredential {
+        token: Some(emulator.token()),
+        asked: Mutex::new(Vec::new()),
+    });
+    let graph = GraphClient::builder()
+        .cloud(Cloud::China)
+        .base_url(emulator.base_url())
+        .token_source(AzureCredential::new(credential.clone()))
+        .build()
+        .unwrap();
+    graph.list_profiles(None).await.unwrap();
+    assert_eq!(
+        *credential.asked.lock().unwrap(),
+        [["https://microsoftgraph.chinacloudapi.cn/.default"]]
+    );
+}
+
+#[tokio::test]
 async fn an_azure_credential_failure_is_reported() {
     let emulator = Emulator::start().await.unwrap();
     let credential = Arc::new(FakeAzureCredential {
