@@ -67,40 +67,64 @@ const COLUMNS: &[&str] = &[
     "LastContact",
 ];
 
-/// The CSV of a report: a header line and `rows` rows, from `seed`.
-pub(crate) fn report_csv(select: &[String], rows: usize, seed: u64) -> Vec<u8> {
-    let columns: Vec<&str> = if select.is_empty() {
+/// The `select` list of a report request or job: the columns asked for.
+fn selected_columns(request: &Value) -> Vec<String> {
+    request
+        .get("select")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The columns of a report: those selected, or all of them.
+fn report_columns(select: &[String]) -> Vec<&str> {
+    if select.is_empty() {
         COLUMNS.to_vec()
     } else {
         select.iter().map(String::as_str).collect()
-    };
-    let mut out = Vec::with_capacity(64 * (rows + 1));
-    out.extend_from_slice(columns.join(",").as_bytes());
-    out.extend_from_slice(b"\r\n");
-    let states = ["Compliant", "Noncompliant", "InGracePeriod", "Unknown"];
-    let systems = [
+    }
+}
+
+/// Row `row` of a report, drawn from `seed`: one field a column (empty for
+/// a column the report does not have).
+fn report_row(columns: &[&str], row: usize, seed: u64) -> Vec<String> {
+    const STATES: [&str; 4] = ["Compliant", "Noncompliant", "InGracePeriod", "Unknown"];
+    const SYSTEMS: [(&str, &str); 3] = [
         ("Windows", "10.0.22631"),
         ("Android", "14"),
         ("iOS", "17.5"),
     ];
+    let draw = crate::faults::draw(seed, row as u64);
+    let bits = (draw * 1_000_000.0) as usize;
+    let (os, version) = SYSTEMS[bits % SYSTEMS.len()];
+    columns
+        .iter()
+        .map(|column| match *column {
+            "DeviceId" => format!("{:08x}-0000-4000-8000-{:012x}", seed as u32, row),
+            "DeviceName" => format!("DEVICE-{row:05}"),
+            "UPN" => format!("user{:04}@contoso.com", bits % 5000),
+            "OS" => os.to_owned(),
+            "OSVersion" => version.to_owned(),
+            "ComplianceState" => STATES[bits % STATES.len()].to_owned(),
+            "LastContact" => format!("2025-01-{:02}T08:{:02}:00Z", 1 + bits % 28, bits % 60),
+            _ => String::new(),
+        })
+        .collect()
+}
+
+/// The CSV of a report: a header line and `rows` rows, from `seed`.
+pub(crate) fn report_csv(select: &[String], rows: usize, seed: u64) -> Vec<u8> {
+    let columns = report_columns(select);
+    let mut out = Vec::with_capacity(64 * (rows + 1));
+    out.extend_from_slice(columns.join(",").as_bytes());
+    out.extend_from_slice(b"\r\n");
     for row in 0..rows {
-        let draw = crate::faults::draw(seed, row as u64);
-        let bits = (draw * 1_000_000.0) as usize;
-        let (os, version) = systems[bits % systems.len()];
-        let fields: Vec<String> = columns
-            .iter()
-            .map(|column| match *column {
-                "DeviceId" => format!("{:08x}-0000-4000-8000-{:012x}", seed as u32, row),
-                "DeviceName" => format!("DEVICE-{row:05}"),
-                "UPN" => format!("user{:04}@contoso.com", bits % 5000),
-                "OS" => os.to_owned(),
-                "OSVersion" => version.to_owned(),
-                "ComplianceState" => states[bits % states.len()].to_owned(),
-                "LastContact" => format!("2025-01-{:02}T08:{:02}:00Z", 1 + bits % 28, bits % 60),
-                _ => String::new(),
-            })
-            .collect();
-        out.extend_from_slice(fields.join(",").as_bytes());
+        out.extend_from_slice(report_row(&columns, row, seed).join(",").as_bytes());
         out.extend_from_slice(b"\r\n");
     }
     out
@@ -176,25 +200,15 @@ fn report_stream(
             "The report's parameters must be a JSON object.",
         ));
     }
-    let select: Vec<String> = request
-        .get("select")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
+    let select = selected_columns(&request);
     let rows = request
         .get("top")
         .and_then(Value::as_u64)
         .map_or(shared.jobs.config.rows, |top| top as usize);
-    let csv = report_csv(&select, rows, shared.jobs.seed);
-    let text = String::from_utf8_lossy(&csv);
-    let mut lines = text.lines();
-    let columns: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
-    let values: Vec<Vec<&str>> = lines.map(|line| line.split(',').collect()).collect();
+    let columns = report_columns(&select);
+    let values: Vec<Vec<String>> = (0..rows)
+        .map(|row| report_row(&columns, row, shared.jobs.seed))
+        .collect();
     let value = json!({
         "TotalRowCount": values.len(),
         "Schema": columns.iter().map(|c| json!({"Column": c, "PropertyType": "String"})).collect::<Vec<_>>(),
@@ -220,16 +234,7 @@ fn create(
             "The export job needs a 'reportName'.",
         ));
     };
-    let select: Vec<String> = request
-        .get("select")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
+    let select = selected_columns(&request);
     let format = request
         .get("format")
         .and_then(Value::as_str)
@@ -313,15 +318,7 @@ fn poll(shared: &Shared, id: &str) -> Result<hyper::Response<ReplyBody>, Failure
             if config.fail {
                 job.value["status"] = json!("failed");
             } else {
-                let select: Vec<String> = job.value["select"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(Value::as_str)
-                            .map(str::to_owned)
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let select = selected_columns(&job.value);
                 let report = job.value["reportName"]
                     .as_str()
                     .unwrap_or("report")
