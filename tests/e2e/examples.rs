@@ -70,6 +70,13 @@ fn example_command(name: &str) -> Command {
     }
 }
 
+/// Every one of `lines` is in the example's output.
+fn assert_lines(out: &str, lines: &[&str]) {
+    for line in lines {
+        assert!(out.contains(line), "missing {line:?} in:\n{out}");
+    }
+}
+
 #[test]
 fn signed_requests_signs_every_attempt_and_the_stand_in_verifies_each() {
     let out = run_example("signed_requests");
@@ -83,9 +90,7 @@ fn signed_requests_signs_every_attempt_and_the_stand_in_verifies_each() {
 #[test]
 fn request_metrics_counts_what_the_stand_in_saw() {
     let out = run_example("request_metrics");
-    for line in ["  2xx: 11\n", "  4xx: 1\n", "  5xx: 1\n"] {
-        assert!(out.contains(line), "missing {line:?} in:\n{out}");
-    }
+    assert_lines(&out, &["  2xx: 11\n", "  4xx: 1\n", "  5xx: 1\n"]);
     assert!(out.contains("The counters match the "), "{out}");
 }
 
@@ -96,14 +101,15 @@ fn revoke_token_runs_against_the_stand_in() {
         out.contains("Local Graph stand-in listening on http://127.0.0.1:"),
         "{out}"
     );
-    for line in [
-        "POST /beta/deviceManagement/androidForWorkEnrollmentProfiles -> 201 Created [request-id ",
-        "/createToken -> 204 No Content [request-id ",
-        "/revokeToken -> 204 No Content [request-id ",
-        "The token is revoked: devices can no longer enroll with it.",
-    ] {
-        assert!(out.contains(line), "missing {line:?} in:\n{out}");
-    }
+    assert_lines(
+        &out,
+        &[
+            "POST /beta/deviceManagement/androidForWorkEnrollmentProfiles -> 201 Created [request-id ",
+            "/createToken -> 204 No Content [request-id ",
+            "/revokeToken -> 204 No Content [request-id ",
+            "The token is revoked: devices can no longer enroll with it.",
+        ],
+    );
     // Before the revoke the profile shows a token, after it none.
     let (before, after) = out
         .split_once("4. Revoke the token")
@@ -131,50 +137,53 @@ fn revoke_token_runs_against_the_stand_in() {
 #[test]
 fn enrollment_profiles_walks_the_whole_resource() {
     let out = run_example("enrollment_profiles");
-    for line in [
-        "page 1: 5 profiles",
-        "page 3: 3 profiles",
-        "13 profiles in 3 pages",
-        "matches: Field scanners",
-        "description is now: Rugged devices, second batch",
-        "token revoked: has token = false",
-        "12 tokens created with 1 batch request(s)",
-        "deleted: reading it again answers 404 itemNotFound",
-        "16 requests sent",
-    ] {
-        assert!(out.contains(line), "missing {line:?} in:\n{out}");
-    }
+    assert_lines(
+        &out,
+        &[
+            "page 1: 5 profiles",
+            "page 3: 3 profiles",
+            "13 profiles in 3 pages",
+            "matches: Field scanners",
+            "description is now: Rugged devices, second batch",
+            "token revoked: has token = false",
+            "12 tokens created with 1 batch request(s)",
+            "deleted: reading it again answers 404 itemNotFound",
+            "16 requests sent",
+        ],
+    );
 }
 
 #[test]
 fn export_report_waits_downloads_and_reads_the_zip() {
     let out = run_example("export_report");
-    for line in [
-        "bytes written to",
-        "20000 rows; the first ones:",
-        "DeviceId,DeviceName,UPN,OS,OSVersion,ComplianceState,LastContact",
-        "DEVICE-00000",
-        "The storage host received no Authorization header.",
-    ] {
-        assert!(out.contains(line), "missing {line:?} in:\n{out}");
-    }
+    assert_lines(
+        &out,
+        &[
+            "bytes written to",
+            "20000 rows; the first ones:",
+            "DeviceId,DeviceName,UPN,OS,OSVersion,ComplianceState,LastContact",
+            "DEVICE-00000",
+            "The storage host received no Authorization header.",
+        ],
+    );
 }
 
 #[test]
 fn intune_inventory_pages_groups_and_patches_with_the_typed_surface() {
     let out = run_example("intune_inventory");
-    for line in [
-        "page 1: Windows LAPTOP-0142 (Windows), compliant",
-        "page 2: device Pixel 7 kiosk (Android), inGracePeriod",
-        "microsoft.graph.windows10GeneralConfiguration (2):",
-        "iOS restrictions: camera blocked Some(true)",
-        "(a type unknown to the metadata) (1):",
-        "Created microsoft.graph.windows10GeneralConfiguration ",
-        "Patched: minimum length Some(12), description cleared (null)",
-        "Deleted ",
-    ] {
-        assert!(out.contains(line), "missing {line:?} in:\n{out}");
-    }
+    assert_lines(
+        &out,
+        &[
+            "page 1: Windows LAPTOP-0142 (Windows), compliant",
+            "page 2: device Pixel 7 kiosk (Android), inGracePeriod",
+            "microsoft.graph.windows10GeneralConfiguration (2):",
+            "iOS restrictions: camera blocked Some(true)",
+            "(a type unknown to the metadata) (1):",
+            "Created microsoft.graph.windows10GeneralConfiguration ",
+            "Patched: minimum length Some(12), description cleared (null)",
+            "Deleted ",
+        ],
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
