@@ -248,22 +248,9 @@ fn list(
     key: &str,
 ) -> Result<hyper::Response<ReplyBody>, Failure> {
     let query = ListQuery::parse(parts.uri.query().unwrap_or_default())?;
-    if query.is_advanced() && !wants_eventual_consistency(parts) {
-        return Err(Failure::bad_request(
-            "Request_UnsupportedQuery",
-            "$count, $search, ne and not are advanced queries: they need the header 'ConsistencyLevel: eventual'.",
-        ));
-    }
+    query.check_consistency(wants_eventual_consistency(parts))?;
     let top = query.top.unwrap_or(shared.page_size);
-    let offset = match &query.skip_token {
-        Some(token) => token.parse().map_err(|_| {
-            Failure::bad_request(
-                "BadRequest",
-                format!("Invalid value '{token}' for $skiptoken."),
-            )
-        })?,
-        None => query.offset,
-    };
+    let offset = query.start()?;
     let entities = lock(&shared.entities);
     let empty = Vec::new();
     let (page, more, count) = query.sorted_page(

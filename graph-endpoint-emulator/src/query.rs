@@ -231,6 +231,27 @@ impl ListQuery {
         Value::Object(out)
     }
 
+    /// Refuses an advanced query (`$count`, `$search`, `ne`, `not`) asked
+    /// without `ConsistencyLevel: eventual`, as Graph does.
+    pub fn check_consistency(&self, eventual: bool) -> Result<(), Failure> {
+        if self.is_advanced() && !eventual {
+            return Err(unsupported(
+                "$count, $search, ne and not are advanced queries: they need the header 'ConsistencyLevel: eventual'.",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Where the page starts: the offset a `$skiptoken` carries, or `$skip`.
+    pub fn start(&self) -> Result<usize, Failure> {
+        match &self.skip_token {
+            Some(token) => token
+                .parse()
+                .map_err(|_| bad(format!("Invalid value '{token}' for $skiptoken."))),
+            None => Ok(self.offset),
+        }
+    }
+
     /// Checks every `$select`ed property exists on the resource.
     pub fn check_select(&self, is_property: fn(&str) -> bool) -> Result<(), Failure> {
         for property in &self.select {

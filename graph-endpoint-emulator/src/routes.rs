@@ -187,23 +187,10 @@ pub(crate) fn list(
             "$deltatoken belongs to the delta function: .../androidForWorkEnrollmentProfiles/delta.",
         ));
     }
-    if query.is_advanced() && !wants_eventual_consistency(parts) {
-        return Err(Failure::bad_request(
-            "Request_UnsupportedQuery",
-            "$count, $search, ne and not are advanced queries: they need the header 'ConsistencyLevel: eventual'.",
-        ));
-    }
+    query.check_consistency(wants_eventual_consistency(parts))?;
     query.check_select(is_property)?;
     let top = query.top.unwrap_or(shared.page_size);
-    let offset = match &query.skip_token {
-        Some(token) => token.parse().map_err(|_| {
-            Failure::bad_request(
-                "BadRequest",
-                format!("Invalid value '{token}' for $skiptoken."),
-            )
-        })?,
-        None => query.offset,
-    };
+    let offset = query.start()?;
     let store = lock(&shared.store);
     let (page, more, count) = match &query.orderby {
         Some(_) => query.sorted_page(store.iter(), offset, top),
