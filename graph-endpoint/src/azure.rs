@@ -31,13 +31,19 @@ pub struct AzureCredential {
     scope: Option<String>,
     /// The cloud of the client this source was first attached to.
     attached_cloud: OnceLock<Cloud>,
+    /// The scope asked for, worked out on first use (after attaching), not
+    /// on every call.
+    scope_in_use: OnceLock<String>,
 }
 
 impl fmt::Debug for AzureCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AzureCredential")
             .field("credential", &self.credential)
-            .field("scope", &self.scope_in_use())
+            // Not `scope_in_use`: printing must not fix the scope before the
+            // source is attached.
+            .field("scope", &self.scope)
+            .field("attached_cloud", &self.attached_cloud.get())
             .finish()
     }
 }
@@ -50,6 +56,7 @@ impl AzureCredential {
             credential,
             scope: None,
             attached_cloud: OnceLock::new(),
+            scope_in_use: OnceLock::new(),
         }
     }
 
@@ -68,8 +75,8 @@ impl AzureCredential {
     }
 
     /// The scope asked for: set, or the attached client's cloud's Graph.
-    fn scope_in_use(&self) -> String {
-        match &self.scope {
+    fn scope_in_use(&self) -> &str {
+        self.scope_in_use.get_or_init(|| match &self.scope {
             Some(scope) => scope.clone(),
             None => format!(
                 "{}/.default",
@@ -79,17 +86,16 @@ impl AzureCredential {
                     .unwrap_or_default()
                     .graph_root()
             ),
-        }
+        })
     }
 }
 
 impl TokenSource for AzureCredential {
     fn token(&self) -> TokenFuture<'_> {
         Box::pin(async move {
-            let scope = self.scope_in_use();
             let token = self
                 .credential
-                .get_token(&[scope.as_str()], None)
+                .get_token(&[self.scope_in_use()], None)
                 .await
                 .map_err(|e| Box::new(e) as TokenError)?;
             Ok(AccessToken::new(token.token.secret().to_owned()))
