@@ -229,25 +229,14 @@ impl TokenEndpoint<'_> {
 
     async fn attempt(&self, stack: &HttpStack, form: &str) -> Result<BytesMut, Failure> {
         // A plain-http token endpoint (a local stand-in) is never reached
-        // through a proxy that would carry the secret off this machine.
-        let direct;
-        let client = if crate::http_stack::plain_http_may_leave(self.url) {
-            direct = crate::http_stack::http_client(
-                crate::http_stack::DEFAULT_CONNECT_TIMEOUT,
-                &format!("graph-endpoint/{}", env!("CARGO_PKG_VERSION")),
-                true,
-            )
-            .map_err(|e| {
-                Failure::Final(Box::new(IdentityError::undescribed(
-                    "client_error",
-                    e.to_string(),
-                    0,
-                )))
-            })?;
-            &direct
-        } else {
-            &stack.client
-        };
+        // through a proxy, which would carry the secret off this machine.
+        let client = stack.client_for(self.url).map_err(|e| {
+            Failure::Final(Box::new(IdentityError::undescribed(
+                "client_error",
+                e.to_string(),
+                0,
+            )))
+        })?;
         let exchange = async {
             let response = client
                 .post(self.url.clone())
