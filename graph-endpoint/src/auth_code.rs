@@ -28,7 +28,8 @@ const MAX_REDIRECT_HEAD_BYTES: usize = 8 * 1024;
 /// How long one connection to the listener may take to send its request.
 const REDIRECT_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The host of the loopback redirect URI. The listener is on 127.0.0.1 either way.
+/// The host of the loopback redirect URI. The listener is on 127.0.0.1 (and
+/// on ::1 where this machine has IPv6, on the same port) either way.
 ///
 /// ```
 /// use graph_endpoint::{AuthorizationCode, RedirectHost};
@@ -62,8 +63,10 @@ type Opener = Arc<dyn Fn(&str) + Send + Sync>;
 /// ```
 ///
 /// An interactive sign-in:
-/// 1. a listener is bound on `127.0.0.1` (an ephemeral port unless
-///    [`port`](Self::port) says otherwise), and the redirect URI is
+/// 1. a listener is bound on `127.0.0.1` and, where this machine has IPv6,
+///    on `::1` with the same port (an ephemeral port unless
+///    [`port`](Self::port) says otherwise), so that a browser reaches it
+///    whichever address `localhost` gives first; the redirect URI is
 ///    `http://localhost:PORT` (or `http://127.0.0.1:PORT`, see
 ///    [`redirect_host`](Self::redirect_host));
 /// 2. a random PKCE verifier (32 bytes), its S256 challenge and a random
@@ -72,9 +75,12 @@ type Opener = Arc<dyn Fn(&str) + Send + Sync>;
 ///    is handed to the [`on_open`](Self::on_open) callback (by default
 ///    printed on standard error; open it in a browser);
 /// 3. the listener waits, at most [`wait_timeout`](Self::wait_timeout)
-///    (default 5 minutes), for `GET /?code=...&state=...`: a `state` other
-///    than the one sent fails the sign-in with `state_mismatch`, an `error`
-///    (such as `access_denied` when consent was declined) fails it with that
+///    (default 5 minutes), for `GET /?code=...&state=...`, serving each
+///    connection in a task of its own (10 s and 8 KiB each at most, so an
+///    idle connection holds up no other): a redirect whose `state` is not
+///    the one sent (a stale tab, a forged request) is answered 400 and
+///    waited past, an `error` with the right `state` (such as
+///    `access_denied` when consent was declined) fails the sign-in with that
 ///    error, other requests are answered 404 or 400 and waited past;
 /// 4. the code is exchanged at the token endpoint with `grant_type=authorization_code`,
 ///    `client_id`, `code`, `redirect_uri` and `code_verifier`.

@@ -30,8 +30,7 @@ pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 /// failure on the way there, described the same way (`error` is then one of
 /// `transport`, `timeout`, `unexpected_redirect`, `response_too_large`,
 /// `invalid_response`, `unexpected_response`, `insecure_authority`,
-/// `client_error`; and for delegated sign-ins `state_mismatch` (a redirect
-/// that is not the answer to this sign-in), `expired_token` (a device code
+/// `client_error`; and for delegated sign-ins `expired_token` (a device code
 /// whose `expires_in` passed while polling), `interaction_required` (no
 /// sign-in to use, and interactive sign-in is off)).
 ///

@@ -44,15 +44,25 @@ const VERSION: u32 = 2;
 /// - a file is written whole or not at all: to a new file in the same
 ///   directory, created with mode `0600` (the directory, when it is created,
 ///   `0700`), flushed to disk, then renamed over the old one;
-/// - a file is read only when it is a regular file (not a symbolic link),
-///   at most 64 KiB, readable by its owner alone (no group or other bits),
-///   parses as a cache entry, and names the tenant, account, client id and
-///   scopes of the sign-in reading it. Any other file is ignored with a
-///   warning (`tracing::warn!`, naming the path and the reason, never the
-///   content) and replaced at the next sign-in: it is never trusted;
+/// - an entry records the authority its tokens came from (scheme, host,
+///   port and path), and is used only by a sign-in at that authority: a
+///   refresh token never goes to another one;
+/// - the directory must belong to the current user, and others must not be
+///   able to write in it, or nothing is read or written there;
+/// - a file is opened without following a link and without blocking (a FIFO
+///   cannot hang the sign-in), and read only when it is a regular file of
+///   the current user, at most 64 KiB, readable by its owner alone (no group
+///   or other bits), parses as a cache entry, and names the authority,
+///   tenant, account, client id and scopes of the sign-in reading it. Any
+///   other file is ignored with a warning (`tracing::warn!`, naming the path
+///   and the reason, never the content) and replaced at the next sign-in: it
+///   is never trusted;
 /// - the tokens it holds (the access token and the refresh token) are
 ///   redacted in every `Debug` and never logged; they are in clear in the
-///   file, which only its owner can read, as the Azure CLI and MSAL keep theirs.
+///   file, which only its owner can read, as the Azure CLI and MSAL keep theirs;
+/// - on Windows (any platform but Unix) nothing is persisted: this crate has
+///   no way to restrict a file to the current user there, so each load and
+///   save is refused with a warning naming why.
 #[derive(Clone, PartialEq, Eq)]
 pub struct TokenCache {
     dir: PathBuf,
@@ -320,7 +330,9 @@ mod private {
 
     /// Flags of every open: no link followed, no wait on a FIFO or a device.
     fn flags() -> i32 {
-        (OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC).bits() as i32
+        (OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC)
+            .bits()
+            .cast_signed()
     }
 
     fn current_user() -> u32 {

@@ -246,7 +246,7 @@ async fn the_call_timeout_bounds_a_whole_upload_and_download() {
         .call_timeout(Duration::from_millis(300))
         .build()
         .unwrap();
-    let content = vec![1u8; 10];
+    let content = [1u8; 10];
     let error = ends(graph.upload(&session(host.url("/up/2")), &content[..], 10))
         .await
         .unwrap_err();
