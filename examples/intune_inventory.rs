@@ -134,7 +134,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .set_password_minimum_length(Some(8))
         .set_display_name(Some("Inventory example: baseline"))
         .set_description(Some("Created by intune_inventory"));
-    let created = graph.create_device_configurations(&policy.into()).await?;
+    let created = graph.create_device_configuration(&policy.into()).await?;
     let id = created
         .id()
         .ok_or("the created policy has no id")?
@@ -151,7 +151,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .set_password_minimum_length(Some(12))
         .set_description(None);
     let updated = graph
-        .update_device_configurations(&id, &changes.into())
+        .update_device_configuration(&id, &changes.into())
         .await?;
     let AnyDeviceConfiguration::Windows10GeneralConfiguration(updated) = updated else {
         return Err("the update came back as another type".into());
@@ -166,8 +166,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     );
 
-    graph.delete_device_configurations(&id).await?;
-    match graph.get_device_configurations(&id).await {
+    graph.delete_device_configuration(&id).await?;
+    match graph.get_device_configuration(&id).await {
         Err(e) if e.status().map(|s| s.as_u16()) == Some(404) => println!("Deleted {id}"),
         Ok(_) => return Err("the policy is still there after its deletion".into()),
         Err(e) => return Err(Box::new(e)),

@@ -23,6 +23,7 @@ pub use generated::models;
 #[cfg(feature = "samples")]
 #[doc(hidden)]
 pub use generated::samples;
+pub use generated::v1;
 
 #[cfg(feature = "compliance")]
 pub use generated::compliance::*;

@@ -150,7 +150,7 @@ async fn the_generic_collections_filter_select_page_and_keep_types() {
         ios.set_camera_blocked(Some(k % 2 == 0));
         ios.set_display_name(Some(&format!("Kiosk {k}")));
         let created = graph
-            .create_device_configurations(&ios.into())
+            .create_device_configuration(&ios.into())
             .await
             .unwrap();
         assert!(matches!(
@@ -191,8 +191,10 @@ async fn the_generic_collections_filter_select_page_and_keep_types() {
     assert_eq!(nexts, 2, "three pages of two");
 
     // An unknown type is listed as Other, kept whole; v1.0 serves the same collection.
-    let v1 = graph
-        .list_device_configurations_2()
+    let v1 =
+        graph_endpoint_device_management::v1::DeviceConfigurations::list_device_configurations(
+            &graph,
+        )
         .first_page()
         .await
         .unwrap();
@@ -216,7 +218,7 @@ async fn the_generic_collections_filter_select_page_and_keep_types() {
 
     // A missing item is Graph's 404.
     let err = graph
-        .get_device_configurations("no-such-id")
+        .get_device_configuration("no-such-id")
         .await
         .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(404));

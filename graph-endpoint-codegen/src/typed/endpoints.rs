@@ -52,12 +52,35 @@ impl Surface<'_> {
         }
     }
 
-    pub(super) fn endpoints(&self, area: &str, about: &str, indices: &[usize]) -> String {
+    pub(super) fn endpoints(&self, about: &str, indices: &[usize]) -> String {
         let mut out = String::from(HEADER);
         let _ = writeln!(
             out,
             "//! {about}.\n#![allow(rustdoc::bare_urls, clippy::too_many_arguments)]\n\nuse graph_endpoint::graph_action;\n"
         );
+        let (v1, beta): (Vec<usize>, Vec<usize>) =
+            indices.iter().partition(|&&i| self.declared[i].in_v1());
+        self.write_traits(&mut out, &beta);
+        if !v1.is_empty() {
+            out.push_str(
+                "/// The v1.0 endpoints of this area, under the same names as the beta ones.\n\
+                 pub mod v1 {\n    use graph_endpoint::graph_action;\n\n",
+            );
+            let mut inner = String::new();
+            self.write_traits(&mut inner, &v1);
+            for line in inner.lines() {
+                if line.is_empty() {
+                    out.push('\n');
+                } else {
+                    let _ = writeln!(out, "    {line}");
+                }
+            }
+            out.push_str("}\n");
+        }
+        out
+    }
+
+    fn write_traits(&self, out: &mut String, indices: &[usize]) {
         let mut traits: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for &i in indices {
             traits
@@ -73,15 +96,13 @@ impl Surface<'_> {
             );
             let _ = writeln!(out, "pub trait {name}: ::graph_endpoint::Graph {{");
             for &i in methods {
-                self.write_method(&mut out, i);
+                self.write_method(out, i);
             }
             let _ = writeln!(
                 out,
                 "}}\n\nimpl {name} for ::graph_endpoint::GraphClient {{}}\n"
             );
         }
-        let _ = area;
-        out
     }
 
     /// The typed signature of endpoint `i`: arguments after `&self`, and the result

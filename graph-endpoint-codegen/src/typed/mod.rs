@@ -226,12 +226,25 @@ impl<'a> Surface<'a> {
         for (area, about) in AREAS {
             let endpoints = by_area.get(area).cloned().unwrap_or_default();
             let _ = writeln!(module, "#[cfg(feature = {area:?})]\npub mod {area};");
-            files.push((
-                format!("{area}.rs"),
-                self.endpoints(area, about, &endpoints),
-            ));
+            files.push((format!("{area}.rs"), self.endpoints(about, &endpoints)));
         }
         module.push_str("#[cfg(feature = \"samples\")]\n#[doc(hidden)]\npub mod samples;\n");
+        module.push_str(
+            "\n/// The v1.0 endpoints, under the same names as the beta ones: the same\n\
+             /// traits, each implemented for `GraphClient`, pinned to v1.0.\npub mod v1 {\n",
+        );
+        for (area, _) in AREAS {
+            let has_v1 = by_area
+                .get(area)
+                .is_some_and(|e| e.iter().any(|&i| self.declared[i].in_v1()));
+            if has_v1 {
+                let _ = writeln!(
+                    module,
+                    "    #[cfg(feature = {area:?})]\n    pub use super::{area}::v1::*;"
+                );
+            }
+        }
+        module.push_str("}\n");
         files.push(("mod.rs".to_owned(), module));
         files.push(("samples.rs".to_owned(), self.samples(10)));
         files.push(("catalog.rs".to_owned(), self.catalog()));

@@ -93,36 +93,15 @@ pub(super) fn variant_name(member: &str) -> String {
     }
 }
 
-/// `iOSVersion`, `macOSCustomConfiguration`, `windows10EnrollmentCompletionPageConfiguration`
-/// become `i_os_version`, `mac_os_custom_configuration`, `windows10_enrollment_completion_page_configuration`.
+/// The one snake_case of every generated name (accessors, arguments,
+/// methods): [`crate::naming::snake_case`].
 #[must_use]
 pub fn snake(name: &str) -> String {
-    let chars: Vec<char> = name.chars().collect();
-    let mut out = String::with_capacity(name.len() + 8);
-    for (i, &c) in chars.iter().enumerate() {
-        if c.is_ascii_uppercase() {
-            let prev = i.checked_sub(1).map(|p| chars[p]);
-            let next = chars.get(i + 1);
-            let boundary = match prev {
-                Some(p) if p.is_ascii_lowercase() || p.is_ascii_digit() => true,
-                Some(p) if p.is_ascii_uppercase() => next.is_some_and(|n| n.is_ascii_lowercase()),
-                _ => false,
-            };
-            if boundary && !out.ends_with('_') {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if !out.is_empty() && !out.ends_with('_') {
-            out.push('_');
-        }
-    }
-    out.trim_end_matches('_').to_owned()
+    crate::naming::snake_case(name)
 }
 
 pub(super) fn safe_ident(name: &str) -> String {
-    crate::safe_ident(name)
+    crate::naming::safe_ident(name)
 }
 
 #[cfg(test)]

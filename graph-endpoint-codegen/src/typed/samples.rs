@@ -48,7 +48,7 @@ impl Surface<'_> {
             let call = format!(
                 "<::graph_endpoint::GraphClient as {t}>::{m}(graph{})",
                 values.iter().map(|v| format!(", {v}")).collect::<String>(),
-                t = d.trait_name,
+                t = d.trait_path(),
                 m = d.method_name
             );
             let (reply, call) = match &shape {
@@ -62,7 +62,7 @@ impl Surface<'_> {
             let _ = writeln!(
                 calls,
                 "        {n} => (<::graph_endpoint::GraphClient as {t}>::{c}, {wire:?}, {call}),",
-                t = d.trait_name,
+                t = d.trait_path(),
                 c = d.method_name.to_uppercase(),
             );
         }
@@ -145,7 +145,7 @@ impl Surface<'_> {
             let _ = writeln!(
                 out,
                 "    Served {{ endpoint: <::graph_endpoint::GraphClient as {t}>::{c}, area: {a:?}, kind: {kind:?}, collection: {collection:?}, id: {id:?}, item_type: {ty:?} }},",
-                t = d.trait_name,
+                t = d.trait_path(),
                 c = d.method_name.to_uppercase(),
                 a = area(&d.spec.path),
             );
@@ -165,7 +165,7 @@ impl Surface<'_> {
             let call = format!(
                 "<::graph_endpoint::GraphClient as {t}>::{m}(graph{})",
                 values.iter().map(|v| format!(", {v}")).collect::<String>(),
-                t = d.trait_name,
+                t = d.trait_path(),
                 m = d.method_name
             );
             let body_ty = args
