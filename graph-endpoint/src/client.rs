@@ -92,6 +92,8 @@ pub(crate) struct ClientInner {
     /// host), which every call's path goes under.
     pub(crate) base_path: String,
     pub(crate) version: ApiVersion,
+    /// What decoding does with a value the metadata does not declare.
+    pub(crate) validation: crate::Validation,
     pub(crate) auth: Auth,
     pub(crate) user_agent: HeaderValue,
     pub(crate) sdk_version_v1: HeaderValue,
@@ -302,6 +304,10 @@ pub(crate) fn invalid_request(request: &Request, reason: String) -> Error {
 impl Graph for GraphClient {
     fn send(&self, request: Request) -> impl Future<Output = Result<RawResponse, Error>> + Send {
         self.execute(request)
+    }
+
+    fn validation(&self) -> crate::Validation {
+        self.inner.validation
     }
 
     fn send_streamed(

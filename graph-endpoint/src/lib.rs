@@ -47,6 +47,7 @@ mod token_cache;
 mod transport;
 mod transport_error;
 mod upload;
+mod validation;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -93,6 +94,7 @@ pub use upload::{
     DEFAULT_UPLOAD_CHUNK, DriveUploads, MAX_UPLOAD_CHUNK, UPLOAD_CHUNK_MULTIPLE, Upload,
     UploadSession,
 };
+pub use validation::Validation;
 
 /// Re-exported with the `azure` feature: the Azure SDK core, whose
 /// `TokenCredential` [`AzureCredential`] adapts.

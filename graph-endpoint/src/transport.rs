@@ -77,6 +77,14 @@ pub trait Graph: Send + Sync {
         let response = self.send(request);
         async move { response.await.map(BodyStream::from_response) }
     }
+
+    /// What decoding the answers of this transport's calls does with a value
+    /// the metadata does not declare ([`Validation`](crate::Validation));
+    /// strict unless the transport says otherwise (a
+    /// [`GraphClient`](crate::GraphClient): its builder's setting).
+    fn validation(&self) -> crate::Validation {
+        crate::Validation::Strict
+    }
 }
 
 impl<G: Graph + ?Sized> Graph for &G {
@@ -90,6 +98,10 @@ impl<G: Graph + ?Sized> Graph for &G {
     ) -> impl Future<Output = Result<BodyStream, Error>> + Send {
         (**self).send_streamed(request)
     }
+
+    fn validation(&self) -> crate::Validation {
+        (**self).validation()
+    }
 }
 
 impl<G: Graph + ?Sized> Graph for std::sync::Arc<G> {
@@ -102,6 +114,10 @@ impl<G: Graph + ?Sized> Graph for std::sync::Arc<G> {
         request: Request,
     ) -> impl Future<Output = Result<BodyStream, Error>> + Send {
         (**self).send_streamed(request)
+    }
+
+    fn validation(&self) -> crate::Validation {
+        (**self).validation()
     }
 }
 
@@ -118,6 +134,8 @@ pub(crate) trait SendBoxed: Send + Sync {
         &self,
         request: Request,
     ) -> Pin<Box<dyn Future<Output = Result<BodyStream, Error>> + Send + '_>>;
+
+    fn validation_of(&self) -> crate::Validation;
 }
 
 impl<G: Graph> SendBoxed for G {
@@ -133,5 +151,9 @@ impl<G: Graph> SendBoxed for G {
         request: Request,
     ) -> Pin<Box<dyn Future<Output = Result<BodyStream, Error>> + Send + '_>> {
         Box::pin(self.send_streamed(request))
+    }
+
+    fn validation_of(&self) -> crate::Validation {
+        self.validation()
     }
 }

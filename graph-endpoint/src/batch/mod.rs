@@ -148,6 +148,7 @@ enum ItemState<'a, T> {
         endpoint: &'static Endpoint,
         client_request_id: ClientRequestId,
         finish: Finish<T>,
+        validation: crate::Validation,
     },
     /// The call never reached the batch: its arguments were invalid.
     Refused(Option<Error>),
@@ -202,6 +203,7 @@ impl<T> Future for BatchItem<'_, T> {
                 endpoint,
                 client_request_id,
                 finish,
+                validation,
             } => {
                 let Some(index) = this.index else {
                     return Poll::Ready(Err(Error::InvalidRequest {
@@ -211,7 +213,7 @@ impl<T> Future for BatchItem<'_, T> {
                 };
                 let response = std::task::ready!(this.collector.poll_answer(index, endpoint, cx))?;
                 let response = decode::check_status(endpoint, *client_request_id, response)?;
-                Poll::Ready(finish(endpoint, *client_request_id, response))
+                Poll::Ready(validation.scope(|| finish(endpoint, *client_request_id, response)))
             }
             ItemState::Refused(error) => {
                 Poll::Ready(Err(error.take().unwrap_or_else(|| Error::InvalidRequest {
@@ -524,7 +526,7 @@ impl Batch {
     /// its own answer.
     pub fn add<'a, T>(&self, call: Call<'a, T>) -> BatchItem<'a, T> {
         let (index, state) = match call.into_parts() {
-            Parts::Request(Ok(request), finish) => {
+            Parts::Request(Ok(request), finish, validation) => {
                 let endpoint = request.endpoint();
                 let client_request_id = request.client_request_id_value();
                 (
@@ -533,10 +535,11 @@ impl Batch {
                         endpoint,
                         client_request_id,
                         finish,
+                        validation: validation.unwrap_or(self.sender.inner.validation),
                     },
                 )
             }
-            Parts::Request(Err(error), _) => (None, ItemState::Refused(Some(error))),
+            Parts::Request(Err(error), ..) => (None, ItemState::Refused(Some(error))),
             Parts::Answer(answer) => (None, ItemState::Answer(answer)),
         };
         BatchItem {
