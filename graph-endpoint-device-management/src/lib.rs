@@ -6,6 +6,7 @@
 #[cfg(feature = "catalog")]
 pub mod check;
 pub mod hand_written;
+pub mod metadata;
 pub mod support;
 
 // Generated text, compared byte for byte with the generator's output: not
@@ -20,10 +21,16 @@ mod generated;
 pub use generated::catalog::ENDPOINTS;
 pub use generated::entity_sets::ENTITY_SETS;
 pub use generated::models;
+pub use generated::prelude;
 #[cfg(feature = "samples")]
 #[doc(hidden)]
 pub use generated::samples;
 pub use generated::v1;
+
+/// The date and time types of the models' accessors.
+pub use time;
+/// The GUID type of the models' accessors.
+pub use uuid;
 
 #[cfg(feature = "compliance")]
 pub use generated::compliance::*;

@@ -1,7 +1,30 @@
 //! The areas of the surface: each a Cargo feature of the generated crate and
 //! a module of its endpoints, chosen from an endpoint's resource.
 
-/// An area of the surface: a Cargo feature and a module.
+/// What varies between the crates generated from the same metadata: the
+/// areas (a Cargo feature and a module each, with what it holds), which area
+/// an endpoint's path belongs to, and the types compiled whatever the
+/// features (those a hand-written part of the crate uses).
+#[derive(Debug, Clone, Copy)]
+pub struct Layout {
+    /// `(feature, what it holds)` of each area, in the order of the crate's features.
+    pub areas: &'static [(&'static str, &'static str)],
+    /// The area of an endpoint, from its path.
+    pub area_of: fn(&str) -> &'static str,
+    /// Qualified types compiled whatever the features, with what they reach.
+    pub always: &'static [&'static str],
+}
+
+/// The layout of `graph-endpoint-device-management`: [`AREAS`] by [`area`];
+/// the Android for Work enrollment profile always compiled, for the
+/// hand-declared seed resource.
+pub const DEVICE_MANAGEMENT: Layout = Layout {
+    areas: AREAS,
+    area_of: area,
+    always: &["microsoft.graph.androidForWorkEnrollmentProfile"],
+};
+
+/// The areas of `graph-endpoint-device-management`: a Cargo feature and a module each.
 pub const AREAS: &[(&str, &str)] = &[
     (
         "managed_devices",

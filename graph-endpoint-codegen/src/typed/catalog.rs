@@ -12,11 +12,11 @@ use super::resolve::resolve;
 impl Surface<'_> {
     /// The codec of a Rust type written by [`Self::signature`].
     pub(super) fn codec(&self, ty: &str) -> String {
-        let ty = ty.trim_start_matches('&');
         let ty = ty
             .strip_prefix("::core::option::Option<")
             .and_then(|t| t.strip_suffix('>'))
-            .unwrap_or(ty);
+            .unwrap_or(ty)
+            .trim_start_matches('&');
         let is_model = |t: &str| {
             t.strip_prefix("crate::models::").is_some_and(|n| {
                 let n = n

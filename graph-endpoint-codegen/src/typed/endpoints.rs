@@ -163,11 +163,16 @@ impl Surface<'_> {
                         while !used.insert(n.clone()) {
                             n.push_str("_param");
                         }
-                        args.push(format!(
-                            "#[param({:?})] {n}: {}",
-                            p.name,
-                            self.value_type(&p.ty, true)
-                        ));
+                        // A scalar parameter the metadata marks nullable may be
+                        // left out: `None` is absent from the body. A collection
+                        // is a slice all the same (`&[]` sends no items).
+                        let ty = self.value_type(&p.ty, true);
+                        let ty = if p.nullable && !split_collection(&p.ty).1 {
+                            format!("::core::option::Option<{ty}>")
+                        } else {
+                            ty
+                        };
+                        args.push(format!("#[param({:?})] {n}: {ty}", p.name));
                     }
                     if op.params.is_empty() && spec.has_body {
                         args.push(format!("#[body] {body_name}: &::serde_json::Value"));

@@ -10,6 +10,7 @@
 mod areas;
 mod catalog;
 mod endpoints;
+mod metadata;
 mod models;
 mod names;
 mod resolve;
@@ -21,12 +22,15 @@ use std::fmt::Write as _;
 use crate::csdl::Csdl;
 use crate::{Declared, EndpointSpec, declare};
 
-pub use areas::{AREAS, area};
+pub use areas::{AREAS, DEVICE_MANAGEMENT, Layout, area};
 pub use names::{rust_type_name, snake};
 pub use resolve::{Resolved, resolve};
 
-use names::{HEADER, cfg_of};
+use names::HEADER;
 use resolve::split_collection;
+
+/// The pseudo-area of the types compiled whatever the features.
+const ALWAYS: &str = "";
 
 /// The root type every entity derives from: not a polymorphic base of its own.
 const ENTITY: &str = "microsoft.graph.entity";
@@ -39,6 +43,7 @@ pub struct Surface<'a> {
     /// Reached types (entity, complex and enum) and the areas that reach them.
     pub reached: BTreeMap<String, BTreeSet<&'static str>>,
     pub(super) children: HashMap<String, Vec<String>>,
+    pub(super) layout: Layout,
     pub(super) names: HashMap<String, String>,
 }
 
@@ -66,9 +71,17 @@ fn is_primitive(ty: &str) -> bool {
 }
 
 impl<'a> Surface<'a> {
-    /// Resolves every endpoint and works out the types reached.
+    /// Resolves every endpoint and works out the types reached, for the
+    /// device-management crate ([`DEVICE_MANAGEMENT`]).
     #[must_use]
     pub fn new(csdl: &'a Csdl, endpoints: &[EndpointSpec]) -> Surface<'a> {
+        Surface::with_layout(csdl, endpoints, DEVICE_MANAGEMENT)
+    }
+
+    /// Resolves every endpoint and works out the types reached, for a crate
+    /// of the given layout.
+    #[must_use]
+    pub fn with_layout(csdl: &'a Csdl, endpoints: &[EndpointSpec], layout: Layout) -> Surface<'a> {
         let declared = declare(endpoints);
         let resolved: Vec<Option<Resolved>> =
             endpoints.iter().map(|e| resolve(csdl, &e.path)).collect();
@@ -87,10 +100,14 @@ impl<'a> Surface<'a> {
             resolved,
             reached: BTreeMap::new(),
             children,
+            layout,
             names: HashMap::new(),
         };
+        for always in layout.always {
+            surface.reach(always, ALWAYS);
+        }
         for i in 0..surface.declared.len() {
-            let area = area(&surface.declared[i].spec.path);
+            let area = (layout.area_of)(&surface.declared[i].spec.path);
             let mut seeds = Vec::new();
             if let Some(r) = &surface.resolved[i] {
                 seeds.extend(r.ty.clone());
@@ -179,7 +196,22 @@ impl<'a> Surface<'a> {
     }
 
     pub(super) fn cfg(&self, qname: &str) -> String {
-        cfg_of(self.reached.get(qname).into_iter().flatten().copied())
+        let mut areas: Vec<&str> = self
+            .reached
+            .get(qname)
+            .into_iter()
+            .flatten()
+            .copied()
+            .collect();
+        if areas.is_empty() || areas.contains(&ALWAYS) {
+            return String::new();
+        }
+        if areas.len() == self.layout.areas.len() {
+            // In the order of the layout, so every type reached by all areas reads the same.
+            areas = self.layout.areas.iter().map(|(a, _)| *a).collect();
+        }
+        let list: Vec<String> = areas.iter().map(|a| format!("feature = {a:?}")).collect();
+        format!("#[cfg(any({}))]\n", list.join(", "))
     }
 
     /// Figures of the surface.
@@ -218,12 +250,15 @@ impl<'a> Surface<'a> {
         let mut files = vec![("models.rs".to_owned(), self.models())];
         let mut by_area: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for (i, d) in self.declared.iter().enumerate() {
-            by_area.entry(area(&d.spec.path)).or_default().push(i);
+            by_area
+                .entry((self.layout.area_of)(&d.spec.path))
+                .or_default()
+                .push(i);
         }
         let mut module = String::from(HEADER);
         module.push_str("//! The generated surface: models and endpoints by area.\n\n");
-        module.push_str("#[cfg(feature = \"catalog\")]\npub mod catalog;\npub mod entity_sets;\npub mod models;\n");
-        for (area, about) in AREAS {
+        module.push_str("#[cfg(feature = \"catalog\")]\npub mod catalog;\npub mod entity_sets;\npub mod metadata;\npub mod models;\npub mod prelude;\n");
+        for (area, about) in self.layout.areas {
             let endpoints = by_area.get(area).cloned().unwrap_or_default();
             let _ = writeln!(module, "#[cfg(feature = {area:?})]\npub mod {area};");
             files.push((format!("{area}.rs"), self.endpoints(about, &endpoints)));
@@ -233,7 +268,7 @@ impl<'a> Surface<'a> {
             "\n/// The v1.0 endpoints, under the same names as the beta ones: the same\n\
              /// traits, each implemented for `GraphClient`, pinned to v1.0.\npub mod v1 {\n",
         );
-        for (area, _) in AREAS {
+        for (area, _) in self.layout.areas {
             let has_v1 = by_area
                 .get(area)
                 .is_some_and(|e| e.iter().any(|&i| self.declared[i].in_v1()));
@@ -249,6 +284,8 @@ impl<'a> Surface<'a> {
         files.push(("samples.rs".to_owned(), self.samples(10)));
         files.push(("catalog.rs".to_owned(), self.catalog()));
         files.push(("entity_sets.rs".to_owned(), self.entity_sets()));
+        files.push(("metadata.rs".to_owned(), self.metadata()));
+        files.push(("prelude.rs".to_owned(), self.prelude(&by_area)));
         files
     }
 }
@@ -271,12 +308,15 @@ mod tests {
         <Property Name="colors" Type="graph.color" />
         <Property Name="palettes" Type="Collection(graph.color)" />
         <Property Name="labels" Type="Collection(graph.label)" />
+        <Property Name="drawn" Type="Edm.DateTimeOffset" Nullable="false" />
       </EntityType>
       <EntityType Name="circle" BaseType="graph.shape"><Property Name="radius" Type="Edm.Single" /></EntityType>
       <EntityType Name="unused" BaseType="graph.entity" />
       <Action Name="paint" IsBound="true">
         <Parameter Name="bindingParameter" Type="graph.shape" />
-        <Parameter Name="color" Type="graph.color" />
+        <Parameter Name="color" Type="graph.color" Nullable="false" />
+        <Parameter Name="note" Type="Edm.String" />
+        <Parameter Name="layers" Type="Collection(graph.label)" />
         <ReturnType Type="Collection(Edm.String)" />
       </Action>
       <Function Name="area" IsBound="true">
@@ -363,14 +403,28 @@ mod tests {
             "pub fn colors(&self) -> Option<s::Flags<Color>> { s::get_flags(self.object(), \"colors\") }"
         ));
         assert!(models.contains(
-            "pub fn set_colors(&mut self, value: Option<s::Flags<Color>>) -> &mut Self { s::set_flags(self.object_mut(), \"colors\", value); self }"
+            "fn set_colors(&mut self, value: s::Flags<Color>) -> &mut Self { s::set_flags(self.object_mut(), \"colors\", value); self }"
         ));
         assert!(models.contains(
-            "pub fn palettes(&self) -> Option<Vec<s::Flags<Color>>> { s::get_list(self.object(), \"palettes\", s::item_flags::<Color>) }"
+            "fn clear_colors(&mut self) -> &mut Self { s::clear(self.object_mut(), \"colors\"); self }"
         ));
         assert!(models.contains(
-            "pub fn set_palettes(&mut self, value: Option<Vec<s::Flags<Color>>>) -> &mut Self { s::set_list(self.object_mut(), \"palettes\", value, s::flags_value::<Color>); self }"
+            "fn unset_colors(&mut self) -> &mut Self { s::unset(self.object_mut(), \"colors\"); self }"
         ));
+        assert!(models.contains(
+            "pub fn palettes(&self) -> Option<s::Items<'_, s::Flags<Color>>> { s::get_items(self.object(), \"palettes\", \"microsoft.graph.color\", s::item_flags::<Color>) }"
+        ));
+        assert!(models.contains(
+            "fn set_palettes(&mut self, values: &[s::Flags<Color>]) -> &mut Self { s::set_items(self.object_mut(), \"palettes\", values, s::value_of_flags::<Color>); self }"
+        ));
+        // Setters are one trait per declaring type, implemented for every
+        // type derived from it (and its `Any…` enum), so a chain keeps its type.
+        assert!(models.contains("pub trait ShapeSetters: s::Model {"));
+        assert!(models.contains("impl ShapeSetters for Circle {}"));
+        assert!(models.contains("impl CircleSetters for Circle {}"));
+        assert!(models.contains("impl ShapeSetters for AnyShape {}"));
+        // Real types from accessors.
+        assert!(models.contains("pub fn radius(&self) -> Option<f64>"));
         assert!(!models.contains("Vec<Color>"));
         assert!(!models.contains("Unused"));
         let endpoints = text("tenant.rs");
@@ -379,6 +433,17 @@ mod tests {
         ));
         assert!(endpoints.contains("#[body] body: &crate::models::AnyShape"));
         assert!(endpoints.contains(r#"#[param("color")] color: &str"#));
+        // Nullable parameters may be left out; collections are slices.
+        assert!(endpoints.contains(r#"#[param("note")] note: ::core::option::Option<&str>"#));
+        assert!(endpoints.contains(r#"#[param("layers")] layers: &[crate::models::Label]"#));
+        assert!(models.contains("pub fn drawn(&self) -> Option<::time::OffsetDateTime>"));
+        // The metadata tables, for validation and a stand-in.
+        let metadata = text("metadata.rs");
+        assert!(metadata.contains(
+            r#"P { name: "drawn", ty: "Edm.DateTimeOffset", kind: K::DateTimeOffset, collection: false, nullable: false }"#
+        ));
+        assert!(metadata.contains(r#"OperationInfo { path: "root/shapes/{}/paint", version: "beta", name: "paint", action: true, bound_to: "microsoft.graph.shape""#));
+        assert!(text("prelude.rs").contains("pub use crate::models::ShapeSetters as _;"));
         assert!(endpoints.contains("::graph_endpoint::Collection<String>"));
     }
 }

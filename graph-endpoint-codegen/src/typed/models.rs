@@ -49,8 +49,20 @@ impl Surface<'_> {
         if let Some(b) = base {
             let _ = writeln!(
                 out,
-                "/// Derived from [`{}`], whose accessors apply through `Deref`.",
+                "/// Derived from [`{}`], whose getters apply through `Deref`.",
                 self.name(b)
+            );
+        }
+        let setters = self.setter_traits(q);
+        if !setters.is_empty() {
+            let _ = writeln!(
+                out,
+                "/// Setters: {} (in the [`prelude`](crate::prelude)).",
+                setters
+                    .iter()
+                    .map(|s| format!("[`{s}`]"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         }
         let _ = writeln!(out, "{cfg}#[derive(Debug, Clone, PartialEq)]");
@@ -72,54 +84,90 @@ impl Surface<'_> {
                 );
             }
         }
-        if !t.properties.is_empty() {
+        let accessors = self.accessor_names(q);
+        if !accessors.is_empty() {
             let _ = writeln!(out, "{cfg}impl {name} {{");
-            let mut used: BTreeSet<String> = BTreeSet::new();
-            for p in &t.properties {
-                self.write_accessors(out, q, p, &mut used);
+            for (field, p) in &accessors {
+                self.write_getter(out, q, field, p);
+            }
+            out.push_str("}\n");
+            let _ = writeln!(
+                out,
+                "/// Setters of [`{name}`]'s own properties, for it and every type derived from it:\n\
+                 /// each returns the model it is called on, so a chain keeps its type."
+            );
+            let _ = writeln!(out, "{cfg}pub trait {name}Setters: s::Model {{");
+            for (field, p) in &accessors {
+                self.write_setters(out, field, p);
             }
             out.push_str("}\n");
         }
+        for setter in &setters {
+            let _ = writeln!(out, "{cfg}impl {setter} for {name} {{}}");
+        }
         if self.has_children(q) {
             self.write_any(out, t);
+            for setter in &setters {
+                let _ = writeln!(out, "{cfg}impl {setter} for Any{name} {{}}");
+            }
         }
         out.push('\n');
     }
 
-    pub(super) fn write_accessors(
-        &self,
-        out: &mut String,
-        owner: &str,
-        p: &Property,
-        used: &mut BTreeSet<String>,
-    ) {
-        let mut field = safe_ident(&snake(&p.name));
-        if RESERVED.contains(&field.as_str()) {
-            field.push('_');
+    /// The setter traits that apply to a type: those of it and of its
+    /// ancestors that declare properties, root first.
+    pub(super) fn setter_traits(&self, qname: &str) -> Vec<String> {
+        self.csdl
+            .lineage(qname)
+            .iter()
+            .rev()
+            .filter(|a| self.reached.contains_key(&a.qname) && !a.properties.is_empty())
+            .map(|a| format!("{}Setters", self.name(&a.qname)))
+            .collect()
+    }
+
+    /// The accessor name of each of a type's own properties: snake_case,
+    /// made unique against the type's ancestors' (root first) and the model
+    /// methods.
+    pub(super) fn accessor_names(&self, qname: &str) -> Vec<(String, &Property)> {
+        let lineage = self.csdl.lineage(qname);
+        let mut used: BTreeSet<String> = BTreeSet::new();
+        let mut own = Vec::new();
+        for (depth, t) in lineage.iter().enumerate().rev() {
+            for p in &t.properties {
+                let mut field = safe_ident(&snake(&p.name));
+                if RESERVED.contains(&field.as_str()) {
+                    field.push('_');
+                }
+                while !used.insert(field.clone()) {
+                    field.push('_');
+                }
+                if depth == 0 {
+                    own.push((field, p));
+                }
+            }
         }
-        while !used.insert(field.clone()) {
-            field.push('_');
-        }
+        own
+    }
+
+    fn property_doc(&self, owner: &str, p: &Property) -> String {
+        self.csdl
+            .descriptions
+            .get(&format!("{owner}/{}", p.name))
+            .map(|d| format!(" {}", doc_text(d)))
+            .unwrap_or_default()
+    }
+
+    fn write_getter(&self, out: &mut String, owner: &str, field: &str, p: &Property) {
         let (ty, collection) = split_collection(&p.ty);
         let a = self.access(ty);
         let wire = &p.name;
-        let target = format!("{owner}/{wire}");
-        let doc = self
-            .csdl
-            .descriptions
-            .get(&target)
-            .map(|d| format!(" {}", doc_text(d)))
-            .unwrap_or_default();
+        let doc = self.property_doc(owner, p);
         if collection {
             let _ = writeln!(
                 out,
-                "    /// `{wire}`.{doc}\n    #[inline]\n    pub fn {field}(&self) -> Option<Vec<{}>> {{ s::get_list(self.object(), {wire:?}, {}) }}",
-                a.owned, a.item
-            );
-            let _ = writeln!(
-                out,
-                "    /// Sets `{wire}`; `None` writes `null`.\n    #[inline]\n    pub fn set_{field}(&mut self, value: Option<Vec<{}>>) -> &mut Self {{ s::set_list(self.object_mut(), {wire:?}, value, {}); self }}",
-                a.owned, a.to_value_ref
+                "    /// `{wire}`, every item.{doc}\n    #[inline]\n    pub fn {field}(&self) -> Option<s::Items<'_, {}>> {{ s::get_items(self.object(), {wire:?}, {ty:?}, {}) }}",
+                a.item_ty, a.item
             );
         } else {
             let _ = writeln!(
@@ -127,12 +175,31 @@ impl Surface<'_> {
                 "    /// `{wire}`.{doc}\n    #[inline]\n    pub fn {field}(&self) -> Option<{}> {{ {}(self.object(), {wire:?}) }}",
                 a.get_ty, a.get
             );
+        }
+    }
+
+    fn write_setters(&self, out: &mut String, field: &str, p: &Property) {
+        let (ty, collection) = split_collection(&p.ty);
+        let a = self.access(ty);
+        let wire = &p.name;
+        if collection {
             let _ = writeln!(
                 out,
-                "    /// Sets `{wire}`; `None` writes `null`.\n    #[inline]\n    pub fn set_{field}(&mut self, value: Option<{}>) -> &mut Self {{ {}(self.object_mut(), {wire:?}, value); self }}",
+                "    /// Sets `{wire}`.\n    fn set_{field}(&mut self, values: &[{}]) -> &mut Self {{ s::set_items(self.object_mut(), {wire:?}, values, {}); self }}",
+                a.list_arg, a.value_of
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "    /// Sets `{wire}`.\n    fn set_{field}(&mut self, value: {}) -> &mut Self {{ {}(self.object_mut(), {wire:?}, value); self }}",
                 a.set_ty, a.set
             );
         }
+        let _ = writeln!(
+            out,
+            "    /// Writes `{wire}` as `null`: on an update, clears it.\n    fn clear_{field}(&mut self) -> &mut Self {{ s::clear(self.object_mut(), {wire:?}); self }}\n    \
+             /// Removes `{wire}`: not sent at all.\n    fn unset_{field}(&mut self) -> &mut Self {{ s::unset(self.object_mut(), {wire:?}); self }}"
+        );
     }
 
     pub(super) fn access(&self, ty: &str) -> Access {
@@ -140,65 +207,74 @@ impl Surface<'_> {
                     get: &str,
                     set_ty: &str,
                     set: &str,
-                    owned: &str,
+                    item_ty: &str,
                     item: &str,
-                    to_value_ref: &str| Access {
+                    list_arg: &str,
+                    value_of: &str| Access {
             get_ty: get_ty.into(),
-            get: get.into(),
+            get: format!("s::{get}"),
             set_ty: set_ty.into(),
-            set: set.into(),
-            owned: owned.into(),
-            item: item.into(),
-            to_value_ref: to_value_ref.into(),
+            set: format!("s::{set}"),
+            item_ty: item_ty.into(),
+            item: format!("s::{item}"),
+            list_arg: list_arg.into(),
+            value_of: format!("s::{value_of}"),
+        };
+        let simple = |rust: &str, helper: &str| {
+            prim(
+                rust,
+                &format!("get_{helper}"),
+                rust,
+                &format!("set_{helper}"),
+                rust,
+                &format!("item_{helper}"),
+                rust,
+                &format!("value_of_{helper}"),
+            )
         };
         match ty {
-            "Edm.String" | "Edm.Guid" | "Edm.DateTimeOffset" | "Edm.Date" | "Edm.TimeOfDay"
-            | "Edm.Duration" | "Edm.Binary" => prim(
+            "Edm.String" => prim(
                 "&str",
-                "s::get_str",
+                "get_str",
                 "&str",
-                "s::set_str",
-                "String",
-                "s::item_str",
-                "s::string_value",
+                "set_str",
+                "&str",
+                "item_str",
+                "&str",
+                "value_of_str",
             ),
-            "Edm.Boolean" => prim(
-                "bool",
-                "s::get_bool",
-                "bool",
-                "s::set_bool",
-                "bool",
-                "s::item_bool",
-                "s::bool_value",
-            ),
-            "Edm.Int32" | "Edm.Int16" | "Edm.Byte" | "Edm.SByte" => prim(
-                "i32",
-                "s::get_i32",
-                "i32",
-                "s::set_i32",
-                "i32",
-                "s::item_i32",
-                "s::i32_value",
-            ),
-            "Edm.Int64" => prim(
-                "i64",
-                "s::get_i64",
-                "i64",
-                "s::set_i64",
-                "i64",
-                "s::item_i64",
-                "s::i64_value",
-            ),
-            "Edm.Single" | "Edm.Double" | "Edm.Decimal" => prim(
-                "f64",
-                "s::get_f64",
-                "f64",
-                "s::set_f64",
-                "f64",
-                "s::item_f64",
-                "s::f64_ref_value",
+            "Edm.Boolean" => simple("bool", "bool"),
+            "Edm.Int32" | "Edm.Int16" | "Edm.Byte" | "Edm.SByte" => simple("i32", "i32"),
+            "Edm.Int64" => simple("i64", "i64"),
+            "Edm.Single" | "Edm.Double" | "Edm.Decimal" => simple("f64", "f64"),
+            "Edm.Guid" => simple("::uuid::Uuid", "guid"),
+            "Edm.DateTimeOffset" => simple("::time::OffsetDateTime", "date_time"),
+            "Edm.Date" => simple("::time::Date", "date"),
+            "Edm.TimeOfDay" => simple("::time::Time", "time"),
+            "Edm.Duration" => simple("s::IsoDuration", "duration"),
+            "Edm.Binary" => prim(
+                "Vec<u8>",
+                "get_binary",
+                "&[u8]",
+                "set_binary",
+                "Vec<u8>",
+                "item_binary",
+                "Vec<u8>",
+                "value_of_binary",
             ),
             _ => {
+                let generic = |rust: &str, helper: &str| {
+                    prim(
+                        rust,
+                        &format!("get_{helper}"),
+                        rust,
+                        &format!("set_{helper}"),
+                        rust,
+                        &format!("item_{helper}::<{rust}>"),
+                        rust,
+                        &format!("value_of_{helper}::<{rust}>"),
+                    )
+                };
                 if let Some(e) = self
                     .csdl
                     .enums
@@ -208,46 +284,25 @@ impl Surface<'_> {
                     let n = self.name(ty);
                     if e.flags {
                         // A set of members, read and written comma-separated.
-                        return Access {
-                            get_ty: format!("s::Flags<{n}>"),
-                            get: "s::get_flags".into(),
-                            set_ty: format!("s::Flags<{n}>"),
-                            set: "s::set_flags".into(),
-                            owned: format!("s::Flags<{n}>"),
-                            item: format!("s::item_flags::<{n}>"),
-                            to_value_ref: format!("s::flags_value::<{n}>"),
-                        };
+                        let mut a = generic(&format!("s::Flags<{n}>"), "flags");
+                        a.item = format!("s::item_flags::<{n}>");
+                        a.value_of = format!("s::value_of_flags::<{n}>");
+                        return a;
                     }
-                    return Access {
-                        get_ty: n.to_owned(),
-                        get: "s::get_member".into(),
-                        set_ty: n.to_owned(),
-                        set: "s::set_member".into(),
-                        owned: n.to_owned(),
-                        item: format!("s::item_member::<{n}>"),
-                        to_value_ref: format!("s::member_value::<{n}>"),
-                    };
+                    return generic(n, "member");
                 }
                 if self.reached.contains_key(ty) {
-                    let n = self.model_ref(ty);
-                    return Access {
-                        get_ty: n.clone(),
-                        get: "s::get_model".into(),
-                        set_ty: n.clone(),
-                        set: "s::set_model".into(),
-                        owned: n.clone(),
-                        item: format!("s::item_model::<{n}>"),
-                        to_value_ref: format!("s::model_value::<{n}>"),
-                    };
+                    return generic(&self.model_ref(ty), "model");
                 }
                 prim(
                     "&serde_json::Value",
-                    "s::get_raw",
+                    "get_raw",
                     "serde_json::Value",
-                    "s::set",
+                    "set_value",
+                    "&serde_json::Value",
+                    "item_raw",
                     "serde_json::Value",
-                    "s::item_raw",
-                    "s::raw_value",
+                    "value_of_raw",
                 )
             }
         }
@@ -426,11 +481,65 @@ impl Surface<'_> {
 }
 
 pub(super) struct Access {
+    /// What a getter returns, inside `Option`.
     get_ty: String,
+    /// The helper a getter calls.
     get: String,
+    /// What a setter takes.
     set_ty: String,
+    /// The helper a setter calls.
     set: String,
-    owned: String,
+    /// The type of an item of a collection getter's `Items`.
+    item_ty: String,
+    /// The helper reading one item.
     item: String,
-    to_value_ref: String,
+    /// The type of an item of a collection setter's slice.
+    list_arg: String,
+    /// The helper writing one item.
+    value_of: String,
+}
+
+impl Surface<'_> {
+    /// The prelude: every trait a program calls the surface through, each
+    /// imported anonymously (`as _`), so one glob import brings their methods
+    /// without any name.
+    pub(super) fn prelude(&self, by_area: &std::collections::BTreeMap<&str, Vec<usize>>) -> String {
+        let mut out = String::from(HEADER);
+        out.push_str(
+            "//! The traits a program calls the surface through, in one import:\n\
+             //! `use graph_endpoint_device_management::prelude::*;` brings the beta\n\
+             //! endpoints of every enabled area (v1.0 ones, under the same names, come\n\
+             //! from [`crate::v1`] trait by trait), the setters of every model, and\n\
+             //! [`Model`](crate::support::Model) and [`Member`](crate::support::Member).\n\
+             //! Each is imported as `_`: the methods come into scope, no name does.\n\n\
+             pub use crate::support::{Member as _, Model as _};\n",
+        );
+        for q in self.reached.keys() {
+            if let Some(t) = self.csdl.types.get(q)
+                && !t.properties.is_empty()
+            {
+                let _ = write!(
+                    out,
+                    "{}pub use crate::models::{}Setters as _;\n",
+                    self.cfg(q),
+                    self.name(q)
+                );
+            }
+        }
+        for (area, _) in self.layout.areas {
+            let mut traits: BTreeSet<&str> = BTreeSet::new();
+            for &i in by_area.get(area).into_iter().flatten() {
+                if !self.declared[i].in_v1() {
+                    traits.insert(&self.declared[i].trait_name);
+                }
+            }
+            for name in traits {
+                let _ = writeln!(
+                    out,
+                    "#[cfg(feature = {area:?})]\npub use super::{area}::{name} as _;"
+                );
+            }
+        }
+        out
+    }
 }

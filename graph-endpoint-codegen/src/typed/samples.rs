@@ -5,7 +5,6 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use super::Surface;
-use super::areas::area;
 use super::catalog::collection_pattern;
 use super::endpoints::Shape;
 use super::names::HEADER;
@@ -147,7 +146,7 @@ impl Surface<'_> {
                 "    Served {{ endpoint: <::graph_endpoint::GraphClient as {t}>::{c}, area: {a:?}, kind: {kind:?}, collection: {collection:?}, id: {id:?}, item_type: {ty:?} }},",
                 t = d.trait_path(),
                 c = d.method_name.to_uppercase(),
-                a = area(&d.spec.path),
+                a = (self.layout.area_of)(&d.spec.path),
             );
             let (args, shape) = self.signature(i);
             let values: Vec<String> = args
@@ -206,7 +205,9 @@ impl Surface<'_> {
 }
 
 fn sample_value(ty: &str, k: usize) -> String {
-    if ty.starts_with("&[") {
+    if ty.starts_with("::core::option::Option<") {
+        "None".to_owned()
+    } else if ty.starts_with("&[") {
         "&[]".to_owned()
     } else if ty == "&str" {
         format!("\"v{k}\"")

@@ -107,7 +107,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies/validateComplianceScript", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn validate_compliance_script_device_compliance_policies(&self, #[param("deviceCompliancePolicyScript")] device_compliance_policy_script: &crate::models::DeviceCompliancePolicyScript) -> ::core::result::Result<crate::models::DeviceComplianceScriptValidationResult, ::graph_endpoint::Error>;
+    async fn validate_compliance_script_device_compliance_policies(&self, #[param("deviceCompliancePolicyScript")] device_compliance_policy_script: ::core::option::Option<&crate::models::DeviceCompliancePolicyScript>) -> ::core::result::Result<crate::models::DeviceComplianceScriptValidationResult, ::graph_endpoint::Error>;
     /// Delete androidCompliancePolicy
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidcompliancepolicy-delete.md`.

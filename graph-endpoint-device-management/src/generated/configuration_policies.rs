@@ -233,7 +233,7 @@ pub trait ConfigurationPolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/configurationPolicies/<device_management_configuration_policy_id>/createCopy", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn create_copy_configuration_policy(&self, device_management_configuration_policy_id: &str, #[param("displayName")] display_name: &str, #[param("description")] description: &str) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicy, ::graph_endpoint::Error>;
+    async fn create_copy_configuration_policy(&self, device_management_configuration_policy_id: &str, #[param("displayName")] display_name: ::core::option::Option<&str>, #[param("description")] description: ::core::option::Option<&str>) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicy, ::graph_endpoint::Error>;
     /// List deviceManagementConfigurationSettings
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationsetting-list.md`.
@@ -1187,7 +1187,7 @@ pub trait GroupPolicyMigrationReports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/groupPolicyMigrationReports/createMigrationReport", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_migration_group_policy_migration_reports(&self, #[param("groupPolicyObjectFile")] group_policy_object_file: &crate::models::GroupPolicyObjectFile) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
+    async fn create_migration_group_policy_migration_reports(&self, #[param("groupPolicyObjectFile")] group_policy_object_file: ::core::option::Option<&crate::models::GroupPolicyObjectFile>) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
     /// Delete groupPolicyMigrationReport
     ///
     /// Documented in `api-reference/beta/api/intune-gpanalyticsservice-grouppolicymigrationreport-delete.md`.
@@ -1653,7 +1653,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/intents/<device_management_intent_id>/createCopy", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_copy_intent(&self, device_management_intent_id: &str, #[param("displayName")] display_name: &str) -> ::core::result::Result<crate::models::DeviceManagementIntent, ::graph_endpoint::Error>;
+    async fn create_copy_intent(&self, device_management_intent_id: &str, #[param("displayName")] display_name: ::core::option::Option<&str>) -> ::core::result::Result<crate::models::DeviceManagementIntent, ::graph_endpoint::Error>;
     /// List deviceManagementIntentDeviceSettingStateSummaries
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentdevicesettingstatesummary-list.md`.
@@ -1757,7 +1757,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/intents/<device_management_intent_id>/migrateToTemplate", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn migrate_to_template_intent(&self, device_management_intent_id: &str, #[param("newTemplateId")] new_template_id: &str, #[param("preserveCustomValues")] preserve_custom_values: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn migrate_to_template_intent(&self, device_management_intent_id: &str, #[param("newTemplateId")] new_template_id: ::core::option::Option<&str>, #[param("preserveCustomValues")] preserve_custom_values: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// List deviceManagementAbstractComplexSettingInstances
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettinginstance-list.md`.
@@ -2073,7 +2073,7 @@ pub trait ReusablePolicySettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/reusablePolicySettings/<device_management_reusable_policy_setting_id>/referencingConfigurationPolicies/<device_management_configuration_policy_id>/createCopy", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn create_copy_rps_referencing_configuration_policy(&self, device_management_reusable_policy_setting_id: &str, device_management_configuration_policy_id: &str, #[param("displayName")] display_name: &str, #[param("description")] description: &str) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicy, ::graph_endpoint::Error>;
+    async fn create_copy_rps_referencing_configuration_policy(&self, device_management_reusable_policy_setting_id: &str, device_management_configuration_policy_id: &str, #[param("displayName")] display_name: ::core::option::Option<&str>, #[param("description")] description: ::core::option::Option<&str>) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicy, ::graph_endpoint::Error>;
 }
 
 impl ReusablePolicySettings for ::graph_endpoint::GraphClient {}
@@ -2355,7 +2355,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/templates/<device_management_template_id>/createInstance", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_instance_template(&self, device_management_template_id: &str, #[param("displayName")] display_name: &str, #[param("description")] description: &str, #[param("settingsDelta")] settings_delta: &[crate::models::AnyDeviceManagementSettingInstance], #[param("roleScopeTagIds")] role_scope_tag_ids: &[&str]) -> ::core::result::Result<crate::models::DeviceManagementIntent, ::graph_endpoint::Error>;
+    async fn create_instance_template(&self, device_management_template_id: &str, #[param("displayName")] display_name: ::core::option::Option<&str>, #[param("description")] description: ::core::option::Option<&str>, #[param("settingsDelta")] settings_delta: &[crate::models::AnyDeviceManagementSettingInstance], #[param("roleScopeTagIds")] role_scope_tag_ids: &[&str]) -> ::core::result::Result<crate::models::DeviceManagementIntent, ::graph_endpoint::Error>;
     /// List securityBaselineCategoryStateSummaries
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-securitybaselinecategorystatesummary-list.md`.
@@ -2515,7 +2515,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/templates/<device_management_template_id>/migratableTo/<device_management_template_id_2>/createInstance", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_instance_template_migratable_to(&self, device_management_template_id: &str, device_management_template_id_2: &str, #[param("displayName")] display_name: &str, #[param("description")] description: &str, #[param("settingsDelta")] settings_delta: &[crate::models::AnyDeviceManagementSettingInstance], #[param("roleScopeTagIds")] role_scope_tag_ids: &[&str]) -> ::core::result::Result<crate::models::DeviceManagementIntent, ::graph_endpoint::Error>;
+    async fn create_instance_template_migratable_to(&self, device_management_template_id: &str, device_management_template_id_2: &str, #[param("displayName")] display_name: ::core::option::Option<&str>, #[param("description")] description: ::core::option::Option<&str>, #[param("settingsDelta")] settings_delta: &[crate::models::AnyDeviceManagementSettingInstance], #[param("roleScopeTagIds")] role_scope_tag_ids: &[&str]) -> ::core::result::Result<crate::models::DeviceManagementIntent, ::graph_endpoint::Error>;
     /// List deviceManagementAbstractComplexSettingInstances
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettinginstance-list.md`.

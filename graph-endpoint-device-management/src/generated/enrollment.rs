@@ -199,7 +199,7 @@ pub trait AndroidForWorkSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/androidForWorkSettings/completeSignup", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn complete_signup_android_for_work_settings(&self, #[param("enterpriseToken")] enterprise_token: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn complete_signup_android_for_work_settings(&self, #[param("enterpriseToken")] enterprise_token: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// requestSignupUrl action
     ///
     /// Documented in `api-reference/beta/api/intune-androidforwork-androidforworksettings-requestsignupurl.md`.
@@ -207,7 +207,7 @@ pub trait AndroidForWorkSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/androidForWorkSettings/requestSignupUrl", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn request_signup_url_android_for_work_settings(&self, #[param("hostName")] host_name: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
+    async fn request_signup_url_android_for_work_settings(&self, #[param("hostName")] host_name: ::core::option::Option<&str>) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
     /// syncApps action
     ///
     /// Documented in `api-reference/beta/api/intune-androidforwork-androidforworksettings-syncapps.md`.
@@ -261,7 +261,7 @@ pub trait AndroidManagedStoreAccountEnterpriseSettings: ::graph_endpoint::Graph 
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/androidManagedStoreAccountEnterpriseSettings/completeSignup", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn complete_signup_managed_store_account_enterprise_settings(&self, #[param("enterpriseToken")] enterprise_token: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn complete_signup_managed_store_account_enterprise_settings(&self, #[param("enterpriseToken")] enterprise_token: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// createGooglePlayWebToken action
     ///
     /// Documented in `api-reference/beta/api/intune-androidforwork-androidmanagedstoreaccountenterprisesettings-creategoogleplaywebtoken.md`.
@@ -269,7 +269,7 @@ pub trait AndroidManagedStoreAccountEnterpriseSettings: ::graph_endpoint::Graph 
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/androidManagedStoreAccountEnterpriseSettings/createGooglePlayWebToken", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_google_play_web_token_store_account_enterprise_settings(&self, #[param("parentUri")] parent_uri: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
+    async fn create_google_play_web_token_store_account_enterprise_settings(&self, #[param("parentUri")] parent_uri: ::core::option::Option<&str>) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
     /// requestSignupUrl action
     ///
     /// Documented in `api-reference/beta/api/intune-androidforwork-androidmanagedstoreaccountenterprisesettings-requestsignupurl.md`.
@@ -277,7 +277,7 @@ pub trait AndroidManagedStoreAccountEnterpriseSettings: ::graph_endpoint::Graph 
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/androidManagedStoreAccountEnterpriseSettings/requestSignupUrl", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn request_signup_url_managed_store_account_enterprise_settings(&self, #[param("hostName")] host_name: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
+    async fn request_signup_url_managed_store_account_enterprise_settings(&self, #[param("hostName")] host_name: ::core::option::Option<&str>) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
     /// setAndroidDeviceOwnerFullyManagedEnrollmentState action
     ///
     /// Documented in `api-reference/beta/api/intune-androidforwork-androidmanagedstoreaccountenterprisesettings-setandroiddeviceownerfullymanagedenrollmentstate.md`.
@@ -789,7 +789,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>/uploadDepToken", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn upload_dep_token_dep_onboarding_setting(&self, dep_onboarding_setting_id: &str, #[param("appleId")] apple_id: &str, #[param("depToken")] dep_token: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn upload_dep_token_dep_onboarding_setting(&self, dep_onboarding_setting_id: &str, #[param("appleId")] apple_id: ::core::option::Option<&str>, #[param("depToken")] dep_token: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
 }
 
 impl DepOnboardingSettings for ::graph_endpoint::GraphClient {}
@@ -1157,7 +1157,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/assignResourceAccountToDevice", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn assign_resource_account_to_device_autopilot_device_identity(&self, windows_autopilot_device_identity_id: &str, #[param("userPrincipalName")] user_principal_name: &str, #[param("addressableUserName")] addressable_user_name: &str, #[param("resourceAccountName")] resource_account_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn assign_resource_account_to_device_autopilot_device_identity(&self, windows_autopilot_device_identity_id: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>, #[param("addressableUserName")] addressable_user_name: ::core::option::Option<&str>, #[param("resourceAccountName")] resource_account_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// assignUserToDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-windowsautopilotdeviceidentity-assignusertodevice.md`.
@@ -1165,7 +1165,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/assignUserToDevice", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn assign_user_to_device_windows_autopilot_device_identity(&self, windows_autopilot_device_identity_id: &str, #[param("userPrincipalName")] user_principal_name: &str, #[param("addressableUserName")] addressable_user_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn assign_user_to_device_windows_autopilot_device_identity(&self, windows_autopilot_device_identity_id: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>, #[param("addressableUserName")] addressable_user_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Delete activeDirectoryWindowsAutopilotDeploymentProfile
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-activedirectorywindowsautopilotdeploymentprofile-delete.md`.
@@ -1237,7 +1237,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/deploymentProfile/assignedDevices/<windows_autopilot_device_identity_id_2>/assignResourceAccountToDevice", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn assign_resource_account_to_wadi_dp_assigned_device(&self, windows_autopilot_device_identity_id: &str, windows_autopilot_device_identity_id_2: &str, #[param("userPrincipalName")] user_principal_name: &str, #[param("addressableUserName")] addressable_user_name: &str, #[param("resourceAccountName")] resource_account_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn assign_resource_account_to_wadi_dp_assigned_device(&self, windows_autopilot_device_identity_id: &str, windows_autopilot_device_identity_id_2: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>, #[param("addressableUserName")] addressable_user_name: ::core::option::Option<&str>, #[param("resourceAccountName")] resource_account_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// assignUserToDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-windowsautopilotdeviceidentity-assignusertodevice.md`.
@@ -1245,7 +1245,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/deploymentProfile/assignedDevices/<windows_autopilot_device_identity_id_2>/assignUserToDevice", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn assign_user_to_wadi_deployment_profile_assigned_device(&self, windows_autopilot_device_identity_id: &str, windows_autopilot_device_identity_id_2: &str, #[param("userPrincipalName")] user_principal_name: &str, #[param("addressableUserName")] addressable_user_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn assign_user_to_wadi_deployment_profile_assigned_device(&self, windows_autopilot_device_identity_id: &str, windows_autopilot_device_identity_id_2: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>, #[param("addressableUserName")] addressable_user_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// unassignResourceAccountFromDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-windowsautopilotdeviceidentity-unassignresourceaccountfromdevice.md`.
@@ -1269,7 +1269,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/deploymentProfile/assignedDevices/<windows_autopilot_device_identity_id_2>/updateDeviceProperties", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_device_properties_wadi_deployment_profile_assigned_device(&self, windows_autopilot_device_identity_id: &str, windows_autopilot_device_identity_id_2: &str, #[param("userPrincipalName")] user_principal_name: &str, #[param("addressableUserName")] addressable_user_name: &str, #[param("groupTag")] group_tag: &str, #[param("displayName")] display_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn update_device_properties_wadi_deployment_profile_assigned_device(&self, windows_autopilot_device_identity_id: &str, windows_autopilot_device_identity_id_2: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>, #[param("addressableUserName")] addressable_user_name: ::core::option::Option<&str>, #[param("groupTag")] group_tag: ::core::option::Option<&str>, #[param("displayName")] display_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// List windowsAutopilotDeploymentProfileAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-windowsautopilotdeploymentprofileassignment-list.md`.
@@ -1365,7 +1365,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/updateDeviceProperties", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_device_properties_windows_autopilot_device_identity(&self, windows_autopilot_device_identity_id: &str, #[param("userPrincipalName")] user_principal_name: &str, #[param("addressableUserName")] addressable_user_name: &str, #[param("groupTag")] group_tag: &str, #[param("displayName")] display_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn update_device_properties_windows_autopilot_device_identity(&self, windows_autopilot_device_identity_id: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>, #[param("addressableUserName")] addressable_user_name: ::core::option::Option<&str>, #[param("groupTag")] group_tag: ::core::option::Option<&str>, #[param("displayName")] display_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
 }
 
 impl WindowsAutopilotDeviceIdentities for ::graph_endpoint::GraphClient {}
@@ -1607,7 +1607,7 @@ pub mod v1 {
         /// - delegated (personal Microsoft account): not supported
         /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
         #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/assignUserToDevice", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-        async fn assign_user_to_device_windows_autopilot_device_identity(&self, windows_autopilot_device_identity_id: &str, #[param("userPrincipalName")] user_principal_name: &str, #[param("addressableUserName")] addressable_user_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        async fn assign_user_to_device_windows_autopilot_device_identity(&self, windows_autopilot_device_identity_id: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>, #[param("addressableUserName")] addressable_user_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
         /// unassignUserFromDevice action
         ///
         /// Documented in `api-reference/v1.0/api/intune-enrollment-windowsautopilotdeviceidentity-unassignuserfromdevice.md`.
@@ -1623,7 +1623,7 @@ pub mod v1 {
         /// - delegated (personal Microsoft account): not supported
         /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
         #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/updateDeviceProperties", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-        async fn update_device_properties_windows_autopilot_device_identity(&self, windows_autopilot_device_identity_id: &str, #[param("userPrincipalName")] user_principal_name: &str, #[param("addressableUserName")] addressable_user_name: &str, #[param("groupTag")] group_tag: &str, #[param("displayName")] display_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        async fn update_device_properties_windows_autopilot_device_identity(&self, windows_autopilot_device_identity_id: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>, #[param("addressableUserName")] addressable_user_name: ::core::option::Option<&str>, #[param("groupTag")] group_tag: ::core::option::Option<&str>, #[param("displayName")] display_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     }
 
     impl WindowsAutopilotDeviceIdentities for ::graph_endpoint::GraphClient {}

@@ -29,7 +29,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/executeAction", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn execute_action_comanaged_devices(&self, #[param("actionName")] action_name: crate::models::ManagedDeviceRemoteAction, #[param("keepEnrollmentData")] keep_enrollment_data: bool, #[param("keepUserData")] keep_user_data: bool, #[param("deviceIds")] device_ids: &[&str], #[param("notificationTitle")] notification_title: &str, #[param("notificationBody")] notification_body: &str, #[param("deviceName")] device_name: &str) -> ::core::result::Result<crate::models::BulkManagedDeviceActionResult, ::graph_endpoint::Error>;
+    async fn execute_action_comanaged_devices(&self, #[param("actionName")] action_name: crate::models::ManagedDeviceRemoteAction, #[param("keepEnrollmentData")] keep_enrollment_data: ::core::option::Option<bool>, #[param("keepUserData")] keep_user_data: ::core::option::Option<bool>, #[param("deviceIds")] device_ids: &[&str], #[param("notificationTitle")] notification_title: ::core::option::Option<&str>, #[param("notificationBody")] notification_body: ::core::option::Option<&str>, #[param("deviceName")] device_name: ::core::option::Option<&str>) -> ::core::result::Result<crate::models::BulkManagedDeviceActionResult, ::graph_endpoint::Error>;
     /// Delete windowsManagedDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-windowsmanageddevice-delete.md`.
@@ -61,7 +61,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/activateDeviceEsim", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn activate_device_esim_comanaged_device(&self, managed_device_id: &str, #[param("carrierUrl")] carrier_url: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn activate_device_esim_comanaged_device(&self, managed_device_id: &str, #[param("carrierUrl")] carrier_url: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// bypassActivationLock action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-bypassactivationlock.md`.
@@ -85,7 +85,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/createDeviceLogCollectionRequest", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_log_collection_request_comanaged_device(&self, managed_device_id: &str, #[param("templateType")] template_type: &crate::models::DeviceLogCollectionRequest) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
+    async fn create_device_log_collection_request_comanaged_device(&self, managed_device_id: &str, #[param("templateType")] template_type: ::core::option::Option<&crate::models::DeviceLogCollectionRequest>) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
     /// deleteUserFromSharedAppleDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-deleteuserfromsharedappledevice.md`.
@@ -93,7 +93,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/deleteUserFromSharedAppleDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn delete_user_from_shared_apple_comanaged_device(&self, managed_device_id: &str, #[param("userPrincipalName")] user_principal_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_user_from_shared_apple_comanaged_device(&self, managed_device_id: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// disableLostMode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-disablelostmode.md`.
@@ -109,7 +109,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/enableLostMode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn enable_lost_mode_comanaged_device(&self, managed_device_id: &str, #[param("message")] message: &str, #[param("phoneNumber")] phone_number: &str, #[param("footer")] footer: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn enable_lost_mode_comanaged_device(&self, managed_device_id: &str, #[param("message")] message: ::core::option::Option<&str>, #[param("phoneNumber")] phone_number: ::core::option::Option<&str>, #[param("footer")] footer: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// getFileVaultKey function
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-getfilevaultkey.md`.
@@ -229,7 +229,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/setDeviceName", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn set_device_name_comanaged_device(&self, managed_device_id: &str, #[param("deviceName")] device_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn set_device_name_comanaged_device(&self, managed_device_id: &str, #[param("deviceName")] device_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// shutDown action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-shutdown.md`.
@@ -261,7 +261,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/updateWindowsDeviceAccount", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn update_windows_device_account_comanaged_device(&self, managed_device_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: &crate::models::UpdateWindowsDeviceAccountActionParameter) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn update_windows_device_account_comanaged_device(&self, managed_device_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: ::core::option::Option<&crate::models::UpdateWindowsDeviceAccountActionParameter>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// windowsDefenderScan action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-windowsdefenderscan.md`.
@@ -285,7 +285,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`, `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/wipe", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All", "DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn wipe_comanaged_device(&self, managed_device_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: bool, #[param("keepUserData")] keep_user_data: bool, #[param("macOsUnlockCode")] mac_os_unlock_code: &str, #[param("persistEsimDataPlan")] persist_esim_data_plan: bool, #[param("useProtectedWipe")] use_protected_wipe: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn wipe_comanaged_device(&self, managed_device_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: ::core::option::Option<bool>, #[param("keepUserData")] keep_user_data: ::core::option::Option<bool>, #[param("macOsUnlockCode")] mac_os_unlock_code: ::core::option::Option<&str>, #[param("persistEsimDataPlan")] persist_esim_data_plan: ::core::option::Option<bool>, #[param("useProtectedWipe")] use_protected_wipe: ::core::option::Option<bool>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
 }
 
 impl ComanagedDevices for ::graph_endpoint::GraphClient {}
@@ -573,7 +573,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/executeAction", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn execute_action_managed_devices(&self, #[param("actionName")] action_name: crate::models::ManagedDeviceRemoteAction, #[param("keepEnrollmentData")] keep_enrollment_data: bool, #[param("keepUserData")] keep_user_data: bool, #[param("deviceIds")] device_ids: &[&str], #[param("notificationTitle")] notification_title: &str, #[param("notificationBody")] notification_body: &str, #[param("deviceName")] device_name: &str) -> ::core::result::Result<crate::models::BulkManagedDeviceActionResult, ::graph_endpoint::Error>;
+    async fn execute_action_managed_devices(&self, #[param("actionName")] action_name: crate::models::ManagedDeviceRemoteAction, #[param("keepEnrollmentData")] keep_enrollment_data: ::core::option::Option<bool>, #[param("keepUserData")] keep_user_data: ::core::option::Option<bool>, #[param("deviceIds")] device_ids: &[&str], #[param("notificationTitle")] notification_title: ::core::option::Option<&str>, #[param("notificationBody")] notification_body: ::core::option::Option<&str>, #[param("deviceName")] device_name: ::core::option::Option<&str>) -> ::core::result::Result<crate::models::BulkManagedDeviceActionResult, ::graph_endpoint::Error>;
     /// Delete windowsManagedDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-windowsmanageddevice-delete.md`.
@@ -605,7 +605,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/activateDeviceEsim", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn activate_device_esim_managed_device(&self, managed_device_id: &str, #[param("carrierUrl")] carrier_url: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn activate_device_esim_managed_device(&self, managed_device_id: &str, #[param("carrierUrl")] carrier_url: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// bypassActivationLock action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-bypassactivationlock.md`.
@@ -629,7 +629,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/createDeviceLogCollectionRequest", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_log_collection_request_managed_device(&self, managed_device_id: &str, #[param("templateType")] template_type: &crate::models::DeviceLogCollectionRequest) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
+    async fn create_device_log_collection_request_managed_device(&self, managed_device_id: &str, #[param("templateType")] template_type: ::core::option::Option<&crate::models::DeviceLogCollectionRequest>) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
     /// deleteUserFromSharedAppleDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-deleteuserfromsharedappledevice.md`.
@@ -637,7 +637,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/deleteUserFromSharedAppleDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn delete_user_from_shared_apple_managed_device(&self, managed_device_id: &str, #[param("userPrincipalName")] user_principal_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_user_from_shared_apple_managed_device(&self, managed_device_id: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// disableLostMode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-disablelostmode.md`.
@@ -653,7 +653,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/enableLostMode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn enable_lost_mode_managed_device(&self, managed_device_id: &str, #[param("message")] message: &str, #[param("phoneNumber")] phone_number: &str, #[param("footer")] footer: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn enable_lost_mode_managed_device(&self, managed_device_id: &str, #[param("message")] message: ::core::option::Option<&str>, #[param("phoneNumber")] phone_number: ::core::option::Option<&str>, #[param("footer")] footer: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// getFileVaultKey function
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-getfilevaultkey.md`.
@@ -773,7 +773,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/setDeviceName", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn set_device_name_managed_device(&self, managed_device_id: &str, #[param("deviceName")] device_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn set_device_name_managed_device(&self, managed_device_id: &str, #[param("deviceName")] device_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// shutDown action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-shutdown.md`.
@@ -805,7 +805,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/updateWindowsDeviceAccount", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn update_windows_device_account_managed_device(&self, managed_device_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: &crate::models::UpdateWindowsDeviceAccountActionParameter) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn update_windows_device_account_managed_device(&self, managed_device_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: ::core::option::Option<&crate::models::UpdateWindowsDeviceAccountActionParameter>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// windowsDefenderScan action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-windowsdefenderscan.md`.
@@ -829,7 +829,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`, `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/wipe", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All", "DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn wipe_managed_device(&self, managed_device_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: bool, #[param("keepUserData")] keep_user_data: bool, #[param("macOsUnlockCode")] mac_os_unlock_code: &str, #[param("persistEsimDataPlan")] persist_esim_data_plan: bool, #[param("useProtectedWipe")] use_protected_wipe: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn wipe_managed_device(&self, managed_device_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: ::core::option::Option<bool>, #[param("keepUserData")] keep_user_data: ::core::option::Option<bool>, #[param("macOsUnlockCode")] mac_os_unlock_code: ::core::option::Option<&str>, #[param("persistEsimDataPlan")] persist_esim_data_plan: ::core::option::Option<bool>, #[param("useProtectedWipe")] use_protected_wipe: ::core::option::Option<bool>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
 }
 
 impl ManagedDevices for ::graph_endpoint::GraphClient {}
@@ -1169,7 +1169,7 @@ pub mod v1 {
         /// - delegated (personal Microsoft account): not supported
         /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
         #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/deleteUserFromSharedAppleDevice", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-        async fn delete_user_from_shared_apple_detected_app_managed_device(&self, detected_app_id: &str, managed_device_id: &str, #[param("userPrincipalName")] user_principal_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        async fn delete_user_from_shared_apple_detected_app_managed_device(&self, detected_app_id: &str, managed_device_id: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
         /// Get deviceCategory
         ///
         /// Documented in `api-reference/v1.0/api/intune-devices-devicecategory-get.md`.
@@ -1281,7 +1281,7 @@ pub mod v1 {
         /// - delegated (personal Microsoft account): not supported
         /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
         #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/updateWindowsDeviceAccount", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-        async fn update_windows_device_account_detected_app_managed_device(&self, detected_app_id: &str, managed_device_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: &crate::models::UpdateWindowsDeviceAccountActionParameter) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        async fn update_windows_device_account_detected_app_managed_device(&self, detected_app_id: &str, managed_device_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: ::core::option::Option<&crate::models::UpdateWindowsDeviceAccountActionParameter>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
         /// windowsDefenderScan action
         ///
         /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-windowsdefenderscan.md`.
@@ -1305,7 +1305,7 @@ pub mod v1 {
         /// - delegated (personal Microsoft account): not supported
         /// - application: `DeviceManagementManagedDevices.ReadWrite.All`, `DeviceManagementManagedDevices.PriviligedOperation.All`
         #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/wipe", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All", "DeviceManagementManagedDevices.PriviligedOperation.All"])]
-        async fn wipe_detected_app_managed_device(&self, detected_app_id: &str, managed_device_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: bool, #[param("keepUserData")] keep_user_data: bool, #[param("macOsUnlockCode")] mac_os_unlock_code: &str, #[param("persistEsimDataPlan")] persist_esim_data_plan: bool, #[param("useProtectedWipe")] use_protected_wipe: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        async fn wipe_detected_app_managed_device(&self, detected_app_id: &str, managed_device_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: ::core::option::Option<bool>, #[param("keepUserData")] keep_user_data: ::core::option::Option<bool>, #[param("macOsUnlockCode")] mac_os_unlock_code: ::core::option::Option<&str>, #[param("persistEsimDataPlan")] persist_esim_data_plan: ::core::option::Option<bool>, #[param("useProtectedWipe")] use_protected_wipe: ::core::option::Option<bool>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     }
 
     impl DetectedApps for ::graph_endpoint::GraphClient {}
@@ -1443,7 +1443,7 @@ pub mod v1 {
         /// - delegated (personal Microsoft account): not supported
         /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
         #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/deleteUserFromSharedAppleDevice", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-        async fn delete_user_from_shared_apple_managed_device(&self, managed_device_id: &str, #[param("userPrincipalName")] user_principal_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        async fn delete_user_from_shared_apple_managed_device(&self, managed_device_id: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
         /// disableLostMode action
         ///
         /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-disablelostmode.md`.
@@ -1539,7 +1539,7 @@ pub mod v1 {
         /// - delegated (personal Microsoft account): not supported
         /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
         #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/updateWindowsDeviceAccount", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-        async fn update_windows_device_account_managed_device(&self, managed_device_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: &crate::models::UpdateWindowsDeviceAccountActionParameter) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        async fn update_windows_device_account_managed_device(&self, managed_device_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: ::core::option::Option<&crate::models::UpdateWindowsDeviceAccountActionParameter>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
         /// windowsDefenderScan action
         ///
         /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-windowsdefenderscan.md`.
@@ -1563,7 +1563,7 @@ pub mod v1 {
         /// - delegated (personal Microsoft account): not supported
         /// - application: `DeviceManagementManagedDevices.ReadWrite.All`, `DeviceManagementManagedDevices.PriviligedOperation.All`
         #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/wipe", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All", "DeviceManagementManagedDevices.PriviligedOperation.All"])]
-        async fn wipe_managed_device(&self, managed_device_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: bool, #[param("keepUserData")] keep_user_data: bool, #[param("macOsUnlockCode")] mac_os_unlock_code: &str, #[param("persistEsimDataPlan")] persist_esim_data_plan: bool, #[param("useProtectedWipe")] use_protected_wipe: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        async fn wipe_managed_device(&self, managed_device_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: ::core::option::Option<bool>, #[param("keepUserData")] keep_user_data: ::core::option::Option<bool>, #[param("macOsUnlockCode")] mac_os_unlock_code: ::core::option::Option<&str>, #[param("persistEsimDataPlan")] persist_esim_data_plan: ::core::option::Option<bool>, #[param("useProtectedWipe")] use_protected_wipe: ::core::option::Option<bool>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     }
 
     impl ManagedDevices for ::graph_endpoint::GraphClient {}

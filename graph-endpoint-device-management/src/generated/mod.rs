@@ -4,7 +4,9 @@
 #[cfg(feature = "catalog")]
 pub mod catalog;
 pub mod entity_sets;
+pub mod metadata;
 pub mod models;
+pub mod prelude;
 #[cfg(feature = "managed_devices")]
 pub mod managed_devices;
 #[cfg(feature = "device_configurations")]

@@ -165,7 +165,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/activateDeviceEsim", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn activate_device_esim_dcs_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("carrierUrl")] carrier_url: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn activate_device_esim_dcs_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("carrierUrl")] carrier_url: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// bypassActivationLock action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-bypassactivationlock.md`.
@@ -189,7 +189,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/createDeviceLogCollectionRequest", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_log_collection_request_dcs_drs_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("templateType")] template_type: &crate::models::DeviceLogCollectionRequest) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
+    async fn create_device_log_collection_request_dcs_drs_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("templateType")] template_type: ::core::option::Option<&crate::models::DeviceLogCollectionRequest>) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
     /// deleteUserFromSharedAppleDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-deleteuserfromsharedappledevice.md`.
@@ -197,7 +197,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/deleteUserFromSharedAppleDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn delete_user_from_shared_apple_dcs_drs_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("userPrincipalName")] user_principal_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_user_from_shared_apple_dcs_drs_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// disableLostMode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-disablelostmode.md`.
@@ -213,7 +213,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/enableLostMode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn enable_lost_mode_dcs_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("message")] message: &str, #[param("phoneNumber")] phone_number: &str, #[param("footer")] footer: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn enable_lost_mode_dcs_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("message")] message: ::core::option::Option<&str>, #[param("phoneNumber")] phone_number: ::core::option::Option<&str>, #[param("footer")] footer: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// getFileVaultKey function
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-getfilevaultkey.md`.
@@ -333,7 +333,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/setDeviceName", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn set_device_name_dcs_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("deviceName")] device_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn set_device_name_dcs_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("deviceName")] device_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// shutDown action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-shutdown.md`.
@@ -365,7 +365,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/updateWindowsDeviceAccount", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn update_windows_device_account_dcs_drs_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: &crate::models::UpdateWindowsDeviceAccountActionParameter) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn update_windows_device_account_dcs_drs_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: ::core::option::Option<&crate::models::UpdateWindowsDeviceAccountActionParameter>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// windowsDefenderScan action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-windowsdefenderscan.md`.
@@ -389,7 +389,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`, `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/wipe", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All", "DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn wipe_device_compliance_script_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: bool, #[param("keepUserData")] keep_user_data: bool, #[param("macOsUnlockCode")] mac_os_unlock_code: &str, #[param("persistEsimDataPlan")] persist_esim_data_plan: bool, #[param("useProtectedWipe")] use_protected_wipe: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn wipe_device_compliance_script_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: ::core::option::Option<bool>, #[param("keepUserData")] keep_user_data: ::core::option::Option<bool>, #[param("macOsUnlockCode")] mac_os_unlock_code: ::core::option::Option<&str>, #[param("persistEsimDataPlan")] persist_esim_data_plan: ::core::option::Option<bool>, #[param("useProtectedWipe")] use_protected_wipe: ::core::option::Option<bool>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceComplianceScriptRunSummary
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicecompliancescriptrunsummary-get.md`.
@@ -825,7 +825,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/activateDeviceEsim", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn activate_device_esim_dhs_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("carrierUrl")] carrier_url: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn activate_device_esim_dhs_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("carrierUrl")] carrier_url: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// bypassActivationLock action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-bypassactivationlock.md`.
@@ -849,7 +849,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/createDeviceLogCollectionRequest", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_log_collection_request_dhs_drs_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("templateType")] template_type: &crate::models::DeviceLogCollectionRequest) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
+    async fn create_device_log_collection_request_dhs_drs_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("templateType")] template_type: ::core::option::Option<&crate::models::DeviceLogCollectionRequest>) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
     /// deleteUserFromSharedAppleDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-deleteuserfromsharedappledevice.md`.
@@ -857,7 +857,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/deleteUserFromSharedAppleDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn delete_user_from_shared_apple_dhs_drs_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("userPrincipalName")] user_principal_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_user_from_shared_apple_dhs_drs_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// disableLostMode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-disablelostmode.md`.
@@ -873,7 +873,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/enableLostMode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn enable_lost_mode_dhs_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("message")] message: &str, #[param("phoneNumber")] phone_number: &str, #[param("footer")] footer: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn enable_lost_mode_dhs_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("message")] message: ::core::option::Option<&str>, #[param("phoneNumber")] phone_number: ::core::option::Option<&str>, #[param("footer")] footer: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// getFileVaultKey function
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-getfilevaultkey.md`.
@@ -993,7 +993,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/setDeviceName", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn set_device_name_dhs_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("deviceName")] device_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn set_device_name_dhs_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("deviceName")] device_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// shutDown action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-shutdown.md`.
@@ -1025,7 +1025,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/updateWindowsDeviceAccount", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn update_windows_device_account_dhs_drs_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: &crate::models::UpdateWindowsDeviceAccountActionParameter) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn update_windows_device_account_dhs_drs_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: ::core::option::Option<&crate::models::UpdateWindowsDeviceAccountActionParameter>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// windowsDefenderScan action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-windowsdefenderscan.md`.
@@ -1049,7 +1049,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`, `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/wipe", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All", "DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn wipe_device_health_script_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: bool, #[param("keepUserData")] keep_user_data: bool, #[param("macOsUnlockCode")] mac_os_unlock_code: &str, #[param("persistEsimDataPlan")] persist_esim_data_plan: bool, #[param("useProtectedWipe")] use_protected_wipe: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn wipe_device_health_script_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: ::core::option::Option<bool>, #[param("keepUserData")] keep_user_data: ::core::option::Option<bool>, #[param("macOsUnlockCode")] mac_os_unlock_code: ::core::option::Option<&str>, #[param("persistEsimDataPlan")] persist_esim_data_plan: ::core::option::Option<bool>, #[param("useProtectedWipe")] use_protected_wipe: ::core::option::Option<bool>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// getGlobalScriptHighestAvailableVersion action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicehealthscript-getglobalscripthighestavailableversion.md`.
@@ -1089,7 +1089,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/updateGlobalScript", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_global_device_health_script(&self, device_health_script_id: &str, #[param("version")] version: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
+    async fn update_global_device_health_script(&self, device_health_script_id: &str, #[param("version")] version: ::core::option::Option<&str>) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
 }
 
 impl DeviceHealthScripts for ::graph_endpoint::GraphClient {}
@@ -1263,7 +1263,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/activateDeviceEsim", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn activate_device_esim_dms_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("carrierUrl")] carrier_url: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn activate_device_esim_dms_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("carrierUrl")] carrier_url: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// bypassActivationLock action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-bypassactivationlock.md`.
@@ -1287,7 +1287,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/createDeviceLogCollectionRequest", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_log_collection_request_dms_drs_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("templateType")] template_type: &crate::models::DeviceLogCollectionRequest) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
+    async fn create_device_log_collection_request_dms_drs_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("templateType")] template_type: ::core::option::Option<&crate::models::DeviceLogCollectionRequest>) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
     /// deleteUserFromSharedAppleDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-deleteuserfromsharedappledevice.md`.
@@ -1295,7 +1295,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/deleteUserFromSharedAppleDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn delete_user_from_shared_apple_dms_drs_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("userPrincipalName")] user_principal_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_user_from_shared_apple_dms_drs_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// List detectedApps
     ///
     /// Documented in `api-reference/beta/api/intune-devices-detectedapp-list.md`.
@@ -1359,7 +1359,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/executeAction", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn execute_action_dms_drs_md_detected_app_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, #[param("actionName")] action_name: crate::models::ManagedDeviceRemoteAction, #[param("keepEnrollmentData")] keep_enrollment_data: bool, #[param("keepUserData")] keep_user_data: bool, #[param("deviceIds")] device_ids: &[&str], #[param("notificationTitle")] notification_title: &str, #[param("notificationBody")] notification_body: &str, #[param("deviceName")] device_name: &str) -> ::core::result::Result<crate::models::BulkManagedDeviceActionResult, ::graph_endpoint::Error>;
+    async fn execute_action_dms_drs_md_detected_app_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, #[param("actionName")] action_name: crate::models::ManagedDeviceRemoteAction, #[param("keepEnrollmentData")] keep_enrollment_data: ::core::option::Option<bool>, #[param("keepUserData")] keep_user_data: ::core::option::Option<bool>, #[param("deviceIds")] device_ids: &[&str], #[param("notificationTitle")] notification_title: ::core::option::Option<&str>, #[param("notificationBody")] notification_body: ::core::option::Option<&str>, #[param("deviceName")] device_name: ::core::option::Option<&str>) -> ::core::result::Result<crate::models::BulkManagedDeviceActionResult, ::graph_endpoint::Error>;
     /// Delete windowsManagedDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-windowsmanageddevice-delete.md`.
@@ -1391,7 +1391,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/activateDeviceEsim", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn activate_device_esim_dms_drs_md_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("carrierUrl")] carrier_url: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn activate_device_esim_dms_drs_md_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("carrierUrl")] carrier_url: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// bypassActivationLock action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-bypassactivationlock.md`.
@@ -1415,7 +1415,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/createDeviceLogCollectionRequest", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_log_collection_request_dms_drs_md_da_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("templateType")] template_type: &crate::models::DeviceLogCollectionRequest) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
+    async fn create_device_log_collection_request_dms_drs_md_da_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("templateType")] template_type: ::core::option::Option<&crate::models::DeviceLogCollectionRequest>) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
     /// deleteUserFromSharedAppleDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-deleteuserfromsharedappledevice.md`.
@@ -1423,7 +1423,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/deleteUserFromSharedAppleDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn delete_user_from_shared_apple_dms_drs_md_da_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("userPrincipalName")] user_principal_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_user_from_shared_apple_dms_drs_md_da_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// disableLostMode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-disablelostmode.md`.
@@ -1439,7 +1439,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/enableLostMode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn enable_lost_mode_dms_drs_md_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("message")] message: &str, #[param("phoneNumber")] phone_number: &str, #[param("footer")] footer: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn enable_lost_mode_dms_drs_md_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("message")] message: ::core::option::Option<&str>, #[param("phoneNumber")] phone_number: ::core::option::Option<&str>, #[param("footer")] footer: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// getFileVaultKey function
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-getfilevaultkey.md`.
@@ -1559,7 +1559,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/setDeviceName", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn set_device_name_dms_drs_md_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("deviceName")] device_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn set_device_name_dms_drs_md_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("deviceName")] device_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// shutDown action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-shutdown.md`.
@@ -1591,7 +1591,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/updateWindowsDeviceAccount", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn update_windows_device_account_dms_drs_md_da_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: &crate::models::UpdateWindowsDeviceAccountActionParameter) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn update_windows_device_account_dms_drs_md_da_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: ::core::option::Option<&crate::models::UpdateWindowsDeviceAccountActionParameter>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// windowsDefenderScan action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-windowsdefenderscan.md`.
@@ -1615,7 +1615,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`, `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/wipe", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All", "DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn wipe_dms_drs_managed_device_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: bool, #[param("keepUserData")] keep_user_data: bool, #[param("macOsUnlockCode")] mac_os_unlock_code: &str, #[param("persistEsimDataPlan")] persist_esim_data_plan: bool, #[param("useProtectedWipe")] use_protected_wipe: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn wipe_dms_drs_managed_device_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: ::core::option::Option<bool>, #[param("keepUserData")] keep_user_data: ::core::option::Option<bool>, #[param("macOsUnlockCode")] mac_os_unlock_code: ::core::option::Option<&str>, #[param("persistEsimDataPlan")] persist_esim_data_plan: ::core::option::Option<bool>, #[param("useProtectedWipe")] use_protected_wipe: ::core::option::Option<bool>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Update deviceCategory
     ///
     /// Documented in `api-reference/beta/api/intune-shared-devicecategory-update.md`.
@@ -1639,7 +1639,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/enableLostMode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn enable_lost_mode_dms_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("message")] message: &str, #[param("phoneNumber")] phone_number: &str, #[param("footer")] footer: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn enable_lost_mode_dms_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("message")] message: ::core::option::Option<&str>, #[param("phoneNumber")] phone_number: ::core::option::Option<&str>, #[param("footer")] footer: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// getFileVaultKey function
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-getfilevaultkey.md`.
@@ -1807,7 +1807,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/setDeviceName", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn set_device_name_dms_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("deviceName")] device_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn set_device_name_dms_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("deviceName")] device_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// shutDown action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-shutdown.md`.
@@ -1839,7 +1839,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/updateWindowsDeviceAccount", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn update_windows_device_account_dms_drs_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: &crate::models::UpdateWindowsDeviceAccountActionParameter) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn update_windows_device_account_dms_drs_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: ::core::option::Option<&crate::models::UpdateWindowsDeviceAccountActionParameter>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// List windowsManagedDevices
     ///
     /// Documented in `api-reference/beta/api/intune-devices-windowsmanageddevice-list.md`.
@@ -1863,7 +1863,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/executeAction", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn execute_action_dms_drs_managed_device_user_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, #[param("actionName")] action_name: crate::models::ManagedDeviceRemoteAction, #[param("keepEnrollmentData")] keep_enrollment_data: bool, #[param("keepUserData")] keep_user_data: bool, #[param("deviceIds")] device_ids: &[&str], #[param("notificationTitle")] notification_title: &str, #[param("notificationBody")] notification_body: &str, #[param("deviceName")] device_name: &str) -> ::core::result::Result<crate::models::BulkManagedDeviceActionResult, ::graph_endpoint::Error>;
+    async fn execute_action_dms_drs_managed_device_user_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, #[param("actionName")] action_name: crate::models::ManagedDeviceRemoteAction, #[param("keepEnrollmentData")] keep_enrollment_data: ::core::option::Option<bool>, #[param("keepUserData")] keep_user_data: ::core::option::Option<bool>, #[param("deviceIds")] device_ids: &[&str], #[param("notificationTitle")] notification_title: ::core::option::Option<&str>, #[param("notificationBody")] notification_body: ::core::option::Option<&str>, #[param("deviceName")] device_name: ::core::option::Option<&str>) -> ::core::result::Result<crate::models::BulkManagedDeviceActionResult, ::graph_endpoint::Error>;
     /// Delete windowsManagedDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-windowsmanageddevice-delete.md`.
@@ -1895,7 +1895,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/activateDeviceEsim", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn activate_device_esim_dms_drs_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("carrierUrl")] carrier_url: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn activate_device_esim_dms_drs_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("carrierUrl")] carrier_url: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// bypassActivationLock action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-bypassactivationlock.md`.
@@ -1919,7 +1919,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/createDeviceLogCollectionRequest", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_log_collection_request_dms_drs_md_u_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("templateType")] template_type: &crate::models::DeviceLogCollectionRequest) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
+    async fn create_device_log_collection_request_dms_drs_md_u_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("templateType")] template_type: ::core::option::Option<&crate::models::DeviceLogCollectionRequest>) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
     /// deleteUserFromSharedAppleDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-deleteuserfromsharedappledevice.md`.
@@ -1927,7 +1927,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/deleteUserFromSharedAppleDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn delete_user_from_shared_apple_dms_drs_md_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("userPrincipalName")] user_principal_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_user_from_shared_apple_dms_drs_md_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// disableLostMode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-disablelostmode.md`.
@@ -1943,7 +1943,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/enableLostMode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn enable_lost_mode_dms_drs_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("message")] message: &str, #[param("phoneNumber")] phone_number: &str, #[param("footer")] footer: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn enable_lost_mode_dms_drs_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("message")] message: ::core::option::Option<&str>, #[param("phoneNumber")] phone_number: ::core::option::Option<&str>, #[param("footer")] footer: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// getFileVaultKey function
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-getfilevaultkey.md`.
@@ -2063,7 +2063,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/setDeviceName", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn set_device_name_dms_drs_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("deviceName")] device_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn set_device_name_dms_drs_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("deviceName")] device_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// shutDown action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-shutdown.md`.
@@ -2095,7 +2095,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/updateWindowsDeviceAccount", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn update_windows_device_account_dms_drs_md_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: &crate::models::UpdateWindowsDeviceAccountActionParameter) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn update_windows_device_account_dms_drs_md_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: ::core::option::Option<&crate::models::UpdateWindowsDeviceAccountActionParameter>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// windowsDefenderScan action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-windowsdefenderscan.md`.
@@ -2119,7 +2119,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`, `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/wipe", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All", "DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn wipe_dms_device_run_state_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: bool, #[param("keepUserData")] keep_user_data: bool, #[param("macOsUnlockCode")] mac_os_unlock_code: &str, #[param("persistEsimDataPlan")] persist_esim_data_plan: bool, #[param("useProtectedWipe")] use_protected_wipe: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn wipe_dms_device_run_state_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: ::core::option::Option<bool>, #[param("keepUserData")] keep_user_data: ::core::option::Option<bool>, #[param("macOsUnlockCode")] mac_os_unlock_code: ::core::option::Option<&str>, #[param("persistEsimDataPlan")] persist_esim_data_plan: ::core::option::Option<bool>, #[param("useProtectedWipe")] use_protected_wipe: ::core::option::Option<bool>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// windowsDefenderScan action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-windowsdefenderscan.md`.
@@ -2199,7 +2199,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`, `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/wipe", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All", "DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn wipe_device_management_script_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: bool, #[param("keepUserData")] keep_user_data: bool, #[param("macOsUnlockCode")] mac_os_unlock_code: &str, #[param("persistEsimDataPlan")] persist_esim_data_plan: bool, #[param("useProtectedWipe")] use_protected_wipe: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn wipe_device_management_script_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: ::core::option::Option<bool>, #[param("keepUserData")] keep_user_data: ::core::option::Option<bool>, #[param("macOsUnlockCode")] mac_os_unlock_code: ::core::option::Option<&str>, #[param("persistEsimDataPlan")] persist_esim_data_plan: ::core::option::Option<bool>, #[param("useProtectedWipe")] use_protected_wipe: ::core::option::Option<bool>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// List deviceManagementScriptGroupAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptgroupassignment-list.md`.

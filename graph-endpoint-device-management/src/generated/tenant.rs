@@ -145,7 +145,7 @@ pub trait AssignmentFilters: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/assignmentFilters/validateFilter", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn validate_assignment_filters(&self, #[param("deviceAndAppManagementAssignmentFilter")] device_and_app_management_assignment_filter: &crate::models::DeviceAndAppManagementAssignmentFilter) -> ::core::result::Result<crate::models::AssignmentFilterValidationResult, ::graph_endpoint::Error>;
+    async fn validate_assignment_filters(&self, #[param("deviceAndAppManagementAssignmentFilter")] device_and_app_management_assignment_filter: ::core::option::Option<&crate::models::DeviceAndAppManagementAssignmentFilter>) -> ::core::result::Result<crate::models::AssignmentFilterValidationResult, ::graph_endpoint::Error>;
     /// Delete deviceAndAppManagementAssignmentFilter
     ///
     /// Documented in `api-reference/beta/api/intune-policyset-deviceandappmanagementassignmentfilter-delete.md`.
@@ -307,7 +307,7 @@ pub trait ChromeOsOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/chromeOSOnboardingSettings/connect", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn connect_chrome_os_onboarding_settings(&self, #[param("ownerUserPrincipalName")] owner_user_principal_name: &str, #[param("serviceAccountCredentials")] service_account_credentials: &str) -> ::core::result::Result<crate::support::Returned<crate::models::ChromeOSOnboardingStatus>, ::graph_endpoint::Error>;
+    async fn connect_chrome_os_onboarding_settings(&self, #[param("ownerUserPrincipalName")] owner_user_principal_name: ::core::option::Option<&str>, #[param("serviceAccountCredentials")] service_account_credentials: ::core::option::Option<&str>) -> ::core::result::Result<crate::support::Returned<crate::models::ChromeOSOnboardingStatus>, ::graph_endpoint::Error>;
     /// Delete chromeOSOnboardingSettings
     ///
     /// Documented in `api-reference/beta/api/intune-chromebooksync-chromeosonboardingsettings-delete.md`.
@@ -963,7 +963,7 @@ pub trait GetAssignmentFiltersStatusDetails: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/getAssignmentFiltersStatusDetails", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_assignment_filters_status_details(&self, #[param("managedDeviceId")] managed_device_id: &str, #[param("payloadId")] payload_id: &str, #[param("userId")] user_id: &str, #[param("assignmentFilterIds")] assignment_filter_ids: &[&str], #[param("top")] top: i32, #[param("skip")] skip: i32) -> ::core::result::Result<crate::models::AssignmentFilterStatusDetails, ::graph_endpoint::Error>;
+    async fn get_assignment_filters_status_details(&self, #[param("managedDeviceId")] managed_device_id: ::core::option::Option<&str>, #[param("payloadId")] payload_id: ::core::option::Option<&str>, #[param("userId")] user_id: ::core::option::Option<&str>, #[param("assignmentFilterIds")] assignment_filter_ids: &[&str], #[param("top")] top: ::core::option::Option<i32>, #[param("skip")] skip: ::core::option::Option<i32>) -> ::core::result::Result<crate::models::AssignmentFilterStatusDetails, ::graph_endpoint::Error>;
 }
 
 impl GetAssignmentFiltersStatusDetails for ::graph_endpoint::GraphClient {}
@@ -1983,7 +1983,7 @@ pub trait SendCustomNotificationToCompanyPortal: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(POST, "/deviceManagement/sendCustomNotificationToCompanyPortal", expect = 204, version = "beta")]
-    async fn send_custom_notification_to_company_portal(&self, #[param("notificationTitle")] notification_title: &str, #[param("notificationBody")] notification_body: &str, #[param("groupsToNotify")] groups_to_notify: &[&str]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn send_custom_notification_to_company_portal(&self, #[param("notificationTitle")] notification_title: ::core::option::Option<&str>, #[param("notificationBody")] notification_body: ::core::option::Option<&str>, #[param("groupsToNotify")] groups_to_notify: &[&str]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
 }
 
 impl SendCustomNotificationToCompanyPortal for ::graph_endpoint::GraphClient {}

@@ -25,12 +25,23 @@ pub struct Declaration {
     pub single: bool,
 }
 
-/// A model: an object, whose `@odata.type`, when it names a Graph type, is the
-/// type it decodes as.
+/// A model: an object whose declared properties have their declared types
+/// (the check strict decoding makes), and whose `@odata.type`, when it names
+/// a Graph type, is the type it decodes as.
 #[doc(hidden)]
 pub fn codec_model<T: Model>(value: &Value) -> Result<Value, String> {
     let model = T::from_value(value.clone())
         .ok_or_else(|| format!("not an object, for {}", T::GRAPH_TYPE))?;
+    if let Some(ty) = crate::metadata::type_info(T::GRAPH_TYPE)
+        && let Some(mismatch) = super::validate::first_mismatch(model.object(), ty)
+    {
+        return Err(format!(
+            "at `{}`: expected {}, found {}",
+            mismatch.path(),
+            mismatch.expected(),
+            mismatch.found()
+        ));
+    }
     // A type the metadata knows is decoded as itself; others are kept as they came.
     if let Some(sent) = model.odata_type()
         && model.decoded_as() != Some(sent)
@@ -66,9 +77,22 @@ fn codec_page(value: &Value, item: Codec) -> Result<Value, String> {
         .get("value")
         .and_then(Value::as_array)
         .ok_or("a page has a `value` array")?;
-    let items = items.iter().map(item).collect::<Result<Vec<_>, _>>()?;
+    let items = items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| item(v).map_err(|e| within(&format!("value[{i}]"), &e)))
+        .collect::<Result<Vec<_>, _>>()?;
     object.insert("value".into(), Value::Array(items));
     Ok(Value::Object(object))
+}
+
+/// An item's error with the place of the item before its own path:
+/// ``at `x`: ...`` inside `value[3]` becomes ``at `value[3].x`: ...``.
+fn within(place: &str, error: &str) -> String {
+    match error.strip_prefix("at `") {
+        Some(rest) => format!("at `{place}.{rest}"),
+        None => format!("at `{place}`: {error}"),
+    }
 }
 
 /// Models in an array.
@@ -77,7 +101,8 @@ pub fn codec_array<T: Model>(value: &Value) -> Result<Value, String> {
     let items = value.as_array().ok_or("not an array")?;
     items
         .iter()
-        .map(codec_model::<T>)
+        .enumerate()
+        .map(|(i, v)| codec_model::<T>(v).map_err(|e| within(&format!("[{i}]"), &e)))
         .collect::<Result<Vec<_>, _>>()
         .map(Value::Array)
 }
@@ -120,7 +145,7 @@ pub fn codec_params(value: &Value, params: &[(&str, Codec)]) -> Result<Value, St
         .ok_or("parameters are an object")?;
     for (name, codec) in params {
         if let Some(v) = object.get(*name).filter(|v| !v.is_null()) {
-            let v = codec(v).map_err(|e| format!("{name}: {e}"))?;
+            let v = codec(v).map_err(|e| within(name, &e))?;
             object.insert((*name).to_owned(), v);
         }
     }

@@ -1,7 +1,8 @@
 //! The macros generated models expand: one line per type in the generated
 //! code, the trait implementations here.
 
-/// Serialize/Deserialize of a model: the object itself.
+/// Serialize/Deserialize of a model: the object itself, checked against
+/// the metadata when decoded.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __model_serde {
@@ -18,8 +19,7 @@ macro_rules! __model_serde {
             fn deserialize<D: ::serde::Deserializer<'de>>(
                 d: D,
             ) -> ::core::result::Result<Self, D::Error> {
-                <$crate::support::Object as ::serde::Deserialize>::deserialize(d)
-                    .map(<$ty as $crate::support::Model>::from_object)
+                $crate::support::decode_model(d)
             }
         }
     };

@@ -4,16 +4,34 @@
 //! storage, so reading a payload and writing it back gives the same JSON
 //! value: properties the metadata does not know, enum members it does not
 //! know, `@odata.type`s it does not know, explicit `null`s and the exact text
-//! of numbers and dates all survive. Typed accessors read and write that
-//! object one property at a time:
+//! of numbers and dates all survive.
 //!
-//! - a getter returns `None` when the property is absent, `null`, or not of
-//!   the declared shape; [`Model::field`] tells the three apart;
-//! - a property whose type is a flags enum reads as a [`Flags`] set of its
-//!   members, written comma-separated;
-//! - a setter takes an `Option`: `Some` writes the value, `None` writes an
-//!   explicit `null` (on a PATCH, "clear this property"); [`Model::unset`]
-//!   removes the property, so it is not sent at all.
+//! Decoding checks the object against Graph's metadata (see
+//! [`metadata`](crate::metadata)): every declared property, recursively, has
+//! its declared JSON type and, for dates, times, durations, GUIDs and
+//! binaries, text that parses. A mismatch fails the decoding under
+//! [`graph_endpoint::Validation::Strict`] (the default), naming the JSON path
+//! and the declared type; under `Lenient` it is a `tracing` warning and the
+//! value is kept as it came.
+//!
+//! Typed accessors read and write the object one property at a time:
+//!
+//! - a getter returns `None` when the property is absent or `null`
+//!   ([`Model::field`] tells the two apart), the value otherwise, in its Rust
+//!   type: `time::OffsetDateTime`, `time::Date`, `time::Time`,
+//!   [`IsoDuration`], `uuid::Uuid`, bytes, enums, [`Flags`] sets, models;
+//!   a collection reads as [`Items`], every item in order;
+//! - a nested model is copied out of the object on each read (strings and
+//!   raw values are borrowed): keep it in a variable rather than reading it
+//!   again in a loop;
+//! - `set_x(value)` writes a value, `clear_x()` an explicit `null` (on a
+//!   PATCH, "clear this property"), `unset_x()` removes the property, so it
+//!   is not sent at all. Each returns the model it is called on, so a chain
+//!   keeps the derived type. Setters come from one trait per declaring type
+//!   (`DeviceConfigurationSetters`, ...), all in the
+//!   [`prelude`](crate::prelude);
+//! - what was not set is written back as it came: the text of a date that
+//!   was read is not reformatted.
 //!
 //! Since only what was set is in the object, a model built with `new()` and a
 //! few setters is exactly the body of a partial update.
@@ -21,16 +39,25 @@
 mod accessors;
 #[cfg(feature = "catalog")]
 mod codecs;
+mod duration;
 mod flags;
 mod macros;
 mod model;
+mod validate;
+mod values;
 
 #[doc(hidden)]
 pub use accessors::*;
+pub use accessors::{ItemMismatch, Items};
 #[cfg(feature = "catalog")]
 pub use codecs::*;
+pub use duration::{IsoDuration, NotADuration};
 pub use flags::Flags;
+#[doc(hidden)]
+pub use model::decode_model;
 pub use model::{Field, Member, Model, Object, Returned};
+#[doc(hidden)]
+pub use validate::checked;
 
 #[cfg(test)]
 mod tests {
@@ -47,7 +74,7 @@ mod tests {
         assert_eq!(thing.field("a"), Field::Null);
         assert_eq!(thing.field("b"), Field::Present(&json!(1)));
         assert_eq!(thing.field("c"), Field::Absent);
-        set(thing.object_mut(), "c", None);
+        clear(thing.object_mut(), "c");
         thing.unset("b");
         assert_eq!(
             serde_json::to_value(&thing).unwrap(),
@@ -107,21 +134,17 @@ mod tests {
         assert_eq!(get_flags::<Usage>(&object, "n"), None);
         assert_eq!(item_flags::<Usage>(&json!(["sign"])), None);
         // Written back.
-        set_flags(&mut object, "u", Some(read.clone()));
+        set_flags(&mut object, "u", read.clone());
         assert_eq!(object["u"], json!("encrypt,sign,later"));
-        set_flags::<Usage>(&mut object, "u", None);
-        assert_eq!(object["u"], Value::Null);
-        set_list(
+        set_items(
             &mut object,
             "l",
-            Some(vec![read.clone(), Flags::new()]),
-            flags_value::<Usage>,
+            &[read.clone(), Flags::new()],
+            value_of_flags::<Usage>,
         );
         assert_eq!(object["l"], json!(["encrypt,sign,later", ""]));
-        assert_eq!(
-            get_list(&object, "l", item_flags::<Usage>),
-            Some(vec![read.clone(), Flags::new()])
-        );
+        let items = get_items(&object, "l", "usage", item_flags::<Usage>).unwrap();
+        assert_eq!(items.to_vec().unwrap(), vec![read.clone(), Flags::new()]);
         // serde and FromStr use the wire form too.
         assert_eq!(
             serde_json::to_value(&read).unwrap(),
@@ -135,6 +158,27 @@ mod tests {
     }
 
     #[test]
+    fn an_item_of_another_type_is_an_error_in_place_never_dropped() {
+        let mut object = Object::new();
+        object.insert("l".into(), json!(["a", 7, "c"]));
+        let items: Vec<_> = get_items(&object, "l", "Edm.String", item_str)
+            .unwrap()
+            .collect();
+        assert_eq!(items.len(), 3);
+        assert_eq!(items[0], Ok("a"));
+        assert_eq!(
+            items[1],
+            Err(ItemMismatch {
+                index: 1,
+                expected: "Edm.String",
+                found: "a number"
+            })
+        );
+        assert_eq!(items[2], Ok("c"));
+        assert!(get_items(&object, "absent", "Edm.String", item_str).is_none());
+    }
+
+    #[test]
     fn numbers_and_text_keep_their_form() {
         let text =
             r#"{"n":1.0000001,"big":12345678901234567890,"d":"2016-12-31T23:58:46.7156189-08:00"}"#;
@@ -145,6 +189,34 @@ mod tests {
         );
         assert_eq!(get_f64(thing.object(), "n"), Some(1.0000001));
         assert_eq!(get_i32(thing.object(), "big"), None);
+        let d = get_date_time(thing.object(), "d").unwrap();
+        assert_eq!(d.offset().whole_hours(), -8);
         assert!(serde_json::from_str::<Thing>("[1]").is_err());
+    }
+
+    #[test]
+    fn typed_values_are_written_in_graphs_text_forms() {
+        let mut object = Object::new();
+        let guid = uuid::Uuid::from_u128(0x0b28_3420_3420_0b28_2034_280b_2034_280b);
+        set_guid(&mut object, "g", guid);
+        set_date_time(
+            &mut object,
+            "t",
+            time::macros::datetime!(2024-02-29 12:30 UTC),
+        );
+        set_date(&mut object, "d", time::macros::date!(2024 - 02 - 29));
+        set_time(&mut object, "h", time::macros::time!(7:05:00.5));
+        set_duration(&mut object, "p", "P1DT2H".parse().unwrap());
+        set_binary(&mut object, "b", b"hi");
+        set_f64(&mut object, "x", f64::INFINITY);
+        assert_eq!(
+            Value::Object(object.clone()),
+            json!({"g": "0b283420-3420-0b28-2034-280b2034280b", "t": "2024-02-29T12:30:00Z",
+                   "d": "2024-02-29", "h": "07:05:00.5", "p": "P1DT2H", "b": "aGk=", "x": "INF"})
+        );
+        assert_eq!(get_guid(&object, "g"), Some(guid));
+        assert_eq!(get_binary(&object, "b").as_deref(), Some(&b"hi"[..]));
+        assert_eq!(get_f64(&object, "x"), Some(f64::INFINITY));
+        assert_eq!(get_time(&object, "h"), Some(time::macros::time!(7:05:00.5)));
     }
 }

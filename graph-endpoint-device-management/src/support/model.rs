@@ -93,3 +93,17 @@ pub struct Returned<T> {
     #[serde(flatten)]
     pub other: Object,
 }
+
+/// Decodes a model: the object, checked against the model's type in the
+/// metadata under the validation in effect.
+///
+/// # Errors
+///
+/// What the deserializer fails with, or the first mismatch under strict
+/// validation.
+#[doc(hidden)]
+pub fn decode_model<'de, M: Model, D: serde::Deserializer<'de>>(d: D) -> Result<M, D::Error> {
+    let object = <Object as serde::Deserialize>::deserialize(d)?;
+    super::checked(&object, M::GRAPH_TYPE).map_err(<D::Error as serde::de::Error>::custom)?;
+    Ok(M::from_object(object))
+}
