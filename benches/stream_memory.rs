@@ -95,7 +95,7 @@ fn measure(mode: &str) {
                 let mut count = 0;
                 while let Some(profile) = items.try_next().await.expect("every page") {
                     // Touch each item so the work is not optimised away.
-                    count += usize::from(profile.id.is_some());
+                    count += usize::from(profile.id().is_some());
                 }
                 count
             }

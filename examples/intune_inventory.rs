@@ -1,7 +1,9 @@
 //! An Intune inventory with the typed `/deviceManagement` surface: managed
-//! devices read page by page, device configurations grouped by their concrete
-//! type, and a Windows 10 policy created, patched (its description cleared
-//! with an explicit `null`) and deleted.
+//! devices read page by page (dates as `time::OffsetDateTime`), device
+//! configurations grouped by their concrete type, and a Windows 10 policy
+//! created, patched (its description cleared with an explicit `null`) and
+//! deleted. One import, the prelude, brings the endpoints and the setters;
+//! every answer is checked against Graph's metadata as it decodes.
 //!
 //! ```text
 //! cargo run --example intune_inventory
@@ -24,8 +26,9 @@ use graph_endpoint::GraphClient;
 use graph_endpoint_device_management::models::{
     AnyDeviceConfiguration, AnyManagedDevice, Windows10GeneralConfiguration,
 };
-use graph_endpoint_device_management::support::{Field, Model};
-use graph_endpoint_device_management::{DeviceConfigurations, ENTITY_SETS, ManagedDevices};
+use graph_endpoint_device_management::ENTITY_SETS;
+use graph_endpoint_device_management::prelude::*;
+use graph_endpoint_device_management::support::Field;
 use graph_endpoint_emulator::Emulator;
 use serde_json::json;
 
@@ -72,7 +75,13 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("Managed devices:");
     let mut pages = graph
         .list_managed_devices()
-        .select(["id", "deviceName", "operatingSystem", "complianceState"])
+        .select([
+            "id",
+            "deviceName",
+            "operatingSystem",
+            "complianceState",
+            "lastSyncDateTime",
+        ])
         .pages();
     let mut page_number = 0;
     while let Some(page) = pages.try_next().await? {
@@ -83,12 +92,15 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 _ => "device",
             };
             println!(
-                "  page {page_number}: {kind} {} ({}), {}",
+                "  page {page_number}: {kind} {} ({}), {}, last sync {}",
                 device.device_name().unwrap_or("(no name)"),
                 device.operating_system().unwrap_or("?"),
                 device
                     .compliance_state()
                     .map_or("compliance unknown".to_owned(), |c| c.to_string()),
+                device
+                    .last_sync_date_time()
+                    .map_or("never".to_owned(), |t| t.date().to_string()),
             );
         }
     }
@@ -125,15 +137,14 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
 
-    // A policy: created (its @odata.type says which), patched, deleted.
+    // A policy: created (its @odata.type says which), patched, deleted. Every
+    // setter returns the model it is called on, inherited properties included.
     let mut policy = Windows10GeneralConfiguration::new();
-    // (A setter returns the type that declares the property: set the derived
-    // type's own properties first when chaining.)
     policy
-        .set_password_required(Some(true))
-        .set_password_minimum_length(Some(8))
-        .set_display_name(Some("Inventory example: baseline"))
-        .set_description(Some("Created by intune_inventory"));
+        .set_display_name("Inventory example: baseline")
+        .set_password_required(true)
+        .set_description("Created by intune_inventory")
+        .set_password_minimum_length(8);
     let created = graph.create_device_configuration(&policy.into()).await?;
     let id = created
         .id()
@@ -147,9 +158,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     // Only what changes: a longer password, and no description (an explicit null).
     let mut changes = Windows10GeneralConfiguration::new();
-    changes
-        .set_password_minimum_length(Some(12))
-        .set_description(None);
+    changes.set_password_minimum_length(12).clear_description();
     let updated = graph
         .update_device_configuration(&id, &changes.into())
         .await?;
@@ -187,6 +196,7 @@ fn fill(emulator: &Emulator) {
     ] {
         let mut device = json!({
             "deviceName": name, "operatingSystem": os, "complianceState": state,
+            "lastSyncDateTime": "2024-05-06T07:08:09Z",
         });
         if windows {
             device["@odata.type"] = json!("#microsoft.graph.windowsManagedDevice");

@@ -102,7 +102,7 @@ async fn main() -> Result<(), Box<dyn StdError>> {
         .await?
         .value
         .into_iter()
-        .filter_map(|p| p.id)
+        .filter_map(|p| p.id().map(str::to_owned))
         .collect();
     for id in ids.iter().cycle().take(10) {
         graph.get_profile(id).await?;

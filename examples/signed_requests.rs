@@ -67,7 +67,10 @@ async fn main() -> Result<(), Box<dyn StdError>> {
     let created = graph
         .create_profile(&AndroidForWorkEnrollmentProfile::named("Signed kiosk"))
         .await?;
-    let id = created.id.ok_or("no id in the created profile")?;
+    let id = created
+        .id()
+        .map(str::to_owned)
+        .ok_or("no id in the created profile")?;
     graph.revoke_token(&id).await?;
     println!("Created {id} and revoked its token");
 

@@ -115,8 +115,8 @@ proptest! {
                 .first_page()
                 .await
                 .unwrap();
-            let ids: Vec<_> = page.value.iter().map(|p| p.id.clone()).collect();
-            prop_assert_eq!(ids, vec![target.id.clone()]);
+            let ids: Vec<_> = page.value.iter().map(|p| p.id().map(str::to_owned)).collect();
+            prop_assert_eq!(ids, vec![target.id().map(str::to_owned)]);
             let raw = emulator.last_request().unwrap().path;
             let query = raw.split_once('?').map(|(_, q)| q).unwrap_or_default();
             // One parameter: nothing in the value split the query.

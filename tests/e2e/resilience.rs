@@ -56,14 +56,12 @@ async fn setup() -> (Emulator, GraphClient, String) {
     let emulator = Emulator::start().await.unwrap();
     let graph = client(&emulator, quick_policy());
     let id = graph
-        .create_profile(&Profile {
-            display_name: Some("r".into()),
-            ..Default::default()
-        })
+        .create_profile(&Profile::named("r"))
         .await
         .unwrap()
-        .id
-        .unwrap();
+        .id()
+        .unwrap()
+        .to_owned();
     emulator.clear_requests();
     (emulator, graph, id)
 }
@@ -291,7 +289,7 @@ async fn the_attempt_timeout_covers_a_body_that_stalls() {
     let response = graph.get_with_attempts(&id).await.unwrap();
     assert_eq!(response.failed_attempts().len(), 1);
     assert_eq!(response.failed_attempts()[0].outcome, "attempt timed out");
-    assert_eq!(response.body().id.as_deref(), Some(id.as_str()));
+    assert_eq!(response.body().id(), Some(id.as_str()));
     assert_eq!(emulator.request_count(), 2);
 
     // Without an attempt timeout the client waits the stall out, in one attempt.
@@ -300,7 +298,7 @@ async fn the_attempt_timeout_covers_a_body_that_stalls() {
     emulator.inject(stall());
     let response = patient.get_with_attempts(&id).await.unwrap();
     assert!(response.failed_attempts().is_empty());
-    assert_eq!(response.body().id.as_deref(), Some("stalled"));
+    assert_eq!(response.body().id(), Some("stalled"));
     assert_eq!(emulator.request_count(), 1);
 }
 
@@ -410,7 +408,7 @@ async fn redirects_follow_the_runtime_policy() {
     let target = format!("/beta/deviceManagement/androidForWorkEnrollmentProfiles/{id}");
     emulator.inject(Injection::once(redirect(307, target.clone())));
     assert_eq!(
-        graph.get_profile(&id).await.unwrap().id.as_deref(),
+        graph.get_profile(&id).await.unwrap().id(),
         Some(id.as_str())
     );
     let requests = emulator.requests();
@@ -521,10 +519,7 @@ async fn dropping_a_call_cancels_it_and_frees_its_place() {
     // The single in-flight place is free again, and the client works.
     let next = tokio::time::timeout(Duration::from_secs(5), graph.get_profile(&id)).await;
     assert_eq!(
-        next.expect("not blocked by the dropped call")
-            .unwrap()
-            .id
-            .as_deref(),
+        next.expect("not blocked by the dropped call").unwrap().id(),
         Some(id.as_str())
     );
     assert_eq!(emulator.request_count(), 2);

@@ -136,7 +136,8 @@ async fn the_generic_collections_filter_select_page_and_keep_types() {
     use graph_endpoint_device_management::models::{
         AnyDeviceConfiguration, IosGeneralDeviceConfiguration,
     };
-    use graph_endpoint_device_management::support::{Field, Model};
+    use graph_endpoint_device_management::prelude::*;
+    use graph_endpoint_device_management::support::Field;
 
     let emulator = Emulator::builder()
         .entity_sets(ENTITY_SETS)
@@ -147,8 +148,8 @@ async fn the_generic_collections_filter_select_page_and_keep_types() {
     let graph = common::client_for(&emulator);
     for k in 0..5 {
         let mut ios = IosGeneralDeviceConfiguration::new();
-        ios.set_camera_blocked(Some(k % 2 == 0));
-        ios.set_display_name(Some(&format!("Kiosk {k}")));
+        ios.set_camera_blocked(k % 2 == 0)
+            .set_display_name(&format!("Kiosk {k}"));
         let created = graph
             .create_device_configuration(&ios.into())
             .await
