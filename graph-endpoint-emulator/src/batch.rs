@@ -7,10 +7,10 @@ use serde_json::{Value, json};
 
 use std::sync::atomic::Ordering;
 
-use crate::body::ReplyBody;
-use crate::envelope::Failure;
+use crate::reply::body::ReplyBody;
+use crate::reply::envelope::Failure;
 use crate::faults::Fault;
-use crate::routes::{check_token, json_body, not_allowed, route};
+use crate::graph::seed::{check_token, json_body, not_allowed, route};
 use crate::server::{
     Dropped, Ids, Shared, answer_fault, empty_response, json_response, pick_fault,
 };

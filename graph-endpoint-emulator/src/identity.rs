@@ -16,7 +16,7 @@ use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use crate::body::ReplyBody;
+use crate::reply::body::ReplyBody;
 use crate::server::{Shared, empty_response, json_response, lock};
 
 /// The grant type of device code polls.
@@ -603,7 +603,7 @@ fn identity_error(
             "error": error,
             "error_description": format!("AADSTS{code}: {description}"),
             "error_codes": [code],
-            "timestamp": crate::store::now(),
+            "timestamp": crate::graph::profiles::now(),
             "trace_id": uuid::Uuid::new_v4().to_string(),
             "correlation_id": uuid::Uuid::new_v4().to_string(),
         }),

@@ -3,18 +3,12 @@
 #![warn(missing_docs)]
 
 mod batch;
-mod body;
-mod entities;
-mod envelope;
 mod faults;
+mod graph;
 mod identity;
-mod query;
-mod reports;
-mod routes;
+mod reply;
 mod server;
 mod storage;
-mod store;
-mod uploads;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -87,7 +81,7 @@ pub struct EmulatorBuilder {
     device_code_interval: std::time::Duration,
     device_code_lifetime: std::time::Duration,
     approve_device_codes_after: Option<u32>,
-    export: reports::ExportConfig,
+    export: graph::reports::ExportConfig,
     storage_ranges: bool,
     upload_session_lifetime: std::time::Duration,
     entity_sets: Vec<(String, String)>,
@@ -109,7 +103,7 @@ impl Default for EmulatorBuilder {
             device_code_interval: std::time::Duration::from_secs(5),
             device_code_lifetime: std::time::Duration::from_secs(900),
             approve_device_codes_after: None,
-            export: reports::ExportConfig::default(),
+            export: graph::reports::ExportConfig::default(),
             storage_ranges: true,
             upload_session_lifetime: std::time::Duration::from_secs(3600),
             entity_sets: Vec::new(),
@@ -414,7 +408,7 @@ impl EmulatorBuilder {
         let storage_listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let storage_addr = storage_listener.local_addr()?;
         let storage_url = format!("http://{storage_addr}");
-        let mut store = store::Store::new();
+        let mut store = graph::profiles::Store::new();
         store.seed(self.profiles);
         let sets: Vec<(&str, &str)> = self
             .entity_sets
@@ -423,7 +417,7 @@ impl EmulatorBuilder {
             .collect();
         let shared = Arc::new(Shared {
             store: Mutex::new(store),
-            entities: Mutex::new(entities::Entities::new(&sets)),
+            entities: Mutex::new(graph::entities::Entities::new(&sets)),
             injections: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
             tokens: Mutex::new(self.tokens),
@@ -453,7 +447,7 @@ impl EmulatorBuilder {
                 self.storage_ranges,
                 self.upload_session_lifetime,
             ),
-            jobs: reports::Jobs {
+            jobs: graph::reports::Jobs {
                 config: self.export,
                 jobs: Mutex::new(std::collections::HashMap::new()),
                 seed: self.seed,

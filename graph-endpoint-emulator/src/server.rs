@@ -12,12 +12,12 @@ use serde_json::{Value, json};
 
 use crate::RecordedRequest;
 use crate::batch::{batch, batch_version};
-use crate::body::{ReplyBody, Unread, read_request};
-use crate::envelope::Failure;
+use crate::reply::body::{ReplyBody, Unread, read_request};
+use crate::reply::envelope::Failure;
 use crate::faults::{Fault, Injection, RetryAfter, draw};
 use crate::identity::App;
-use crate::routes::route;
-use crate::store::Store;
+use crate::graph::seed::route;
+use crate::graph::profiles::Store;
 
 /// The largest request body accepted (4 MiB); a larger one is answered 413.
 const MAX_REQUEST_BODY: usize = 4 * 1024 * 1024;
@@ -27,7 +27,7 @@ const MAX_DRAINED_BODY: u64 = 64 * 1024 * 1024;
 
 pub struct Shared {
     pub store: Mutex<Store>,
-    pub entities: Mutex<crate::entities::Entities>,
+    pub entities: Mutex<crate::graph::entities::Entities>,
     pub injections: Mutex<Vec<Injection>>,
     pub requests: Mutex<Vec<RecordedRequest>>,
     pub tokens: Mutex<Vec<String>>,
@@ -52,7 +52,7 @@ pub struct Shared {
     /// The storage host's state: report zips, blobs, upload sessions.
     pub storage: crate::storage::Storage,
     /// Report export jobs.
-    pub jobs: crate::reports::Jobs,
+    pub jobs: crate::graph::reports::Jobs,
 }
 
 /// Why a connection is closed without an answer.

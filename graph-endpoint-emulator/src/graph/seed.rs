@@ -8,11 +8,11 @@ use serde_json::{Value, json};
 
 pub(crate) const COLLECTION: &str = "androidForWorkEnrollmentProfiles";
 
-use crate::body::ReplyBody;
-use crate::envelope::Failure;
-use crate::query::ListQuery;
+use crate::reply::body::ReplyBody;
+use crate::reply::envelope::Failure;
+use crate::graph::query::ListQuery;
 use crate::server::{Shared, empty_response, json_response, lock};
-use crate::store::is_property;
+use crate::graph::profiles::is_property;
 
 /// The routes of the seed's resource, after the bearer token is checked.
 pub(crate) fn route(
@@ -21,10 +21,10 @@ pub(crate) fn route(
     body: &Bytes,
 ) -> Result<hyper::Response<ReplyBody>, Failure> {
     check_token(shared, parts)?;
-    if let Some(answer) = crate::reports::answer(shared, parts, body) {
+    if let Some(answer) = crate::graph::reports::answer(shared, parts, body) {
         return answer;
     }
-    if let Some(answer) = crate::uploads::answer(shared, parts, body) {
+    if let Some(answer) = crate::graph::uploads::answer(shared, parts, body) {
         return answer;
     }
     let segments: Vec<String> = parts
@@ -41,7 +41,7 @@ pub(crate) fn route(
     // Entity collections served generically (the seed's resource keeps its own routes).
     if matches!(*version, "beta" | "v1.0")
         && rest.get(1) != Some(&COLLECTION)
-        && let Some(answer) = crate::entities::route(shared, parts, body, version, rest)
+        && let Some(answer) = crate::graph::entities::route(shared, parts, body, version, rest)
     {
         return answer;
     }

@@ -11,7 +11,7 @@
 use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use serde_json::{Map, Value};
 
-use crate::envelope::Failure;
+use crate::reply::envelope::Failure;
 
 /// The properties a filter, search or order may name.
 const FILTERABLE: &[&str] = &["id", "displayName", "description"];

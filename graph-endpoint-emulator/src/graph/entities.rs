@@ -14,10 +14,10 @@ use bytes::Bytes;
 use http::Method;
 use serde_json::{Map, Value, json};
 
-use crate::body::ReplyBody;
-use crate::envelope::Failure;
-use crate::query::ListQuery;
-use crate::routes::{entity_select, json_body, not_allowed, wants_eventual_consistency};
+use crate::reply::body::ReplyBody;
+use crate::reply::envelope::Failure;
+use crate::graph::query::ListQuery;
+use crate::graph::seed::{entity_select, json_body, not_allowed, wants_eventual_consistency};
 use crate::server::{Shared, empty_response, json_response, lock};
 
 /// The collections served, and their items by collection path.

@@ -16,9 +16,9 @@ use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use crate::body::ReplyBody;
-use crate::envelope::Failure;
-use crate::routes::json_body;
+use crate::reply::body::ReplyBody;
+use crate::reply::envelope::Failure;
+use crate::graph::seed::json_body;
 use crate::server::{Shared, json_response, lock};
 
 /// How export jobs behave.
@@ -167,13 +167,13 @@ pub(crate) fn answer(
     if rest.starts_with("get") && rest.ends_with("Report") && !rest.contains('/') {
         return Some(match parts.method {
             Method::POST => report_stream(shared, parts, body),
-            _ => Err(crate::routes::not_allowed(&parts.method, "POST")),
+            _ => Err(crate::graph::seed::not_allowed(&parts.method, "POST")),
         });
     }
     if rest == "exportJobs" {
         return Some(match parts.method {
             Method::POST => create(shared, parts, body),
-            _ => Err(crate::routes::not_allowed(&parts.method, "POST")),
+            _ => Err(crate::graph::seed::not_allowed(&parts.method, "POST")),
         });
     }
     let id = rest
@@ -182,7 +182,7 @@ pub(crate) fn answer(
         .or_else(|| rest.strip_prefix("exportJobs/"))?;
     Some(match parts.method {
         Method::GET => poll(shared, id),
-        _ => Err(crate::routes::not_allowed(&parts.method, "GET")),
+        _ => Err(crate::graph::seed::not_allowed(&parts.method, "GET")),
     })
 }
 

@@ -6,8 +6,8 @@ use http::Method;
 use percent_encoding::percent_decode_str;
 use serde_json::json;
 
-use crate::body::ReplyBody;
-use crate::envelope::Failure;
+use crate::reply::body::ReplyBody;
+use crate::reply::envelope::Failure;
 use crate::server::{Shared, json_response};
 
 /// Answers `createUploadSession` and a small file's `PUT .../content`;
@@ -59,7 +59,7 @@ pub(crate) fn answer(
         return None;
     };
     if parts.method != Method::POST {
-        return Some(Err(crate::routes::not_allowed(&parts.method, "POST")));
+        return Some(Err(crate::graph::seed::not_allowed(&parts.method, "POST")));
     }
     if name.is_empty() {
         return Some(Err(Failure::bad_request(

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::envelope::Failure;
+use crate::reply::envelope::Failure;
 
 pub const ODATA_TYPE: &str = "#microsoft.graph.androidForWorkEnrollmentProfile";
 /// What the service shows for a token expiry that is not set.

@@ -21,7 +21,7 @@ use hyper::body::Incoming;
 use serde_json::{Value, json};
 
 use crate::RecordedRequest;
-use crate::body::CutShort;
+use crate::reply::body::CutShort;
 use crate::server::{Dropped, Shared, lock};
 
 /// A fault of the storage host, used once.

@@ -1,0 +1,3 @@
+mod listener;
+
+pub use listener::*;
