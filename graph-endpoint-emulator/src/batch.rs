@@ -7,13 +7,12 @@ use serde_json::{Value, json};
 
 use std::sync::atomic::Ordering;
 
-use crate::reply::body::ReplyBody;
-use crate::reply::envelope::Failure;
-use crate::faults::Fault;
-use crate::graph::seed::{check_token, json_body, not_allowed, route};
-use crate::server::{
-    Dropped, Ids, Shared, answer_fault, empty_response, json_response, pick_fault,
+use crate::faults::{Fault, answer_fault};
+use crate::graph::seed::{check_token, route};
+use crate::reply::{
+    Dropped, Failure, Ids, ReplyBody, empty_response, json_body, json_response, not_allowed,
 };
+use crate::state::{Shared, pick_fault};
 
 /// The most requests one `$batch` may hold.
 pub(crate) const MAX_BATCH: usize = 20;

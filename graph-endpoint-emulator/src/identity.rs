@@ -16,8 +16,9 @@ use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use crate::reply::body::ReplyBody;
-use crate::server::{Shared, empty_response, json_response, lock};
+use crate::lock::lock;
+use crate::reply::{ReplyBody, empty_response, json_response};
+use crate::state::Shared;
 
 /// The grant type of device code polls.
 const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -603,7 +604,7 @@ fn identity_error(
             "error": error,
             "error_description": format!("AADSTS{code}: {description}"),
             "error_codes": [code],
-            "timestamp": crate::graph::profiles::now(),
+            "timestamp": crate::reply::now(),
             "trace_id": uuid::Uuid::new_v4().to_string(),
             "correlation_id": uuid::Uuid::new_v4().to_string(),
         }),

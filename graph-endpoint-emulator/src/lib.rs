@@ -6,51 +6,27 @@ mod batch;
 mod faults;
 mod graph;
 mod identity;
+mod lock;
+mod recorded;
 mod reply;
 mod server;
+mod state;
 mod storage;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use bytes::Bytes;
 use serde_json::Value;
 
 pub use faults::{Fault, Injection, RetryAfter};
-use server::{Shared, lock};
+use lock::lock;
+pub use recorded::RecordedRequest;
+use state::Shared;
 pub use storage::{StorageFault, StoredFile, fill_blob};
 
 /// The bearer token the emulator accepts unless told otherwise.
 pub const DEFAULT_TOKEN: &str = "emulator-token";
-
-/// A request as it arrived on the wire.
-#[derive(Debug, Clone)]
-pub struct RecordedRequest {
-    /// The method, such as `POST`.
-    pub method: String,
-    /// The raw path and query, percent-encoding untouched.
-    pub path: String,
-    /// The headers, names in lower case, in arrival order.
-    pub headers: Vec<(String, String)>,
-    /// The body (empty when it was refused: larger than 4 MiB, or cut off).
-    pub body: Bytes,
-}
-
-impl RecordedRequest {
-    /// The first header of that name (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The body parsed as JSON, if it is JSON.
-    pub fn json(&self) -> Option<Value> {
-        serde_json::from_slice(&self.body).ok()
-    }
-}
 
 /// Configures an [`Emulator`] before it starts.
 ///
@@ -517,14 +493,6 @@ pub struct Emulator {
     storage_task: tokio::task::JoinHandle<()>,
 }
 
-impl std::fmt::Debug for Shared {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shared")
-            .field("base_url", &self.base_url)
-            .finish_non_exhaustive()
-    }
-}
-
 impl Emulator {
     /// Starts an emulator with the defaults on an ephemeral port of 127.0.0.1.
     ///
@@ -851,19 +819,19 @@ impl Emulator {
     // Called for its effect; the result is for the tests that want it.
     #[allow(clippy::must_use_candidate)]
     pub fn insert_entity(&self, collection: &str, item: Value) -> Option<Value> {
-        server::lock(&self.shared.entities).insert(collection, item)
+        lock(&self.shared.entities).insert(collection, item)
     }
 
     /// Empties every collection served by [`EmulatorBuilder::entity_sets`].
     pub fn clear_entities(&self) {
-        server::lock(&self.shared.entities).clear();
+        lock(&self.shared.entities).clear();
     }
 
     /// The items of a collection served by [`EmulatorBuilder::entity_sets`]
     /// (its path after the version), in creation order.
     #[must_use]
     pub fn entities(&self, collection: &str) -> Vec<Value> {
-        server::lock(&self.shared.entities).list(collection)
+        lock(&self.shared.entities).list(collection)
     }
 }
 

@@ -14,11 +14,11 @@ use bytes::Bytes;
 use http::Method;
 use serde_json::{Map, Value, json};
 
-use crate::reply::body::ReplyBody;
-use crate::reply::envelope::Failure;
-use crate::graph::query::ListQuery;
-use crate::graph::seed::{entity_select, json_body, not_allowed, wants_eventual_consistency};
-use crate::server::{Shared, empty_response, json_response, lock};
+use super::profiles::is_property;
+use super::query::{ListQuery, entity_select, wants_eventual_consistency};
+use crate::lock::lock;
+use crate::reply::{Failure, ReplyBody, empty_response, json_body, json_response, not_allowed};
+use crate::state::Shared;
 
 /// The collections served, and their items by collection path.
 #[derive(Debug, Default)]
@@ -192,7 +192,7 @@ fn get(
     key: &str,
     id: &str,
 ) -> Result<Value, Failure> {
-    let select = entity_select(parts)?;
+    let select = entity_select(parts, is_property)?;
     let entities = lock(&shared.entities);
     let item = entities
         .items

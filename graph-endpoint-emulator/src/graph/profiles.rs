@@ -7,11 +7,9 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::reply::envelope::Failure;
+use crate::reply::{Failure, MIN_DATE, now};
 
 pub const ODATA_TYPE: &str = "#microsoft.graph.androidForWorkEnrollmentProfile";
-/// What the service shows for a token expiry that is not set.
-pub const MIN_DATE: &str = "0001-01-01T00:00:00Z";
 /// The longest token validity accepted: 90 days, as for Android Enterprise enrollment tokens.
 pub const MAX_TOKEN_VALIDITY_SECONDS: i64 = 90 * 24 * 3600;
 
@@ -47,12 +45,6 @@ pub struct Store {
 /// Whether `name` is a property of the resource (for `$select` checks).
 pub fn is_property(name: &str) -> bool {
     WRITABLE.contains(&name) || READ_ONLY.contains(&name)
-}
-
-pub fn now() -> String {
-    OffsetDateTime::now_utc()
-        .format(&Rfc3339)
-        .unwrap_or_else(|_| MIN_DATE.to_owned())
 }
 
 impl Store {

@@ -11,7 +11,7 @@
 use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use serde_json::{Map, Value};
 
-use crate::reply::envelope::Failure;
+use crate::reply::Failure;
 
 /// The properties a filter, search or order may name.
 const FILTERABLE: &[&str] = &["id", "displayName", "description"];
@@ -587,6 +587,41 @@ impl<'a> Parser<'a> {
     fn skip_spaces(&mut self) {
         self.rest = self.rest.trim_start();
     }
+}
+
+/// Whether the request asks for `ConsistencyLevel: eventual`, which
+/// `$count` and `$search` need.
+pub(crate) fn wants_eventual_consistency(parts: &http::request::Parts) -> bool {
+    parts
+        .headers
+        .get("consistencylevel")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("eventual"))
+}
+
+/// `$select` on one entity, of properties `is_property` knows; any other
+/// query option is refused.
+pub(crate) fn entity_select(
+    parts: &http::request::Parts,
+    is_property: fn(&str) -> bool,
+) -> Result<Option<ListQuery>, Failure> {
+    let query = parts.uri.query().unwrap_or_default();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let name = pair.split_once('=').map_or(pair, |(n, _)| n);
+        let name = percent_decode_str(name).decode_utf8_lossy();
+        if name.starts_with('$') && name != "$select" {
+            return Err(Failure::bad_request(
+                "Request_UnsupportedQuery",
+                format!("Query option '{name}' is not supported here."),
+            ));
+        }
+    }
+    if query.is_empty() {
+        return Ok(None);
+    }
+    let select = ListQuery::parse(query)?;
+    select.check_select(is_property)?;
+    Ok(Some(select))
 }
 
 #[cfg(test)]

@@ -16,10 +16,9 @@ use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use crate::reply::body::ReplyBody;
-use crate::reply::envelope::Failure;
-use crate::graph::seed::json_body;
-use crate::server::{Shared, json_response, lock};
+use crate::lock::lock;
+use crate::reply::{Failure, ReplyBody, json_body, json_response};
+use crate::state::Shared;
 
 /// How export jobs behave.
 #[derive(Debug, Clone)]
@@ -167,13 +166,13 @@ pub(crate) fn answer(
     if rest.starts_with("get") && rest.ends_with("Report") && !rest.contains('/') {
         return Some(match parts.method {
             Method::POST => report_stream(shared, parts, body),
-            _ => Err(crate::graph::seed::not_allowed(&parts.method, "POST")),
+            _ => Err(crate::reply::not_allowed(&parts.method, "POST")),
         });
     }
     if rest == "exportJobs" {
         return Some(match parts.method {
             Method::POST => create(shared, parts, body),
-            _ => Err(crate::graph::seed::not_allowed(&parts.method, "POST")),
+            _ => Err(crate::reply::not_allowed(&parts.method, "POST")),
         });
     }
     let id = rest
@@ -182,7 +181,7 @@ pub(crate) fn answer(
         .or_else(|| rest.strip_prefix("exportJobs/"))?;
     Some(match parts.method {
         Method::GET => poll(shared, id),
-        _ => Err(crate::graph::seed::not_allowed(&parts.method, "GET")),
+        _ => Err(crate::reply::not_allowed(&parts.method, "GET")),
     })
 }
 
@@ -278,7 +277,7 @@ fn create(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("respond-async"));
     let mut response = if respond_async {
-        crate::server::empty_response(202)
+        crate::reply::empty_response(202)
     } else {
         json_response(201, &value)
     };

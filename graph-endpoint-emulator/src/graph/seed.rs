@@ -8,11 +8,13 @@ use serde_json::{Value, json};
 
 pub(crate) const COLLECTION: &str = "androidForWorkEnrollmentProfiles";
 
-use crate::reply::body::ReplyBody;
-use crate::reply::envelope::Failure;
-use crate::graph::query::ListQuery;
-use crate::server::{Shared, empty_response, json_response, lock};
-use crate::graph::profiles::is_property;
+use super::profiles::is_property;
+use super::query::{ListQuery, entity_select, wants_eventual_consistency};
+use crate::lock::lock;
+use crate::reply::{
+    Failure, ReplyBody, empty_response, json_body, json_response, not_allowed, not_found_segment,
+};
+use crate::state::Shared;
 
 /// The routes of the seed's resource, after the bearer token is checked.
 pub(crate) fn route(
@@ -94,7 +96,7 @@ pub(crate) fn route(
         },
         ["deviceManagement", COLLECTION, id] => match *method {
             Method::GET => {
-                let select = entity_select(parts)?;
+                let select = entity_select(parts, is_property)?;
                 let profile = lock(&shared.store).get(id)?;
                 let profile = match (&select, profile) {
                     (Some(select), Value::Object(map)) => select.project(&map),
@@ -166,14 +168,6 @@ pub(crate) fn check_token(shared: &Shared, parts: &http::request::Parts) -> Resu
             "Access token validation failure. Invalid audience.",
         ))
     }
-}
-
-pub(crate) fn wants_eventual_consistency(parts: &http::request::Parts) -> bool {
-    parts
-        .headers
-        .get("consistencylevel")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("eventual"))
 }
 
 pub(crate) fn list(
@@ -320,27 +314,6 @@ pub(crate) fn delta(
     Ok(json_response(200, &Value::Object(body)))
 }
 
-/// `$select` on one entity; any other query option is refused.
-pub(crate) fn entity_select(parts: &http::request::Parts) -> Result<Option<ListQuery>, Failure> {
-    let query = parts.uri.query().unwrap_or_default();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let name = pair.split_once('=').map_or(pair, |(n, _)| n);
-        let name = percent_decode_str(name).decode_utf8_lossy();
-        if name.starts_with('$') && name != "$select" {
-            return Err(Failure::bad_request(
-                "Request_UnsupportedQuery",
-                format!("Query option '{name}' is not supported here."),
-            ));
-        }
-    }
-    if query.is_empty() {
-        return Ok(None);
-    }
-    let select = ListQuery::parse(query)?;
-    select.check_select(is_property)?;
-    Ok(Some(select))
-}
-
 pub(crate) fn with_context(mut entity: Value, kind: &str) -> Value {
     if let Value::Object(map) = &mut entity {
         map.insert(
@@ -351,46 +324,4 @@ pub(crate) fn with_context(mut entity: Value, kind: &str) -> Value {
         );
     }
     entity
-}
-
-pub(crate) fn json_body(parts: &http::request::Parts, body: &Bytes) -> Result<Value, Failure> {
-    if body.is_empty() {
-        return Ok(Value::Null);
-    }
-    let json_type = parts
-        .headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/json"));
-    if !json_type {
-        return Err(Failure::new(
-            415,
-            "UnsupportedMediaType",
-            "A request body needs 'Content-Type: application/json'.",
-        ));
-    }
-    serde_json::from_slice(body).map_err(|e| {
-        Failure::bad_request(
-            "BadRequest",
-            format!("The request body is not valid JSON: {e}"),
-        )
-    })
-}
-
-pub(crate) fn not_found_segment(segment: &str) -> Failure {
-    Failure::new(
-        404,
-        "ResourceNotFound",
-        format!("Resource not found for the segment '{segment}'."),
-    )
-}
-
-pub(crate) fn not_allowed(method: &Method, allow: &'static str) -> Failure {
-    let mut failure = Failure::new(
-        405,
-        "MethodNotAllowed",
-        format!("The method '{method}' is not allowed on this resource; allowed: {allow}."),
-    );
-    failure.headers.push(("allow", allow.to_owned()));
-    failure
 }

@@ -6,9 +6,10 @@ use http::Method;
 use percent_encoding::percent_decode_str;
 use serde_json::json;
 
-use crate::reply::body::ReplyBody;
-use crate::reply::envelope::Failure;
-use crate::server::{Shared, json_response};
+use crate::lock::lock;
+use crate::reply::{Failure, ReplyBody, json_response};
+use crate::state::Shared;
+use crate::storage::StoredFile;
 
 /// Answers `createUploadSession` and a small file's `PUT .../content`;
 /// `None` for any other path.
@@ -41,7 +42,7 @@ pub(crate) fn answer(
         let name = name.strip_suffix(':')?;
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, body);
         let sha256: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-        crate::server::lock(&shared.storage.stored).push(crate::StoredFile {
+        lock(&shared.storage.stored).push(StoredFile {
             name: name.to_owned(),
             size: body.len() as u64,
             sha256: sha256.clone(),
@@ -59,7 +60,7 @@ pub(crate) fn answer(
         return None;
     };
     if parts.method != Method::POST {
-        return Some(Err(crate::graph::seed::not_allowed(&parts.method, "POST")));
+        return Some(Err(crate::reply::not_allowed(&parts.method, "POST")));
     }
     if name.is_empty() {
         return Some(Err(Failure::bad_request(

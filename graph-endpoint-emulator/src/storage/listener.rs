@@ -20,9 +20,11 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use serde_json::{Value, json};
 
-use crate::RecordedRequest;
+use crate::lock::lock;
+use crate::recorded::RecordedRequest;
+use crate::reply::Dropped;
 use crate::reply::body::CutShort;
-use crate::server::{Dropped, Shared, lock};
+use crate::state::Shared;
 
 /// A fault of the storage host, used once.
 #[derive(Debug, Clone, PartialEq, Eq)]
