@@ -9,6 +9,7 @@ mod identity;
 mod lock;
 mod recorded;
 mod reply;
+mod router;
 mod server;
 mod state;
 mod storage;
@@ -384,53 +385,61 @@ impl EmulatorBuilder {
         let storage_listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let storage_addr = storage_listener.local_addr()?;
         let storage_url = format!("http://{storage_addr}");
-        let mut store = graph::profiles::Store::new();
-        store.seed(self.profiles);
+        let mut profiles = graph::profiles::Profiles::new();
+        profiles.seed(self.profiles);
         let sets: Vec<(&str, &str)> = self
             .entity_sets
             .iter()
             .map(|(p, t)| (p.as_str(), t.as_str()))
             .collect();
+        let storage = Arc::new(storage::Storage::new(
+            storage_url,
+            self.record,
+            self.storage_ranges,
+            self.upload_session_lifetime,
+        ));
         let shared = Arc::new(Shared {
-            store: Mutex::new(store),
-            entities: Mutex::new(graph::entities::Entities::new(&sets)),
+            graph: graph::GraphState {
+                base_url: base_url.clone(),
+                page_size: self.page_size,
+                profiles: Mutex::new(profiles),
+                entities: Mutex::new(graph::entities::Entities::new(&sets)),
+                jobs: graph::reports::Jobs {
+                    config: self.export,
+                    jobs: Mutex::new(std::collections::HashMap::new()),
+                    seed: self.seed,
+                },
+                storage: storage.clone(),
+            },
+            identity: identity::Identity {
+                base_url: base_url.clone(),
+                apps: self.apps,
+                delegated: identity::Delegated::new(
+                    self.public_clients,
+                    self.device_code_interval,
+                    self.device_code_lifetime,
+                    self.approve_device_codes_after,
+                ),
+                tokens: Mutex::new(self.tokens),
+                token_lifetime: self.token_lifetime,
+                issued: Mutex::new(std::collections::HashMap::new()),
+                token_requests: AtomicU64::new(0),
+            },
+            storage,
             injections: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
-            tokens: Mutex::new(self.tokens),
             counter: AtomicU64::new(0),
             injected: AtomicU64::new(0),
             injected_rules: AtomicU64::new(0),
             counted_before_clear: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
-            base_url: base_url.clone(),
-            page_size: self.page_size,
             seed: self.seed,
             latency: self.latency,
             record: self.record,
-            apps: self.apps,
-            delegated: identity::Delegated::new(
-                self.public_clients,
-                self.device_code_interval,
-                self.device_code_lifetime,
-                self.approve_device_codes_after,
-            ),
-            token_lifetime: self.token_lifetime,
-            issued: Mutex::new(std::collections::HashMap::new()),
-            token_requests: AtomicU64::new(0),
-            storage: storage::Storage::new(
-                storage_url,
-                self.storage_ranges,
-                self.upload_session_lifetime,
-            ),
-            jobs: graph::reports::Jobs {
-                config: self.export,
-                jobs: Mutex::new(std::collections::HashMap::new()),
-                seed: self.seed,
-            },
         });
         let task = tokio::spawn(accept_loop(listener, shared.clone()));
-        let storage_task = tokio::spawn(storage::accept_loop(storage_listener, shared.clone()));
+        let storage_task = tokio::spawn(storage::accept_loop(storage_listener, shared.storage.clone()));
         Ok(Emulator {
             addr,
             base_url,
@@ -525,7 +534,7 @@ impl Emulator {
     /// A bearer token it accepts.
     #[must_use]
     pub fn token(&self) -> String {
-        lock(&self.shared.tokens)
+        lock(&self.shared.identity.tokens)
             .first()
             .cloned()
             .unwrap_or_default()
@@ -533,24 +542,24 @@ impl Emulator {
 
     /// Accepts one more bearer token.
     pub fn accept_token(&self, token: impl Into<String>) {
-        lock(&self.shared.tokens).push(token.into());
+        lock(&self.shared.identity.tokens).push(token.into());
     }
 
     /// Stops accepting a token (as when it expires).
     pub fn revoke_access_token(&self, token: &str) {
-        lock(&self.shared.tokens).retain(|t| t != token);
+        lock(&self.shared.identity.tokens).retain(|t| t != token);
     }
 
     /// How many token requests the sign-in endpoint received.
     #[must_use]
     pub fn token_requests(&self) -> u64 {
-        self.shared.token_requests.load(Ordering::SeqCst)
+        self.shared.identity.token_requests.load(Ordering::SeqCst)
     }
 
     /// Makes every token issued so far expired, as if their lifetime had passed.
     pub fn expire_issued_tokens(&self) {
         let past = tokio::time::Instant::now();
-        for expiry in lock(&self.shared.issued).values_mut() {
+        for expiry in lock(&self.shared.identity.issued).values_mut() {
             *expiry = past;
         }
     }
@@ -573,7 +582,7 @@ impl Emulator {
     // Called for its effect; the result is for the tests that want it.
     #[allow(clippy::must_use_candidate)]
     pub fn approve_device_code(&self, user_code: &str) -> bool {
-        self.shared.delegated.decide(user_code, true)
+        self.shared.identity.delegated.decide(user_code, true)
     }
 
     /// Declines the pending device code `user_code`, as if the user refused:
@@ -592,7 +601,7 @@ impl Emulator {
     // Called for its effect; the result is for the tests that want it.
     #[allow(clippy::must_use_candidate)]
     pub fn deny_device_code(&self, user_code: &str) -> bool {
-        self.shared.delegated.decide(user_code, false)
+        self.shared.identity.delegated.decide(user_code, false)
     }
 
     /// Makes the next `polls` device code polls answer `slow_down`.
@@ -608,7 +617,7 @@ impl Emulator {
     /// # Ok(()) }
     /// ```
     pub fn slow_down_next_polls(&self, polls: u32) {
-        lock(&self.shared.delegated.state).slow_downs += polls;
+        lock(&self.shared.identity.delegated.state).slow_downs += polls;
     }
 
     /// Makes every device code issued so far expired: its next poll is
@@ -625,7 +634,7 @@ impl Emulator {
     /// # Ok(()) }
     /// ```
     pub fn expire_device_codes(&self) {
-        self.shared.delegated.expire_device_codes();
+        self.shared.identity.delegated.expire_device_codes();
     }
 
     /// Whether the authorize endpoint answers as if the user declined
@@ -642,7 +651,7 @@ impl Emulator {
     /// # Ok(()) }
     /// ```
     pub fn deny_consent(&self, deny: bool) {
-        lock(&self.shared.delegated.state).deny_consent = deny;
+        lock(&self.shared.identity.delegated.state).deny_consent = deny;
     }
 
     /// Revokes every refresh token issued so far: redeeming one is answered
@@ -661,7 +670,7 @@ impl Emulator {
     // Called for its effect; the result is for the tests that want it.
     #[allow(clippy::must_use_candidate)]
     pub fn revoke_refresh_tokens(&self) -> usize {
-        self.shared.delegated.revoke_refresh_tokens()
+        self.shared.identity.delegated.revoke_refresh_tokens()
     }
 
     /// Adds a fault injection; injections are tried in the order added.
@@ -719,13 +728,13 @@ impl Emulator {
     /// The profiles as stored, in creation order.
     #[must_use]
     pub fn profiles(&self) -> Vec<Value> {
-        lock(&self.shared.store).all()
+        lock(&self.shared.graph.profiles).all()
     }
 
     /// One profile as stored.
     #[must_use]
     pub fn profile(&self, id: &str) -> Option<Value> {
-        lock(&self.shared.store).get(id).ok()
+        lock(&self.shared.graph.profiles).get(id).ok()
     }
 
     /// `http://127.0.0.1:PORT` of the storage host: the second listener that
@@ -809,7 +818,7 @@ impl Emulator {
 
     /// Adds `count` profiles.
     pub fn seed_profiles(&self, count: usize) {
-        lock(&self.shared.store).seed(count);
+        lock(&self.shared.graph.profiles).seed(count);
     }
 
     /// Adds an item to a collection served by [`EmulatorBuilder::entity_sets`],
@@ -819,19 +828,19 @@ impl Emulator {
     // Called for its effect; the result is for the tests that want it.
     #[allow(clippy::must_use_candidate)]
     pub fn insert_entity(&self, collection: &str, item: Value) -> Option<Value> {
-        lock(&self.shared.entities).insert(collection, item)
+        lock(&self.shared.graph.entities).insert(collection, item)
     }
 
     /// Empties every collection served by [`EmulatorBuilder::entity_sets`].
     pub fn clear_entities(&self) {
-        lock(&self.shared.entities).clear();
+        lock(&self.shared.graph.entities).clear();
     }
 
     /// The items of a collection served by [`EmulatorBuilder::entity_sets`]
     /// (its path after the version), in creation order.
     #[must_use]
     pub fn entities(&self, collection: &str) -> Vec<Value> {
-        lock(&self.shared.entities).list(collection)
+        lock(&self.shared.graph.entities).list(collection)
     }
 }
 

@@ -10,11 +10,11 @@ use hyper::body::Incoming;
 
 use crate::batch::{batch, batch_version};
 use crate::faults::{Fault, answer_fault};
-use crate::graph::seed::route;
 use crate::lock::lock;
 use crate::recorded::RecordedRequest;
 use crate::reply::request::{Unread, read_request};
 use crate::reply::{Dropped, Failure, Ids, ReplyBody};
+use crate::router::route;
 use crate::state::{Shared, pick_fault};
 
 /// The largest request body accepted (4 MiB); a larger one is answered 413.
@@ -139,7 +139,7 @@ pub async fn handle(
         }
     }
 
-    if let Some(reply) = crate::identity::answer(&shared, &parts, &body) {
+    if let Some(reply) = crate::identity::answer(&shared.identity, &parts, &body) {
         return Ok(ids.decorate(reply));
     }
     if let Some(version) = batch_version(parts.uri.path()) {

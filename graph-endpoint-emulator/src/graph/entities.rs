@@ -14,11 +14,11 @@ use bytes::Bytes;
 use http::Method;
 use serde_json::{Map, Value, json};
 
+use super::GraphState;
 use super::profiles::is_property;
 use super::query::{ListQuery, entity_select, wants_eventual_consistency};
 use crate::lock::lock;
 use crate::reply::{Failure, ReplyBody, empty_response, json_body, json_response, not_allowed};
-use crate::state::Shared;
 
 /// The collections served, and their items by collection path.
 #[derive(Debug, Default)]
@@ -105,7 +105,7 @@ fn not_found(id: &str) -> Failure {
 /// Answers a request for a served collection or one of its items; `None`
 /// when the path is not one of them.
 pub(crate) fn route(
-    shared: &Shared,
+    shared: &GraphState,
     parts: &http::request::Parts,
     body: &Bytes,
     version: &str,
@@ -160,7 +160,7 @@ fn with(mut item: Value, context: &str) -> Value {
 }
 
 fn create(
-    shared: &Shared,
+    shared: &GraphState,
     parts: &http::request::Parts,
     body: &Bytes,
     version: &str,
@@ -187,7 +187,7 @@ fn create(
 }
 
 fn get(
-    shared: &Shared,
+    shared: &GraphState,
     parts: &http::request::Parts,
     key: &str,
     id: &str,
@@ -210,7 +210,7 @@ fn get(
 }
 
 fn update(
-    shared: &Shared,
+    shared: &GraphState,
     parts: &http::request::Parts,
     body: &Bytes,
     key: &str,
@@ -242,7 +242,7 @@ fn update(
 }
 
 fn list(
-    shared: &Shared,
+    shared: &GraphState,
     parts: &http::request::Parts,
     version: &str,
     key: &str,

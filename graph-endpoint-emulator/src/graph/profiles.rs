@@ -30,7 +30,7 @@ const READ_ONLY: &[&str] = &[
 const QR_PLACEHOLDER_PNG: &str =
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
 
-pub struct Store {
+pub struct Profiles {
     account_id: String,
     profiles: Vec<Map<String, Value>>,
     index: HashMap<String, usize>,
@@ -47,9 +47,9 @@ pub fn is_property(name: &str) -> bool {
     WRITABLE.contains(&name) || READ_ONLY.contains(&name)
 }
 
-impl Store {
-    pub fn new() -> Store {
-        Store {
+impl Profiles {
+    pub fn new() -> Profiles {
+        Profiles {
             account_id: uuid::Uuid::new_v4().to_string(),
             profiles: Vec::new(),
             index: HashMap::new(),

@@ -16,9 +16,9 @@ use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
+use super::GraphState;
 use crate::lock::lock;
 use crate::reply::{Failure, ReplyBody, json_body, json_response};
-use crate::state::Shared;
 
 /// How export jobs behave.
 #[derive(Debug, Clone)]
@@ -154,7 +154,7 @@ fn write_zip(name: &str, csv: &[u8]) -> Result<Vec<u8>, Box<dyn std::error::Erro
 
 /// Answers the export job routes; `None` for any other path.
 pub(crate) fn answer(
-    shared: &Shared,
+    shared: &GraphState,
     parts: &http::request::Parts,
     body: &Bytes,
 ) -> Option<Result<hyper::Response<ReplyBody>, Failure>> {
@@ -188,7 +188,7 @@ pub(crate) fn answer(
 /// A report function (`getDeviceNonComplianceReport`, ...): an `Edm.Stream`
 /// answer, JSON with the report's `Schema` and `Values`.
 fn report_stream(
-    shared: &Shared,
+    shared: &GraphState,
     parts: &http::request::Parts,
     body: &Bytes,
 ) -> Result<hyper::Response<ReplyBody>, Failure> {
@@ -222,7 +222,7 @@ fn report_stream(
 }
 
 fn create(
-    shared: &Shared,
+    shared: &GraphState,
     parts: &http::request::Parts,
     body: &Bytes,
 ) -> Result<hyper::Response<ReplyBody>, Failure> {
@@ -290,7 +290,7 @@ fn create(
     Ok(response)
 }
 
-fn add_retry_after(shared: &Shared, response: &mut hyper::Response<ReplyBody>) {
+fn add_retry_after(shared: &GraphState, response: &mut hyper::Response<ReplyBody>) {
     if let Some(wait) = shared.jobs.config.retry_after
         && let Ok(value) = HeaderValue::from_str(&format!("{:.3}", wait.as_secs_f64()))
     {
@@ -298,7 +298,7 @@ fn add_retry_after(shared: &Shared, response: &mut hyper::Response<ReplyBody>) {
     }
 }
 
-fn poll(shared: &Shared, id: &str) -> Result<hyper::Response<ReplyBody>, Failure> {
+fn poll(shared: &GraphState, id: &str) -> Result<hyper::Response<ReplyBody>, Failure> {
     let config = &shared.jobs.config;
     let (value, running) = {
         let mut jobs = lock(&shared.jobs.jobs);

@@ -6,15 +6,15 @@ use http::Method;
 use percent_encoding::percent_decode_str;
 use serde_json::json;
 
+use super::GraphState;
 use crate::lock::lock;
 use crate::reply::{Failure, ReplyBody, json_response};
-use crate::state::Shared;
 use crate::storage::StoredFile;
 
 /// Answers `createUploadSession` and a small file's `PUT .../content`;
 /// `None` for any other path.
 pub(crate) fn answer(
-    shared: &Shared,
+    shared: &GraphState,
     parts: &http::request::Parts,
     body: &bytes::Bytes,
 ) -> Option<Result<hyper::Response<ReplyBody>, Failure>> {

@@ -24,7 +24,6 @@ use crate::lock::lock;
 use crate::recorded::RecordedRequest;
 use crate::reply::Dropped;
 use crate::reply::body::CutShort;
-use crate::state::Shared;
 
 /// A fault of the storage host, used once.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +64,8 @@ pub(crate) struct Session {
 /// The state behind the second listener, and what Graph's routes share with it.
 pub(crate) struct Storage {
     pub base_url: String,
+    /// Whether requests are kept for `Emulator::storage_requests`.
+    pub record: bool,
     pub ranges: bool,
     pub faults: Mutex<Vec<StorageFault>>,
     pub requests: Mutex<Vec<RecordedRequest>>,
@@ -77,9 +78,15 @@ pub(crate) struct Storage {
 }
 
 impl Storage {
-    pub fn new(base_url: String, ranges: bool, session_lifetime: Duration) -> Storage {
+    pub fn new(
+        base_url: String,
+        record: bool,
+        ranges: bool,
+        session_lifetime: Duration,
+    ) -> Storage {
         Storage {
             base_url,
+            record,
             ranges,
             faults: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
@@ -252,8 +259,8 @@ fn error(status: u16, code: &str, message: &str) -> hyper::Response<StorageBody>
 }
 
 /// Serves one connection of the storage host.
-pub(crate) async fn serve_connection(shared: Arc<Shared>, stream: tokio::net::TcpStream) {
-    let service = hyper::service::service_fn(move |request| handle(shared.clone(), request));
+pub(crate) async fn serve_connection(storage: Arc<Storage>, stream: tokio::net::TcpStream) {
+    let service = hyper::service::service_fn(move |request| handle(storage.clone(), request));
     let _ = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
         .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
@@ -261,14 +268,14 @@ pub(crate) async fn serve_connection(shared: Arc<Shared>, stream: tokio::net::Tc
 }
 
 /// Accepts connections of the storage host until the emulator is dropped.
-pub(crate) async fn accept_loop(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+pub(crate) async fn accept_loop(listener: tokio::net::TcpListener, storage: Arc<Storage>) {
     let mut connections = tokio::task::JoinSet::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
                     let _ = stream.set_nodelay(true);
-                    connections.spawn(serve_connection(shared.clone(), stream));
+                    connections.spawn(serve_connection(storage.clone(), stream));
                 }
                 Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
             },
@@ -278,13 +285,13 @@ pub(crate) async fn accept_loop(listener: tokio::net::TcpListener, shared: Arc<S
 }
 
 async fn handle(
-    shared: Arc<Shared>,
+    storage: Arc<Storage>,
     request: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<StorageBody>, Dropped> {
-    let storage = &shared.storage;
+    let storage = &*storage;
     let (parts, body) = request.into_parts();
     storage.counter.fetch_add(1, Ordering::SeqCst);
-    if shared.record {
+    if storage.record {
         lock(&storage.requests).push(RecordedRequest {
             method: parts.method.as_str().to_owned(),
             path: parts
