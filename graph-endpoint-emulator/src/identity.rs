@@ -239,10 +239,7 @@ pub fn answer(
 /// Whether the request's bearer token is one Graph accepts: given to the
 /// builder or [`Emulator::accept_token`](crate::Emulator::accept_token), or
 /// issued here and not expired; 401 `InvalidAuthenticationToken` otherwise.
-pub(crate) fn check_token(
-    shared: &Identity,
-    parts: &http::request::Parts,
-) -> Result<(), Failure> {
+pub(crate) fn check_token(shared: &Identity, parts: &http::request::Parts) -> Result<(), Failure> {
     let presented = parts
         .headers
         .get("authorization")
@@ -346,7 +343,11 @@ fn invalid_grant(code: u64, description: &str) -> hyper::Response<ReplyBody> {
 }
 
 /// `POST /{tenant}/oauth2/v2.0/devicecode`: a device code for a public client.
-fn device_authorization(shared: &Identity, tenant: &str, form: &Form) -> hyper::Response<ReplyBody> {
+fn device_authorization(
+    shared: &Identity,
+    tenant: &str,
+    form: &Form,
+) -> hyper::Response<ReplyBody> {
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
     let client_id = field("client_id");
     if !shared.delegated.is_public(tenant, client_id) {

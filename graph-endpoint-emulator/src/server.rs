@@ -23,7 +23,6 @@ const MAX_REQUEST_BODY: usize = 4 * 1024 * 1024;
 /// hears the 413 on a connection that stays open; past this it is closed.
 const MAX_DRAINED_BODY: u64 = 64 * 1024 * 1024;
 
-
 struct InFlight<'a>(&'a Shared);
 
 impl<'a> InFlight<'a> {
@@ -156,12 +155,6 @@ pub async fn handle(
     })
 }
 
-
-
-
-
-
-
 /// Serves one accepted connection until it closes.
 pub async fn serve_connection(shared: Arc<Shared>, stream: tokio::net::TcpStream) {
     let service = hyper::service::service_fn(move |request| handle(shared.clone(), request));
@@ -169,4 +162,46 @@ pub async fn serve_connection(shared: Arc<Shared>, stream: tokio::net::TcpStream
         .keep_alive(true)
         .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
         .await;
+}
+
+/// The first pause after a failed accept.
+const ACCEPT_BACKOFF_MIN: std::time::Duration = std::time::Duration::from_millis(10);
+/// The longest pause between accept attempts while they keep failing.
+const ACCEPT_BACKOFF_MAX: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Accepts connections until the emulator is dropped.
+///
+/// A failed accept (most often EMFILE/ENFILE: the process is out of file
+/// descriptors) fails again at once while the cause lasts, since the pending
+/// connection stays queued; retrying straight away would spin a core. So it
+/// pauses, 10 ms doubling up to 1 s and back to 10 ms after a success, while
+/// the connections already accepted go on being served by their own tasks.
+pub(crate) async fn accept_loop(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+    let mut connections = tokio::task::JoinSet::new();
+    let mut backoff = ACCEPT_BACKOFF_MIN;
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    backoff = ACCEPT_BACKOFF_MIN;
+                    let _ = stream.set_nodelay(true);
+                    connections.spawn(serve_connection(shared.clone(), stream));
+                }
+                Err(_) => {
+                    let pause = tokio::time::sleep(backoff);
+                    tokio::pin!(pause);
+                    // Reaping goes on during the pause, as below.
+                    loop {
+                        tokio::select! {
+                            () = &mut pause => break,
+                            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+                        }
+                    }
+                    backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
+                }
+            },
+            // Reap finished connections so the set does not grow.
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
 }

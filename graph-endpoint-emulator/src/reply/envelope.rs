@@ -67,7 +67,10 @@ pub(crate) struct Ids<'a> {
 
 impl Ids<'_> {
     /// Adds the headers Graph puts on every answer.
-    pub(crate) fn decorate(&self, mut response: hyper::Response<ReplyBody>) -> hyper::Response<ReplyBody> {
+    pub(crate) fn decorate(
+        &self,
+        mut response: hyper::Response<ReplyBody>,
+    ) -> hyper::Response<ReplyBody> {
         let headers = response.headers_mut();
         for (name, value) in [
             ("request-id", self.request_id),
