@@ -1,6 +1,7 @@
-//! The HTTP side: accepts connections on 127.0.0.1, records each request,
-//! applies injected faults, and hands the rest to the token endpoint
-//! (`identity`), `$batch` (`batch`) or the resource (`routes`).
+//! The Graph listener: accepts connections on 127.0.0.1 (pausing while
+//! accepting fails), records each request, refuses a body over the limit,
+//! applies injected faults, and hands the rest to the identity platform
+//! (`identity`), `$batch` (`batch`) or the router (`router`).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -23,6 +24,7 @@ const MAX_REQUEST_BODY: usize = 4 * 1024 * 1024;
 /// hears the 413 on a connection that stays open; past this it is closed.
 const MAX_DRAINED_BODY: u64 = 64 * 1024 * 1024;
 
+/// Counts a request in flight while it is handled.
 struct InFlight<'a>(&'a Shared);
 
 impl<'a> InFlight<'a> {
@@ -39,6 +41,7 @@ impl Drop for InFlight<'_> {
     }
 }
 
+/// Answers one request of the Graph listener, or drops its connection.
 pub async fn handle(
     shared: Arc<Shared>,
     request: hyper::Request<Incoming>,
