@@ -1,4 +1,5 @@
-//! Faults the stand-in can be told to inject, per request or by rate.
+//! Faults the stand-in can be told to inject, per request or by rate, and
+//! the answer each one gives.
 
 use std::time::{Duration, SystemTime};
 

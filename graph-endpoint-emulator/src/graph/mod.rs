@@ -1,4 +1,8 @@
-//! The Graph resources the stand-in serves, and the state their routes share.
+//! The Graph resources the stand-in serves, a module each: the seed's
+//! resource ([`seed`], its data in [`profiles`]), entity collections served
+//! generically ([`entities`]), report export jobs and report functions
+//! ([`reports`]), drive uploads ([`uploads`]); the OData query options their
+//! lists understand ([`query`]); and [`GraphState`], what their routes share.
 
 pub(crate) mod entities;
 pub(crate) mod profiles;

@@ -1,4 +1,5 @@
-//! The in-memory androidForWorkEnrollmentProfile collection and the rules the
+//! The seed's resource's data: the in-memory androidForWorkEnrollmentProfile
+//! collection, the change numbers delta rounds read, and the rules the
 //! service applies to it.
 
 use std::collections::HashMap;

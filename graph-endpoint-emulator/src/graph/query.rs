@@ -1,6 +1,8 @@
-//! The OData query options the stand-in understands on the collection:
+//! The OData query options the stand-in understands on a collection:
 //! `$top`, `$skip`, `$skiptoken`, `$select`, `$filter` (`eq`, `ne`,
-//! `startswith`, `not`, `and`, `or`, parentheses), `$orderby`, `$count` and `$search`.
+//! `startswith`, `not`, `and`, `or`, parentheses), `$orderby`, `$count` and
+//! `$search` (which need `ConsistencyLevel: eventual`); and `$select` on
+//! one entity.
 //!
 //! No option is parsed recursively. A `$filter`'s nesting is capped at
 //! [`MAX_FILTER_DEPTH`] and its text at [`MAX_FILTER_LENGTH`], so a hostile or

@@ -3,7 +3,8 @@
 //! `Prefer: respond-async`), `GET .../exportJobs('{id}')` tells its status,
 //! which goes `notStarted` → `inProgress` → `completed` (or `failed`) after a
 //! number of polls or a time; a completed job's `url` is on the storage host
-//! and gives a zip of CSV rows generated from a seed.
+//! and gives a zip of CSV rows generated from a seed. Report functions
+//! (`POST .../reports/get...Report`) answer their rows at once, as JSON.
 
 use std::collections::HashMap;
 use std::io::Write as _;

@@ -1,6 +1,7 @@
 //! `POST /{version}/drives/{drive}/items/{parent}:/{name}:/createUploadSession`:
 //! an upload session whose `uploadUrl` is on the storage host, which takes
-//! the chunks (see `storage`).
+//! the chunks (see `storage`); and `PUT .../{parent}:/{name}:/content`, a
+//! small file stored at once.
 
 use http::Method;
 use percent_encoding::percent_decode_str;

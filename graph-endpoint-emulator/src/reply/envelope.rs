@@ -1,4 +1,5 @@
-//! Graph's response envelope: `request-id` headers and error bodies.
+//! Graph's response envelope: `request-id` headers, error bodies, and the
+//! errors every route shares (404 for an unknown segment, 405).
 
 use http::{HeaderValue, Method};
 use serde_json::{Value, json};
