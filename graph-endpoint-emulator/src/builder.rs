@@ -12,7 +12,7 @@ use crate::graph::reports::{ExportConfig, Jobs};
 use crate::identity::{App, AppProof, Delegated, Identity, PublicClient};
 use crate::server::accept_loop;
 use crate::state::Shared;
-use crate::storage::{self, Storage};
+use crate::storage::{self, Limits as StorageLimits, Storage};
 
 /// The bearer token the emulator accepts unless told otherwise.
 pub const DEFAULT_TOKEN: &str = "emulator-token";
@@ -48,6 +48,7 @@ pub struct EmulatorBuilder {
     approve_device_codes_after: Option<u32>,
     export: ExportConfig,
     storage_ranges: bool,
+    storage_limits: StorageLimits,
     upload_session_lifetime: std::time::Duration,
     entity_sets: Vec<(String, String)>,
 }
@@ -70,6 +71,7 @@ impl Default for EmulatorBuilder {
             approve_device_codes_after: None,
             export: ExportConfig::default(),
             storage_ranges: true,
+            storage_limits: StorageLimits::default(),
             upload_session_lifetime: std::time::Duration::from_secs(3600),
             entity_sets: Vec::new(),
         }
@@ -351,6 +353,31 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How many connections the storage host serves at once (default 256);
+    /// more wait to be accepted until one closes.
+    #[must_use]
+    pub fn storage_max_connections(mut self, connections: usize) -> Self {
+        self.storage_limits.max_connections = connections.max(1);
+        self
+    }
+
+    /// How long the storage host waits for a request's head (default 10 s);
+    /// a connection that has not sent it by then is closed.
+    #[must_use]
+    pub fn storage_header_read_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.storage_limits.header_read_timeout = timeout;
+        self
+    }
+
+    /// How many of its requests the storage host keeps for
+    /// [`Emulator::storage_requests`]
+    /// (default 10,000): the most recent ones.
+    #[must_use]
+    pub fn storage_max_recorded_requests(mut self, requests: usize) -> Self {
+        self.storage_limits.max_recorded = requests;
+        self
+    }
+
     /// How long an upload session lives (default one hour).
     #[must_use]
     pub fn upload_session_lifetime(mut self, lifetime: std::time::Duration) -> Self {
@@ -385,6 +412,7 @@ impl EmulatorBuilder {
             self.record,
             self.storage_ranges,
             self.upload_session_lifetime,
+            self.storage_limits,
         ));
         let shared = Arc::new(Shared {
             graph: GraphState {

@@ -298,10 +298,7 @@ impl Emulator {
             .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
             .collect();
         lock(&self.shared.storage.blobs).insert(name.clone(), (seed, size));
-        format!(
-            "{}/blobs/{name}?sv=2024&sig=generated",
-            self.shared.storage.base_url
-        )
+        self.shared.storage.signed_url(&format!("/blobs/{name}"))
     }
 
     /// The files upload sessions completed, in completion order.

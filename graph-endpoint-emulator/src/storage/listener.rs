@@ -1,11 +1,15 @@
-//! The storage host's listener: records each request, refuses any
-//! `Authorization` header, serves report zips and blobs (with `Range`, when
-//! on) and takes upload sessions' chunks, hashing them as they arrive.
+//! The storage host's listener: serves a bounded number of connections,
+//! closing one whose request head is late; records each request (the most
+//! recent, up to a bound), checks the signature of each URL it handed out,
+//! refuses any `Authorization` header, serves report zips and blobs (with
+//! `ETag`, and `Range` and `If-Range` when on) and takes upload sessions'
+//! chunks, hashing them as they arrive.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use aws_lc_rs::digest;
 use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode};
 use http_body_util::BodyExt;
@@ -36,28 +40,48 @@ fn error(status: u16, code: &str, message: &str) -> hyper::Response<StorageBody>
     json_reply(status, json!({"error": {"code": code, "message": message}}))
 }
 
-/// Serves one connection of the storage host.
+/// Serves one connection of the storage host; a request head that does not
+/// arrive within the header-read timeout closes it.
 pub(crate) async fn serve_connection(storage: Arc<Storage>, stream: tokio::net::TcpStream) {
+    let timeout = storage.limits.header_read_timeout;
     let service = hyper::service::service_fn(move |request| handle(storage.clone(), request));
     let _ = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(timeout)
         .keep_alive(true)
         .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
         .await;
 }
 
-/// Accepts connections of the storage host until the emulator is dropped.
+/// Accepts connections of the storage host until the emulator is dropped,
+/// at most `max_connections` at a time: past that, a connection waits in the
+/// listen queue until one closes.
 pub(crate) async fn accept_loop(listener: tokio::net::TcpListener, storage: Arc<Storage>) {
+    let places = Arc::new(tokio::sync::Semaphore::new(storage.limits.max_connections));
     let mut connections = tokio::task::JoinSet::new();
     loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    let _ = stream.set_nodelay(true);
-                    connections.spawn(serve_connection(storage.clone(), stream));
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-            },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        let Ok(place) = places.clone().acquire_owned().await else {
+            return;
+        };
+        let accepted = loop {
+            tokio::select! {
+                accepted = listener.accept() => break accepted,
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            }
+        };
+        match accepted {
+            Ok((stream, _)) => {
+                let _ = stream.set_nodelay(true);
+                let storage = storage.clone();
+                connections.spawn(async move {
+                    serve_connection(storage, stream).await;
+                    drop(place);
+                });
+            }
+            Err(_) => {
+                drop(place);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
         }
     }
 }
@@ -69,8 +93,8 @@ async fn handle(
     let storage = &*storage;
     let (parts, body) = request.into_parts();
     storage.counter.fetch_add(1, Ordering::SeqCst);
-    if storage.record {
-        lock(&storage.requests).push(RecordedRequest {
+    if storage.recording {
+        storage.record(RecordedRequest {
             method: parts.method.as_str().to_owned(),
             path: parts
                 .uri
@@ -88,6 +112,14 @@ async fn handle(
                 .collect(),
             body: Bytes::new(),
         });
+    }
+    // A URL handed out is good only with its signature, whole.
+    if !storage.signature_holds(&parts.uri) {
+        return Ok(error(
+            403,
+            "AuthenticationFailed",
+            "Server failed to authenticate the request: the signature (sig) is missing or does not match.",
+        ));
     }
     // A signed URL is its own credential: a bearer token here is a leak.
     if parts.headers.contains_key(http::header::AUTHORIZATION) {
@@ -119,12 +151,18 @@ async fn handle(
             {
                 zip = zip.slice(..zip.len() / 2);
             }
+            let digest = digest::digest(&digest::SHA256, &zip);
+            let etag: String = digest.as_ref()[..8]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
             Ok(serve(
                 storage,
                 &parts,
                 Source::Data(zip.clone()),
                 zip.len() as u64,
                 "application/zip",
+                &format!("\"{etag}\""),
             ))
         }
         (&Method::GET, ["blobs", name]) => {
@@ -141,6 +179,7 @@ async fn handle(
                 Source::Blob(seed),
                 size,
                 "application/octet-stream",
+                &format!("\"{seed:x}-{size:x}\""),
             ))
         }
         (method, ["upload", id]) => Ok(upload(storage, method, &parts, id, body).await?),
@@ -152,14 +191,21 @@ async fn handle(
     }
 }
 
-/// Content of `size` bytes, whole or from a `Range: bytes=N-` (when ranges are on).
+/// Content of `size` bytes, whole or from a `Range: bytes=N-` (when ranges
+/// are on, and an `If-Range` names this `etag`), with its `ETag`.
 fn serve(
     storage: &Storage,
     parts: &http::request::Parts,
     source: Source,
     size: u64,
     content_type: &'static str,
+    etag: &str,
 ) -> hyper::Response<StorageBody> {
+    // RFC 9110: a range of another version is not served; the whole one is.
+    let same_version = parts
+        .headers
+        .get(http::header::IF_RANGE)
+        .is_none_or(|value| value.as_bytes() == etag.as_bytes());
     let asked = parts
         .headers
         .get(http::header::RANGE)
@@ -167,7 +213,7 @@ fn serve(
         .and_then(|v| v.strip_prefix("bytes="))
         .and_then(|v| v.strip_suffix('-'))
         .and_then(|v| v.parse::<u64>().ok())
-        .filter(|_| storage.ranges);
+        .filter(|_| storage.ranges && same_version);
     let start = asked.unwrap_or(0);
     if start >= size && asked.is_some() {
         let mut response = error(416, "InvalidRange", "The range specified is invalid.");
@@ -192,6 +238,9 @@ fn serve(
     let headers = response.headers_mut();
     headers.insert("content-type", HeaderValue::from_static(content_type));
     headers.insert("content-length", HeaderValue::from(size - start));
+    if let Ok(value) = HeaderValue::from_str(etag) {
+        headers.insert("etag", value);
+    }
     if storage.ranges {
         headers.insert("accept-ranges", HeaderValue::from_static("bytes"));
     }

@@ -1,9 +1,13 @@
 //! The storage host: a second listener on 127.0.0.1 standing for the other
 //! origins Graph hands out (a report's download URL, an upload session's
-//! `uploadUrl`). It refuses any `Authorization` header, records every
-//! request with its headers, serves content with `Range` (or without, when
-//! told), generates large content on the fly, and hashes uploads as they
-//! arrive, so neither direction is ever held in memory.
+//! `uploadUrl`). As a real storage host, it checks the signature (`sig`) of
+//! every URL it handed out (missing or altered: `403`), refuses any
+//! `Authorization` header, gives up on a request head that does not arrive
+//! in time, and serves a bounded number of connections at once. It records
+//! requests with their headers (the most recent ones, up to a bound), serves
+//! content with `Range` and `If-Range` (or without, when told), generates
+//! large content on the fly, and hashes uploads as they arrive, so neither
+//! direction is ever held in memory.
 //!
 //! This module holds its state, shared with the Graph routes that put
 //! report zips and upload sessions there; [`blobs`] makes the bodies it
@@ -66,8 +70,11 @@ pub(crate) struct Session {
 pub(crate) struct Storage {
     pub base_url: String,
     /// Whether requests are kept for `Emulator::storage_requests`.
-    pub record: bool,
+    pub recording: bool,
     pub ranges: bool,
+    pub limits: Limits,
+    /// The `sig` of each path handed out.
+    signatures: Mutex<HashMap<String, String>>,
     pub faults: Mutex<Vec<StorageFault>>,
     pub requests: Mutex<Vec<RecordedRequest>>,
     pub counter: AtomicU64,
@@ -78,17 +85,41 @@ pub(crate) struct Storage {
     pub session_lifetime: Duration,
 }
 
+/// What bounds the storage host, as a real one is bounded.
+#[derive(Debug, Clone)]
+pub(crate) struct Limits {
+    /// Connections served at once; more wait to be accepted.
+    pub max_connections: usize,
+    /// How long a connection may take to send a request's head.
+    pub header_read_timeout: Duration,
+    /// Requests recorded; past this, the oldest are forgotten.
+    pub max_recorded: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 256,
+            header_read_timeout: Duration::from_secs(10),
+            max_recorded: 10_000,
+        }
+    }
+}
+
 impl Storage {
     pub fn new(
         base_url: String,
-        record: bool,
+        recording: bool,
         ranges: bool,
         session_lifetime: Duration,
+        limits: Limits,
     ) -> Storage {
         Storage {
             base_url,
-            record,
+            recording,
             ranges,
+            limits,
+            signatures: Mutex::new(HashMap::new()),
             faults: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
             counter: AtomicU64::new(0),
@@ -120,10 +151,45 @@ impl Storage {
                 hash: digest::Context::new(&digest::SHA256),
             },
         );
-        let signature = uuid::Uuid::new_v4().simple().to_string();
-        (
-            format!("{}/upload/{id}?sig={signature}", self.base_url),
-            expires,
-        )
+        (self.signed_url(&format!("/upload/{id}")), expires)
+    }
+
+    /// The URL of `path` (from `/`) with a signature of its own, as a
+    /// storage host hands out: `?sv=2024&sig=...`. A path signed before
+    /// keeps its signature.
+    pub fn signed_url(&self, path: &str) -> String {
+        let signature = lock(&self.signatures)
+            .entry(path.to_owned())
+            .or_insert_with(|| uuid::Uuid::new_v4().simple().to_string())
+            .clone();
+        format!("{}{path}?sv=2024&sig={signature}", self.base_url)
+    }
+
+    /// Whether a request names the `sig` its path was handed out with; a
+    /// path never handed out is left to its route (a `404`).
+    fn signature_holds(&self, uri: &http::Uri) -> bool {
+        let Some(expected) = lock(&self.signatures).get(uri.path()).cloned() else {
+            return true;
+        };
+        let given = uri.query().and_then(|query| {
+            query
+                .split('&')
+                .filter_map(|pair| pair.split_once('='))
+                .find(|(name, _)| *name == "sig")
+                .map(|(_, value)| value.to_owned())
+        });
+        given.as_deref() == Some(expected.as_str())
+    }
+
+    fn record(&self, request: RecordedRequest) {
+        let mut requests = lock(&self.requests);
+        if self.limits.max_recorded == 0 {
+            return;
+        }
+        if requests.len() >= self.limits.max_recorded {
+            let excess = requests.len() + 1 - self.limits.max_recorded;
+            requests.drain(..excess);
+        }
+        requests.push(request);
     }
 }
