@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 pub mod csdl;
 pub mod naming;
+pub mod standin;
 pub mod typed;
 
 pub use naming::snake_case;

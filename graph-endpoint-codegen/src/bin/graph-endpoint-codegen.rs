@@ -12,8 +12,11 @@
 //!     --metadata graph-endpoint-device-management/metadata/graph-beta.csdl.xml \
 //!     --fallback graph-endpoint-device-management/metadata/graph-v1.0.csdl.xml \
 //!     --endpoints graph-endpoint-device-management/corpus/device-management.json \
-//!     --out graph-endpoint-device-management/src/generated
+//!     --out graph-endpoint-device-management/src/generated \
+//!     --standin graph-endpoint-emulator/src/graph/surface.json
 //! ```
+//!
+//! (`--standin` also writes the local stand-in's table of the same surface.)
 //!
 //! (`--check` compares instead of writing, and fails when a file differs.)
 //!
@@ -32,6 +35,7 @@ fn typed(args: &[String]) -> ExitCode {
     let mut endpoints = None;
     let mut out = None;
     let mut check = false;
+    let mut standin = None;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let slot = match arg.as_str() {
@@ -39,6 +43,7 @@ fn typed(args: &[String]) -> ExitCode {
             "--fallback" => &mut fallback,
             "--endpoints" => &mut endpoints,
             "--out" => &mut out,
+            "--standin" => &mut standin,
             "--check" => {
                 check = true;
                 continue;
@@ -52,7 +57,7 @@ fn typed(args: &[String]) -> ExitCode {
     }
     let (Some(metadata), Some(endpoints), Some(out)) = (metadata, endpoints, out) else {
         eprintln!(
-            "usage: graph-endpoint-codegen typed --metadata BETA.xml [--fallback V1.xml] --endpoints ENDPOINTS.json --out DIR [--check]"
+            "usage: graph-endpoint-codegen typed --metadata BETA.xml [--fallback V1.xml] --endpoints ENDPOINTS.json --out DIR [--standin FILE] [--check]"
         );
         return ExitCode::from(2);
     };
@@ -88,6 +93,18 @@ fn typed(args: &[String]) -> ExitCode {
                 std::fs::write(&path, text)
                     .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             }
+        }
+        if let Some(path) = &standin {
+            let table = graph_endpoint_codegen::standin::generate_standin(
+                &beta,
+                fallback.as_deref(),
+                &list,
+            )?;
+            same &= graph_endpoint_codegen::standin::write_table(
+                std::path::Path::new(path),
+                &table,
+                check,
+            )?;
         }
         Ok(same)
     })();
