@@ -5,10 +5,12 @@
 //! lists understand ([`query`]); and [`GraphState`], what their routes share.
 
 pub(crate) mod entities;
+pub(crate) mod operations;
 pub(crate) mod profiles;
 pub(crate) mod query;
 pub(crate) mod reports;
 pub(crate) mod seed;
+pub(crate) mod surface;
 pub(crate) mod uploads;
 
 use std::sync::{Arc, Mutex};

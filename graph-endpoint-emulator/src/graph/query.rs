@@ -1,8 +1,10 @@
 //! The OData query options the stand-in understands on a collection:
 //! `$top`, `$skip`, `$skiptoken`, `$select`, `$filter` (`eq`, `ne`,
-//! `startswith`, `not`, `and`, `or`, parentheses), `$orderby`, `$count` and
-//! `$search` (which need `ConsistencyLevel: eventual`); and `$select` on
-//! one entity.
+//! `startswith`, `not`, `and`, `or`, parentheses; on a collection of the
+//! surface also `lt`, `le`, `gt`, `ge` and `in`, on any primitive or enum
+//! property, literals read as the property's type), `$orderby`, `$count` and
+//! `$search`; and `$select` on one entity. What a query may name is its
+//! [`Vocabulary`]: the seed's three properties, or a type of the surface.
 //!
 //! No option is parsed recursively. A `$filter`'s nesting is capped at
 //! [`MAX_FILTER_DEPTH`] and its text at [`MAX_FILTER_LENGTH`], so a hostile or
@@ -13,9 +15,11 @@
 use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use serde_json::{Map, Value};
 
+use super::profiles::is_property;
+use super::surface::surface;
 use crate::reply::Failure;
 
-/// The properties a filter, search or order may name.
+/// The properties the seed's collection lets a filter, search or order name.
 const FILTERABLE: &[&str] = &["id", "displayName", "description"];
 
 /// The largest page a client may ask for.
@@ -32,8 +36,125 @@ pub const MAX_FILTER_DEPTH: usize = 100;
 /// the work of parsing and of matching every profile against the filter.
 pub const MAX_FILTER_LENGTH: usize = 16 * 1024;
 
-#[derive(Debug, Default)]
+/// What a collection's query options may name.
+#[derive(Debug, Clone, Copy)]
+pub enum Vocabulary {
+    /// The seed's collection: `id`, `displayName` and `description`, with
+    /// `eq`, `ne` and `startswith`.
+    Seed,
+    /// A collection of a type of the surface: its primitive and enum
+    /// properties (inherited ones included), every comparison.
+    Typed(&'static str),
+    /// A collection of a type the surface does not know: any property, as text.
+    Untyped,
+}
+
+/// What a property holds, for comparing it with a literal.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    Text,
+    Boolean,
+    Number,
+    DateTimeOffset,
+    Guid,
+    /// `Edm.Date`, `Edm.TimeOfDay`, `Edm.Duration`: ordered as written.
+    Ordered,
+    /// An enum's members, in the order of their values.
+    Enum(&'static [String]),
+}
+
+/// A literal of a filter, read as the property's kind.
+#[derive(Debug, Clone)]
+pub enum Literal {
+    Null,
+    Text(String),
+    Number(f64),
+    Bool(bool),
+}
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CmpOp {
+    /// OData's name of the operator kind, as Graph's errors spell it.
+    fn kind_name(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "Equal",
+            CmpOp::Ne => "NotEqual",
+            CmpOp::Lt => "LessThan",
+            CmpOp::Le => "LessThanOrEqual",
+            CmpOp::Gt => "GreaterThan",
+            CmpOp::Ge => "GreaterThanOrEqual",
+        }
+    }
+}
+
+impl Vocabulary {
+    /// The kind of a property a filter or an order names (and its type's
+    /// name), or the 400 Graph answers.
+    fn comparable(self, property: &str) -> Result<(Kind, &'static str), Failure> {
+        match self {
+            Vocabulary::Seed => check_property(property).map(|()| (Kind::Text, "Edm.String")),
+            Vocabulary::Untyped => Ok((Kind::Text, "Edm.String")),
+            Vocabulary::Typed(ty) => {
+                let s = surface();
+                let Some((_, declared, _)) = s.property(ty, property) else {
+                    return Err(bad(format!(
+                        "Could not find a property named '{property}' on type '{ty}'."
+                    )));
+                };
+                let kind = match declared.as_str() {
+                    "Edm.String" | "Edm.Binary" => Kind::Text,
+                    "Edm.Boolean" => Kind::Boolean,
+                    "Edm.Byte" | "Edm.SByte" | "Edm.Int16" | "Edm.Int32" | "Edm.Int64"
+                    | "Edm.Single" | "Edm.Double" | "Edm.Decimal" => Kind::Number,
+                    "Edm.DateTimeOffset" => Kind::DateTimeOffset,
+                    "Edm.Guid" => Kind::Guid,
+                    "Edm.Date" | "Edm.TimeOfDay" | "Edm.Duration" => Kind::Ordered,
+                    other => match s.enum_info(other) {
+                        Some(e) if !e.flags => Kind::Enum(&e.members),
+                        _ => {
+                            return Err(bad(format!(
+                                "The property '{property}' of type '{other}' on '{ty}' cannot be compared: $filter and $orderby take primitive and enum properties."
+                            )));
+                        }
+                    },
+                };
+                Ok((kind, declared.as_str()))
+            }
+        }
+    }
+
+    /// Whether `$select` may name `property`.
+    pub fn selectable(self, property: &str) -> bool {
+        match self {
+            Vocabulary::Seed => is_property(property),
+            Vocabulary::Untyped => true,
+            Vocabulary::Typed(ty) => surface().has_member(ty, property),
+        }
+    }
+
+    /// The type named in errors.
+    fn type_name(self) -> &'static str {
+        match self {
+            Vocabulary::Seed => "microsoft.graph.androidForWorkEnrollmentProfile",
+            Vocabulary::Untyped => "microsoft.graph.entity",
+            Vocabulary::Typed(ty) => ty,
+        }
+    }
+}
+
+#[derive(Debug)]
 pub struct ListQuery {
+    pub vocabulary: Vocabulary,
     pub top: Option<usize>,
     /// Where this page starts: `$skip` on the first request, `$skiptoken` after.
     pub offset: usize,
@@ -41,7 +162,8 @@ pub struct ListQuery {
     pub filter: Option<Expr>,
     /// The filter as the client sent it (decoded), carried into next links.
     pub filter_text: Option<String>,
-    pub orderby: Option<(String, bool)>,
+    /// `$orderby`'s keys in order: property, kind, descending.
+    pub orderby: Vec<(String, Kind, bool)>,
     pub count: bool,
     pub search: Option<String>,
     /// `$deltatoken` of a delta link.
@@ -52,8 +174,9 @@ pub struct ListQuery {
 
 #[derive(Debug)]
 pub enum Expr {
-    Eq(String, String),
-    Ne(String, String),
+    Compare(String, Kind, CmpOp, Literal),
+    /// `property in (a, b, ...)`: equal to one of them.
+    In(String, Kind, Vec<Literal>),
     StartsWith(String, String),
     /// A chain of `and`: every operand holds.
     All(Vec<Expr>),
@@ -70,44 +193,84 @@ fn bad(message: impl Into<String>) -> Failure {
     Failure::bad_request("BadRequest", message)
 }
 
+/// An item of a list: an object as Graph stores one, or whatever a test
+/// planted (kept and listed as it is).
+pub trait Item {
+    fn object(&self) -> Option<&Map<String, Value>>;
+    fn to_value(&self) -> Value;
+}
+
+impl Item for Map<String, Value> {
+    fn object(&self) -> Option<&Map<String, Value>> {
+        Some(self)
+    }
+    fn to_value(&self) -> Value {
+        Value::Object(self.clone())
+    }
+}
+
+impl Item for Value {
+    fn object(&self) -> Option<&Map<String, Value>> {
+        self.as_object()
+    }
+    fn to_value(&self) -> Value {
+        self.clone()
+    }
+}
+
 impl ListQuery {
-    /// The items that match, in `$orderby`'s order (by the property's text)
-    /// when there is one, and the page of them from `offset`, at most `top`,
-    /// projected by `$select`: the page, whether more follow, and how many
-    /// matched in all.
-    pub fn sorted_page<'a>(
+    /// The items that match, in `$orderby`'s order when there is one, and the
+    /// page of them from `offset`, at most `top`, projected by `$select`: the
+    /// page, whether more follow, and how many matched in all.
+    pub fn sorted_page<'a, T: Item + 'a>(
         &self,
-        items: impl Iterator<Item = &'a Map<String, Value>>,
+        items: impl Iterator<Item = &'a T>,
         offset: usize,
         top: usize,
     ) -> (Vec<Value>, bool, usize) {
-        let mut matching: Vec<&Map<String, Value>> =
-            items.filter(|item| self.matches(item)).collect();
-        if let Some((property, descending)) = &self.orderby {
-            let text = |item: &Map<String, Value>| {
-                item.get(property)
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned()
-            };
-            matching.sort_by_key(|item| text(item));
-            if *descending {
-                matching.reverse();
-            }
+        let mut matching: Vec<&T> = items.filter(|item| self.matches(*item)).collect();
+        if !self.orderby.is_empty() {
+            matching.sort_by(|a, b| {
+                self.orderby
+                    .iter()
+                    .map(|(property, kind, descending)| {
+                        let order = order_values(*kind, field(*a, property), field(*b, property));
+                        if *descending { order.reverse() } else { order }
+                    })
+                    .find(|o| o.is_ne())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
         }
         let page: Vec<Value> = matching
             .iter()
             .skip(offset)
             .take(top)
-            .map(|item| self.project(item))
+            .map(|item| self.project(*item))
             .collect();
         let more = offset + page.len() < matching.len();
         (page, more, matching.len())
     }
 
-    /// Reads the query string of a collection request.
+    /// Reads the query string of a request for the seed's collection.
     pub fn parse(query: &str) -> Result<ListQuery, Failure> {
-        let mut parsed = ListQuery::default();
+        ListQuery::parse_for(query, Vocabulary::Seed)
+    }
+
+    /// Reads the query string of a collection request.
+    pub fn parse_for(query: &str, vocabulary: Vocabulary) -> Result<ListQuery, Failure> {
+        let mut parsed = ListQuery {
+            vocabulary,
+            top: None,
+            offset: 0,
+            select: Vec::new(),
+            filter: None,
+            filter_text: None,
+            orderby: Vec::new(),
+            count: false,
+            search: None,
+            delta_token: None,
+            skip_token: None,
+        };
         let mut selected = std::collections::HashSet::new();
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -154,21 +317,27 @@ impl ListQuery {
                             value.len()
                         )));
                     }
-                    parsed.filter = Some(Parser::new(&value).parse()?);
+                    parsed.filter = Some(Parser::new(&value, vocabulary).parse()?);
                     parsed.filter_text = Some(value);
                 }
                 "$orderby" => {
-                    let mut words = value.split_whitespace();
-                    let property = words.next().unwrap_or_default();
-                    check_property(property)?;
-                    let descending = match words.next() {
-                        None | Some("asc") => false,
-                        Some("desc") => true,
-                        Some(other) => {
-                            return Err(bad(format!("Invalid order '{other}' in $orderby.")));
+                    parsed.orderby.clear();
+                    for key in value.split(',') {
+                        let mut words = key.split_whitespace();
+                        let property = words.next().unwrap_or_default();
+                        let (kind, _) = vocabulary.comparable(property)?;
+                        let descending = match words.next() {
+                            None | Some("asc") => false,
+                            Some("desc") => true,
+                            Some(other) => {
+                                return Err(bad(format!("Invalid order '{other}' in $orderby.")));
+                            }
+                        };
+                        if words.next().is_some() {
+                            return Err(bad(format!("Invalid $orderby key '{key}'.")));
                         }
-                    };
-                    parsed.orderby = Some((property.to_owned(), descending));
+                        parsed.orderby.push((property.to_owned(), kind, descending));
+                    }
                 }
                 "$count" => {
                     parsed.count = match value.as_str() {
@@ -188,8 +357,11 @@ impl ListQuery {
                     parsed.search = Some(terms.to_owned());
                 }
                 other if other.starts_with('$') => {
+                    let collection = vocabulary
+                        .type_name()
+                        .trim_start_matches("microsoft.graph.");
                     return Err(unsupported(format!(
-                        "Query option '{other}' is not supported on 'androidForWorkEnrollmentProfiles'."
+                        "Query option '{other}' is not supported on '{collection}'."
                     )));
                 }
                 _ => {}
@@ -203,7 +375,11 @@ impl ListQuery {
         self.count || self.search.is_some() || self.filter.as_ref().is_some_and(Expr::is_advanced)
     }
 
-    pub fn matches(&self, profile: &Map<String, Value>) -> bool {
+    pub fn matches(&self, item: &impl Item) -> bool {
+        let Some(profile) = item.object() else {
+            // What is not an object has no property to filter or search on.
+            return self.filter.is_none() && self.search.is_none();
+        };
         let filtered = self.filter.as_ref().is_none_or(|f| f.matches(profile));
         let searched = self.search.as_ref().is_none_or(|terms| {
             let terms = terms.to_lowercase();
@@ -214,11 +390,11 @@ impl ListQuery {
         filtered && searched
     }
 
-    /// The profile with only the selected properties (and `id`, `@odata.type`).
-    pub fn project(&self, profile: &Map<String, Value>) -> Value {
-        if self.select.is_empty() {
-            return Value::Object(profile.clone());
-        }
+    /// The item with only the selected properties (and `id`, `@odata.type`).
+    pub fn project(&self, item: &impl Item) -> Value {
+        let Some(profile) = item.object().filter(|_| !self.select.is_empty()) else {
+            return item.to_value();
+        };
         let mut out = Map::new();
         for key in ["@odata.type", "id"] {
             if let Some(v) = profile.get(key) {
@@ -255,11 +431,12 @@ impl ListQuery {
     }
 
     /// Checks every `$select`ed property exists on the resource.
-    pub fn check_select(&self, is_property: fn(&str) -> bool) -> Result<(), Failure> {
+    pub fn check_select(&self) -> Result<(), Failure> {
         for property in &self.select {
-            if !is_property(property) {
+            if !self.vocabulary.selectable(property) {
                 return Err(bad(format!(
-                    "Could not find a property named '{property}' on type 'microsoft.graph.androidForWorkEnrollmentProfile'."
+                    "Could not find a property named '{property}' on type '{}'.",
+                    self.vocabulary.type_name()
                 )));
             }
         }
@@ -276,12 +453,16 @@ impl ListQuery {
         if let Some(filter) = &self.filter_text {
             parts.push(format!("$filter={}", encode(filter)));
         }
-        if let Some((property, descending)) = &self.orderby {
-            let order = if *descending { " desc" } else { "" };
-            parts.push(format!(
-                "$orderby={}",
-                encode(&format!("{property}{order}"))
-            ));
+        if !self.orderby.is_empty() {
+            let keys: Vec<String> = self
+                .orderby
+                .iter()
+                .map(|(property, _, descending)| {
+                    let order = if *descending { " desc" } else { "" };
+                    format!("{property}{order}")
+                })
+                .collect();
+            parts.push(format!("$orderby={}", encode(&keys.join(","))));
         }
         if let Some(search) = &self.search {
             parts.push(format!("$search={}", encode(&format!("\"{search}\""))));
@@ -289,6 +470,10 @@ impl ListQuery {
         parts.push(format!("$skiptoken={}", encode(skip_token)));
         parts.join("&")
     }
+}
+
+fn field<'a, T: Item>(item: &'a T, property: &str) -> Option<&'a Value> {
+    item.object().and_then(|o| o.get(property))
 }
 
 fn text<'a>(profile: &'a Map<String, Value>, property: &str) -> Option<&'a str> {
@@ -306,11 +491,89 @@ fn check_property(property: &str) -> Result<(), Failure> {
     }
 }
 
+/// A stored value as a number: a JSON number, or a number written as text
+/// (Int64 and Decimal under `IEEE754Compatible`).
+fn number(value: &Value) -> Option<f64> {
+    value
+        .as_f64()
+        .or_else(|| value.as_str().and_then(|t| t.parse().ok()))
+}
+
+fn instant(text: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
+}
+
+/// How a stored value compares with a literal; `None` when they cannot be
+/// compared (absent, `null` against a value, or a value of another type,
+/// such as one planted malformed).
+fn compare(kind: Kind, value: Option<&Value>, literal: &Literal) -> Option<std::cmp::Ordering> {
+    let value = value.filter(|v| !v.is_null());
+    match (value, literal) {
+        (None, Literal::Null) => Some(std::cmp::Ordering::Equal),
+        (None, _) | (_, Literal::Null) => None,
+        (Some(v), Literal::Text(t)) => {
+            let v = v.as_str()?;
+            match kind {
+                Kind::DateTimeOffset => Some(instant(v)?.cmp(&instant(t)?)),
+                Kind::Guid => Some(v.to_ascii_lowercase().cmp(&t.to_ascii_lowercase())),
+                Kind::Enum(members) => {
+                    let at = |m: &str| members.iter().position(|x| x == m);
+                    match (at(v), at(t)) {
+                        (Some(a), Some(b)) => Some(a.cmp(&b)),
+                        _ => Some(v.cmp(t.as_str())),
+                    }
+                }
+                _ => Some(v.cmp(t.as_str())),
+            }
+        }
+        (Some(v), Literal::Number(n)) => number(v)?.partial_cmp(n),
+        (Some(v), Literal::Bool(b)) => Some(v.as_bool()?.cmp(b)),
+    }
+}
+
+/// The order of two stored values of a property: absent and `null` first,
+/// then by the property's kind; values that cannot be compared keep their
+/// order.
+fn order_values(kind: Kind, a: Option<&Value>, b: Option<&Value>) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let a = a.filter(|v| !v.is_null());
+    let b = b.filter(|v| !v.is_null());
+    match (a, b) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Less,
+        (Some(_), None) => Ordering::Greater,
+        (Some(a), Some(b)) => {
+            let literal = match (kind, b) {
+                (Kind::Number, b) => number(b).map(Literal::Number),
+                (Kind::Boolean, Value::Bool(b)) => Some(Literal::Bool(*b)),
+                (_, Value::String(s)) => Some(Literal::Text(s.clone())),
+                _ => None,
+            };
+            literal
+                .and_then(|l| compare(kind, Some(a), &l))
+                .unwrap_or(Ordering::Equal)
+        }
+    }
+}
+
 impl Expr {
     fn matches(&self, profile: &Map<String, Value>) -> bool {
+        use std::cmp::Ordering;
         match self {
-            Expr::Eq(p, v) => text(profile, p) == Some(v.as_str()),
-            Expr::Ne(p, v) => text(profile, p) != Some(v.as_str()),
+            Expr::Compare(p, kind, op, literal) => {
+                let order = compare(*kind, profile.get(p), literal);
+                match op {
+                    CmpOp::Eq => order == Some(Ordering::Equal),
+                    CmpOp::Ne => order != Some(Ordering::Equal),
+                    CmpOp::Lt => order == Some(Ordering::Less),
+                    CmpOp::Le => matches!(order, Some(Ordering::Less | Ordering::Equal)),
+                    CmpOp::Gt => order == Some(Ordering::Greater),
+                    CmpOp::Ge => matches!(order, Some(Ordering::Greater | Ordering::Equal)),
+                }
+            }
+            Expr::In(p, kind, literals) => literals
+                .iter()
+                .any(|l| compare(*kind, profile.get(p), l) == Some(Ordering::Equal)),
             Expr::StartsWith(p, v) => text(profile, p).is_some_and(|t| t.starts_with(v.as_str())),
             Expr::All(operands) => operands.iter().all(|e| e.matches(profile)),
             Expr::Any(operands) => operands.iter().any(|e| e.matches(profile)),
@@ -320,8 +583,8 @@ impl Expr {
 
     fn is_advanced(&self) -> bool {
         match self {
-            Expr::Ne(..) | Expr::Not(_) => true,
-            Expr::Eq(..) | Expr::StartsWith(..) => false,
+            Expr::Compare(_, _, CmpOp::Ne, _) | Expr::Not(_) => true,
+            Expr::Compare(..) | Expr::In(..) | Expr::StartsWith(..) => false,
             Expr::All(operands) | Expr::Any(operands) => operands.iter().any(Expr::is_advanced),
         }
     }
@@ -338,6 +601,15 @@ impl Expr {
 struct Parser<'a> {
     rest: &'a str,
     whole: &'a str,
+    vocabulary: Vocabulary,
+}
+
+/// A literal as written, before the property's kind reads it.
+enum Raw {
+    Quoted(String),
+    /// `type'member'`.
+    Enum(String, String),
+    Bare(String),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -411,19 +683,26 @@ impl Chain {
 }
 
 impl<'a> Parser<'a> {
-    fn new(text: &'a str) -> Self {
+    fn new(text: &'a str, vocabulary: Vocabulary) -> Self {
         Parser {
             rest: text,
             whole: text,
+            vocabulary,
         }
     }
 
     fn invalid(&self) -> Failure {
-        bad(format!(
-            "Invalid filter clause: '{}'. The stand-in understands eq, ne, startswith, not, and, or and parentheses on {}.",
-            self.whole,
-            FILTERABLE.join(", ")
-        ))
+        match self.vocabulary {
+            Vocabulary::Seed => bad(format!(
+                "Invalid filter clause: '{}'. The stand-in understands eq, ne, startswith, not, and, or and parentheses on {}.",
+                self.whole,
+                FILTERABLE.join(", ")
+            )),
+            _ => bad(format!(
+                "Invalid filter clause: '{}'. The stand-in understands eq, ne, lt, le, gt, ge, in, startswith, not, and, or and parentheses.",
+                self.whole
+            )),
+        }
     }
 
     fn too_deep(&self) -> Failure {
@@ -499,35 +778,130 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// `startswith(property,'value')`, `property eq 'value'` or `property ne 'value'`.
+    /// `startswith(property,'value')`, `property in (...)`, or `property op
+    /// literal` (op `eq`, `ne`, and for a typed collection `lt`, `le`, `gt`,
+    /// `ge`), the literal read as the property's kind.
     fn comparison(&mut self) -> Result<Expr, Failure> {
         if self.eat("startswith(") {
-            let property = self.identifier()?;
+            let (property, kind, ty) = self.identifier()?;
+            if !matches!(kind, Kind::Text) {
+                return Err(bad(format!(
+                    "startswith takes a string property; '{property}' is {ty}."
+                )));
+            }
             self.skip_spaces();
             if !self.eat(",") {
                 return Err(self.invalid());
             }
             self.skip_spaces();
-            let value = self.literal()?;
+            let value = match self.raw_literal()? {
+                Raw::Quoted(value) => value,
+                _ => return Err(self.invalid()),
+            };
             self.skip_spaces();
             if !self.eat(")") {
                 return Err(self.invalid());
             }
             return Ok(Expr::StartsWith(property, value));
         }
-        let property = self.identifier()?;
-        if self.keyword("eq") {
+        let (property, kind, ty) = self.identifier()?;
+        let seed = matches!(self.vocabulary, Vocabulary::Seed);
+        if !seed && self.keyword("in") {
             self.skip_spaces();
-            Ok(Expr::Eq(property, self.literal()?))
-        } else if self.keyword("ne") {
-            self.skip_spaces();
-            Ok(Expr::Ne(property, self.literal()?))
+            if !self.eat("(") {
+                return Err(self.invalid());
+            }
+            let mut literals = Vec::new();
+            loop {
+                self.skip_spaces();
+                let raw = self.raw_literal()?;
+                literals.push(self.typed(kind, ty, CmpOp::Eq, raw)?);
+                self.skip_spaces();
+                if self.eat(")") {
+                    break;
+                }
+                if !self.eat(",") {
+                    return Err(self.invalid());
+                }
+            }
+            return Ok(Expr::In(property, kind, literals));
+        }
+        let ops: &[(&str, CmpOp)] = if seed {
+            &[("eq", CmpOp::Eq), ("ne", CmpOp::Ne)]
         } else {
-            Err(self.invalid())
+            &[
+                ("eq", CmpOp::Eq),
+                ("ne", CmpOp::Ne),
+                ("lt", CmpOp::Lt),
+                ("le", CmpOp::Le),
+                ("gt", CmpOp::Gt),
+                ("ge", CmpOp::Ge),
+            ]
+        };
+        let Some(op) = ops
+            .iter()
+            .find(|(word, _)| self.keyword(word))
+            .map(|(_, op)| *op)
+        else {
+            return Err(self.invalid());
+        };
+        self.skip_spaces();
+        let raw = self.raw_literal()?;
+        if seed && !matches!(raw, Raw::Quoted(_)) {
+            return Err(self.invalid());
+        }
+        let literal = self.typed(kind, ty, op, raw)?;
+        Ok(Expr::Compare(property, kind, op, literal))
+    }
+
+    /// A literal as the property's kind reads it, or Graph's 400 for
+    /// operands of incompatible types.
+    fn typed(&self, kind: Kind, ty: &str, op: CmpOp, raw: Raw) -> Result<Literal, Failure> {
+        let incompatible = |found: &str| {
+            bad(format!(
+                "A binary operator with incompatible types was detected. Found operand types '{ty}' and '{found}' for operator kind '{}'.",
+                op.kind_name()
+            ))
+        };
+        match (kind, raw) {
+            (_, Raw::Bare(word)) if word == "null" => Ok(Literal::Null),
+            (Kind::Text | Kind::Guid | Kind::Ordered, Raw::Quoted(text)) => Ok(Literal::Text(text)),
+            (Kind::Enum(members), Raw::Quoted(text) | Raw::Enum(_, text)) => {
+                if members.iter().any(|m| *m == text) {
+                    Ok(Literal::Text(text))
+                } else {
+                    Err(bad(format!(
+                        "The string '{text}' is not a valid enumeration type constant of '{ty}'."
+                    )))
+                }
+            }
+            (Kind::Boolean, Raw::Bare(word)) if word == "true" || word == "false" => {
+                Ok(Literal::Bool(word == "true"))
+            }
+            (Kind::Number, Raw::Bare(word)) => word
+                .parse()
+                .map(Literal::Number)
+                .map_err(|_| incompatible("Edm.String")),
+            (Kind::DateTimeOffset, Raw::Bare(word)) if instant(&word).is_some() => {
+                Ok(Literal::Text(word))
+            }
+            (Kind::Guid | Kind::Ordered, Raw::Bare(word)) => Ok(Literal::Text(word)),
+            (_, Raw::Quoted(_)) => Err(incompatible("Edm.String")),
+            (_, Raw::Enum(enum_type, _)) => Err(incompatible(&enum_type)),
+            (_, Raw::Bare(word)) => Err(incompatible(if word == "true" || word == "false" {
+                "Edm.Boolean"
+            } else if word.parse::<f64>().is_ok() {
+                "Edm.Double"
+            } else if instant(&word).is_some() {
+                "Edm.DateTimeOffset"
+            } else {
+                "Edm.Untyped"
+            })),
         }
     }
 
-    fn identifier(&mut self) -> Result<String, Failure> {
+    /// A property the vocabulary lets the filter compare: name, kind, type.
+    fn identifier(&mut self) -> Result<(String, Kind, &'static str), Failure> {
         self.skip_spaces();
         let end = self
             .rest
@@ -537,9 +911,36 @@ impl<'a> Parser<'a> {
         if name.is_empty() {
             return Err(self.invalid());
         }
-        check_property(name)?;
+        let (kind, ty) = self.vocabulary.comparable(name)?;
         self.rest = rest;
-        Ok(name.to_owned())
+        Ok((name.to_owned(), kind, ty))
+    }
+
+    /// `'text'` (with `''` standing for one `'`), `type'member'` (an enum
+    /// member, or `duration'P1D'`), or a bare word (`null`, `true`, a number,
+    /// a date, a GUID).
+    fn raw_literal(&mut self) -> Result<Raw, Failure> {
+        if self.rest.starts_with('\'') {
+            return self.literal().map(Raw::Quoted);
+        }
+        let end = self
+            .rest
+            .find(|c: char| c.is_whitespace() || matches!(c, ')' | ',' | '\''))
+            .unwrap_or(self.rest.len());
+        let (word, rest) = self.rest.split_at(end);
+        if word.is_empty() {
+            return Err(self.invalid());
+        }
+        self.rest = rest;
+        if self.rest.starts_with('\'') {
+            let text = self.literal()?;
+            return Ok(if word == "duration" {
+                Raw::Quoted(text)
+            } else {
+                Raw::Enum(word.to_owned(), text)
+            });
+        }
+        Ok(Raw::Bare(word.to_owned()))
     }
 
     /// `'text'`, with `''` standing for one `'`.
@@ -605,7 +1006,7 @@ pub(crate) fn wants_eventual_consistency(parts: &http::request::Parts) -> bool {
 /// query option is refused.
 pub(crate) fn entity_select(
     parts: &http::request::Parts,
-    is_property: fn(&str) -> bool,
+    vocabulary: Vocabulary,
 ) -> Result<Option<ListQuery>, Failure> {
     let query = parts.uri.query().unwrap_or_default();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
@@ -621,8 +1022,8 @@ pub(crate) fn entity_select(
     if query.is_empty() {
         return Ok(None);
     }
-    let select = ListQuery::parse(query)?;
-    select.check_select(is_property)?;
+    let select = ListQuery::parse_for(query, vocabulary)?;
+    select.check_select()?;
     Ok(Some(select))
 }
 

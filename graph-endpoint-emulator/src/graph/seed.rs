@@ -9,8 +9,7 @@ use serde_json::{Value, json};
 pub(crate) const COLLECTION: &str = "androidForWorkEnrollmentProfiles";
 
 use super::GraphState;
-use super::profiles::is_property;
-use super::query::{ListQuery, entity_select, wants_eventual_consistency};
+use super::query::{ListQuery, Vocabulary, entity_select, wants_eventual_consistency};
 use crate::lock::lock;
 use crate::reply::{
     Failure, ReplyBody, empty_response, json_body, json_response, not_allowed, not_found_segment,
@@ -60,7 +59,7 @@ pub(crate) fn route(
         },
         ["deviceManagement", COLLECTION, id] => match *method {
             Method::GET => {
-                let select = entity_select(parts, is_property)?;
+                let select = entity_select(parts, Vocabulary::Seed)?;
                 let profile = lock(&shared.profiles).get(id)?;
                 let profile = match (&select, profile) {
                     (Some(select), Value::Object(map)) => select.project(&map),
@@ -111,19 +110,19 @@ pub(crate) fn list(
         ));
     }
     query.check_consistency(wants_eventual_consistency(parts))?;
-    query.check_select(is_property)?;
+    query.check_select()?;
     let top = query.top.unwrap_or(shared.page_size);
     let offset = query.start()?;
     let profiles = lock(&shared.profiles);
-    let (page, more, count) = match &query.orderby {
+    let (page, more, count) = match query.orderby.first() {
         Some(_) => query.sorted_page(profiles.iter(), offset, top),
         None => {
             // No sort: the page is read straight off the collection, one page's worth.
-            let mut rest = profiles.iter().filter(|p| query.matches(p)).skip(offset);
+            let mut rest = profiles.iter().filter(|p| query.matches(*p)).skip(offset);
             let page: Vec<Value> = rest.by_ref().take(top).map(|p| query.project(p)).collect();
             let more = rest.next().is_some();
             let count = if query.count {
-                profiles.iter().filter(|p| query.matches(p)).count()
+                profiles.iter().filter(|p| query.matches(*p)).count()
             } else {
                 0
             };
@@ -167,13 +166,14 @@ pub(crate) fn delta(
     parts: &http::request::Parts,
 ) -> Result<hyper::Response<ReplyBody>, Failure> {
     let query = ListQuery::parse(parts.uri.query().unwrap_or_default())?;
-    if query.filter.is_some() || query.orderby.is_some() || query.search.is_some() || query.count {
+    if query.filter.is_some() || !query.orderby.is_empty() || query.search.is_some() || query.count
+    {
         return Err(Failure::bad_request(
             "Request_UnsupportedQuery",
             "delta supports $select and $top only.",
         ));
     }
-    query.check_select(is_property)?;
+    query.check_select()?;
     let invalid_token = |token: &str| {
         Failure::bad_request(
             "BadRequest",
