@@ -23,10 +23,10 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use graph_endpoint::GraphClient;
+use graph_endpoint_device_management::ENTITY_SETS;
 use graph_endpoint_device_management::models::{
     AnyDeviceConfiguration, AnyManagedDevice, Windows10GeneralConfiguration,
 };
-use graph_endpoint_device_management::ENTITY_SETS;
 use graph_endpoint_device_management::prelude::*;
 use graph_endpoint_device_management::support::Field;
 use graph_endpoint_emulator::Emulator;

@@ -88,12 +88,15 @@ impl EmulatorBuilder {
 
     /// Also serves these entity collections generically: `(path, item type)`
     /// pairs such as `("/deviceManagement/deviceConfigurations", "microsoft.graph.deviceConfiguration")`,
-    /// `{}` standing for a key in the path (the typed device-management
-    /// crate's `ENTITY_SETS` lists every collection of its surface). Each
-    /// answers create (201, server-assigned `id`), list (paged, with the query
-    /// options the seed's collection understands), get, PATCH (merged; a
-    /// `null` clears a property; 200 with the entity) and delete (204), under
-    /// `beta` and `v1.0`; items keep their `@odata.type`.
+    /// `{}` standing for a key in the path. The collections of the typed
+    /// `/deviceManagement` surface are served whatever is given here (the
+    /// typed crate's `ENTITY_SETS` lists them, and may be given as well).
+    /// Each answers create (201, server-assigned `id`), list (paged, with the
+    /// query options of the surface on the properties of its item type, or
+    /// on any property as text when the surface does not know the type),
+    /// get, PATCH (merged; a `null` clears a property; 200 with the entity)
+    /// and delete (204), under `beta` and `v1.0`; items keep their
+    /// `@odata.type`.
     #[must_use]
     pub fn entity_sets(mut self, sets: &[(&str, &str)]) -> Self {
         self.entity_sets

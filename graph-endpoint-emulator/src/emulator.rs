@@ -326,23 +326,28 @@ impl Emulator {
         lock(&self.shared.graph.profiles).seed(count);
     }
 
-    /// Adds an item to a collection served by [`EmulatorBuilder::entity_sets`](crate::EmulatorBuilder::entity_sets),
+    /// Adds an item to a collection of the typed surface or of
+    /// [`EmulatorBuilder::entity_sets`](crate::EmulatorBuilder::entity_sets),
     /// given by its path after the version (`deviceManagement/managedDevices`),
-    /// with a fresh `id` unless it has one; the item as stored, or `None` when
-    /// no collection has that path or the item is not an object.
+    /// as it is: an object without `id` gets a fresh one and one without
+    /// `@odata.type` the collection's item type, and nothing else is changed
+    /// or checked, so a test may plant malformed values (or an item that is
+    /// not an object) on purpose. The item as stored, or `None` when no
+    /// collection has that path.
     // Called for its effect; the result is for the tests that want it.
     #[allow(clippy::must_use_candidate)]
     pub fn insert_entity(&self, collection: &str, item: Value) -> Option<Value> {
         lock(&self.shared.graph.entities).insert(collection, item)
     }
 
-    /// Empties every collection served by [`EmulatorBuilder::entity_sets`](crate::EmulatorBuilder::entity_sets).
+    /// Empties every collection served generically, and forgets what
+    /// singletons were changed to.
     pub fn clear_entities(&self) {
         lock(&self.shared.graph.entities).clear();
     }
 
-    /// The items of a collection served by [`EmulatorBuilder::entity_sets`](crate::EmulatorBuilder::entity_sets)
-    /// (its path after the version), in creation order.
+    /// The items of a collection served generically (its path after the
+    /// version), in creation order.
     #[must_use]
     pub fn entities(&self, collection: &str) -> Vec<Value> {
         lock(&self.shared.graph.entities).list(collection)

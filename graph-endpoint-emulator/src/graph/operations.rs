@@ -68,17 +68,19 @@ pub(crate) fn answer(
         return Err(not_found(id));
     }
     check_arguments(operation, kind, &arguments)?;
-    let mut assigned = None;
-    if operation.name == "assign" {
-        assigned = assign(&mut entities, operation, rest, &arguments);
-    }
+    let assigned = if operation.name == "assign" {
+        assign(&mut entities, operation, rest, &arguments)
+    } else {
+        Vec::new()
+    };
     drop(entities);
     let Some(returns) = &operation.returns else {
         return Ok(empty_response(204));
     };
     let (inner, collection) = split_collection(returns);
     let value = assigned
-        .filter(|(ty, _)| collection && ty == inner)
+        .into_iter()
+        .find(|(ty, _)| collection && ty == inner)
         .map_or_else(
             || surface().default_value(returns, 0),
             |(_, items)| json!(items),
@@ -119,7 +121,7 @@ fn check_arguments(
             Some(value) => {
                 if let Some(expected) = surface().type_mismatch(ty, value) {
                     return Err(bad(format!(
-                        "The parameter '{parameter}' of the {kind} '{name}' is of type {ty}: expected {expected}, found {}.",
+                        "The parameter '{parameter}' of the {kind} '{name}' is of type {ty}: found {} where {expected} was expected.",
                         json_kind(value)
                     )));
                 }
@@ -141,18 +143,20 @@ fn json_kind(value: &Value) -> &'static str {
 }
 
 /// Stores each collection parameter of `assign` in the list of the bound
-/// item whose items are of its type: `(item type, items stored)` of the last.
+/// item whose items are of its type: `(item type, items stored)` of each.
 fn assign(
     entities: &mut super::entities::Entities,
     operation: &Operation,
     rest: &[&str],
     arguments: &Map<String, Value>,
-) -> Option<(String, Vec<Value>)> {
+) -> Vec<(String, Vec<Value>)> {
     let s = surface();
-    let at = operation.segments.iter().rposition(|seg| seg == "{}")?;
+    let mut stored = Vec::new();
+    let Some(at) = operation.segments.iter().rposition(|seg| seg == "{}") else {
+        return stored;
+    };
     let item_pattern = operation.segments[..=at].join("/");
     let item_path = rest[..=at].join("/");
-    let mut stored = None;
     for (parameter, ty, _) in &operation.parameters {
         let (element, collection) = split_collection(ty);
         let Some(Value::Array(given)) = arguments.get(parameter).filter(|_| collection) else {
@@ -182,7 +186,7 @@ fn assign(
             })
             .collect();
         entities.replace(format!("{item_path}/{list}"), items.clone());
-        stored = Some((element.to_owned(), items));
+        stored.push((element.to_owned(), items));
     }
     stored
 }
