@@ -867,7 +867,7 @@ impl<'a> Parser<'a> {
             (_, Raw::Bare(word)) if word == "null" => Ok(Literal::Null),
             (Kind::Text | Kind::Guid | Kind::Ordered, Raw::Quoted(text)) => Ok(Literal::Text(text)),
             (Kind::Enum(members), Raw::Quoted(text) | Raw::Enum(_, text)) => {
-                if members.iter().any(|m| *m == text) {
+                if members.contains(&text) {
                     Ok(Literal::Text(text))
                 } else {
                     Err(bad(format!(

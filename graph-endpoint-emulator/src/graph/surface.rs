@@ -18,12 +18,18 @@ use crate::reply::MIN_DATE;
 /// `[name, qualified type (Collection(...) kept), nullable]`.
 pub type Param = (String, String, bool);
 
+/// `[path, name, is action, bound to a collection, parameters, return type]`.
+type OperationRow = (String, String, bool, bool, Vec<Param>, Option<String>);
+
+/// `[name, base, is entity, properties, navigation properties]`.
+type TypeRow = (String, Option<String>, bool, Vec<Param>, Vec<String>);
+
 #[derive(Deserialize)]
 struct Table {
     sets: Vec<(String, String)>,
     singletons: Vec<(String, String, u16)>,
-    operations: Vec<(String, String, bool, bool, Vec<Param>, Option<String>)>,
-    types: Vec<(String, Option<String>, bool, Vec<Param>, Vec<String>)>,
+    operations: Vec<OperationRow>,
+    types: Vec<TypeRow>,
     enums: Vec<(String, bool, Vec<String>)>,
 }
 
