@@ -9,10 +9,10 @@
 use std::error::Error as StdError;
 
 use graph_endpoint::{Filter, GraphClient};
-use graph_endpoint_device_management::prelude::*;
 use graph_endpoint_device_management::hand_written::{
     AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
 };
+use graph_endpoint_device_management::prelude::*;
 use graph_endpoint_emulator::Emulator;
 use time::format_description::well_known::Rfc3339;
 

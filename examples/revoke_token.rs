@@ -34,10 +34,10 @@ use graph_endpoint::{
     ClientCredentials, Cloud, DeviceCode, EnvToken, Error, Graph, GraphClient, RawResponse,
     Request, TokenCache,
 };
-use graph_endpoint_device_management::prelude::*;
 use graph_endpoint_device_management::hand_written::{
     AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
 };
+use graph_endpoint_device_management::prelude::*;
 use graph_endpoint_emulator::Emulator;
 use time::format_description::well_known::Rfc3339;
 
@@ -228,7 +228,10 @@ fn show(profile: &AndroidForWorkEnrollmentProfile) {
         "   displayName:             {}",
         text(profile.display_name())
     );
-    println!("   tokenValue:              {}", text(profile.token_value()));
+    println!(
+        "   tokenValue:              {}",
+        text(profile.token_value())
+    );
     println!(
         "   tokenExpirationDateTime: {}",
         profile

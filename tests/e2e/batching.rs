@@ -110,14 +110,20 @@ async fn fifty_mixed_calls_travel_in_three_requests_each_with_its_own_typed_resu
     // Every call's own typed result.
     for (i, created) in creates.into_iter().enumerate() {
         let created: AndroidForWorkEnrollmentProfile = created.await.unwrap();
-        assert_eq!(created.display_name(), Some(format!("Batch kiosk {i}").as_str()));
+        assert_eq!(
+            created.display_name(),
+            Some(format!("Batch kiosk {i}").as_str())
+        );
         let id = created.id().unwrap().to_owned();
         assert!(emulator.profile(&id).is_some());
     }
     for (i, updated) in updates.into_iter().enumerate() {
         let updated = updated.await.unwrap();
         assert_eq!(updated.id(), Some(ids[i].as_str()));
-        assert_eq!(updated.display_name(), Some(format!("Renamed {i}").as_str()));
+        assert_eq!(
+            updated.display_name(),
+            Some(format!("Renamed {i}").as_str())
+        );
     }
     for (i, token) in tokens.into_iter().enumerate() {
         token.await.unwrap();

@@ -7,10 +7,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use common::{client_for, emulator_and_client};
 use graph_endpoint::{Collection, Error, Graph, GraphClient, Response, graph_action};
-use graph_endpoint_device_management::prelude::*;
 use graph_endpoint_device_management::hand_written::{
     AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
 };
+use graph_endpoint_device_management::prelude::*;
 use graph_endpoint_emulator::{Emulator, Fault, Injection, RetryAfter};
 
 type Profile = AndroidForWorkEnrollmentProfile;

@@ -11,10 +11,10 @@ use graph_endpoint::{
     ApiVersion, Call, Collection, Error, Graph, GraphClient, Method, RawResponse, Request,
     graph_action,
 };
-use graph_endpoint_device_management::prelude::*;
 use graph_endpoint_device_management::hand_written::{
     AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
 };
+use graph_endpoint_device_management::prelude::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generated_calls_can_be_spawned() {

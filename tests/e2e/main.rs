@@ -26,4 +26,5 @@ mod operations;
 mod resilience;
 mod secrets;
 mod sign_in;
+mod typed_reads;
 mod typed_surface;

@@ -9,10 +9,10 @@ use std::future::Future;
 
 use common::{assert_standard_headers, emulator_and_client};
 use graph_endpoint::Error;
-use graph_endpoint_device_management::prelude::*;
 use graph_endpoint_device_management::hand_written::{
     AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
 };
+use graph_endpoint_device_management::prelude::*;
 use graph_endpoint_emulator::{Emulator, Fault, Injection};
 use serde_json::json;
 
@@ -298,10 +298,7 @@ async fn create_token() {
             .unwrap()
             .contains(&profile.token_value().unwrap().to_owned())
     );
-    assert_eq!(
-        profile.qr_code_image().unwrap().type_(),
-        Some("image/png")
-    );
+    assert_eq!(profile.qr_code_image().unwrap().type_(), Some("image/png"));
 
     for invalid in [0, -5, 90 * 24 * 3600 + 1] {
         let err = graph.create_token(&id, invalid).await.unwrap_err();
