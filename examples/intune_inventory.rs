@@ -57,7 +57,7 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // A real tenant with GRAPH_TOKEN, else the stand-in.
-    let mut _emulator = None;
+    let mut stand_in = None;
     let graph = match std::env::var("GRAPH_TOKEN") {
         Ok(token) => GraphClient::builder().token(token).build()?,
         Err(_) => {
@@ -72,7 +72,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 .base_url(emulator.base_url())
                 .token(emulator.token())
                 .build()?;
-            _emulator = Some(emulator);
+            stand_in = Some(emulator);
             graph
         }
     };
@@ -120,7 +120,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // A value Graph's metadata does not declare (planted in the stand-in):
     // strict by default, so the call fails with the path and the declared
     // type; leniently, a `tracing` warning, and the value kept as it came.
-    if let Some(emulator) = &_emulator {
+    if let Some(emulator) = &stand_in {
         let drifted = emulator
             .insert_entity(
                 "deviceManagement/managedDevices",

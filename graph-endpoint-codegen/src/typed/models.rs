@@ -528,16 +528,18 @@ impl Surface<'_> {
              //! endpoints of every enabled area (v1.0 ones, under the same names, come\n\
              //! from [`crate::v1`] trait by trait), the setters of every model, and\n\
              //! [`Model`](crate::support::Model) and [`Member`](crate::support::Member).\n\
-             //! Each is imported as `_`: the methods come into scope, no name does.\n\n\
+             //! Each is imported as `_`: the methods come into scope, no name does.\n\
+             // Every item's areas are written `cfg(any(...))`, one area or several alike.\n\
+             #![allow(clippy::non_minimal_cfg)]\n\n\
              pub use crate::support::{Member as _, Model as _};\n",
         );
         for q in self.reached.keys() {
             if let Some(t) = self.csdl.types.get(q)
                 && !t.properties.is_empty()
             {
-                let _ = write!(
+                let _ = writeln!(
                     out,
-                    "{}pub use crate::models::{}Setters as _;\n",
+                    "{}pub use crate::models::{}Setters as _;",
                     self.cfg(q),
                     self.name(q)
                 );

@@ -36,7 +36,7 @@ pub struct Items<'a, T> {
     item: fn(&'a Value) -> Option<T>,
 }
 
-impl<'a, T> Items<'a, T> {
+impl<T> Items<'_, T> {
     /// How many items are left.
     #[must_use]
     pub fn len(&self) -> usize {
@@ -120,6 +120,7 @@ fn text<'a>(object: &'a Object, name: &str) -> Option<&'a str> {
 }
 
 #[doc(hidden)]
+#[must_use]
 pub fn get_str<'a>(object: &'a Object, name: &str) -> Option<&'a str> {
     text(object, name)
 }
@@ -197,6 +198,7 @@ pub fn get_borrowed<'a, M: Borrowed>(object: &'a Object, name: &str) -> Option<&
 }
 
 #[doc(hidden)]
+#[must_use]
 pub fn get_raw<'a>(object: &'a Object, name: &str) -> Option<&'a Value> {
     present(object, name)
 }
@@ -221,6 +223,7 @@ pub fn get_items<'a, T>(
 }
 
 #[doc(hidden)]
+#[must_use]
 pub fn item_str(value: &Value) -> Option<&str> {
     value.as_str()
 }
@@ -296,6 +299,7 @@ pub fn item_flags<E: Member>(value: &Value) -> Option<Flags<E>> {
 }
 
 #[doc(hidden)]
+#[must_use]
 pub fn item_model<M: Model>(value: &Value) -> Option<M> {
     match value {
         Value::Object(inner) => Some(M::from_object(inner.clone())),
@@ -304,6 +308,7 @@ pub fn item_model<M: Model>(value: &Value) -> Option<M> {
 }
 
 #[doc(hidden)]
+#[must_use]
 pub fn item_borrowed<M: Borrowed>(value: &Value) -> Option<&M> {
     match value {
         Value::Object(inner) => Some(M::view(inner)),
@@ -491,6 +496,7 @@ pub fn value_of_member<E: Member>(value: &E) -> Value {
 }
 
 #[doc(hidden)]
+#[must_use]
 pub fn value_of_flags<E: Member>(value: &Flags<E>) -> Value {
     Value::String(value.to_wire())
 }
