@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_lc_rs::digest;
-use graph_endpoint::bytes::Bytes;
 use graph_endpoint::{
     BodyStream, DriveUploads, Error, ExportFormat, ExportJobRequest, Graph, GraphClient, Progress,
     Response, RetryPolicy, StreamBody, UPLOAD_CHUNK_MULTIPLE, Wait, graph_action,
@@ -867,7 +866,6 @@ async fn an_expired_upload_session_is_a_clear_error() {
         "{error}"
     );
     assert!(emulator.storage_requests().is_empty());
-    let _ = Bytes::new();
 }
 
 /// The text of the file `name` in a zip, inflated and checked against its

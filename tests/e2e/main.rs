@@ -5,6 +5,7 @@
 //! test (`tests/load.rs`, which reads its process's peak memory) and the
 //! compile-fail suite (`tests/compile.rs`) keep their own.
 
+mod clock;
 mod common;
 
 mod azure;
