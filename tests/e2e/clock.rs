@@ -77,3 +77,15 @@ pub async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
             .unwrap();
     }
 }
+
+/// Gives what the runtime has under way a moment (real time, the clock
+/// held) to show: before asserting that something has not happened yet.
+/// A slow machine can only make such an assertion pass when it should
+/// not, never fail when it should pass.
+pub async fn settle() {
+    for _ in 0..20 {
+        tokio::task::spawn_blocking(|| std::thread::sleep(Duration::from_millis(1)))
+            .await
+            .unwrap();
+    }
+}
