@@ -89,3 +89,10 @@ pub async fn settle() {
             .unwrap();
     }
 }
+
+/// The output of a spawned task, once it has finished (waited for as an
+/// event, with [`wait_for`]'s guard against hanging).
+pub async fn finished<T>(task: tokio::task::JoinHandle<T>) -> T {
+    wait_for("the task to finish", || task.is_finished()).await;
+    task.await.expect("the task did not panic")
+}

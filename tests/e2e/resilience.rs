@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::clock::{HeldClock, settle, wait_for};
+use crate::clock::{HeldClock, finished, settle, wait_for};
 
 use graph_endpoint::{Error, Graph, GraphClient, Response, RetryPolicy, TimeoutKind, graph_action};
 use graph_endpoint_device_management::hand_written::{
@@ -309,7 +309,7 @@ async fn the_attempt_timeout_covers_a_body_that_stalls() {
     settle().await;
     assert_eq!(emulator.request_count(), 1, "no retry before the timeout");
     clock.advance(Duration::from_millis(1)).await;
-    let response = call.await.unwrap().unwrap();
+    let response = finished(call).await.unwrap();
     assert_eq!(response.failed_attempts().len(), 1);
     assert_eq!(response.failed_attempts()[0].outcome, "attempt timed out");
     assert_eq!(response.body().id.as_deref(), Some(id.as_str()));
@@ -323,7 +323,7 @@ async fn the_attempt_timeout_covers_a_body_that_stalls() {
     let call = tokio::spawn(async move { patient.get_with_attempts(&target).await });
     wait_for("the attempt", || emulator.request_count() == 1).await;
     clock.advance(Duration::from_secs(60)).await;
-    let response = call.await.unwrap().unwrap();
+    let response = finished(call).await.unwrap();
     assert!(response.failed_attempts().is_empty());
     assert_eq!(response.body().id.as_deref(), Some("stalled"));
     assert_eq!(emulator.request_count(), 1);
@@ -345,7 +345,7 @@ async fn each_timeout_is_its_own_error() {
     let call = tokio::spawn(async move { probe.get_with_attempts(&target).await });
     wait_for("the first attempt", || emulator.request_count() == 1).await;
     clock.advance(Duration::from_millis(100)).await;
-    let response = call.await.unwrap().unwrap();
+    let response = finished(call).await.unwrap();
     assert_eq!(response.failed_attempts().len(), 1);
     assert_eq!(response.failed_attempts()[0].outcome, "attempt timed out");
     assert_eq!(emulator.request_count(), 2);
@@ -357,7 +357,7 @@ async fn each_timeout_is_its_own_error() {
     let call = tokio::spawn(async move { probe.create_token(&target, 60).await });
     wait_for("the POST", || emulator.request_count() == 1).await;
     clock.advance(Duration::from_millis(100)).await;
-    let err = call.await.unwrap().unwrap_err();
+    let err = finished(call).await.unwrap_err();
     assert_eq!(err.timeout_kind(), Some(TimeoutKind::Attempt), "{err:?}");
     assert_eq!(err.attempts().len(), 1);
     assert_eq!(emulator.request_count(), 1);
@@ -378,7 +378,7 @@ async fn each_timeout_is_its_own_error() {
     settle().await;
     assert!(!call.is_finished(), "not before the call timeout");
     clock.advance(Duration::from_millis(1)).await;
-    let err = call.await.unwrap().unwrap_err();
+    let err = finished(call).await.unwrap_err();
     assert_eq!(err.timeout_kind(), Some(TimeoutKind::Call), "{err:?}");
     assert_eq!(clock.since(started), Duration::from_millis(150));
     emulator.clear_injections();
@@ -578,14 +578,13 @@ async fn dropping_a_call_cancels_it_and_frees_its_place() {
     });
     wait_for("the slow call", || emulator.request_count() == 1).await;
     clock.advance(Duration::from_millis(100)).await;
-    assert!(abandoned.await.unwrap(), "the caller gave up");
+    assert!(finished(abandoned).await, "the caller gave up");
     // The single in-flight place is free again while the stand-in still
     // holds the first answer, and the client works.
     let target = id.clone();
     let next = tokio::spawn(async move { graph.get_profile(&target).await });
-    wait_for("the next call to end", || next.is_finished()).await;
     assert_eq!(
-        next.await.unwrap().unwrap().id.as_deref(),
+        finished(next).await.unwrap().id.as_deref(),
         Some(id.as_str())
     );
     assert_eq!(emulator.request_count(), 2);
