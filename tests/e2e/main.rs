@@ -26,4 +26,5 @@ mod operations;
 mod resilience;
 mod secrets;
 mod sign_in;
+mod sign_in_timing;
 mod typed_surface;
