@@ -27,4 +27,5 @@ mod resilience;
 mod secrets;
 mod sign_in;
 mod sign_in_timing;
+mod token_cache_rules;
 mod typed_surface;
