@@ -7,11 +7,14 @@
 
 mod clock;
 mod common;
+mod fixtures;
+mod scripted;
 
 mod azure;
 mod batching;
 mod collections;
 mod device_management;
+mod documented_answers;
 mod emulator;
 mod emulator_hardening;
 mod encoding;

@@ -151,7 +151,11 @@ async fn a_good_file_serves_the_next_run_without_signing_in() {
     let emulator = stand_in().await;
     let dir = scratch();
     let cache = TokenCache::new(dir.path());
-    assert!(run(&clock, &emulator, sign_in(&emulator, &cache)).await.prompted);
+    assert!(
+        run(&clock, &emulator, sign_in(&emulator, &cache))
+            .await
+            .prompted
+    );
     let again = run(&clock, &emulator, sign_in(&emulator, &cache)).await;
     assert!(!again.prompted);
     assert_eq!(again.warnings, "");
@@ -232,7 +236,8 @@ async fn a_file_serves_only_its_own_client_id_scopes_and_account() {
 
     // The same app asking for other scopes.
     std::fs::write(&path, &original).unwrap();
-    let fewer_scopes = sign_in(&emulator, &cache).scopes(["DeviceManagementConfiguration.Read.All"]);
+    let fewer_scopes =
+        sign_in(&emulator, &cache).scopes(["DeviceManagementConfiguration.Read.All"]);
     let run_with_fewer = run(&clock, &emulator, fewer_scopes).await;
     assert_ignored(&run_with_fewer, "it is for scopes `", &path);
 
@@ -242,8 +247,12 @@ async fn a_file_serves_only_its_own_client_id_scopes_and_account() {
     let copied = cache.path_for(TENANT, other_account);
     std::fs::copy(&path, &copied).unwrap();
     std::fs::set_permissions(&copied, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let run_of_other_account =
-        run(&clock, &emulator, sign_in(&emulator, &cache).account(other_account)).await;
+    let run_of_other_account = run(
+        &clock,
+        &emulator,
+        sign_in(&emulator, &cache).account(other_account),
+    )
+    .await;
     assert_ignored(
         &run_of_other_account,
         &format!("it is for account `{ACCOUNT}`, not `{other_account}`"),
@@ -280,10 +289,25 @@ async fn a_file_is_replaced_whole_never_rewritten_in_place() {
     let refreshing = sign_in(&emulator, &cache).refresh_ahead(Duration::from_secs(7200));
     let refreshed = run(&clock, &emulator, refreshing).await;
     assert!(!refreshed.prompted, "the refresh token served");
-    assert_ne!(access_token(&path), access_token(&before), "new tokens saved");
-    assert_eq!(std::fs::read(&before).unwrap(), old_text, "the old file untouched");
-    assert_ne!(std::fs::metadata(&path).unwrap().ino(), old_inode, "a new file");
-    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_ne!(
+        access_token(&path),
+        access_token(&before),
+        "new tokens saved"
+    );
+    assert_eq!(
+        std::fs::read(&before).unwrap(),
+        old_text,
+        "the old file untouched"
+    );
+    assert_ne!(
+        std::fs::metadata(&path).unwrap().ino(),
+        old_inode,
+        "a new file"
+    );
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     // No temporary file is left beside it.
     assert_eq!(
         names_in(dir.path()),
