@@ -96,3 +96,48 @@ pub async fn finished<T>(task: tokio::task::JoinHandle<T>) -> T {
     wait_for("the task to finish", || task.is_finished()).await;
     task.await.expect("the task did not panic")
 }
+
+/// The debug events traced on this thread (the test's and its tasks', on
+/// a current-thread runtime), for waiting on what the client has done: the
+/// runtime traces a retry just before it starts the wait it chose, so once
+/// the event is seen, moving the clock moves that wait.
+#[derive(Clone, Default)]
+pub struct Traced(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Traced {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Traced {
+    type Writer = Traced;
+    fn make_writer(&'a self) -> Traced {
+        self.clone()
+    }
+}
+
+impl Traced {
+    /// Starts capturing; capturing stops when the guard is dropped.
+    pub fn capture() -> (Traced, tracing::subscriber::DefaultGuard) {
+        let traced = Traced::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(traced.clone())
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .finish();
+        (traced, tracing::subscriber::set_default(subscriber))
+    }
+
+    /// How many events said `message`.
+    pub fn count(&self, message: &str) -> usize {
+        String::from_utf8_lossy(&self.0.lock().unwrap())
+            .lines()
+            .filter(|l| l.contains(message))
+            .count()
+    }
+}

@@ -18,7 +18,7 @@ use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProf
 use graph_endpoint_emulator::{Emulator, Injection};
 use serde_json::{Value, json};
 
-use crate::clock::{HeldClock, finished, settle, wait_for};
+use crate::clock::{HeldClock, Traced, finished, settle, wait_for};
 use crate::fixtures::{self, Fixture};
 use crate::scripted::{Reply, Scripted};
 
@@ -230,9 +230,12 @@ async fn the_documented_429_is_waited_out_for_its_fractional_retry_after() {
         .build()
         .unwrap();
     emulator.inject(Injection::once(fixture.fault(emulator.base_url())));
+    let (traced, guard) = Traced::capture();
     let probe = graph.clone();
     let call = tokio::spawn(async move { probe.list_profiles(None).await });
     wait_for("the throttled request", || emulator.request_count() == 1).await;
+    wait_for("the retry's wait", || traced.count("retrying") == 1).await;
+    drop(guard);
     clock.advance(Duration::from_millis(2_127)).await;
     settle().await;
     assert_eq!(emulator.request_count(), 1, "not before Retry-After: 2.128");
@@ -480,8 +483,13 @@ async fn a_throttled_item_and_the_one_depending_on_it_go_again_after_its_retry_a
     let update = batch
         .add(graph.update_me(&json!({"city": "Redmond"})))
         .after(&read);
+    let (traced, _guard) = Traced::capture();
     let sending = tokio::spawn(async move { batch.send().await });
     wait_for("the first $batch", || server.arrived().len() == 1).await;
+    wait_for("the retry's wait", || {
+        traced.count("retrying throttled batch calls") == 1
+    })
+    .await;
     // The item's own Retry-After (2.128 s), read from the JSON content.
     clock.advance(Duration::from_millis(2_127)).await;
     settle().await;

@@ -427,8 +427,13 @@ async fn throttled_sign_in_follows_the_retry_policy_and_retry_after() {
         .retry(RetryPolicy::default().base_delay(Duration::from_secs(20)))
         .build()
         .unwrap();
+    let (traced, _guard) = crate::clock::Traced::capture();
     let call = tokio::spawn(async move { graph.list_profiles(None).await });
     wait_for("the first token request", || authority.seen().len() == 1).await;
+    wait_for("the retry's wait", || {
+        traced.count("token request failed; trying again") == 1
+    })
+    .await;
     clock.advance(Duration::from_millis(299)).await;
     settle().await;
     assert_eq!(authority.seen().len(), 1, "not before Retry-After");

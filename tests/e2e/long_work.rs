@@ -185,7 +185,8 @@ async fn polls_keep_retry_after_else_back_off() {
     // Each poll comes 300 ms after the last, as Retry-After asked (not at
     // the 1 s default backoff), and not a millisecond sooner.
     for polled in 1..=2 {
-        wait_for("a poll", || graph_polls(&emulator).len() == polled).await;
+        // Seen by `on_poll` just before the wait it announces begins.
+        wait_for("a poll", || asked.lock().unwrap().len() == polled).await;
         clock.advance(Duration::from_millis(299)).await;
         settle().await;
         assert_eq!(graph_polls(&emulator).len(), polled, "polled early");
@@ -211,8 +212,9 @@ async fn polls_keep_retry_after_else_back_off() {
             .export_report(&ExportJobRequest::new("Devices"), &wait)
             .await
     });
+    let announced = times.clone();
     for (polled, wait) in [50, 100, 200, 200].into_iter().enumerate() {
-        wait_for("a poll", || graph_polls(&emulator).len() == polled + 1).await;
+        wait_for("a poll", || announced.lock().unwrap().len() == polled + 1).await;
         clock.advance(Duration::from_millis(wait)).await;
     }
     finished(export).await.unwrap();
@@ -354,17 +356,24 @@ async fn a_job_that_never_completes_ends_at_the_deadline() {
     .await;
     let started = tokio::time::Instant::now();
     let exporting = graph.clone();
+    let announced = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = announced.clone();
+    let wait = Wait::default()
+        .deadline(Duration::from_millis(500))
+        .on_poll(move |_| {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        });
     let export = tokio::spawn(async move {
         exporting
-            .export_report(
-                &ExportJobRequest::new("Devices"),
-                &Wait::default().deadline(Duration::from_millis(500)),
-            )
+            .export_report(&ExportJobRequest::new("Devices"), &wait)
             .await
     });
     // Polls at 0, 50, ..., 450 ms; the next would be at the deadline.
     for polled in 1..=10 {
-        wait_for("a poll", || graph_polls(&emulator).len() == polled).await;
+        wait_for("a poll", || {
+            announced.load(std::sync::atomic::Ordering::SeqCst) == polled
+        })
+        .await;
         clock.advance(Duration::from_millis(50)).await;
     }
     let error = finished(export).await.unwrap_err();

@@ -30,5 +30,6 @@ mod resilience;
 mod secrets;
 mod sign_in;
 mod sign_in_timing;
+mod stated_rules;
 mod token_cache_rules;
 mod typed_surface;
