@@ -23,6 +23,7 @@ mod examples;
 mod expansion;
 mod hardening;
 mod http_stack;
+mod https;
 mod interactive_sign_in;
 mod long_work;
 mod operations;
