@@ -97,6 +97,7 @@ async fn a_report_export_is_waited_for_then_downloaded_from_storage_without_the_
         .filter("(ComplianceState eq 'Noncompliant')");
     let wait = Wait::default()
         .deadline(Duration::from_secs(10))
+        .min_interval(Duration::from_millis(100))
         .on_poll(move |poll| statuses.lock().unwrap().push(poll.status.to_owned()));
     let job = graph.export_report(&request, &wait).await.unwrap();
     assert_eq!(job.status, graph_endpoint::ExportJobStatus::Completed);
@@ -170,12 +171,14 @@ async fn polls_keep_retry_after_else_back_off() {
     .await;
     let asked = Arc::new(Mutex::new(Vec::new()));
     let recorded = asked.clone();
-    let wait = Wait::default().on_poll(move |poll| {
-        recorded
-            .lock()
-            .unwrap()
-            .push((poll.elapsed, poll.next_poll_in));
-    });
+    let wait = Wait::default()
+        .min_interval(Duration::from_millis(100))
+        .on_poll(move |poll| {
+            recorded
+                .lock()
+                .unwrap()
+                .push((poll.elapsed, poll.next_poll_in));
+        });
     let exporting = graph.clone();
     let export = tokio::spawn(async move {
         exporting
@@ -360,6 +363,7 @@ async fn a_job_that_never_completes_ends_at_the_deadline() {
     let count = announced.clone();
     let wait = Wait::default()
         .deadline(Duration::from_millis(500))
+        .min_interval(Duration::from_millis(10))
         .on_poll(move |_| {
             count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         });

@@ -22,6 +22,7 @@ mod every_form;
 mod examples;
 mod expansion;
 mod hardening;
+mod hostile_hosts;
 mod http_stack;
 mod https;
 mod interactive_sign_in;

@@ -176,7 +176,7 @@ async fn a_symbolic_link_is_neither_read_nor_written_through() {
     let linked = std::fs::read(&elsewhere).unwrap();
 
     let second = run(&clock, &emulator, sign_in(&emulator, &cache)).await;
-    assert_ignored(&second, "it is not a regular file", &path);
+    assert_ignored(&second, "it is a symbolic link", &path);
     // The new sign-in replaced the link, not the file it pointed to.
     assert_eq!(std::fs::read(&elsewhere).unwrap(), linked);
     assert_ne!(access_token(&path), access_token(&elsewhere));
