@@ -10,10 +10,11 @@ use time::format_description::well_known::Rfc3339;
 use crate::envelope::Failure;
 
 pub const ODATA_TYPE: &str = "#microsoft.graph.androidForWorkEnrollmentProfile";
-/// What the service shows for a token expiry that is not set.
+/// What the service shows for a date that is not set: Intune's report
+/// export page shows a job's unset `expirationDateTime` as this minimum date.
+/// The profile's token actions are undocumented; a token revoked (or never
+/// created) showing it too is an assumption (see the README).
 pub const MIN_DATE: &str = "0001-01-01T00:00:00Z";
-/// The longest token validity accepted: 90 days, as for Android Enterprise enrollment tokens.
-pub const MAX_TOKEN_VALIDITY_SECONDS: i64 = 90 * 24 * 3600;
 
 const WRITABLE: &[&str] = &["displayName", "description"];
 const READ_ONLY: &[&str] = &[
@@ -36,12 +37,6 @@ pub struct Store {
     account_id: String,
     profiles: Vec<Map<String, Value>>,
     index: HashMap<String, usize>,
-    /// The change counter: every create, update and delete takes the next number.
-    seq: u64,
-    /// The number of each profile's last change, for delta queries.
-    changed_at: HashMap<String, u64>,
-    /// Deleted profiles and the number of their deletion.
-    tombstones: Vec<(String, u64)>,
 }
 
 /// Whether `name` is a property of the resource (for `$select` checks).
@@ -61,49 +56,12 @@ impl Store {
             account_id: uuid::Uuid::new_v4().to_string(),
             profiles: Vec::new(),
             index: HashMap::new(),
-            seq: 0,
-            changed_at: HashMap::new(),
-            tombstones: Vec::new(),
         }
     }
 
     /// The profiles in creation order.
     pub fn iter(&self) -> impl Iterator<Item = &Map<String, Value>> {
         self.profiles.iter()
-    }
-
-    /// The number of the latest change.
-    pub fn seq(&self) -> u64 {
-        self.seq
-    }
-
-    fn touch(&mut self, id: &str) {
-        self.seq += 1;
-        self.changed_at.insert(id.to_owned(), self.seq);
-    }
-
-    /// What changed after change `since` up to change `upto`: profiles created
-    /// or updated (as they are now), then profiles deleted, as `@removed`.
-    /// The first round (`since == 0`) lists the profiles that exist.
-    pub fn changes(&self, since: u64, upto: u64) -> Vec<Value> {
-        let window = |at: u64| at > since && at <= upto;
-        let mut changes: Vec<Value> = self
-            .profiles
-            .iter()
-            .filter(|p| {
-                p.get("id")
-                    .and_then(Value::as_str)
-                    .and_then(|id| self.changed_at.get(id))
-                    .is_some_and(|&at| window(at))
-            })
-            .map(|p| Value::Object(p.clone()))
-            .collect();
-        if since > 0 {
-            changes.extend(self.tombstones.iter().filter(|(_, at)| window(*at)).map(
-                |(id, _)| json!({"@odata.type": ODATA_TYPE, "id": id, "@removed": {"reason": "deleted"}}),
-            ));
-        }
-        changes
     }
 
     pub fn page(&self, skip: usize, top: usize) -> Vec<Value> {
@@ -182,7 +140,6 @@ impl Store {
         profile.insert("enrolledDeviceCount".into(), json!(0));
         profile.insert("qrCodeContent".into(), Value::Null);
         profile.insert("qrCodeImage".into(), Value::Null);
-        self.touch(&id);
         self.index.insert(id, self.profiles.len());
         self.profiles.push(profile.clone());
         Value::Object(profile)
@@ -213,16 +170,12 @@ impl Store {
         }
         profile.insert("lastModifiedDateTime".into(), json!(now()));
         let updated = Value::Object(profile.clone());
-        self.touch(id);
         Ok(updated)
     }
 
     pub fn delete(&mut self, id: &str) -> Result<(), Failure> {
         let i = self.index.remove(id).ok_or_else(|| not_found(id))?;
         self.profiles.remove(i);
-        self.seq += 1;
-        self.changed_at.remove(id);
-        self.tombstones.push((id.to_owned(), self.seq));
         for (pos, profile) in self.profiles.iter().enumerate().skip(i) {
             if let Some(Value::String(id)) = profile.get("id") {
                 self.index.insert(id.clone(), pos);
@@ -257,12 +210,12 @@ impl Store {
                     )
                 })?,
         };
-        if !(1..=MAX_TOKEN_VALIDITY_SECONDS).contains(&validity) {
+        // The API page documents an Int32 and no bound; a validity that is not
+        // positive is refused here (an assumption: see the README).
+        if validity < 1 {
             return Err(Failure::bad_request(
                 "BadRequest",
-                format!(
-                    "tokenValidityInSeconds must be between 1 and {MAX_TOKEN_VALIDITY_SECONDS}; got {validity}."
-                ),
+                format!("tokenValidityInSeconds must be positive; got {validity}."),
             ));
         }
         let token: String = uuid::Uuid::new_v4().simple().to_string().to_uppercase();
@@ -285,7 +238,6 @@ impl Store {
             json!({"type": "image/png", "value": QR_PLACEHOLDER_PNG}),
         );
         profile.insert("lastModifiedDateTime".into(), json!(now()));
-        self.touch(id);
         Ok(())
     }
 
@@ -303,7 +255,6 @@ impl Store {
         profile.insert("qrCodeContent".into(), Value::Null);
         profile.insert("qrCodeImage".into(), Value::Null);
         profile.insert("lastModifiedDateTime".into(), json!(now()));
-        self.touch(id);
         Ok(())
     }
 }

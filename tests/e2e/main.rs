@@ -7,6 +7,7 @@
 
 mod clock;
 mod common;
+mod conformance;
 mod fixtures;
 mod scripted;
 

@@ -327,7 +327,10 @@ async fn the_listener_gives_a_silent_connection_ten_seconds() {
     // only if the listener took it up late), and not never.
     let mut waited = 0;
     while !closed(&silent) {
-        assert!(waited < 60, "the listener never let the silent connection go");
+        assert!(
+            waited < 60,
+            "the listener never let the silent connection go"
+        );
         clock.advance(Duration::from_secs(1)).await;
         waited += 1;
         settle().await;
@@ -335,7 +338,11 @@ async fn the_listener_gives_a_silent_connection_ten_seconds() {
     assert!(waited >= 10, "let go after {waited} s");
     let mut rest = Vec::new();
     let _ = silent.read_to_end(&mut rest).await;
-    assert!(rest.is_empty(), "no answer: {}", String::from_utf8_lossy(&rest));
+    assert!(
+        rest.is_empty(),
+        "no answer: {}",
+        String::from_utf8_lossy(&rest)
+    );
 
     // The sign-in goes on with the browser's redirect.
     let (status, page) = browse(authorize).await;
