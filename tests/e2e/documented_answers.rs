@@ -421,9 +421,10 @@ async fn items_answered_out_of_order_reach_their_own_calls_checked_against_their
     let server = serving(vec![fixtures::load("batch-out-of-order")]).await;
     let graph = client(&server.url());
     let batch = graph.batch();
-    let _ = batch.add(graph.me());
+    let unanswered = batch.add(graph.me());
     let file = batch.add(graph.file_content_without_redirect("report.pdf"));
     batch.send().await;
+    assert!(unanswered.await.is_err());
     let err = file.await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(302));
     assert!(err.to_string().contains("expected 200"), "{err}");
