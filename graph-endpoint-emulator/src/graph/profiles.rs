@@ -1,5 +1,5 @@
-//! The in-memory androidForWorkEnrollmentProfile collection and the rules the
-//! service applies to it.
+//! The seed's resource's data: the in-memory androidForWorkEnrollmentProfile
+//! collection, and the rules the service applies to it.
 
 use std::collections::HashMap;
 
@@ -7,14 +7,9 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::envelope::Failure;
+use crate::reply::{Failure, MIN_DATE, now};
 
 pub const ODATA_TYPE: &str = "#microsoft.graph.androidForWorkEnrollmentProfile";
-/// What the service shows for a date that is not set: Intune's report
-/// export page shows a job's unset `expirationDateTime` as this minimum date.
-/// The profile's token actions are undocumented; a token revoked (or never
-/// created) showing it too is an assumption (see the README).
-pub const MIN_DATE: &str = "0001-01-01T00:00:00Z";
 
 const WRITABLE: &[&str] = &["displayName", "description"];
 const READ_ONLY: &[&str] = &[
@@ -33,7 +28,7 @@ const READ_ONLY: &[&str] = &[
 const QR_PLACEHOLDER_PNG: &str =
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
 
-pub struct Store {
+pub struct Profiles {
     account_id: String,
     profiles: Vec<Map<String, Value>>,
     index: HashMap<String, usize>,
@@ -44,15 +39,9 @@ pub fn is_property(name: &str) -> bool {
     WRITABLE.contains(&name) || READ_ONLY.contains(&name)
 }
 
-pub fn now() -> String {
-    OffsetDateTime::now_utc()
-        .format(&Rfc3339)
-        .unwrap_or_else(|_| MIN_DATE.to_owned())
-}
-
-impl Store {
-    pub fn new() -> Store {
-        Store {
+impl Profiles {
+    pub fn new() -> Profiles {
+        Profiles {
             account_id: uuid::Uuid::new_v4().to_string(),
             profiles: Vec::new(),
             index: HashMap::new(),
