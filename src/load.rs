@@ -90,7 +90,8 @@ struct WireLog {
 impl Service<graph_endpoint::reqwest::Request> for WireLog {
     type Response = graph_endpoint::reqwest::Response;
     type Error = BoxError;
-    type Future = Pin<Box<dyn Future<Output = Result<graph_endpoint::reqwest::Response, BoxError>> + Send>>;
+    type Future =
+        Pin<Box<dyn Future<Output = Result<graph_endpoint::reqwest::Response, BoxError>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         self.inner.poll_ready(cx)
