@@ -581,10 +581,7 @@ async fn dropping_a_call_cancels_it_and_frees_its_place() {
     // holds the first answer, and the client works.
     let target = id.clone();
     let next = tokio::spawn(async move { graph.get_profile(&target).await });
-    assert_eq!(
-        finished(next).await.unwrap().id(),
-        Some(id.as_str())
-    );
+    assert_eq!(finished(next).await.unwrap().id(), Some(id.as_str()));
     assert_eq!(emulator.request_count(), 2);
 }
 
