@@ -1,9 +1,15 @@
 //! An Intune inventory with the typed `/deviceManagement` surface: managed
-//! devices read page by page (dates as `time::OffsetDateTime`), device
-//! configurations grouped by their concrete type, and a Windows 10 policy
-//! created, patched (its description cleared with an explicit `null`) and
-//! deleted. One import, the prelude, brings the endpoints and the setters;
-//! every answer is checked against Graph's metadata as it decodes.
+//! devices read page by page (dates as `time::OffsetDateTime`, the nested
+//! hardware information borrowed in place), device configurations grouped by
+//! their concrete type, and a Windows 10 policy created, patched (its
+//! description cleared with an explicit `null`) and deleted. One import, the
+//! prelude, brings the endpoints and the setters.
+//!
+//! Every answer is checked against Graph's metadata as it decodes: against
+//! the stand-in, a device whose `complianceState` is planted as a number
+//! shows what a mismatch does by default (the call fails, naming the path
+//! and the declared type) and with `Validation::Lenient` (a warning, and the
+//! value kept as it came).
 //!
 //! ```text
 //! cargo run --example intune_inventory
@@ -22,7 +28,7 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use graph_endpoint::GraphClient;
+use graph_endpoint::{Error, GraphClient, Validation};
 use graph_endpoint_device_management::ENTITY_SETS;
 use graph_endpoint_device_management::models::{
     AnyDeviceConfiguration, AnyManagedDevice, Windows10GeneralConfiguration,
@@ -51,7 +57,7 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // A real tenant with GRAPH_TOKEN, else the stand-in.
-    let mut _emulator = None;
+    let mut stand_in = None;
     let graph = match std::env::var("GRAPH_TOKEN") {
         Ok(token) => GraphClient::builder().token(token).build()?,
         Err(_) => {
@@ -66,7 +72,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 .base_url(emulator.base_url())
                 .token(emulator.token())
                 .build()?;
-            _emulator = Some(emulator);
+            stand_in = Some(emulator);
             graph
         }
     };
@@ -81,6 +87,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             "operatingSystem",
             "complianceState",
             "lastSyncDateTime",
+            "hardwareInformation",
         ])
         .pages();
     let mut page_number = 0;
@@ -91,8 +98,13 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 AnyManagedDevice::WindowsManagedDevice(_) => "Windows",
                 _ => "device",
             };
+            // Borrowed from the device: reading it copies nothing.
+            let serial = device
+                .hardware_information()
+                .and_then(|hardware| hardware.serial_number())
+                .unwrap_or("no serial number");
             println!(
-                "  page {page_number}: {kind} {} ({}), {}, last sync {}",
+                "  page {page_number}: {kind} {} ({}, {serial}), {}, last sync {}",
                 device.device_name().unwrap_or("(no name)"),
                 device.operating_system().unwrap_or("?"),
                 device
@@ -103,6 +115,34 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                     .map_or("never".to_owned(), |t| t.date().to_string()),
             );
         }
+    }
+
+    // A value Graph's metadata does not declare (planted in the stand-in):
+    // strict by default, so the call fails with the path and the declared
+    // type; leniently, a `tracing` warning, and the value kept as it came.
+    if let Some(emulator) = &stand_in {
+        let drifted = emulator
+            .insert_entity(
+                "deviceManagement/managedDevices",
+                json!({"deviceName": "LAPTOP-0199", "complianceState": 3}),
+            )
+            .ok_or("the stand-in refused the device")?;
+        let id = drifted["id"].as_str().unwrap_or_default();
+        match graph.get_managed_device(id).await {
+            Err(e @ Error::Decode(_)) => println!("\nStrict: {e}"),
+            Ok(_) => return Err("a number was read as a compliance state".into()),
+            Err(e) => return Err(Box::new(e)),
+        }
+        let device = graph
+            .get_managed_device(id)
+            .validation(Validation::Lenient)
+            .await?;
+        println!(
+            "Lenient: {} read, complianceState {:?}, kept as {:?}",
+            device.device_name().unwrap_or_default(),
+            device.compliance_state(),
+            device.field("complianceState"),
+        );
     }
 
     // Device configurations, grouped by their concrete type.
@@ -197,6 +237,7 @@ fn fill(emulator: &Emulator) {
         let mut device = json!({
             "deviceName": name, "operatingSystem": os, "complianceState": state,
             "lastSyncDateTime": "2024-05-06T07:08:09Z",
+            "hardwareInformation": {"serialNumber": format!("SN-{}", name.len())},
         });
         if windows {
             device["@odata.type"] = json!("#microsoft.graph.windowsManagedDevice");

@@ -317,8 +317,10 @@ pub fn method_names(endpoints: &[(&str, &str, &str)]) -> Vec<String> {
     let mut taken: HashMap<(String, &str), usize> = HashMap::new();
     for &i in &order {
         let (path, kind, version) = endpoints[i];
-        if !taken.contains_key(&(names[i].clone(), version)) {
-            taken.insert((names[i].clone(), version), i);
+        if let std::collections::hash_map::Entry::Vacant(free) =
+            taken.entry((names[i].clone(), version))
+        {
+            free.insert(i);
             continue;
         }
         let written = safe_ident(&shortened(&parts(path, kind, true)));
@@ -326,7 +328,7 @@ pub fn method_names(endpoints: &[(&str, &str, &str)]) -> Vec<String> {
             let key = path
                 .rsplit('/')
                 .find(|s| s.starts_with('{'))
-                .map(|k| snake_case(k))
+                .map(snake_case)
                 .unwrap_or_default();
             format!("{written}_by_{key}")
         } else {

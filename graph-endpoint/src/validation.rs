@@ -121,6 +121,15 @@ impl Validation {
 /// and how to switch.
 const SUFFIX: &str = " (as Graph's metadata declares it; Validation::Lenient on the client or the call accepts it with a warning)";
 
+/// The declared type of an `expected` that [`parse_mismatch`] gave, without
+/// how to switch; `None` for an expectation of serde's own.
+pub(crate) fn declared_type(expected: &str) -> Option<&str> {
+    expected.strip_suffix(SUFFIX)
+}
+
+/// How to switch, as a mismatch's message ends.
+pub(crate) const HOW_TO_SWITCH: &str = SUFFIX;
+
 /// A mismatch's message taken apart: the path inside the decoded value, the
 /// declared type with how to switch, and what was found.
 pub(crate) fn parse_mismatch(message: &str) -> Option<(&str, String, &str)> {
@@ -142,6 +151,8 @@ mod tests {
         assert_eq!((path, found), ("a[1].b", "a string"));
         assert!(expected.starts_with("Int32 (as Graph's metadata declares it"));
         assert!(parse_mismatch("invalid type: string \"x\", expected i32").is_none());
+        assert_eq!(declared_type(&expected), Some("Int32"));
+        assert_eq!(declared_type("i32"), None);
     }
 
     #[test]

@@ -65,7 +65,12 @@ impl Surface<'_> {
                     .join(", ")
             );
         }
-        let _ = writeln!(out, "{cfg}#[derive(Debug, Clone, PartialEq)]");
+        // `repr(transparent)` and `RefCast`: a nested getter views the model
+        // in place in its parent's object (`support::Borrowed`).
+        let _ = writeln!(
+            out,
+            "{cfg}#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]\n#[repr(transparent)]"
+        );
         match base {
             Some(b) => {
                 let _ = writeln!(out, "pub struct {name}(pub(crate) {});", self.name(b));
@@ -292,7 +297,19 @@ impl Surface<'_> {
                     return generic(n, "member");
                 }
                 if self.reached.contains_key(ty) {
-                    return generic(&self.model_ref(ty), "model");
+                    if self.has_children(ty) {
+                        // An `Any…` enum: which variant is stored, so it is
+                        // copied out of the parent on each read.
+                        return generic(&self.model_ref(ty), "model");
+                    }
+                    // Borrowed in place: reading copies nothing.
+                    let n = self.name(ty);
+                    let mut a = generic(n, "model");
+                    a.get_ty = format!("&{n}");
+                    a.get = format!("s::get_borrowed::<{n}>");
+                    a.item_ty = format!("&{n}");
+                    a.item = format!("s::item_borrowed::<{n}>");
+                    return a;
                 }
                 prim(
                     "&serde_json::Value",
@@ -511,16 +528,18 @@ impl Surface<'_> {
              //! endpoints of every enabled area (v1.0 ones, under the same names, come\n\
              //! from [`crate::v1`] trait by trait), the setters of every model, and\n\
              //! [`Model`](crate::support::Model) and [`Member`](crate::support::Member).\n\
-             //! Each is imported as `_`: the methods come into scope, no name does.\n\n\
+             //! Each is imported as `_`: the methods come into scope, no name does.\n\
+             // Every item's areas are written `cfg(any(...))`, one area or several alike.\n\
+             #![allow(clippy::non_minimal_cfg)]\n\n\
              pub use crate::support::{Member as _, Model as _};\n",
         );
         for q in self.reached.keys() {
             if let Some(t) = self.csdl.types.get(q)
                 && !t.properties.is_empty()
             {
-                let _ = write!(
+                let _ = writeln!(
                     out,
-                    "{}pub use crate::models::{}Setters as _;\n",
+                    "{}pub use crate::models::{}Setters as _;",
                     self.cfg(q),
                     self.name(q)
                 );

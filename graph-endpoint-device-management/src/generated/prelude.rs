@@ -5,6 +5,8 @@
 //! from [`crate::v1`] trait by trait), the setters of every model, and
 //! [`Model`](crate::support::Model) and [`Member`](crate::support::Member).
 //! Each is imported as `_`: the methods come into scope, no name does.
+// Every item's areas are written `cfg(any(...))`, one area or several alike.
+#![allow(clippy::non_minimal_cfg)]
 
 pub use crate::support::{Member as _, Model as _};
 #[cfg(any(feature = "managed_devices", feature = "scripts"))]

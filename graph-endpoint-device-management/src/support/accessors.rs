@@ -14,12 +14,12 @@ use serde_json::Value;
 use time::{Date, OffsetDateTime, Time};
 use uuid::Uuid;
 
-use super::{Flags, IsoDuration, Member, Model, Object, values};
+use super::{Borrowed, Flags, IsoDuration, Member, Model, Object, values};
 
 /// The items of a collection property, in order: each `Ok` with its value,
 /// or `Err` for an item that does not have the declared type (never
-/// skipped). Strings and raw values are borrowed from the model; models
-/// are copied out of it, one at a time.
+/// skipped). Strings, raw values and models are borrowed from the model;
+/// an `Any…` item is copied out of it, one at a time.
 ///
 /// ```
 /// use graph_endpoint_device_management::models::DeviceConfiguration;
@@ -36,7 +36,7 @@ pub struct Items<'a, T> {
     item: fn(&'a Value) -> Option<T>,
 }
 
-impl<'a, T> Items<'a, T> {
+impl<T> Items<'_, T> {
     /// How many items are left.
     #[must_use]
     pub fn len(&self) -> usize {
@@ -120,6 +120,7 @@ fn text<'a>(object: &'a Object, name: &str) -> Option<&'a str> {
 }
 
 #[doc(hidden)]
+#[must_use]
 pub fn get_str<'a>(object: &'a Object, name: &str) -> Option<&'a str> {
     text(object, name)
 }
@@ -184,14 +185,20 @@ pub fn get_flags<E: Member>(object: &Object, name: &str) -> Option<Flags<E>> {
     text(object, name).map(Flags::from_wire)
 }
 
-/// A nested model, copied out of the object (see the crate's documentation
-/// for what a read costs).
+/// A nested polymorphic model (an `Any…` enum), copied out of the object.
 #[doc(hidden)]
 pub fn get_model<M: Model>(object: &Object, name: &str) -> Option<M> {
     object.get(name).and_then(item_model)
 }
 
+/// A nested model, borrowed from the object.
 #[doc(hidden)]
+pub fn get_borrowed<'a, M: Borrowed>(object: &'a Object, name: &str) -> Option<&'a M> {
+    object.get(name).and_then(item_borrowed)
+}
+
+#[doc(hidden)]
+#[must_use]
 pub fn get_raw<'a>(object: &'a Object, name: &str) -> Option<&'a Value> {
     present(object, name)
 }
@@ -216,6 +223,7 @@ pub fn get_items<'a, T>(
 }
 
 #[doc(hidden)]
+#[must_use]
 pub fn item_str(value: &Value) -> Option<&str> {
     value.as_str()
 }
@@ -291,9 +299,19 @@ pub fn item_flags<E: Member>(value: &Value) -> Option<Flags<E>> {
 }
 
 #[doc(hidden)]
+#[must_use]
 pub fn item_model<M: Model>(value: &Value) -> Option<M> {
     match value {
         Value::Object(inner) => Some(M::from_object(inner.clone())),
+        _ => None,
+    }
+}
+
+#[doc(hidden)]
+#[must_use]
+pub fn item_borrowed<M: Borrowed>(value: &Value) -> Option<&M> {
+    match value {
+        Value::Object(inner) => Some(M::view(inner)),
         _ => None,
     }
 }
@@ -478,6 +496,7 @@ pub fn value_of_member<E: Member>(value: &E) -> Value {
 }
 
 #[doc(hidden)]
+#[must_use]
 pub fn value_of_flags<E: Member>(value: &Flags<E>) -> Value {
     Value::String(value.to_wire())
 }

@@ -18,7 +18,8 @@ use super::Member;
 ///
 /// ```
 /// use graph_endpoint_device_management::models::{IosScepCertificateProfile, KeyUsages};
-/// use graph_endpoint_device_management::support::{Flags, Model};
+/// use graph_endpoint_device_management::prelude::*;
+/// use graph_endpoint_device_management::support::Flags;
 ///
 /// let mut profile: IosScepCertificateProfile = serde_json::from_str(
 ///     r#"{"keyUsage": "digitalSignature,keyEncipherment"}"#,
@@ -26,7 +27,7 @@ use super::Member;
 /// let usages = profile.key_usage().unwrap();
 /// assert_eq!(usages, Flags::from([KeyUsages::KeyEncipherment, KeyUsages::DigitalSignature]));
 ///
-/// profile.set_key_usage(Some(Flags::from([KeyUsages::DigitalSignature])));
+/// profile.set_key_usage(Flags::from([KeyUsages::DigitalSignature]));
 /// assert_eq!(profile.object()["keyUsage"], "digitalSignature");
 /// # Ok::<(), serde_json::Error>(())
 /// ```

@@ -25,7 +25,9 @@ macro_rules! __model_serde {
     };
 }
 
-/// A root model (no base type in the surface): a newtype over the object.
+/// A root model (no base type in the surface): a `#[repr(transparent)]`
+/// newtype over the object, deriving `ref_cast::RefCast` so it can be viewed
+/// in place.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __root_model {
@@ -49,6 +51,12 @@ macro_rules! __root_model {
                 self.0
             }
         }
+        impl $crate::support::Borrowed for $ty {
+            #[inline]
+            fn view(object: &$crate::support::Object) -> &Self {
+                <Self as ::ref_cast::RefCast>::ref_cast(object)
+            }
+        }
         impl $ty {
             #[doc = concat!("An empty `", $name, "`", "; with its `@odata.type` when it is part of a type hierarchy.")]
             #[inline]
@@ -66,8 +74,9 @@ macro_rules! __root_model {
     };
 }
 
-/// A derived model: a newtype over its base, which it dereferences to, so
-/// the base's accessors apply.
+/// A derived model: a `#[repr(transparent)]` newtype over its base (deriving
+/// `ref_cast::RefCast`), which it dereferences to, so the base's accessors
+/// apply.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __derived_model {
@@ -89,6 +98,14 @@ macro_rules! __derived_model {
             #[inline]
             fn into_object(self) -> $crate::support::Object {
                 $crate::support::Model::into_object(self.0)
+            }
+        }
+        impl $crate::support::Borrowed for $ty {
+            #[inline]
+            fn view(object: &$crate::support::Object) -> &Self {
+                <Self as ::ref_cast::RefCast>::ref_cast(<$base as $crate::support::Borrowed>::view(
+                    object,
+                ))
             }
         }
         impl $ty {

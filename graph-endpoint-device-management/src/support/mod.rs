@@ -21,9 +21,11 @@
 //!   type: `time::OffsetDateTime`, `time::Date`, `time::Time`,
 //!   [`IsoDuration`], `uuid::Uuid`, bytes, enums, [`Flags`] sets, models;
 //!   a collection reads as [`Items`], every item in order;
-//! - a nested model is copied out of the object on each read (strings and
-//!   raw values are borrowed): keep it in a variable rather than reading it
-//!   again in a loop;
+//! - a nested model is borrowed from the object (`Option<&MimeContent>`,
+//!   items `&KeyValuePair`), as strings and raw values are: reading it copies
+//!   nothing. A polymorphic one (an `Any…` enum, told apart by `@odata.type`)
+//!   is copied out on each read; its base type's getters are also on every
+//!   variant, so keep it in a variable rather than reading it again in a loop;
 //! - `set_x(value)` writes a value, `clear_x()` an explicit `null` (on a
 //!   PATCH, "clear this property"), `unset_x()` removes the property, so it
 //!   is not sent at all. Each returns the model it is called on, so a chain
@@ -55,7 +57,7 @@ pub use duration::{IsoDuration, NotADuration};
 pub use flags::Flags;
 #[doc(hidden)]
 pub use model::decode_model;
-pub use model::{Field, Member, Model, Object, Returned};
+pub use model::{Borrowed, Field, Member, Model, Object, Returned};
 #[doc(hidden)]
 pub use validate::checked;
 
@@ -64,7 +66,8 @@ mod tests {
     use super::*;
     use serde_json::{Value, json};
 
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, PartialEq, ref_cast::RefCast)]
+    #[repr(transparent)]
     struct Thing(Object);
     crate::__root_model!(Thing, "microsoft.graph.thing", false);
 

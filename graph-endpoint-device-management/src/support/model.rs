@@ -74,6 +74,28 @@ pub trait Model: Sized {
     }
 }
 
+/// A model that can be viewed in place inside a larger one: a nested
+/// getter answers `&Self` borrowed from its parent's object, never a copy.
+///
+/// Every generated struct is one (a `#[repr(transparent)]` newtype over the
+/// object, or over its base type); an `Any…` enum is not, since which variant
+/// it is has to be stored (its getters copy the nested object out, once per
+/// read: see the crate's `BENCHMARKS.md` for the cost).
+///
+/// ```
+/// use graph_endpoint_device_management::models::DeviceConfiguration;
+/// use graph_endpoint_device_management::support::{Borrowed, Object};
+///
+/// let object: Object = serde_json::from_str(r#"{"displayName": "Kiosk"}"#)?;
+/// let view: &DeviceConfiguration = DeviceConfiguration::view(&object);
+/// assert_eq!(view.display_name(), Some("Kiosk"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+pub trait Borrowed: Model {
+    /// The model over an object it does not own (nothing is checked or copied).
+    fn view(object: &Object) -> &Self;
+}
+
 /// A generated enum: the members the metadata lists, and any other text as
 /// it came.
 pub trait Member: Sized {

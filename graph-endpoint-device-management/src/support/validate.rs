@@ -207,3 +207,153 @@ fn number_kind(kind: Kind) -> bool {
         Kind::Byte | Kind::SByte | Kind::Int16 | Kind::Int32 | Kind::Int64
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn property(kind: Kind, ty: &'static str) -> PropertyInfo {
+        PropertyInfo {
+            name: "p",
+            ty,
+            kind,
+            collection: false,
+            nullable: true,
+        }
+    }
+
+    /// What a value of each numeric kind is found to be: `None` when it fits.
+    fn found(kind: Kind, ty: &'static str, value: Value) -> Option<&'static str> {
+        check_property(&value, &property(kind, ty)).map(|m| m.found())
+    }
+
+    #[test]
+    fn numbers_are_read_as_graph_writes_them() {
+        // Int64: a number, or a string under IEEE754Compatible.
+        for fits in [json!(9_007_199_254_740_993_i64), json!("-42"), json!(null)] {
+            assert_eq!(
+                found(Kind::Int64, "Edm.Int64", fits.clone()),
+                None,
+                "{fits}"
+            );
+        }
+        assert_eq!(
+            found(Kind::Int64, "Edm.Int64", json!("forty")),
+            Some("a string that does not parse as one")
+        );
+        assert_eq!(
+            found(Kind::Int64, "Edm.Int64", json!(1.5)),
+            Some("a number that does not fit")
+        );
+        assert_eq!(
+            found(Kind::Int64, "Edm.Int64", json!(true)),
+            Some("a boolean")
+        );
+        // Double: a number, or the three strings JSON has no number for.
+        for fits in [
+            json!(1.5),
+            json!(-3),
+            json!("NaN"),
+            json!("INF"),
+            json!("-INF"),
+        ] {
+            assert_eq!(
+                found(Kind::Double, "Edm.Double", fits.clone()),
+                None,
+                "{fits}"
+            );
+        }
+        assert_eq!(
+            found(Kind::Double, "Edm.Double", json!("1.5")),
+            Some("a string that does not parse as one")
+        );
+        // Decimal: a number, or a string of one under IEEE754Compatible.
+        for fits in [json!(12.25), json!("12.25"), json!("-7")] {
+            assert_eq!(
+                found(Kind::Decimal, "Edm.Decimal", fits.clone()),
+                None,
+                "{fits}"
+            );
+        }
+        for wrong in [json!("INF"), json!("twelve")] {
+            assert_eq!(
+                found(Kind::Decimal, "Edm.Decimal", wrong.clone()),
+                Some("a string that does not parse as one"),
+                "{wrong}"
+            );
+        }
+        // Int32: a number in its range, never a string.
+        assert_eq!(found(Kind::Int32, "Edm.Int32", json!(2_147_483_647)), None);
+        assert_eq!(
+            found(Kind::Int32, "Edm.Int32", json!(2_147_483_648_i64)),
+            Some("a number that does not fit")
+        );
+        assert_eq!(
+            found(Kind::Int32, "Edm.Int32", json!("8")),
+            Some("a string")
+        );
+    }
+
+    #[test]
+    fn text_kinds_parse_and_enums_are_strings() {
+        let cases = [
+            (
+                Kind::DateTimeOffset,
+                "Edm.DateTimeOffset",
+                json!("2024-02-29T12:30:00.1234567-08:00"),
+                json!("2020-11-010"),
+            ),
+            (
+                Kind::Date,
+                "Edm.Date",
+                json!("2024-02-29"),
+                json!("2023-02-29"),
+            ),
+            (
+                Kind::TimeOfDay,
+                "Edm.TimeOfDay",
+                json!("07:05:00.5"),
+                json!("25:00:00"),
+            ),
+            (
+                Kind::Duration,
+                "Edm.Duration",
+                json!("P1DT2H30M"),
+                json!("2 hours"),
+            ),
+            (
+                Kind::Guid,
+                "Edm.Guid",
+                json!("0b283420-3420-0b28-2034-280b2034280b"),
+                json!("not-a-guid"),
+            ),
+            (Kind::Binary, "Edm.Binary", json!("aGk="), json!("%%%")),
+        ];
+        for (kind, ty, fits, wrong) in cases {
+            assert_eq!(found(kind, ty, fits.clone()), None, "{ty} {fits}");
+            assert_eq!(
+                found(kind, ty, wrong.clone()),
+                Some("a string that does not parse as one"),
+                "{ty} {wrong}"
+            );
+            assert_eq!(
+                found(kind, ty, json!(1_700_000_000)),
+                Some("a number"),
+                "{ty}"
+            );
+        }
+        assert_eq!(
+            found(
+                Kind::Enum,
+                "microsoft.graph.complianceState",
+                json!("aNewState")
+            ),
+            None
+        );
+        assert_eq!(
+            found(Kind::Enum, "microsoft.graph.complianceState", json!(3)),
+            Some("a number")
+        );
+    }
+}

@@ -241,6 +241,30 @@ pub(crate) fn route(
     })
 }
 
+/// The directory objects: the entity types whose base type is
+/// `microsoft.graph.directoryObject` in Graph's metadata. Only their
+/// collections take `$count`, `$search`, `ne` and `not` as advanced queries
+/// that need `ConsistencyLevel: eventual` (Graph's "Advanced query
+/// capabilities on Azure AD directory objects" page); Intune's collections
+/// do not ask for it.
+const DIRECTORY_OBJECTS: &[&str] = &[
+    "microsoft.graph.administrativeUnit",
+    "microsoft.graph.application",
+    "microsoft.graph.contract",
+    "microsoft.graph.device",
+    "microsoft.graph.directoryObject",
+    "microsoft.graph.directoryRole",
+    "microsoft.graph.directoryRoleTemplate",
+    "microsoft.graph.group",
+    "microsoft.graph.orgContact",
+    "microsoft.graph.servicePrincipal",
+    "microsoft.graph.user",
+];
+
+fn is_directory_object(item_type: &str) -> bool {
+    DIRECTORY_OBJECTS.contains(&item_type)
+}
+
 pub(crate) fn with(mut item: Value, context: &str) -> Value {
     if let Value::Object(map) = &mut item {
         map.insert("@odata.context".into(), json!(context));
@@ -325,24 +349,15 @@ fn merge(object: &mut Map<String, Value>, changes: Map<String, Value>) {
     }
 }
 
-/// The query of a list: a collection of the surface needs
-/// `ConsistencyLevel: eventual` for `$search` only (the header is the
-/// directory's rule for `$count`, `ne` and `not`, not Intune's); a
-/// collection of a type it does not know keeps the seed's rule.
+/// The query of a list, read against the collection's type: only a
+/// directory object's collection needs `ConsistencyLevel: eventual` for
+/// `$count`, `$search`, `ne` and `not` (Graph's "Advanced query capabilities
+/// on Azure AD directory objects" page); Intune's collections do not ask for
+/// it.
 fn list_query(parts: &http::request::Parts, ty: &str) -> Result<ListQuery, Failure> {
-    let vocabulary = vocabulary(ty);
-    let query = ListQuery::parse_for(parts.uri.query().unwrap_or_default(), vocabulary)?;
-    let eventual = wants_eventual_consistency(parts);
-    match vocabulary {
-        Vocabulary::Typed(_) => {
-            if query.search.is_some() && !eventual {
-                return Err(Failure::bad_request(
-                    "Request_UnsupportedQuery",
-                    "$search is an advanced query: it needs the header 'ConsistencyLevel: eventual'.",
-                ));
-            }
-        }
-        _ => query.check_consistency(eventual)?,
+    let query = ListQuery::parse_for(parts.uri.query().unwrap_or_default(), vocabulary(ty))?;
+    if is_directory_object(ty) {
+        query.check_consistency(wants_eventual_consistency(parts))?;
     }
     query.check_select()?;
     Ok(query)
