@@ -812,3 +812,162 @@ async fn planted_items_are_kept_exactly_as_given() {
         None
     );
 }
+
+/// The surface table the stand-in serves, as the generator wrote it.
+const SURFACE: &str = include_str!("../../graph-endpoint-emulator/src/graph/surface.json");
+
+/// One bound operation of the table: its path (`{}` for a key), name,
+/// whether it is an action, its `(name, type, nullable)` parameters and its
+/// return type.
+struct Declared {
+    path: String,
+    name: String,
+    is_action: bool,
+    parameters: Vec<(String, String, bool)>,
+    returns: Option<String>,
+}
+
+fn declared_operations() -> (Vec<Declared>, Vec<String>) {
+    let table: Value = serde_json::from_str(SURFACE).expect("the surface table is JSON");
+    let operations = table["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| Declared {
+            path: row[0].as_str().unwrap().to_owned(),
+            name: row[1].as_str().unwrap().to_owned(),
+            is_action: row[2].as_bool().unwrap(),
+            parameters: row[4]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| {
+                    (
+                        p[0].as_str().unwrap().to_owned(),
+                        p[1].as_str().unwrap().to_owned(),
+                        p[2].as_bool().unwrap(),
+                    )
+                })
+                .collect(),
+            returns: row[5].as_str().map(str::to_owned),
+        })
+        .collect();
+    let enums = table["enums"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row[0].as_str().unwrap().to_owned())
+        .collect();
+    (operations, enums)
+}
+
+#[tokio::test]
+async fn every_declared_operation_answers_as_declared() {
+    let stand = Stand::start().await;
+    let (operations, enums) = declared_operations();
+    assert!(operations.len() > 400, "{}", operations.len());
+    let (mut bound_to_items, mut refused, mut answered) = (0, 0, 0);
+    // The seed's resource answers its own operations (its tests are
+    // `collections` and `operations`).
+    let seed = "deviceManagement/androidForWorkEnrollmentProfiles/";
+    for operation in operations.iter().filter(|o| !o.path.starts_with(seed)) {
+        let method = if operation.is_action { "POST" } else { "GET" };
+        let call = |keys: &str| {
+            let path = operation.path.replace("{}", keys);
+            if operation.is_action {
+                path
+            } else {
+                format!("{path}()")
+            }
+        };
+        let label = format!("{method} {}", operation.path);
+
+        // Bound to an item that does not exist: 404 in Graph's shape.
+        if operation.path.contains("{}") {
+            bound_to_items += 1;
+            let missing = stand.send(method, &call("nobody"), None).await;
+            assert_eq!(missing.status, 404, "{label}: {}", missing.body);
+            assert_graph_error(&missing, 404, "ResourceNotFound", "'nobody'");
+            // Plant the items the path passes through.
+            let segments: Vec<&str> = operation.path.split('/').collect();
+            for (at, segment) in segments.iter().enumerate() {
+                if *segment == "{}" {
+                    let collection = segments[..at].join("/").replace("{}", "x");
+                    assert!(
+                        stand
+                            .emulator
+                            .insert_entity(&collection, json!({"id": "x"}))
+                            .is_some(),
+                        "{label}: {collection} is served"
+                    );
+                }
+            }
+        }
+
+        // No arguments: refused for a non-nullable parameter, else the declared answer.
+        let answer = stand.send(method, &call("x"), None).await;
+        let required = operation
+            .parameters
+            .iter()
+            .find(|(_, _, nullable)| !nullable);
+        if let Some((parameter, ty, _)) = required {
+            refused += 1;
+            let kind = if operation.is_action {
+                "action"
+            } else {
+                "function"
+            };
+            assert_graph_error(
+                &answer,
+                400,
+                "BadRequest",
+                &format!(
+                    "The parameter '{parameter}' of the {kind} '{}' is not nullable: it needs a value of type {ty}.",
+                    operation.name
+                ),
+            );
+            continue;
+        }
+        answered += 1;
+        match &operation.returns {
+            None => {
+                assert_eq!(answer.status, 204, "{label}: {}", answer.body);
+                assert_eq!(answer.body, json!(""), "{label}");
+            }
+            Some(returns) if returns == "Edm.Stream" => {
+                // A stream: its bytes, not a JSON value.
+                assert_eq!(answer.status, 200, "{label}: {}", answer.body);
+                assert_ne!(answer.body, json!(""), "{label}");
+            }
+            Some(returns) => {
+                assert_eq!(answer.status, 200, "{label}: {}", answer.body);
+                let context = answer.body["@odata.context"].as_str().unwrap_or_default();
+                assert!(
+                    context.ends_with(&format!("/beta/$metadata#{returns}")),
+                    "{label}: {context}"
+                );
+                if returns.starts_with("Collection(") {
+                    assert!(answer.body["value"].is_array(), "{label}: {}", answer.body);
+                } else if enums.contains(returns) {
+                    assert!(answer.body["value"].is_string(), "{label}: {}", answer.body);
+                } else if returns.starts_with("Edm.") {
+                    assert!(
+                        answer.body.get("value").is_some(),
+                        "{label}: {}",
+                        answer.body
+                    );
+                } else {
+                    assert_eq!(
+                        answer.body["@odata.type"],
+                        json!(format!("#{returns}")),
+                        "{label}"
+                    );
+                }
+            }
+        }
+    }
+    // The sweep reached each kind of answer.
+    assert!(bound_to_items > 300, "{bound_to_items}");
+    assert!(refused > 50, "{refused}");
+    assert!(answered > 200, "{answered}");
+}

@@ -193,7 +193,12 @@ fn report_stream(
     parts: &http::request::Parts,
     body: &Bytes,
 ) -> Result<hyper::Response<ReplyBody>, Failure> {
-    let request = json_body(parts, body)?;
+    // No body is no parameters: every parameter of the report actions is
+    // nullable in the metadata.
+    let request = match json_body(parts, body)? {
+        Value::Null => json!({}),
+        request => request,
+    };
     if !request.is_object() {
         return Err(Failure::bad_request(
             "BadRequest",
