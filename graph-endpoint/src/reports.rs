@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use crate::long_running::{Said, Step, poll_until, said};
+use crate::transfer::long_running::{Said, Step, poll_until, said};
 use crate::{Download, Error, Graph, GraphClient, Response, Wait, graph_action, retry_after};
 
 /// The format of an exported report (both arrive zipped).
@@ -188,7 +188,7 @@ impl ExportJob {
             status: format!("{:?}", self.status),
             detail: Some("the job has no url to download".to_owned()),
         })?;
-        crate::foreign::checked_url("download", "the report's url", url)?;
+        crate::transfer::checked_url("download", "the report's url", url)?;
         Ok(graph.download(url).expect_zip())
     }
 }
@@ -309,7 +309,7 @@ impl GraphClient {
         .await?;
         match job.url.as_deref() {
             Some(url) => {
-                crate::foreign::checked_url("export_report", "the report's url", url)?;
+                crate::transfer::checked_url("export_report", "the report's url", url)?;
                 Ok(job)
             }
             None => Err(Error::JobFailed {

@@ -51,7 +51,7 @@ pub struct Request {
     /// Set when `path` holds a whole URL to follow verbatim (`@odata.nextLink`).
     link: bool,
     /// A body streamed from a reader, sent once (`#[body] StreamBody`).
-    stream: Option<crate::body_stream::StreamSlot>,
+    stream: Option<crate::body::StreamSlot>,
 }
 
 impl Request {
@@ -169,7 +169,7 @@ impl Request {
     }
 
     /// The streamed body's slot, which the first attempt empties.
-    pub(crate) fn stream(&self) -> Option<&crate::body_stream::StreamSlot> {
+    pub(crate) fn stream(&self) -> Option<&crate::body::StreamSlot> {
         self.stream.as_ref()
     }
 
@@ -226,7 +226,7 @@ pub struct RequestBuilder {
     query: String,
     headers: Vec<(HeaderName, HeaderValue)>,
     body: Option<Bytes>,
-    stream: Option<crate::body_stream::StreamSlot>,
+    stream: Option<crate::body::StreamSlot>,
     params: serde_json::Map<String, serde_json::Value>,
     /// Where the segment being built starts, once a value went into it: it
     /// is checked when it ends (see `segment_that_moves`).
@@ -369,7 +369,7 @@ impl RequestBuilder {
 
     /// Sets a streamed body (`#[body] StreamBody`).
     pub fn stream_body(&mut self, body: crate::StreamBody) {
-        self.stream = Some(crate::body_stream::StreamSlot::new(body));
+        self.stream = Some(crate::body::StreamSlot::new(body));
     }
 
     /// Finishes the request, or reports the first argument that could not be used.
@@ -443,7 +443,7 @@ fn moved_segment_reason(template: &str, path: &str, start: usize, end: usize) ->
     };
     format!(
         "the path segment `{declared}` would be {problem} (`{}`): it would name another resource; pass a value that is not empty, `.` or `..`",
-        crate::clip::Clipped(built)
+        crate::error::quoted::Clipped(built)
     )
 }
 

@@ -19,7 +19,7 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use tracing::Instrument;
 
 use crate::call::Parts;
-use crate::decode::{self, Finish};
+use crate::call::decode::{self, Finish};
 use crate::request::ClientRequestId;
 use crate::{
     ApiVersion, Attempt, Call, Endpoint, Error, GraphClient, Method, RawResponse, Request,
@@ -702,10 +702,10 @@ impl Batch {
         );
         let client_request_id = request.client_request_id_value();
         let response = self.sender.execute(request).await?;
-        let response = crate::decode::check_status(endpoint, client_request_id, response)?;
+        let response = crate::call::decode::check_status(endpoint, client_request_id, response)?;
         let outer_headers = response.headers().clone();
         let answer: wire::BatchAnswer =
-            crate::decode::decode_body(endpoint, client_request_id, &response)?;
+            crate::call::decode::decode_body(endpoint, client_request_id, &response)?;
         let mut answered = Vec::with_capacity(chunk.len());
         for item in answer.responses {
             let Some(index) = item.id.parse::<usize>().ok().filter(|i| chunk.contains(i)) else {

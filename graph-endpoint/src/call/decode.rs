@@ -60,7 +60,7 @@ pub(crate) fn decode_body<T: DeserializeOwned>(
     client_request_id: ClientRequestId,
     response: &RawResponse,
 ) -> Result<T, Error> {
-    crate::json_fault::from_slice::<T>(response.body()).map_err(|(source, fault)| {
+    crate::error::json_fault::from_slice::<T>(response.body()).map_err(|(source, fault)| {
         Error::Decode(Box::new(DecodeError {
             endpoint,
             status: response.status(),

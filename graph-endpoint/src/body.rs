@@ -288,7 +288,7 @@ impl Stream for BodyStream {
                 this.source = Source::Buffered(None);
                 Poll::Ready(Some(Err(Error::Transport {
                     endpoint: this.endpoint,
-                    source: crate::shown_url::quiet(source),
+                    source: crate::error::shown_url::quiet(source),
                     attempts: Vec::new(),
                 })))
             }
@@ -560,15 +560,15 @@ impl crate::GraphClient {
     ) -> Result<BodyStream, Error> {
         let endpoint = request.endpoint().name();
         let response = self
-            .execute_as::<crate::exchange::Streamed>(request)
+            .execute_as::<crate::client::exchange::Streamed>(request)
             .await?;
         let attempts = response.failed_attempts().to_vec();
         let (status, headers) = (response.status(), response.headers().clone());
         Ok(match response.into_body() {
-            crate::exchange::Streamed::Live(live) => {
+            crate::client::exchange::Streamed::Live(live) => {
                 BodyStream::live(endpoint, status, headers, live, self.inner.attempt_timeout)
             }
-            crate::exchange::Streamed::Read(body) => {
+            crate::client::exchange::Streamed::Read(body) => {
                 BodyStream::from_response(RawResponse::new(status, headers, body)).named(endpoint)
             }
         }

@@ -1,6 +1,11 @@
 //! The HTTP stack a client sends through, and the rule that decides which
 //! origins may receive a secret over plain http.
 
+pub(crate) mod limits;
+pub(crate) mod middleware;
+pub(crate) mod redirect;
+pub(crate) mod retry;
+
 use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -216,7 +221,7 @@ pub(crate) fn secure_url(
     allow_insecure_http: bool,
 ) -> Result<reqwest::Url, String> {
     // A URL handed out by a service is signed by its query: never quoted.
-    let shown = crate::shown_url::shown_text(url);
+    let shown = crate::error::shown_url::shown_text(url);
     let parsed =
         reqwest::Url::parse(url).map_err(|e| format!("{what} `{shown}` does not parse: {e}"))?;
     match parsed.scheme() {

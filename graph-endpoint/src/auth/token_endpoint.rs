@@ -9,8 +9,8 @@ use bytes::BytesMut;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::clip::Clipped;
-use crate::secret::SecretString;
+use crate::auth::secret::SecretString;
+use crate::error::quoted::Clipped;
 use crate::{AccessToken, HttpStack};
 
 /// The largest token endpoint answer read: a token answer is a few KB, and
@@ -300,7 +300,7 @@ fn transport(error: &reqwest::Error) -> Failure {
             "transport",
             format!(
                 "the token endpoint could not be reached: {}",
-                crate::transport_error::describe(error)
+                crate::error::transport::describe(error)
             ),
             0,
         )),

@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::AccessToken;
-use crate::secret::SecretString;
+use crate::auth::secret::SecretString;
 
 /// The largest cache file read: an entry is a few KB.
 const MAX_CACHE_FILE_BYTES: u64 = 64 * 1024;
@@ -461,7 +461,7 @@ fn read_trusted(path: &Path, owner: &Owner<'_>) -> Result<Option<CachedSignIn>, 
     let parsed: CacheFile = serde_json::from_slice(&bytes).map_err(|e| {
         format!(
             "it is corrupt: {}",
-            crate::identity::describe_json_error(&e)
+            crate::auth::token_endpoint::describe_json_error(&e)
         )
     })?;
     if parsed.format != FORMAT || parsed.version != VERSION {
@@ -472,8 +472,8 @@ fn read_trusted(path: &Path, owner: &Owner<'_>) -> Result<Option<CachedSignIn>, 
     let mismatch = |what: &str, found: &str, wanted: &str| {
         format!(
             "it is for {what} `{}`, not `{}`",
-            crate::clip::Clipped(found),
-            crate::clip::Clipped(wanted)
+            crate::error::quoted::Clipped(found),
+            crate::error::quoted::Clipped(wanted)
         )
     };
     if parsed.authority != owner.authority {

@@ -33,7 +33,7 @@ pub(crate) fn next_hop(
     let next = current.join(location).map_err(|e| {
         format!(
             "the Location `{}` does not parse: {e}",
-            crate::shown_url::shown_text(location)
+            crate::error::shown_url::shown_text(location)
         )
     })?;
     if followed >= MAX_REDIRECTS {

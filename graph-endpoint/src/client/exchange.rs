@@ -14,7 +14,7 @@ use tower::ServiceExt;
 use tracing::Instrument;
 
 use crate::client::{Auth, Prepared, invalid_request};
-use crate::redirect::{is_redirect, next_hop};
+use crate::http_stack::redirect::{is_redirect, next_hop};
 use crate::{
     AccessToken, ApiVersion, Attempt, Error, GraphClient, RawResponse, Request, Response,
     RetryPolicy, TimeoutKind,
@@ -47,10 +47,13 @@ impl AttemptError {
     /// The outcome as an [`Attempt`] records it.
     fn describe(&self) -> String {
         match self {
-            AttemptError::Transport(source) => crate::transport_error::describe(source),
+            AttemptError::Transport(source) => crate::error::transport::describe(source),
             AttemptError::TimedOut => "attempt timed out".to_owned(),
             AttemptError::Middleware(source) => {
-                format!("middleware: {}", crate::clip::Clipped(&source.to_string()))
+                format!(
+                    "middleware: {}",
+                    crate::error::quoted::Clipped(&source.to_string())
+                )
             }
             AttemptError::Final(error) => error.to_string(),
         }
@@ -565,7 +568,7 @@ fn transport_error(
     }
     Error::Transport {
         endpoint,
-        source: crate::shown_url::quiet(source),
+        source: crate::error::shown_url::quiet(source),
         attempts,
     }
 }

@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use http::HeaderValue;
 
+use crate::client::exchange::bearer;
 use crate::client::{Auth, ClientInner, URL_ROOM};
-use crate::exchange::bearer;
 use crate::http_stack::Clients;
-use crate::limits::{InFlight, RateLimit};
-use crate::middleware::{BoxedLayer, HttpService};
+use crate::http_stack::limits::{InFlight, RateLimit};
+use crate::http_stack::middleware::{BoxedLayer, HttpService};
 use crate::{
     AccessToken, ApiVersion, Cloud, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_ERROR_BODY_BYTES,
     DEFAULT_MAX_URL_BYTES, Error, GraphClient, HttpStack, RetryPolicy, TokenSource,
@@ -273,7 +273,8 @@ impl GraphClientBuilder {
             + 'static,
         <L::Service as tower::Service<reqwest::Request>>::Future: Send + 'static,
     {
-        self.layers.push(crate::middleware::boxed_layer(layer));
+        self.layers
+            .push(crate::http_stack::middleware::boxed_layer(layer));
         self
     }
 
@@ -361,7 +362,7 @@ impl GraphClientBuilder {
                 user_agent_text,
             ),
         };
-        let middleware = crate::middleware::stack(&clients, &self.layers);
+        let middleware = crate::http_stack::middleware::stack(&clients, &self.layers);
         if let Auth::Source(source) = &auth {
             source.attach(&HttpStack::new(
                 clients.clone(),
@@ -407,7 +408,7 @@ fn checked_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Erro
     if parsed.query().is_some() || parsed.fragment().is_some() {
         return Err(Error::Config(format!(
             "base URL `{}` must not have a query or fragment",
-            crate::shown_url::shown_text(url)
+            crate::error::shown_url::shown_text(url)
         )));
     }
     Ok(url.trim_end_matches('/').to_owned())

@@ -3,6 +3,10 @@
 //! proxy, connect timeout, middleware), never with the bearer token or any
 //! other Graph header, and only to https (or plain http on this machine).
 
+pub(crate) mod download;
+pub(crate) mod long_running;
+pub(crate) mod upload;
+
 use std::future::Future;
 
 use bytes::Bytes;
@@ -265,7 +269,7 @@ pub(crate) fn transport(endpoint: &'static str, source: reqwest::Error) -> Error
     }
     Error::Transport {
         endpoint,
-        source: crate::shown_url::quiet(source),
+        source: crate::error::shown_url::quiet(source),
         attempts: Vec::new(),
     }
 }

@@ -1,5 +1,13 @@
 //! Where bearer tokens come from.
 
+#[cfg(feature = "azure")]
+pub(crate) mod azure;
+pub(crate) mod certificate;
+pub(crate) mod client_credentials;
+pub(crate) mod delegated;
+pub(crate) mod secret;
+pub(crate) mod token_endpoint;
+
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;

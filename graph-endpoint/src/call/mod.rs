@@ -1,6 +1,8 @@
 //! A call of a declared endpoint as a value: the request, the statuses it
 //! expects and how to decode the answer, sent when awaited.
 
+pub(crate) mod decode;
+
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
@@ -8,10 +10,10 @@ use std::task::{Context, Poll};
 
 use serde::de::DeserializeOwned;
 
-use crate::decode::{self, Finish};
 use crate::request::ClientRequestId;
 use crate::transport::SendBoxed;
 use crate::{BodyStream, Endpoint, Error, Graph, QueryOptions, RawResponse, Request, Response};
+use decode::Finish;
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 

@@ -13,8 +13,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::delegated::{Context, Interactive, Session, Settings, SignInFuture, encode};
-use crate::secret::SecretString;
+use crate::auth::delegated::{Context, Interactive, Session, Settings, SignInFuture, encode};
+use crate::auth::secret::SecretString;
 use crate::{AccessToken, HttpStack, IdentityError, TokenFuture, TokenSource};
 
 /// How long the browser has by default to come back with a code.
@@ -200,7 +200,7 @@ impl AuthorizationCode {
     }
 }
 
-crate::delegated::delegated_settings!(AuthorizationCode);
+crate::auth::delegated::delegated_settings!(AuthorizationCode);
 
 /// `n` random bytes, base64url without padding.
 fn random_b64(n: usize) -> Result<String, Box<IdentityError>> {

@@ -1,6 +1,8 @@
 //! Declared lists as streams: pages that follow `@odata.nextLink`, items one
 //! page at a time, OData options per call, and delta rounds.
 
+pub(crate) mod collection;
+
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::marker::PhantomData;
@@ -349,10 +351,10 @@ impl<T: DeserializeOwned> Stream for Pages<'_, T> {
                 this.in_flight = None;
                 let page = outcome
                     .and_then(|response| {
-                        crate::decode::check_status(endpoint, client_request_id, response)
+                        crate::call::decode::check_status(endpoint, client_request_id, response)
                     })
                     .and_then(|response| {
-                        crate::decode::decode_body::<Collection<T>>(
+                        crate::call::decode::decode_body::<Collection<T>>(
                             endpoint,
                             client_request_id,
                             &response,

@@ -4,6 +4,10 @@
 //! that comes back, before the user is asked to sign in again; the token
 //! cache is read once and written after each sign-in or refresh.
 
+pub(crate) mod auth_code;
+pub(crate) mod device_code;
+pub(crate) mod token_cache;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,12 +17,12 @@ use std::time::Duration;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use tokio::sync::Mutex;
 
-use crate::token::RefusedToken;
+use crate::auth::RefusedToken;
 use tokio::time::Instant;
 
-use crate::identity::{Issued, TokenEndpoint};
-use crate::secret::SecretString;
-use crate::token_cache::{CachedSignIn, Owner, unix_now};
+use crate::auth::delegated::token_cache::{CachedSignIn, Owner, unix_now};
+use crate::auth::secret::SecretString;
+use crate::auth::token_endpoint::{Issued, TokenEndpoint};
 use crate::{
     AccessToken, Cloud, DEFAULT_SIGN_IN_ATTEMPT_TIMEOUT, HttpStack, IdentityError, RetryPolicy,
     TokenCache, TokenError,
@@ -125,7 +129,7 @@ impl Settings {
     /// `{authority}/{tenant}/oauth2/v2.0/{endpoint}`, checked by the rule for
     /// anything that carries a secret before anything is sent.
     pub(crate) fn url(&self, endpoint: &str) -> Result<reqwest::Url, Box<IdentityError>> {
-        crate::identity::check_tenant(&self.tenant)?;
+        crate::auth::token_endpoint::check_tenant(&self.tenant)?;
         crate::http_stack::secure_url(
             "the authority's URL",
             &format!(

@@ -11,8 +11,8 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use crate::identity::TokenEndpoint;
-use crate::token::RefusedToken;
+use crate::auth::RefusedToken;
+use crate::auth::token_endpoint::TokenEndpoint;
 use crate::{
     AccessToken, ClientCertificate, Cloud, HttpStack, IdentityError, RetryPolicy, TokenError,
     TokenFuture, TokenSource,
@@ -298,7 +298,7 @@ impl ClientCredentials {
     }
 
     async fn fetch(&self) -> Result<Cached, Box<IdentityError>> {
-        crate::identity::check_tenant(&self.tenant)?;
+        crate::auth::token_endpoint::check_tenant(&self.tenant)?;
         let token_url = self.token_url();
         // Checked before the form (and so the secret) is even put together.
         let url = crate::http_stack::secure_url(

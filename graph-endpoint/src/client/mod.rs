@@ -2,6 +2,9 @@
 //! (its version and URL). How an attempt is made is in `exchange`; how a
 //! client is configured, in `builder`.
 
+pub(crate) mod builder;
+pub(crate) mod exchange;
+
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -10,8 +13,8 @@ use std::time::Duration;
 use http::HeaderValue;
 use serde::de::DeserializeOwned;
 
-use crate::limits::{InFlight, RateLimit};
-use crate::middleware::HttpService;
+use crate::http_stack::limits::{InFlight, RateLimit};
+use crate::http_stack::middleware::HttpService;
 use crate::{
     ApiVersion, Collection, Endpoint, Error, Graph, Method, RawResponse, Request, RetryPolicy,
     TokenSource,

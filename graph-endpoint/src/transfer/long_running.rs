@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::foreign::checked_url;
+use crate::transfer::checked_url;
 use crate::{Endpoint, Error, GraphClient, Method, Request, Response, retry_after};
 
 static OPERATION: Endpoint = crate::endpoint::endpoint(
@@ -264,9 +264,11 @@ impl Completed {
     /// # Ok(()) }
     /// ```
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        crate::json_fault::from_slice(&self.body).map_err(|(_, fault)| Error::InvalidRequest {
-            endpoint: "operation",
-            reason: format!("the completed operation's body does not decode: {fault}"),
+        crate::error::json_fault::from_slice(&self.body).map_err(|(_, fault)| {
+            Error::InvalidRequest {
+                endpoint: "operation",
+                reason: format!("the completed operation's body does not decode: {fault}"),
+            }
         })
     }
 }
@@ -388,8 +390,11 @@ impl GraphClient {
             PollTarget::Graph(link) => {
                 let request = Request::link(&OPERATION, link);
                 let id = request.client_request_id_value();
-                let response =
-                    crate::decode::check_status(&OPERATION, id, self.execute(request).await?)?;
+                let response = crate::call::decode::check_status(
+                    &OPERATION,
+                    id,
+                    self.execute(request).await?,
+                )?;
                 let status = response.status();
                 let headers = response.headers().clone();
                 (status, headers, response.into_body())

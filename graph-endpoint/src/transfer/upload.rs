@@ -15,7 +15,7 @@ use http::header::{CONTENT_LENGTH, CONTENT_RANGE};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use crate::foreign::{UPLOAD_CANCEL, UPLOAD_CHUNK, UPLOAD_STATUS, checked_url};
+use crate::transfer::{UPLOAD_CANCEL, UPLOAD_CHUNK, UPLOAD_STATUS, checked_url};
 use crate::{Error, Graph, GraphClient, Progress, RawResponse, graph_action};
 
 /// Chunks of an upload session are multiples of 320 KiB (327,680 bytes),
@@ -255,9 +255,11 @@ impl GraphClient {
         }
         let (_, _, body) = response.read(SMALL_ANSWER_BYTES).await?;
         let mut status: UploadSession =
-            crate::json_fault::from_slice(&body).map_err(|(_, fault)| Error::InvalidRequest {
-                endpoint: "upload_status",
-                reason: format!("the session's status does not decode: {fault}"),
+            crate::error::json_fault::from_slice(&body).map_err(|(_, fault)| {
+                Error::InvalidRequest {
+                    endpoint: "upload_status",
+                    reason: format!("the session's status does not decode: {fault}"),
+                }
             })?;
         if status.upload_url.is_empty() {
             status.upload_url = session.upload_url.clone();

@@ -9,8 +9,8 @@ use http::StatusCode;
 use http::header::{ACCEPT_RANGES, CONTENT_RANGE, ETAG, IF_RANGE, LAST_MODIFIED, LOCATION, RANGE};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use crate::foreign::{DOWNLOAD, checked_url};
-use crate::redirect::{is_redirect, next_hop};
+use crate::http_stack::redirect::{is_redirect, next_hop};
+use crate::transfer::{DOWNLOAD, checked_url};
 use crate::{BodyStream, Error, GraphClient, Progress};
 
 type ProgressFn<'a> = Box<dyn FnMut(Progress) + Send + 'a>;

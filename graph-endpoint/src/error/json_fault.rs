@@ -26,11 +26,11 @@ impl fmt::Display for JsonFault {
         write!(
             f,
             "at `{}`: {}",
-            crate::clip::Clipped(&self.path),
+            crate::error::quoted::Clipped(&self.path),
             self.problem
         )?;
         if let Some(expected) = &self.expected {
-            write!(f, ", expected {}", crate::clip::Clipped(expected))?;
+            write!(f, ", expected {}", crate::error::quoted::Clipped(expected))?;
         }
         Ok(())
     }

@@ -1,12 +1,17 @@
 //! The one error type of every declared call, and the Graph error it may carry.
 
+pub(crate) mod json_fault;
+pub(crate) mod quoted;
+pub(crate) mod shown_url;
+pub(crate) mod transport;
+
 use std::fmt;
 
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
-use crate::clip::Clipped;
+use crate::error::quoted::Clipped;
 use crate::{Attempt, Endpoint, TokenError};
 
 /// Everything that can go wrong in a call of a declared endpoint.
@@ -53,7 +58,7 @@ pub enum Error {
     /// attempts; never the path, which can hold user data.
     #[error(
         "{endpoint}: {}{}",
-        crate::transport_error::describe(source),
+        crate::error::transport::describe(source),
         Attempts::always(attempts)
     )]
     Transport {

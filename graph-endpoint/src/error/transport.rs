@@ -6,7 +6,7 @@
 use std::error::Error as _;
 use std::io;
 
-use crate::clip::Clipped;
+use crate::error::quoted::Clipped;
 
 /// "connection refused by 127.0.0.1:9", "the response body broke off
 /// (from graph.microsoft.com:443): connection reset", ...

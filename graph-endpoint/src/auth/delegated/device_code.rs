@@ -9,9 +9,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::delegated::{Context, Interactive, Session, Settings, SignInFuture, encode};
-use crate::identity::{Issued, describe_json_error};
-use crate::secret::SecretString;
+use crate::auth::delegated::{Context, Interactive, Session, Settings, SignInFuture, encode};
+use crate::auth::secret::SecretString;
+use crate::auth::token_endpoint::{Issued, describe_json_error};
 use crate::{AccessToken, HttpStack, IdentityError, TokenFuture, TokenSource};
 
 /// The grant type of the token requests that poll for a device code.
@@ -167,7 +167,7 @@ impl DeviceCode {
     }
 }
 
-crate::delegated::delegated_settings!(DeviceCode);
+crate::auth::delegated::delegated_settings!(DeviceCode);
 
 #[derive(Deserialize)]
 struct DeviceAuthorization {
@@ -218,12 +218,12 @@ impl Interactive for Flow<'_> {
                 ));
             }
             let device_code = SecretString::new(answer.device_code);
-            let expires_in = crate::identity::lifetime(answer.expires_in.as_ref())
+            let expires_in = crate::auth::token_endpoint::lifetime(answer.expires_in.as_ref())
                 .map_err(invalid)?
                 .min(MAX_DEVICE_CODE_LIFETIME);
             let mut interval = match answer.interval.as_ref() {
                 None | Some(Value::Null) => DEFAULT_INTERVAL,
-                Some(given) => crate::identity::lifetime(Some(given))
+                Some(given) => crate::auth::token_endpoint::lifetime(Some(given))
                     .map_err(|why| invalid(why.replace("expires_in", "interval")))?,
             }
             .clamp(MIN_INTERVAL, MAX_INTERVAL);
@@ -249,7 +249,7 @@ impl Interactive for Flow<'_> {
                         format!(
                             "the device code expired after {} s before the sign-in at {} was completed; sign in again",
                             expires_in.as_secs(),
-                            crate::clip::Clipped(&answer.verification_uri)
+                            crate::error::quoted::Clipped(&answer.verification_uri)
                         ),
                         0,
                     )));
