@@ -549,29 +549,3 @@ impl fmt::Debug for StreamSlot {
         f.write_str("StreamSlot")
     }
 }
-
-impl crate::GraphClient {
-    /// Sends a request whose success body is streamed: the same attempts,
-    /// retries, redirects and timeouts as any call, up to the response's
-    /// head; the body is then read chunk by chunk by the caller.
-    pub(crate) async fn execute_streamed(
-        &self,
-        request: crate::Request,
-    ) -> Result<BodyStream, Error> {
-        let endpoint = request.endpoint().name();
-        let response = self
-            .execute_as::<crate::client::exchange::Streamed>(request)
-            .await?;
-        let attempts = response.failed_attempts().to_vec();
-        let (status, headers) = (response.status(), response.headers().clone());
-        Ok(match response.into_body() {
-            crate::client::exchange::Streamed::Live(live) => {
-                BodyStream::live(endpoint, status, headers, live, self.inner.attempt_timeout)
-            }
-            crate::client::exchange::Streamed::Read(body) => {
-                BodyStream::from_response(RawResponse::new(status, headers, body)).named(endpoint)
-            }
-        }
-        .with_failed_attempts(attempts))
-    }
-}

@@ -38,9 +38,9 @@ pub use auth::delegated::device_code::{DEVICE_CODE_GRANT, DeviceCode, DeviceCode
 pub use auth::delegated::token_cache::TokenCache;
 pub use auth::secret::AccessToken;
 pub use auth::token_endpoint::{
-    DEFAULT_TOKEN_LIFETIME, IdentityError, MAX_TOKEN_LIFETIME, MAX_TOKEN_RESPONSE_BYTES,
+    DEFAULT_TOKEN_LIFETIME, MAX_TOKEN_LIFETIME, MAX_TOKEN_RESPONSE_BYTES,
 };
-pub use auth::{EnvToken, StaticToken, TokenError, TokenFn, TokenFuture, TokenSource, token_fn};
+pub use auth::{EnvToken, StaticToken, TokenFn, TokenFuture, TokenSource, token_fn};
 pub use batch::{Batch, BatchItem, BatchReport, MAX_BATCH_SIZE};
 pub use body::{BodyStream, StreamBody};
 pub use call::{Call, CallFuture};
@@ -48,13 +48,14 @@ pub use client::builder::GraphClientBuilder;
 pub use client::{
     DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_ERROR_BODY_BYTES, DEFAULT_MAX_URL_BYTES, GraphClient,
 };
-pub use cloud::{ApiVersion, Cloud, UnknownApiVersion};
-pub use endpoint::{Endpoint, Method};
+pub use cloud::Cloud;
+pub use endpoint::{ApiVersion, Endpoint, Method, UnknownApiVersion};
+pub use error::identity::{IdentityError, TokenError};
 pub use error::quoted::MAX_QUOTED_BYTES;
-pub use error::{DecodeError, Error, GraphError, StatusError, TimeoutKind};
+pub use error::{Attempt, BoxError, DecodeError, Error, GraphError, StatusError, TimeoutKind};
 pub use http_stack::HttpStack;
-pub use http_stack::middleware::{BoxError, HttpService};
-pub use http_stack::retry::{Attempt, MAX_RETRIES, RetryPolicy, retry_after};
+pub use http_stack::middleware::HttpService;
+pub use http_stack::retry::{MAX_RETRIES, RetryPolicy, retry_after};
 pub use paging::collection::Collection;
 pub use paging::{DeltaItem, Items, Paged, Pages, Removed};
 pub use query::{Filter, QueryOptions, literal};

@@ -13,10 +13,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::{AccessToken, HttpStack};
-
-/// The error a [`TokenSource`] reports when it cannot produce a token.
-pub type TokenError = Box<dyn std::error::Error + Send + Sync + 'static>;
+use crate::{AccessToken, HttpStack, TokenError};
 
 /// The future a [`TokenSource`] returns.
 pub type TokenFuture<'a> =

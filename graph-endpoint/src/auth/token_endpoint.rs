@@ -2,7 +2,6 @@
 //! with bounded time, size and retries, that never follows a redirect, and
 //! the identity platform's errors as a type.
 
-use std::fmt;
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -11,7 +10,7 @@ use serde_json::Value;
 
 use crate::auth::secret::SecretString;
 use crate::error::quoted::Clipped;
-use crate::{AccessToken, HttpStack};
+use crate::{AccessToken, HttpStack, IdentityError};
 
 /// The largest token endpoint answer read: a token answer is a few KB, and
 /// an endpoint that sends more is not one to trust with memory.
@@ -24,98 +23,6 @@ pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 /// The longest lifetime believed: the identity platform issues no access
 /// token for longer than a day, and a larger `expires_in` is cut to this.
 pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
-
-/// The identity platform's own error: `error`, `error_description`,
-/// `error_codes` (`AADSTS…` numbers), `trace_id`, `correlation_id`; or a
-/// failure on the way there, described the same way (`error` is then one of
-/// `transport`, `timeout`, `unexpected_redirect`, `response_too_large`,
-/// `invalid_response`, `unexpected_response`, `insecure_authority`,
-/// `client_error`; and for delegated sign-ins `expired_token` (a device code
-/// whose `expires_in` passed while polling), `interaction_required` (no
-/// sign-in to use, and interactive sign-in is off)).
-///
-/// Its `Display` quotes at most [`MAX_QUOTED_BYTES`](crate::MAX_QUOTED_BYTES)
-/// characters of the description, and never a secret: the form sent carries
-/// the secret, and no part of it is ever kept here.
-#[derive(Clone, PartialEq, Eq, Deserialize, thiserror::Error)]
-#[non_exhaustive]
-pub struct IdentityError {
-    /// The OAuth error, such as `invalid_client`.
-    pub error: String,
-    /// The explanation, with the `AADSTS` code.
-    #[serde(default)]
-    pub error_description: String,
-    /// The numeric `AADSTS` codes.
-    #[serde(default)]
-    pub error_codes: Vec<u64>,
-    /// The identity platform's trace id, for support.
-    #[serde(default)]
-    pub trace_id: Option<String>,
-    /// The correlation id, for support.
-    #[serde(default)]
-    pub correlation_id: Option<String>,
-    /// The HTTP status of the answer (0 when none arrived).
-    #[serde(skip)]
-    pub status: u16,
-    /// How many requests were made to the token endpoint.
-    #[serde(skip)]
-    pub attempts: u32,
-}
-
-impl fmt::Display for IdentityError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "sign-in failed: {}: {}",
-            Clipped(&self.error),
-            Clipped(&self.error_description)
-        )?;
-        if self.attempts > 1 {
-            write!(f, " (after {} attempts)", self.attempts)?;
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Debug for IdentityError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IdentityError")
-            .field("error", &Clipped(&self.error))
-            .field("error_description", &Clipped(&self.error_description))
-            .field("error_codes", &self.error_codes)
-            .field("trace_id", &self.trace_id.as_deref().map(Clipped))
-            .field(
-                "correlation_id",
-                &self.correlation_id.as_deref().map(Clipped),
-            )
-            .field("status", &self.status)
-            .field("attempts", &self.attempts)
-            .finish()
-    }
-}
-
-impl IdentityError {
-    /// Whether asking again later may succeed: the token endpoint could not
-    /// be reached or did not answer in time, or answered 429, 503 or 504.
-    pub fn is_transient(&self) -> bool {
-        matches!(self.error.as_str(), "transport" | "timeout")
-            || http::StatusCode::from_u16(self.status).is_ok_and(crate::RetryPolicy::retries_status)
-    }
-
-    /// A failure the identity platform did not describe itself: on this
-    /// side, in transport, or an answer that is not its error format.
-    pub(crate) fn undescribed(error: &str, description: String, status: u16) -> IdentityError {
-        IdentityError {
-            error: error.to_owned(),
-            error_description: description,
-            error_codes: Vec::new(),
-            trace_id: None,
-            correlation_id: None,
-            status,
-            attempts: 0,
-        }
-    }
-}
 
 /// Refuses a tenant that is not one path segment of a tenant's name: a
 /// GUID, a domain, or `common`/`organizations`. A tenant taken from user

@@ -1,6 +1,7 @@
 //! A call of a declared endpoint as a value: the request, the statuses it
 //! expects and how to decode the answer, sent when awaited.
 
+pub(crate) mod constructors;
 pub(crate) mod decode;
 
 use std::fmt;
@@ -8,11 +9,9 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use serde::de::DeserializeOwned;
-
 use crate::request::ClientRequestId;
 use crate::transport::SendBoxed;
-use crate::{BodyStream, Endpoint, Error, Graph, QueryOptions, RawResponse, Request, Response};
+use crate::{BodyStream, Endpoint, Error, QueryOptions, RawResponse, Request};
 use decode::Finish;
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -361,78 +360,5 @@ impl<T> Future for CallFuture<'_, T> {
 impl<T> fmt::Debug for CallFuture<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CallFuture").finish_non_exhaustive()
-    }
-}
-
-/// The calls the code `#[graph_action]` generates makes, one per kind of
-/// result. Reached through `graph_endpoint::__private`.
-pub(crate) mod constructors {
-    use super::*;
-
-    /// A call whose result is `()`: the body, if any, is ignored.
-    pub fn call_unit<G: Graph>(graph: &G, request: Result<Request, Error>) -> Call<'_, ()> {
-        Call::of(graph, request, decode::unit)
-    }
-
-    /// A call whose result is the decoded JSON body.
-    pub fn call_json<G: Graph, T: DeserializeOwned>(
-        graph: &G,
-        request: Result<Request, Error>,
-    ) -> Call<'_, T> {
-        Call::of(graph, request, decode::json::<T>)
-    }
-
-    /// A call whose result is `Option<T>`: an empty body is `None`.
-    pub fn call_optional_json<G: Graph, T: DeserializeOwned>(
-        graph: &G,
-        request: Result<Request, Error>,
-    ) -> Call<'_, Option<T>> {
-        Call::of(graph, request, decode::optional_json::<T>)
-    }
-
-    /// A call whose result is `Response<T>` with a decoded JSON body.
-    pub fn call_response_json<G: Graph, T: DeserializeOwned>(
-        graph: &G,
-        request: Result<Request, Error>,
-    ) -> Call<'_, Response<T>> {
-        Call::of(graph, request, decode::decode::<T>)
-    }
-
-    /// A call whose result is `Response<()>`: status and headers only.
-    pub fn call_response_unit<G: Graph>(
-        graph: &G,
-        request: Result<Request, Error>,
-    ) -> Call<'_, Response<()>> {
-        Call::of(graph, request, decode::response_unit)
-    }
-
-    /// A call whose result is `Response<Bytes>`: the raw body.
-    pub fn call_response_bytes<G: Graph>(
-        graph: &G,
-        request: Result<Request, Error>,
-    ) -> Call<'_, RawResponse> {
-        Call::of(graph, request, decode::response_bytes)
-    }
-
-    /// A call whose result is the body as a stream of chunks.
-    pub fn call_body_stream<G: Graph>(
-        graph: &G,
-        request: Result<Request, Error>,
-    ) -> Call<'_, BodyStream> {
-        Call {
-            kind: Kind::Streamed {
-                graph,
-                request,
-                finish: |stream| stream,
-            },
-        }
-    }
-
-    /// A call whose result is the raw body bytes.
-    pub fn call_bytes<G: Graph>(
-        graph: &G,
-        request: Result<Request, Error>,
-    ) -> Call<'_, bytes::Bytes> {
-        Call::of(graph, request, decode::bytes)
     }
 }

@@ -8,7 +8,8 @@ use std::time::Duration;
 use http::HeaderValue;
 
 use crate::client::exchange::bearer;
-use crate::client::{Auth, ClientInner, URL_ROOM};
+use crate::client::target::URL_ROOM;
+use crate::client::{Auth, ClientInner};
 use crate::http_stack::Clients;
 use crate::http_stack::limits::{InFlight, RateLimit};
 use crate::http_stack::middleware::{BoxedLayer, HttpService};

@@ -13,11 +13,12 @@ use tokio::time::Instant;
 use tower::ServiceExt;
 use tracing::Instrument;
 
-use crate::client::{Auth, Prepared, invalid_request};
+use crate::client::Auth;
+use crate::client::target::{Prepared, invalid_request};
 use crate::http_stack::redirect::{is_redirect, next_hop};
 use crate::{
-    AccessToken, ApiVersion, Attempt, Error, GraphClient, RawResponse, Request, Response,
-    RetryPolicy, TimeoutKind,
+    AccessToken, ApiVersion, Attempt, BodyStream, Error, GraphClient, RawResponse, Request,
+    Response, RetryPolicy, TimeoutKind,
 };
 
 // Graph's own headers, named once rather than parsed from text per request.
@@ -167,6 +168,25 @@ impl GraphClient {
         request: Request,
     ) -> impl Future<Output = Result<RawResponse, Error>> + Send + '_ {
         self.execute_as::<Bytes>(request)
+    }
+
+    /// Sends a request whose success body is streamed: the same attempts,
+    /// retries, redirects and timeouts as any call, up to the response's
+    /// head; the body is then read chunk by chunk by the caller.
+    pub(crate) async fn execute_streamed(&self, request: Request) -> Result<BodyStream, Error> {
+        let endpoint = request.endpoint().name();
+        let response = self.execute_as::<Streamed>(request).await?;
+        let attempts = response.failed_attempts().to_vec();
+        let (status, headers) = (response.status(), response.headers().clone());
+        Ok(match response.into_body() {
+            Streamed::Live(live) => {
+                BodyStream::live(endpoint, status, headers, live, self.inner.attempt_timeout)
+            }
+            Streamed::Read(body) => {
+                BodyStream::from_response(RawResponse::new(status, headers, body)).named(endpoint)
+            }
+        }
+        .with_failed_attempts(attempts))
     }
 
     /// [`execute`](Self::execute), with the body made into `B`.

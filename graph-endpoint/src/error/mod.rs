@@ -1,18 +1,20 @@
 //! The one error type of every declared call, and the Graph error it may carry.
 
+pub(crate) mod identity;
 pub(crate) mod json_fault;
 pub(crate) mod quoted;
 pub(crate) mod shown_url;
 pub(crate) mod transport;
 
 use std::fmt;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
 use crate::error::quoted::Clipped;
-use crate::{Attempt, Endpoint, TokenError};
+use crate::{Endpoint, TokenError};
 
 /// Everything that can go wrong in a call of a declared endpoint.
 ///
@@ -376,9 +378,7 @@ impl Error {
             Error::Token(_) => self
                 .identity_error()
                 .is_some_and(crate::IdentityError::is_transient),
-            _ => self
-                .status()
-                .is_some_and(crate::RetryPolicy::retries_status),
+            _ => self.status().is_some_and(is_transient_status),
         }
     }
 
@@ -444,6 +444,41 @@ impl fmt::Display for StatusError {
         write!(f, " [client-request-id {}]", self.client_request_id)?;
         write!(f, "{}", Attempts::several(&self.attempts))
     }
+}
+
+/// One attempt of a call that did not succeed, kept in the final error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Attempt {
+    /// 1 for the first try, 2 for the first retry, ...
+    pub number: u32,
+    /// What went wrong: a status such as `429 Too Many Requests`, or a transport failure.
+    pub outcome: String,
+    /// How long the client waited before the next attempt (`None` for the last one).
+    pub waited: Option<Duration>,
+}
+
+impl fmt::Display for Attempt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "attempt {}: {}", self.number, self.outcome)?;
+        if let Some(wait) = self.waited {
+            write!(f, " (waited {} ms)", wait.as_millis())?;
+        }
+        Ok(())
+    }
+}
+
+/// The error a middleware service may fail with. A [`reqwest::Error`] in it
+/// is reported as a transport failure (and retried like one); anything else
+/// fails the call with [`Error::Middleware`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Whether an answer with this status may succeed if asked again later: 429,
+/// 503 and 504, as Graph's SDKs have it. The one definition behind
+/// [`Error::is_retryable`], [`IdentityError::is_transient`](crate::IdentityError::is_transient)
+/// and the statuses [`RetryPolicy`](crate::RetryPolicy) retries.
+pub(crate) fn is_transient_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 429 | 503 | 504)
 }
 
 /// ", after 3 attempts (attempt 1: 503 ...; attempt 2: ...)"; for a single

@@ -6,12 +6,8 @@ use std::sync::Arc;
 use tower::util::BoxCloneSyncService;
 use tower::{Layer, Service};
 
+use crate::BoxError;
 use crate::http_stack::Clients;
-
-/// The error a middleware service may fail with. A [`reqwest::Error`] in it
-/// is reported as a transport failure (and retried like one); anything else
-/// fails the call with [`Error::Middleware`](crate::Error::Middleware).
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// What each attempt's HTTP exchange goes through when the client has
 /// middleware: a `tower` service from a [`reqwest::Request`] (every header,

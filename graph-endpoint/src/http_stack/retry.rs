@@ -1,31 +1,8 @@
 //! When and how long to wait before trying a call again.
 
-use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use http::{HeaderMap, StatusCode};
-
-/// One attempt of a call that did not succeed, kept in the final error.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Attempt {
-    /// 1 for the first try, 2 for the first retry, ...
-    pub number: u32,
-    /// What went wrong: a status such as `429 Too Many Requests`, or a transport failure.
-    pub outcome: String,
-    /// How long the client waited before the next attempt (`None` for the last one).
-    pub waited: Option<Duration>,
-}
-
-impl fmt::Display for Attempt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "attempt {}: {}", self.number, self.outcome)?;
-        if let Some(wait) = self.waited {
-            write!(f, " (waited {} ms)", wait.as_millis())?;
-        }
-        Ok(())
-    }
-}
 
 /// The retry behaviour of a [`GraphClient`](crate::GraphClient): what Graph's
 /// own SDKs do, by default.
@@ -129,7 +106,7 @@ impl RetryPolicy {
     /// Whether a response with this status may be retried.
     #[must_use]
     pub fn retries_status(status: StatusCode) -> bool {
-        matches!(status.as_u16(), 429 | 503 | 504)
+        crate::error::is_transient_status(status)
     }
 
     /// The wait before retry number `retry` (1-based) after a response with

@@ -14,7 +14,44 @@ use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
 
 use crate::request::ClientRequestId;
-use crate::{Collection, Endpoint, Error, Filter, Graph, QueryOptions, RawResponse, Request};
+use crate::{
+    Collection, Endpoint, Error, Filter, Graph, GraphClient, Method, QueryOptions, RawResponse,
+    Request,
+};
+
+static NEXT_PAGE: Endpoint = crate::endpoint::endpoint(
+    "next_page",
+    Method::Get,
+    "<@odata.nextLink>",
+    &[200],
+    None,
+    &[],
+    &[],
+);
+
+impl GraphClient {
+    /// Reads the page an `@odata.nextLink` points to, following the link
+    /// verbatim. The link must start with this client's base URL: the token is
+    /// never sent anywhere else.
+    ///
+    /// A declared list that returns [`Paged`](crate::Paged) follows the links
+    /// itself, sending the list's headers again on every page.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] when the link does not parse, leads outside the
+    /// base URL, names no API version or is over the URL limit (nothing is sent);
+    /// [`Error::Status`], with the Graph error, for any status but 200;
+    /// [`Error::Decode`] when the page is not a collection of `T`; and any call's
+    /// [`Error::Token`], [`Error::Transport`], [`Error::Timeout`],
+    /// [`Error::Redirect`], [`Error::Middleware`] or [`Error::BodyTooLarge`].
+    pub async fn next_page<T: DeserializeOwned>(
+        &self,
+        next_link: &str,
+    ) -> Result<Collection<T>, Error> {
+        crate::call::constructors::call_json(self, Ok(Request::link(&NEXT_PAGE, next_link))).await
+    }
+}
 
 type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<RawResponse, Error>> + Send + 'a>>;
 type SendFn<'a> = Box<dyn Fn(Request) -> SendFuture<'a> + Send + Sync + 'a>;
