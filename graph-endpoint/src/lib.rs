@@ -17,7 +17,6 @@ mod error;
 mod http_stack;
 mod paging;
 mod query;
-mod reports;
 mod request;
 mod response;
 mod transfer;
@@ -59,16 +58,14 @@ pub use http_stack::retry::{MAX_RETRIES, RetryPolicy, retry_after};
 pub use paging::collection::Collection;
 pub use paging::{DeltaItem, Items, Paged, Pages, Removed};
 pub use query::{Filter, QueryOptions, literal};
-pub use reports::{ExportFormat, ExportJob, ExportJobRequest, ExportJobStatus, Reports};
 pub use request::Request;
 pub use response::{RawResponse, Response};
-pub use transfer::Progress;
 pub use transfer::download::{DEFAULT_MAX_RESUMES, Download};
 pub use transfer::long_running::{Completed, DEFAULT_MIN_POLL_INTERVAL, Polled, Wait};
 pub use transfer::upload::{
-    DEFAULT_UPLOAD_CHUNK, DriveUploads, MAX_UPLOAD_CHUNK, UPLOAD_CHUNK_MULTIPLE, Upload,
-    UploadSession,
+    DEFAULT_UPLOAD_CHUNK, MAX_UPLOAD_CHUNK, UPLOAD_CHUNK_MULTIPLE, Upload, UploadSession,
 };
+pub use transfer::{Progress, check_transfer_url};
 pub use transport::Graph;
 
 /// Re-exported with the `azure` feature: the Azure SDK core, whose

@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 use aws_lc_rs::digest;
 use graph_endpoint::bytes::Bytes;
 use graph_endpoint::{
-    BodyStream, DriveUploads, Error, ExportFormat, ExportJobRequest, Graph, GraphClient, Progress,
-    Response, RetryPolicy, StreamBody, UPLOAD_CHUNK_MULTIPLE, Wait, graph_action,
+    BodyStream, Error, Graph, GraphClient, Progress, Response, RetryPolicy, StreamBody,
+    UPLOAD_CHUNK_MULTIPLE, UploadSession, Wait, graph_action,
 };
+use graph_endpoint_device_management::{ExportFormat, ExportJobRequest, ExportJobStatus, ExportJobs};
 use graph_endpoint_emulator::{
     DEFAULT_TOKEN, Emulator, EmulatorBuilder, RecordedRequest, StorageFault, fill_blob,
 };
@@ -99,7 +100,7 @@ async fn a_report_export_is_waited_for_then_downloaded_from_storage_without_the_
         .min_interval(Duration::from_millis(100))
         .on_poll(move |poll| statuses.lock().unwrap().push(poll.status.to_owned()));
     let job = graph.export_report(&request, &wait).await.unwrap();
-    assert_eq!(job.status, graph_endpoint::ExportJobStatus::Completed);
+    assert_eq!(job.status, ExportJobStatus::Completed);
     assert_eq!(*seen.lock().unwrap(), ["inProgress", "inProgress"]);
 
     // On Graph: the POST with the four properties, then three polls at the
@@ -607,7 +608,27 @@ async fn an_edm_stream_answer_is_read_in_chunks_and_a_body_streams_from_a_reader
     assert_eq!(emulator.stored_files().len(), 1);
 }
 
-async fn new_session(graph: &GraphClient, name: &str) -> graph_endpoint::UploadSession {
+/// OneDrive's `createUploadSession` for a file in a drive, declared as a
+/// user declares a resource's upload session: the runtime only sends the
+/// content ([`GraphClient::upload`]).
+pub trait DriveUploads: Graph {
+    #[graph_action(
+        POST,
+        "/drives/<drive_id>/items/<parent_id>:/<file_name>:/createUploadSession",
+        expect = 200,
+        permissions = ["Files.ReadWrite.All"]
+    )]
+    async fn create_upload_session(
+        &self,
+        drive_id: &str,
+        parent_id: &str,
+        file_name: &str,
+    ) -> Result<UploadSession, Error>;
+}
+
+impl DriveUploads for GraphClient {}
+
+async fn new_session(graph: &GraphClient, name: &str) -> UploadSession {
     graph
         .create_upload_session("b!drive", "root", name)
         .await

@@ -10,7 +10,7 @@ use http::header::{ACCEPT_RANGES, CONTENT_RANGE, ETAG, IF_RANGE, LAST_MODIFIED, 
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::http_stack::redirect::{is_redirect, next_hop};
-use crate::transfer::{DOWNLOAD, checked_url};
+use crate::transfer::{DOWNLOAD, check_transfer_url};
 use crate::{BodyStream, Error, GraphClient, Progress};
 
 type ProgressFn<'a> = Box<dyn FnMut(Progress) + Send + 'a>;
@@ -320,7 +320,7 @@ impl<'a> Download<'a> {
     /// redirects; the body is left to read.
     async fn open(&self, offset: u64, validator: Option<&Validator>) -> Result<BodyStream, Error> {
         let graph = self.graph;
-        let mut url = checked_url("download", "the download URL", &self.url)?;
+        let mut url = check_transfer_url("download", "the download URL", &self.url)?;
         let mut redirects = 0;
         loop {
             let mut request = reqwest::Request::new(http::Method::GET, url.clone());
@@ -349,7 +349,7 @@ impl<'a> Download<'a> {
                         reason,
                     }
                 })?;
-                url = checked_url("download", "the redirect target", hop.url.as_str())?;
+                url = check_transfer_url("download", "the redirect target", hop.url.as_str())?;
                 redirects += 1;
                 continue;
             }

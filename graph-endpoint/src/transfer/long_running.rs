@@ -5,7 +5,7 @@
 //! the future stops polling (nothing runs in the background).
 
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::transfer::checked_url;
+use crate::transfer::check_transfer_url;
 use crate::{Endpoint, Error, GraphClient, Method, Request, Response, retry_after};
 
 static OPERATION: Endpoint = crate::endpoint::endpoint(
@@ -154,7 +154,7 @@ impl Wait {
 }
 
 /// What one poll found.
-pub(crate) enum Step<T> {
+enum Step<T> {
     /// Still running, with the status it gave and the wait it asked for.
     Running {
         status: String,
@@ -165,7 +165,7 @@ pub(crate) enum Step<T> {
 
 /// Polls until `poll` says done, within `wait`'s deadline. The first poll
 /// comes after `first_delay` (a 202's `Retry-After`), or at once.
-pub(crate) async fn poll_until<T, F, Fut>(
+async fn poll_until<T, F, Fut>(
     operation: &'static str,
     wait: &Wait,
     first_delay: Option<Duration>,
@@ -234,6 +234,86 @@ where
     }
 }
 
+impl Wait {
+    /// Waits for a resource the service works on in the background (a job
+    /// whose `status` tells where it is, such as a report export): calls
+    /// `poll` at once, then again after each wait, until the status says the
+    /// job is done, and returns the resource it last answered.
+    ///
+    /// `poll` makes the call that reads the resource (any [`Call`](crate::Call)
+    /// or future answering a [`Response`]); `status` reads the status from
+    /// it. Statuses are read as Graph's job statuses are, in any case:
+    /// `completed`, `succeeded`, `success` are done; `failed`, `cancelled`,
+    /// `canceled`, `error` are [`Error::JobFailed`]; anything else
+    /// (`notStarted`, `inProgress`, ...) is still running. Each answer's
+    /// `Retry-After` sets the next wait, else the interval backs off; no
+    /// wait is shorter than the [`min_interval`](Self::min_interval).
+    /// `operation` names the wait in its errors. Dropping the future stops
+    /// the polling.
+    ///
+    /// ```
+    /// use graph_endpoint::{graph_action, Error, Graph, GraphClient, Response, Wait};
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// pub struct ExportJob {
+    ///     pub status: String,
+    ///     pub url: Option<String>,
+    /// }
+    ///
+    /// pub trait ExportJobs: Graph {
+    ///     #[graph_action(GET, "/deviceManagement/reports/exportJobs('<id>')", expect = 200, version = "beta")]
+    ///     async fn get_export_job(&self, id: &str) -> Result<Response<ExportJob>, Error>;
+    /// }
+    /// impl ExportJobs for GraphClient {}
+    ///
+    /// # async fn demo(graph: GraphClient) -> Result<(), Error> {
+    /// let job = Wait::default()
+    ///     .until_done("export_report", || graph.get_export_job("Devices_05e1"), |job| job.status.clone())
+    ///     .await?;
+    /// println!("{:?}", job.url);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::JobFailed`] when the status says the job failed;
+    /// [`Error::JobDeadline`] when the deadline passes first; and the first
+    /// error a poll answers.
+    pub async fn until_done<T, C>(
+        &self,
+        operation: &'static str,
+        mut poll: impl FnMut() -> C,
+        status: impl Fn(&T) -> String,
+    ) -> Result<T, Error>
+    where
+        C: IntoFuture<Output = Result<Response<T>, Error>>,
+    {
+        let status = &status;
+        poll_until(operation, self, None, move || {
+            let answer = poll();
+            async move {
+                let response = answer.await?;
+                let asked = retry_after(response.headers(), SystemTime::now());
+                let resource = response.into_body();
+                let status = status(&resource);
+                match said(&status) {
+                    Said::Done => Ok(Step::Done(resource)),
+                    Said::Failed => Err(Error::JobFailed {
+                        operation,
+                        status,
+                        detail: None,
+                    }),
+                    Said::Running => Ok(Step::Running {
+                        status,
+                        retry_after: asked,
+                    }),
+                }
+            }
+        })
+        .await
+    }
+}
+
 /// The end of a `202 Accepted` operation: the last answer of its
 /// `Location`, and where the result is when the service says so.
 #[derive(Debug, Clone)]
@@ -282,7 +362,7 @@ enum PollTarget {
 }
 
 /// What a job's `status` says.
-pub(crate) enum Said {
+enum Said {
     Running,
     Done,
     Failed,
@@ -292,7 +372,7 @@ pub(crate) enum Said {
 /// `running`, `waiting`, `pending`, `accepted` run; `completed`,
 /// `succeeded`, `success` are done; `failed`, `cancelled`, `canceled`,
 /// `error` failed; anything else is taken as still running.
-pub(crate) fn said(status: &str) -> Said {
+fn said(status: &str) -> Said {
     match status.to_ascii_lowercase().as_str() {
         "completed" | "succeeded" | "success" => Said::Done,
         "failed" | "cancelled" | "canceled" | "error" => Said::Failed,
@@ -301,7 +381,7 @@ pub(crate) fn said(status: &str) -> Said {
 }
 
 /// The explanation a failed job's body gives, if any.
-pub(crate) fn failure_detail(body: &Value) -> Option<String> {
+fn failure_detail(body: &Value) -> Option<String> {
     body.pointer("/error/message")
         .or_else(|| body.get("statusDetail"))
         .or_else(|| body.get("message"))
@@ -382,7 +462,7 @@ impl GraphClient {
         if self.is_under_base(&url) {
             return Ok(PollTarget::Graph(url.into()));
         }
-        checked_url("operation", "the Location", url.as_str()).map(PollTarget::Elsewhere)
+        check_transfer_url("operation", "the Location", url.as_str()).map(PollTarget::Elsewhere)
     }
 
     async fn poll_location(&self, location: &PollTarget) -> Result<Step<Completed>, Error> {

@@ -1,7 +1,13 @@
-//! Requests to hosts other than Graph (a report's storage URL, an upload
-//! session's `uploadUrl`): through the client's HTTP stack (its pool, TLS,
-//! proxy, connect timeout, middleware), never with the bearer token or any
-//! other Graph header, and only to https (or plain http on this machine).
+//! Long and large work, over the client: streamed downloads (`download`),
+//! upload sessions (`upload`), and waiting for jobs the service runs in the
+//! background (`long_running`).
+//!
+//! What they share is here: requests to hosts other than Graph (a job's
+//! storage URL, an upload session's `uploadUrl`), through the client's HTTP
+//! stack (its pool, TLS, proxy, connect timeout, middleware), never with the
+//! bearer token or any other Graph header, and only to https (or plain http
+//! on this machine) ([`check_transfer_url`]); and the [`Progress`] a
+//! transfer reports.
 
 pub(crate) mod download;
 pub(crate) mod long_running;
@@ -53,9 +59,27 @@ pub(crate) static UPLOAD_CANCEL: Endpoint = crate::endpoint::endpoint(
     &[],
 );
 
-/// The URL of another host, checked: https, or http to this machine only.
-/// `what` names it in the error.
-pub(crate) fn checked_url(
+/// A URL a service handed out for another host (an export job's `url`, an
+/// upload session's `uploadUrl`, a `202 Accepted`'s `Location`), checked as
+/// every download, upload and poll of this crate checks one before sending
+/// anything to it: https, or plain http to this machine only, and no
+/// credentials in its authority. Nothing is sent. `endpoint` and `what` name
+/// the URL in the error.
+///
+/// ```
+/// use graph_endpoint::check_transfer_url;
+///
+/// let url = check_transfer_url("download", "the report's url", "https://storage.example/r.zip?sig=x");
+/// assert_eq!(url.unwrap().host_str(), Some("storage.example"));
+/// let refused = check_transfer_url("download", "the report's url", "http://storage.example/r.zip");
+/// assert!(refused.unwrap_err().to_string().contains("plain http"));
+/// ```
+///
+/// # Errors
+///
+/// [`Error::InvalidRequest`] (naming `endpoint`) when the URL does not parse,
+/// is neither https nor plain http to this machine, or carries credentials.
+pub fn check_transfer_url(
     endpoint: &'static str,
     what: &str,
     url: &str,

@@ -15,8 +15,8 @@ use http::header::{CONTENT_LENGTH, CONTENT_RANGE};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use crate::transfer::{UPLOAD_CANCEL, UPLOAD_CHUNK, UPLOAD_STATUS, checked_url};
-use crate::{Error, Graph, GraphClient, Progress, RawResponse, graph_action};
+use crate::transfer::{UPLOAD_CANCEL, UPLOAD_CHUNK, UPLOAD_STATUS, check_transfer_url};
+use crate::{Error, GraphClient, Progress, RawResponse};
 
 /// Chunks of an upload session are multiples of 320 KiB (327,680 bytes),
 /// as Graph requires; only the last chunk may be shorter.
@@ -28,6 +28,38 @@ pub const MAX_UPLOAD_CHUNK: u64 = 192 * UPLOAD_CHUNK_MULTIPLE;
 
 /// An upload session, as `createUploadSession` answers it (and as a
 /// session's status answers it later).
+///
+/// A resource's `createUploadSession` is declared as any endpoint, returning
+/// `UploadSession`; [`GraphClient::upload`] then sends the content. A file
+/// in a drive:
+///
+/// ```
+/// use graph_endpoint::{graph_action, Error, Graph, GraphClient, UploadSession};
+///
+/// pub trait DriveUploads: Graph {
+///     /// Creates an upload session for `file_name` in the folder `parent_id`.
+///     #[graph_action(
+///         POST,
+///         "/drives/<drive_id>/items/<parent_id>:/<file_name>:/createUploadSession",
+///         expect = 200,
+///         permissions = ["Files.ReadWrite.All"]
+///     )]
+///     async fn create_upload_session(
+///         &self,
+///         drive_id: &str,
+///         parent_id: &str,
+///         file_name: &str,
+///     ) -> Result<UploadSession, Error>;
+/// }
+/// impl DriveUploads for GraphClient {}
+///
+/// # async fn demo(graph: GraphClient) -> Result<(), Box<dyn std::error::Error>> {
+/// let file = tokio::fs::File::open("big.iso").await?;
+/// let length = file.metadata().await?.len();
+/// let session = graph.create_upload_session("b!drive", "root", "big.iso").await?;
+/// let created = graph.upload(&session, file, length).await?;
+/// # Ok(()) }
+/// ```
 ///
 /// Its `uploadUrl` is signed: `Debug` shows its origin only.
 ///
@@ -95,38 +127,6 @@ impl fmt::Debug for UploadSession {
             .finish()
     }
 }
-
-/// `createUploadSession` for a file in a drive, implemented for [`GraphClient`];
-/// other resources' upload sessions are declared the same way, returning
-/// [`UploadSession`].
-///
-/// ```
-/// # async fn demo(graph: graph_endpoint::GraphClient) -> Result<(), Box<dyn std::error::Error>> {
-/// use graph_endpoint::DriveUploads;
-///
-/// let file = tokio::fs::File::open("big.iso").await?;
-/// let length = file.metadata().await?.len();
-/// let session = graph.create_upload_session("b!drive", "root", "big.iso").await?;
-/// let created = graph.upload(&session, file, length).await?;
-/// # Ok(()) }
-/// ```
-pub trait DriveUploads: Graph {
-    /// Creates an upload session for `file_name` in the folder `parent_id`.
-    #[graph_action(
-        POST,
-        "/drives/<drive_id>/items/<parent_id>:/<file_name>:/createUploadSession",
-        expect = 200,
-        permissions = ["Files.ReadWrite.All"]
-    )]
-    async fn create_upload_session(
-        &self,
-        drive_id: &str,
-        parent_id: &str,
-        file_name: &str,
-    ) -> Result<UploadSession, Error>;
-}
-
-impl DriveUploads for GraphClient {}
 
 type ProgressFn<'a> = Box<dyn FnMut(Progress) + Send + 'a>;
 
@@ -216,7 +216,7 @@ impl GraphClient {
     /// # Ok(()) }
     /// ```
     pub async fn cancel_upload(&self, session: &UploadSession) -> Result<(), Error> {
-        let url = checked_url("cancel_upload", "the uploadUrl", &session.upload_url)?;
+        let url = check_transfer_url("cancel_upload", "the uploadUrl", &session.upload_url)?;
         let request = reqwest::Request::new(http::Method::DELETE, url);
         let response = self.send_foreign("cancel_upload", request).await?;
         match response.status().as_u16() {
@@ -245,7 +245,7 @@ impl GraphClient {
     /// # Ok(()) }
     /// ```
     pub async fn upload_status(&self, session: &UploadSession) -> Result<UploadSession, Error> {
-        let url = checked_url("upload_status", "the uploadUrl", &session.upload_url)?;
+        let url = check_transfer_url("upload_status", "the uploadUrl", &session.upload_url)?;
         let request = reqwest::Request::new(http::Method::GET, url);
         let response = self.send_foreign("upload_status", request).await?;
         match response.status().as_u16() {
@@ -311,7 +311,7 @@ impl<'a, R: AsyncRead + Unpin + Send + 'a> Upload<'a, R> {
                 reason: "an upload session cannot take empty content".to_owned(),
             });
         }
-        let url = checked_url("upload", "the uploadUrl", &self.session.upload_url)?;
+        let url = check_transfer_url("upload", "the uploadUrl", &self.session.upload_url)?;
         if self.session.is_expired() {
             return Err(self.session.expired());
         }

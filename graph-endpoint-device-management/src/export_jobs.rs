@@ -1,15 +1,17 @@
-//! Intune report exports: `POST /deviceManagement/reports/exportJobs`
-//! starts a job Graph runs in the background; once its `status` is
-//! `completed`, its `url` (a temporary storage URL on another host) gives
-//! the report as a zip.
+//! Intune report exports, declared by hand: `POST
+//! /deviceManagement/reports/exportJobs` starts a job Graph runs in the
+//! background; once its `status` is `completed`, its `url` (a temporary
+//! storage URL on another host) gives the report as a zip. The waiting and
+//! the download are the runtime's ([`Wait::until_done`],
+//! [`GraphClient::download`]).
 
 use std::fmt;
-use std::time::SystemTime;
+use std::future::Future;
 
+use graph_endpoint::{
+    Download, Error, Graph, GraphClient, Response, Wait, check_transfer_url, graph_action,
+};
 use serde::{Deserialize, Serialize};
-
-use crate::transfer::long_running::{Said, Step, poll_until, said};
-use crate::{Download, Error, Graph, GraphClient, Response, Wait, graph_action, retry_after};
 
 /// The format of an exported report (both arrive zipped).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,7 +26,7 @@ pub enum ExportFormat {
 /// What to export: the body of `POST /deviceManagement/reports/exportJobs`.
 ///
 /// ```
-/// use graph_endpoint::{ExportFormat, ExportJobRequest};
+/// use graph_endpoint_device_management::{ExportFormat, ExportJobRequest};
 ///
 /// let request = ExportJobRequest::new("DeviceCompliance")
 ///     .format(ExportFormat::Csv)
@@ -77,7 +79,7 @@ impl ExportJobRequest {
         self
     }
 
-    /// Sets the filter (OData syntax; see [`Filter`](crate::Filter) to build one).
+    /// Sets the filter (OData syntax; see [`Filter`](graph_endpoint::Filter) to build one).
     #[must_use]
     pub fn filter(mut self, filter: impl fmt::Display) -> Self {
         self.filter = Some(filter.to_string());
@@ -109,7 +111,7 @@ pub enum ExportJobStatus {
 /// Its `url` is a signed storage URL: `Debug` shows its origin only.
 ///
 /// ```
-/// let job: graph_endpoint::ExportJob = serde_json::from_value(serde_json::json!({
+/// let job: graph_endpoint_device_management::ExportJob = serde_json::from_value(serde_json::json!({
 ///     "id": "DeviceCompliance_05e1", "reportName": "DeviceCompliance",
 ///     "status": "completed", "url": "https://storage.example/r.zip?sig=secret"
 /// })).unwrap();
@@ -149,7 +151,7 @@ pub struct ExportJob {
 impl fmt::Debug for ExportJob {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let origin = self.url.as_deref().map(|url| {
-            reqwest::Url::parse(url).map_or_else(
+            graph_endpoint::reqwest::Url::parse(url).map_or_else(
                 |_| "(unreadable)".to_owned(),
                 |u| u.origin().ascii_serialization(),
             )
@@ -178,7 +180,7 @@ impl ExportJob {
     /// here: the download's own errors come when it is awaited.
     ///
     /// ```
-    /// # async fn demo(graph: graph_endpoint::GraphClient, job: graph_endpoint::ExportJob) -> Result<(), graph_endpoint::Error> {
+    /// # async fn demo(graph: graph_endpoint::GraphClient, job: graph_endpoint_device_management::ExportJob) -> Result<(), graph_endpoint::Error> {
     /// let bytes = job.download(&graph)?.to_file("report.zip").await?;
     /// # Ok(()) }
     /// ```
@@ -188,23 +190,24 @@ impl ExportJob {
             status: format!("{:?}", self.status),
             detail: Some("the job has no url to download".to_owned()),
         })?;
-        crate::transfer::checked_url("download", "the report's url", url)?;
+        check_transfer_url("download", "the report's url", url)?;
         Ok(graph.download(url).expect_zip())
     }
 }
 
-/// Intune's report export endpoints, implemented for [`GraphClient`].
+/// Intune's report export endpoints, implemented for [`GraphClient`], and
+/// the waiting for a job they start.
 ///
 /// ```
 /// # async fn demo(graph: graph_endpoint::GraphClient) -> Result<(), graph_endpoint::Error> {
-/// use graph_endpoint::{ExportJobRequest, Reports};
+/// use graph_endpoint_device_management::{ExportJobRequest, ExportJobs};
 ///
 /// let job = graph.create_export_job(&ExportJobRequest::new("Devices")).await?;
 /// let now = graph.get_export_job(&job.id).await?;
 /// println!("{:?}", now.body().status);
 /// # Ok(()) }
 /// ```
-pub trait Reports: Graph {
+pub trait ExportJobs: Graph {
     /// Starts an export job; it answers `201` with the job, `notStarted`.
     #[graph_action(
         POST,
@@ -230,11 +233,7 @@ pub trait Reports: Graph {
         ]
     )]
     async fn get_export_job(&self, id: &str) -> Result<Response<ExportJob>, Error>;
-}
 
-impl Reports for GraphClient {}
-
-impl GraphClient {
     /// Exports a report: starts the job, then waits for it as `wait` says
     /// (each poll's `Retry-After`, else backoff; the deadline), and returns
     /// the completed job, whose [`download`](ExportJob::download) gives the
@@ -245,7 +244,7 @@ impl GraphClient {
     ///
     /// # Errors
     ///
-    /// Those of [`create_export_job`](Reports::create_export_job) ([`Error::Status`]
+    /// Those of [`create_export_job`](Self::create_export_job) ([`Error::Status`]
     /// with the Graph error when the service does not answer 201, [`Error::Decode`],
     /// and any call's transport, timeout and token errors), then those of
     /// [`wait_for_export_job`](Self::wait_for_export_job).
@@ -253,7 +252,8 @@ impl GraphClient {
     /// ```
     /// # async fn demo(graph: graph_endpoint::GraphClient) -> Result<(), graph_endpoint::Error> {
     /// use std::time::Duration;
-    /// use graph_endpoint::{ExportJobRequest, Wait};
+    /// use graph_endpoint::Wait;
+    /// use graph_endpoint_device_management::{ExportJobRequest, ExportJobs};
     ///
     /// let job = graph
     ///     .export_report(
@@ -264,13 +264,18 @@ impl GraphClient {
     /// job.download(&graph)?.to_file("DeviceCompliance.zip").await?;
     /// # Ok(()) }
     /// ```
-    pub async fn export_report(
-        &self,
-        request: &ExportJobRequest,
-        wait: &Wait,
-    ) -> Result<ExportJob, Error> {
-        let job = self.create_export_job(request).await?;
-        self.wait_for_export_job(&job.id, wait).await
+    fn export_report<'a>(
+        &'a self,
+        request: &'a ExportJobRequest,
+        wait: &'a Wait,
+    ) -> impl Future<Output = Result<ExportJob, Error>> + Send + 'a
+    where
+        Self: Sized,
+    {
+        async move {
+            let job = self.create_export_job(request).await?;
+            self.wait_for_export_job(&job.id, wait).await
+        }
     }
 
     /// Waits for an export job started earlier (see [`export_report`](Self::export_report)).
@@ -281,42 +286,42 @@ impl GraphClient {
     /// `url`; [`Error::JobDeadline`] when `wait`'s deadline passes first;
     /// [`Error::InvalidRequest`] when the completed job's `url` does not parse,
     /// is not https (plain http only to this machine) or carries credentials;
-    /// and a poll's errors, those of [`get_export_job`](Reports::get_export_job)
+    /// and a poll's errors, those of [`get_export_job`](Self::get_export_job)
     /// ([`Error::Status`] for a status other than 200, [`Error::Decode`],
     /// [`Error::Transport`], ...).
-    pub async fn wait_for_export_job(&self, id: &str, wait: &Wait) -> Result<ExportJob, Error> {
-        let job = poll_until("export_report", wait, None, || async {
-            let response = self.get_export_job(id).await?;
-            let asked = retry_after(response.headers(), SystemTime::now());
-            let job = response.into_body();
-            let status = serde_json::to_value(&job.status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_else(|| "other".to_owned());
-            match said(&status) {
-                Said::Done => Ok(Step::Done(job)),
-                Said::Failed => Err(Error::JobFailed {
+    fn wait_for_export_job<'a>(
+        &'a self,
+        id: &'a str,
+        wait: &'a Wait,
+    ) -> impl Future<Output = Result<ExportJob, Error>> + Send + 'a
+    where
+        Self: Sized,
+    {
+        async move {
+            let job = wait
+                .until_done("export_report", || self.get_export_job(id), status_name)
+                .await?;
+            match job.url.as_deref() {
+                Some(url) => {
+                    check_transfer_url("export_report", "the report's url", url)?;
+                    Ok(job)
+                }
+                None => Err(Error::JobFailed {
                     operation: "export_report",
-                    status,
-                    detail: None,
-                }),
-                Said::Running => Ok(Step::Running {
-                    status,
-                    retry_after: asked,
+                    status: "completed".to_owned(),
+                    detail: Some("the completed job has no url".to_owned()),
                 }),
             }
-        })
-        .await?;
-        match job.url.as_deref() {
-            Some(url) => {
-                crate::transfer::checked_url("export_report", "the report's url", url)?;
-                Ok(job)
-            }
-            None => Err(Error::JobFailed {
-                operation: "export_report",
-                status: "completed".to_owned(),
-                detail: Some("the completed job has no url".to_owned()),
-            }),
         }
     }
+}
+
+impl ExportJobs for GraphClient {}
+
+/// A job's status as Graph writes it (`notStarted`, `completed`, ...).
+fn status_name(job: &ExportJob) -> String {
+    serde_json::to_value(&job.status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "other".to_owned())
 }
