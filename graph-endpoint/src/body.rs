@@ -1,6 +1,8 @@
 //! Bodies that are never held whole in memory: a result read as a stream of
-//! chunks ([`BodyStream`]) and a request body streamed from a reader or a
-//! stream of known length ([`StreamBody`]).
+//! chunks ([`BodyStream`]), a request body streamed from a reader or a
+//! stream of known length ([`StreamBody`]), and the slot a request keeps
+//! such a body in until an attempt sends it. Sending them is the client's
+//! (`client/exchange.rs`).
 
 use std::fmt;
 use std::future::Future as _;

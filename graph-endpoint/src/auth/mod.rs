@@ -1,4 +1,10 @@
-//! Where bearer tokens come from.
+//! Signing in: where bearer tokens come from. The [`TokenSource`] trait and
+//! the simple sources (a fixed token, an environment variable, a function)
+//! are here; the others are in modules of their own: `client_credentials`
+//! (an app, with a secret or a `certificate`), `delegated` (a user: the
+//! device code and authorization code flows, and their token cache), and
+//! `azure` (an Azure SDK credential). `token_endpoint` is how they ask the
+//! identity platform, and `secret` keeps what they handle out of `Debug`.
 
 #[cfg(feature = "azure")]
 pub(crate) mod azure;

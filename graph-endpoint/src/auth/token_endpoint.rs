@@ -1,6 +1,7 @@
 //! Asking the identity platform's token endpoint for a token: one form POST,
-//! with bounded time, size and retries, that never follows a redirect, and
-//! the identity platform's errors as a type.
+//! with bounded time, size and retries, that never follows a redirect; its
+//! answer read into a token, or into the identity platform's own error
+//! ([`IdentityError`](crate::IdentityError)).
 
 use std::time::Duration;
 

@@ -1,5 +1,7 @@
 //! A call of a declared endpoint as a value: the request, the statuses it
-//! expects and how to decode the answer, sent when awaited.
+//! expects and how to decode the answer, sent when awaited. The calls the
+//! generated code makes come from `constructors`; an answer becomes the
+//! call's result in `decode`.
 
 pub(crate) mod constructors;
 pub(crate) mod decode;

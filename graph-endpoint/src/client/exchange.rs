@@ -1,6 +1,7 @@
 //! One call's exchange with the service: attempts under the retry policy,
 //! each within the limits and its timeout, following redirects by the
-//! runtime's own rules, and reading the body within its cap.
+//! runtime's own rules, and reading the body within its cap, or leaving it
+//! on the connection for a streamed result ([`BodyStream`]).
 
 use std::future::Future;
 use std::time::Duration;

@@ -1,4 +1,11 @@
-//! The one error type of every declared call, and the Graph error it may carry.
+//! The one error type of every declared call ([`Error`]), the Graph error it
+//! may carry, and the record of each failed attempt ([`Attempt`]).
+//!
+//! Below it, what error messages are made of: text quoted from elsewhere,
+//! cut short (`quoted`), URLs without their query (`shown_url`), a failed
+//! exchange described (`transport`), a body that did not decode told by
+//! place, never by value (`json_fault`), and the errors of signing in
+//! (`identity`).
 
 pub(crate) mod identity;
 pub(crate) mod json_fault;

@@ -1,5 +1,12 @@
-//! The HTTP stack a client sends through, and the rule that decides which
-//! origins may receive a secret over plain http.
+//! The HTTP stack a client sends through ([`HttpStack`]: its reqwest
+//! clients, one without proxies for plain http to this machine), and the
+//! rule that decides which origins may receive a secret over plain http.
+//!
+//! Its modules are the policies each attempt travels under, shared by the
+//! client and its token source: `retry` (when and how long to wait before
+//! trying again), `redirect` (which redirects are followed), `limits`
+//! (requests in flight, request rate) and `middleware` (`tower` layers
+//! around each exchange).
 
 pub(crate) mod limits;
 pub(crate) mod middleware;

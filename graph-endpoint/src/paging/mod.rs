@@ -1,5 +1,7 @@
 //! Declared lists as streams: pages that follow `@odata.nextLink`, items one
-//! page at a time, OData options per call, and delta rounds.
+//! page at a time, OData options per call, and delta rounds; and
+//! [`GraphClient::next_page`], one page read from a link. A page is a
+//! [`Collection`] (`collection`).
 
 pub(crate) mod collection;
 

@@ -1,7 +1,10 @@
-//! What a hostile or broken peer cannot make the client do: sign-in that
-//! leaks its secret, hangs, panics or fills memory; paths that climb out of
-//! their resource; errors that bury their cause or repeat a huge URL. Each
-//! test speaks HTTP to a server on 127.0.0.1 and asserts what arrived where.
+//! What a hostile or broken identity platform or Graph (or a value given to
+//! a call) cannot make the client do: sign-in that leaks its secret, hangs,
+//! panics or fills memory; plain http through a proxy; paths that climb out
+//! of their resource; errors that bury their cause or repeat a huge URL.
+//! Hosts beside Graph (storage, upload, operation hosts) are
+//! `hostile_hosts_beside_graph`'s. Each test speaks HTTP to a server on
+//! 127.0.0.1 and asserts what arrived where.
 
 use crate::common;
 

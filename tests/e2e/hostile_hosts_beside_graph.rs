@@ -2,7 +2,8 @@
 //! takes the data, a storage host that stalls, an operation that asks to be
 //! polled at once for ever, a list whose next link loops, an object that
 //! changes under a download): every wait stays bounded and every secret
-//! stays out of what errors print. Each test speaks HTTP to a server on
+//! stays out of what errors print. The identity platform and Graph itself
+//! are `hostile_graph_and_identity`'s. Each test speaks HTTP to a server on
 //! 127.0.0.1 and asserts what arrived.
 
 use std::collections::HashMap;
