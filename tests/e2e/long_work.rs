@@ -11,9 +11,11 @@ use aws_lc_rs::digest;
 use graph_endpoint::bytes::Bytes;
 use graph_endpoint::{
     BodyStream, Error, Graph, GraphClient, Progress, Response, RetryPolicy, StreamBody,
-    UPLOAD_CHUNK_MULTIPLE, UploadSession, Wait, graph_action,
+    UPLOAD_CHUNK_MULTIPLE, UploadSession, Wait, check_transfer_url, graph_action,
 };
-use graph_endpoint_device_management::{ExportFormat, ExportJobRequest, ExportJobStatus, ExportJobs};
+use graph_endpoint_device_management::{
+    ExportFormat, ExportJobRequest, ExportJobStatus, ExportJobs,
+};
 use graph_endpoint_emulator::{
     DEFAULT_TOKEN, Emulator, EmulatorBuilder, RecordedRequest, StorageFault, fill_blob,
 };
@@ -358,6 +360,122 @@ async fn a_failed_job_and_a_job_that_never_completes_are_clear_errors() {
         error.to_string().contains("did not complete within 0.5 s"),
         "{error}"
     );
+}
+
+/// A job-like resource of one's own, declared untyped: the runtime's
+/// waiting and URL check work on it as they do on export jobs.
+pub trait UntypedJobs: Graph {
+    #[graph_action(
+        POST,
+        "/deviceManagement/reports/exportJobs",
+        expect = 201,
+        version = "beta"
+    )]
+    async fn start_job(&self, #[body] job: &Value) -> Result<Value, Error>;
+
+    #[graph_action(
+        GET,
+        "/deviceManagement/reports/exportJobs('<id>')",
+        expect = 200,
+        version = "beta"
+    )]
+    async fn read_job(&self, id: &str) -> Result<Response<Value>, Error>;
+}
+
+impl UntypedJobs for GraphClient {}
+
+fn job_status(job: &Value) -> String {
+    job["status"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn any_job_like_resource_is_waited_for_by_its_status_and_its_url_checked() {
+    let (emulator, graph) = start(
+        Emulator::builder()
+            .export_job_polls(3)
+            .export_job_retry_after(Duration::from_millis(200)),
+    )
+    .await;
+    let started = graph
+        .start_job(&json!({"reportName": "Devices"}))
+        .await
+        .unwrap();
+    let id = started["id"].as_str().unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let statuses = seen.clone();
+    let wait = Wait::default()
+        .min_interval(Duration::from_millis(100))
+        .on_poll(move |poll| {
+            let told = (poll.status.to_owned(), poll.next_poll_in);
+            statuses.lock().unwrap().push(told);
+        });
+    let job = wait
+        .until_done("untyped_job", || graph.read_job(id), job_status)
+        .await
+        .unwrap();
+    assert_eq!(job["status"], "completed");
+    // Three polls, the two waits between them the Retry-After Graph gave.
+    let in_progress = ("inProgress".to_owned(), Duration::from_millis(200));
+    assert_eq!(*seen.lock().unwrap(), [in_progress.clone(), in_progress]);
+    let polls = graph_polls(&emulator);
+    assert_eq!(polls.len(), 3);
+    for poll in &polls {
+        assert_eq!(
+            poll.path,
+            format!("/beta/deviceManagement/reports/exportJobs('{id}')")
+        );
+    }
+    let url =
+        check_transfer_url("untyped_job", "the job's url", job["url"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        url.origin(),
+        graph_endpoint::reqwest::Url::parse(emulator.storage_url())
+            .unwrap()
+            .origin()
+    );
+    let refused = check_transfer_url(
+        "untyped_job",
+        "the job's url",
+        "http://storage.example.com/r.zip",
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            Error::InvalidRequest {
+                endpoint: "untyped_job",
+                ..
+            }
+        ),
+        "{refused}"
+    );
+    assert!(emulator.storage_requests().is_empty());
+
+    // A status that says failed ends the wait, named as the caller named it.
+    let (emulator, graph) = start(
+        Emulator::builder()
+            .export_jobs_fail(true)
+            .export_job_polls(2),
+    )
+    .await;
+    let started = graph
+        .start_job(&json!({"reportName": "Devices"}))
+        .await
+        .unwrap();
+    let id = started["id"].as_str().unwrap();
+    let error = Wait::default()
+        .interval(Duration::from_millis(20), Duration::from_millis(20))
+        .until_done("untyped_job", || graph.read_job(id), job_status)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            Error::JobFailed { operation: "untyped_job", status, detail: None } if status == "failed"
+        ),
+        "{error}"
+    );
+    assert_eq!(graph_polls(&emulator).len(), 2);
 }
 
 #[tokio::test]

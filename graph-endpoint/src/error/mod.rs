@@ -484,6 +484,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// 503 and 504, as Graph's SDKs have it. The one definition behind
 /// [`Error::is_retryable`], [`IdentityError::is_transient`](crate::IdentityError::is_transient)
 /// and the statuses [`RetryPolicy`](crate::RetryPolicy) retries.
+#[inline]
 pub(crate) fn is_transient_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 429 | 503 | 504)
 }
