@@ -6,7 +6,6 @@ pub use crate::call::constructors::{
     call_body_stream, call_bytes, call_json, call_optional_json, call_response_bytes,
     call_response_json, call_response_unit, call_unit,
 };
-pub use crate::endpoint::endpoint;
+pub use crate::endpoint::{ApiVersion, Endpoint, Method, endpoint};
 pub use crate::paging::paged;
 pub use crate::request::RequestBuilder;
-pub use crate::{ApiVersion, Endpoint, Method};

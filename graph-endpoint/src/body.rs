@@ -16,7 +16,8 @@ use futures_core::Stream;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
-use crate::{Attempt, Error, RawResponse, TimeoutKind};
+use crate::error::{Attempt, Error, TimeoutKind};
+use crate::response::RawResponse;
 
 type ChunkStream = Pin<Box<dyn Stream<Item = Result<Bytes, reqwest::Error>> + Send>>;
 

@@ -7,7 +7,9 @@ use http::{HeaderName, HeaderValue};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 
-use crate::{Endpoint, Error, QueryOptions};
+use crate::endpoint::Endpoint;
+use crate::error::Error;
+use crate::query::QueryOptions;
 
 /// Everything but the unreserved characters of RFC 3986 is encoded, so a value
 /// can never leave its path segment (`/ ? # %` and spaces included).
@@ -104,7 +106,7 @@ impl Request {
     /// when an option needs it. A followed link already carries its options,
     /// so it only gets the header.
     pub(crate) fn apply_query(&mut self, options: &QueryOptions) -> Result<(), Error> {
-        if self.endpoint.method() != crate::Method::Get && !options.is_empty() {
+        if self.endpoint.method() != crate::endpoint::Method::Get && !options.is_empty() {
             return Err(Error::InvalidRequest {
                 endpoint: self.endpoint.name(),
                 reason: format!(
@@ -368,7 +370,7 @@ impl RequestBuilder {
     }
 
     /// Sets a streamed body (`#[body] StreamBody`).
-    pub fn stream_body(&mut self, body: crate::StreamBody) {
+    pub fn stream_body(&mut self, body: crate::body::StreamBody) {
         self.stream = Some(crate::body::StreamSlot::new(body));
     }
 
@@ -498,8 +500,7 @@ impl fmt::Write for SegmentEncoder<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Method;
-    use crate::endpoint::endpoint;
+    use crate::endpoint::{Method, endpoint};
 
     static ENDPOINT: Endpoint = endpoint(
         "get_user",

@@ -6,7 +6,11 @@ use std::sync::{Arc, OnceLock};
 
 use azure_core::credentials::TokenCredential;
 
-use crate::{AccessToken, Cloud, HttpStack, TokenError, TokenFuture, TokenSource};
+use crate::auth::secret::AccessToken;
+use crate::auth::{TokenFuture, TokenSource};
+use crate::cloud::Cloud;
+use crate::error::identity::TokenError;
+use crate::http_stack::HttpStack;
 
 /// Adapts an Azure SDK [`TokenCredential`] to a [`TokenSource`], asking it
 /// for the Graph scope (`{graph root}/.default`) of the chosen cloud. The

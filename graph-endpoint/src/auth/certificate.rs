@@ -7,7 +7,8 @@ use aws_lc_rs::signature::RsaKeyPair;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::{Error, IdentityError};
+use crate::error::Error;
+use crate::error::identity::IdentityError;
 
 /// A certificate's private key and the SHA-1 thumbprint of the certificate,
 /// for signed client assertions. Its `Debug` is redacted.

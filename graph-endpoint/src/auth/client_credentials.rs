@@ -11,12 +11,14 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use crate::auth::RefusedToken;
+use crate::auth::certificate::ClientCertificate;
+use crate::auth::secret::AccessToken;
 use crate::auth::token_endpoint::TokenEndpoint;
-use crate::{
-    AccessToken, ClientCertificate, Cloud, HttpStack, IdentityError, RetryPolicy, TokenError,
-    TokenFuture, TokenSource,
-};
+use crate::auth::{RefusedToken, TokenFuture, TokenSource};
+use crate::cloud::Cloud;
+use crate::error::identity::{IdentityError, TokenError};
+use crate::http_stack::HttpStack;
+use crate::http_stack::retry::RetryPolicy;
 
 /// How long one token request may take by default, from sending it to the
 /// end of the answer.

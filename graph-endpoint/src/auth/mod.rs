@@ -19,7 +19,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::{AccessToken, HttpStack, TokenError};
+use crate::auth::secret::AccessToken;
+use crate::error::identity::TokenError;
+use crate::http_stack::HttpStack;
 
 /// The future a [`TokenSource`] returns.
 pub type TokenFuture<'a> =

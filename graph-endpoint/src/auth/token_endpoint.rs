@@ -9,9 +9,10 @@ use bytes::BytesMut;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::auth::secret::SecretString;
+use crate::auth::secret::{AccessToken, SecretString};
+use crate::error::identity::IdentityError;
 use crate::error::quoted::Clipped;
-use crate::{AccessToken, HttpStack, IdentityError};
+use crate::http_stack::HttpStack;
 
 /// The largest token endpoint answer read: a token answer is a few KB, and
 /// an endpoint that sends more is not one to trust with memory.
@@ -342,7 +343,7 @@ fn answer(status: u16, headers: http::HeaderMap, body: BytesMut) -> Result<Bytes
     error.status = status;
     // The statuses the client retries for Graph too (429, 503, 504): one
     // definition of what asking again may fix.
-    if crate::RetryPolicy::retries_status(
+    if crate::http_stack::retry::RetryPolicy::retries_status(
         http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::BAD_GATEWAY),
     ) {
         Err(Failure::Transient {

@@ -4,8 +4,12 @@
 use serde::de::DeserializeOwned;
 
 use super::{Call, Kind};
+use crate::body::BodyStream;
 use crate::call::decode;
-use crate::{BodyStream, Error, Graph, RawResponse, Request, Response};
+use crate::error::Error;
+use crate::request::Request;
+use crate::response::{RawResponse, Response};
+use crate::transport::Graph;
 
 /// A call whose result is `()`: the body, if any, is ignored.
 pub fn call_unit<G: Graph>(graph: &G, request: Result<Request, Error>) -> Call<'_, ()> {

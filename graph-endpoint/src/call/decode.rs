@@ -4,10 +4,10 @@
 
 use serde::de::DeserializeOwned;
 
+use crate::endpoint::Endpoint;
+use crate::error::{Attempt, DecodeError, Error, GraphError, StatusError};
 use crate::request::ClientRequestId;
-use crate::{
-    Attempt, DecodeError, Endpoint, Error, GraphError, RawResponse, Response, StatusError,
-};
+use crate::response::{RawResponse, Response};
 
 /// How a call turns a response whose status was expected into its result.
 pub(crate) type Finish<T> = fn(&'static Endpoint, ClientRequestId, RawResponse) -> Result<T, Error>;

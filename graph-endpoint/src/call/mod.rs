@@ -11,9 +11,13 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::request::ClientRequestId;
+use crate::body::BodyStream;
+use crate::endpoint::Endpoint;
+use crate::error::Error;
+use crate::query::QueryOptions;
+use crate::request::{ClientRequestId, Request};
+use crate::response::RawResponse;
 use crate::transport::SendBoxed;
-use crate::{BodyStream, Endpoint, Error, QueryOptions, RawResponse, Request};
 use decode::Finish;
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

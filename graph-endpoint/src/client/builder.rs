@@ -7,16 +7,21 @@ use std::time::Duration;
 
 use http::HeaderValue;
 
+use crate::auth::TokenSource;
+use crate::auth::secret::AccessToken;
 use crate::client::exchange::bearer;
 use crate::client::target::URL_ROOM;
 use crate::client::{Auth, ClientInner};
-use crate::http_stack::Clients;
+use crate::client::{
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_ERROR_BODY_BYTES, DEFAULT_MAX_URL_BYTES, GraphClient,
+};
+use crate::cloud::Cloud;
+use crate::endpoint::ApiVersion;
+use crate::error::Error;
 use crate::http_stack::limits::{InFlight, RateLimit};
 use crate::http_stack::middleware::{BoxedLayer, HttpService};
-use crate::{
-    AccessToken, ApiVersion, Cloud, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_ERROR_BODY_BYTES,
-    DEFAULT_MAX_URL_BYTES, Error, GraphClient, HttpStack, RetryPolicy, TokenSource,
-};
+use crate::http_stack::retry::RetryPolicy;
+use crate::http_stack::{Clients, HttpStack};
 
 const CRATE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -267,8 +272,11 @@ impl GraphClientBuilder {
     pub fn layer<L>(mut self, layer: L) -> Self
     where
         L: tower::Layer<HttpService> + Send + Sync + 'static,
-        L::Service: tower::Service<reqwest::Request, Response = reqwest::Response, Error = crate::BoxError>
-            + Clone
+        L::Service: tower::Service<
+                reqwest::Request,
+                Response = reqwest::Response,
+                Error = crate::error::BoxError,
+            > + Clone
             + Send
             + Sync
             + 'static,

@@ -14,13 +14,16 @@ use tokio::time::Instant;
 use tower::ServiceExt;
 use tracing::Instrument;
 
-use crate::client::Auth;
+use crate::auth::secret::AccessToken;
+use crate::body::BodyStream;
 use crate::client::target::{Prepared, invalid_request};
+use crate::client::{Auth, GraphClient};
+use crate::endpoint::ApiVersion;
+use crate::error::{Attempt, Error, TimeoutKind};
 use crate::http_stack::redirect::{is_redirect, next_hop};
-use crate::{
-    AccessToken, ApiVersion, Attempt, BodyStream, Error, GraphClient, RawResponse, Request,
-    Response, RetryPolicy, TimeoutKind,
-};
+use crate::http_stack::retry::RetryPolicy;
+use crate::request::Request;
+use crate::response::{RawResponse, Response};
 
 // Graph's own headers, named once rather than parsed from text per request.
 const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("client-request-id");
@@ -34,7 +37,7 @@ pub(crate) enum AttemptError {
     /// The exchange took longer than the attempt timeout (retried when safe).
     TimedOut,
     /// A middleware layer failed the exchange with an error of its own.
-    Middleware(crate::BoxError),
+    Middleware(crate::error::BoxError),
     /// A failure that retrying cannot fix.
     Final(Error),
 }
@@ -565,7 +568,7 @@ fn from_reqwest(request: &Request, error: reqwest::Error) -> AttemptError {
 /// Graph's answer to an expired token: 401 `InvalidAuthenticationToken` whose
 /// message speaks of expiry (Graph says "Lifetime validation failed, the token is expired.").
 fn says_token_expired(body: &[u8]) -> bool {
-    crate::GraphError::from_body(body).is_some_and(|e| {
+    crate::error::GraphError::from_body(body).is_some_and(|e| {
         e.code == "InvalidAuthenticationToken" && e.message.to_ascii_lowercase().contains("expired")
     })
 }

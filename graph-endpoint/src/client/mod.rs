@@ -14,9 +14,15 @@ use std::time::Duration;
 
 use http::HeaderValue;
 
+use crate::auth::TokenSource;
+use crate::endpoint::ApiVersion;
+use crate::error::Error;
 use crate::http_stack::limits::{InFlight, RateLimit};
 use crate::http_stack::middleware::HttpService;
-use crate::{ApiVersion, Error, Graph, RawResponse, Request, RetryPolicy, TokenSource};
+use crate::http_stack::retry::RetryPolicy;
+use crate::request::Request;
+use crate::response::RawResponse;
+use crate::transport::Graph;
 
 /// The default cap on the length of a request's URL: 16 KiB. Graph's front
 /// ends refuse longer request lines (`414 URI Too Long`), so a longer URL is
@@ -126,7 +132,7 @@ impl Graph for GraphClient {
     fn send_streamed(
         &self,
         request: Request,
-    ) -> impl Future<Output = Result<crate::BodyStream, Error>> + Send {
+    ) -> impl Future<Output = Result<crate::body::BodyStream, Error>> + Send {
         self.execute_streamed(request)
     }
 }

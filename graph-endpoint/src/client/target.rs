@@ -4,7 +4,10 @@
 
 use http::HeaderValue;
 
-use crate::{ApiVersion, Error, GraphClient, Request};
+use crate::client::GraphClient;
+use crate::endpoint::ApiVersion;
+use crate::error::Error;
+use crate::request::Request;
 
 /// What every attempt of one call shares, worked out once per call.
 pub(crate) struct Prepared {
@@ -161,8 +164,8 @@ pub(crate) fn invalid_request(request: &Request, reason: String) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::endpoint::{Endpoint, Method};
     use crate::request::RequestBuilder;
-    use crate::{Endpoint, Method};
 
     static GET_USER: Endpoint = crate::endpoint::endpoint(
         "get_user",

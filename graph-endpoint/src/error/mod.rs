@@ -20,8 +20,9 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
+use crate::endpoint::Endpoint;
+use crate::error::identity::TokenError;
 use crate::error::quoted::Clipped;
-use crate::{Endpoint, TokenError};
 
 /// Everything that can go wrong in a call of a declared endpoint.
 ///
@@ -87,7 +88,7 @@ pub enum Error {
         endpoint: &'static str,
         /// What the layer reported.
         #[source]
-        source: crate::BoxError,
+        source: crate::error::BoxError,
         /// Every attempt made, the last one included.
         attempts: Vec<Attempt>,
     },
@@ -342,7 +343,7 @@ impl Error {
 
     /// The identity platform's error, when signing in failed.
     #[must_use]
-    pub fn identity_error(&self) -> Option<&crate::IdentityError> {
+    pub fn identity_error(&self) -> Option<&crate::error::identity::IdentityError> {
         match self {
             Error::Token(source) => source.downcast_ref(),
             _ => None,
@@ -384,7 +385,7 @@ impl Error {
             // Signing in failed for a reason that may pass.
             Error::Token(_) => self
                 .identity_error()
-                .is_some_and(crate::IdentityError::is_transient),
+                .is_some_and(crate::error::identity::IdentityError::is_transient),
             _ => self.status().is_some_and(is_transient_status),
         }
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tower::util::BoxCloneSyncService;
 use tower::{Layer, Service};
 
-use crate::BoxError;
+use crate::error::BoxError;
 use crate::http_stack::Clients;
 
 /// What each attempt's HTTP exchange goes through when the client has

@@ -17,7 +17,8 @@ use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use crate::{Cloud, RetryPolicy};
+use crate::cloud::Cloud;
+use crate::http_stack::retry::RetryPolicy;
 
 /// What a [`GraphClient`](crate::GraphClient) shares with its
 /// [`TokenSource`](crate::TokenSource) when it is built, so that signing in
@@ -65,7 +66,7 @@ impl HttpStack {
     ///
     /// [`Error::Config`](crate::Error::Config) when reqwest cannot build the
     /// HTTP client (such as when its TLS backend fails to initialise).
-    pub fn standalone(retry: RetryPolicy) -> Result<HttpStack, crate::Error> {
+    pub fn standalone(retry: RetryPolicy) -> Result<HttpStack, crate::error::Error> {
         let user_agent = format!("graph-endpoint/{}", env!("CARGO_PKG_VERSION"));
         let client = http_client(DEFAULT_CONNECT_TIMEOUT, &user_agent, false)?;
         Ok(HttpStack::new(
@@ -104,7 +105,7 @@ impl HttpStack {
     ///
     /// [`Error::Config`](crate::Error::Config) when the client without
     /// proxies cannot be built (its TLS backend fails to initialise).
-    pub fn client_for(&self, url: &reqwest::Url) -> Result<reqwest::Client, crate::Error> {
+    pub fn client_for(&self, url: &reqwest::Url) -> Result<reqwest::Client, crate::error::Error> {
         self.clients.for_url(url).cloned()
     }
 }
@@ -155,7 +156,10 @@ impl Clients {
     }
 
     /// See [`HttpStack::client_for`].
-    pub(crate) fn for_url(&self, url: &reqwest::Url) -> Result<&reqwest::Client, crate::Error> {
+    pub(crate) fn for_url(
+        &self,
+        url: &reqwest::Url,
+    ) -> Result<&reqwest::Client, crate::error::Error> {
         if !is_plain_loopback(url) {
             return Ok(&self.configured);
         }
@@ -179,7 +183,7 @@ pub(crate) fn http_client(
     connect_timeout: Duration,
     user_agent: &str,
     without_proxies: bool,
-) -> Result<reqwest::Client, crate::Error> {
+) -> Result<reqwest::Client, crate::error::Error> {
     let mut builder = reqwest::Client::builder()
         .connect_timeout(connect_timeout)
         .redirect(reqwest::redirect::Policy::none())
@@ -190,9 +194,9 @@ pub(crate) fn http_client(
     // With the feature, the platform's TLS rather than rustls.
     #[cfg(feature = "native-tls")]
     let builder = builder.tls_backend_native();
-    builder
-        .build()
-        .map_err(|e| crate::Error::Config(format!("the HTTP client could not be built: {e}")))
+    builder.build().map_err(|e| {
+        crate::error::Error::Config(format!("the HTTP client could not be built: {e}"))
+    })
 }
 
 /// Whether requests to `url` need no proxy at all: plain http to this machine.

@@ -15,11 +15,14 @@ use futures_core::Stream;
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
 
-use crate::request::ClientRequestId;
-use crate::{
-    Collection, Endpoint, Error, Filter, Graph, GraphClient, Method, QueryOptions, RawResponse,
-    Request,
-};
+use crate::client::GraphClient;
+use crate::endpoint::{Endpoint, Method};
+use crate::error::Error;
+use crate::paging::collection::Collection;
+use crate::query::{Filter, QueryOptions};
+use crate::request::{ClientRequestId, Request};
+use crate::response::RawResponse;
+use crate::transport::Graph;
 
 static NEXT_PAGE: Endpoint = crate::endpoint::endpoint(
     "next_page",

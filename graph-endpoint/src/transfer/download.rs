@@ -9,9 +9,11 @@ use http::StatusCode;
 use http::header::{ACCEPT_RANGES, CONTENT_RANGE, ETAG, IF_RANGE, LAST_MODIFIED, LOCATION, RANGE};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
+use crate::body::BodyStream;
+use crate::client::GraphClient;
+use crate::error::Error;
 use crate::http_stack::redirect::{is_redirect, next_hop};
-use crate::transfer::{DOWNLOAD, check_transfer_url};
-use crate::{BodyStream, Error, GraphClient, Progress};
+use crate::transfer::{DOWNLOAD, Progress, check_transfer_url};
 
 type ProgressFn<'a> = Box<dyn FnMut(Progress) + Send + 'a>;
 

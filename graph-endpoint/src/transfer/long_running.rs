@@ -15,8 +15,13 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::time::Instant;
 
+use crate::client::GraphClient;
+use crate::endpoint::{Endpoint, Method};
+use crate::error::Error;
+use crate::http_stack::retry::retry_after;
+use crate::request::Request;
+use crate::response::Response;
 use crate::transfer::check_transfer_url;
-use crate::{Endpoint, Error, GraphClient, Method, Request, Response, retry_after};
 
 static OPERATION: Endpoint = crate::endpoint::endpoint(
     "operation",

@@ -20,7 +20,9 @@ use http::{HeaderMap, StatusCode};
 use tokio::time::Instant;
 use tower::ServiceExt;
 
-use crate::{Endpoint, Error, GraphClient, GraphError, Method, StatusError, TimeoutKind};
+use crate::client::GraphClient;
+use crate::endpoint::{Endpoint, Method};
+use crate::error::{Error, GraphError, StatusError, TimeoutKind};
 
 pub(crate) static DOWNLOAD: Endpoint = crate::endpoint::endpoint(
     "download",

@@ -15,8 +15,10 @@ use http::header::{CONTENT_LENGTH, CONTENT_RANGE};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use crate::transfer::{UPLOAD_CANCEL, UPLOAD_CHUNK, UPLOAD_STATUS, check_transfer_url};
-use crate::{Error, GraphClient, Progress, RawResponse};
+use crate::client::GraphClient;
+use crate::error::Error;
+use crate::response::RawResponse;
+use crate::transfer::{Progress, UPLOAD_CANCEL, UPLOAD_CHUNK, UPLOAD_STATUS, check_transfer_url};
 
 /// Chunks of an upload session are multiples of 320 KiB (327,680 bytes),
 /// as Graph requires; only the last chunk may be shorter.
@@ -392,7 +394,10 @@ impl<'a, R: AsyncRead + Unpin + Send + 'a> Upload<'a, R> {
                             || status.is_server_error()
                             || status == StatusCode::TOO_MANY_REQUESTS =>
                     {
-                        let wait = crate::retry_after(response.headers(), SystemTime::now());
+                        let wait = crate::http_stack::retry::retry_after(
+                            response.headers(),
+                            SystemTime::now(),
+                        );
                         let error = response.into_status_error(graph, &UPLOAD_CHUNK).await;
                         (error, wait)
                     }

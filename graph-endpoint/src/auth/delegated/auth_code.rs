@@ -14,8 +14,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::auth::delegated::{Context, Interactive, Session, Settings, SignInFuture, encode};
-use crate::auth::secret::SecretString;
-use crate::{AccessToken, HttpStack, IdentityError, TokenFuture, TokenSource};
+use crate::auth::secret::{AccessToken, SecretString};
+use crate::auth::{TokenFuture, TokenSource};
+use crate::error::identity::IdentityError;
+use crate::http_stack::HttpStack;
 
 /// How long the browser has by default to come back with a code.
 ///

@@ -10,9 +10,11 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::auth::delegated::{Context, Interactive, Session, Settings, SignInFuture, encode};
-use crate::auth::secret::SecretString;
+use crate::auth::secret::{AccessToken, SecretString};
 use crate::auth::token_endpoint::{Issued, describe_json_error};
-use crate::{AccessToken, HttpStack, IdentityError, TokenFuture, TokenSource};
+use crate::auth::{TokenFuture, TokenSource};
+use crate::error::identity::IdentityError;
+use crate::http_stack::HttpStack;
 
 /// The grant type of the token requests that poll for a device code.
 ///

@@ -16,17 +16,17 @@ use std::time::Duration;
 
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use tokio::sync::Mutex;
-
-use crate::auth::RefusedToken;
 use tokio::time::Instant;
 
-use crate::auth::delegated::token_cache::{CachedSignIn, Owner, unix_now};
-use crate::auth::secret::SecretString;
+use crate::auth::RefusedToken;
+use crate::auth::client_credentials::DEFAULT_SIGN_IN_ATTEMPT_TIMEOUT;
+use crate::auth::delegated::token_cache::{CachedSignIn, Owner, TokenCache, unix_now};
+use crate::auth::secret::{AccessToken, SecretString};
 use crate::auth::token_endpoint::{Issued, TokenEndpoint};
-use crate::{
-    AccessToken, Cloud, DEFAULT_SIGN_IN_ATTEMPT_TIMEOUT, HttpStack, IdentityError, RetryPolicy,
-    TokenCache, TokenError,
-};
+use crate::cloud::Cloud;
+use crate::error::identity::{IdentityError, TokenError};
+use crate::http_stack::HttpStack;
+use crate::http_stack::retry::RetryPolicy;
 
 /// The account name of a cache file when the caller names none.
 ///
@@ -417,7 +417,7 @@ macro_rules! delegated_settings {
             ///
             #[doc = concat!("```\n", "use graph_endpoint::*;\n", "let sign_in = ", stringify!($ty), "::new(\"contoso\", \"app-id\").cloud(Cloud::UsGovL4);", "\n", "assert!(sign_in.token_url().starts_with(\"https://login.microsoftonline.us/contoso/\"));", "\n", "assert!(sign_in.scope_parameter().starts_with(\"https://graph.microsoft.us/\"));", "\n", "```")]
             #[must_use]
-            pub fn cloud(mut self, cloud: $crate::Cloud) -> Self {
+            pub fn cloud(mut self, cloud: $crate::cloud::Cloud) -> Self {
                 self.session.settings.cloud = Some(cloud);
                 self.session.settings.authority = None;
                 self
@@ -461,7 +461,7 @@ macro_rules! delegated_settings {
             ///
             #[doc = concat!("```\n", "use graph_endpoint::*;\n", "let sign_in = ", stringify!($ty), "::new(\"contoso\", \"app-id\").cache(TokenCache::new(\"/var/cache/intune-tool\"));", "\n", "# drop(sign_in);", "\n", "```")]
             #[must_use]
-            pub fn cache(mut self, cache: $crate::TokenCache) -> Self {
+            pub fn cache(mut self, cache: $crate::auth::delegated::token_cache::TokenCache) -> Self {
                 self.session.settings.cache = Some(cache);
                 self
             }
@@ -514,7 +514,7 @@ macro_rules! delegated_settings {
             ///
             #[doc = concat!("```\n", "use graph_endpoint::*;\n", "let sign_in = ", stringify!($ty), "::new(\"contoso\", \"app-id\").retry(RetryPolicy::default());", "\n", "# drop(sign_in);", "\n", "```")]
             #[must_use]
-            pub fn retry(mut self, policy: $crate::RetryPolicy) -> Self {
+            pub fn retry(mut self, policy: $crate::http_stack::retry::RetryPolicy) -> Self {
                 self.session.settings.retry = Some(policy);
                 self
             }

@@ -10,8 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::AccessToken;
-use crate::auth::secret::SecretString;
+use crate::auth::secret::{AccessToken, SecretString};
 
 /// The largest cache file read: an entry is a few KB.
 const MAX_CACHE_FILE_BYTES: u64 = 64 * 1024;
