@@ -9,10 +9,11 @@ mod common;
 
 mod azure;
 mod batching;
+mod client_credentials;
 mod collections;
 mod device_management;
 mod emulator;
-mod emulator_hardening;
+mod emulator_hostile_input;
 mod encoding;
 mod every_form;
 mod examples;
@@ -25,5 +26,4 @@ mod long_work;
 mod operations;
 mod resilience;
 mod secrets;
-mod sign_in;
 mod typed_surface;

@@ -1,5 +1,7 @@
-//! The constructors of the calls the code `#[graph_action]` generates, one
-//! per kind of result. Reached through `graph_endpoint::__private`.
+//! How the method bodies `#[graph_action]` writes make their [`Call`]: one
+//! constructor per kind of result (nothing, JSON, JSON or nothing, bytes, a
+//! stream, and each with the response's head). Reached through
+//! `graph_endpoint::__private`.
 
 use serde::de::DeserializeOwned;
 
