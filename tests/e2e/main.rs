@@ -5,13 +5,18 @@
 //! test (`tests/load.rs`, which reads its process's peak memory) and the
 //! compile-fail suite (`tests/compile.rs`) keep their own.
 
+mod clock;
 mod common;
+mod conformance;
+mod fixtures;
+mod scripted;
 
 mod azure;
 mod batching;
 mod client_credentials;
 mod collections;
 mod device_management;
+mod documented_answers;
 mod emulator;
 mod emulator_hostile_input;
 mod encoding;
@@ -21,9 +26,13 @@ mod expansion;
 mod hostile_graph_and_identity;
 mod hostile_hosts_beside_graph;
 mod http_stack;
+mod https;
 mod interactive_sign_in;
 mod long_work;
 mod operations;
 mod resilience;
 mod secrets;
+mod sign_in_timing;
+mod stated_rules;
+mod token_cache_rules;
 mod typed_surface;
