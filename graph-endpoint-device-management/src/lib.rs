@@ -5,6 +5,7 @@
 
 #[cfg(feature = "catalog")]
 pub mod check;
+mod export_jobs;
 pub mod hand_written;
 pub mod metadata;
 pub mod support;
@@ -17,6 +18,7 @@ pub mod support;
 #[path = "generated/mod.rs"]
 mod generated;
 
+pub use export_jobs::{ExportFormat, ExportJob, ExportJobRequest, ExportJobStatus, ExportJobs};
 #[cfg(feature = "catalog")]
 pub use generated::catalog::ENDPOINTS;
 pub use generated::entity_sets::ENTITY_SETS;
