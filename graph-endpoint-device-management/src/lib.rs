@@ -3,10 +3,10 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
+pub mod android_for_work_profiles;
 #[cfg(feature = "catalog")]
-pub mod check;
+pub mod example_check;
 mod export_jobs;
-pub mod hand_written;
 pub mod metadata;
 pub mod support;
 

@@ -256,7 +256,11 @@ fn unreachable_finish<T>() -> Result<T, Error> {
 
 /// A call taken apart, for a batch.
 pub(crate) enum Parts<'a, T> {
-    Request(Result<Request, Error>, Finish<T>, Option<crate::validation::Validation>),
+    Request(
+        Result<Request, Error>,
+        Finish<T>,
+        Option<crate::validation::Validation>,
+    ),
     Answer(BoxFuture<'a, Result<T, Error>>),
 }
 

@@ -16,7 +16,7 @@
 //!
 //! ```no_run
 //! use graph_endpoint::GraphClient;
-//! use graph_endpoint_device_management::hand_written::{
+//! use graph_endpoint_device_management::android_for_work_profiles::{
 //!     AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
 //! };
 //! use graph_endpoint_device_management::prelude::*;
@@ -42,7 +42,7 @@ impl AndroidForWorkEnrollmentProfile {
     /// `@odata.type`: the collection holds one type).
     ///
     /// ```
-    /// use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfile;
+    /// use graph_endpoint_device_management::android_for_work_profiles::AndroidForWorkEnrollmentProfile;
     ///
     /// let kiosk = AndroidForWorkEnrollmentProfile::named("Kiosk");
     /// assert_eq!(kiosk.display_name(), Some("Kiosk"));
@@ -58,7 +58,7 @@ impl AndroidForWorkEnrollmentProfile {
     /// Whether the profile holds an enrollment token (`tokenValue` set and not empty).
     ///
     /// ```
-    /// use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfile;
+    /// use graph_endpoint_device_management::android_for_work_profiles::AndroidForWorkEnrollmentProfile;
     ///
     /// let profile: AndroidForWorkEnrollmentProfile = serde_json::from_str(r#"{"tokenValue": "t"}"#).unwrap();
     /// assert!(profile.has_token());
