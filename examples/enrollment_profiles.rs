@@ -9,7 +9,7 @@
 use std::error::Error as StdError;
 
 use graph_endpoint::{Filter, GraphClient};
-use graph_endpoint_device_management::hand_written::{
+use graph_endpoint_device_management::android_for_work_profiles::{
     AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
 };
 use graph_endpoint_device_management::prelude::*;

@@ -34,7 +34,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let report = match graph_endpoint_device_management::check::check(&text) {
+    let report = match graph_endpoint_device_management::example_check::check(&text) {
         Ok(report) => report,
         Err(e) => {
             eprintln!("{path}: {e}");

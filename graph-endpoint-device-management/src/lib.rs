@@ -3,9 +3,10 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
+pub mod android_for_work_profiles;
 #[cfg(feature = "catalog")]
-pub mod check;
-pub mod hand_written;
+pub mod example_check;
+mod export_jobs;
 pub mod metadata;
 pub mod support;
 
@@ -17,6 +18,7 @@ pub mod support;
 #[path = "generated/mod.rs"]
 mod generated;
 
+pub use export_jobs::{ExportFormat, ExportJob, ExportJobRequest, ExportJobStatus, ExportJobs};
 #[cfg(feature = "catalog")]
 pub use generated::catalog::ENDPOINTS;
 pub use generated::entity_sets::ENTITY_SETS;

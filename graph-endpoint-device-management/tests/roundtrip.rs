@@ -4,7 +4,7 @@
 //! back to an equal JSON value; the one whose date does not parse is
 //! reported with its path.
 
-use graph_endpoint_device_management::check::check;
+use graph_endpoint_device_management::example_check::check;
 use serde_json::json;
 
 #[test]

@@ -4,7 +4,7 @@
 //! fail the same way, and leniently keep the value.
 
 use graph_endpoint::Validation;
-use graph_endpoint_device_management::check::check;
+use graph_endpoint_device_management::example_check::check;
 use graph_endpoint_device_management::metadata::{self, Kind, TypeInfo};
 use graph_endpoint_device_management::models::{
     AnyDeviceConfiguration, AnyManagedDevice, OmaSettingFloatingPoint,

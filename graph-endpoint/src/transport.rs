@@ -3,7 +3,10 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::{BodyStream, Error, RawResponse, Request};
+use crate::body::BodyStream;
+use crate::error::Error;
+use crate::request::Request;
+use crate::response::RawResponse;
 
 /// Sends the requests of declared endpoints.
 ///
@@ -82,8 +85,8 @@ pub trait Graph: Send + Sync {
     /// the metadata does not declare ([`Validation`](crate::Validation));
     /// strict unless the transport says otherwise (a
     /// [`GraphClient`](crate::GraphClient): its builder's setting).
-    fn validation(&self) -> crate::Validation {
-        crate::Validation::Strict
+    fn validation(&self) -> crate::validation::Validation {
+        crate::validation::Validation::Strict
     }
 }
 
@@ -99,7 +102,7 @@ impl<G: Graph + ?Sized> Graph for &G {
         (**self).send_streamed(request)
     }
 
-    fn validation(&self) -> crate::Validation {
+    fn validation(&self) -> crate::validation::Validation {
         (**self).validation()
     }
 }
@@ -116,7 +119,7 @@ impl<G: Graph + ?Sized> Graph for std::sync::Arc<G> {
         (**self).send_streamed(request)
     }
 
-    fn validation(&self) -> crate::Validation {
+    fn validation(&self) -> crate::validation::Validation {
         (**self).validation()
     }
 }
@@ -135,7 +138,7 @@ pub(crate) trait SendBoxed: Send + Sync {
         request: Request,
     ) -> Pin<Box<dyn Future<Output = Result<BodyStream, Error>> + Send + '_>>;
 
-    fn validation_of(&self) -> crate::Validation;
+    fn validation_of(&self) -> crate::validation::Validation;
 }
 
 impl<G: Graph> SendBoxed for G {
@@ -153,7 +156,7 @@ impl<G: Graph> SendBoxed for G {
         Box::pin(self.send_streamed(request))
     }
 
-    fn validation_of(&self) -> crate::Validation {
+    fn validation_of(&self) -> crate::validation::Validation {
         self.validation()
     }
 }

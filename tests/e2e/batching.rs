@@ -6,7 +6,7 @@ use crate::common;
 use std::time::Duration;
 
 use graph_endpoint::{Error, GraphClient, RetryPolicy};
-use graph_endpoint_device_management::hand_written::{
+use graph_endpoint_device_management::android_for_work_profiles::{
     AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
 };
 use graph_endpoint_emulator::{Emulator, Fault, Injection, RecordedRequest, RetryAfter};

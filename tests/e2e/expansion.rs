@@ -12,7 +12,7 @@ use graph_endpoint::{
     ApiVersion, Call, Collection, Error, Graph, GraphClient, Method, RawResponse, Request,
     graph_action,
 };
-use graph_endpoint_device_management::hand_written::{
+use graph_endpoint_device_management::android_for_work_profiles::{
     AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
 };
 use graph_endpoint_device_management::prelude::*;

@@ -9,7 +9,7 @@ use std::future::Future;
 
 use common::{assert_standard_headers, emulator_and_client};
 use graph_endpoint::Error;
-use graph_endpoint_device_management::hand_written::{
+use graph_endpoint_device_management::android_for_work_profiles::{
     AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
 };
 use graph_endpoint_device_management::prelude::*;

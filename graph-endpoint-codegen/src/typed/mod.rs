@@ -13,6 +13,7 @@ mod endpoints;
 mod metadata;
 mod models;
 mod names;
+mod reach;
 mod resolve;
 mod samples;
 
@@ -135,53 +136,6 @@ impl<'a> Surface<'a> {
         surface
     }
 
-    pub(super) fn reach(&mut self, qname: &str, area: &'static str) {
-        let mut stack = vec![qname.to_owned()];
-        while let Some(q) = stack.pop() {
-            if is_primitive(&q) {
-                continue;
-            }
-            if !(self.csdl.types.contains_key(&q) || self.csdl.enums.contains_key(&q)) {
-                continue;
-            }
-            if !self.reached.entry(q.clone()).or_default().insert(area) {
-                continue;
-            }
-            let Some(t) = self.csdl.types.get(&q) else {
-                continue;
-            };
-            stack.extend(t.base.clone());
-            if q != ENTITY {
-                stack.extend(self.children.get(&q).cloned().unwrap_or_default());
-            }
-            for p in &t.properties {
-                stack.push(split_collection(&p.ty).0.to_owned());
-            }
-        }
-    }
-
-    pub(super) fn has_children(&self, qname: &str) -> bool {
-        qname != ENTITY
-            && self
-                .children
-                .get(qname)
-                .is_some_and(|c| c.iter().any(|c| self.reached.contains_key(c)))
-    }
-
-    /// Every reached descendant of a type, in name order.
-    pub(super) fn descendants(&self, qname: &str) -> Vec<String> {
-        let mut out = BTreeSet::new();
-        let mut stack = vec![qname.to_owned()];
-        while let Some(q) = stack.pop() {
-            for c in self.children.get(&q).into_iter().flatten() {
-                if self.reached.contains_key(c) && out.insert(c.clone()) {
-                    stack.push(c.clone());
-                }
-            }
-        }
-        out.into_iter().collect()
-    }
-
     pub(super) fn name(&self, qname: &str) -> &str {
         self.names.get(qname).map_or("Unknown", String::as_str)
     }
@@ -193,25 +147,6 @@ impl<'a> Surface<'a> {
         } else {
             self.name(qname).to_owned()
         }
-    }
-
-    pub(super) fn cfg(&self, qname: &str) -> String {
-        let mut areas: Vec<&str> = self
-            .reached
-            .get(qname)
-            .into_iter()
-            .flatten()
-            .copied()
-            .collect();
-        if areas.is_empty() || areas.contains(&ALWAYS) {
-            return String::new();
-        }
-        if areas.len() == self.layout.areas.len() {
-            // In the order of the layout, so every type reached by all areas reads the same.
-            areas = self.layout.areas.iter().map(|(a, _)| *a).collect();
-        }
-        let list: Vec<String> = areas.iter().map(|a| format!("feature = {a:?}")).collect();
-        format!("#[cfg(any({}))]\n", list.join(", "))
     }
 
     /// Figures of the surface.
