@@ -13,7 +13,7 @@ use crate::limits::{InFlight, RateLimit};
 use crate::middleware::{BoxedLayer, HttpService};
 use crate::{
     AccessToken, ApiVersion, Cloud, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_ERROR_BODY_BYTES,
-    DEFAULT_MAX_URL_BYTES, Error, GraphClient, HttpStack, RetryPolicy, TokenSource,
+    DEFAULT_MAX_URL_BYTES, Error, GraphClient, HttpStack, RetryPolicy, Throttling, TokenSource,
 };
 
 const CRATE_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -70,6 +70,7 @@ pub struct GraphClientBuilder {
     retry: RetryPolicy,
     max_in_flight: Option<usize>,
     rate_limit: Option<(u32, Duration)>,
+    throttling: Throttling,
     http_client: Option<reqwest::Client>,
     layers: Vec<BoxedLayer>,
 }
@@ -92,6 +93,7 @@ impl Default for GraphClientBuilder {
             retry: RetryPolicy::default(),
             max_in_flight: None,
             rate_limit: None,
+            throttling: Throttling::default(),
             http_client: None,
             layers: Vec::new(),
         }
@@ -191,6 +193,15 @@ impl GraphClientBuilder {
     #[must_use]
     pub fn rate_limit(mut self, requests: u32, per: Duration) -> Self {
         self.rate_limit = Some((requests, per));
+        self
+    }
+
+    /// How the client finds and holds each service family's rate (default:
+    /// adaptive, with Intune's documented limits as ceilings); see
+    /// [`Throttling`] and [`GraphClient::bulk`].
+    #[must_use]
+    pub fn throttling(mut self, throttling: Throttling) -> Self {
+        self.throttling = throttling;
         self
     }
 
@@ -384,6 +395,7 @@ impl GraphClientBuilder {
                 call_timeout: self.call_timeout,
                 in_flight: InFlight::new(self.max_in_flight),
                 rate: RateLimit::new(self.rate_limit),
+                throttle: crate::throttle::Throttle::new(self.throttling),
             }),
         })
     }

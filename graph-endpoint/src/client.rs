@@ -102,6 +102,8 @@ pub(crate) struct ClientInner {
     pub(crate) call_timeout: Option<Duration>,
     pub(crate) in_flight: InFlight,
     pub(crate) rate: RateLimit,
+    /// The rate each service family allows, learned and shared.
+    pub(crate) throttle: crate::throttle::Throttle,
 }
 
 impl fmt::Debug for GraphClient {

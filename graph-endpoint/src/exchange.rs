@@ -15,6 +15,7 @@ use tracing::Instrument;
 
 use crate::client::{Auth, Prepared, invalid_request};
 use crate::redirect::{is_redirect, next_hop};
+use crate::throttle::{Answered, Pacing};
 use crate::{
     AccessToken, ApiVersion, Attempt, Error, GraphClient, RawResponse, Request, Response,
     RetryPolicy, TimeoutKind,
@@ -171,6 +172,16 @@ impl GraphClient {
         &self,
         request: Request,
     ) -> impl Future<Output = Result<Response<B>, Error>> + Send + '_ {
+        self.execute_paced::<B>(request, Pacing::Plain)
+    }
+
+    /// [`execute_as`](Self::execute_as), paced as `pacing` says (a bulk
+    /// job's calls wait their turn after a 429; see `throttle`).
+    pub(crate) fn execute_paced<'a, B: Answer>(
+        &'a self,
+        request: Request,
+        pacing: Pacing<'a>,
+    ) -> impl Future<Output = Result<Response<B>, Error>> + Send + 'a {
         // Refused here, before the `async` block: were the `Result` moved into
         // it and unwrapped there, the block would keep two copies of
         // `Prepared`.
@@ -202,7 +213,7 @@ impl GraphClient {
                 span.record("version", prepared.version.as_str());
                 Instant::now()
             });
-            let call = self.execute_with_retries(&request, &prepared);
+            let call = self.execute_with_retries(&request, &prepared, pacing);
             let result = match self.inner.call_timeout {
                 Some(limit) => match tokio::time::timeout(limit, call)
                     .instrument(span.clone())
@@ -242,6 +253,7 @@ impl GraphClient {
         &self,
         request: &Request,
         prepared: &Prepared,
+        pacing: Pacing<'_>,
     ) -> Result<Response<B>, Error> {
         let inner = &*self.inner;
         let endpoint = request.endpoint();
@@ -251,10 +263,21 @@ impl GraphClient {
         let mut waited = Duration::ZERO;
         let mut number: u32 = 1;
         let mut refreshed_token = false;
+        // Throttled attempts of a bulk call that waited their turn: they do
+        // not count against the retry policy.
+        let mut waited_turns: u32 = 0;
         loop {
             let mut token_used = None;
+            let mut paced = None;
             let outcome = self
-                .attempt::<B>(request, prepared, number, &mut token_used)
+                .attempt::<B>(
+                    request,
+                    prepared,
+                    number,
+                    &mut token_used,
+                    pacing,
+                    &mut paced,
+                )
                 .await;
             // An expired token: refreshed and retried once, never more.
             if let (Ok(response), Auth::Source(source), Some(token), false) =
@@ -267,15 +290,38 @@ impl GraphClient {
                 refreshed_token = true;
                 continue;
             }
-            let may_wait = |wait: Duration| policy.allows(number, waited, wait);
+            let may_wait = |wait: Duration| policy.allows(number - waited_turns, waited, wait);
             let (wait, failure) = match outcome {
                 Ok(response) => {
                     let status = response.status();
+                    if let (Pacing::Bulk { throttled }, Some(answered)) = (pacing, paced)
+                        && status == http::StatusCode::TOO_MANY_REQUESTS
+                        && !endpoint.expects(429)
+                    {
+                        throttled.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        // Throttling is not failure: the call waits for its
+                        // turn in its family's lane, as long as the service
+                        // admits anything at all.
+                        if crate::throttle::may_wait_turn(
+                            answered.refusing_since,
+                            policy.elapsed_budget(),
+                        ) {
+                            failed.push(Attempt {
+                                number,
+                                outcome: format!("{status} (waited for its turn)"),
+                                waited: Some(Duration::ZERO),
+                            });
+                            waited_turns += 1;
+                            number += 1;
+                            continue;
+                        }
+                    }
                     let retryable =
                         RetryPolicy::retries_status(status) && !endpoint.expects(status.as_u16());
                     // The wait (a header read and a random draw) is worked out
                     // only for a retryable answer, not on every success.
-                    let wait = retryable.then(|| policy.wait_for(number, Some(response.headers())));
+                    let wait = retryable
+                        .then(|| policy.wait_for(number - waited_turns, Some(response.headers())));
                     match wait {
                         Some(wait) if may_wait(wait) => (wait, status.to_string()),
                         // `execute` records the attempts on its span from the response.
@@ -288,7 +334,7 @@ impl GraphClient {
                     // request that never left (the connection did not open).
                     let safe = endpoint.method().is_idempotent() || failure.never_left();
                     let outcome = failure.describe();
-                    let wait = policy.wait_for(number, None);
+                    let wait = policy.wait_for(number - waited_turns, None);
                     if !(safe && may_wait(wait)) {
                         tracing::Span::current().record("attempts", number);
                         failed.push(Attempt {
@@ -321,12 +367,19 @@ impl GraphClient {
         prepared: &Prepared,
         number: u32,
         token_used: &mut Option<AccessToken>,
+        pacing: Pacing<'_>,
+        paced: &mut Option<Answered>,
     ) -> Result<Response<B>, AttemptError> {
         let inner = &*self.inner;
         let endpoint = request.endpoint();
         let name = endpoint.name();
         let _place = inner.in_flight.enter().await;
         inner.rate.wait().await;
+        let admission = if inner.throttle.may_pace(pacing) {
+            inner.throttle.admit(request, pacing).await
+        } else {
+            None
+        };
 
         let authorization = match &inner.auth {
             Auth::Static(header) => header.clone(),
@@ -362,12 +415,23 @@ impl GraphClient {
         // One timer around the whole exchange, redirects and body included
         // (reqwest's per-request timeout would arm one for the response and
         // another for its body).
-        match inner.attempt_timeout {
+        let result = match inner.attempt_timeout {
             Some(limit) => tokio::time::timeout(limit, exchange)
                 .await
                 .unwrap_or(Err(AttemptError::TimedOut)),
             None => exchange.await,
+        };
+        if let Some(admission) = admission {
+            *paced = Some(
+                admission.answer(
+                    result
+                        .as_ref()
+                        .ok()
+                        .map(|response| (response.status(), response.headers())),
+                ),
+            );
         }
+        result
     }
 
     /// The HTTP request of an attempt: method and URL, Graph's headers, the
