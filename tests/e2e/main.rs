@@ -9,6 +9,7 @@ mod common;
 
 mod azure;
 mod batching;
+mod bulk;
 mod collections;
 mod device_management;
 mod emulator;
