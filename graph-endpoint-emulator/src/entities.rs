@@ -79,6 +79,21 @@ impl Entities {
         Some(Value::Object(item))
     }
 
+    /// Sets one property of an item of a collection (by its concrete path,
+    /// after the version); whether the item is there.
+    pub fn update_item(&mut self, collection: &str, id: &str, name: &str, value: Value) -> bool {
+        let key: Vec<&str> = collection.split('/').filter(|s| !s.is_empty()).collect();
+        let Some(item) = self.items.get_mut(&key.join("/")).and_then(|items| {
+            items
+                .iter_mut()
+                .find(|i| i.get("id").and_then(Value::as_str) == Some(id))
+        }) else {
+            return false;
+        };
+        item.insert(name.to_owned(), value);
+        true
+    }
+
     /// Removes every item.
     pub fn clear(&mut self) {
         self.items.clear();

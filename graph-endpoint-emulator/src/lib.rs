@@ -4,6 +4,7 @@
 
 mod batch;
 mod body;
+mod devices;
 mod entities;
 mod envelope;
 mod faults;
@@ -14,6 +15,7 @@ mod routes;
 mod server;
 mod storage;
 mod store;
+mod throttling;
 mod uploads;
 
 use std::net::SocketAddr;
@@ -26,6 +28,7 @@ use serde_json::Value;
 pub use faults::{Fault, Injection, RetryAfter};
 use server::{Shared, lock};
 pub use storage::{StorageFault, StoredFile, fill_blob};
+pub use throttling::{FamilyLimit, LimitCounts, RetryAfterHint};
 
 /// The bearer token the emulator accepts unless told otherwise.
 pub const DEFAULT_TOKEN: &str = "emulator-token";
@@ -91,6 +94,8 @@ pub struct EmulatorBuilder {
     storage_ranges: bool,
     upload_session_lifetime: std::time::Duration,
     entity_sets: Vec<(String, String)>,
+    limits: Vec<FamilyLimit>,
+    managed_devices: usize,
 }
 
 impl Default for EmulatorBuilder {
@@ -113,6 +118,8 @@ impl Default for EmulatorBuilder {
             storage_ranges: true,
             upload_session_lifetime: std::time::Duration::from_secs(3600),
             entity_sets: Vec::new(),
+            limits: Vec::new(),
+            managed_devices: 0,
         }
     }
 }
@@ -137,6 +144,46 @@ impl EmulatorBuilder {
     pub fn entity_sets(mut self, sets: &[(&str, &str)]) -> Self {
         self.entity_sets
             .extend(sets.iter().map(|(p, t)| ((*p).to_owned(), (*t).to_owned())));
+        self
+    }
+
+    /// Throttles a service family as Intune does (see [`FamilyLimit`]):
+    /// token buckets for its writes and for all its requests, 429 once one is
+    /// empty, each item of a `$batch` counted on its own. A request belongs to
+    /// the first family given whose paths it is under.
+    #[must_use]
+    pub fn limit(mut self, limit: FamilyLimit) -> Self {
+        self.limits.push(limit);
+        self
+    }
+
+    /// Throttles every Intune family at its documented limits (per app and
+    /// tenant: 200 writes and 2,000 requests per 20 seconds for devices, 100
+    /// and 1,000 for the others; [`FamilyLimit::intune_families`]).
+    #[must_use]
+    pub fn intune_limits(mut self) -> Self {
+        self.limits.extend(FamilyLimit::intune_families());
+        self
+    }
+
+    /// Starts with `count` generated managed devices in
+    /// `/deviceManagement/managedDevices` (served like any collection of
+    /// [`entity_sets`](Self::entity_sets)), each answering the remote action
+    /// `POST .../managedDevices/{id}/syncDevice` with 204.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let emulator = graph_endpoint_emulator::Emulator::builder()
+    ///     .managed_devices(50)
+    ///     .start()
+    ///     .await?;
+    /// assert_eq!(emulator.entities("deviceManagement/managedDevices").len(), 50);
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn managed_devices(mut self, count: usize) -> Self {
+        self.managed_devices = count;
         self
     }
 
@@ -416,14 +463,22 @@ impl EmulatorBuilder {
         let storage_url = format!("http://{storage_addr}");
         let mut store = store::Store::new();
         store.seed(self.profiles);
-        let sets: Vec<(&str, &str)> = self
+        let mut sets: Vec<(&str, &str)> = self
             .entity_sets
             .iter()
             .map(|(p, t)| (p.as_str(), t.as_str()))
             .collect();
+        let fleet = format!("/{}", devices::COLLECTION);
+        if self.managed_devices > 0 && !sets.iter().any(|(p, _)| *p == fleet) {
+            sets.push((&fleet, devices::ITEM_TYPE));
+        }
+        let mut entities = entities::Entities::new(&sets);
+        for n in 0..self.managed_devices {
+            entities.insert(devices::COLLECTION, devices::generated(n));
+        }
         let shared = Arc::new(Shared {
             store: Mutex::new(store),
-            entities: Mutex::new(entities::Entities::new(&sets)),
+            entities: Mutex::new(entities),
             injections: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
             tokens: Mutex::new(self.tokens),
@@ -458,6 +513,8 @@ impl EmulatorBuilder {
                 jobs: Mutex::new(std::collections::HashMap::new()),
                 seed: self.seed,
             },
+            limits: throttling::Limits::new(self.limits),
+            device_syncs: devices::Syncs::default(),
         });
         let task = tokio::spawn(accept_loop(listener, shared.clone()));
         let storage_task = tokio::spawn(storage::accept_loop(storage_listener, shared.clone()));
@@ -858,6 +915,20 @@ impl Emulator {
     #[allow(clippy::must_use_candidate)]
     pub fn insert_entity(&self, collection: &str, item: Value) -> Option<Value> {
         server::lock(&self.shared.entities).insert(collection, item)
+    }
+
+    /// For each family throttled ([`EmulatorBuilder::limit`]), the requests
+    /// (and `$batch` items) it admitted and those it answered 429.
+    #[must_use]
+    pub fn limit_counts(&self) -> Vec<LimitCounts> {
+        self.shared.limits.counts()
+    }
+
+    /// How many times each managed device was synced (`syncDevice` answered
+    /// 204), by id.
+    #[must_use]
+    pub fn device_syncs(&self) -> std::collections::BTreeMap<String, u32> {
+        self.shared.device_syncs.all()
     }
 
     /// Empties every collection served by [`EmulatorBuilder::entity_sets`].

@@ -38,6 +38,11 @@ pub(crate) fn route(
     let (version, rest) = segments
         .split_first()
         .ok_or_else(|| not_found_segment(""))?;
+    if matches!(*version, "beta" | "v1.0")
+        && let Some(answer) = crate::devices::answer(shared, parts, rest)
+    {
+        return answer;
+    }
     // Entity collections served generically (the seed's resource keeps its own routes).
     if matches!(*version, "beta" | "v1.0")
         && rest.get(1) != Some(&COLLECTION)

@@ -53,6 +53,10 @@ pub struct Shared {
     pub storage: crate::storage::Storage,
     /// Report export jobs.
     pub jobs: crate::reports::Jobs,
+    /// The service families it throttles.
+    pub limits: crate::throttling::Limits,
+    /// The syncs each managed device received.
+    pub device_syncs: crate::devices::Syncs,
 }
 
 /// Why a connection is closed without an answer.
@@ -180,6 +184,12 @@ pub async fn handle(
             Fault::Delay(delay) => tokio::time::sleep(delay).await,
             other => return answer_fault(other, &ids),
         }
+    }
+
+    if let Some(path) = crate::throttling::graph_path(&raw_path)
+        && let Err(retry_after) = shared.limits.admit(parts.method.as_str(), path)
+    {
+        return answer_fault(Fault::Throttle(retry_after), &ids);
     }
 
     if let Some(reply) = crate::identity::answer(&shared, &parts, &body) {

@@ -12,9 +12,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use graph_endpoint::futures_core::Stream;
-use graph_endpoint::{Call, Error, GraphClient};
+use graph_endpoint::{Budget, Call, Error, Graph, GraphClient, ServiceFamily, graph_action};
 use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfiles;
-use graph_endpoint_emulator::{Emulator, Fault, Injection};
+use graph_endpoint_emulator::{Emulator, FamilyLimit, Fault, Injection, RetryAfterHint};
+use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use crate::common::{emulator_with, stored_ids};
@@ -212,4 +213,229 @@ async fn server_failures_inside_bulk_stay_bounded_by_the_retry_policy() {
         took >= Duration::from_secs(21) && took < Duration::from_secs(25),
         "{took:?}"
     );
+}
+
+/// Calls of families the stand-in throttles.
+pub trait BulkProbes: Graph {
+    #[graph_action(GET, "/groups/<id>", expect = 200)]
+    async fn get_group(&self, id: &str) -> Result<Value, Error>;
+
+    #[graph_action(POST, "/deviceManagement/managedDevices/<id>/syncDevice", expect = 204)]
+    async fn sync_managed_device(&self, id: &str) -> Result<(), Error>;
+}
+
+impl BulkProbes for GraphClient {}
+
+/// A stand-in serving one group, its `/groups` family limited to `per_second`
+/// requests a second (a bucket of one second's worth), with `hint` in its 429s.
+async fn groups_limited_to(per_second: u32, hint: RetryAfterHint) -> (Emulator, String) {
+    let emulator = Emulator::builder()
+        .entity_sets(&[("/groups", "microsoft.graph.group")])
+        .limit(
+            FamilyLimit::new("groups", ["/groups"])
+                .any(per_second, Duration::from_secs(1))
+                .retry_after(hint),
+        )
+        .start()
+        .await
+        .expect("the stand-in starts");
+    let group = emulator
+        .insert_entity("groups", json!({"displayName": "All devices"}))
+        .expect("groups are served");
+    let id = group["id"].as_str().unwrap().to_owned();
+    (emulator, id)
+}
+
+/// The stand-in's counts for one family: (admitted, throttled).
+fn counts(emulator: &Emulator, family: &str) -> (u64, u64) {
+    let counts = emulator
+        .limit_counts()
+        .into_iter()
+        .find(|c| c.family == family)
+        .expect("the family is limited");
+    (counts.admitted, counts.throttled)
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_rate_converges_on_a_limit_the_client_is_not_told() {
+    for (limit, calls, hint) in [
+        (20, 600, RetryAfterHint::Omitted),
+        (20, 600, RetryAfterHint::Exact),
+        (200, 4_000, RetryAfterHint::Omitted),
+        (200, 4_000, RetryAfterHint::Exact),
+    ] {
+        let (emulator, id) = groups_limited_to(limit, hint).await;
+        let graph = default_client(&emulator);
+        let started = Instant::now();
+        let (results, summary) = graph
+            .bulk((0..calls).map(|_| graph.get_group(&id)))
+            .run()
+            .await;
+        let took = started.elapsed();
+
+        assert_eq!(summary.failed, 0, "{limit}/s {hint:?}");
+        assert!(results.iter().all(Result::is_ok));
+        let (admitted, throttled) = counts(&emulator, "groups");
+        assert_eq!(admitted, calls as u64);
+        assert_eq!(throttled, summary.throttled, "every 429 was seen");
+        // The least time the limit allows: a full bucket, then `limit` a second.
+        let ideal = Duration::from_secs_f64(f64::from(calls - limit) / f64::from(limit));
+        assert!(
+            took.as_secs_f64() <= 1.1 * ideal.as_secs_f64(),
+            "{limit}/s {hint:?}: {took:?} against an ideal of {ideal:?}"
+        );
+        assert!(
+            throttled as f64 <= 0.02 * f64::from(calls),
+            "{limit}/s {hint:?}: {throttled} of {calls} throttled"
+        );
+        let learned = graph
+            .learned_rates()
+            .into_iter()
+            .find(|r| r.family.name() == "groups")
+            .expect("the family was learned");
+        assert!(learned.holds_limit);
+        assert!(
+            (learned.rate - f64::from(limit)).abs() <= 0.1 * f64::from(limit),
+            "{limit}/s {hint:?}: held at {}",
+            learned.rate
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn plain_calls_are_slowed_by_the_limit_a_bulk_job_learned() {
+    let (emulator, id) = groups_limited_to(20, RetryAfterHint::Omitted).await;
+    let graph = default_client(&emulator);
+    let (_, summary) = graph
+        .bulk((0..300).map(|_| graph.get_group(&id)))
+        .run()
+        .await;
+    assert_eq!(summary.failed, 0);
+    let (_, throttled_in_bulk) = counts(&emulator, "groups");
+
+    // Forty plain calls at once, each its own task.
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let graph = graph.clone();
+        let id = id.clone();
+        tasks.spawn(async move { graph.get_group(&id).await.map(drop) });
+    }
+    let results = tasks.join_all().await;
+    let took = started.elapsed();
+    assert!(results.iter().all(Result::is_ok));
+    let (_, throttled) = counts(&emulator, "groups");
+    assert!(
+        throttled - throttled_in_bulk <= 1,
+        "{} plain calls throttled",
+        throttled - throttled_in_bulk
+    );
+    // Paced at about 20 a second: 40 calls take about two seconds.
+    assert!(took >= Duration::from_millis(1_700), "{took:?}");
+
+    // A client that learned nothing sends them at once, and is throttled.
+    let fresh = default_client(&emulator);
+    tokio::time::sleep(Duration::from_secs(1)).await; // the bucket fills again
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let graph = fresh.clone();
+        let id = id.clone();
+        tasks.spawn(async move { graph.get_group(&id).await.map(drop) });
+    }
+    let before = counts(&emulator, "groups").1;
+    tasks.join_all().await;
+    assert!(
+        counts(&emulator, "groups").1 - before >= 15,
+        "unpaced plain calls meet the limit"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn intune_writes_go_at_the_documented_limit() {
+    let emulator = Emulator::builder()
+        .managed_devices(250)
+        .intune_limits()
+        .start()
+        .await
+        .expect("the stand-in starts");
+    let graph = default_client(&emulator);
+    let ids: Vec<String> = emulator
+        .entities("deviceManagement/managedDevices")
+        .iter()
+        .map(|d| d["id"].as_str().unwrap().to_owned())
+        .collect();
+    let started = Instant::now();
+    let (results, summary) = graph
+        .bulk(ids.iter().map(|id| graph.sync_managed_device(id)))
+        .run()
+        .await;
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(
+        summary.throttled, 0,
+        "the documented limit is never exceeded"
+    );
+    // 200 writes per 20 s is ten a second: 250 syncs take 24.9 s.
+    assert_eq!(started.elapsed(), Duration::from_millis(24_900));
+    let syncs = emulator.device_syncs();
+    assert_eq!(syncs.len(), 250);
+    assert!(syncs.values().all(|n| *n == 1));
+    assert_eq!(counts(&emulator, "intune-devices"), (250, 0));
+    let writes = graph
+        .learned_rates()
+        .into_iter()
+        .find(|r| r.budget == Budget::Writes)
+        .expect("the writes lane");
+    assert_eq!(writes.family, ServiceFamily::INTUNE_DEVICES);
+    assert_eq!(writes.ceiling, Some(10.0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn each_item_of_a_batch_is_throttled_on_its_own() {
+    let emulator = Emulator::builder()
+        .managed_devices(20)
+        .limit(
+            FamilyLimit::new("devices", ["/deviceManagement/managedDevices"])
+                // Half the documented limit, as if other apps of the
+                // tenant used the rest.
+                .writes(5, Duration::from_secs(1))
+                .retry_after(RetryAfterHint::WholeSeconds),
+        )
+        .start()
+        .await
+        .expect("the stand-in starts");
+    let graph = default_client(&emulator);
+    let ids: Vec<String> = emulator
+        .entities("deviceManagement/managedDevices")
+        .iter()
+        .map(|d| d["id"].as_str().unwrap().to_owned())
+        .collect();
+
+    let started = Instant::now();
+    let batch = graph.batch();
+    let items: Vec<_> = ids
+        .iter()
+        .map(|id| batch.add(graph.sync_managed_device(id)))
+        .collect();
+    let report = batch.send().await;
+    for item in items {
+        item.await.expect("every sync succeeds in the end");
+    }
+    // Five items fit the bucket each time; the others were answered 429
+    // inside the batch with `Retry-After: 1`, and went again a second later.
+    assert_eq!((report.requests, report.rounds, report.retried), (4, 4, 30));
+    assert_eq!(started.elapsed(), Duration::from_secs(3));
+    assert_eq!(counts(&emulator, "devices"), (20, 30));
+    let batches: Vec<usize> = emulator
+        .requests()
+        .iter()
+        .map(|r| {
+            assert_eq!(
+                (r.method.as_str(), r.path.as_str()),
+                ("POST", "/v1.0/$batch")
+            );
+            r.json().unwrap()["requests"].as_array().unwrap().len()
+        })
+        .collect();
+    assert_eq!(batches, [20, 15, 10, 5]);
+    assert!(emulator.device_syncs().values().all(|n| *n == 1));
 }
