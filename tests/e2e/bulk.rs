@@ -439,3 +439,22 @@ async fn each_item_of_a_batch_is_throttled_on_its_own() {
     assert_eq!(batches, [20, 15, 10, 5]);
     assert!(emulator.device_syncs().values().all(|n| *n == 1));
 }
+
+#[test]
+fn the_bulk_sync_example_syncs_every_device_and_sums_up() {
+    let out =
+        crate::examples::run_example_with("bulk_sync", &["--devices", "30", "--unknown", "2"], &[]);
+    crate::examples::assert_lines(
+        &out,
+        &[
+            "30 managed devices, 200 syncs per 20 s allowed",
+            "managed devices: 30\n",
+            "synced: 30 of 32 in ",
+            "failed: 2 (404 ResourceNotFound: 2)\n",
+            "429s seen: 0\n",
+            "the limit (200 per 20 s: 200 at once, then 10.0/s) allows 32 in 0.0 s at best",
+            "rate held at the end: 10.0 writes/s (documented limit 10.0/s)\n",
+            "the stand-in synced 30 devices, each once: true\n",
+        ],
+    );
+}

@@ -21,7 +21,7 @@ fn run_example(name: &str) -> String {
     run_example_with(name, &[], &[])
 }
 
-fn run_example_with(name: &str, args: &[&str], env: &[(&str, &str)]) -> String {
+pub(crate) fn run_example_with(name: &str, args: &[&str], env: &[(&str, &str)]) -> String {
     let mut command = example_command(name);
     command.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
     for setting in SETTINGS {
@@ -71,7 +71,7 @@ fn example_command(name: &str) -> Command {
 }
 
 /// Every one of `lines` is in the example's output.
-fn assert_lines(out: &str, lines: &[&str]) {
+pub(crate) fn assert_lines(out: &str, lines: &[&str]) {
     for line in lines {
         assert!(out.contains(line), "missing {line:?} in:\n{out}");
     }
