@@ -20,7 +20,7 @@
 //!   429 cuts it 5% again: a few 429s a minute find a limit that moved.
 //! - A 429 cuts the rate once per *generation*: answers to requests sent
 //!   before a cut say nothing about the cut rate, so they only feed the
-//!   estimate. `Retry-After` pauses the lane until then.
+//!   estimate. `Retry-After` pauses the lane until then (three minutes at most).
 //!
 //! The rate never exceeds a documented limit. Everything is measured on
 //! tokio's clock, so it runs in paused time as it runs for real.
@@ -47,6 +47,9 @@ const MIN_SAMPLES: u64 = 10;
 const EPISODE_GAP: Duration = Duration::from_secs(5);
 /// The slowest the rate goes.
 const MIN_RATE: f64 = 0.1;
+/// The longest a `Retry-After` pauses a lane (the retry policy's default
+/// longest wait): a service asking for hours is not taken at its word.
+const MAX_PAUSE: Duration = Duration::from_secs(180);
 /// How late a slot may be taken and still keep the schedule: a timer that
 /// wakes late does not cost rate, an idle lane does not save up a burst.
 const CATCH_UP: Duration = Duration::from_millis(5);
@@ -228,7 +231,7 @@ impl Controller {
         self.throttled += 1;
         self.refusing_since.get_or_insert(now);
         if let Some(wait) = retry_after {
-            let until = now + wait;
+            let until = now + wait.min(MAX_PAUSE);
             self.pause_until = Some(self.pause_until.map_or(until, |p| p.max(until)));
         }
         let estimate = self.extend_episode(grant.sent_at);
