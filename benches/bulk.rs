@@ -5,12 +5,14 @@
 //! ```text
 //! cargo bench --bench bulk           # 10/s to 500/s, with and without Retry-After
 //! cargo bench --bench bulk -- quick  # 100/s (2,000 calls) and 500/s only
+//! cargo bench --bench bulk -- whole  # Retry-After in whole seconds instead
 //! ```
 //!
 //! The stand-in runs in a process of its own (`src/bin/serve-throttled.rs`,
 //! a fresh one for each run), throttling the `/groups` family at the rate
 //! given (a token bucket holding one second's worth), its 429s without
-//! `Retry-After` or with the exact wait. The client, in this process, reads
+//! `Retry-After`, with the exact wait, or with that wait rounded up to whole
+//! seconds (`whole`). The client, in this process, reads
 //! one group over and over (`GET /v1.0/groups/{id}`):
 //!
 //! - **bulk**: `graph.bulk(calls)` on a client with the defaults (64 calls in
@@ -153,7 +155,17 @@ fn measure(per_second: u32, retry_after: &str, calls: usize, sdk: bool) -> Run {
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "quick");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let quick = args.iter().any(|a| a == "quick");
+    // `omitted`, `exact` or `whole` among the arguments pick the kinds of
+    // Retry-After to run; by default without one and with the exact wait.
+    let mut hints: Vec<&str> = ["omitted", "exact", "whole"]
+        .into_iter()
+        .filter(|hint| args.iter().any(|a| a == hint))
+        .collect();
+    if hints.is_empty() {
+        hints = vec!["omitted", "exact"];
+    }
     let cases: &[(u32, usize)] = if quick {
         &[(100, 2_000), (500, 10_000)]
     } else {
@@ -164,7 +176,7 @@ fn main() {
     );
     println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &(per_second, calls) in cases {
-        for retry_after in ["omitted", "exact"] {
+        for &retry_after in &hints {
             let least = (calls as f64 - f64::from(per_second)) / f64::from(per_second);
             let bulk = measure(per_second, retry_after, calls, false);
             let sdk = measure(per_second, retry_after, calls, true);
