@@ -92,6 +92,7 @@ pub struct EmulatorBuilder {
     approve_device_codes_after: Option<u32>,
     export: reports::ExportConfig,
     storage_ranges: bool,
+    storage_limits: storage::Limits,
     upload_session_lifetime: std::time::Duration,
     entity_sets: Vec<(String, String)>,
     limits: Vec<FamilyLimit>,
@@ -116,6 +117,7 @@ impl Default for EmulatorBuilder {
             approve_device_codes_after: None,
             export: reports::ExportConfig::default(),
             storage_ranges: true,
+            storage_limits: storage::Limits::default(),
             upload_session_lifetime: std::time::Duration::from_secs(3600),
             entity_sets: Vec::new(),
             limits: Vec::new(),
@@ -507,6 +509,7 @@ impl EmulatorBuilder {
                 storage_url,
                 self.storage_ranges,
                 self.upload_session_lifetime,
+                self.storage_limits,
             ),
             jobs: reports::Jobs {
                 config: self.export,
@@ -876,10 +879,7 @@ impl Emulator {
             .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
             .collect();
         lock(&self.shared.storage.blobs).insert(name.clone(), (seed, size));
-        format!(
-            "{}/blobs/{name}?sv=2024&sig=generated",
-            self.shared.storage.base_url
-        )
+        self.shared.storage.signed_url(&format!("/blobs/{name}"))
     }
 
     /// The files upload sessions completed, in completion order.

@@ -326,14 +326,13 @@ fn poll(shared: &Shared, id: &str) -> Result<hyper::Response<ReplyBody>, Failure
                 let csv = report_csv(&select, config.rows, shared.jobs.seed);
                 let zip = zip_of(&format!("{report}.csv"), &csv);
                 lock(&shared.storage.zips).insert(id.to_owned(), zip);
-                let base = config
-                    .url_base
-                    .clone()
-                    .unwrap_or_else(|| shared.storage.base_url.clone());
-                let signature = uuid::Uuid::new_v4().simple().to_string();
+                let signed = shared.storage.signed_url(&format!("/reports/{id}.zip"));
+                let url = match &config.url_base {
+                    Some(base) => signed.replacen(shared.storage.base_url.as_str(), base, 1),
+                    None => signed,
+                };
                 job.value["status"] = json!("completed");
-                job.value["url"] =
-                    json!(format!("{base}/reports/{id}.zip?sv=2024&sig={signature}"));
+                job.value["url"] = json!(url);
             }
         } else if !done {
             job.value["status"] = json!("inProgress");

@@ -1,9 +1,13 @@
 //! The storage host: a second listener on 127.0.0.1 standing for the other
 //! origins Graph hands out (a report's download URL, an upload session's
-//! `uploadUrl`). It refuses any `Authorization` header, records every
-//! request with its headers, serves content with `Range` (or without, when
-//! told), generates large content on the fly, and hashes uploads as they
-//! arrive, so neither direction is ever held in memory.
+//! `uploadUrl`). As a real storage host, it checks the signature (`sig`) of
+//! every URL it handed out (missing or altered: `403`), refuses any
+//! `Authorization` header, gives up on a request head that does not arrive
+//! in time, and serves a bounded number of connections at once. It records
+//! requests with their headers (the most recent ones, up to a bound), serves
+//! content with `Range` and `If-Range` (or without, when told), generates
+//! large content on the fly, and hashes uploads as they arrive, so neither
+//! direction is ever held in memory.
 
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -64,6 +68,9 @@ pub(crate) struct Session {
 pub(crate) struct Storage {
     pub base_url: String,
     pub ranges: bool,
+    pub limits: Limits,
+    /// The `sig` of each path handed out.
+    signatures: Mutex<HashMap<String, String>>,
     pub faults: Mutex<Vec<StorageFault>>,
     pub requests: Mutex<Vec<RecordedRequest>>,
     pub counter: AtomicU64,
@@ -74,11 +81,66 @@ pub(crate) struct Storage {
     pub session_lifetime: Duration,
 }
 
+/// What bounds the storage host, as a real one is bounded.
+#[derive(Debug, Clone)]
+pub(crate) struct Limits {
+    /// Connections served at once; more wait to be accepted.
+    pub max_connections: usize,
+    /// How long a connection may take to send a request's head.
+    pub header_read_timeout: Duration,
+    /// Requests recorded; past this, the oldest are forgotten.
+    pub max_recorded: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 256,
+            header_read_timeout: Duration::from_secs(10),
+            max_recorded: 10_000,
+        }
+    }
+}
+
+impl crate::EmulatorBuilder {
+    /// How many connections the storage host serves at once (default 256);
+    /// more wait to be accepted until one closes.
+    #[must_use]
+    pub fn storage_max_connections(mut self, connections: usize) -> Self {
+        self.storage_limits.max_connections = connections.max(1);
+        self
+    }
+
+    /// How long the storage host waits for a request's head (default 10 s);
+    /// a connection that has not sent it by then is closed.
+    #[must_use]
+    pub fn storage_header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.storage_limits.header_read_timeout = timeout;
+        self
+    }
+
+    /// How many of its requests the storage host keeps for
+    /// [`Emulator::storage_requests`](crate::Emulator::storage_requests)
+    /// (default 10,000): the most recent ones.
+    #[must_use]
+    pub fn storage_max_recorded_requests(mut self, requests: usize) -> Self {
+        self.storage_limits.max_recorded = requests;
+        self
+    }
+}
+
 impl Storage {
-    pub fn new(base_url: String, ranges: bool, session_lifetime: Duration) -> Storage {
+    pub fn new(
+        base_url: String,
+        ranges: bool,
+        session_lifetime: Duration,
+        limits: Limits,
+    ) -> Storage {
         Storage {
             base_url,
             ranges,
+            limits,
+            signatures: Mutex::new(HashMap::new()),
             faults: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
             counter: AtomicU64::new(0),
@@ -110,11 +172,46 @@ impl Storage {
                 hash: digest::Context::new(&digest::SHA256),
             },
         );
-        let signature = uuid::Uuid::new_v4().simple().to_string();
-        (
-            format!("{}/upload/{id}?sig={signature}", self.base_url),
-            expires,
-        )
+        (self.signed_url(&format!("/upload/{id}")), expires)
+    }
+
+    /// The URL of `path` (from `/`) with a signature of its own, as a
+    /// storage host hands out: `?sv=2024&sig=...`. A path signed before
+    /// keeps its signature.
+    pub fn signed_url(&self, path: &str) -> String {
+        let signature = lock(&self.signatures)
+            .entry(path.to_owned())
+            .or_insert_with(|| uuid::Uuid::new_v4().simple().to_string())
+            .clone();
+        format!("{}{path}?sv=2024&sig={signature}", self.base_url)
+    }
+
+    /// Whether a request names the `sig` its path was handed out with; a
+    /// path never handed out is left to its route (a `404`).
+    fn signature_holds(&self, uri: &http::Uri) -> bool {
+        let Some(expected) = lock(&self.signatures).get(uri.path()).cloned() else {
+            return true;
+        };
+        let given = uri.query().and_then(|query| {
+            query
+                .split('&')
+                .filter_map(|pair| pair.split_once('='))
+                .find(|(name, _)| *name == "sig")
+                .map(|(_, value)| value.to_owned())
+        });
+        given.as_deref() == Some(expected.as_str())
+    }
+
+    fn record(&self, request: RecordedRequest) {
+        let mut requests = lock(&self.requests);
+        if self.limits.max_recorded == 0 {
+            return;
+        }
+        if requests.len() >= self.limits.max_recorded {
+            let excess = requests.len() + 1 - self.limits.max_recorded;
+            requests.drain(..excess);
+        }
+        requests.push(request);
     }
 }
 
@@ -249,28 +346,50 @@ fn error(status: u16, code: &str, message: &str) -> hyper::Response<StorageBody>
     json_reply(status, json!({"error": {"code": code, "message": message}}))
 }
 
-/// Serves one connection of the storage host.
+/// Serves one connection of the storage host; a request head that does not
+/// arrive within the header-read timeout closes it.
 pub(crate) async fn serve_connection(shared: Arc<Shared>, stream: tokio::net::TcpStream) {
+    let timeout = shared.storage.limits.header_read_timeout;
     let service = hyper::service::service_fn(move |request| handle(shared.clone(), request));
     let _ = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(timeout)
         .keep_alive(true)
         .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
         .await;
 }
 
-/// Accepts connections of the storage host until the emulator is dropped.
+/// Accepts connections of the storage host until the emulator is dropped,
+/// at most `max_connections` at a time: past that, a connection waits in the
+/// listen queue until one closes.
 pub(crate) async fn accept_loop(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+    let places = Arc::new(tokio::sync::Semaphore::new(
+        shared.storage.limits.max_connections,
+    ));
     let mut connections = tokio::task::JoinSet::new();
     loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    let _ = stream.set_nodelay(true);
-                    connections.spawn(serve_connection(shared.clone(), stream));
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-            },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        let Ok(place) = places.clone().acquire_owned().await else {
+            return;
+        };
+        let accepted = loop {
+            tokio::select! {
+                accepted = listener.accept() => break accepted,
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            }
+        };
+        match accepted {
+            Ok((stream, _)) => {
+                let _ = stream.set_nodelay(true);
+                let shared = shared.clone();
+                connections.spawn(async move {
+                    serve_connection(shared, stream).await;
+                    drop(place);
+                });
+            }
+            Err(_) => {
+                drop(place);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
         }
     }
 }
@@ -283,7 +402,7 @@ async fn handle(
     let (parts, body) = request.into_parts();
     storage.counter.fetch_add(1, Ordering::SeqCst);
     if shared.record {
-        lock(&storage.requests).push(RecordedRequest {
+        storage.record(RecordedRequest {
             method: parts.method.as_str().to_owned(),
             path: parts
                 .uri
@@ -301,6 +420,14 @@ async fn handle(
                 .collect(),
             body: Bytes::new(),
         });
+    }
+    // A URL handed out is good only with its signature, whole.
+    if !storage.signature_holds(&parts.uri) {
+        return Ok(error(
+            403,
+            "AuthenticationFailed",
+            "Server failed to authenticate the request: the signature (sig) is missing or does not match.",
+        ));
     }
     // A signed URL is its own credential: a bearer token here is a leak.
     if parts.headers.contains_key(http::header::AUTHORIZATION) {
@@ -332,12 +459,18 @@ async fn handle(
             {
                 zip = zip.slice(..zip.len() / 2);
             }
+            let digest = digest::digest(&digest::SHA256, &zip);
+            let etag: String = digest.as_ref()[..8]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
             Ok(serve(
                 storage,
                 &parts,
                 Source::Data(zip.clone()),
                 zip.len() as u64,
                 "application/zip",
+                &format!("\"{etag}\""),
             ))
         }
         (&Method::GET, ["blobs", name]) => {
@@ -354,6 +487,7 @@ async fn handle(
                 Source::Blob(seed),
                 size,
                 "application/octet-stream",
+                &format!("\"{seed:x}-{size:x}\""),
             ))
         }
         (method, ["upload", id]) => Ok(upload(storage, method, &parts, id, body).await?),
@@ -365,14 +499,21 @@ async fn handle(
     }
 }
 
-/// Content of `size` bytes, whole or from a `Range: bytes=N-` (when ranges are on).
+/// Content of `size` bytes, whole or from a `Range: bytes=N-` (when ranges
+/// are on, and an `If-Range` names this `etag`), with its `ETag`.
 fn serve(
     storage: &Storage,
     parts: &http::request::Parts,
     source: Source,
     size: u64,
     content_type: &'static str,
+    etag: &str,
 ) -> hyper::Response<StorageBody> {
+    // RFC 9110: a range of another version is not served; the whole one is.
+    let same_version = parts
+        .headers
+        .get(http::header::IF_RANGE)
+        .is_none_or(|value| value.as_bytes() == etag.as_bytes());
     let asked = parts
         .headers
         .get(http::header::RANGE)
@@ -380,7 +521,7 @@ fn serve(
         .and_then(|v| v.strip_prefix("bytes="))
         .and_then(|v| v.strip_suffix('-'))
         .and_then(|v| v.parse::<u64>().ok())
-        .filter(|_| storage.ranges);
+        .filter(|_| storage.ranges && same_version);
     let start = asked.unwrap_or(0);
     if start >= size && asked.is_some() {
         let mut response = error(416, "InvalidRange", "The range specified is invalid.");
@@ -405,6 +546,9 @@ fn serve(
     let headers = response.headers_mut();
     headers.insert("content-type", HeaderValue::from_static(content_type));
     headers.insert("content-length", HeaderValue::from(size - start));
+    if let Ok(value) = HeaderValue::from_str(etag) {
+        headers.insert("etag", value);
+    }
     if storage.ranges {
         headers.insert("accept-ranges", HeaderValue::from_static("bytes"));
     }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::io;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,7 +28,8 @@ const MAX_REDIRECT_HEAD_BYTES: usize = 8 * 1024;
 /// How long one connection to the listener may take to send its request.
 const REDIRECT_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The host of the loopback redirect URI. The listener is on 127.0.0.1 either way.
+/// The host of the loopback redirect URI. The listener is on 127.0.0.1 (and
+/// on ::1 where this machine has IPv6, on the same port) either way.
 ///
 /// ```
 /// use graph_endpoint::{AuthorizationCode, RedirectHost};
@@ -62,8 +63,10 @@ type Opener = Arc<dyn Fn(&str) + Send + Sync>;
 /// ```
 ///
 /// An interactive sign-in:
-/// 1. a listener is bound on `127.0.0.1` (an ephemeral port unless
-///    [`port`](Self::port) says otherwise), and the redirect URI is
+/// 1. a listener is bound on `127.0.0.1` and, where this machine has IPv6,
+///    on `::1` with the same port (an ephemeral port unless
+///    [`port`](Self::port) says otherwise), so that a browser reaches it
+///    whichever address `localhost` gives first; the redirect URI is
 ///    `http://localhost:PORT` (or `http://127.0.0.1:PORT`, see
 ///    [`redirect_host`](Self::redirect_host));
 /// 2. a random PKCE verifier (32 bytes), its S256 challenge and a random
@@ -72,9 +75,12 @@ type Opener = Arc<dyn Fn(&str) + Send + Sync>;
 ///    is handed to the [`on_open`](Self::on_open) callback (by default
 ///    printed on standard error; open it in a browser);
 /// 3. the listener waits, at most [`wait_timeout`](Self::wait_timeout)
-///    (default 5 minutes), for `GET /?code=...&state=...`: a `state` other
-///    than the one sent fails the sign-in with `state_mismatch`, an `error`
-///    (such as `access_denied` when consent was declined) fails it with that
+///    (default 5 minutes), for `GET /?code=...&state=...`, serving each
+///    connection in a task of its own (10 s and 8 KiB each at most, so an
+///    idle connection holds up no other): a redirect whose `state` is not
+///    the one sent (a stale tab, a forged request) is answered 400 and
+///    waited past, an `error` with the right `state` (such as
+///    `access_denied` when consent was declined) fails the sign-in with that
 ///    error, other requests are answered 404 or 400 and waited past;
 /// 4. the code is exchanged at the token endpoint with `grant_type=authorization_code`,
 ///    `client_id`, `code`, `redirect_uri` and `code_verifier`.
@@ -240,13 +246,8 @@ impl Interactive for Flow<'_> {
             let token_url = settings.url("token")?;
             let verifier = SecretString::new(random_b64(32)?);
             let state = random_b64(16)?;
-            let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, self.port))
-                .await
-                .map_err(|e| client_error("the redirect listener could not be bound", &e))?;
-            let port = listener
-                .local_addr()
-                .map_err(|e| client_error("the redirect listener has no address", &e))?
-                .port();
+            let listeners = Listeners::bind(self.port).await?;
+            let port = listeners.port;
             let host = match self.redirect_host {
                 RedirectHost::Localhost => "localhost",
                 RedirectHost::LoopbackIp => "127.0.0.1",
@@ -264,7 +265,7 @@ impl Interactive for Flow<'_> {
                 .append_pair("code_challenge", &challenge(verifier.expose()))
                 .append_pair("code_challenge_method", "S256");
             (self.open)(authorize.as_str());
-            let code = tokio::time::timeout(self.wait_timeout, wait_for_code(&listener, &state))
+            let code = tokio::time::timeout(self.wait_timeout, listeners.wait_for_code(&state))
                 .await
                 .map_err(|_| {
                     Box::new(IdentityError::undescribed(
@@ -276,7 +277,7 @@ impl Interactive for Flow<'_> {
                         0,
                     ))
                 })??;
-            drop(listener);
+            drop(listeners);
             let form = format!(
                 "grant_type=authorization_code&client_id={}&code={}&redirect_uri={}&code_verifier={}&scope={}",
                 encode(&settings.client_id),
@@ -298,30 +299,129 @@ enum Redirect {
     Other,
 }
 
-/// Serves the listener until the redirect with the code (or a final error) arrives.
-async fn wait_for_code(
-    listener: &TcpListener,
-    state: &str,
-) -> Result<SecretString, Box<IdentityError>> {
-    loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
-            Err(e) => {
-                tracing::debug!("the redirect listener could not accept a connection: {e}");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
+/// How many connections to the listener are served at once; more wait to
+/// be accepted until one ends (each ends within [`REDIRECT_READ_TIMEOUT`]).
+const MAX_REDIRECT_CONNECTIONS: usize = 32;
+
+/// How many times an ephemeral port is drawn again when `::1` has it taken.
+const PORT_DRAWS: usize = 8;
+
+/// The redirect listener: `127.0.0.1` and, where this machine has IPv6,
+/// `::1`, on the same port, so that `http://localhost:PORT` reaches it
+/// whichever address the browser tries first.
+struct Listeners {
+    v4: TcpListener,
+    v6: Option<TcpListener>,
+    port: u16,
+}
+
+impl Listeners {
+    async fn bind(port: u16) -> Result<Listeners, Box<IdentityError>> {
+        let mut draws = 0;
+        loop {
+            let v4 = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+                .await
+                .map_err(|e| client_error("the redirect listener could not be bound", &e))?;
+            let bound = v4
+                .local_addr()
+                .map_err(|e| client_error("the redirect listener has no address", &e))?
+                .port();
+            match TcpListener::bind((Ipv6Addr::LOCALHOST, bound)).await {
+                Ok(v6) => {
+                    return Ok(Listeners {
+                        v4,
+                        v6: Some(v6),
+                        port: bound,
+                    });
+                }
+                // Another program holds ::1 on this port: a browser trying
+                // ::1 first would hand it the code. Another port, if it was
+                // drawn; else the sign-in cannot go on safely.
+                Err(e) if e.kind() == io::ErrorKind::AddrInUse => {
+                    draws += 1;
+                    if port != 0 || draws >= PORT_DRAWS {
+                        return Err(client_error(
+                            &format!(
+                                "the redirect listener could not have port {bound} on ::1 as well as on 127.0.0.1"
+                            ),
+                            &e,
+                        ));
+                    }
+                }
+                // No IPv6 on this machine: localhost is 127.0.0.1 alone.
+                Err(e) => {
+                    tracing::debug!(
+                        "the redirect listener listens on 127.0.0.1 only: ::1 is not available ({e})"
+                    );
+                    return Ok(Listeners {
+                        v4,
+                        v6: None,
+                        port: bound,
+                    });
+                }
             }
-        };
-        let head = match tokio::time::timeout(REDIRECT_READ_TIMEOUT, read_head(&stream)).await {
-            Ok(Some(head)) => head,
-            _ => continue,
-        };
-        let (status, page, outcome) = judge(&head, state);
-        let _ = respond(&stream, status, page).await;
-        match outcome {
-            Ok(Redirect::Code(code)) => return Ok(code),
-            Ok(Redirect::Other) => continue,
-            Err(error) => return Err(error),
+        }
+    }
+
+    async fn accept(&self) -> io::Result<TcpStream> {
+        match &self.v6 {
+            None => self.v4.accept().await.map(|(stream, _)| stream),
+            Some(v6) => tokio::select! {
+                accepted = self.v4.accept() => accepted.map(|(stream, _)| stream),
+                accepted = v6.accept() => accepted.map(|(stream, _)| stream),
+            },
+        }
+    }
+
+    /// Serves the listeners until the redirect with the code (or the
+    /// identity platform's error, with the right state) arrives. Each
+    /// connection is served in a task of its own, within
+    /// [`REDIRECT_READ_TIMEOUT`], so one idle connection holds up no other;
+    /// every task ends when this returns.
+    async fn wait_for_code(&self, state: &str) -> Result<SecretString, Box<IdentityError>> {
+        let (outcome_tx, mut outcome_rx) = tokio::sync::mpsc::channel(1);
+        let mut connections = tokio::task::JoinSet::new();
+        let state: Arc<str> = Arc::from(state);
+        loop {
+            let room = connections.len() < MAX_REDIRECT_CONNECTIONS;
+            tokio::select! {
+                Some(outcome) = outcome_rx.recv() => return outcome,
+                accepted = self.accept(), if room => match accepted {
+                    Ok(stream) => {
+                        connections.spawn(serve_redirect(stream, state.clone(), outcome_tx.clone()));
+                    }
+                    Err(e) => {
+                        tracing::debug!("the redirect listener could not accept a connection: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                },
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            }
+        }
+    }
+}
+
+/// One connection to the listener: its request read (at most 8 KiB, within
+/// [`REDIRECT_READ_TIMEOUT`]), judged and answered; the code or a final
+/// error is handed on.
+async fn serve_redirect(
+    stream: TcpStream,
+    state: Arc<str>,
+    outcome: tokio::sync::mpsc::Sender<Result<SecretString, Box<IdentityError>>>,
+) {
+    let Ok(Some(head)) = tokio::time::timeout(REDIRECT_READ_TIMEOUT, read_head(&stream)).await
+    else {
+        return;
+    };
+    let (status, page, judged) = judge(&head, &state);
+    let _ = tokio::time::timeout(REDIRECT_READ_TIMEOUT, respond(&stream, status, page)).await;
+    match judged {
+        Ok(Redirect::Other) => {}
+        Ok(Redirect::Code(code)) => {
+            let _ = outcome.send(Ok(code)).await;
+        }
+        Err(error) => {
+            let _ = outcome.send(Err(error)).await;
         }
     }
 }
@@ -354,15 +454,16 @@ fn judge(
     let failed = "Sign-in failed. You can close this window and return to the command line.";
     let state_ok = params.get("state").map(String::as_str) == Some(state);
     if params.contains_key("error") || params.contains_key("code") {
+        // Not the answer to this sign-in (a stale tab, or a forged request
+        // from another page or program): refused, and the real one awaited.
         if !state_ok {
+            tracing::warn!(
+                "the sign-in listener refused a redirect whose state is not the one sent; still waiting for the browser"
+            );
             return (
                 "400 Bad Request",
-                failed,
-                Err(Box::new(IdentityError::undescribed(
-                    "state_mismatch",
-                    "the redirect's state is not the one this sign-in sent: the answer is not for this sign-in (a stale browser tab, or a forged request); sign in again".to_owned(),
-                    0,
-                ))),
+                "This is not the answer to the sign-in in progress (its state does not match). Finish the sign-in in the window it opened.",
+                Ok(Redirect::Other),
             );
         }
         if let Some(error) = params.get("error") {
@@ -472,11 +573,16 @@ mod tests {
     fn only_a_redirect_with_the_state_sent_is_believed() {
         let (_, _, outcome) = judge("GET /?code=abc&state=s1 HTTP/1.1\r\n\r\n", "s1");
         assert!(matches!(outcome, Ok(Redirect::Code(code)) if code.expose() == "abc"));
-        let (status, _, outcome) = judge("GET /?code=abc&state=s2 HTTP/1.1\r\n\r\n", "s1");
-        assert_eq!(status, "400 Bad Request");
-        assert_eq!(outcome.err().unwrap().error, "state_mismatch");
-        let (_, _, outcome) = judge("GET /?code=abc HTTP/1.1\r\n\r\n", "s1");
-        assert_eq!(outcome.err().unwrap().error, "state_mismatch");
+        // A redirect of another state, or none, is refused and waited past.
+        for forged in [
+            "GET /?code=abc&state=s2 HTTP/1.1\r\n\r\n",
+            "GET /?code=abc HTTP/1.1\r\n\r\n",
+            "GET /?error=access_denied&state=s2 HTTP/1.1\r\n\r\n",
+        ] {
+            let (status, _, outcome) = judge(forged, "s1");
+            assert_eq!(status, "400 Bad Request");
+            assert!(matches!(outcome, Ok(Redirect::Other)), "{forged:?}");
+        }
         let (_, _, outcome) = judge(
             "GET /?error=access_denied&error_description=AADSTS65004&state=s1 HTTP/1.1\r\n\r\n",
             "s1",

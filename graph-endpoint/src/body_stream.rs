@@ -288,7 +288,7 @@ impl Stream for BodyStream {
                 this.source = Source::Buffered(None);
                 Poll::Ready(Some(Err(Error::Transport {
                     endpoint: this.endpoint,
-                    source,
+                    source: crate::shown_url::quiet(source),
                     attempts: Vec::new(),
                 })))
             }

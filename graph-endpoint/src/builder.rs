@@ -9,6 +9,7 @@ use http::HeaderValue;
 
 use crate::client::{Auth, ClientInner, URL_ROOM};
 use crate::exchange::bearer;
+use crate::http_stack::Clients;
 use crate::limits::{InFlight, RateLimit};
 use crate::middleware::{BoxedLayer, HttpService};
 use crate::{
@@ -352,25 +353,36 @@ impl GraphClientBuilder {
 
         // Redirects are the runtime's own business (see `attempt`).
         let user_http_client = self.http_client.is_some();
-        let http = match self.http_client {
-            Some(client) => client,
-            None => crate::http_stack::http_client(
+        // Plain http goes to this machine only, and never through a proxy
+        // (a configured one, the environment's or the system's): a loopback
+        // base URL gets a client without proxies; any other request to this
+        // machine in plain http, one built when first needed.
+        let clients = match self.http_client {
+            Some(client) => Clients::new(client, self.connect_timeout, user_agent_text),
+            None if crate::http_stack::is_plain_loopback(&url_template) => {
+                Clients::without_proxies(
+                    crate::http_stack::http_client(self.connect_timeout, &user_agent_text, true)?,
+                    self.connect_timeout,
+                    user_agent_text,
+                )
+            }
+            None => Clients::new(
+                crate::http_stack::http_client(self.connect_timeout, &user_agent_text, false)?,
                 self.connect_timeout,
-                &user_agent_text,
-                crate::http_stack::plain_http_may_leave(&url_template),
-            )?,
+                user_agent_text,
+            ),
         };
-        let middleware = crate::middleware::stack(&http, &self.layers);
+        let middleware = crate::middleware::stack(&clients, &self.layers);
         if let Auth::Source(source) = &auth {
-            source.attach(&HttpStack {
-                client: http.clone(),
-                retry: self.retry.clone(),
-                cloud: self.cloud,
-            });
+            source.attach(&HttpStack::new(
+                clients.clone(),
+                self.retry.clone(),
+                self.cloud,
+            ));
         }
         Ok(GraphClient {
             inner: Arc::new(ClientInner {
-                http,
+                clients,
                 middleware,
                 user_http_client,
                 root,
@@ -406,7 +418,8 @@ fn checked_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Erro
         .map_err(Error::Config)?;
     if parsed.query().is_some() || parsed.fragment().is_some() {
         return Err(Error::Config(format!(
-            "base URL `{url}` must not have a query or fragment"
+            "base URL `{}` must not have a query or fragment",
+            crate::shown_url::shown_text(url)
         )));
     }
     Ok(url.trim_end_matches('/').to_owned())

@@ -76,7 +76,9 @@ pub(crate) enum Auth {
 }
 
 pub(crate) struct ClientInner {
-    pub(crate) http: reqwest::Client,
+    /// The HTTP clients: the configured one, and one without proxies for
+    /// plain http to this machine.
+    pub(crate) clients: crate::http_stack::Clients,
     /// The middleware stack over `http`, when layers were given.
     pub(crate) middleware: Option<HttpService>,
     /// `http` came from the caller, who may have let it follow redirects.
@@ -227,6 +229,18 @@ impl GraphClient {
             None => format!("/{relative}"),
         };
         Ok((version, url, relative))
+    }
+
+    /// Whether `url` is on the client's origin and under its base path,
+    /// judged on the parsed URL (after normalisation), never on its text:
+    /// where the bearer token may go.
+    pub(crate) fn is_under_base(&self, url: &reqwest::Url) -> bool {
+        let inner = &*self.inner;
+        url.origin() == inner.url_template.origin()
+            && url
+                .path()
+                .strip_prefix(inner.base_path.as_str())
+                .is_some_and(|rest| rest.starts_with('/'))
     }
 
     /// The version and the URL of a request. The URL is the client's parsed

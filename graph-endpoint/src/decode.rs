@@ -60,13 +60,16 @@ pub(crate) fn decode_body<T: DeserializeOwned>(
     client_request_id: ClientRequestId,
     response: &RawResponse,
 ) -> Result<T, Error> {
-    serde_json::from_slice::<T>(response.body()).map_err(|source| {
+    crate::json_fault::from_slice::<T>(response.body()).map_err(|(source, fault)| {
         Error::Decode(Box::new(DecodeError {
             endpoint,
             status: response.status(),
             headers: response.headers().clone(),
             body: response.body().clone(),
             source,
+            path: fault.path,
+            problem: fault.problem,
+            expected: fault.expected,
             client_request_id: client_request_id.as_str().to_owned(),
         }))
     })

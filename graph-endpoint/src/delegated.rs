@@ -138,8 +138,23 @@ impl Settings {
         .map_err(|reason| Box::new(IdentityError::undescribed("insecure_authority", reason, 0)))
     }
 
-    fn owner<'a>(&'a self, scope: &'a str) -> Owner<'a> {
+    /// The authority as a cache entry records it: its origin (scheme, host
+    /// in lower case, port) and path, so that one authority is written one way.
+    fn authority_key(&self) -> String {
+        let authority = self.authority();
+        match reqwest::Url::parse(&authority) {
+            Ok(url) => format!(
+                "{}{}",
+                url.origin().ascii_serialization(),
+                url.path().trim_end_matches('/')
+            ),
+            Err(_) => authority,
+        }
+    }
+
+    fn owner<'a>(&'a self, scope: &'a str, authority: &'a str) -> Owner<'a> {
         Owner {
+            authority,
             tenant: &self.tenant,
             account: &self.account,
             client_id: &self.client_id,
@@ -249,11 +264,7 @@ impl Session {
                 self.stack.get_or_init(|| own)
             }
         };
-        Ok(HttpStack {
-            client: stack.client.clone(),
-            retry: self.settings.retry.clone().unwrap_or(stack.retry.clone()),
-            cloud: stack.cloud,
-        })
+        Ok(stack.with_retry(self.settings.retry.clone().unwrap_or(stack.retry.clone())))
     }
 
     /// Graph refused `token` as expired: the next call renews it (the
@@ -266,10 +277,11 @@ impl Session {
         let seen = self.renewals.load(Ordering::SeqCst);
         let mut state = self.state.lock().await;
         let scope = self.settings.scope();
+        let authority = self.settings.authority_key();
         if !state.loaded {
             state.loaded = true;
             if let Some(cache) = &self.settings.cache
-                && let Some(cached) = cache.load(&self.settings.owner(&scope))
+                && let Some(cached) = cache.load(&self.settings.owner(&scope, &authority))
             {
                 state.current = Some(self.current_from_cache(cached));
             }
@@ -304,7 +316,7 @@ impl Session {
                         expires_at: unix_now().saturating_add(issued.lifetime.as_secs()),
                         refresh_token: current.refresh_token.clone(),
                     };
-                    if let Err(e) = cache.save(&self.settings.owner(&scope), &cached) {
+                    if let Err(e) = cache.save(&self.settings.owner(&scope, &authority), &cached) {
                         tracing::warn!(
                             dir = %cache.dir().display(),
                             "the sign-in could not be saved in the token cache: {e}"

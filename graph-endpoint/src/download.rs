@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use http::StatusCode;
-use http::header::{ACCEPT_RANGES, CONTENT_RANGE, LOCATION, RANGE};
+use http::header::{ACCEPT_RANGES, CONTENT_RANGE, ETAG, IF_RANGE, LAST_MODIFIED, LOCATION, RANGE};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::foreign::{DOWNLOAD, checked_url};
@@ -163,6 +163,16 @@ impl<'a> Download<'a> {
     /// [`max_resumes`](Self::max_resumes) spent); [`Error::Io`] when writing to or
     /// flushing `writer` fails.
     pub async fn to_writer<W: AsyncWrite + Unpin + ?Sized>(
+        self,
+        writer: &mut W,
+    ) -> Result<u64, Error> {
+        let graph = self.graph;
+        graph
+            .within_call_timeout("download", self.write_all(writer))
+            .await
+    }
+
+    async fn write_all<W: AsyncWrite + Unpin + ?Sized>(
         mut self,
         writer: &mut W,
     ) -> Result<u64, Error> {
@@ -171,9 +181,12 @@ impl<'a> Download<'a> {
         let mut total: Option<u64> = None;
         let mut resumes = 0u32;
         let mut ranges;
+        // What the first answer said the object is (its strong ETag, else its
+        // Last-Modified): a resumed part must be of the same object.
+        let mut validator: Option<Validator> = None;
         let mut tail = self.expect_zip.then(ZipTail::default);
         loop {
-            let mut body = match self.open(offset).await {
+            let mut body = match self.open(offset, validator.as_ref()).await {
                 Ok(opened) => opened,
                 Err(error) if offset > 0 && error.is_retryable() && resumes < self.max_resumes => {
                     resumes += 1;
@@ -182,6 +195,9 @@ impl<'a> Download<'a> {
                 }
                 Err(error) => return Err(error),
             };
+            if offset == 0 {
+                validator = Validator::of(&body);
+            }
             match body.status() {
                 StatusCode::PARTIAL_CONTENT => {
                     let (start, whole) = content_range(&body)?;
@@ -191,13 +207,16 @@ impl<'a> Download<'a> {
                             format!("asked for bytes from {offset}, the server sent from {start}"),
                         ));
                     }
+                    if offset > 0 {
+                        same_object(offset, total, whole, validator.as_ref(), &body)?;
+                    }
                     total = total.or(whole);
                     ranges = true;
                 }
                 _ if offset > 0 => {
                     return Err(incomplete(
                         offset,
-                        "the connection broke and the server does not honour Range (it answered the whole content again)".to_owned(),
+                        "the connection broke, and the server answered the resumed request with the whole content: the object changed since the download began (If-Range did not match) or the server does not honour Range; download it again".to_owned(),
                     ));
                 }
                 _ => {
@@ -258,6 +277,14 @@ impl<'a> Download<'a> {
                         ),
                     ));
                 }
+                Some(error) if validator.is_none() => {
+                    return Err(incomplete(
+                        offset,
+                        format!(
+                            "the connection broke ({error}) and the server gave no ETag or Last-Modified, so a resumed part could be of another version of the object: the download does not resume"
+                        ),
+                    ));
+                }
                 Some(error) if resumes >= self.max_resumes => {
                     return Err(incomplete(
                         offset,
@@ -283,12 +310,15 @@ impl<'a> Download<'a> {
     /// [`Error::Transport`], [`Error::Timeout`], [`Error::Middleware`]. Reading
     /// the body fails as [`BodyStream::chunk`] does, and is never resumed.
     pub async fn stream(self) -> Result<BodyStream, Error> {
-        self.open(0).await
+        self.graph
+            .within_call_timeout("download", self.open(0, None))
+            .await
     }
 
-    /// Sends the GET (with `Range` from `offset` when above 0), following
+    /// Sends the GET (from `offset` when above 0, with `Range` and, to be
+    /// sure the part is of the same object, `If-Range`), following
     /// redirects; the body is left to read.
-    async fn open(&self, offset: u64) -> Result<BodyStream, Error> {
+    async fn open(&self, offset: u64, validator: Option<&Validator>) -> Result<BodyStream, Error> {
         let graph = self.graph;
         let mut url = checked_url("download", "the download URL", &self.url)?;
         let mut redirects = 0;
@@ -298,6 +328,11 @@ impl<'a> Download<'a> {
                 let range = http::HeaderValue::from_str(&format!("bytes={offset}-"))
                     .map_err(|_| incomplete(offset, "no Range header".to_owned()))?;
                 request.headers_mut().insert(RANGE, range);
+                if let Some(validator) = validator {
+                    request
+                        .headers_mut()
+                        .insert(IF_RANGE, validator.value().clone());
+                }
             }
             let response = graph.send_foreign("download", request).await?;
             let status = response.status();
@@ -319,7 +354,7 @@ impl<'a> Download<'a> {
                 continue;
             }
             if !DOWNLOAD.expects(status.as_u16()) {
-                return Err(graph.foreign_status_error(&DOWNLOAD, response).await);
+                return Err(response.into_status_error(graph, &DOWNLOAD).await);
             }
             let mut headers = response.headers().clone();
             headers.remove(http::header::SET_COOKIE);
@@ -327,11 +362,70 @@ impl<'a> Download<'a> {
                 "download",
                 status,
                 headers,
-                response,
+                response.response,
                 graph.idle_timeout(),
             ));
         }
     }
+}
+
+/// What identifies the version of an object: a strong `ETag`, else its
+/// `Last-Modified`, sent back as `If-Range` when resuming.
+enum Validator {
+    ETag(http::HeaderValue),
+    LastModified(http::HeaderValue),
+}
+
+impl Validator {
+    fn of(body: &BodyStream) -> Option<Validator> {
+        let headers = body.headers();
+        // A weak ETag cannot be used with If-Range (RFC 9110, 13.1.5).
+        let etag = headers
+            .get(ETAG)
+            .filter(|etag| !etag.as_bytes().starts_with(b"W/"));
+        match (etag, headers.get(LAST_MODIFIED)) {
+            (Some(etag), _) => Some(Validator::ETag(etag.clone())),
+            (None, Some(modified)) => Some(Validator::LastModified(modified.clone())),
+            (None, None) => None,
+        }
+    }
+
+    fn value(&self) -> &http::HeaderValue {
+        match self {
+            Validator::ETag(value) | Validator::LastModified(value) => value,
+        }
+    }
+}
+
+/// Whether a resumed `206` is a part of the object the download began with:
+/// the same whole length, and the same ETag when both name one.
+fn same_object(
+    offset: u64,
+    total: Option<u64>,
+    whole: Option<u64>,
+    validator: Option<&Validator>,
+    body: &BodyStream,
+) -> Result<(), Error> {
+    if let Some(total) = total
+        && whole != Some(total)
+    {
+        return Err(incomplete(
+            offset,
+            format!(
+                "the resumed part is of an object of {} bytes, not the {total} bytes the download began with: the object changed; download it again",
+                whole.map_or_else(|| "unknown".to_owned(), |w| w.to_string())
+            ),
+        ));
+    }
+    if let (Some(Validator::ETag(first)), Some(now)) = (validator, body.headers().get(ETAG))
+        && first != now
+    {
+        return Err(incomplete(
+            offset,
+            "the resumed part carries another ETag than the download began with: the object changed; download it again".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// The last bytes of a zip, enough to find its end record (22 bytes and a

@@ -195,6 +195,29 @@ pub enum Error {
         /// The session's `expirationDateTime`, when known.
         expired_at: Option<String>,
     },
+    /// An upload host kept acknowledging chunks without taking them: its
+    /// `nextExpectedRanges` did not move past `received` for
+    /// `attempts` chunks in a row (each after a pause, as a failed chunk).
+    #[error(
+        "upload: the upload host is not accepting the data: {attempts} chunks in a row were acknowledged without the upload moving past byte {received}"
+    )]
+    UploadNotAccepted {
+        /// The bytes the host has, by its own account.
+        received: u64,
+        /// How many chunks in a row it acknowledged without progress.
+        attempts: u32,
+    },
+    /// A list's `@odata.nextLink` led back to a page this stream had already
+    /// read: following it would loop for ever, so the stream ends here.
+    #[error(
+        "{endpoint}: the service's @odata.nextLink leads back to a page already read in this list (after {pages} pages): paging stopped, as following it would loop"
+    )]
+    PagingLoop {
+        /// The list's endpoint.
+        endpoint: &'static str,
+        /// The pages read before the loop was seen.
+        pages: usize,
+    },
     /// Reading the source or writing the destination of a transfer failed.
     #[error("{endpoint}: {what}: {source}")]
     Io {
@@ -517,8 +540,20 @@ pub struct DecodeError {
     pub headers: HeaderMap,
     /// The body as it arrived.
     pub body: Bytes,
-    /// What serde reported.
+    /// What serde reported. Its own message may quote a value of the body:
+    /// this error's `Display` and `Debug` never show it, and say
+    /// [`path`](Self::path), [`problem`](Self::problem) and
+    /// [`expected`](Self::expected) instead.
     pub source: serde_json::Error,
+    /// The JSON path of the value that did not decode (`value[3].displayName`;
+    /// `.` for the whole body).
+    pub path: String,
+    /// What was wrong there, quoting nothing of the body: `invalid type: string`,
+    /// ``missing field `id` ``, `EOF while parsing a value (line 1, column 9)`.
+    pub problem: String,
+    /// What the declared type wanted there (`i32`, `a string`,
+    /// ``one of `a`, `b` ``), when serde says.
+    pub expected: Option<String>,
     /// The `client-request-id` that was sent.
     pub client_request_id: String,
 }
@@ -527,12 +562,16 @@ impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} answered {} with a body that does not decode: {} ({} bytes)",
+            "{} answered {} with a body that does not decode: at `{}`: {}",
             self.endpoint,
             self.status,
-            Clipped(&self.source.to_string()),
-            self.body.len()
-        )
+            Clipped(&self.path),
+            Clipped(&self.problem),
+        )?;
+        if let Some(expected) = &self.expected {
+            write!(f, ", expected {}", Clipped(expected))?;
+        }
+        write!(f, " ({} bytes)", self.body.len())
     }
 }
 
@@ -671,12 +710,16 @@ impl fmt::Debug for StatusError {
 
 impl fmt::Debug for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A body that decoded in part may hold secrets (`tokenValue`,
+        // `secretText`): its length only, and serde's message not at all.
         f.debug_struct("DecodeError")
             .field("endpoint", &self.endpoint.name())
             .field("status", &self.status)
             .field("headers", &HeadersPreview(&self.headers))
-            .field("body", &BodyPreview(&self.body))
-            .field("source", &self.source)
+            .field("body_bytes", &self.body.len())
+            .field("path", &Clipped(&self.path))
+            .field("problem", &Clipped(&self.problem))
+            .field("expected", &self.expected.as_deref().map(Clipped))
             .field("client_request_id", &self.client_request_id)
             .finish()
     }

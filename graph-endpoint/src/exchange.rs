@@ -532,7 +532,9 @@ impl GraphClient {
             let response = match &inner.middleware {
                 // Without middleware, reqwest is called directly: nothing in between.
                 None => inner
-                    .http
+                    .clients
+                    .for_url(http_request.url())
+                    .map_err(AttemptError::Final)?
                     .execute(http_request)
                     .await
                     .map_err(|e| from_reqwest(request, e))?,
@@ -627,7 +629,7 @@ fn transport_error(
     }
     Error::Transport {
         endpoint,
-        source,
+        source: crate::shown_url::quiet(source),
         attempts,
     }
 }

@@ -3,8 +3,11 @@
 //! proxy, connect timeout, middleware), never with the bearer token or any
 //! other Graph header, and only to https (or plain http on this machine).
 
+use std::future::Future;
+
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
+use tokio::time::Instant;
 use tower::ServiceExt;
 
 use crate::{Endpoint, Error, GraphClient, GraphError, Method, StatusError, TimeoutKind};
@@ -64,20 +67,125 @@ pub(crate) fn checked_url(
     Ok(parsed)
 }
 
+/// The answer of another host, its head read: the body is still to read,
+/// within what is left of the attempt timeout. A host that sends a head and
+/// then stalls, or promises a `Content-Length` and sends less, is bounded
+/// like one that never answers.
+pub(crate) struct Answer {
+    pub(crate) response: reqwest::Response,
+    endpoint: &'static str,
+    deadline: Option<Instant>,
+}
+
+impl Answer {
+    pub(crate) fn status(&self) -> StatusCode {
+        self.response.status()
+    }
+
+    pub(crate) fn headers(&self) -> &HeaderMap {
+        self.response.headers()
+    }
+
+    /// The whole body, refused past `limit` bytes, within the deadline: a
+    /// small JSON answer (a session's status, a poll, a created item).
+    pub(crate) async fn read(
+        mut self,
+        limit: usize,
+    ) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
+        let endpoint = self.endpoint;
+        let status = self.response.status();
+        let headers = std::mem::take(self.response.headers_mut());
+        if self
+            .response
+            .content_length()
+            .is_some_and(|length| length > limit as u64)
+        {
+            return Err(Error::BodyTooLarge { endpoint, limit });
+        }
+        let mut response = self.response;
+        let reading = async {
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await.map_err(|e| transport(endpoint, e))? {
+                if body.len() + chunk.len() > limit {
+                    return Err(Error::BodyTooLarge { endpoint, limit });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(Bytes::from(body))
+        };
+        let body = within(self.deadline, endpoint, reading).await?;
+        Ok((status, headers, body))
+    }
+
+    /// The error of an unexpected status, with its body (cut at the
+    /// client's error-body cap); a body that stalls is cut where it
+    /// stalled, at the deadline.
+    pub(crate) async fn into_status_error(
+        mut self,
+        graph: &GraphClient,
+        endpoint: &'static Endpoint,
+    ) -> Error {
+        let status = self.response.status();
+        let headers = std::mem::take(self.response.headers_mut());
+        let limit = graph.inner.max_error_body_bytes;
+        let mut body = Vec::new();
+        let mut response = self.response;
+        let reading = async {
+            while let Ok(Some(chunk)) = response.chunk().await {
+                let room = limit.saturating_sub(body.len());
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if body.len() >= limit {
+                    break;
+                }
+            }
+        };
+        match self.deadline {
+            Some(deadline) => {
+                let _ = tokio::time::timeout_at(deadline, reading).await;
+            }
+            None => reading.await,
+        }
+        status_error(endpoint, status, headers, Bytes::from(body))
+    }
+}
+
+/// `work`, failed with an attempt timeout when `deadline` passes first.
+async fn within<T>(
+    deadline: Option<Instant>,
+    endpoint: &'static str,
+    work: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    match deadline {
+        Some(deadline) => {
+            tokio::time::timeout_at(deadline, work)
+                .await
+                .unwrap_or(Err(Error::Timeout {
+                    endpoint,
+                    kind: TimeoutKind::Attempt,
+                    attempts: Vec::new(),
+                }))
+        }
+        None => work.await,
+    }
+}
+
 impl GraphClient {
     /// Sends a request to another host and returns the response's head (the
-    /// body still to read), within the attempt timeout. Nothing of Graph's
-    /// is added: the HTTP stack's user agent only.
+    /// body still to read, see [`Answer`]), within the attempt timeout, which
+    /// goes on running for the body. Nothing of Graph's is added: the HTTP
+    /// stack's user agent only.
     pub(crate) async fn send_foreign(
         &self,
         endpoint: &'static str,
         request: reqwest::Request,
-    ) -> Result<reqwest::Response, Error> {
+    ) -> Result<Answer, Error> {
         let inner = &*self.inner;
+        let deadline = inner.attempt_timeout.map(|limit| Instant::now() + limit);
         let exchange = async {
             match &inner.middleware {
                 None => inner
-                    .http
+                    .clients
+                    .for_url(request.url())?
                     .execute(request)
                     .await
                     .map_err(|source| transport(endpoint, source)),
@@ -93,44 +201,36 @@ impl GraphClient {
                 }),
             }
         };
-        match inner.attempt_timeout {
-            Some(limit) => {
-                tokio::time::timeout(limit, exchange)
-                    .await
-                    .unwrap_or(Err(Error::Timeout {
-                        endpoint,
-                        kind: TimeoutKind::Attempt,
-                        attempts: Vec::new(),
-                    }))
-            }
-            None => exchange.await,
-        }
-    }
-
-    /// The error of an unexpected status from another host, with its body
-    /// (read up to the client's error-body cap).
-    pub(crate) async fn foreign_status_error(
-        &self,
-        endpoint: &'static Endpoint,
-        mut response: reqwest::Response,
-    ) -> Error {
-        let status = response.status();
-        let headers = std::mem::take(response.headers_mut());
-        let limit = self.inner.max_error_body_bytes;
-        let mut body = Vec::new();
-        while let Ok(Some(chunk)) = response.chunk().await {
-            let room = limit.saturating_sub(body.len());
-            body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-            if body.len() >= limit {
-                break;
-            }
-        }
-        status_error(endpoint, status, headers, Bytes::from(body))
+        let response = within(deadline, endpoint, exchange).await?;
+        Ok(Answer {
+            response,
+            endpoint,
+            deadline,
+        })
     }
 
     /// The client's attempt timeout, the longest wait for one chunk of a transfer.
     pub(crate) fn idle_timeout(&self) -> Option<std::time::Duration> {
         self.inner.attempt_timeout
+    }
+
+    /// `work` within the client's call timeout: a whole upload or download,
+    /// every chunk, pause and resume included.
+    pub(crate) async fn within_call_timeout<T>(
+        &self,
+        endpoint: &'static str,
+        work: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        match self.inner.call_timeout {
+            Some(limit) => tokio::time::timeout(limit, work)
+                .await
+                .unwrap_or(Err(Error::Timeout {
+                    endpoint,
+                    kind: TimeoutKind::Call,
+                    attempts: Vec::new(),
+                })),
+            None => work.await,
+        }
     }
 }
 
@@ -165,7 +265,7 @@ pub(crate) fn transport(endpoint: &'static str, source: reqwest::Error) -> Error
     }
     Error::Transport {
         endpoint,
-        source,
+        source: crate::shown_url::quiet(source),
         attempts: Vec::new(),
     }
 }

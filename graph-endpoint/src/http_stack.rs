@@ -2,6 +2,7 @@
 //! origins may receive a secret over plain http.
 
 use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::{Cloud, RetryPolicy};
@@ -13,25 +14,32 @@ use crate::{Cloud, RetryPolicy};
 /// the same retry policy.
 ///
 /// A token source that makes requests of its own receives it through
-/// [`TokenSource::attach`](crate::TokenSource::attach).
+/// [`TokenSource::attach`](crate::TokenSource::attach), and sends each
+/// request through [`client_for`](Self::client_for) its URL: a plain-http
+/// URL on this machine never goes through a proxy.
 ///
 /// ```
 /// use graph_endpoint::{HttpStack, RetryPolicy};
 ///
 /// let stack = HttpStack::standalone(RetryPolicy::default()).unwrap();
-/// # drop(stack);
+/// let url = graph_endpoint::reqwest::Url::parse("https://login.microsoftonline.com/").unwrap();
+/// let client = stack.client_for(&url).unwrap();
+/// # drop(client);
 /// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct HttpStack {
     /// The HTTP client: pool, TLS, proxies, connect timeout. It follows no
     /// redirect by itself; whoever uses it decides what a redirect means.
+    /// Plain-http requests to this machine go through
+    /// [`client_for`](Self::client_for) instead.
     pub client: reqwest::Client,
     /// The client's retry policy, for requests of the token source too.
     pub retry: RetryPolicy,
     /// The client's cloud: a token source given no cloud or authority of its
     /// own signs in there, for that cloud's Graph.
     pub cloud: Cloud,
+    clients: Clients,
 }
 
 /// Connect timeout of a stack built without a client: the client's default.
@@ -46,15 +54,105 @@ impl HttpStack {
     /// [`Error::Config`](crate::Error::Config) when reqwest cannot build the
     /// HTTP client (such as when its TLS backend fails to initialise).
     pub fn standalone(retry: RetryPolicy) -> Result<HttpStack, crate::Error> {
-        Ok(HttpStack {
-            client: http_client(
-                DEFAULT_CONNECT_TIMEOUT,
-                &format!("graph-endpoint/{}", env!("CARGO_PKG_VERSION")),
-                false,
-            )?,
+        let user_agent = format!("graph-endpoint/{}", env!("CARGO_PKG_VERSION"));
+        let client = http_client(DEFAULT_CONNECT_TIMEOUT, &user_agent, false)?;
+        Ok(HttpStack::new(
+            Clients::new(client, DEFAULT_CONNECT_TIMEOUT, user_agent),
             retry,
-            cloud: Cloud::Global,
-        })
+            Cloud::Global,
+        ))
+    }
+
+    pub(crate) fn new(clients: Clients, retry: RetryPolicy, cloud: Cloud) -> HttpStack {
+        HttpStack {
+            client: clients.configured.clone(),
+            retry,
+            cloud,
+            clients,
+        }
+    }
+
+    /// The same stack with another retry policy.
+    pub(crate) fn with_retry(&self, retry: RetryPolicy) -> HttpStack {
+        HttpStack {
+            retry,
+            ..self.clone()
+        }
+    }
+
+    /// The client a request to `url` goes through: [`client`](Self::client),
+    /// except for plain http to this machine (`localhost`, `127.0.0.0/8`,
+    /// `::1`), which goes through a client that uses no proxy at all (none
+    /// configured, none from the environment, none of the system's), built
+    /// on first use. Plain http is allowed to this machine only so that a
+    /// secret never crosses a network in the clear; a proxy would carry it
+    /// off (or read it on the way).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`](crate::Error::Config) when the client without
+    /// proxies cannot be built (its TLS backend fails to initialise).
+    pub fn client_for(&self, url: &reqwest::Url) -> Result<reqwest::Client, crate::Error> {
+        self.clients.for_url(url).cloned()
+    }
+}
+
+/// The HTTP clients a client's requests go through: the configured one,
+/// and for plain-http requests to this machine one without any proxy.
+#[derive(Clone, Debug)]
+pub(crate) struct Clients {
+    configured: reqwest::Client,
+    proxy_free: Arc<ProxyFree>,
+}
+
+/// The client without proxies, built when first needed (most clients never
+/// speak plain http), with the configured client's connect timeout and user agent.
+#[derive(Debug)]
+struct ProxyFree {
+    client: OnceLock<reqwest::Client>,
+    connect_timeout: Duration,
+    user_agent: String,
+}
+
+impl Clients {
+    pub(crate) fn new(
+        configured: reqwest::Client,
+        connect_timeout: Duration,
+        user_agent: String,
+    ) -> Clients {
+        Clients {
+            configured,
+            proxy_free: Arc::new(ProxyFree {
+                client: OnceLock::new(),
+                connect_timeout,
+                user_agent,
+            }),
+        }
+    }
+
+    /// Clients whose configured client already uses no proxy: it serves
+    /// plain http to this machine too.
+    pub(crate) fn without_proxies(
+        client: reqwest::Client,
+        connect_timeout: Duration,
+        user_agent: String,
+    ) -> Clients {
+        let clients = Clients::new(client.clone(), connect_timeout, user_agent);
+        let _ = clients.proxy_free.client.set(client);
+        clients
+    }
+
+    /// See [`HttpStack::client_for`].
+    pub(crate) fn for_url(&self, url: &reqwest::Url) -> Result<&reqwest::Client, crate::Error> {
+        if !is_plain_loopback(url) {
+            return Ok(&self.configured);
+        }
+        let proxy_free = &*self.proxy_free;
+        if let Some(client) = proxy_free.client.get() {
+            return Ok(client);
+        }
+        let built = http_client(proxy_free.connect_timeout, &proxy_free.user_agent, true)?;
+        Ok(proxy_free.client.get_or_init(|| built))
     }
 }
 
@@ -63,18 +161,18 @@ impl HttpStack {
 /// the token on its origin; a token endpoint that redirects is an error),
 /// and the user agent names the crate and the application.
 ///
-/// `direct` turns proxies off: for plain-http targets when a proxy would
-/// carry them off this machine (see [`plain_http_may_leave`]).
+/// `without_proxies` turns every proxy off, the environment's and the
+/// system's included: for plain http to this machine.
 pub(crate) fn http_client(
     connect_timeout: Duration,
     user_agent: &str,
-    direct: bool,
+    without_proxies: bool,
 ) -> Result<reqwest::Client, crate::Error> {
     let mut builder = reqwest::Client::builder()
         .connect_timeout(connect_timeout)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(user_agent);
-    if direct {
+    if without_proxies {
         builder = builder.no_proxy();
     }
     // With the feature, the platform's TLS rather than rustls.
@@ -85,29 +183,9 @@ pub(crate) fn http_client(
         .map_err(|e| crate::Error::Config(format!("the HTTP client could not be built: {e}")))
 }
 
-/// Whether a plain-http request to `url` could travel off this machine in
-/// the clear: `url` is `http://` and the environment names a proxy for it
-/// (`HTTP_PROXY`, `ALL_PROXY`, either case) that is not itself on this
-/// machine. Plain http is allowed to loopback hosts only, so that a secret
-/// never crosses a network unencrypted; a remote proxy would undo that, so
-/// such requests go direct.
-pub(crate) fn plain_http_may_leave(url: &reqwest::Url) -> bool {
-    if url.scheme() != "http" {
-        return false;
-    }
-    ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
-        .iter()
-        .filter_map(|name| std::env::var(name).ok())
-        .map(|value| value.trim().to_owned())
-        .filter(|value| !value.is_empty())
-        .any(|value| {
-            let with_scheme = if value.contains("://") {
-                value
-            } else {
-                format!("http://{value}")
-            };
-            reqwest::Url::parse(&with_scheme).map_or(true, |proxy| !is_loopback(&proxy))
-        })
+/// Whether requests to `url` need no proxy at all: plain http to this machine.
+pub(crate) fn is_plain_loopback(url: &reqwest::Url) -> bool {
+    url.scheme() == "http" && is_loopback(url)
 }
 
 /// Whether the URL's host is this machine: `localhost` or a loopback address
@@ -137,15 +215,17 @@ pub(crate) fn secure_url(
     url: &str,
     allow_insecure_http: bool,
 ) -> Result<reqwest::Url, String> {
+    // A URL handed out by a service is signed by its query: never quoted.
+    let shown = crate::shown_url::shown_text(url);
     let parsed =
-        reqwest::Url::parse(url).map_err(|e| format!("{what} `{url}` does not parse: {e}"))?;
+        reqwest::Url::parse(url).map_err(|e| format!("{what} `{shown}` does not parse: {e}"))?;
     match parsed.scheme() {
         "https" => Ok(parsed),
         "http" if is_loopback(&parsed) || allow_insecure_http => Ok(parsed),
         "http" => Err(format!(
-            "{what} `{url}` uses plain http on a non-loopback host: secrets would travel unencrypted; use https (or allow_insecure_http)"
+            "{what} `{shown}` uses plain http on a non-loopback host: secrets would travel unencrypted; use https (or allow_insecure_http)"
         )),
-        other => Err(format!("{what} `{url}` has scheme `{other}`: use https")),
+        other => Err(format!("{what} `{shown}` has scheme `{other}`: use https")),
     }
 }
 

@@ -30,8 +30,7 @@ pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 /// failure on the way there, described the same way (`error` is then one of
 /// `transport`, `timeout`, `unexpected_redirect`, `response_too_large`,
 /// `invalid_response`, `unexpected_response`, `insecure_authority`,
-/// `client_error`; and for delegated sign-ins `state_mismatch` (a redirect
-/// that is not the answer to this sign-in), `expired_token` (a device code
+/// `client_error`; and for delegated sign-ins `expired_token` (a device code
 /// whose `expires_in` passed while polling), `interaction_required` (no
 /// sign-in to use, and interactive sign-in is off)).
 ///
@@ -229,25 +228,14 @@ impl TokenEndpoint<'_> {
 
     async fn attempt(&self, stack: &HttpStack, form: &str) -> Result<BytesMut, Failure> {
         // A plain-http token endpoint (a local stand-in) is never reached
-        // through a proxy that would carry the secret off this machine.
-        let direct;
-        let client = if crate::http_stack::plain_http_may_leave(self.url) {
-            direct = crate::http_stack::http_client(
-                crate::http_stack::DEFAULT_CONNECT_TIMEOUT,
-                &format!("graph-endpoint/{}", env!("CARGO_PKG_VERSION")),
-                true,
-            )
-            .map_err(|e| {
-                Failure::Final(Box::new(IdentityError::undescribed(
-                    "client_error",
-                    e.to_string(),
-                    0,
-                )))
-            })?;
-            &direct
-        } else {
-            &stack.client
-        };
+        // through a proxy, which would carry the secret off this machine.
+        let client = stack.client_for(self.url).map_err(|e| {
+            Failure::Final(Box::new(IdentityError::undescribed(
+                "client_error",
+                e.to_string(),
+                0,
+            )))
+        })?;
         let exchange = async {
             let response = client
                 .post(self.url.clone())

@@ -29,6 +29,7 @@ mod exchange;
 mod foreign;
 mod http_stack;
 mod identity;
+mod json_fault;
 mod limits;
 mod long_running;
 mod middleware;
@@ -40,6 +41,7 @@ mod request;
 mod response;
 mod retry;
 mod secret;
+mod shown_url;
 mod sign_in;
 mod throttle;
 mod token;
@@ -77,7 +79,7 @@ pub use http_stack::HttpStack;
 pub use identity::{
     DEFAULT_TOKEN_LIFETIME, IdentityError, MAX_TOKEN_LIFETIME, MAX_TOKEN_RESPONSE_BYTES,
 };
-pub use long_running::{Completed, Polled, Wait};
+pub use long_running::{Completed, DEFAULT_MIN_POLL_INTERVAL, Polled, Wait};
 pub use middleware::{BoxError, HttpService};
 pub use paging::{DeltaItem, Items, Paged, Pages, Removed};
 pub use query::{Filter, QueryOptions, literal};

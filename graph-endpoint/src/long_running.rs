@@ -50,8 +50,13 @@ pub struct Wait {
     deadline: Duration,
     first_interval: Duration,
     max_interval: Duration,
+    min_interval: Duration,
     on_poll: Option<OnPoll>,
 }
+
+/// The shortest wait between two polls by default, whatever the service's
+/// `Retry-After` says (`0`, a fraction of a second, a date in the past).
+pub const DEFAULT_MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
 
 impl Default for Wait {
     fn default() -> Self {
@@ -59,6 +64,7 @@ impl Default for Wait {
             deadline: Duration::from_secs(600),
             first_interval: Duration::from_secs(1),
             max_interval: Duration::from_secs(30),
+            min_interval: DEFAULT_MIN_POLL_INTERVAL,
             on_poll: None,
         }
     }
@@ -70,6 +76,7 @@ impl fmt::Debug for Wait {
             .field("deadline", &self.deadline)
             .field("first_interval", &self.first_interval)
             .field("max_interval", &self.max_interval)
+            .field("min_interval", &self.min_interval)
             .finish_non_exhaustive()
     }
 }
@@ -104,12 +111,38 @@ impl Wait {
     }
 
     /// The interval between polls when the service gives no `Retry-After`:
-    /// `first`, doubling up to `max`.
+    /// `first`, doubling up to `max`. A `first` below the
+    /// [`min_interval`](Self::min_interval) lowers that floor to it.
     #[must_use]
     pub fn interval(mut self, first: Duration, max: Duration) -> Self {
         self.first_interval = first;
         self.max_interval = max.max(first);
+        self.min_interval = self.min_interval.min(first);
         self
+    }
+
+    /// The shortest wait between two polls (default
+    /// [`DEFAULT_MIN_POLL_INTERVAL`], 1 s), whatever the service's
+    /// `Retry-After` says: `Retry-After: 0`, a fraction of a second or a date
+    /// in the past never make the polls come faster than this.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use graph_endpoint::Wait;
+    ///
+    /// let wait = Wait::default().min_interval(Duration::from_millis(200));
+    /// assert_eq!(wait.poll_floor(), Duration::from_millis(200));
+    /// ```
+    #[must_use]
+    pub fn min_interval(mut self, floor: Duration) -> Self {
+        self.min_interval = floor;
+        self
+    }
+
+    /// The floor set by [`min_interval`](Self::min_interval).
+    #[must_use]
+    pub fn poll_floor(&self) -> Duration {
+        self.min_interval
     }
 
     /// Calls `on_poll` after every poll that found the job still running.
@@ -147,7 +180,10 @@ where
     let mut polls = 0u32;
     let mut last_status: Option<String> = None;
     let mut backoff = wait.first_interval;
-    let mut delay = first_delay;
+    // A service that asks to be polled again at once is not polled in a
+    // tight loop: every wait it asks for is kept above the floor.
+    let floor = |asked: Duration| asked.max(wait.min_interval);
+    let mut delay = first_delay.map(floor);
     let expired = |polls: u32, last_status: Option<String>| Error::JobDeadline {
         operation,
         deadline: wait.deadline,
@@ -175,9 +211,9 @@ where
                 retry_after,
             } => {
                 let next = match retry_after {
-                    Some(asked) => asked,
+                    Some(asked) => floor(asked),
                     None => {
-                        let next = backoff;
+                        let next = floor(backoff);
                         backoff = (backoff * 2).min(wait.max_interval);
                         next
                     }
@@ -228,11 +264,19 @@ impl Completed {
     /// # Ok(()) }
     /// ```
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        serde_json::from_slice(&self.body).map_err(|e| Error::InvalidRequest {
+        crate::json_fault::from_slice(&self.body).map_err(|(_, fault)| Error::InvalidRequest {
             endpoint: "operation",
-            reason: format!("the completed operation's body does not decode: {e}"),
+            reason: format!("the completed operation's body does not decode: {fault}"),
         })
     }
+}
+
+/// Where a `202`'s `Location` is polled.
+enum PollTarget {
+    /// Under the client's base URL: a Graph call, with the token.
+    Graph(String),
+    /// Anywhere else: without the token.
+    Elsewhere(reqwest::Url),
 }
 
 /// What a job's `status` says.
@@ -320,9 +364,11 @@ impl GraphClient {
         poll_until("operation", wait, first, || self.poll_location(&location)).await
     }
 
-    /// `location` made absolute against the base URL, and checked when it
-    /// is on another host.
-    fn resolve(&self, location: &str) -> Result<String, Error> {
+    /// `location` made absolute against the base URL, and judged by its
+    /// parsed origin and path: under the base URL it is polled as a Graph
+    /// call (with the token); anywhere else without it, and only when https
+    /// (or plain http on this machine).
+    fn resolve(&self, location: &str) -> Result<PollTarget, Error> {
         let base = reqwest::Url::parse(self.base_url()).map_err(|e| Error::InvalidRequest {
             endpoint: "operation",
             reason: format!("the base URL does not parse: {e}"),
@@ -331,46 +377,31 @@ impl GraphClient {
             endpoint: "operation",
             reason: format!("the Location does not parse: {e}"),
         })?;
-        if !url.as_str().starts_with(self.base_url()) {
-            checked_url("operation", "the Location", url.as_str())?;
+        if self.is_under_base(&url) {
+            return Ok(PollTarget::Graph(url.into()));
         }
-        Ok(url.into())
+        checked_url("operation", "the Location", url.as_str()).map(PollTarget::Elsewhere)
     }
 
-    async fn poll_location(&self, location: &str) -> Result<Step<Completed>, Error> {
-        let (status, headers, body) = if location.starts_with(self.base_url()) {
-            let request = Request::link(&OPERATION, location);
-            let id = request.client_request_id_value();
-            let response =
-                crate::decode::check_status(&OPERATION, id, self.execute(request).await?)?;
-            let status = response.status();
-            let headers = response.headers().clone();
-            (status, headers, response.into_body())
-        } else {
-            let url = checked_url("operation", "the Location", location)?;
-            let request = reqwest::Request::new(http::Method::GET, url);
-            let mut response = self.send_foreign("operation", request).await?;
-            if !OPERATION.expects(response.status().as_u16()) {
-                return Err(self.foreign_status_error(&OPERATION, response).await);
+    async fn poll_location(&self, location: &PollTarget) -> Result<Step<Completed>, Error> {
+        let (status, headers, body) = match location {
+            PollTarget::Graph(link) => {
+                let request = Request::link(&OPERATION, link);
+                let id = request.client_request_id_value();
+                let response =
+                    crate::decode::check_status(&OPERATION, id, self.execute(request).await?)?;
+                let status = response.status();
+                let headers = response.headers().clone();
+                (status, headers, response.into_body())
             }
-            let status = response.status();
-            let headers = std::mem::take(response.headers_mut());
-            let limit = self.inner.max_body_bytes;
-            let mut body = Vec::new();
-            while let Some(chunk) = response
-                .chunk()
-                .await
-                .map_err(|e| crate::foreign::transport("operation", e))?
-            {
-                if body.len() + chunk.len() > limit {
-                    return Err(Error::BodyTooLarge {
-                        endpoint: "operation",
-                        limit,
-                    });
+            PollTarget::Elsewhere(url) => {
+                let request = reqwest::Request::new(http::Method::GET, url.clone());
+                let answer = self.send_foreign("operation", request).await?;
+                if !OPERATION.expects(answer.status().as_u16()) {
+                    return Err(answer.into_status_error(self, &OPERATION).await);
                 }
-                body.extend_from_slice(&chunk);
+                answer.read(self.inner.max_body_bytes).await?
             }
-            (status, headers, Bytes::from(body))
         };
         let asked = retry_after(&headers, SystemTime::now());
         let header = |name: http::HeaderName| {

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use tower::util::BoxCloneSyncService;
-use tower::{Layer, Service, ServiceExt};
+use tower::{Layer, Service};
+
+use crate::http_stack::Clients;
 
 /// The error a middleware service may fail with. A [`reqwest::Error`] in it
 /// is reported as a transport failure (and retried like one); anything else
@@ -51,18 +53,25 @@ where
     Arc::new(move |inner| BoxCloneSyncService::new(layer.layer(inner)))
 }
 
-/// The service at the bottom of the stack: the client's reqwest client,
-/// then the `layers`, the first given the outermost.
-pub(crate) fn stack(client: &reqwest::Client, layers: &[BoxedLayer]) -> Option<HttpService> {
+/// The service at the bottom of the stack: the client's reqwest clients
+/// (the one without proxies for plain http to this machine), then the
+/// `layers`, the first given the outermost.
+pub(crate) fn stack(clients: &Clients, layers: &[BoxedLayer]) -> Option<HttpService> {
     if layers.is_empty() {
         // No middleware: attempts call reqwest directly, at no cost.
         return None;
     }
-    let bottom = BoxCloneSyncService::new(
-        client
-            .clone()
-            .map_err(|error: reqwest::Error| -> BoxError { Box::new(error) }),
-    );
+    let clients = clients.clone();
+    let bottom = BoxCloneSyncService::new(tower::service_fn(move |request: reqwest::Request| {
+        let client = clients.for_url(request.url()).cloned();
+        async move {
+            let client = client.map_err(|error| -> BoxError { Box::new(error) })?;
+            client
+                .execute(request)
+                .await
+                .map_err(|error| -> BoxError { Box::new(error) })
+        }
+    }));
     Some(
         layers
             .iter()

@@ -195,9 +195,13 @@ impl<'a, T> Paged<'a, T> {
             request.apply_query(&self.options)?;
             Ok(request)
         });
+        let mut followed = Followed::default();
         let (template, next) = match first {
             Ok(request) => match &self.resume {
-                Some(link) => (Some(request.clone()), Some(Ok(request.follow(link)))),
+                Some(link) => {
+                    followed.first_time(link);
+                    (Some(request.clone()), Some(Ok(request.follow(link))))
+                }
                 None => (Some(request.clone()), Some(Ok(request))),
             },
             Err(error) => (None, Some(Err(error))),
@@ -211,6 +215,7 @@ impl<'a, T> Paged<'a, T> {
             items_left: self.max_items,
             count: None,
             delta_link: None,
+            followed,
             items: PhantomData,
         }
     }
@@ -259,7 +264,28 @@ pub struct Pages<'a, T> {
     items_left: Option<usize>,
     count: Option<i64>,
     delta_link: Option<String>,
+    /// The links this stream followed: one met again ends it.
+    followed: Followed,
     items: PhantomData<fn() -> T>,
+}
+
+/// The `@odata.nextLink`s a stream followed, as 64-bit hashes: eight bytes a
+/// page however long the links, so that a list of a million pages can still
+/// tell a loop.
+#[derive(Default)]
+struct Followed {
+    /// Pages read so far, for the error.
+    pages_read: usize,
+    hashes: std::collections::HashSet<u64>,
+    hasher: std::hash::RandomState,
+}
+
+impl Followed {
+    /// Notes `link`; false when it was followed before.
+    fn first_time(&mut self, link: &str) -> bool {
+        use std::hash::BuildHasher;
+        self.hashes.insert(self.hasher.hash_one(link))
+    }
 }
 
 impl<T> fmt::Debug for Pages<'_, T> {
@@ -334,6 +360,7 @@ impl<T: DeserializeOwned> Stream for Pages<'_, T> {
                     });
                 return Poll::Ready(Some(match page {
                     Ok(page) => {
+                        this.followed.pages_read += 1;
                         if this.count.is_none() {
                             this.count = page.count;
                         }
@@ -344,6 +371,12 @@ impl<T: DeserializeOwned> Stream for Pages<'_, T> {
                             *left = left.saturating_sub(page.value.len());
                         }
                         this.next = match (&page.next_link, &this.template) {
+                            (Some(link), Some(_)) if !this.followed.first_time(link) => {
+                                Some(Err(Error::PagingLoop {
+                                    endpoint: endpoint.name(),
+                                    pages: this.followed.pages_read,
+                                }))
+                            }
                             (Some(link), Some(template)) => Some(Ok(template.follow(link))),
                             _ => None,
                         };

@@ -30,9 +30,12 @@ pub(crate) fn next_hop(
     status: StatusCode,
     followed: usize,
 ) -> Result<Hop, String> {
-    let next = current
-        .join(location)
-        .map_err(|e| format!("the Location `{location}` does not parse: {e}"))?;
+    let next = current.join(location).map_err(|e| {
+        format!(
+            "the Location `{}` does not parse: {e}",
+            crate::shown_url::shown_text(location)
+        )
+    })?;
     if followed >= MAX_REDIRECTS {
         return Err(format!(
             "more than {MAX_REDIRECTS} redirects (a loop?); the last pointed to {}",

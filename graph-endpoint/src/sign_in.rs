@@ -325,11 +325,7 @@ impl ClientCredentials {
         let retry_override;
         let stack = match &self.retry {
             Some(policy) => {
-                retry_override = HttpStack {
-                    client: stack.client.clone(),
-                    retry: policy.clone(),
-                    cloud: stack.cloud,
-                };
+                retry_override = stack.with_retry(policy.clone());
                 &retry_override
             }
             None => stack,

@@ -19,7 +19,8 @@ const MAX_CACHE_FILE_BYTES: u64 = 64 * 1024;
 /// What the file says it is, so that another file put at its path is not
 /// mistaken for one.
 const FORMAT: &str = "graph-endpoint token cache";
-const VERSION: u32 = 1;
+/// Version 2 records the authority; a version 1 entry, which does not, is never used.
+const VERSION: u32 = 2;
 
 /// Where delegated sign-ins ([`DeviceCode`](crate::DeviceCode),
 /// [`AuthorizationCode`](crate::AuthorizationCode)) keep their tokens between
@@ -43,15 +44,25 @@ const VERSION: u32 = 1;
 /// - a file is written whole or not at all: to a new file in the same
 ///   directory, created with mode `0600` (the directory, when it is created,
 ///   `0700`), flushed to disk, then renamed over the old one;
-/// - a file is read only when it is a regular file (not a symbolic link),
-///   at most 64 KiB, readable by its owner alone (no group or other bits),
-///   parses as a cache entry, and names the tenant, account, client id and
-///   scopes of the sign-in reading it. Any other file is ignored with a
-///   warning (`tracing::warn!`, naming the path and the reason, never the
-///   content) and replaced at the next sign-in: it is never trusted;
+/// - an entry records the authority its tokens came from (scheme, host,
+///   port and path), and is used only by a sign-in at that authority: a
+///   refresh token never goes to another one;
+/// - the directory must belong to the current user, and others must not be
+///   able to write in it, or nothing is read or written there;
+/// - a file is opened without following a link and without blocking (a FIFO
+///   cannot hang the sign-in), and read only when it is a regular file of
+///   the current user, at most 64 KiB, readable by its owner alone (no group
+///   or other bits), parses as a cache entry, and names the authority,
+///   tenant, account, client id and scopes of the sign-in reading it. Any
+///   other file is ignored with a warning (`tracing::warn!`, naming the path
+///   and the reason, never the content) and replaced at the next sign-in: it
+///   is never trusted;
 /// - the tokens it holds (the access token and the refresh token) are
 ///   redacted in every `Debug` and never logged; they are in clear in the
-///   file, which only its owner can read, as the Azure CLI and MSAL keep theirs.
+///   file, which only its owner can read, as the Azure CLI and MSAL keep theirs;
+/// - on Windows (any platform but Unix) nothing is persisted: this crate has
+///   no way to restrict a file to the current user there, so each load and
+///   save is refused with a warning naming why.
 #[derive(Clone, PartialEq, Eq)]
 pub struct TokenCache {
     dir: PathBuf,
@@ -74,8 +85,11 @@ pub(crate) struct CachedSignIn {
     pub(crate) refresh_token: Option<SecretString>,
 }
 
-/// Whose sign-in a file holds.
+/// Whose sign-in a file holds, and where its tokens came from.
 pub(crate) struct Owner<'a> {
+    /// The authority the tokens were issued by (origin and path): a refresh
+    /// token goes back to that authority only.
+    pub(crate) authority: &'a str,
     pub(crate) tenant: &'a str,
     pub(crate) account: &'a str,
     pub(crate) client_id: &'a str,
@@ -86,6 +100,9 @@ pub(crate) struct Owner<'a> {
 struct CacheFile {
     format: String,
     version: u32,
+    // Absent from version 1 entries, which the version check then refuses.
+    #[serde(default)]
+    authority: String,
     tenant: String,
     account: String,
     client_id: String,
@@ -201,6 +218,7 @@ impl TokenCache {
         let file = CacheFile {
             format: FORMAT.to_owned(),
             version: VERSION,
+            authority: owner.authority.to_owned(),
             tenant: owner.tenant.to_owned(),
             account: owner.account.to_owned(),
             client_id: owner.client_id.to_owned(),
@@ -214,6 +232,12 @@ impl TokenCache {
         };
         let bytes = serde_json::to_vec_pretty(&file).map_err(io::Error::other)?;
         create_private_dir(&self.dir)?;
+        private::check_dir(&self.dir).map_err(|reason| {
+            io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!("the cache directory is refused: {reason}"),
+            )
+        })?;
         let path = self.path_for(owner.tenant, owner.account);
         let name = path
             .file_name()
@@ -286,55 +310,154 @@ fn create_private_dir(dir: &Path) -> io::Result<()> {
 
 /// A new file with mode 0600, written and flushed to disk.
 fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
+    let mut file = private::create_new(path)?;
     file.write_all(bytes)?;
     file.sync_all()
 }
 
-/// The cached sign-in in `path`: `Ok(None)` when there is no file, `Err`
-/// with the reason when there is one that is not to be trusted.
-fn read_trusted(path: &Path, owner: &Owner<'_>) -> Result<Option<CachedSignIn>, String> {
-    let linked = match fs::symlink_metadata(path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("it cannot be read: {e}")),
-    };
-    if !linked.file_type().is_file() {
-        return Err("it is not a regular file (a symbolic link or a directory)".to_owned());
+/// Who may read and write the cache: on Unix, the files and the directory
+/// must be the current user's, the files private to them, the directory not
+/// writable by others; files are opened without following a link and
+/// without blocking (a FIFO put at the path cannot hang the sign-in).
+#[cfg(unix)]
+mod private {
+    use std::fs;
+    use std::io;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+    use std::path::Path;
+
+    use rustix::fs::OFlags;
+
+    /// Flags of every open: no link followed, no wait on a FIFO or a device.
+    fn flags() -> i32 {
+        (OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC)
+            .bits()
+            .cast_signed()
     }
-    let file = fs::File::open(path).map_err(|e| format!("it cannot be read: {e}"))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| format!("it cannot be read: {e}"))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        if (meta.dev(), meta.ino()) != (linked.dev(), linked.ino()) {
-            return Err("it was replaced while being read".to_owned());
+
+    fn current_user() -> u32 {
+        rustix::process::geteuid().as_raw()
+    }
+
+    /// The cache file at `path`, opened and checked: `Ok(None)` when there is
+    /// none, `Err` with the reason when the one there is not to be trusted.
+    pub(super) fn open(path: &Path) -> Result<Option<fs::File>, String> {
+        if let Some(dir) = path.parent() {
+            match check_dir(dir) {
+                Ok(()) => {}
+                Err(_) if !dir.exists() => return Ok(None),
+                Err(reason) => return Err(format!("its directory is refused: {reason}")),
+            }
         }
-        let mode = meta.mode() & 0o777;
+        let file = match fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(flags())
+            .open(path)
+        {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+                return Err("it is a symbolic link, not a regular file".to_owned());
+            }
+            Err(e) => return Err(format!("it cannot be opened: {e}")),
+        };
+        // Checked on the file opened, not on the path: nothing can be
+        // swapped in between.
+        let meta = file
+            .metadata()
+            .map_err(|e| format!("it cannot be read: {e}"))?;
+        if !meta.file_type().is_file() {
+            return Err("it is not a regular file (a FIFO, a device or a directory)".to_owned());
+        }
+        if meta.uid() != current_user() {
+            return Err(format!(
+                "it belongs to user {}, not to the current user {}",
+                meta.uid(),
+                current_user()
+            ));
+        }
+        let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
             return Err(format!(
                 "its permissions {mode:03o} let group or others read it; a token cache must be 600"
             ));
         }
+        Ok(Some(file))
     }
-    if meta.len() > MAX_CACHE_FILE_BYTES {
-        return Err(format!(
-            "it is larger than {MAX_CACHE_FILE_BYTES} bytes; an entry is a few KB"
-        ));
+
+    /// A new file at `path`, mode 0600, never through a link.
+    pub(super) fn create_new(path: &Path) -> io::Result<fs::File> {
+        fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(flags())
+            .open(path)
     }
+
+    /// Refuses a directory that is not the current user's, or that others may write to.
+    pub(crate) fn check_dir(dir: &Path) -> Result<(), String> {
+        let meta = fs::metadata(dir).map_err(|e| format!("it cannot be read: {e}"))?;
+        if !meta.is_dir() {
+            return Err("it is not a directory".to_owned());
+        }
+        if meta.uid() != current_user() {
+            return Err(format!(
+                "{} belongs to user {}, not to the current user {}",
+                dir.display(),
+                meta.uid(),
+                current_user()
+            ));
+        }
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o002 != 0 {
+            return Err(format!(
+                "{} has permissions {mode:03o}: others can write in it (and swap the files)",
+                dir.display()
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Elsewhere (Windows), this crate has no way to keep a file to the current
+/// user alone: nothing is written or read, and each attempt says why.
+#[cfg(not(unix))]
+mod private {
+    use std::fs;
+    use std::io;
+    use std::path::Path;
+
+    const UNSUPPORTED: &str = "a token cache is kept on Unix only: on this platform its file could not be restricted to the current user, so tokens are not persisted";
+
+    pub(super) fn open(_path: &Path) -> Result<Option<fs::File>, String> {
+        Err(UNSUPPORTED.to_owned())
+    }
+
+    pub(super) fn create_new(_path: &Path) -> io::Result<fs::File> {
+        Err(io::Error::new(io::ErrorKind::Unsupported, UNSUPPORTED))
+    }
+
+    pub(crate) fn check_dir(_dir: &Path) -> Result<(), String> {
+        Err(UNSUPPORTED.to_owned())
+    }
+}
+
+/// The cached sign-in in `path`: `Ok(None)` when there is no file, `Err`
+/// with the reason when there is one that is not to be trusted.
+fn read_trusted(path: &Path, owner: &Owner<'_>) -> Result<Option<CachedSignIn>, String> {
+    let Some(file) = private::open(path)? else {
+        return Ok(None);
+    };
     let mut bytes = Vec::new();
     file.take(MAX_CACHE_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| format!("it cannot be read: {e}"))?;
+    if bytes.len() as u64 > MAX_CACHE_FILE_BYTES {
+        return Err(format!(
+            "it is larger than {MAX_CACHE_FILE_BYTES} bytes; an entry is a few KB"
+        ));
+    }
     let parsed: CacheFile = serde_json::from_slice(&bytes).map_err(|e| {
         format!(
             "it is corrupt: {}",
@@ -353,6 +476,9 @@ fn read_trusted(path: &Path, owner: &Owner<'_>) -> Result<Option<CachedSignIn>, 
             crate::clip::Clipped(wanted)
         )
     };
+    if parsed.authority != owner.authority {
+        return Err(mismatch("authority", &parsed.authority, owner.authority));
+    }
     if parsed.tenant != owner.tenant {
         return Err(mismatch("tenant", &parsed.tenant, owner.tenant));
     }

@@ -222,7 +222,7 @@ impl GraphClient {
         match response.status().as_u16() {
             204 | 200 => Ok(()),
             404 => Err(session.expired()),
-            _ => Err(self.foreign_status_error(&UPLOAD_CANCEL, response).await),
+            _ => Err(response.into_status_error(self, &UPLOAD_CANCEL).await),
         }
     }
 
@@ -251,13 +251,13 @@ impl GraphClient {
         match response.status().as_u16() {
             200 => {}
             404 | 410 => return Err(session.expired()),
-            _ => return Err(self.foreign_status_error(&UPLOAD_STATUS, response).await),
+            _ => return Err(response.into_status_error(self, &UPLOAD_STATUS).await),
         }
-        let body = read_small(response, "upload_status").await?;
+        let (_, _, body) = response.read(SMALL_ANSWER_BYTES).await?;
         let mut status: UploadSession =
-            serde_json::from_slice(&body).map_err(|e| Error::InvalidRequest {
+            crate::json_fault::from_slice(&body).map_err(|(_, fault)| Error::InvalidRequest {
                 endpoint: "upload_status",
-                reason: format!("the session's status does not decode: {e}"),
+                reason: format!("the session's status does not decode: {fault}"),
             })?;
         if status.upload_url.is_empty() {
             status.upload_url = session.upload_url.clone();
@@ -347,29 +347,41 @@ impl<'a, R: AsyncRead + Unpin + Send + 'a> Upload<'a, R> {
             let failure = match graph.send_foreign("upload", request).await {
                 Ok(response) => match response.status() {
                     StatusCode::OK | StatusCode::CREATED => {
-                        let status = response.status();
-                        let headers = response.headers().clone();
-                        let body = read_small(response, "upload").await?;
+                        let (status, headers, body) = response.read(SMALL_ANSWER_BYTES).await?;
                         self.report(total);
                         return Ok(RawResponse::new(status, headers, body));
                     }
-                    StatusCode::ACCEPTED => {
-                        let body = read_small(response, "upload").await?;
-                        let acknowledged: Option<UploadSession> =
-                            serde_json::from_slice(&body).ok();
-                        next = acknowledged
-                            .as_ref()
-                            .and_then(UploadSession::next_expected_start)
-                            .unwrap_or(end + 1);
-                        if let Some(session) = acknowledged
-                            && session.expiration_date_time.is_some()
-                        {
-                            self.session.expiration_date_time = session.expiration_date_time;
+                    StatusCode::ACCEPTED => match response.read(SMALL_ANSWER_BYTES).await {
+                        Ok((_, _, body)) => {
+                            let acknowledged: Option<UploadSession> =
+                                serde_json::from_slice(&body).ok();
+                            let acknowledged_next = acknowledged
+                                .as_ref()
+                                .and_then(UploadSession::next_expected_start)
+                                .unwrap_or(end + 1);
+                            if let Some(session) = acknowledged
+                                && session.expiration_date_time.is_some()
+                            {
+                                self.session.expiration_date_time = session.expiration_date_time;
+                            }
+                            if acknowledged_next > next {
+                                next = acknowledged_next;
+                                failures = 0;
+                                self.report(next);
+                                continue;
+                            }
+                            // Acknowledged, yet the host still expects what it was
+                            // just sent: a failed attempt, or the upload would
+                            // send the same chunk for ever.
+                            let not_accepted = Error::UploadNotAccepted {
+                                received: acknowledged_next,
+                                attempts: failures + 1,
+                            };
+                            (not_accepted, None)
                         }
-                        failures = 0;
-                        self.report(next);
-                        continue;
-                    }
+                        Err(error) if error.is_retryable() => (error, None),
+                        Err(error) => return Err(error),
+                    },
                     StatusCode::NOT_FOUND | StatusCode::GONE => {
                         return Err(self.session.expired());
                     }
@@ -379,10 +391,10 @@ impl<'a, R: AsyncRead + Unpin + Send + 'a> Upload<'a, R> {
                             || status == StatusCode::TOO_MANY_REQUESTS =>
                     {
                         let wait = crate::retry_after(response.headers(), SystemTime::now());
-                        let error = graph.foreign_status_error(&UPLOAD_CHUNK, response).await;
+                        let error = response.into_status_error(graph, &UPLOAD_CHUNK).await;
                         (error, wait)
                     }
-                    _ => return Err(graph.foreign_status_error(&UPLOAD_CHUNK, response).await),
+                    _ => return Err(response.into_status_error(graph, &UPLOAD_CHUNK).await),
                 },
                 Err(error) if error.is_retryable() => (error, None),
                 Err(error) => return Err(error),
@@ -475,7 +487,8 @@ impl<'a, R: AsyncRead + Unpin + Send + 'a> IntoFuture for Upload<'a, R> {
     type IntoFuture = Pin<Box<dyn Future<Output = Result<RawResponse, Error>> + Send + 'a>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.run())
+        let graph = self.graph;
+        Box::pin(graph.within_call_timeout("upload", self.run()))
     }
 }
 
@@ -513,25 +526,5 @@ fn short_source(at: u64, total: u64) -> Error {
     }
 }
 
-/// A small answer's body (a session's status, a created item): at most 1 MiB.
-async fn read_small(
-    mut response: reqwest::Response,
-    endpoint: &'static str,
-) -> Result<Bytes, Error> {
-    const LIMIT: usize = 1024 * 1024;
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| crate::foreign::transport(endpoint, e))?
-    {
-        if body.len() + chunk.len() > LIMIT {
-            return Err(Error::BodyTooLarge {
-                endpoint,
-                limit: LIMIT,
-            });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Bytes::from(body))
-}
+/// The most read of a small answer (a session's status, a created item).
+const SMALL_ANSWER_BYTES: usize = 1024 * 1024;

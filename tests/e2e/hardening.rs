@@ -649,6 +649,70 @@ async fn a_proxy_off_this_machine_never_carries_plain_http() {
     assert_eq!(emulator.request_count(), 1, "the call went direct");
 }
 
+#[tokio::test]
+async fn plain_http_to_this_machine_never_goes_through_a_proxy() {
+    // Even a proxy on this machine, named in the environment: a plain-http
+    // target here is reached directly, whatever proxy the platform names.
+    let emulator = Emulator::builder().profiles(1).start().await.unwrap();
+    let id = emulator.profiles()[0]["id"].as_str().unwrap().to_owned();
+    let proxy = Scripted::start(|_| json_answer("502 Bad Gateway", "", "")).await;
+    for variable in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
+        let output = tokio::task::spawn_blocking({
+            let (base, token, id) = (emulator.base_url().to_owned(), emulator.token(), id.clone());
+            let proxy = proxy.url();
+            move || {
+                std::process::Command::new(env!("CARGO_BIN_EXE_graph-call"))
+                    .args([base, token, id])
+                    .env(variable, proxy)
+                    .env_remove("NO_PROXY")
+                    .env_remove("no_proxy")
+                    .output()
+                    .unwrap()
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout).trim(),
+            "ok",
+            "{variable}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    assert!(proxy.seen().is_empty(), "{:?}", proxy.seen());
+    assert_eq!(emulator.request_count(), 4, "every call went direct");
+
+    // A client of one's own that sends everything through a proxy: calls,
+    // sign-in and storage on this machine in plain http still go direct.
+    let emulator = Emulator::builder()
+        .app("contoso", "app-id", SECRET)
+        .profiles(1)
+        .start()
+        .await
+        .unwrap();
+    let id = emulator.profiles()[0]["id"].as_str().unwrap().to_owned();
+    let proxied = graph_endpoint::reqwest::Client::builder()
+        .proxy(graph_endpoint::reqwest::Proxy::all(proxy.url()).unwrap())
+        .redirect(graph_endpoint::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let graph = GraphClient::builder()
+        .base_url(emulator.base_url())
+        .http_client(proxied)
+        .token_source(credentials(emulator.base_url()))
+        .no_retry()
+        .build()
+        .unwrap();
+    graph.revoke_token(&id).await.unwrap();
+    let blob = emulator.storage_blob("direct.bin", 1000, 3);
+    let mut sink = Vec::new();
+    graph.download(&blob).to_writer(&mut sink).await.unwrap();
+    assert_eq!(sink.len(), 1000);
+    assert!(proxy.seen().is_empty(), "{:?}", proxy.seen());
+    assert_eq!(emulator.requests().len(), 2, "the token and the call");
+    assert_eq!(emulator.storage_requests().len(), 1);
+}
+
 // ---------------------------------------------------------------------------
 // Paths
 // ---------------------------------------------------------------------------

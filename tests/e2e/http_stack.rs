@@ -138,8 +138,8 @@ async fn a_proxy_named_in_the_environment_is_used() {
     let (emulator, id) = emulator_with_profile().await;
     let proxy = ForwardProxy::start().await;
     // A process of its own: the environment is read when the client is built.
-    let run = |variable: &'static str| {
-        let base = emulator.base_url().to_owned();
+    let run = |base: &str, variable: &'static str| {
+        let base = base.to_owned();
         let token = emulator.token();
         let id = id.clone();
         let port = proxy.port;
@@ -153,28 +153,31 @@ async fn a_proxy_named_in_the_environment_is_used() {
                 .unwrap()
         })
     };
-    let output = run("HTTP_PROXY").await.unwrap();
+    // An https target goes through HTTPS_PROXY: a tunnel is asked for (the
+    // proxy refuses it, so the call fails; what counts is where it went).
+    let output = run("https://graph.microsoft.com", "HTTPS_PROXY")
+        .await
+        .unwrap();
+    assert_ne!(String::from_utf8_lossy(&output.stdout).trim(), "ok");
+    assert_eq!(
+        proxy.seen.lock().unwrap().as_slice(),
+        ["CONNECT graph.microsoft.com:443 HTTP/1.1"],
+        "the call went through the proxy"
+    );
+
+    // Plain http to this machine never goes through a proxy, not even one
+    // on this machine: the call goes direct.
+    let output = run(emulator.base_url(), "HTTP_PROXY").await.unwrap();
     assert_eq!(
         String::from_utf8_lossy(&output.stdout).trim(),
         "ok",
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let url = format!("{}{}", emulator.base_url(), revoke_path(&id));
-    assert_eq!(
-        proxy.seen.lock().unwrap().as_slice(),
-        [format!("POST {url} HTTP/1.1")],
-        "the call went through the proxy, in absolute form"
-    );
+    assert_eq!(proxy.seen.lock().unwrap().len(), 1);
     let arrived = emulator.last_request().unwrap();
     assert_eq!(arrived.path, revoke_path(&id));
     common::assert_standard_headers(&arrived, "beta");
-
-    // HTTPS_PROXY does not apply to an http:// URL: the call goes direct.
-    let output = run("HTTPS_PROXY").await.unwrap();
-    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "ok");
-    assert_eq!(proxy.seen.lock().unwrap().len(), 1);
-    assert_eq!(emulator.request_count(), 2);
 }
 
 // ---------------------------------------------------------------------------
@@ -191,14 +194,25 @@ fn own_client(policy: reqwest::redirect::Policy) -> reqwest::Client {
         .unwrap()
 }
 
+/// The stand-in's URL by 0.0.0.0: this machine, yet not a loopback address,
+/// so that plain http to it goes through the client given to `http_client`
+/// (plain http to a loopback address goes through the runtime's own client
+/// without proxies).
+fn unlooped(emulator: &Emulator) -> String {
+    emulator.base_url().replace("127.0.0.1", "0.0.0.0")
+}
+
 #[tokio::test]
 async fn a_client_of_ones_own_carries_calls_and_sign_in() {
     let (emulator, id) = emulator_with_profile().await;
     let graph = GraphClient::builder()
-        .base_url(emulator.base_url())
+        .base_url(unlooped(&emulator))
+        .allow_insecure_http(true)
         .http_client(own_client(reqwest::redirect::Policy::none()))
         .token_source(
-            ClientCredentials::new("contoso", "app-id", SECRET).authority(emulator.base_url()),
+            ClientCredentials::new("contoso", "app-id", SECRET)
+                .authority(unlooped(&emulator))
+                .allow_insecure_http(true),
         )
         .no_retry()
         .build()
@@ -220,7 +234,8 @@ async fn a_client_of_ones_own_carries_calls_and_sign_in() {
 async fn a_client_that_follows_redirects_by_itself_is_caught() {
     let (emulator, id) = emulator_with_profile().await;
     let graph = GraphClient::builder()
-        .base_url(emulator.base_url())
+        .base_url(unlooped(&emulator))
+        .allow_insecure_http(true)
         .token(emulator.token())
         .http_client(own_client(reqwest::redirect::Policy::limited(3)))
         .no_retry()

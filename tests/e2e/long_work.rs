@@ -96,6 +96,7 @@ async fn a_report_export_is_waited_for_then_downloaded_from_storage_without_the_
         .filter("(ComplianceState eq 'Noncompliant')");
     let wait = Wait::default()
         .deadline(Duration::from_secs(10))
+        .min_interval(Duration::from_millis(100))
         .on_poll(move |poll| statuses.lock().unwrap().push(poll.status.to_owned()));
     let job = graph.export_report(&request, &wait).await.unwrap();
     assert_eq!(job.status, graph_endpoint::ExportJobStatus::Completed);
@@ -168,7 +169,10 @@ async fn polls_keep_retry_after_else_back_off() {
     .await;
     let started = Instant::now();
     graph
-        .export_report(&ExportJobRequest::new("Devices"), &Wait::default())
+        .export_report(
+            &ExportJobRequest::new("Devices"),
+            &Wait::default().min_interval(Duration::from_millis(100)),
+        )
         .await
         .unwrap();
     // Two waits of 300 ms between three polls (not the 1 s default backoff).
@@ -324,7 +328,9 @@ async fn a_failed_job_and_a_job_that_never_completes_are_clear_errors() {
     let error = graph
         .export_report(
             &ExportJobRequest::new("Devices"),
-            &Wait::default().deadline(Duration::from_millis(500)),
+            &Wait::default()
+                .deadline(Duration::from_millis(500))
+                .min_interval(Duration::from_millis(10)),
         )
         .await
         .unwrap_err();

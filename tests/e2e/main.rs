@@ -19,6 +19,7 @@ mod every_form;
 mod examples;
 mod expansion;
 mod hardening;
+mod hostile_hosts;
 mod http_stack;
 mod interactive_sign_in;
 mod long_work;
