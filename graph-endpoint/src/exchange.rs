@@ -294,27 +294,17 @@ impl GraphClient {
             let (wait, failure) = match outcome {
                 Ok(response) => {
                     let status = response.status();
-                    if let (Pacing::Bulk { throttled }, Some(answered)) = (pacing, paced)
-                        && status == http::StatusCode::TOO_MANY_REQUESTS
-                        && !endpoint.expects(429)
-                    {
-                        throttled.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        // Throttling is not failure: the call waits for its
-                        // turn in its family's lane, as long as the service
-                        // admits anything at all.
-                        if crate::throttle::may_wait_turn(
-                            answered.refusing_since,
-                            policy.elapsed_budget(),
-                        ) {
-                            failed.push(Attempt {
-                                number,
-                                outcome: format!("{status} (waited for its turn)"),
-                                waited: Some(Duration::ZERO),
-                            });
-                            waited_turns += 1;
-                            number += 1;
-                            continue;
-                        }
+                    // Throttling is not failure inside a bulk job: the call
+                    // goes again in its turn, without using up a retry.
+                    if pacing.waits_turn(paced, status, endpoint, policy) {
+                        failed.push(Attempt {
+                            number,
+                            outcome: format!("{status} (waited for its turn)"),
+                            waited: Some(Duration::ZERO),
+                        });
+                        waited_turns += 1;
+                        number += 1;
+                        continue;
                     }
                     let retryable =
                         RetryPolicy::retries_status(status) && !endpoint.expects(status.as_u16());

@@ -19,7 +19,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use http::{HeaderMap, StatusCode};
 use tokio::time::Instant;
@@ -230,6 +229,30 @@ pub(crate) enum Pacing<'a> {
 impl Pacing<'_> {
     pub(crate) fn is_bulk(self) -> bool {
         matches!(self, Pacing::Bulk { .. })
+    }
+
+    /// Whether an answer with `status` makes the call wait its turn and go
+    /// again without using up a retry: a 429 the endpoint does not expect,
+    /// for a call of a bulk job that a lane paced, while the service admits
+    /// anything at all (or has refused everything for less than the retry
+    /// policy's waiting budget). Counts the job's 429s.
+    pub(crate) fn waits_turn(
+        self,
+        paced: Option<Answered>,
+        status: StatusCode,
+        endpoint: &crate::Endpoint,
+        policy: &crate::RetryPolicy,
+    ) -> bool {
+        let (Pacing::Bulk { throttled }, Some(answered)) = (self, paced) else {
+            return false;
+        };
+        if status != StatusCode::TOO_MANY_REQUESTS || endpoint.expects(429) {
+            return false;
+        }
+        throttled.fetch_add(1, Ordering::Relaxed);
+        answered
+            .refusing_since
+            .is_none_or(|since| since.elapsed() <= policy.elapsed_budget())
     }
 }
 
@@ -452,15 +475,10 @@ impl Admission {
     }
 }
 
-/// How long a bulk call throttled by a lane refusing since `since` may keep
-/// waiting for its turn: while the service admits anything at all, or for
-/// `budget` after it stopped.
-pub(crate) fn may_wait_turn(since: Option<Instant>, budget: Duration) -> bool {
-    since.is_none_or(|since| since.elapsed() <= budget)
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use crate::request::RequestBuilder;
     use crate::{Endpoint, Method};
