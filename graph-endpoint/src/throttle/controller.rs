@@ -51,8 +51,10 @@ const MIN_RATE: f64 = 0.1;
 /// longest wait): a service asking for hours is not taken at its word.
 const MAX_PAUSE: Duration = Duration::from_secs(180);
 /// How late a slot may be taken and still keep the schedule: a timer that
-/// wakes late does not cost rate, an idle lane does not save up a burst.
-const CATCH_UP: Duration = Duration::from_millis(5);
+/// wakes late, or a process the machine held up for a moment, does not cost
+/// rate (the slots missed go at once, a burst services' buckets absorb); a
+/// lane idle for longer does not save up a burst.
+const CATCH_UP: Duration = Duration::from_millis(50);
 
 /// The phase of a lane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
