@@ -15,7 +15,7 @@ use tracing::Instrument;
 
 use crate::client::{Auth, Prepared, invalid_request};
 use crate::redirect::{is_redirect, next_hop};
-use crate::throttle::{Answered, Pacing};
+use crate::throttle::{Pace, Pacing};
 use crate::{
     AccessToken, ApiVersion, Attempt, Error, GraphClient, RawResponse, Request, Response,
     RetryPolicy, TimeoutKind,
@@ -213,7 +213,7 @@ impl GraphClient {
                 span.record("version", prepared.version.as_str());
                 Instant::now()
             });
-            let call = self.execute_with_retries(&request, &prepared, pacing);
+            let call = self.execute_with_retries(&request, &prepared, Pace::new(pacing));
             let result = match self.inner.call_timeout {
                 Some(limit) => match tokio::time::timeout(limit, call)
                     .instrument(span.clone())
@@ -253,7 +253,7 @@ impl GraphClient {
         &self,
         request: &Request,
         prepared: &Prepared,
-        pacing: Pacing<'_>,
+        mut pace: Pace<'_>,
     ) -> Result<Response<B>, Error> {
         let inner = &*self.inner;
         let endpoint = request.endpoint();
@@ -268,16 +268,8 @@ impl GraphClient {
         let mut waited_turns: u32 = 0;
         loop {
             let mut token_used = None;
-            let mut paced = None;
             let outcome = self
-                .attempt::<B>(
-                    request,
-                    prepared,
-                    number,
-                    &mut token_used,
-                    pacing,
-                    &mut paced,
-                )
+                .attempt::<B>(request, prepared, number, &mut token_used, &mut pace)
                 .await;
             // An expired token: refreshed and retried once, never more.
             if let (Ok(response), Auth::Source(source), Some(token), false) =
@@ -296,7 +288,7 @@ impl GraphClient {
                     let status = response.status();
                     // Throttling is not failure inside a bulk job: the call
                     // goes again in its turn, without using up a retry.
-                    if pacing.waits_turn(paced, status, endpoint, policy) {
+                    if pace.waits_turn(status, endpoint) {
                         failed.push(Attempt {
                             number,
                             outcome: format!("{status} (waited for its turn)"),
@@ -357,16 +349,15 @@ impl GraphClient {
         prepared: &Prepared,
         number: u32,
         token_used: &mut Option<AccessToken>,
-        pacing: Pacing<'_>,
-        paced: &mut Option<Answered>,
+        pace: &mut Pace<'_>,
     ) -> Result<Response<B>, AttemptError> {
         let inner = &*self.inner;
         let endpoint = request.endpoint();
         let name = endpoint.name();
         let _place = inner.in_flight.enter().await;
         inner.rate.wait().await;
-        let admission = if inner.throttle.may_pace(pacing) {
-            inner.throttle.admit(request, pacing).await
+        let admission = if inner.throttle.may_pace(pace.pacing()) {
+            inner.throttle.admit(request, pace.pacing()).await
         } else {
             None
         };
@@ -412,14 +403,11 @@ impl GraphClient {
             None => exchange.await,
         };
         if let Some(admission) = admission {
-            *paced = Some(
-                admission.answer(
-                    result
-                        .as_ref()
-                        .ok()
-                        .map(|response| (response.status(), response.headers())),
-                ),
-            );
+            let answer = result.as_ref().ok();
+            pace.answered(admission.answer(
+                answer.map(|response| (response.status(), response.headers())),
+                inner.retry.elapsed_budget(),
+            ));
         }
         result
     }

@@ -230,29 +230,48 @@ impl Pacing<'_> {
     pub(crate) fn is_bulk(self) -> bool {
         matches!(self, Pacing::Bulk { .. })
     }
+}
+
+/// How one call is paced, and what the answer to its last attempt meant
+/// for it: the retry step's view of the lanes.
+#[derive(Debug)]
+pub(crate) struct Pace<'a> {
+    pacing: Pacing<'a>,
+    last: Answered,
+}
+
+impl<'a> Pace<'a> {
+    pub(crate) fn new(pacing: Pacing<'a>) -> Pace<'a> {
+        Pace {
+            pacing,
+            last: Answered::default(),
+        }
+    }
+
+    pub(crate) fn pacing(&self) -> Pacing<'a> {
+        self.pacing
+    }
+
+    /// Keeps what the lanes made of an attempt's answer.
+    pub(crate) fn answered(&mut self, answered: Answered) {
+        self.last = answered;
+    }
 
     /// Whether an answer with `status` makes the call wait its turn and go
     /// again without using up a retry: a 429 the endpoint does not expect,
-    /// for a call of a bulk job that a lane paced, while the service admits
+    /// to a call of a bulk job that a lane paced, while the service admits
     /// anything at all (or has refused everything for less than the retry
     /// policy's waiting budget). Counts the job's 429s.
-    pub(crate) fn waits_turn(
-        self,
-        paced: Option<Answered>,
-        status: StatusCode,
-        endpoint: &crate::Endpoint,
-        policy: &crate::RetryPolicy,
-    ) -> bool {
-        let (Pacing::Bulk { throttled }, Some(answered)) = (self, paced) else {
+    pub(crate) fn waits_turn(&mut self, status: StatusCode, endpoint: &crate::Endpoint) -> bool {
+        let last = std::mem::take(&mut self.last);
+        let Pacing::Bulk { throttled } = self.pacing else {
             return false;
         };
-        if status != StatusCode::TOO_MANY_REQUESTS || endpoint.expects(429) {
+        if !last.throttled || status != StatusCode::TOO_MANY_REQUESTS || endpoint.expects(429) {
             return false;
         }
         throttled.fetch_add(1, Ordering::Relaxed);
-        answered
-            .refusing_since
-            .is_none_or(|since| since.elapsed() <= policy.elapsed_budget())
+        last.may_wait_turn
     }
 }
 
@@ -285,17 +304,30 @@ struct Lane {
     waiting: AtomicUsize,
 }
 
-/// A request's places in its lanes, to be told how the request was answered.
+/// A request's places in its lanes (one or two), to be told how the
+/// request was answered. One thin box, so that a call's future holding it
+/// grows by a pointer.
 pub(crate) struct Admission {
-    grants: Box<[(Arc<Lane>, Grant)]>,
+    grants: Box<[Option<Place>; 2]>,
+}
+
+/// A request's place in one lane.
+type Place = (Arc<Lane>, Grant);
+
+impl Admission {
+    fn grants(&self) -> impl Iterator<Item = &Place> {
+        self.grants.iter().flatten()
+    }
 }
 
 /// What an answer meant for the lanes, for the retry step.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Answered {
-    /// Since when the lane that throttled this request has refused every
-    /// request (`None` when it was not throttled).
-    pub(crate) refusing_since: Option<Instant>,
+    /// A lane took the answer for a 429.
+    throttled: bool,
+    /// The service admits anything at all, or has refused every request of
+    /// the lane for less than the waiting budget.
+    may_wait_turn: bool,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -332,14 +364,12 @@ impl Throttle {
             if lanes.is_empty() {
                 return None;
             }
-            let mut grants = Vec::with_capacity(lanes.len());
-            for lane in lanes {
+            let mut grants = Box::new([None, None]);
+            for (slot, lane) in grants.iter_mut().zip(lanes) {
                 let grant = lane.wait_turn().await;
-                grants.push((lane, grant));
+                *slot = Some((lane, grant));
             }
-            Some(Admission {
-                grants: grants.into_boxed_slice(),
-            })
+            Some(Admission { grants })
         })
     }
 
@@ -433,8 +463,13 @@ impl Lane {
 
 impl Admission {
     /// Tells the lanes how the request was answered: `None` when no answer
-    /// came (a transport failure or a timeout).
-    pub(crate) fn answer(self, answer: Option<(StatusCode, &HeaderMap)>) -> Answered {
+    /// came (a transport failure or a timeout). `budget` is how long a lane
+    /// may have refused everything for a throttled call still to wait its turn.
+    pub(crate) fn answer(
+        self,
+        answer: Option<(StatusCode, &HeaderMap)>,
+        budget: std::time::Duration,
+    ) -> Answered {
         let now = Instant::now();
         let outcome = match answer {
             Some((status, headers)) if status == StatusCode::TOO_MANY_REQUESTS => {
@@ -448,8 +483,7 @@ impl Admission {
         // the writes budget, which is the smaller.
         let throttled_lane = match outcome {
             Outcome::Throttled(_) => self
-                .grants
-                .iter()
+                .grants()
                 .enumerate()
                 .min_by(|(_, (a, _)), (_, (b, _))| {
                     lock(&a.controller)
@@ -459,8 +493,8 @@ impl Admission {
                 .map(|(index, _)| index),
             _ => None,
         };
-        let mut refusing_since = None;
-        for (index, (lane, grant)) in self.grants.iter().enumerate() {
+        let mut answered = Answered::default();
+        for (index, (lane, grant)) in self.grants().enumerate() {
             let outcome = match (outcome, throttled_lane) {
                 (Outcome::Throttled(_), Some(throttled)) if throttled != index => Outcome::Neutral,
                 _ => outcome,
@@ -468,10 +502,15 @@ impl Admission {
             let mut controller = lock(&lane.controller);
             controller.answer(*grant, now, outcome);
             if matches!(outcome, Outcome::Throttled(_)) {
-                refusing_since = controller.refusing_since();
+                answered = Answered {
+                    throttled: true,
+                    may_wait_turn: controller
+                        .refusing_since()
+                        .is_none_or(|since| now.saturating_duration_since(since) <= budget),
+                };
             }
         }
-        Answered { refusing_since }
+        answered
     }
 }
 
@@ -482,6 +521,8 @@ mod tests {
     use super::*;
     use crate::request::RequestBuilder;
     use crate::{Endpoint, Method};
+
+    const BUDGET: Duration = Duration::from_secs(300);
 
     static SYNC: Endpoint = crate::endpoint::endpoint(
         "sync_device",
@@ -512,8 +553,8 @@ mod tests {
         let started = Instant::now();
         for _ in 0..11 {
             let admission = throttle.admit(&request, bulk).await.unwrap();
-            assert_eq!(admission.grants.len(), 2);
-            admission.answer(Some((StatusCode::NO_CONTENT, &HeaderMap::new())));
+            assert_eq!(admission.grants().count(), 2);
+            admission.answer(Some((StatusCode::NO_CONTENT, &HeaderMap::new())), BUDGET);
         }
         // Ten writes a second: the eleventh goes at one second.
         assert_eq!(started.elapsed(), Duration::from_secs(1));
@@ -533,12 +574,15 @@ mod tests {
             throttled: &counter,
         };
         let admission = throttle.admit(&request, bulk).await.unwrap();
-        admission.answer(Some((StatusCode::NO_CONTENT, &HeaderMap::new())));
+        admission.answer(Some((StatusCode::NO_CONTENT, &HeaderMap::new())), BUDGET);
         // Starting, not holding: plain calls still go unpaced.
         assert!(throttle.admit(&request, Pacing::Plain).await.is_none());
         let admission = throttle.admit(&request, bulk).await.unwrap();
-        let answered = admission.answer(Some((StatusCode::TOO_MANY_REQUESTS, &HeaderMap::new())));
-        assert!(answered.refusing_since.is_some());
+        let answered = admission.answer(
+            Some((StatusCode::TOO_MANY_REQUESTS, &HeaderMap::new())),
+            BUDGET,
+        );
+        assert!(answered.throttled && answered.may_wait_turn);
         assert!(throttle.admit(&request, Pacing::Plain).await.is_some());
     }
 
