@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::faults::RetryAfter;
-use crate::server::lock;
+use crate::lock::lock;
 
 /// What a throttled answer says about when to come back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

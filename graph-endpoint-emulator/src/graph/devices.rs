@@ -9,10 +9,9 @@ use std::sync::Mutex;
 use http::Method;
 use serde_json::{Value, json};
 
-use crate::body::ReplyBody;
-use crate::envelope::Failure;
-use crate::routes::not_allowed;
-use crate::server::{Shared, empty_response, lock};
+use super::GraphState;
+use crate::lock::lock;
+use crate::reply::{Failure, ReplyBody, empty_response, not_allowed};
 
 /// The collection the fleet lives in, after the version.
 pub(crate) const COLLECTION: &str = "deviceManagement/managedDevices";
@@ -51,7 +50,7 @@ pub(crate) fn generated(n: usize) -> Value {
 
 /// Answers a managed device's remote action; `None` for any other path.
 pub(crate) fn answer(
-    shared: &Shared,
+    shared: &GraphState,
     parts: &http::request::Parts,
     rest: &[&str],
 ) -> Option<Result<hyper::Response<ReplyBody>, Failure>> {
