@@ -10,6 +10,7 @@ mod auth_code;
 #[cfg(feature = "azure")]
 mod azure;
 mod batch;
+mod beside_graph;
 mod body_stream;
 mod builder;
 mod call;
@@ -47,6 +48,7 @@ mod token_cache;
 mod transport;
 mod transport_error;
 mod upload;
+mod wait_until;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -93,6 +95,7 @@ pub use upload::{
     DEFAULT_UPLOAD_CHUNK, DriveUploads, MAX_UPLOAD_CHUNK, UPLOAD_CHUNK_MULTIPLE, Upload,
     UploadSession,
 };
+pub use wait_until::PollStep;
 
 /// Re-exported with the `azure` feature: the Azure SDK core, whose
 /// `TokenCredential` [`AzureCredential`] adapts.
