@@ -2,8 +2,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod app_content;
 mod batch;
+mod blob_blocks;
 mod body;
+mod content_check;
 mod entities;
 mod envelope;
 mod faults;
@@ -23,6 +26,8 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use serde_json::Value;
 
+pub use app_content::AppContentFile;
+pub use blob_blocks::BlockFault;
 pub use faults::{Fault, Injection, RetryAfter};
 use server::{Shared, lock};
 pub use storage::{StorageFault, StoredFile, fill_blob};
@@ -92,6 +97,7 @@ pub struct EmulatorBuilder {
     storage_limits: storage::Limits,
     upload_session_lifetime: std::time::Duration,
     entity_sets: Vec<(String, String)>,
+    app_content: app_content::Config,
 }
 
 impl Default for EmulatorBuilder {
@@ -115,6 +121,7 @@ impl Default for EmulatorBuilder {
             storage_limits: storage::Limits::default(),
             upload_session_lifetime: std::time::Duration::from_secs(3600),
             entity_sets: Vec::new(),
+            app_content: app_content::Config::default(),
         }
     }
 }
@@ -456,6 +463,7 @@ impl EmulatorBuilder {
                 self.upload_session_lifetime,
                 self.storage_limits,
             ),
+            app_content: app_content::AppContent::new(self.app_content),
             jobs: reports::Jobs {
                 config: self.export,
                 jobs: Mutex::new(std::collections::HashMap::new()),

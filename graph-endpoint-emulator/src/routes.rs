@@ -27,6 +27,9 @@ pub(crate) fn route(
     if let Some(answer) = crate::uploads::answer(shared, parts, body) {
         return answer;
     }
+    if let Some(answer) = crate::app_content::answer(shared, parts, body) {
+        return answer;
+    }
     let segments: Vec<String> = parts
         .uri
         .path()

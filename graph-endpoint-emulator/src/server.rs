@@ -53,6 +53,8 @@ pub struct Shared {
     pub storage: crate::storage::Storage,
     /// Report export jobs.
     pub jobs: crate::reports::Jobs,
+    /// Mobile apps and their content, with the storage host's blobs.
+    pub app_content: crate::app_content::AppContent,
 }
 
 /// Why a connection is closed without an answer.

@@ -334,6 +334,23 @@ fn respond(status: u16, body: StorageBody) -> hyper::Response<StorageBody> {
     response
 }
 
+/// An app content blob's answer (see `blob_blocks`).
+fn blob_reply(reply: crate::blob_blocks::BlobReply) -> hyper::Response<StorageBody> {
+    let body = StorageBody {
+        end: reply.body.len() as u64,
+        source: Source::Data(reply.body),
+        pos: 0,
+        cut: None,
+    };
+    let mut response = respond(reply.status, body);
+    for (name, value) in reply.headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
+}
+
 fn json_reply(status: u16, value: Value) -> hyper::Response<StorageBody> {
     let mut response = respond(status, StorageBody::json(&value));
     response
@@ -491,6 +508,10 @@ async fn handle(
             ))
         }
         (method, ["upload", id]) => Ok(upload(storage, method, &parts, id, body).await?),
+        (_, ["content", blob]) => {
+            let reply = crate::blob_blocks::handle(&shared, &parts, blob, body).await?;
+            Ok(blob_reply(reply))
+        }
         _ => Ok(error(
             404,
             "ResourceNotFound",

@@ -27,3 +27,4 @@ mod resilience;
 mod secrets;
 mod sign_in;
 mod typed_surface;
+mod win32_upload;
