@@ -48,7 +48,7 @@ fn setup_file(dir: &Path, name: &str, len: usize) -> PathBuf {
     path
 }
 
-fn package(dir: &Path, len: usize) -> IntuneWinPackage {
+pub(crate) fn package(dir: &Path, len: usize) -> IntuneWinPackage {
     let setup = setup_file(dir, "setup.exe", len);
     IntuneWinPackage::create(setup, dir.join("setup.intunewin")).expect("a package is written")
 }
@@ -494,7 +494,7 @@ async fn a_block_that_fails_is_sent_again_alone() {
 /// A package whose `Detection.xml` is `detection_from`'s and whose
 /// encrypted file is `content_from`'s: a zip that is whole, with the wrong
 /// encryption info.
-fn mismatched_package(detection_from: &Path, content_from: &Path, out: &Path) {
+pub(crate) fn mismatched_package(detection_from: &Path, content_from: &Path, out: &Path) {
     let entry = |path: &Path, name: &str| -> Vec<u8> {
         let bytes = std::fs::read(path).unwrap();
         let archive = rawzip::ZipArchive::from_slice(&bytes).unwrap();
