@@ -105,7 +105,7 @@ fn write_setup(path: &Path, size: u64) {
     let mut offset = 0;
     while offset < size {
         let take = (size - offset).min(MIB) as usize;
-        fill_blob(0x5E7_0F, offset, &mut chunk[..take]);
+        fill_blob(0x5E70F, offset, &mut chunk[..take]);
         file.write_all(&chunk[..take])
             .expect("writing the setup file");
         offset += take as u64;

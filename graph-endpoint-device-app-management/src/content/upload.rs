@@ -745,7 +745,7 @@ struct Uploader<'u, 's, 'e> {
 /// Where the blocks come from, read on a blocking thread a block at a time.
 enum Blocks {
     Package(Box<dyn Read + Send>),
-    Plain(EncryptingReader<BufReader<File>>),
+    Plain(Box<EncryptingReader<BufReader<File>>>),
 }
 
 impl Read for Blocks {
@@ -779,7 +779,7 @@ impl Uploader<'_, '_, '_> {
                     .map_err(|e| ContentError::io(path, "making encryption keys", e))?;
                 let reader = EncryptingReader::new(BufReader::with_capacity(64 * 1024, file), keys);
                 // Block 0 is the head, sent once the MAC is known.
-                (path.clone(), Blocks::Plain(reader), 1)
+                (path.clone(), Blocks::Plain(Box::new(reader)), 1)
             }
         };
         let mut ids = Vec::new();
