@@ -968,3 +968,38 @@ async fn the_storage_host_keeps_azure_block_semantics() {
         .unwrap();
     assert_eq!(answer.status().as_u16(), 401);
 }
+
+/// The runtime's building block for hosts beside Graph, as the upload uses it.
+#[tokio::test]
+async fn send_beside_graph_never_carries_the_token_and_hands_back_any_answer() {
+    use graph_endpoint::reqwest::{Method, Request, Url};
+    let emulator = Emulator::start().await.unwrap();
+    let graph = client_for(&emulator);
+    // An answer of another status comes back whole, for the caller to read.
+    let url = Url::parse(&format!("{}/content/none?comp=block&blockid=QUFB", emulator.storage_url())).unwrap();
+    let mut put = Request::new(Method::PUT, url.clone());
+    *put.body_mut() = Some("data".into());
+    let answer = graph.send_beside_graph("put_block", put, 1024).await.unwrap();
+    assert_eq!(answer.status().as_u16(), 403);
+    assert_eq!(answer.header("x-ms-error-code"), Some("AuthenticationFailed"));
+    assert!(String::from_utf8_lossy(answer.body()).contains("<Code>AuthenticationFailed</Code>"));
+    let arrived = emulator.storage_requests();
+    assert_eq!(arrived.len(), 1);
+    assert_eq!(arrived[0].header("authorization"), None);
+    assert_eq!(arrived[0].header("sdkversion"), None);
+    assert_eq!(arrived[0].header("client-request-id"), None);
+
+    // A request that carries a token of its own is refused before sending.
+    let mut leaking = Request::new(Method::PUT, url);
+    leaking
+        .headers_mut()
+        .insert("authorization", "Bearer emulator-token".parse().unwrap());
+    let error = graph.send_beside_graph("put_block", leaking, 1024).await.unwrap_err();
+    assert!(matches!(error, Error::InvalidRequest { endpoint: "put_block", .. }), "{error:?}");
+    // So is plain http to another machine.
+    let far = Request::new(Method::PUT, Url::parse("http://192.0.2.1/blob?sig=secret").unwrap());
+    let error = graph.send_beside_graph("put_block", far, 1024).await.unwrap_err();
+    assert!(matches!(error, Error::InvalidRequest { .. }), "{error:?}");
+    assert!(!error.to_string().contains("secret"), "{error}");
+    assert_eq!(emulator.storage_requests().len(), 1, "nothing more was sent");
+}
