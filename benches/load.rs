@@ -6,8 +6,7 @@
 //! cargo bench --bench load
 //! ```
 
-#[path = "../tests/common/load.rs"]
-mod load;
+use graph_endpoint_suite::load;
 
 fn main() {
     // `cargo bench` passes `--bench`; nothing else is read.

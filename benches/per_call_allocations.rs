@@ -14,10 +14,9 @@ use graph_endpoint::GraphClient;
 use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfiles;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
-#[path = "support/wire.rs"]
-mod wire;
+mod support;
 
-use wire::{Caller, ID, VARIANTS, serve};
+use support::wire::{Caller, ID, VARIANTS, serve};
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;

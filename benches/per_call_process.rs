@@ -20,10 +20,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
-#[path = "support/wire.rs"]
-mod wire;
+mod support;
 
-use wire::{Caller, VARIANTS, serve};
+use support::wire::{Caller, VARIANTS, serve};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

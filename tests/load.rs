@@ -3,8 +3,7 @@
 //! sees exactly the retries the policy allows, the in-flight limit holds, and
 //! memory stays bounded. Loopback only; it stops by itself.
 
-#[path = "common/load.rs"]
-mod load;
+use graph_endpoint_suite::load;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_calls_under_injected_throttling() {

@@ -7,13 +7,13 @@ use serde_json::{Value, json};
 
 use std::sync::atomic::Ordering;
 
-use crate::body::ReplyBody;
-use crate::envelope::Failure;
-use crate::faults::Fault;
-use crate::routes::{check_token, json_body, not_allowed, route};
-use crate::server::{
-    Dropped, Ids, Shared, answer_fault, empty_response, json_response, pick_fault,
+use crate::faults::{Fault, answer_fault};
+use crate::identity::check_token;
+use crate::reply::{
+    Dropped, Failure, Ids, ReplyBody, empty_response, json_body, json_response, not_allowed,
 };
+use crate::router::route;
+use crate::state::{Shared, pick_fault};
 
 /// The most requests one `$batch` may hold.
 pub(crate) const MAX_BATCH: usize = 20;
@@ -145,7 +145,7 @@ pub(crate) fn batch(
     if parts.method != Method::POST {
         return Err(not_allowed(&parts.method, "POST"));
     }
-    check_token(shared, parts)?;
+    check_token(&shared.identity, parts)?;
     let items = parse_batch(&json_body(parts, body)?)?;
     let mut statuses: Vec<Option<u16>> = vec![None; items.len()];
     let mut responses = Vec::with_capacity(items.len());

@@ -1,8 +1,13 @@
-//! Faults the stand-in can be told to inject, per request or by rate.
+//! Faults the stand-in can be told to inject, per request or by rate, and
+//! the answer each one gives.
 
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
+use http::{HeaderValue, StatusCode};
+use serde_json::json;
+
+use crate::reply::{Dropped, Failure, Ids, ReplyBody};
 
 /// The `Retry-After` value a throttling or unavailable answer carries.
 #[derive(Debug, Clone, PartialEq)]
@@ -177,4 +182,125 @@ pub(crate) fn draw(seed: u64, n: u64) -> f64 {
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^= z >> 31;
     (z >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// The `Retry-After` header's value.
+fn retry_after_value(retry_after: &RetryAfter) -> String {
+    match retry_after {
+        RetryAfter::Seconds(s) => s.to_string(),
+        RetryAfter::FractionalSeconds(s) => format!("{s:.3}"),
+        RetryAfter::HttpDate(at) => httpdate::fmt_http_date(*at),
+        RetryAfter::Raw(raw) => raw.clone(),
+    }
+}
+
+/// The answer an injected fault gives (any fault but a delay), or the
+/// connection dropped.
+pub(crate) fn answer_fault(
+    fault: Fault,
+    ids: &Ids<'_>,
+) -> Result<hyper::Response<ReplyBody>, Dropped> {
+    let with_retry_after =
+        |status: u16, code: &'static str, message: &str, retry_after: Option<RetryAfter>| {
+            let mut failure = Failure::new(status, code, message);
+            if let Some(retry_after) = retry_after {
+                failure
+                    .headers
+                    .push(("retry-after", retry_after_value(&retry_after)));
+            }
+            ids.failure(&failure)
+        };
+    Ok(match fault {
+        Fault::Throttle(retry_after) => with_retry_after(
+            429,
+            "TooManyRequests",
+            "Too many requests: the application is being throttled.",
+            retry_after,
+        ),
+        Fault::Unavailable(retry_after) => with_retry_after(
+            503,
+            "serviceNotAvailable",
+            "The service is temporarily unavailable.",
+            retry_after,
+        ),
+        Fault::GatewayTimeout(retry_after) => with_retry_after(
+            504,
+            "gatewayTimeout",
+            "The gateway did not receive a timely response.",
+            retry_after,
+        ),
+        Fault::DropConnection => return Err(Dropped),
+        Fault::Delay(_) => unreachable!("delays are applied before routing"),
+        Fault::TruncatedBody { status } => {
+            let full =
+                json!({"value": [{"id": "truncated", "displayName": "this body is cut short"}]})
+                    .to_string();
+            let half = full.len() / 2;
+            let mut response =
+                hyper::Response::new(ReplyBody::truncated(Bytes::from(full[..half].to_owned())));
+            *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            response
+                .headers_mut()
+                .insert("content-type", HeaderValue::from_static("application/json"));
+            response
+                .headers_mut()
+                .insert("content-length", HeaderValue::from(full.len() as u64));
+            ids.decorate(response)
+        }
+        Fault::StalledBody { status, pause } => {
+            let full = Bytes::from(
+                json!({"id": "stalled", "displayName": "this body stalls halfway"}).to_string(),
+            );
+            let half = full.len() / 2;
+            let mut response = hyper::Response::new(ReplyBody::stalled(
+                full.slice(..half),
+                pause,
+                full.slice(half..),
+            ));
+            *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            response
+                .headers_mut()
+                .insert("content-type", HeaderValue::from_static("application/json"));
+            ids.decorate(response)
+        }
+        Fault::MalformedJson { status } => {
+            let mut response = hyper::Response::new(ReplyBody::full(r#"{"value": [{"id": "#));
+            *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            response
+                .headers_mut()
+                .insert("content-type", HeaderValue::from_static("application/json"));
+            ids.decorate(response)
+        }
+        Fault::HtmlError { status } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+            let page = format!(
+                "<html><head><title>{status}</title></head><body><h1>{status}</h1><p>The gateway could not reach the service.</p></body></html>"
+            );
+            let mut response = hyper::Response::new(ReplyBody::full(page));
+            *response.status_mut() = status;
+            response
+                .headers_mut()
+                .insert("content-type", HeaderValue::from_static("text/html"));
+            ids.decorate(response)
+        }
+        Fault::Respond {
+            status,
+            headers,
+            body,
+        } => {
+            let mut response = hyper::Response::new(ReplyBody::full(body));
+            *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            // Scripted headers win over the envelope's.
+            let mut response = ids.decorate(response);
+            for (name, value) in headers {
+                if let (Ok(name), Ok(value)) = (
+                    http::HeaderName::from_bytes(name.as_bytes()),
+                    HeaderValue::from_str(&value),
+                ) {
+                    response.headers_mut().insert(name, value);
+                }
+            }
+            response
+        }
+    })
 }

@@ -1,11 +1,13 @@
 //! The identity platform's side: `/{tenant}/oauth2/v2.0/token` (client
 //! credentials with a secret or a certificate, the device code grant, the
 //! authorization code grant with PKCE, refresh tokens),
-//! `/{tenant}/oauth2/v2.0/devicecode` and `/{tenant}/oauth2/v2.0/authorize`.
+//! `/{tenant}/oauth2/v2.0/devicecode` and `/{tenant}/oauth2/v2.0/authorize`;
+//! the tokens it issued and those given to the stand-in, and the check of a
+//! Graph request's bearer token against them.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -16,14 +18,29 @@ use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use crate::body::ReplyBody;
-use crate::server::{Shared, empty_response, json_response, lock};
+use crate::lock::lock;
+use crate::reply::{Failure, ReplyBody, empty_response, json_response};
 
 /// The grant type of device code polls.
 const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// How long an authorization code can be redeemed.
 const CODE_LIFETIME: Duration = Duration::from_secs(600);
+
+/// The identity platform's state: who may sign in, and the tokens Graph accepts.
+pub(crate) struct Identity {
+    /// Where the stand-in listens (the device code's verification page is there).
+    pub base_url: String,
+    pub apps: Vec<App>,
+    /// Public clients, device codes, authorization codes, refresh tokens.
+    pub delegated: Delegated,
+    /// The bearer tokens accepted as they are (the builder's, `accept_token`'s).
+    pub tokens: Mutex<Vec<String>>,
+    pub token_lifetime: Duration,
+    /// Tokens issued by the sign-in endpoint, with their expiry.
+    pub issued: Mutex<HashMap<String, Instant>>,
+    pub token_requests: AtomicU64,
+}
 
 /// An app registration that may sign in with client credentials.
 #[derive(Debug, Clone)]
@@ -185,7 +202,7 @@ fn endpoint(path: &str) -> Option<(&str, Endpoint)> {
 
 /// The answer of an identity endpoint, or `None` when the path names none.
 pub fn answer(
-    shared: &Shared,
+    shared: &Identity,
     parts: &http::request::Parts,
     body: &Bytes,
 ) -> Option<hyper::Response<ReplyBody>> {
@@ -219,6 +236,44 @@ pub fn answer(
     })
 }
 
+/// Whether the request's bearer token is one Graph accepts: given to the
+/// builder or [`Emulator::accept_token`](crate::Emulator::accept_token), or
+/// issued here and not expired; 401 `InvalidAuthenticationToken` otherwise.
+pub(crate) fn check_token(shared: &Identity, parts: &http::request::Parts) -> Result<(), Failure> {
+    let presented = parts
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let Some(token) = presented else {
+        return Err(Failure::new(
+            401,
+            "InvalidAuthenticationToken",
+            "Access token is empty.",
+        ));
+    };
+    if let Some(expiry) = lock(&shared.issued).get(token) {
+        return if *expiry > tokio::time::Instant::now() {
+            Ok(())
+        } else {
+            Err(Failure::new(
+                401,
+                "InvalidAuthenticationToken",
+                "Lifetime validation failed, the token is expired.",
+            ))
+        };
+    }
+    if lock(&shared.tokens).iter().any(|t| t == token) {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            401,
+            "InvalidAuthenticationToken",
+            "Access token validation failure. Invalid audience.",
+        ))
+    }
+}
+
 type Form = HashMap<String, String>;
 
 /// An `application/x-www-form-urlencoded` body or query.
@@ -236,7 +291,7 @@ fn parse_form(text: &str) -> Form {
         .collect()
 }
 
-fn token(shared: &Shared, tenant: &str, form: &Form) -> hyper::Response<ReplyBody> {
+fn token(shared: &Identity, tenant: &str, form: &Form) -> hyper::Response<ReplyBody> {
     let grant_type = form
         .get("grant_type")
         .map(String::as_str)
@@ -288,7 +343,11 @@ fn invalid_grant(code: u64, description: &str) -> hyper::Response<ReplyBody> {
 }
 
 /// `POST /{tenant}/oauth2/v2.0/devicecode`: a device code for a public client.
-fn device_authorization(shared: &Shared, tenant: &str, form: &Form) -> hyper::Response<ReplyBody> {
+fn device_authorization(
+    shared: &Identity,
+    tenant: &str,
+    form: &Form,
+) -> hyper::Response<ReplyBody> {
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
     let client_id = field("client_id");
     if !shared.delegated.is_public(tenant, client_id) {
@@ -340,7 +399,7 @@ fn device_authorization(shared: &Shared, tenant: &str, form: &Form) -> hyper::Re
 }
 
 /// A poll for a device code: pending, slow down, expired, declined, or tokens.
-fn device_code_grant(shared: &Shared, tenant: &str, form: &Form) -> hyper::Response<ReplyBody> {
+fn device_code_grant(shared: &Identity, tenant: &str, form: &Form) -> hyper::Response<ReplyBody> {
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
     let delegated = &shared.delegated;
     let mut state = lock(&delegated.state);
@@ -404,7 +463,7 @@ fn device_code_grant(shared: &Shared, tenant: &str, form: &Form) -> hyper::Respo
 /// `GET /{tenant}/oauth2/v2.0/authorize`: as if the user signed in and
 /// consented (or declined, after [`DelegatedState::deny_consent`]), a redirect
 /// to the loopback `redirect_uri` with `code` (or `error`) and `state`.
-fn authorize(shared: &Shared, tenant: &str, query: &Form) -> hyper::Response<ReplyBody> {
+fn authorize(shared: &Identity, tenant: &str, query: &Form) -> hyper::Response<ReplyBody> {
     let field = |name: &str| query.get(name).map(String::as_str).unwrap_or_default();
     let client_id = field("client_id");
     if !shared.delegated.is_public(tenant, client_id) {
@@ -499,7 +558,7 @@ fn redirect(location: &str) -> hyper::Response<ReplyBody> {
 /// The code redeemed once, with the redirect URI it was issued for and the
 /// verifier of its challenge.
 fn authorization_code_grant(
-    shared: &Shared,
+    shared: &Identity,
     tenant: &str,
     form: &Form,
 ) -> hyper::Response<ReplyBody> {
@@ -539,7 +598,7 @@ fn authorization_code_grant(
 
 /// A refresh token redeemed once: it is replaced by the one issued with the
 /// new access token.
-fn refresh_token_grant(shared: &Shared, tenant: &str, form: &Form) -> hyper::Response<ReplyBody> {
+fn refresh_token_grant(shared: &Identity, tenant: &str, form: &Form) -> hyper::Response<ReplyBody> {
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
     let mut state = lock(&shared.delegated.state);
     let Some(mut grant) = state.refresh_tokens.remove(field("refresh_token")) else {
@@ -561,7 +620,7 @@ fn refresh_token_grant(shared: &Shared, tenant: &str, form: &Form) -> hyper::Res
 }
 
 /// An access token accepted by the Graph endpoints until it expires.
-fn issue_access_token(shared: &Shared) -> String {
+fn issue_access_token(shared: &Identity) -> String {
     let token = format!("emulator-issued-{}", uuid::Uuid::new_v4().simple());
     lock(&shared.issued).insert(token.clone(), Instant::now() + shared.token_lifetime);
     token
@@ -569,7 +628,7 @@ fn issue_access_token(shared: &Shared) -> String {
 
 /// An access token, and a refresh token when `offline_access` was asked for.
 fn issue_delegated(
-    shared: &Shared,
+    shared: &Identity,
     state: &mut DelegatedState,
     grant: Grant,
 ) -> hyper::Response<ReplyBody> {
@@ -603,7 +662,7 @@ fn identity_error(
             "error": error,
             "error_description": format!("AADSTS{code}: {description}"),
             "error_codes": [code],
-            "timestamp": crate::store::now(),
+            "timestamp": crate::reply::now(),
             "trace_id": uuid::Uuid::new_v4().to_string(),
             "correlation_id": uuid::Uuid::new_v4().to_string(),
         }),
@@ -611,7 +670,7 @@ fn identity_error(
 }
 
 /// Client credentials sign-in: checks the app and its secret, issues a token with an expiry.
-fn client_credentials(shared: &Shared, tenant: &str, form: &Form) -> hyper::Response<ReplyBody> {
+fn client_credentials(shared: &Identity, tenant: &str, form: &Form) -> hyper::Response<ReplyBody> {
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
     let Some(app) = shared
         .apps

@@ -1,23 +1,22 @@
-//! The HTTP side: accepts connections on 127.0.0.1, records each request,
-//! applies injected faults, and hands the rest to the token endpoint
-//! (`identity`), `$batch` (`batch`) or the resource (`routes`).
+//! The Graph listener: accepts connections on 127.0.0.1 (pausing while
+//! accepting fails), records each request, refuses a body over the limit,
+//! applies injected faults, and hands the rest to the identity platform
+//! (`identity`), `$batch` (`batch`) or the router (`router`).
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
-use http::{HeaderValue, StatusCode};
 use hyper::body::Incoming;
-use serde_json::{Value, json};
 
-use crate::RecordedRequest;
 use crate::batch::{batch, batch_version};
-use crate::body::{ReplyBody, Unread, read_request};
-use crate::envelope::Failure;
-use crate::faults::{Fault, Injection, RetryAfter, draw};
-use crate::identity::App;
-use crate::routes::route;
-use crate::store::Store;
+use crate::faults::{Fault, answer_fault};
+use crate::lock::lock;
+use crate::recorded::RecordedRequest;
+use crate::reply::request::{Unread, read_request};
+use crate::reply::{Dropped, Failure, Ids, ReplyBody};
+use crate::router::route;
+use crate::state::{Shared, pick_fault};
 
 /// The largest request body accepted (4 MiB); a larger one is answered 413.
 const MAX_REQUEST_BODY: usize = 4 * 1024 * 1024;
@@ -25,50 +24,7 @@ const MAX_REQUEST_BODY: usize = 4 * 1024 * 1024;
 /// hears the 413 on a connection that stays open; past this it is closed.
 const MAX_DRAINED_BODY: u64 = 64 * 1024 * 1024;
 
-pub struct Shared {
-    pub store: Mutex<Store>,
-    pub entities: Mutex<crate::entities::Entities>,
-    pub injections: Mutex<Vec<Injection>>,
-    pub requests: Mutex<Vec<RecordedRequest>>,
-    pub tokens: Mutex<Vec<String>>,
-    pub counter: AtomicU64,
-    pub injected: AtomicU64,
-    pub injected_rules: AtomicU64,
-    pub counted_before_clear: AtomicU64,
-    pub in_flight: AtomicUsize,
-    pub max_in_flight: AtomicUsize,
-    pub base_url: String,
-    pub page_size: usize,
-    pub seed: u64,
-    pub latency: std::time::Duration,
-    pub record: bool,
-    pub apps: Vec<App>,
-    /// Public clients, device codes, authorization codes, refresh tokens.
-    pub delegated: crate::identity::Delegated,
-    pub token_lifetime: std::time::Duration,
-    /// Tokens issued by the sign-in endpoint, with their expiry.
-    pub issued: Mutex<std::collections::HashMap<String, tokio::time::Instant>>,
-    pub token_requests: AtomicU64,
-    /// The storage host's state: report zips, blobs, upload sessions.
-    pub storage: crate::storage::Storage,
-    /// Report export jobs.
-    pub jobs: crate::reports::Jobs,
-    /// Mobile apps and their content, with the storage host's blobs.
-    pub app_content: crate::app_content::AppContent,
-}
-
-/// Why a connection is closed without an answer.
-#[derive(Debug)]
-pub struct Dropped;
-
-impl std::fmt::Display for Dropped {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("connection dropped on purpose")
-    }
-}
-
-impl std::error::Error for Dropped {}
-
+/// Counts a request in flight while it is handled.
 struct InFlight<'a>(&'a Shared);
 
 impl<'a> InFlight<'a> {
@@ -85,6 +41,7 @@ impl Drop for InFlight<'_> {
     }
 }
 
+/// Answers one request of the Graph listener, or drops its connection.
 pub async fn handle(
     shared: Arc<Shared>,
     request: hyper::Request<Incoming>,
@@ -184,7 +141,7 @@ pub async fn handle(
         }
     }
 
-    if let Some(reply) = crate::identity::answer(&shared, &parts, &body) {
+    if let Some(reply) = crate::identity::answer(&shared.identity, &parts, &body) {
         return Ok(ids.decorate(reply));
     }
     if let Some(version) = batch_version(parts.uri.path()) {
@@ -201,209 +158,6 @@ pub async fn handle(
     })
 }
 
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A panicking test thread must not take the stand-in down with it.
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-pub(crate) fn pick_fault(shared: &Shared, n: u64, method: &str, path: &str) -> Option<Fault> {
-    let mut injections = lock(&shared.injections);
-    let index = injections.iter().position(|inj| {
-        inj.matches(method, path)
-            && inj.remaining != Some(0)
-            && inj
-                .rate
-                .is_none_or(|ratio| draw(shared.seed ^ inj.salt, n) < ratio)
-    })?;
-    let injection = &mut injections[index];
-    let fault = injection.fault.clone();
-    if let Some(remaining) = &mut injection.remaining {
-        *remaining -= 1;
-        if *remaining == 0 {
-            injections.remove(index);
-        }
-    }
-    Some(fault)
-}
-
-pub(crate) struct Ids<'a> {
-    request_id: &'a str,
-    client_request_id: &'a str,
-}
-
-impl Ids<'_> {
-    fn decorate(&self, mut response: hyper::Response<ReplyBody>) -> hyper::Response<ReplyBody> {
-        let headers = response.headers_mut();
-        for (name, value) in [
-            ("request-id", self.request_id),
-            ("client-request-id", self.client_request_id),
-        ] {
-            if let Ok(value) = HeaderValue::from_str(value) {
-                headers.insert(name, value);
-            }
-        }
-        headers.insert(
-            "x-ms-ags-diagnostic",
-            HeaderValue::from_static(
-                r#"{"ServerInfo":{"DataCenter":"Local","Slice":"E","Ring":"0","ScaleUnit":"000","RoleInstance":"graph-endpoint-emulator"}}"#,
-            ),
-        );
-        headers.insert("cache-control", HeaderValue::from_static("no-cache"));
-        response
-    }
-
-    pub(crate) fn failure(&self, failure: &Failure) -> hyper::Response<ReplyBody> {
-        let body = failure.body(self.request_id, self.client_request_id);
-        let mut response = json_response(failure.status, &body);
-        for (name, value) in &failure.headers {
-            if let Ok(value) = HeaderValue::from_str(value) {
-                response.headers_mut().insert(*name, value);
-            }
-        }
-        self.decorate(response)
-    }
-}
-
-pub(crate) fn json_response(status: u16, body: &Value) -> hyper::Response<ReplyBody> {
-    let mut response = hyper::Response::new(ReplyBody::full(body.to_string()));
-    *response.status_mut() =
-        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    response.headers_mut().insert(
-        "content-type",
-        HeaderValue::from_static(
-            "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8",
-        ),
-    );
-    response
-}
-
-pub(crate) fn empty_response(status: u16) -> hyper::Response<ReplyBody> {
-    let mut response = hyper::Response::new(ReplyBody::empty());
-    *response.status_mut() =
-        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    response
-}
-
-fn retry_after_value(retry_after: &RetryAfter) -> String {
-    match retry_after {
-        RetryAfter::Seconds(s) => s.to_string(),
-        RetryAfter::FractionalSeconds(s) => format!("{s:.3}"),
-        RetryAfter::HttpDate(at) => httpdate::fmt_http_date(*at),
-        RetryAfter::Raw(raw) => raw.clone(),
-    }
-}
-
-pub(crate) fn answer_fault(
-    fault: Fault,
-    ids: &Ids<'_>,
-) -> Result<hyper::Response<ReplyBody>, Dropped> {
-    let with_retry_after =
-        |status: u16, code: &'static str, message: &str, retry_after: Option<RetryAfter>| {
-            let mut failure = Failure::new(status, code, message);
-            if let Some(retry_after) = retry_after {
-                failure
-                    .headers
-                    .push(("retry-after", retry_after_value(&retry_after)));
-            }
-            ids.failure(&failure)
-        };
-    Ok(match fault {
-        Fault::Throttle(retry_after) => with_retry_after(
-            429,
-            "TooManyRequests",
-            "Too many requests: the application is being throttled.",
-            retry_after,
-        ),
-        Fault::Unavailable(retry_after) => with_retry_after(
-            503,
-            "serviceNotAvailable",
-            "The service is temporarily unavailable.",
-            retry_after,
-        ),
-        Fault::GatewayTimeout(retry_after) => with_retry_after(
-            504,
-            "gatewayTimeout",
-            "The gateway did not receive a timely response.",
-            retry_after,
-        ),
-        Fault::DropConnection => return Err(Dropped),
-        Fault::Delay(_) => unreachable!("delays are applied before routing"),
-        Fault::TruncatedBody { status } => {
-            let full =
-                json!({"value": [{"id": "truncated", "displayName": "this body is cut short"}]})
-                    .to_string();
-            let half = full.len() / 2;
-            let mut response =
-                hyper::Response::new(ReplyBody::truncated(Bytes::from(full[..half].to_owned())));
-            *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            response
-                .headers_mut()
-                .insert("content-type", HeaderValue::from_static("application/json"));
-            response
-                .headers_mut()
-                .insert("content-length", HeaderValue::from(full.len() as u64));
-            ids.decorate(response)
-        }
-        Fault::StalledBody { status, pause } => {
-            let full = Bytes::from(
-                json!({"id": "stalled", "displayName": "this body stalls halfway"}).to_string(),
-            );
-            let half = full.len() / 2;
-            let mut response = hyper::Response::new(ReplyBody::stalled(
-                full.slice(..half),
-                pause,
-                full.slice(half..),
-            ));
-            *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            response
-                .headers_mut()
-                .insert("content-type", HeaderValue::from_static("application/json"));
-            ids.decorate(response)
-        }
-        Fault::MalformedJson { status } => {
-            let mut response = hyper::Response::new(ReplyBody::full(r#"{"value": [{"id": "#));
-            *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            response
-                .headers_mut()
-                .insert("content-type", HeaderValue::from_static("application/json"));
-            ids.decorate(response)
-        }
-        Fault::HtmlError { status } => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
-            let page = format!(
-                "<html><head><title>{status}</title></head><body><h1>{status}</h1><p>The gateway could not reach the service.</p></body></html>"
-            );
-            let mut response = hyper::Response::new(ReplyBody::full(page));
-            *response.status_mut() = status;
-            response
-                .headers_mut()
-                .insert("content-type", HeaderValue::from_static("text/html"));
-            ids.decorate(response)
-        }
-        Fault::Respond {
-            status,
-            headers,
-            body,
-        } => {
-            let mut response = hyper::Response::new(ReplyBody::full(body));
-            *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            // Scripted headers win over the envelope's.
-            let mut response = ids.decorate(response);
-            for (name, value) in headers {
-                if let (Ok(name), Ok(value)) = (
-                    http::HeaderName::from_bytes(name.as_bytes()),
-                    HeaderValue::from_str(&value),
-                ) {
-                    response.headers_mut().insert(name, value);
-                }
-            }
-            response
-        }
-    })
-}
-
 /// Serves one accepted connection until it closes.
 pub async fn serve_connection(shared: Arc<Shared>, stream: tokio::net::TcpStream) {
     let service = hyper::service::service_fn(move |request| handle(shared.clone(), request));
@@ -411,4 +165,46 @@ pub async fn serve_connection(shared: Arc<Shared>, stream: tokio::net::TcpStream
         .keep_alive(true)
         .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
         .await;
+}
+
+/// The first pause after a failed accept.
+const ACCEPT_BACKOFF_MIN: std::time::Duration = std::time::Duration::from_millis(10);
+/// The longest pause between accept attempts while they keep failing.
+const ACCEPT_BACKOFF_MAX: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Accepts connections until the emulator is dropped.
+///
+/// A failed accept (most often EMFILE/ENFILE: the process is out of file
+/// descriptors) fails again at once while the cause lasts, since the pending
+/// connection stays queued; retrying straight away would spin a core. So it
+/// pauses, 10 ms doubling up to 1 s and back to 10 ms after a success, while
+/// the connections already accepted go on being served by their own tasks.
+pub(crate) async fn accept_loop(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+    let mut connections = tokio::task::JoinSet::new();
+    let mut backoff = ACCEPT_BACKOFF_MIN;
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    backoff = ACCEPT_BACKOFF_MIN;
+                    let _ = stream.set_nodelay(true);
+                    connections.spawn(serve_connection(shared.clone(), stream));
+                }
+                Err(_) => {
+                    let pause = tokio::time::sleep(backoff);
+                    tokio::pin!(pause);
+                    // Reaping goes on during the pause, as below.
+                    loop {
+                        tokio::select! {
+                            () = &mut pause => break,
+                            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+                        }
+                    }
+                    backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
+                }
+            },
+            // Reap finished connections so the set does not grow.
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
 }

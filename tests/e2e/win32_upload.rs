@@ -976,12 +976,22 @@ async fn send_beside_graph_never_carries_the_token_and_hands_back_any_answer() {
     let emulator = Emulator::start().await.unwrap();
     let graph = client_for(&emulator);
     // An answer of another status comes back whole, for the caller to read.
-    let url = Url::parse(&format!("{}/content/none?comp=block&blockid=QUFB", emulator.storage_url())).unwrap();
+    let url = Url::parse(&format!(
+        "{}/content/none?comp=block&blockid=QUFB",
+        emulator.storage_url()
+    ))
+    .unwrap();
     let mut put = Request::new(Method::PUT, url.clone());
     *put.body_mut() = Some("data".into());
-    let answer = graph.send_beside_graph("put_block", put, 1024).await.unwrap();
+    let answer = graph
+        .send_beside_graph("put_block", put, 1024)
+        .await
+        .unwrap();
     assert_eq!(answer.status().as_u16(), 403);
-    assert_eq!(answer.header("x-ms-error-code"), Some("AuthenticationFailed"));
+    assert_eq!(
+        answer.header("x-ms-error-code"),
+        Some("AuthenticationFailed")
+    );
     assert!(String::from_utf8_lossy(answer.body()).contains("<Code>AuthenticationFailed</Code>"));
     let arrived = emulator.storage_requests();
     assert_eq!(arrived.len(), 1);
@@ -994,12 +1004,34 @@ async fn send_beside_graph_never_carries_the_token_and_hands_back_any_answer() {
     leaking
         .headers_mut()
         .insert("authorization", "Bearer emulator-token".parse().unwrap());
-    let error = graph.send_beside_graph("put_block", leaking, 1024).await.unwrap_err();
-    assert!(matches!(error, Error::InvalidRequest { endpoint: "put_block", .. }), "{error:?}");
+    let error = graph
+        .send_beside_graph("put_block", leaking, 1024)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::InvalidRequest {
+                endpoint: "put_block",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
     // So is plain http to another machine.
-    let far = Request::new(Method::PUT, Url::parse("http://192.0.2.1/blob?sig=secret").unwrap());
-    let error = graph.send_beside_graph("put_block", far, 1024).await.unwrap_err();
+    let far = Request::new(
+        Method::PUT,
+        Url::parse("http://192.0.2.1/blob?sig=secret").unwrap(),
+    );
+    let error = graph
+        .send_beside_graph("put_block", far, 1024)
+        .await
+        .unwrap_err();
     assert!(matches!(error, Error::InvalidRequest { .. }), "{error:?}");
     assert!(!error.to_string().contains("secret"), "{error}");
-    assert_eq!(emulator.storage_requests().len(), 1, "nothing more was sent");
+    assert_eq!(
+        emulator.storage_requests().len(),
+        1,
+        "nothing more was sent"
+    );
 }

@@ -1,66 +1,29 @@
-//! The routes of the seed's resource: the collection, one profile, its
-//! token actions and delta, after the bearer token is checked.
+//! The seed's resource, `androidForWorkEnrollmentProfiles` under `beta`:
+//! its collection (list, create), one profile (get, update, delete), its
+//! token actions (`createToken`, `revokeToken`) and `delta`.
 
 use bytes::Bytes;
 use http::{HeaderValue, Method};
-use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 
 pub(crate) const COLLECTION: &str = "androidForWorkEnrollmentProfiles";
 
-use crate::body::ReplyBody;
-use crate::envelope::Failure;
-use crate::query::ListQuery;
-use crate::server::{Shared, empty_response, json_response, lock};
-use crate::store::is_property;
+use super::GraphState;
+use super::profiles::is_property;
+use super::query::{ListQuery, entity_select, wants_eventual_consistency};
+use crate::lock::lock;
+use crate::reply::{
+    Failure, ReplyBody, empty_response, json_body, json_response, not_allowed, not_found_segment,
+};
 
-/// The routes of the seed's resource, after the bearer token is checked.
+/// The routes of the seed's resource, under `beta`: `rest` is the path's
+/// segments after the version, decoded.
 pub(crate) fn route(
-    shared: &Shared,
+    shared: &GraphState,
     parts: &http::request::Parts,
     body: &Bytes,
+    rest: &[&str],
 ) -> Result<hyper::Response<ReplyBody>, Failure> {
-    check_token(shared, parts)?;
-    if let Some(answer) = crate::reports::answer(shared, parts, body) {
-        return answer;
-    }
-    if let Some(answer) = crate::uploads::answer(shared, parts, body) {
-        return answer;
-    }
-    if let Some(answer) = crate::app_content::answer(shared, parts, body) {
-        return answer;
-    }
-    let segments: Vec<String> = parts
-        .uri
-        .path()
-        .trim_start_matches('/')
-        .split('/')
-        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
-        .collect();
-    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let (version, rest) = segments
-        .split_first()
-        .ok_or_else(|| not_found_segment(""))?;
-    // Entity collections served generically (the seed's resource keeps its own routes).
-    if matches!(*version, "beta" | "v1.0")
-        && rest.get(1) != Some(&COLLECTION)
-        && let Some(answer) = crate::entities::route(shared, parts, body, version, rest)
-    {
-        return answer;
-    }
-    match *version {
-        "beta" => {}
-        "v1.0" => {
-            let segment = rest.get(1).or(rest.first()).copied().unwrap_or_default();
-            return Err(not_found_segment(segment));
-        }
-        other => {
-            return Err(Failure::bad_request(
-                "BadRequest",
-                format!("Invalid version: '{other}'. Use 'v1.0' or 'beta'."),
-            ));
-        }
-    }
     let method = &parts.method;
     match rest {
         ["deviceManagement", COLLECTION] => match *method {
@@ -73,7 +36,7 @@ pub(crate) fn route(
                     ));
                 }
                 let body = json_body(parts, body)?;
-                let created = lock(&shared.store).create(&body)?;
+                let created = lock(&shared.profiles).create(&body)?;
                 let location = format!(
                     "{}/beta/deviceManagement/{COLLECTION}/{}",
                     shared.base_url,
@@ -97,8 +60,8 @@ pub(crate) fn route(
         },
         ["deviceManagement", COLLECTION, id] => match *method {
             Method::GET => {
-                let select = entity_select(parts)?;
-                let profile = lock(&shared.store).get(id)?;
+                let select = entity_select(parts, is_property)?;
+                let profile = lock(&shared.profiles).get(id)?;
                 let profile = match (&select, profile) {
                     (Some(select), Value::Object(map)) => select.project(&map),
                     (_, profile) => profile,
@@ -107,11 +70,11 @@ pub(crate) fn route(
             }
             Method::PATCH => {
                 let body = json_body(parts, body)?;
-                let updated = lock(&shared.store).update(id, &body)?;
+                let updated = lock(&shared.profiles).update(id, &body)?;
                 Ok(json_response(200, &with_context(updated, "$entity")))
             }
             Method::DELETE => {
-                lock(&shared.store).delete(id)?;
+                lock(&shared.profiles).delete(id)?;
                 Ok(empty_response(204))
             }
             _ => Err(not_allowed(method, "GET, PATCH, DELETE")),
@@ -125,10 +88,10 @@ pub(crate) fn route(
                 return Err(not_allowed(method, "POST"));
             }
             let body = json_body(parts, body)?;
-            let mut store = lock(&shared.store);
+            let mut profiles = lock(&shared.profiles);
             match action {
-                "createToken" => store.create_token(id, &body)?,
-                _ => store.revoke_token(id, &body)?,
+                "createToken" => profiles.create_token(id, &body)?,
+                _ => profiles.revoke_token(id, &body)?,
             }
             Ok(empty_response(204))
         }
@@ -136,51 +99,8 @@ pub(crate) fn route(
     }
 }
 
-pub(crate) fn check_token(shared: &Shared, parts: &http::request::Parts) -> Result<(), Failure> {
-    let presented = parts
-        .headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    let Some(token) = presented else {
-        return Err(Failure::new(
-            401,
-            "InvalidAuthenticationToken",
-            "Access token is empty.",
-        ));
-    };
-    if let Some(expiry) = lock(&shared.issued).get(token) {
-        return if *expiry > tokio::time::Instant::now() {
-            Ok(())
-        } else {
-            Err(Failure::new(
-                401,
-                "InvalidAuthenticationToken",
-                "Lifetime validation failed, the token is expired.",
-            ))
-        };
-    }
-    if lock(&shared.tokens).iter().any(|t| t == token) {
-        Ok(())
-    } else {
-        Err(Failure::new(
-            401,
-            "InvalidAuthenticationToken",
-            "Access token validation failure. Invalid audience.",
-        ))
-    }
-}
-
-pub(crate) fn wants_eventual_consistency(parts: &http::request::Parts) -> bool {
-    parts
-        .headers
-        .get("consistencylevel")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("eventual"))
-}
-
 pub(crate) fn list(
-    shared: &Shared,
+    shared: &GraphState,
     parts: &http::request::Parts,
 ) -> Result<hyper::Response<ReplyBody>, Failure> {
     let query = ListQuery::parse(parts.uri.query().unwrap_or_default())?;
@@ -194,23 +114,23 @@ pub(crate) fn list(
     query.check_select(is_property)?;
     let top = query.top.unwrap_or(shared.page_size);
     let offset = query.start()?;
-    let store = lock(&shared.store);
+    let profiles = lock(&shared.profiles);
     let (page, more, count) = match &query.orderby {
-        Some(_) => query.sorted_page(store.iter(), offset, top),
+        Some(_) => query.sorted_page(profiles.iter(), offset, top),
         None => {
-            // No sort: the page is read straight off the store, one page's worth.
-            let mut rest = store.iter().filter(|p| query.matches(p)).skip(offset);
+            // No sort: the page is read straight off the collection, one page's worth.
+            let mut rest = profiles.iter().filter(|p| query.matches(p)).skip(offset);
             let page: Vec<Value> = rest.by_ref().take(top).map(|p| query.project(p)).collect();
             let more = rest.next().is_some();
             let count = if query.count {
-                store.iter().filter(|p| query.matches(p)).count()
+                profiles.iter().filter(|p| query.matches(p)).count()
             } else {
                 0
             };
             (page, more, count)
         }
     };
-    drop(store);
+    drop(profiles);
     let next = offset + page.len();
     let mut body = serde_json::Map::new();
     body.insert(
@@ -243,7 +163,7 @@ pub(crate) fn list(
 /// round reached. A round started from that link lists what changed since:
 /// profiles created or updated, then deleted ones as `@removed`.
 pub(crate) fn delta(
-    shared: &Shared,
+    shared: &GraphState,
     parts: &http::request::Parts,
 ) -> Result<hyper::Response<ReplyBody>, Failure> {
     let query = ListQuery::parse(parts.uri.query().unwrap_or_default())?;
@@ -260,7 +180,7 @@ pub(crate) fn delta(
             format!("Invalid delta or skip token '{token}'."),
         )
     };
-    let store = lock(&shared.store);
+    let profiles = lock(&shared.profiles);
     let top = query.top.unwrap_or(shared.page_size);
     let (since, upto, offset) = match (&query.skip_token, &query.delta_token) {
         (Some(token), _) => {
@@ -275,15 +195,15 @@ pub(crate) fn delta(
         }
         (None, Some(token)) => {
             let since: u64 = token.parse().map_err(|_| invalid_token(token))?;
-            if since > store.seq() {
+            if since > profiles.seq() {
                 return Err(invalid_token(token));
             }
-            (since, store.seq(), 0)
+            (since, profiles.seq(), 0)
         }
-        (None, None) => (0, store.seq(), 0),
+        (None, None) => (0, profiles.seq(), 0),
     };
-    let changes = store.changes(since, upto);
-    drop(store);
+    let changes = profiles.changes(since, upto);
+    drop(profiles);
     let page: Vec<Value> = changes
         .iter()
         .skip(offset)
@@ -323,27 +243,6 @@ pub(crate) fn delta(
     Ok(json_response(200, &Value::Object(body)))
 }
 
-/// `$select` on one entity; any other query option is refused.
-pub(crate) fn entity_select(parts: &http::request::Parts) -> Result<Option<ListQuery>, Failure> {
-    let query = parts.uri.query().unwrap_or_default();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let name = pair.split_once('=').map_or(pair, |(n, _)| n);
-        let name = percent_decode_str(name).decode_utf8_lossy();
-        if name.starts_with('$') && name != "$select" {
-            return Err(Failure::bad_request(
-                "Request_UnsupportedQuery",
-                format!("Query option '{name}' is not supported here."),
-            ));
-        }
-    }
-    if query.is_empty() {
-        return Ok(None);
-    }
-    let select = ListQuery::parse(query)?;
-    select.check_select(is_property)?;
-    Ok(Some(select))
-}
-
 pub(crate) fn with_context(mut entity: Value, kind: &str) -> Value {
     if let Value::Object(map) = &mut entity {
         map.insert(
@@ -354,46 +253,4 @@ pub(crate) fn with_context(mut entity: Value, kind: &str) -> Value {
         );
     }
     entity
-}
-
-pub(crate) fn json_body(parts: &http::request::Parts, body: &Bytes) -> Result<Value, Failure> {
-    if body.is_empty() {
-        return Ok(Value::Null);
-    }
-    let json_type = parts
-        .headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/json"));
-    if !json_type {
-        return Err(Failure::new(
-            415,
-            "UnsupportedMediaType",
-            "A request body needs 'Content-Type: application/json'.",
-        ));
-    }
-    serde_json::from_slice(body).map_err(|e| {
-        Failure::bad_request(
-            "BadRequest",
-            format!("The request body is not valid JSON: {e}"),
-        )
-    })
-}
-
-pub(crate) fn not_found_segment(segment: &str) -> Failure {
-    Failure::new(
-        404,
-        "ResourceNotFound",
-        format!("Resource not found for the segment '{segment}'."),
-    )
-}
-
-pub(crate) fn not_allowed(method: &Method, allow: &'static str) -> Failure {
-    let mut failure = Failure::new(
-        405,
-        "MethodNotAllowed",
-        format!("The method '{method}' is not allowed on this resource; allowed: {allow}."),
-    );
-    failure.headers.push(("allow", allow.to_owned()));
-    failure
 }

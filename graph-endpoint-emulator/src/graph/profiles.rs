@@ -1,4 +1,5 @@
-//! The in-memory androidForWorkEnrollmentProfile collection and the rules the
+//! The seed's resource's data: the in-memory androidForWorkEnrollmentProfile
+//! collection, the change numbers delta rounds read, and the rules the
 //! service applies to it.
 
 use std::collections::HashMap;
@@ -7,11 +8,9 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::envelope::Failure;
+use crate::reply::{Failure, MIN_DATE, now};
 
 pub const ODATA_TYPE: &str = "#microsoft.graph.androidForWorkEnrollmentProfile";
-/// What the service shows for a token expiry that is not set.
-pub const MIN_DATE: &str = "0001-01-01T00:00:00Z";
 /// The longest token validity accepted: 90 days, as for Android Enterprise enrollment tokens.
 pub const MAX_TOKEN_VALIDITY_SECONDS: i64 = 90 * 24 * 3600;
 
@@ -32,7 +31,7 @@ const READ_ONLY: &[&str] = &[
 const QR_PLACEHOLDER_PNG: &str =
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
 
-pub struct Store {
+pub struct Profiles {
     account_id: String,
     profiles: Vec<Map<String, Value>>,
     index: HashMap<String, usize>,
@@ -49,15 +48,9 @@ pub fn is_property(name: &str) -> bool {
     WRITABLE.contains(&name) || READ_ONLY.contains(&name)
 }
 
-pub fn now() -> String {
-    OffsetDateTime::now_utc()
-        .format(&Rfc3339)
-        .unwrap_or_else(|_| MIN_DATE.to_owned())
-}
-
-impl Store {
-    pub fn new() -> Store {
-        Store {
+impl Profiles {
+    pub fn new() -> Profiles {
+        Profiles {
             account_id: uuid::Uuid::new_v4().to_string(),
             profiles: Vec::new(),
             index: HashMap::new(),

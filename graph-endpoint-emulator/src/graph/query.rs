@@ -1,6 +1,8 @@
-//! The OData query options the stand-in understands on the collection:
+//! The OData query options the stand-in understands on a collection:
 //! `$top`, `$skip`, `$skiptoken`, `$select`, `$filter` (`eq`, `ne`,
-//! `startswith`, `not`, `and`, `or`, parentheses), `$orderby`, `$count` and `$search`.
+//! `startswith`, `not`, `and`, `or`, parentheses), `$orderby`, `$count` and
+//! `$search` (which need `ConsistencyLevel: eventual`); and `$select` on
+//! one entity.
 //!
 //! No option is parsed recursively. A `$filter`'s nesting is capped at
 //! [`MAX_FILTER_DEPTH`] and its text at [`MAX_FILTER_LENGTH`], so a hostile or
@@ -11,7 +13,7 @@
 use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use serde_json::{Map, Value};
 
-use crate::envelope::Failure;
+use crate::reply::Failure;
 
 /// The properties a filter, search or order may name.
 const FILTERABLE: &[&str] = &["id", "displayName", "description"];
@@ -587,6 +589,41 @@ impl<'a> Parser<'a> {
     fn skip_spaces(&mut self) {
         self.rest = self.rest.trim_start();
     }
+}
+
+/// Whether the request asks for `ConsistencyLevel: eventual`, which
+/// `$count` and `$search` need.
+pub(crate) fn wants_eventual_consistency(parts: &http::request::Parts) -> bool {
+    parts
+        .headers
+        .get("consistencylevel")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("eventual"))
+}
+
+/// `$select` on one entity, of properties `is_property` knows; any other
+/// query option is refused.
+pub(crate) fn entity_select(
+    parts: &http::request::Parts,
+    is_property: fn(&str) -> bool,
+) -> Result<Option<ListQuery>, Failure> {
+    let query = parts.uri.query().unwrap_or_default();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let name = pair.split_once('=').map_or(pair, |(n, _)| n);
+        let name = percent_decode_str(name).decode_utf8_lossy();
+        if name.starts_with('$') && name != "$select" {
+            return Err(Failure::bad_request(
+                "Request_UnsupportedQuery",
+                format!("Query option '{name}' is not supported here."),
+            ));
+        }
+    }
+    if query.is_empty() {
+        return Ok(None);
+    }
+    let select = ListQuery::parse(query)?;
+    select.check_select(is_property)?;
+    Ok(Some(select))
 }
 
 #[cfg(test)]

@@ -1,19 +1,21 @@
 //! `POST /{version}/drives/{drive}/items/{parent}:/{name}:/createUploadSession`:
 //! an upload session whose `uploadUrl` is on the storage host, which takes
-//! the chunks (see `storage`).
+//! the chunks (see `storage`); and `PUT .../{parent}:/{name}:/content`, a
+//! small file stored at once.
 
 use http::Method;
 use percent_encoding::percent_decode_str;
 use serde_json::json;
 
-use crate::body::ReplyBody;
-use crate::envelope::Failure;
-use crate::server::{Shared, json_response};
+use super::GraphState;
+use crate::lock::lock;
+use crate::reply::{Failure, ReplyBody, json_response};
+use crate::storage::StoredFile;
 
 /// Answers `createUploadSession` and a small file's `PUT .../content`;
 /// `None` for any other path.
 pub(crate) fn answer(
-    shared: &Shared,
+    shared: &GraphState,
     parts: &http::request::Parts,
     body: &bytes::Bytes,
 ) -> Option<Result<hyper::Response<ReplyBody>, Failure>> {
@@ -41,7 +43,7 @@ pub(crate) fn answer(
         let name = name.strip_suffix(':')?;
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, body);
         let sha256: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-        crate::server::lock(&shared.storage.stored).push(crate::StoredFile {
+        lock(&shared.storage.stored).push(StoredFile {
             name: name.to_owned(),
             size: body.len() as u64,
             sha256: sha256.clone(),
@@ -59,7 +61,7 @@ pub(crate) fn answer(
         return None;
     };
     if parts.method != Method::POST {
-        return Some(Err(crate::routes::not_allowed(&parts.method, "POST")));
+        return Some(Err(crate::reply::not_allowed(&parts.method, "POST")));
     }
     if name.is_empty() {
         return Some(Err(Failure::bad_request(

@@ -11,6 +11,8 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -22,7 +24,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::io::AsyncWriteExt;
 
-use crate::server::{Dropped, Shared, lock};
+use crate::lock::lock;
+use crate::reply::Dropped;
 
 /// The API version the storage host answers with.
 const VERSION: &str = "2024-08-04";
@@ -49,6 +52,101 @@ pub enum BlockFault {
         /// The block id, as the request carries it.
         block_id: String,
     },
+}
+
+/// The block blobs of app content, their blocks spooled to files, the SAS
+/// signatures handed out for them, and the faults tests inject.
+pub(crate) struct BlockBlobs {
+    pub state: Mutex<BlobsState>,
+    /// Where blocks are spooled; `None` when no temporary directory could
+    /// be made (block uploads are then refused).
+    spool: Option<tempfile::TempDir>,
+    block_files: AtomicU64,
+    pub faults: Mutex<Vec<BlockFault>>,
+}
+
+/// The blobs, by name, and every signature handed out for them, by `sig`.
+#[derive(Default)]
+pub(crate) struct BlobsState {
+    pub blobs: HashMap<String, Blob>,
+    pub signatures: HashMap<String, Signature>,
+}
+
+/// A storage URI's signature: which blob, until when.
+pub(crate) struct Signature {
+    pub blob: String,
+    pub expires: OffsetDateTime,
+    /// `se` as the URL carries it.
+    pub se: String,
+}
+
+impl BlockBlobs {
+    pub(crate) fn new() -> BlockBlobs {
+        BlockBlobs {
+            state: Mutex::new(BlobsState::default()),
+            spool: tempfile::Builder::new()
+                .prefix("graph-endpoint-emulator-blobs")
+                .tempdir()
+                .ok(),
+            block_files: AtomicU64::new(0),
+            faults: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A fresh path for a block's bytes.
+    fn block_path(&self) -> Option<PathBuf> {
+        let n = self.block_files.fetch_add(1, Ordering::SeqCst);
+        self.spool
+            .as_ref()
+            .map(|dir| dir.path().join(format!("block-{n}")))
+    }
+
+    /// Makes an empty blob of that name.
+    pub(crate) fn create(&self, blob: &str) {
+        lock(&self.state)
+            .blobs
+            .insert(blob.to_owned(), Blob::default());
+    }
+
+    /// A storage URI for `blob` on the host at `base_url`, signed until
+    /// `expires` (whole seconds, as a SAS's `se` is written).
+    pub(crate) fn sign(
+        &self,
+        base_url: &str,
+        blob: &str,
+        expires: OffsetDateTime,
+    ) -> (String, OffsetDateTime) {
+        let expires = expires.replace_nanosecond(0).unwrap_or(expires);
+        let se = expires.format(&Rfc3339).unwrap_or_default();
+        let sig = uuid::Uuid::new_v4().simple().to_string();
+        let url = format!(
+            "{base_url}/content/{blob}?sv={VERSION}&sr=b&sp=rcw&se={}&sig={sig}",
+            se.replace(':', "%3A")
+        );
+        lock(&self.state).signatures.insert(
+            sig,
+            Signature {
+                blob: blob.to_owned(),
+                expires,
+                se,
+            },
+        );
+        (url, expires)
+    }
+
+    /// The files of the blocks committed to `blob`, in order; `None`
+    /// before its block list.
+    pub(crate) fn committed_paths(&self, blob: &str) -> Option<Vec<PathBuf>> {
+        lock(&self.state).blobs.get(blob)?.committed_paths()
+    }
+
+    /// Makes every signature handed out so far expired.
+    pub(crate) fn expire_all(&self) {
+        let past = OffsetDateTime::now_utc() - time::Duration::seconds(1);
+        for signature in lock(&self.state).signatures.values_mut() {
+            signature.expires = past;
+        }
+    }
 }
 
 /// A blob's blocks: those staged (by decoded id), and the committed list.
@@ -146,7 +244,7 @@ fn query_pairs(uri: &http::Uri) -> Vec<(String, String)> {
 
 /// Answers a request to `/content/{blob}`.
 pub(crate) async fn handle(
-    shared: &Shared,
+    blocks: &BlockBlobs,
     parts: &http::request::Parts,
     blob: &str,
     body: Incoming,
@@ -158,14 +256,14 @@ pub(crate) async fn handle(
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     };
-    if let Err(refusal) = check_signature(shared, blob, param("sig"), param("se")) {
+    if let Err(refusal) = check_signature(blocks, blob, param("sig"), param("se")) {
         return Ok(refusal);
     }
     match (&parts.method, param("comp")) {
         (&Method::PUT, Some("block")) => {
-            put_block(shared, parts, blob, param("blockid"), body).await
+            put_block(blocks, parts, blob, param("blockid"), body).await
         }
-        (&Method::PUT, Some("blocklist")) => Ok(put_block_list(shared, blob, body).await),
+        (&Method::PUT, Some("blocklist")) => Ok(put_block_list(blocks, blob, body).await),
         (&Method::PUT, _) => Ok(azure_error(
             400,
             "InvalidQueryParameterValue",
@@ -182,12 +280,12 @@ pub(crate) async fn handle(
 /// The `sig` must be one handed out for this blob, with the `se` it was
 /// handed out with, and not past it.
 fn check_signature(
-    shared: &Shared,
+    blocks: &BlockBlobs,
     blob: &str,
     sig: Option<&str>,
     se: Option<&str>,
 ) -> Result<(), BlobReply> {
-    let state = lock(&shared.app_content.state);
+    let state = lock(&blocks.state);
     let signature = sig.and_then(|sig| state.signatures.get(sig));
     let Some(signature) = signature.filter(|s| s.blob == blob && Some(s.se.as_str()) == se) else {
         return Err(azure_error(
@@ -219,13 +317,12 @@ fn check_signature(
 }
 
 async fn put_block(
-    shared: &Shared,
+    blocks: &BlockBlobs,
     parts: &http::request::Parts,
     blob: &str,
     block_id: Option<&str>,
     mut body: Incoming,
 ) -> Result<BlobReply, Dropped> {
-    let content = &shared.app_content;
     let Some(given_id) = block_id else {
         return Ok(azure_error(
             400,
@@ -263,7 +360,7 @@ async fn put_block(
         ));
     }
     {
-        let state = lock(&content.state);
+        let state = lock(&blocks.state);
         let Some(existing) = state.blobs.get(blob) else {
             return Ok(azure_error(
                 404,
@@ -287,7 +384,7 @@ async fn put_block(
         }
     }
     let fault = {
-        let mut faults = lock(&content.faults);
+        let mut faults = lock(&blocks.faults);
         let at = faults.iter().position(|f| match f {
             BlockFault::Reject { block_id } | BlockFault::Drop { block_id } => block_id == given_id,
         });
@@ -302,7 +399,7 @@ async fn put_block(
         ));
     }
     let drop_at = matches!(fault, Some(BlockFault::Drop { .. })).then_some(length / 2);
-    let Some(path) = content.block_path() else {
+    let Some(path) = blocks.block_path() else {
         return Ok(azure_error(
             500,
             "InternalError",
@@ -358,7 +455,7 @@ async fn put_block(
     }
     drop(file);
     let replaced = {
-        let mut state = lock(&content.state);
+        let mut state = lock(&blocks.state);
         let Some(blob) = state.blobs.get_mut(blob) else {
             return Ok(azure_error(
                 404,
@@ -374,7 +471,7 @@ async fn put_block(
     Ok(BlobReply::created())
 }
 
-async fn put_block_list(shared: &Shared, blob: &str, body: Incoming) -> BlobReply {
+async fn put_block_list(blocks: &BlockBlobs, blob: &str, body: Incoming) -> BlobReply {
     let limited = http_body_util::Limited::new(body, MAX_BLOCK_LIST_BYTES);
     let Ok(collected) = limited.collect().await else {
         return azure_error(
@@ -412,9 +509,8 @@ async fn put_block_list(shared: &Shared, blob: &str, body: Incoming) -> BlobRepl
         };
         wanted.push((kind.to_owned(), id));
     }
-    let content = &shared.app_content;
     let discarded = {
-        let mut state = lock(&content.state);
+        let mut state = lock(&blocks.state);
         let Some(target) = state.blobs.get_mut(blob) else {
             return azure_error(404, "BlobNotFound", "The specified blob does not exist.");
         };

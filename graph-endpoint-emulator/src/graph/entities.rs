@@ -14,11 +14,11 @@ use bytes::Bytes;
 use http::Method;
 use serde_json::{Map, Value, json};
 
-use crate::body::ReplyBody;
-use crate::envelope::Failure;
-use crate::query::ListQuery;
-use crate::routes::{entity_select, json_body, not_allowed, wants_eventual_consistency};
-use crate::server::{Shared, empty_response, json_response, lock};
+use super::GraphState;
+use super::profiles::is_property;
+use super::query::{ListQuery, entity_select, wants_eventual_consistency};
+use crate::lock::lock;
+use crate::reply::{Failure, ReplyBody, empty_response, json_body, json_response, not_allowed};
 
 /// The collections served, and their items by collection path.
 #[derive(Debug, Default)]
@@ -105,7 +105,7 @@ fn not_found(id: &str) -> Failure {
 /// Answers a request for a served collection or one of its items; `None`
 /// when the path is not one of them.
 pub(crate) fn route(
-    shared: &Shared,
+    shared: &GraphState,
     parts: &http::request::Parts,
     body: &Bytes,
     version: &str,
@@ -160,7 +160,7 @@ fn with(mut item: Value, context: &str) -> Value {
 }
 
 fn create(
-    shared: &Shared,
+    shared: &GraphState,
     parts: &http::request::Parts,
     body: &Bytes,
     version: &str,
@@ -187,12 +187,12 @@ fn create(
 }
 
 fn get(
-    shared: &Shared,
+    shared: &GraphState,
     parts: &http::request::Parts,
     key: &str,
     id: &str,
 ) -> Result<Value, Failure> {
-    let select = entity_select(parts)?;
+    let select = entity_select(parts, is_property)?;
     let entities = lock(&shared.entities);
     let item = entities
         .items
@@ -210,7 +210,7 @@ fn get(
 }
 
 fn update(
-    shared: &Shared,
+    shared: &GraphState,
     parts: &http::request::Parts,
     body: &Bytes,
     key: &str,
@@ -242,7 +242,7 @@ fn update(
 }
 
 fn list(
-    shared: &Shared,
+    shared: &GraphState,
     parts: &http::request::Parts,
     version: &str,
     key: &str,

@@ -1,6 +1,8 @@
 //! A bounded load run on loopback: `calls` declared calls, `concurrency` at a
 //! time, through a client limited to `concurrency` in flight, against the
-//! stand-in injecting 429 and 503 into about a tenth of the answers.
+//! stand-in injecting 429 and 503 into about a tenth of the answers. The
+//! load test (`tests/load.rs`) asserts on it, the load benchmark
+//! (`benches/load.rs`) reports it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,6 +11,7 @@ use graph_endpoint::{Error, Graph, GraphClient, Response, RetryPolicy, graph_act
 use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfile;
 use graph_endpoint_emulator::{Emulator, Fault, Injection};
 
+/// The two calls the load makes: reading a profile and creating its token.
 pub trait LoadProbes: Graph {
     #[graph_action(
         GET,
@@ -33,28 +36,46 @@ pub trait LoadProbes: Graph {
 
 impl LoadProbes for GraphClient {}
 
+/// What a load run did, as the client and the stand-in counted it.
 pub struct LoadReport {
+    /// Calls made.
     pub calls: usize,
+    /// Calls that succeeded.
     pub succeeded: usize,
     /// Calls that failed after every attempt the policy allows, all with a retryable status.
     pub exhausted: usize,
+    /// Attempts the client made, retries included.
     pub attempts: usize,
+    /// Requests the stand-in received.
     pub server_requests: usize,
+    /// Faults the stand-in injected.
     pub faults_injected: u64,
+    /// The most requests the stand-in handled at one time.
     pub max_in_flight: usize,
+    /// How long the calls took.
     pub elapsed: Duration,
+    /// Peak resident memory of the process at the end, when /proc tells it.
     pub peak_rss_kib: Option<u64>,
 }
 
+/// The retries the client's policy allows a call.
 pub const RETRIES: u32 = 3;
 
 /// Peak resident memory of this process, from /proc (Linux).
+#[must_use]
 pub fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// Runs `calls` calls, `concurrency` at a time, against a stand-in started for
+/// the run, and reports what happened.
+///
+/// # Panics
+///
+/// When the stand-in or the client cannot start, or a call fails otherwise
+/// than by exhausting its retries on an injected 429 or 503.
 pub async fn run(calls: usize, concurrency: usize) -> LoadReport {
     let emulator = Emulator::builder()
         .profiles(16)

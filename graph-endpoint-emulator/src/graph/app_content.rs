@@ -3,14 +3,12 @@
 //! `uploadState` moves through its pending states (each lasting a
 //! configurable number of polls) to a storage URI on the storage host,
 //! renewals of it, and a commit that checks the uploaded file against its
-//! encryption info as Intune does (`content_check`), ending in
+//! encryption info as Intune does ([`content_check`](super::content_check)), ending in
 //! `commitFileSuccess` or `commitFileFailed`. The blocks themselves go to
-//! the storage host (`blob_blocks`).
+//! the storage host (`storage::blocks`).
 
 use std::collections::{HashMap, VecDeque};
-use std::path::PathBuf;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -20,11 +18,9 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::blob_blocks::{Blob, BlockFault};
-use crate::body::ReplyBody;
-use crate::envelope::Failure;
-use crate::routes::{json_body, not_allowed};
-use crate::server::{Shared, empty_response, json_response, lock};
+use super::GraphState;
+use crate::lock::lock;
+use crate::reply::{Failure, ReplyBody, empty_response, json_body, json_response, not_allowed};
 
 const URI_REQUEST_PENDING: &str = "azureStorageUriRequestPending";
 const URI_REQUEST_SUCCESS: &str = "azureStorageUriRequestSuccess";
@@ -52,50 +48,33 @@ impl Default for Config {
     }
 }
 
-/// Apps, content versions and files, the storage host's blobs, and the
-/// signatures handed out for them.
+/// Apps, content versions and files (their blobs are on the storage host).
 pub(crate) struct AppContent {
     pub config: Config,
     pub state: Mutex<ContentState>,
-    /// Where the storage host spools blocks; `None` when no temporary
-    /// directory could be made (block uploads are then refused).
-    pub spool: Option<tempfile::TempDir>,
-    pub block_files: AtomicU64,
-    pub faults: Mutex<Vec<BlockFault>>,
 }
 
 #[derive(Default)]
 pub(crate) struct ContentState {
-    apps: Vec<Map<String, Value>>,
+    pub apps: Vec<Map<String, Value>>,
     /// Content versions of each app, by app id: version ids in order.
     versions: HashMap<String, Vec<String>>,
-    files: Vec<ContentFile>,
-    pub blobs: HashMap<String, Blob>,
-    /// Every signature handed out: its blob, and its expiry as written in the URL.
-    pub signatures: HashMap<String, Signature>,
+    pub files: Vec<ContentFile>,
     /// Outcomes to use instead of success when the next pending state ends.
-    outcomes: VecDeque<String>,
+    pub outcomes: VecDeque<String>,
 }
 
-/// A storage URI's signature: which blob, until when.
-pub(crate) struct Signature {
+pub(crate) struct ContentFile {
+    pub app_id: String,
+    pub version_id: String,
+    pub id: String,
     pub blob: String,
-    pub expires: OffsetDateTime,
-    /// `se` as the URL carries it.
-    pub se: String,
-}
-
-struct ContentFile {
-    app_id: String,
-    version_id: String,
-    id: String,
-    blob: String,
-    body: Map<String, Value>,
-    state: &'static str,
+    pub body: Map<String, Value>,
+    pub state: &'static str,
     polls_left: u32,
     uri: Option<(String, OffsetDateTime)>,
     check: Option<Result<(), String>>,
-    failure: Option<String>,
+    pub failure: Option<String>,
 }
 
 /// A content file as the stand-in holds it, for tests.
@@ -121,120 +100,7 @@ impl AppContent {
         AppContent {
             config,
             state: Mutex::new(ContentState::default()),
-            spool: tempfile::Builder::new()
-                .prefix("graph-endpoint-emulator-blobs")
-                .tempdir()
-                .ok(),
-            block_files: AtomicU64::new(0),
-            faults: Mutex::new(Vec::new()),
         }
-    }
-
-    /// A fresh path for a block's bytes.
-    pub(crate) fn block_path(&self) -> Option<PathBuf> {
-        let n = self.block_files.fetch_add(1, Ordering::SeqCst);
-        self.spool
-            .as_ref()
-            .map(|dir| dir.path().join(format!("block-{n}")))
-    }
-}
-
-impl crate::EmulatorBuilder {
-    /// How many polls of a content file find each of its pending states
-    /// (`azureStorageUriRequestPending`, `azureStorageUriRenewalPending`,
-    /// `commitFilePending`) still pending before it moves on (default 1).
-    #[must_use]
-    pub fn app_content_pending_polls(mut self, polls: u32) -> Self {
-        self.app_content.pending_polls = polls;
-        self
-    }
-
-    /// How long the storage URIs of app content are good for (default 15
-    /// minutes, as Graph's): their `azureStorageUriExpirationDateTime`, and
-    /// the storage host answers `403 AuthenticationFailed` after it.
-    #[must_use]
-    pub fn app_content_uri_lifetime(mut self, lifetime: Duration) -> Self {
-        self.app_content.uri_lifetime = lifetime;
-        self
-    }
-}
-
-impl crate::Emulator {
-    /// The mobile apps created, as stored.
-    #[must_use]
-    pub fn mobile_apps(&self) -> Vec<Value> {
-        lock(&self.shared.app_content.state)
-            .apps
-            .iter()
-            .cloned()
-            .map(Value::Object)
-            .collect()
-    }
-
-    /// The app content files, in creation order.
-    #[must_use]
-    pub fn app_content_files(&self) -> Vec<AppContentFile> {
-        lock(&self.shared.app_content.state)
-            .files
-            .iter()
-            .map(|f| AppContentFile {
-                app_id: f.app_id.clone(),
-                content_version: f.version_id.clone(),
-                id: f.id.clone(),
-                name: f.body["name"].as_str().unwrap_or_default().to_owned(),
-                upload_state: f.state.to_owned(),
-                commit_failure: f.failure.clone(),
-            })
-            .collect()
-    }
-
-    /// The blob a content file's blocks were committed to, read whole into
-    /// memory (for tests of small files); `None` before its block list.
-    #[must_use]
-    pub fn app_content_blob(&self, file_id: &str) -> Option<Vec<u8>> {
-        let paths = {
-            let state = lock(&self.shared.app_content.state);
-            let file = state.files.iter().find(|f| f.id == file_id)?;
-            state.blobs.get(&file.blob)?.committed_paths()?
-        };
-        let mut bytes = Vec::new();
-        for path in paths {
-            bytes.extend(std::fs::read(path).ok()?);
-        }
-        Some(bytes)
-    }
-
-    /// Makes every storage URI handed out so far expired: the storage host
-    /// answers their next request `403 AuthenticationFailed`.
-    pub fn expire_app_content_uris(&self) {
-        let past = OffsetDateTime::now_utc() - time::Duration::seconds(1);
-        for signature in lock(&self.shared.app_content.state).signatures.values_mut() {
-            signature.expires = past;
-        }
-    }
-
-    /// Ends the next pending state whose step `state` belongs to in `state`
-    /// instead of success: `azureStorageUriRequestFailed`,
-    /// `azureStorageUriRenewalTimedOut`, `commitFileFailed`, ... Each is
-    /// used once.
-    pub fn app_content_outcome(&self, state: &str) {
-        lock(&self.shared.app_content.state)
-            .outcomes
-            .push_back(state.to_owned());
-    }
-
-    /// Adds a fault of the storage host's blocks; each is used once.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> std::io::Result<()> {
-    /// use graph_endpoint_emulator::{BlockFault, Emulator};
-    /// let emulator = Emulator::start().await?;
-    /// emulator.inject_block_fault(BlockFault::Reject { block_id: "MDAwMDAx".into() });
-    /// # Ok(()) }
-    /// ```
-    pub fn inject_block_fault(&self, fault: BlockFault) {
-        lock(&self.shared.app_content.faults).push(fault);
     }
 }
 
@@ -244,7 +110,7 @@ fn rfc3339(at: OffsetDateTime) -> String {
 
 /// Answers `/deviceAppManagement/mobileApps...`; `None` for any other path.
 pub(crate) fn answer(
-    shared: &Shared,
+    shared: &GraphState,
     parts: &http::request::Parts,
     body: &Bytes,
 ) -> Option<Result<hyper::Response<ReplyBody>, Failure>> {
@@ -269,7 +135,7 @@ pub(crate) fn answer(
 }
 
 fn route(
-    shared: &Shared,
+    shared: &GraphState,
     parts: &http::request::Parts,
     body: &Bytes,
     rest: &[&str],
@@ -361,7 +227,7 @@ fn route(
 }
 
 fn versions(
-    shared: &Shared,
+    shared: &GraphState,
     state: &mut ContentState,
     parts: &http::request::Parts,
     body: &Bytes,
@@ -432,7 +298,7 @@ fn versions(
 }
 
 fn create_file(
-    shared: &Shared,
+    shared: &GraphState,
     state: &mut ContentState,
     parts: &http::request::Parts,
     body: &Bytes,
@@ -481,7 +347,7 @@ fn create_file(
         "createdDateTime".into(),
         json!(rfc3339(OffsetDateTime::now_utc())),
     );
-    state.blobs.insert(blob.clone(), Blob::default());
+    shared.storage.blocks.create(&blob);
     let file = ContentFile {
         app_id: app_id.to_owned(),
         version_id: version_id.to_owned(),
@@ -500,7 +366,7 @@ fn create_file(
 }
 
 fn file_action(
-    shared: &Shared,
+    shared: &GraphState,
     state: &mut ContentState,
     parts: &http::request::Parts,
     body: &Bytes,
@@ -548,14 +414,14 @@ fn file_action(
             }
             let size = file.body["size"].as_u64().unwrap_or_default();
             let size_encrypted = file.body["sizeEncrypted"].as_u64().unwrap_or_default();
-            let blocks = state.blobs.get(&file.blob).and_then(Blob::committed_paths);
+            let blocks = shared.storage.blocks.committed_paths(&file.blob);
             // Intune checks the file while the commit is pending; here the
             // check is done before the commit is answered, so that the
             // number of pending polls is the configured one, not a race.
             let outcome = match blocks {
                 None => Err("no block list was committed to the storage URI".to_owned()),
                 Some(blocks) => {
-                    checking(|| crate::content_check::verify(&blocks, info, size, size_encrypted))
+                    checking(|| super::content_check::verify(&blocks, info, size, size_encrypted))
                 }
             };
             let file = &mut state.files[index];
@@ -640,7 +506,7 @@ impl ContentState {
 
     /// A poll of a file: a pending state counts down its polls, then ends
     /// (in success, or in the outcome a test asked for).
-    fn advance(&mut self, index: usize, shared: &Shared) {
+    fn advance(&mut self, index: usize, shared: &GraphState) {
         let file = &self.files[index];
         let pending = file.state;
         if !matches!(
@@ -677,18 +543,8 @@ impl ContentState {
         if matches!(file.state, URI_REQUEST_SUCCESS | RENEWAL_SUCCESS) {
             let lifetime = shared.app_content.config.uri_lifetime;
             let expires = OffsetDateTime::now_utc() + lifetime;
-            // Whole seconds, as a SAS's `se` is written.
-            let expires = expires.replace_nanosecond(0).unwrap_or(expires);
-            let se = rfc3339(expires);
-            let sig = uuid::Uuid::new_v4().simple().to_string();
-            let blob = file.blob.clone();
-            let url = format!(
-                "{}/content/{blob}?sv=2024-08-04&sr=b&sp=rcw&se={}&sig={sig}",
-                shared.storage.base_url,
-                se.replace(':', "%3A")
-            );
-            file.uri = Some((url, expires));
-            self.signatures.insert(sig, Signature { blob, expires, se });
+            let storage = &shared.storage;
+            file.uri = Some(storage.blocks.sign(&storage.base_url, &file.blob, expires));
         }
         if file.state == COMMIT_SUCCESS {
             file.body.insert("isCommitted".into(), json!(true));

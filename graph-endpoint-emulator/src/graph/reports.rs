@@ -3,7 +3,8 @@
 //! `Prefer: respond-async`), `GET .../exportJobs('{id}')` tells its status,
 //! which goes `notStarted` → `inProgress` → `completed` (or `failed`) after a
 //! number of polls or a time; a completed job's `url` is on the storage host
-//! and gives a zip of CSV rows generated from a seed.
+//! and gives a zip of CSV rows generated from a seed. Report functions
+//! (`POST .../reports/get...Report`) answer their rows at once, as JSON.
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -16,10 +17,9 @@ use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use crate::body::ReplyBody;
-use crate::envelope::Failure;
-use crate::routes::json_body;
-use crate::server::{Shared, json_response, lock};
+use super::GraphState;
+use crate::lock::lock;
+use crate::reply::{Failure, ReplyBody, json_body, json_response};
 
 /// How export jobs behave.
 #[derive(Debug, Clone)]
@@ -155,7 +155,7 @@ fn write_zip(name: &str, csv: &[u8]) -> Result<Vec<u8>, Box<dyn std::error::Erro
 
 /// Answers the export job routes; `None` for any other path.
 pub(crate) fn answer(
-    shared: &Shared,
+    shared: &GraphState,
     parts: &http::request::Parts,
     body: &Bytes,
 ) -> Option<Result<hyper::Response<ReplyBody>, Failure>> {
@@ -167,13 +167,13 @@ pub(crate) fn answer(
     if rest.starts_with("get") && rest.ends_with("Report") && !rest.contains('/') {
         return Some(match parts.method {
             Method::POST => report_stream(shared, parts, body),
-            _ => Err(crate::routes::not_allowed(&parts.method, "POST")),
+            _ => Err(crate::reply::not_allowed(&parts.method, "POST")),
         });
     }
     if rest == "exportJobs" {
         return Some(match parts.method {
             Method::POST => create(shared, parts, body),
-            _ => Err(crate::routes::not_allowed(&parts.method, "POST")),
+            _ => Err(crate::reply::not_allowed(&parts.method, "POST")),
         });
     }
     let id = rest
@@ -182,14 +182,14 @@ pub(crate) fn answer(
         .or_else(|| rest.strip_prefix("exportJobs/"))?;
     Some(match parts.method {
         Method::GET => poll(shared, id),
-        _ => Err(crate::routes::not_allowed(&parts.method, "GET")),
+        _ => Err(crate::reply::not_allowed(&parts.method, "GET")),
     })
 }
 
 /// A report function (`getDeviceNonComplianceReport`, ...): an `Edm.Stream`
 /// answer, JSON with the report's `Schema` and `Values`.
 fn report_stream(
-    shared: &Shared,
+    shared: &GraphState,
     parts: &http::request::Parts,
     body: &Bytes,
 ) -> Result<hyper::Response<ReplyBody>, Failure> {
@@ -223,7 +223,7 @@ fn report_stream(
 }
 
 fn create(
-    shared: &Shared,
+    shared: &GraphState,
     parts: &http::request::Parts,
     body: &Bytes,
 ) -> Result<hyper::Response<ReplyBody>, Failure> {
@@ -278,7 +278,7 @@ fn create(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("respond-async"));
     let mut response = if respond_async {
-        crate::server::empty_response(202)
+        crate::reply::empty_response(202)
     } else {
         json_response(201, &value)
     };
@@ -291,7 +291,7 @@ fn create(
     Ok(response)
 }
 
-fn add_retry_after(shared: &Shared, response: &mut hyper::Response<ReplyBody>) {
+fn add_retry_after(shared: &GraphState, response: &mut hyper::Response<ReplyBody>) {
     if let Some(wait) = shared.jobs.config.retry_after
         && let Ok(value) = HeaderValue::from_str(&format!("{:.3}", wait.as_secs_f64()))
     {
@@ -299,7 +299,7 @@ fn add_retry_after(shared: &Shared, response: &mut hyper::Response<ReplyBody>) {
     }
 }
 
-fn poll(shared: &Shared, id: &str) -> Result<hyper::Response<ReplyBody>, Failure> {
+fn poll(shared: &GraphState, id: &str) -> Result<hyper::Response<ReplyBody>, Failure> {
     let config = &shared.jobs.config;
     let (value, running) = {
         let mut jobs = lock(&shared.jobs.jobs);
