@@ -3,9 +3,9 @@
 //! `uploadState` moves through its pending states (each lasting a
 //! configurable number of polls) to a storage URI on the storage host,
 //! renewals of it, and a commit that checks the uploaded file against its
-//! encryption info as Intune does ([`content_check`](super::content_check)), ending in
+//! encryption info as Intune does ([`super::content_check`]), ending in
 //! `commitFileSuccess` or `commitFileFailed`. The blocks themselves go to
-//! the storage host (`storage::blocks`).
+//! the storage host ([`crate::storage::blocks`]), which keeps the blobs.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
