@@ -501,8 +501,11 @@ async fn read_head(stream: &TcpStream) -> Option<String> {
             Ok(0) => return None,
             Ok(n) => {
                 head.extend_from_slice(&chunk[..n]);
-                if head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    return Some(String::from_utf8_lossy(&head).into_owned());
+                if let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") {
+                    // The limit holds for the head itself, even when the
+                    // read that brought its end went past the limit.
+                    return (end + 4 <= MAX_REDIRECT_HEAD_BYTES)
+                        .then(|| String::from_utf8_lossy(&head).into_owned());
                 }
                 if head.len() > MAX_REDIRECT_HEAD_BYTES {
                     return None;

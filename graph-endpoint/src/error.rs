@@ -628,7 +628,11 @@ impl GraphError {
             if let Some(code) = text("code") {
                 parsed.inner_codes.push(code);
             }
-            parsed.request_id = parsed.request_id.or_else(|| text("request-id"));
+            // `requestId` is how Graph's errors page spells it.
+            parsed.request_id = parsed
+                .request_id
+                .or_else(|| text("request-id"))
+                .or_else(|| text("requestId"));
             parsed.client_request_id = parsed
                 .client_request_id
                 .or_else(|| text("client-request-id"));

@@ -244,7 +244,8 @@ impl TokenEndpoint<'_> {
                     http::header::CONTENT_TYPE,
                     "application/x-www-form-urlencoded",
                 )
-                .body(form.to_owned())
+                .header(http::header::CONTENT_LENGTH, form.len())
+                .body(one_shot(form))
                 .send()
                 .await
                 .map_err(|e| transport(&e))?;
@@ -283,6 +284,17 @@ impl TokenEndpoint<'_> {
             }),
         }
     }
+}
+
+/// The form as a body that can be sent once only: an HTTP client given by
+/// the caller that follows redirects by itself cannot re-send it (and the
+/// secret in it) to where a 307 or 308 points; it hands the redirect back,
+/// which is refused.
+fn one_shot(form: &str) -> reqwest::Body {
+    let form = bytes::Bytes::from(form.to_owned());
+    reqwest::Body::wrap_stream(futures_util::stream::once(async move {
+        Ok::<_, std::convert::Infallible>(form)
+    }))
 }
 
 /// `host:port` of a URL, for messages: never its path or query.

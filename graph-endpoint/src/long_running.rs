@@ -420,7 +420,10 @@ impl GraphClient {
         }
         let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         let job_status = json.get("status").and_then(Value::as_str);
-        if status == StatusCode::ACCEPTED {
+        // A monitor may say `completed` (or `failed`) with a 202 still
+        // (Graph's long-running actions page shows it): the body decides.
+        let said_over = job_status.map(said).filter(|s| !matches!(s, Said::Running));
+        if status == StatusCode::ACCEPTED && said_over.is_none() {
             return Ok(Step::Running {
                 status: job_status.unwrap_or("accepted").to_owned(),
                 retry_after: asked,

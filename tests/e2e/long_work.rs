@@ -7,8 +7,9 @@ use std::io::Read as _;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::clock::{HeldClock, finished, settle, wait_for};
+
 use aws_lc_rs::digest;
-use graph_endpoint::bytes::Bytes;
 use graph_endpoint::{
     BodyStream, DriveUploads, Error, ExportFormat, ExportJobRequest, Graph, GraphClient, Progress,
     Response, RetryPolicy, StreamBody, UPLOAD_CHUNK_MULTIPLE, Wait, graph_action,
@@ -159,27 +160,48 @@ async fn a_report_export_is_waited_for_then_downloaded_from_storage_without_the_
     assert_no_credentials(&storage);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn polls_keep_retry_after_else_back_off() {
+    let clock = HeldClock::hold();
     let (emulator, graph) = start(
         Emulator::builder()
             .export_job_polls(3)
             .export_job_retry_after(Duration::from_millis(300)),
     )
     .await;
-    let started = Instant::now();
-    graph
-        .export_report(
-            &ExportJobRequest::new("Devices"),
-            &Wait::default().min_interval(Duration::from_millis(100)),
-        )
-        .await
-        .unwrap();
-    // Two waits of 300 ms between three polls (not the 1 s default backoff).
-    let elapsed = started.elapsed();
-    assert!(elapsed >= Duration::from_millis(600), "{elapsed:?}");
-    assert!(elapsed < Duration::from_millis(1_900), "{elapsed:?}");
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let recorded = asked.clone();
+    let wait = Wait::default()
+        .min_interval(Duration::from_millis(100))
+        .on_poll(move |poll| {
+            recorded
+                .lock()
+                .unwrap()
+                .push((poll.elapsed, poll.next_poll_in));
+        });
+    let exporting = graph.clone();
+    let export = tokio::spawn(async move {
+        exporting
+            .export_report(&ExportJobRequest::new("Devices"), &wait)
+            .await
+    });
+    // Each poll comes 300 ms after the last, as Retry-After asked (not at
+    // the 1 s default backoff), and not a millisecond sooner.
+    for polled in 1..=2 {
+        // Seen by `on_poll` just before the wait it announces begins.
+        wait_for("a poll", || asked.lock().unwrap().len() == polled).await;
+        clock.advance(Duration::from_millis(299)).await;
+        settle().await;
+        assert_eq!(graph_polls(&emulator).len(), polled, "polled early");
+        clock.advance(Duration::from_millis(1)).await;
+    }
+    finished(export).await.unwrap();
     assert_eq!(graph_polls(&emulator).len(), 3);
+    let ms = Duration::from_millis;
+    assert_eq!(
+        *asked.lock().unwrap(),
+        [(ms(0), ms(300)), (ms(300), ms(300))]
+    );
 
     // Without Retry-After: 50 ms, then 100 ms, then 200 ms (capped there).
     let (emulator, graph) = start(Emulator::builder().export_job_polls(5)).await;
@@ -188,10 +210,17 @@ async fn polls_keep_retry_after_else_back_off() {
     let wait = Wait::default()
         .interval(Duration::from_millis(50), Duration::from_millis(200))
         .on_poll(move |poll| recorded.lock().unwrap().push(poll.next_poll_in));
-    graph
-        .export_report(&ExportJobRequest::new("Devices"), &wait)
-        .await
-        .unwrap();
+    let export = tokio::spawn(async move {
+        graph
+            .export_report(&ExportJobRequest::new("Devices"), &wait)
+            .await
+    });
+    let announced = times.clone();
+    for (polled, wait) in [50, 100, 200, 200].into_iter().enumerate() {
+        wait_for("a poll", || announced.lock().unwrap().len() == polled + 1).await;
+        clock.advance(Duration::from_millis(wait)).await;
+    }
+    finished(export).await.unwrap();
     assert_eq!(
         *times.lock().unwrap(),
         [50, 100, 200, 200].map(Duration::from_millis)
@@ -292,7 +321,7 @@ async fn a_202_with_location_is_awaited_through_one_helper() {
 }
 
 #[tokio::test]
-async fn a_failed_job_and_a_job_that_never_completes_are_clear_errors() {
+async fn a_failed_job_is_a_clear_error() {
     let (emulator, graph) = start(
         Emulator::builder()
             .export_jobs_fail(true)
@@ -317,42 +346,52 @@ async fn a_failed_job_and_a_job_that_never_completes_are_clear_errors() {
     assert!(error.to_string().contains("`failed`"), "{error}");
     assert_eq!(graph_polls(&emulator).len(), 2);
     assert!(emulator.storage_requests().is_empty());
+}
 
+#[tokio::test(start_paused = true)]
+async fn a_job_that_never_completes_ends_at_the_deadline() {
+    let clock = HeldClock::hold();
     let (emulator, graph) = start(
         Emulator::builder()
             .export_job_polls(1_000_000)
             .export_job_retry_after(Duration::from_millis(50)),
     )
     .await;
-    let started = Instant::now();
-    let error = graph
-        .export_report(
-            &ExportJobRequest::new("Devices"),
-            &Wait::default()
-                .deadline(Duration::from_millis(500))
-                .min_interval(Duration::from_millis(10)),
-        )
-        .await
-        .unwrap_err();
-    let elapsed = started.elapsed();
-    assert!(
-        elapsed >= Duration::from_millis(500) && elapsed < Duration::from_secs(3),
-        "{elapsed:?}"
-    );
+    let started = tokio::time::Instant::now();
+    let exporting = graph.clone();
+    let announced = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = announced.clone();
+    let wait = Wait::default()
+        .deadline(Duration::from_millis(500))
+        .min_interval(Duration::from_millis(10))
+        .on_poll(move |_| {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        });
+    let export = tokio::spawn(async move {
+        exporting
+            .export_report(&ExportJobRequest::new("Devices"), &wait)
+            .await
+    });
+    // Polls at 0, 50, ..., 450 ms; the next would be at the deadline.
+    for polled in 1..=10 {
+        wait_for("a poll", || {
+            announced.load(std::sync::atomic::Ordering::SeqCst) == polled
+        })
+        .await;
+        clock.advance(Duration::from_millis(50)).await;
+    }
+    let error = finished(export).await.unwrap_err();
+    assert_eq!(clock.since(started), Duration::from_millis(500));
     match &error {
         Error::JobDeadline {
             polls, last_status, ..
         } => {
-            assert!(*polls >= 3, "{polls}");
+            assert_eq!(*polls, 10);
             assert_eq!(last_status.as_deref(), Some("inProgress"));
-            let arrived = graph_polls(&emulator).len();
-            assert!(
-                arrived + 1 >= *polls as usize && arrived <= *polls as usize,
-                "{arrived} of {polls}"
-            );
         }
         other => panic!("{other}"),
     }
+    assert_eq!(graph_polls(&emulator).len(), 10);
     assert!(
         error.to_string().contains("did not complete within 0.5 s"),
         "{error}"
@@ -873,7 +912,6 @@ async fn an_expired_upload_session_is_a_clear_error() {
         "{error}"
     );
     assert!(emulator.storage_requests().is_empty());
-    let _ = Bytes::new();
 }
 
 /// The text of the file `name` in a zip, inflated and checked against its

@@ -5,12 +5,17 @@
 //! test (`tests/load.rs`, which reads its process's peak memory) and the
 //! compile-fail suite (`tests/compile.rs`) keep their own.
 
+mod clock;
 mod common;
+mod conformance;
+mod fixtures;
+mod scripted;
 
 mod azure;
 mod batching;
 mod collections;
 mod device_management;
+mod documented_answers;
 mod emulator;
 mod emulator_hardening;
 mod encoding;
@@ -20,11 +25,15 @@ mod expansion;
 mod hardening;
 mod hostile_hosts;
 mod http_stack;
+mod https;
 mod interactive_sign_in;
 mod long_work;
 mod operations;
 mod resilience;
 mod secrets;
 mod sign_in;
+mod sign_in_timing;
+mod stated_rules;
+mod token_cache_rules;
 mod typed_surface;
 mod win32_upload;
