@@ -11,10 +11,11 @@ use std::time::Duration;
 
 use graph_endpoint::bytes::Bytes;
 use graph_endpoint::{
-    AccessToken, Collection, DeltaItem, Error, ExportJobRequest, ExportJobStatus, Graph,
-    GraphClient, Paged, Response, RetryPolicy, Wait, graph_action, token_fn,
+    AccessToken, Collection, DeltaItem, Error, Graph, GraphClient, Paged, Response, RetryPolicy,
+    Wait, graph_action, token_fn,
 };
 use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfiles;
+use graph_endpoint_device_management::{ExportJobRequest, ExportJobStatus, ExportJobs};
 use graph_endpoint_emulator::{Emulator, Injection};
 use serde_json::{Value, json};
 

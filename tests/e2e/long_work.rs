@@ -11,8 +11,11 @@ use crate::clock::{HeldClock, finished, settle, wait_for};
 
 use aws_lc_rs::digest;
 use graph_endpoint::{
-    BodyStream, DriveUploads, Error, ExportFormat, ExportJobRequest, Graph, GraphClient, Progress,
-    Response, RetryPolicy, StreamBody, UPLOAD_CHUNK_MULTIPLE, Wait, graph_action,
+    BodyStream, Error, Graph, GraphClient, Progress, Response, RetryPolicy, StreamBody,
+    UPLOAD_CHUNK_MULTIPLE, UploadSession, Wait, check_transfer_url, graph_action,
+};
+use graph_endpoint_device_management::{
+    ExportFormat, ExportJobRequest, ExportJobStatus, ExportJobs,
 };
 use graph_endpoint_emulator::{
     DEFAULT_TOKEN, Emulator, EmulatorBuilder, RecordedRequest, StorageFault, fill_blob,
@@ -100,7 +103,7 @@ async fn a_report_export_is_waited_for_then_downloaded_from_storage_without_the_
         .min_interval(Duration::from_millis(100))
         .on_poll(move |poll| statuses.lock().unwrap().push(poll.status.to_owned()));
     let job = graph.export_report(&request, &wait).await.unwrap();
-    assert_eq!(job.status, graph_endpoint::ExportJobStatus::Completed);
+    assert_eq!(job.status, ExportJobStatus::Completed);
     assert_eq!(*seen.lock().unwrap(), ["inProgress", "inProgress"]);
 
     // On Graph: the POST with the four properties, then three polls at the
@@ -398,6 +401,122 @@ async fn a_job_that_never_completes_ends_at_the_deadline() {
     );
 }
 
+/// A job-like resource of one's own, declared untyped: the runtime's
+/// waiting and URL check work on it as they do on export jobs.
+pub trait UntypedJobs: Graph {
+    #[graph_action(
+        POST,
+        "/deviceManagement/reports/exportJobs",
+        expect = 201,
+        version = "beta"
+    )]
+    async fn start_job(&self, #[body] job: &Value) -> Result<Value, Error>;
+
+    #[graph_action(
+        GET,
+        "/deviceManagement/reports/exportJobs('<id>')",
+        expect = 200,
+        version = "beta"
+    )]
+    async fn read_job(&self, id: &str) -> Result<Response<Value>, Error>;
+}
+
+impl UntypedJobs for GraphClient {}
+
+fn job_status(job: &Value) -> String {
+    job["status"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn any_job_like_resource_is_waited_for_by_its_status_and_its_url_checked() {
+    let (emulator, graph) = start(
+        Emulator::builder()
+            .export_job_polls(3)
+            .export_job_retry_after(Duration::from_millis(200)),
+    )
+    .await;
+    let started = graph
+        .start_job(&json!({"reportName": "Devices"}))
+        .await
+        .unwrap();
+    let id = started["id"].as_str().unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let statuses = seen.clone();
+    let wait = Wait::default()
+        .min_interval(Duration::from_millis(100))
+        .on_poll(move |poll| {
+            let told = (poll.status.to_owned(), poll.next_poll_in);
+            statuses.lock().unwrap().push(told);
+        });
+    let job = wait
+        .until_done("untyped_job", || graph.read_job(id), job_status)
+        .await
+        .unwrap();
+    assert_eq!(job["status"], "completed");
+    // Three polls, the two waits between them the Retry-After Graph gave.
+    let in_progress = ("inProgress".to_owned(), Duration::from_millis(200));
+    assert_eq!(*seen.lock().unwrap(), [in_progress.clone(), in_progress]);
+    let polls = graph_polls(&emulator);
+    assert_eq!(polls.len(), 3);
+    for poll in &polls {
+        assert_eq!(
+            poll.path,
+            format!("/beta/deviceManagement/reports/exportJobs('{id}')")
+        );
+    }
+    let url =
+        check_transfer_url("untyped_job", "the job's url", job["url"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        url.origin(),
+        graph_endpoint::reqwest::Url::parse(emulator.storage_url())
+            .unwrap()
+            .origin()
+    );
+    let refused = check_transfer_url(
+        "untyped_job",
+        "the job's url",
+        "http://storage.example.com/r.zip",
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            Error::InvalidRequest {
+                endpoint: "untyped_job",
+                ..
+            }
+        ),
+        "{refused}"
+    );
+    assert!(emulator.storage_requests().is_empty());
+
+    // A status that says failed ends the wait, named as the caller named it.
+    let (emulator, graph) = start(
+        Emulator::builder()
+            .export_jobs_fail(true)
+            .export_job_polls(2),
+    )
+    .await;
+    let started = graph
+        .start_job(&json!({"reportName": "Devices"}))
+        .await
+        .unwrap();
+    let id = started["id"].as_str().unwrap();
+    let error = Wait::default()
+        .interval(Duration::from_millis(20), Duration::from_millis(20))
+        .until_done("untyped_job", || graph.read_job(id), job_status)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            Error::JobFailed { operation: "untyped_job", status, detail: None } if status == "failed"
+        ),
+        "{error}"
+    );
+    assert_eq!(graph_polls(&emulator).len(), 2);
+}
+
 #[tokio::test]
 async fn dropping_the_wait_stops_the_polling() {
     let (emulator, graph) = start(
@@ -646,7 +765,27 @@ async fn an_edm_stream_answer_is_read_in_chunks_and_a_body_streams_from_a_reader
     assert_eq!(emulator.stored_files().len(), 1);
 }
 
-async fn new_session(graph: &GraphClient, name: &str) -> graph_endpoint::UploadSession {
+/// OneDrive's `createUploadSession` for a file in a drive, declared as a
+/// user declares a resource's upload session: the runtime only sends the
+/// content ([`GraphClient::upload`]).
+pub trait DriveUploads: Graph {
+    #[graph_action(
+        POST,
+        "/drives/<drive_id>/items/<parent_id>:/<file_name>:/createUploadSession",
+        expect = 200,
+        permissions = ["Files.ReadWrite.All"]
+    )]
+    async fn create_upload_session(
+        &self,
+        drive_id: &str,
+        parent_id: &str,
+        file_name: &str,
+    ) -> Result<UploadSession, Error>;
+}
+
+impl DriveUploads for GraphClient {}
+
+async fn new_session(graph: &GraphClient, name: &str) -> UploadSession {
     graph
         .create_upload_session("b!drive", "root", name)
         .await

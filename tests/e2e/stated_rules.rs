@@ -8,8 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use graph_endpoint::{
-    DriveUploads, Error, Graph, GraphClient, Response, RetryPolicy, UPLOAD_CHUNK_MULTIPLE,
-    graph_action,
+    Error, Graph, GraphClient, Response, RetryPolicy, UPLOAD_CHUNK_MULTIPLE, graph_action,
 };
 use graph_endpoint_device_management::hand_written::{
     AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
@@ -18,6 +17,7 @@ use graph_endpoint_emulator::{Emulator, Fault, Injection, fill_blob};
 use serde::Serialize;
 
 use crate::common;
+use crate::long_work::DriveUploads;
 
 pub trait Rules: Graph {
     #[graph_action(

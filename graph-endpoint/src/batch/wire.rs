@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::InFlight;
-use crate::{Error, RawResponse};
+use crate::error::Error;
+use crate::response::RawResponse;
 
 #[derive(Serialize)]
 pub(super) struct BatchBody<'a> {
