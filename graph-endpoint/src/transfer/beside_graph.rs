@@ -7,11 +7,11 @@
 
 use http::header::AUTHORIZATION;
 
-use crate::transfer::check_transfer_url;
 use crate::client::GraphClient;
 use crate::endpoint::{Endpoint, Method};
 use crate::error::Error;
 use crate::response::RawResponse;
+use crate::transfer::check_transfer_url;
 
 /// How an answer of another status is read: its body cut at the error-body cap.
 static BESIDE_GRAPH: Endpoint = crate::endpoint::endpoint(

@@ -6,9 +6,9 @@
 use std::future::Future;
 use std::time::Duration;
 
-use crate::transfer::long_running::{Step, poll_until};
 use crate::error::Error;
 use crate::transfer::long_running::Wait;
+use crate::transfer::long_running::{Step, poll_until};
 
 /// What one poll of [`Wait::until`] found.
 ///
