@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::emulator::Emulator;
 use crate::graph::GraphState;
+use crate::graph::app_content::{AppContent, Config as AppContentConfig};
 use crate::graph::entities::Entities;
 use crate::graph::profiles::Profiles;
 use crate::graph::reports::{ExportConfig, Jobs};
@@ -50,6 +51,7 @@ pub struct EmulatorBuilder {
     storage_ranges: bool,
     storage_limits: StorageLimits,
     upload_session_lifetime: std::time::Duration,
+    app_content: AppContentConfig,
     entity_sets: Vec<(String, String)>,
 }
 
@@ -73,6 +75,7 @@ impl Default for EmulatorBuilder {
             storage_ranges: true,
             storage_limits: StorageLimits::default(),
             upload_session_lifetime: std::time::Duration::from_secs(3600),
+            app_content: AppContentConfig::default(),
             entity_sets: Vec::new(),
         }
     }
@@ -385,6 +388,24 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How many polls of a content file find each of its pending states
+    /// (`azureStorageUriRequestPending`, `azureStorageUriRenewalPending`,
+    /// `commitFilePending`) still pending before it moves on (default 1).
+    #[must_use]
+    pub fn app_content_pending_polls(mut self, polls: u32) -> Self {
+        self.app_content.pending_polls = polls;
+        self
+    }
+
+    /// How long the storage URIs of app content are good for (default 15
+    /// minutes, as Graph's): their `azureStorageUriExpirationDateTime`, and
+    /// the storage host answers `403 AuthenticationFailed` after it.
+    #[must_use]
+    pub fn app_content_uri_lifetime(mut self, lifetime: std::time::Duration) -> Self {
+        self.app_content.uri_lifetime = lifetime;
+        self
+    }
+
     /// Binds 127.0.0.1 (and a second port of it for the storage host) and
     /// starts serving on the current tokio runtime.
     ///
@@ -426,6 +447,7 @@ impl EmulatorBuilder {
                     seed: self.seed,
                 },
                 storage: storage.clone(),
+                app_content: AppContent::new(self.app_content),
             },
             identity: Identity {
                 base_url: base_url.clone(),

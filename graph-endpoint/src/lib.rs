@@ -65,6 +65,7 @@ pub use transfer::long_running::{Completed, DEFAULT_MIN_POLL_INTERVAL, Polled, W
 pub use transfer::upload::{
     DEFAULT_UPLOAD_CHUNK, MAX_UPLOAD_CHUNK, UPLOAD_CHUNK_MULTIPLE, Upload, UploadSession,
 };
+pub use transfer::wait_until::PollStep;
 pub use transfer::{Progress, check_transfer_url};
 pub use transport::Graph;
 

@@ -36,3 +36,4 @@ mod sign_in_timing;
 mod stated_rules;
 mod token_cache_rules;
 mod typed_surface;
+mod win32_upload;
