@@ -22,9 +22,26 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use aws_lc_rs::digest;
-use graph_endpoint::{DriveUploads, GraphClient};
+use graph_endpoint::{Error, Graph, GraphClient, UploadSession, graph_action};
 use graph_endpoint_emulator::{Emulator, fill_blob};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// OneDrive's `createUploadSession`, declared here as any endpoint is.
+pub trait DriveUploads: Graph {
+    #[graph_action(
+        POST,
+        "/drives/<drive_id>/items/<parent_id>:/<file_name>:/createUploadSession",
+        expect = 200
+    )]
+    async fn create_upload_session(
+        &self,
+        drive_id: &str,
+        parent_id: &str,
+        file_name: &str,
+    ) -> Result<UploadSession, Error>;
+}
+
+impl DriveUploads for GraphClient {}
 
 const ROLE: &str = "GRAPH_ENDPOINT_BENCH_ROLE";
 const SEED: u64 = 0x1_6B;

@@ -32,9 +32,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use graph_endpoint::{
-    ClientCredentials, Cloud, DeviceCode, EnvToken, ExportFormat, ExportJobRequest, GraphClient,
-    Progress, TokenCache, Wait,
+    ClientCredentials, Cloud, DeviceCode, EnvToken, GraphClient, Progress, TokenCache, Wait,
 };
+use graph_endpoint_device_management::{ExportFormat, ExportJobRequest, ExportJobs};
 use graph_endpoint_emulator::Emulator;
 use indicatif::{ProgressBar, ProgressStyle};
 

@@ -4,10 +4,17 @@
 //! load test (`tests/load.rs`) asserts on it, the load benchmark
 //! (`benches/load.rs`) reports it.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use graph_endpoint::{Error, Graph, GraphClient, Response, RetryPolicy, graph_action};
+use graph_endpoint::tower::Service;
+use graph_endpoint::{
+    BoxError, Error, Graph, GraphClient, HttpService, Response, RetryPolicy, graph_action,
+};
 use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfile;
 use graph_endpoint_emulator::{Emulator, Fault, Injection};
 
@@ -56,6 +63,59 @@ pub struct LoadReport {
     pub elapsed: Duration,
     /// Peak resident memory of the process at the end, when /proc tells it.
     pub peak_rss_kib: Option<u64>,
+    /// Counted from the answers as they came off the wire (a middleware
+    /// layer noting each attempt's status under its `client-request-id`),
+    /// not from the results the calls returned: calls whose last answer
+    /// was a success.
+    pub answered_ok_on_wire: usize,
+    /// Calls whose every answer, one per attempt the policy allows, was a
+    /// 429 or a 503.
+    pub throttled_out_on_wire: usize,
+    /// Calls whose answers fit neither (none, if the client is right).
+    pub other_on_wire: usize,
+    /// Distinct `client-request-id`s among the requests the stand-in
+    /// received: one per call, shared by its retries.
+    pub calls_seen_by_server: usize,
+}
+
+type SeenOnWire = Arc<Mutex<HashMap<String, Vec<u16>>>>;
+
+/// Notes the status of every attempt under the call's `client-request-id`.
+#[derive(Clone)]
+struct WireLog {
+    inner: HttpService,
+    seen: SeenOnWire,
+}
+
+impl Service<graph_endpoint::reqwest::Request> for WireLog {
+    type Response = graph_endpoint::reqwest::Response;
+    type Error = BoxError;
+    type Future =
+        Pin<Box<dyn Future<Output = Result<graph_endpoint::reqwest::Response, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: graph_endpoint::reqwest::Request) -> Self::Future {
+        let id = request
+            .headers()
+            .get("client-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let seen = self.seen.clone();
+        let answer = self.inner.call(request);
+        Box::pin(async move {
+            let response = answer.await?;
+            seen.lock()
+                .unwrap()
+                .entry(id)
+                .or_default()
+                .push(response.status().as_u16());
+            Ok(response)
+        })
+    }
 }
 
 /// The retries the client's policy allows a call.
@@ -91,9 +151,17 @@ pub async fn run(calls: usize, concurrency: usize) -> LoadReport {
     // 5% throttled, then 5.3% of the rest unavailable: about a tenth in all.
     emulator.inject(Injection::rate(0.05, Fault::Throttle(None)));
     emulator.inject(Injection::rate(0.053, Fault::Unavailable(None)));
+    let seen_on_wire = SeenOnWire::default();
+    let wire_log = seen_on_wire.clone();
     let graph = GraphClient::builder()
         .base_url(emulator.base_url())
         .token(emulator.token())
+        .layer(graph_endpoint::tower::layer::layer_fn(move |inner| {
+            WireLog {
+                inner,
+                seen: wire_log.clone(),
+            }
+        }))
         .max_in_flight(concurrency)
         .retry(
             RetryPolicy::default()
@@ -143,6 +211,10 @@ pub async fn run(calls: usize, concurrency: usize) -> LoadReport {
         max_in_flight: 0,
         elapsed: Duration::ZERO,
         peak_rss_kib: None,
+        answered_ok_on_wire: 0,
+        throttled_out_on_wire: 0,
+        other_on_wire: 0,
+        calls_seen_by_server: 0,
     };
     while let Some(joined) = tasks.join_next().await {
         for outcome in joined.unwrap() {
@@ -168,5 +240,23 @@ pub async fn run(calls: usize, concurrency: usize) -> LoadReport {
     report.faults_injected = emulator.faults_injected();
     report.max_in_flight = emulator.max_in_flight();
     report.peak_rss_kib = peak_rss_kib();
+    for statuses in seen_on_wire.lock().unwrap().values() {
+        let throttled = |s: &u16| matches!(s, 429 | 503);
+        match statuses.split_last() {
+            Some((last, before)) if (200..300).contains(last) && before.iter().all(throttled) => {
+                report.answered_ok_on_wire += 1;
+            }
+            _ if statuses.len() == RETRIES as usize + 1 && statuses.iter().all(throttled) => {
+                report.throttled_out_on_wire += 1;
+            }
+            _ => report.other_on_wire += 1,
+        }
+    }
+    report.calls_seen_by_server = emulator
+        .requests()
+        .iter()
+        .filter_map(|r| r.header("client-request-id"))
+        .collect::<std::collections::HashSet<_>>()
+        .len();
     report
 }

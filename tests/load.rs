@@ -8,7 +8,23 @@ use graph_endpoint_suite::load;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_calls_under_injected_throttling() {
     let report = load::run(10_000, 64).await;
-    assert_eq!(report.succeeded + report.exhausted, 10_000);
+    // Every call reached the server, under one client-request-id of its own.
+    assert_eq!(report.calls_seen_by_server, 10_000);
+    // Each call's outcome, as the answers on the wire tell it, is the one it
+    // returned: a success after throttled attempts, or every allowed attempt
+    // throttled; nothing else.
+    assert_eq!(report.other_on_wire, 0);
+    assert_eq!(
+        report.answered_ok_on_wire + report.throttled_out_on_wire,
+        10_000
+    );
+    assert_eq!(report.succeeded, report.answered_ok_on_wire);
+    assert_eq!(report.exhausted, report.throttled_out_on_wire);
+    // Each success is one answer the stand-in gave without a fault.
+    assert_eq!(
+        report.server_requests - report.faults_injected as usize,
+        report.answered_ok_on_wire
+    );
     // Every attempt the client made arrived, and nothing else.
     assert_eq!(report.server_requests, report.attempts);
     // Each failed attempt was an injected fault; each call's last attempt that succeeded was not.

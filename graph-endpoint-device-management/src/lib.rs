@@ -5,6 +5,7 @@
 
 #[cfg(feature = "catalog")]
 pub mod check;
+mod export_jobs;
 pub mod hand_written;
 pub mod support;
 
@@ -16,6 +17,7 @@ pub mod support;
 #[path = "generated/mod.rs"]
 mod generated;
 
+pub use export_jobs::{ExportFormat, ExportJob, ExportJobRequest, ExportJobStatus, ExportJobs};
 #[cfg(feature = "catalog")]
 pub use generated::catalog::ENDPOINTS;
 pub use generated::entity_sets::ENTITY_SETS;

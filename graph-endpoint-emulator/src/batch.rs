@@ -262,8 +262,13 @@ pub(crate) fn batch_response(id: &str, reply: hyper::Response<ReplyBody>) -> Val
     let mut response = json!({"id": id, "status": parts.status.as_u16(), "headers": headers});
     let bytes = body.into_bytes();
     if !bytes.is_empty() {
-        response["body"] = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        // A body that is not JSON (an HTML error page, a file's content)
+        // travels as a base64 string, as Graph's JSON batching page says,
+        // with its Content-Type among the item's headers.
+        response["body"] = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+            use base64::Engine as _;
+            Value::String(base64::engine::general_purpose::STANDARD.encode(&bytes))
+        });
     }
     response
 }

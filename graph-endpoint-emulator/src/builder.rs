@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::emulator::Emulator;
 use crate::graph::GraphState;
+use crate::graph::app_content::{AppContent, Config as AppContentConfig};
 use crate::graph::devices;
 use crate::graph::entities::Entities;
 use crate::graph::profiles::Profiles;
@@ -52,6 +53,7 @@ pub struct EmulatorBuilder {
     storage_ranges: bool,
     storage_limits: StorageLimits,
     upload_session_lifetime: std::time::Duration,
+    app_content: AppContentConfig,
     entity_sets: Vec<(String, String)>,
     limits: Vec<FamilyLimit>,
     managed_devices: usize,
@@ -77,6 +79,7 @@ impl Default for EmulatorBuilder {
             storage_ranges: true,
             storage_limits: StorageLimits::default(),
             upload_session_lifetime: std::time::Duration::from_secs(3600),
+            app_content: AppContentConfig::default(),
             entity_sets: Vec::new(),
             limits: Vec::new(),
             managed_devices: 0,
@@ -431,6 +434,24 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How many polls of a content file find each of its pending states
+    /// (`azureStorageUriRequestPending`, `azureStorageUriRenewalPending`,
+    /// `commitFilePending`) still pending before it moves on (default 1).
+    #[must_use]
+    pub fn app_content_pending_polls(mut self, polls: u32) -> Self {
+        self.app_content.pending_polls = polls;
+        self
+    }
+
+    /// How long the storage URIs of app content are good for (default 15
+    /// minutes, as Graph's): their `azureStorageUriExpirationDateTime`, and
+    /// the storage host answers `403 AuthenticationFailed` after it.
+    #[must_use]
+    pub fn app_content_uri_lifetime(mut self, lifetime: std::time::Duration) -> Self {
+        self.app_content.uri_lifetime = lifetime;
+        self
+    }
+
     /// Binds 127.0.0.1 (and a second port of it for the storage host) and
     /// starts serving on the current tokio runtime.
     ///
@@ -481,6 +502,7 @@ impl EmulatorBuilder {
                 },
                 storage: storage.clone(),
                 device_syncs: devices::Syncs::default(),
+                app_content: AppContent::new(self.app_content),
             },
             identity: Identity {
                 base_url: base_url.clone(),

@@ -203,6 +203,14 @@ pub(crate) fn answer_fault(
     let with_retry_after =
         |status: u16, code: &'static str, message: &str, retry_after: Option<RetryAfter>| {
             let mut failure = Failure::new(status, code, message);
+            if status == 429 {
+                // As Graph's throttling page shows its 429.
+                failure.inner = vec![
+                    ("code", "429"),
+                    ("status", "429"),
+                    ("message", "Please retry after"),
+                ];
+            }
             if let Some(retry_after) = retry_after {
                 failure
                     .headers
@@ -214,7 +222,7 @@ pub(crate) fn answer_fault(
         Fault::Throttle(retry_after) => with_retry_after(
             429,
             "TooManyRequests",
-            "Too many requests: the application is being throttled.",
+            "Please retry again later.",
             retry_after,
         ),
         Fault::Unavailable(retry_after) => with_retry_after(

@@ -1,13 +1,12 @@
 //! The router of Graph requests: checks the bearer token, then hands the
-//! request to report export jobs and report functions, drive uploads, the
-//! managed devices' remote action, the entity collections served
-//! generically, or the seed's resource (which
-//! exists under `beta` only).
+//! request to report export jobs and report functions, drive uploads, mobile
+//! apps and their content, the managed devices' remote action, the entity collections served generically, or the
+//! seed's resource (which exists under `beta` only).
 
 use bytes::Bytes;
 use percent_encoding::percent_decode_str;
 
-use crate::graph::{devices, entities, reports, seed, uploads};
+use crate::graph::{app_content, devices, entities, reports, seed, uploads};
 use crate::identity::check_token;
 use crate::reply::{Failure, ReplyBody, not_found_segment};
 use crate::state::Shared;
@@ -24,6 +23,9 @@ pub(crate) fn route(
         return answer;
     }
     if let Some(answer) = uploads::answer(graph, parts, body) {
+        return answer;
+    }
+    if let Some(answer) = app_content::answer(graph, parts, body) {
         return answer;
     }
     let segments: Vec<String> = parts

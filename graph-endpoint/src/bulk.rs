@@ -28,9 +28,11 @@ use futures_core::Stream;
 use futures_util::stream::FuturesUnordered;
 use tokio::time::Instant;
 
+use crate::call::Call;
 use crate::call::Sendable;
-use crate::throttle::Pacing;
-use crate::{Call, Error, GraphClient};
+use crate::client::GraphClient;
+use crate::client::throttle::Pacing;
+use crate::error::Error;
 
 /// Calls in flight at once in a bulk job, unless told otherwise.
 pub const DEFAULT_BULK_CONCURRENCY: usize = 64;
@@ -305,7 +307,7 @@ async fn run_call<T>(
     let response = client
         .execute_paced::<Bytes>(request, Pacing::Bulk { throttled })
         .await?;
-    let response = crate::decode::check_status(endpoint, client_request_id, response)?;
+    let response = crate::call::decode::check_status(endpoint, client_request_id, response)?;
     finish(endpoint, client_request_id, response)
 }
 

@@ -1,8 +1,8 @@
-//! What the `#[graph_action]` attribute records about each endpoint.
+//! What the `#[graph_action]` attribute records about each endpoint: its
+//! method, path template, expected statuses and permissions, and the API
+//! version ([`ApiVersion`]) it may pin.
 
 use std::fmt;
-
-use crate::ApiVersion;
 
 /// The HTTP methods a Graph endpoint can be declared with.
 ///
@@ -174,3 +174,62 @@ impl fmt::Display for Endpoint {
         write!(f, "{} {} ({})", self.method, self.path, self.name)
     }
 }
+
+/// A Graph API version: the first segment of every request path.
+///
+/// An endpoint may pin its version (`version = "beta"` in `#[graph_action]`);
+/// otherwise the client's default applies.
+///
+/// ```
+/// use graph_endpoint::ApiVersion;
+/// assert_eq!(ApiVersion::Beta.as_str(), "beta");
+/// assert_eq!("v1.0".parse::<ApiVersion>(), Ok(ApiVersion::V1));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ApiVersion {
+    /// `v1.0`, the generally available API.
+    #[default]
+    V1,
+    /// `beta`, the preview API (where many Intune resources live).
+    Beta,
+}
+
+impl ApiVersion {
+    /// The version as it appears in a URL: `v1.0` or `beta`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ApiVersion::V1 => "v1.0",
+            ApiVersion::Beta => "beta",
+        }
+    }
+}
+
+impl fmt::Display for ApiVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ApiVersion {
+    type Err = UnknownApiVersion;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "v1.0" => Ok(ApiVersion::V1),
+            "beta" => Ok(ApiVersion::Beta),
+            _ => Err(UnknownApiVersion(s.to_owned())),
+        }
+    }
+}
+
+/// A version string that is neither `v1.0` nor `beta`.
+///
+/// ```
+/// use graph_endpoint::ApiVersion;
+/// let err = "v2".parse::<ApiVersion>().unwrap_err();
+/// assert!(err.to_string().contains("v2"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown Graph API version `{0}`: expected `v1.0` or `beta`")]
+pub struct UnknownApiVersion(pub String);

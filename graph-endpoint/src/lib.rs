@@ -6,97 +6,71 @@
 
 extern crate self as graph_endpoint;
 
-mod auth_code;
-#[cfg(feature = "azure")]
-mod azure;
+mod auth;
 mod batch;
-mod body_stream;
-mod builder;
+mod body;
 mod bulk;
 mod call;
-mod certificate;
 mod client;
-mod clip;
 mod cloud;
-mod collection;
-mod decode;
-mod delegated;
-mod device_code;
-mod download;
 mod endpoint;
 mod error;
-mod exchange;
-mod foreign;
 mod http_stack;
-mod identity;
-mod json_fault;
-mod limits;
-mod long_running;
-mod middleware;
 mod paging;
 mod query;
-mod redirect;
-mod reports;
 mod request;
 mod response;
-mod retry;
-mod secret;
-mod shown_url;
-mod sign_in;
-mod throttle;
-mod token;
-mod token_cache;
+mod transfer;
 mod transport;
-mod transport_error;
-mod upload;
 
 #[doc(hidden)]
-#[path = "private.rs"]
 pub mod __private;
 
-pub use auth_code::{AuthorizationCode, DEFAULT_AUTHORIZATION_WAIT, RedirectHost};
 #[cfg(feature = "azure")]
-pub use azure::AzureCredential;
+pub use auth::azure::AzureCredential;
+pub use auth::certificate::ClientCertificate;
+pub use auth::client_credentials::{
+    ClientCredentials, ClientSecret, DEFAULT_SIGN_IN_ATTEMPT_TIMEOUT,
+};
+pub use auth::delegated::DEFAULT_ACCOUNT;
+pub use auth::delegated::auth_code::{AuthorizationCode, DEFAULT_AUTHORIZATION_WAIT, RedirectHost};
+pub use auth::delegated::device_code::{DEVICE_CODE_GRANT, DeviceCode, DeviceCodePrompt};
+pub use auth::delegated::token_cache::TokenCache;
+pub use auth::secret::AccessToken;
+pub use auth::token_endpoint::{
+    DEFAULT_TOKEN_LIFETIME, MAX_TOKEN_LIFETIME, MAX_TOKEN_RESPONSE_BYTES,
+};
+pub use auth::{EnvToken, StaticToken, TokenFn, TokenFuture, TokenSource, token_fn};
 pub use batch::{Batch, BatchItem, BatchReport, MAX_BATCH_SIZE};
-pub use body_stream::{BodyStream, StreamBody};
-pub use builder::GraphClientBuilder;
+pub use body::{BodyStream, StreamBody};
 pub use bulk::{Bulk, BulkStream, BulkSummary, DEFAULT_BULK_CONCURRENCY};
 pub use call::{Call, CallFuture};
-pub use certificate::ClientCertificate;
+pub use client::builder::GraphClientBuilder;
+pub use client::throttle::{Budget, FamilyLimits, LearnedRate, ServiceFamily, Throttling};
 pub use client::{
     DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_ERROR_BODY_BYTES, DEFAULT_MAX_URL_BYTES, GraphClient,
 };
-pub use clip::MAX_QUOTED_BYTES;
-pub use cloud::{ApiVersion, Cloud, UnknownApiVersion};
-pub use collection::Collection;
-pub use delegated::DEFAULT_ACCOUNT;
-pub use device_code::{DEVICE_CODE_GRANT, DeviceCode, DeviceCodePrompt};
-pub use download::{DEFAULT_MAX_RESUMES, Download};
-pub use endpoint::{Endpoint, Method};
-pub use error::{DecodeError, Error, GraphError, StatusError, TimeoutKind};
-pub use foreign::Progress;
+pub use cloud::Cloud;
+pub use endpoint::{ApiVersion, Endpoint, Method, UnknownApiVersion};
+pub use error::identity::{IdentityError, TokenError};
+pub use error::quoted::MAX_QUOTED_BYTES;
+pub use error::{Attempt, BoxError, DecodeError, Error, GraphError, StatusError, TimeoutKind};
 pub use http_stack::HttpStack;
-pub use identity::{
-    DEFAULT_TOKEN_LIFETIME, IdentityError, MAX_TOKEN_LIFETIME, MAX_TOKEN_RESPONSE_BYTES,
-};
-pub use long_running::{Completed, DEFAULT_MIN_POLL_INTERVAL, Polled, Wait};
-pub use middleware::{BoxError, HttpService};
+pub use http_stack::middleware::HttpService;
+pub use http_stack::retry::{MAX_RETRIES, RetryPolicy, retry_after};
+pub use paging::collection::Collection;
 pub use paging::{DeltaItem, Items, Paged, Pages, Removed};
 pub use query::{Filter, QueryOptions, literal};
-pub use reports::{ExportFormat, ExportJob, ExportJobRequest, ExportJobStatus, Reports};
 pub use request::Request;
 pub use response::{RawResponse, Response};
-pub use retry::{Attempt, MAX_RETRIES, RetryPolicy, retry_after};
-pub use secret::AccessToken;
-pub use sign_in::{ClientCredentials, ClientSecret, DEFAULT_SIGN_IN_ATTEMPT_TIMEOUT};
-pub use throttle::{Budget, FamilyLimits, LearnedRate, ServiceFamily, Throttling};
-pub use token::{EnvToken, StaticToken, TokenError, TokenFn, TokenFuture, TokenSource, token_fn};
-pub use token_cache::TokenCache;
-pub use transport::Graph;
-pub use upload::{
-    DEFAULT_UPLOAD_CHUNK, DriveUploads, MAX_UPLOAD_CHUNK, UPLOAD_CHUNK_MULTIPLE, Upload,
-    UploadSession,
+pub use transfer::download::{DEFAULT_MAX_RESUMES, Download};
+pub use transfer::long_running::{Completed, DEFAULT_MIN_POLL_INTERVAL, Polled, Wait};
+pub use transfer::upload::{
+    DEFAULT_UPLOAD_CHUNK, MAX_UPLOAD_CHUNK, UPLOAD_CHUNK_MULTIPLE, Upload, UploadSession,
 };
+pub use transfer::wait_until::PollStep;
+pub use transfer::{Progress, check_transfer_url};
+pub use transport::Graph;
 
 /// Re-exported with the `azure` feature: the Azure SDK core, whose
 /// `TokenCredential` [`AzureCredential`] adapts.

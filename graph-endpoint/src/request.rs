@@ -7,7 +7,9 @@ use http::{HeaderName, HeaderValue};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 
-use crate::{Endpoint, Error, QueryOptions};
+use crate::endpoint::Endpoint;
+use crate::error::Error;
+use crate::query::QueryOptions;
 
 /// Everything but the unreserved characters of RFC 3986 is encoded, so a value
 /// can never leave its path segment (`/ ? # %` and spaces included).
@@ -51,7 +53,7 @@ pub struct Request {
     /// Set when `path` holds a whole URL to follow verbatim (`@odata.nextLink`).
     link: bool,
     /// A body streamed from a reader, sent once (`#[body] StreamBody`).
-    stream: Option<crate::body_stream::StreamSlot>,
+    stream: Option<crate::body::StreamSlot>,
 }
 
 impl Request {
@@ -104,7 +106,7 @@ impl Request {
     /// when an option needs it. A followed link already carries its options,
     /// so it only gets the header.
     pub(crate) fn apply_query(&mut self, options: &QueryOptions) -> Result<(), Error> {
-        if self.endpoint.method() != crate::Method::Get && !options.is_empty() {
+        if self.endpoint.method() != crate::endpoint::Method::Get && !options.is_empty() {
             return Err(Error::InvalidRequest {
                 endpoint: self.endpoint.name(),
                 reason: format!(
@@ -169,7 +171,7 @@ impl Request {
     }
 
     /// The streamed body's slot, which the first attempt empties.
-    pub(crate) fn stream(&self) -> Option<&crate::body_stream::StreamSlot> {
+    pub(crate) fn stream(&self) -> Option<&crate::body::StreamSlot> {
         self.stream.as_ref()
     }
 
@@ -226,7 +228,7 @@ pub struct RequestBuilder {
     query: String,
     headers: Vec<(HeaderName, HeaderValue)>,
     body: Option<Bytes>,
-    stream: Option<crate::body_stream::StreamSlot>,
+    stream: Option<crate::body::StreamSlot>,
     params: serde_json::Map<String, serde_json::Value>,
     /// Where the segment being built starts, once a value went into it: it
     /// is checked when it ends (see `segment_that_moves`).
@@ -368,8 +370,8 @@ impl RequestBuilder {
     }
 
     /// Sets a streamed body (`#[body] StreamBody`).
-    pub fn stream_body(&mut self, body: crate::StreamBody) {
-        self.stream = Some(crate::body_stream::StreamSlot::new(body));
+    pub fn stream_body(&mut self, body: crate::body::StreamBody) {
+        self.stream = Some(crate::body::StreamSlot::new(body));
     }
 
     /// Finishes the request, or reports the first argument that could not be used.
@@ -443,7 +445,7 @@ fn moved_segment_reason(template: &str, path: &str, start: usize, end: usize) ->
     };
     format!(
         "the path segment `{declared}` would be {problem} (`{}`): it would name another resource; pass a value that is not empty, `.` or `..`",
-        crate::clip::Clipped(built)
+        crate::error::quoted::Clipped(built)
     )
 }
 
@@ -498,8 +500,7 @@ impl fmt::Write for SegmentEncoder<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Method;
-    use crate::endpoint::endpoint;
+    use crate::endpoint::{Method, endpoint};
 
     static ENDPOINT: Endpoint = endpoint(
         "get_user",

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 
-use crate::Attempt;
+use crate::error::Attempt;
 
 /// A successful response: status, headers and body.
 ///

@@ -3,7 +3,10 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::{BodyStream, Error, RawResponse, Request};
+use crate::body::BodyStream;
+use crate::error::Error;
+use crate::request::Request;
+use crate::response::RawResponse;
 
 /// Sends the requests of declared endpoints.
 ///

@@ -6,6 +6,7 @@ use crate::common;
 
 use std::sync::Mutex;
 
+use graph_endpoint::bytes::Bytes;
 use graph_endpoint::http::{HeaderMap, StatusCode};
 use graph_endpoint::{
     ApiVersion, Call, Collection, Error, Graph, GraphClient, Method, RawResponse, Request,
@@ -14,6 +15,8 @@ use graph_endpoint::{
 use graph_endpoint_device_management::hand_written::{
     AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
 };
+use graph_endpoint_emulator::{Fault, Injection};
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generated_calls_can_be_spawned() {
@@ -209,9 +212,23 @@ impl Everything for GraphClient {}
 #[tokio::test]
 async fn query_parameters_headers_and_parameters_arrive_as_declared() {
     let (emulator, graph) = common::emulator_and_client().await;
-    let _ = graph
+    // The stand-in serves no /users: each answer is scripted, and decoded as declared.
+    let page = br#"{"value":[{"id":"u1"}]}"#;
+    emulator.inject(Injection::times(
+        2,
+        Fault::Respond {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: Bytes::from_static(page),
+        },
+    ));
+    let users = graph
         .users(5, Some("displayName eq 'O''Neil & co'"), Some("eventual"))
-        .await;
+        .await
+        .unwrap();
+    assert_eq!(users.status(), 200);
+    assert_eq!(users.header("content-type"), Some("application/json"));
+    assert_eq!(&users.body()[..], page, "the body as it arrived");
     let request = emulator.last_request().unwrap();
     assert_eq!(
         request.path,
@@ -219,12 +236,16 @@ async fn query_parameters_headers_and_parameters_arrive_as_declared() {
     );
     assert_eq!(request.header("consistencylevel"), Some("eventual"));
 
-    let _ = graph.users(1, None, None).await;
+    let users = graph.users(1, None, None).await.unwrap();
+    assert_eq!(&users.body()[..], page);
     let request = emulator.last_request().unwrap();
     assert_eq!(request.path, "/v1.0/users?$top=1");
     assert_eq!(request.header("consistencylevel"), None);
 
-    let _ = graph.assign_license(7, vec!["a".into()], vec![]).await;
+    // `Option<T>`: a JSON body is `Some`, an empty one `None`.
+    emulator.inject(Injection::once(Fault::json(200, json!({"id": "7"}))));
+    let assigned = graph.assign_license(7, vec!["a".into()], vec![]).await;
+    assert_eq!(assigned.unwrap(), Some(json!({"id": "7"})));
     let request = emulator.last_request().unwrap();
     assert_eq!(request.path, "/v1.0/users/7/assignLicense");
     assert_eq!(request.header("prefer"), Some("return=minimal"));
@@ -232,19 +253,35 @@ async fn query_parameters_headers_and_parameters_arrive_as_declared() {
         request.json().unwrap(),
         serde_json::json!({"addLicenses": ["a"], "removeLicenses": []})
     );
+    emulator.inject(Injection::once(Fault::Respond {
+        status: 200,
+        headers: vec![],
+        body: Bytes::new(),
+    }));
+    let assigned = graph.assign_license(7, vec![], vec![]).await;
+    assert_eq!(assigned.unwrap(), None, "an empty body is None");
+    assert_eq!(
+        emulator.last_request().unwrap().header("content-length"),
+        Some("38")
+    );
 }
 
 #[tokio::test]
 async fn a_keyword_placeholder_is_filled_by_its_raw_argument() {
     let (emulator, graph) = common::emulator_and_client().await;
-    let _ = graph.deleted_items("group").await;
+    emulator.inject(Injection::times(2, Fault::json(200, json!({"value": []}))));
+    let deleted = graph.deleted_items("group").await.unwrap();
+    assert_eq!(deleted, json!({"value": []}));
     let request = emulator.last_request().unwrap();
     assert_eq!(
         request.path,
         "/v1.0/directory/deletedItems/microsoft.graph.group"
     );
     // The value is encoded like any placeholder's: it stays in its segment.
-    let _ = graph.deleted_items("a b/c").await;
+    assert_eq!(
+        graph.deleted_items("a b/c").await.unwrap(),
+        json!({"value": []})
+    );
     let request = emulator.last_request().unwrap();
     assert_eq!(
         request.path,

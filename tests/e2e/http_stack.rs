@@ -414,3 +414,139 @@ async fn gzip_answers_are_asked_for_and_decoded() {
         seen.lock().unwrap()
     );
 }
+
+/// A server that answers every request with this gzip-encoded JSON body
+/// (`status`), and the compressed length.
+#[cfg(feature = "gzip")]
+async fn serving_gzip(status: u16, json: &str) -> (crate::scripted::Scripted, usize) {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(json.as_bytes()).unwrap();
+    let body = encoder.finish().unwrap();
+    let length = body.len();
+    let server = crate::scripted::Scripted::start(move |_, _| {
+        crate::scripted::Reply::new(status)
+            .header("content-type", "application/json")
+            .header("content-encoding", "gzip")
+            .body(body.clone())
+    })
+    .await;
+    (server, length)
+}
+
+#[cfg(feature = "gzip")]
+#[tokio::test]
+async fn body_limits_count_the_decompressed_bytes() {
+    // A page of 200 KiB that travels in well under 1 KiB.
+    let page = format!(r#"{{"value":[],"padding":"{}"}}"#, " ".repeat(200 * 1024));
+    let (server, compressed) = serving_gzip(200, &page).await;
+    assert!(compressed < 1024, "{compressed}");
+    let graph = |limit: usize| {
+        GraphClient::builder()
+            .base_url(server.url())
+            .token("t")
+            .no_retry()
+            .max_body_bytes(limit)
+            .build()
+            .unwrap()
+    };
+    let err = graph(64 * 1024).list_profiles(None).await.unwrap_err();
+    assert!(
+        matches!(err, Error::BodyTooLarge { limit: 65_536, .. }),
+        "{err:?}"
+    );
+    assert!(
+        graph(256 * 1024)
+            .list_profiles(None)
+            .await
+            .unwrap()
+            .value
+            .is_empty()
+    );
+
+    // An error body is kept to its limit, counted decompressed too.
+    let error = format!(
+        r#"{{"error":{{"code":"generalException","message":"{}"}}}}"#,
+        "x".repeat(100 * 1024)
+    );
+    let (server, compressed) = serving_gzip(500, &error).await;
+    assert!(compressed < 1024, "{compressed}");
+    let graph = GraphClient::builder()
+        .base_url(server.url())
+        .token("t")
+        .no_retry()
+        .max_error_body_bytes(4096)
+        .build()
+        .unwrap();
+    let err = graph.list_profiles(None).await.unwrap_err();
+    assert_eq!(err.body().unwrap().len(), 4096);
+    assert!(
+        err.body()
+            .unwrap()
+            .starts_with(br#"{"error":{"code":"generalException""#)
+    );
+}
+
+#[tokio::test]
+async fn a_client_that_follows_redirects_cannot_carry_a_sign_in_elsewhere() {
+    use crate::scripted::{Reply, Scripted};
+    let emulator = Emulator::builder()
+        .app("contoso", "app-id", SECRET)
+        .profiles(1)
+        .start()
+        .await
+        .unwrap();
+    for status in [302, 307, 308] {
+        // Where the redirect points: a token endpoint that would answer.
+        let elsewhere = Scripted::start(|_, _| {
+            Reply::json(
+                200,
+                &serde_json::json!({"token_type": "Bearer", "expires_in": 3600, "access_token": "emulator-token"}),
+            )
+        })
+        .await;
+        // By 0.0.0.0, so that the token requests go through the given client
+        // (to loopback addresses they go through the runtime's own).
+        let to = format!("{}/token", elsewhere.url().replace("127.0.0.1", "0.0.0.0"));
+        let redirecting =
+            Scripted::start(move |_, _| Reply::new(status).header("location", &to)).await;
+        let graph = GraphClient::builder()
+            .base_url(emulator.base_url())
+            .http_client(own_client(reqwest::redirect::Policy::limited(3)))
+            .token_source(
+                ClientCredentials::new("contoso", "app-id", SECRET)
+                    .authority(redirecting.url().replace("127.0.0.1", "0.0.0.0"))
+                    .allow_insecure_http(true),
+            )
+            .no_retry()
+            .build()
+            .unwrap();
+        let err = graph.revoke_token("p1").await.unwrap_err();
+        let identity = err.identity_error().expect("the sign-in's error");
+        assert_eq!(identity.error, "unexpected_redirect", "{status}: {err}");
+        if status == 302 {
+            // Followed by the client (as a GET, without the form): caught after.
+            assert!(
+                identity.error_description.contains("Policy::none()"),
+                "{err}"
+            );
+        }
+        // The form reached the authority only; the secret never went where
+        // the redirect pointed, and nothing reached Graph.
+        assert_eq!(redirecting.arrived().len(), 1);
+        for request in elsewhere.arrived() {
+            let body = String::from_utf8_lossy(&request.body);
+            let form: Vec<(String, String)> = reqwest::Url::parse(&format!("http://x/?{body}"))
+                .unwrap()
+                .query_pairs()
+                .into_owned()
+                .collect();
+            assert!(
+                form.iter()
+                    .all(|(name, value)| name != "client_secret" && value != SECRET),
+                "{status}: the secret followed the redirect: {form:?}"
+            );
+        }
+        assert_eq!(emulator.request_count(), 0, "{status}");
+    }
+}

@@ -165,8 +165,8 @@ mod device_code_flow {
         }
         // Three intervals of 1 s passed before the third poll; the machine
         // may be slow, never faster.
+        // (Exact intervals, on a held clock: `sign_in_timing`.)
         assert!(polled >= Duration::from_secs(3), "{polled:?}");
-        assert!(polled < Duration::from_secs(10), "{polled:?}");
         assert!(bearer_of_last_call(&emulator).starts_with("Bearer emulator-issued-"));
     }
 
@@ -189,7 +189,6 @@ mod device_code_flow {
         );
         // 1 s before the first poll, 1 + 5 s before the second.
         assert!(took >= Duration::from_secs(7), "{took:?}");
-        assert!(took < Duration::from_secs(14), "{took:?}");
     }
 
     #[tokio::test]

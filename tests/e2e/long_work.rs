@@ -7,11 +7,15 @@ use std::io::Read as _;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::clock::{HeldClock, finished, settle, wait_for};
+
 use aws_lc_rs::digest;
-use graph_endpoint::bytes::Bytes;
 use graph_endpoint::{
-    BodyStream, DriveUploads, Error, ExportFormat, ExportJobRequest, Graph, GraphClient, Progress,
-    Response, RetryPolicy, StreamBody, UPLOAD_CHUNK_MULTIPLE, Wait, graph_action,
+    BodyStream, Error, Graph, GraphClient, Progress, Response, RetryPolicy, StreamBody,
+    UPLOAD_CHUNK_MULTIPLE, UploadSession, Wait, check_transfer_url, graph_action,
+};
+use graph_endpoint_device_management::{
+    ExportFormat, ExportJobRequest, ExportJobStatus, ExportJobs,
 };
 use graph_endpoint_emulator::{
     DEFAULT_TOKEN, Emulator, EmulatorBuilder, RecordedRequest, StorageFault, fill_blob,
@@ -99,7 +103,7 @@ async fn a_report_export_is_waited_for_then_downloaded_from_storage_without_the_
         .min_interval(Duration::from_millis(100))
         .on_poll(move |poll| statuses.lock().unwrap().push(poll.status.to_owned()));
     let job = graph.export_report(&request, &wait).await.unwrap();
-    assert_eq!(job.status, graph_endpoint::ExportJobStatus::Completed);
+    assert_eq!(job.status, ExportJobStatus::Completed);
     assert_eq!(*seen.lock().unwrap(), ["inProgress", "inProgress"]);
 
     // On Graph: the POST with the four properties, then three polls at the
@@ -159,27 +163,48 @@ async fn a_report_export_is_waited_for_then_downloaded_from_storage_without_the_
     assert_no_credentials(&storage);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn polls_keep_retry_after_else_back_off() {
+    let clock = HeldClock::hold();
     let (emulator, graph) = start(
         Emulator::builder()
             .export_job_polls(3)
             .export_job_retry_after(Duration::from_millis(300)),
     )
     .await;
-    let started = Instant::now();
-    graph
-        .export_report(
-            &ExportJobRequest::new("Devices"),
-            &Wait::default().min_interval(Duration::from_millis(100)),
-        )
-        .await
-        .unwrap();
-    // Two waits of 300 ms between three polls (not the 1 s default backoff).
-    let elapsed = started.elapsed();
-    assert!(elapsed >= Duration::from_millis(600), "{elapsed:?}");
-    assert!(elapsed < Duration::from_millis(1_900), "{elapsed:?}");
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let recorded = asked.clone();
+    let wait = Wait::default()
+        .min_interval(Duration::from_millis(100))
+        .on_poll(move |poll| {
+            recorded
+                .lock()
+                .unwrap()
+                .push((poll.elapsed, poll.next_poll_in));
+        });
+    let exporting = graph.clone();
+    let export = tokio::spawn(async move {
+        exporting
+            .export_report(&ExportJobRequest::new("Devices"), &wait)
+            .await
+    });
+    // Each poll comes 300 ms after the last, as Retry-After asked (not at
+    // the 1 s default backoff), and not a millisecond sooner.
+    for polled in 1..=2 {
+        // Seen by `on_poll` just before the wait it announces begins.
+        wait_for("a poll", || asked.lock().unwrap().len() == polled).await;
+        clock.advance(Duration::from_millis(299)).await;
+        settle().await;
+        assert_eq!(graph_polls(&emulator).len(), polled, "polled early");
+        clock.advance(Duration::from_millis(1)).await;
+    }
+    finished(export).await.unwrap();
     assert_eq!(graph_polls(&emulator).len(), 3);
+    let ms = Duration::from_millis;
+    assert_eq!(
+        *asked.lock().unwrap(),
+        [(ms(0), ms(300)), (ms(300), ms(300))]
+    );
 
     // Without Retry-After: 50 ms, then 100 ms, then 200 ms (capped there).
     let (emulator, graph) = start(Emulator::builder().export_job_polls(5)).await;
@@ -188,10 +213,17 @@ async fn polls_keep_retry_after_else_back_off() {
     let wait = Wait::default()
         .interval(Duration::from_millis(50), Duration::from_millis(200))
         .on_poll(move |poll| recorded.lock().unwrap().push(poll.next_poll_in));
-    graph
-        .export_report(&ExportJobRequest::new("Devices"), &wait)
-        .await
-        .unwrap();
+    let export = tokio::spawn(async move {
+        graph
+            .export_report(&ExportJobRequest::new("Devices"), &wait)
+            .await
+    });
+    let announced = times.clone();
+    for (polled, wait) in [50, 100, 200, 200].into_iter().enumerate() {
+        wait_for("a poll", || announced.lock().unwrap().len() == polled + 1).await;
+        clock.advance(Duration::from_millis(wait)).await;
+    }
+    finished(export).await.unwrap();
     assert_eq!(
         *times.lock().unwrap(),
         [50, 100, 200, 200].map(Duration::from_millis)
@@ -292,7 +324,7 @@ async fn a_202_with_location_is_awaited_through_one_helper() {
 }
 
 #[tokio::test]
-async fn a_failed_job_and_a_job_that_never_completes_are_clear_errors() {
+async fn a_failed_job_is_a_clear_error() {
     let (emulator, graph) = start(
         Emulator::builder()
             .export_jobs_fail(true)
@@ -317,46 +349,172 @@ async fn a_failed_job_and_a_job_that_never_completes_are_clear_errors() {
     assert!(error.to_string().contains("`failed`"), "{error}");
     assert_eq!(graph_polls(&emulator).len(), 2);
     assert!(emulator.storage_requests().is_empty());
+}
 
+#[tokio::test(start_paused = true)]
+async fn a_job_that_never_completes_ends_at_the_deadline() {
+    let clock = HeldClock::hold();
     let (emulator, graph) = start(
         Emulator::builder()
             .export_job_polls(1_000_000)
             .export_job_retry_after(Duration::from_millis(50)),
     )
     .await;
-    let started = Instant::now();
-    let error = graph
-        .export_report(
-            &ExportJobRequest::new("Devices"),
-            &Wait::default()
-                .deadline(Duration::from_millis(500))
-                .min_interval(Duration::from_millis(10)),
-        )
-        .await
-        .unwrap_err();
-    let elapsed = started.elapsed();
-    assert!(
-        elapsed >= Duration::from_millis(500) && elapsed < Duration::from_secs(3),
-        "{elapsed:?}"
-    );
+    let started = tokio::time::Instant::now();
+    let exporting = graph.clone();
+    let announced = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = announced.clone();
+    let wait = Wait::default()
+        .deadline(Duration::from_millis(500))
+        .min_interval(Duration::from_millis(10))
+        .on_poll(move |_| {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        });
+    let export = tokio::spawn(async move {
+        exporting
+            .export_report(&ExportJobRequest::new("Devices"), &wait)
+            .await
+    });
+    // Polls at 0, 50, ..., 450 ms; the next would be at the deadline.
+    for polled in 1..=10 {
+        wait_for("a poll", || {
+            announced.load(std::sync::atomic::Ordering::SeqCst) == polled
+        })
+        .await;
+        clock.advance(Duration::from_millis(50)).await;
+    }
+    let error = finished(export).await.unwrap_err();
+    assert_eq!(clock.since(started), Duration::from_millis(500));
     match &error {
         Error::JobDeadline {
             polls, last_status, ..
         } => {
-            assert!(*polls >= 3, "{polls}");
+            assert_eq!(*polls, 10);
             assert_eq!(last_status.as_deref(), Some("inProgress"));
-            let arrived = graph_polls(&emulator).len();
-            assert!(
-                arrived + 1 >= *polls as usize && arrived <= *polls as usize,
-                "{arrived} of {polls}"
-            );
         }
         other => panic!("{other}"),
     }
+    assert_eq!(graph_polls(&emulator).len(), 10);
     assert!(
         error.to_string().contains("did not complete within 0.5 s"),
         "{error}"
     );
+}
+
+/// A job-like resource of one's own, declared untyped: the runtime's
+/// waiting and URL check work on it as they do on export jobs.
+pub trait UntypedJobs: Graph {
+    #[graph_action(
+        POST,
+        "/deviceManagement/reports/exportJobs",
+        expect = 201,
+        version = "beta"
+    )]
+    async fn start_job(&self, #[body] job: &Value) -> Result<Value, Error>;
+
+    #[graph_action(
+        GET,
+        "/deviceManagement/reports/exportJobs('<id>')",
+        expect = 200,
+        version = "beta"
+    )]
+    async fn read_job(&self, id: &str) -> Result<Response<Value>, Error>;
+}
+
+impl UntypedJobs for GraphClient {}
+
+fn job_status(job: &Value) -> String {
+    job["status"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn any_job_like_resource_is_waited_for_by_its_status_and_its_url_checked() {
+    let (emulator, graph) = start(
+        Emulator::builder()
+            .export_job_polls(3)
+            .export_job_retry_after(Duration::from_millis(200)),
+    )
+    .await;
+    let started = graph
+        .start_job(&json!({"reportName": "Devices"}))
+        .await
+        .unwrap();
+    let id = started["id"].as_str().unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let statuses = seen.clone();
+    let wait = Wait::default()
+        .min_interval(Duration::from_millis(100))
+        .on_poll(move |poll| {
+            let told = (poll.status.to_owned(), poll.next_poll_in);
+            statuses.lock().unwrap().push(told);
+        });
+    let job = wait
+        .until_done("untyped_job", || graph.read_job(id), job_status)
+        .await
+        .unwrap();
+    assert_eq!(job["status"], "completed");
+    // Three polls, the two waits between them the Retry-After Graph gave.
+    let in_progress = ("inProgress".to_owned(), Duration::from_millis(200));
+    assert_eq!(*seen.lock().unwrap(), [in_progress.clone(), in_progress]);
+    let polls = graph_polls(&emulator);
+    assert_eq!(polls.len(), 3);
+    for poll in &polls {
+        assert_eq!(
+            poll.path,
+            format!("/beta/deviceManagement/reports/exportJobs('{id}')")
+        );
+    }
+    let url =
+        check_transfer_url("untyped_job", "the job's url", job["url"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        url.origin(),
+        graph_endpoint::reqwest::Url::parse(emulator.storage_url())
+            .unwrap()
+            .origin()
+    );
+    let refused = check_transfer_url(
+        "untyped_job",
+        "the job's url",
+        "http://storage.example.com/r.zip",
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            Error::InvalidRequest {
+                endpoint: "untyped_job",
+                ..
+            }
+        ),
+        "{refused}"
+    );
+    assert!(emulator.storage_requests().is_empty());
+
+    // A status that says failed ends the wait, named as the caller named it.
+    let (emulator, graph) = start(
+        Emulator::builder()
+            .export_jobs_fail(true)
+            .export_job_polls(2),
+    )
+    .await;
+    let started = graph
+        .start_job(&json!({"reportName": "Devices"}))
+        .await
+        .unwrap();
+    let id = started["id"].as_str().unwrap();
+    let error = Wait::default()
+        .interval(Duration::from_millis(20), Duration::from_millis(20))
+        .until_done("untyped_job", || graph.read_job(id), job_status)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            Error::JobFailed { operation: "untyped_job", status, detail: None } if status == "failed"
+        ),
+        "{error}"
+    );
+    assert_eq!(graph_polls(&emulator).len(), 2);
 }
 
 #[tokio::test]
@@ -607,7 +765,27 @@ async fn an_edm_stream_answer_is_read_in_chunks_and_a_body_streams_from_a_reader
     assert_eq!(emulator.stored_files().len(), 1);
 }
 
-async fn new_session(graph: &GraphClient, name: &str) -> graph_endpoint::UploadSession {
+/// OneDrive's `createUploadSession` for a file in a drive, declared as a
+/// user declares a resource's upload session: the runtime only sends the
+/// content ([`GraphClient::upload`]).
+pub trait DriveUploads: Graph {
+    #[graph_action(
+        POST,
+        "/drives/<drive_id>/items/<parent_id>:/<file_name>:/createUploadSession",
+        expect = 200,
+        permissions = ["Files.ReadWrite.All"]
+    )]
+    async fn create_upload_session(
+        &self,
+        drive_id: &str,
+        parent_id: &str,
+        file_name: &str,
+    ) -> Result<UploadSession, Error>;
+}
+
+impl DriveUploads for GraphClient {}
+
+async fn new_session(graph: &GraphClient, name: &str) -> UploadSession {
     graph
         .create_upload_session("b!drive", "root", name)
         .await
@@ -873,7 +1051,6 @@ async fn an_expired_upload_session_is_a_clear_error() {
         "{error}"
     );
     assert!(emulator.storage_requests().is_empty());
-    let _ = Bytes::new();
 }
 
 /// The text of the file `name` in a zip, inflated and checked against its

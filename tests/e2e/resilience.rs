@@ -1,7 +1,9 @@
 //! Retries, timeouts, redirects, limits and size caps, each fault injected by
 //! the local stand-in over real HTTP, with the number of requests the server saw.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
+
+use crate::clock::{HeldClock, finished, settle, wait_for};
 
 use graph_endpoint::{Error, Graph, GraphClient, Response, RetryPolicy, TimeoutKind, graph_action};
 use graph_endpoint_device_management::hand_written::{
@@ -266,17 +268,26 @@ async fn a_connection_that_never_opens_is_retried_even_for_a_post() {
     assert!(err.to_string().contains("after 3 attempts"), "{err}");
 }
 
-#[tokio::test]
+/// Retries at once: with the clock held, a backoff would need the test to move it.
+fn immediate_policy() -> RetryPolicy {
+    RetryPolicy::default()
+        .base_delay(Duration::ZERO)
+        .max_jitter(Duration::ZERO)
+}
+
+fn held_client(emulator: &Emulator, builder: graph_endpoint::GraphClientBuilder) -> GraphClient {
+    builder
+        .base_url(emulator.base_url())
+        .token(emulator.token())
+        .retry(immediate_policy())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(start_paused = true)]
 async fn the_attempt_timeout_covers_a_body_that_stalls() {
+    let clock = HeldClock::hold();
     let (emulator, _, id) = setup().await;
-    let client_with = |builder: graph_endpoint::GraphClientBuilder| {
-        builder
-            .base_url(emulator.base_url())
-            .token(emulator.token())
-            .retry(quick_policy())
-            .build()
-            .unwrap()
-    };
     let stall = || {
         Injection::once(Fault::StalledBody {
             status: 200,
@@ -286,9 +297,19 @@ async fn the_attempt_timeout_covers_a_body_that_stalls() {
 
     // The status and half the body arrive at once, the rest after 400 ms:
     // a 100 ms attempt timeout still ends the attempt, and the GET is retried.
-    let graph = client_with(GraphClient::builder().attempt_timeout(Duration::from_millis(100)));
+    let graph = held_client(
+        &emulator,
+        GraphClient::builder().attempt_timeout(Duration::from_millis(100)),
+    );
     emulator.inject(stall());
-    let response = graph.get_with_attempts(&id).await.unwrap();
+    let (probe, target) = (graph.clone(), id.clone());
+    let call = tokio::spawn(async move { probe.get_with_attempts(&target).await });
+    wait_for("the first attempt", || emulator.request_count() == 1).await;
+    clock.advance(Duration::from_millis(99)).await;
+    settle().await;
+    assert_eq!(emulator.request_count(), 1, "no retry before the timeout");
+    clock.advance(Duration::from_millis(1)).await;
+    let response = finished(call).await.unwrap();
     assert_eq!(response.failed_attempts().len(), 1);
     assert_eq!(response.failed_attempts()[0].outcome, "attempt timed out");
     assert_eq!(response.body().id.as_deref(), Some(id.as_str()));
@@ -296,51 +317,70 @@ async fn the_attempt_timeout_covers_a_body_that_stalls() {
 
     // Without an attempt timeout the client waits the stall out, in one attempt.
     emulator.clear_requests();
-    let patient = client_with(GraphClient::builder().no_attempt_timeout());
+    let patient = held_client(&emulator, GraphClient::builder().no_attempt_timeout());
     emulator.inject(stall());
-    let response = patient.get_with_attempts(&id).await.unwrap();
+    let target = id.clone();
+    let call = tokio::spawn(async move { patient.get_with_attempts(&target).await });
+    wait_for("the attempt", || emulator.request_count() == 1).await;
+    clock.advance(Duration::from_secs(60)).await;
+    let response = finished(call).await.unwrap();
     assert!(response.failed_attempts().is_empty());
     assert_eq!(response.body().id.as_deref(), Some("stalled"));
     assert_eq!(emulator.request_count(), 1);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn each_timeout_is_its_own_error() {
+    let clock = HeldClock::hold();
     let (emulator, _, id) = setup().await;
-    let graph = GraphClient::builder()
-        .base_url(emulator.base_url())
-        .token(emulator.token())
-        .retry(quick_policy())
-        .attempt_timeout(Duration::from_millis(100))
-        .build()
-        .unwrap();
+    let graph = held_client(
+        &emulator,
+        GraphClient::builder().attempt_timeout(Duration::from_millis(100)),
+    );
+    let slow = || Injection::once(Fault::Delay(Duration::from_millis(400)));
 
     // A slow answer to a GET: the attempt times out, the retry succeeds.
-    emulator.inject(Injection::once(Fault::Delay(Duration::from_millis(400))));
-    let response = graph.get_with_attempts(&id).await.unwrap();
+    emulator.inject(slow());
+    let (probe, target) = (graph.clone(), id.clone());
+    let call = tokio::spawn(async move { probe.get_with_attempts(&target).await });
+    wait_for("the first attempt", || emulator.request_count() == 1).await;
+    clock.advance(Duration::from_millis(100)).await;
+    let response = finished(call).await.unwrap();
+    assert_eq!(response.failed_attempts().len(), 1);
     assert_eq!(response.failed_attempts()[0].outcome, "attempt timed out");
     assert_eq!(emulator.request_count(), 2);
 
     // A slow answer to a POST is not repeated.
     emulator.clear_requests();
-    emulator.inject(Injection::once(Fault::Delay(Duration::from_millis(400))));
-    let err = graph.create_token(&id, 60).await.unwrap_err();
+    emulator.inject(slow());
+    let (probe, target) = (graph.clone(), id.clone());
+    let call = tokio::spawn(async move { probe.create_token(&target, 60).await });
+    wait_for("the POST", || emulator.request_count() == 1).await;
+    clock.advance(Duration::from_millis(100)).await;
+    let err = finished(call).await.unwrap_err();
     assert_eq!(err.timeout_kind(), Some(TimeoutKind::Attempt), "{err:?}");
+    assert_eq!(err.attempts().len(), 1);
     assert_eq!(emulator.request_count(), 1);
 
-    // The whole call, retries included.
-    let bounded = GraphClient::builder()
-        .base_url(emulator.base_url())
-        .token(emulator.token())
-        .retry(quick_policy())
-        .call_timeout(Duration::from_millis(150))
-        .build()
-        .unwrap();
-    emulator.inject(Injection::always(Fault::Delay(Duration::from_millis(400))).on_method("GET"));
-    let started = Instant::now();
-    let err = bounded.get_profile(&id).await.unwrap_err();
+    // The whole call, retries included: it ends when the call timeout
+    // passes, not at the stand-in's pace.
+    let bounded = held_client(
+        &emulator,
+        GraphClient::builder().call_timeout(Duration::from_millis(150)),
+    );
+    emulator.clear_requests();
+    emulator.inject(Injection::always(Fault::Delay(Duration::from_secs(30))).on_method("GET"));
+    let started = tokio::time::Instant::now();
+    let target = id.clone();
+    let call = tokio::spawn(async move { bounded.get_profile(&target).await });
+    wait_for("the attempt", || emulator.request_count() == 1).await;
+    clock.advance(Duration::from_millis(149)).await;
+    settle().await;
+    assert!(!call.is_finished(), "not before the call timeout");
+    clock.advance(Duration::from_millis(1)).await;
+    let err = finished(call).await.unwrap_err();
     assert_eq!(err.timeout_kind(), Some(TimeoutKind::Call), "{err:?}");
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(clock.since(started), Duration::from_millis(150));
     emulator.clear_injections();
 }
 
@@ -390,7 +430,7 @@ async fn bodies_over_the_limits() {
         matches!(err, Error::BodyTooLarge { limit: 1000, .. }),
         "{err:?}"
     );
-    assert!(graph.list_profiles(Some(1)).await.is_ok());
+    assert_eq!(graph.list_profiles(Some(1)).await.unwrap().value.len(), 1);
 
     emulator.inject(Injection::once(Fault::HtmlError { status: 502 }));
     let err = graph.list_profiles(Some(1)).await.unwrap_err();
@@ -455,8 +495,9 @@ async fn redirects_follow_the_runtime_policy() {
     assert_eq!(other.request_count(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn the_in_flight_limit_holds_across_clones() {
+    let clock = HeldClock::hold();
     let (emulator, _, id) = setup().await;
     let graph = GraphClient::builder()
         .base_url(emulator.base_url())
@@ -464,21 +505,31 @@ async fn the_in_flight_limit_holds_across_clones() {
         .max_in_flight(4)
         .build()
         .unwrap();
-    emulator.inject(Injection::always(Fault::Delay(Duration::from_millis(20))));
+    // Each answer waits for the clock: what is in flight stays in flight
+    // until the test moves it.
+    emulator.inject(Injection::always(Fault::Delay(Duration::from_secs(1))));
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..40 {
         let graph = graph.clone();
         let id = id.clone();
         tasks.spawn(async move { graph.get_profile(&id).await.map(drop) });
     }
+    for round in 1..=10 {
+        wait_for("four more calls", || emulator.request_count() == 4 * round).await;
+        settle().await;
+        assert_eq!(emulator.request_count(), 4 * round, "no fifth place");
+        clock.advance(Duration::from_secs(1)).await;
+    }
     while let Some(result) = tasks.join_next().await {
         result.unwrap().unwrap();
     }
+    emulator.clear_injections();
     assert_eq!(emulator.max_in_flight(), 4);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_rate_limit_spaces_requests() {
+    let clock = HeldClock::hold();
     let (emulator, _, id) = setup().await;
     let graph = GraphClient::builder()
         .base_url(emulator.base_url())
@@ -486,27 +537,30 @@ async fn the_rate_limit_spaces_requests() {
         .rate_limit(10, Duration::from_secs(1))
         .build()
         .unwrap();
-    let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..15 {
         let graph = graph.clone();
         let id = id.clone();
         tasks.spawn(async move { graph.get_profile(&id).await.map(drop) });
     }
+    // Ten at once, then one every 100 ms.
+    wait_for("the first ten", || emulator.request_count() == 10).await;
+    for sent in 11..=15 {
+        clock.advance(Duration::from_millis(99)).await;
+        settle().await;
+        assert_eq!(emulator.request_count(), sent - 1, "not before its turn");
+        clock.advance(Duration::from_millis(1)).await;
+        wait_for("the next call", || emulator.request_count() == sent).await;
+    }
     while let Some(result) = tasks.join_next().await {
         result.unwrap().unwrap();
     }
-    // Ten at once, then one every 100 ms: the fifteenth starts at 500 ms.
-    assert!(
-        started.elapsed() >= Duration::from_millis(480),
-        "{:?}",
-        started.elapsed()
-    );
     assert_eq!(emulator.request_count(), 15);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn dropping_a_call_cancels_it_and_frees_its_place() {
+    let clock = HeldClock::hold();
     let (emulator, _, id) = setup().await;
     let graph = GraphClient::builder()
         .base_url(emulator.base_url())
@@ -516,15 +570,21 @@ async fn dropping_a_call_cancels_it_and_frees_its_place() {
         .unwrap();
     emulator.inject(Injection::once(Fault::Delay(Duration::from_secs(30))));
     // The caller gives up on the slow call: its future is dropped mid-flight.
-    let abandoned = tokio::time::timeout(Duration::from_millis(100), graph.get_profile(&id)).await;
-    assert!(abandoned.is_err());
-    // The single in-flight place is free again, and the client works.
-    let next = tokio::time::timeout(Duration::from_secs(5), graph.get_profile(&id)).await;
+    let (probe, target) = (graph.clone(), id.clone());
+    let abandoned = tokio::spawn(async move {
+        tokio::time::timeout(Duration::from_millis(100), probe.get_profile(&target))
+            .await
+            .is_err()
+    });
+    wait_for("the slow call", || emulator.request_count() == 1).await;
+    clock.advance(Duration::from_millis(100)).await;
+    assert!(finished(abandoned).await, "the caller gave up");
+    // The single in-flight place is free again while the stand-in still
+    // holds the first answer, and the client works.
+    let target = id.clone();
+    let next = tokio::spawn(async move { graph.get_profile(&target).await });
     assert_eq!(
-        next.expect("not blocked by the dropped call")
-            .unwrap()
-            .id
-            .as_deref(),
+        finished(next).await.unwrap().id.as_deref(),
         Some(id.as_str())
     );
     assert_eq!(emulator.request_count(), 2);

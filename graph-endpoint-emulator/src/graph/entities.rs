@@ -133,7 +133,7 @@ pub(crate) fn route(
         drop(entities);
         let key = rest.join("/");
         return Some(match *method {
-            Method::GET => list(shared, parts, version, &key),
+            Method::GET => list(shared, parts, version, &key, &ty),
             Method::POST => create(shared, parts, body, version, &key, &ty),
             _ => Err(not_allowed(method, "GET, POST")),
         });
@@ -165,6 +165,30 @@ pub(crate) fn route(
         }
         _ => Err(not_allowed(method, "GET, PATCH, DELETE")),
     })
+}
+
+/// The directory objects: the entity types whose base type is
+/// `microsoft.graph.directoryObject` in Graph's metadata. Only their
+/// collections take `$count`, `$search`, `ne` and `not` as advanced queries
+/// that need `ConsistencyLevel: eventual` (Graph's "Advanced query
+/// capabilities on Azure AD directory objects" page); Intune's collections
+/// do not ask for it.
+const DIRECTORY_OBJECTS: &[&str] = &[
+    "microsoft.graph.administrativeUnit",
+    "microsoft.graph.application",
+    "microsoft.graph.contract",
+    "microsoft.graph.device",
+    "microsoft.graph.directoryObject",
+    "microsoft.graph.directoryRole",
+    "microsoft.graph.directoryRoleTemplate",
+    "microsoft.graph.group",
+    "microsoft.graph.orgContact",
+    "microsoft.graph.servicePrincipal",
+    "microsoft.graph.user",
+];
+
+fn is_directory_object(item_type: &str) -> bool {
+    DIRECTORY_OBJECTS.contains(&item_type)
 }
 
 fn with(mut item: Value, context: &str) -> Value {
@@ -261,9 +285,12 @@ fn list(
     parts: &http::request::Parts,
     version: &str,
     key: &str,
+    item_type: &str,
 ) -> Result<hyper::Response<ReplyBody>, Failure> {
     let query = ListQuery::parse(parts.uri.query().unwrap_or_default())?;
-    query.check_consistency(wants_eventual_consistency(parts))?;
+    if is_directory_object(item_type) {
+        query.check_consistency(wants_eventual_consistency(parts))?;
+    }
     let top = query.top.unwrap_or(shared.page_size);
     let offset = query.start()?;
     let entities = lock(&shared.entities);

@@ -2,9 +2,13 @@
 //! resource ([`seed`], its data in [`profiles`]), entity collections served
 //! generically ([`entities`]), a fleet of managed devices and their remote
 //! action ([`devices`]), report export jobs and report functions
-//! ([`reports`]), drive uploads ([`uploads`]); the OData query options their
-//! lists understand ([`query`]); and [`GraphState`], what their routes share.
+//! ([`reports`]), drive uploads ([`uploads`]), mobile apps and their content
+//! ([`app_content`], the commit's checks of an uploaded file in
+//! [`content_check`]); the OData query options their lists understand
+//! ([`query`]); and [`GraphState`], what their routes share.
 
+pub(crate) mod app_content;
+pub(crate) mod content_check;
 pub(crate) mod devices;
 pub(crate) mod entities;
 pub(crate) mod profiles;
@@ -33,4 +37,6 @@ pub(crate) struct GraphState {
     pub storage: Arc<Storage>,
     /// The syncs each managed device received.
     pub device_syncs: devices::Syncs,
+    /// Mobile apps and their content.
+    pub app_content: app_content::AppContent,
 }

@@ -1,6 +1,5 @@
 //! The seed's resource's data: the in-memory androidForWorkEnrollmentProfile
-//! collection, the change numbers delta rounds read, and the rules the
-//! service applies to it.
+//! collection, and the rules the service applies to it.
 
 use std::collections::HashMap;
 
@@ -11,8 +10,6 @@ use time::format_description::well_known::Rfc3339;
 use crate::reply::{Failure, MIN_DATE, now};
 
 pub const ODATA_TYPE: &str = "#microsoft.graph.androidForWorkEnrollmentProfile";
-/// The longest token validity accepted: 90 days, as for Android Enterprise enrollment tokens.
-pub const MAX_TOKEN_VALIDITY_SECONDS: i64 = 90 * 24 * 3600;
 
 const WRITABLE: &[&str] = &["displayName", "description"];
 const READ_ONLY: &[&str] = &[
@@ -35,12 +32,6 @@ pub struct Profiles {
     account_id: String,
     profiles: Vec<Map<String, Value>>,
     index: HashMap<String, usize>,
-    /// The change counter: every create, update and delete takes the next number.
-    seq: u64,
-    /// The number of each profile's last change, for delta queries.
-    changed_at: HashMap<String, u64>,
-    /// Deleted profiles and the number of their deletion.
-    tombstones: Vec<(String, u64)>,
 }
 
 /// Whether `name` is a property of the resource (for `$select` checks).
@@ -54,49 +45,12 @@ impl Profiles {
             account_id: uuid::Uuid::new_v4().to_string(),
             profiles: Vec::new(),
             index: HashMap::new(),
-            seq: 0,
-            changed_at: HashMap::new(),
-            tombstones: Vec::new(),
         }
     }
 
     /// The profiles in creation order.
     pub fn iter(&self) -> impl Iterator<Item = &Map<String, Value>> {
         self.profiles.iter()
-    }
-
-    /// The number of the latest change.
-    pub fn seq(&self) -> u64 {
-        self.seq
-    }
-
-    fn touch(&mut self, id: &str) {
-        self.seq += 1;
-        self.changed_at.insert(id.to_owned(), self.seq);
-    }
-
-    /// What changed after change `since` up to change `upto`: profiles created
-    /// or updated (as they are now), then profiles deleted, as `@removed`.
-    /// The first round (`since == 0`) lists the profiles that exist.
-    pub fn changes(&self, since: u64, upto: u64) -> Vec<Value> {
-        let window = |at: u64| at > since && at <= upto;
-        let mut changes: Vec<Value> = self
-            .profiles
-            .iter()
-            .filter(|p| {
-                p.get("id")
-                    .and_then(Value::as_str)
-                    .and_then(|id| self.changed_at.get(id))
-                    .is_some_and(|&at| window(at))
-            })
-            .map(|p| Value::Object(p.clone()))
-            .collect();
-        if since > 0 {
-            changes.extend(self.tombstones.iter().filter(|(_, at)| window(*at)).map(
-                |(id, _)| json!({"@odata.type": ODATA_TYPE, "id": id, "@removed": {"reason": "deleted"}}),
-            ));
-        }
-        changes
     }
 
     pub fn page(&self, skip: usize, top: usize) -> Vec<Value> {
@@ -175,7 +129,6 @@ impl Profiles {
         profile.insert("enrolledDeviceCount".into(), json!(0));
         profile.insert("qrCodeContent".into(), Value::Null);
         profile.insert("qrCodeImage".into(), Value::Null);
-        self.touch(&id);
         self.index.insert(id, self.profiles.len());
         self.profiles.push(profile.clone());
         Value::Object(profile)
@@ -206,16 +159,12 @@ impl Profiles {
         }
         profile.insert("lastModifiedDateTime".into(), json!(now()));
         let updated = Value::Object(profile.clone());
-        self.touch(id);
         Ok(updated)
     }
 
     pub fn delete(&mut self, id: &str) -> Result<(), Failure> {
         let i = self.index.remove(id).ok_or_else(|| not_found(id))?;
         self.profiles.remove(i);
-        self.seq += 1;
-        self.changed_at.remove(id);
-        self.tombstones.push((id.to_owned(), self.seq));
         for (pos, profile) in self.profiles.iter().enumerate().skip(i) {
             if let Some(Value::String(id)) = profile.get("id") {
                 self.index.insert(id.clone(), pos);
@@ -250,12 +199,12 @@ impl Profiles {
                     )
                 })?,
         };
-        if !(1..=MAX_TOKEN_VALIDITY_SECONDS).contains(&validity) {
+        // The API page documents an Int32 and no bound; a validity that is not
+        // positive is refused here (an assumption: see the README).
+        if validity < 1 {
             return Err(Failure::bad_request(
                 "BadRequest",
-                format!(
-                    "tokenValidityInSeconds must be between 1 and {MAX_TOKEN_VALIDITY_SECONDS}; got {validity}."
-                ),
+                format!("tokenValidityInSeconds must be positive; got {validity}."),
             ));
         }
         let token: String = uuid::Uuid::new_v4().simple().to_string().to_uppercase();
@@ -278,7 +227,6 @@ impl Profiles {
             json!({"type": "image/png", "value": QR_PLACEHOLDER_PNG}),
         );
         profile.insert("lastModifiedDateTime".into(), json!(now()));
-        self.touch(id);
         Ok(())
     }
 
@@ -296,7 +244,6 @@ impl Profiles {
         profile.insert("qrCodeContent".into(), Value::Null);
         profile.insert("qrCodeImage".into(), Value::Null);
         profile.insert("lastModifiedDateTime".into(), json!(now()));
-        self.touch(id);
         Ok(())
     }
 }

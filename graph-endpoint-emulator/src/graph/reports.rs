@@ -242,18 +242,33 @@ fn create(
         .to_owned();
     let id = format!("{report}_{}", uuid::Uuid::new_v4());
     let now = time::OffsetDateTime::now_utc();
+    let version = if parts.uri.path().starts_with("/beta/") {
+        "beta"
+    } else {
+        "v1.0"
+    };
+    // As Intune's "Export Intune reports using Graph APIs" page shows a new
+    // job: `notStarted`, no `url`, `expirationDateTime` at the minimum date
+    // until the export is done, `localizationType` defaulted.
     let value = json!({
+        "@odata.context": format!(
+            "{}/{version}/$metadata#deviceManagement/reports/exportJobs/$entity",
+            shared.base_url
+        ),
         "id": id,
         "reportName": report,
         "filter": request.get("filter").cloned().unwrap_or(Value::Null),
+        "localizationType": request
+            .get("localizationType")
+            .cloned()
+            .unwrap_or_else(|| json!("LocalizedValuesAsAdditionalColumn")),
         "select": select,
         "format": format,
         "snapshotId": null,
-        "localizationType": "localizedValuesAsAdditionalColumn",
         "status": "notStarted",
         "url": null,
         "requestDateTime": now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
-        "expirationDateTime": (now + time::Duration::hours(1)).format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+        "expirationDateTime": crate::reply::MIN_DATE,
     });
     lock(&shared.jobs.jobs).insert(
         id.clone(),
@@ -263,11 +278,6 @@ fn create(
             polls: 0,
         },
     );
-    let version = if parts.uri.path().starts_with("/beta/") {
-        "beta"
-    } else {
-        "v1.0"
-    };
     let location = format!(
         "{}/{version}/deviceManagement/reports/exportJobs('{id}')",
         shared.base_url
@@ -333,6 +343,13 @@ fn poll(shared: &GraphState, id: &str) -> Result<hyper::Response<ReplyBody>, Fai
                 };
                 job.value["status"] = json!("completed");
                 job.value["url"] = json!(url);
+                // How long the download stays: an assumption (the page's
+                // example shows about six hours).
+                job.value["expirationDateTime"] = json!(
+                    (time::OffsetDateTime::now_utc() + time::Duration::hours(6))
+                        .format(&time::format_description::well_known::Rfc3339)
+                        .unwrap_or_default()
+                );
             }
         } else if !done {
             job.value["status"] = json!("inProgress");

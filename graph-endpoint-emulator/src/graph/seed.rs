@@ -1,6 +1,7 @@
 //! The seed's resource, `androidForWorkEnrollmentProfiles` under `beta`:
-//! its collection (list, create), one profile (get, update, delete), its
-//! token actions (`createToken`, `revokeToken`) and `delta`.
+//! its collection (list, create), one profile (get, update, delete) and its
+//! token actions (`createToken`, `revokeToken`). No `delta`: Graph's metadata
+//! binds no delta function to this type.
 
 use bytes::Bytes;
 use http::{HeaderValue, Method};
@@ -10,7 +11,7 @@ pub(crate) const COLLECTION: &str = "androidForWorkEnrollmentProfiles";
 
 use super::GraphState;
 use super::profiles::is_property;
-use super::query::{ListQuery, entity_select, wants_eventual_consistency};
+use super::query::{ListQuery, entity_select};
 use crate::lock::lock;
 use crate::reply::{
     Failure, ReplyBody, empty_response, json_body, json_response, not_allowed, not_found_segment,
@@ -49,14 +50,6 @@ pub(crate) fn route(
                 Ok(response)
             }
             _ => Err(not_allowed(method, "GET, POST")),
-        },
-        [
-            "deviceManagement",
-            COLLECTION,
-            "delta" | "delta()" | "microsoft.graph.delta()",
-        ] => match *method {
-            Method::GET => delta(shared, parts),
-            _ => Err(not_allowed(method, "GET")),
         },
         ["deviceManagement", COLLECTION, id] => match *method {
             Method::GET => {
@@ -104,13 +97,16 @@ pub(crate) fn list(
     parts: &http::request::Parts,
 ) -> Result<hyper::Response<ReplyBody>, Failure> {
     let query = ListQuery::parse(parts.uri.query().unwrap_or_default())?;
+    // Graph's metadata binds no delta function to this entity type, so
+    // there is no delta round to resume here.
     if query.delta_token.is_some() {
         return Err(Failure::bad_request(
             "Request_UnsupportedQuery",
-            "$deltatoken belongs to the delta function: .../androidForWorkEnrollmentProfiles/delta.",
+            "$deltatoken is not a query option of this collection: it has no delta function.",
         ));
     }
-    query.check_consistency(wants_eventual_consistency(parts))?;
+    // An Intune collection, not a directory object: $count and $search need
+    // no ConsistencyLevel header here.
     query.check_select(is_property)?;
     let top = query.top.unwrap_or(shared.page_size);
     let offset = query.start()?;
@@ -153,91 +149,6 @@ pub(crate) fn list(
                 shared.base_url,
                 query.next_query(top, &next.to_string())
             )),
-        );
-    }
-    Ok(json_response(200, &Value::Object(body)))
-}
-
-/// `GET .../delta`: the first round lists every profile; its last page
-/// carries an `@odata.deltaLink` whose `$deltatoken` is the change number the
-/// round reached. A round started from that link lists what changed since:
-/// profiles created or updated, then deleted ones as `@removed`.
-pub(crate) fn delta(
-    shared: &GraphState,
-    parts: &http::request::Parts,
-) -> Result<hyper::Response<ReplyBody>, Failure> {
-    let query = ListQuery::parse(parts.uri.query().unwrap_or_default())?;
-    if query.filter.is_some() || query.orderby.is_some() || query.search.is_some() || query.count {
-        return Err(Failure::bad_request(
-            "Request_UnsupportedQuery",
-            "delta supports $select and $top only.",
-        ));
-    }
-    query.check_select(is_property)?;
-    let invalid_token = |token: &str| {
-        Failure::bad_request(
-            "BadRequest",
-            format!("Invalid delta or skip token '{token}'."),
-        )
-    };
-    let profiles = lock(&shared.profiles);
-    let top = query.top.unwrap_or(shared.page_size);
-    let (since, upto, offset) = match (&query.skip_token, &query.delta_token) {
-        (Some(token), _) => {
-            let numbers: Vec<u64> = token
-                .split('.')
-                .map(|n| n.parse().map_err(|_| invalid_token(token)))
-                .collect::<Result<_, _>>()?;
-            match numbers[..] {
-                [since, upto, offset] => (since, upto, offset as usize),
-                _ => return Err(invalid_token(token)),
-            }
-        }
-        (None, Some(token)) => {
-            let since: u64 = token.parse().map_err(|_| invalid_token(token))?;
-            if since > profiles.seq() {
-                return Err(invalid_token(token));
-            }
-            (since, profiles.seq(), 0)
-        }
-        (None, None) => (0, profiles.seq(), 0),
-    };
-    let changes = profiles.changes(since, upto);
-    drop(profiles);
-    let page: Vec<Value> = changes
-        .iter()
-        .skip(offset)
-        .take(top)
-        .map(|change| match change {
-            Value::Object(map) if !map.contains_key("@removed") => query.project(map),
-            other => other.clone(),
-        })
-        .collect();
-    let next = offset + page.len();
-    let link = format!(
-        "{}/beta/deviceManagement/{COLLECTION}/delta",
-        shared.base_url
-    );
-    let mut body = serde_json::Map::new();
-    body.insert(
-        "@odata.context".into(),
-        json!(format!(
-            "{}/beta/$metadata#Collection(microsoft.graph.androidForWorkEnrollmentProfile)",
-            shared.base_url
-        )),
-    );
-    body.insert("value".into(), Value::Array(page));
-    if next < changes.len() {
-        body.insert(
-            "@odata.nextLink".into(),
-            json!(format!(
-                "{link}?$top={top}&$skiptoken={since}.{upto}.{next}"
-            )),
-        );
-    } else {
-        body.insert(
-            "@odata.deltaLink".into(),
-            json!(format!("{link}?$deltatoken={upto}")),
         );
     }
     Ok(json_response(200, &Value::Object(body)))

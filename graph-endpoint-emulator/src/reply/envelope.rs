@@ -14,6 +14,8 @@ pub struct Failure {
     pub code: &'static str,
     pub message: String,
     pub headers: Vec<(&'static str, String)>,
+    /// Members `innerError` has besides its date and ids.
+    pub inner: Vec<(&'static str, &'static str)>,
 }
 
 impl Failure {
@@ -23,6 +25,7 @@ impl Failure {
             code,
             message: message.into(),
             headers: Vec::new(),
+            inner: Vec::new(),
         }
     }
 
@@ -31,15 +34,19 @@ impl Failure {
     }
 
     pub fn body(&self, request_id: &str, client_request_id: &str) -> Value {
+        let mut inner = json!({
+            "date": graph_date(),
+            "request-id": request_id,
+            "client-request-id": client_request_id,
+        });
+        for (name, value) in &self.inner {
+            inner[*name] = json!(value);
+        }
         json!({
             "error": {
                 "code": self.code,
                 "message": self.message,
-                "innerError": {
-                    "date": graph_date(),
-                    "request-id": request_id,
-                    "client-request-id": client_request_id,
-                }
+                "innerError": inner,
             }
         })
     }

@@ -17,7 +17,10 @@ pub(crate) use envelope::{Failure, Ids, not_allowed, not_found_segment};
 pub(crate) use request::json_body;
 
 /// The least date Graph writes (`Edm.DateTimeOffset`'s minimum): what it
-/// shows for a date that is not set.
+/// shows for a date that is not set, as Intune's report export page shows a
+/// new job's `expirationDateTime`. A profile's token revoked (or never
+/// created) showing it too is an assumption (the token actions are
+/// undocumented; see the README).
 pub const MIN_DATE: &str = "0001-01-01T00:00:00Z";
 
 /// The current time, as answers carry it (RFC 3339).

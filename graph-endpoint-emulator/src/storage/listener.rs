@@ -28,6 +28,23 @@ fn respond(status: u16, body: StorageBody) -> hyper::Response<StorageBody> {
     response
 }
 
+/// An app content blob's answer (see `blocks`).
+fn blob_reply(reply: super::blocks::BlobReply) -> hyper::Response<StorageBody> {
+    let body = StorageBody {
+        end: reply.body.len() as u64,
+        source: Source::Data(reply.body),
+        pos: 0,
+        cut: None,
+    };
+    let mut response = respond(reply.status, body);
+    for (name, value) in reply.headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
+}
+
 fn json_reply(status: u16, value: Value) -> hyper::Response<StorageBody> {
     let mut response = respond(status, StorageBody::json(&value));
     response
@@ -183,6 +200,10 @@ async fn handle(
             ))
         }
         (method, ["upload", id]) => Ok(upload(storage, method, &parts, id, body).await?),
+        (_, ["content", blob]) => {
+            let reply = super::blocks::handle(&storage.blocks, &parts, blob, body).await?;
+            Ok(blob_reply(reply))
+        }
         _ => Ok(error(
             404,
             "ResourceNotFound",

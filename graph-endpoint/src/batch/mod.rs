@@ -18,12 +18,13 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use tracing::Instrument;
 
-use crate::call::Parts;
-use crate::decode::{self, Finish};
-use crate::request::ClientRequestId;
-use crate::{
-    ApiVersion, Attempt, Call, Endpoint, Error, GraphClient, Method, RawResponse, Request,
-};
+use crate::call::decode::{self, Finish};
+use crate::call::{Call, Parts};
+use crate::client::GraphClient;
+use crate::endpoint::{ApiVersion, Endpoint, Method};
+use crate::error::{Attempt, Error};
+use crate::request::{ClientRequestId, Request};
+use crate::response::RawResponse;
 
 /// The most requests Graph accepts in one `$batch`.
 pub const MAX_BATCH_SIZE: usize = 20;
@@ -344,7 +345,7 @@ struct Rounds<'a> {
     ended: HashMap<usize, Ended>,
     /// Time spent waiting for throttled calls so far.
     waited: Duration,
-    policy: crate::RetryPolicy,
+    policy: crate::http_stack::retry::RetryPolicy,
     collector: &'a Collector,
 }
 
@@ -401,7 +402,7 @@ impl Rounds<'_> {
                 let call = &self.calls[&index];
                 let status = response.status();
                 let expected = call.endpoint.expects(status.as_u16());
-                if !expected && crate::RetryPolicy::retries_status(status) {
+                if !expected && crate::http_stack::retry::RetryPolicy::retries_status(status) {
                     let number = call.attempts.len() as u32 + 1;
                     let wait = self.policy.wait_for(number, Some(response.headers()));
                     if self.policy.allows(number, self.waited, wait) {
@@ -702,10 +703,10 @@ impl Batch {
         );
         let client_request_id = request.client_request_id_value();
         let response = self.sender.execute(request).await?;
-        let response = crate::decode::check_status(endpoint, client_request_id, response)?;
+        let response = crate::call::decode::check_status(endpoint, client_request_id, response)?;
         let outer_headers = response.headers().clone();
         let answer: wire::BatchAnswer =
-            crate::decode::decode_body(endpoint, client_request_id, &response)?;
+            crate::call::decode::decode_body(endpoint, client_request_id, &response)?;
         let mut answered = Vec::with_capacity(chunk.len());
         for item in answer.responses {
             let Some(index) = item.id.parse::<usize>().ok().filter(|i| chunk.contains(i)) else {

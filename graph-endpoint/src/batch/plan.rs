@@ -8,7 +8,9 @@ use std::time::Duration;
 use http::StatusCode;
 
 use super::{Ended, InFlight, MAX_BATCH_SIZE};
-use crate::{ApiVersion, Error, RawResponse};
+use crate::endpoint::ApiVersion;
+use crate::error::Error;
+use crate::response::RawResponse;
 
 /// Whether call `index` depends, directly or through others, on a call in `retry`.
 pub(super) fn depends_on_any(

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::InFlight;
-use crate::{Error, RawResponse};
+use crate::error::Error;
+use crate::response::RawResponse;
 
 #[derive(Serialize)]
 pub(super) struct BatchBody<'a> {
@@ -114,8 +115,45 @@ impl AnswerItem {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_GATEWAY);
         let body = self
             .body
-            .map(|raw| Bytes::from(String::from(Box::<str>::from(raw))))
+            .map(|raw| item_body(&raw, &headers))
             .unwrap_or_default();
         RawResponse::new(status, headers, body)
     }
+}
+
+/// An item's body as the call would have received it alone: JSON as it is,
+/// and a non-JSON body (an image, a file's content), which the batch answer
+/// carries as a base64 string, decoded to its bytes.
+fn item_body(raw: &RawValue, headers: &HeaderMap) -> Bytes {
+    use base64::Engine as _;
+    let json = || Bytes::from(raw.get().to_owned());
+    let is_json = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|t| {
+            let media = t.split(';').next().unwrap_or_default().trim();
+            media.eq_ignore_ascii_case("application/json") || media.ends_with("+json")
+        });
+    if is_json {
+        return json();
+    }
+    let Ok(text) = serde_json::from_str::<&str>(raw.get()) else {
+        return json();
+    };
+    // Base64 "URL-encoded", as Graph's batching page says; standard base64
+    // is accepted too.
+    let url_safe = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::URL_SAFE,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    let standard = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    url_safe
+        .decode(text)
+        .or_else(|_| standard.decode(text))
+        .map_or_else(|_| json(), Bytes::from)
 }
