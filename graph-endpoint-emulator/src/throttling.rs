@@ -4,6 +4,16 @@
 //!
 //! Buckets run on tokio's clock, so a test in paused time sees the rates it
 //! set, whatever the machine's speed.
+//!
+//! Sources: the Intune limits of the presets (per app and tenant, per 20
+//! seconds) are those of "Microsoft Graph service-specific throttling
+//! limits", Intune service limits
+//! (<https://learn.microsoft.com/graph/throttling-limits#intune-service-limits>);
+//! the 429 and its optional `Retry-After`, and throttling per `$batch` item,
+//! are from "Microsoft Graph throttling guidance"
+//! (<https://learn.microsoft.com/graph/throttling>). That Intune counts its
+//! limits as token buckets (rather than fixed windows) is an assumption: the
+//! documentation gives the counts per window only.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};

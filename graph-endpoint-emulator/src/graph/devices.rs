@@ -2,6 +2,12 @@
 //! collection `/deviceManagement/managedDevices`, and the remote action a
 //! bulk job runs over all of them, `syncDevice` (204, or 404 for a device
 //! that is not there), which stamps the device's `lastSyncDateTime`.
+//!
+//! Source: "managedDevice: syncDevice"
+//! (<https://learn.microsoft.com/graph/api/intune-devices-manageddevice-syncdevice>),
+//! `POST .../managedDevices/{managedDeviceId}/syncDevice`, 204 No Content.
+//! The stamped `lastSyncDateTime` is an assumption (Graph syncs the device
+//! later, out of band).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
