@@ -3,10 +3,11 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
+pub mod android_for_work_profiles;
 #[cfg(feature = "catalog")]
-pub mod check;
+pub mod example_check;
 mod export_jobs;
-pub mod hand_written;
+pub mod metadata;
 pub mod support;
 
 // Generated text, compared byte for byte with the generator's output: not
@@ -22,9 +23,16 @@ pub use export_jobs::{ExportFormat, ExportJob, ExportJobRequest, ExportJobStatus
 pub use generated::catalog::ENDPOINTS;
 pub use generated::entity_sets::ENTITY_SETS;
 pub use generated::models;
+pub use generated::prelude;
 #[cfg(feature = "samples")]
 #[doc(hidden)]
 pub use generated::samples;
+pub use generated::v1;
+
+/// The date and time types of the models' accessors.
+pub use time;
+/// The GUID type of the models' accessors.
+pub use uuid;
 
 #[cfg(feature = "compliance")]
 pub use generated::compliance::*;

@@ -1,0 +1,176 @@
+//! The macros generated models expand: one line per type in the generated
+//! code, the trait implementations here.
+
+/// Serialize/Deserialize of a model: the object itself, checked against
+/// the metadata when decoded.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __model_serde {
+    ($ty:ty) => {
+        impl ::serde::Serialize for $ty {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                s: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                ::serde::Serialize::serialize($crate::support::Model::object(self), s)
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for $ty {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                d: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                $crate::support::decode_model(d)
+            }
+        }
+    };
+}
+
+/// A root model (no base type in the surface): a `#[repr(transparent)]`
+/// newtype over the object, deriving `ref_cast::RefCast` so it can be viewed
+/// in place.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __root_model {
+    ($ty:ident, $name:literal, $typed_new:literal) => {
+        impl $crate::support::Model for $ty {
+            const GRAPH_TYPE: &'static str = $name;
+            #[inline]
+            fn from_object(object: $crate::support::Object) -> Self {
+                $ty(object)
+            }
+            #[inline]
+            fn object(&self) -> &$crate::support::Object {
+                &self.0
+            }
+            #[inline]
+            fn object_mut(&mut self) -> &mut $crate::support::Object {
+                &mut self.0
+            }
+            #[inline]
+            fn into_object(self) -> $crate::support::Object {
+                self.0
+            }
+        }
+        impl $crate::support::Borrowed for $ty {
+            #[inline]
+            fn view(object: &$crate::support::Object) -> &Self {
+                <Self as ::ref_cast::RefCast>::ref_cast(object)
+            }
+        }
+        impl $ty {
+            #[doc = concat!("An empty `", $name, "`", "; with its `@odata.type` when it is part of a type hierarchy.")]
+            #[inline]
+            pub fn new() -> Self {
+                $ty($crate::support::new_object($typed_new.then_some($name)))
+            }
+        }
+        impl ::core::default::Default for $ty {
+            #[inline]
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+        $crate::__model_serde!($ty);
+    };
+}
+
+/// A derived model: a `#[repr(transparent)]` newtype over its base (deriving
+/// `ref_cast::RefCast`), which it dereferences to, so the base's accessors
+/// apply.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __derived_model {
+    ($ty:ident, $base:ident, $name:literal) => {
+        impl $crate::support::Model for $ty {
+            const GRAPH_TYPE: &'static str = $name;
+            #[inline]
+            fn from_object(object: $crate::support::Object) -> Self {
+                $ty(<$base as $crate::support::Model>::from_object(object))
+            }
+            #[inline]
+            fn object(&self) -> &$crate::support::Object {
+                $crate::support::Model::object(&self.0)
+            }
+            #[inline]
+            fn object_mut(&mut self) -> &mut $crate::support::Object {
+                $crate::support::Model::object_mut(&mut self.0)
+            }
+            #[inline]
+            fn into_object(self) -> $crate::support::Object {
+                $crate::support::Model::into_object(self.0)
+            }
+        }
+        impl $crate::support::Borrowed for $ty {
+            #[inline]
+            fn view(object: &$crate::support::Object) -> &Self {
+                <Self as ::ref_cast::RefCast>::ref_cast(<$base as $crate::support::Borrowed>::view(
+                    object,
+                ))
+            }
+        }
+        impl $ty {
+            #[doc = concat!("An empty `", $name, "` with its `@odata.type`.")]
+            #[inline]
+            pub fn new() -> Self {
+                <Self as $crate::support::Model>::from_object($crate::support::new_object(Some(
+                    $name,
+                )))
+            }
+        }
+        impl ::core::default::Default for $ty {
+            #[inline]
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+        impl ::core::ops::Deref for $ty {
+            type Target = $base;
+            #[inline]
+            fn deref(&self) -> &$base {
+                &self.0
+            }
+        }
+        impl ::core::ops::DerefMut for $ty {
+            #[inline]
+            fn deref_mut(&mut self) -> &mut $base {
+                &mut self.0
+            }
+        }
+        impl ::core::convert::From<$ty> for $base {
+            #[inline]
+            fn from(value: $ty) -> $base {
+                value.0
+            }
+        }
+        $crate::__model_serde!($ty);
+    };
+}
+
+/// Serialize/Deserialize of a generated enum: its wire name.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __member_serde {
+    ($ty:ident) => {
+        impl ::serde::Serialize for $ty {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                s: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                s.serialize_str($crate::support::Member::as_str(self))
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for $ty {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                d: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                let text = <::std::string::String as ::serde::Deserialize>::deserialize(d)?;
+                Ok(<$ty as $crate::support::Member>::parse(&text))
+            }
+        }
+        impl ::core::fmt::Display for $ty {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str($crate::support::Member::as_str(self))
+            }
+        }
+    };
+}
