@@ -355,6 +355,10 @@ impl Surface<'_> {
         let _ = writeln!(out, "    const GRAPH_TYPE: &'static str = {q:?};");
         let _ = writeln!(
             out,
+            "    const METADATA: &'static s::metadata::Tables = &crate::metadata::TABLES;"
+        );
+        let _ = writeln!(
+            out,
             "    fn decoded_as(&self) -> Option<&'static str> {{\n        match self {{\n            Self::{base}(_) => Some({q:?}),\n            Self::Other(_) => None,"
         );
         for d in &all {
