@@ -45,6 +45,7 @@
 mod accessors;
 mod codecs;
 mod duration;
+pub mod example_check;
 mod flags;
 mod macros;
 pub mod metadata;
