@@ -18,7 +18,7 @@ use std::sync::LazyLock;
 
 use graph_endpoint::http::StatusCode;
 use graph_endpoint::{Call, Endpoint, Error, GraphClient, Request};
-use graph_endpoint_device_management::hand_written::{
+use graph_endpoint_device_management::android_for_work_profiles::{
     AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
 };
 use graph_endpoint_emulator::{Emulator, Fault, Injection};

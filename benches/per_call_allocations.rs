@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use graph_endpoint::GraphClient;
-use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfiles;
+use graph_endpoint_device_management::android_for_work_profiles::AndroidForWorkEnrollmentProfiles;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
 mod support;

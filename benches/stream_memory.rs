@@ -16,7 +16,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use graph_endpoint::GraphClient;
-use graph_endpoint_device_management::hand_written::{
+use graph_endpoint_device_management::android_for_work_profiles::{
     AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
 };
 use graph_endpoint_emulator::Emulator;
@@ -95,7 +95,7 @@ fn measure(mode: &str) {
                 let mut count = 0;
                 while let Some(profile) = items.try_next().await.expect("every page") {
                     // Touch each item so the work is not optimised away.
-                    count += usize::from(profile.id.is_some());
+                    count += usize::from(profile.id().is_some());
                 }
                 count
             }

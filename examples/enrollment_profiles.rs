@@ -9,9 +9,10 @@
 use std::error::Error as StdError;
 
 use graph_endpoint::{Filter, GraphClient};
-use graph_endpoint_device_management::hand_written::{
+use graph_endpoint_device_management::android_for_work_profiles::{
     AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
 };
+use graph_endpoint_device_management::prelude::*;
 use graph_endpoint_emulator::Emulator;
 use time::format_description::well_known::Rfc3339;
 
@@ -31,16 +32,18 @@ async fn main() -> Result<(), Box<dyn StdError>> {
 
     println!("\nCreate");
     let created = graph
-        .create_profile(&AndroidForWorkEnrollmentProfile {
-            display_name: Some("Field scanners".into()),
-            description: Some("Rugged devices for the field team".into()),
-            ..Default::default()
-        })
+        .create_profile(
+            AndroidForWorkEnrollmentProfile::named("Field scanners")
+                .set_description("Rugged devices for the field team"),
+        )
         .await?;
-    let id = created.id.clone().ok_or("no id in the created profile")?;
+    let id = created
+        .id()
+        .map(str::to_owned)
+        .ok_or("no id in the created profile")?;
     println!(
         "  created {id} ({})",
-        created.display_name.as_deref().unwrap_or_default()
+        created.display_name().unwrap_or_default()
     );
 
     println!("\nList, five a page");
@@ -61,25 +64,20 @@ async fn main() -> Result<(), Box<dyn StdError>> {
         .first_page()
         .await?;
     for profile in &field.value {
-        println!(
-            "  matches: {}",
-            profile.display_name.as_deref().unwrap_or_default()
-        );
+        println!("  matches: {}", profile.display_name().unwrap_or_default());
     }
 
     println!("\nUpdate");
     let updated = graph
         .update_profile(
             &id,
-            &AndroidForWorkEnrollmentProfile {
-                description: Some("Rugged devices, second batch".into()),
-                ..Default::default()
-            },
+            AndroidForWorkEnrollmentProfile::from_object(Default::default())
+                .set_description("Rugged devices, second batch"),
         )
         .await?;
     println!(
         "  description is now: {}",
-        updated.description.as_deref().unwrap_or_default()
+        updated.description().unwrap_or_default()
     );
 
     println!("\nToken lifecycle");
@@ -88,7 +86,7 @@ async fn main() -> Result<(), Box<dyn StdError>> {
     println!(
         "  token created, expires {}",
         with_token
-            .token_expiration_date_time
+            .token_expiration_date_time()
             .and_then(|t| t.format(&Rfc3339).ok())
             .unwrap_or_default()
     );
@@ -104,7 +102,10 @@ async fn main() -> Result<(), Box<dyn StdError>> {
         .items();
     let mut calls = Vec::new();
     while let Some(profile) = seeded.try_next().await? {
-        let seeded_id = profile.id.ok_or("a profile without an id")?;
+        let seeded_id = profile
+            .id()
+            .map(str::to_owned)
+            .ok_or("a profile without an id")?;
         calls.push(batch.add(graph.create_token(&seeded_id, 3600)));
     }
     let report = batch.send().await;

@@ -1,7 +1,15 @@
 //! An Intune inventory with the typed `/deviceManagement` surface: managed
-//! devices read page by page, device configurations grouped by their concrete
-//! type, and a Windows 10 policy created, patched (its description cleared
-//! with an explicit `null`) and deleted.
+//! devices read page by page (dates as `time::OffsetDateTime`, the nested
+//! hardware information borrowed in place), device configurations grouped by
+//! their concrete type, and a Windows 10 policy created, patched (its
+//! description cleared with an explicit `null`) and deleted. One import, the
+//! prelude, brings the endpoints and the setters.
+//!
+//! Every answer is checked against Graph's metadata as it decodes: against
+//! the stand-in, a device whose `complianceState` is planted as a number
+//! shows what a mismatch does by default (the call fails, naming the path
+//! and the declared type) and with `Validation::Lenient` (a warning, and the
+//! value kept as it came).
 //!
 //! ```text
 //! cargo run --example intune_inventory
@@ -20,12 +28,13 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use graph_endpoint::GraphClient;
+use graph_endpoint::{Error, GraphClient, Validation};
+use graph_endpoint_device_management::ENTITY_SETS;
 use graph_endpoint_device_management::models::{
     AnyDeviceConfiguration, AnyManagedDevice, Windows10GeneralConfiguration,
 };
-use graph_endpoint_device_management::support::{Field, Model};
-use graph_endpoint_device_management::{DeviceConfigurations, ENTITY_SETS, ManagedDevices};
+use graph_endpoint_device_management::prelude::*;
+use graph_endpoint_device_management::support::Field;
 use graph_endpoint_emulator::Emulator;
 use serde_json::json;
 
@@ -48,7 +57,7 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // A real tenant with GRAPH_TOKEN, else the stand-in.
-    let mut _emulator = None;
+    let mut stand_in = None;
     let graph = match std::env::var("GRAPH_TOKEN") {
         Ok(token) => GraphClient::builder().token(token).build()?,
         Err(_) => {
@@ -63,7 +72,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 .base_url(emulator.base_url())
                 .token(emulator.token())
                 .build()?;
-            _emulator = Some(emulator);
+            stand_in = Some(emulator);
             graph
         }
     };
@@ -72,7 +81,14 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("Managed devices:");
     let mut pages = graph
         .list_managed_devices()
-        .select(["id", "deviceName", "operatingSystem", "complianceState"])
+        .select([
+            "id",
+            "deviceName",
+            "operatingSystem",
+            "complianceState",
+            "lastSyncDateTime",
+            "hardwareInformation",
+        ])
         .pages();
     let mut page_number = 0;
     while let Some(page) = pages.try_next().await? {
@@ -82,15 +98,51 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 AnyManagedDevice::WindowsManagedDevice(_) => "Windows",
                 _ => "device",
             };
+            // Borrowed from the device: reading it copies nothing.
+            let serial = device
+                .hardware_information()
+                .and_then(|hardware| hardware.serial_number())
+                .unwrap_or("no serial number");
             println!(
-                "  page {page_number}: {kind} {} ({}), {}",
+                "  page {page_number}: {kind} {} ({}, {serial}), {}, last sync {}",
                 device.device_name().unwrap_or("(no name)"),
                 device.operating_system().unwrap_or("?"),
                 device
                     .compliance_state()
                     .map_or("compliance unknown".to_owned(), |c| c.to_string()),
+                device
+                    .last_sync_date_time()
+                    .map_or("never".to_owned(), |t| t.date().to_string()),
             );
         }
+    }
+
+    // A value Graph's metadata does not declare (planted in the stand-in):
+    // strict by default, so the call fails with the path and the declared
+    // type; leniently, a `tracing` warning, and the value kept as it came.
+    if let Some(emulator) = &stand_in {
+        let drifted = emulator
+            .insert_entity(
+                "deviceManagement/managedDevices",
+                json!({"deviceName": "LAPTOP-0199", "complianceState": 3}),
+            )
+            .ok_or("the stand-in refused the device")?;
+        let id = drifted["id"].as_str().unwrap_or_default();
+        match graph.get_managed_device(id).await {
+            Err(e @ Error::Decode(_)) => println!("\nStrict: {e}"),
+            Ok(_) => return Err("a number was read as a compliance state".into()),
+            Err(e) => return Err(Box::new(e)),
+        }
+        let device = graph
+            .get_managed_device(id)
+            .validation(Validation::Lenient)
+            .await?;
+        println!(
+            "Lenient: {} read, complianceState {:?}, kept as {:?}",
+            device.device_name().unwrap_or_default(),
+            device.compliance_state(),
+            device.field("complianceState"),
+        );
     }
 
     // Device configurations, grouped by their concrete type.
@@ -125,16 +177,15 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
 
-    // A policy: created (its @odata.type says which), patched, deleted.
+    // A policy: created (its @odata.type says which), patched, deleted. Every
+    // setter returns the model it is called on, inherited properties included.
     let mut policy = Windows10GeneralConfiguration::new();
-    // (A setter returns the type that declares the property: set the derived
-    // type's own properties first when chaining.)
     policy
-        .set_password_required(Some(true))
-        .set_password_minimum_length(Some(8))
-        .set_display_name(Some("Inventory example: baseline"))
-        .set_description(Some("Created by intune_inventory"));
-    let created = graph.create_device_configurations(&policy.into()).await?;
+        .set_display_name("Inventory example: baseline")
+        .set_password_required(true)
+        .set_description("Created by intune_inventory")
+        .set_password_minimum_length(8);
+    let created = graph.create_device_configuration(&policy.into()).await?;
     let id = created
         .id()
         .ok_or("the created policy has no id")?
@@ -147,11 +198,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     // Only what changes: a longer password, and no description (an explicit null).
     let mut changes = Windows10GeneralConfiguration::new();
-    changes
-        .set_password_minimum_length(Some(12))
-        .set_description(None);
+    changes.set_password_minimum_length(12).clear_description();
     let updated = graph
-        .update_device_configurations(&id, &changes.into())
+        .update_device_configuration(&id, &changes.into())
         .await?;
     let AnyDeviceConfiguration::Windows10GeneralConfiguration(updated) = updated else {
         return Err("the update came back as another type".into());
@@ -166,8 +215,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     );
 
-    graph.delete_device_configurations(&id).await?;
-    match graph.get_device_configurations(&id).await {
+    graph.delete_device_configuration(&id).await?;
+    match graph.get_device_configuration(&id).await {
         Err(e) if e.status().map(|s| s.as_u16()) == Some(404) => println!("Deleted {id}"),
         Ok(_) => return Err("the policy is still there after its deletion".into()),
         Err(e) => return Err(Box::new(e)),
@@ -187,6 +236,8 @@ fn fill(emulator: &Emulator) {
     ] {
         let mut device = json!({
             "deviceName": name, "operatingSystem": os, "complianceState": state,
+            "lastSyncDateTime": "2024-05-06T07:08:09Z",
+            "hardwareInformation": {"serialNumber": format!("SN-{}", name.len())},
         });
         if windows {
             device["@odata.type"] = json!("#microsoft.graph.windowsManagedDevice");

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use graph_endpoint::tower::{Layer, Service};
 use graph_endpoint::{BoxError, GraphClient, RetryPolicy, reqwest};
-use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfiles;
+use graph_endpoint_device_management::android_for_work_profiles::AndroidForWorkEnrollmentProfiles;
 use graph_endpoint_emulator::{Emulator, Fault, Injection, RetryAfter};
 
 /// Attempts by status class, and the time they took.
@@ -102,7 +102,7 @@ async fn main() -> Result<(), Box<dyn StdError>> {
         .await?
         .value
         .into_iter()
-        .filter_map(|p| p.id)
+        .filter_map(|p| p.id().map(str::to_owned))
         .collect();
     for id in ids.iter().cycle().take(10) {
         graph.get_profile(id).await?;

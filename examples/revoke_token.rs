@@ -34,9 +34,10 @@ use graph_endpoint::{
     ClientCredentials, Cloud, DeviceCode, EnvToken, Error, Graph, GraphClient, RawResponse,
     Request, TokenCache,
 };
-use graph_endpoint_device_management::hand_written::{
+use graph_endpoint_device_management::android_for_work_profiles::{
     AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
 };
+use graph_endpoint_device_management::prelude::*;
 use graph_endpoint_emulator::Emulator;
 use time::format_description::well_known::Rfc3339;
 
@@ -111,14 +112,16 @@ async fn against_emulator() -> Result<(), String> {
 
     println!("\n1. Create an enrollment profile");
     let created = graph
-        .create_profile(&AndroidForWorkEnrollmentProfile {
-            display_name: Some("Kiosk tablets".into()),
-            description: Some("Dedicated devices in the warehouse".into()),
-            ..Default::default()
-        })
+        .create_profile(
+            AndroidForWorkEnrollmentProfile::named("Kiosk tablets")
+                .set_description("Dedicated devices in the warehouse"),
+        )
         .await
         .map_err(|e| explain(&e))?;
-    let id = created.id.clone().ok_or("the created profile has no id")?;
+    let id = created
+        .id()
+        .map(str::to_owned)
+        .ok_or("the created profile has no id")?;
     println!("   created profile {id}");
 
     println!("\n2. Create an enrollment token valid for one hour");
@@ -220,22 +223,25 @@ async fn against_tenant(credentials: Credentials) -> Result<(), String> {
 }
 
 fn show(profile: &AndroidForWorkEnrollmentProfile) {
-    let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".to_owned());
+    let text = |v: Option<&str>| v.unwrap_or("(none)").to_owned();
     println!(
         "   displayName:             {}",
-        text(&profile.display_name)
+        text(profile.display_name())
     );
-    println!("   tokenValue:              {}", text(&profile.token_value));
+    println!(
+        "   tokenValue:              {}",
+        text(profile.token_value())
+    );
     println!(
         "   tokenExpirationDateTime: {}",
         profile
-            .token_expiration_date_time
+            .token_expiration_date_time()
             .and_then(|t| t.format(&Rfc3339).ok())
             .unwrap_or_else(|| "(none)".to_owned())
     );
     println!(
         "   qrCodeContent:           {}",
-        if profile.qr_code_content.is_some() {
+        if profile.qr_code_content().is_some() {
             "present"
         } else {
             "(none)"

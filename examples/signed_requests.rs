@@ -13,7 +13,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use aws_lc_rs::hmac;
 use graph_endpoint::tower::util::MapRequestLayer;
 use graph_endpoint::{GraphClient, reqwest};
-use graph_endpoint_device_management::hand_written::{
+use graph_endpoint_device_management::android_for_work_profiles::{
     AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
 };
 use graph_endpoint_emulator::Emulator;
@@ -67,7 +67,10 @@ async fn main() -> Result<(), Box<dyn StdError>> {
     let created = graph
         .create_profile(&AndroidForWorkEnrollmentProfile::named("Signed kiosk"))
         .await?;
-    let id = created.id.ok_or("no id in the created profile")?;
+    let id = created
+        .id()
+        .map(str::to_owned)
+        .ok_or("no id in the created profile")?;
     graph.revoke_token(&id).await?;
     println!("Created {id} and revoked its token");
 

@@ -24,8 +24,10 @@ work="$root/target/build-cost"
 corpus="$root/graph-endpoint-device-management/corpus/device-management.json"
 sizes=(0 100 1000 2294)
 
-cargo build --quiet --release --manifest-path "$root/Cargo.toml" -p graph-endpoint-codegen
-gen="$root/target/release/graph-endpoint-codegen"
+cargo build --quiet --release --manifest-path "$root/Cargo.toml" -p graph-endpoint-codegen --bins --example handwritten_baseline
+target="${CARGO_TARGET_DIR:-$root/target}"
+gen="$target/release/graph-endpoint-codegen"
+hand="$target/release/examples/handwritten_baseline"
 
 rm -rf "$work/crates"
 mkdir -p "$work/crates"
@@ -64,7 +66,7 @@ serde_json = "1"
 uuid = { version = "1", features = ["v4"] }
 percent-encoding = "2"
 TOML
-        { echo "#![allow(dead_code, missing_docs, unused_imports)]"; "$gen" "$corpus" --limit "$n" --handwritten "${callers[@]}"; } > "$dir/src/lib.rs"
+        { echo "#![allow(dead_code, missing_docs, unused_imports)]"; "$hand" "$corpus" --limit "$n" "${callers[@]}"; } > "$dir/src/lib.rs"
       fi
     done
   done

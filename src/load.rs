@@ -15,7 +15,7 @@ use graph_endpoint::tower::Service;
 use graph_endpoint::{
     BoxError, Error, Graph, GraphClient, HttpService, Response, RetryPolicy, graph_action,
 };
-use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfile;
+use graph_endpoint_device_management::android_for_work_profiles::AndroidForWorkEnrollmentProfile;
 use graph_endpoint_emulator::{Emulator, Fault, Injection};
 
 /// The two calls the load makes: reading a profile and creating its token.

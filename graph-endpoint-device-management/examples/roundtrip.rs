@@ -6,6 +6,15 @@
 //! cargo run --release -p graph-endpoint-device-management --example roundtrip -- FILE.json
 //! ```
 //!
+//! Decoding is strict: every property Graph's metadata declares is checked
+//! (JSON type, dates, GUIDs, durations, numbers as Graph writes them), so a
+//! payload with a value of another type is rejected and reported as
+//! differing, with its JSON path and the reason:
+//!
+//! ```text
+//! differs: #0 POST /deviceManagement/deviceConfigurations (beta) request: at `passwordMinimumLength`: expected Int32, found a string
+//! ```
+//!
 //! Prints `N payloads, M equal, K differ`, then each difference; exits 1 if
 //! any payload differs or fails to decode, 2 if the file cannot be read.
 
@@ -25,7 +34,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let report = match graph_endpoint_device_management::check::check(&text) {
+    let report = match graph_endpoint_device_management::example_check::check(&text) {
         Ok(report) => report,
         Err(e) => {
             eprintln!("{path}: {e}");

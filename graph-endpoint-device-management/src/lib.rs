@@ -3,11 +3,20 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
+pub mod android_for_work_profiles;
 #[cfg(feature = "catalog")]
-pub mod check;
+pub mod example_check;
 mod export_jobs;
-pub mod hand_written;
-pub mod support;
+pub mod metadata;
+/// What the models are built on: the typed crates' shared model runtime,
+/// [`graph_endpoint_model`] (models over their JSON object, strict decoding
+/// against [`metadata`], typed accessors).
+pub mod support {
+    pub use graph_endpoint_model::*;
+}
+// The generated models' macros, by the path the generated code names.
+#[doc(hidden)]
+pub use graph_endpoint_model::{__derived_model, __member_serde, __model_serde, __root_model};
 
 // Generated text, compared byte for byte with the generator's output: not
 // reformatted, and not held to the pedantic lints (thousands of one-line
@@ -22,9 +31,16 @@ pub use export_jobs::{ExportFormat, ExportJob, ExportJobRequest, ExportJobStatus
 pub use generated::catalog::ENDPOINTS;
 pub use generated::entity_sets::ENTITY_SETS;
 pub use generated::models;
+pub use generated::prelude;
 #[cfg(feature = "samples")]
 #[doc(hidden)]
 pub use generated::samples;
+pub use generated::v1;
+
+/// The date and time types of the models' accessors.
+pub use time;
+/// The GUID type of the models' accessors.
+pub use uuid;
 
 #[cfg(feature = "compliance")]
 pub use generated::compliance::*;

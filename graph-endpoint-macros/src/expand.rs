@@ -124,7 +124,7 @@ fn expand(method: &Method, checked: &Checked) -> TokenStream {
                 let wire = rename
                     .as_ref()
                     .map_or_else(|| camel_case(&arg_name(arg)), |l| l.value());
-                statements.push(quote_spanned!(span=> __request.param(#wire, &#ident);));
+                statements.push(optional_call(arg, quote!(param), &wire));
             }
             Role::Query(_, rename) => {
                 let wire = rename
@@ -222,7 +222,9 @@ fn arg_name(arg: &Arg) -> String {
     name.strip_prefix("r#").map(str::to_owned).unwrap_or(name)
 }
 
-/// A query parameter or header from an argument; an `Option` adds it only when `Some`.
+/// An action parameter, a query parameter or a header from an argument; an
+/// `Option` adds it only when `Some` (a `None` parameter is left out of the
+/// body, not sent as `null`).
 fn optional_call(arg: &Arg, function: TokenStream, wire: &str) -> TokenStream {
     let ident = arg.ident;
     let span = arg.ty.span();

@@ -121,6 +121,28 @@ fn a_correct_declaration_expands_without_errors() {
 }
 
 #[test]
+fn an_optional_param_is_left_out_when_none() {
+    let args = tokens(r#"POST, "/a/<id>/wipe", expect = 204"#).unwrap();
+    let item = tokens(
+        "async fn wipe(&self, id: &str, #[param] keep_user_data: Option<bool>, #[param] pin: i32) -> Result<(), Error>;",
+    )
+    .unwrap();
+    let output = graph_action(args, item).to_string();
+    assert!(!output.contains("compile_error"), "{output}");
+    // The `Option` is added only when `Some`; the plain one always.
+    assert!(
+        output.contains(
+            "if let :: core :: option :: Option :: Some (__value) = & keep_user_data { __request . param (\"keepUserData\" , __value) ; }"
+        ),
+        "{output}"
+    );
+    assert!(
+        output.contains("__request . param (\"pin\" , & pin) ;"),
+        "{output}"
+    );
+}
+
+#[test]
 fn a_wrong_declaration_keeps_the_method() {
     let args = tokens(r#"FETCH, "/a", expect = 204"#).unwrap();
     let item = tokens("async fn b(&self) -> Result<(), Error>;").unwrap();

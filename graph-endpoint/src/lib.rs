@@ -22,6 +22,7 @@ mod request;
 mod response;
 mod transfer;
 mod transport;
+mod validation;
 
 #[doc(hidden)]
 pub mod __private;
@@ -71,6 +72,7 @@ pub use transfer::upload::{
 pub use transfer::wait_until::PollStep;
 pub use transfer::{Progress, check_transfer_url};
 pub use transport::Graph;
+pub use validation::Validation;
 
 /// Re-exported with the `azure` feature: the Azure SDK core, whose
 /// `TokenCredential` [`AzureCredential`] adapts.

@@ -80,6 +80,14 @@ pub trait Graph: Send + Sync {
         let response = self.send(request);
         async move { response.await.map(BodyStream::from_response) }
     }
+
+    /// What decoding the answers of this transport's calls does with a value
+    /// the metadata does not declare ([`Validation`](crate::Validation));
+    /// strict unless the transport says otherwise (a
+    /// [`GraphClient`](crate::GraphClient): its builder's setting).
+    fn validation(&self) -> crate::validation::Validation {
+        crate::validation::Validation::Strict
+    }
 }
 
 impl<G: Graph + ?Sized> Graph for &G {
@@ -93,6 +101,10 @@ impl<G: Graph + ?Sized> Graph for &G {
     ) -> impl Future<Output = Result<BodyStream, Error>> + Send {
         (**self).send_streamed(request)
     }
+
+    fn validation(&self) -> crate::validation::Validation {
+        (**self).validation()
+    }
 }
 
 impl<G: Graph + ?Sized> Graph for std::sync::Arc<G> {
@@ -105,6 +117,10 @@ impl<G: Graph + ?Sized> Graph for std::sync::Arc<G> {
         request: Request,
     ) -> impl Future<Output = Result<BodyStream, Error>> + Send {
         (**self).send_streamed(request)
+    }
+
+    fn validation(&self) -> crate::validation::Validation {
+        (**self).validation()
     }
 }
 
@@ -121,6 +137,8 @@ pub(crate) trait SendBoxed: Send + Sync {
         &self,
         request: Request,
     ) -> Pin<Box<dyn Future<Output = Result<BodyStream, Error>> + Send + '_>>;
+
+    fn validation_of(&self) -> crate::validation::Validation;
 }
 
 impl<G: Graph> SendBoxed for G {
@@ -136,5 +154,9 @@ impl<G: Graph> SendBoxed for G {
         request: Request,
     ) -> Pin<Box<dyn Future<Output = Result<BodyStream, Error>> + Send + '_>> {
         Box::pin(self.send_streamed(request))
+    }
+
+    fn validation_of(&self) -> crate::validation::Validation {
+        self.validation()
     }
 }

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[&str] = &[
     "endpoint",
     "cloud",
+    "validation",
     "error",
     "query",
     "response",

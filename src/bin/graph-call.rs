@@ -9,7 +9,7 @@
 //! ```
 
 use graph_endpoint::GraphClient;
-use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfiles;
+use graph_endpoint_device_management::android_for_work_profiles::AndroidForWorkEnrollmentProfiles;
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -16,7 +16,7 @@
 use std::process::ExitCode;
 
 use graph_endpoint::{DeviceCode, GraphClient, TokenCache};
-use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfiles;
+use graph_endpoint_device_management::android_for_work_profiles::AndroidForWorkEnrollmentProfiles;
 
 const USAGE: &str = "usage: sign-in --tenant TENANT --client-id APP_ID [--authority URL] [--base-url URL] [--cache-dir DIR] [--account NAME]";
 

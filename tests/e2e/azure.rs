@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use graph_endpoint::azure_core;
 use graph_endpoint::azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
 use graph_endpoint::{AzureCredential, Cloud, GraphClient};
-use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfiles;
+use graph_endpoint_device_management::android_for_work_profiles::AndroidForWorkEnrollmentProfiles;
 use graph_endpoint_emulator::Emulator;
 
 /// Stands in for DefaultAzureCredential: hands out a fixed token and records the scopes asked.

@@ -6,7 +6,7 @@ use crate::common;
 use std::time::Duration;
 
 use graph_endpoint::{Error, GraphClient, RetryPolicy};
-use graph_endpoint_device_management::hand_written::{
+use graph_endpoint_device_management::android_for_work_profiles::{
     AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
 };
 use graph_endpoint_emulator::{Emulator, Fault, Injection, RecordedRequest, RetryAfter};
@@ -42,10 +42,10 @@ async fn fifty_mixed_calls_travel_in_three_requests_each_with_its_own_typed_resu
 
     let batch = graph.batch();
     let new_profiles: Vec<_> = (0..10)
-        .map(|i| AndroidForWorkEnrollmentProfile::named(format!("Batch kiosk {i}")))
+        .map(|i| AndroidForWorkEnrollmentProfile::named(&format!("Batch kiosk {i}")))
         .collect();
     let renames: Vec<_> = (0..10)
-        .map(|i| AndroidForWorkEnrollmentProfile::named(format!("Renamed {i}")))
+        .map(|i| AndroidForWorkEnrollmentProfile::named(&format!("Renamed {i}")))
         .collect();
     let creates: Vec<_> = new_profiles
         .iter()
@@ -110,14 +110,20 @@ async fn fifty_mixed_calls_travel_in_three_requests_each_with_its_own_typed_resu
     // Every call's own typed result.
     for (i, created) in creates.into_iter().enumerate() {
         let created: AndroidForWorkEnrollmentProfile = created.await.unwrap();
-        assert_eq!(created.display_name, Some(format!("Batch kiosk {i}")));
-        let id = created.id.unwrap();
+        assert_eq!(
+            created.display_name(),
+            Some(format!("Batch kiosk {i}").as_str())
+        );
+        let id = created.id().unwrap().to_owned();
         assert!(emulator.profile(&id).is_some());
     }
     for (i, updated) in updates.into_iter().enumerate() {
         let updated = updated.await.unwrap();
-        assert_eq!(updated.id.as_deref(), Some(ids[i].as_str()));
-        assert_eq!(updated.display_name, Some(format!("Renamed {i}")));
+        assert_eq!(updated.id(), Some(ids[i].as_str()));
+        assert_eq!(
+            updated.display_name(),
+            Some(format!("Renamed {i}").as_str())
+        );
     }
     for (i, token) in tokens.into_iter().enumerate() {
         token.await.unwrap();
@@ -132,7 +138,7 @@ async fn fifty_mixed_calls_travel_in_three_requests_each_with_its_own_typed_resu
         revoke.await.unwrap();
     }
     for (i, got) in gets.into_iter().enumerate() {
-        assert_eq!(got.await.unwrap().id.as_deref(), Some(ids[25 + i].as_str()));
+        assert_eq!(got.await.unwrap().id(), Some(ids[25 + i].as_str()));
     }
     for (i, deleted) in deletes.into_iter().enumerate() {
         deleted.await.unwrap();
@@ -166,7 +172,7 @@ async fn a_call_throttled_inside_a_batch_is_retried_in_a_later_request() {
     assert_eq!(report.rounds, 2);
     assert_eq!(report.retried, 1);
     for (id, got) in ids.iter().zip(gets) {
-        assert_eq!(got.await.unwrap().id.as_deref(), Some(id.as_str()));
+        assert_eq!(got.await.unwrap().id(), Some(id.as_str()));
     }
     let batches = batches(&emulator);
     assert_eq!(batches[0].1.len(), 3);
@@ -224,7 +230,7 @@ async fn a_dependency_chain_runs_in_order_in_one_request() {
     renamed.await.unwrap();
     token.await.unwrap();
     let read = read.await.unwrap();
-    assert_eq!(read.display_name.as_deref(), Some("Chained"));
+    assert_eq!(read.display_name(), Some("Chained"));
     assert!(read.has_token(), "the read ran after the token was created");
 
     let batches = batches(&emulator);

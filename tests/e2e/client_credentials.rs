@@ -3,7 +3,7 @@
 //! refresh ahead of expiry and after Graph says the token expired.
 
 use graph_endpoint::{ClientCredentials, GraphClient};
-use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfiles;
+use graph_endpoint_device_management::android_for_work_profiles::AndroidForWorkEnrollmentProfiles;
 use graph_endpoint_emulator::Emulator;
 
 const SECRET: &str = "app-secret-Xy9~q";

@@ -6,7 +6,7 @@ use crate::common;
 use std::collections::HashSet;
 
 use graph_endpoint::{Error, Filter, GraphClient, QueryOptions};
-use graph_endpoint_device_management::hand_written::{
+use graph_endpoint_device_management::android_for_work_profiles::{
     AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
 };
 use graph_endpoint_emulator::{Emulator, Fault, Injection, RetryAfter};
@@ -30,9 +30,9 @@ async fn streams_2500_profiles_in_pages_of_100_and_gets_each_exactly_once() {
     while let Some(profile) = items.try_next().await.expect("every page arrives") {
         total += 1;
         assert!(
-            seen.insert(profile.id.clone().unwrap()),
+            seen.insert(profile.id().unwrap().to_owned()),
             "{:?} came twice",
-            profile.id
+            profile.id()
         );
     }
     assert_eq!(total, 2500);
@@ -173,7 +173,7 @@ async fn a_page_throttled_mid_stream_is_retried_and_the_stream_goes_on() {
         .await
         .expect("the throttled page is retried")
     {
-        assert!(seen.insert(profile.id.unwrap()));
+        assert!(seen.insert(profile.id().unwrap().to_owned()));
     }
     assert_eq!(seen, stored_ids(&emulator));
     assert_eq!(emulator.faults_injected(), 1);
@@ -250,9 +250,9 @@ async fn filter_select_and_count_are_encoded_and_answered() {
     assert_eq!(page.count, Some(1));
     assert_eq!(page.value.len(), 1);
     let profile = &page.value[0];
-    assert_eq!(profile.display_name.as_deref(), Some("O'Neil kiosk"));
-    assert!(profile.id.is_some());
-    assert_eq!(profile.description, None, "not selected");
+    assert_eq!(profile.display_name(), Some("O'Neil kiosk"));
+    assert!(profile.id().is_some());
+    assert_eq!(profile.description(), None, "not selected");
     let request = emulator.last_request().unwrap();
     assert_eq!(
         request.path,
@@ -272,7 +272,7 @@ async fn filter_select_and_count_are_encoded_and_answered() {
         .top(2)
         .items();
     while let Some(profile) = items.try_next().await.unwrap() {
-        names.push(profile.display_name.unwrap());
+        names.push(profile.display_name().unwrap().to_owned());
     }
     names.sort();
     assert_eq!(
@@ -295,7 +295,7 @@ async fn filter_select_and_count_are_encoded_and_answered() {
     let names: Vec<_> = page
         .value
         .iter()
-        .map(|p| p.display_name.clone().unwrap())
+        .map(|p| p.display_name().unwrap().to_owned())
         .collect();
     assert_eq!(names, ["Lab 2", "Lab 1"]);
 }
@@ -311,10 +311,10 @@ async fn query_options_go_on_any_declared_get_without_a_new_declaration() {
         .query(QueryOptions::new().select(["displayName", "enrolledDeviceCount"]))
         .await
         .unwrap();
-    assert_eq!(profile.id.as_deref(), Some(id.as_str()));
-    assert!(profile.display_name.is_some());
-    assert_eq!(profile.enrolled_device_count, Some(0));
-    assert_eq!(profile.account_id, None, "not selected");
+    assert_eq!(profile.id(), Some(id.as_str()));
+    assert!(profile.display_name().is_some());
+    assert_eq!(profile.enrolled_device_count(), Some(0));
+    assert_eq!(profile.account_id(), None, "not selected");
     let request = emulator.last_request().unwrap();
     assert_eq!(
         request.path,

@@ -14,7 +14,7 @@ use graph_endpoint::{
     AccessToken, Collection, DeltaItem, Error, Graph, GraphClient, Paged, Response, RetryPolicy,
     Wait, graph_action, token_fn,
 };
-use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfiles;
+use graph_endpoint_device_management::android_for_work_profiles::AndroidForWorkEnrollmentProfiles;
 use graph_endpoint_device_management::{ExportJobRequest, ExportJobStatus, ExportJobs};
 use graph_endpoint_emulator::{Emulator, Injection};
 use serde_json::{Value, json};
@@ -204,7 +204,7 @@ async fn an_expired_token_answer_renews_the_token_and_the_call_goes_on() {
         .build()
         .unwrap();
     let profile = graph.get_profile("p1").await.unwrap();
-    assert_eq!(profile.display_name.as_deref(), Some("Kiosk"));
+    assert_eq!(profile.display_name(), Some("Kiosk"));
     let arrived = server.arrived();
     assert_eq!(arrived.len(), 2, "refused once, renewed once");
     assert_eq!(arrived[0].header("authorization"), Some("Bearer token-1"));

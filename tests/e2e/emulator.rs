@@ -8,9 +8,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use common::{client_for, emulator_and_client};
 use graph_endpoint::{Collection, Error, Graph, GraphClient, Response, graph_action};
-use graph_endpoint_device_management::hand_written::{
+use graph_endpoint_device_management::android_for_work_profiles::{
     AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
 };
+use graph_endpoint_device_management::prelude::*;
 use graph_endpoint_emulator::{Emulator, Fault, Injection, RetryAfter};
 
 type Profile = AndroidForWorkEnrollmentProfile;
@@ -124,10 +125,7 @@ pub trait Probes: Graph {
 impl Probes for GraphClient {}
 
 fn named(name: &str) -> Profile {
-    Profile {
-        display_name: Some(name.into()),
-        ..Default::default()
-    }
+    Profile::named(name)
 }
 
 fn status(err: &Error) -> u16 {
@@ -150,7 +148,7 @@ async fn lists_page_with_next_links() {
     loop {
         let page = graph.page(100, token.as_deref()).await.unwrap();
         pages += 1;
-        seen.extend(page.value.into_iter().map(|p| p.id.unwrap()));
+        seen.extend(page.value.into_iter().map(|p| p.id().unwrap().to_owned()));
         let Some(next) = page.next_link else { break };
         assert!(next.starts_with(&format!(
             "{}/beta/deviceManagement/androidForWorkEnrollmentProfiles?",
@@ -176,7 +174,7 @@ async fn create_assigns_identity_and_location() {
     let response = graph.create_with_location(&named("Located")).await.unwrap();
     assert_eq!(response.status().as_u16(), 201);
     let profile = response.body();
-    let id = profile.id.as_deref().unwrap();
+    let id = profile.id().unwrap();
     assert_eq!(
         response.location(),
         Some(
@@ -187,19 +185,17 @@ async fn create_assigns_identity_and_location() {
             .as_str()
         )
     );
-    assert!(profile.account_id.as_deref().is_some_and(common::is_guid));
+    assert!(profile.account_id().is_some_and(common::is_guid));
     assert_eq!(
-        profile.odata_type.as_deref(),
-        Some("#microsoft.graph.androidForWorkEnrollmentProfile")
+        profile.object()["@odata.type"],
+        "#microsoft.graph.androidForWorkEnrollmentProfile"
     );
     assert!(!profile.has_token());
     assert_eq!(emulator.profile(id).unwrap()["displayName"], "Located");
 
     // Unknown properties are refused on create as well.
     let mut unknown = named("x");
-    unknown
-        .additional_properties
-        .insert("colour".into(), "blue".into());
+    unknown.set_raw("colour", "blue".into());
     let err = graph.create_profile(&unknown).await.unwrap_err();
     assert_eq!((status(&err), err.graph_code()), (400, Some("BadRequest")));
 }
@@ -207,7 +203,13 @@ async fn create_assigns_identity_and_location() {
 #[tokio::test]
 async fn qualified_action_names_work_like_bare_ones() {
     let (_emulator, graph) = emulator_and_client().await;
-    let id = graph.create_profile(&named("q")).await.unwrap().id.unwrap();
+    let id = graph
+        .create_profile(&named("q"))
+        .await
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
     graph.create_token_qualified(&id, 120).await.unwrap();
     assert!(graph.get_profile(&id).await.unwrap().has_token());
     graph.revoke_token_qualified(&id).await.unwrap();
@@ -217,7 +219,13 @@ async fn qualified_action_names_work_like_bare_ones() {
 #[tokio::test]
 async fn create_token_validates_its_parameter() {
     let (_emulator, graph) = emulator_and_client().await;
-    let id = graph.create_profile(&named("t")).await.unwrap().id.unwrap();
+    let id = graph
+        .create_profile(&named("t"))
+        .await
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
     for body in [
         serde_json::json!({}),
         serde_json::json!({"tokenValidityInSeconds": "3600"}),
@@ -237,7 +245,13 @@ async fn create_token_validates_its_parameter() {
 #[tokio::test]
 async fn malformed_bodies_and_parameters_are_refused() {
     let (emulator, graph) = emulator_and_client().await;
-    let id = graph.create_profile(&named("b")).await.unwrap().id.unwrap();
+    let id = graph
+        .create_profile(&named("b"))
+        .await
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
     let cases = [
         graph
             .create_token_raw(&id, &serde_json::json!([3600]))
@@ -285,7 +299,13 @@ async fn the_resource_is_beta_only() {
 #[tokio::test]
 async fn wrong_methods_and_queries_are_refused() {
     let (_emulator, graph) = emulator_and_client().await;
-    let id = graph.create_profile(&named("m")).await.unwrap().id.unwrap();
+    let id = graph
+        .create_profile(&named("m"))
+        .await
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
     let err = graph.put_profile(&id, &named("n")).await.unwrap_err();
     assert_eq!(
         (status(&err), err.graph_code()),
@@ -368,8 +388,9 @@ async fn concurrent_writes_are_safe() {
             let id = graph
                 .create_profile(&named(&format!("c{i}")))
                 .await?
-                .id
-                .unwrap();
+                .id()
+                .unwrap()
+                .to_owned();
             graph.create_token(&id, 60).await?;
             graph
                 .update_profile(&id, &named(&format!("c{i}-renamed")))
@@ -462,7 +483,13 @@ async fn unavailable_and_gateway_timeouts() {
 #[tokio::test]
 async fn delays_dropped_connections_and_broken_bodies() {
     let (emulator, graph) = emulator_and_client().await;
-    let id = graph.create_profile(&named("f")).await.unwrap().id.unwrap();
+    let id = graph
+        .create_profile(&named("f"))
+        .await
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
 
     emulator.inject(Injection::once(Fault::Delay(Duration::from_millis(150))));
     let started = Instant::now();
@@ -494,7 +521,13 @@ async fn delays_dropped_connections_and_broken_bodies() {
 #[tokio::test]
 async fn injections_match_by_method_path_count_and_rate() {
     let (emulator, graph) = emulator_and_client().await;
-    let id = graph.create_profile(&named("r")).await.unwrap().id.unwrap();
+    let id = graph
+        .create_profile(&named("r"))
+        .await
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
 
     emulator.inject(
         Injection::times(2, Fault::Unavailable(None))

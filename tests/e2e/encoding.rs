@@ -4,7 +4,7 @@
 use crate::common;
 
 use graph_endpoint::{Error, Graph, GraphClient, graph_action};
-use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfiles;
+use graph_endpoint_device_management::android_for_work_profiles::AndroidForWorkEnrollmentProfiles;
 use percent_encoding::percent_decode_str;
 use proptest::prelude::*;
 
@@ -105,7 +105,7 @@ proptest! {
         let rt = runtime();
         rt.block_on(async {
             let (emulator, graph) = common::emulator_and_client().await;
-            let named = |name: &str| graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfile::named(name);
+            let named = |name: &str| graph_endpoint_device_management::android_for_work_profiles::AndroidForWorkEnrollmentProfile::named(name);
             let target = graph.create_profile(&named(&value)).await.unwrap();
             // A decoy that only a broken quote or encoding would match.
             graph.create_profile(&named(&format!("{value}'"))).await.unwrap();
@@ -117,8 +117,8 @@ proptest! {
                 .first_page()
                 .await
                 .unwrap();
-            let ids: Vec<_> = page.value.iter().map(|p| p.id.clone()).collect();
-            prop_assert_eq!(ids, vec![target.id.clone()]);
+            let ids: Vec<_> = page.value.iter().map(|p| p.id().map(str::to_owned)).collect();
+            prop_assert_eq!(ids, vec![target.id().map(str::to_owned)]);
             let raw = emulator.last_request().unwrap().path;
             let query = raw.split_once('?').map(|(_, q)| q).unwrap_or_default();
             // One parameter: nothing in the value split the query.

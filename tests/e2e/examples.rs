@@ -175,8 +175,11 @@ fn intune_inventory_pages_groups_and_patches_with_the_typed_surface() {
     assert_lines(
         &out,
         &[
-            "page 1: Windows LAPTOP-0142 (Windows), compliant",
-            "page 2: device Pixel 7 kiosk (Android), inGracePeriod",
+            "page 1: Windows LAPTOP-0142 (Windows, SN-11), compliant",
+            "page 2: device Pixel 7 kiosk (Android, SN-13), inGracePeriod",
+            "with a body that does not decode: complianceState: expected complianceState, found a number",
+            "Validation::Lenient on the client or the call",
+            "Lenient: LAPTOP-0199 read, complianceState None, kept as Present(Number(3))",
             "microsoft.graph.windows10GeneralConfiguration (2):",
             "iOS restrictions: camera blocked Some(true)",
             "(a type unknown to the metadata) (1):",

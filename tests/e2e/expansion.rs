@@ -12,9 +12,10 @@ use graph_endpoint::{
     ApiVersion, Call, Collection, Error, Graph, GraphClient, Method, RawResponse, Request,
     graph_action,
 };
-use graph_endpoint_device_management::hand_written::{
+use graph_endpoint_device_management::android_for_work_profiles::{
     AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
 };
+use graph_endpoint_device_management::prelude::*;
 use graph_endpoint_emulator::{Fault, Injection};
 use serde_json::json;
 
@@ -25,12 +26,9 @@ async fn generated_calls_can_be_spawned() {
         .map(|i| {
             let graph = graph.clone();
             tokio::spawn(async move {
-                let profile = AndroidForWorkEnrollmentProfile {
-                    display_name: Some(format!("spawned {i}")),
-                    ..Default::default()
-                };
+                let profile = AndroidForWorkEnrollmentProfile::named(&format!("spawned {i}"));
                 let created = graph.create_profile(&profile).await?;
-                let id = created.id.unwrap();
+                let id = created.id().unwrap().to_owned();
                 graph.create_token(&id, 60).await?;
                 graph.revoke_token(&id).await?;
                 Ok::<_, Error>(id)
@@ -91,11 +89,12 @@ impl AndroidForWorkEnrollmentProfiles for FakeProfiles {
         Call::new(async move {
             tokio::task::yield_now().await;
             Ok(Collection {
-                value: vec![AndroidForWorkEnrollmentProfile {
-                    id: Some("p1".into()),
-                    token_value: Some("T".into()),
-                    ..Default::default()
-                }],
+                value: vec![
+                    AndroidForWorkEnrollmentProfile::from_object(Default::default())
+                        .set_id("p1")
+                        .set_token_value("T")
+                        .clone(),
+                ],
                 next_link: None,
                 count: None,
                 delta_link: None,
@@ -109,9 +108,7 @@ async fn revoke_all_tokens(graph: &impl AndroidForWorkEnrollmentProfiles) -> Res
     let mut revoked = 0;
     for profile in graph.list_profiles(None).await?.value {
         if profile.has_token() {
-            graph
-                .revoke_token(profile.id.as_deref().unwrap_or_default())
-                .await?;
+            graph.revoke_token(profile.id().unwrap_or_default()).await?;
             revoked += 1;
         }
     }
@@ -174,7 +171,7 @@ async fn a_transport_double_gets_the_real_checks() {
         seen: Mutex::new(Vec::new()),
     };
     let profile = canned.get_profile("p1").await.unwrap();
-    assert_eq!(profile.display_name.as_deref(), Some("Canned"));
+    assert_eq!(profile.display_name(), Some("Canned"));
     let err = canned.create_token("p 1", 30).await.unwrap_err();
     assert_eq!(err.graph_code(), Some("itemNotFound"));
     assert_eq!(

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use graph_endpoint::{ClientCredentials, Error, GraphClient, RetryPolicy};
-use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfiles;
+use graph_endpoint_device_management::android_for_work_profiles::AndroidForWorkEnrollmentProfiles;
 use graph_endpoint_emulator::{Emulator, Fault, Injection};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};

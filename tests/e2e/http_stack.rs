@@ -13,7 +13,7 @@ use std::time::Duration;
 use graph_endpoint::tower::util::MapRequestLayer;
 use graph_endpoint::tower::{Layer, Service};
 use graph_endpoint::{BoxError, ClientCredentials, Error, GraphClient, RetryPolicy, reqwest};
-use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfiles;
+use graph_endpoint_device_management::android_for_work_profiles::AndroidForWorkEnrollmentProfiles;
 use graph_endpoint_emulator::{Emulator, Fault, Injection};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};

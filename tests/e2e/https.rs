@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use graph_endpoint::{ClientCredentials, Error, GraphClient, reqwest};
-use graph_endpoint_device_management::hand_written::{
+use graph_endpoint_device_management::android_for_work_profiles::{
     AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
 };
 use graph_endpoint_emulator::{Emulator, fill_blob};
@@ -126,7 +126,7 @@ async fn calls_and_sign_in_go_over_tls_to_a_certificate_trusted_by_the_client() 
         .create_profile(&AndroidForWorkEnrollmentProfile::named("Over TLS"))
         .await
         .unwrap();
-    let id = created.id.unwrap();
+    let id = created.id().unwrap().to_owned();
     graph.create_token(&id, 3600).await.unwrap();
     assert!(graph.get_profile(&id).await.unwrap().has_token());
     graph.revoke_token(&id).await.unwrap();

@@ -14,7 +14,7 @@ use graph_endpoint::{
     AuthorizationCode, DEVICE_CODE_GRANT, DeviceCode, DeviceCodePrompt, Error, GraphClient,
     IdentityError, RedirectHost, TokenCache, TokenSource,
 };
-use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfiles;
+use graph_endpoint_device_management::android_for_work_profiles::AndroidForWorkEnrollmentProfiles;
 use graph_endpoint_emulator::{Emulator, EmulatorBuilder, RecordedRequest};
 
 const TENANT: &str = "contoso";

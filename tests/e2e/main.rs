@@ -36,5 +36,7 @@ mod secrets;
 mod sign_in_timing;
 mod stated_rules;
 mod token_cache_rules;
+mod typed_apps;
+mod typed_reads;
 mod typed_surface;
 mod win32_upload;

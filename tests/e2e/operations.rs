@@ -9,24 +9,29 @@ use std::future::Future;
 
 use common::{assert_standard_headers, emulator_and_client};
 use graph_endpoint::Error;
-use graph_endpoint_device_management::hand_written::{
+use graph_endpoint_device_management::android_for_work_profiles::{
     AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
 };
+use graph_endpoint_device_management::prelude::*;
 use graph_endpoint_emulator::{Emulator, Fault, Injection};
 use serde_json::json;
 
 const BASE: &str = "/beta/deviceManagement/androidForWorkEnrollmentProfiles";
 
 fn kiosk() -> AndroidForWorkEnrollmentProfile {
-    AndroidForWorkEnrollmentProfile {
-        display_name: Some("Kiosk".into()),
-        description: Some("Warehouse tablets".into()),
-        ..Default::default()
-    }
+    let mut kiosk = AndroidForWorkEnrollmentProfile::named("Kiosk");
+    kiosk.set_description("Warehouse tablets");
+    kiosk
 }
 
 async fn created(graph: &impl AndroidForWorkEnrollmentProfiles) -> String {
-    graph.create_profile(&kiosk()).await.unwrap().id.unwrap()
+    graph
+        .create_profile(&kiosk())
+        .await
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned()
 }
 
 /// Runs `call` against each failure an endpoint can meet and checks the typed error.
@@ -144,11 +149,11 @@ async fn get_profile() {
     let id = created(&graph).await;
 
     let profile = graph.get_profile(&id).await.unwrap();
-    assert_eq!(profile.id.as_deref(), Some(id.as_str()));
-    assert_eq!(profile.display_name.as_deref(), Some("Kiosk"));
+    assert_eq!(profile.id(), Some(id.as_str()));
+    assert_eq!(profile.display_name(), Some("Kiosk"));
     assert_eq!(
-        profile.odata_type.as_deref(),
-        Some("#microsoft.graph.androidForWorkEnrollmentProfile")
+        profile.object()["@odata.type"],
+        "#microsoft.graph.androidForWorkEnrollmentProfile"
     );
     let request = emulator.last_request().unwrap();
     assert_eq!(
@@ -175,11 +180,14 @@ async fn create_profile() {
     let (emulator, graph) = emulator_and_client().await;
 
     let profile = graph.create_profile(&kiosk()).await.unwrap();
-    assert!(profile.id.as_deref().is_some_and(common::is_guid));
-    assert!(profile.account_id.is_some());
-    assert!(profile.created_date_time.is_some());
-    assert_eq!(profile.created_date_time, profile.last_modified_date_time);
-    assert_eq!(profile.enrolled_device_count, Some(0));
+    assert!(profile.id().is_some_and(common::is_guid));
+    assert!(profile.account_id().is_some());
+    assert!(profile.created_date_time().is_some());
+    assert_eq!(
+        profile.created_date_time(),
+        profile.last_modified_date_time()
+    );
+    assert_eq!(profile.enrolled_device_count(), Some(0));
     let request = emulator.last_request().unwrap();
     assert_eq!(
         (request.method.as_str(), request.path.as_str()),
@@ -206,14 +214,11 @@ async fn create_profile() {
 async fn update_profile() {
     let (emulator, graph) = emulator_and_client().await;
     let id = created(&graph).await;
-    let changes = AndroidForWorkEnrollmentProfile {
-        display_name: Some("Renamed".into()),
-        ..Default::default()
-    };
+    let changes = AndroidForWorkEnrollmentProfile::named("Renamed");
 
     let updated = graph.update_profile(&id, &changes).await.unwrap();
-    assert_eq!(updated.display_name.as_deref(), Some("Renamed"));
-    assert_eq!(updated.description.as_deref(), Some("Warehouse tablets"));
+    assert_eq!(updated.display_name(), Some("Renamed"));
+    assert_eq!(updated.description(), Some("Warehouse tablets"));
     let request = emulator.last_request().unwrap();
     assert_eq!(
         (request.method.as_str(), request.path.as_str()),
@@ -224,19 +229,15 @@ async fn update_profile() {
     assert_eq!(request.json().unwrap(), json!({"displayName": "Renamed"}));
 
     // Read-only and unknown properties are refused by the service.
-    let read_only = AndroidForWorkEnrollmentProfile {
-        token_value: Some("forged".into()),
-        ..Default::default()
-    };
+    let mut read_only = AndroidForWorkEnrollmentProfile::from_object(Default::default());
+    read_only.set_token_value("forged");
     let err = graph.update_profile(&id, &read_only).await.unwrap_err();
     assert_eq!(
         (err.status().unwrap().as_u16(), err.graph_code()),
         (400, Some("BadRequest"))
     );
-    let mut unknown = AndroidForWorkEnrollmentProfile::default();
-    unknown
-        .additional_properties
-        .insert("colour".into(), json!("blue"));
+    let mut unknown = AndroidForWorkEnrollmentProfile::from_object(Default::default());
+    unknown.set_raw("colour", json!("blue"));
     let err = graph.update_profile(&id, &unknown).await.unwrap_err();
     assert!(err.graph_error().unwrap().message.contains("colour"));
 
@@ -285,7 +286,7 @@ async fn create_token() {
 
     let profile = graph.get_profile(&id).await.unwrap();
     assert!(profile.has_token());
-    let expires = profile.token_expiration_date_time.unwrap();
+    let expires = profile.token_expiration_date_time().unwrap();
     let remaining = expires - time::OffsetDateTime::now_utc();
     assert!(
         remaining > time::Duration::seconds(3500) && remaining <= time::Duration::seconds(3600),
@@ -293,14 +294,11 @@ async fn create_token() {
     );
     assert!(
         profile
-            .qr_code_content
+            .qr_code_content()
             .unwrap()
-            .contains(&profile.token_value.unwrap())
+            .contains(&profile.token_value().unwrap().to_owned())
     );
-    assert_eq!(
-        profile.qr_code_image.unwrap().mime_type.as_deref(),
-        Some("image/png")
-    );
+    assert_eq!(profile.qr_code_image().unwrap().type_(), Some("image/png"));
 
     for invalid in [0, -5] {
         let err = graph.create_token(&id, invalid).await.unwrap_err();
@@ -335,12 +333,12 @@ async fn revoke_token() {
 
     let profile = graph.get_profile(&id).await.unwrap();
     assert!(!profile.has_token());
-    assert_eq!(profile.qr_code_content, None);
+    assert_eq!(profile.qr_code_content(), None);
     assert_eq!(
-        profile.token_expiration_date_time,
+        profile.token_expiration_date_time(),
         Some(time::macros::datetime!(0001-01-01 0:00 UTC))
     );
-    assert!(profile.last_modified_date_time >= profile.created_date_time);
+    assert!(profile.last_modified_date_time() >= profile.created_date_time());
 
     failure_modes(&emulator, 204, false, || async {
         graph.revoke_token(&id).await

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 use crate::clock::{HeldClock, finished, settle, wait_for};
 
 use graph_endpoint::{Error, Graph, GraphClient, Response, RetryPolicy, TimeoutKind, graph_action};
-use graph_endpoint_device_management::hand_written::{
+use graph_endpoint_device_management::android_for_work_profiles::{
     AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
 };
 use graph_endpoint_emulator::{Emulator, Fault, Injection, RetryAfter};
@@ -58,14 +58,12 @@ async fn setup() -> (Emulator, GraphClient, String) {
     let emulator = Emulator::start().await.unwrap();
     let graph = client(&emulator, quick_policy());
     let id = graph
-        .create_profile(&Profile {
-            display_name: Some("r".into()),
-            ..Default::default()
-        })
+        .create_profile(&Profile::named("r"))
         .await
         .unwrap()
-        .id
-        .unwrap();
+        .id()
+        .unwrap()
+        .to_owned();
     emulator.clear_requests();
     (emulator, graph, id)
 }
@@ -312,7 +310,7 @@ async fn the_attempt_timeout_covers_a_body_that_stalls() {
     let response = finished(call).await.unwrap();
     assert_eq!(response.failed_attempts().len(), 1);
     assert_eq!(response.failed_attempts()[0].outcome, "attempt timed out");
-    assert_eq!(response.body().id.as_deref(), Some(id.as_str()));
+    assert_eq!(response.body().id(), Some(id.as_str()));
     assert_eq!(emulator.request_count(), 2);
 
     // Without an attempt timeout the client waits the stall out, in one attempt.
@@ -325,7 +323,7 @@ async fn the_attempt_timeout_covers_a_body_that_stalls() {
     clock.advance(Duration::from_secs(60)).await;
     let response = finished(call).await.unwrap();
     assert!(response.failed_attempts().is_empty());
-    assert_eq!(response.body().id.as_deref(), Some("stalled"));
+    assert_eq!(response.body().id(), Some("stalled"));
     assert_eq!(emulator.request_count(), 1);
 }
 
@@ -450,7 +448,7 @@ async fn redirects_follow_the_runtime_policy() {
     let target = format!("/beta/deviceManagement/androidForWorkEnrollmentProfiles/{id}");
     emulator.inject(Injection::once(redirect(307, target.clone())));
     assert_eq!(
-        graph.get_profile(&id).await.unwrap().id.as_deref(),
+        graph.get_profile(&id).await.unwrap().id(),
         Some(id.as_str())
     );
     let requests = emulator.requests();
@@ -583,10 +581,7 @@ async fn dropping_a_call_cancels_it_and_frees_its_place() {
     // holds the first answer, and the client works.
     let target = id.clone();
     let next = tokio::spawn(async move { graph.get_profile(&target).await });
-    assert_eq!(
-        finished(next).await.unwrap().id.as_deref(),
-        Some(id.as_str())
-    );
+    assert_eq!(finished(next).await.unwrap().id(), Some(id.as_str()));
     assert_eq!(emulator.request_count(), 2);
 }
 

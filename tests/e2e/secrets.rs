@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use graph_endpoint::{AccessToken, GraphClient, RetryPolicy};
-use graph_endpoint_device_management::hand_written::{
+use graph_endpoint_device_management::android_for_work_profiles::{
     AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
 };
 use graph_endpoint_emulator::{Emulator, Fault, Injection, RetryAfter};
@@ -66,14 +66,12 @@ fn the_token_appears_nowhere() {
 
         let mut errors = Vec::new();
         let id = graph
-            .create_profile(&AndroidForWorkEnrollmentProfile {
-                display_name: Some("secret test".into()),
-                ..Default::default()
-            })
+            .create_profile(&AndroidForWorkEnrollmentProfile::named("secret test"))
             .await
             .unwrap()
-            .id
-            .unwrap();
+            .id()
+            .unwrap()
+            .to_owned();
         graph.create_token(&id, 60).await.unwrap();
         graph.revoke_token(&id).await.unwrap();
         errors.push(graph.get_profile("missing").await.unwrap_err());

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use graph_endpoint::{AuthorizationCode, DeviceCode, DeviceCodePrompt, GraphClient, TokenSource};
-use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfiles;
+use graph_endpoint_device_management::android_for_work_profiles::AndroidForWorkEnrollmentProfiles;
 use graph_endpoint_emulator::{Emulator, EmulatorBuilder};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

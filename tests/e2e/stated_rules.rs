@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use graph_endpoint::{
     Error, Graph, GraphClient, Response, RetryPolicy, UPLOAD_CHUNK_MULTIPLE, graph_action,
 };
-use graph_endpoint_device_management::hand_written::{
+use graph_endpoint_device_management::android_for_work_profiles::{
     AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
 };
 use graph_endpoint_emulator::{Emulator, Fault, Injection, fill_blob};

@@ -136,7 +136,8 @@ async fn the_generic_collections_filter_select_page_and_keep_types() {
     use graph_endpoint_device_management::models::{
         AnyDeviceConfiguration, IosGeneralDeviceConfiguration,
     };
-    use graph_endpoint_device_management::support::{Field, Model};
+    use graph_endpoint_device_management::prelude::*;
+    use graph_endpoint_device_management::support::Field;
 
     let emulator = Emulator::builder()
         .entity_sets(ENTITY_SETS)
@@ -147,10 +148,10 @@ async fn the_generic_collections_filter_select_page_and_keep_types() {
     let graph = common::client_for(&emulator);
     for k in 0..5 {
         let mut ios = IosGeneralDeviceConfiguration::new();
-        ios.set_camera_blocked(Some(k % 2 == 0));
-        ios.set_display_name(Some(&format!("Kiosk {k}")));
+        ios.set_camera_blocked(k % 2 == 0)
+            .set_display_name(&format!("Kiosk {k}"));
         let created = graph
-            .create_device_configurations(&ios.into())
+            .create_device_configuration(&ios.into())
             .await
             .unwrap();
         assert!(matches!(
@@ -191,8 +192,10 @@ async fn the_generic_collections_filter_select_page_and_keep_types() {
     assert_eq!(nexts, 2, "three pages of two");
 
     // An unknown type is listed as Other, kept whole; v1.0 serves the same collection.
-    let v1 = graph
-        .list_device_configurations_2()
+    let v1 =
+        graph_endpoint_device_management::v1::DeviceConfigurations::list_device_configurations(
+            &graph,
+        )
         .first_page()
         .await
         .unwrap();
@@ -216,7 +219,7 @@ async fn the_generic_collections_filter_select_page_and_keep_types() {
 
     // A missing item is Graph's 404.
     let err = graph
-        .get_device_configurations("no-such-id")
+        .get_device_configuration("no-such-id")
         .await
         .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(404));

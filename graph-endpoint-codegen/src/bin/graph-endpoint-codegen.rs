@@ -3,7 +3,6 @@
 //! ```text
 //! cargo run -p graph-endpoint-codegen -- endpoints.json > src/endpoints.rs
 //! cargo run -p graph-endpoint-codegen -- endpoints.json --limit 100 > src/endpoints.rs
-//! cargo run -p graph-endpoint-codegen -- endpoints.json --handwritten > src/baseline.rs
 //! ```
 //!
 //! The typed surface of the device-management crate, from Graph's CSDL:
@@ -16,13 +15,23 @@
 //!     --out graph-endpoint-device-management/src/generated
 //! ```
 //!
+//! The apps crate's, with its layout (its areas, and `/groups`):
+//!
+//! ```text
+//! cargo run -p graph-endpoint-codegen -- typed --layout device-app-management \
+//!     --metadata graph-endpoint-device-management/metadata/graph-beta.csdl.xml \
+//!     --fallback graph-endpoint-device-management/metadata/graph-v1.0.csdl.xml \
+//!     --endpoints graph-endpoint-device-app-management/corpus/device-app-management.json \
+//!     --out graph-endpoint-device-app-management/src/generated
+//! ```
+//!
 //! (`--check` compares instead of writing, and fails when a file differs.)
 //!
-//! `--limit N` keeps the first N endpoints; `--handwritten` writes the same
-//! endpoints as plain reqwest functions (the baseline of the build-cost
-//! benchmark); `--instantiate` adds one `async fn` per endpoint that calls it
-//! (on `GraphClient`, or the hand-written function), as a program calling
-//! every endpoint would, so that its code is generated in the crate itself.
+//! `--limit N` keeps the first N endpoints; `--instantiate` adds one
+//! `async fn` per endpoint that calls it on `GraphClient`, as a program
+//! calling every endpoint would, so that its code is generated in the crate
+//! itself. (The same endpoints written by hand against reqwest, the baseline
+//! of the build-cost benchmark, come from the `handwritten_baseline` example.)
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -32,6 +41,7 @@ fn typed(args: &[String]) -> ExitCode {
     let mut fallback = None;
     let mut endpoints = None;
     let mut out = None;
+    let mut layout = None;
     let mut check = false;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -40,6 +50,7 @@ fn typed(args: &[String]) -> ExitCode {
             "--fallback" => &mut fallback,
             "--endpoints" => &mut endpoints,
             "--out" => &mut out,
+            "--layout" => &mut layout,
             "--check" => {
                 check = true;
                 continue;
@@ -53,9 +64,17 @@ fn typed(args: &[String]) -> ExitCode {
     }
     let (Some(metadata), Some(endpoints), Some(out)) = (metadata, endpoints, out) else {
         eprintln!(
-            "usage: graph-endpoint-codegen typed --metadata BETA.xml [--fallback V1.xml] --endpoints ENDPOINTS.json --out DIR [--check]"
+            "usage: graph-endpoint-codegen typed --metadata BETA.xml [--fallback V1.xml] --endpoints ENDPOINTS.json --out DIR [--layout device-management|device-app-management] [--check]"
         );
         return ExitCode::from(2);
+    };
+    let layout = match layout.as_deref() {
+        None | Some("device-management") => graph_endpoint_codegen::typed::DEVICE_MANAGEMENT,
+        Some("device-app-management") => graph_endpoint_codegen::typed::DEVICE_APP_MANAGEMENT,
+        Some(other) => {
+            eprintln!("unknown layout {other}: device-management or device-app-management");
+            return ExitCode::from(2);
+        }
     };
     let read =
         |path: &str| std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"));
@@ -65,7 +84,7 @@ fn typed(args: &[String]) -> ExitCode {
         let list = graph_endpoint_codegen::parse(&read(&endpoints)?)
             .map_err(|e| format!("{endpoints} is not an endpoint list: {e}"))?;
         let (files, figures) =
-            graph_endpoint_codegen::generate_typed(&beta, fallback.as_deref(), &list)?;
+            graph_endpoint_codegen::generate_typed_for(layout, &beta, fallback.as_deref(), &list)?;
         eprintln!(
             "{} endpoints resolved, {} not; {} entity, {} complex, {} enum types ({} polymorphic bases), {} properties",
             figures.resolved,
@@ -109,18 +128,16 @@ fn main() -> ExitCode {
     }
     let usage = || {
         eprintln!(
-            "usage: graph-endpoint-codegen ENDPOINTS.json [--limit N] [--handwritten] [--instantiate] > endpoints.rs"
+            "usage: graph-endpoint-codegen ENDPOINTS.json [--limit N] [--instantiate] > endpoints.rs"
         );
         ExitCode::from(2)
     };
     let mut input = None;
     let mut limit = usize::MAX;
-    let mut handwritten = false;
     let mut instantiate = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--handwritten" => handwritten = true,
             "--instantiate" => instantiate = true,
             "--limit" => match args.next().and_then(|n| n.parse().ok()) {
                 Some(n) => limit = n,
@@ -146,15 +163,11 @@ fn main() -> ExitCode {
         }
     };
     endpoints.truncate(limit);
-    let code = if handwritten {
-        graph_endpoint_codegen::generate_handwritten(&endpoints, instantiate)
-    } else {
-        let options = graph_endpoint_codegen::Options {
-            instantiate,
-            ..Default::default()
-        };
-        graph_endpoint_codegen::generate(&endpoints, &options)
+    let options = graph_endpoint_codegen::Options {
+        instantiate,
+        ..Default::default()
     };
+    let code = graph_endpoint_codegen::generate(&endpoints, &options);
     match std::io::stdout().lock().write_all(code.as_bytes()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -21,7 +21,7 @@ pub trait ComplianceManagementPartners: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/complianceManagementPartners", expect = 201, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_compliance_management_partners(&self, #[body] body: &crate::models::ComplianceManagementPartner) -> ::core::result::Result<crate::models::ComplianceManagementPartner, ::graph_endpoint::Error>;
+    async fn create_compliance_management_partner(&self, #[body] body: &crate::models::ComplianceManagementPartner) -> ::core::result::Result<crate::models::ComplianceManagementPartner, ::graph_endpoint::Error>;
     /// Delete complianceManagementPartner
     ///
     /// Documented in `api-reference/beta/api/intune-onboarding-compliancemanagementpartner-delete.md`.
@@ -29,7 +29,7 @@ pub trait ComplianceManagementPartners: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/complianceManagementPartners/<compliance_management_partner_id>", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_compliance_management_partners(&self, compliance_management_partner_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_compliance_management_partner(&self, compliance_management_partner_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get complianceManagementPartner
     ///
     /// Documented in `api-reference/beta/api/intune-onboarding-compliancemanagementpartner-get.md`.
@@ -37,7 +37,7 @@ pub trait ComplianceManagementPartners: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/complianceManagementPartners/<compliance_management_partner_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_compliance_management_partners(&self, compliance_management_partner_id: &str) -> ::core::result::Result<crate::models::ComplianceManagementPartner, ::graph_endpoint::Error>;
+    async fn get_compliance_management_partner(&self, compliance_management_partner_id: &str) -> ::core::result::Result<crate::models::ComplianceManagementPartner, ::graph_endpoint::Error>;
     /// Update complianceManagementPartner
     ///
     /// Documented in `api-reference/beta/api/intune-onboarding-compliancemanagementpartner-update.md`.
@@ -45,47 +45,7 @@ pub trait ComplianceManagementPartners: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/complianceManagementPartners/<compliance_management_partner_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_compliance_management_partners(&self, compliance_management_partner_id: &str, #[body] body: &crate::models::ComplianceManagementPartner) -> ::core::result::Result<crate::models::ComplianceManagementPartner, ::graph_endpoint::Error>;
-    /// List complianceManagementPartners
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-compliancemanagementpartner-list.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/complianceManagementPartners", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    fn list_compliance_management_partners_2(&self) -> ::graph_endpoint::Paged<'_, crate::models::ComplianceManagementPartner>;
-    /// Create complianceManagementPartner
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-compliancemanagementpartner-create.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/complianceManagementPartners", expect = 201, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_compliance_management_partners_2(&self, #[body] body: &crate::models::ComplianceManagementPartner) -> ::core::result::Result<crate::models::ComplianceManagementPartner, ::graph_endpoint::Error>;
-    /// Delete complianceManagementPartner
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-compliancemanagementpartner-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/complianceManagementPartners/<compliance_management_partner_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_compliance_management_partners_2(&self, compliance_management_partner_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get complianceManagementPartner
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-compliancemanagementpartner-get.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/complianceManagementPartners/<compliance_management_partner_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_compliance_management_partners_2(&self, compliance_management_partner_id: &str) -> ::core::result::Result<crate::models::ComplianceManagementPartner, ::graph_endpoint::Error>;
-    /// Update complianceManagementPartner
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-compliancemanagementpartner-update.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/complianceManagementPartners/<compliance_management_partner_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_compliance_management_partners_2(&self, compliance_management_partner_id: &str, #[body] body: &crate::models::ComplianceManagementPartner) -> ::core::result::Result<crate::models::ComplianceManagementPartner, ::graph_endpoint::Error>;
+    async fn update_compliance_management_partner(&self, compliance_management_partner_id: &str, #[body] body: &crate::models::ComplianceManagementPartner) -> ::core::result::Result<crate::models::ComplianceManagementPartner, ::graph_endpoint::Error>;
 }
 
 impl ComplianceManagementPartners for ::graph_endpoint::GraphClient {}
@@ -107,7 +67,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_compliance_policies(&self, #[body] body: &crate::models::AnyDeviceCompliancePolicy) -> ::core::result::Result<crate::models::AnyDeviceCompliancePolicy, ::graph_endpoint::Error>;
+    async fn create_device_compliance_policy(&self, #[body] body: &crate::models::AnyDeviceCompliancePolicy) -> ::core::result::Result<crate::models::AnyDeviceCompliancePolicy, ::graph_endpoint::Error>;
     /// getDevicesScheduledToRetire action
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecompliancepolicy-getdevicesscheduledtoretire.md`.
@@ -131,7 +91,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies/refreshDeviceComplianceReportSummarization", expect = 204, version = "beta")]
-    async fn refresh_device_compliance_report_summarization_device_compliance_policies(&self) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn refresh_device_compliance_report_summarization_policies(&self) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// setScheduledRetireState action
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecompliancepolicy-setscheduledretirestate.md`.
@@ -147,7 +107,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies/validateComplianceScript", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn validate_compliance_script_device_compliance_policies(&self, #[param("deviceCompliancePolicyScript")] device_compliance_policy_script: &crate::models::DeviceCompliancePolicyScript) -> ::core::result::Result<crate::models::DeviceComplianceScriptValidationResult, ::graph_endpoint::Error>;
+    async fn validate_compliance_script_device_compliance_policies(&self, #[param("deviceCompliancePolicyScript")] device_compliance_policy_script: ::core::option::Option<&crate::models::DeviceCompliancePolicyScript>) -> ::core::result::Result<crate::models::DeviceComplianceScriptValidationResult, ::graph_endpoint::Error>;
     /// Delete androidCompliancePolicy
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidcompliancepolicy-delete.md`.
@@ -155,7 +115,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_compliance_policies(&self, device_compliance_policy_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_compliance_policy(&self, device_compliance_policy_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get androidCompliancePolicy
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidcompliancepolicy-get.md`.
@@ -163,7 +123,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_compliance_policies(&self, device_compliance_policy_id: &str) -> ::core::result::Result<crate::models::AnyDeviceCompliancePolicy, ::graph_endpoint::Error>;
+    async fn get_device_compliance_policy(&self, device_compliance_policy_id: &str) -> ::core::result::Result<crate::models::AnyDeviceCompliancePolicy, ::graph_endpoint::Error>;
     /// Update androidCompliancePolicy
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidcompliancepolicy-update.md`.
@@ -171,7 +131,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_compliance_policies(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::AnyDeviceCompliancePolicy) -> ::core::result::Result<crate::models::AnyDeviceCompliancePolicy, ::graph_endpoint::Error>;
+    async fn update_device_compliance_policy(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::AnyDeviceCompliancePolicy) -> ::core::result::Result<crate::models::AnyDeviceCompliancePolicy, ::graph_endpoint::Error>;
     /// assign action
     ///
     /// Documented in `api-reference/beta/api/intune-shared-devicecompliancepolicy-assign.md`.
@@ -179,7 +139,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/assign", expect = 200, version = "beta")]
-    async fn assign_device_compliance_policies(&self, device_compliance_policy_id: &str, #[param("assignments")] assignments: &[crate::models::DeviceCompliancePolicyAssignment]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::DeviceCompliancePolicyAssignment>, ::graph_endpoint::Error>;
+    async fn assign_device_compliance_policy(&self, device_compliance_policy_id: &str, #[param("assignments")] assignments: &[crate::models::DeviceCompliancePolicyAssignment]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::DeviceCompliancePolicyAssignment>, ::graph_endpoint::Error>;
     /// List deviceCompliancePolicyAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecompliancepolicyassignment-list.md`.
@@ -187,7 +147,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/assignments", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_compliance_policies_assignments(&self, device_compliance_policy_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceCompliancePolicyAssignment>;
+    fn list_device_compliance_policy_assignments(&self, device_compliance_policy_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceCompliancePolicyAssignment>;
     /// Create deviceCompliancePolicyAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecompliancepolicyassignment-create.md`.
@@ -195,7 +155,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/assignments", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_compliance_policies_assignments(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::DeviceCompliancePolicyAssignment) -> ::core::result::Result<crate::models::DeviceCompliancePolicyAssignment, ::graph_endpoint::Error>;
+    async fn create_device_compliance_policy_assignment(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::DeviceCompliancePolicyAssignment) -> ::core::result::Result<crate::models::DeviceCompliancePolicyAssignment, ::graph_endpoint::Error>;
     /// Delete deviceCompliancePolicyAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecompliancepolicyassignment-delete.md`.
@@ -203,7 +163,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/assignments/<device_compliance_policy_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_compliance_policies_assignments(&self, device_compliance_policy_id: &str, device_compliance_policy_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_compliance_policy_assignment(&self, device_compliance_policy_id: &str, device_compliance_policy_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceCompliancePolicyAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecompliancepolicyassignment-get.md`.
@@ -211,7 +171,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/assignments/<device_compliance_policy_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_compliance_policies_assignments(&self, device_compliance_policy_id: &str, device_compliance_policy_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceCompliancePolicyAssignment, ::graph_endpoint::Error>;
+    async fn get_device_compliance_policy_assignment(&self, device_compliance_policy_id: &str, device_compliance_policy_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceCompliancePolicyAssignment, ::graph_endpoint::Error>;
     /// Update deviceCompliancePolicyAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecompliancepolicyassignment-update.md`.
@@ -219,7 +179,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/assignments/<device_compliance_policy_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_compliance_policies_assignments(&self, device_compliance_policy_id: &str, device_compliance_policy_assignment_id: &str, #[body] body: &crate::models::DeviceCompliancePolicyAssignment) -> ::core::result::Result<crate::models::DeviceCompliancePolicyAssignment, ::graph_endpoint::Error>;
+    async fn update_device_compliance_policy_assignment(&self, device_compliance_policy_id: &str, device_compliance_policy_assignment_id: &str, #[body] body: &crate::models::DeviceCompliancePolicyAssignment) -> ::core::result::Result<crate::models::DeviceCompliancePolicyAssignment, ::graph_endpoint::Error>;
     /// List settingStateDeviceSummaries
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-list.md`.
@@ -227,7 +187,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceSettingStateSummaries", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_compliance_policies_device_setting_state_summaries(&self, device_compliance_policy_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::SettingStateDeviceSummary>;
+    fn list_device_compliance_policy_device_setting_state_summaries(&self, device_compliance_policy_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::SettingStateDeviceSummary>;
     /// Create settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-create.md`.
@@ -235,7 +195,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceSettingStateSummaries", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_compliance_policies_device_setting_state_summaries(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+    async fn create_device_compliance_policy_device_setting_state_summary(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
     /// Delete settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-delete.md`.
@@ -243,7 +203,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_compliance_policies_device_setting_state_summaries(&self, device_compliance_policy_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_compliance_policy_device_setting_state_summary(&self, device_compliance_policy_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-get.md`.
@@ -251,7 +211,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_compliance_policies_device_setting_state_summaries(&self, device_compliance_policy_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+    async fn get_device_compliance_policy_device_setting_state_summary(&self, device_compliance_policy_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
     /// Update settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-update.md`.
@@ -259,7 +219,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_compliance_policies_device_setting_state_summaries(&self, device_compliance_policy_id: &str, setting_state_device_summary_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+    async fn update_device_compliance_policy_device_setting_state_summary(&self, device_compliance_policy_id: &str, setting_state_device_summary_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
     /// Get deviceComplianceDeviceOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecompliancedeviceoverview-get.md`.
@@ -267,7 +227,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_compliance_policies_device_status_overview(&self, device_compliance_policy_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceDeviceOverview, ::graph_endpoint::Error>;
+    async fn get_device_compliance_policy_device_status_overview(&self, device_compliance_policy_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceDeviceOverview, ::graph_endpoint::Error>;
     /// Update deviceComplianceDeviceOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecompliancedeviceoverview-update.md`.
@@ -275,7 +235,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_compliance_policies_device_status_overview(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::DeviceComplianceDeviceOverview) -> ::core::result::Result<crate::models::DeviceComplianceDeviceOverview, ::graph_endpoint::Error>;
+    async fn update_device_compliance_policy_device_status_overview(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::DeviceComplianceDeviceOverview) -> ::core::result::Result<crate::models::DeviceComplianceDeviceOverview, ::graph_endpoint::Error>;
     /// List deviceComplianceDeviceStatuses
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecompliancedevicestatus-list.md`.
@@ -283,7 +243,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceStatuses", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_compliance_policies_device_statuses(&self, device_compliance_policy_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceComplianceDeviceStatus>;
+    fn list_device_compliance_policy_device_statuses(&self, device_compliance_policy_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceComplianceDeviceStatus>;
     /// Create deviceComplianceDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecompliancedevicestatus-create.md`.
@@ -291,7 +251,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceStatuses", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_compliance_policies_device_statuses(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::DeviceComplianceDeviceStatus) -> ::core::result::Result<crate::models::DeviceComplianceDeviceStatus, ::graph_endpoint::Error>;
+    async fn create_device_compliance_policy_device_status(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::DeviceComplianceDeviceStatus) -> ::core::result::Result<crate::models::DeviceComplianceDeviceStatus, ::graph_endpoint::Error>;
     /// Delete deviceComplianceDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecompliancedevicestatus-delete.md`.
@@ -299,7 +259,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceStatuses/<device_compliance_device_status_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_compliance_policies_device_statuses(&self, device_compliance_policy_id: &str, device_compliance_device_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_compliance_policy_device_status(&self, device_compliance_policy_id: &str, device_compliance_device_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceComplianceDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecompliancedevicestatus-get.md`.
@@ -307,7 +267,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceStatuses/<device_compliance_device_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_compliance_policies_device_statuses(&self, device_compliance_policy_id: &str, device_compliance_device_status_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceDeviceStatus, ::graph_endpoint::Error>;
+    async fn get_device_compliance_policy_device_status(&self, device_compliance_policy_id: &str, device_compliance_device_status_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceDeviceStatus, ::graph_endpoint::Error>;
     /// Update deviceComplianceDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecompliancedevicestatus-update.md`.
@@ -315,7 +275,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceStatuses/<device_compliance_device_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_compliance_policies_device_statuses(&self, device_compliance_policy_id: &str, device_compliance_device_status_id: &str, #[body] body: &crate::models::DeviceComplianceDeviceStatus) -> ::core::result::Result<crate::models::DeviceComplianceDeviceStatus, ::graph_endpoint::Error>;
+    async fn update_device_compliance_policy_device_status(&self, device_compliance_policy_id: &str, device_compliance_device_status_id: &str, #[body] body: &crate::models::DeviceComplianceDeviceStatus) -> ::core::result::Result<crate::models::DeviceComplianceDeviceStatus, ::graph_endpoint::Error>;
     /// scheduleActionsForRules action
     ///
     /// Documented in `api-reference/beta/api/intune-shared-devicecompliancepolicy-scheduleactionsforrules.md`.
@@ -323,7 +283,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduleActionsForRules", expect = 204, version = "beta")]
-    async fn schedule_actions_for_rules_device_compliance_policies(&self, device_compliance_policy_id: &str, #[param("deviceComplianceScheduledActionForRules")] device_compliance_scheduled_action_for_rules: &[crate::models::DeviceComplianceScheduledActionForRule]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn schedule_actions_for_rules_device_compliance_policy(&self, device_compliance_policy_id: &str, #[param("deviceComplianceScheduledActionForRules")] device_compliance_scheduled_action_for_rules: &[crate::models::DeviceComplianceScheduledActionForRule]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// List deviceComplianceScheduledActionForRules
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecompliancescheduledactionforrule-list.md`.
@@ -331,7 +291,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_compliance_policies_scheduled_actions_for_rule(&self, device_compliance_policy_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceComplianceScheduledActionForRule>;
+    fn list_device_compliance_policy_scheduled_actions_for_rule(&self, device_compliance_policy_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceComplianceScheduledActionForRule>;
     /// Create deviceComplianceScheduledActionForRule
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecompliancescheduledactionforrule-create.md`.
@@ -339,7 +299,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_compliance_policies_scheduled_actions_for_rule(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::DeviceComplianceScheduledActionForRule) -> ::core::result::Result<crate::models::DeviceComplianceScheduledActionForRule, ::graph_endpoint::Error>;
+    async fn create_device_compliance_policy_scheduled_actions_for_rule(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::DeviceComplianceScheduledActionForRule) -> ::core::result::Result<crate::models::DeviceComplianceScheduledActionForRule, ::graph_endpoint::Error>;
     /// Delete deviceComplianceScheduledActionForRule
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecompliancescheduledactionforrule-delete.md`.
@@ -347,7 +307,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule/<device_compliance_scheduled_action_for_rule_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_compliance_policies_scheduled_actions_for_rule(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_compliance_policy_scheduled_actions_for_rule(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceComplianceScheduledActionForRule
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecompliancescheduledactionforrule-get.md`.
@@ -355,7 +315,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule/<device_compliance_scheduled_action_for_rule_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_compliance_policies_scheduled_actions_for_rule(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceScheduledActionForRule, ::graph_endpoint::Error>;
+    async fn get_device_compliance_policy_scheduled_actions_for_rule(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceScheduledActionForRule, ::graph_endpoint::Error>;
     /// Update deviceComplianceScheduledActionForRule
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecompliancescheduledactionforrule-update.md`.
@@ -363,7 +323,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule/<device_compliance_scheduled_action_for_rule_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_compliance_policies_scheduled_actions_for_rule(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str, #[body] body: &crate::models::DeviceComplianceScheduledActionForRule) -> ::core::result::Result<crate::models::DeviceComplianceScheduledActionForRule, ::graph_endpoint::Error>;
+    async fn update_device_compliance_policy_scheduled_actions_for_rule(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str, #[body] body: &crate::models::DeviceComplianceScheduledActionForRule) -> ::core::result::Result<crate::models::DeviceComplianceScheduledActionForRule, ::graph_endpoint::Error>;
     /// List deviceComplianceActionItems
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecomplianceactionitem-list.md`.
@@ -371,7 +331,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule/<device_compliance_scheduled_action_for_rule_id>/scheduledActionConfigurations", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_compliance_policies_scheduled_actions_for_rule_scheduled_action_configurations(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceComplianceActionItem>;
+    fn list_dcp_safr_scheduled_action_configurations(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceComplianceActionItem>;
     /// Create deviceComplianceActionItem
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecomplianceactionitem-create.md`.
@@ -379,7 +339,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule/<device_compliance_scheduled_action_for_rule_id>/scheduledActionConfigurations", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_compliance_policies_scheduled_actions_for_rule_scheduled_action_configurations(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str, #[body] body: &crate::models::DeviceComplianceActionItem) -> ::core::result::Result<crate::models::DeviceComplianceActionItem, ::graph_endpoint::Error>;
+    async fn create_dcp_safr_scheduled_action_configuration(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str, #[body] body: &crate::models::DeviceComplianceActionItem) -> ::core::result::Result<crate::models::DeviceComplianceActionItem, ::graph_endpoint::Error>;
     /// Delete deviceComplianceActionItem
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecomplianceactionitem-delete.md`.
@@ -387,7 +347,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule/<device_compliance_scheduled_action_for_rule_id>/scheduledActionConfigurations/<device_compliance_action_item_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_compliance_policies_scheduled_actions_for_rule_scheduled_action_configurations(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str, device_compliance_action_item_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_dcp_safr_scheduled_action_configuration(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str, device_compliance_action_item_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceComplianceActionItem
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecomplianceactionitem-get.md`.
@@ -395,7 +355,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule/<device_compliance_scheduled_action_for_rule_id>/scheduledActionConfigurations/<device_compliance_action_item_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_compliance_policies_scheduled_actions_for_rule_scheduled_action_configurations(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str, device_compliance_action_item_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceActionItem, ::graph_endpoint::Error>;
+    async fn get_dcp_safr_scheduled_action_configuration(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str, device_compliance_action_item_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceActionItem, ::graph_endpoint::Error>;
     /// Update deviceComplianceActionItem
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecomplianceactionitem-update.md`.
@@ -403,7 +363,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule/<device_compliance_scheduled_action_for_rule_id>/scheduledActionConfigurations/<device_compliance_action_item_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_compliance_policies_scheduled_actions_for_rule_scheduled_action_configurations(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str, device_compliance_action_item_id: &str, #[body] body: &crate::models::DeviceComplianceActionItem) -> ::core::result::Result<crate::models::DeviceComplianceActionItem, ::graph_endpoint::Error>;
+    async fn update_dcp_safr_scheduled_action_configuration(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str, device_compliance_action_item_id: &str, #[body] body: &crate::models::DeviceComplianceActionItem) -> ::core::result::Result<crate::models::DeviceComplianceActionItem, ::graph_endpoint::Error>;
     /// Get deviceComplianceUserOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecomplianceuseroverview-get.md`.
@@ -411,7 +371,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/userStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_compliance_policies_user_status_overview(&self, device_compliance_policy_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceUserOverview, ::graph_endpoint::Error>;
+    async fn get_device_compliance_policy_user_status_overview(&self, device_compliance_policy_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceUserOverview, ::graph_endpoint::Error>;
     /// Update deviceComplianceUserOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecomplianceuseroverview-update.md`.
@@ -419,7 +379,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/userStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_compliance_policies_user_status_overview(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::DeviceComplianceUserOverview) -> ::core::result::Result<crate::models::DeviceComplianceUserOverview, ::graph_endpoint::Error>;
+    async fn update_device_compliance_policy_user_status_overview(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::DeviceComplianceUserOverview) -> ::core::result::Result<crate::models::DeviceComplianceUserOverview, ::graph_endpoint::Error>;
     /// List deviceComplianceUserStatuses
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecomplianceuserstatus-list.md`.
@@ -427,7 +387,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/userStatuses", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_compliance_policies_user_statuses(&self, device_compliance_policy_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceComplianceUserStatus>;
+    fn list_device_compliance_policy_user_statuses(&self, device_compliance_policy_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceComplianceUserStatus>;
     /// Create deviceComplianceUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecomplianceuserstatus-create.md`.
@@ -435,7 +395,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/userStatuses", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_compliance_policies_user_statuses(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::DeviceComplianceUserStatus) -> ::core::result::Result<crate::models::DeviceComplianceUserStatus, ::graph_endpoint::Error>;
+    async fn create_device_compliance_policy_user_status(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::DeviceComplianceUserStatus) -> ::core::result::Result<crate::models::DeviceComplianceUserStatus, ::graph_endpoint::Error>;
     /// Delete deviceComplianceUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecomplianceuserstatus-delete.md`.
@@ -443,7 +403,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/userStatuses/<device_compliance_user_status_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_compliance_policies_user_statuses(&self, device_compliance_policy_id: &str, device_compliance_user_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_compliance_policy_user_status(&self, device_compliance_policy_id: &str, device_compliance_user_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceComplianceUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecomplianceuserstatus-get.md`.
@@ -451,7 +411,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/userStatuses/<device_compliance_user_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_compliance_policies_user_statuses(&self, device_compliance_policy_id: &str, device_compliance_user_status_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceUserStatus, ::graph_endpoint::Error>;
+    async fn get_device_compliance_policy_user_status(&self, device_compliance_policy_id: &str, device_compliance_user_status_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceUserStatus, ::graph_endpoint::Error>;
     /// Update deviceComplianceUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecomplianceuserstatus-update.md`.
@@ -459,335 +419,7 @@ pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/userStatuses/<device_compliance_user_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_compliance_policies_user_statuses(&self, device_compliance_policy_id: &str, device_compliance_user_status_id: &str, #[body] body: &crate::models::DeviceComplianceUserStatus) -> ::core::result::Result<crate::models::DeviceComplianceUserStatus, ::graph_endpoint::Error>;
-    /// List androidCompliancePolicies
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-androidcompliancepolicy-list.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_compliance_policies_2(&self) -> ::graph_endpoint::Paged<'_, crate::models::AnyDeviceCompliancePolicy>;
-    /// Create androidCompliancePolicy
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-androidcompliancepolicy-create.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_compliance_policies_2(&self, #[body] body: &crate::models::AnyDeviceCompliancePolicy) -> ::core::result::Result<crate::models::AnyDeviceCompliancePolicy, ::graph_endpoint::Error>;
-    /// Delete androidCompliancePolicy
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-androidcompliancepolicy-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_compliance_policies_2(&self, device_compliance_policy_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get androidCompliancePolicy
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-androidcompliancepolicy-get.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_compliance_policies_2(&self, device_compliance_policy_id: &str) -> ::core::result::Result<crate::models::AnyDeviceCompliancePolicy, ::graph_endpoint::Error>;
-    /// Update androidCompliancePolicy
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-androidcompliancepolicy-update.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_compliance_policies_2(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::AnyDeviceCompliancePolicy) -> ::core::result::Result<crate::models::AnyDeviceCompliancePolicy, ::graph_endpoint::Error>;
-    /// assign action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicy-assign.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/assign", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn assign_device_compliance_policies_2(&self, device_compliance_policy_id: &str, #[param("assignments")] assignments: &[crate::models::DeviceCompliancePolicyAssignment]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::DeviceCompliancePolicyAssignment>, ::graph_endpoint::Error>;
-    /// List deviceCompliancePolicyAssignments
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicyassignment-list.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/assignments", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_compliance_policies_assignments_2(&self, device_compliance_policy_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceCompliancePolicyAssignment>;
-    /// Create deviceCompliancePolicyAssignment
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicyassignment-create.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/assignments", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_compliance_policies_assignments_2(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::DeviceCompliancePolicyAssignment) -> ::core::result::Result<crate::models::DeviceCompliancePolicyAssignment, ::graph_endpoint::Error>;
-    /// Delete deviceCompliancePolicyAssignment
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicyassignment-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/assignments/<device_compliance_policy_assignment_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_compliance_policies_assignments_2(&self, device_compliance_policy_id: &str, device_compliance_policy_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get deviceCompliancePolicyAssignment
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicyassignment-get.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/assignments/<device_compliance_policy_assignment_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_compliance_policies_assignments_2(&self, device_compliance_policy_id: &str, device_compliance_policy_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceCompliancePolicyAssignment, ::graph_endpoint::Error>;
-    /// Update deviceCompliancePolicyAssignment
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicyassignment-update.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/assignments/<device_compliance_policy_assignment_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_compliance_policies_assignments_2(&self, device_compliance_policy_id: &str, device_compliance_policy_assignment_id: &str, #[body] body: &crate::models::DeviceCompliancePolicyAssignment) -> ::core::result::Result<crate::models::DeviceCompliancePolicyAssignment, ::graph_endpoint::Error>;
-    /// List settingStateDeviceSummaries
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-settingstatedevicesummary-list.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceSettingStateSummaries", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_compliance_policies_device_setting_state_summaries_2(&self, device_compliance_policy_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::SettingStateDeviceSummary>;
-    /// Create settingStateDeviceSummary
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-settingstatedevicesummary-create.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceSettingStateSummaries", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_compliance_policies_device_setting_state_summaries_2(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
-    /// Delete settingStateDeviceSummary
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-settingstatedevicesummary-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_compliance_policies_device_setting_state_summaries_2(&self, device_compliance_policy_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get settingStateDeviceSummary
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-settingstatedevicesummary-get.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_compliance_policies_device_setting_state_summaries_2(&self, device_compliance_policy_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
-    /// Update settingStateDeviceSummary
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-settingstatedevicesummary-update.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_compliance_policies_device_setting_state_summaries_2(&self, device_compliance_policy_id: &str, setting_state_device_summary_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
-    /// Get deviceComplianceDeviceOverview
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancedeviceoverview-get.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceStatusOverview", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_compliance_policies_device_status_overview_2(&self, device_compliance_policy_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceDeviceOverview, ::graph_endpoint::Error>;
-    /// Update deviceComplianceDeviceOverview
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancedeviceoverview-update.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceStatusOverview", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_compliance_policies_device_status_overview_2(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::DeviceComplianceDeviceOverview) -> ::core::result::Result<crate::models::DeviceComplianceDeviceOverview, ::graph_endpoint::Error>;
-    /// List deviceComplianceDeviceStatuses
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancedevicestatus-list.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceStatuses", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_compliance_policies_device_statuses_2(&self, device_compliance_policy_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceComplianceDeviceStatus>;
-    /// Create deviceComplianceDeviceStatus
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancedevicestatus-create.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceStatuses", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_compliance_policies_device_statuses_2(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::DeviceComplianceDeviceStatus) -> ::core::result::Result<crate::models::DeviceComplianceDeviceStatus, ::graph_endpoint::Error>;
-    /// Delete deviceComplianceDeviceStatus
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancedevicestatus-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceStatuses/<device_compliance_device_status_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_compliance_policies_device_statuses_2(&self, device_compliance_policy_id: &str, device_compliance_device_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get deviceComplianceDeviceStatus
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancedevicestatus-get.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceStatuses/<device_compliance_device_status_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_compliance_policies_device_statuses_2(&self, device_compliance_policy_id: &str, device_compliance_device_status_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceDeviceStatus, ::graph_endpoint::Error>;
-    /// Update deviceComplianceDeviceStatus
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancedevicestatus-update.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceStatuses/<device_compliance_device_status_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_compliance_policies_device_statuses_2(&self, device_compliance_policy_id: &str, device_compliance_device_status_id: &str, #[body] body: &crate::models::DeviceComplianceDeviceStatus) -> ::core::result::Result<crate::models::DeviceComplianceDeviceStatus, ::graph_endpoint::Error>;
-    /// scheduleActionsForRules action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicy-scheduleactionsforrules.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduleActionsForRules", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn schedule_actions_for_rules_device_compliance_policies_2(&self, device_compliance_policy_id: &str, #[param("deviceComplianceScheduledActionForRules")] device_compliance_scheduled_action_for_rules: &[crate::models::DeviceComplianceScheduledActionForRule]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// List deviceComplianceScheduledActionForRules
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancescheduledactionforrule-list.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_compliance_policies_scheduled_actions_for_rule_2(&self, device_compliance_policy_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceComplianceScheduledActionForRule>;
-    /// Create deviceComplianceScheduledActionForRule
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancescheduledactionforrule-create.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_compliance_policies_scheduled_actions_for_rule_2(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::DeviceComplianceScheduledActionForRule) -> ::core::result::Result<crate::models::DeviceComplianceScheduledActionForRule, ::graph_endpoint::Error>;
-    /// Delete deviceComplianceScheduledActionForRule
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancescheduledactionforrule-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule/<device_compliance_scheduled_action_for_rule_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_compliance_policies_scheduled_actions_for_rule_2(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get deviceComplianceScheduledActionForRule
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancescheduledactionforrule-get.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule/<device_compliance_scheduled_action_for_rule_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_compliance_policies_scheduled_actions_for_rule_2(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceScheduledActionForRule, ::graph_endpoint::Error>;
-    /// Update deviceComplianceScheduledActionForRule
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancescheduledactionforrule-update.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule/<device_compliance_scheduled_action_for_rule_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_compliance_policies_scheduled_actions_for_rule_2(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str, #[body] body: &crate::models::DeviceComplianceScheduledActionForRule) -> ::core::result::Result<crate::models::DeviceComplianceScheduledActionForRule, ::graph_endpoint::Error>;
-    /// List deviceComplianceActionItems
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecomplianceactionitem-list.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule/<device_compliance_scheduled_action_for_rule_id>/scheduledActionConfigurations", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_compliance_policies_scheduled_actions_for_rule_scheduled_action_configurations_2(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceComplianceActionItem>;
-    /// Create deviceComplianceActionItem
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecomplianceactionitem-create.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule/<device_compliance_scheduled_action_for_rule_id>/scheduledActionConfigurations", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_compliance_policies_scheduled_actions_for_rule_scheduled_action_configurations_2(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str, #[body] body: &crate::models::DeviceComplianceActionItem) -> ::core::result::Result<crate::models::DeviceComplianceActionItem, ::graph_endpoint::Error>;
-    /// Delete deviceComplianceActionItem
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecomplianceactionitem-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule/<device_compliance_scheduled_action_for_rule_id>/scheduledActionConfigurations/<device_compliance_action_item_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_compliance_policies_scheduled_actions_for_rule_scheduled_action_configurations_2(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str, device_compliance_action_item_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get deviceComplianceActionItem
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecomplianceactionitem-get.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule/<device_compliance_scheduled_action_for_rule_id>/scheduledActionConfigurations/<device_compliance_action_item_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_compliance_policies_scheduled_actions_for_rule_scheduled_action_configurations_2(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str, device_compliance_action_item_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceActionItem, ::graph_endpoint::Error>;
-    /// Update deviceComplianceActionItem
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecomplianceactionitem-update.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule/<device_compliance_scheduled_action_for_rule_id>/scheduledActionConfigurations/<device_compliance_action_item_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_compliance_policies_scheduled_actions_for_rule_scheduled_action_configurations_2(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str, device_compliance_action_item_id: &str, #[body] body: &crate::models::DeviceComplianceActionItem) -> ::core::result::Result<crate::models::DeviceComplianceActionItem, ::graph_endpoint::Error>;
-    /// Get deviceComplianceUserOverview
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecomplianceuseroverview-get.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/userStatusOverview", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_compliance_policies_user_status_overview_2(&self, device_compliance_policy_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceUserOverview, ::graph_endpoint::Error>;
-    /// Update deviceComplianceUserOverview
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecomplianceuseroverview-update.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/userStatusOverview", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_compliance_policies_user_status_overview_2(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::DeviceComplianceUserOverview) -> ::core::result::Result<crate::models::DeviceComplianceUserOverview, ::graph_endpoint::Error>;
-    /// List deviceComplianceUserStatuses
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecomplianceuserstatus-list.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/userStatuses", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_compliance_policies_user_statuses_2(&self, device_compliance_policy_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceComplianceUserStatus>;
-    /// Create deviceComplianceUserStatus
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecomplianceuserstatus-create.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/userStatuses", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_compliance_policies_user_statuses_2(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::DeviceComplianceUserStatus) -> ::core::result::Result<crate::models::DeviceComplianceUserStatus, ::graph_endpoint::Error>;
-    /// Delete deviceComplianceUserStatus
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecomplianceuserstatus-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/userStatuses/<device_compliance_user_status_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_compliance_policies_user_statuses_2(&self, device_compliance_policy_id: &str, device_compliance_user_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get deviceComplianceUserStatus
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecomplianceuserstatus-get.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/userStatuses/<device_compliance_user_status_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_compliance_policies_user_statuses_2(&self, device_compliance_policy_id: &str, device_compliance_user_status_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceUserStatus, ::graph_endpoint::Error>;
-    /// Update deviceComplianceUserStatus
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecomplianceuserstatus-update.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/userStatuses/<device_compliance_user_status_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_compliance_policies_user_statuses_2(&self, device_compliance_policy_id: &str, device_compliance_user_status_id: &str, #[body] body: &crate::models::DeviceComplianceUserStatus) -> ::core::result::Result<crate::models::DeviceComplianceUserStatus, ::graph_endpoint::Error>;
+    async fn update_device_compliance_policy_user_status(&self, device_compliance_policy_id: &str, device_compliance_user_status_id: &str, #[body] body: &crate::models::DeviceComplianceUserStatus) -> ::core::result::Result<crate::models::DeviceComplianceUserStatus, ::graph_endpoint::Error>;
 }
 
 impl DeviceCompliancePolicies for ::graph_endpoint::GraphClient {}
@@ -810,22 +442,6 @@ pub trait DeviceCompliancePolicyDeviceStateSummary: ::graph_endpoint::Graph {
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicyDeviceStateSummary", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
     async fn update_device_compliance_policy_device_state_summary(&self, #[body] body: &crate::models::DeviceCompliancePolicyDeviceStateSummary) -> ::core::result::Result<crate::models::DeviceCompliancePolicyDeviceStateSummary, ::graph_endpoint::Error>;
-    /// Get deviceCompliancePolicyDeviceStateSummary
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicydevicestatesummary-get.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceCompliancePolicyDeviceStateSummary", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_compliance_policy_device_state_summary_2(&self) -> ::core::result::Result<crate::models::DeviceCompliancePolicyDeviceStateSummary, ::graph_endpoint::Error>;
-    /// Update deviceCompliancePolicyDeviceStateSummary
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicydevicestatesummary-update.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicyDeviceStateSummary", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_compliance_policy_device_state_summary_2(&self, #[body] body: &crate::models::DeviceCompliancePolicyDeviceStateSummary) -> ::core::result::Result<crate::models::DeviceCompliancePolicyDeviceStateSummary, ::graph_endpoint::Error>;
 }
 
 impl DeviceCompliancePolicyDeviceStateSummary for ::graph_endpoint::GraphClient {}
@@ -847,7 +463,7 @@ pub trait DeviceCompliancePolicySettingStateSummaries: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceCompliancePolicySettingStateSummaries", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_compliance_policy_setting_state_summaries(&self, #[body] body: &crate::models::DeviceCompliancePolicySettingStateSummary) -> ::core::result::Result<crate::models::DeviceCompliancePolicySettingStateSummary, ::graph_endpoint::Error>;
+    async fn create_device_compliance_policy_setting_state_summary(&self, #[body] body: &crate::models::DeviceCompliancePolicySettingStateSummary) -> ::core::result::Result<crate::models::DeviceCompliancePolicySettingStateSummary, ::graph_endpoint::Error>;
     /// Delete deviceCompliancePolicySettingStateSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecompliancepolicysettingstatesummary-delete.md`.
@@ -855,7 +471,7 @@ pub trait DeviceCompliancePolicySettingStateSummaries: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceCompliancePolicySettingStateSummaries/<device_compliance_policy_setting_state_summary_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_compliance_policy_setting_state_summaries(&self, device_compliance_policy_setting_state_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_compliance_policy_setting_state_summary(&self, device_compliance_policy_setting_state_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceCompliancePolicySettingStateSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecompliancepolicysettingstatesummary-get.md`.
@@ -863,7 +479,7 @@ pub trait DeviceCompliancePolicySettingStateSummaries: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceCompliancePolicySettingStateSummaries/<device_compliance_policy_setting_state_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_compliance_policy_setting_state_summaries(&self, device_compliance_policy_setting_state_summary_id: &str) -> ::core::result::Result<crate::models::DeviceCompliancePolicySettingStateSummary, ::graph_endpoint::Error>;
+    async fn get_device_compliance_policy_setting_state_summary(&self, device_compliance_policy_setting_state_summary_id: &str) -> ::core::result::Result<crate::models::DeviceCompliancePolicySettingStateSummary, ::graph_endpoint::Error>;
     /// Update deviceCompliancePolicySettingStateSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecompliancepolicysettingstatesummary-update.md`.
@@ -871,7 +487,7 @@ pub trait DeviceCompliancePolicySettingStateSummaries: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicySettingStateSummaries/<device_compliance_policy_setting_state_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_compliance_policy_setting_state_summaries(&self, device_compliance_policy_setting_state_summary_id: &str, #[body] body: &crate::models::DeviceCompliancePolicySettingStateSummary) -> ::core::result::Result<crate::models::DeviceCompliancePolicySettingStateSummary, ::graph_endpoint::Error>;
+    async fn update_device_compliance_policy_setting_state_summary(&self, device_compliance_policy_setting_state_summary_id: &str, #[body] body: &crate::models::DeviceCompliancePolicySettingStateSummary) -> ::core::result::Result<crate::models::DeviceCompliancePolicySettingStateSummary, ::graph_endpoint::Error>;
     /// List deviceComplianceSettingStates
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecompliancesettingstate-list.md`.
@@ -879,7 +495,7 @@ pub trait DeviceCompliancePolicySettingStateSummaries: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceCompliancePolicySettingStateSummaries/<device_compliance_policy_setting_state_summary_id>/deviceComplianceSettingStates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_compliance_policy_setting_state_summaries_device_compliance_setting_states(&self, device_compliance_policy_setting_state_summary_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceComplianceSettingState>;
+    fn list_dcpsss_device_compliance_setting_states(&self, device_compliance_policy_setting_state_summary_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceComplianceSettingState>;
     /// Create deviceComplianceSettingState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecompliancesettingstate-create.md`.
@@ -887,7 +503,7 @@ pub trait DeviceCompliancePolicySettingStateSummaries: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceCompliancePolicySettingStateSummaries/<device_compliance_policy_setting_state_summary_id>/deviceComplianceSettingStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_compliance_policy_setting_state_summaries_device_compliance_setting_states(&self, device_compliance_policy_setting_state_summary_id: &str, #[body] body: &crate::models::DeviceComplianceSettingState) -> ::core::result::Result<crate::models::DeviceComplianceSettingState, ::graph_endpoint::Error>;
+    async fn create_dcpsss_device_compliance_setting_state(&self, device_compliance_policy_setting_state_summary_id: &str, #[body] body: &crate::models::DeviceComplianceSettingState) -> ::core::result::Result<crate::models::DeviceComplianceSettingState, ::graph_endpoint::Error>;
     /// Delete deviceComplianceSettingState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecompliancesettingstate-delete.md`.
@@ -895,7 +511,7 @@ pub trait DeviceCompliancePolicySettingStateSummaries: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceCompliancePolicySettingStateSummaries/<device_compliance_policy_setting_state_summary_id>/deviceComplianceSettingStates/<device_compliance_setting_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_compliance_policy_setting_state_summaries_device_compliance_setting_states(&self, device_compliance_policy_setting_state_summary_id: &str, device_compliance_setting_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_dcpsss_device_compliance_setting_state(&self, device_compliance_policy_setting_state_summary_id: &str, device_compliance_setting_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceComplianceSettingState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecompliancesettingstate-get.md`.
@@ -903,7 +519,7 @@ pub trait DeviceCompliancePolicySettingStateSummaries: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceCompliancePolicySettingStateSummaries/<device_compliance_policy_setting_state_summary_id>/deviceComplianceSettingStates/<device_compliance_setting_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_compliance_policy_setting_state_summaries_device_compliance_setting_states(&self, device_compliance_policy_setting_state_summary_id: &str, device_compliance_setting_state_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceSettingState, ::graph_endpoint::Error>;
+    async fn get_dcpsss_device_compliance_setting_state(&self, device_compliance_policy_setting_state_summary_id: &str, device_compliance_setting_state_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceSettingState, ::graph_endpoint::Error>;
     /// Update deviceComplianceSettingState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-devicecompliancesettingstate-update.md`.
@@ -911,88 +527,501 @@ pub trait DeviceCompliancePolicySettingStateSummaries: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicySettingStateSummaries/<device_compliance_policy_setting_state_summary_id>/deviceComplianceSettingStates/<device_compliance_setting_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_compliance_policy_setting_state_summaries_device_compliance_setting_states(&self, device_compliance_policy_setting_state_summary_id: &str, device_compliance_setting_state_id: &str, #[body] body: &crate::models::DeviceComplianceSettingState) -> ::core::result::Result<crate::models::DeviceComplianceSettingState, ::graph_endpoint::Error>;
-    /// List deviceCompliancePolicySettingStateSummaries
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicysettingstatesummary-list.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceCompliancePolicySettingStateSummaries", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_compliance_policy_setting_state_summaries_2(&self) -> ::graph_endpoint::Paged<'_, crate::models::DeviceCompliancePolicySettingStateSummary>;
-    /// Create deviceCompliancePolicySettingStateSummary
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicysettingstatesummary-create.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/deviceCompliancePolicySettingStateSummaries", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_compliance_policy_setting_state_summaries_2(&self, #[body] body: &crate::models::DeviceCompliancePolicySettingStateSummary) -> ::core::result::Result<crate::models::DeviceCompliancePolicySettingStateSummary, ::graph_endpoint::Error>;
-    /// Delete deviceCompliancePolicySettingStateSummary
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicysettingstatesummary-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/deviceCompliancePolicySettingStateSummaries/<device_compliance_policy_setting_state_summary_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_compliance_policy_setting_state_summaries_2(&self, device_compliance_policy_setting_state_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get deviceCompliancePolicySettingStateSummary
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicysettingstatesummary-get.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceCompliancePolicySettingStateSummaries/<device_compliance_policy_setting_state_summary_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_compliance_policy_setting_state_summaries_2(&self, device_compliance_policy_setting_state_summary_id: &str) -> ::core::result::Result<crate::models::DeviceCompliancePolicySettingStateSummary, ::graph_endpoint::Error>;
-    /// Update deviceCompliancePolicySettingStateSummary
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicysettingstatesummary-update.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicySettingStateSummaries/<device_compliance_policy_setting_state_summary_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_compliance_policy_setting_state_summaries_2(&self, device_compliance_policy_setting_state_summary_id: &str, #[body] body: &crate::models::DeviceCompliancePolicySettingStateSummary) -> ::core::result::Result<crate::models::DeviceCompliancePolicySettingStateSummary, ::graph_endpoint::Error>;
-    /// List deviceComplianceSettingStates
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancesettingstate-list.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceCompliancePolicySettingStateSummaries/<device_compliance_policy_setting_state_summary_id>/deviceComplianceSettingStates", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_compliance_policy_setting_state_summaries_device_compliance_setting_states_2(&self, device_compliance_policy_setting_state_summary_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceComplianceSettingState>;
-    /// Create deviceComplianceSettingState
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancesettingstate-create.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/deviceCompliancePolicySettingStateSummaries/<device_compliance_policy_setting_state_summary_id>/deviceComplianceSettingStates", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_compliance_policy_setting_state_summaries_device_compliance_setting_states_2(&self, device_compliance_policy_setting_state_summary_id: &str, #[body] body: &crate::models::DeviceComplianceSettingState) -> ::core::result::Result<crate::models::DeviceComplianceSettingState, ::graph_endpoint::Error>;
-    /// Delete deviceComplianceSettingState
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancesettingstate-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/deviceCompliancePolicySettingStateSummaries/<device_compliance_policy_setting_state_summary_id>/deviceComplianceSettingStates/<device_compliance_setting_state_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_compliance_policy_setting_state_summaries_device_compliance_setting_states_2(&self, device_compliance_policy_setting_state_summary_id: &str, device_compliance_setting_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get deviceComplianceSettingState
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancesettingstate-get.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceCompliancePolicySettingStateSummaries/<device_compliance_policy_setting_state_summary_id>/deviceComplianceSettingStates/<device_compliance_setting_state_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_compliance_policy_setting_state_summaries_device_compliance_setting_states_2(&self, device_compliance_policy_setting_state_summary_id: &str, device_compliance_setting_state_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceSettingState, ::graph_endpoint::Error>;
-    /// Update deviceComplianceSettingState
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancesettingstate-update.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicySettingStateSummaries/<device_compliance_policy_setting_state_summary_id>/deviceComplianceSettingStates/<device_compliance_setting_state_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_compliance_policy_setting_state_summaries_device_compliance_setting_states_2(&self, device_compliance_policy_setting_state_summary_id: &str, device_compliance_setting_state_id: &str, #[body] body: &crate::models::DeviceComplianceSettingState) -> ::core::result::Result<crate::models::DeviceComplianceSettingState, ::graph_endpoint::Error>;
+    async fn update_dcpsss_device_compliance_setting_state(&self, device_compliance_policy_setting_state_summary_id: &str, device_compliance_setting_state_id: &str, #[body] body: &crate::models::DeviceComplianceSettingState) -> ::core::result::Result<crate::models::DeviceComplianceSettingState, ::graph_endpoint::Error>;
 }
 
 impl DeviceCompliancePolicySettingStateSummaries for ::graph_endpoint::GraphClient {}
 
+/// The v1.0 endpoints of this area, under the same names as the beta ones.
+pub mod v1 {
+    use graph_endpoint::graph_action;
+
+    /// Endpoints under `/deviceManagement/complianceManagementPartners`.
+    pub trait ComplianceManagementPartners: ::graph_endpoint::Graph {
+        /// List complianceManagementPartners
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-compliancemanagementpartner-list.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/complianceManagementPartners", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        fn list_compliance_management_partners(&self) -> ::graph_endpoint::Paged<'_, crate::models::ComplianceManagementPartner>;
+        /// Create complianceManagementPartner
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-compliancemanagementpartner-create.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/complianceManagementPartners", expect = 201, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn create_compliance_management_partner(&self, #[body] body: &crate::models::ComplianceManagementPartner) -> ::core::result::Result<crate::models::ComplianceManagementPartner, ::graph_endpoint::Error>;
+        /// Delete complianceManagementPartner
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-compliancemanagementpartner-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/complianceManagementPartners/<compliance_management_partner_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn delete_compliance_management_partner(&self, compliance_management_partner_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get complianceManagementPartner
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-compliancemanagementpartner-get.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/complianceManagementPartners/<compliance_management_partner_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn get_compliance_management_partner(&self, compliance_management_partner_id: &str) -> ::core::result::Result<crate::models::ComplianceManagementPartner, ::graph_endpoint::Error>;
+        /// Update complianceManagementPartner
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-compliancemanagementpartner-update.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/complianceManagementPartners/<compliance_management_partner_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn update_compliance_management_partner(&self, compliance_management_partner_id: &str, #[body] body: &crate::models::ComplianceManagementPartner) -> ::core::result::Result<crate::models::ComplianceManagementPartner, ::graph_endpoint::Error>;
+    }
+
+    impl ComplianceManagementPartners for ::graph_endpoint::GraphClient {}
+
+    /// Endpoints under `/deviceManagement/deviceCompliancePolicies`.
+    pub trait DeviceCompliancePolicies: ::graph_endpoint::Graph {
+        /// List androidCompliancePolicies
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-androidcompliancepolicy-list.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        fn list_device_compliance_policies(&self) -> ::graph_endpoint::Paged<'_, crate::models::AnyDeviceCompliancePolicy>;
+        /// Create androidCompliancePolicy
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-androidcompliancepolicy-create.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn create_device_compliance_policy(&self, #[body] body: &crate::models::AnyDeviceCompliancePolicy) -> ::core::result::Result<crate::models::AnyDeviceCompliancePolicy, ::graph_endpoint::Error>;
+        /// Delete androidCompliancePolicy
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-androidcompliancepolicy-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn delete_device_compliance_policy(&self, device_compliance_policy_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get androidCompliancePolicy
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-androidcompliancepolicy-get.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn get_device_compliance_policy(&self, device_compliance_policy_id: &str) -> ::core::result::Result<crate::models::AnyDeviceCompliancePolicy, ::graph_endpoint::Error>;
+        /// Update androidCompliancePolicy
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-androidcompliancepolicy-update.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn update_device_compliance_policy(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::AnyDeviceCompliancePolicy) -> ::core::result::Result<crate::models::AnyDeviceCompliancePolicy, ::graph_endpoint::Error>;
+        /// assign action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicy-assign.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/assign", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn assign_device_compliance_policy(&self, device_compliance_policy_id: &str, #[param("assignments")] assignments: &[crate::models::DeviceCompliancePolicyAssignment]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::DeviceCompliancePolicyAssignment>, ::graph_endpoint::Error>;
+        /// List deviceCompliancePolicyAssignments
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicyassignment-list.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/assignments", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        fn list_device_compliance_policy_assignments(&self, device_compliance_policy_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceCompliancePolicyAssignment>;
+        /// Create deviceCompliancePolicyAssignment
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicyassignment-create.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/assignments", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn create_device_compliance_policy_assignment(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::DeviceCompliancePolicyAssignment) -> ::core::result::Result<crate::models::DeviceCompliancePolicyAssignment, ::graph_endpoint::Error>;
+        /// Delete deviceCompliancePolicyAssignment
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicyassignment-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/assignments/<device_compliance_policy_assignment_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn delete_device_compliance_policy_assignment(&self, device_compliance_policy_id: &str, device_compliance_policy_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get deviceCompliancePolicyAssignment
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicyassignment-get.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/assignments/<device_compliance_policy_assignment_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn get_device_compliance_policy_assignment(&self, device_compliance_policy_id: &str, device_compliance_policy_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceCompliancePolicyAssignment, ::graph_endpoint::Error>;
+        /// Update deviceCompliancePolicyAssignment
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicyassignment-update.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/assignments/<device_compliance_policy_assignment_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn update_device_compliance_policy_assignment(&self, device_compliance_policy_id: &str, device_compliance_policy_assignment_id: &str, #[body] body: &crate::models::DeviceCompliancePolicyAssignment) -> ::core::result::Result<crate::models::DeviceCompliancePolicyAssignment, ::graph_endpoint::Error>;
+        /// List settingStateDeviceSummaries
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-settingstatedevicesummary-list.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceSettingStateSummaries", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        fn list_device_compliance_policy_device_setting_state_summaries(&self, device_compliance_policy_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::SettingStateDeviceSummary>;
+        /// Create settingStateDeviceSummary
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-settingstatedevicesummary-create.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceSettingStateSummaries", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn create_device_compliance_policy_device_setting_state_summary(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+        /// Delete settingStateDeviceSummary
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-settingstatedevicesummary-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn delete_device_compliance_policy_device_setting_state_summary(&self, device_compliance_policy_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get settingStateDeviceSummary
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-settingstatedevicesummary-get.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn get_device_compliance_policy_device_setting_state_summary(&self, device_compliance_policy_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+        /// Update settingStateDeviceSummary
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-settingstatedevicesummary-update.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn update_device_compliance_policy_device_setting_state_summary(&self, device_compliance_policy_id: &str, setting_state_device_summary_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+        /// Get deviceComplianceDeviceOverview
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancedeviceoverview-get.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceStatusOverview", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn get_device_compliance_policy_device_status_overview(&self, device_compliance_policy_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceDeviceOverview, ::graph_endpoint::Error>;
+        /// Update deviceComplianceDeviceOverview
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancedeviceoverview-update.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceStatusOverview", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn update_device_compliance_policy_device_status_overview(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::DeviceComplianceDeviceOverview) -> ::core::result::Result<crate::models::DeviceComplianceDeviceOverview, ::graph_endpoint::Error>;
+        /// List deviceComplianceDeviceStatuses
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancedevicestatus-list.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceStatuses", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        fn list_device_compliance_policy_device_statuses(&self, device_compliance_policy_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceComplianceDeviceStatus>;
+        /// Create deviceComplianceDeviceStatus
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancedevicestatus-create.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceStatuses", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn create_device_compliance_policy_device_status(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::DeviceComplianceDeviceStatus) -> ::core::result::Result<crate::models::DeviceComplianceDeviceStatus, ::graph_endpoint::Error>;
+        /// Delete deviceComplianceDeviceStatus
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancedevicestatus-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceStatuses/<device_compliance_device_status_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn delete_device_compliance_policy_device_status(&self, device_compliance_policy_id: &str, device_compliance_device_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get deviceComplianceDeviceStatus
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancedevicestatus-get.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceStatuses/<device_compliance_device_status_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn get_device_compliance_policy_device_status(&self, device_compliance_policy_id: &str, device_compliance_device_status_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceDeviceStatus, ::graph_endpoint::Error>;
+        /// Update deviceComplianceDeviceStatus
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancedevicestatus-update.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/deviceStatuses/<device_compliance_device_status_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn update_device_compliance_policy_device_status(&self, device_compliance_policy_id: &str, device_compliance_device_status_id: &str, #[body] body: &crate::models::DeviceComplianceDeviceStatus) -> ::core::result::Result<crate::models::DeviceComplianceDeviceStatus, ::graph_endpoint::Error>;
+        /// scheduleActionsForRules action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicy-scheduleactionsforrules.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduleActionsForRules", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn schedule_actions_for_rules_device_compliance_policy(&self, device_compliance_policy_id: &str, #[param("deviceComplianceScheduledActionForRules")] device_compliance_scheduled_action_for_rules: &[crate::models::DeviceComplianceScheduledActionForRule]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// List deviceComplianceScheduledActionForRules
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancescheduledactionforrule-list.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        fn list_device_compliance_policy_scheduled_actions_for_rule(&self, device_compliance_policy_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceComplianceScheduledActionForRule>;
+        /// Create deviceComplianceScheduledActionForRule
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancescheduledactionforrule-create.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn create_device_compliance_policy_scheduled_actions_for_rule(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::DeviceComplianceScheduledActionForRule) -> ::core::result::Result<crate::models::DeviceComplianceScheduledActionForRule, ::graph_endpoint::Error>;
+        /// Delete deviceComplianceScheduledActionForRule
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancescheduledactionforrule-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule/<device_compliance_scheduled_action_for_rule_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn delete_device_compliance_policy_scheduled_actions_for_rule(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get deviceComplianceScheduledActionForRule
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancescheduledactionforrule-get.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule/<device_compliance_scheduled_action_for_rule_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn get_device_compliance_policy_scheduled_actions_for_rule(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceScheduledActionForRule, ::graph_endpoint::Error>;
+        /// Update deviceComplianceScheduledActionForRule
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancescheduledactionforrule-update.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule/<device_compliance_scheduled_action_for_rule_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn update_device_compliance_policy_scheduled_actions_for_rule(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str, #[body] body: &crate::models::DeviceComplianceScheduledActionForRule) -> ::core::result::Result<crate::models::DeviceComplianceScheduledActionForRule, ::graph_endpoint::Error>;
+        /// List deviceComplianceActionItems
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecomplianceactionitem-list.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule/<device_compliance_scheduled_action_for_rule_id>/scheduledActionConfigurations", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        fn list_dcp_safr_scheduled_action_configurations(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceComplianceActionItem>;
+        /// Create deviceComplianceActionItem
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecomplianceactionitem-create.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule/<device_compliance_scheduled_action_for_rule_id>/scheduledActionConfigurations", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn create_dcp_safr_scheduled_action_configuration(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str, #[body] body: &crate::models::DeviceComplianceActionItem) -> ::core::result::Result<crate::models::DeviceComplianceActionItem, ::graph_endpoint::Error>;
+        /// Delete deviceComplianceActionItem
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecomplianceactionitem-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule/<device_compliance_scheduled_action_for_rule_id>/scheduledActionConfigurations/<device_compliance_action_item_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn delete_dcp_safr_scheduled_action_configuration(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str, device_compliance_action_item_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get deviceComplianceActionItem
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecomplianceactionitem-get.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule/<device_compliance_scheduled_action_for_rule_id>/scheduledActionConfigurations/<device_compliance_action_item_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn get_dcp_safr_scheduled_action_configuration(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str, device_compliance_action_item_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceActionItem, ::graph_endpoint::Error>;
+        /// Update deviceComplianceActionItem
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecomplianceactionitem-update.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/scheduledActionsForRule/<device_compliance_scheduled_action_for_rule_id>/scheduledActionConfigurations/<device_compliance_action_item_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn update_dcp_safr_scheduled_action_configuration(&self, device_compliance_policy_id: &str, device_compliance_scheduled_action_for_rule_id: &str, device_compliance_action_item_id: &str, #[body] body: &crate::models::DeviceComplianceActionItem) -> ::core::result::Result<crate::models::DeviceComplianceActionItem, ::graph_endpoint::Error>;
+        /// Get deviceComplianceUserOverview
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecomplianceuseroverview-get.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/userStatusOverview", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn get_device_compliance_policy_user_status_overview(&self, device_compliance_policy_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceUserOverview, ::graph_endpoint::Error>;
+        /// Update deviceComplianceUserOverview
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecomplianceuseroverview-update.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/userStatusOverview", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn update_device_compliance_policy_user_status_overview(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::DeviceComplianceUserOverview) -> ::core::result::Result<crate::models::DeviceComplianceUserOverview, ::graph_endpoint::Error>;
+        /// List deviceComplianceUserStatuses
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecomplianceuserstatus-list.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/userStatuses", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        fn list_device_compliance_policy_user_statuses(&self, device_compliance_policy_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceComplianceUserStatus>;
+        /// Create deviceComplianceUserStatus
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecomplianceuserstatus-create.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/userStatuses", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn create_device_compliance_policy_user_status(&self, device_compliance_policy_id: &str, #[body] body: &crate::models::DeviceComplianceUserStatus) -> ::core::result::Result<crate::models::DeviceComplianceUserStatus, ::graph_endpoint::Error>;
+        /// Delete deviceComplianceUserStatus
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecomplianceuserstatus-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/userStatuses/<device_compliance_user_status_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn delete_device_compliance_policy_user_status(&self, device_compliance_policy_id: &str, device_compliance_user_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get deviceComplianceUserStatus
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecomplianceuserstatus-get.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/userStatuses/<device_compliance_user_status_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn get_device_compliance_policy_user_status(&self, device_compliance_policy_id: &str, device_compliance_user_status_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceUserStatus, ::graph_endpoint::Error>;
+        /// Update deviceComplianceUserStatus
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecomplianceuserstatus-update.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicies/<device_compliance_policy_id>/userStatuses/<device_compliance_user_status_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn update_device_compliance_policy_user_status(&self, device_compliance_policy_id: &str, device_compliance_user_status_id: &str, #[body] body: &crate::models::DeviceComplianceUserStatus) -> ::core::result::Result<crate::models::DeviceComplianceUserStatus, ::graph_endpoint::Error>;
+    }
+
+    impl DeviceCompliancePolicies for ::graph_endpoint::GraphClient {}
+
+    /// Endpoints under `/deviceManagement/deviceCompliancePolicyDeviceStateSummary`.
+    pub trait DeviceCompliancePolicyDeviceStateSummary: ::graph_endpoint::Graph {
+        /// Get deviceCompliancePolicyDeviceStateSummary
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicydevicestatesummary-get.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceCompliancePolicyDeviceStateSummary", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn get_device_compliance_policy_device_state_summary(&self) -> ::core::result::Result<crate::models::DeviceCompliancePolicyDeviceStateSummary, ::graph_endpoint::Error>;
+        /// Update deviceCompliancePolicyDeviceStateSummary
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicydevicestatesummary-update.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicyDeviceStateSummary", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn update_device_compliance_policy_device_state_summary(&self, #[body] body: &crate::models::DeviceCompliancePolicyDeviceStateSummary) -> ::core::result::Result<crate::models::DeviceCompliancePolicyDeviceStateSummary, ::graph_endpoint::Error>;
+    }
+
+    impl DeviceCompliancePolicyDeviceStateSummary for ::graph_endpoint::GraphClient {}
+
+    /// Endpoints under `/deviceManagement/deviceCompliancePolicySettingStateSummaries`.
+    pub trait DeviceCompliancePolicySettingStateSummaries: ::graph_endpoint::Graph {
+        /// List deviceCompliancePolicySettingStateSummaries
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicysettingstatesummary-list.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceCompliancePolicySettingStateSummaries", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        fn list_device_compliance_policy_setting_state_summaries(&self) -> ::graph_endpoint::Paged<'_, crate::models::DeviceCompliancePolicySettingStateSummary>;
+        /// Create deviceCompliancePolicySettingStateSummary
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicysettingstatesummary-create.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/deviceCompliancePolicySettingStateSummaries", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn create_device_compliance_policy_setting_state_summary(&self, #[body] body: &crate::models::DeviceCompliancePolicySettingStateSummary) -> ::core::result::Result<crate::models::DeviceCompliancePolicySettingStateSummary, ::graph_endpoint::Error>;
+        /// Delete deviceCompliancePolicySettingStateSummary
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicysettingstatesummary-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/deviceCompliancePolicySettingStateSummaries/<device_compliance_policy_setting_state_summary_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn delete_device_compliance_policy_setting_state_summary(&self, device_compliance_policy_setting_state_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get deviceCompliancePolicySettingStateSummary
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicysettingstatesummary-get.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceCompliancePolicySettingStateSummaries/<device_compliance_policy_setting_state_summary_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn get_device_compliance_policy_setting_state_summary(&self, device_compliance_policy_setting_state_summary_id: &str) -> ::core::result::Result<crate::models::DeviceCompliancePolicySettingStateSummary, ::graph_endpoint::Error>;
+        /// Update deviceCompliancePolicySettingStateSummary
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancepolicysettingstatesummary-update.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicySettingStateSummaries/<device_compliance_policy_setting_state_summary_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn update_device_compliance_policy_setting_state_summary(&self, device_compliance_policy_setting_state_summary_id: &str, #[body] body: &crate::models::DeviceCompliancePolicySettingStateSummary) -> ::core::result::Result<crate::models::DeviceCompliancePolicySettingStateSummary, ::graph_endpoint::Error>;
+        /// List deviceComplianceSettingStates
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancesettingstate-list.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceCompliancePolicySettingStateSummaries/<device_compliance_policy_setting_state_summary_id>/deviceComplianceSettingStates", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        fn list_dcpsss_device_compliance_setting_states(&self, device_compliance_policy_setting_state_summary_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceComplianceSettingState>;
+        /// Create deviceComplianceSettingState
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancesettingstate-create.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/deviceCompliancePolicySettingStateSummaries/<device_compliance_policy_setting_state_summary_id>/deviceComplianceSettingStates", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn create_dcpsss_device_compliance_setting_state(&self, device_compliance_policy_setting_state_summary_id: &str, #[body] body: &crate::models::DeviceComplianceSettingState) -> ::core::result::Result<crate::models::DeviceComplianceSettingState, ::graph_endpoint::Error>;
+        /// Delete deviceComplianceSettingState
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancesettingstate-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/deviceCompliancePolicySettingStateSummaries/<device_compliance_policy_setting_state_summary_id>/deviceComplianceSettingStates/<device_compliance_setting_state_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn delete_dcpsss_device_compliance_setting_state(&self, device_compliance_policy_setting_state_summary_id: &str, device_compliance_setting_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get deviceComplianceSettingState
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancesettingstate-get.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceCompliancePolicySettingStateSummaries/<device_compliance_policy_setting_state_summary_id>/deviceComplianceSettingStates/<device_compliance_setting_state_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn get_dcpsss_device_compliance_setting_state(&self, device_compliance_policy_setting_state_summary_id: &str, device_compliance_setting_state_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceSettingState, ::graph_endpoint::Error>;
+        /// Update deviceComplianceSettingState
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-devicecompliancesettingstate-update.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/deviceCompliancePolicySettingStateSummaries/<device_compliance_policy_setting_state_summary_id>/deviceComplianceSettingStates/<device_compliance_setting_state_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn update_dcpsss_device_compliance_setting_state(&self, device_compliance_policy_setting_state_summary_id: &str, device_compliance_setting_state_id: &str, #[body] body: &crate::models::DeviceComplianceSettingState) -> ::core::result::Result<crate::models::DeviceComplianceSettingState, ::graph_endpoint::Error>;
+    }
+
+    impl DeviceCompliancePolicySettingStateSummaries for ::graph_endpoint::GraphClient {}
+
+}

@@ -21,7 +21,7 @@ pub trait Categories: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/categories", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_categories(&self, #[body] body: &crate::models::AnyDeviceManagementSettingCategory) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingCategory, ::graph_endpoint::Error>;
+    async fn create_category(&self, #[body] body: &crate::models::AnyDeviceManagementSettingCategory) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingCategory, ::graph_endpoint::Error>;
     /// Delete deviceManagementSettingCategory
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementsettingcategory-delete.md`.
@@ -29,7 +29,7 @@ pub trait Categories: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/categories/<device_management_setting_category_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_categories(&self, device_management_setting_category_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_category(&self, device_management_setting_category_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementSettingCategory
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementsettingcategory-get.md`.
@@ -37,7 +37,7 @@ pub trait Categories: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/categories/<device_management_setting_category_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_categories(&self, device_management_setting_category_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingCategory, ::graph_endpoint::Error>;
+    async fn get_category(&self, device_management_setting_category_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingCategory, ::graph_endpoint::Error>;
     /// Update deviceManagementSettingCategory
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementsettingcategory-update.md`.
@@ -45,7 +45,7 @@ pub trait Categories: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/categories/<device_management_setting_category_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_categories(&self, device_management_setting_category_id: &str, #[body] body: &crate::models::AnyDeviceManagementSettingCategory) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingCategory, ::graph_endpoint::Error>;
+    async fn update_category(&self, device_management_setting_category_id: &str, #[body] body: &crate::models::AnyDeviceManagementSettingCategory) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingCategory, ::graph_endpoint::Error>;
     /// List deviceManagementAbstractComplexSettingDefinitions
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettingdefinition-list.md`.
@@ -53,7 +53,7 @@ pub trait Categories: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/categories/<device_management_setting_category_id>/settingDefinitions", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_categories_setting_definitions(&self, device_management_setting_category_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyDeviceManagementSettingDefinition>;
+    fn list_category_setting_definitions(&self, device_management_setting_category_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyDeviceManagementSettingDefinition>;
     /// Create deviceManagementAbstractComplexSettingDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettingdefinition-create.md`.
@@ -61,7 +61,7 @@ pub trait Categories: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/categories/<device_management_setting_category_id>/settingDefinitions", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_categories_setting_definitions(&self, device_management_setting_category_id: &str, #[body] body: &crate::models::AnyDeviceManagementSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingDefinition, ::graph_endpoint::Error>;
+    async fn create_category_setting_definition(&self, device_management_setting_category_id: &str, #[body] body: &crate::models::AnyDeviceManagementSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingDefinition, ::graph_endpoint::Error>;
     /// Delete deviceManagementAbstractComplexSettingDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettingdefinition-delete.md`.
@@ -69,7 +69,7 @@ pub trait Categories: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/categories/<device_management_setting_category_id>/settingDefinitions/<device_management_setting_definition_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_categories_setting_definitions(&self, device_management_setting_category_id: &str, device_management_setting_definition_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_category_setting_definition(&self, device_management_setting_category_id: &str, device_management_setting_definition_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementAbstractComplexSettingDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettingdefinition-get.md`.
@@ -77,7 +77,7 @@ pub trait Categories: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/categories/<device_management_setting_category_id>/settingDefinitions/<device_management_setting_definition_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_categories_setting_definitions(&self, device_management_setting_category_id: &str, device_management_setting_definition_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingDefinition, ::graph_endpoint::Error>;
+    async fn get_category_setting_definition(&self, device_management_setting_category_id: &str, device_management_setting_definition_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingDefinition, ::graph_endpoint::Error>;
     /// Update deviceManagementAbstractComplexSettingDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettingdefinition-update.md`.
@@ -85,7 +85,7 @@ pub trait Categories: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/categories/<device_management_setting_category_id>/settingDefinitions/<device_management_setting_definition_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_categories_setting_definitions(&self, device_management_setting_category_id: &str, device_management_setting_definition_id: &str, #[body] body: &crate::models::AnyDeviceManagementSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingDefinition, ::graph_endpoint::Error>;
+    async fn update_category_setting_definition(&self, device_management_setting_category_id: &str, device_management_setting_definition_id: &str, #[body] body: &crate::models::AnyDeviceManagementSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingDefinition, ::graph_endpoint::Error>;
 }
 
 impl Categories for ::graph_endpoint::GraphClient {}
@@ -107,7 +107,7 @@ pub trait ConfigurationCategories: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/configurationCategories", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn create_configuration_categories(&self, #[body] body: &crate::models::DeviceManagementConfigurationCategory) -> ::core::result::Result<crate::models::DeviceManagementConfigurationCategory, ::graph_endpoint::Error>;
+    async fn create_configuration_category(&self, #[body] body: &crate::models::DeviceManagementConfigurationCategory) -> ::core::result::Result<crate::models::DeviceManagementConfigurationCategory, ::graph_endpoint::Error>;
     /// Delete deviceManagementConfigurationCategory
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationcategory-delete.md`.
@@ -115,7 +115,7 @@ pub trait ConfigurationCategories: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/configurationCategories/<device_management_configuration_category_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn delete_configuration_categories(&self, device_management_configuration_category_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_configuration_category(&self, device_management_configuration_category_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementConfigurationCategory
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationcategory-get.md`.
@@ -123,7 +123,7 @@ pub trait ConfigurationCategories: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/configurationCategories/<device_management_configuration_category_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_configuration_categories(&self, device_management_configuration_category_id: &str) -> ::core::result::Result<crate::models::DeviceManagementConfigurationCategory, ::graph_endpoint::Error>;
+    async fn get_configuration_category(&self, device_management_configuration_category_id: &str) -> ::core::result::Result<crate::models::DeviceManagementConfigurationCategory, ::graph_endpoint::Error>;
     /// Update deviceManagementConfigurationCategory
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationcategory-update.md`.
@@ -131,7 +131,7 @@ pub trait ConfigurationCategories: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/configurationCategories/<device_management_configuration_category_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn update_configuration_categories(&self, device_management_configuration_category_id: &str, #[body] body: &crate::models::DeviceManagementConfigurationCategory) -> ::core::result::Result<crate::models::DeviceManagementConfigurationCategory, ::graph_endpoint::Error>;
+    async fn update_configuration_category(&self, device_management_configuration_category_id: &str, #[body] body: &crate::models::DeviceManagementConfigurationCategory) -> ::core::result::Result<crate::models::DeviceManagementConfigurationCategory, ::graph_endpoint::Error>;
 }
 
 impl ConfigurationCategories for ::graph_endpoint::GraphClient {}
@@ -153,7 +153,7 @@ pub trait ConfigurationPolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/configurationPolicies", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn create_configuration_policies(&self, #[body] body: &crate::models::DeviceManagementConfigurationPolicy) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicy, ::graph_endpoint::Error>;
+    async fn create_configuration_policy(&self, #[body] body: &crate::models::DeviceManagementConfigurationPolicy) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicy, ::graph_endpoint::Error>;
     /// Delete deviceManagementConfigurationPolicy
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationpolicy-delete.md`.
@@ -161,7 +161,7 @@ pub trait ConfigurationPolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/configurationPolicies/<device_management_configuration_policy_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn delete_configuration_policies(&self, device_management_configuration_policy_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_configuration_policy(&self, device_management_configuration_policy_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementConfigurationPolicy
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationpolicy-get.md`.
@@ -169,7 +169,7 @@ pub trait ConfigurationPolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/configurationPolicies/<device_management_configuration_policy_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_configuration_policies(&self, device_management_configuration_policy_id: &str) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicy, ::graph_endpoint::Error>;
+    async fn get_configuration_policy(&self, device_management_configuration_policy_id: &str) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicy, ::graph_endpoint::Error>;
     /// Update deviceManagementConfigurationPolicy
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationpolicy-update.md`.
@@ -177,7 +177,7 @@ pub trait ConfigurationPolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/configurationPolicies/<device_management_configuration_policy_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn update_configuration_policies(&self, device_management_configuration_policy_id: &str, #[body] body: &crate::models::DeviceManagementConfigurationPolicy) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicy, ::graph_endpoint::Error>;
+    async fn update_configuration_policy(&self, device_management_configuration_policy_id: &str, #[body] body: &crate::models::DeviceManagementConfigurationPolicy) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicy, ::graph_endpoint::Error>;
     /// Device management configuration policy assign action
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationpolicy-assign.md`.
@@ -185,7 +185,7 @@ pub trait ConfigurationPolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/configurationPolicies/<device_management_configuration_policy_id>/assign", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn assign_configuration_policies(&self, device_management_configuration_policy_id: &str, #[param("assignments")] assignments: &[crate::models::DeviceManagementConfigurationPolicyAssignment]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::DeviceManagementConfigurationPolicyAssignment>, ::graph_endpoint::Error>;
+    async fn assign_configuration_policy(&self, device_management_configuration_policy_id: &str, #[param("assignments")] assignments: &[crate::models::DeviceManagementConfigurationPolicyAssignment]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::DeviceManagementConfigurationPolicyAssignment>, ::graph_endpoint::Error>;
     /// List deviceManagementConfigurationPolicyAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationpolicyassignment-list.md`.
@@ -193,7 +193,7 @@ pub trait ConfigurationPolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/configurationPolicies/<device_management_configuration_policy_id>/assignments", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_configuration_policies_assignments(&self, device_management_configuration_policy_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementConfigurationPolicyAssignment>;
+    fn list_configuration_policy_assignments(&self, device_management_configuration_policy_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementConfigurationPolicyAssignment>;
     /// Create deviceManagementConfigurationPolicyAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationpolicyassignment-create.md`.
@@ -201,7 +201,7 @@ pub trait ConfigurationPolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/configurationPolicies/<device_management_configuration_policy_id>/assignments", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn create_configuration_policies_assignments(&self, device_management_configuration_policy_id: &str, #[body] body: &crate::models::DeviceManagementConfigurationPolicyAssignment) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicyAssignment, ::graph_endpoint::Error>;
+    async fn create_configuration_policy_assignment(&self, device_management_configuration_policy_id: &str, #[body] body: &crate::models::DeviceManagementConfigurationPolicyAssignment) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicyAssignment, ::graph_endpoint::Error>;
     /// Delete deviceManagementConfigurationPolicyAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationpolicyassignment-delete.md`.
@@ -209,7 +209,7 @@ pub trait ConfigurationPolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/configurationPolicies/<device_management_configuration_policy_id>/assignments/<device_management_configuration_policy_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn delete_configuration_policies_assignments(&self, device_management_configuration_policy_id: &str, device_management_configuration_policy_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_configuration_policy_assignment(&self, device_management_configuration_policy_id: &str, device_management_configuration_policy_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementConfigurationPolicyAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationpolicyassignment-get.md`.
@@ -217,7 +217,7 @@ pub trait ConfigurationPolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/configurationPolicies/<device_management_configuration_policy_id>/assignments/<device_management_configuration_policy_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_configuration_policies_assignments(&self, device_management_configuration_policy_id: &str, device_management_configuration_policy_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicyAssignment, ::graph_endpoint::Error>;
+    async fn get_configuration_policy_assignment(&self, device_management_configuration_policy_id: &str, device_management_configuration_policy_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicyAssignment, ::graph_endpoint::Error>;
     /// Update deviceManagementConfigurationPolicyAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationpolicyassignment-update.md`.
@@ -225,7 +225,7 @@ pub trait ConfigurationPolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/configurationPolicies/<device_management_configuration_policy_id>/assignments/<device_management_configuration_policy_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn update_configuration_policies_assignments(&self, device_management_configuration_policy_id: &str, device_management_configuration_policy_assignment_id: &str, #[body] body: &crate::models::DeviceManagementConfigurationPolicyAssignment) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicyAssignment, ::graph_endpoint::Error>;
+    async fn update_configuration_policy_assignment(&self, device_management_configuration_policy_id: &str, device_management_configuration_policy_assignment_id: &str, #[body] body: &crate::models::DeviceManagementConfigurationPolicyAssignment) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicyAssignment, ::graph_endpoint::Error>;
     /// createCopy action
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationpolicy-createcopy.md`.
@@ -233,7 +233,7 @@ pub trait ConfigurationPolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/configurationPolicies/<device_management_configuration_policy_id>/createCopy", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn create_copy_configuration_policies(&self, device_management_configuration_policy_id: &str, #[param("displayName")] display_name: &str, #[param("description")] description: &str) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicy, ::graph_endpoint::Error>;
+    async fn create_copy_configuration_policy(&self, device_management_configuration_policy_id: &str, #[param("displayName")] display_name: ::core::option::Option<&str>, #[param("description")] description: ::core::option::Option<&str>) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicy, ::graph_endpoint::Error>;
     /// List deviceManagementConfigurationSettings
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationsetting-list.md`.
@@ -241,7 +241,7 @@ pub trait ConfigurationPolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/configurationPolicies/<device_management_configuration_policy_id>/settings", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_configuration_policies_settings(&self, device_management_configuration_policy_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementConfigurationSetting>;
+    fn list_configuration_policy_settings(&self, device_management_configuration_policy_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementConfigurationSetting>;
     /// Create deviceManagementConfigurationSetting
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationsetting-create.md`.
@@ -249,7 +249,7 @@ pub trait ConfigurationPolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/configurationPolicies/<device_management_configuration_policy_id>/settings", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn create_configuration_policies_settings(&self, device_management_configuration_policy_id: &str, #[body] body: &crate::models::DeviceManagementConfigurationSetting) -> ::core::result::Result<crate::models::DeviceManagementConfigurationSetting, ::graph_endpoint::Error>;
+    async fn create_configuration_policy_setting(&self, device_management_configuration_policy_id: &str, #[body] body: &crate::models::DeviceManagementConfigurationSetting) -> ::core::result::Result<crate::models::DeviceManagementConfigurationSetting, ::graph_endpoint::Error>;
     /// Delete deviceManagementConfigurationSetting
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationsetting-delete.md`.
@@ -257,7 +257,7 @@ pub trait ConfigurationPolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/configurationPolicies/<device_management_configuration_policy_id>/settings/<device_management_configuration_setting_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn delete_configuration_policies_settings(&self, device_management_configuration_policy_id: &str, device_management_configuration_setting_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_configuration_policy_setting(&self, device_management_configuration_policy_id: &str, device_management_configuration_setting_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementConfigurationSetting
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationsetting-get.md`.
@@ -265,7 +265,7 @@ pub trait ConfigurationPolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/configurationPolicies/<device_management_configuration_policy_id>/settings/<device_management_configuration_setting_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_configuration_policies_settings(&self, device_management_configuration_policy_id: &str, device_management_configuration_setting_id: &str) -> ::core::result::Result<crate::models::DeviceManagementConfigurationSetting, ::graph_endpoint::Error>;
+    async fn get_configuration_policy_setting(&self, device_management_configuration_policy_id: &str, device_management_configuration_setting_id: &str) -> ::core::result::Result<crate::models::DeviceManagementConfigurationSetting, ::graph_endpoint::Error>;
     /// Update deviceManagementConfigurationSetting
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationsetting-update.md`.
@@ -273,7 +273,7 @@ pub trait ConfigurationPolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/configurationPolicies/<device_management_configuration_policy_id>/settings/<device_management_configuration_setting_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn update_configuration_policies_settings(&self, device_management_configuration_policy_id: &str, device_management_configuration_setting_id: &str, #[body] body: &crate::models::DeviceManagementConfigurationSetting) -> ::core::result::Result<crate::models::DeviceManagementConfigurationSetting, ::graph_endpoint::Error>;
+    async fn update_configuration_policy_setting(&self, device_management_configuration_policy_id: &str, device_management_configuration_setting_id: &str, #[body] body: &crate::models::DeviceManagementConfigurationSetting) -> ::core::result::Result<crate::models::DeviceManagementConfigurationSetting, ::graph_endpoint::Error>;
     /// List deviceManagementConfigurationChoiceSettingCollectionDefinitions
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationchoicesettingcollectiondefinition-list.md`.
@@ -281,7 +281,7 @@ pub trait ConfigurationPolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/configurationPolicies/<device_management_configuration_policy_id>/settings/<device_management_configuration_setting_id>/settingDefinitions", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_configuration_policies_settings_setting_definitions(&self, device_management_configuration_policy_id: &str, device_management_configuration_setting_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyDeviceManagementConfigurationSettingDefinition>;
+    fn list_configuration_policy_setting_setting_definitions(&self, device_management_configuration_policy_id: &str, device_management_configuration_setting_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyDeviceManagementConfigurationSettingDefinition>;
     /// Create deviceManagementConfigurationChoiceSettingCollectionDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationchoicesettingcollectiondefinition-create.md`.
@@ -289,7 +289,7 @@ pub trait ConfigurationPolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/configurationPolicies/<device_management_configuration_policy_id>/settings/<device_management_configuration_setting_id>/settingDefinitions", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn create_configuration_policies_settings_setting_definitions(&self, device_management_configuration_policy_id: &str, device_management_configuration_setting_id: &str, #[body] body: &crate::models::AnyDeviceManagementConfigurationSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementConfigurationSettingDefinition, ::graph_endpoint::Error>;
+    async fn create_configuration_policy_setting_setting_definition(&self, device_management_configuration_policy_id: &str, device_management_configuration_setting_id: &str, #[body] body: &crate::models::AnyDeviceManagementConfigurationSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementConfigurationSettingDefinition, ::graph_endpoint::Error>;
     /// Delete deviceManagementConfigurationChoiceSettingCollectionDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationchoicesettingcollectiondefinition-delete.md`.
@@ -297,7 +297,7 @@ pub trait ConfigurationPolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/configurationPolicies/<device_management_configuration_policy_id>/settings/<device_management_configuration_setting_id>/settingDefinitions/<device_management_configuration_setting_definition_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn delete_configuration_policies_settings_setting_definitions(&self, device_management_configuration_policy_id: &str, device_management_configuration_setting_id: &str, device_management_configuration_setting_definition_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_configuration_policy_setting_setting_definition(&self, device_management_configuration_policy_id: &str, device_management_configuration_setting_id: &str, device_management_configuration_setting_definition_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementConfigurationChoiceSettingCollectionDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationchoicesettingcollectiondefinition-get.md`.
@@ -305,7 +305,7 @@ pub trait ConfigurationPolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/configurationPolicies/<device_management_configuration_policy_id>/settings/<device_management_configuration_setting_id>/settingDefinitions/<device_management_configuration_setting_definition_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_configuration_policies_settings_setting_definitions(&self, device_management_configuration_policy_id: &str, device_management_configuration_setting_id: &str, device_management_configuration_setting_definition_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementConfigurationSettingDefinition, ::graph_endpoint::Error>;
+    async fn get_configuration_policy_setting_setting_definition(&self, device_management_configuration_policy_id: &str, device_management_configuration_setting_id: &str, device_management_configuration_setting_definition_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementConfigurationSettingDefinition, ::graph_endpoint::Error>;
     /// Update deviceManagementConfigurationChoiceSettingCollectionDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationchoicesettingcollectiondefinition-update.md`.
@@ -313,7 +313,7 @@ pub trait ConfigurationPolicies: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/configurationPolicies/<device_management_configuration_policy_id>/settings/<device_management_configuration_setting_id>/settingDefinitions/<device_management_configuration_setting_definition_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn update_configuration_policies_settings_setting_definitions(&self, device_management_configuration_policy_id: &str, device_management_configuration_setting_id: &str, device_management_configuration_setting_definition_id: &str, #[body] body: &crate::models::AnyDeviceManagementConfigurationSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementConfigurationSettingDefinition, ::graph_endpoint::Error>;
+    async fn update_configuration_policy_setting_setting_definition(&self, device_management_configuration_policy_id: &str, device_management_configuration_setting_id: &str, device_management_configuration_setting_definition_id: &str, #[body] body: &crate::models::AnyDeviceManagementConfigurationSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementConfigurationSettingDefinition, ::graph_endpoint::Error>;
 }
 
 impl ConfigurationPolicies for ::graph_endpoint::GraphClient {}
@@ -335,7 +335,7 @@ pub trait ConfigurationPolicyTemplates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/configurationPolicyTemplates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn create_configuration_policy_templates(&self, #[body] body: &crate::models::DeviceManagementConfigurationPolicyTemplate) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicyTemplate, ::graph_endpoint::Error>;
+    async fn create_configuration_policy_template(&self, #[body] body: &crate::models::DeviceManagementConfigurationPolicyTemplate) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicyTemplate, ::graph_endpoint::Error>;
     /// Delete deviceManagementConfigurationPolicyTemplate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationpolicytemplate-delete.md`.
@@ -343,7 +343,7 @@ pub trait ConfigurationPolicyTemplates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/configurationPolicyTemplates/<device_management_configuration_policy_template_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn delete_configuration_policy_templates(&self, device_management_configuration_policy_template_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_configuration_policy_template(&self, device_management_configuration_policy_template_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementConfigurationPolicyTemplate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationpolicytemplate-get.md`.
@@ -351,7 +351,7 @@ pub trait ConfigurationPolicyTemplates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/configurationPolicyTemplates/<device_management_configuration_policy_template_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_configuration_policy_templates(&self, device_management_configuration_policy_template_id: &str) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicyTemplate, ::graph_endpoint::Error>;
+    async fn get_configuration_policy_template(&self, device_management_configuration_policy_template_id: &str) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicyTemplate, ::graph_endpoint::Error>;
     /// Update deviceManagementConfigurationPolicyTemplate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationpolicytemplate-update.md`.
@@ -359,7 +359,7 @@ pub trait ConfigurationPolicyTemplates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/configurationPolicyTemplates/<device_management_configuration_policy_template_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn update_configuration_policy_templates(&self, device_management_configuration_policy_template_id: &str, #[body] body: &crate::models::DeviceManagementConfigurationPolicyTemplate) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicyTemplate, ::graph_endpoint::Error>;
+    async fn update_configuration_policy_template(&self, device_management_configuration_policy_template_id: &str, #[body] body: &crate::models::DeviceManagementConfigurationPolicyTemplate) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicyTemplate, ::graph_endpoint::Error>;
     /// List deviceManagementConfigurationSettingTemplates
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationsettingtemplate-list.md`.
@@ -367,7 +367,7 @@ pub trait ConfigurationPolicyTemplates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/configurationPolicyTemplates/<device_management_configuration_policy_template_id>/settingTemplates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_configuration_policy_templates_setting_templates(&self, device_management_configuration_policy_template_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementConfigurationSettingTemplate>;
+    fn list_configuration_policy_template_setting_templates(&self, device_management_configuration_policy_template_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementConfigurationSettingTemplate>;
     /// Create deviceManagementConfigurationSettingTemplate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationsettingtemplate-create.md`.
@@ -375,7 +375,7 @@ pub trait ConfigurationPolicyTemplates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/configurationPolicyTemplates/<device_management_configuration_policy_template_id>/settingTemplates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn create_configuration_policy_templates_setting_templates(&self, device_management_configuration_policy_template_id: &str, #[body] body: &crate::models::DeviceManagementConfigurationSettingTemplate) -> ::core::result::Result<crate::models::DeviceManagementConfigurationSettingTemplate, ::graph_endpoint::Error>;
+    async fn create_configuration_policy_template_setting_template(&self, device_management_configuration_policy_template_id: &str, #[body] body: &crate::models::DeviceManagementConfigurationSettingTemplate) -> ::core::result::Result<crate::models::DeviceManagementConfigurationSettingTemplate, ::graph_endpoint::Error>;
     /// Delete deviceManagementConfigurationSettingTemplate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationsettingtemplate-delete.md`.
@@ -383,7 +383,7 @@ pub trait ConfigurationPolicyTemplates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/configurationPolicyTemplates/<device_management_configuration_policy_template_id>/settingTemplates/<device_management_configuration_setting_template_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn delete_configuration_policy_templates_setting_templates(&self, device_management_configuration_policy_template_id: &str, device_management_configuration_setting_template_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_configuration_policy_template_setting_template(&self, device_management_configuration_policy_template_id: &str, device_management_configuration_setting_template_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementConfigurationSettingTemplate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationsettingtemplate-get.md`.
@@ -391,7 +391,7 @@ pub trait ConfigurationPolicyTemplates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/configurationPolicyTemplates/<device_management_configuration_policy_template_id>/settingTemplates/<device_management_configuration_setting_template_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_configuration_policy_templates_setting_templates(&self, device_management_configuration_policy_template_id: &str, device_management_configuration_setting_template_id: &str) -> ::core::result::Result<crate::models::DeviceManagementConfigurationSettingTemplate, ::graph_endpoint::Error>;
+    async fn get_configuration_policy_template_setting_template(&self, device_management_configuration_policy_template_id: &str, device_management_configuration_setting_template_id: &str) -> ::core::result::Result<crate::models::DeviceManagementConfigurationSettingTemplate, ::graph_endpoint::Error>;
     /// Update deviceManagementConfigurationSettingTemplate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationsettingtemplate-update.md`.
@@ -399,7 +399,7 @@ pub trait ConfigurationPolicyTemplates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/configurationPolicyTemplates/<device_management_configuration_policy_template_id>/settingTemplates/<device_management_configuration_setting_template_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn update_configuration_policy_templates_setting_templates(&self, device_management_configuration_policy_template_id: &str, device_management_configuration_setting_template_id: &str, #[body] body: &crate::models::DeviceManagementConfigurationSettingTemplate) -> ::core::result::Result<crate::models::DeviceManagementConfigurationSettingTemplate, ::graph_endpoint::Error>;
+    async fn update_configuration_policy_template_setting_template(&self, device_management_configuration_policy_template_id: &str, device_management_configuration_setting_template_id: &str, #[body] body: &crate::models::DeviceManagementConfigurationSettingTemplate) -> ::core::result::Result<crate::models::DeviceManagementConfigurationSettingTemplate, ::graph_endpoint::Error>;
     /// List deviceManagementConfigurationChoiceSettingCollectionDefinitions
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationchoicesettingcollectiondefinition-list.md`.
@@ -407,7 +407,7 @@ pub trait ConfigurationPolicyTemplates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/configurationPolicyTemplates/<device_management_configuration_policy_template_id>/settingTemplates/<device_management_configuration_setting_template_id>/settingDefinitions", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_configuration_policy_templates_setting_templates_setting_definitions(&self, device_management_configuration_policy_template_id: &str, device_management_configuration_setting_template_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyDeviceManagementConfigurationSettingDefinition>;
+    fn list_cpt_setting_template_setting_definitions(&self, device_management_configuration_policy_template_id: &str, device_management_configuration_setting_template_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyDeviceManagementConfigurationSettingDefinition>;
     /// Create deviceManagementConfigurationChoiceSettingCollectionDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationchoicesettingcollectiondefinition-create.md`.
@@ -415,7 +415,7 @@ pub trait ConfigurationPolicyTemplates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/configurationPolicyTemplates/<device_management_configuration_policy_template_id>/settingTemplates/<device_management_configuration_setting_template_id>/settingDefinitions", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn create_configuration_policy_templates_setting_templates_setting_definitions(&self, device_management_configuration_policy_template_id: &str, device_management_configuration_setting_template_id: &str, #[body] body: &crate::models::AnyDeviceManagementConfigurationSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementConfigurationSettingDefinition, ::graph_endpoint::Error>;
+    async fn create_cpt_setting_template_setting_definition(&self, device_management_configuration_policy_template_id: &str, device_management_configuration_setting_template_id: &str, #[body] body: &crate::models::AnyDeviceManagementConfigurationSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementConfigurationSettingDefinition, ::graph_endpoint::Error>;
     /// Delete deviceManagementConfigurationChoiceSettingCollectionDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationchoicesettingcollectiondefinition-delete.md`.
@@ -423,7 +423,7 @@ pub trait ConfigurationPolicyTemplates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/configurationPolicyTemplates/<device_management_configuration_policy_template_id>/settingTemplates/<device_management_configuration_setting_template_id>/settingDefinitions/<device_management_configuration_setting_definition_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn delete_configuration_policy_templates_setting_templates_setting_definitions(&self, device_management_configuration_policy_template_id: &str, device_management_configuration_setting_template_id: &str, device_management_configuration_setting_definition_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_cpt_setting_template_setting_definition(&self, device_management_configuration_policy_template_id: &str, device_management_configuration_setting_template_id: &str, device_management_configuration_setting_definition_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementConfigurationChoiceSettingCollectionDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationchoicesettingcollectiondefinition-get.md`.
@@ -431,7 +431,7 @@ pub trait ConfigurationPolicyTemplates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/configurationPolicyTemplates/<device_management_configuration_policy_template_id>/settingTemplates/<device_management_configuration_setting_template_id>/settingDefinitions/<device_management_configuration_setting_definition_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_configuration_policy_templates_setting_templates_setting_definitions(&self, device_management_configuration_policy_template_id: &str, device_management_configuration_setting_template_id: &str, device_management_configuration_setting_definition_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementConfigurationSettingDefinition, ::graph_endpoint::Error>;
+    async fn get_cpt_setting_template_setting_definition(&self, device_management_configuration_policy_template_id: &str, device_management_configuration_setting_template_id: &str, device_management_configuration_setting_definition_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementConfigurationSettingDefinition, ::graph_endpoint::Error>;
     /// Update deviceManagementConfigurationChoiceSettingCollectionDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationchoicesettingcollectiondefinition-update.md`.
@@ -439,7 +439,7 @@ pub trait ConfigurationPolicyTemplates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/configurationPolicyTemplates/<device_management_configuration_policy_template_id>/settingTemplates/<device_management_configuration_setting_template_id>/settingDefinitions/<device_management_configuration_setting_definition_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn update_configuration_policy_templates_setting_templates_setting_definitions(&self, device_management_configuration_policy_template_id: &str, device_management_configuration_setting_template_id: &str, device_management_configuration_setting_definition_id: &str, #[body] body: &crate::models::AnyDeviceManagementConfigurationSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementConfigurationSettingDefinition, ::graph_endpoint::Error>;
+    async fn update_cpt_setting_template_setting_definition(&self, device_management_configuration_policy_template_id: &str, device_management_configuration_setting_template_id: &str, device_management_configuration_setting_definition_id: &str, #[body] body: &crate::models::AnyDeviceManagementConfigurationSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementConfigurationSettingDefinition, ::graph_endpoint::Error>;
 }
 
 impl ConfigurationPolicyTemplates for ::graph_endpoint::GraphClient {}
@@ -461,7 +461,7 @@ pub trait ConfigurationSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/configurationSettings", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn create_configuration_settings(&self, #[body] body: &crate::models::AnyDeviceManagementConfigurationSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementConfigurationSettingDefinition, ::graph_endpoint::Error>;
+    async fn create_configuration_setting(&self, #[body] body: &crate::models::AnyDeviceManagementConfigurationSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementConfigurationSettingDefinition, ::graph_endpoint::Error>;
     /// Delete deviceManagementConfigurationChoiceSettingCollectionDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationchoicesettingcollectiondefinition-delete.md`.
@@ -469,7 +469,7 @@ pub trait ConfigurationSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/configurationSettings/<device_management_configuration_setting_definition_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn delete_configuration_settings(&self, device_management_configuration_setting_definition_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_configuration_setting(&self, device_management_configuration_setting_definition_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementConfigurationChoiceSettingCollectionDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationchoicesettingcollectiondefinition-get.md`.
@@ -477,7 +477,7 @@ pub trait ConfigurationSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/configurationSettings/<device_management_configuration_setting_definition_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_configuration_settings(&self, device_management_configuration_setting_definition_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementConfigurationSettingDefinition, ::graph_endpoint::Error>;
+    async fn get_configuration_setting(&self, device_management_configuration_setting_definition_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementConfigurationSettingDefinition, ::graph_endpoint::Error>;
     /// Update deviceManagementConfigurationChoiceSettingCollectionDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationchoicesettingcollectiondefinition-update.md`.
@@ -485,7 +485,7 @@ pub trait ConfigurationSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/configurationSettings/<device_management_configuration_setting_definition_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn update_configuration_settings(&self, device_management_configuration_setting_definition_id: &str, #[body] body: &crate::models::AnyDeviceManagementConfigurationSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementConfigurationSettingDefinition, ::graph_endpoint::Error>;
+    async fn update_configuration_setting(&self, device_management_configuration_setting_definition_id: &str, #[body] body: &crate::models::AnyDeviceManagementConfigurationSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementConfigurationSettingDefinition, ::graph_endpoint::Error>;
 }
 
 impl ConfigurationSettings for ::graph_endpoint::GraphClient {}
@@ -507,7 +507,7 @@ pub trait GroupPolicyCategories: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/groupPolicyCategories", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_group_policy_categories(&self, #[body] body: &crate::models::GroupPolicyCategory) -> ::core::result::Result<crate::models::GroupPolicyCategory, ::graph_endpoint::Error>;
+    async fn create_group_policy_category(&self, #[body] body: &crate::models::GroupPolicyCategory) -> ::core::result::Result<crate::models::GroupPolicyCategory, ::graph_endpoint::Error>;
     /// Delete groupPolicyUploadedCategory
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyuploadedcategory-delete.md`.
@@ -515,7 +515,7 @@ pub trait GroupPolicyCategories: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/groupPolicyCategories/<group_policy_category_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_group_policy_categories(&self, group_policy_category_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_group_policy_category(&self, group_policy_category_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get groupPolicyCategory
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicycategory-get.md`.
@@ -523,7 +523,7 @@ pub trait GroupPolicyCategories: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyCategories/<group_policy_category_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_group_policy_categories(&self, group_policy_category_id: &str) -> ::core::result::Result<crate::models::GroupPolicyCategory, ::graph_endpoint::Error>;
+    async fn get_group_policy_category(&self, group_policy_category_id: &str) -> ::core::result::Result<crate::models::GroupPolicyCategory, ::graph_endpoint::Error>;
     /// Update groupPolicyCategory
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicycategory-update.md`.
@@ -531,7 +531,7 @@ pub trait GroupPolicyCategories: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/groupPolicyCategories/<group_policy_category_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_group_policy_categories(&self, group_policy_category_id: &str, #[body] body: &crate::models::GroupPolicyCategory) -> ::core::result::Result<crate::models::GroupPolicyCategory, ::graph_endpoint::Error>;
+    async fn update_group_policy_category(&self, group_policy_category_id: &str, #[body] body: &crate::models::GroupPolicyCategory) -> ::core::result::Result<crate::models::GroupPolicyCategory, ::graph_endpoint::Error>;
 }
 
 impl GroupPolicyCategories for ::graph_endpoint::GraphClient {}
@@ -553,7 +553,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/groupPolicyConfigurations", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_group_policy_configurations(&self, #[body] body: &crate::models::GroupPolicyConfiguration) -> ::core::result::Result<crate::models::GroupPolicyConfiguration, ::graph_endpoint::Error>;
+    async fn create_group_policy_configuration(&self, #[body] body: &crate::models::GroupPolicyConfiguration) -> ::core::result::Result<crate::models::GroupPolicyConfiguration, ::graph_endpoint::Error>;
     /// Delete groupPolicyConfiguration
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyconfiguration-delete.md`.
@@ -561,7 +561,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_group_policy_configurations(&self, group_policy_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_group_policy_configuration(&self, group_policy_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get groupPolicyConfiguration
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyconfiguration-get.md`.
@@ -569,7 +569,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_group_policy_configurations(&self, group_policy_configuration_id: &str) -> ::core::result::Result<crate::models::GroupPolicyConfiguration, ::graph_endpoint::Error>;
+    async fn get_group_policy_configuration(&self, group_policy_configuration_id: &str) -> ::core::result::Result<crate::models::GroupPolicyConfiguration, ::graph_endpoint::Error>;
     /// Update groupPolicyConfiguration
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyconfiguration-update.md`.
@@ -577,7 +577,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_group_policy_configurations(&self, group_policy_configuration_id: &str, #[body] body: &crate::models::GroupPolicyConfiguration) -> ::core::result::Result<crate::models::GroupPolicyConfiguration, ::graph_endpoint::Error>;
+    async fn update_group_policy_configuration(&self, group_policy_configuration_id: &str, #[body] body: &crate::models::GroupPolicyConfiguration) -> ::core::result::Result<crate::models::GroupPolicyConfiguration, ::graph_endpoint::Error>;
     /// assign action
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyconfiguration-assign.md`.
@@ -585,7 +585,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/assign", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn assign_group_policy_configurations(&self, group_policy_configuration_id: &str, #[param("assignments")] assignments: &[crate::models::GroupPolicyConfigurationAssignment]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::GroupPolicyConfigurationAssignment>, ::graph_endpoint::Error>;
+    async fn assign_group_policy_configuration(&self, group_policy_configuration_id: &str, #[param("assignments")] assignments: &[crate::models::GroupPolicyConfigurationAssignment]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::GroupPolicyConfigurationAssignment>, ::graph_endpoint::Error>;
     /// List groupPolicyConfigurationAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyconfigurationassignment-list.md`.
@@ -593,7 +593,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/assignments", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_group_policy_configurations_assignments(&self, group_policy_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::GroupPolicyConfigurationAssignment>;
+    fn list_group_policy_configuration_assignments(&self, group_policy_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::GroupPolicyConfigurationAssignment>;
     /// Create groupPolicyConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyconfigurationassignment-create.md`.
@@ -601,7 +601,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/assignments", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_group_policy_configurations_assignments(&self, group_policy_configuration_id: &str, #[body] body: &crate::models::GroupPolicyConfigurationAssignment) -> ::core::result::Result<crate::models::GroupPolicyConfigurationAssignment, ::graph_endpoint::Error>;
+    async fn create_group_policy_configuration_assignment(&self, group_policy_configuration_id: &str, #[body] body: &crate::models::GroupPolicyConfigurationAssignment) -> ::core::result::Result<crate::models::GroupPolicyConfigurationAssignment, ::graph_endpoint::Error>;
     /// Delete groupPolicyConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyconfigurationassignment-delete.md`.
@@ -609,7 +609,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/assignments/<group_policy_configuration_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_group_policy_configurations_assignments(&self, group_policy_configuration_id: &str, group_policy_configuration_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_group_policy_configuration_assignment(&self, group_policy_configuration_id: &str, group_policy_configuration_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get groupPolicyConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyconfigurationassignment-get.md`.
@@ -617,7 +617,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/assignments/<group_policy_configuration_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_group_policy_configurations_assignments(&self, group_policy_configuration_id: &str, group_policy_configuration_assignment_id: &str) -> ::core::result::Result<crate::models::GroupPolicyConfigurationAssignment, ::graph_endpoint::Error>;
+    async fn get_group_policy_configuration_assignment(&self, group_policy_configuration_id: &str, group_policy_configuration_assignment_id: &str) -> ::core::result::Result<crate::models::GroupPolicyConfigurationAssignment, ::graph_endpoint::Error>;
     /// Update groupPolicyConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyconfigurationassignment-update.md`.
@@ -625,7 +625,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/assignments/<group_policy_configuration_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_group_policy_configurations_assignments(&self, group_policy_configuration_id: &str, group_policy_configuration_assignment_id: &str, #[body] body: &crate::models::GroupPolicyConfigurationAssignment) -> ::core::result::Result<crate::models::GroupPolicyConfigurationAssignment, ::graph_endpoint::Error>;
+    async fn update_group_policy_configuration_assignment(&self, group_policy_configuration_id: &str, group_policy_configuration_assignment_id: &str, #[body] body: &crate::models::GroupPolicyConfigurationAssignment) -> ::core::result::Result<crate::models::GroupPolicyConfigurationAssignment, ::graph_endpoint::Error>;
     /// List groupPolicyDefinitionValues
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicydefinitionvalue-list.md`.
@@ -633,7 +633,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_group_policy_configurations_definition_values(&self, group_policy_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::GroupPolicyDefinitionValue>;
+    fn list_group_policy_configuration_definition_values(&self, group_policy_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::GroupPolicyDefinitionValue>;
     /// Create groupPolicyDefinitionValue
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicydefinitionvalue-create.md`.
@@ -641,7 +641,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_group_policy_configurations_definition_values(&self, group_policy_configuration_id: &str, #[body] body: &crate::models::GroupPolicyDefinitionValue) -> ::core::result::Result<crate::models::GroupPolicyDefinitionValue, ::graph_endpoint::Error>;
+    async fn create_group_policy_configuration_definition_value(&self, group_policy_configuration_id: &str, #[body] body: &crate::models::GroupPolicyDefinitionValue) -> ::core::result::Result<crate::models::GroupPolicyDefinitionValue, ::graph_endpoint::Error>;
     /// Delete groupPolicyDefinitionValue
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicydefinitionvalue-delete.md`.
@@ -649,7 +649,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_group_policy_configurations_definition_values(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_group_policy_configuration_definition_value(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get groupPolicyDefinitionValue
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicydefinitionvalue-get.md`.
@@ -657,7 +657,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_group_policy_configurations_definition_values(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str) -> ::core::result::Result<crate::models::GroupPolicyDefinitionValue, ::graph_endpoint::Error>;
+    async fn get_group_policy_configuration_definition_value(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str) -> ::core::result::Result<crate::models::GroupPolicyDefinitionValue, ::graph_endpoint::Error>;
     /// Update groupPolicyDefinitionValue
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicydefinitionvalue-update.md`.
@@ -665,7 +665,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_group_policy_configurations_definition_values(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, #[body] body: &crate::models::GroupPolicyDefinitionValue) -> ::core::result::Result<crate::models::GroupPolicyDefinitionValue, ::graph_endpoint::Error>;
+    async fn update_group_policy_configuration_definition_value(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, #[body] body: &crate::models::GroupPolicyDefinitionValue) -> ::core::result::Result<crate::models::GroupPolicyDefinitionValue, ::graph_endpoint::Error>;
     /// Delete groupPolicyUploadedDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyuploadeddefinition-delete.md`.
@@ -673,7 +673,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/definition", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_group_policy_configurations_definition_values_definition(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_group_policy_configuration_definition_value_definition(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get groupPolicyDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicydefinition-get.md`.
@@ -681,7 +681,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/definition", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_group_policy_configurations_definition_values_definition(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str) -> ::core::result::Result<crate::models::GroupPolicyDefinition, ::graph_endpoint::Error>;
+    async fn get_group_policy_configuration_definition_value_definition(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str) -> ::core::result::Result<crate::models::GroupPolicyDefinition, ::graph_endpoint::Error>;
     /// Update groupPolicyDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicydefinition-update.md`.
@@ -689,7 +689,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/definition", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_group_policy_configurations_definition_values_definition(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, #[body] body: &crate::models::GroupPolicyDefinition) -> ::core::result::Result<crate::models::GroupPolicyDefinition, ::graph_endpoint::Error>;
+    async fn update_group_policy_configuration_definition_value_definition(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, #[body] body: &crate::models::GroupPolicyDefinition) -> ::core::result::Result<crate::models::GroupPolicyDefinition, ::graph_endpoint::Error>;
     /// List groupPolicyPresentationValues
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicypresentationvalue-list.md`.
@@ -697,7 +697,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_group_policy_configurations_definition_values_presentation_values(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyGroupPolicyPresentationValue>;
+    fn list_gpc_definition_value_presentation_values(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyGroupPolicyPresentationValue>;
     /// Create groupPolicyPresentationValue
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicypresentationvalue-create.md`.
@@ -705,7 +705,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_group_policy_configurations_definition_values_presentation_values(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, #[body] body: &crate::models::AnyGroupPolicyPresentationValue) -> ::core::result::Result<crate::models::AnyGroupPolicyPresentationValue, ::graph_endpoint::Error>;
+    async fn create_gpc_definition_value_presentation_value(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, #[body] body: &crate::models::AnyGroupPolicyPresentationValue) -> ::core::result::Result<crate::models::AnyGroupPolicyPresentationValue, ::graph_endpoint::Error>;
     /// Delete groupPolicyPresentationValue
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicypresentationvalue-delete.md`.
@@ -713,7 +713,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_group_policy_configurations_definition_values_presentation_values(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_gpc_definition_value_presentation_value(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get groupPolicyPresentationValue
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicypresentationvalue-get.md`.
@@ -721,7 +721,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_group_policy_configurations_definition_values_presentation_values(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::core::result::Result<crate::models::AnyGroupPolicyPresentationValue, ::graph_endpoint::Error>;
+    async fn get_gpc_definition_value_presentation_value(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::core::result::Result<crate::models::AnyGroupPolicyPresentationValue, ::graph_endpoint::Error>;
     /// Update groupPolicyPresentationValue
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicypresentationvalue-update.md`.
@@ -729,7 +729,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_group_policy_configurations_definition_values_presentation_values(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, #[body] body: &crate::models::AnyGroupPolicyPresentationValue) -> ::core::result::Result<crate::models::AnyGroupPolicyPresentationValue, ::graph_endpoint::Error>;
+    async fn update_gpc_definition_value_presentation_value(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, #[body] body: &crate::models::AnyGroupPolicyPresentationValue) -> ::core::result::Result<crate::models::AnyGroupPolicyPresentationValue, ::graph_endpoint::Error>;
     /// Delete groupPolicyDefinitionValue
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicydefinitionvalue-delete.md`.
@@ -737,7 +737,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/definitionValue", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_group_policy_configurations_definition_values_presentation_values_definition_value(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_gpc_definition_value_presentation_value_definition_value(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get groupPolicyDefinitionValue
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicydefinitionvalue-get.md`.
@@ -745,7 +745,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/definitionValue", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_group_policy_configurations_definition_values_presentation_values_definition_value(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::core::result::Result<crate::models::GroupPolicyDefinitionValue, ::graph_endpoint::Error>;
+    async fn get_gpc_definition_value_presentation_value_definition_value(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::core::result::Result<crate::models::GroupPolicyDefinitionValue, ::graph_endpoint::Error>;
     /// Update groupPolicyDefinitionValue
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicydefinitionvalue-update.md`.
@@ -753,7 +753,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/definitionValue", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_group_policy_configurations_definition_values_presentation_values_definition_value(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, #[body] body: &crate::models::GroupPolicyDefinitionValue) -> ::core::result::Result<crate::models::GroupPolicyDefinitionValue, ::graph_endpoint::Error>;
+    async fn update_gpc_definition_value_presentation_value_definition_value(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, #[body] body: &crate::models::GroupPolicyDefinitionValue) -> ::core::result::Result<crate::models::GroupPolicyDefinitionValue, ::graph_endpoint::Error>;
     /// Delete groupPolicyPresentationCheckBox
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicypresentationcheckbox-delete.md`.
@@ -761,7 +761,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_group_policy_configurations_definition_values_presentation_values_presentation(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_gpc_definition_value_presentation_value_presentation(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get groupPolicyPresentation
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicypresentation-get.md`.
@@ -769,7 +769,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_group_policy_configurations_definition_values_presentation_values_presentation(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::core::result::Result<crate::models::AnyGroupPolicyPresentation, ::graph_endpoint::Error>;
+    async fn get_gpc_definition_value_presentation_value_presentation(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::core::result::Result<crate::models::AnyGroupPolicyPresentation, ::graph_endpoint::Error>;
     /// Update groupPolicyPresentation
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicypresentation-update.md`.
@@ -777,7 +777,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_group_policy_configurations_definition_values_presentation_values_presentation(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, #[body] body: &crate::models::AnyGroupPolicyPresentation) -> ::core::result::Result<crate::models::AnyGroupPolicyPresentation, ::graph_endpoint::Error>;
+    async fn update_gpc_definition_value_presentation_value_presentation(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, #[body] body: &crate::models::AnyGroupPolicyPresentation) -> ::core::result::Result<crate::models::AnyGroupPolicyPresentation, ::graph_endpoint::Error>;
     /// Delete groupPolicyUploadedDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyuploadeddefinition-delete.md`.
@@ -785,7 +785,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_group_policy_configurations_definition_values_presentation_values_presentation_definition(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_gpc_dv_presentation_value_presentation_definition(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get groupPolicyDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicydefinition-get.md`.
@@ -793,7 +793,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_group_policy_configurations_definition_values_presentation_values_presentation_definition(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::core::result::Result<crate::models::GroupPolicyDefinition, ::graph_endpoint::Error>;
+    async fn get_gpc_dv_presentation_value_presentation_definition(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::core::result::Result<crate::models::GroupPolicyDefinition, ::graph_endpoint::Error>;
     /// Update groupPolicyDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicydefinition-update.md`.
@@ -801,7 +801,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_group_policy_configurations_definition_values_presentation_values_presentation_definition(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, #[body] body: &crate::models::GroupPolicyDefinition) -> ::core::result::Result<crate::models::GroupPolicyDefinition, ::graph_endpoint::Error>;
+    async fn update_gpc_dv_presentation_value_presentation_definition(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, #[body] body: &crate::models::GroupPolicyDefinition) -> ::core::result::Result<crate::models::GroupPolicyDefinition, ::graph_endpoint::Error>;
     /// Delete groupPolicyUploadedCategory
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyuploadedcategory-delete.md`.
@@ -809,7 +809,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/category", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_group_policy_configurations_definition_values_presentation_values_presentation_definition_category(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_gpc_dv_pv_presentation_definition_category(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get groupPolicyCategory
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicycategory-get.md`.
@@ -817,7 +817,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/category", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_group_policy_configurations_definition_values_presentation_values_presentation_definition_category(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::core::result::Result<crate::models::GroupPolicyCategory, ::graph_endpoint::Error>;
+    async fn get_gpc_dv_pv_presentation_definition_category(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::core::result::Result<crate::models::GroupPolicyCategory, ::graph_endpoint::Error>;
     /// Update groupPolicyCategory
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicycategory-update.md`.
@@ -825,7 +825,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/category", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_group_policy_configurations_definition_values_presentation_values_presentation_definition_category(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, #[body] body: &crate::models::GroupPolicyCategory) -> ::core::result::Result<crate::models::GroupPolicyCategory, ::graph_endpoint::Error>;
+    async fn update_gpc_dv_pv_presentation_definition_category(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, #[body] body: &crate::models::GroupPolicyCategory) -> ::core::result::Result<crate::models::GroupPolicyCategory, ::graph_endpoint::Error>;
     /// List groupPolicyUploadedCategories
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyuploadedcategory-list.md`.
@@ -833,7 +833,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/category/children", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_group_policy_configurations_definition_values_presentation_values_presentation_definition_category_children(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::GroupPolicyCategory>;
+    fn list_gpc_dv_pv_presentation_definition_category_children(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::GroupPolicyCategory>;
     /// Create groupPolicyUploadedCategory
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyuploadedcategory-create.md`.
@@ -841,7 +841,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/category/children", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_group_policy_configurations_definition_values_presentation_values_presentation_definition_category_children(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, #[body] body: &crate::models::GroupPolicyCategory) -> ::core::result::Result<crate::models::GroupPolicyCategory, ::graph_endpoint::Error>;
+    async fn create_gpc_dv_pv_presentation_definition_category_children(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, #[body] body: &crate::models::GroupPolicyCategory) -> ::core::result::Result<crate::models::GroupPolicyCategory, ::graph_endpoint::Error>;
     /// Delete groupPolicyUploadedCategory
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyuploadedcategory-delete.md`.
@@ -849,7 +849,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/category/children/<group_policy_category_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_group_policy_configurations_definition_values_presentation_values_presentation_definition_category_children(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_category_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_gpc_dv_pv_presentation_definition_category_children(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_category_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get groupPolicyCategory
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicycategory-get.md`.
@@ -857,7 +857,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/category/children/<group_policy_category_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_group_policy_configurations_definition_values_presentation_values_presentation_definition_category_children(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_category_id: &str) -> ::core::result::Result<crate::models::GroupPolicyCategory, ::graph_endpoint::Error>;
+    async fn get_gpc_dv_pv_presentation_definition_category_children(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_category_id: &str) -> ::core::result::Result<crate::models::GroupPolicyCategory, ::graph_endpoint::Error>;
     /// Update groupPolicyCategory
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicycategory-update.md`.
@@ -865,7 +865,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/category/children/<group_policy_category_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_group_policy_configurations_definition_values_presentation_values_presentation_definition_category_children(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_category_id: &str, #[body] body: &crate::models::GroupPolicyCategory) -> ::core::result::Result<crate::models::GroupPolicyCategory, ::graph_endpoint::Error>;
+    async fn update_gpc_dv_pv_presentation_definition_category_children(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_category_id: &str, #[body] body: &crate::models::GroupPolicyCategory) -> ::core::result::Result<crate::models::GroupPolicyCategory, ::graph_endpoint::Error>;
     /// Get groupPolicyDefinitionFile
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicydefinitionfile-get.md`.
@@ -873,7 +873,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/category/definitionFile", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_group_policy_configurations_definition_values_presentation_values_presentation_definition_category_definition_file(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::core::result::Result<crate::models::AnyGroupPolicyDefinitionFile, ::graph_endpoint::Error>;
+    async fn get_gpc_dv_pv_p_definition_category_definition_file(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::core::result::Result<crate::models::AnyGroupPolicyDefinitionFile, ::graph_endpoint::Error>;
     /// Update groupPolicyDefinitionFile
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicydefinitionfile-update.md`.
@@ -881,7 +881,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/category/definitionFile", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_group_policy_configurations_definition_values_presentation_values_presentation_definition_category_definition_file(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, #[body] body: &crate::models::AnyGroupPolicyDefinitionFile) -> ::core::result::Result<crate::models::AnyGroupPolicyDefinitionFile, ::graph_endpoint::Error>;
+    async fn update_gpc_dv_pv_p_definition_category_definition_file(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, #[body] body: &crate::models::AnyGroupPolicyDefinitionFile) -> ::core::result::Result<crate::models::AnyGroupPolicyDefinitionFile, ::graph_endpoint::Error>;
     /// List groupPolicyUploadedDefinitions
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyuploadeddefinition-list.md`.
@@ -889,7 +889,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/category/definitions", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_group_policy_configurations_definition_values_presentation_values_presentation_definition_category_definitions(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::GroupPolicyDefinition>;
+    fn list_gpc_dv_pv_presentation_definition_category_definitions(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::GroupPolicyDefinition>;
     /// Create groupPolicyUploadedDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyuploadeddefinition-create.md`.
@@ -897,7 +897,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/category/definitions", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_group_policy_configurations_definition_values_presentation_values_presentation_definition_category_definitions(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, #[body] body: &crate::models::GroupPolicyDefinition) -> ::core::result::Result<crate::models::GroupPolicyDefinition, ::graph_endpoint::Error>;
+    async fn create_gpc_dv_pv_presentation_definition_category_definition(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, #[body] body: &crate::models::GroupPolicyDefinition) -> ::core::result::Result<crate::models::GroupPolicyDefinition, ::graph_endpoint::Error>;
     /// Delete groupPolicyUploadedDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyuploadeddefinition-delete.md`.
@@ -905,7 +905,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/category/definitions/<group_policy_definition_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_group_policy_configurations_definition_values_presentation_values_presentation_definition_category_definitions(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_definition_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_gpc_dv_pv_presentation_definition_category_definition(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_definition_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get groupPolicyDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicydefinition-get.md`.
@@ -913,7 +913,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/category/definitions/<group_policy_definition_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_group_policy_configurations_definition_values_presentation_values_presentation_definition_category_definitions(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_definition_id: &str) -> ::core::result::Result<crate::models::GroupPolicyDefinition, ::graph_endpoint::Error>;
+    async fn get_gpc_dv_pv_presentation_definition_category_definition(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_definition_id: &str) -> ::core::result::Result<crate::models::GroupPolicyDefinition, ::graph_endpoint::Error>;
     /// Update groupPolicyDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicydefinition-update.md`.
@@ -921,7 +921,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/category/definitions/<group_policy_definition_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_group_policy_configurations_definition_values_presentation_values_presentation_definition_category_definitions(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_definition_id: &str, #[body] body: &crate::models::GroupPolicyDefinition) -> ::core::result::Result<crate::models::GroupPolicyDefinition, ::graph_endpoint::Error>;
+    async fn update_gpc_dv_pv_presentation_definition_category_definition(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_definition_id: &str, #[body] body: &crate::models::GroupPolicyDefinition) -> ::core::result::Result<crate::models::GroupPolicyDefinition, ::graph_endpoint::Error>;
     /// Delete groupPolicyUploadedCategory
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyuploadedcategory-delete.md`.
@@ -929,7 +929,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/category/parent", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_group_policy_configurations_definition_values_presentation_values_presentation_definition_category_parent(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_gpc_dv_pv_presentation_definition_category_parent(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get groupPolicyCategory
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicycategory-get.md`.
@@ -937,7 +937,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/category/parent", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_group_policy_configurations_definition_values_presentation_values_presentation_definition_category_parent(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::core::result::Result<crate::models::GroupPolicyCategory, ::graph_endpoint::Error>;
+    async fn get_gpc_dv_pv_presentation_definition_category_parent(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::core::result::Result<crate::models::GroupPolicyCategory, ::graph_endpoint::Error>;
     /// Update groupPolicyCategory
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicycategory-update.md`.
@@ -945,7 +945,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/category/parent", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_group_policy_configurations_definition_values_presentation_values_presentation_definition_category_parent(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, #[body] body: &crate::models::GroupPolicyCategory) -> ::core::result::Result<crate::models::GroupPolicyCategory, ::graph_endpoint::Error>;
+    async fn update_gpc_dv_pv_presentation_definition_category_parent(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, #[body] body: &crate::models::GroupPolicyCategory) -> ::core::result::Result<crate::models::GroupPolicyCategory, ::graph_endpoint::Error>;
     /// Get groupPolicyDefinitionFile
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicydefinitionfile-get.md`.
@@ -953,7 +953,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/definitionFile", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_group_policy_configurations_definition_values_presentation_values_presentation_definition_definition_file(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::core::result::Result<crate::models::AnyGroupPolicyDefinitionFile, ::graph_endpoint::Error>;
+    async fn get_gpc_dv_pv_presentation_definition_definition_file(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::core::result::Result<crate::models::AnyGroupPolicyDefinitionFile, ::graph_endpoint::Error>;
     /// Update groupPolicyDefinitionFile
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicydefinitionfile-update.md`.
@@ -961,7 +961,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/definitionFile", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_group_policy_configurations_definition_values_presentation_values_presentation_definition_definition_file(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, #[body] body: &crate::models::AnyGroupPolicyDefinitionFile) -> ::core::result::Result<crate::models::AnyGroupPolicyDefinitionFile, ::graph_endpoint::Error>;
+    async fn update_gpc_dv_pv_presentation_definition_definition_file(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, #[body] body: &crate::models::AnyGroupPolicyDefinitionFile) -> ::core::result::Result<crate::models::AnyGroupPolicyDefinitionFile, ::graph_endpoint::Error>;
     /// List groupPolicyUploadedDefinitions
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyuploadeddefinition-list.md`.
@@ -969,7 +969,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/definitionFile/definitions", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_group_policy_configurations_definition_values_presentation_values_presentation_definition_definition_file_definitions(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::GroupPolicyDefinition>;
+    fn list_gpc_dv_pv_p_definition_definition_file_definitions(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::GroupPolicyDefinition>;
     /// Create groupPolicyUploadedDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyuploadeddefinition-create.md`.
@@ -977,7 +977,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/definitionFile/definitions", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_group_policy_configurations_definition_values_presentation_values_presentation_definition_definition_file_definitions(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, #[body] body: &crate::models::GroupPolicyDefinition) -> ::core::result::Result<crate::models::GroupPolicyDefinition, ::graph_endpoint::Error>;
+    async fn create_gpc_dv_pv_p_definition_definition_file_definition(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, #[body] body: &crate::models::GroupPolicyDefinition) -> ::core::result::Result<crate::models::GroupPolicyDefinition, ::graph_endpoint::Error>;
     /// Delete groupPolicyUploadedDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyuploadeddefinition-delete.md`.
@@ -985,7 +985,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/definitionFile/definitions/<group_policy_definition_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_group_policy_configurations_definition_values_presentation_values_presentation_definition_definition_file_definitions(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_definition_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_gpc_dv_pv_p_definition_definition_file_definition(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_definition_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get groupPolicyDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicydefinition-get.md`.
@@ -993,7 +993,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/definitionFile/definitions/<group_policy_definition_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_group_policy_configurations_definition_values_presentation_values_presentation_definition_definition_file_definitions(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_definition_id: &str) -> ::core::result::Result<crate::models::GroupPolicyDefinition, ::graph_endpoint::Error>;
+    async fn get_gpc_dv_pv_p_definition_definition_file_definition(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_definition_id: &str) -> ::core::result::Result<crate::models::GroupPolicyDefinition, ::graph_endpoint::Error>;
     /// Update groupPolicyDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicydefinition-update.md`.
@@ -1001,7 +1001,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/definitionFile/definitions/<group_policy_definition_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_group_policy_configurations_definition_values_presentation_values_presentation_definition_definition_file_definitions(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_definition_id: &str, #[body] body: &crate::models::GroupPolicyDefinition) -> ::core::result::Result<crate::models::GroupPolicyDefinition, ::graph_endpoint::Error>;
+    async fn update_gpc_dv_pv_p_definition_definition_file_definition(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_definition_id: &str, #[body] body: &crate::models::GroupPolicyDefinition) -> ::core::result::Result<crate::models::GroupPolicyDefinition, ::graph_endpoint::Error>;
     /// List groupPolicyOperations
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyoperation-list.md`.
@@ -1009,7 +1009,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/definitionFile/microsoft.graph.groupPolicyUploadedDefinitionFile/groupPolicyOperations", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_group_policy_configurations_definition_values_presentation_values_presentation_definition_definition_file_group_policy_uploaded_definition_file_group_policy_operations(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::GroupPolicyOperation>;
+    fn list_gpc_dv_pv_p_d_gpudf_group_policy_operations(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::GroupPolicyOperation>;
     /// Create groupPolicyOperation
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyoperation-create.md`.
@@ -1017,7 +1017,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/definitionFile/microsoft.graph.groupPolicyUploadedDefinitionFile/groupPolicyOperations", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_group_policy_configurations_definition_values_presentation_values_presentation_definition_definition_file_group_policy_uploaded_definition_file_group_policy_operations(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, #[body] body: &crate::models::GroupPolicyOperation) -> ::core::result::Result<crate::models::GroupPolicyOperation, ::graph_endpoint::Error>;
+    async fn create_gpc_dv_pv_p_d_gpudf_group_policy_operation(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, #[body] body: &crate::models::GroupPolicyOperation) -> ::core::result::Result<crate::models::GroupPolicyOperation, ::graph_endpoint::Error>;
     /// Delete groupPolicyOperation
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyoperation-delete.md`.
@@ -1025,7 +1025,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/definitionFile/microsoft.graph.groupPolicyUploadedDefinitionFile/groupPolicyOperations/<group_policy_operation_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_group_policy_configurations_definition_values_presentation_values_presentation_definition_definition_file_group_policy_uploaded_definition_file_group_policy_operations(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_operation_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_gpc_dv_pv_p_d_gpudf_group_policy_operation(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_operation_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get groupPolicyOperation
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyoperation-get.md`.
@@ -1033,7 +1033,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/definitionFile/microsoft.graph.groupPolicyUploadedDefinitionFile/groupPolicyOperations/<group_policy_operation_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_group_policy_configurations_definition_values_presentation_values_presentation_definition_definition_file_group_policy_uploaded_definition_file_group_policy_operations(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_operation_id: &str) -> ::core::result::Result<crate::models::GroupPolicyOperation, ::graph_endpoint::Error>;
+    async fn get_gpc_dv_pv_p_d_gpudf_group_policy_operation(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_operation_id: &str) -> ::core::result::Result<crate::models::GroupPolicyOperation, ::graph_endpoint::Error>;
     /// Update groupPolicyOperation
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyoperation-update.md`.
@@ -1041,7 +1041,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/definitionFile/microsoft.graph.groupPolicyUploadedDefinitionFile/groupPolicyOperations/<group_policy_operation_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_group_policy_configurations_definition_values_presentation_values_presentation_definition_definition_file_group_policy_uploaded_definition_file_group_policy_operations(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_operation_id: &str, #[body] body: &crate::models::GroupPolicyOperation) -> ::core::result::Result<crate::models::GroupPolicyOperation, ::graph_endpoint::Error>;
+    async fn update_gpc_dv_pv_p_d_gpudf_group_policy_operation(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_operation_id: &str, #[body] body: &crate::models::GroupPolicyOperation) -> ::core::result::Result<crate::models::GroupPolicyOperation, ::graph_endpoint::Error>;
     /// List groupPolicyPresentationCheckBoxes
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicypresentationcheckbox-list.md`.
@@ -1049,7 +1049,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/presentations", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_group_policy_configurations_definition_values_presentation_values_presentation_definition_presentations(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyGroupPolicyPresentation>;
+    fn list_gpc_dv_pv_presentation_definition_presentations(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyGroupPolicyPresentation>;
     /// Create groupPolicyPresentationCheckBox
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicypresentationcheckbox-create.md`.
@@ -1057,7 +1057,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/presentations", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_group_policy_configurations_definition_values_presentation_values_presentation_definition_presentations(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, #[body] body: &crate::models::AnyGroupPolicyPresentation) -> ::core::result::Result<crate::models::AnyGroupPolicyPresentation, ::graph_endpoint::Error>;
+    async fn create_gpc_dv_pv_presentation_definition_presentation(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, #[body] body: &crate::models::AnyGroupPolicyPresentation) -> ::core::result::Result<crate::models::AnyGroupPolicyPresentation, ::graph_endpoint::Error>;
     /// Delete groupPolicyPresentationCheckBox
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicypresentationcheckbox-delete.md`.
@@ -1065,7 +1065,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/presentations/<group_policy_presentation_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_group_policy_configurations_definition_values_presentation_values_presentation_definition_presentations(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_presentation_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_gpc_dv_pv_presentation_definition_presentation(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_presentation_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get groupPolicyPresentation
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicypresentation-get.md`.
@@ -1073,7 +1073,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/presentations/<group_policy_presentation_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_group_policy_configurations_definition_values_presentation_values_presentation_definition_presentations(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_presentation_id: &str) -> ::core::result::Result<crate::models::AnyGroupPolicyPresentation, ::graph_endpoint::Error>;
+    async fn get_gpc_dv_pv_presentation_definition_presentation(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_presentation_id: &str) -> ::core::result::Result<crate::models::AnyGroupPolicyPresentation, ::graph_endpoint::Error>;
     /// Update groupPolicyPresentation
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicypresentation-update.md`.
@@ -1081,7 +1081,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/definitionValues/<group_policy_definition_value_id>/presentationValues/<group_policy_presentation_value_id>/presentation/definition/presentations/<group_policy_presentation_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_group_policy_configurations_definition_values_presentation_values_presentation_definition_presentations(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_presentation_id: &str, #[body] body: &crate::models::AnyGroupPolicyPresentation) -> ::core::result::Result<crate::models::AnyGroupPolicyPresentation, ::graph_endpoint::Error>;
+    async fn update_gpc_dv_pv_presentation_definition_presentation(&self, group_policy_configuration_id: &str, group_policy_definition_value_id: &str, group_policy_presentation_value_id: &str, group_policy_presentation_id: &str, #[body] body: &crate::models::AnyGroupPolicyPresentation) -> ::core::result::Result<crate::models::AnyGroupPolicyPresentation, ::graph_endpoint::Error>;
     /// updateDefinitionValues action
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyconfiguration-updatedefinitionvalues.md`.
@@ -1089,7 +1089,7 @@ pub trait GroupPolicyConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/groupPolicyConfigurations/<group_policy_configuration_id>/updateDefinitionValues", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_definition_values_group_policy_configurations(&self, group_policy_configuration_id: &str, #[param("added")] added: &[crate::models::GroupPolicyDefinitionValue], #[param("updated")] updated: &[crate::models::GroupPolicyDefinitionValue], #[param("deletedIds")] deleted_ids: &[&str]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn update_definition_values_group_policy_configuration(&self, group_policy_configuration_id: &str, #[param("added")] added: &[crate::models::GroupPolicyDefinitionValue], #[param("updated")] updated: &[crate::models::GroupPolicyDefinitionValue], #[param("deletedIds")] deleted_ids: &[&str]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
 }
 
 impl GroupPolicyConfigurations for ::graph_endpoint::GraphClient {}
@@ -1103,7 +1103,7 @@ pub trait GroupPolicyDefinitionFiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyDefinitionFiles/<group_policy_definition_file_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_group_policy_definition_files(&self, group_policy_definition_file_id: &str) -> ::core::result::Result<crate::models::AnyGroupPolicyDefinitionFile, ::graph_endpoint::Error>;
+    async fn get_group_policy_definition_file(&self, group_policy_definition_file_id: &str) -> ::core::result::Result<crate::models::AnyGroupPolicyDefinitionFile, ::graph_endpoint::Error>;
     /// Update groupPolicyDefinitionFile
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicydefinitionfile-update.md`.
@@ -1111,7 +1111,7 @@ pub trait GroupPolicyDefinitionFiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/groupPolicyDefinitionFiles/<group_policy_definition_file_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_group_policy_definition_files(&self, group_policy_definition_file_id: &str, #[body] body: &crate::models::AnyGroupPolicyDefinitionFile) -> ::core::result::Result<crate::models::AnyGroupPolicyDefinitionFile, ::graph_endpoint::Error>;
+    async fn update_group_policy_definition_file(&self, group_policy_definition_file_id: &str, #[body] body: &crate::models::AnyGroupPolicyDefinitionFile) -> ::core::result::Result<crate::models::AnyGroupPolicyDefinitionFile, ::graph_endpoint::Error>;
 }
 
 impl GroupPolicyDefinitionFiles for ::graph_endpoint::GraphClient {}
@@ -1133,7 +1133,7 @@ pub trait GroupPolicyDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/groupPolicyDefinitions", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_group_policy_definitions(&self, #[body] body: &crate::models::GroupPolicyDefinition) -> ::core::result::Result<crate::models::GroupPolicyDefinition, ::graph_endpoint::Error>;
+    async fn create_group_policy_definition(&self, #[body] body: &crate::models::GroupPolicyDefinition) -> ::core::result::Result<crate::models::GroupPolicyDefinition, ::graph_endpoint::Error>;
     /// Delete groupPolicyUploadedDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyuploadeddefinition-delete.md`.
@@ -1141,7 +1141,7 @@ pub trait GroupPolicyDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/groupPolicyDefinitions/<group_policy_definition_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_group_policy_definitions(&self, group_policy_definition_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_group_policy_definition(&self, group_policy_definition_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get groupPolicyDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicydefinition-get.md`.
@@ -1149,7 +1149,7 @@ pub trait GroupPolicyDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyDefinitions/<group_policy_definition_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_group_policy_definitions(&self, group_policy_definition_id: &str) -> ::core::result::Result<crate::models::GroupPolicyDefinition, ::graph_endpoint::Error>;
+    async fn get_group_policy_definition(&self, group_policy_definition_id: &str) -> ::core::result::Result<crate::models::GroupPolicyDefinition, ::graph_endpoint::Error>;
     /// Update groupPolicyDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicydefinition-update.md`.
@@ -1157,7 +1157,7 @@ pub trait GroupPolicyDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/groupPolicyDefinitions/<group_policy_definition_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_group_policy_definitions(&self, group_policy_definition_id: &str, #[body] body: &crate::models::GroupPolicyDefinition) -> ::core::result::Result<crate::models::GroupPolicyDefinition, ::graph_endpoint::Error>;
+    async fn update_group_policy_definition(&self, group_policy_definition_id: &str, #[body] body: &crate::models::GroupPolicyDefinition) -> ::core::result::Result<crate::models::GroupPolicyDefinition, ::graph_endpoint::Error>;
 }
 
 impl GroupPolicyDefinitions for ::graph_endpoint::GraphClient {}
@@ -1179,7 +1179,7 @@ pub trait GroupPolicyMigrationReports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/groupPolicyMigrationReports", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_group_policy_migration_reports(&self, #[body] body: &crate::models::GroupPolicyMigrationReport) -> ::core::result::Result<crate::models::GroupPolicyMigrationReport, ::graph_endpoint::Error>;
+    async fn create_group_policy_migration_report(&self, #[body] body: &crate::models::GroupPolicyMigrationReport) -> ::core::result::Result<crate::models::GroupPolicyMigrationReport, ::graph_endpoint::Error>;
     /// createMigrationReport action
     ///
     /// Documented in `api-reference/beta/api/intune-gpanalyticsservice-grouppolicymigrationreport-createmigrationreport.md`.
@@ -1187,7 +1187,7 @@ pub trait GroupPolicyMigrationReports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/groupPolicyMigrationReports/createMigrationReport", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_migration_report_group_policy_migration_reports(&self, #[param("groupPolicyObjectFile")] group_policy_object_file: &crate::models::GroupPolicyObjectFile) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
+    async fn create_migration_group_policy_migration_reports(&self, #[param("groupPolicyObjectFile")] group_policy_object_file: ::core::option::Option<&crate::models::GroupPolicyObjectFile>) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
     /// Delete groupPolicyMigrationReport
     ///
     /// Documented in `api-reference/beta/api/intune-gpanalyticsservice-grouppolicymigrationreport-delete.md`.
@@ -1195,7 +1195,7 @@ pub trait GroupPolicyMigrationReports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/groupPolicyMigrationReports/<group_policy_migration_report_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_group_policy_migration_reports(&self, group_policy_migration_report_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_group_policy_migration_report(&self, group_policy_migration_report_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get groupPolicyMigrationReport
     ///
     /// Documented in `api-reference/beta/api/intune-gpanalyticsservice-grouppolicymigrationreport-get.md`.
@@ -1203,7 +1203,7 @@ pub trait GroupPolicyMigrationReports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyMigrationReports/<group_policy_migration_report_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_group_policy_migration_reports(&self, group_policy_migration_report_id: &str) -> ::core::result::Result<crate::models::GroupPolicyMigrationReport, ::graph_endpoint::Error>;
+    async fn get_group_policy_migration_report(&self, group_policy_migration_report_id: &str) -> ::core::result::Result<crate::models::GroupPolicyMigrationReport, ::graph_endpoint::Error>;
     /// Update groupPolicyMigrationReport
     ///
     /// Documented in `api-reference/beta/api/intune-gpanalyticsservice-grouppolicymigrationreport-update.md`.
@@ -1211,7 +1211,7 @@ pub trait GroupPolicyMigrationReports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/groupPolicyMigrationReports/<group_policy_migration_report_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_group_policy_migration_reports(&self, group_policy_migration_report_id: &str, #[body] body: &crate::models::GroupPolicyMigrationReport) -> ::core::result::Result<crate::models::GroupPolicyMigrationReport, ::graph_endpoint::Error>;
+    async fn update_group_policy_migration_report(&self, group_policy_migration_report_id: &str, #[body] body: &crate::models::GroupPolicyMigrationReport) -> ::core::result::Result<crate::models::GroupPolicyMigrationReport, ::graph_endpoint::Error>;
     /// List groupPolicySettingMappings
     ///
     /// Documented in `api-reference/beta/api/intune-gpanalyticsservice-grouppolicysettingmapping-list.md`.
@@ -1219,7 +1219,7 @@ pub trait GroupPolicyMigrationReports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyMigrationReports/<group_policy_migration_report_id>/groupPolicySettingMappings", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_group_policy_migration_reports_group_policy_setting_mappings(&self, group_policy_migration_report_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::GroupPolicySettingMapping>;
+    fn list_gpmr_group_policy_setting_mappings(&self, group_policy_migration_report_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::GroupPolicySettingMapping>;
     /// Create groupPolicySettingMapping
     ///
     /// Documented in `api-reference/beta/api/intune-gpanalyticsservice-grouppolicysettingmapping-create.md`.
@@ -1227,7 +1227,7 @@ pub trait GroupPolicyMigrationReports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/groupPolicyMigrationReports/<group_policy_migration_report_id>/groupPolicySettingMappings", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_group_policy_migration_reports_group_policy_setting_mappings(&self, group_policy_migration_report_id: &str, #[body] body: &crate::models::GroupPolicySettingMapping) -> ::core::result::Result<crate::models::GroupPolicySettingMapping, ::graph_endpoint::Error>;
+    async fn create_gpmr_group_policy_setting_mapping(&self, group_policy_migration_report_id: &str, #[body] body: &crate::models::GroupPolicySettingMapping) -> ::core::result::Result<crate::models::GroupPolicySettingMapping, ::graph_endpoint::Error>;
     /// Delete groupPolicySettingMapping
     ///
     /// Documented in `api-reference/beta/api/intune-gpanalyticsservice-grouppolicysettingmapping-delete.md`.
@@ -1235,7 +1235,7 @@ pub trait GroupPolicyMigrationReports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/groupPolicyMigrationReports/<group_policy_migration_report_id>/groupPolicySettingMappings/<group_policy_setting_mapping_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_group_policy_migration_reports_group_policy_setting_mappings(&self, group_policy_migration_report_id: &str, group_policy_setting_mapping_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_gpmr_group_policy_setting_mapping(&self, group_policy_migration_report_id: &str, group_policy_setting_mapping_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get groupPolicySettingMapping
     ///
     /// Documented in `api-reference/beta/api/intune-gpanalyticsservice-grouppolicysettingmapping-get.md`.
@@ -1243,7 +1243,7 @@ pub trait GroupPolicyMigrationReports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyMigrationReports/<group_policy_migration_report_id>/groupPolicySettingMappings/<group_policy_setting_mapping_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_group_policy_migration_reports_group_policy_setting_mappings(&self, group_policy_migration_report_id: &str, group_policy_setting_mapping_id: &str) -> ::core::result::Result<crate::models::GroupPolicySettingMapping, ::graph_endpoint::Error>;
+    async fn get_gpmr_group_policy_setting_mapping(&self, group_policy_migration_report_id: &str, group_policy_setting_mapping_id: &str) -> ::core::result::Result<crate::models::GroupPolicySettingMapping, ::graph_endpoint::Error>;
     /// Update groupPolicySettingMapping
     ///
     /// Documented in `api-reference/beta/api/intune-gpanalyticsservice-grouppolicysettingmapping-update.md`.
@@ -1251,7 +1251,7 @@ pub trait GroupPolicyMigrationReports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/groupPolicyMigrationReports/<group_policy_migration_report_id>/groupPolicySettingMappings/<group_policy_setting_mapping_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_group_policy_migration_reports_group_policy_setting_mappings(&self, group_policy_migration_report_id: &str, group_policy_setting_mapping_id: &str, #[body] body: &crate::models::GroupPolicySettingMapping) -> ::core::result::Result<crate::models::GroupPolicySettingMapping, ::graph_endpoint::Error>;
+    async fn update_gpmr_group_policy_setting_mapping(&self, group_policy_migration_report_id: &str, group_policy_setting_mapping_id: &str, #[body] body: &crate::models::GroupPolicySettingMapping) -> ::core::result::Result<crate::models::GroupPolicySettingMapping, ::graph_endpoint::Error>;
     /// List unsupportedGroupPolicyExtensions
     ///
     /// Documented in `api-reference/beta/api/intune-gpanalyticsservice-unsupportedgrouppolicyextension-list.md`.
@@ -1259,7 +1259,7 @@ pub trait GroupPolicyMigrationReports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyMigrationReports/<group_policy_migration_report_id>/unsupportedGroupPolicyExtensions", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_group_policy_migration_reports_unsupported_group_policy_extensions(&self, group_policy_migration_report_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::UnsupportedGroupPolicyExtension>;
+    fn list_gpmr_unsupported_group_policy_extensions(&self, group_policy_migration_report_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::UnsupportedGroupPolicyExtension>;
     /// Create unsupportedGroupPolicyExtension
     ///
     /// Documented in `api-reference/beta/api/intune-gpanalyticsservice-unsupportedgrouppolicyextension-create.md`.
@@ -1267,7 +1267,7 @@ pub trait GroupPolicyMigrationReports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/groupPolicyMigrationReports/<group_policy_migration_report_id>/unsupportedGroupPolicyExtensions", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_group_policy_migration_reports_unsupported_group_policy_extensions(&self, group_policy_migration_report_id: &str, #[body] body: &crate::models::UnsupportedGroupPolicyExtension) -> ::core::result::Result<crate::models::UnsupportedGroupPolicyExtension, ::graph_endpoint::Error>;
+    async fn create_gpmr_unsupported_group_policy_extension(&self, group_policy_migration_report_id: &str, #[body] body: &crate::models::UnsupportedGroupPolicyExtension) -> ::core::result::Result<crate::models::UnsupportedGroupPolicyExtension, ::graph_endpoint::Error>;
     /// Delete unsupportedGroupPolicyExtension
     ///
     /// Documented in `api-reference/beta/api/intune-gpanalyticsservice-unsupportedgrouppolicyextension-delete.md`.
@@ -1275,7 +1275,7 @@ pub trait GroupPolicyMigrationReports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/groupPolicyMigrationReports/<group_policy_migration_report_id>/unsupportedGroupPolicyExtensions/<unsupported_group_policy_extension_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_group_policy_migration_reports_unsupported_group_policy_extensions(&self, group_policy_migration_report_id: &str, unsupported_group_policy_extension_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_gpmr_unsupported_group_policy_extension(&self, group_policy_migration_report_id: &str, unsupported_group_policy_extension_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get unsupportedGroupPolicyExtension
     ///
     /// Documented in `api-reference/beta/api/intune-gpanalyticsservice-unsupportedgrouppolicyextension-get.md`.
@@ -1283,7 +1283,7 @@ pub trait GroupPolicyMigrationReports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyMigrationReports/<group_policy_migration_report_id>/unsupportedGroupPolicyExtensions/<unsupported_group_policy_extension_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_group_policy_migration_reports_unsupported_group_policy_extensions(&self, group_policy_migration_report_id: &str, unsupported_group_policy_extension_id: &str) -> ::core::result::Result<crate::models::UnsupportedGroupPolicyExtension, ::graph_endpoint::Error>;
+    async fn get_gpmr_unsupported_group_policy_extension(&self, group_policy_migration_report_id: &str, unsupported_group_policy_extension_id: &str) -> ::core::result::Result<crate::models::UnsupportedGroupPolicyExtension, ::graph_endpoint::Error>;
     /// Update unsupportedGroupPolicyExtension
     ///
     /// Documented in `api-reference/beta/api/intune-gpanalyticsservice-unsupportedgrouppolicyextension-update.md`.
@@ -1291,7 +1291,7 @@ pub trait GroupPolicyMigrationReports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/groupPolicyMigrationReports/<group_policy_migration_report_id>/unsupportedGroupPolicyExtensions/<unsupported_group_policy_extension_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_group_policy_migration_reports_unsupported_group_policy_extensions(&self, group_policy_migration_report_id: &str, unsupported_group_policy_extension_id: &str, #[body] body: &crate::models::UnsupportedGroupPolicyExtension) -> ::core::result::Result<crate::models::UnsupportedGroupPolicyExtension, ::graph_endpoint::Error>;
+    async fn update_gpmr_unsupported_group_policy_extension(&self, group_policy_migration_report_id: &str, unsupported_group_policy_extension_id: &str, #[body] body: &crate::models::UnsupportedGroupPolicyExtension) -> ::core::result::Result<crate::models::UnsupportedGroupPolicyExtension, ::graph_endpoint::Error>;
 }
 
 impl GroupPolicyMigrationReports for ::graph_endpoint::GraphClient {}
@@ -1313,7 +1313,7 @@ pub trait GroupPolicyObjectFiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/groupPolicyObjectFiles", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_group_policy_object_files(&self, #[body] body: &crate::models::GroupPolicyObjectFile) -> ::core::result::Result<crate::models::GroupPolicyObjectFile, ::graph_endpoint::Error>;
+    async fn create_group_policy_object_file(&self, #[body] body: &crate::models::GroupPolicyObjectFile) -> ::core::result::Result<crate::models::GroupPolicyObjectFile, ::graph_endpoint::Error>;
     /// Delete groupPolicyObjectFile
     ///
     /// Documented in `api-reference/beta/api/intune-gpanalyticsservice-grouppolicyobjectfile-delete.md`.
@@ -1321,7 +1321,7 @@ pub trait GroupPolicyObjectFiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/groupPolicyObjectFiles/<group_policy_object_file_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_group_policy_object_files(&self, group_policy_object_file_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_group_policy_object_file(&self, group_policy_object_file_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get groupPolicyObjectFile
     ///
     /// Documented in `api-reference/beta/api/intune-gpanalyticsservice-grouppolicyobjectfile-get.md`.
@@ -1329,7 +1329,7 @@ pub trait GroupPolicyObjectFiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyObjectFiles/<group_policy_object_file_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_group_policy_object_files(&self, group_policy_object_file_id: &str) -> ::core::result::Result<crate::models::GroupPolicyObjectFile, ::graph_endpoint::Error>;
+    async fn get_group_policy_object_file(&self, group_policy_object_file_id: &str) -> ::core::result::Result<crate::models::GroupPolicyObjectFile, ::graph_endpoint::Error>;
     /// Update groupPolicyObjectFile
     ///
     /// Documented in `api-reference/beta/api/intune-gpanalyticsservice-grouppolicyobjectfile-update.md`.
@@ -1337,7 +1337,7 @@ pub trait GroupPolicyObjectFiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/groupPolicyObjectFiles/<group_policy_object_file_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_group_policy_object_files(&self, group_policy_object_file_id: &str, #[body] body: &crate::models::GroupPolicyObjectFile) -> ::core::result::Result<crate::models::GroupPolicyObjectFile, ::graph_endpoint::Error>;
+    async fn update_group_policy_object_file(&self, group_policy_object_file_id: &str, #[body] body: &crate::models::GroupPolicyObjectFile) -> ::core::result::Result<crate::models::GroupPolicyObjectFile, ::graph_endpoint::Error>;
 }
 
 impl GroupPolicyObjectFiles for ::graph_endpoint::GraphClient {}
@@ -1359,7 +1359,7 @@ pub trait GroupPolicyUploadedDefinitionFiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/groupPolicyUploadedDefinitionFiles", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_group_policy_uploaded_definition_files(&self, #[body] body: &crate::models::GroupPolicyUploadedDefinitionFile) -> ::core::result::Result<crate::models::GroupPolicyUploadedDefinitionFile, ::graph_endpoint::Error>;
+    async fn create_group_policy_uploaded_definition_file(&self, #[body] body: &crate::models::GroupPolicyUploadedDefinitionFile) -> ::core::result::Result<crate::models::GroupPolicyUploadedDefinitionFile, ::graph_endpoint::Error>;
     /// Delete groupPolicyUploadedDefinitionFile
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyuploadeddefinitionfile-delete.md`.
@@ -1367,7 +1367,7 @@ pub trait GroupPolicyUploadedDefinitionFiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/groupPolicyUploadedDefinitionFiles/<group_policy_uploaded_definition_file_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_group_policy_uploaded_definition_files(&self, group_policy_uploaded_definition_file_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_group_policy_uploaded_definition_file(&self, group_policy_uploaded_definition_file_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get groupPolicyUploadedDefinitionFile
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyuploadeddefinitionfile-get.md`.
@@ -1375,7 +1375,7 @@ pub trait GroupPolicyUploadedDefinitionFiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/groupPolicyUploadedDefinitionFiles/<group_policy_uploaded_definition_file_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_group_policy_uploaded_definition_files(&self, group_policy_uploaded_definition_file_id: &str) -> ::core::result::Result<crate::models::GroupPolicyUploadedDefinitionFile, ::graph_endpoint::Error>;
+    async fn get_group_policy_uploaded_definition_file(&self, group_policy_uploaded_definition_file_id: &str) -> ::core::result::Result<crate::models::GroupPolicyUploadedDefinitionFile, ::graph_endpoint::Error>;
     /// Update groupPolicyUploadedDefinitionFile
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyuploadeddefinitionfile-update.md`.
@@ -1383,7 +1383,7 @@ pub trait GroupPolicyUploadedDefinitionFiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/groupPolicyUploadedDefinitionFiles/<group_policy_uploaded_definition_file_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_group_policy_uploaded_definition_files(&self, group_policy_uploaded_definition_file_id: &str, #[body] body: &crate::models::GroupPolicyUploadedDefinitionFile) -> ::core::result::Result<crate::models::GroupPolicyUploadedDefinitionFile, ::graph_endpoint::Error>;
+    async fn update_group_policy_uploaded_definition_file(&self, group_policy_uploaded_definition_file_id: &str, #[body] body: &crate::models::GroupPolicyUploadedDefinitionFile) -> ::core::result::Result<crate::models::GroupPolicyUploadedDefinitionFile, ::graph_endpoint::Error>;
     /// addLanguageFiles action
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyuploadeddefinitionfile-addlanguagefiles.md`.
@@ -1391,7 +1391,7 @@ pub trait GroupPolicyUploadedDefinitionFiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/groupPolicyUploadedDefinitionFiles/<group_policy_uploaded_definition_file_id>/addLanguageFiles", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn add_language_files_group_policy_uploaded_definition_files(&self, group_policy_uploaded_definition_file_id: &str, #[param("groupPolicyUploadedLanguageFiles")] group_policy_uploaded_language_files: &[crate::models::GroupPolicyUploadedLanguageFile]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn add_language_group_policy_uploaded_definition_file(&self, group_policy_uploaded_definition_file_id: &str, #[param("groupPolicyUploadedLanguageFiles")] group_policy_uploaded_language_files: &[crate::models::GroupPolicyUploadedLanguageFile]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// remove action
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyuploadeddefinitionfile-remove.md`.
@@ -1399,7 +1399,7 @@ pub trait GroupPolicyUploadedDefinitionFiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/groupPolicyUploadedDefinitionFiles/<group_policy_uploaded_definition_file_id>/remove", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn remove_group_policy_uploaded_definition_files(&self, group_policy_uploaded_definition_file_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn remove_group_policy_uploaded_definition_file(&self, group_policy_uploaded_definition_file_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// removeLanguageFiles action
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyuploadeddefinitionfile-removelanguagefiles.md`.
@@ -1407,7 +1407,7 @@ pub trait GroupPolicyUploadedDefinitionFiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/groupPolicyUploadedDefinitionFiles/<group_policy_uploaded_definition_file_id>/removeLanguageFiles", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn remove_language_files_group_policy_uploaded_definition_files(&self, group_policy_uploaded_definition_file_id: &str, #[param("groupPolicyUploadedLanguageFiles")] group_policy_uploaded_language_files: &[crate::models::GroupPolicyUploadedLanguageFile]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn remove_language_group_policy_uploaded_definition_file(&self, group_policy_uploaded_definition_file_id: &str, #[param("groupPolicyUploadedLanguageFiles")] group_policy_uploaded_language_files: &[crate::models::GroupPolicyUploadedLanguageFile]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// updateLanguageFiles action
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyuploadeddefinitionfile-updatelanguagefiles.md`.
@@ -1415,7 +1415,7 @@ pub trait GroupPolicyUploadedDefinitionFiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/groupPolicyUploadedDefinitionFiles/<group_policy_uploaded_definition_file_id>/updateLanguageFiles", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_language_files_group_policy_uploaded_definition_files(&self, group_policy_uploaded_definition_file_id: &str, #[param("groupPolicyUploadedLanguageFiles")] group_policy_uploaded_language_files: &[crate::models::GroupPolicyUploadedLanguageFile]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn update_language_group_policy_uploaded_definition_file(&self, group_policy_uploaded_definition_file_id: &str, #[param("groupPolicyUploadedLanguageFiles")] group_policy_uploaded_language_files: &[crate::models::GroupPolicyUploadedLanguageFile]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// uploadNewVersion action
     ///
     /// Documented in `api-reference/beta/api/intune-grouppolicy-grouppolicyuploadeddefinitionfile-uploadnewversion.md`.
@@ -1423,7 +1423,7 @@ pub trait GroupPolicyUploadedDefinitionFiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/groupPolicyUploadedDefinitionFiles/<group_policy_uploaded_definition_file_id>/uploadNewVersion", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn upload_new_version_group_policy_uploaded_definition_files(&self, group_policy_uploaded_definition_file_id: &str, #[param("content")] content: &str, #[param("groupPolicyUploadedLanguageFiles")] group_policy_uploaded_language_files: &[crate::models::GroupPolicyUploadedLanguageFile]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn upload_new_version_group_policy_uploaded_definition_file(&self, group_policy_uploaded_definition_file_id: &str, #[param("content")] content: &str, #[param("groupPolicyUploadedLanguageFiles")] group_policy_uploaded_language_files: &[crate::models::GroupPolicyUploadedLanguageFile]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
 }
 
 impl GroupPolicyUploadedDefinitionFiles for ::graph_endpoint::GraphClient {}
@@ -1445,7 +1445,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/intents", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_intents(&self, #[body] body: &crate::models::DeviceManagementIntent) -> ::core::result::Result<crate::models::DeviceManagementIntent, ::graph_endpoint::Error>;
+    async fn create_intent(&self, #[body] body: &crate::models::DeviceManagementIntent) -> ::core::result::Result<crate::models::DeviceManagementIntent, ::graph_endpoint::Error>;
     /// Delete deviceManagementIntent
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintent-delete.md`.
@@ -1453,7 +1453,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/intents/<device_management_intent_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_intents(&self, device_management_intent_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_intent(&self, device_management_intent_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementIntent
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintent-get.md`.
@@ -1461,7 +1461,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/intents/<device_management_intent_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_intents(&self, device_management_intent_id: &str) -> ::core::result::Result<crate::models::DeviceManagementIntent, ::graph_endpoint::Error>;
+    async fn get_intent(&self, device_management_intent_id: &str) -> ::core::result::Result<crate::models::DeviceManagementIntent, ::graph_endpoint::Error>;
     /// Update deviceManagementIntent
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintent-update.md`.
@@ -1469,7 +1469,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/intents/<device_management_intent_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_intents(&self, device_management_intent_id: &str, #[body] body: &crate::models::DeviceManagementIntent) -> ::core::result::Result<crate::models::DeviceManagementIntent, ::graph_endpoint::Error>;
+    async fn update_intent(&self, device_management_intent_id: &str, #[body] body: &crate::models::DeviceManagementIntent) -> ::core::result::Result<crate::models::DeviceManagementIntent, ::graph_endpoint::Error>;
     /// Device management intent assign action
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintent-assign.md`.
@@ -1477,7 +1477,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/intents/<device_management_intent_id>/assign", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn assign_intents(&self, device_management_intent_id: &str, #[param("assignments")] assignments: &[crate::models::DeviceManagementIntentAssignment]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn assign_intent(&self, device_management_intent_id: &str, #[param("assignments")] assignments: &[crate::models::DeviceManagementIntentAssignment]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// List deviceManagementIntentAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentassignment-list.md`.
@@ -1485,7 +1485,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/intents/<device_management_intent_id>/assignments", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_intents_assignments(&self, device_management_intent_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementIntentAssignment>;
+    fn list_intent_assignments(&self, device_management_intent_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementIntentAssignment>;
     /// Create deviceManagementIntentAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentassignment-create.md`.
@@ -1493,7 +1493,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/intents/<device_management_intent_id>/assignments", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_intents_assignments(&self, device_management_intent_id: &str, #[body] body: &crate::models::DeviceManagementIntentAssignment) -> ::core::result::Result<crate::models::DeviceManagementIntentAssignment, ::graph_endpoint::Error>;
+    async fn create_intent_assignment(&self, device_management_intent_id: &str, #[body] body: &crate::models::DeviceManagementIntentAssignment) -> ::core::result::Result<crate::models::DeviceManagementIntentAssignment, ::graph_endpoint::Error>;
     /// Delete deviceManagementIntentAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentassignment-delete.md`.
@@ -1501,7 +1501,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/intents/<device_management_intent_id>/assignments/<device_management_intent_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_intents_assignments(&self, device_management_intent_id: &str, device_management_intent_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_intent_assignment(&self, device_management_intent_id: &str, device_management_intent_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementIntentAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentassignment-get.md`.
@@ -1509,7 +1509,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/intents/<device_management_intent_id>/assignments/<device_management_intent_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_intents_assignments(&self, device_management_intent_id: &str, device_management_intent_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceManagementIntentAssignment, ::graph_endpoint::Error>;
+    async fn get_intent_assignment(&self, device_management_intent_id: &str, device_management_intent_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceManagementIntentAssignment, ::graph_endpoint::Error>;
     /// Update deviceManagementIntentAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentassignment-update.md`.
@@ -1517,7 +1517,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/intents/<device_management_intent_id>/assignments/<device_management_intent_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_intents_assignments(&self, device_management_intent_id: &str, device_management_intent_assignment_id: &str, #[body] body: &crate::models::DeviceManagementIntentAssignment) -> ::core::result::Result<crate::models::DeviceManagementIntentAssignment, ::graph_endpoint::Error>;
+    async fn update_intent_assignment(&self, device_management_intent_id: &str, device_management_intent_assignment_id: &str, #[body] body: &crate::models::DeviceManagementIntentAssignment) -> ::core::result::Result<crate::models::DeviceManagementIntentAssignment, ::graph_endpoint::Error>;
     /// List deviceManagementIntentSettingCategories
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentsettingcategory-list.md`.
@@ -1525,7 +1525,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/intents/<device_management_intent_id>/categories", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_intents_categories(&self, device_management_intent_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementIntentSettingCategory>;
+    fn list_intent_categories(&self, device_management_intent_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementIntentSettingCategory>;
     /// Create deviceManagementIntentSettingCategory
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentsettingcategory-create.md`.
@@ -1533,7 +1533,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/intents/<device_management_intent_id>/categories", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_intents_categories(&self, device_management_intent_id: &str, #[body] body: &crate::models::DeviceManagementIntentSettingCategory) -> ::core::result::Result<crate::models::DeviceManagementIntentSettingCategory, ::graph_endpoint::Error>;
+    async fn create_intent_category(&self, device_management_intent_id: &str, #[body] body: &crate::models::DeviceManagementIntentSettingCategory) -> ::core::result::Result<crate::models::DeviceManagementIntentSettingCategory, ::graph_endpoint::Error>;
     /// Delete deviceManagementIntentSettingCategory
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentsettingcategory-delete.md`.
@@ -1541,7 +1541,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/intents/<device_management_intent_id>/categories/<device_management_intent_setting_category_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_intents_categories(&self, device_management_intent_id: &str, device_management_intent_setting_category_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_intent_category(&self, device_management_intent_id: &str, device_management_intent_setting_category_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementIntentSettingCategory
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentsettingcategory-get.md`.
@@ -1549,7 +1549,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/intents/<device_management_intent_id>/categories/<device_management_intent_setting_category_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_intents_categories(&self, device_management_intent_id: &str, device_management_intent_setting_category_id: &str) -> ::core::result::Result<crate::models::DeviceManagementIntentSettingCategory, ::graph_endpoint::Error>;
+    async fn get_intent_category(&self, device_management_intent_id: &str, device_management_intent_setting_category_id: &str) -> ::core::result::Result<crate::models::DeviceManagementIntentSettingCategory, ::graph_endpoint::Error>;
     /// Update deviceManagementIntentSettingCategory
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentsettingcategory-update.md`.
@@ -1557,7 +1557,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/intents/<device_management_intent_id>/categories/<device_management_intent_setting_category_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_intents_categories(&self, device_management_intent_id: &str, device_management_intent_setting_category_id: &str, #[body] body: &crate::models::DeviceManagementIntentSettingCategory) -> ::core::result::Result<crate::models::DeviceManagementIntentSettingCategory, ::graph_endpoint::Error>;
+    async fn update_intent_category(&self, device_management_intent_id: &str, device_management_intent_setting_category_id: &str, #[body] body: &crate::models::DeviceManagementIntentSettingCategory) -> ::core::result::Result<crate::models::DeviceManagementIntentSettingCategory, ::graph_endpoint::Error>;
     /// List deviceManagementAbstractComplexSettingDefinitions
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettingdefinition-list.md`.
@@ -1565,7 +1565,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/intents/<device_management_intent_id>/categories/<device_management_intent_setting_category_id>/settingDefinitions", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_intents_categories_setting_definitions(&self, device_management_intent_id: &str, device_management_intent_setting_category_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyDeviceManagementSettingDefinition>;
+    fn list_intent_category_setting_definitions(&self, device_management_intent_id: &str, device_management_intent_setting_category_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyDeviceManagementSettingDefinition>;
     /// Create deviceManagementAbstractComplexSettingDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettingdefinition-create.md`.
@@ -1573,7 +1573,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/intents/<device_management_intent_id>/categories/<device_management_intent_setting_category_id>/settingDefinitions", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_intents_categories_setting_definitions(&self, device_management_intent_id: &str, device_management_intent_setting_category_id: &str, #[body] body: &crate::models::AnyDeviceManagementSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingDefinition, ::graph_endpoint::Error>;
+    async fn create_intent_category_setting_definition(&self, device_management_intent_id: &str, device_management_intent_setting_category_id: &str, #[body] body: &crate::models::AnyDeviceManagementSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingDefinition, ::graph_endpoint::Error>;
     /// Delete deviceManagementAbstractComplexSettingDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettingdefinition-delete.md`.
@@ -1581,7 +1581,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/intents/<device_management_intent_id>/categories/<device_management_intent_setting_category_id>/settingDefinitions/<device_management_setting_definition_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_intents_categories_setting_definitions(&self, device_management_intent_id: &str, device_management_intent_setting_category_id: &str, device_management_setting_definition_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_intent_category_setting_definition(&self, device_management_intent_id: &str, device_management_intent_setting_category_id: &str, device_management_setting_definition_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementAbstractComplexSettingDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettingdefinition-get.md`.
@@ -1589,7 +1589,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/intents/<device_management_intent_id>/categories/<device_management_intent_setting_category_id>/settingDefinitions/<device_management_setting_definition_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_intents_categories_setting_definitions(&self, device_management_intent_id: &str, device_management_intent_setting_category_id: &str, device_management_setting_definition_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingDefinition, ::graph_endpoint::Error>;
+    async fn get_intent_category_setting_definition(&self, device_management_intent_id: &str, device_management_intent_setting_category_id: &str, device_management_setting_definition_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingDefinition, ::graph_endpoint::Error>;
     /// Update deviceManagementAbstractComplexSettingDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettingdefinition-update.md`.
@@ -1597,7 +1597,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/intents/<device_management_intent_id>/categories/<device_management_intent_setting_category_id>/settingDefinitions/<device_management_setting_definition_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_intents_categories_setting_definitions(&self, device_management_intent_id: &str, device_management_intent_setting_category_id: &str, device_management_setting_definition_id: &str, #[body] body: &crate::models::AnyDeviceManagementSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingDefinition, ::graph_endpoint::Error>;
+    async fn update_intent_category_setting_definition(&self, device_management_intent_id: &str, device_management_intent_setting_category_id: &str, device_management_setting_definition_id: &str, #[body] body: &crate::models::AnyDeviceManagementSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingDefinition, ::graph_endpoint::Error>;
     /// List deviceManagementAbstractComplexSettingInstances
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettinginstance-list.md`.
@@ -1605,7 +1605,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/intents/<device_management_intent_id>/categories/<device_management_intent_setting_category_id>/settings", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_intents_categories_settings(&self, device_management_intent_id: &str, device_management_intent_setting_category_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyDeviceManagementSettingInstance>;
+    fn list_intent_category_settings(&self, device_management_intent_id: &str, device_management_intent_setting_category_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyDeviceManagementSettingInstance>;
     /// Create deviceManagementAbstractComplexSettingInstance
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettinginstance-create.md`.
@@ -1613,7 +1613,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/intents/<device_management_intent_id>/categories/<device_management_intent_setting_category_id>/settings", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_intents_categories_settings(&self, device_management_intent_id: &str, device_management_intent_setting_category_id: &str, #[body] body: &crate::models::AnyDeviceManagementSettingInstance) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingInstance, ::graph_endpoint::Error>;
+    async fn create_intent_category_setting(&self, device_management_intent_id: &str, device_management_intent_setting_category_id: &str, #[body] body: &crate::models::AnyDeviceManagementSettingInstance) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingInstance, ::graph_endpoint::Error>;
     /// Delete deviceManagementAbstractComplexSettingInstance
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettinginstance-delete.md`.
@@ -1621,7 +1621,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/intents/<device_management_intent_id>/categories/<device_management_intent_setting_category_id>/settings/<device_management_setting_instance_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_intents_categories_settings(&self, device_management_intent_id: &str, device_management_intent_setting_category_id: &str, device_management_setting_instance_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_intent_category_setting(&self, device_management_intent_id: &str, device_management_intent_setting_category_id: &str, device_management_setting_instance_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementAbstractComplexSettingInstance
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettinginstance-get.md`.
@@ -1629,7 +1629,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/intents/<device_management_intent_id>/categories/<device_management_intent_setting_category_id>/settings/<device_management_setting_instance_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_intents_categories_settings(&self, device_management_intent_id: &str, device_management_intent_setting_category_id: &str, device_management_setting_instance_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingInstance, ::graph_endpoint::Error>;
+    async fn get_intent_category_setting(&self, device_management_intent_id: &str, device_management_intent_setting_category_id: &str, device_management_setting_instance_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingInstance, ::graph_endpoint::Error>;
     /// Update deviceManagementAbstractComplexSettingInstance
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettinginstance-update.md`.
@@ -1637,7 +1637,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/intents/<device_management_intent_id>/categories/<device_management_intent_setting_category_id>/settings/<device_management_setting_instance_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_intents_categories_settings(&self, device_management_intent_id: &str, device_management_intent_setting_category_id: &str, device_management_setting_instance_id: &str, #[body] body: &crate::models::AnyDeviceManagementSettingInstance) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingInstance, ::graph_endpoint::Error>;
+    async fn update_intent_category_setting(&self, device_management_intent_id: &str, device_management_intent_setting_category_id: &str, device_management_setting_instance_id: &str, #[body] body: &crate::models::AnyDeviceManagementSettingInstance) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingInstance, ::graph_endpoint::Error>;
     /// compare function
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintent-compare.md`.
@@ -1645,7 +1645,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/intents/<device_management_intent_id>/compare", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn compare_intents(&self, device_management_intent_id: &str) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::DeviceManagementSettingComparison>, ::graph_endpoint::Error>;
+    async fn compare_intent(&self, device_management_intent_id: &str) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::DeviceManagementSettingComparison>, ::graph_endpoint::Error>;
     /// createCopy action
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintent-createcopy.md`.
@@ -1653,7 +1653,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/intents/<device_management_intent_id>/createCopy", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_copy_intents(&self, device_management_intent_id: &str, #[param("displayName")] display_name: &str) -> ::core::result::Result<crate::models::DeviceManagementIntent, ::graph_endpoint::Error>;
+    async fn create_copy_intent(&self, device_management_intent_id: &str, #[param("displayName")] display_name: ::core::option::Option<&str>) -> ::core::result::Result<crate::models::DeviceManagementIntent, ::graph_endpoint::Error>;
     /// List deviceManagementIntentDeviceSettingStateSummaries
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentdevicesettingstatesummary-list.md`.
@@ -1661,7 +1661,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/intents/<device_management_intent_id>/deviceSettingStateSummaries", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_intents_device_setting_state_summaries(&self, device_management_intent_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementIntentDeviceSettingStateSummary>;
+    fn list_intent_device_setting_state_summaries(&self, device_management_intent_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementIntentDeviceSettingStateSummary>;
     /// Create deviceManagementIntentDeviceSettingStateSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentdevicesettingstatesummary-create.md`.
@@ -1669,7 +1669,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/intents/<device_management_intent_id>/deviceSettingStateSummaries", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_intents_device_setting_state_summaries(&self, device_management_intent_id: &str, #[body] body: &crate::models::DeviceManagementIntentDeviceSettingStateSummary) -> ::core::result::Result<crate::models::DeviceManagementIntentDeviceSettingStateSummary, ::graph_endpoint::Error>;
+    async fn create_intent_device_setting_state_summary(&self, device_management_intent_id: &str, #[body] body: &crate::models::DeviceManagementIntentDeviceSettingStateSummary) -> ::core::result::Result<crate::models::DeviceManagementIntentDeviceSettingStateSummary, ::graph_endpoint::Error>;
     /// Delete deviceManagementIntentDeviceSettingStateSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentdevicesettingstatesummary-delete.md`.
@@ -1677,7 +1677,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/intents/<device_management_intent_id>/deviceSettingStateSummaries/<device_management_intent_device_setting_state_summary_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_intents_device_setting_state_summaries(&self, device_management_intent_id: &str, device_management_intent_device_setting_state_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_intent_device_setting_state_summary(&self, device_management_intent_id: &str, device_management_intent_device_setting_state_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementIntentDeviceSettingStateSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentdevicesettingstatesummary-get.md`.
@@ -1685,7 +1685,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/intents/<device_management_intent_id>/deviceSettingStateSummaries/<device_management_intent_device_setting_state_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_intents_device_setting_state_summaries(&self, device_management_intent_id: &str, device_management_intent_device_setting_state_summary_id: &str) -> ::core::result::Result<crate::models::DeviceManagementIntentDeviceSettingStateSummary, ::graph_endpoint::Error>;
+    async fn get_intent_device_setting_state_summary(&self, device_management_intent_id: &str, device_management_intent_device_setting_state_summary_id: &str) -> ::core::result::Result<crate::models::DeviceManagementIntentDeviceSettingStateSummary, ::graph_endpoint::Error>;
     /// Update deviceManagementIntentDeviceSettingStateSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentdevicesettingstatesummary-update.md`.
@@ -1693,7 +1693,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/intents/<device_management_intent_id>/deviceSettingStateSummaries/<device_management_intent_device_setting_state_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_intents_device_setting_state_summaries(&self, device_management_intent_id: &str, device_management_intent_device_setting_state_summary_id: &str, #[body] body: &crate::models::DeviceManagementIntentDeviceSettingStateSummary) -> ::core::result::Result<crate::models::DeviceManagementIntentDeviceSettingStateSummary, ::graph_endpoint::Error>;
+    async fn update_intent_device_setting_state_summary(&self, device_management_intent_id: &str, device_management_intent_device_setting_state_summary_id: &str, #[body] body: &crate::models::DeviceManagementIntentDeviceSettingStateSummary) -> ::core::result::Result<crate::models::DeviceManagementIntentDeviceSettingStateSummary, ::graph_endpoint::Error>;
     /// Get deviceManagementIntentDeviceStateSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentdevicestatesummary-get.md`.
@@ -1701,7 +1701,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/intents/<device_management_intent_id>/deviceStateSummary", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_intents_device_state_summary(&self, device_management_intent_id: &str) -> ::core::result::Result<crate::models::DeviceManagementIntentDeviceStateSummary, ::graph_endpoint::Error>;
+    async fn get_intent_device_state_summary(&self, device_management_intent_id: &str) -> ::core::result::Result<crate::models::DeviceManagementIntentDeviceStateSummary, ::graph_endpoint::Error>;
     /// Update deviceManagementIntentDeviceStateSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentdevicestatesummary-update.md`.
@@ -1709,7 +1709,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/intents/<device_management_intent_id>/deviceStateSummary", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_intents_device_state_summary(&self, device_management_intent_id: &str, #[body] body: &crate::models::DeviceManagementIntentDeviceStateSummary) -> ::core::result::Result<crate::models::DeviceManagementIntentDeviceStateSummary, ::graph_endpoint::Error>;
+    async fn update_intent_device_state_summary(&self, device_management_intent_id: &str, #[body] body: &crate::models::DeviceManagementIntentDeviceStateSummary) -> ::core::result::Result<crate::models::DeviceManagementIntentDeviceStateSummary, ::graph_endpoint::Error>;
     /// List deviceManagementIntentDeviceStates
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentdevicestate-list.md`.
@@ -1717,7 +1717,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/intents/<device_management_intent_id>/deviceStates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_intents_device_states(&self, device_management_intent_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementIntentDeviceState>;
+    fn list_intent_device_states(&self, device_management_intent_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementIntentDeviceState>;
     /// Create deviceManagementIntentDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentdevicestate-create.md`.
@@ -1725,7 +1725,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/intents/<device_management_intent_id>/deviceStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_intents_device_states(&self, device_management_intent_id: &str, #[body] body: &crate::models::DeviceManagementIntentDeviceState) -> ::core::result::Result<crate::models::DeviceManagementIntentDeviceState, ::graph_endpoint::Error>;
+    async fn create_intent_device_state(&self, device_management_intent_id: &str, #[body] body: &crate::models::DeviceManagementIntentDeviceState) -> ::core::result::Result<crate::models::DeviceManagementIntentDeviceState, ::graph_endpoint::Error>;
     /// Delete deviceManagementIntentDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentdevicestate-delete.md`.
@@ -1733,7 +1733,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/intents/<device_management_intent_id>/deviceStates/<device_management_intent_device_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_intents_device_states(&self, device_management_intent_id: &str, device_management_intent_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_intent_device_state(&self, device_management_intent_id: &str, device_management_intent_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementIntentDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentdevicestate-get.md`.
@@ -1741,7 +1741,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/intents/<device_management_intent_id>/deviceStates/<device_management_intent_device_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_intents_device_states(&self, device_management_intent_id: &str, device_management_intent_device_state_id: &str) -> ::core::result::Result<crate::models::DeviceManagementIntentDeviceState, ::graph_endpoint::Error>;
+    async fn get_intent_device_state(&self, device_management_intent_id: &str, device_management_intent_device_state_id: &str) -> ::core::result::Result<crate::models::DeviceManagementIntentDeviceState, ::graph_endpoint::Error>;
     /// Update deviceManagementIntentDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentdevicestate-update.md`.
@@ -1749,7 +1749,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/intents/<device_management_intent_id>/deviceStates/<device_management_intent_device_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_intents_device_states(&self, device_management_intent_id: &str, device_management_intent_device_state_id: &str, #[body] body: &crate::models::DeviceManagementIntentDeviceState) -> ::core::result::Result<crate::models::DeviceManagementIntentDeviceState, ::graph_endpoint::Error>;
+    async fn update_intent_device_state(&self, device_management_intent_id: &str, device_management_intent_device_state_id: &str, #[body] body: &crate::models::DeviceManagementIntentDeviceState) -> ::core::result::Result<crate::models::DeviceManagementIntentDeviceState, ::graph_endpoint::Error>;
     /// migrateToTemplate action
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintent-migratetotemplate.md`.
@@ -1757,7 +1757,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/intents/<device_management_intent_id>/migrateToTemplate", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn migrate_to_template_intents(&self, device_management_intent_id: &str, #[param("newTemplateId")] new_template_id: &str, #[param("preserveCustomValues")] preserve_custom_values: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn migrate_to_template_intent(&self, device_management_intent_id: &str, #[param("newTemplateId")] new_template_id: ::core::option::Option<&str>, #[param("preserveCustomValues")] preserve_custom_values: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// List deviceManagementAbstractComplexSettingInstances
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettinginstance-list.md`.
@@ -1765,7 +1765,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/intents/<device_management_intent_id>/settings", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_intents_settings(&self, device_management_intent_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyDeviceManagementSettingInstance>;
+    fn list_intent_settings(&self, device_management_intent_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyDeviceManagementSettingInstance>;
     /// Create deviceManagementAbstractComplexSettingInstance
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettinginstance-create.md`.
@@ -1773,7 +1773,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/intents/<device_management_intent_id>/settings", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_intents_settings(&self, device_management_intent_id: &str, #[body] body: &crate::models::AnyDeviceManagementSettingInstance) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingInstance, ::graph_endpoint::Error>;
+    async fn create_intent_setting(&self, device_management_intent_id: &str, #[body] body: &crate::models::AnyDeviceManagementSettingInstance) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingInstance, ::graph_endpoint::Error>;
     /// Delete deviceManagementAbstractComplexSettingInstance
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettinginstance-delete.md`.
@@ -1781,7 +1781,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/intents/<device_management_intent_id>/settings/<device_management_setting_instance_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_intents_settings(&self, device_management_intent_id: &str, device_management_setting_instance_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_intent_setting(&self, device_management_intent_id: &str, device_management_setting_instance_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementAbstractComplexSettingInstance
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettinginstance-get.md`.
@@ -1789,7 +1789,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/intents/<device_management_intent_id>/settings/<device_management_setting_instance_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_intents_settings(&self, device_management_intent_id: &str, device_management_setting_instance_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingInstance, ::graph_endpoint::Error>;
+    async fn get_intent_setting(&self, device_management_intent_id: &str, device_management_setting_instance_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingInstance, ::graph_endpoint::Error>;
     /// Update deviceManagementAbstractComplexSettingInstance
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettinginstance-update.md`.
@@ -1797,7 +1797,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/intents/<device_management_intent_id>/settings/<device_management_setting_instance_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_intents_settings(&self, device_management_intent_id: &str, device_management_setting_instance_id: &str, #[body] body: &crate::models::AnyDeviceManagementSettingInstance) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingInstance, ::graph_endpoint::Error>;
+    async fn update_intent_setting(&self, device_management_intent_id: &str, device_management_setting_instance_id: &str, #[body] body: &crate::models::AnyDeviceManagementSettingInstance) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingInstance, ::graph_endpoint::Error>;
     /// updateSettings action
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintent-updatesettings.md`.
@@ -1805,7 +1805,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/intents/<device_management_intent_id>/updateSettings", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_settings_intents(&self, device_management_intent_id: &str, #[param("settings")] settings: &[crate::models::AnyDeviceManagementSettingInstance]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn update_settings_intent(&self, device_management_intent_id: &str, #[param("settings")] settings: &[crate::models::AnyDeviceManagementSettingInstance]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementIntentUserStateSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentuserstatesummary-get.md`.
@@ -1813,7 +1813,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/intents/<device_management_intent_id>/userStateSummary", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_intents_user_state_summary(&self, device_management_intent_id: &str) -> ::core::result::Result<crate::models::DeviceManagementIntentUserStateSummary, ::graph_endpoint::Error>;
+    async fn get_intent_user_state_summary(&self, device_management_intent_id: &str) -> ::core::result::Result<crate::models::DeviceManagementIntentUserStateSummary, ::graph_endpoint::Error>;
     /// Update deviceManagementIntentUserStateSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentuserstatesummary-update.md`.
@@ -1821,7 +1821,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/intents/<device_management_intent_id>/userStateSummary", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_intents_user_state_summary(&self, device_management_intent_id: &str, #[body] body: &crate::models::DeviceManagementIntentUserStateSummary) -> ::core::result::Result<crate::models::DeviceManagementIntentUserStateSummary, ::graph_endpoint::Error>;
+    async fn update_intent_user_state_summary(&self, device_management_intent_id: &str, #[body] body: &crate::models::DeviceManagementIntentUserStateSummary) -> ::core::result::Result<crate::models::DeviceManagementIntentUserStateSummary, ::graph_endpoint::Error>;
     /// List deviceManagementIntentUserStates
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentuserstate-list.md`.
@@ -1829,7 +1829,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/intents/<device_management_intent_id>/userStates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_intents_user_states(&self, device_management_intent_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementIntentUserState>;
+    fn list_intent_user_states(&self, device_management_intent_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementIntentUserState>;
     /// Create deviceManagementIntentUserState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentuserstate-create.md`.
@@ -1837,7 +1837,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/intents/<device_management_intent_id>/userStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_intents_user_states(&self, device_management_intent_id: &str, #[body] body: &crate::models::DeviceManagementIntentUserState) -> ::core::result::Result<crate::models::DeviceManagementIntentUserState, ::graph_endpoint::Error>;
+    async fn create_intent_user_state(&self, device_management_intent_id: &str, #[body] body: &crate::models::DeviceManagementIntentUserState) -> ::core::result::Result<crate::models::DeviceManagementIntentUserState, ::graph_endpoint::Error>;
     /// Delete deviceManagementIntentUserState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentuserstate-delete.md`.
@@ -1845,7 +1845,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/intents/<device_management_intent_id>/userStates/<device_management_intent_user_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_intents_user_states(&self, device_management_intent_id: &str, device_management_intent_user_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_intent_user_state(&self, device_management_intent_id: &str, device_management_intent_user_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementIntentUserState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentuserstate-get.md`.
@@ -1853,7 +1853,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/intents/<device_management_intent_id>/userStates/<device_management_intent_user_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_intents_user_states(&self, device_management_intent_id: &str, device_management_intent_user_state_id: &str) -> ::core::result::Result<crate::models::DeviceManagementIntentUserState, ::graph_endpoint::Error>;
+    async fn get_intent_user_state(&self, device_management_intent_id: &str, device_management_intent_user_state_id: &str) -> ::core::result::Result<crate::models::DeviceManagementIntentUserState, ::graph_endpoint::Error>;
     /// Update deviceManagementIntentUserState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementintentuserstate-update.md`.
@@ -1861,7 +1861,7 @@ pub trait Intents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/intents/<device_management_intent_id>/userStates/<device_management_intent_user_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_intents_user_states(&self, device_management_intent_id: &str, device_management_intent_user_state_id: &str, #[body] body: &crate::models::DeviceManagementIntentUserState) -> ::core::result::Result<crate::models::DeviceManagementIntentUserState, ::graph_endpoint::Error>;
+    async fn update_intent_user_state(&self, device_management_intent_id: &str, device_management_intent_user_state_id: &str, #[body] body: &crate::models::DeviceManagementIntentUserState) -> ::core::result::Result<crate::models::DeviceManagementIntentUserState, ::graph_endpoint::Error>;
 }
 
 impl Intents for ::graph_endpoint::GraphClient {}
@@ -1883,7 +1883,7 @@ pub trait ResourceAccessProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/resourceAccessProfiles", expect = 201, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_resource_access_profiles(&self, #[body] body: &crate::models::AnyDeviceManagementResourceAccessProfileBase) -> ::core::result::Result<crate::models::AnyDeviceManagementResourceAccessProfileBase, ::graph_endpoint::Error>;
+    async fn create_resource_access_profile(&self, #[body] body: &crate::models::AnyDeviceManagementResourceAccessProfileBase) -> ::core::result::Result<crate::models::AnyDeviceManagementResourceAccessProfileBase, ::graph_endpoint::Error>;
     /// queryByPlatformType action
     ///
     /// Documented in `api-reference/beta/api/intune-rapolicy-devicemanagementresourceaccessprofilebase-querybyplatformtype.md`.
@@ -1899,7 +1899,7 @@ pub trait ResourceAccessProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/resourceAccessProfiles/<device_management_resource_access_profile_base_id>", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_resource_access_profiles(&self, device_management_resource_access_profile_base_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_resource_access_profile(&self, device_management_resource_access_profile_base_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementResourceAccessProfileBase
     ///
     /// Documented in `api-reference/beta/api/intune-rapolicy-devicemanagementresourceaccessprofilebase-get.md`.
@@ -1907,7 +1907,7 @@ pub trait ResourceAccessProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/resourceAccessProfiles/<device_management_resource_access_profile_base_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_resource_access_profiles(&self, device_management_resource_access_profile_base_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementResourceAccessProfileBase, ::graph_endpoint::Error>;
+    async fn get_resource_access_profile(&self, device_management_resource_access_profile_base_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementResourceAccessProfileBase, ::graph_endpoint::Error>;
     /// Update windows10XSCEPCertificateProfile
     ///
     /// Documented in `api-reference/beta/api/intune-rapolicy-windows10xscepcertificateprofile-update.md`.
@@ -1915,7 +1915,7 @@ pub trait ResourceAccessProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/resourceAccessProfiles/<device_management_resource_access_profile_base_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_resource_access_profiles(&self, device_management_resource_access_profile_base_id: &str, #[body] body: &crate::models::AnyDeviceManagementResourceAccessProfileBase) -> ::core::result::Result<crate::models::AnyDeviceManagementResourceAccessProfileBase, ::graph_endpoint::Error>;
+    async fn update_resource_access_profile(&self, device_management_resource_access_profile_base_id: &str, #[body] body: &crate::models::AnyDeviceManagementResourceAccessProfileBase) -> ::core::result::Result<crate::models::AnyDeviceManagementResourceAccessProfileBase, ::graph_endpoint::Error>;
     /// assign action
     ///
     /// Documented in `api-reference/beta/api/intune-rapolicy-devicemanagementresourceaccessprofilebase-assign.md`.
@@ -1923,7 +1923,7 @@ pub trait ResourceAccessProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/resourceAccessProfiles/<device_management_resource_access_profile_base_id>/assign", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn assign_resource_access_profiles(&self, device_management_resource_access_profile_base_id: &str, #[param("assignments")] assignments: &[crate::models::DeviceManagementResourceAccessProfileAssignment]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::DeviceManagementResourceAccessProfileAssignment>, ::graph_endpoint::Error>;
+    async fn assign_resource_access_profile(&self, device_management_resource_access_profile_base_id: &str, #[param("assignments")] assignments: &[crate::models::DeviceManagementResourceAccessProfileAssignment]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::DeviceManagementResourceAccessProfileAssignment>, ::graph_endpoint::Error>;
     /// List deviceManagementResourceAccessProfileAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-rapolicy-devicemanagementresourceaccessprofileassignment-list.md`.
@@ -1931,7 +1931,7 @@ pub trait ResourceAccessProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/resourceAccessProfiles/<device_management_resource_access_profile_base_id>/assignments", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    fn list_resource_access_profiles_assignments(&self, device_management_resource_access_profile_base_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementResourceAccessProfileAssignment>;
+    fn list_resource_access_profile_assignments(&self, device_management_resource_access_profile_base_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementResourceAccessProfileAssignment>;
     /// Create deviceManagementResourceAccessProfileAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-rapolicy-devicemanagementresourceaccessprofileassignment-create.md`.
@@ -1939,7 +1939,7 @@ pub trait ResourceAccessProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/resourceAccessProfiles/<device_management_resource_access_profile_base_id>/assignments", expect = 201, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_resource_access_profiles_assignments(&self, device_management_resource_access_profile_base_id: &str, #[body] body: &crate::models::DeviceManagementResourceAccessProfileAssignment) -> ::core::result::Result<crate::models::DeviceManagementResourceAccessProfileAssignment, ::graph_endpoint::Error>;
+    async fn create_resource_access_profile_assignment(&self, device_management_resource_access_profile_base_id: &str, #[body] body: &crate::models::DeviceManagementResourceAccessProfileAssignment) -> ::core::result::Result<crate::models::DeviceManagementResourceAccessProfileAssignment, ::graph_endpoint::Error>;
     /// Delete deviceManagementResourceAccessProfileAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-rapolicy-devicemanagementresourceaccessprofileassignment-delete.md`.
@@ -1947,7 +1947,7 @@ pub trait ResourceAccessProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/resourceAccessProfiles/<device_management_resource_access_profile_base_id>/assignments/<device_management_resource_access_profile_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_resource_access_profiles_assignments(&self, device_management_resource_access_profile_base_id: &str, device_management_resource_access_profile_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_resource_access_profile_assignment(&self, device_management_resource_access_profile_base_id: &str, device_management_resource_access_profile_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementResourceAccessProfileAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-rapolicy-devicemanagementresourceaccessprofileassignment-get.md`.
@@ -1955,7 +1955,7 @@ pub trait ResourceAccessProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/resourceAccessProfiles/<device_management_resource_access_profile_base_id>/assignments/<device_management_resource_access_profile_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_resource_access_profiles_assignments(&self, device_management_resource_access_profile_base_id: &str, device_management_resource_access_profile_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceManagementResourceAccessProfileAssignment, ::graph_endpoint::Error>;
+    async fn get_resource_access_profile_assignment(&self, device_management_resource_access_profile_base_id: &str, device_management_resource_access_profile_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceManagementResourceAccessProfileAssignment, ::graph_endpoint::Error>;
     /// Update deviceManagementResourceAccessProfileAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-rapolicy-devicemanagementresourceaccessprofileassignment-update.md`.
@@ -1963,7 +1963,7 @@ pub trait ResourceAccessProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/resourceAccessProfiles/<device_management_resource_access_profile_base_id>/assignments/<device_management_resource_access_profile_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_resource_access_profiles_assignments(&self, device_management_resource_access_profile_base_id: &str, device_management_resource_access_profile_assignment_id: &str, #[body] body: &crate::models::DeviceManagementResourceAccessProfileAssignment) -> ::core::result::Result<crate::models::DeviceManagementResourceAccessProfileAssignment, ::graph_endpoint::Error>;
+    async fn update_resource_access_profile_assignment(&self, device_management_resource_access_profile_base_id: &str, device_management_resource_access_profile_assignment_id: &str, #[body] body: &crate::models::DeviceManagementResourceAccessProfileAssignment) -> ::core::result::Result<crate::models::DeviceManagementResourceAccessProfileAssignment, ::graph_endpoint::Error>;
 }
 
 impl ResourceAccessProfiles for ::graph_endpoint::GraphClient {}
@@ -1985,7 +1985,7 @@ pub trait ReusablePolicySettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/reusablePolicySettings", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn create_reusable_policy_settings(&self, #[body] body: &crate::models::DeviceManagementReusablePolicySetting) -> ::core::result::Result<crate::models::DeviceManagementReusablePolicySetting, ::graph_endpoint::Error>;
+    async fn create_reusable_policy_setting(&self, #[body] body: &crate::models::DeviceManagementReusablePolicySetting) -> ::core::result::Result<crate::models::DeviceManagementReusablePolicySetting, ::graph_endpoint::Error>;
     /// Delete deviceManagementReusablePolicySetting
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementreusablepolicysetting-delete.md`.
@@ -1993,7 +1993,7 @@ pub trait ReusablePolicySettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/reusablePolicySettings/<device_management_reusable_policy_setting_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn delete_reusable_policy_settings(&self, device_management_reusable_policy_setting_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_reusable_policy_setting(&self, device_management_reusable_policy_setting_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementReusablePolicySetting
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementreusablepolicysetting-get.md`.
@@ -2001,7 +2001,7 @@ pub trait ReusablePolicySettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/reusablePolicySettings/<device_management_reusable_policy_setting_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_reusable_policy_settings(&self, device_management_reusable_policy_setting_id: &str) -> ::core::result::Result<crate::models::DeviceManagementReusablePolicySetting, ::graph_endpoint::Error>;
+    async fn get_reusable_policy_setting(&self, device_management_reusable_policy_setting_id: &str) -> ::core::result::Result<crate::models::DeviceManagementReusablePolicySetting, ::graph_endpoint::Error>;
     /// Update deviceManagementReusablePolicySetting
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementreusablepolicysetting-update.md`.
@@ -2009,7 +2009,7 @@ pub trait ReusablePolicySettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/reusablePolicySettings/<device_management_reusable_policy_setting_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn update_reusable_policy_settings(&self, device_management_reusable_policy_setting_id: &str, #[body] body: &crate::models::DeviceManagementReusablePolicySetting) -> ::core::result::Result<crate::models::DeviceManagementReusablePolicySetting, ::graph_endpoint::Error>;
+    async fn update_reusable_policy_setting(&self, device_management_reusable_policy_setting_id: &str, #[body] body: &crate::models::DeviceManagementReusablePolicySetting) -> ::core::result::Result<crate::models::DeviceManagementReusablePolicySetting, ::graph_endpoint::Error>;
     /// clone action
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementreusablepolicysetting-clone.md`.
@@ -2017,7 +2017,7 @@ pub trait ReusablePolicySettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/reusablePolicySettings/<device_management_reusable_policy_setting_id>/clone", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn clone_reusable_policy_settings(&self, device_management_reusable_policy_setting_id: &str) -> ::core::result::Result<crate::models::DeviceManagementReusablePolicySetting, ::graph_endpoint::Error>;
+    async fn clone_reusable_policy_setting(&self, device_management_reusable_policy_setting_id: &str) -> ::core::result::Result<crate::models::DeviceManagementReusablePolicySetting, ::graph_endpoint::Error>;
     /// List deviceManagementConfigurationPolicies
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationpolicy-list.md`.
@@ -2025,7 +2025,7 @@ pub trait ReusablePolicySettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/reusablePolicySettings/<device_management_reusable_policy_setting_id>/referencingConfigurationPolicies", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_reusable_policy_settings_referencing_configuration_policies(&self, device_management_reusable_policy_setting_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementConfigurationPolicy>;
+    fn list_rps_referencing_configuration_policies(&self, device_management_reusable_policy_setting_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementConfigurationPolicy>;
     /// Create deviceManagementConfigurationPolicy
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationpolicy-create.md`.
@@ -2033,7 +2033,7 @@ pub trait ReusablePolicySettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/reusablePolicySettings/<device_management_reusable_policy_setting_id>/referencingConfigurationPolicies", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn create_reusable_policy_settings_referencing_configuration_policies(&self, device_management_reusable_policy_setting_id: &str, #[body] body: &crate::models::DeviceManagementConfigurationPolicy) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicy, ::graph_endpoint::Error>;
+    async fn create_reusable_policy_setting_referencing_configuration_policy(&self, device_management_reusable_policy_setting_id: &str, #[body] body: &crate::models::DeviceManagementConfigurationPolicy) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicy, ::graph_endpoint::Error>;
     /// Delete deviceManagementConfigurationPolicy
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationpolicy-delete.md`.
@@ -2041,7 +2041,7 @@ pub trait ReusablePolicySettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/reusablePolicySettings/<device_management_reusable_policy_setting_id>/referencingConfigurationPolicies/<device_management_configuration_policy_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn delete_reusable_policy_settings_referencing_configuration_policies(&self, device_management_reusable_policy_setting_id: &str, device_management_configuration_policy_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_reusable_policy_setting_referencing_configuration_policy(&self, device_management_reusable_policy_setting_id: &str, device_management_configuration_policy_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementConfigurationPolicy
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationpolicy-get.md`.
@@ -2049,7 +2049,7 @@ pub trait ReusablePolicySettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/reusablePolicySettings/<device_management_reusable_policy_setting_id>/referencingConfigurationPolicies/<device_management_configuration_policy_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_reusable_policy_settings_referencing_configuration_policies(&self, device_management_reusable_policy_setting_id: &str, device_management_configuration_policy_id: &str) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicy, ::graph_endpoint::Error>;
+    async fn get_reusable_policy_setting_referencing_configuration_policy(&self, device_management_reusable_policy_setting_id: &str, device_management_configuration_policy_id: &str) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicy, ::graph_endpoint::Error>;
     /// Update deviceManagementConfigurationPolicy
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationpolicy-update.md`.
@@ -2057,7 +2057,7 @@ pub trait ReusablePolicySettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/reusablePolicySettings/<device_management_reusable_policy_setting_id>/referencingConfigurationPolicies/<device_management_configuration_policy_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn update_reusable_policy_settings_referencing_configuration_policies(&self, device_management_reusable_policy_setting_id: &str, device_management_configuration_policy_id: &str, #[body] body: &crate::models::DeviceManagementConfigurationPolicy) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicy, ::graph_endpoint::Error>;
+    async fn update_reusable_policy_setting_referencing_configuration_policy(&self, device_management_reusable_policy_setting_id: &str, device_management_configuration_policy_id: &str, #[body] body: &crate::models::DeviceManagementConfigurationPolicy) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicy, ::graph_endpoint::Error>;
     /// Device management configuration policy assign action
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationpolicy-assign.md`.
@@ -2065,7 +2065,7 @@ pub trait ReusablePolicySettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/reusablePolicySettings/<device_management_reusable_policy_setting_id>/referencingConfigurationPolicies/<device_management_configuration_policy_id>/assign", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn assign_reusable_policy_settings_referencing_configuration_policies(&self, device_management_reusable_policy_setting_id: &str, device_management_configuration_policy_id: &str, #[param("assignments")] assignments: &[crate::models::DeviceManagementConfigurationPolicyAssignment]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::DeviceManagementConfigurationPolicyAssignment>, ::graph_endpoint::Error>;
+    async fn assign_reusable_policy_setting_referencing_configuration_policy(&self, device_management_reusable_policy_setting_id: &str, device_management_configuration_policy_id: &str, #[param("assignments")] assignments: &[crate::models::DeviceManagementConfigurationPolicyAssignment]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::DeviceManagementConfigurationPolicyAssignment>, ::graph_endpoint::Error>;
     /// createCopy action
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationpolicy-createcopy.md`.
@@ -2073,7 +2073,7 @@ pub trait ReusablePolicySettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/reusablePolicySettings/<device_management_reusable_policy_setting_id>/referencingConfigurationPolicies/<device_management_configuration_policy_id>/createCopy", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn create_copy_reusable_policy_settings_referencing_configuration_policies(&self, device_management_reusable_policy_setting_id: &str, device_management_configuration_policy_id: &str, #[param("displayName")] display_name: &str, #[param("description")] description: &str) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicy, ::graph_endpoint::Error>;
+    async fn create_copy_rps_referencing_configuration_policy(&self, device_management_reusable_policy_setting_id: &str, device_management_configuration_policy_id: &str, #[param("displayName")] display_name: ::core::option::Option<&str>, #[param("description")] description: ::core::option::Option<&str>) -> ::core::result::Result<crate::models::DeviceManagementConfigurationPolicy, ::graph_endpoint::Error>;
 }
 
 impl ReusablePolicySettings for ::graph_endpoint::GraphClient {}
@@ -2095,7 +2095,7 @@ pub trait ReusableSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/reusableSettings", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn create_reusable_settings(&self, #[body] body: &crate::models::AnyDeviceManagementConfigurationSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementConfigurationSettingDefinition, ::graph_endpoint::Error>;
+    async fn create_reusable_setting(&self, #[body] body: &crate::models::AnyDeviceManagementConfigurationSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementConfigurationSettingDefinition, ::graph_endpoint::Error>;
     /// Delete deviceManagementConfigurationChoiceSettingCollectionDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationchoicesettingcollectiondefinition-delete.md`.
@@ -2103,7 +2103,7 @@ pub trait ReusableSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/reusableSettings/<device_management_configuration_setting_definition_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn delete_reusable_settings(&self, device_management_configuration_setting_definition_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_reusable_setting(&self, device_management_configuration_setting_definition_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementConfigurationChoiceSettingCollectionDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationchoicesettingcollectiondefinition-get.md`.
@@ -2111,7 +2111,7 @@ pub trait ReusableSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/reusableSettings/<device_management_configuration_setting_definition_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_reusable_settings(&self, device_management_configuration_setting_definition_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementConfigurationSettingDefinition, ::graph_endpoint::Error>;
+    async fn get_reusable_setting(&self, device_management_configuration_setting_definition_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementConfigurationSettingDefinition, ::graph_endpoint::Error>;
     /// Update deviceManagementConfigurationChoiceSettingCollectionDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationchoicesettingcollectiondefinition-update.md`.
@@ -2119,7 +2119,7 @@ pub trait ReusableSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/reusableSettings/<device_management_configuration_setting_definition_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn update_reusable_settings(&self, device_management_configuration_setting_definition_id: &str, #[body] body: &crate::models::AnyDeviceManagementConfigurationSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementConfigurationSettingDefinition, ::graph_endpoint::Error>;
+    async fn update_reusable_setting(&self, device_management_configuration_setting_definition_id: &str, #[body] body: &crate::models::AnyDeviceManagementConfigurationSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementConfigurationSettingDefinition, ::graph_endpoint::Error>;
 }
 
 impl ReusableSettings for ::graph_endpoint::GraphClient {}
@@ -2141,7 +2141,7 @@ pub trait SettingDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/settingDefinitions", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_setting_definitions(&self, #[body] body: &crate::models::AnyDeviceManagementSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingDefinition, ::graph_endpoint::Error>;
+    async fn create_setting_definition(&self, #[body] body: &crate::models::AnyDeviceManagementSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingDefinition, ::graph_endpoint::Error>;
     /// Delete deviceManagementAbstractComplexSettingDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettingdefinition-delete.md`.
@@ -2149,7 +2149,7 @@ pub trait SettingDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/settingDefinitions/<device_management_setting_definition_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_setting_definitions(&self, device_management_setting_definition_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_setting_definition(&self, device_management_setting_definition_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementAbstractComplexSettingDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettingdefinition-get.md`.
@@ -2157,7 +2157,7 @@ pub trait SettingDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/settingDefinitions/<device_management_setting_definition_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_setting_definitions(&self, device_management_setting_definition_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingDefinition, ::graph_endpoint::Error>;
+    async fn get_setting_definition(&self, device_management_setting_definition_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingDefinition, ::graph_endpoint::Error>;
     /// Update deviceManagementAbstractComplexSettingDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettingdefinition-update.md`.
@@ -2165,7 +2165,7 @@ pub trait SettingDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/settingDefinitions/<device_management_setting_definition_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_setting_definitions(&self, device_management_setting_definition_id: &str, #[body] body: &crate::models::AnyDeviceManagementSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingDefinition, ::graph_endpoint::Error>;
+    async fn update_setting_definition(&self, device_management_setting_definition_id: &str, #[body] body: &crate::models::AnyDeviceManagementSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingDefinition, ::graph_endpoint::Error>;
 }
 
 impl SettingDefinitions for ::graph_endpoint::GraphClient {}
@@ -2187,7 +2187,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/templates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_templates(&self, #[body] body: &crate::models::AnyDeviceManagementTemplate) -> ::core::result::Result<crate::models::AnyDeviceManagementTemplate, ::graph_endpoint::Error>;
+    async fn create_template(&self, #[body] body: &crate::models::AnyDeviceManagementTemplate) -> ::core::result::Result<crate::models::AnyDeviceManagementTemplate, ::graph_endpoint::Error>;
     /// importOffice365DeviceConfigurationPolicies action
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementtemplate-importoffice365deviceconfigurationpolicies.md`.
@@ -2203,7 +2203,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/templates/<device_management_template_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_templates(&self, device_management_template_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_template(&self, device_management_template_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementTemplate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementtemplate-get.md`.
@@ -2211,7 +2211,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/templates/<device_management_template_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_templates(&self, device_management_template_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementTemplate, ::graph_endpoint::Error>;
+    async fn get_template(&self, device_management_template_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementTemplate, ::graph_endpoint::Error>;
     /// Update deviceManagementTemplate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementtemplate-update.md`.
@@ -2219,7 +2219,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/templates/<device_management_template_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_templates(&self, device_management_template_id: &str, #[body] body: &crate::models::AnyDeviceManagementTemplate) -> ::core::result::Result<crate::models::AnyDeviceManagementTemplate, ::graph_endpoint::Error>;
+    async fn update_template(&self, device_management_template_id: &str, #[body] body: &crate::models::AnyDeviceManagementTemplate) -> ::core::result::Result<crate::models::AnyDeviceManagementTemplate, ::graph_endpoint::Error>;
     /// List deviceManagementTemplateSettingCategories
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementtemplatesettingcategory-list.md`.
@@ -2227,7 +2227,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/templates/<device_management_template_id>/categories", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_templates_categories(&self, device_management_template_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementTemplateSettingCategory>;
+    fn list_template_categories(&self, device_management_template_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementTemplateSettingCategory>;
     /// Create deviceManagementTemplateSettingCategory
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementtemplatesettingcategory-create.md`.
@@ -2235,7 +2235,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/templates/<device_management_template_id>/categories", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_templates_categories(&self, device_management_template_id: &str, #[body] body: &crate::models::DeviceManagementTemplateSettingCategory) -> ::core::result::Result<crate::models::DeviceManagementTemplateSettingCategory, ::graph_endpoint::Error>;
+    async fn create_template_category(&self, device_management_template_id: &str, #[body] body: &crate::models::DeviceManagementTemplateSettingCategory) -> ::core::result::Result<crate::models::DeviceManagementTemplateSettingCategory, ::graph_endpoint::Error>;
     /// Delete deviceManagementTemplateSettingCategory
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementtemplatesettingcategory-delete.md`.
@@ -2243,7 +2243,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/templates/<device_management_template_id>/categories/<device_management_template_setting_category_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_templates_categories(&self, device_management_template_id: &str, device_management_template_setting_category_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_template_category(&self, device_management_template_id: &str, device_management_template_setting_category_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementTemplateSettingCategory
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementtemplatesettingcategory-get.md`.
@@ -2251,7 +2251,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/templates/<device_management_template_id>/categories/<device_management_template_setting_category_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_templates_categories(&self, device_management_template_id: &str, device_management_template_setting_category_id: &str) -> ::core::result::Result<crate::models::DeviceManagementTemplateSettingCategory, ::graph_endpoint::Error>;
+    async fn get_template_category(&self, device_management_template_id: &str, device_management_template_setting_category_id: &str) -> ::core::result::Result<crate::models::DeviceManagementTemplateSettingCategory, ::graph_endpoint::Error>;
     /// Update deviceManagementTemplateSettingCategory
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementtemplatesettingcategory-update.md`.
@@ -2259,7 +2259,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/templates/<device_management_template_id>/categories/<device_management_template_setting_category_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_templates_categories(&self, device_management_template_id: &str, device_management_template_setting_category_id: &str, #[body] body: &crate::models::DeviceManagementTemplateSettingCategory) -> ::core::result::Result<crate::models::DeviceManagementTemplateSettingCategory, ::graph_endpoint::Error>;
+    async fn update_template_category(&self, device_management_template_id: &str, device_management_template_setting_category_id: &str, #[body] body: &crate::models::DeviceManagementTemplateSettingCategory) -> ::core::result::Result<crate::models::DeviceManagementTemplateSettingCategory, ::graph_endpoint::Error>;
     /// List deviceManagementAbstractComplexSettingInstances
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettinginstance-list.md`.
@@ -2267,7 +2267,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/templates/<device_management_template_id>/categories/<device_management_template_setting_category_id>/recommendedSettings", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_templates_categories_recommended_settings(&self, device_management_template_id: &str, device_management_template_setting_category_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyDeviceManagementSettingInstance>;
+    fn list_template_category_recommended_settings(&self, device_management_template_id: &str, device_management_template_setting_category_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyDeviceManagementSettingInstance>;
     /// Create deviceManagementAbstractComplexSettingInstance
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettinginstance-create.md`.
@@ -2275,7 +2275,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/templates/<device_management_template_id>/categories/<device_management_template_setting_category_id>/recommendedSettings", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_templates_categories_recommended_settings(&self, device_management_template_id: &str, device_management_template_setting_category_id: &str, #[body] body: &crate::models::AnyDeviceManagementSettingInstance) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingInstance, ::graph_endpoint::Error>;
+    async fn create_template_category_recommended_setting(&self, device_management_template_id: &str, device_management_template_setting_category_id: &str, #[body] body: &crate::models::AnyDeviceManagementSettingInstance) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingInstance, ::graph_endpoint::Error>;
     /// Delete deviceManagementAbstractComplexSettingInstance
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettinginstance-delete.md`.
@@ -2283,7 +2283,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/templates/<device_management_template_id>/categories/<device_management_template_setting_category_id>/recommendedSettings/<device_management_setting_instance_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_templates_categories_recommended_settings(&self, device_management_template_id: &str, device_management_template_setting_category_id: &str, device_management_setting_instance_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_template_category_recommended_setting(&self, device_management_template_id: &str, device_management_template_setting_category_id: &str, device_management_setting_instance_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementAbstractComplexSettingInstance
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettinginstance-get.md`.
@@ -2291,7 +2291,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/templates/<device_management_template_id>/categories/<device_management_template_setting_category_id>/recommendedSettings/<device_management_setting_instance_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_templates_categories_recommended_settings(&self, device_management_template_id: &str, device_management_template_setting_category_id: &str, device_management_setting_instance_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingInstance, ::graph_endpoint::Error>;
+    async fn get_template_category_recommended_setting(&self, device_management_template_id: &str, device_management_template_setting_category_id: &str, device_management_setting_instance_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingInstance, ::graph_endpoint::Error>;
     /// Update deviceManagementAbstractComplexSettingInstance
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettinginstance-update.md`.
@@ -2299,7 +2299,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/templates/<device_management_template_id>/categories/<device_management_template_setting_category_id>/recommendedSettings/<device_management_setting_instance_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_templates_categories_recommended_settings(&self, device_management_template_id: &str, device_management_template_setting_category_id: &str, device_management_setting_instance_id: &str, #[body] body: &crate::models::AnyDeviceManagementSettingInstance) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingInstance, ::graph_endpoint::Error>;
+    async fn update_template_category_recommended_setting(&self, device_management_template_id: &str, device_management_template_setting_category_id: &str, device_management_setting_instance_id: &str, #[body] body: &crate::models::AnyDeviceManagementSettingInstance) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingInstance, ::graph_endpoint::Error>;
     /// List deviceManagementAbstractComplexSettingDefinitions
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettingdefinition-list.md`.
@@ -2307,7 +2307,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/templates/<device_management_template_id>/categories/<device_management_template_setting_category_id>/settingDefinitions", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_templates_categories_setting_definitions(&self, device_management_template_id: &str, device_management_template_setting_category_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyDeviceManagementSettingDefinition>;
+    fn list_template_category_setting_definitions(&self, device_management_template_id: &str, device_management_template_setting_category_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyDeviceManagementSettingDefinition>;
     /// Create deviceManagementAbstractComplexSettingDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettingdefinition-create.md`.
@@ -2315,7 +2315,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/templates/<device_management_template_id>/categories/<device_management_template_setting_category_id>/settingDefinitions", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_templates_categories_setting_definitions(&self, device_management_template_id: &str, device_management_template_setting_category_id: &str, #[body] body: &crate::models::AnyDeviceManagementSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingDefinition, ::graph_endpoint::Error>;
+    async fn create_template_category_setting_definition(&self, device_management_template_id: &str, device_management_template_setting_category_id: &str, #[body] body: &crate::models::AnyDeviceManagementSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingDefinition, ::graph_endpoint::Error>;
     /// Delete deviceManagementAbstractComplexSettingDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettingdefinition-delete.md`.
@@ -2323,7 +2323,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/templates/<device_management_template_id>/categories/<device_management_template_setting_category_id>/settingDefinitions/<device_management_setting_definition_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_templates_categories_setting_definitions(&self, device_management_template_id: &str, device_management_template_setting_category_id: &str, device_management_setting_definition_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_template_category_setting_definition(&self, device_management_template_id: &str, device_management_template_setting_category_id: &str, device_management_setting_definition_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementAbstractComplexSettingDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettingdefinition-get.md`.
@@ -2331,7 +2331,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/templates/<device_management_template_id>/categories/<device_management_template_setting_category_id>/settingDefinitions/<device_management_setting_definition_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_templates_categories_setting_definitions(&self, device_management_template_id: &str, device_management_template_setting_category_id: &str, device_management_setting_definition_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingDefinition, ::graph_endpoint::Error>;
+    async fn get_template_category_setting_definition(&self, device_management_template_id: &str, device_management_template_setting_category_id: &str, device_management_setting_definition_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingDefinition, ::graph_endpoint::Error>;
     /// Update deviceManagementAbstractComplexSettingDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettingdefinition-update.md`.
@@ -2339,7 +2339,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/templates/<device_management_template_id>/categories/<device_management_template_setting_category_id>/settingDefinitions/<device_management_setting_definition_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_templates_categories_setting_definitions(&self, device_management_template_id: &str, device_management_template_setting_category_id: &str, device_management_setting_definition_id: &str, #[body] body: &crate::models::AnyDeviceManagementSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingDefinition, ::graph_endpoint::Error>;
+    async fn update_template_category_setting_definition(&self, device_management_template_id: &str, device_management_template_setting_category_id: &str, device_management_setting_definition_id: &str, #[body] body: &crate::models::AnyDeviceManagementSettingDefinition) -> ::core::result::Result<crate::models::AnyDeviceManagementSettingDefinition, ::graph_endpoint::Error>;
     /// compare function
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementtemplate-compare.md`.
@@ -2347,7 +2347,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/templates/<device_management_template_id>/compare", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn compare_templates(&self, device_management_template_id: &str) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::DeviceManagementSettingComparison>, ::graph_endpoint::Error>;
+    async fn compare_template(&self, device_management_template_id: &str) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::DeviceManagementSettingComparison>, ::graph_endpoint::Error>;
     /// createInstance action
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementtemplate-createinstance.md`.
@@ -2355,7 +2355,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/templates/<device_management_template_id>/createInstance", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_instance_templates(&self, device_management_template_id: &str, #[param("displayName")] display_name: &str, #[param("description")] description: &str, #[param("settingsDelta")] settings_delta: &[crate::models::AnyDeviceManagementSettingInstance], #[param("roleScopeTagIds")] role_scope_tag_ids: &[&str]) -> ::core::result::Result<crate::models::DeviceManagementIntent, ::graph_endpoint::Error>;
+    async fn create_instance_template(&self, device_management_template_id: &str, #[param("displayName")] display_name: ::core::option::Option<&str>, #[param("description")] description: ::core::option::Option<&str>, #[param("settingsDelta")] settings_delta: &[crate::models::AnyDeviceManagementSettingInstance], #[param("roleScopeTagIds")] role_scope_tag_ids: &[&str]) -> ::core::result::Result<crate::models::DeviceManagementIntent, ::graph_endpoint::Error>;
     /// List securityBaselineCategoryStateSummaries
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-securitybaselinecategorystatesummary-list.md`.
@@ -2363,7 +2363,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/templates/<device_management_template_id>/microsoft.graph.securityBaselineTemplate/categoryDeviceStateSummaries", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_templates_security_baseline_template_category_device_state_summaries(&self, device_management_template_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::SecurityBaselineCategoryStateSummary>;
+    fn list_sbt_category_device_state_summaries(&self, device_management_template_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::SecurityBaselineCategoryStateSummary>;
     /// Create securityBaselineCategoryStateSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-securitybaselinecategorystatesummary-create.md`.
@@ -2371,7 +2371,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/templates/<device_management_template_id>/microsoft.graph.securityBaselineTemplate/categoryDeviceStateSummaries", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_templates_security_baseline_template_category_device_state_summaries(&self, device_management_template_id: &str, #[body] body: &crate::models::SecurityBaselineCategoryStateSummary) -> ::core::result::Result<crate::models::SecurityBaselineCategoryStateSummary, ::graph_endpoint::Error>;
+    async fn create_security_baseline_template_category_device_state_summary(&self, device_management_template_id: &str, #[body] body: &crate::models::SecurityBaselineCategoryStateSummary) -> ::core::result::Result<crate::models::SecurityBaselineCategoryStateSummary, ::graph_endpoint::Error>;
     /// Delete securityBaselineCategoryStateSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-securitybaselinecategorystatesummary-delete.md`.
@@ -2379,7 +2379,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/templates/<device_management_template_id>/microsoft.graph.securityBaselineTemplate/categoryDeviceStateSummaries/<security_baseline_category_state_summary_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_templates_security_baseline_template_category_device_state_summaries(&self, device_management_template_id: &str, security_baseline_category_state_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_security_baseline_template_category_device_state_summary(&self, device_management_template_id: &str, security_baseline_category_state_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get securityBaselineCategoryStateSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-securitybaselinecategorystatesummary-get.md`.
@@ -2387,7 +2387,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/templates/<device_management_template_id>/microsoft.graph.securityBaselineTemplate/categoryDeviceStateSummaries/<security_baseline_category_state_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_templates_security_baseline_template_category_device_state_summaries(&self, device_management_template_id: &str, security_baseline_category_state_summary_id: &str) -> ::core::result::Result<crate::models::SecurityBaselineCategoryStateSummary, ::graph_endpoint::Error>;
+    async fn get_security_baseline_template_category_device_state_summary(&self, device_management_template_id: &str, security_baseline_category_state_summary_id: &str) -> ::core::result::Result<crate::models::SecurityBaselineCategoryStateSummary, ::graph_endpoint::Error>;
     /// Update securityBaselineCategoryStateSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-securitybaselinecategorystatesummary-update.md`.
@@ -2395,7 +2395,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/templates/<device_management_template_id>/microsoft.graph.securityBaselineTemplate/categoryDeviceStateSummaries/<security_baseline_category_state_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_templates_security_baseline_template_category_device_state_summaries(&self, device_management_template_id: &str, security_baseline_category_state_summary_id: &str, #[body] body: &crate::models::SecurityBaselineCategoryStateSummary) -> ::core::result::Result<crate::models::SecurityBaselineCategoryStateSummary, ::graph_endpoint::Error>;
+    async fn update_security_baseline_template_category_device_state_summary(&self, device_management_template_id: &str, security_baseline_category_state_summary_id: &str, #[body] body: &crate::models::SecurityBaselineCategoryStateSummary) -> ::core::result::Result<crate::models::SecurityBaselineCategoryStateSummary, ::graph_endpoint::Error>;
     /// Get securityBaselineStateSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-securitybaselinestatesummary-get.md`.
@@ -2403,7 +2403,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/templates/<device_management_template_id>/microsoft.graph.securityBaselineTemplate/deviceStateSummary", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_templates_security_baseline_template_device_state_summary(&self, device_management_template_id: &str) -> ::core::result::Result<crate::models::AnySecurityBaselineStateSummary, ::graph_endpoint::Error>;
+    async fn get_security_baseline_template_device_state_summary(&self, device_management_template_id: &str) -> ::core::result::Result<crate::models::AnySecurityBaselineStateSummary, ::graph_endpoint::Error>;
     /// Update securityBaselineStateSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-securitybaselinestatesummary-update.md`.
@@ -2411,7 +2411,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/templates/<device_management_template_id>/microsoft.graph.securityBaselineTemplate/deviceStateSummary", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_templates_security_baseline_template_device_state_summary(&self, device_management_template_id: &str, #[body] body: &crate::models::AnySecurityBaselineStateSummary) -> ::core::result::Result<crate::models::AnySecurityBaselineStateSummary, ::graph_endpoint::Error>;
+    async fn update_security_baseline_template_device_state_summary(&self, device_management_template_id: &str, #[body] body: &crate::models::AnySecurityBaselineStateSummary) -> ::core::result::Result<crate::models::AnySecurityBaselineStateSummary, ::graph_endpoint::Error>;
     /// List securityBaselineDeviceStates
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-securitybaselinedevicestate-list.md`.
@@ -2419,7 +2419,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/templates/<device_management_template_id>/microsoft.graph.securityBaselineTemplate/deviceStates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_templates_security_baseline_template_device_states(&self, device_management_template_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::SecurityBaselineDeviceState>;
+    fn list_security_baseline_template_device_states(&self, device_management_template_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::SecurityBaselineDeviceState>;
     /// Create securityBaselineDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-securitybaselinedevicestate-create.md`.
@@ -2427,7 +2427,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/templates/<device_management_template_id>/microsoft.graph.securityBaselineTemplate/deviceStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_templates_security_baseline_template_device_states(&self, device_management_template_id: &str, #[body] body: &crate::models::SecurityBaselineDeviceState) -> ::core::result::Result<crate::models::SecurityBaselineDeviceState, ::graph_endpoint::Error>;
+    async fn create_security_baseline_template_device_state(&self, device_management_template_id: &str, #[body] body: &crate::models::SecurityBaselineDeviceState) -> ::core::result::Result<crate::models::SecurityBaselineDeviceState, ::graph_endpoint::Error>;
     /// Delete securityBaselineDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-securitybaselinedevicestate-delete.md`.
@@ -2435,7 +2435,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/templates/<device_management_template_id>/microsoft.graph.securityBaselineTemplate/deviceStates/<security_baseline_device_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_templates_security_baseline_template_device_states(&self, device_management_template_id: &str, security_baseline_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_security_baseline_template_device_state(&self, device_management_template_id: &str, security_baseline_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get securityBaselineDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-securitybaselinedevicestate-get.md`.
@@ -2443,7 +2443,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/templates/<device_management_template_id>/microsoft.graph.securityBaselineTemplate/deviceStates/<security_baseline_device_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_templates_security_baseline_template_device_states(&self, device_management_template_id: &str, security_baseline_device_state_id: &str) -> ::core::result::Result<crate::models::SecurityBaselineDeviceState, ::graph_endpoint::Error>;
+    async fn get_security_baseline_template_device_state(&self, device_management_template_id: &str, security_baseline_device_state_id: &str) -> ::core::result::Result<crate::models::SecurityBaselineDeviceState, ::graph_endpoint::Error>;
     /// Update securityBaselineDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-securitybaselinedevicestate-update.md`.
@@ -2451,7 +2451,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/templates/<device_management_template_id>/microsoft.graph.securityBaselineTemplate/deviceStates/<security_baseline_device_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_templates_security_baseline_template_device_states(&self, device_management_template_id: &str, security_baseline_device_state_id: &str, #[body] body: &crate::models::SecurityBaselineDeviceState) -> ::core::result::Result<crate::models::SecurityBaselineDeviceState, ::graph_endpoint::Error>;
+    async fn update_security_baseline_template_device_state(&self, device_management_template_id: &str, security_baseline_device_state_id: &str, #[body] body: &crate::models::SecurityBaselineDeviceState) -> ::core::result::Result<crate::models::SecurityBaselineDeviceState, ::graph_endpoint::Error>;
     /// List deviceManagementTemplates
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementtemplate-list.md`.
@@ -2459,7 +2459,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/templates/<device_management_template_id>/migratableTo", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_templates_migratable_to(&self, device_management_template_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyDeviceManagementTemplate>;
+    fn list_template_migratable_to(&self, device_management_template_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyDeviceManagementTemplate>;
     /// Create deviceManagementTemplate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementtemplate-create.md`.
@@ -2467,7 +2467,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/templates/<device_management_template_id>/migratableTo", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_templates_migratable_to(&self, device_management_template_id: &str, #[body] body: &crate::models::AnyDeviceManagementTemplate) -> ::core::result::Result<crate::models::AnyDeviceManagementTemplate, ::graph_endpoint::Error>;
+    async fn create_template_migratable_to(&self, device_management_template_id: &str, #[body] body: &crate::models::AnyDeviceManagementTemplate) -> ::core::result::Result<crate::models::AnyDeviceManagementTemplate, ::graph_endpoint::Error>;
     /// importOffice365DeviceConfigurationPolicies action
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementtemplate-importoffice365deviceconfigurationpolicies.md`.
@@ -2475,7 +2475,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/templates/<device_management_template_id>/migratableTo/importOffice365DeviceConfigurationPolicies", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn import_office365_device_configuration_policies_templates_migratable_to(&self, device_management_template_id: &str) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::DeviceManagementIntent>, ::graph_endpoint::Error>;
+    async fn import_office365_device_configuration_policies_t_migratable_to(&self, device_management_template_id: &str) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::DeviceManagementIntent>, ::graph_endpoint::Error>;
     /// Delete deviceManagementTemplate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementtemplate-delete.md`.
@@ -2483,7 +2483,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/templates/<device_management_template_id>/migratableTo/<device_management_template_id_2>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_templates_migratable_to(&self, device_management_template_id: &str, device_management_template_id_2: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_template_migratable_to(&self, device_management_template_id: &str, device_management_template_id_2: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementTemplate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementtemplate-get.md`.
@@ -2491,7 +2491,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/templates/<device_management_template_id>/migratableTo/<device_management_template_id_2>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_templates_migratable_to(&self, device_management_template_id: &str, device_management_template_id_2: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementTemplate, ::graph_endpoint::Error>;
+    async fn get_template_migratable_to(&self, device_management_template_id: &str, device_management_template_id_2: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementTemplate, ::graph_endpoint::Error>;
     /// Update deviceManagementTemplate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementtemplate-update.md`.
@@ -2499,7 +2499,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/templates/<device_management_template_id>/migratableTo/<device_management_template_id_2>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_templates_migratable_to(&self, device_management_template_id: &str, device_management_template_id_2: &str, #[body] body: &crate::models::AnyDeviceManagementTemplate) -> ::core::result::Result<crate::models::AnyDeviceManagementTemplate, ::graph_endpoint::Error>;
+    async fn update_template_migratable_to(&self, device_management_template_id: &str, device_management_template_id_2: &str, #[body] body: &crate::models::AnyDeviceManagementTemplate) -> ::core::result::Result<crate::models::AnyDeviceManagementTemplate, ::graph_endpoint::Error>;
     /// compare function
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementtemplate-compare.md`.
@@ -2507,7 +2507,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/templates/<device_management_template_id>/migratableTo/<device_management_template_id_2>/compare", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn compare_templates_migratable_to(&self, device_management_template_id: &str, device_management_template_id_2: &str) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::DeviceManagementSettingComparison>, ::graph_endpoint::Error>;
+    async fn compare_template_migratable_to(&self, device_management_template_id: &str, device_management_template_id_2: &str) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::DeviceManagementSettingComparison>, ::graph_endpoint::Error>;
     /// createInstance action
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementtemplate-createinstance.md`.
@@ -2515,7 +2515,7 @@ pub trait Templates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/templates/<device_management_template_id>/migratableTo/<device_management_template_id_2>/createInstance", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_instance_templates_migratable_to(&self, device_management_template_id: &str, device_management_template_id_2: &str, #[param("displayName")] display_name: &str, #[param("description")] description: &str, #[param("settingsDelta")] settings_delta: &[crate::models::AnyDeviceManagementSettingInstance], #[param("roleScopeTagIds")] role_scope_tag_ids: &[&str]) -> ::core::result::Result<crate::models::DeviceManagementIntent, ::graph_endpoint::Error>;
+    async fn create_instance_template_migratable_to(&self, device_management_template_id: &str, device_management_template_id_2: &str, #[param("displayName")] display_name: ::core::option::Option<&str>, #[param("description")] description: ::core::option::Option<&str>, #[param("settingsDelta")] settings_delta: &[crate::models::AnyDeviceManagementSettingInstance], #[param("roleScopeTagIds")] role_scope_tag_ids: &[&str]) -> ::core::result::Result<crate::models::DeviceManagementIntent, ::graph_endpoint::Error>;
     /// List deviceManagementAbstractComplexSettingInstances
     ///
     /// Documented in `api-reference/beta/api/intune-deviceintent-devicemanagementabstractcomplexsettinginstance-list.md`.
@@ -2577,7 +2577,7 @@ pub trait WindowsFeatureUpdateProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsFeatureUpdateProfiles", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_windows_feature_update_profiles(&self, #[body] body: &crate::models::WindowsFeatureUpdateProfile) -> ::core::result::Result<crate::models::WindowsFeatureUpdateProfile, ::graph_endpoint::Error>;
+    async fn create_windows_feature_update_profile(&self, #[body] body: &crate::models::WindowsFeatureUpdateProfile) -> ::core::result::Result<crate::models::WindowsFeatureUpdateProfile, ::graph_endpoint::Error>;
     /// Delete windowsFeatureUpdateProfile
     ///
     /// Documented in `api-reference/beta/api/intune-softwareupdate-windowsfeatureupdateprofile-delete.md`.
@@ -2585,7 +2585,7 @@ pub trait WindowsFeatureUpdateProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/windowsFeatureUpdateProfiles/<windows_feature_update_profile_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_windows_feature_update_profiles(&self, windows_feature_update_profile_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_windows_feature_update_profile(&self, windows_feature_update_profile_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get windowsFeatureUpdateProfile
     ///
     /// Documented in `api-reference/beta/api/intune-softwareupdate-windowsfeatureupdateprofile-get.md`.
@@ -2593,7 +2593,7 @@ pub trait WindowsFeatureUpdateProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/windowsFeatureUpdateProfiles/<windows_feature_update_profile_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_windows_feature_update_profiles(&self, windows_feature_update_profile_id: &str) -> ::core::result::Result<crate::models::WindowsFeatureUpdateProfile, ::graph_endpoint::Error>;
+    async fn get_windows_feature_update_profile(&self, windows_feature_update_profile_id: &str) -> ::core::result::Result<crate::models::WindowsFeatureUpdateProfile, ::graph_endpoint::Error>;
     /// Update windowsFeatureUpdateProfile
     ///
     /// Documented in `api-reference/beta/api/intune-softwareupdate-windowsfeatureupdateprofile-update.md`.
@@ -2601,7 +2601,7 @@ pub trait WindowsFeatureUpdateProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/windowsFeatureUpdateProfiles/<windows_feature_update_profile_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_windows_feature_update_profiles(&self, windows_feature_update_profile_id: &str, #[body] body: &crate::models::WindowsFeatureUpdateProfile) -> ::core::result::Result<crate::models::WindowsFeatureUpdateProfile, ::graph_endpoint::Error>;
+    async fn update_windows_feature_update_profile(&self, windows_feature_update_profile_id: &str, #[body] body: &crate::models::WindowsFeatureUpdateProfile) -> ::core::result::Result<crate::models::WindowsFeatureUpdateProfile, ::graph_endpoint::Error>;
     /// assign action
     ///
     /// Documented in `api-reference/beta/api/intune-softwareupdate-windowsfeatureupdateprofile-assign.md`.
@@ -2609,7 +2609,7 @@ pub trait WindowsFeatureUpdateProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsFeatureUpdateProfiles/<windows_feature_update_profile_id>/assign", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn assign_windows_feature_update_profiles(&self, windows_feature_update_profile_id: &str, #[param("assignments")] assignments: &[crate::models::WindowsFeatureUpdateProfileAssignment]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn assign_windows_feature_update_profile(&self, windows_feature_update_profile_id: &str, #[param("assignments")] assignments: &[crate::models::WindowsFeatureUpdateProfileAssignment]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// List windowsFeatureUpdateProfileAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-softwareupdate-windowsfeatureupdateprofileassignment-list.md`.
@@ -2617,7 +2617,7 @@ pub trait WindowsFeatureUpdateProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/windowsFeatureUpdateProfiles/<windows_feature_update_profile_id>/assignments", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_windows_feature_update_profiles_assignments(&self, windows_feature_update_profile_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::WindowsFeatureUpdateProfileAssignment>;
+    fn list_windows_feature_update_profile_assignments(&self, windows_feature_update_profile_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::WindowsFeatureUpdateProfileAssignment>;
     /// Create windowsFeatureUpdateProfileAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-softwareupdate-windowsfeatureupdateprofileassignment-create.md`.
@@ -2625,7 +2625,7 @@ pub trait WindowsFeatureUpdateProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsFeatureUpdateProfiles/<windows_feature_update_profile_id>/assignments", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_windows_feature_update_profiles_assignments(&self, windows_feature_update_profile_id: &str, #[body] body: &crate::models::WindowsFeatureUpdateProfileAssignment) -> ::core::result::Result<crate::models::WindowsFeatureUpdateProfileAssignment, ::graph_endpoint::Error>;
+    async fn create_windows_feature_update_profile_assignment(&self, windows_feature_update_profile_id: &str, #[body] body: &crate::models::WindowsFeatureUpdateProfileAssignment) -> ::core::result::Result<crate::models::WindowsFeatureUpdateProfileAssignment, ::graph_endpoint::Error>;
     /// Delete windowsFeatureUpdateProfileAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-softwareupdate-windowsfeatureupdateprofileassignment-delete.md`.
@@ -2633,7 +2633,7 @@ pub trait WindowsFeatureUpdateProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/windowsFeatureUpdateProfiles/<windows_feature_update_profile_id>/assignments/<windows_feature_update_profile_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_windows_feature_update_profiles_assignments(&self, windows_feature_update_profile_id: &str, windows_feature_update_profile_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_windows_feature_update_profile_assignment(&self, windows_feature_update_profile_id: &str, windows_feature_update_profile_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get windowsFeatureUpdateProfileAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-softwareupdate-windowsfeatureupdateprofileassignment-get.md`.
@@ -2641,7 +2641,7 @@ pub trait WindowsFeatureUpdateProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/windowsFeatureUpdateProfiles/<windows_feature_update_profile_id>/assignments/<windows_feature_update_profile_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_windows_feature_update_profiles_assignments(&self, windows_feature_update_profile_id: &str, windows_feature_update_profile_assignment_id: &str) -> ::core::result::Result<crate::models::WindowsFeatureUpdateProfileAssignment, ::graph_endpoint::Error>;
+    async fn get_windows_feature_update_profile_assignment(&self, windows_feature_update_profile_id: &str, windows_feature_update_profile_assignment_id: &str) -> ::core::result::Result<crate::models::WindowsFeatureUpdateProfileAssignment, ::graph_endpoint::Error>;
     /// Update windowsFeatureUpdateProfileAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-softwareupdate-windowsfeatureupdateprofileassignment-update.md`.
@@ -2649,7 +2649,7 @@ pub trait WindowsFeatureUpdateProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/windowsFeatureUpdateProfiles/<windows_feature_update_profile_id>/assignments/<windows_feature_update_profile_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_windows_feature_update_profiles_assignments(&self, windows_feature_update_profile_id: &str, windows_feature_update_profile_assignment_id: &str, #[body] body: &crate::models::WindowsFeatureUpdateProfileAssignment) -> ::core::result::Result<crate::models::WindowsFeatureUpdateProfileAssignment, ::graph_endpoint::Error>;
+    async fn update_windows_feature_update_profile_assignment(&self, windows_feature_update_profile_id: &str, windows_feature_update_profile_assignment_id: &str, #[body] body: &crate::models::WindowsFeatureUpdateProfileAssignment) -> ::core::result::Result<crate::models::WindowsFeatureUpdateProfileAssignment, ::graph_endpoint::Error>;
 }
 
 impl WindowsFeatureUpdateProfiles for ::graph_endpoint::GraphClient {}
@@ -2671,7 +2671,7 @@ pub trait WindowsQualityUpdateProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsQualityUpdateProfiles", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_windows_quality_update_profiles(&self, #[body] body: &crate::models::WindowsQualityUpdateProfile) -> ::core::result::Result<crate::models::WindowsQualityUpdateProfile, ::graph_endpoint::Error>;
+    async fn create_windows_quality_update_profile(&self, #[body] body: &crate::models::WindowsQualityUpdateProfile) -> ::core::result::Result<crate::models::WindowsQualityUpdateProfile, ::graph_endpoint::Error>;
     /// Delete windowsQualityUpdateProfile
     ///
     /// Documented in `api-reference/beta/api/intune-softwareupdate-windowsqualityupdateprofile-delete.md`.
@@ -2679,7 +2679,7 @@ pub trait WindowsQualityUpdateProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/windowsQualityUpdateProfiles/<windows_quality_update_profile_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_windows_quality_update_profiles(&self, windows_quality_update_profile_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_windows_quality_update_profile(&self, windows_quality_update_profile_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get windowsQualityUpdateProfile
     ///
     /// Documented in `api-reference/beta/api/intune-softwareupdate-windowsqualityupdateprofile-get.md`.
@@ -2687,7 +2687,7 @@ pub trait WindowsQualityUpdateProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/windowsQualityUpdateProfiles/<windows_quality_update_profile_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_windows_quality_update_profiles(&self, windows_quality_update_profile_id: &str) -> ::core::result::Result<crate::models::WindowsQualityUpdateProfile, ::graph_endpoint::Error>;
+    async fn get_windows_quality_update_profile(&self, windows_quality_update_profile_id: &str) -> ::core::result::Result<crate::models::WindowsQualityUpdateProfile, ::graph_endpoint::Error>;
     /// Update windowsQualityUpdateProfile
     ///
     /// Documented in `api-reference/beta/api/intune-softwareupdate-windowsqualityupdateprofile-update.md`.
@@ -2695,7 +2695,7 @@ pub trait WindowsQualityUpdateProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/windowsQualityUpdateProfiles/<windows_quality_update_profile_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_windows_quality_update_profiles(&self, windows_quality_update_profile_id: &str, #[body] body: &crate::models::WindowsQualityUpdateProfile) -> ::core::result::Result<crate::models::WindowsQualityUpdateProfile, ::graph_endpoint::Error>;
+    async fn update_windows_quality_update_profile(&self, windows_quality_update_profile_id: &str, #[body] body: &crate::models::WindowsQualityUpdateProfile) -> ::core::result::Result<crate::models::WindowsQualityUpdateProfile, ::graph_endpoint::Error>;
     /// assign action
     ///
     /// Documented in `api-reference/beta/api/intune-softwareupdate-windowsqualityupdateprofile-assign.md`.
@@ -2703,7 +2703,7 @@ pub trait WindowsQualityUpdateProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsQualityUpdateProfiles/<windows_quality_update_profile_id>/assign", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn assign_windows_quality_update_profiles(&self, windows_quality_update_profile_id: &str, #[param("assignments")] assignments: &[crate::models::WindowsQualityUpdateProfileAssignment]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn assign_windows_quality_update_profile(&self, windows_quality_update_profile_id: &str, #[param("assignments")] assignments: &[crate::models::WindowsQualityUpdateProfileAssignment]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// List windowsQualityUpdateProfileAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-softwareupdate-windowsqualityupdateprofileassignment-list.md`.
@@ -2711,7 +2711,7 @@ pub trait WindowsQualityUpdateProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/windowsQualityUpdateProfiles/<windows_quality_update_profile_id>/assignments", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_windows_quality_update_profiles_assignments(&self, windows_quality_update_profile_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::WindowsQualityUpdateProfileAssignment>;
+    fn list_windows_quality_update_profile_assignments(&self, windows_quality_update_profile_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::WindowsQualityUpdateProfileAssignment>;
     /// Create windowsQualityUpdateProfileAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-softwareupdate-windowsqualityupdateprofileassignment-create.md`.
@@ -2719,7 +2719,7 @@ pub trait WindowsQualityUpdateProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsQualityUpdateProfiles/<windows_quality_update_profile_id>/assignments", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_windows_quality_update_profiles_assignments(&self, windows_quality_update_profile_id: &str, #[body] body: &crate::models::WindowsQualityUpdateProfileAssignment) -> ::core::result::Result<crate::models::WindowsQualityUpdateProfileAssignment, ::graph_endpoint::Error>;
+    async fn create_windows_quality_update_profile_assignment(&self, windows_quality_update_profile_id: &str, #[body] body: &crate::models::WindowsQualityUpdateProfileAssignment) -> ::core::result::Result<crate::models::WindowsQualityUpdateProfileAssignment, ::graph_endpoint::Error>;
     /// Delete windowsQualityUpdateProfileAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-softwareupdate-windowsqualityupdateprofileassignment-delete.md`.
@@ -2727,7 +2727,7 @@ pub trait WindowsQualityUpdateProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/windowsQualityUpdateProfiles/<windows_quality_update_profile_id>/assignments/<windows_quality_update_profile_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_windows_quality_update_profiles_assignments(&self, windows_quality_update_profile_id: &str, windows_quality_update_profile_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_windows_quality_update_profile_assignment(&self, windows_quality_update_profile_id: &str, windows_quality_update_profile_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get windowsQualityUpdateProfileAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-softwareupdate-windowsqualityupdateprofileassignment-get.md`.
@@ -2735,7 +2735,7 @@ pub trait WindowsQualityUpdateProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/windowsQualityUpdateProfiles/<windows_quality_update_profile_id>/assignments/<windows_quality_update_profile_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_windows_quality_update_profiles_assignments(&self, windows_quality_update_profile_id: &str, windows_quality_update_profile_assignment_id: &str) -> ::core::result::Result<crate::models::WindowsQualityUpdateProfileAssignment, ::graph_endpoint::Error>;
+    async fn get_windows_quality_update_profile_assignment(&self, windows_quality_update_profile_id: &str, windows_quality_update_profile_assignment_id: &str) -> ::core::result::Result<crate::models::WindowsQualityUpdateProfileAssignment, ::graph_endpoint::Error>;
     /// Update windowsQualityUpdateProfileAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-softwareupdate-windowsqualityupdateprofileassignment-update.md`.
@@ -2743,7 +2743,7 @@ pub trait WindowsQualityUpdateProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/windowsQualityUpdateProfiles/<windows_quality_update_profile_id>/assignments/<windows_quality_update_profile_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_windows_quality_update_profiles_assignments(&self, windows_quality_update_profile_id: &str, windows_quality_update_profile_assignment_id: &str, #[body] body: &crate::models::WindowsQualityUpdateProfileAssignment) -> ::core::result::Result<crate::models::WindowsQualityUpdateProfileAssignment, ::graph_endpoint::Error>;
+    async fn update_windows_quality_update_profile_assignment(&self, windows_quality_update_profile_id: &str, windows_quality_update_profile_assignment_id: &str, #[body] body: &crate::models::WindowsQualityUpdateProfileAssignment) -> ::core::result::Result<crate::models::WindowsQualityUpdateProfileAssignment, ::graph_endpoint::Error>;
 }
 
 impl WindowsQualityUpdateProfiles for ::graph_endpoint::GraphClient {}

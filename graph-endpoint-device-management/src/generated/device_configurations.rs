@@ -68,22 +68,6 @@ pub trait DeviceConfigurationDeviceStateSummaries: ::graph_endpoint::Graph {
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurationDeviceStateSummaries", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
     async fn update_device_configuration_device_state_summaries(&self, #[body] body: &crate::models::DeviceConfigurationDeviceStateSummary) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStateSummary, ::graph_endpoint::Error>;
-    /// Get deviceConfigurationDeviceStateSummary
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationdevicestatesummary-get.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceConfigurationDeviceStateSummaries", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configuration_device_state_summaries_2(&self) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStateSummary, ::graph_endpoint::Error>;
-    /// Update deviceConfigurationDeviceStateSummary
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationdevicestatesummary-update.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/deviceConfigurationDeviceStateSummaries", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configuration_device_state_summaries_2(&self, #[body] body: &crate::models::DeviceConfigurationDeviceStateSummary) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStateSummary, ::graph_endpoint::Error>;
 }
 
 impl DeviceConfigurationDeviceStateSummaries for ::graph_endpoint::GraphClient {}
@@ -105,7 +89,7 @@ pub trait DeviceConfigurationRestrictedAppsViolations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurationRestrictedAppsViolations", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configuration_restricted_apps_violations(&self, #[body] body: &crate::models::RestrictedAppsViolation) -> ::core::result::Result<crate::models::RestrictedAppsViolation, ::graph_endpoint::Error>;
+    async fn create_device_configuration_restricted_apps_violation(&self, #[body] body: &crate::models::RestrictedAppsViolation) -> ::core::result::Result<crate::models::RestrictedAppsViolation, ::graph_endpoint::Error>;
     /// Delete restrictedAppsViolation
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-restrictedappsviolation-delete.md`.
@@ -113,7 +97,7 @@ pub trait DeviceConfigurationRestrictedAppsViolations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurationRestrictedAppsViolations/<restricted_apps_violation_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configuration_restricted_apps_violations(&self, restricted_apps_violation_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_configuration_restricted_apps_violation(&self, restricted_apps_violation_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get restrictedAppsViolation
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-restrictedappsviolation-get.md`.
@@ -121,7 +105,7 @@ pub trait DeviceConfigurationRestrictedAppsViolations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurationRestrictedAppsViolations/<restricted_apps_violation_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configuration_restricted_apps_violations(&self, restricted_apps_violation_id: &str) -> ::core::result::Result<crate::models::RestrictedAppsViolation, ::graph_endpoint::Error>;
+    async fn get_device_configuration_restricted_apps_violation(&self, restricted_apps_violation_id: &str) -> ::core::result::Result<crate::models::RestrictedAppsViolation, ::graph_endpoint::Error>;
     /// Update restrictedAppsViolation
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-restrictedappsviolation-update.md`.
@@ -129,7 +113,7 @@ pub trait DeviceConfigurationRestrictedAppsViolations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurationRestrictedAppsViolations/<restricted_apps_violation_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configuration_restricted_apps_violations(&self, restricted_apps_violation_id: &str, #[body] body: &crate::models::RestrictedAppsViolation) -> ::core::result::Result<crate::models::RestrictedAppsViolation, ::graph_endpoint::Error>;
+    async fn update_device_configuration_restricted_apps_violation(&self, restricted_apps_violation_id: &str, #[body] body: &crate::models::RestrictedAppsViolation) -> ::core::result::Result<crate::models::RestrictedAppsViolation, ::graph_endpoint::Error>;
 }
 
 impl DeviceConfigurationRestrictedAppsViolations for ::graph_endpoint::GraphClient {}
@@ -173,7 +157,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations(&self, #[body] body: &crate::models::AnyDeviceConfiguration) -> ::core::result::Result<crate::models::AnyDeviceConfiguration, ::graph_endpoint::Error>;
+    async fn create_device_configuration(&self, #[body] body: &crate::models::AnyDeviceConfiguration) -> ::core::result::Result<crate::models::AnyDeviceConfiguration, ::graph_endpoint::Error>;
     /// getTargetedUsersAndDevices action
     ///
     /// Documented in `api-reference/beta/api/intune-shared-deviceconfiguration-gettargetedusersanddevices.md`.
@@ -197,7 +181,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_configuration(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get androidCustomConfiguration
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidcustomconfiguration-get.md`.
@@ -205,7 +189,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyDeviceConfiguration, ::graph_endpoint::Error>;
+    async fn get_device_configuration(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyDeviceConfiguration, ::graph_endpoint::Error>;
     /// Update androidCustomConfiguration
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidcustomconfiguration-update.md`.
@@ -213,7 +197,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations(&self, device_configuration_id: &str, #[body] body: &crate::models::AnyDeviceConfiguration) -> ::core::result::Result<crate::models::AnyDeviceConfiguration, ::graph_endpoint::Error>;
+    async fn update_device_configuration(&self, device_configuration_id: &str, #[body] body: &crate::models::AnyDeviceConfiguration) -> ::core::result::Result<crate::models::AnyDeviceConfiguration, ::graph_endpoint::Error>;
     /// assign action
     ///
     /// Documented in `api-reference/beta/api/intune-shared-deviceconfiguration-assign.md`.
@@ -221,7 +205,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/assign", expect = 200, version = "beta")]
-    async fn assign_device_configurations(&self, device_configuration_id: &str, #[param("deviceConfigurationGroupAssignments")] device_configuration_group_assignments: &[crate::models::DeviceConfigurationGroupAssignment], #[param("assignments")] assignments: &[crate::models::DeviceConfigurationAssignment]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::DeviceConfigurationAssignment>, ::graph_endpoint::Error>;
+    async fn assign_device_configuration(&self, device_configuration_id: &str, #[param("deviceConfigurationGroupAssignments")] device_configuration_group_assignments: &[crate::models::DeviceConfigurationGroupAssignment], #[param("assignments")] assignments: &[crate::models::DeviceConfigurationAssignment]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::DeviceConfigurationAssignment>, ::graph_endpoint::Error>;
     /// assignedAccessMultiModeProfiles action
     ///
     /// Documented in `api-reference/beta/api/intune-shared-deviceconfiguration-assignedaccessmultimodeprofiles.md`.
@@ -229,7 +213,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/assignedAccessMultiModeProfiles", expect = 204, version = "beta")]
-    async fn assigned_access_multi_mode_profiles_device_configurations(&self, device_configuration_id: &str, #[param("assignedAccessMultiModeProfiles")] assigned_access_multi_mode_profiles: &[crate::models::WindowsAssignedAccessProfile]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn assigned_access_multi_mode_profiles_device_configuration(&self, device_configuration_id: &str, #[param("assignedAccessMultiModeProfiles")] assigned_access_multi_mode_profiles: &[crate::models::WindowsAssignedAccessProfile]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// List deviceConfigurationAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-list.md`.
@@ -237,7 +221,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/assignments", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_assignments(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationAssignment>;
+    fn list_device_configuration_assignments(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationAssignment>;
     /// Create deviceConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-create.md`.
@@ -245,7 +229,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/assignments", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_assignments(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
+    async fn create_device_configuration_assignment(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
     /// Delete deviceConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-delete.md`.
@@ -253,7 +237,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/assignments/<device_configuration_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_assignments(&self, device_configuration_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_configuration_assignment(&self, device_configuration_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-get.md`.
@@ -261,7 +245,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/assignments/<device_configuration_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_assignments(&self, device_configuration_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
+    async fn get_device_configuration_assignment(&self, device_configuration_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
     /// Update deviceConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-update.md`.
@@ -269,7 +253,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/assignments/<device_configuration_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_assignments(&self, device_configuration_id: &str, device_configuration_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
+    async fn update_device_configuration_assignment(&self, device_configuration_id: &str, device_configuration_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
     /// List settingStateDeviceSummaries
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-list.md`.
@@ -277,7 +261,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceSettingStateSummaries", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_device_setting_state_summaries(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::SettingStateDeviceSummary>;
+    fn list_device_configuration_device_setting_state_summaries(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::SettingStateDeviceSummary>;
     /// Create settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-create.md`.
@@ -285,7 +269,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceSettingStateSummaries", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_device_setting_state_summaries(&self, device_configuration_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+    async fn create_device_configuration_device_setting_state_summary(&self, device_configuration_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
     /// Delete settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-delete.md`.
@@ -293,7 +277,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_device_setting_state_summaries(&self, device_configuration_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_configuration_device_setting_state_summary(&self, device_configuration_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-get.md`.
@@ -301,7 +285,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_device_setting_state_summaries(&self, device_configuration_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+    async fn get_device_configuration_device_setting_state_summary(&self, device_configuration_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
     /// Update settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-update.md`.
@@ -309,7 +293,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_device_setting_state_summaries(&self, device_configuration_id: &str, setting_state_device_summary_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+    async fn update_device_configuration_device_setting_state_summary(&self, device_configuration_id: &str, setting_state_device_summary_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
     /// Get deviceConfigurationDeviceOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdeviceoverview-get.md`.
@@ -317,7 +301,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_device_status_overview(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
+    async fn get_device_configuration_device_status_overview(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
     /// Update deviceConfigurationDeviceOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdeviceoverview-update.md`.
@@ -325,7 +309,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_device_status_overview(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceOverview) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
+    async fn update_device_configuration_device_status_overview(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceOverview) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
     /// List deviceConfigurationDeviceStatuses
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-list.md`.
@@ -333,7 +317,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceStatuses", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_device_statuses(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationDeviceStatus>;
+    fn list_device_configuration_device_statuses(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationDeviceStatus>;
     /// Create deviceConfigurationDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-create.md`.
@@ -341,7 +325,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceStatuses", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_device_statuses(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
+    async fn create_device_configuration_device_status(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
     /// Delete deviceConfigurationDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-delete.md`.
@@ -349,7 +333,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceStatuses/<device_configuration_device_status_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_device_statuses(&self, device_configuration_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_configuration_device_status(&self, device_configuration_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceConfigurationDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-get.md`.
@@ -357,7 +341,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceStatuses/<device_configuration_device_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_device_statuses(&self, device_configuration_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
+    async fn get_device_configuration_device_status(&self, device_configuration_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
     /// Update deviceConfigurationDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-update.md`.
@@ -365,7 +349,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceStatuses/<device_configuration_device_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_device_statuses(&self, device_configuration_id: &str, device_configuration_device_status_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
+    async fn update_device_configuration_device_status(&self, device_configuration_id: &str, device_configuration_device_status_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
     /// getOmaSettingPlainTextValue function
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfiguration-getomasettingplaintextvalue.md`.
@@ -373,7 +357,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/getOmaSettingPlainTextValue", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_oma_setting_plain_text_value_device_configurations(&self, device_configuration_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
+    async fn get_oma_setting_plain_text_value_device_configuration(&self, device_configuration_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
     /// List deviceConfigurationGroupAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-list.md`.
@@ -381,7 +365,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/groupAssignments", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_group_assignments(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationGroupAssignment>;
+    fn list_device_configuration_group_assignments(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationGroupAssignment>;
     /// Create deviceConfigurationGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-create.md`.
@@ -389,7 +373,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/groupAssignments", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_group_assignments(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationGroupAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
+    async fn create_device_configuration_group_assignment(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationGroupAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
     /// Delete deviceConfigurationGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-delete.md`.
@@ -397,7 +381,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/groupAssignments/<device_configuration_group_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_group_assignments(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_configuration_group_assignment(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceConfigurationGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-get.md`.
@@ -405,7 +389,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/groupAssignments/<device_configuration_group_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_group_assignments(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
+    async fn get_device_configuration_group_assignment(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
     /// Update deviceConfigurationGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-update.md`.
@@ -413,7 +397,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/groupAssignments/<device_configuration_group_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_group_assignments(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationGroupAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
+    async fn update_device_configuration_group_assignment(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationGroupAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
     /// Delete androidCustomConfiguration
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidcustomconfiguration-delete.md`.
@@ -421,7 +405,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/groupAssignments/<device_configuration_group_assignment_id>/deviceConfiguration", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_group_assignments_device_configuration(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_dc_group_assignment_device_configuration(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get androidCustomConfiguration
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidcustomconfiguration-get.md`.
@@ -429,7 +413,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/groupAssignments/<device_configuration_group_assignment_id>/deviceConfiguration", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_group_assignments_device_configuration(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<crate::models::AnyDeviceConfiguration, ::graph_endpoint::Error>;
+    async fn get_dc_group_assignment_device_configuration(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<crate::models::AnyDeviceConfiguration, ::graph_endpoint::Error>;
     /// Update androidCustomConfiguration
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidcustomconfiguration-update.md`.
@@ -437,7 +421,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/groupAssignments/<device_configuration_group_assignment_id>/deviceConfiguration", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_group_assignments_device_configuration(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str, #[body] body: &crate::models::AnyDeviceConfiguration) -> ::core::result::Result<crate::models::AnyDeviceConfiguration, ::graph_endpoint::Error>;
+    async fn update_dc_group_assignment_device_configuration(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str, #[body] body: &crate::models::AnyDeviceConfiguration) -> ::core::result::Result<crate::models::AnyDeviceConfiguration, ::graph_endpoint::Error>;
     /// assign action
     ///
     /// Documented in `api-reference/beta/api/intune-shared-deviceconfiguration-assign.md`.
@@ -445,7 +429,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/groupAssignments/<device_configuration_group_assignment_id>/deviceConfiguration/assign", expect = 200, version = "beta")]
-    async fn assign_device_configurations_group_assignments_device_configuration(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str, #[param("deviceConfigurationGroupAssignments")] device_configuration_group_assignments: &[crate::models::DeviceConfigurationGroupAssignment], #[param("assignments")] assignments: &[crate::models::DeviceConfigurationAssignment]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::DeviceConfigurationAssignment>, ::graph_endpoint::Error>;
+    async fn assign_dc_group_assignment_device_configuration(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str, #[param("deviceConfigurationGroupAssignments")] device_configuration_group_assignments: &[crate::models::DeviceConfigurationGroupAssignment], #[param("assignments")] assignments: &[crate::models::DeviceConfigurationAssignment]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::DeviceConfigurationAssignment>, ::graph_endpoint::Error>;
     /// assignedAccessMultiModeProfiles action
     ///
     /// Documented in `api-reference/beta/api/intune-shared-deviceconfiguration-assignedaccessmultimodeprofiles.md`.
@@ -453,7 +437,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/groupAssignments/<device_configuration_group_assignment_id>/deviceConfiguration/assignedAccessMultiModeProfiles", expect = 204, version = "beta")]
-    async fn assigned_access_multi_mode_profiles_device_configurations_group_assignments_device_configuration(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str, #[param("assignedAccessMultiModeProfiles")] assigned_access_multi_mode_profiles: &[crate::models::WindowsAssignedAccessProfile]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn assigned_access_multi_mode_profiles_dc_ga_device_configuration(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str, #[param("assignedAccessMultiModeProfiles")] assigned_access_multi_mode_profiles: &[crate::models::WindowsAssignedAccessProfile]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// getOmaSettingPlainTextValue function
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfiguration-getomasettingplaintextvalue.md`.
@@ -461,7 +445,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/groupAssignments/<device_configuration_group_assignment_id>/deviceConfiguration/getOmaSettingPlainTextValue", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_oma_setting_plain_text_value_device_configurations_group_assignments_device_configuration(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
+    async fn get_oma_setting_plain_text_value_dc_ga_device_configuration(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
     /// windowsPrivacyAccessControls action
     ///
     /// Documented in `api-reference/beta/api/intune-shared-deviceconfiguration-windowsprivacyaccesscontrols.md`.
@@ -469,7 +453,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/groupAssignments/<device_configuration_group_assignment_id>/deviceConfiguration/windowsPrivacyAccessControls", expect = 204, version = "beta")]
-    async fn windows_privacy_access_controls_device_configurations_group_assignments_device_configuration(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str, #[param("windowsPrivacyAccessControls")] windows_privacy_access_controls: &[crate::models::WindowsPrivacyDataAccessControlItem]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn windows_privacy_access_controls_dc_ga_device_configuration(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str, #[param("windowsPrivacyAccessControls")] windows_privacy_access_controls: &[crate::models::WindowsPrivacyDataAccessControlItem]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Delete androidTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidtrustedrootcertificate-delete.md`.
@@ -477,7 +461,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidCertificateProfileBase/rootCertificate", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_android_certificate_profile_base_root_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_android_certificate_profile_base_root_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get androidTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidtrustedrootcertificate-get.md`.
@@ -485,7 +469,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidCertificateProfileBase/rootCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_android_certificate_profile_base_root_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AndroidTrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn get_android_certificate_profile_base_root_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AndroidTrustedRootCertificate, ::graph_endpoint::Error>;
     /// Update androidTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidtrustedrootcertificate-update.md`.
@@ -493,7 +477,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidCertificateProfileBase/rootCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_android_certificate_profile_base_root_certificate(&self, device_configuration_id: &str, #[body] body: &crate::models::AndroidTrustedRootCertificate) -> ::core::result::Result<crate::models::AndroidTrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn update_android_certificate_profile_base_root_certificate(&self, device_configuration_id: &str, #[body] body: &crate::models::AndroidTrustedRootCertificate) -> ::core::result::Result<crate::models::AndroidTrustedRootCertificate, ::graph_endpoint::Error>;
     /// Delete androidDeviceOwnerTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androiddeviceownertrustedrootcertificate-delete.md`.
@@ -501,7 +485,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidDeviceOwnerCertificateProfileBase/rootCertificate", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_android_device_owner_certificate_profile_base_root_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_adocpb_root_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get androidDeviceOwnerTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androiddeviceownertrustedrootcertificate-get.md`.
@@ -509,7 +493,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidDeviceOwnerCertificateProfileBase/rootCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_android_device_owner_certificate_profile_base_root_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AndroidDeviceOwnerTrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn get_adocpb_root_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AndroidDeviceOwnerTrustedRootCertificate, ::graph_endpoint::Error>;
     /// Update androidDeviceOwnerTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androiddeviceownertrustedrootcertificate-update.md`.
@@ -517,7 +501,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidDeviceOwnerCertificateProfileBase/rootCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_android_device_owner_certificate_profile_base_root_certificate(&self, device_configuration_id: &str, #[body] body: &crate::models::AndroidDeviceOwnerTrustedRootCertificate) -> ::core::result::Result<crate::models::AndroidDeviceOwnerTrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn update_adocpb_root_certificate(&self, device_configuration_id: &str, #[body] body: &crate::models::AndroidDeviceOwnerTrustedRootCertificate) -> ::core::result::Result<crate::models::AndroidDeviceOwnerTrustedRootCertificate, ::graph_endpoint::Error>;
     /// Get androidDeviceOwnerCertificateProfileBase
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androiddeviceownercertificateprofilebase-get.md`.
@@ -525,7 +509,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidDeviceOwnerEnterpriseWiFiConfiguration/identityCertificateForClientAuthentication", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_android_device_owner_enterprise_wi_fi_configuration_identity_certificate_for_client_authentication(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyAndroidDeviceOwnerCertificateProfileBase, ::graph_endpoint::Error>;
+    async fn get_adoewfc_identity_certificate_for_client_authentication(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyAndroidDeviceOwnerCertificateProfileBase, ::graph_endpoint::Error>;
     /// Delete androidDeviceOwnerTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androiddeviceownertrustedrootcertificate-delete.md`.
@@ -533,7 +517,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidDeviceOwnerEnterpriseWiFiConfiguration/rootCertificateForServerValidation", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_android_device_owner_enterprise_wi_fi_configuration_root_certificate_for_server_validation(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_adoewfc_root_certificate_for_server_validation(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get androidDeviceOwnerTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androiddeviceownertrustedrootcertificate-get.md`.
@@ -541,7 +525,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidDeviceOwnerEnterpriseWiFiConfiguration/rootCertificateForServerValidation", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_android_device_owner_enterprise_wi_fi_configuration_root_certificate_for_server_validation(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AndroidDeviceOwnerTrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn get_adoewfc_root_certificate_for_server_validation(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AndroidDeviceOwnerTrustedRootCertificate, ::graph_endpoint::Error>;
     /// Update androidDeviceOwnerTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androiddeviceownertrustedrootcertificate-update.md`.
@@ -549,7 +533,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidDeviceOwnerEnterpriseWiFiConfiguration/rootCertificateForServerValidation", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_android_device_owner_enterprise_wi_fi_configuration_root_certificate_for_server_validation(&self, device_configuration_id: &str, #[body] body: &crate::models::AndroidDeviceOwnerTrustedRootCertificate) -> ::core::result::Result<crate::models::AndroidDeviceOwnerTrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn update_adoewfc_root_certificate_for_server_validation(&self, device_configuration_id: &str, #[body] body: &crate::models::AndroidDeviceOwnerTrustedRootCertificate) -> ::core::result::Result<crate::models::AndroidDeviceOwnerTrustedRootCertificate, ::graph_endpoint::Error>;
     /// List managedDeviceCertificateStates
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-list.md`.
@@ -557,7 +541,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidDeviceOwnerImportedPFXCertificateProfile/managedDeviceCertificateStates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_android_device_owner_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
+    fn list_adoipcp_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
     /// Create managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-create.md`.
@@ -565,7 +549,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidDeviceOwnerImportedPFXCertificateProfile/managedDeviceCertificateStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_android_device_owner_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn create_adoipcp_managed_device_certificate_state(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Delete managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-delete.md`.
@@ -573,7 +557,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidDeviceOwnerImportedPFXCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_android_device_owner_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_adoipcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-get.md`.
@@ -581,7 +565,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidDeviceOwnerImportedPFXCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_android_device_owner_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn get_adoipcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Update managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-update.md`.
@@ -589,7 +573,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidDeviceOwnerImportedPFXCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_android_device_owner_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn update_adoipcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// List managedDeviceCertificateStates
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-list.md`.
@@ -597,7 +581,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidDeviceOwnerPkcsCertificateProfile/managedDeviceCertificateStates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_android_device_owner_pkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
+    fn list_adopcp_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
     /// Create managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-create.md`.
@@ -605,7 +589,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidDeviceOwnerPkcsCertificateProfile/managedDeviceCertificateStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_android_device_owner_pkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn create_adopcp_managed_device_certificate_state(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Delete managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-delete.md`.
@@ -613,7 +597,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidDeviceOwnerPkcsCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_android_device_owner_pkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_adopcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-get.md`.
@@ -621,7 +605,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidDeviceOwnerPkcsCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_android_device_owner_pkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn get_adopcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Update managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-update.md`.
@@ -629,7 +613,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidDeviceOwnerPkcsCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_android_device_owner_pkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn update_adopcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// List managedDeviceCertificateStates
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-list.md`.
@@ -637,7 +621,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidDeviceOwnerScepCertificateProfile/managedDeviceCertificateStates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_android_device_owner_scep_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
+    fn list_adoscp_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
     /// Create managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-create.md`.
@@ -645,7 +629,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidDeviceOwnerScepCertificateProfile/managedDeviceCertificateStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_android_device_owner_scep_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn create_adoscp_managed_device_certificate_state(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Delete managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-delete.md`.
@@ -653,7 +637,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidDeviceOwnerScepCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_android_device_owner_scep_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_adoscp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-get.md`.
@@ -661,7 +645,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidDeviceOwnerScepCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_android_device_owner_scep_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn get_adoscp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Update managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-update.md`.
@@ -669,7 +653,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidDeviceOwnerScepCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_android_device_owner_scep_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn update_adoscp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Get androidDeviceOwnerCertificateProfileBase
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androiddeviceownercertificateprofilebase-get.md`.
@@ -677,7 +661,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidDeviceOwnerVpnConfiguration/identityCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_android_device_owner_vpn_configuration_identity_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyAndroidDeviceOwnerCertificateProfileBase, ::graph_endpoint::Error>;
+    async fn get_adovc_identity_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyAndroidDeviceOwnerCertificateProfileBase, ::graph_endpoint::Error>;
     /// Get androidCertificateProfileBase
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidcertificateprofilebase-get.md`.
@@ -685,7 +669,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidEasEmailProfileConfiguration/identityCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_android_eas_email_profile_configuration_identity_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyAndroidCertificateProfileBase, ::graph_endpoint::Error>;
+    async fn get_aeepc_identity_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyAndroidCertificateProfileBase, ::graph_endpoint::Error>;
     /// Get androidCertificateProfileBase
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidcertificateprofilebase-get.md`.
@@ -693,7 +677,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidEasEmailProfileConfiguration/smimeSigningCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_android_eas_email_profile_configuration_smime_signing_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyAndroidCertificateProfileBase, ::graph_endpoint::Error>;
+    async fn get_aeepc_smime_signing_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyAndroidCertificateProfileBase, ::graph_endpoint::Error>;
     /// Get androidCertificateProfileBase
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidcertificateprofilebase-get.md`.
@@ -701,7 +685,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidEnterpriseWiFiConfiguration/identityCertificateForClientAuthentication", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_android_enterprise_wi_fi_configuration_identity_certificate_for_client_authentication(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyAndroidCertificateProfileBase, ::graph_endpoint::Error>;
+    async fn get_aewfc_identity_certificate_for_client_authentication(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyAndroidCertificateProfileBase, ::graph_endpoint::Error>;
     /// Delete androidTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidtrustedrootcertificate-delete.md`.
@@ -709,7 +693,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidEnterpriseWiFiConfiguration/rootCertificateForServerValidation", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_android_enterprise_wi_fi_configuration_root_certificate_for_server_validation(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_aewfc_root_certificate_for_server_validation(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get androidTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidtrustedrootcertificate-get.md`.
@@ -717,7 +701,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidEnterpriseWiFiConfiguration/rootCertificateForServerValidation", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_android_enterprise_wi_fi_configuration_root_certificate_for_server_validation(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AndroidTrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn get_aewfc_root_certificate_for_server_validation(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AndroidTrustedRootCertificate, ::graph_endpoint::Error>;
     /// Update androidTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidtrustedrootcertificate-update.md`.
@@ -725,7 +709,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidEnterpriseWiFiConfiguration/rootCertificateForServerValidation", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_android_enterprise_wi_fi_configuration_root_certificate_for_server_validation(&self, device_configuration_id: &str, #[body] body: &crate::models::AndroidTrustedRootCertificate) -> ::core::result::Result<crate::models::AndroidTrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn update_aewfc_root_certificate_for_server_validation(&self, device_configuration_id: &str, #[body] body: &crate::models::AndroidTrustedRootCertificate) -> ::core::result::Result<crate::models::AndroidTrustedRootCertificate, ::graph_endpoint::Error>;
     /// Get androidForWorkCertificateProfileBase
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidforworkcertificateprofilebase-get.md`.
@@ -733,7 +717,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidForWorkEasEmailProfileBase/identityCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_android_for_work_eas_email_profile_base_identity_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyAndroidForWorkCertificateProfileBase, ::graph_endpoint::Error>;
+    async fn get_afweepb_identity_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyAndroidForWorkCertificateProfileBase, ::graph_endpoint::Error>;
     /// Get androidForWorkCertificateProfileBase
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidforworkcertificateprofilebase-get.md`.
@@ -741,7 +725,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidForWorkEnterpriseWiFiConfiguration/identityCertificateForClientAuthentication", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_android_for_work_enterprise_wi_fi_configuration_identity_certificate_for_client_authentication(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyAndroidForWorkCertificateProfileBase, ::graph_endpoint::Error>;
+    async fn get_afwewfc_identity_certificate_for_client_authentication(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyAndroidForWorkCertificateProfileBase, ::graph_endpoint::Error>;
     /// Delete androidForWorkTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidforworktrustedrootcertificate-delete.md`.
@@ -749,7 +733,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidForWorkEnterpriseWiFiConfiguration/rootCertificateForServerValidation", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_android_for_work_enterprise_wi_fi_configuration_root_certificate_for_server_validation(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_afwewfc_root_certificate_for_server_validation(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get androidForWorkTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidforworktrustedrootcertificate-get.md`.
@@ -757,7 +741,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidForWorkEnterpriseWiFiConfiguration/rootCertificateForServerValidation", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_android_for_work_enterprise_wi_fi_configuration_root_certificate_for_server_validation(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AndroidForWorkTrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn get_afwewfc_root_certificate_for_server_validation(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AndroidForWorkTrustedRootCertificate, ::graph_endpoint::Error>;
     /// Update androidForWorkTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidforworktrustedrootcertificate-update.md`.
@@ -765,7 +749,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidForWorkEnterpriseWiFiConfiguration/rootCertificateForServerValidation", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_android_for_work_enterprise_wi_fi_configuration_root_certificate_for_server_validation(&self, device_configuration_id: &str, #[body] body: &crate::models::AndroidForWorkTrustedRootCertificate) -> ::core::result::Result<crate::models::AndroidForWorkTrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn update_afwewfc_root_certificate_for_server_validation(&self, device_configuration_id: &str, #[body] body: &crate::models::AndroidForWorkTrustedRootCertificate) -> ::core::result::Result<crate::models::AndroidForWorkTrustedRootCertificate, ::graph_endpoint::Error>;
     /// List managedDeviceCertificateStates
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-list.md`.
@@ -773,7 +757,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidForWorkImportedPFXCertificateProfile/managedDeviceCertificateStates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_android_for_work_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
+    fn list_afwipcp_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
     /// Create managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-create.md`.
@@ -781,7 +765,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidForWorkImportedPFXCertificateProfile/managedDeviceCertificateStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_android_for_work_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn create_afwipcp_managed_device_certificate_state(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Delete managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-delete.md`.
@@ -789,7 +773,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidForWorkImportedPFXCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_android_for_work_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_afwipcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-get.md`.
@@ -797,7 +781,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidForWorkImportedPFXCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_android_for_work_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn get_afwipcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Update managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-update.md`.
@@ -805,7 +789,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidForWorkImportedPFXCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_android_for_work_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn update_afwipcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Get androidForWorkCertificateProfileBase
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidforworkcertificateprofilebase-get.md`.
@@ -813,7 +797,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidForWorkVpnConfiguration/identityCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_android_for_work_vpn_configuration_identity_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyAndroidForWorkCertificateProfileBase, ::graph_endpoint::Error>;
+    async fn get_android_for_work_vpn_configuration_identity_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyAndroidForWorkCertificateProfileBase, ::graph_endpoint::Error>;
     /// List managedDeviceCertificateStates
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-list.md`.
@@ -821,7 +805,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidImportedPFXCertificateProfile/managedDeviceCertificateStates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_android_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
+    fn list_aipcp_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
     /// Create managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-create.md`.
@@ -829,7 +813,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidImportedPFXCertificateProfile/managedDeviceCertificateStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_android_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn create_aipcp_managed_device_certificate_state(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Delete managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-delete.md`.
@@ -837,7 +821,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidImportedPFXCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_android_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_aipcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-get.md`.
@@ -845,7 +829,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidImportedPFXCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_android_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn get_aipcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Update managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-update.md`.
@@ -853,7 +837,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidImportedPFXCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_android_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn update_aipcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// List managedDeviceCertificateStates
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-list.md`.
@@ -861,7 +845,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidPkcsCertificateProfile/managedDeviceCertificateStates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_android_pkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
+    fn list_apcp_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
     /// Create managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-create.md`.
@@ -869,7 +853,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidPkcsCertificateProfile/managedDeviceCertificateStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_android_pkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn create_apcp_managed_device_certificate_state(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Delete managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-delete.md`.
@@ -877,7 +861,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidPkcsCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_android_pkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_apcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-get.md`.
@@ -885,7 +869,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidPkcsCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_android_pkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn get_apcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Update managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-update.md`.
@@ -893,7 +877,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidPkcsCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_android_pkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn update_apcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// List managedDeviceCertificateStates
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-list.md`.
@@ -901,7 +885,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidScepCertificateProfile/managedDeviceCertificateStates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_android_scep_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
+    fn list_ascp_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
     /// Create managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-create.md`.
@@ -909,7 +893,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidScepCertificateProfile/managedDeviceCertificateStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_android_scep_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn create_ascp_managed_device_certificate_state(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Delete managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-delete.md`.
@@ -917,7 +901,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidScepCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_android_scep_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_ascp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-get.md`.
@@ -925,7 +909,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidScepCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_android_scep_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn get_ascp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Update managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-update.md`.
@@ -933,7 +917,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidScepCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_android_scep_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn update_ascp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Get androidCertificateProfileBase
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidcertificateprofilebase-get.md`.
@@ -941,7 +925,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidVpnConfiguration/identityCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_android_vpn_configuration_identity_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyAndroidCertificateProfileBase, ::graph_endpoint::Error>;
+    async fn get_android_vpn_configuration_identity_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyAndroidCertificateProfileBase, ::graph_endpoint::Error>;
     /// Delete androidWorkProfileTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidworkprofiletrustedrootcertificate-delete.md`.
@@ -949,7 +933,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidWorkProfileCertificateProfileBase/rootCertificate", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_android_work_profile_certificate_profile_base_root_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_awpcpb_root_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get androidWorkProfileTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidworkprofiletrustedrootcertificate-get.md`.
@@ -957,7 +941,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidWorkProfileCertificateProfileBase/rootCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_android_work_profile_certificate_profile_base_root_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AndroidWorkProfileTrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn get_awpcpb_root_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AndroidWorkProfileTrustedRootCertificate, ::graph_endpoint::Error>;
     /// Update androidWorkProfileTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidworkprofiletrustedrootcertificate-update.md`.
@@ -965,7 +949,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidWorkProfileCertificateProfileBase/rootCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_android_work_profile_certificate_profile_base_root_certificate(&self, device_configuration_id: &str, #[body] body: &crate::models::AndroidWorkProfileTrustedRootCertificate) -> ::core::result::Result<crate::models::AndroidWorkProfileTrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn update_awpcpb_root_certificate(&self, device_configuration_id: &str, #[body] body: &crate::models::AndroidWorkProfileTrustedRootCertificate) -> ::core::result::Result<crate::models::AndroidWorkProfileTrustedRootCertificate, ::graph_endpoint::Error>;
     /// Get androidWorkProfileCertificateProfileBase
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidworkprofilecertificateprofilebase-get.md`.
@@ -973,7 +957,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidWorkProfileEasEmailProfileBase/identityCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_android_work_profile_eas_email_profile_base_identity_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyAndroidWorkProfileCertificateProfileBase, ::graph_endpoint::Error>;
+    async fn get_awpeepb_identity_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyAndroidWorkProfileCertificateProfileBase, ::graph_endpoint::Error>;
     /// Get androidWorkProfileCertificateProfileBase
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidworkprofilecertificateprofilebase-get.md`.
@@ -981,7 +965,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidWorkProfileEnterpriseWiFiConfiguration/identityCertificateForClientAuthentication", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_android_work_profile_enterprise_wi_fi_configuration_identity_certificate_for_client_authentication(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyAndroidWorkProfileCertificateProfileBase, ::graph_endpoint::Error>;
+    async fn get_awpewfc_identity_certificate_for_client_authentication(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyAndroidWorkProfileCertificateProfileBase, ::graph_endpoint::Error>;
     /// Delete androidWorkProfileTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidworkprofiletrustedrootcertificate-delete.md`.
@@ -989,7 +973,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidWorkProfileEnterpriseWiFiConfiguration/rootCertificateForServerValidation", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_android_work_profile_enterprise_wi_fi_configuration_root_certificate_for_server_validation(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_awpewfc_root_certificate_for_server_validation(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get androidWorkProfileTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidworkprofiletrustedrootcertificate-get.md`.
@@ -997,7 +981,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidWorkProfileEnterpriseWiFiConfiguration/rootCertificateForServerValidation", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_android_work_profile_enterprise_wi_fi_configuration_root_certificate_for_server_validation(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AndroidWorkProfileTrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn get_awpewfc_root_certificate_for_server_validation(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AndroidWorkProfileTrustedRootCertificate, ::graph_endpoint::Error>;
     /// Update androidWorkProfileTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidworkprofiletrustedrootcertificate-update.md`.
@@ -1005,7 +989,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidWorkProfileEnterpriseWiFiConfiguration/rootCertificateForServerValidation", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_android_work_profile_enterprise_wi_fi_configuration_root_certificate_for_server_validation(&self, device_configuration_id: &str, #[body] body: &crate::models::AndroidWorkProfileTrustedRootCertificate) -> ::core::result::Result<crate::models::AndroidWorkProfileTrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn update_awpewfc_root_certificate_for_server_validation(&self, device_configuration_id: &str, #[body] body: &crate::models::AndroidWorkProfileTrustedRootCertificate) -> ::core::result::Result<crate::models::AndroidWorkProfileTrustedRootCertificate, ::graph_endpoint::Error>;
     /// List managedDeviceCertificateStates
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-list.md`.
@@ -1013,7 +997,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidWorkProfilePkcsCertificateProfile/managedDeviceCertificateStates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_android_work_profile_pkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
+    fn list_awppcp_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
     /// Create managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-create.md`.
@@ -1021,7 +1005,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidWorkProfilePkcsCertificateProfile/managedDeviceCertificateStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_android_work_profile_pkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn create_awppcp_managed_device_certificate_state(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Delete managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-delete.md`.
@@ -1029,7 +1013,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidWorkProfilePkcsCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_android_work_profile_pkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_awppcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-get.md`.
@@ -1037,7 +1021,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidWorkProfilePkcsCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_android_work_profile_pkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn get_awppcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Update managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-update.md`.
@@ -1045,7 +1029,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidWorkProfilePkcsCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_android_work_profile_pkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn update_awppcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// List managedDeviceCertificateStates
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-list.md`.
@@ -1053,7 +1037,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidWorkProfileScepCertificateProfile/managedDeviceCertificateStates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_android_work_profile_scep_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
+    fn list_awpscp_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
     /// Create managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-create.md`.
@@ -1061,7 +1045,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidWorkProfileScepCertificateProfile/managedDeviceCertificateStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_android_work_profile_scep_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn create_awpscp_managed_device_certificate_state(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Delete managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-delete.md`.
@@ -1069,7 +1053,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidWorkProfileScepCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_android_work_profile_scep_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_awpscp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-get.md`.
@@ -1077,7 +1061,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidWorkProfileScepCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_android_work_profile_scep_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn get_awpscp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Update managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-update.md`.
@@ -1085,7 +1069,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidWorkProfileScepCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_android_work_profile_scep_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn update_awpscp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Get androidWorkProfileCertificateProfileBase
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidworkprofilecertificateprofilebase-get.md`.
@@ -1093,7 +1077,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.androidWorkProfileVpnConfiguration/identityCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_android_work_profile_vpn_configuration_identity_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyAndroidWorkProfileCertificateProfileBase, ::graph_endpoint::Error>;
+    async fn get_awpvc_identity_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyAndroidWorkProfileCertificateProfileBase, ::graph_endpoint::Error>;
     /// Get deviceManagementDerivedCredentialSettings
     ///
     /// Documented in `api-reference/beta/api/intune-shared-devicemanagementderivedcredentialsettings-get.md`.
@@ -1101,7 +1085,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosDerivedCredentialAuthenticationConfiguration/derivedCredentialSettings", expect = 200, version = "beta")]
-    async fn get_device_configurations_ios_derived_credential_authentication_configuration_derived_credential_settings(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceManagementDerivedCredentialSettings, ::graph_endpoint::Error>;
+    async fn get_idcac_derived_credential_settings(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceManagementDerivedCredentialSettings, ::graph_endpoint::Error>;
     /// Update deviceManagementDerivedCredentialSettings
     ///
     /// Documented in `api-reference/beta/api/intune-shared-devicemanagementderivedcredentialsettings-update.md`.
@@ -1109,7 +1093,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosDerivedCredentialAuthenticationConfiguration/derivedCredentialSettings", expect = 200, version = "beta")]
-    async fn update_device_configurations_ios_derived_credential_authentication_configuration_derived_credential_settings(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceManagementDerivedCredentialSettings) -> ::core::result::Result<crate::models::DeviceManagementDerivedCredentialSettings, ::graph_endpoint::Error>;
+    async fn update_idcac_derived_credential_settings(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceManagementDerivedCredentialSettings) -> ::core::result::Result<crate::models::DeviceManagementDerivedCredentialSettings, ::graph_endpoint::Error>;
     /// Get iosCertificateProfileBase
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-ioscertificateprofilebase-get.md`.
@@ -1117,7 +1101,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosDeviceFeaturesConfiguration/identityCertificateForClientAuthentication", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_ios_device_features_configuration_identity_certificate_for_client_authentication(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyIosCertificateProfileBase, ::graph_endpoint::Error>;
+    async fn get_idfc_identity_certificate_for_client_authentication(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyIosCertificateProfileBase, ::graph_endpoint::Error>;
     /// Get iosCertificateProfileBase
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-ioscertificateprofilebase-get.md`.
@@ -1125,7 +1109,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosDeviceFeaturesConfiguration/singleSignOnExtensionPkinitCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_ios_device_features_configuration_single_sign_on_extension_pkinit_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyIosCertificateProfileBase, ::graph_endpoint::Error>;
+    async fn get_idfc_single_sign_on_extension_pkinit_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyIosCertificateProfileBase, ::graph_endpoint::Error>;
     /// Get deviceManagementDerivedCredentialSettings
     ///
     /// Documented in `api-reference/beta/api/intune-shared-devicemanagementderivedcredentialsettings-get.md`.
@@ -1133,7 +1117,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosEasEmailProfileConfiguration/derivedCredentialSettings", expect = 200, version = "beta")]
-    async fn get_device_configurations_ios_eas_email_profile_configuration_derived_credential_settings(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceManagementDerivedCredentialSettings, ::graph_endpoint::Error>;
+    async fn get_ieepc_derived_credential_settings(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceManagementDerivedCredentialSettings, ::graph_endpoint::Error>;
     /// Update deviceManagementDerivedCredentialSettings
     ///
     /// Documented in `api-reference/beta/api/intune-shared-devicemanagementderivedcredentialsettings-update.md`.
@@ -1141,7 +1125,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosEasEmailProfileConfiguration/derivedCredentialSettings", expect = 200, version = "beta")]
-    async fn update_device_configurations_ios_eas_email_profile_configuration_derived_credential_settings(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceManagementDerivedCredentialSettings) -> ::core::result::Result<crate::models::DeviceManagementDerivedCredentialSettings, ::graph_endpoint::Error>;
+    async fn update_ieepc_derived_credential_settings(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceManagementDerivedCredentialSettings) -> ::core::result::Result<crate::models::DeviceManagementDerivedCredentialSettings, ::graph_endpoint::Error>;
     /// Get iosCertificateProfileBase
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-ioscertificateprofilebase-get.md`.
@@ -1149,7 +1133,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosEasEmailProfileConfiguration/identityCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_ios_eas_email_profile_configuration_identity_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyIosCertificateProfileBase, ::graph_endpoint::Error>;
+    async fn get_ios_eas_email_profile_configuration_identity_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyIosCertificateProfileBase, ::graph_endpoint::Error>;
     /// Get iosCertificateProfile
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-ioscertificateprofile-get.md`.
@@ -1157,7 +1141,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosEasEmailProfileConfiguration/smimeEncryptionCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_ios_eas_email_profile_configuration_smime_encryption_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyIosCertificateProfile, ::graph_endpoint::Error>;
+    async fn get_ieepc_smime_encryption_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyIosCertificateProfile, ::graph_endpoint::Error>;
     /// Get iosCertificateProfile
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-ioscertificateprofile-get.md`.
@@ -1165,7 +1149,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosEasEmailProfileConfiguration/smimeSigningCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_ios_eas_email_profile_configuration_smime_signing_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyIosCertificateProfile, ::graph_endpoint::Error>;
+    async fn get_ieepc_smime_signing_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyIosCertificateProfile, ::graph_endpoint::Error>;
     /// Get deviceManagementDerivedCredentialSettings
     ///
     /// Documented in `api-reference/beta/api/intune-shared-devicemanagementderivedcredentialsettings-get.md`.
@@ -1173,7 +1157,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosEnterpriseWiFiConfiguration/derivedCredentialSettings", expect = 200, version = "beta")]
-    async fn get_device_configurations_ios_enterprise_wi_fi_configuration_derived_credential_settings(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceManagementDerivedCredentialSettings, ::graph_endpoint::Error>;
+    async fn get_iewfc_derived_credential_settings(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceManagementDerivedCredentialSettings, ::graph_endpoint::Error>;
     /// Update deviceManagementDerivedCredentialSettings
     ///
     /// Documented in `api-reference/beta/api/intune-shared-devicemanagementderivedcredentialsettings-update.md`.
@@ -1181,7 +1165,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosEnterpriseWiFiConfiguration/derivedCredentialSettings", expect = 200, version = "beta")]
-    async fn update_device_configurations_ios_enterprise_wi_fi_configuration_derived_credential_settings(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceManagementDerivedCredentialSettings) -> ::core::result::Result<crate::models::DeviceManagementDerivedCredentialSettings, ::graph_endpoint::Error>;
+    async fn update_iewfc_derived_credential_settings(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceManagementDerivedCredentialSettings) -> ::core::result::Result<crate::models::DeviceManagementDerivedCredentialSettings, ::graph_endpoint::Error>;
     /// Get iosCertificateProfileBase
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-ioscertificateprofilebase-get.md`.
@@ -1189,7 +1173,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosEnterpriseWiFiConfiguration/identityCertificateForClientAuthentication", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_ios_enterprise_wi_fi_configuration_identity_certificate_for_client_authentication(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyIosCertificateProfileBase, ::graph_endpoint::Error>;
+    async fn get_iewfc_identity_certificate_for_client_authentication(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyIosCertificateProfileBase, ::graph_endpoint::Error>;
     /// List iosTrustedRootCertificates
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-iostrustedrootcertificate-list.md`.
@@ -1197,7 +1181,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosEnterpriseWiFiConfiguration/rootCertificatesForServerValidation", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_ios_enterprise_wi_fi_configuration_root_certificates_for_server_validation(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::IosTrustedRootCertificate>;
+    fn list_iewfc_root_certificates_for_server_validation(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::IosTrustedRootCertificate>;
     /// Create iosTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-iostrustedrootcertificate-create.md`.
@@ -1205,7 +1189,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosEnterpriseWiFiConfiguration/rootCertificatesForServerValidation", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_ios_enterprise_wi_fi_configuration_root_certificates_for_server_validation(&self, device_configuration_id: &str, #[body] body: &crate::models::IosTrustedRootCertificate) -> ::core::result::Result<crate::models::IosTrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn create_iewfc_root_certificates_for_server_validation(&self, device_configuration_id: &str, #[body] body: &crate::models::IosTrustedRootCertificate) -> ::core::result::Result<crate::models::IosTrustedRootCertificate, ::graph_endpoint::Error>;
     /// Delete iosTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-iostrustedrootcertificate-delete.md`.
@@ -1213,7 +1197,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosEnterpriseWiFiConfiguration/rootCertificatesForServerValidation/<ios_trusted_root_certificate_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_ios_enterprise_wi_fi_configuration_root_certificates_for_server_validation(&self, device_configuration_id: &str, ios_trusted_root_certificate_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_iewfc_root_certificates_for_server_validation(&self, device_configuration_id: &str, ios_trusted_root_certificate_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get iosTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-iostrustedrootcertificate-get.md`.
@@ -1221,7 +1205,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosEnterpriseWiFiConfiguration/rootCertificatesForServerValidation/<ios_trusted_root_certificate_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_ios_enterprise_wi_fi_configuration_root_certificates_for_server_validation(&self, device_configuration_id: &str, ios_trusted_root_certificate_id: &str) -> ::core::result::Result<crate::models::IosTrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn get_iewfc_root_certificates_for_server_validation(&self, device_configuration_id: &str, ios_trusted_root_certificate_id: &str) -> ::core::result::Result<crate::models::IosTrustedRootCertificate, ::graph_endpoint::Error>;
     /// Update iosTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-iostrustedrootcertificate-update.md`.
@@ -1229,7 +1213,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosEnterpriseWiFiConfiguration/rootCertificatesForServerValidation/<ios_trusted_root_certificate_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_ios_enterprise_wi_fi_configuration_root_certificates_for_server_validation(&self, device_configuration_id: &str, ios_trusted_root_certificate_id: &str, #[body] body: &crate::models::IosTrustedRootCertificate) -> ::core::result::Result<crate::models::IosTrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn update_iewfc_root_certificates_for_server_validation(&self, device_configuration_id: &str, ios_trusted_root_certificate_id: &str, #[body] body: &crate::models::IosTrustedRootCertificate) -> ::core::result::Result<crate::models::IosTrustedRootCertificate, ::graph_endpoint::Error>;
     /// List managedDeviceCertificateStates
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-list.md`.
@@ -1237,7 +1221,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosImportedPFXCertificateProfile/managedDeviceCertificateStates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_ios_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
+    fn list_iipcp_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
     /// Create managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-create.md`.
@@ -1245,7 +1229,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosImportedPFXCertificateProfile/managedDeviceCertificateStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_ios_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn create_iipcp_managed_device_certificate_state(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Delete managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-delete.md`.
@@ -1253,7 +1237,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosImportedPFXCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_ios_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_iipcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-get.md`.
@@ -1261,7 +1245,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosImportedPFXCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_ios_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn get_iipcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Update managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-update.md`.
@@ -1269,7 +1253,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosImportedPFXCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_ios_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn update_iipcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// List managedDeviceCertificateStates
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-list.md`.
@@ -1277,7 +1261,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosPkcsCertificateProfile/managedDeviceCertificateStates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_ios_pkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
+    fn list_ipcp_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
     /// Create managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-create.md`.
@@ -1285,7 +1269,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosPkcsCertificateProfile/managedDeviceCertificateStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_ios_pkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn create_ipcp_managed_device_certificate_state(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Delete managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-delete.md`.
@@ -1293,7 +1277,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosPkcsCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_ios_pkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_ipcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-get.md`.
@@ -1301,7 +1285,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosPkcsCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_ios_pkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn get_ipcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Update managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-update.md`.
@@ -1309,7 +1293,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosPkcsCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_ios_pkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn update_ipcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// List managedDeviceCertificateStates
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-list.md`.
@@ -1317,7 +1301,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/managedDeviceCertificateStates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_ios_scep_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
+    fn list_iscp_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
     /// Create managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-create.md`.
@@ -1325,7 +1309,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/managedDeviceCertificateStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_ios_scep_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn create_iscp_managed_device_certificate_state(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Delete managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-delete.md`.
@@ -1333,7 +1317,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_ios_scep_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_iscp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-get.md`.
@@ -1341,7 +1325,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_ios_scep_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn get_iscp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Update managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-update.md`.
@@ -1349,7 +1333,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_ios_scep_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn update_iscp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Delete iosTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-iostrustedrootcertificate-delete.md`.
@@ -1357,7 +1341,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_ios_scep_certificate_profile_root_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_ios_scep_certificate_profile_root_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get iosTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-iostrustedrootcertificate-get.md`.
@@ -1365,7 +1349,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_ios_scep_certificate_profile_root_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::IosTrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn get_ios_scep_certificate_profile_root_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::IosTrustedRootCertificate, ::graph_endpoint::Error>;
     /// Update iosTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-iostrustedrootcertificate-update.md`.
@@ -1373,7 +1357,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_ios_scep_certificate_profile_root_certificate(&self, device_configuration_id: &str, #[body] body: &crate::models::IosTrustedRootCertificate) -> ::core::result::Result<crate::models::IosTrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn update_ios_scep_certificate_profile_root_certificate(&self, device_configuration_id: &str, #[body] body: &crate::models::IosTrustedRootCertificate) -> ::core::result::Result<crate::models::IosTrustedRootCertificate, ::graph_endpoint::Error>;
     /// List deviceConfigurationAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-list.md`.
@@ -1381,7 +1365,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate/assignments", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_ios_scep_certificate_profile_root_certificate_assignments(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationAssignment>;
+    fn list_ios_scep_certificate_profile_root_certificate_assignments(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationAssignment>;
     /// Create deviceConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-create.md`.
@@ -1389,7 +1373,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate/assignments", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_ios_scep_certificate_profile_root_certificate_assignments(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
+    async fn create_ios_scep_certificate_profile_root_certificate_assignment(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
     /// Delete deviceConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-delete.md`.
@@ -1397,7 +1381,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate/assignments/<device_configuration_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_ios_scep_certificate_profile_root_certificate_assignments(&self, device_configuration_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_ios_scep_certificate_profile_root_certificate_assignment(&self, device_configuration_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-get.md`.
@@ -1405,7 +1389,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate/assignments/<device_configuration_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_ios_scep_certificate_profile_root_certificate_assignments(&self, device_configuration_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
+    async fn get_ios_scep_certificate_profile_root_certificate_assignment(&self, device_configuration_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
     /// Update deviceConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-update.md`.
@@ -1413,7 +1397,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate/assignments/<device_configuration_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_ios_scep_certificate_profile_root_certificate_assignments(&self, device_configuration_id: &str, device_configuration_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
+    async fn update_ios_scep_certificate_profile_root_certificate_assignment(&self, device_configuration_id: &str, device_configuration_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
     /// List settingStateDeviceSummaries
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-list.md`.
@@ -1421,7 +1405,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate/deviceSettingStateSummaries", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_ios_scep_certificate_profile_root_certificate_device_setting_state_summaries(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::SettingStateDeviceSummary>;
+    fn list_iscp_root_certificate_device_setting_state_summaries(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::SettingStateDeviceSummary>;
     /// Create settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-create.md`.
@@ -1429,7 +1413,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate/deviceSettingStateSummaries", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_ios_scep_certificate_profile_root_certificate_device_setting_state_summaries(&self, device_configuration_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+    async fn create_iscp_root_certificate_device_setting_state_summary(&self, device_configuration_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
     /// Delete settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-delete.md`.
@@ -1437,7 +1421,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_ios_scep_certificate_profile_root_certificate_device_setting_state_summaries(&self, device_configuration_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_iscp_root_certificate_device_setting_state_summary(&self, device_configuration_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-get.md`.
@@ -1445,7 +1429,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_ios_scep_certificate_profile_root_certificate_device_setting_state_summaries(&self, device_configuration_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+    async fn get_iscp_root_certificate_device_setting_state_summary(&self, device_configuration_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
     /// Update settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-update.md`.
@@ -1453,7 +1437,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_ios_scep_certificate_profile_root_certificate_device_setting_state_summaries(&self, device_configuration_id: &str, setting_state_device_summary_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+    async fn update_iscp_root_certificate_device_setting_state_summary(&self, device_configuration_id: &str, setting_state_device_summary_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
     /// Get deviceConfigurationDeviceOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdeviceoverview-get.md`.
@@ -1461,7 +1445,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate/deviceStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_ios_scep_certificate_profile_root_certificate_device_status_overview(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
+    async fn get_iscp_root_certificate_device_status_overview(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
     /// Update deviceConfigurationDeviceOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdeviceoverview-update.md`.
@@ -1469,7 +1453,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate/deviceStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_ios_scep_certificate_profile_root_certificate_device_status_overview(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceOverview) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
+    async fn update_iscp_root_certificate_device_status_overview(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceOverview) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
     /// List deviceConfigurationDeviceStatuses
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-list.md`.
@@ -1477,7 +1461,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate/deviceStatuses", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_ios_scep_certificate_profile_root_certificate_device_statuses(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationDeviceStatus>;
+    fn list_iscp_root_certificate_device_statuses(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationDeviceStatus>;
     /// Create deviceConfigurationDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-create.md`.
@@ -1485,7 +1469,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate/deviceStatuses", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_ios_scep_certificate_profile_root_certificate_device_statuses(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
+    async fn create_iscp_root_certificate_device_status(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
     /// Delete deviceConfigurationDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-delete.md`.
@@ -1493,7 +1477,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate/deviceStatuses/<device_configuration_device_status_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_ios_scep_certificate_profile_root_certificate_device_statuses(&self, device_configuration_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_iscp_root_certificate_device_status(&self, device_configuration_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceConfigurationDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-get.md`.
@@ -1501,7 +1485,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate/deviceStatuses/<device_configuration_device_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_ios_scep_certificate_profile_root_certificate_device_statuses(&self, device_configuration_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
+    async fn get_iscp_root_certificate_device_status(&self, device_configuration_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
     /// Update deviceConfigurationDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-update.md`.
@@ -1509,7 +1493,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate/deviceStatuses/<device_configuration_device_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_ios_scep_certificate_profile_root_certificate_device_statuses(&self, device_configuration_id: &str, device_configuration_device_status_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
+    async fn update_iscp_root_certificate_device_status(&self, device_configuration_id: &str, device_configuration_device_status_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
     /// List deviceConfigurationGroupAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-list.md`.
@@ -1517,7 +1501,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate/groupAssignments", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_ios_scep_certificate_profile_root_certificate_group_assignments(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationGroupAssignment>;
+    fn list_iscp_root_certificate_group_assignments(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationGroupAssignment>;
     /// Create deviceConfigurationGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-create.md`.
@@ -1525,7 +1509,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate/groupAssignments", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_ios_scep_certificate_profile_root_certificate_group_assignments(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationGroupAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
+    async fn create_iscp_root_certificate_group_assignment(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationGroupAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
     /// Delete deviceConfigurationGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-delete.md`.
@@ -1533,7 +1517,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate/groupAssignments/<device_configuration_group_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_ios_scep_certificate_profile_root_certificate_group_assignments(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_iscp_root_certificate_group_assignment(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceConfigurationGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-get.md`.
@@ -1541,7 +1525,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate/groupAssignments/<device_configuration_group_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_ios_scep_certificate_profile_root_certificate_group_assignments(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
+    async fn get_iscp_root_certificate_group_assignment(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
     /// Update deviceConfigurationGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-update.md`.
@@ -1549,7 +1533,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate/groupAssignments/<device_configuration_group_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_ios_scep_certificate_profile_root_certificate_group_assignments(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationGroupAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
+    async fn update_iscp_root_certificate_group_assignment(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationGroupAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
     /// Get deviceConfigurationUserOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuseroverview-get.md`.
@@ -1557,7 +1541,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate/userStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_ios_scep_certificate_profile_root_certificate_user_status_overview(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
+    async fn get_iscp_root_certificate_user_status_overview(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
     /// Update deviceConfigurationUserOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuseroverview-update.md`.
@@ -1565,7 +1549,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate/userStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_ios_scep_certificate_profile_root_certificate_user_status_overview(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationUserOverview) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
+    async fn update_iscp_root_certificate_user_status_overview(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationUserOverview) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
     /// List deviceConfigurationUserStatuses
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-list.md`.
@@ -1573,7 +1557,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate/userStatuses", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_ios_scep_certificate_profile_root_certificate_user_statuses(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationUserStatus>;
+    fn list_iscp_root_certificate_user_statuses(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationUserStatus>;
     /// Create deviceConfigurationUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-create.md`.
@@ -1581,7 +1565,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate/userStatuses", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_ios_scep_certificate_profile_root_certificate_user_statuses(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
+    async fn create_ios_scep_certificate_profile_root_certificate_user_status(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
     /// Delete deviceConfigurationUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-delete.md`.
@@ -1589,7 +1573,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate/userStatuses/<device_configuration_user_status_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_ios_scep_certificate_profile_root_certificate_user_statuses(&self, device_configuration_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_ios_scep_certificate_profile_root_certificate_user_status(&self, device_configuration_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceConfigurationUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-get.md`.
@@ -1597,7 +1581,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate/userStatuses/<device_configuration_user_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_ios_scep_certificate_profile_root_certificate_user_statuses(&self, device_configuration_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
+    async fn get_ios_scep_certificate_profile_root_certificate_user_status(&self, device_configuration_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
     /// Update deviceConfigurationUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-update.md`.
@@ -1605,7 +1589,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosScepCertificateProfile/rootCertificate/userStatuses/<device_configuration_user_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_ios_scep_certificate_profile_root_certificate_user_statuses(&self, device_configuration_id: &str, device_configuration_user_status_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
+    async fn update_ios_scep_certificate_profile_root_certificate_user_status(&self, device_configuration_id: &str, device_configuration_user_status_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
     /// Get deviceManagementDerivedCredentialSettings
     ///
     /// Documented in `api-reference/beta/api/intune-shared-devicemanagementderivedcredentialsettings-get.md`.
@@ -1613,7 +1597,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosVpnConfiguration/derivedCredentialSettings", expect = 200, version = "beta")]
-    async fn get_device_configurations_ios_vpn_configuration_derived_credential_settings(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceManagementDerivedCredentialSettings, ::graph_endpoint::Error>;
+    async fn get_ios_vpn_configuration_derived_credential_settings(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceManagementDerivedCredentialSettings, ::graph_endpoint::Error>;
     /// Update deviceManagementDerivedCredentialSettings
     ///
     /// Documented in `api-reference/beta/api/intune-shared-devicemanagementderivedcredentialsettings-update.md`.
@@ -1621,7 +1605,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosVpnConfiguration/derivedCredentialSettings", expect = 200, version = "beta")]
-    async fn update_device_configurations_ios_vpn_configuration_derived_credential_settings(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceManagementDerivedCredentialSettings) -> ::core::result::Result<crate::models::DeviceManagementDerivedCredentialSettings, ::graph_endpoint::Error>;
+    async fn update_ios_vpn_configuration_derived_credential_settings(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceManagementDerivedCredentialSettings) -> ::core::result::Result<crate::models::DeviceManagementDerivedCredentialSettings, ::graph_endpoint::Error>;
     /// Get iosCertificateProfileBase
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-ioscertificateprofilebase-get.md`.
@@ -1629,7 +1613,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.iosVpnConfiguration/identityCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_ios_vpn_configuration_identity_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyIosCertificateProfileBase, ::graph_endpoint::Error>;
+    async fn get_ios_vpn_configuration_identity_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyIosCertificateProfileBase, ::graph_endpoint::Error>;
     /// Get macOSCertificateProfileBase
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macoscertificateprofilebase-get.md`.
@@ -1637,7 +1621,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSDeviceFeaturesConfiguration/singleSignOnExtensionPkinitCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_mac_osdevice_features_configuration_single_sign_on_extension_pkinit_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyMacOSCertificateProfileBase, ::graph_endpoint::Error>;
+    async fn get_modfc_single_sign_on_extension_pkinit_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyMacOSCertificateProfileBase, ::graph_endpoint::Error>;
     /// Get macOSCertificateProfileBase
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macoscertificateprofilebase-get.md`.
@@ -1645,7 +1629,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSEnterpriseWiFiConfiguration/identityCertificateForClientAuthentication", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_mac_osenterprise_wi_fi_configuration_identity_certificate_for_client_authentication(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyMacOSCertificateProfileBase, ::graph_endpoint::Error>;
+    async fn get_moewfc_identity_certificate_for_client_authentication(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyMacOSCertificateProfileBase, ::graph_endpoint::Error>;
     /// Delete macOSTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macostrustedrootcertificate-delete.md`.
@@ -1653,7 +1637,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSEnterpriseWiFiConfiguration/rootCertificateForServerValidation", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_mac_osenterprise_wi_fi_configuration_root_certificate_for_server_validation(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_moewfc_root_certificate_for_server_validation(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get macOSTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macostrustedrootcertificate-get.md`.
@@ -1661,7 +1645,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSEnterpriseWiFiConfiguration/rootCertificateForServerValidation", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_mac_osenterprise_wi_fi_configuration_root_certificate_for_server_validation(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::MacOSTrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn get_moewfc_root_certificate_for_server_validation(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::MacOSTrustedRootCertificate, ::graph_endpoint::Error>;
     /// Update macOSTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macostrustedrootcertificate-update.md`.
@@ -1669,7 +1653,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSEnterpriseWiFiConfiguration/rootCertificateForServerValidation", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_mac_osenterprise_wi_fi_configuration_root_certificate_for_server_validation(&self, device_configuration_id: &str, #[body] body: &crate::models::MacOSTrustedRootCertificate) -> ::core::result::Result<crate::models::MacOSTrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn update_moewfc_root_certificate_for_server_validation(&self, device_configuration_id: &str, #[body] body: &crate::models::MacOSTrustedRootCertificate) -> ::core::result::Result<crate::models::MacOSTrustedRootCertificate, ::graph_endpoint::Error>;
     /// List macOSTrustedRootCertificates
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macostrustedrootcertificate-list.md`.
@@ -1677,7 +1661,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSEnterpriseWiFiConfiguration/rootCertificatesForServerValidation", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_mac_osenterprise_wi_fi_configuration_root_certificates_for_server_validation(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::MacOSTrustedRootCertificate>;
+    fn list_moewfc_root_certificates_for_server_validation(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::MacOSTrustedRootCertificate>;
     /// Create macOSTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macostrustedrootcertificate-create.md`.
@@ -1685,31 +1669,31 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSEnterpriseWiFiConfiguration/rootCertificatesForServerValidation", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_mac_osenterprise_wi_fi_configuration_root_certificates_for_server_validation(&self, device_configuration_id: &str, #[body] body: &crate::models::MacOSTrustedRootCertificate) -> ::core::result::Result<crate::models::MacOSTrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn create_moewfc_root_certificates_for_server_validation(&self, device_configuration_id: &str, #[body] body: &crate::models::MacOSTrustedRootCertificate) -> ::core::result::Result<crate::models::MacOSTrustedRootCertificate, ::graph_endpoint::Error>;
     /// Delete macOSTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macostrustedrootcertificate-delete.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSEnterpriseWiFiConfiguration/rootCertificatesForServerValidation/<mac_ostrusted_root_certificate_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_mac_osenterprise_wi_fi_configuration_root_certificates_for_server_validation(&self, device_configuration_id: &str, mac_ostrusted_root_certificate_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSEnterpriseWiFiConfiguration/rootCertificatesForServerValidation/<mac_os_trusted_root_certificate_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+    async fn delete_moewfc_root_certificates_for_server_validation(&self, device_configuration_id: &str, mac_os_trusted_root_certificate_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get macOSTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macostrustedrootcertificate-get.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSEnterpriseWiFiConfiguration/rootCertificatesForServerValidation/<mac_ostrusted_root_certificate_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_mac_osenterprise_wi_fi_configuration_root_certificates_for_server_validation(&self, device_configuration_id: &str, mac_ostrusted_root_certificate_id: &str) -> ::core::result::Result<crate::models::MacOSTrustedRootCertificate, ::graph_endpoint::Error>;
+    #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSEnterpriseWiFiConfiguration/rootCertificatesForServerValidation/<mac_os_trusted_root_certificate_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+    async fn get_moewfc_root_certificates_for_server_validation(&self, device_configuration_id: &str, mac_os_trusted_root_certificate_id: &str) -> ::core::result::Result<crate::models::MacOSTrustedRootCertificate, ::graph_endpoint::Error>;
     /// Update macOSTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macostrustedrootcertificate-update.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSEnterpriseWiFiConfiguration/rootCertificatesForServerValidation/<mac_ostrusted_root_certificate_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_mac_osenterprise_wi_fi_configuration_root_certificates_for_server_validation(&self, device_configuration_id: &str, mac_ostrusted_root_certificate_id: &str, #[body] body: &crate::models::MacOSTrustedRootCertificate) -> ::core::result::Result<crate::models::MacOSTrustedRootCertificate, ::graph_endpoint::Error>;
+    #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSEnterpriseWiFiConfiguration/rootCertificatesForServerValidation/<mac_os_trusted_root_certificate_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+    async fn update_moewfc_root_certificates_for_server_validation(&self, device_configuration_id: &str, mac_os_trusted_root_certificate_id: &str, #[body] body: &crate::models::MacOSTrustedRootCertificate) -> ::core::result::Result<crate::models::MacOSTrustedRootCertificate, ::graph_endpoint::Error>;
     /// Get macOSCertificateProfileBase
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macoscertificateprofilebase-get.md`.
@@ -1717,7 +1701,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSVpnConfiguration/identityCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_mac_osvpn_configuration_identity_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyMacOSCertificateProfileBase, ::graph_endpoint::Error>;
+    async fn get_mac_os_vpn_configuration_identity_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyMacOSCertificateProfileBase, ::graph_endpoint::Error>;
     /// Get macOSCertificateProfileBase
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macoscertificateprofilebase-get.md`.
@@ -1725,7 +1709,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyMacOSCertificateProfileBase, ::graph_endpoint::Error>;
+    async fn get_mownc_identity_certificate_for_client_authentication(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyMacOSCertificateProfileBase, ::graph_endpoint::Error>;
     /// List deviceConfigurationAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-list.md`.
@@ -1733,7 +1717,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/assignments", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_assignments(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationAssignment>;
+    fn list_mownc_icfca_assignments(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationAssignment>;
     /// Create deviceConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-create.md`.
@@ -1741,7 +1725,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/assignments", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_assignments(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
+    async fn create_mownc_icfca_assignment(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
     /// Delete deviceConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-delete.md`.
@@ -1749,7 +1733,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/assignments/<device_configuration_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_assignments(&self, device_configuration_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_mownc_icfca_assignment(&self, device_configuration_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-get.md`.
@@ -1757,7 +1741,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/assignments/<device_configuration_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_assignments(&self, device_configuration_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
+    async fn get_mownc_icfca_assignment(&self, device_configuration_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
     /// Update deviceConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-update.md`.
@@ -1765,7 +1749,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/assignments/<device_configuration_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_assignments(&self, device_configuration_id: &str, device_configuration_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
+    async fn update_mownc_icfca_assignment(&self, device_configuration_id: &str, device_configuration_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
     /// List settingStateDeviceSummaries
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-list.md`.
@@ -1773,7 +1757,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/deviceSettingStateSummaries", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_device_setting_state_summaries(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::SettingStateDeviceSummary>;
+    fn list_mownc_icfca_device_setting_state_summaries(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::SettingStateDeviceSummary>;
     /// Create settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-create.md`.
@@ -1781,7 +1765,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/deviceSettingStateSummaries", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_device_setting_state_summaries(&self, device_configuration_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+    async fn create_mownc_icfca_device_setting_state_summary(&self, device_configuration_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
     /// Delete settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-delete.md`.
@@ -1789,7 +1773,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_device_setting_state_summaries(&self, device_configuration_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_mownc_icfca_device_setting_state_summary(&self, device_configuration_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-get.md`.
@@ -1797,7 +1781,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_device_setting_state_summaries(&self, device_configuration_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+    async fn get_mownc_icfca_device_setting_state_summary(&self, device_configuration_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
     /// Update settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-update.md`.
@@ -1805,7 +1789,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_device_setting_state_summaries(&self, device_configuration_id: &str, setting_state_device_summary_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+    async fn update_mownc_icfca_device_setting_state_summary(&self, device_configuration_id: &str, setting_state_device_summary_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
     /// Get deviceConfigurationDeviceOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdeviceoverview-get.md`.
@@ -1813,7 +1797,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/deviceStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_device_status_overview(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
+    async fn get_mownc_icfca_device_status_overview(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
     /// Update deviceConfigurationDeviceOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdeviceoverview-update.md`.
@@ -1821,7 +1805,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/deviceStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_device_status_overview(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceOverview) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
+    async fn update_mownc_icfca_device_status_overview(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceOverview) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
     /// List deviceConfigurationDeviceStatuses
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-list.md`.
@@ -1829,7 +1813,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/deviceStatuses", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_device_statuses(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationDeviceStatus>;
+    fn list_mownc_icfca_device_statuses(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationDeviceStatus>;
     /// Create deviceConfigurationDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-create.md`.
@@ -1837,7 +1821,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/deviceStatuses", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_device_statuses(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
+    async fn create_mownc_icfca_device_status(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
     /// Delete deviceConfigurationDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-delete.md`.
@@ -1845,7 +1829,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/deviceStatuses/<device_configuration_device_status_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_device_statuses(&self, device_configuration_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_mownc_icfca_device_status(&self, device_configuration_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceConfigurationDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-get.md`.
@@ -1853,7 +1837,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/deviceStatuses/<device_configuration_device_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_device_statuses(&self, device_configuration_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
+    async fn get_mownc_icfca_device_status(&self, device_configuration_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
     /// Update deviceConfigurationDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-update.md`.
@@ -1861,7 +1845,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/deviceStatuses/<device_configuration_device_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_device_statuses(&self, device_configuration_id: &str, device_configuration_device_status_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
+    async fn update_mownc_icfca_device_status(&self, device_configuration_id: &str, device_configuration_device_status_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
     /// List deviceConfigurationGroupAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-list.md`.
@@ -1869,7 +1853,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/groupAssignments", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_group_assignments(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationGroupAssignment>;
+    fn list_mownc_icfca_group_assignments(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationGroupAssignment>;
     /// Create deviceConfigurationGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-create.md`.
@@ -1877,7 +1861,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/groupAssignments", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_group_assignments(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationGroupAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
+    async fn create_mownc_icfca_group_assignment(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationGroupAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
     /// Delete deviceConfigurationGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-delete.md`.
@@ -1885,7 +1869,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/groupAssignments/<device_configuration_group_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_group_assignments(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_mownc_icfca_group_assignment(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceConfigurationGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-get.md`.
@@ -1893,7 +1877,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/groupAssignments/<device_configuration_group_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_group_assignments(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
+    async fn get_mownc_icfca_group_assignment(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
     /// Update deviceConfigurationGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-update.md`.
@@ -1901,7 +1885,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/groupAssignments/<device_configuration_group_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_group_assignments(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationGroupAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
+    async fn update_mownc_icfca_group_assignment(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationGroupAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
     /// List managedDeviceCertificateStates
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-list.md`.
@@ -1909,7 +1893,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/microsoft.graph.macOSImportedPFXCertificateProfile/managedDeviceCertificateStates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_mac_osimported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
+    fn list_mownc_moipcp_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
     /// Create managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-create.md`.
@@ -1917,7 +1901,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/microsoft.graph.macOSImportedPFXCertificateProfile/managedDeviceCertificateStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_mac_osimported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn create_mownc_moipcp_managed_device_certificate_state(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Delete managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-delete.md`.
@@ -1925,7 +1909,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/microsoft.graph.macOSImportedPFXCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_mac_osimported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_mownc_moipcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-get.md`.
@@ -1933,7 +1917,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/microsoft.graph.macOSImportedPFXCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_mac_osimported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn get_mownc_moipcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Update managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-update.md`.
@@ -1941,7 +1925,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/microsoft.graph.macOSImportedPFXCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_mac_osimported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn update_mownc_moipcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// List managedDeviceCertificateStates
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-list.md`.
@@ -1949,7 +1933,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/microsoft.graph.macOSPkcsCertificateProfile/managedDeviceCertificateStates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_mac_ospkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
+    fn list_mownc_mopcp_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
     /// Create managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-create.md`.
@@ -1957,7 +1941,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/microsoft.graph.macOSPkcsCertificateProfile/managedDeviceCertificateStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_mac_ospkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn create_mownc_mopcp_managed_device_certificate_state(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Delete managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-delete.md`.
@@ -1965,7 +1949,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/microsoft.graph.macOSPkcsCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_mac_ospkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_mownc_mopcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-get.md`.
@@ -1973,7 +1957,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/microsoft.graph.macOSPkcsCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_mac_ospkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn get_mownc_mopcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Update managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-update.md`.
@@ -1981,7 +1965,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/microsoft.graph.macOSPkcsCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_mac_ospkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn update_mownc_mopcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// List managedDeviceCertificateStates
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-list.md`.
@@ -1989,7 +1973,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/microsoft.graph.macOSScepCertificateProfile/managedDeviceCertificateStates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_mac_osscep_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
+    fn list_mownc_moscp_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
     /// Create managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-create.md`.
@@ -1997,7 +1981,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/microsoft.graph.macOSScepCertificateProfile/managedDeviceCertificateStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_mac_osscep_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn create_mownc_moscp_managed_device_certificate_state(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Delete managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-delete.md`.
@@ -2005,7 +1989,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/microsoft.graph.macOSScepCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_mac_osscep_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_mownc_moscp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-get.md`.
@@ -2013,7 +1997,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/microsoft.graph.macOSScepCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_mac_osscep_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn get_mownc_moscp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Update managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-update.md`.
@@ -2021,7 +2005,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/microsoft.graph.macOSScepCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_mac_osscep_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn update_mownc_moscp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Delete macOSTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macostrustedrootcertificate-delete.md`.
@@ -2029,7 +2013,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/microsoft.graph.macOSScepCertificateProfile/rootCertificate", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_mac_osscep_certificate_profile_root_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_mownc_mac_os_scep_certificate_profile_root_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get macOSTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macostrustedrootcertificate-get.md`.
@@ -2037,7 +2021,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/microsoft.graph.macOSScepCertificateProfile/rootCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_mac_osscep_certificate_profile_root_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::MacOSTrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn get_mownc_mac_os_scep_certificate_profile_root_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::MacOSTrustedRootCertificate, ::graph_endpoint::Error>;
     /// Update macOSTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macostrustedrootcertificate-update.md`.
@@ -2045,7 +2029,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/microsoft.graph.macOSScepCertificateProfile/rootCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_mac_osscep_certificate_profile_root_certificate(&self, device_configuration_id: &str, #[body] body: &crate::models::MacOSTrustedRootCertificate) -> ::core::result::Result<crate::models::MacOSTrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn update_mownc_mac_os_scep_certificate_profile_root_certificate(&self, device_configuration_id: &str, #[body] body: &crate::models::MacOSTrustedRootCertificate) -> ::core::result::Result<crate::models::MacOSTrustedRootCertificate, ::graph_endpoint::Error>;
     /// Get deviceConfigurationUserOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuseroverview-get.md`.
@@ -2053,7 +2037,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/userStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_user_status_overview(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
+    async fn get_mownc_icfca_user_status_overview(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
     /// Update deviceConfigurationUserOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuseroverview-update.md`.
@@ -2061,7 +2045,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/userStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_user_status_overview(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationUserOverview) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
+    async fn update_mownc_icfca_user_status_overview(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationUserOverview) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
     /// List deviceConfigurationUserStatuses
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-list.md`.
@@ -2069,7 +2053,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/userStatuses", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_user_statuses(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationUserStatus>;
+    fn list_mownc_icfca_user_statuses(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationUserStatus>;
     /// Create deviceConfigurationUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-create.md`.
@@ -2077,7 +2061,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/userStatuses", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_user_statuses(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
+    async fn create_mownc_icfca_user_status(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
     /// Delete deviceConfigurationUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-delete.md`.
@@ -2085,7 +2069,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/userStatuses/<device_configuration_user_status_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_user_statuses(&self, device_configuration_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_mownc_icfca_user_status(&self, device_configuration_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceConfigurationUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-get.md`.
@@ -2093,7 +2077,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/userStatuses/<device_configuration_user_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_user_statuses(&self, device_configuration_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
+    async fn get_mownc_icfca_user_status(&self, device_configuration_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
     /// Update deviceConfigurationUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-update.md`.
@@ -2101,7 +2085,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/identityCertificateForClientAuthentication/userStatuses/<device_configuration_user_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_mac_oswired_network_configuration_identity_certificate_for_client_authentication_user_statuses(&self, device_configuration_id: &str, device_configuration_user_status_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
+    async fn update_mownc_icfca_user_status(&self, device_configuration_id: &str, device_configuration_user_status_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
     /// Delete macOSTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macostrustedrootcertificate-delete.md`.
@@ -2109,7 +2093,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_mownc_root_certificate_for_server_validation(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get macOSTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macostrustedrootcertificate-get.md`.
@@ -2117,7 +2101,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::MacOSTrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn get_mownc_root_certificate_for_server_validation(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::MacOSTrustedRootCertificate, ::graph_endpoint::Error>;
     /// Update macOSTrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macostrustedrootcertificate-update.md`.
@@ -2125,7 +2109,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation(&self, device_configuration_id: &str, #[body] body: &crate::models::MacOSTrustedRootCertificate) -> ::core::result::Result<crate::models::MacOSTrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn update_mownc_root_certificate_for_server_validation(&self, device_configuration_id: &str, #[body] body: &crate::models::MacOSTrustedRootCertificate) -> ::core::result::Result<crate::models::MacOSTrustedRootCertificate, ::graph_endpoint::Error>;
     /// List deviceConfigurationAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-list.md`.
@@ -2133,7 +2117,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation/assignments", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation_assignments(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationAssignment>;
+    fn list_mownc_root_certificate_for_server_validation_assignments(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationAssignment>;
     /// Create deviceConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-create.md`.
@@ -2141,7 +2125,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation/assignments", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation_assignments(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
+    async fn create_mownc_root_certificate_for_server_validation_assignment(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
     /// Delete deviceConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-delete.md`.
@@ -2149,7 +2133,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation/assignments/<device_configuration_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation_assignments(&self, device_configuration_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_mownc_root_certificate_for_server_validation_assignment(&self, device_configuration_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-get.md`.
@@ -2157,7 +2141,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation/assignments/<device_configuration_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation_assignments(&self, device_configuration_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
+    async fn get_mownc_root_certificate_for_server_validation_assignment(&self, device_configuration_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
     /// Update deviceConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-update.md`.
@@ -2165,7 +2149,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation/assignments/<device_configuration_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation_assignments(&self, device_configuration_id: &str, device_configuration_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
+    async fn update_mownc_root_certificate_for_server_validation_assignment(&self, device_configuration_id: &str, device_configuration_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
     /// List settingStateDeviceSummaries
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-list.md`.
@@ -2173,7 +2157,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation/deviceSettingStateSummaries", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation_device_setting_state_summaries(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::SettingStateDeviceSummary>;
+    fn list_mownc_rcfsv_device_setting_state_summaries(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::SettingStateDeviceSummary>;
     /// Create settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-create.md`.
@@ -2181,7 +2165,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation/deviceSettingStateSummaries", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation_device_setting_state_summaries(&self, device_configuration_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+    async fn create_mownc_rcfsv_device_setting_state_summary(&self, device_configuration_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
     /// Delete settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-delete.md`.
@@ -2189,7 +2173,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation_device_setting_state_summaries(&self, device_configuration_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_mownc_rcfsv_device_setting_state_summary(&self, device_configuration_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-get.md`.
@@ -2197,7 +2181,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation_device_setting_state_summaries(&self, device_configuration_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+    async fn get_mownc_rcfsv_device_setting_state_summary(&self, device_configuration_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
     /// Update settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-update.md`.
@@ -2205,7 +2189,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation_device_setting_state_summaries(&self, device_configuration_id: &str, setting_state_device_summary_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+    async fn update_mownc_rcfsv_device_setting_state_summary(&self, device_configuration_id: &str, setting_state_device_summary_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
     /// Get deviceConfigurationDeviceOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdeviceoverview-get.md`.
@@ -2213,7 +2197,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation/deviceStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation_device_status_overview(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
+    async fn get_mownc_rcfsv_device_status_overview(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
     /// Update deviceConfigurationDeviceOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdeviceoverview-update.md`.
@@ -2221,7 +2205,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation/deviceStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation_device_status_overview(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceOverview) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
+    async fn update_mownc_rcfsv_device_status_overview(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceOverview) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
     /// List deviceConfigurationDeviceStatuses
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-list.md`.
@@ -2229,7 +2213,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation/deviceStatuses", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation_device_statuses(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationDeviceStatus>;
+    fn list_mownc_rcfsv_device_statuses(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationDeviceStatus>;
     /// Create deviceConfigurationDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-create.md`.
@@ -2237,7 +2221,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation/deviceStatuses", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation_device_statuses(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
+    async fn create_mownc_rcfsv_device_status(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
     /// Delete deviceConfigurationDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-delete.md`.
@@ -2245,7 +2229,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation/deviceStatuses/<device_configuration_device_status_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation_device_statuses(&self, device_configuration_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_mownc_rcfsv_device_status(&self, device_configuration_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceConfigurationDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-get.md`.
@@ -2253,7 +2237,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation/deviceStatuses/<device_configuration_device_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation_device_statuses(&self, device_configuration_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
+    async fn get_mownc_rcfsv_device_status(&self, device_configuration_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
     /// Update deviceConfigurationDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-update.md`.
@@ -2261,7 +2245,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation/deviceStatuses/<device_configuration_device_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation_device_statuses(&self, device_configuration_id: &str, device_configuration_device_status_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
+    async fn update_mownc_rcfsv_device_status(&self, device_configuration_id: &str, device_configuration_device_status_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
     /// List deviceConfigurationGroupAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-list.md`.
@@ -2269,7 +2253,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation/groupAssignments", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation_group_assignments(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationGroupAssignment>;
+    fn list_mownc_rcfsv_group_assignments(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationGroupAssignment>;
     /// Create deviceConfigurationGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-create.md`.
@@ -2277,7 +2261,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation/groupAssignments", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation_group_assignments(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationGroupAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
+    async fn create_mownc_rcfsv_group_assignment(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationGroupAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
     /// Delete deviceConfigurationGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-delete.md`.
@@ -2285,7 +2269,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation/groupAssignments/<device_configuration_group_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation_group_assignments(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_mownc_rcfsv_group_assignment(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceConfigurationGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-get.md`.
@@ -2293,7 +2277,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation/groupAssignments/<device_configuration_group_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation_group_assignments(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
+    async fn get_mownc_rcfsv_group_assignment(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
     /// Update deviceConfigurationGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-update.md`.
@@ -2301,7 +2285,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation/groupAssignments/<device_configuration_group_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation_group_assignments(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationGroupAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
+    async fn update_mownc_rcfsv_group_assignment(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationGroupAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
     /// Get deviceConfigurationUserOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuseroverview-get.md`.
@@ -2309,7 +2293,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation/userStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation_user_status_overview(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
+    async fn get_mownc_rcfsv_user_status_overview(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
     /// Update deviceConfigurationUserOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuseroverview-update.md`.
@@ -2317,7 +2301,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation/userStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation_user_status_overview(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationUserOverview) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
+    async fn update_mownc_rcfsv_user_status_overview(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationUserOverview) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
     /// List deviceConfigurationUserStatuses
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-list.md`.
@@ -2325,7 +2309,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation/userStatuses", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation_user_statuses(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationUserStatus>;
+    fn list_mownc_rcfsv_user_statuses(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationUserStatus>;
     /// Create deviceConfigurationUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-create.md`.
@@ -2333,7 +2317,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation/userStatuses", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation_user_statuses(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
+    async fn create_mownc_root_certificate_for_server_validation_user_status(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
     /// Delete deviceConfigurationUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-delete.md`.
@@ -2341,7 +2325,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation/userStatuses/<device_configuration_user_status_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation_user_statuses(&self, device_configuration_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_mownc_root_certificate_for_server_validation_user_status(&self, device_configuration_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceConfigurationUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-get.md`.
@@ -2349,7 +2333,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation/userStatuses/<device_configuration_user_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation_user_statuses(&self, device_configuration_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
+    async fn get_mownc_root_certificate_for_server_validation_user_status(&self, device_configuration_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
     /// Update deviceConfigurationUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-update.md`.
@@ -2357,7 +2341,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.macOSWiredNetworkConfiguration/rootCertificateForServerValidation/userStatuses/<device_configuration_user_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_mac_oswired_network_configuration_root_certificate_for_server_validation_user_statuses(&self, device_configuration_id: &str, device_configuration_user_status_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
+    async fn update_mownc_root_certificate_for_server_validation_user_status(&self, device_configuration_id: &str, device_configuration_user_status_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
     /// List windowsPrivacyDataAccessControlItems
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-windowsprivacydataaccesscontrolitem-list.md`.
@@ -2365,7 +2349,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windows10GeneralConfiguration/privacyAccessControls", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_windows10_general_configuration_privacy_access_controls(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::WindowsPrivacyDataAccessControlItem>;
+    fn list_windows10_general_configuration_privacy_access_controls(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::WindowsPrivacyDataAccessControlItem>;
     /// Create windowsPrivacyDataAccessControlItem
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-windowsprivacydataaccesscontrolitem-create.md`.
@@ -2373,7 +2357,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windows10GeneralConfiguration/privacyAccessControls", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_windows10_general_configuration_privacy_access_controls(&self, device_configuration_id: &str, #[body] body: &crate::models::WindowsPrivacyDataAccessControlItem) -> ::core::result::Result<crate::models::WindowsPrivacyDataAccessControlItem, ::graph_endpoint::Error>;
+    async fn create_windows10_general_configuration_privacy_access_control(&self, device_configuration_id: &str, #[body] body: &crate::models::WindowsPrivacyDataAccessControlItem) -> ::core::result::Result<crate::models::WindowsPrivacyDataAccessControlItem, ::graph_endpoint::Error>;
     /// Delete windowsPrivacyDataAccessControlItem
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-windowsprivacydataaccesscontrolitem-delete.md`.
@@ -2381,7 +2365,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windows10GeneralConfiguration/privacyAccessControls/<windows_privacy_data_access_control_item_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_windows10_general_configuration_privacy_access_controls(&self, device_configuration_id: &str, windows_privacy_data_access_control_item_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_windows10_general_configuration_privacy_access_control(&self, device_configuration_id: &str, windows_privacy_data_access_control_item_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get windowsPrivacyDataAccessControlItem
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-windowsprivacydataaccesscontrolitem-get.md`.
@@ -2389,7 +2373,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windows10GeneralConfiguration/privacyAccessControls/<windows_privacy_data_access_control_item_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows10_general_configuration_privacy_access_controls(&self, device_configuration_id: &str, windows_privacy_data_access_control_item_id: &str) -> ::core::result::Result<crate::models::WindowsPrivacyDataAccessControlItem, ::graph_endpoint::Error>;
+    async fn get_windows10_general_configuration_privacy_access_control(&self, device_configuration_id: &str, windows_privacy_data_access_control_item_id: &str) -> ::core::result::Result<crate::models::WindowsPrivacyDataAccessControlItem, ::graph_endpoint::Error>;
     /// Update windowsPrivacyDataAccessControlItem
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-windowsprivacydataaccesscontrolitem-update.md`.
@@ -2397,7 +2381,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windows10GeneralConfiguration/privacyAccessControls/<windows_privacy_data_access_control_item_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows10_general_configuration_privacy_access_controls(&self, device_configuration_id: &str, windows_privacy_data_access_control_item_id: &str, #[body] body: &crate::models::WindowsPrivacyDataAccessControlItem) -> ::core::result::Result<crate::models::WindowsPrivacyDataAccessControlItem, ::graph_endpoint::Error>;
+    async fn update_windows10_general_configuration_privacy_access_control(&self, device_configuration_id: &str, windows_privacy_data_access_control_item_id: &str, #[body] body: &crate::models::WindowsPrivacyDataAccessControlItem) -> ::core::result::Result<crate::models::WindowsPrivacyDataAccessControlItem, ::graph_endpoint::Error>;
     /// Get windowsCertificateProfileBase
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-windowscertificateprofilebase-get.md`.
@@ -2405,7 +2389,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windows10VpnConfiguration/identityCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows10_vpn_configuration_identity_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyWindowsCertificateProfileBase, ::graph_endpoint::Error>;
+    async fn get_windows10_vpn_configuration_identity_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyWindowsCertificateProfileBase, ::graph_endpoint::Error>;
     /// List androidCertificateProfileBases
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidcertificateprofilebase-list.md`.
@@ -2413,7 +2397,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsDomainJoinConfiguration/networkAccessConfigurations", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_windows_domain_join_configuration_network_access_configurations(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyDeviceConfiguration>;
+    fn list_wdjc_network_access_configurations(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyDeviceConfiguration>;
     /// Create androidCustomConfiguration
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidcustomconfiguration-create.md`.
@@ -2421,7 +2405,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsDomainJoinConfiguration/networkAccessConfigurations", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_windows_domain_join_configuration_network_access_configurations(&self, device_configuration_id: &str, #[body] body: &crate::models::AnyDeviceConfiguration) -> ::core::result::Result<crate::models::AnyDeviceConfiguration, ::graph_endpoint::Error>;
+    async fn create_wdjc_network_access_configuration(&self, device_configuration_id: &str, #[body] body: &crate::models::AnyDeviceConfiguration) -> ::core::result::Result<crate::models::AnyDeviceConfiguration, ::graph_endpoint::Error>;
     /// getTargetedUsersAndDevices action
     ///
     /// Documented in `api-reference/beta/api/intune-shared-deviceconfiguration-gettargetedusersanddevices.md`.
@@ -2429,7 +2413,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsDomainJoinConfiguration/networkAccessConfigurations/getTargetedUsersAndDevices", expect = 200, version = "beta")]
-    async fn get_targeted_users_and_devices_device_configurations_windows_domain_join_configuration_network_access_configurations(&self, device_configuration_id: &str, #[param("deviceConfigurationIds")] device_configuration_ids: &[&str]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::DeviceConfigurationTargetedUserAndDevice>, ::graph_endpoint::Error>;
+    async fn get_targeted_users_and_devices_wdjc_access_configurations(&self, device_configuration_id: &str, #[param("deviceConfigurationIds")] device_configuration_ids: &[&str]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::DeviceConfigurationTargetedUserAndDevice>, ::graph_endpoint::Error>;
     /// Delete androidCustomConfiguration
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidcustomconfiguration-delete.md`.
@@ -2437,7 +2421,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsDomainJoinConfiguration/networkAccessConfigurations/<device_configuration_id_2>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_windows_domain_join_configuration_network_access_configurations(&self, device_configuration_id: &str, device_configuration_id_2: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_wdjc_network_access_configuration(&self, device_configuration_id: &str, device_configuration_id_2: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get androidCustomConfiguration
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidcustomconfiguration-get.md`.
@@ -2445,7 +2429,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsDomainJoinConfiguration/networkAccessConfigurations/<device_configuration_id_2>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_domain_join_configuration_network_access_configurations(&self, device_configuration_id: &str, device_configuration_id_2: &str) -> ::core::result::Result<crate::models::AnyDeviceConfiguration, ::graph_endpoint::Error>;
+    async fn get_wdjc_network_access_configuration(&self, device_configuration_id: &str, device_configuration_id_2: &str) -> ::core::result::Result<crate::models::AnyDeviceConfiguration, ::graph_endpoint::Error>;
     /// Update androidCustomConfiguration
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-androidcustomconfiguration-update.md`.
@@ -2453,7 +2437,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsDomainJoinConfiguration/networkAccessConfigurations/<device_configuration_id_2>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_domain_join_configuration_network_access_configurations(&self, device_configuration_id: &str, device_configuration_id_2: &str, #[body] body: &crate::models::AnyDeviceConfiguration) -> ::core::result::Result<crate::models::AnyDeviceConfiguration, ::graph_endpoint::Error>;
+    async fn update_wdjc_network_access_configuration(&self, device_configuration_id: &str, device_configuration_id_2: &str, #[body] body: &crate::models::AnyDeviceConfiguration) -> ::core::result::Result<crate::models::AnyDeviceConfiguration, ::graph_endpoint::Error>;
     /// assign action
     ///
     /// Documented in `api-reference/beta/api/intune-shared-deviceconfiguration-assign.md`.
@@ -2461,7 +2445,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsDomainJoinConfiguration/networkAccessConfigurations/<device_configuration_id_2>/assign", expect = 200, version = "beta")]
-    async fn assign_device_configurations_windows_domain_join_configuration_network_access_configurations(&self, device_configuration_id: &str, device_configuration_id_2: &str, #[param("deviceConfigurationGroupAssignments")] device_configuration_group_assignments: &[crate::models::DeviceConfigurationGroupAssignment], #[param("assignments")] assignments: &[crate::models::DeviceConfigurationAssignment]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::DeviceConfigurationAssignment>, ::graph_endpoint::Error>;
+    async fn assign_wdjc_network_access_configuration(&self, device_configuration_id: &str, device_configuration_id_2: &str, #[param("deviceConfigurationGroupAssignments")] device_configuration_group_assignments: &[crate::models::DeviceConfigurationGroupAssignment], #[param("assignments")] assignments: &[crate::models::DeviceConfigurationAssignment]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::DeviceConfigurationAssignment>, ::graph_endpoint::Error>;
     /// assignedAccessMultiModeProfiles action
     ///
     /// Documented in `api-reference/beta/api/intune-shared-deviceconfiguration-assignedaccessmultimodeprofiles.md`.
@@ -2469,7 +2453,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsDomainJoinConfiguration/networkAccessConfigurations/<device_configuration_id_2>/assignedAccessMultiModeProfiles", expect = 204, version = "beta")]
-    async fn assigned_access_multi_mode_profiles_device_configurations_windows_domain_join_configuration_network_access_configurations(&self, device_configuration_id: &str, device_configuration_id_2: &str, #[param("assignedAccessMultiModeProfiles")] assigned_access_multi_mode_profiles: &[crate::models::WindowsAssignedAccessProfile]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn assigned_access_multi_mode_profiles_wdjc_access_configuration(&self, device_configuration_id: &str, device_configuration_id_2: &str, #[param("assignedAccessMultiModeProfiles")] assigned_access_multi_mode_profiles: &[crate::models::WindowsAssignedAccessProfile]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// getOmaSettingPlainTextValue function
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfiguration-getomasettingplaintextvalue.md`.
@@ -2477,7 +2461,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsDomainJoinConfiguration/networkAccessConfigurations/<device_configuration_id_2>/getOmaSettingPlainTextValue", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_oma_setting_plain_text_value_device_configurations_windows_domain_join_configuration_network_access_configurations(&self, device_configuration_id: &str, device_configuration_id_2: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
+    async fn get_oma_setting_plain_text_value_wdjc_access_configuration(&self, device_configuration_id: &str, device_configuration_id_2: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
     /// windowsPrivacyAccessControls action
     ///
     /// Documented in `api-reference/beta/api/intune-shared-deviceconfiguration-windowsprivacyaccesscontrols.md`.
@@ -2485,7 +2469,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsDomainJoinConfiguration/networkAccessConfigurations/<device_configuration_id_2>/windowsPrivacyAccessControls", expect = 204, version = "beta")]
-    async fn windows_privacy_access_controls_device_configurations_windows_domain_join_configuration_network_access_configurations(&self, device_configuration_id: &str, device_configuration_id_2: &str, #[param("windowsPrivacyAccessControls")] windows_privacy_access_controls: &[crate::models::WindowsPrivacyDataAccessControlItem]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn windows_privacy_access_controls_wdjc_access_configuration(&self, device_configuration_id: &str, device_configuration_id_2: &str, #[param("windowsPrivacyAccessControls")] windows_privacy_access_controls: &[crate::models::WindowsPrivacyDataAccessControlItem]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get windowsPhone81CertificateProfileBase
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-windowsphone81certificateprofilebase-get.md`.
@@ -2493,7 +2477,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_phone81_vpn_configuration_identity_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyWindowsPhone81CertificateProfileBase, ::graph_endpoint::Error>;
+    async fn get_windows_phone81_vpn_configuration_identity_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyWindowsPhone81CertificateProfileBase, ::graph_endpoint::Error>;
     /// List deviceConfigurationAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-list.md`.
@@ -2501,7 +2485,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/assignments", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_windows_phone81_vpn_configuration_identity_certificate_assignments(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationAssignment>;
+    fn list_wpvc_identity_certificate_assignments(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationAssignment>;
     /// Create deviceConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-create.md`.
@@ -2509,7 +2493,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/assignments", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_windows_phone81_vpn_configuration_identity_certificate_assignments(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
+    async fn create_wpvc_identity_certificate_assignment(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
     /// Delete deviceConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-delete.md`.
@@ -2517,7 +2501,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/assignments/<device_configuration_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_windows_phone81_vpn_configuration_identity_certificate_assignments(&self, device_configuration_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_wpvc_identity_certificate_assignment(&self, device_configuration_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-get.md`.
@@ -2525,7 +2509,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/assignments/<device_configuration_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_phone81_vpn_configuration_identity_certificate_assignments(&self, device_configuration_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
+    async fn get_wpvc_identity_certificate_assignment(&self, device_configuration_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
     /// Update deviceConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-update.md`.
@@ -2533,7 +2517,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/assignments/<device_configuration_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_phone81_vpn_configuration_identity_certificate_assignments(&self, device_configuration_id: &str, device_configuration_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
+    async fn update_wpvc_identity_certificate_assignment(&self, device_configuration_id: &str, device_configuration_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
     /// List settingStateDeviceSummaries
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-list.md`.
@@ -2541,7 +2525,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/deviceSettingStateSummaries", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_windows_phone81_vpn_configuration_identity_certificate_device_setting_state_summaries(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::SettingStateDeviceSummary>;
+    fn list_wpvc_identity_certificate_device_setting_state_summaries(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::SettingStateDeviceSummary>;
     /// Create settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-create.md`.
@@ -2549,7 +2533,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/deviceSettingStateSummaries", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_windows_phone81_vpn_configuration_identity_certificate_device_setting_state_summaries(&self, device_configuration_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+    async fn create_wpvc_identity_certificate_device_setting_state_summary(&self, device_configuration_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
     /// Delete settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-delete.md`.
@@ -2557,7 +2541,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_windows_phone81_vpn_configuration_identity_certificate_device_setting_state_summaries(&self, device_configuration_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_wpvc_identity_certificate_device_setting_state_summary(&self, device_configuration_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-get.md`.
@@ -2565,7 +2549,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_phone81_vpn_configuration_identity_certificate_device_setting_state_summaries(&self, device_configuration_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+    async fn get_wpvc_identity_certificate_device_setting_state_summary(&self, device_configuration_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
     /// Update settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-update.md`.
@@ -2573,7 +2557,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_phone81_vpn_configuration_identity_certificate_device_setting_state_summaries(&self, device_configuration_id: &str, setting_state_device_summary_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+    async fn update_wpvc_identity_certificate_device_setting_state_summary(&self, device_configuration_id: &str, setting_state_device_summary_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
     /// Get deviceConfigurationDeviceOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdeviceoverview-get.md`.
@@ -2581,7 +2565,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/deviceStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_phone81_vpn_configuration_identity_certificate_device_status_overview(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
+    async fn get_wpvc_identity_certificate_device_status_overview(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
     /// Update deviceConfigurationDeviceOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdeviceoverview-update.md`.
@@ -2589,7 +2573,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/deviceStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_phone81_vpn_configuration_identity_certificate_device_status_overview(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceOverview) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
+    async fn update_wpvc_identity_certificate_device_status_overview(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceOverview) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
     /// List deviceConfigurationDeviceStatuses
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-list.md`.
@@ -2597,7 +2581,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/deviceStatuses", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_windows_phone81_vpn_configuration_identity_certificate_device_statuses(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationDeviceStatus>;
+    fn list_wpvc_identity_certificate_device_statuses(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationDeviceStatus>;
     /// Create deviceConfigurationDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-create.md`.
@@ -2605,7 +2589,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/deviceStatuses", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_windows_phone81_vpn_configuration_identity_certificate_device_statuses(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
+    async fn create_wpvc_identity_certificate_device_status(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
     /// Delete deviceConfigurationDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-delete.md`.
@@ -2613,7 +2597,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/deviceStatuses/<device_configuration_device_status_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_windows_phone81_vpn_configuration_identity_certificate_device_statuses(&self, device_configuration_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_wpvc_identity_certificate_device_status(&self, device_configuration_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceConfigurationDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-get.md`.
@@ -2621,7 +2605,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/deviceStatuses/<device_configuration_device_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_phone81_vpn_configuration_identity_certificate_device_statuses(&self, device_configuration_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
+    async fn get_wpvc_identity_certificate_device_status(&self, device_configuration_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
     /// Update deviceConfigurationDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-update.md`.
@@ -2629,7 +2613,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/deviceStatuses/<device_configuration_device_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_phone81_vpn_configuration_identity_certificate_device_statuses(&self, device_configuration_id: &str, device_configuration_device_status_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
+    async fn update_wpvc_identity_certificate_device_status(&self, device_configuration_id: &str, device_configuration_device_status_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
     /// List deviceConfigurationGroupAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-list.md`.
@@ -2637,7 +2621,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/groupAssignments", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_windows_phone81_vpn_configuration_identity_certificate_group_assignments(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationGroupAssignment>;
+    fn list_wpvc_identity_certificate_group_assignments(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationGroupAssignment>;
     /// Create deviceConfigurationGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-create.md`.
@@ -2645,7 +2629,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/groupAssignments", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_windows_phone81_vpn_configuration_identity_certificate_group_assignments(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationGroupAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
+    async fn create_wpvc_identity_certificate_group_assignment(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationGroupAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
     /// Delete deviceConfigurationGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-delete.md`.
@@ -2653,7 +2637,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/groupAssignments/<device_configuration_group_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_windows_phone81_vpn_configuration_identity_certificate_group_assignments(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_wpvc_identity_certificate_group_assignment(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceConfigurationGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-get.md`.
@@ -2661,7 +2645,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/groupAssignments/<device_configuration_group_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_phone81_vpn_configuration_identity_certificate_group_assignments(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
+    async fn get_wpvc_identity_certificate_group_assignment(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
     /// Update deviceConfigurationGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-update.md`.
@@ -2669,7 +2653,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/groupAssignments/<device_configuration_group_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_phone81_vpn_configuration_identity_certificate_group_assignments(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationGroupAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
+    async fn update_wpvc_identity_certificate_group_assignment(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationGroupAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
     /// List managedDeviceCertificateStates
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-list.md`.
@@ -2677,7 +2661,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/microsoft.graph.windowsPhone81SCEPCertificateProfile/managedDeviceCertificateStates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_windows_phone81_vpn_configuration_identity_certificate_windows_phone81_scepcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
+    fn list_wpvc_wpscp_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
     /// Create managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-create.md`.
@@ -2685,7 +2669,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/microsoft.graph.windowsPhone81SCEPCertificateProfile/managedDeviceCertificateStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_windows_phone81_vpn_configuration_identity_certificate_windows_phone81_scepcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn create_wpvc_wpscp_managed_device_certificate_state(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Delete managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-delete.md`.
@@ -2693,7 +2677,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/microsoft.graph.windowsPhone81SCEPCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_windows_phone81_vpn_configuration_identity_certificate_windows_phone81_scepcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_wpvc_wpscp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-get.md`.
@@ -2701,7 +2685,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/microsoft.graph.windowsPhone81SCEPCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_phone81_vpn_configuration_identity_certificate_windows_phone81_scepcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn get_wpvc_wpscp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Update managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-update.md`.
@@ -2709,7 +2693,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/microsoft.graph.windowsPhone81SCEPCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_phone81_vpn_configuration_identity_certificate_windows_phone81_scepcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn update_wpvc_wpscp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Delete windowsPhone81TrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-windowsphone81trustedrootcertificate-delete.md`.
@@ -2717,7 +2701,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/microsoft.graph.windowsPhone81SCEPCertificateProfile/rootCertificate", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_windows_phone81_vpn_configuration_identity_certificate_windows_phone81_scepcertificate_profile_root_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_wpvc_wpscp_root_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get windowsPhone81TrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-windowsphone81trustedrootcertificate-get.md`.
@@ -2725,7 +2709,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/microsoft.graph.windowsPhone81SCEPCertificateProfile/rootCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_phone81_vpn_configuration_identity_certificate_windows_phone81_scepcertificate_profile_root_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::WindowsPhone81TrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn get_wpvc_wpscp_root_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::WindowsPhone81TrustedRootCertificate, ::graph_endpoint::Error>;
     /// Update windowsPhone81TrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-windowsphone81trustedrootcertificate-update.md`.
@@ -2733,7 +2717,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/microsoft.graph.windowsPhone81SCEPCertificateProfile/rootCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_phone81_vpn_configuration_identity_certificate_windows_phone81_scepcertificate_profile_root_certificate(&self, device_configuration_id: &str, #[body] body: &crate::models::WindowsPhone81TrustedRootCertificate) -> ::core::result::Result<crate::models::WindowsPhone81TrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn update_wpvc_wpscp_root_certificate(&self, device_configuration_id: &str, #[body] body: &crate::models::WindowsPhone81TrustedRootCertificate) -> ::core::result::Result<crate::models::WindowsPhone81TrustedRootCertificate, ::graph_endpoint::Error>;
     /// Get deviceConfigurationUserOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuseroverview-get.md`.
@@ -2741,7 +2725,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/userStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_phone81_vpn_configuration_identity_certificate_user_status_overview(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
+    async fn get_wpvc_identity_certificate_user_status_overview(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
     /// Update deviceConfigurationUserOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuseroverview-update.md`.
@@ -2749,7 +2733,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/userStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_phone81_vpn_configuration_identity_certificate_user_status_overview(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationUserOverview) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
+    async fn update_wpvc_identity_certificate_user_status_overview(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationUserOverview) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
     /// List deviceConfigurationUserStatuses
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-list.md`.
@@ -2757,7 +2741,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/userStatuses", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_windows_phone81_vpn_configuration_identity_certificate_user_statuses(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationUserStatus>;
+    fn list_wpvc_identity_certificate_user_statuses(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationUserStatus>;
     /// Create deviceConfigurationUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-create.md`.
@@ -2765,7 +2749,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/userStatuses", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_windows_phone81_vpn_configuration_identity_certificate_user_statuses(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
+    async fn create_wpvc_identity_certificate_user_status(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
     /// Delete deviceConfigurationUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-delete.md`.
@@ -2773,7 +2757,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/userStatuses/<device_configuration_user_status_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_windows_phone81_vpn_configuration_identity_certificate_user_statuses(&self, device_configuration_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_wpvc_identity_certificate_user_status(&self, device_configuration_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceConfigurationUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-get.md`.
@@ -2781,7 +2765,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/userStatuses/<device_configuration_user_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_phone81_vpn_configuration_identity_certificate_user_statuses(&self, device_configuration_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
+    async fn get_wpvc_identity_certificate_user_status(&self, device_configuration_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
     /// Update deviceConfigurationUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-update.md`.
@@ -2789,7 +2773,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsPhone81VpnConfiguration/identityCertificate/userStatuses/<device_configuration_user_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_phone81_vpn_configuration_identity_certificate_user_statuses(&self, device_configuration_id: &str, device_configuration_user_status_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
+    async fn update_wpvc_identity_certificate_user_status(&self, device_configuration_id: &str, device_configuration_user_status_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
     /// List windowsUpdateStates
     ///
     /// Documented in `api-reference/beta/api/intune-shared-windowsupdatestate-list.md`.
@@ -2797,7 +2781,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsUpdateForBusinessConfiguration/deviceUpdateStates", expect = 200, version = "beta")]
-    fn list_device_configurations_windows_update_for_business_configuration_device_update_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::WindowsUpdateState>;
+    fn list_wufbc_device_update_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::WindowsUpdateState>;
     /// Create windowsUpdateState
     ///
     /// Documented in `api-reference/beta/api/intune-shared-windowsupdatestate-create.md`.
@@ -2805,7 +2789,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsUpdateForBusinessConfiguration/deviceUpdateStates", expect = 201, version = "beta")]
-    async fn create_device_configurations_windows_update_for_business_configuration_device_update_states(&self, device_configuration_id: &str, #[body] body: &crate::models::WindowsUpdateState) -> ::core::result::Result<crate::models::WindowsUpdateState, ::graph_endpoint::Error>;
+    async fn create_wufbc_device_update_state(&self, device_configuration_id: &str, #[body] body: &crate::models::WindowsUpdateState) -> ::core::result::Result<crate::models::WindowsUpdateState, ::graph_endpoint::Error>;
     /// Delete windowsUpdateState
     ///
     /// Documented in `api-reference/beta/api/intune-shared-windowsupdatestate-delete.md`.
@@ -2813,7 +2797,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsUpdateForBusinessConfiguration/deviceUpdateStates/<windows_update_state_id>", expect = 204, version = "beta")]
-    async fn delete_device_configurations_windows_update_for_business_configuration_device_update_states(&self, device_configuration_id: &str, windows_update_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_wufbc_device_update_state(&self, device_configuration_id: &str, windows_update_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get windowsUpdateState
     ///
     /// Documented in `api-reference/beta/api/intune-shared-windowsupdatestate-get.md`.
@@ -2821,7 +2805,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsUpdateForBusinessConfiguration/deviceUpdateStates/<windows_update_state_id>", expect = 200, version = "beta")]
-    async fn get_device_configurations_windows_update_for_business_configuration_device_update_states(&self, device_configuration_id: &str, windows_update_state_id: &str) -> ::core::result::Result<crate::models::WindowsUpdateState, ::graph_endpoint::Error>;
+    async fn get_wufbc_device_update_state(&self, device_configuration_id: &str, windows_update_state_id: &str) -> ::core::result::Result<crate::models::WindowsUpdateState, ::graph_endpoint::Error>;
     /// Update windowsUpdateState
     ///
     /// Documented in `api-reference/beta/api/intune-shared-windowsupdatestate-update.md`.
@@ -2829,7 +2813,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsUpdateForBusinessConfiguration/deviceUpdateStates/<windows_update_state_id>", expect = 200, version = "beta")]
-    async fn update_device_configurations_windows_update_for_business_configuration_device_update_states(&self, device_configuration_id: &str, windows_update_state_id: &str, #[body] body: &crate::models::WindowsUpdateState) -> ::core::result::Result<crate::models::WindowsUpdateState, ::graph_endpoint::Error>;
+    async fn update_wufbc_device_update_state(&self, device_configuration_id: &str, windows_update_state_id: &str, #[body] body: &crate::models::WindowsUpdateState) -> ::core::result::Result<crate::models::WindowsUpdateState, ::graph_endpoint::Error>;
     /// Get windowsCertificateProfileBase
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-windowscertificateprofilebase-get.md`.
@@ -2837,7 +2821,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyWindowsCertificateProfileBase, ::graph_endpoint::Error>;
+    async fn get_wweec_identity_certificate_for_client_authentication(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyWindowsCertificateProfileBase, ::graph_endpoint::Error>;
     /// List deviceConfigurationAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-list.md`.
@@ -2845,7 +2829,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/assignments", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_assignments(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationAssignment>;
+    fn list_wweec_icfca_assignments(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationAssignment>;
     /// Create deviceConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-create.md`.
@@ -2853,7 +2837,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/assignments", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_assignments(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
+    async fn create_wweec_icfca_assignment(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
     /// Delete deviceConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-delete.md`.
@@ -2861,7 +2845,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/assignments/<device_configuration_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_assignments(&self, device_configuration_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_wweec_icfca_assignment(&self, device_configuration_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-get.md`.
@@ -2869,7 +2853,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/assignments/<device_configuration_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_assignments(&self, device_configuration_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
+    async fn get_wweec_icfca_assignment(&self, device_configuration_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
     /// Update deviceConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-update.md`.
@@ -2877,7 +2861,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/assignments/<device_configuration_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_assignments(&self, device_configuration_id: &str, device_configuration_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
+    async fn update_wweec_icfca_assignment(&self, device_configuration_id: &str, device_configuration_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
     /// List settingStateDeviceSummaries
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-list.md`.
@@ -2885,7 +2869,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/deviceSettingStateSummaries", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_device_setting_state_summaries(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::SettingStateDeviceSummary>;
+    fn list_wweec_icfca_device_setting_state_summaries(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::SettingStateDeviceSummary>;
     /// Create settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-create.md`.
@@ -2893,7 +2877,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/deviceSettingStateSummaries", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_device_setting_state_summaries(&self, device_configuration_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+    async fn create_wweec_icfca_device_setting_state_summary(&self, device_configuration_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
     /// Delete settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-delete.md`.
@@ -2901,7 +2885,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_device_setting_state_summaries(&self, device_configuration_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_wweec_icfca_device_setting_state_summary(&self, device_configuration_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-get.md`.
@@ -2909,7 +2893,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_device_setting_state_summaries(&self, device_configuration_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+    async fn get_wweec_icfca_device_setting_state_summary(&self, device_configuration_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
     /// Update settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-update.md`.
@@ -2917,7 +2901,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_device_setting_state_summaries(&self, device_configuration_id: &str, setting_state_device_summary_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+    async fn update_wweec_icfca_device_setting_state_summary(&self, device_configuration_id: &str, setting_state_device_summary_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
     /// Get deviceConfigurationDeviceOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdeviceoverview-get.md`.
@@ -2925,7 +2909,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/deviceStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_device_status_overview(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
+    async fn get_wweec_icfca_device_status_overview(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
     /// Update deviceConfigurationDeviceOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdeviceoverview-update.md`.
@@ -2933,7 +2917,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/deviceStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_device_status_overview(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceOverview) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
+    async fn update_wweec_icfca_device_status_overview(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceOverview) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
     /// List deviceConfigurationDeviceStatuses
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-list.md`.
@@ -2941,7 +2925,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/deviceStatuses", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_device_statuses(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationDeviceStatus>;
+    fn list_wweec_icfca_device_statuses(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationDeviceStatus>;
     /// Create deviceConfigurationDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-create.md`.
@@ -2949,7 +2933,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/deviceStatuses", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_device_statuses(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
+    async fn create_wweec_icfca_device_status(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
     /// Delete deviceConfigurationDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-delete.md`.
@@ -2957,7 +2941,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/deviceStatuses/<device_configuration_device_status_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_device_statuses(&self, device_configuration_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_wweec_icfca_device_status(&self, device_configuration_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceConfigurationDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-get.md`.
@@ -2965,7 +2949,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/deviceStatuses/<device_configuration_device_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_device_statuses(&self, device_configuration_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
+    async fn get_wweec_icfca_device_status(&self, device_configuration_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
     /// Update deviceConfigurationDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-update.md`.
@@ -2973,7 +2957,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/deviceStatuses/<device_configuration_device_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_device_statuses(&self, device_configuration_id: &str, device_configuration_device_status_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
+    async fn update_wweec_icfca_device_status(&self, device_configuration_id: &str, device_configuration_device_status_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
     /// List deviceConfigurationGroupAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-list.md`.
@@ -2981,7 +2965,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/groupAssignments", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_group_assignments(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationGroupAssignment>;
+    fn list_wweec_icfca_group_assignments(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationGroupAssignment>;
     /// Create deviceConfigurationGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-create.md`.
@@ -2989,7 +2973,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/groupAssignments", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_group_assignments(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationGroupAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
+    async fn create_wweec_icfca_group_assignment(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationGroupAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
     /// Delete deviceConfigurationGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-delete.md`.
@@ -2997,7 +2981,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/groupAssignments/<device_configuration_group_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_group_assignments(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_wweec_icfca_group_assignment(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceConfigurationGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-get.md`.
@@ -3005,7 +2989,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/groupAssignments/<device_configuration_group_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_group_assignments(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
+    async fn get_wweec_icfca_group_assignment(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
     /// Update deviceConfigurationGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-update.md`.
@@ -3013,7 +2997,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/groupAssignments/<device_configuration_group_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_group_assignments(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationGroupAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
+    async fn update_wweec_icfca_group_assignment(&self, device_configuration_id: &str, device_configuration_group_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationGroupAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
     /// List managedDeviceCertificateStates
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-list.md`.
@@ -3021,7 +3005,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/microsoft.graph.windows10ImportedPFXCertificateProfile/managedDeviceCertificateStates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_windows10_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
+    fn list_wweec_wipcp_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
     /// Create managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-create.md`.
@@ -3029,7 +3013,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/microsoft.graph.windows10ImportedPFXCertificateProfile/managedDeviceCertificateStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_windows10_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn create_wweec_wipcp_managed_device_certificate_state(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Delete managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-delete.md`.
@@ -3037,7 +3021,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/microsoft.graph.windows10ImportedPFXCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_windows10_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_wweec_wipcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-get.md`.
@@ -3045,7 +3029,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/microsoft.graph.windows10ImportedPFXCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_windows10_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn get_wweec_wipcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Update managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-update.md`.
@@ -3053,7 +3037,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/microsoft.graph.windows10ImportedPFXCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_windows10_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn update_wweec_wipcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// List managedDeviceCertificateStates
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-list.md`.
@@ -3061,7 +3045,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/microsoft.graph.windows10PkcsCertificateProfile/managedDeviceCertificateStates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_windows10_pkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
+    fn list_wweec_wpcp_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
     /// Create managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-create.md`.
@@ -3069,7 +3053,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/microsoft.graph.windows10PkcsCertificateProfile/managedDeviceCertificateStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_windows10_pkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn create_wweec_wpcp_managed_device_certificate_state(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Delete managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-delete.md`.
@@ -3077,7 +3061,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/microsoft.graph.windows10PkcsCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_windows10_pkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_wweec_wpcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-get.md`.
@@ -3085,7 +3069,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/microsoft.graph.windows10PkcsCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_windows10_pkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn get_wweec_wpcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Update managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-update.md`.
@@ -3093,7 +3077,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/microsoft.graph.windows10PkcsCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_windows10_pkcs_certificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn update_wweec_wpcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// List managedDeviceCertificateStates
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-list.md`.
@@ -3101,7 +3085,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/microsoft.graph.windows81SCEPCertificateProfile/managedDeviceCertificateStates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_windows81_scepcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
+    fn list_wweec_wscp_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
     /// Create managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-create.md`.
@@ -3109,7 +3093,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/microsoft.graph.windows81SCEPCertificateProfile/managedDeviceCertificateStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_windows81_scepcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn create_wweec_wscp_managed_device_certificate_state(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Delete managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-delete.md`.
@@ -3117,7 +3101,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/microsoft.graph.windows81SCEPCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_windows81_scepcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_wweec_wscp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-get.md`.
@@ -3125,7 +3109,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/microsoft.graph.windows81SCEPCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_windows81_scepcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn get_wweec_wscp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Update managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-update.md`.
@@ -3133,7 +3117,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/microsoft.graph.windows81SCEPCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_windows81_scepcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn update_wweec_wscp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Delete windows81TrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-windows81trustedrootcertificate-delete.md`.
@@ -3141,7 +3125,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/microsoft.graph.windows81SCEPCertificateProfile/rootCertificate", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_windows81_scepcertificate_profile_root_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_wweec_windows81_scep_certificate_profile_root_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get windows81TrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-windows81trustedrootcertificate-get.md`.
@@ -3149,7 +3133,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/microsoft.graph.windows81SCEPCertificateProfile/rootCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_windows81_scepcertificate_profile_root_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::Windows81TrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn get_wweec_windows81_scep_certificate_profile_root_certificate(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::Windows81TrustedRootCertificate, ::graph_endpoint::Error>;
     /// Update windows81TrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-windows81trustedrootcertificate-update.md`.
@@ -3157,7 +3141,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/microsoft.graph.windows81SCEPCertificateProfile/rootCertificate", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_windows81_scepcertificate_profile_root_certificate(&self, device_configuration_id: &str, #[body] body: &crate::models::Windows81TrustedRootCertificate) -> ::core::result::Result<crate::models::Windows81TrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn update_wweec_windows81_scep_certificate_profile_root_certificate(&self, device_configuration_id: &str, #[body] body: &crate::models::Windows81TrustedRootCertificate) -> ::core::result::Result<crate::models::Windows81TrustedRootCertificate, ::graph_endpoint::Error>;
     /// List managedDeviceCertificateStates
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-list.md`.
@@ -3165,7 +3149,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/microsoft.graph.windowsPhone81ImportedPFXCertificateProfile/managedDeviceCertificateStates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_windows_phone81_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
+    fn list_wweec_wpipcp_managed_device_certificate_states(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagedDeviceCertificateState>;
     /// Create managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-create.md`.
@@ -3173,7 +3157,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/microsoft.graph.windowsPhone81ImportedPFXCertificateProfile/managedDeviceCertificateStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_windows_phone81_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn create_wweec_wpipcp_managed_device_certificate_state(&self, device_configuration_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Delete managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-delete.md`.
@@ -3181,7 +3165,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/microsoft.graph.windowsPhone81ImportedPFXCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_windows_phone81_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_wweec_wpipcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-get.md`.
@@ -3189,7 +3173,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/microsoft.graph.windowsPhone81ImportedPFXCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_windows_phone81_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn get_wweec_wpipcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Update managedDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddevicecertificatestate-update.md`.
@@ -3197,7 +3181,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/microsoft.graph.windowsPhone81ImportedPFXCertificateProfile/managedDeviceCertificateStates/<managed_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_windows_phone81_imported_pfxcertificate_profile_managed_device_certificate_states(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn update_wweec_wpipcp_managed_device_certificate_state(&self, device_configuration_id: &str, managed_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedDeviceCertificateState, ::graph_endpoint::Error>;
     /// Get deviceConfigurationUserOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuseroverview-get.md`.
@@ -3205,7 +3189,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/userStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_user_status_overview(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
+    async fn get_wweec_icfca_user_status_overview(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
     /// Update deviceConfigurationUserOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuseroverview-update.md`.
@@ -3213,7 +3197,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/userStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_user_status_overview(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationUserOverview) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
+    async fn update_wweec_icfca_user_status_overview(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationUserOverview) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
     /// List deviceConfigurationUserStatuses
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-list.md`.
@@ -3221,7 +3205,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/userStatuses", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_user_statuses(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationUserStatus>;
+    fn list_wweec_icfca_user_statuses(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationUserStatus>;
     /// Create deviceConfigurationUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-create.md`.
@@ -3229,7 +3213,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/userStatuses", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_user_statuses(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
+    async fn create_wweec_icfca_user_status(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
     /// Delete deviceConfigurationUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-delete.md`.
@@ -3237,7 +3221,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/userStatuses/<device_configuration_user_status_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_user_statuses(&self, device_configuration_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_wweec_icfca_user_status(&self, device_configuration_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceConfigurationUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-get.md`.
@@ -3245,7 +3229,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/userStatuses/<device_configuration_user_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_user_statuses(&self, device_configuration_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
+    async fn get_wweec_icfca_user_status(&self, device_configuration_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
     /// Update deviceConfigurationUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-update.md`.
@@ -3253,7 +3237,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/identityCertificateForClientAuthentication/userStatuses/<device_configuration_user_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_wifi_enterprise_eapconfiguration_identity_certificate_for_client_authentication_user_statuses(&self, device_configuration_id: &str, device_configuration_user_status_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
+    async fn update_wweec_icfca_user_status(&self, device_configuration_id: &str, device_configuration_user_status_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
     /// Delete windows81TrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-windows81trustedrootcertificate-delete.md`.
@@ -3261,7 +3245,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificateForClientValidation", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificate_for_client_validation(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_wweec_root_certificate_for_client_validation(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get windows81TrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-windows81trustedrootcertificate-get.md`.
@@ -3269,7 +3253,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificateForClientValidation", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificate_for_client_validation(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::Windows81TrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn get_wweec_root_certificate_for_client_validation(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::Windows81TrustedRootCertificate, ::graph_endpoint::Error>;
     /// Update windows81TrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-windows81trustedrootcertificate-update.md`.
@@ -3277,7 +3261,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificateForClientValidation", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificate_for_client_validation(&self, device_configuration_id: &str, #[body] body: &crate::models::Windows81TrustedRootCertificate) -> ::core::result::Result<crate::models::Windows81TrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn update_wweec_root_certificate_for_client_validation(&self, device_configuration_id: &str, #[body] body: &crate::models::Windows81TrustedRootCertificate) -> ::core::result::Result<crate::models::Windows81TrustedRootCertificate, ::graph_endpoint::Error>;
     /// List windows81TrustedRootCertificates
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-windows81trustedrootcertificate-list.md`.
@@ -3285,7 +3269,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::Windows81TrustedRootCertificate>;
+    fn list_wweec_root_certificates_for_server_validation(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::Windows81TrustedRootCertificate>;
     /// Create windows81TrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-windows81trustedrootcertificate-create.md`.
@@ -3293,7 +3277,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation(&self, device_configuration_id: &str, #[body] body: &crate::models::Windows81TrustedRootCertificate) -> ::core::result::Result<crate::models::Windows81TrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn create_wweec_root_certificates_for_server_validation(&self, device_configuration_id: &str, #[body] body: &crate::models::Windows81TrustedRootCertificate) -> ::core::result::Result<crate::models::Windows81TrustedRootCertificate, ::graph_endpoint::Error>;
     /// Delete windows81TrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-windows81trustedrootcertificate-delete.md`.
@@ -3301,7 +3285,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_wweec_root_certificates_for_server_validation(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get windows81TrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-windows81trustedrootcertificate-get.md`.
@@ -3309,7 +3293,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str) -> ::core::result::Result<crate::models::Windows81TrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn get_wweec_root_certificates_for_server_validation(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str) -> ::core::result::Result<crate::models::Windows81TrustedRootCertificate, ::graph_endpoint::Error>;
     /// Update windows81TrustedRootCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-windows81trustedrootcertificate-update.md`.
@@ -3317,7 +3301,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, #[body] body: &crate::models::Windows81TrustedRootCertificate) -> ::core::result::Result<crate::models::Windows81TrustedRootCertificate, ::graph_endpoint::Error>;
+    async fn update_wweec_root_certificates_for_server_validation(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, #[body] body: &crate::models::Windows81TrustedRootCertificate) -> ::core::result::Result<crate::models::Windows81TrustedRootCertificate, ::graph_endpoint::Error>;
     /// List deviceConfigurationAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-list.md`.
@@ -3325,7 +3309,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>/assignments", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation_assignments(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationAssignment>;
+    fn list_wweec_root_certificates_for_server_validation_assignments(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationAssignment>;
     /// Create deviceConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-create.md`.
@@ -3333,7 +3317,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>/assignments", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation_assignments(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
+    async fn create_wweec_root_certificates_for_server_validation_assignment(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
     /// Delete deviceConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-delete.md`.
@@ -3341,7 +3325,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>/assignments/<device_configuration_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation_assignments(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_wweec_root_certificates_for_server_validation_assignment(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-get.md`.
@@ -3349,7 +3333,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>/assignments/<device_configuration_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation_assignments(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
+    async fn get_wweec_root_certificates_for_server_validation_assignment(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
     /// Update deviceConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationassignment-update.md`.
@@ -3357,7 +3341,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>/assignments/<device_configuration_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation_assignments(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, device_configuration_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
+    async fn update_wweec_root_certificates_for_server_validation_assignment(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, device_configuration_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
     /// List settingStateDeviceSummaries
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-list.md`.
@@ -3365,7 +3349,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>/deviceSettingStateSummaries", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation_device_setting_state_summaries(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::SettingStateDeviceSummary>;
+    fn list_wweec_rcfsv_device_setting_state_summaries(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::SettingStateDeviceSummary>;
     /// Create settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-create.md`.
@@ -3373,7 +3357,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>/deviceSettingStateSummaries", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation_device_setting_state_summaries(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+    async fn create_wweec_rcfsv_device_setting_state_summary(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
     /// Delete settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-delete.md`.
@@ -3381,7 +3365,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation_device_setting_state_summaries(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_wweec_rcfsv_device_setting_state_summary(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-get.md`.
@@ -3389,7 +3373,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation_device_setting_state_summaries(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+    async fn get_wweec_rcfsv_device_setting_state_summary(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
     /// Update settingStateDeviceSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-settingstatedevicesummary-update.md`.
@@ -3397,7 +3381,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation_device_setting_state_summaries(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, setting_state_device_summary_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+    async fn update_wweec_rcfsv_device_setting_state_summary(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, setting_state_device_summary_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
     /// Get deviceConfigurationDeviceOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdeviceoverview-get.md`.
@@ -3405,7 +3389,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>/deviceStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation_device_status_overview(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
+    async fn get_wweec_rcfsv_device_status_overview(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
     /// Update deviceConfigurationDeviceOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdeviceoverview-update.md`.
@@ -3413,7 +3397,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>/deviceStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation_device_status_overview(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceOverview) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
+    async fn update_wweec_rcfsv_device_status_overview(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceOverview) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
     /// List deviceConfigurationDeviceStatuses
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-list.md`.
@@ -3421,7 +3405,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>/deviceStatuses", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation_device_statuses(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationDeviceStatus>;
+    fn list_wweec_rcfsv_device_statuses(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationDeviceStatus>;
     /// Create deviceConfigurationDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-create.md`.
@@ -3429,7 +3413,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>/deviceStatuses", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation_device_statuses(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
+    async fn create_wweec_rcfsv_device_status(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
     /// Delete deviceConfigurationDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-delete.md`.
@@ -3437,7 +3421,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>/deviceStatuses/<device_configuration_device_status_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation_device_statuses(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_wweec_rcfsv_device_status(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceConfigurationDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-get.md`.
@@ -3445,7 +3429,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>/deviceStatuses/<device_configuration_device_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation_device_statuses(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
+    async fn get_wweec_rcfsv_device_status(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
     /// Update deviceConfigurationDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationdevicestatus-update.md`.
@@ -3453,7 +3437,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>/deviceStatuses/<device_configuration_device_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation_device_statuses(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, device_configuration_device_status_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
+    async fn update_wweec_rcfsv_device_status(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, device_configuration_device_status_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
     /// List deviceConfigurationGroupAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-list.md`.
@@ -3461,7 +3445,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>/groupAssignments", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation_group_assignments(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationGroupAssignment>;
+    fn list_wweec_rcfsv_group_assignments(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationGroupAssignment>;
     /// Create deviceConfigurationGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-create.md`.
@@ -3469,7 +3453,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>/groupAssignments", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation_group_assignments(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, #[body] body: &crate::models::DeviceConfigurationGroupAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
+    async fn create_wweec_rcfsv_group_assignment(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, #[body] body: &crate::models::DeviceConfigurationGroupAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
     /// Delete deviceConfigurationGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-delete.md`.
@@ -3477,7 +3461,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>/groupAssignments/<device_configuration_group_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation_group_assignments(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_wweec_rcfsv_group_assignment(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceConfigurationGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-get.md`.
@@ -3485,7 +3469,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>/groupAssignments/<device_configuration_group_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation_group_assignments(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
+    async fn get_wweec_rcfsv_group_assignment(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, device_configuration_group_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
     /// Update deviceConfigurationGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationgroupassignment-update.md`.
@@ -3493,7 +3477,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>/groupAssignments/<device_configuration_group_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation_group_assignments(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, device_configuration_group_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationGroupAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
+    async fn update_wweec_rcfsv_group_assignment(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, device_configuration_group_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationGroupAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationGroupAssignment, ::graph_endpoint::Error>;
     /// Get deviceConfigurationUserOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuseroverview-get.md`.
@@ -3501,7 +3485,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>/userStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation_user_status_overview(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
+    async fn get_wweec_rcfsv_user_status_overview(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
     /// Update deviceConfigurationUserOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuseroverview-update.md`.
@@ -3509,7 +3493,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>/userStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation_user_status_overview(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, #[body] body: &crate::models::DeviceConfigurationUserOverview) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
+    async fn update_wweec_rcfsv_user_status_overview(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, #[body] body: &crate::models::DeviceConfigurationUserOverview) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
     /// List deviceConfigurationUserStatuses
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-list.md`.
@@ -3517,7 +3501,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>/userStatuses", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation_user_statuses(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationUserStatus>;
+    fn list_wweec_rcfsv_user_statuses(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationUserStatus>;
     /// Create deviceConfigurationUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-create.md`.
@@ -3525,7 +3509,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>/userStatuses", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation_user_statuses(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
+    async fn create_wweec_root_certificates_for_server_validation_user_status(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
     /// Delete deviceConfigurationUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-delete.md`.
@@ -3533,7 +3517,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>/userStatuses/<device_configuration_user_status_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation_user_statuses(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_wweec_root_certificates_for_server_validation_user_status(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceConfigurationUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-get.md`.
@@ -3541,7 +3525,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>/userStatuses/<device_configuration_user_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation_user_statuses(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
+    async fn get_wweec_root_certificates_for_server_validation_user_status(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
     /// Update deviceConfigurationUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-update.md`.
@@ -3549,7 +3533,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/microsoft.graph.windowsWifiEnterpriseEAPConfiguration/rootCertificatesForServerValidation/<windows81_trusted_root_certificate_id>/userStatuses/<device_configuration_user_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_windows_wifi_enterprise_eapconfiguration_root_certificates_for_server_validation_user_statuses(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, device_configuration_user_status_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
+    async fn update_wweec_root_certificates_for_server_validation_user_status(&self, device_configuration_id: &str, windows81_trusted_root_certificate_id: &str, device_configuration_user_status_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
     /// Get deviceConfigurationUserOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuseroverview-get.md`.
@@ -3557,7 +3541,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/userStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_user_status_overview(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
+    async fn get_device_configuration_user_status_overview(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
     /// Update deviceConfigurationUserOverview
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuseroverview-update.md`.
@@ -3565,7 +3549,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/userStatusOverview", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_user_status_overview(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationUserOverview) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
+    async fn update_device_configuration_user_status_overview(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationUserOverview) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
     /// List deviceConfigurationUserStatuses
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-list.md`.
@@ -3573,7 +3557,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/userStatuses", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_user_statuses(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationUserStatus>;
+    fn list_device_configuration_user_statuses(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationUserStatus>;
     /// Create deviceConfigurationUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-create.md`.
@@ -3581,7 +3565,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/userStatuses", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_user_statuses(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
+    async fn create_device_configuration_user_status(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
     /// Delete deviceConfigurationUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-delete.md`.
@@ -3589,7 +3573,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/userStatuses/<device_configuration_user_status_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_user_statuses(&self, device_configuration_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_configuration_user_status(&self, device_configuration_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceConfigurationUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-get.md`.
@@ -3597,7 +3581,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/userStatuses/<device_configuration_user_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_user_statuses(&self, device_configuration_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
+    async fn get_device_configuration_user_status(&self, device_configuration_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
     /// Update deviceConfigurationUserStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-deviceconfigurationuserstatus-update.md`.
@@ -3605,7 +3589,7 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/userStatuses/<device_configuration_user_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_user_statuses(&self, device_configuration_id: &str, device_configuration_user_status_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
+    async fn update_device_configuration_user_status(&self, device_configuration_id: &str, device_configuration_user_status_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
     /// windowsPrivacyAccessControls action
     ///
     /// Documented in `api-reference/beta/api/intune-shared-deviceconfiguration-windowsprivacyaccesscontrols.md`.
@@ -3613,256 +3597,289 @@ pub trait DeviceConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/windowsPrivacyAccessControls", expect = 204, version = "beta")]
-    async fn windows_privacy_access_controls_device_configurations(&self, device_configuration_id: &str, #[param("windowsPrivacyAccessControls")] windows_privacy_access_controls: &[crate::models::WindowsPrivacyDataAccessControlItem]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// List androidCustomConfigurations
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-androidcustomconfiguration-list.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceConfigurations", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_2(&self) -> ::graph_endpoint::Paged<'_, crate::models::AnyDeviceConfiguration>;
-    /// Create androidCustomConfiguration
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-androidcustomconfiguration-create.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/deviceConfigurations", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_2(&self, #[body] body: &crate::models::AnyDeviceConfiguration) -> ::core::result::Result<crate::models::AnyDeviceConfiguration, ::graph_endpoint::Error>;
-    /// Delete androidCustomConfiguration
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-androidcustomconfiguration-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_2(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get androidCustomConfiguration
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-androidcustomconfiguration-get.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_2(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyDeviceConfiguration, ::graph_endpoint::Error>;
-    /// Update androidCustomConfiguration
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-androidcustomconfiguration-update.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_2(&self, device_configuration_id: &str, #[body] body: &crate::models::AnyDeviceConfiguration) -> ::core::result::Result<crate::models::AnyDeviceConfiguration, ::graph_endpoint::Error>;
-    /// assign action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfiguration-assign.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/assign", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn assign_device_configurations_2(&self, device_configuration_id: &str, #[param("deviceConfigurationGroupAssignments")] device_configuration_group_assignments: &[crate::models::DeviceConfigurationGroupAssignment], #[param("assignments")] assignments: &[crate::models::DeviceConfigurationAssignment]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::DeviceConfigurationAssignment>, ::graph_endpoint::Error>;
-    /// List deviceConfigurationAssignments
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationassignment-list.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/assignments", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_assignments_2(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationAssignment>;
-    /// Create deviceConfigurationAssignment
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationassignment-create.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/assignments", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_assignments_2(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
-    /// Delete deviceConfigurationAssignment
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationassignment-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/assignments/<device_configuration_assignment_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_assignments_2(&self, device_configuration_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get deviceConfigurationAssignment
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationassignment-get.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/assignments/<device_configuration_assignment_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_assignments_2(&self, device_configuration_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
-    /// Update deviceConfigurationAssignment
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationassignment-update.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/assignments/<device_configuration_assignment_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_assignments_2(&self, device_configuration_id: &str, device_configuration_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
-    /// List settingStateDeviceSummaries
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-settingstatedevicesummary-list.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceSettingStateSummaries", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_device_setting_state_summaries_2(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::SettingStateDeviceSummary>;
-    /// Create settingStateDeviceSummary
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-settingstatedevicesummary-create.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceSettingStateSummaries", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_device_setting_state_summaries_2(&self, device_configuration_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
-    /// Delete settingStateDeviceSummary
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-settingstatedevicesummary-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_device_setting_state_summaries_2(&self, device_configuration_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get settingStateDeviceSummary
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-settingstatedevicesummary-get.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_device_setting_state_summaries_2(&self, device_configuration_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
-    /// Update settingStateDeviceSummary
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-settingstatedevicesummary-update.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_device_setting_state_summaries_2(&self, device_configuration_id: &str, setting_state_device_summary_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
-    /// Get deviceConfigurationDeviceOverview
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationdeviceoverview-get.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceStatusOverview", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_device_status_overview_2(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
-    /// Update deviceConfigurationDeviceOverview
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationdeviceoverview-update.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceStatusOverview", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_device_status_overview_2(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceOverview) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
-    /// List deviceConfigurationDeviceStatuses
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationdevicestatus-list.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceStatuses", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_device_statuses_2(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationDeviceStatus>;
-    /// Create deviceConfigurationDeviceStatus
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationdevicestatus-create.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceStatuses", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_device_statuses_2(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
-    /// Delete deviceConfigurationDeviceStatus
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationdevicestatus-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceStatuses/<device_configuration_device_status_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_device_statuses_2(&self, device_configuration_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get deviceConfigurationDeviceStatus
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationdevicestatus-get.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceStatuses/<device_configuration_device_status_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_device_statuses_2(&self, device_configuration_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
-    /// Update deviceConfigurationDeviceStatus
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationdevicestatus-update.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceStatuses/<device_configuration_device_status_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_device_statuses_2(&self, device_configuration_id: &str, device_configuration_device_status_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
-    /// getOmaSettingPlainTextValue function
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfiguration-getomasettingplaintextvalue.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/getOmaSettingPlainTextValue", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_oma_setting_plain_text_value_device_configurations_2(&self, device_configuration_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
-    /// Get deviceConfigurationUserOverview
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationuseroverview-get.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/userStatusOverview", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_user_status_overview_2(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
-    /// Update deviceConfigurationUserOverview
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationuseroverview-update.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/userStatusOverview", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_user_status_overview_2(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationUserOverview) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
-    /// List deviceConfigurationUserStatuses
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationuserstatus-list.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/userStatuses", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_user_statuses_2(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationUserStatus>;
-    /// Create deviceConfigurationUserStatus
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationuserstatus-create.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/userStatuses", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_user_statuses_2(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
-    /// Delete deviceConfigurationUserStatus
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationuserstatus-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/userStatuses/<device_configuration_user_status_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_user_statuses_2(&self, device_configuration_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get deviceConfigurationUserStatus
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationuserstatus-get.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/userStatuses/<device_configuration_user_status_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_user_statuses_2(&self, device_configuration_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
-    /// Update deviceConfigurationUserStatus
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationuserstatus-update.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/userStatuses/<device_configuration_user_status_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_user_statuses_2(&self, device_configuration_id: &str, device_configuration_user_status_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
+    async fn windows_privacy_access_controls_device_configuration(&self, device_configuration_id: &str, #[param("windowsPrivacyAccessControls")] windows_privacy_access_controls: &[crate::models::WindowsPrivacyDataAccessControlItem]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
 }
 
 impl DeviceConfigurations for ::graph_endpoint::GraphClient {}
 
+/// The v1.0 endpoints of this area, under the same names as the beta ones.
+pub mod v1 {
+    use graph_endpoint::graph_action;
+
+    /// Endpoints under `/deviceManagement/deviceConfigurationDeviceStateSummaries`.
+    pub trait DeviceConfigurationDeviceStateSummaries: ::graph_endpoint::Graph {
+        /// Get deviceConfigurationDeviceStateSummary
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationdevicestatesummary-get.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceConfigurationDeviceStateSummaries", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn get_device_configuration_device_state_summaries(&self) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStateSummary, ::graph_endpoint::Error>;
+        /// Update deviceConfigurationDeviceStateSummary
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationdevicestatesummary-update.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/deviceConfigurationDeviceStateSummaries", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn update_device_configuration_device_state_summaries(&self, #[body] body: &crate::models::DeviceConfigurationDeviceStateSummary) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStateSummary, ::graph_endpoint::Error>;
+    }
+
+    impl DeviceConfigurationDeviceStateSummaries for ::graph_endpoint::GraphClient {}
+
+    /// Endpoints under `/deviceManagement/deviceConfigurations`.
+    pub trait DeviceConfigurations: ::graph_endpoint::Graph {
+        /// List androidCustomConfigurations
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-androidcustomconfiguration-list.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceConfigurations", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        fn list_device_configurations(&self) -> ::graph_endpoint::Paged<'_, crate::models::AnyDeviceConfiguration>;
+        /// Create androidCustomConfiguration
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-androidcustomconfiguration-create.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/deviceConfigurations", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn create_device_configuration(&self, #[body] body: &crate::models::AnyDeviceConfiguration) -> ::core::result::Result<crate::models::AnyDeviceConfiguration, ::graph_endpoint::Error>;
+        /// Delete androidCustomConfiguration
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-androidcustomconfiguration-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn delete_device_configuration(&self, device_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get androidCustomConfiguration
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-androidcustomconfiguration-get.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn get_device_configuration(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::AnyDeviceConfiguration, ::graph_endpoint::Error>;
+        /// Update androidCustomConfiguration
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-androidcustomconfiguration-update.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn update_device_configuration(&self, device_configuration_id: &str, #[body] body: &crate::models::AnyDeviceConfiguration) -> ::core::result::Result<crate::models::AnyDeviceConfiguration, ::graph_endpoint::Error>;
+        /// assign action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfiguration-assign.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/assign", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn assign_device_configuration(&self, device_configuration_id: &str, #[param("deviceConfigurationGroupAssignments")] device_configuration_group_assignments: &[crate::models::DeviceConfigurationGroupAssignment], #[param("assignments")] assignments: &[crate::models::DeviceConfigurationAssignment]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::DeviceConfigurationAssignment>, ::graph_endpoint::Error>;
+        /// List deviceConfigurationAssignments
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationassignment-list.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/assignments", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        fn list_device_configuration_assignments(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationAssignment>;
+        /// Create deviceConfigurationAssignment
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationassignment-create.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/assignments", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn create_device_configuration_assignment(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
+        /// Delete deviceConfigurationAssignment
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationassignment-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/assignments/<device_configuration_assignment_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn delete_device_configuration_assignment(&self, device_configuration_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get deviceConfigurationAssignment
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationassignment-get.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/assignments/<device_configuration_assignment_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn get_device_configuration_assignment(&self, device_configuration_id: &str, device_configuration_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
+        /// Update deviceConfigurationAssignment
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationassignment-update.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/assignments/<device_configuration_assignment_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn update_device_configuration_assignment(&self, device_configuration_id: &str, device_configuration_assignment_id: &str, #[body] body: &crate::models::DeviceConfigurationAssignment) -> ::core::result::Result<crate::models::DeviceConfigurationAssignment, ::graph_endpoint::Error>;
+        /// List settingStateDeviceSummaries
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-settingstatedevicesummary-list.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceSettingStateSummaries", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        fn list_device_configuration_device_setting_state_summaries(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::SettingStateDeviceSummary>;
+        /// Create settingStateDeviceSummary
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-settingstatedevicesummary-create.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceSettingStateSummaries", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn create_device_configuration_device_setting_state_summary(&self, device_configuration_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+        /// Delete settingStateDeviceSummary
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-settingstatedevicesummary-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn delete_device_configuration_device_setting_state_summary(&self, device_configuration_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get settingStateDeviceSummary
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-settingstatedevicesummary-get.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn get_device_configuration_device_setting_state_summary(&self, device_configuration_id: &str, setting_state_device_summary_id: &str) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+        /// Update settingStateDeviceSummary
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-settingstatedevicesummary-update.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceSettingStateSummaries/<setting_state_device_summary_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn update_device_configuration_device_setting_state_summary(&self, device_configuration_id: &str, setting_state_device_summary_id: &str, #[body] body: &crate::models::SettingStateDeviceSummary) -> ::core::result::Result<crate::models::SettingStateDeviceSummary, ::graph_endpoint::Error>;
+        /// Get deviceConfigurationDeviceOverview
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationdeviceoverview-get.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceStatusOverview", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn get_device_configuration_device_status_overview(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
+        /// Update deviceConfigurationDeviceOverview
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationdeviceoverview-update.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceStatusOverview", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn update_device_configuration_device_status_overview(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceOverview) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceOverview, ::graph_endpoint::Error>;
+        /// List deviceConfigurationDeviceStatuses
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationdevicestatus-list.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceStatuses", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        fn list_device_configuration_device_statuses(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationDeviceStatus>;
+        /// Create deviceConfigurationDeviceStatus
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationdevicestatus-create.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceStatuses", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn create_device_configuration_device_status(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
+        /// Delete deviceConfigurationDeviceStatus
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationdevicestatus-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceStatuses/<device_configuration_device_status_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn delete_device_configuration_device_status(&self, device_configuration_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get deviceConfigurationDeviceStatus
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationdevicestatus-get.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceStatuses/<device_configuration_device_status_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn get_device_configuration_device_status(&self, device_configuration_id: &str, device_configuration_device_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
+        /// Update deviceConfigurationDeviceStatus
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationdevicestatus-update.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/deviceStatuses/<device_configuration_device_status_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn update_device_configuration_device_status(&self, device_configuration_id: &str, device_configuration_device_status_id: &str, #[body] body: &crate::models::DeviceConfigurationDeviceStatus) -> ::core::result::Result<crate::models::DeviceConfigurationDeviceStatus, ::graph_endpoint::Error>;
+        /// getOmaSettingPlainTextValue function
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfiguration-getomasettingplaintextvalue.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/getOmaSettingPlainTextValue", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn get_oma_setting_plain_text_value_device_configuration(&self, device_configuration_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
+        /// Get deviceConfigurationUserOverview
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationuseroverview-get.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/userStatusOverview", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn get_device_configuration_user_status_overview(&self, device_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
+        /// Update deviceConfigurationUserOverview
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationuseroverview-update.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/userStatusOverview", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn update_device_configuration_user_status_overview(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationUserOverview) -> ::core::result::Result<crate::models::DeviceConfigurationUserOverview, ::graph_endpoint::Error>;
+        /// List deviceConfigurationUserStatuses
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationuserstatus-list.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/userStatuses", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        fn list_device_configuration_user_statuses(&self, device_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceConfigurationUserStatus>;
+        /// Create deviceConfigurationUserStatus
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationuserstatus-create.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/deviceConfigurations/<device_configuration_id>/userStatuses", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn create_device_configuration_user_status(&self, device_configuration_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
+        /// Delete deviceConfigurationUserStatus
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationuserstatus-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/deviceConfigurations/<device_configuration_id>/userStatuses/<device_configuration_user_status_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn delete_device_configuration_user_status(&self, device_configuration_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get deviceConfigurationUserStatus
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationuserstatus-get.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceConfigurations/<device_configuration_id>/userStatuses/<device_configuration_user_status_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn get_device_configuration_user_status(&self, device_configuration_id: &str, device_configuration_user_status_id: &str) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
+        /// Update deviceConfigurationUserStatus
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-deviceconfigurationuserstatus-update.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/deviceConfigurations/<device_configuration_id>/userStatuses/<device_configuration_user_status_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn update_device_configuration_user_status(&self, device_configuration_id: &str, device_configuration_user_status_id: &str, #[body] body: &crate::models::DeviceConfigurationUserStatus) -> ::core::result::Result<crate::models::DeviceConfigurationUserStatus, ::graph_endpoint::Error>;
+    }
+
+    impl DeviceConfigurations for ::graph_endpoint::GraphClient {}
+
+}

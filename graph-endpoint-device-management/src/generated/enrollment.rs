@@ -21,7 +21,7 @@ pub trait AndroidDeviceOwnerEnrollmentProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/androidDeviceOwnerEnrollmentProfiles", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_android_device_owner_enrollment_profiles(&self, #[body] body: &crate::models::AndroidDeviceOwnerEnrollmentProfile) -> ::core::result::Result<crate::models::AndroidDeviceOwnerEnrollmentProfile, ::graph_endpoint::Error>;
+    async fn create_android_device_owner_enrollment_profile(&self, #[body] body: &crate::models::AndroidDeviceOwnerEnrollmentProfile) -> ::core::result::Result<crate::models::AndroidDeviceOwnerEnrollmentProfile, ::graph_endpoint::Error>;
     /// Delete androidDeviceOwnerEnrollmentProfile
     ///
     /// Documented in `api-reference/beta/api/intune-androidforwork-androiddeviceownerenrollmentprofile-delete.md`.
@@ -29,7 +29,7 @@ pub trait AndroidDeviceOwnerEnrollmentProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/androidDeviceOwnerEnrollmentProfiles/<android_device_owner_enrollment_profile_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_android_device_owner_enrollment_profiles(&self, android_device_owner_enrollment_profile_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_android_device_owner_enrollment_profile(&self, android_device_owner_enrollment_profile_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get androidDeviceOwnerEnrollmentProfile
     ///
     /// Documented in `api-reference/beta/api/intune-androidforwork-androiddeviceownerenrollmentprofile-get.md`.
@@ -37,7 +37,7 @@ pub trait AndroidDeviceOwnerEnrollmentProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/androidDeviceOwnerEnrollmentProfiles/<android_device_owner_enrollment_profile_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_android_device_owner_enrollment_profiles(&self, android_device_owner_enrollment_profile_id: &str) -> ::core::result::Result<crate::models::AndroidDeviceOwnerEnrollmentProfile, ::graph_endpoint::Error>;
+    async fn get_android_device_owner_enrollment_profile(&self, android_device_owner_enrollment_profile_id: &str) -> ::core::result::Result<crate::models::AndroidDeviceOwnerEnrollmentProfile, ::graph_endpoint::Error>;
     /// Update androidDeviceOwnerEnrollmentProfile
     ///
     /// Documented in `api-reference/beta/api/intune-androidforwork-androiddeviceownerenrollmentprofile-update.md`.
@@ -45,7 +45,7 @@ pub trait AndroidDeviceOwnerEnrollmentProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/androidDeviceOwnerEnrollmentProfiles/<android_device_owner_enrollment_profile_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_android_device_owner_enrollment_profiles(&self, android_device_owner_enrollment_profile_id: &str, #[body] body: &crate::models::AndroidDeviceOwnerEnrollmentProfile) -> ::core::result::Result<crate::models::AndroidDeviceOwnerEnrollmentProfile, ::graph_endpoint::Error>;
+    async fn update_android_device_owner_enrollment_profile(&self, android_device_owner_enrollment_profile_id: &str, #[body] body: &crate::models::AndroidDeviceOwnerEnrollmentProfile) -> ::core::result::Result<crate::models::AndroidDeviceOwnerEnrollmentProfile, ::graph_endpoint::Error>;
     /// createToken action
     ///
     /// Documented in `api-reference/beta/api/intune-androidforwork-androiddeviceownerenrollmentprofile-createtoken.md`.
@@ -53,7 +53,7 @@ pub trait AndroidDeviceOwnerEnrollmentProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/androidDeviceOwnerEnrollmentProfiles/<android_device_owner_enrollment_profile_id>/createToken", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_token_android_device_owner_enrollment_profiles(&self, android_device_owner_enrollment_profile_id: &str, #[param("tokenValidityInSeconds")] token_validity_in_seconds: i32) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn create_token_android_device_owner_enrollment_profile(&self, android_device_owner_enrollment_profile_id: &str, #[param("tokenValidityInSeconds")] token_validity_in_seconds: i32) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// revokeToken action
     ///
     /// Documented in `api-reference/beta/api/intune-androidforwork-androiddeviceownerenrollmentprofile-revoketoken.md`.
@@ -61,7 +61,7 @@ pub trait AndroidDeviceOwnerEnrollmentProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/androidDeviceOwnerEnrollmentProfiles/<android_device_owner_enrollment_profile_id>/revokeToken", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn revoke_token_android_device_owner_enrollment_profiles(&self, android_device_owner_enrollment_profile_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn revoke_token_android_device_owner_enrollment_profile(&self, android_device_owner_enrollment_profile_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
 }
 
 impl AndroidDeviceOwnerEnrollmentProfiles for ::graph_endpoint::GraphClient {}
@@ -83,7 +83,7 @@ pub trait AndroidForWorkAppConfigurationSchemas: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/androidForWorkAppConfigurationSchemas", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_android_for_work_app_configuration_schemas(&self, #[body] body: &crate::models::AndroidForWorkAppConfigurationSchema) -> ::core::result::Result<crate::models::AndroidForWorkAppConfigurationSchema, ::graph_endpoint::Error>;
+    async fn create_android_for_work_app_configuration_schema(&self, #[body] body: &crate::models::AndroidForWorkAppConfigurationSchema) -> ::core::result::Result<crate::models::AndroidForWorkAppConfigurationSchema, ::graph_endpoint::Error>;
     /// Delete androidForWorkAppConfigurationSchema
     ///
     /// Documented in `api-reference/beta/api/intune-androidforwork-androidforworkappconfigurationschema-delete.md`.
@@ -91,7 +91,7 @@ pub trait AndroidForWorkAppConfigurationSchemas: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/androidForWorkAppConfigurationSchemas/<android_for_work_app_configuration_schema_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_android_for_work_app_configuration_schemas(&self, android_for_work_app_configuration_schema_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_android_for_work_app_configuration_schema(&self, android_for_work_app_configuration_schema_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get androidForWorkAppConfigurationSchema
     ///
     /// Documented in `api-reference/beta/api/intune-androidforwork-androidforworkappconfigurationschema-get.md`.
@@ -99,7 +99,7 @@ pub trait AndroidForWorkAppConfigurationSchemas: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/androidForWorkAppConfigurationSchemas/<android_for_work_app_configuration_schema_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_android_for_work_app_configuration_schemas(&self, android_for_work_app_configuration_schema_id: &str) -> ::core::result::Result<crate::models::AndroidForWorkAppConfigurationSchema, ::graph_endpoint::Error>;
+    async fn get_android_for_work_app_configuration_schema(&self, android_for_work_app_configuration_schema_id: &str) -> ::core::result::Result<crate::models::AndroidForWorkAppConfigurationSchema, ::graph_endpoint::Error>;
     /// Update androidForWorkAppConfigurationSchema
     ///
     /// Documented in `api-reference/beta/api/intune-androidforwork-androidforworkappconfigurationschema-update.md`.
@@ -107,7 +107,7 @@ pub trait AndroidForWorkAppConfigurationSchemas: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/androidForWorkAppConfigurationSchemas/<android_for_work_app_configuration_schema_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_android_for_work_app_configuration_schemas(&self, android_for_work_app_configuration_schema_id: &str, #[body] body: &crate::models::AndroidForWorkAppConfigurationSchema) -> ::core::result::Result<crate::models::AndroidForWorkAppConfigurationSchema, ::graph_endpoint::Error>;
+    async fn update_android_for_work_app_configuration_schema(&self, android_for_work_app_configuration_schema_id: &str, #[body] body: &crate::models::AndroidForWorkAppConfigurationSchema) -> ::core::result::Result<crate::models::AndroidForWorkAppConfigurationSchema, ::graph_endpoint::Error>;
 }
 
 impl AndroidForWorkAppConfigurationSchemas for ::graph_endpoint::GraphClient {}
@@ -129,7 +129,7 @@ pub trait AndroidForWorkEnrollmentProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/androidForWorkEnrollmentProfiles", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_android_for_work_enrollment_profiles(&self, #[body] body: &crate::models::AndroidForWorkEnrollmentProfile) -> ::core::result::Result<crate::models::AndroidForWorkEnrollmentProfile, ::graph_endpoint::Error>;
+    async fn create_android_for_work_enrollment_profile(&self, #[body] body: &crate::models::AndroidForWorkEnrollmentProfile) -> ::core::result::Result<crate::models::AndroidForWorkEnrollmentProfile, ::graph_endpoint::Error>;
     /// Delete androidForWorkEnrollmentProfile
     ///
     /// Documented in `api-reference/beta/api/intune-androidforwork-androidforworkenrollmentprofile-delete.md`.
@@ -137,7 +137,7 @@ pub trait AndroidForWorkEnrollmentProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/androidForWorkEnrollmentProfiles/<android_for_work_enrollment_profile_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_android_for_work_enrollment_profiles(&self, android_for_work_enrollment_profile_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_android_for_work_enrollment_profile(&self, android_for_work_enrollment_profile_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get androidForWorkEnrollmentProfile
     ///
     /// Documented in `api-reference/beta/api/intune-androidforwork-androidforworkenrollmentprofile-get.md`.
@@ -145,7 +145,7 @@ pub trait AndroidForWorkEnrollmentProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/androidForWorkEnrollmentProfiles/<android_for_work_enrollment_profile_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_android_for_work_enrollment_profiles(&self, android_for_work_enrollment_profile_id: &str) -> ::core::result::Result<crate::models::AndroidForWorkEnrollmentProfile, ::graph_endpoint::Error>;
+    async fn get_android_for_work_enrollment_profile(&self, android_for_work_enrollment_profile_id: &str) -> ::core::result::Result<crate::models::AndroidForWorkEnrollmentProfile, ::graph_endpoint::Error>;
     /// Update androidForWorkEnrollmentProfile
     ///
     /// Documented in `api-reference/beta/api/intune-androidforwork-androidforworkenrollmentprofile-update.md`.
@@ -153,7 +153,7 @@ pub trait AndroidForWorkEnrollmentProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/androidForWorkEnrollmentProfiles/<android_for_work_enrollment_profile_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_android_for_work_enrollment_profiles(&self, android_for_work_enrollment_profile_id: &str, #[body] body: &crate::models::AndroidForWorkEnrollmentProfile) -> ::core::result::Result<crate::models::AndroidForWorkEnrollmentProfile, ::graph_endpoint::Error>;
+    async fn update_android_for_work_enrollment_profile(&self, android_for_work_enrollment_profile_id: &str, #[body] body: &crate::models::AndroidForWorkEnrollmentProfile) -> ::core::result::Result<crate::models::AndroidForWorkEnrollmentProfile, ::graph_endpoint::Error>;
     /// createToken action
     ///
     /// Documented in `api-reference/beta/api/intune-androidforwork-androidforworkenrollmentprofile-createtoken.md`.
@@ -161,7 +161,7 @@ pub trait AndroidForWorkEnrollmentProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/androidForWorkEnrollmentProfiles/<android_for_work_enrollment_profile_id>/createToken", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_token_android_for_work_enrollment_profiles(&self, android_for_work_enrollment_profile_id: &str, #[param("tokenValidityInSeconds")] token_validity_in_seconds: i32) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn create_token_android_for_work_enrollment_profile(&self, android_for_work_enrollment_profile_id: &str, #[param("tokenValidityInSeconds")] token_validity_in_seconds: i32) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// revokeToken action
     ///
     /// Documented in `api-reference/beta/api/intune-androidforwork-androidforworkenrollmentprofile-revoketoken.md`.
@@ -169,7 +169,7 @@ pub trait AndroidForWorkEnrollmentProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/androidForWorkEnrollmentProfiles/<android_for_work_enrollment_profile_id>/revokeToken", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn revoke_token_android_for_work_enrollment_profiles(&self, android_for_work_enrollment_profile_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn revoke_token_android_for_work_enrollment_profile(&self, android_for_work_enrollment_profile_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
 }
 
 impl AndroidForWorkEnrollmentProfiles for ::graph_endpoint::GraphClient {}
@@ -199,7 +199,7 @@ pub trait AndroidForWorkSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/androidForWorkSettings/completeSignup", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn complete_signup_android_for_work_settings(&self, #[param("enterpriseToken")] enterprise_token: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn complete_signup_android_for_work_settings(&self, #[param("enterpriseToken")] enterprise_token: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// requestSignupUrl action
     ///
     /// Documented in `api-reference/beta/api/intune-androidforwork-androidforworksettings-requestsignupurl.md`.
@@ -207,7 +207,7 @@ pub trait AndroidForWorkSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/androidForWorkSettings/requestSignupUrl", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn request_signup_url_android_for_work_settings(&self, #[param("hostName")] host_name: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
+    async fn request_signup_url_android_for_work_settings(&self, #[param("hostName")] host_name: ::core::option::Option<&str>) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
     /// syncApps action
     ///
     /// Documented in `api-reference/beta/api/intune-androidforwork-androidforworksettings-syncapps.md`.
@@ -261,7 +261,7 @@ pub trait AndroidManagedStoreAccountEnterpriseSettings: ::graph_endpoint::Graph 
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/androidManagedStoreAccountEnterpriseSettings/completeSignup", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn complete_signup_android_managed_store_account_enterprise_settings(&self, #[param("enterpriseToken")] enterprise_token: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn complete_signup_managed_store_account_enterprise_settings(&self, #[param("enterpriseToken")] enterprise_token: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// createGooglePlayWebToken action
     ///
     /// Documented in `api-reference/beta/api/intune-androidforwork-androidmanagedstoreaccountenterprisesettings-creategoogleplaywebtoken.md`.
@@ -269,7 +269,7 @@ pub trait AndroidManagedStoreAccountEnterpriseSettings: ::graph_endpoint::Graph 
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/androidManagedStoreAccountEnterpriseSettings/createGooglePlayWebToken", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_google_play_web_token_android_managed_store_account_enterprise_settings(&self, #[param("parentUri")] parent_uri: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
+    async fn create_google_play_web_token_store_account_enterprise_settings(&self, #[param("parentUri")] parent_uri: ::core::option::Option<&str>) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
     /// requestSignupUrl action
     ///
     /// Documented in `api-reference/beta/api/intune-androidforwork-androidmanagedstoreaccountenterprisesettings-requestsignupurl.md`.
@@ -277,7 +277,7 @@ pub trait AndroidManagedStoreAccountEnterpriseSettings: ::graph_endpoint::Graph 
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/androidManagedStoreAccountEnterpriseSettings/requestSignupUrl", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn request_signup_url_android_managed_store_account_enterprise_settings(&self, #[param("hostName")] host_name: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
+    async fn request_signup_url_managed_store_account_enterprise_settings(&self, #[param("hostName")] host_name: ::core::option::Option<&str>) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
     /// setAndroidDeviceOwnerFullyManagedEnrollmentState action
     ///
     /// Documented in `api-reference/beta/api/intune-androidforwork-androidmanagedstoreaccountenterprisesettings-setandroiddeviceownerfullymanagedenrollmentstate.md`.
@@ -285,7 +285,7 @@ pub trait AndroidManagedStoreAccountEnterpriseSettings: ::graph_endpoint::Graph 
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/androidManagedStoreAccountEnterpriseSettings/setAndroidDeviceOwnerFullyManagedEnrollmentState", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn set_android_device_owner_fully_managed_enrollment_state_android_managed_store_account_enterprise_settings(&self, #[param("enabled")] enabled: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn set_android_device_owner_fully_managed_enrollment_state_settings(&self, #[param("enabled")] enabled: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// syncApps action
     ///
     /// Documented in `api-reference/beta/api/intune-androidforwork-androidmanagedstoreaccountenterprisesettings-syncapps.md`.
@@ -323,7 +323,7 @@ pub trait AndroidManagedStoreAppConfigurationSchemas: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/androidManagedStoreAppConfigurationSchemas", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_android_managed_store_app_configuration_schemas(&self, #[body] body: &crate::models::AndroidManagedStoreAppConfigurationSchema) -> ::core::result::Result<crate::models::AndroidManagedStoreAppConfigurationSchema, ::graph_endpoint::Error>;
+    async fn create_android_managed_store_app_configuration_schema(&self, #[body] body: &crate::models::AndroidManagedStoreAppConfigurationSchema) -> ::core::result::Result<crate::models::AndroidManagedStoreAppConfigurationSchema, ::graph_endpoint::Error>;
     /// Delete androidManagedStoreAppConfigurationSchema
     ///
     /// Documented in `api-reference/beta/api/intune-androidforwork-androidmanagedstoreappconfigurationschema-delete.md`.
@@ -331,7 +331,7 @@ pub trait AndroidManagedStoreAppConfigurationSchemas: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/androidManagedStoreAppConfigurationSchemas/<android_managed_store_app_configuration_schema_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_android_managed_store_app_configuration_schemas(&self, android_managed_store_app_configuration_schema_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_android_managed_store_app_configuration_schema(&self, android_managed_store_app_configuration_schema_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get androidManagedStoreAppConfigurationSchema
     ///
     /// Documented in `api-reference/beta/api/intune-androidforwork-androidmanagedstoreappconfigurationschema-get.md`.
@@ -339,7 +339,7 @@ pub trait AndroidManagedStoreAppConfigurationSchemas: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/androidManagedStoreAppConfigurationSchemas/<android_managed_store_app_configuration_schema_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_android_managed_store_app_configuration_schemas(&self, android_managed_store_app_configuration_schema_id: &str) -> ::core::result::Result<crate::models::AndroidManagedStoreAppConfigurationSchema, ::graph_endpoint::Error>;
+    async fn get_android_managed_store_app_configuration_schema(&self, android_managed_store_app_configuration_schema_id: &str) -> ::core::result::Result<crate::models::AndroidManagedStoreAppConfigurationSchema, ::graph_endpoint::Error>;
     /// Update androidManagedStoreAppConfigurationSchema
     ///
     /// Documented in `api-reference/beta/api/intune-androidforwork-androidmanagedstoreappconfigurationschema-update.md`.
@@ -347,7 +347,7 @@ pub trait AndroidManagedStoreAppConfigurationSchemas: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/androidManagedStoreAppConfigurationSchemas/<android_managed_store_app_configuration_schema_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_android_managed_store_app_configuration_schemas(&self, android_managed_store_app_configuration_schema_id: &str, #[body] body: &crate::models::AndroidManagedStoreAppConfigurationSchema) -> ::core::result::Result<crate::models::AndroidManagedStoreAppConfigurationSchema, ::graph_endpoint::Error>;
+    async fn update_android_managed_store_app_configuration_schema(&self, android_managed_store_app_configuration_schema_id: &str, #[body] body: &crate::models::AndroidManagedStoreAppConfigurationSchema) -> ::core::result::Result<crate::models::AndroidManagedStoreAppConfigurationSchema, ::graph_endpoint::Error>;
 }
 
 impl AndroidManagedStoreAppConfigurationSchemas for ::graph_endpoint::GraphClient {}
@@ -369,7 +369,7 @@ pub trait AppleUserInitiatedEnrollmentProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/appleUserInitiatedEnrollmentProfiles", expect = 201, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_apple_user_initiated_enrollment_profiles(&self, #[body] body: &crate::models::AppleUserInitiatedEnrollmentProfile) -> ::core::result::Result<crate::models::AppleUserInitiatedEnrollmentProfile, ::graph_endpoint::Error>;
+    async fn create_apple_user_initiated_enrollment_profile(&self, #[body] body: &crate::models::AppleUserInitiatedEnrollmentProfile) -> ::core::result::Result<crate::models::AppleUserInitiatedEnrollmentProfile, ::graph_endpoint::Error>;
     /// Delete appleUserInitiatedEnrollmentProfile
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-appleuserinitiatedenrollmentprofile-delete.md`.
@@ -377,7 +377,7 @@ pub trait AppleUserInitiatedEnrollmentProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/appleUserInitiatedEnrollmentProfiles/<apple_user_initiated_enrollment_profile_id>", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_apple_user_initiated_enrollment_profiles(&self, apple_user_initiated_enrollment_profile_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_apple_user_initiated_enrollment_profile(&self, apple_user_initiated_enrollment_profile_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get appleUserInitiatedEnrollmentProfile
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-appleuserinitiatedenrollmentprofile-get.md`.
@@ -385,7 +385,7 @@ pub trait AppleUserInitiatedEnrollmentProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/appleUserInitiatedEnrollmentProfiles/<apple_user_initiated_enrollment_profile_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_apple_user_initiated_enrollment_profiles(&self, apple_user_initiated_enrollment_profile_id: &str) -> ::core::result::Result<crate::models::AppleUserInitiatedEnrollmentProfile, ::graph_endpoint::Error>;
+    async fn get_apple_user_initiated_enrollment_profile(&self, apple_user_initiated_enrollment_profile_id: &str) -> ::core::result::Result<crate::models::AppleUserInitiatedEnrollmentProfile, ::graph_endpoint::Error>;
     /// Update appleUserInitiatedEnrollmentProfile
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-appleuserinitiatedenrollmentprofile-update.md`.
@@ -393,7 +393,7 @@ pub trait AppleUserInitiatedEnrollmentProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/appleUserInitiatedEnrollmentProfiles/<apple_user_initiated_enrollment_profile_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_apple_user_initiated_enrollment_profiles(&self, apple_user_initiated_enrollment_profile_id: &str, #[body] body: &crate::models::AppleUserInitiatedEnrollmentProfile) -> ::core::result::Result<crate::models::AppleUserInitiatedEnrollmentProfile, ::graph_endpoint::Error>;
+    async fn update_apple_user_initiated_enrollment_profile(&self, apple_user_initiated_enrollment_profile_id: &str, #[body] body: &crate::models::AppleUserInitiatedEnrollmentProfile) -> ::core::result::Result<crate::models::AppleUserInitiatedEnrollmentProfile, ::graph_endpoint::Error>;
     /// List appleEnrollmentProfileAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-appleenrollmentprofileassignment-list.md`.
@@ -401,7 +401,7 @@ pub trait AppleUserInitiatedEnrollmentProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/appleUserInitiatedEnrollmentProfiles/<apple_user_initiated_enrollment_profile_id>/assignments", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    fn list_apple_user_initiated_enrollment_profiles_assignments(&self, apple_user_initiated_enrollment_profile_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AppleEnrollmentProfileAssignment>;
+    fn list_apple_user_initiated_enrollment_profile_assignments(&self, apple_user_initiated_enrollment_profile_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AppleEnrollmentProfileAssignment>;
     /// Create appleEnrollmentProfileAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-appleenrollmentprofileassignment-create.md`.
@@ -409,7 +409,7 @@ pub trait AppleUserInitiatedEnrollmentProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/appleUserInitiatedEnrollmentProfiles/<apple_user_initiated_enrollment_profile_id>/assignments", expect = 201, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_apple_user_initiated_enrollment_profiles_assignments(&self, apple_user_initiated_enrollment_profile_id: &str, #[body] body: &crate::models::AppleEnrollmentProfileAssignment) -> ::core::result::Result<crate::models::AppleEnrollmentProfileAssignment, ::graph_endpoint::Error>;
+    async fn create_apple_user_initiated_enrollment_profile_assignment(&self, apple_user_initiated_enrollment_profile_id: &str, #[body] body: &crate::models::AppleEnrollmentProfileAssignment) -> ::core::result::Result<crate::models::AppleEnrollmentProfileAssignment, ::graph_endpoint::Error>;
     /// Delete appleEnrollmentProfileAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-appleenrollmentprofileassignment-delete.md`.
@@ -417,7 +417,7 @@ pub trait AppleUserInitiatedEnrollmentProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/appleUserInitiatedEnrollmentProfiles/<apple_user_initiated_enrollment_profile_id>/assignments/<apple_enrollment_profile_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_apple_user_initiated_enrollment_profiles_assignments(&self, apple_user_initiated_enrollment_profile_id: &str, apple_enrollment_profile_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_apple_user_initiated_enrollment_profile_assignment(&self, apple_user_initiated_enrollment_profile_id: &str, apple_enrollment_profile_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get appleEnrollmentProfileAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-appleenrollmentprofileassignment-get.md`.
@@ -425,7 +425,7 @@ pub trait AppleUserInitiatedEnrollmentProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/appleUserInitiatedEnrollmentProfiles/<apple_user_initiated_enrollment_profile_id>/assignments/<apple_enrollment_profile_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_apple_user_initiated_enrollment_profiles_assignments(&self, apple_user_initiated_enrollment_profile_id: &str, apple_enrollment_profile_assignment_id: &str) -> ::core::result::Result<crate::models::AppleEnrollmentProfileAssignment, ::graph_endpoint::Error>;
+    async fn get_apple_user_initiated_enrollment_profile_assignment(&self, apple_user_initiated_enrollment_profile_id: &str, apple_enrollment_profile_assignment_id: &str) -> ::core::result::Result<crate::models::AppleEnrollmentProfileAssignment, ::graph_endpoint::Error>;
     /// Update appleEnrollmentProfileAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-appleenrollmentprofileassignment-update.md`.
@@ -433,7 +433,7 @@ pub trait AppleUserInitiatedEnrollmentProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/appleUserInitiatedEnrollmentProfiles/<apple_user_initiated_enrollment_profile_id>/assignments/<apple_enrollment_profile_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_apple_user_initiated_enrollment_profiles_assignments(&self, apple_user_initiated_enrollment_profile_id: &str, apple_enrollment_profile_assignment_id: &str, #[body] body: &crate::models::AppleEnrollmentProfileAssignment) -> ::core::result::Result<crate::models::AppleEnrollmentProfileAssignment, ::graph_endpoint::Error>;
+    async fn update_apple_user_initiated_enrollment_profile_assignment(&self, apple_user_initiated_enrollment_profile_id: &str, apple_enrollment_profile_assignment_id: &str, #[body] body: &crate::models::AppleEnrollmentProfileAssignment) -> ::core::result::Result<crate::models::AppleEnrollmentProfileAssignment, ::graph_endpoint::Error>;
     /// setPriority action
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-appleuserinitiatedenrollmentprofile-setpriority.md`.
@@ -441,7 +441,7 @@ pub trait AppleUserInitiatedEnrollmentProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/appleUserInitiatedEnrollmentProfiles/<apple_user_initiated_enrollment_profile_id>/setPriority", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn set_priority_apple_user_initiated_enrollment_profiles(&self, apple_user_initiated_enrollment_profile_id: &str, #[param("priority")] priority: i32) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn set_priority_apple_user_initiated_enrollment_profile(&self, apple_user_initiated_enrollment_profile_id: &str, #[param("priority")] priority: i32) -> ::core::result::Result<(), ::graph_endpoint::Error>;
 }
 
 impl AppleUserInitiatedEnrollmentProfiles for ::graph_endpoint::GraphClient {}
@@ -463,7 +463,7 @@ pub trait AutopilotEvents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/autopilotEvents", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_autopilot_events(&self, #[body] body: &crate::models::DeviceManagementAutopilotEvent) -> ::core::result::Result<crate::models::DeviceManagementAutopilotEvent, ::graph_endpoint::Error>;
+    async fn create_autopilot_event(&self, #[body] body: &crate::models::DeviceManagementAutopilotEvent) -> ::core::result::Result<crate::models::DeviceManagementAutopilotEvent, ::graph_endpoint::Error>;
     /// Delete deviceManagementAutopilotEvent
     ///
     /// Documented in `api-reference/beta/api/intune-troubleshooting-devicemanagementautopilotevent-delete.md`.
@@ -471,7 +471,7 @@ pub trait AutopilotEvents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/autopilotEvents/<device_management_autopilot_event_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_autopilot_events(&self, device_management_autopilot_event_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_autopilot_event(&self, device_management_autopilot_event_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementAutopilotEvent
     ///
     /// Documented in `api-reference/beta/api/intune-troubleshooting-devicemanagementautopilotevent-get.md`.
@@ -479,7 +479,7 @@ pub trait AutopilotEvents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/autopilotEvents/<device_management_autopilot_event_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_autopilot_events(&self, device_management_autopilot_event_id: &str) -> ::core::result::Result<crate::models::DeviceManagementAutopilotEvent, ::graph_endpoint::Error>;
+    async fn get_autopilot_event(&self, device_management_autopilot_event_id: &str) -> ::core::result::Result<crate::models::DeviceManagementAutopilotEvent, ::graph_endpoint::Error>;
     /// Update deviceManagementAutopilotEvent
     ///
     /// Documented in `api-reference/beta/api/intune-troubleshooting-devicemanagementautopilotevent-update.md`.
@@ -487,7 +487,7 @@ pub trait AutopilotEvents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/autopilotEvents/<device_management_autopilot_event_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_autopilot_events(&self, device_management_autopilot_event_id: &str, #[body] body: &crate::models::DeviceManagementAutopilotEvent) -> ::core::result::Result<crate::models::DeviceManagementAutopilotEvent, ::graph_endpoint::Error>;
+    async fn update_autopilot_event(&self, device_management_autopilot_event_id: &str, #[body] body: &crate::models::DeviceManagementAutopilotEvent) -> ::core::result::Result<crate::models::DeviceManagementAutopilotEvent, ::graph_endpoint::Error>;
     /// List deviceManagementAutopilotPolicyStatusDetails
     ///
     /// Documented in `api-reference/beta/api/intune-troubleshooting-devicemanagementautopilotpolicystatusdetail-list.md`.
@@ -495,7 +495,7 @@ pub trait AutopilotEvents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/autopilotEvents/<device_management_autopilot_event_id>/policyStatusDetails", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_autopilot_events_policy_status_details(&self, device_management_autopilot_event_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementAutopilotPolicyStatusDetail>;
+    fn list_autopilot_event_policy_status_details(&self, device_management_autopilot_event_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementAutopilotPolicyStatusDetail>;
     /// Create deviceManagementAutopilotPolicyStatusDetail
     ///
     /// Documented in `api-reference/beta/api/intune-troubleshooting-devicemanagementautopilotpolicystatusdetail-create.md`.
@@ -503,7 +503,7 @@ pub trait AutopilotEvents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/autopilotEvents/<device_management_autopilot_event_id>/policyStatusDetails", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_autopilot_events_policy_status_details(&self, device_management_autopilot_event_id: &str, #[body] body: &crate::models::DeviceManagementAutopilotPolicyStatusDetail) -> ::core::result::Result<crate::models::DeviceManagementAutopilotPolicyStatusDetail, ::graph_endpoint::Error>;
+    async fn create_autopilot_event_policy_status_detail(&self, device_management_autopilot_event_id: &str, #[body] body: &crate::models::DeviceManagementAutopilotPolicyStatusDetail) -> ::core::result::Result<crate::models::DeviceManagementAutopilotPolicyStatusDetail, ::graph_endpoint::Error>;
     /// Delete deviceManagementAutopilotPolicyStatusDetail
     ///
     /// Documented in `api-reference/beta/api/intune-troubleshooting-devicemanagementautopilotpolicystatusdetail-delete.md`.
@@ -511,7 +511,7 @@ pub trait AutopilotEvents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/autopilotEvents/<device_management_autopilot_event_id>/policyStatusDetails/<device_management_autopilot_policy_status_detail_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_autopilot_events_policy_status_details(&self, device_management_autopilot_event_id: &str, device_management_autopilot_policy_status_detail_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_autopilot_event_policy_status_detail(&self, device_management_autopilot_event_id: &str, device_management_autopilot_policy_status_detail_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementAutopilotPolicyStatusDetail
     ///
     /// Documented in `api-reference/beta/api/intune-troubleshooting-devicemanagementautopilotpolicystatusdetail-get.md`.
@@ -519,7 +519,7 @@ pub trait AutopilotEvents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/autopilotEvents/<device_management_autopilot_event_id>/policyStatusDetails/<device_management_autopilot_policy_status_detail_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_autopilot_events_policy_status_details(&self, device_management_autopilot_event_id: &str, device_management_autopilot_policy_status_detail_id: &str) -> ::core::result::Result<crate::models::DeviceManagementAutopilotPolicyStatusDetail, ::graph_endpoint::Error>;
+    async fn get_autopilot_event_policy_status_detail(&self, device_management_autopilot_event_id: &str, device_management_autopilot_policy_status_detail_id: &str) -> ::core::result::Result<crate::models::DeviceManagementAutopilotPolicyStatusDetail, ::graph_endpoint::Error>;
     /// Update deviceManagementAutopilotPolicyStatusDetail
     ///
     /// Documented in `api-reference/beta/api/intune-troubleshooting-devicemanagementautopilotpolicystatusdetail-update.md`.
@@ -527,7 +527,7 @@ pub trait AutopilotEvents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/autopilotEvents/<device_management_autopilot_event_id>/policyStatusDetails/<device_management_autopilot_policy_status_detail_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_autopilot_events_policy_status_details(&self, device_management_autopilot_event_id: &str, device_management_autopilot_policy_status_detail_id: &str, #[body] body: &crate::models::DeviceManagementAutopilotPolicyStatusDetail) -> ::core::result::Result<crate::models::DeviceManagementAutopilotPolicyStatusDetail, ::graph_endpoint::Error>;
+    async fn update_autopilot_event_policy_status_detail(&self, device_management_autopilot_event_id: &str, device_management_autopilot_policy_status_detail_id: &str, #[body] body: &crate::models::DeviceManagementAutopilotPolicyStatusDetail) -> ::core::result::Result<crate::models::DeviceManagementAutopilotPolicyStatusDetail, ::graph_endpoint::Error>;
 }
 
 impl AutopilotEvents for ::graph_endpoint::GraphClient {}
@@ -549,7 +549,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/depOnboardingSettings", expect = 201, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_dep_onboarding_settings(&self, #[body] body: &crate::models::DepOnboardingSetting) -> ::core::result::Result<crate::models::DepOnboardingSetting, ::graph_endpoint::Error>;
+    async fn create_dep_onboarding_setting(&self, #[body] body: &crate::models::DepOnboardingSetting) -> ::core::result::Result<crate::models::DepOnboardingSetting, ::graph_endpoint::Error>;
     /// getExpiringVppTokenCount function
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-deponboardingsetting-getexpiringvpptokencount.md`.
@@ -565,7 +565,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_dep_onboarding_settings(&self, dep_onboarding_setting_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_dep_onboarding_setting(&self, dep_onboarding_setting_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get depOnboardingSetting
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-deponboardingsetting-get.md`.
@@ -573,7 +573,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_dep_onboarding_settings(&self, dep_onboarding_setting_id: &str) -> ::core::result::Result<crate::models::DepOnboardingSetting, ::graph_endpoint::Error>;
+    async fn get_dep_onboarding_setting(&self, dep_onboarding_setting_id: &str) -> ::core::result::Result<crate::models::DepOnboardingSetting, ::graph_endpoint::Error>;
     /// Update depOnboardingSetting
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-deponboardingsetting-update.md`.
@@ -581,7 +581,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_dep_onboarding_settings(&self, dep_onboarding_setting_id: &str, #[body] body: &crate::models::DepOnboardingSetting) -> ::core::result::Result<crate::models::DepOnboardingSetting, ::graph_endpoint::Error>;
+    async fn update_dep_onboarding_setting(&self, dep_onboarding_setting_id: &str, #[body] body: &crate::models::DepOnboardingSetting) -> ::core::result::Result<crate::models::DepOnboardingSetting, ::graph_endpoint::Error>;
     /// Delete depIOSEnrollmentProfile
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-depiosenrollmentprofile-delete.md`.
@@ -589,7 +589,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>/defaultIosEnrollmentProfile", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_dep_onboarding_settings_default_ios_enrollment_profile(&self, dep_onboarding_setting_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_dep_onboarding_setting_default_ios_enrollment_profile(&self, dep_onboarding_setting_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get depIOSEnrollmentProfile
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-depiosenrollmentprofile-get.md`.
@@ -597,7 +597,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>/defaultIosEnrollmentProfile", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_dep_onboarding_settings_default_ios_enrollment_profile(&self, dep_onboarding_setting_id: &str) -> ::core::result::Result<crate::models::DepIOSEnrollmentProfile, ::graph_endpoint::Error>;
+    async fn get_dep_onboarding_setting_default_ios_enrollment_profile(&self, dep_onboarding_setting_id: &str) -> ::core::result::Result<crate::models::DepIOSEnrollmentProfile, ::graph_endpoint::Error>;
     /// Update depIOSEnrollmentProfile
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-depiosenrollmentprofile-update.md`.
@@ -605,7 +605,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>/defaultIosEnrollmentProfile", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_dep_onboarding_settings_default_ios_enrollment_profile(&self, dep_onboarding_setting_id: &str, #[body] body: &crate::models::DepIOSEnrollmentProfile) -> ::core::result::Result<crate::models::DepIOSEnrollmentProfile, ::graph_endpoint::Error>;
+    async fn update_dep_onboarding_setting_default_ios_enrollment_profile(&self, dep_onboarding_setting_id: &str, #[body] body: &crate::models::DepIOSEnrollmentProfile) -> ::core::result::Result<crate::models::DepIOSEnrollmentProfile, ::graph_endpoint::Error>;
     /// Delete depMacOSEnrollmentProfile
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-depmacosenrollmentprofile-delete.md`.
@@ -613,7 +613,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>/defaultMacOsEnrollmentProfile", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_dep_onboarding_settings_default_mac_os_enrollment_profile(&self, dep_onboarding_setting_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_dep_onboarding_setting_default_mac_os_enrollment_profile(&self, dep_onboarding_setting_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get depMacOSEnrollmentProfile
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-depmacosenrollmentprofile-get.md`.
@@ -621,7 +621,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>/defaultMacOsEnrollmentProfile", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_dep_onboarding_settings_default_mac_os_enrollment_profile(&self, dep_onboarding_setting_id: &str) -> ::core::result::Result<crate::models::DepMacOSEnrollmentProfile, ::graph_endpoint::Error>;
+    async fn get_dep_onboarding_setting_default_mac_os_enrollment_profile(&self, dep_onboarding_setting_id: &str) -> ::core::result::Result<crate::models::DepMacOSEnrollmentProfile, ::graph_endpoint::Error>;
     /// Update depMacOSEnrollmentProfile
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-depmacosenrollmentprofile-update.md`.
@@ -629,7 +629,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>/defaultMacOsEnrollmentProfile", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_dep_onboarding_settings_default_mac_os_enrollment_profile(&self, dep_onboarding_setting_id: &str, #[body] body: &crate::models::DepMacOSEnrollmentProfile) -> ::core::result::Result<crate::models::DepMacOSEnrollmentProfile, ::graph_endpoint::Error>;
+    async fn update_dep_onboarding_setting_default_mac_os_enrollment_profile(&self, dep_onboarding_setting_id: &str, #[body] body: &crate::models::DepMacOSEnrollmentProfile) -> ::core::result::Result<crate::models::DepMacOSEnrollmentProfile, ::graph_endpoint::Error>;
     /// List depEnrollmentBaseProfiles
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-depenrollmentbaseprofile-list.md`.
@@ -637,7 +637,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>/enrollmentProfiles", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    fn list_dep_onboarding_settings_enrollment_profiles(&self, dep_onboarding_setting_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyEnrollmentProfile>;
+    fn list_dep_onboarding_setting_enrollment_profiles(&self, dep_onboarding_setting_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyEnrollmentProfile>;
     /// Create depEnrollmentProfile
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-depenrollmentprofile-create.md`.
@@ -645,7 +645,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>/enrollmentProfiles", expect = 201, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_dep_onboarding_settings_enrollment_profiles(&self, dep_onboarding_setting_id: &str, #[body] body: &crate::models::AnyEnrollmentProfile) -> ::core::result::Result<crate::models::AnyEnrollmentProfile, ::graph_endpoint::Error>;
+    async fn create_dep_onboarding_setting_enrollment_profile(&self, dep_onboarding_setting_id: &str, #[body] body: &crate::models::AnyEnrollmentProfile) -> ::core::result::Result<crate::models::AnyEnrollmentProfile, ::graph_endpoint::Error>;
     /// Delete depEnrollmentProfile
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-depenrollmentprofile-delete.md`.
@@ -653,7 +653,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>/enrollmentProfiles/<enrollment_profile_id>", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_dep_onboarding_settings_enrollment_profiles(&self, dep_onboarding_setting_id: &str, enrollment_profile_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_dep_onboarding_setting_enrollment_profile(&self, dep_onboarding_setting_id: &str, enrollment_profile_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get depEnrollmentBaseProfile
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-depenrollmentbaseprofile-get.md`.
@@ -661,7 +661,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>/enrollmentProfiles/<enrollment_profile_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_dep_onboarding_settings_enrollment_profiles(&self, dep_onboarding_setting_id: &str, enrollment_profile_id: &str) -> ::core::result::Result<crate::models::AnyEnrollmentProfile, ::graph_endpoint::Error>;
+    async fn get_dep_onboarding_setting_enrollment_profile(&self, dep_onboarding_setting_id: &str, enrollment_profile_id: &str) -> ::core::result::Result<crate::models::AnyEnrollmentProfile, ::graph_endpoint::Error>;
     /// Update depEnrollmentProfile
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-depenrollmentprofile-update.md`.
@@ -669,7 +669,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>/enrollmentProfiles/<enrollment_profile_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_dep_onboarding_settings_enrollment_profiles(&self, dep_onboarding_setting_id: &str, enrollment_profile_id: &str, #[body] body: &crate::models::AnyEnrollmentProfile) -> ::core::result::Result<crate::models::AnyEnrollmentProfile, ::graph_endpoint::Error>;
+    async fn update_dep_onboarding_setting_enrollment_profile(&self, dep_onboarding_setting_id: &str, enrollment_profile_id: &str, #[body] body: &crate::models::AnyEnrollmentProfile) -> ::core::result::Result<crate::models::AnyEnrollmentProfile, ::graph_endpoint::Error>;
     /// exportMobileConfig function
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-enrollmentprofile-exportmobileconfig.md`.
@@ -677,7 +677,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>/enrollmentProfiles/<enrollment_profile_id>/exportMobileConfig", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn export_mobile_config_dep_onboarding_settings_enrollment_profiles(&self, dep_onboarding_setting_id: &str, enrollment_profile_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
+    async fn export_mobile_config_dep_onboarding_setting_enrollment_profile(&self, dep_onboarding_setting_id: &str, enrollment_profile_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
     /// setDefaultProfile action
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-enrollmentprofile-setdefaultprofile.md`.
@@ -685,7 +685,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>/enrollmentProfiles/<enrollment_profile_id>/setDefaultProfile", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn set_default_profile_dep_onboarding_settings_enrollment_profiles(&self, dep_onboarding_setting_id: &str, enrollment_profile_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn set_default_dep_onboarding_setting_enrollment_profile(&self, dep_onboarding_setting_id: &str, enrollment_profile_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// updateDeviceProfileAssignment action
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-enrollmentprofile-updatedeviceprofileassignment.md`.
@@ -693,7 +693,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>/enrollmentProfiles/<enrollment_profile_id>/updateDeviceProfileAssignment", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_device_profile_assignment_dep_onboarding_settings_enrollment_profiles(&self, dep_onboarding_setting_id: &str, enrollment_profile_id: &str, #[param("deviceIds")] device_ids: &[&str]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn update_device_profile_assignment_dos_enrollment_profile(&self, dep_onboarding_setting_id: &str, enrollment_profile_id: &str, #[param("deviceIds")] device_ids: &[&str]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// generateEncryptionPublicKey action
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-deponboardingsetting-generateencryptionpublickey.md`.
@@ -701,7 +701,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>/generateEncryptionPublicKey", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn generate_encryption_public_key_dep_onboarding_settings(&self, dep_onboarding_setting_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
+    async fn generate_encryption_public_key_dep_onboarding_setting(&self, dep_onboarding_setting_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
     /// getEncryptionPublicKey function
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-deponboardingsetting-getencryptionpublickey.md`.
@@ -709,7 +709,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>/getEncryptionPublicKey", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_encryption_public_key_dep_onboarding_settings(&self, dep_onboarding_setting_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
+    async fn get_encryption_public_key_dep_onboarding_setting(&self, dep_onboarding_setting_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
     /// List importedAppleDeviceIdentities
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-importedappledeviceidentity-list.md`.
@@ -717,7 +717,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>/importedAppleDeviceIdentities", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    fn list_dep_onboarding_settings_imported_apple_device_identities(&self, dep_onboarding_setting_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyImportedAppleDeviceIdentity>;
+    fn list_dep_onboarding_setting_imported_apple_device_identities(&self, dep_onboarding_setting_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyImportedAppleDeviceIdentity>;
     /// Create importedAppleDeviceIdentity
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-importedappledeviceidentity-create.md`.
@@ -725,7 +725,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>/importedAppleDeviceIdentities", expect = 201, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_dep_onboarding_settings_imported_apple_device_identities(&self, dep_onboarding_setting_id: &str, #[body] body: &crate::models::AnyImportedAppleDeviceIdentity) -> ::core::result::Result<crate::models::AnyImportedAppleDeviceIdentity, ::graph_endpoint::Error>;
+    async fn create_dep_onboarding_setting_imported_apple_device_identity(&self, dep_onboarding_setting_id: &str, #[body] body: &crate::models::AnyImportedAppleDeviceIdentity) -> ::core::result::Result<crate::models::AnyImportedAppleDeviceIdentity, ::graph_endpoint::Error>;
     /// importAppleDeviceIdentityList action
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-importedappledeviceidentity-importappledeviceidentitylist.md`.
@@ -733,7 +733,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>/importedAppleDeviceIdentities/importAppleDeviceIdentityList", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn import_apple_device_identity_list_dep_onboarding_settings_imported_apple_device_identities(&self, dep_onboarding_setting_id: &str, #[param("importedAppleDeviceIdentities")] imported_apple_device_identities: &[crate::models::AnyImportedAppleDeviceIdentity], #[param("overwriteImportedDeviceIdentities")] overwrite_imported_device_identities: bool) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::ImportedAppleDeviceIdentityResult>, ::graph_endpoint::Error>;
+    async fn import_apple_device_identity_list_dos_apple_device_identities(&self, dep_onboarding_setting_id: &str, #[param("importedAppleDeviceIdentities")] imported_apple_device_identities: &[crate::models::AnyImportedAppleDeviceIdentity], #[param("overwriteImportedDeviceIdentities")] overwrite_imported_device_identities: bool) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::ImportedAppleDeviceIdentityResult>, ::graph_endpoint::Error>;
     /// Delete importedAppleDeviceIdentity
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-importedappledeviceidentity-delete.md`.
@@ -741,7 +741,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>/importedAppleDeviceIdentities/<imported_apple_device_identity_id>", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_dep_onboarding_settings_imported_apple_device_identities(&self, dep_onboarding_setting_id: &str, imported_apple_device_identity_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_dep_onboarding_setting_imported_apple_device_identity(&self, dep_onboarding_setting_id: &str, imported_apple_device_identity_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get importedAppleDeviceIdentity
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-importedappledeviceidentity-get.md`.
@@ -749,7 +749,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>/importedAppleDeviceIdentities/<imported_apple_device_identity_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_dep_onboarding_settings_imported_apple_device_identities(&self, dep_onboarding_setting_id: &str, imported_apple_device_identity_id: &str) -> ::core::result::Result<crate::models::AnyImportedAppleDeviceIdentity, ::graph_endpoint::Error>;
+    async fn get_dep_onboarding_setting_imported_apple_device_identity(&self, dep_onboarding_setting_id: &str, imported_apple_device_identity_id: &str) -> ::core::result::Result<crate::models::AnyImportedAppleDeviceIdentity, ::graph_endpoint::Error>;
     /// Update importedAppleDeviceIdentity
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-importedappledeviceidentity-update.md`.
@@ -757,7 +757,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>/importedAppleDeviceIdentities/<imported_apple_device_identity_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_dep_onboarding_settings_imported_apple_device_identities(&self, dep_onboarding_setting_id: &str, imported_apple_device_identity_id: &str, #[body] body: &crate::models::AnyImportedAppleDeviceIdentity) -> ::core::result::Result<crate::models::AnyImportedAppleDeviceIdentity, ::graph_endpoint::Error>;
+    async fn update_dep_onboarding_setting_imported_apple_device_identity(&self, dep_onboarding_setting_id: &str, imported_apple_device_identity_id: &str, #[body] body: &crate::models::AnyImportedAppleDeviceIdentity) -> ::core::result::Result<crate::models::AnyImportedAppleDeviceIdentity, ::graph_endpoint::Error>;
     /// shareForSchoolDataSyncService action
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-deponboardingsetting-shareforschooldatasyncservice.md`.
@@ -765,7 +765,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>/shareForSchoolDataSyncService", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn share_for_school_data_sync_service_dep_onboarding_settings(&self, dep_onboarding_setting_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn share_for_school_data_sync_service_dep_onboarding_setting(&self, dep_onboarding_setting_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// syncWithAppleDeviceEnrollmentProgram action
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-deponboardingsetting-syncwithappledeviceenrollmentprogram.md`.
@@ -773,7 +773,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>/syncWithAppleDeviceEnrollmentProgram", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn sync_with_apple_device_enrollment_program_dep_onboarding_settings(&self, dep_onboarding_setting_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn sync_with_apple_device_enrollment_program_dep_onboarding_setting(&self, dep_onboarding_setting_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// unshareForSchoolDataSyncService action
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-deponboardingsetting-unshareforschooldatasyncservice.md`.
@@ -781,7 +781,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>/unshareForSchoolDataSyncService", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn unshare_for_school_data_sync_service_dep_onboarding_settings(&self, dep_onboarding_setting_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn unshare_for_school_data_sync_service_dep_onboarding_setting(&self, dep_onboarding_setting_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// uploadDepToken action
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-deponboardingsetting-uploaddeptoken.md`.
@@ -789,7 +789,7 @@ pub trait DepOnboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/depOnboardingSettings/<dep_onboarding_setting_id>/uploadDepToken", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn upload_dep_token_dep_onboarding_settings(&self, dep_onboarding_setting_id: &str, #[param("appleId")] apple_id: &str, #[param("depToken")] dep_token: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn upload_dep_token_dep_onboarding_setting(&self, dep_onboarding_setting_id: &str, #[param("appleId")] apple_id: ::core::option::Option<&str>, #[param("depToken")] dep_token: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
 }
 
 impl DepOnboardingSettings for ::graph_endpoint::GraphClient {}
@@ -811,7 +811,7 @@ pub trait DeviceEnrollmentConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceEnrollmentConfigurations", expect = 201, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_device_enrollment_configurations(&self, #[body] body: &crate::models::AnyDeviceEnrollmentConfiguration) -> ::core::result::Result<crate::models::AnyDeviceEnrollmentConfiguration, ::graph_endpoint::Error>;
+    async fn create_device_enrollment_configuration(&self, #[body] body: &crate::models::AnyDeviceEnrollmentConfiguration) -> ::core::result::Result<crate::models::AnyDeviceEnrollmentConfiguration, ::graph_endpoint::Error>;
     /// hasPayloadLinks action
     ///
     /// Documented in `api-reference/beta/api/intune-shared-deviceenrollmentconfiguration-haspayloadlinks.md`.
@@ -827,7 +827,7 @@ pub trait DeviceEnrollmentConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_device_enrollment_configurations(&self, device_enrollment_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_enrollment_configuration(&self, device_enrollment_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceComanagementAuthorityConfiguration
     ///
     /// Documented in `api-reference/beta/api/intune-onboarding-devicecomanagementauthorityconfiguration-get.md`.
@@ -835,7 +835,7 @@ pub trait DeviceEnrollmentConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_device_enrollment_configurations(&self, device_enrollment_configuration_id: &str) -> ::core::result::Result<crate::models::AnyDeviceEnrollmentConfiguration, ::graph_endpoint::Error>;
+    async fn get_device_enrollment_configuration(&self, device_enrollment_configuration_id: &str) -> ::core::result::Result<crate::models::AnyDeviceEnrollmentConfiguration, ::graph_endpoint::Error>;
     /// Update deviceComanagementAuthorityConfiguration
     ///
     /// Documented in `api-reference/beta/api/intune-onboarding-devicecomanagementauthorityconfiguration-update.md`.
@@ -843,7 +843,7 @@ pub trait DeviceEnrollmentConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_device_enrollment_configurations(&self, device_enrollment_configuration_id: &str, #[body] body: &crate::models::AnyDeviceEnrollmentConfiguration) -> ::core::result::Result<crate::models::AnyDeviceEnrollmentConfiguration, ::graph_endpoint::Error>;
+    async fn update_device_enrollment_configuration(&self, device_enrollment_configuration_id: &str, #[body] body: &crate::models::AnyDeviceEnrollmentConfiguration) -> ::core::result::Result<crate::models::AnyDeviceEnrollmentConfiguration, ::graph_endpoint::Error>;
     /// assign action
     ///
     /// Documented in `api-reference/beta/api/intune-shared-deviceenrollmentconfiguration-assign.md`.
@@ -851,7 +851,7 @@ pub trait DeviceEnrollmentConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(POST, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>/assign", expect = 204, version = "beta")]
-    async fn assign_device_enrollment_configurations(&self, device_enrollment_configuration_id: &str, #[param("enrollmentConfigurationAssignments")] enrollment_configuration_assignments: &[crate::models::EnrollmentConfigurationAssignment]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn assign_device_enrollment_configuration(&self, device_enrollment_configuration_id: &str, #[param("enrollmentConfigurationAssignments")] enrollment_configuration_assignments: &[crate::models::EnrollmentConfigurationAssignment]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// List enrollmentConfigurationAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-onboarding-enrollmentconfigurationassignment-list.md`.
@@ -859,7 +859,7 @@ pub trait DeviceEnrollmentConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>/assignments", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    fn list_device_enrollment_configurations_assignments(&self, device_enrollment_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::EnrollmentConfigurationAssignment>;
+    fn list_device_enrollment_configuration_assignments(&self, device_enrollment_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::EnrollmentConfigurationAssignment>;
     /// Create enrollmentConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-onboarding-enrollmentconfigurationassignment-create.md`.
@@ -867,7 +867,7 @@ pub trait DeviceEnrollmentConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>/assignments", expect = 201, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_device_enrollment_configurations_assignments(&self, device_enrollment_configuration_id: &str, #[body] body: &crate::models::EnrollmentConfigurationAssignment) -> ::core::result::Result<crate::models::EnrollmentConfigurationAssignment, ::graph_endpoint::Error>;
+    async fn create_device_enrollment_configuration_assignment(&self, device_enrollment_configuration_id: &str, #[body] body: &crate::models::EnrollmentConfigurationAssignment) -> ::core::result::Result<crate::models::EnrollmentConfigurationAssignment, ::graph_endpoint::Error>;
     /// Delete enrollmentConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-onboarding-enrollmentconfigurationassignment-delete.md`.
@@ -875,7 +875,7 @@ pub trait DeviceEnrollmentConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>/assignments/<enrollment_configuration_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_device_enrollment_configurations_assignments(&self, device_enrollment_configuration_id: &str, enrollment_configuration_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_enrollment_configuration_assignment(&self, device_enrollment_configuration_id: &str, enrollment_configuration_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get enrollmentConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-onboarding-enrollmentconfigurationassignment-get.md`.
@@ -883,7 +883,7 @@ pub trait DeviceEnrollmentConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>/assignments/<enrollment_configuration_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_device_enrollment_configurations_assignments(&self, device_enrollment_configuration_id: &str, enrollment_configuration_assignment_id: &str) -> ::core::result::Result<crate::models::EnrollmentConfigurationAssignment, ::graph_endpoint::Error>;
+    async fn get_device_enrollment_configuration_assignment(&self, device_enrollment_configuration_id: &str, enrollment_configuration_assignment_id: &str) -> ::core::result::Result<crate::models::EnrollmentConfigurationAssignment, ::graph_endpoint::Error>;
     /// Update enrollmentConfigurationAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-onboarding-enrollmentconfigurationassignment-update.md`.
@@ -891,7 +891,7 @@ pub trait DeviceEnrollmentConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>/assignments/<enrollment_configuration_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_device_enrollment_configurations_assignments(&self, device_enrollment_configuration_id: &str, enrollment_configuration_assignment_id: &str, #[body] body: &crate::models::EnrollmentConfigurationAssignment) -> ::core::result::Result<crate::models::EnrollmentConfigurationAssignment, ::graph_endpoint::Error>;
+    async fn update_device_enrollment_configuration_assignment(&self, device_enrollment_configuration_id: &str, enrollment_configuration_assignment_id: &str, #[body] body: &crate::models::EnrollmentConfigurationAssignment) -> ::core::result::Result<crate::models::EnrollmentConfigurationAssignment, ::graph_endpoint::Error>;
     /// setPriority action
     ///
     /// Documented in `api-reference/beta/api/intune-shared-deviceenrollmentconfiguration-setpriority.md`.
@@ -899,103 +899,7 @@ pub trait DeviceEnrollmentConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(POST, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>/setPriority", expect = 204, version = "beta")]
-    async fn set_priority_device_enrollment_configurations(&self, device_enrollment_configuration_id: &str, #[param("priority")] priority: i32) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// List deviceEnrollmentConfigurations
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-deviceenrollmentconfiguration-list.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceEnrollmentConfigurations", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    fn list_device_enrollment_configurations_2(&self) -> ::graph_endpoint::Paged<'_, crate::models::AnyDeviceEnrollmentConfiguration>;
-    /// Create deviceEnrollmentLimitConfiguration
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-deviceenrollmentlimitconfiguration-create.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/deviceEnrollmentConfigurations", expect = 201, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_device_enrollment_configurations_2(&self, #[body] body: &crate::models::AnyDeviceEnrollmentConfiguration) -> ::core::result::Result<crate::models::AnyDeviceEnrollmentConfiguration, ::graph_endpoint::Error>;
-    /// Delete deviceEnrollmentLimitConfiguration
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-deviceenrollmentlimitconfiguration-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_device_enrollment_configurations_2(&self, device_enrollment_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get deviceEnrollmentConfiguration
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-deviceenrollmentconfiguration-get.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_device_enrollment_configurations_2(&self, device_enrollment_configuration_id: &str) -> ::core::result::Result<crate::models::AnyDeviceEnrollmentConfiguration, ::graph_endpoint::Error>;
-    /// Update deviceEnrollmentLimitConfiguration
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-deviceenrollmentlimitconfiguration-update.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_device_enrollment_configurations_2(&self, device_enrollment_configuration_id: &str, #[body] body: &crate::models::AnyDeviceEnrollmentConfiguration) -> ::core::result::Result<crate::models::AnyDeviceEnrollmentConfiguration, ::graph_endpoint::Error>;
-    /// assign action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-deviceenrollmentconfiguration-assign.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>/assign", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn assign_device_enrollment_configurations_2(&self, device_enrollment_configuration_id: &str, #[param("enrollmentConfigurationAssignments")] enrollment_configuration_assignments: &[crate::models::EnrollmentConfigurationAssignment]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// List enrollmentConfigurationAssignments
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-enrollmentconfigurationassignment-list.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>/assignments", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    fn list_device_enrollment_configurations_assignments_2(&self, device_enrollment_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::EnrollmentConfigurationAssignment>;
-    /// Create enrollmentConfigurationAssignment
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-enrollmentconfigurationassignment-create.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>/assignments", expect = 201, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_device_enrollment_configurations_assignments_2(&self, device_enrollment_configuration_id: &str, #[body] body: &crate::models::EnrollmentConfigurationAssignment) -> ::core::result::Result<crate::models::EnrollmentConfigurationAssignment, ::graph_endpoint::Error>;
-    /// Delete enrollmentConfigurationAssignment
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-enrollmentconfigurationassignment-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>/assignments/<enrollment_configuration_assignment_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_device_enrollment_configurations_assignments_2(&self, device_enrollment_configuration_id: &str, enrollment_configuration_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get enrollmentConfigurationAssignment
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-enrollmentconfigurationassignment-get.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>/assignments/<enrollment_configuration_assignment_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_device_enrollment_configurations_assignments_2(&self, device_enrollment_configuration_id: &str, enrollment_configuration_assignment_id: &str) -> ::core::result::Result<crate::models::EnrollmentConfigurationAssignment, ::graph_endpoint::Error>;
-    /// Update enrollmentConfigurationAssignment
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-enrollmentconfigurationassignment-update.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>/assignments/<enrollment_configuration_assignment_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_device_enrollment_configurations_assignments_2(&self, device_enrollment_configuration_id: &str, enrollment_configuration_assignment_id: &str, #[body] body: &crate::models::EnrollmentConfigurationAssignment) -> ::core::result::Result<crate::models::EnrollmentConfigurationAssignment, ::graph_endpoint::Error>;
-    /// setPriority action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-deviceenrollmentconfiguration-setpriority.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>/setPriority", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn set_priority_device_enrollment_configurations_2(&self, device_enrollment_configuration_id: &str, #[param("priority")] priority: i32) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn set_priority_device_enrollment_configuration(&self, device_enrollment_configuration_id: &str, #[param("priority")] priority: i32) -> ::core::result::Result<(), ::graph_endpoint::Error>;
 }
 
 impl DeviceEnrollmentConfigurations for ::graph_endpoint::GraphClient {}
@@ -1045,7 +949,7 @@ pub trait ImportedDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/importedDeviceIdentities", expect = 201, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_imported_device_identities(&self, #[body] body: &crate::models::AnyImportedDeviceIdentity) -> ::core::result::Result<crate::models::AnyImportedDeviceIdentity, ::graph_endpoint::Error>;
+    async fn create_imported_device_identity(&self, #[body] body: &crate::models::AnyImportedDeviceIdentity) -> ::core::result::Result<crate::models::AnyImportedDeviceIdentity, ::graph_endpoint::Error>;
     /// importDeviceIdentityList action
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-importeddeviceidentity-importdeviceidentitylist.md`.
@@ -1061,7 +965,7 @@ pub trait ImportedDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/importedDeviceIdentities/searchExistingIdentities", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn search_existing_identities_imported_device_identities(&self, #[param("importedDeviceIdentities")] imported_device_identities: &[crate::models::AnyImportedDeviceIdentity]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::AnyImportedDeviceIdentity>, ::graph_endpoint::Error>;
+    async fn search_existing_imported_device_identities(&self, #[param("importedDeviceIdentities")] imported_device_identities: &[crate::models::AnyImportedDeviceIdentity]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::AnyImportedDeviceIdentity>, ::graph_endpoint::Error>;
     /// Delete importedDeviceIdentity
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-importeddeviceidentity-delete.md`.
@@ -1069,7 +973,7 @@ pub trait ImportedDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/importedDeviceIdentities/<imported_device_identity_id>", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_imported_device_identities(&self, imported_device_identity_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_imported_device_identity(&self, imported_device_identity_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get importedDeviceIdentity
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-importeddeviceidentity-get.md`.
@@ -1077,7 +981,7 @@ pub trait ImportedDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/importedDeviceIdentities/<imported_device_identity_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_imported_device_identities(&self, imported_device_identity_id: &str) -> ::core::result::Result<crate::models::AnyImportedDeviceIdentity, ::graph_endpoint::Error>;
+    async fn get_imported_device_identity(&self, imported_device_identity_id: &str) -> ::core::result::Result<crate::models::AnyImportedDeviceIdentity, ::graph_endpoint::Error>;
     /// Update importedDeviceIdentity
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-importeddeviceidentity-update.md`.
@@ -1085,7 +989,7 @@ pub trait ImportedDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/importedDeviceIdentities/<imported_device_identity_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_imported_device_identities(&self, imported_device_identity_id: &str, #[body] body: &crate::models::AnyImportedDeviceIdentity) -> ::core::result::Result<crate::models::AnyImportedDeviceIdentity, ::graph_endpoint::Error>;
+    async fn update_imported_device_identity(&self, imported_device_identity_id: &str, #[body] body: &crate::models::AnyImportedDeviceIdentity) -> ::core::result::Result<crate::models::AnyImportedDeviceIdentity, ::graph_endpoint::Error>;
 }
 
 impl ImportedDeviceIdentities for ::graph_endpoint::GraphClient {}
@@ -1107,7 +1011,7 @@ pub trait ImportedWindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/importedWindowsAutopilotDeviceIdentities", expect = 201, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_imported_windows_autopilot_device_identities(&self, #[body] body: &crate::models::ImportedWindowsAutopilotDeviceIdentity) -> ::core::result::Result<crate::models::ImportedWindowsAutopilotDeviceIdentity, ::graph_endpoint::Error>;
+    async fn create_imported_windows_autopilot_device_identity(&self, #[body] body: &crate::models::ImportedWindowsAutopilotDeviceIdentity) -> ::core::result::Result<crate::models::ImportedWindowsAutopilotDeviceIdentity, ::graph_endpoint::Error>;
     /// import action
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-importedwindowsautopilotdeviceidentity-import.md`.
@@ -1123,7 +1027,7 @@ pub trait ImportedWindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/importedWindowsAutopilotDeviceIdentities/<imported_windows_autopilot_device_identity_id>", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_imported_windows_autopilot_device_identities(&self, imported_windows_autopilot_device_identity_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_imported_windows_autopilot_device_identity(&self, imported_windows_autopilot_device_identity_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get importedWindowsAutopilotDeviceIdentity
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-importedwindowsautopilotdeviceidentity-get.md`.
@@ -1131,47 +1035,7 @@ pub trait ImportedWindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/importedWindowsAutopilotDeviceIdentities/<imported_windows_autopilot_device_identity_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_imported_windows_autopilot_device_identities(&self, imported_windows_autopilot_device_identity_id: &str) -> ::core::result::Result<crate::models::ImportedWindowsAutopilotDeviceIdentity, ::graph_endpoint::Error>;
-    /// List importedWindowsAutopilotDeviceIdentities
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-enrollment-importedwindowsautopilotdeviceidentity-list.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/importedWindowsAutopilotDeviceIdentities", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    fn list_imported_windows_autopilot_device_identities_2(&self) -> ::graph_endpoint::Paged<'_, crate::models::ImportedWindowsAutopilotDeviceIdentity>;
-    /// Create importedWindowsAutopilotDeviceIdentity
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-enrollment-importedwindowsautopilotdeviceidentity-create.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/importedWindowsAutopilotDeviceIdentities", expect = 201, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_imported_windows_autopilot_device_identities_2(&self, #[body] body: &crate::models::ImportedWindowsAutopilotDeviceIdentity) -> ::core::result::Result<crate::models::ImportedWindowsAutopilotDeviceIdentity, ::graph_endpoint::Error>;
-    /// import action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-enrollment-importedwindowsautopilotdeviceidentity-import.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/importedWindowsAutopilotDeviceIdentities/import", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn import_imported_windows_autopilot_device_identities_2(&self, #[param("importedWindowsAutopilotDeviceIdentities")] imported_windows_autopilot_device_identities: &[crate::models::ImportedWindowsAutopilotDeviceIdentity]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::ImportedWindowsAutopilotDeviceIdentity>, ::graph_endpoint::Error>;
-    /// Delete importedWindowsAutopilotDeviceIdentity
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-enrollment-importedwindowsautopilotdeviceidentity-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/importedWindowsAutopilotDeviceIdentities/<imported_windows_autopilot_device_identity_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_imported_windows_autopilot_device_identities_2(&self, imported_windows_autopilot_device_identity_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get importedWindowsAutopilotDeviceIdentity
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-enrollment-importedwindowsautopilotdeviceidentity-get.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/importedWindowsAutopilotDeviceIdentities/<imported_windows_autopilot_device_identity_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_imported_windows_autopilot_device_identities_2(&self, imported_windows_autopilot_device_identity_id: &str) -> ::core::result::Result<crate::models::ImportedWindowsAutopilotDeviceIdentity, ::graph_endpoint::Error>;
+    async fn get_imported_windows_autopilot_device_identity(&self, imported_windows_autopilot_device_identity_id: &str) -> ::core::result::Result<crate::models::ImportedWindowsAutopilotDeviceIdentity, ::graph_endpoint::Error>;
 }
 
 impl ImportedWindowsAutopilotDeviceIdentities for ::graph_endpoint::GraphClient {}
@@ -1186,14 +1050,6 @@ pub trait VerifyWindowsEnrollmentAutoDiscovery: ::graph_endpoint::Graph {
     /// - application: not supported
     #[graph_action(GET, "/deviceManagement/verifyWindowsEnrollmentAutoDiscovery", expect = 200, version = "beta")]
     async fn verify_windows_enrollment_auto_discovery(&self) -> ::core::result::Result<crate::support::Returned<bool>, ::graph_endpoint::Error>;
-    /// verifyWindowsEnrollmentAutoDiscovery function
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-devicemanagement-verifywindowsenrollmentautodiscovery.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/verifyWindowsEnrollmentAutoDiscovery", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn verify_windows_enrollment_auto_discovery_2(&self) -> ::core::result::Result<crate::support::Returned<bool>, ::graph_endpoint::Error>;
 }
 
 impl VerifyWindowsEnrollmentAutoDiscovery for ::graph_endpoint::GraphClient {}
@@ -1215,7 +1071,7 @@ pub trait WindowsAutopilotDeploymentProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsAutopilotDeploymentProfiles", expect = 201, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_windows_autopilot_deployment_profiles(&self, #[body] body: &crate::models::AnyWindowsAutopilotDeploymentProfile) -> ::core::result::Result<crate::models::AnyWindowsAutopilotDeploymentProfile, ::graph_endpoint::Error>;
+    async fn create_windows_autopilot_deployment_profile(&self, #[body] body: &crate::models::AnyWindowsAutopilotDeploymentProfile) -> ::core::result::Result<crate::models::AnyWindowsAutopilotDeploymentProfile, ::graph_endpoint::Error>;
     /// hasPayloadLinks action
     ///
     /// Documented in `api-reference/beta/api/intune-shared-windowsautopilotdeploymentprofile-haspayloadlinks.md`.
@@ -1231,7 +1087,7 @@ pub trait WindowsAutopilotDeploymentProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/windowsAutopilotDeploymentProfiles/<windows_autopilot_deployment_profile_id>", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_windows_autopilot_deployment_profiles(&self, windows_autopilot_deployment_profile_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_windows_autopilot_deployment_profile(&self, windows_autopilot_deployment_profile_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get activeDirectoryWindowsAutopilotDeploymentProfile
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-activedirectorywindowsautopilotdeploymentprofile-get.md`.
@@ -1239,7 +1095,7 @@ pub trait WindowsAutopilotDeploymentProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/windowsAutopilotDeploymentProfiles/<windows_autopilot_deployment_profile_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_windows_autopilot_deployment_profiles(&self, windows_autopilot_deployment_profile_id: &str) -> ::core::result::Result<crate::models::AnyWindowsAutopilotDeploymentProfile, ::graph_endpoint::Error>;
+    async fn get_windows_autopilot_deployment_profile(&self, windows_autopilot_deployment_profile_id: &str) -> ::core::result::Result<crate::models::AnyWindowsAutopilotDeploymentProfile, ::graph_endpoint::Error>;
     /// Update activeDirectoryWindowsAutopilotDeploymentProfile
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-activedirectorywindowsautopilotdeploymentprofile-update.md`.
@@ -1247,7 +1103,7 @@ pub trait WindowsAutopilotDeploymentProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/windowsAutopilotDeploymentProfiles/<windows_autopilot_deployment_profile_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_windows_autopilot_deployment_profiles(&self, windows_autopilot_deployment_profile_id: &str, #[body] body: &crate::models::AnyWindowsAutopilotDeploymentProfile) -> ::core::result::Result<crate::models::AnyWindowsAutopilotDeploymentProfile, ::graph_endpoint::Error>;
+    async fn update_windows_autopilot_deployment_profile(&self, windows_autopilot_deployment_profile_id: &str, #[body] body: &crate::models::AnyWindowsAutopilotDeploymentProfile) -> ::core::result::Result<crate::models::AnyWindowsAutopilotDeploymentProfile, ::graph_endpoint::Error>;
     /// assign action
     ///
     /// Documented in `api-reference/beta/api/intune-shared-windowsautopilotdeploymentprofile-assign.md`.
@@ -1255,7 +1111,7 @@ pub trait WindowsAutopilotDeploymentProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(POST, "/deviceManagement/windowsAutopilotDeploymentProfiles/<windows_autopilot_deployment_profile_id>/assign", expect = 204, version = "beta")]
-    async fn assign_windows_autopilot_deployment_profiles(&self, windows_autopilot_deployment_profile_id: &str, #[param("deviceIds")] device_ids: &[&str]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn assign_windows_autopilot_deployment_profile(&self, windows_autopilot_deployment_profile_id: &str, #[param("deviceIds")] device_ids: &[&str]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
 }
 
 impl WindowsAutopilotDeploymentProfiles for ::graph_endpoint::GraphClient {}
@@ -1277,7 +1133,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities", expect = 201, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_windows_autopilot_device_identities(&self, #[body] body: &crate::models::WindowsAutopilotDeviceIdentity) -> ::core::result::Result<crate::models::WindowsAutopilotDeviceIdentity, ::graph_endpoint::Error>;
+    async fn create_windows_autopilot_device_identity(&self, #[body] body: &crate::models::WindowsAutopilotDeviceIdentity) -> ::core::result::Result<crate::models::WindowsAutopilotDeviceIdentity, ::graph_endpoint::Error>;
     /// Delete windowsAutopilotDeviceIdentity
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-windowsautopilotdeviceidentity-delete.md`.
@@ -1285,7 +1141,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_windows_autopilot_device_identities(&self, windows_autopilot_device_identity_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_windows_autopilot_device_identity(&self, windows_autopilot_device_identity_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get windowsAutopilotDeviceIdentity
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-windowsautopilotdeviceidentity-get.md`.
@@ -1293,7 +1149,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_windows_autopilot_device_identities(&self, windows_autopilot_device_identity_id: &str) -> ::core::result::Result<crate::models::WindowsAutopilotDeviceIdentity, ::graph_endpoint::Error>;
+    async fn get_windows_autopilot_device_identity(&self, windows_autopilot_device_identity_id: &str) -> ::core::result::Result<crate::models::WindowsAutopilotDeviceIdentity, ::graph_endpoint::Error>;
     /// assignResourceAccountToDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-windowsautopilotdeviceidentity-assignresourceaccounttodevice.md`.
@@ -1301,7 +1157,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/assignResourceAccountToDevice", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn assign_resource_account_to_device_windows_autopilot_device_identities(&self, windows_autopilot_device_identity_id: &str, #[param("userPrincipalName")] user_principal_name: &str, #[param("addressableUserName")] addressable_user_name: &str, #[param("resourceAccountName")] resource_account_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn assign_resource_account_to_device_autopilot_device_identity(&self, windows_autopilot_device_identity_id: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>, #[param("addressableUserName")] addressable_user_name: ::core::option::Option<&str>, #[param("resourceAccountName")] resource_account_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// assignUserToDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-windowsautopilotdeviceidentity-assignusertodevice.md`.
@@ -1309,7 +1165,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/assignUserToDevice", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn assign_user_to_device_windows_autopilot_device_identities(&self, windows_autopilot_device_identity_id: &str, #[param("userPrincipalName")] user_principal_name: &str, #[param("addressableUserName")] addressable_user_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn assign_user_to_device_windows_autopilot_device_identity(&self, windows_autopilot_device_identity_id: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>, #[param("addressableUserName")] addressable_user_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Delete activeDirectoryWindowsAutopilotDeploymentProfile
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-activedirectorywindowsautopilotdeploymentprofile-delete.md`.
@@ -1317,7 +1173,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/deploymentProfile", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_windows_autopilot_device_identities_deployment_profile(&self, windows_autopilot_device_identity_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_windows_autopilot_device_identity_deployment_profile(&self, windows_autopilot_device_identity_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get activeDirectoryWindowsAutopilotDeploymentProfile
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-activedirectorywindowsautopilotdeploymentprofile-get.md`.
@@ -1325,7 +1181,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/deploymentProfile", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_windows_autopilot_device_identities_deployment_profile(&self, windows_autopilot_device_identity_id: &str) -> ::core::result::Result<crate::models::AnyWindowsAutopilotDeploymentProfile, ::graph_endpoint::Error>;
+    async fn get_windows_autopilot_device_identity_deployment_profile(&self, windows_autopilot_device_identity_id: &str) -> ::core::result::Result<crate::models::AnyWindowsAutopilotDeploymentProfile, ::graph_endpoint::Error>;
     /// Update activeDirectoryWindowsAutopilotDeploymentProfile
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-activedirectorywindowsautopilotdeploymentprofile-update.md`.
@@ -1333,7 +1189,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/deploymentProfile", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_windows_autopilot_device_identities_deployment_profile(&self, windows_autopilot_device_identity_id: &str, #[body] body: &crate::models::AnyWindowsAutopilotDeploymentProfile) -> ::core::result::Result<crate::models::AnyWindowsAutopilotDeploymentProfile, ::graph_endpoint::Error>;
+    async fn update_windows_autopilot_device_identity_deployment_profile(&self, windows_autopilot_device_identity_id: &str, #[body] body: &crate::models::AnyWindowsAutopilotDeploymentProfile) -> ::core::result::Result<crate::models::AnyWindowsAutopilotDeploymentProfile, ::graph_endpoint::Error>;
     /// assign action
     ///
     /// Documented in `api-reference/beta/api/intune-shared-windowsautopilotdeploymentprofile-assign.md`.
@@ -1341,7 +1197,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/deploymentProfile/assign", expect = 204, version = "beta")]
-    async fn assign_windows_autopilot_device_identities_deployment_profile(&self, windows_autopilot_device_identity_id: &str, #[param("deviceIds")] device_ids: &[&str]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn assign_windows_autopilot_device_identity_deployment_profile(&self, windows_autopilot_device_identity_id: &str, #[param("deviceIds")] device_ids: &[&str]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// List windowsAutopilotDeviceIdentities
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-windowsautopilotdeviceidentity-list.md`.
@@ -1349,7 +1205,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/deploymentProfile/assignedDevices", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    fn list_windows_autopilot_device_identities_deployment_profile_assigned_devices(&self, windows_autopilot_device_identity_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::WindowsAutopilotDeviceIdentity>;
+    fn list_wadi_deployment_profile_assigned_devices(&self, windows_autopilot_device_identity_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::WindowsAutopilotDeviceIdentity>;
     /// Create windowsAutopilotDeviceIdentity
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-windowsautopilotdeviceidentity-create.md`.
@@ -1357,7 +1213,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/deploymentProfile/assignedDevices", expect = 201, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_windows_autopilot_device_identities_deployment_profile_assigned_devices(&self, windows_autopilot_device_identity_id: &str, #[body] body: &crate::models::WindowsAutopilotDeviceIdentity) -> ::core::result::Result<crate::models::WindowsAutopilotDeviceIdentity, ::graph_endpoint::Error>;
+    async fn create_wadi_deployment_profile_assigned_device(&self, windows_autopilot_device_identity_id: &str, #[body] body: &crate::models::WindowsAutopilotDeviceIdentity) -> ::core::result::Result<crate::models::WindowsAutopilotDeviceIdentity, ::graph_endpoint::Error>;
     /// Delete windowsAutopilotDeviceIdentity
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-windowsautopilotdeviceidentity-delete.md`.
@@ -1365,7 +1221,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/deploymentProfile/assignedDevices/<windows_autopilot_device_identity_id_2>", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_windows_autopilot_device_identities_deployment_profile_assigned_devices(&self, windows_autopilot_device_identity_id: &str, windows_autopilot_device_identity_id_2: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_wadi_deployment_profile_assigned_device(&self, windows_autopilot_device_identity_id: &str, windows_autopilot_device_identity_id_2: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get windowsAutopilotDeviceIdentity
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-windowsautopilotdeviceidentity-get.md`.
@@ -1373,7 +1229,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/deploymentProfile/assignedDevices/<windows_autopilot_device_identity_id_2>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_windows_autopilot_device_identities_deployment_profile_assigned_devices(&self, windows_autopilot_device_identity_id: &str, windows_autopilot_device_identity_id_2: &str) -> ::core::result::Result<crate::models::WindowsAutopilotDeviceIdentity, ::graph_endpoint::Error>;
+    async fn get_wadi_deployment_profile_assigned_device(&self, windows_autopilot_device_identity_id: &str, windows_autopilot_device_identity_id_2: &str) -> ::core::result::Result<crate::models::WindowsAutopilotDeviceIdentity, ::graph_endpoint::Error>;
     /// assignResourceAccountToDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-windowsautopilotdeviceidentity-assignresourceaccounttodevice.md`.
@@ -1381,7 +1237,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/deploymentProfile/assignedDevices/<windows_autopilot_device_identity_id_2>/assignResourceAccountToDevice", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn assign_resource_account_to_device_windows_autopilot_device_identities_deployment_profile_assigned_devices(&self, windows_autopilot_device_identity_id: &str, windows_autopilot_device_identity_id_2: &str, #[param("userPrincipalName")] user_principal_name: &str, #[param("addressableUserName")] addressable_user_name: &str, #[param("resourceAccountName")] resource_account_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn assign_resource_account_to_wadi_dp_assigned_device(&self, windows_autopilot_device_identity_id: &str, windows_autopilot_device_identity_id_2: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>, #[param("addressableUserName")] addressable_user_name: ::core::option::Option<&str>, #[param("resourceAccountName")] resource_account_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// assignUserToDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-windowsautopilotdeviceidentity-assignusertodevice.md`.
@@ -1389,7 +1245,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/deploymentProfile/assignedDevices/<windows_autopilot_device_identity_id_2>/assignUserToDevice", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn assign_user_to_device_windows_autopilot_device_identities_deployment_profile_assigned_devices(&self, windows_autopilot_device_identity_id: &str, windows_autopilot_device_identity_id_2: &str, #[param("userPrincipalName")] user_principal_name: &str, #[param("addressableUserName")] addressable_user_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn assign_user_to_wadi_deployment_profile_assigned_device(&self, windows_autopilot_device_identity_id: &str, windows_autopilot_device_identity_id_2: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>, #[param("addressableUserName")] addressable_user_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// unassignResourceAccountFromDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-windowsautopilotdeviceidentity-unassignresourceaccountfromdevice.md`.
@@ -1397,7 +1253,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/deploymentProfile/assignedDevices/<windows_autopilot_device_identity_id_2>/unassignResourceAccountFromDevice", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn unassign_resource_account_from_device_windows_autopilot_device_identities_deployment_profile_assigned_devices(&self, windows_autopilot_device_identity_id: &str, windows_autopilot_device_identity_id_2: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn unassign_resource_account_from_wadi_dp_assigned_device(&self, windows_autopilot_device_identity_id: &str, windows_autopilot_device_identity_id_2: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// unassignUserFromDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-windowsautopilotdeviceidentity-unassignuserfromdevice.md`.
@@ -1405,7 +1261,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/deploymentProfile/assignedDevices/<windows_autopilot_device_identity_id_2>/unassignUserFromDevice", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn unassign_user_from_device_windows_autopilot_device_identities_deployment_profile_assigned_devices(&self, windows_autopilot_device_identity_id: &str, windows_autopilot_device_identity_id_2: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn unassign_user_from_wadi_deployment_profile_assigned_device(&self, windows_autopilot_device_identity_id: &str, windows_autopilot_device_identity_id_2: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// updateDeviceProperties action
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-windowsautopilotdeviceidentity-updatedeviceproperties.md`.
@@ -1413,7 +1269,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/deploymentProfile/assignedDevices/<windows_autopilot_device_identity_id_2>/updateDeviceProperties", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_device_properties_windows_autopilot_device_identities_deployment_profile_assigned_devices(&self, windows_autopilot_device_identity_id: &str, windows_autopilot_device_identity_id_2: &str, #[param("userPrincipalName")] user_principal_name: &str, #[param("addressableUserName")] addressable_user_name: &str, #[param("groupTag")] group_tag: &str, #[param("displayName")] display_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn update_device_properties_wadi_deployment_profile_assigned_device(&self, windows_autopilot_device_identity_id: &str, windows_autopilot_device_identity_id_2: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>, #[param("addressableUserName")] addressable_user_name: ::core::option::Option<&str>, #[param("groupTag")] group_tag: ::core::option::Option<&str>, #[param("displayName")] display_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// List windowsAutopilotDeploymentProfileAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-windowsautopilotdeploymentprofileassignment-list.md`.
@@ -1421,7 +1277,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/deploymentProfile/assignments", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    fn list_windows_autopilot_device_identities_deployment_profile_assignments(&self, windows_autopilot_device_identity_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::WindowsAutopilotDeploymentProfileAssignment>;
+    fn list_wadi_deployment_profile_assignments(&self, windows_autopilot_device_identity_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::WindowsAutopilotDeploymentProfileAssignment>;
     /// Create windowsAutopilotDeploymentProfileAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-windowsautopilotdeploymentprofileassignment-create.md`.
@@ -1429,7 +1285,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/deploymentProfile/assignments", expect = 201, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_windows_autopilot_device_identities_deployment_profile_assignments(&self, windows_autopilot_device_identity_id: &str, #[body] body: &crate::models::WindowsAutopilotDeploymentProfileAssignment) -> ::core::result::Result<crate::models::WindowsAutopilotDeploymentProfileAssignment, ::graph_endpoint::Error>;
+    async fn create_wadi_deployment_profile_assignment(&self, windows_autopilot_device_identity_id: &str, #[body] body: &crate::models::WindowsAutopilotDeploymentProfileAssignment) -> ::core::result::Result<crate::models::WindowsAutopilotDeploymentProfileAssignment, ::graph_endpoint::Error>;
     /// Delete windowsAutopilotDeploymentProfileAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-windowsautopilotdeploymentprofileassignment-delete.md`.
@@ -1437,7 +1293,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/deploymentProfile/assignments/<windows_autopilot_deployment_profile_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_windows_autopilot_device_identities_deployment_profile_assignments(&self, windows_autopilot_device_identity_id: &str, windows_autopilot_deployment_profile_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_wadi_deployment_profile_assignment(&self, windows_autopilot_device_identity_id: &str, windows_autopilot_deployment_profile_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get windowsAutopilotDeploymentProfileAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-windowsautopilotdeploymentprofileassignment-get.md`.
@@ -1445,7 +1301,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/deploymentProfile/assignments/<windows_autopilot_deployment_profile_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_windows_autopilot_device_identities_deployment_profile_assignments(&self, windows_autopilot_device_identity_id: &str, windows_autopilot_deployment_profile_assignment_id: &str) -> ::core::result::Result<crate::models::WindowsAutopilotDeploymentProfileAssignment, ::graph_endpoint::Error>;
+    async fn get_wadi_deployment_profile_assignment(&self, windows_autopilot_device_identity_id: &str, windows_autopilot_deployment_profile_assignment_id: &str) -> ::core::result::Result<crate::models::WindowsAutopilotDeploymentProfileAssignment, ::graph_endpoint::Error>;
     /// Update windowsAutopilotDeploymentProfileAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-windowsautopilotdeploymentprofileassignment-update.md`.
@@ -1453,7 +1309,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/deploymentProfile/assignments/<windows_autopilot_deployment_profile_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_windows_autopilot_device_identities_deployment_profile_assignments(&self, windows_autopilot_device_identity_id: &str, windows_autopilot_deployment_profile_assignment_id: &str, #[body] body: &crate::models::WindowsAutopilotDeploymentProfileAssignment) -> ::core::result::Result<crate::models::WindowsAutopilotDeploymentProfileAssignment, ::graph_endpoint::Error>;
+    async fn update_wadi_deployment_profile_assignment(&self, windows_autopilot_device_identity_id: &str, windows_autopilot_deployment_profile_assignment_id: &str, #[body] body: &crate::models::WindowsAutopilotDeploymentProfileAssignment) -> ::core::result::Result<crate::models::WindowsAutopilotDeploymentProfileAssignment, ::graph_endpoint::Error>;
     /// Delete activeDirectoryWindowsAutopilotDeploymentProfile
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-activedirectorywindowsautopilotdeploymentprofile-delete.md`.
@@ -1461,7 +1317,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/intendedDeploymentProfile", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_windows_autopilot_device_identities_intended_deployment_profile(&self, windows_autopilot_device_identity_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_wadi_intended_deployment_profile(&self, windows_autopilot_device_identity_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get activeDirectoryWindowsAutopilotDeploymentProfile
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-activedirectorywindowsautopilotdeploymentprofile-get.md`.
@@ -1469,7 +1325,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/intendedDeploymentProfile", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_windows_autopilot_device_identities_intended_deployment_profile(&self, windows_autopilot_device_identity_id: &str) -> ::core::result::Result<crate::models::AnyWindowsAutopilotDeploymentProfile, ::graph_endpoint::Error>;
+    async fn get_wadi_intended_deployment_profile(&self, windows_autopilot_device_identity_id: &str) -> ::core::result::Result<crate::models::AnyWindowsAutopilotDeploymentProfile, ::graph_endpoint::Error>;
     /// Update activeDirectoryWindowsAutopilotDeploymentProfile
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-activedirectorywindowsautopilotdeploymentprofile-update.md`.
@@ -1477,7 +1333,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/intendedDeploymentProfile", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_windows_autopilot_device_identities_intended_deployment_profile(&self, windows_autopilot_device_identity_id: &str, #[body] body: &crate::models::AnyWindowsAutopilotDeploymentProfile) -> ::core::result::Result<crate::models::AnyWindowsAutopilotDeploymentProfile, ::graph_endpoint::Error>;
+    async fn update_wadi_intended_deployment_profile(&self, windows_autopilot_device_identity_id: &str, #[body] body: &crate::models::AnyWindowsAutopilotDeploymentProfile) -> ::core::result::Result<crate::models::AnyWindowsAutopilotDeploymentProfile, ::graph_endpoint::Error>;
     /// assign action
     ///
     /// Documented in `api-reference/beta/api/intune-shared-windowsautopilotdeploymentprofile-assign.md`.
@@ -1485,7 +1341,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/intendedDeploymentProfile/assign", expect = 204, version = "beta")]
-    async fn assign_windows_autopilot_device_identities_intended_deployment_profile(&self, windows_autopilot_device_identity_id: &str, #[param("deviceIds")] device_ids: &[&str]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn assign_wadi_intended_deployment_profile(&self, windows_autopilot_device_identity_id: &str, #[param("deviceIds")] device_ids: &[&str]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// unassignResourceAccountFromDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-windowsautopilotdeviceidentity-unassignresourceaccountfromdevice.md`.
@@ -1493,7 +1349,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/unassignResourceAccountFromDevice", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn unassign_resource_account_from_device_windows_autopilot_device_identities(&self, windows_autopilot_device_identity_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn unassign_resource_account_from_device_autopilot_device_identity(&self, windows_autopilot_device_identity_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// unassignUserFromDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-windowsautopilotdeviceidentity-unassignuserfromdevice.md`.
@@ -1501,7 +1357,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/unassignUserFromDevice", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn unassign_user_from_device_windows_autopilot_device_identities(&self, windows_autopilot_device_identity_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn unassign_user_from_device_windows_autopilot_device_identity(&self, windows_autopilot_device_identity_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// updateDeviceProperties action
     ///
     /// Documented in `api-reference/beta/api/intune-enrollment-windowsautopilotdeviceidentity-updatedeviceproperties.md`.
@@ -1509,63 +1365,7 @@ pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/updateDeviceProperties", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_device_properties_windows_autopilot_device_identities(&self, windows_autopilot_device_identity_id: &str, #[param("userPrincipalName")] user_principal_name: &str, #[param("addressableUserName")] addressable_user_name: &str, #[param("groupTag")] group_tag: &str, #[param("displayName")] display_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// List windowsAutopilotDeviceIdentities
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-enrollment-windowsautopilotdeviceidentity-list.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/windowsAutopilotDeviceIdentities", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    fn list_windows_autopilot_device_identities_2(&self) -> ::graph_endpoint::Paged<'_, crate::models::WindowsAutopilotDeviceIdentity>;
-    /// Create windowsAutopilotDeviceIdentity
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-enrollment-windowsautopilotdeviceidentity-create.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities", expect = 201, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_windows_autopilot_device_identities_2(&self, #[body] body: &crate::models::WindowsAutopilotDeviceIdentity) -> ::core::result::Result<crate::models::WindowsAutopilotDeviceIdentity, ::graph_endpoint::Error>;
-    /// Delete windowsAutopilotDeviceIdentity
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-enrollment-windowsautopilotdeviceidentity-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_windows_autopilot_device_identities_2(&self, windows_autopilot_device_identity_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get windowsAutopilotDeviceIdentity
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-enrollment-windowsautopilotdeviceidentity-get.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_windows_autopilot_device_identities_2(&self, windows_autopilot_device_identity_id: &str) -> ::core::result::Result<crate::models::WindowsAutopilotDeviceIdentity, ::graph_endpoint::Error>;
-    /// assignUserToDevice action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-enrollment-windowsautopilotdeviceidentity-assignusertodevice.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/assignUserToDevice", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn assign_user_to_device_windows_autopilot_device_identities_2(&self, windows_autopilot_device_identity_id: &str, #[param("userPrincipalName")] user_principal_name: &str, #[param("addressableUserName")] addressable_user_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// unassignUserFromDevice action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-enrollment-windowsautopilotdeviceidentity-unassignuserfromdevice.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/unassignUserFromDevice", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn unassign_user_from_device_windows_autopilot_device_identities_2(&self, windows_autopilot_device_identity_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// updateDeviceProperties action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-enrollment-windowsautopilotdeviceidentity-updatedeviceproperties.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/updateDeviceProperties", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_device_properties_windows_autopilot_device_identities_2(&self, windows_autopilot_device_identity_id: &str, #[param("userPrincipalName")] user_principal_name: &str, #[param("addressableUserName")] addressable_user_name: &str, #[param("groupTag")] group_tag: &str, #[param("displayName")] display_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn update_device_properties_windows_autopilot_device_identity(&self, windows_autopilot_device_identity_id: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>, #[param("addressableUserName")] addressable_user_name: ::core::option::Option<&str>, #[param("groupTag")] group_tag: ::core::option::Option<&str>, #[param("displayName")] display_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
 }
 
 impl WindowsAutopilotDeviceIdentities for ::graph_endpoint::GraphClient {}
@@ -1600,3 +1400,232 @@ pub trait WindowsAutopilotSettings: ::graph_endpoint::Graph {
 
 impl WindowsAutopilotSettings for ::graph_endpoint::GraphClient {}
 
+/// The v1.0 endpoints of this area, under the same names as the beta ones.
+pub mod v1 {
+    use graph_endpoint::graph_action;
+
+    /// Endpoints under `/deviceManagement/deviceEnrollmentConfigurations`.
+    pub trait DeviceEnrollmentConfigurations: ::graph_endpoint::Graph {
+        /// List deviceEnrollmentConfigurations
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-deviceenrollmentconfiguration-list.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceEnrollmentConfigurations", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        fn list_device_enrollment_configurations(&self) -> ::graph_endpoint::Paged<'_, crate::models::AnyDeviceEnrollmentConfiguration>;
+        /// Create deviceEnrollmentLimitConfiguration
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-deviceenrollmentlimitconfiguration-create.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/deviceEnrollmentConfigurations", expect = 201, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn create_device_enrollment_configuration(&self, #[body] body: &crate::models::AnyDeviceEnrollmentConfiguration) -> ::core::result::Result<crate::models::AnyDeviceEnrollmentConfiguration, ::graph_endpoint::Error>;
+        /// Delete deviceEnrollmentLimitConfiguration
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-deviceenrollmentlimitconfiguration-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn delete_device_enrollment_configuration(&self, device_enrollment_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get deviceEnrollmentConfiguration
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-deviceenrollmentconfiguration-get.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn get_device_enrollment_configuration(&self, device_enrollment_configuration_id: &str) -> ::core::result::Result<crate::models::AnyDeviceEnrollmentConfiguration, ::graph_endpoint::Error>;
+        /// Update deviceEnrollmentLimitConfiguration
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-deviceenrollmentlimitconfiguration-update.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn update_device_enrollment_configuration(&self, device_enrollment_configuration_id: &str, #[body] body: &crate::models::AnyDeviceEnrollmentConfiguration) -> ::core::result::Result<crate::models::AnyDeviceEnrollmentConfiguration, ::graph_endpoint::Error>;
+        /// assign action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-deviceenrollmentconfiguration-assign.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>/assign", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn assign_device_enrollment_configuration(&self, device_enrollment_configuration_id: &str, #[param("enrollmentConfigurationAssignments")] enrollment_configuration_assignments: &[crate::models::EnrollmentConfigurationAssignment]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// List enrollmentConfigurationAssignments
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-enrollmentconfigurationassignment-list.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>/assignments", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        fn list_device_enrollment_configuration_assignments(&self, device_enrollment_configuration_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::EnrollmentConfigurationAssignment>;
+        /// Create enrollmentConfigurationAssignment
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-enrollmentconfigurationassignment-create.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>/assignments", expect = 201, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn create_device_enrollment_configuration_assignment(&self, device_enrollment_configuration_id: &str, #[body] body: &crate::models::EnrollmentConfigurationAssignment) -> ::core::result::Result<crate::models::EnrollmentConfigurationAssignment, ::graph_endpoint::Error>;
+        /// Delete enrollmentConfigurationAssignment
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-enrollmentconfigurationassignment-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>/assignments/<enrollment_configuration_assignment_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn delete_device_enrollment_configuration_assignment(&self, device_enrollment_configuration_id: &str, enrollment_configuration_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get enrollmentConfigurationAssignment
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-enrollmentconfigurationassignment-get.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>/assignments/<enrollment_configuration_assignment_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn get_device_enrollment_configuration_assignment(&self, device_enrollment_configuration_id: &str, enrollment_configuration_assignment_id: &str) -> ::core::result::Result<crate::models::EnrollmentConfigurationAssignment, ::graph_endpoint::Error>;
+        /// Update enrollmentConfigurationAssignment
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-enrollmentconfigurationassignment-update.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>/assignments/<enrollment_configuration_assignment_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn update_device_enrollment_configuration_assignment(&self, device_enrollment_configuration_id: &str, enrollment_configuration_assignment_id: &str, #[body] body: &crate::models::EnrollmentConfigurationAssignment) -> ::core::result::Result<crate::models::EnrollmentConfigurationAssignment, ::graph_endpoint::Error>;
+        /// setPriority action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-deviceenrollmentconfiguration-setpriority.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/deviceEnrollmentConfigurations/<device_enrollment_configuration_id>/setPriority", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn set_priority_device_enrollment_configuration(&self, device_enrollment_configuration_id: &str, #[param("priority")] priority: i32) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    }
+
+    impl DeviceEnrollmentConfigurations for ::graph_endpoint::GraphClient {}
+
+    /// Endpoints under `/deviceManagement/importedWindowsAutopilotDeviceIdentities`.
+    pub trait ImportedWindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
+        /// List importedWindowsAutopilotDeviceIdentities
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-enrollment-importedwindowsautopilotdeviceidentity-list.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/importedWindowsAutopilotDeviceIdentities", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        fn list_imported_windows_autopilot_device_identities(&self) -> ::graph_endpoint::Paged<'_, crate::models::ImportedWindowsAutopilotDeviceIdentity>;
+        /// Create importedWindowsAutopilotDeviceIdentity
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-enrollment-importedwindowsautopilotdeviceidentity-create.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/importedWindowsAutopilotDeviceIdentities", expect = 201, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn create_imported_windows_autopilot_device_identity(&self, #[body] body: &crate::models::ImportedWindowsAutopilotDeviceIdentity) -> ::core::result::Result<crate::models::ImportedWindowsAutopilotDeviceIdentity, ::graph_endpoint::Error>;
+        /// import action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-enrollment-importedwindowsautopilotdeviceidentity-import.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/importedWindowsAutopilotDeviceIdentities/import", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn import_imported_windows_autopilot_device_identities(&self, #[param("importedWindowsAutopilotDeviceIdentities")] imported_windows_autopilot_device_identities: &[crate::models::ImportedWindowsAutopilotDeviceIdentity]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::ImportedWindowsAutopilotDeviceIdentity>, ::graph_endpoint::Error>;
+        /// Delete importedWindowsAutopilotDeviceIdentity
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-enrollment-importedwindowsautopilotdeviceidentity-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/importedWindowsAutopilotDeviceIdentities/<imported_windows_autopilot_device_identity_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn delete_imported_windows_autopilot_device_identity(&self, imported_windows_autopilot_device_identity_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get importedWindowsAutopilotDeviceIdentity
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-enrollment-importedwindowsautopilotdeviceidentity-get.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/importedWindowsAutopilotDeviceIdentities/<imported_windows_autopilot_device_identity_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn get_imported_windows_autopilot_device_identity(&self, imported_windows_autopilot_device_identity_id: &str) -> ::core::result::Result<crate::models::ImportedWindowsAutopilotDeviceIdentity, ::graph_endpoint::Error>;
+    }
+
+    impl ImportedWindowsAutopilotDeviceIdentities for ::graph_endpoint::GraphClient {}
+
+    /// Endpoints under `/deviceManagement/verifyWindowsEnrollmentAutoDiscovery`.
+    pub trait VerifyWindowsEnrollmentAutoDiscovery: ::graph_endpoint::Graph {
+        /// verifyWindowsEnrollmentAutoDiscovery function
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-devicemanagement-verifywindowsenrollmentautodiscovery.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/verifyWindowsEnrollmentAutoDiscovery", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn verify_windows_enrollment_auto_discovery(&self) -> ::core::result::Result<crate::support::Returned<bool>, ::graph_endpoint::Error>;
+    }
+
+    impl VerifyWindowsEnrollmentAutoDiscovery for ::graph_endpoint::GraphClient {}
+
+    /// Endpoints under `/deviceManagement/windowsAutopilotDeviceIdentities`.
+    pub trait WindowsAutopilotDeviceIdentities: ::graph_endpoint::Graph {
+        /// List windowsAutopilotDeviceIdentities
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-enrollment-windowsautopilotdeviceidentity-list.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/windowsAutopilotDeviceIdentities", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        fn list_windows_autopilot_device_identities(&self) -> ::graph_endpoint::Paged<'_, crate::models::WindowsAutopilotDeviceIdentity>;
+        /// Create windowsAutopilotDeviceIdentity
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-enrollment-windowsautopilotdeviceidentity-create.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities", expect = 201, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn create_windows_autopilot_device_identity(&self, #[body] body: &crate::models::WindowsAutopilotDeviceIdentity) -> ::core::result::Result<crate::models::WindowsAutopilotDeviceIdentity, ::graph_endpoint::Error>;
+        /// Delete windowsAutopilotDeviceIdentity
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-enrollment-windowsautopilotdeviceidentity-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn delete_windows_autopilot_device_identity(&self, windows_autopilot_device_identity_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get windowsAutopilotDeviceIdentity
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-enrollment-windowsautopilotdeviceidentity-get.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn get_windows_autopilot_device_identity(&self, windows_autopilot_device_identity_id: &str) -> ::core::result::Result<crate::models::WindowsAutopilotDeviceIdentity, ::graph_endpoint::Error>;
+        /// assignUserToDevice action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-enrollment-windowsautopilotdeviceidentity-assignusertodevice.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/assignUserToDevice", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn assign_user_to_device_windows_autopilot_device_identity(&self, windows_autopilot_device_identity_id: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>, #[param("addressableUserName")] addressable_user_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// unassignUserFromDevice action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-enrollment-windowsautopilotdeviceidentity-unassignuserfromdevice.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/unassignUserFromDevice", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn unassign_user_from_device_windows_autopilot_device_identity(&self, windows_autopilot_device_identity_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// updateDeviceProperties action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-enrollment-windowsautopilotdeviceidentity-updatedeviceproperties.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/windowsAutopilotDeviceIdentities/<windows_autopilot_device_identity_id>/updateDeviceProperties", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn update_device_properties_windows_autopilot_device_identity(&self, windows_autopilot_device_identity_id: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>, #[param("addressableUserName")] addressable_user_name: ::core::option::Option<&str>, #[param("groupTag")] group_tag: ::core::option::Option<&str>, #[param("displayName")] display_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    }
+
+    impl WindowsAutopilotDeviceIdentities for ::graph_endpoint::GraphClient {}
+
+}

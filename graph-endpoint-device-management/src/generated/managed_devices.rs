@@ -21,7 +21,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_comanaged_devices(&self, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
+    async fn create_comanaged_device(&self, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
     /// executeAction action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-executeaction.md`.
@@ -29,7 +29,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/executeAction", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn execute_action_comanaged_devices(&self, #[param("actionName")] action_name: crate::models::ManagedDeviceRemoteAction, #[param("keepEnrollmentData")] keep_enrollment_data: bool, #[param("keepUserData")] keep_user_data: bool, #[param("deviceIds")] device_ids: &[&str], #[param("notificationTitle")] notification_title: &str, #[param("notificationBody")] notification_body: &str, #[param("deviceName")] device_name: &str) -> ::core::result::Result<crate::models::BulkManagedDeviceActionResult, ::graph_endpoint::Error>;
+    async fn execute_action_comanaged_devices(&self, #[param("actionName")] action_name: crate::models::ManagedDeviceRemoteAction, #[param("keepEnrollmentData")] keep_enrollment_data: ::core::option::Option<bool>, #[param("keepUserData")] keep_user_data: ::core::option::Option<bool>, #[param("deviceIds")] device_ids: &[&str], #[param("notificationTitle")] notification_title: ::core::option::Option<&str>, #[param("notificationBody")] notification_body: ::core::option::Option<&str>, #[param("deviceName")] device_name: ::core::option::Option<&str>) -> ::core::result::Result<crate::models::BulkManagedDeviceActionResult, ::graph_endpoint::Error>;
     /// Delete windowsManagedDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-windowsmanageddevice-delete.md`.
@@ -37,7 +37,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/comanagedDevices/<managed_device_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_comanaged_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_comanaged_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managedDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-get.md`.
@@ -45,7 +45,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/comanagedDevices/<managed_device_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_comanaged_devices(&self, managed_device_id: &str) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
+    async fn get_comanaged_device(&self, managed_device_id: &str) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
     /// Update managedDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-update.md`.
@@ -53,7 +53,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/comanagedDevices/<managed_device_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_comanaged_devices(&self, managed_device_id: &str, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
+    async fn update_comanaged_device(&self, managed_device_id: &str, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
     /// activateDeviceEsim action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-activatedeviceesim.md`.
@@ -61,7 +61,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/activateDeviceEsim", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn activate_device_esim_comanaged_devices(&self, managed_device_id: &str, #[param("carrierUrl")] carrier_url: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn activate_device_esim_comanaged_device(&self, managed_device_id: &str, #[param("carrierUrl")] carrier_url: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// bypassActivationLock action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-bypassactivationlock.md`.
@@ -69,7 +69,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/bypassActivationLock", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn bypass_activation_lock_comanaged_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn bypass_activation_lock_comanaged_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// cleanWindowsDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-cleanwindowsdevice.md`.
@@ -77,7 +77,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/cleanWindowsDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn clean_windows_device_comanaged_devices(&self, managed_device_id: &str, #[param("keepUserData")] keep_user_data: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn clean_windows_comanaged_device(&self, managed_device_id: &str, #[param("keepUserData")] keep_user_data: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// createDeviceLogCollectionRequest action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-createdevicelogcollectionrequest.md`.
@@ -85,7 +85,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/createDeviceLogCollectionRequest", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_log_collection_request_comanaged_devices(&self, managed_device_id: &str, #[param("templateType")] template_type: &crate::models::DeviceLogCollectionRequest) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
+    async fn create_device_log_collection_request_comanaged_device(&self, managed_device_id: &str, #[param("templateType")] template_type: ::core::option::Option<&crate::models::DeviceLogCollectionRequest>) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
     /// deleteUserFromSharedAppleDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-deleteuserfromsharedappledevice.md`.
@@ -93,7 +93,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/deleteUserFromSharedAppleDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn delete_user_from_shared_apple_device_comanaged_devices(&self, managed_device_id: &str, #[param("userPrincipalName")] user_principal_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_user_from_shared_apple_comanaged_device(&self, managed_device_id: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// disableLostMode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-disablelostmode.md`.
@@ -101,7 +101,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/disableLostMode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn disable_lost_mode_comanaged_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn disable_lost_mode_comanaged_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// enableLostMode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-enablelostmode.md`.
@@ -109,7 +109,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/enableLostMode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn enable_lost_mode_comanaged_devices(&self, managed_device_id: &str, #[param("message")] message: &str, #[param("phoneNumber")] phone_number: &str, #[param("footer")] footer: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn enable_lost_mode_comanaged_device(&self, managed_device_id: &str, #[param("message")] message: ::core::option::Option<&str>, #[param("phoneNumber")] phone_number: ::core::option::Option<&str>, #[param("footer")] footer: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// getFileVaultKey function
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-getfilevaultkey.md`.
@@ -117,7 +117,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/comanagedDevices/<managed_device_id>/getFileVaultKey", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_file_vault_key_comanaged_devices(&self, managed_device_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
+    async fn get_file_vault_key_comanaged_device(&self, managed_device_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
     /// locateDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-locatedevice.md`.
@@ -125,7 +125,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/locateDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn locate_device_comanaged_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn locate_comanaged_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// logoutSharedAppleDeviceActiveUser action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-logoutsharedappledeviceactiveuser.md`.
@@ -133,7 +133,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/logoutSharedAppleDeviceActiveUser", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn logout_shared_apple_device_active_user_comanaged_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn logout_shared_apple_device_active_user_comanaged_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// playLostModeSound action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-playlostmodesound.md`.
@@ -141,7 +141,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/playLostModeSound", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn play_lost_mode_sound_comanaged_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn play_lost_mode_sound_comanaged_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// rebootNow action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-rebootnow.md`.
@@ -149,7 +149,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/rebootNow", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn reboot_now_comanaged_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn reboot_now_comanaged_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// recoverPasscode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-recoverpasscode.md`.
@@ -157,7 +157,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/recoverPasscode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn recover_passcode_comanaged_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn recover_passcode_comanaged_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// remoteLock action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-remotelock.md`.
@@ -165,7 +165,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/remoteLock", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn remote_lock_comanaged_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn remote_lock_comanaged_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// requestRemoteAssistance action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-requestremoteassistance.md`.
@@ -173,7 +173,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/requestRemoteAssistance", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn request_remote_assistance_comanaged_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn request_remote_assistance_comanaged_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// resetPasscode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-resetpasscode.md`.
@@ -181,7 +181,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/resetPasscode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn reset_passcode_comanaged_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn reset_passcode_comanaged_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// retire action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-retire.md`.
@@ -189,7 +189,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/retire", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn retire_comanaged_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn retire_comanaged_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// revokeAppleVppLicenses action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-revokeapplevpplicenses.md`.
@@ -197,7 +197,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/revokeAppleVppLicenses", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn revoke_apple_vpp_licenses_comanaged_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn revoke_apple_vpp_licenses_comanaged_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// rotateBitLockerKeys action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-rotatebitlockerkeys.md`.
@@ -205,7 +205,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/rotateBitLockerKeys", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn rotate_bit_locker_keys_comanaged_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn rotate_bit_locker_keys_comanaged_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// rotateFileVaultKey action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-rotatefilevaultkey.md`.
@@ -213,7 +213,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/rotateFileVaultKey", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn rotate_file_vault_key_comanaged_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn rotate_file_vault_key_comanaged_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// sendCustomNotificationToCompanyPortal action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-sendcustomnotificationtocompanyportal.md`.
@@ -221,7 +221,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/sendCustomNotificationToCompanyPortal", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn send_custom_notification_to_company_portal_comanaged_devices(&self, managed_device_id: &str, #[param("notificationTitle")] notification_title: &str, #[param("notificationBody")] notification_body: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn send_custom_notification_to_company_portal_comanaged_device(&self, managed_device_id: &str, #[param("notificationTitle")] notification_title: &str, #[param("notificationBody")] notification_body: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// setDeviceName action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-setdevicename.md`.
@@ -229,7 +229,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/setDeviceName", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn set_device_name_comanaged_devices(&self, managed_device_id: &str, #[param("deviceName")] device_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn set_device_name_comanaged_device(&self, managed_device_id: &str, #[param("deviceName")] device_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// shutDown action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-shutdown.md`.
@@ -237,7 +237,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/shutDown", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn shut_down_comanaged_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn shut_down_comanaged_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// syncDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-syncdevice.md`.
@@ -245,7 +245,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/syncDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn sync_device_comanaged_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn sync_comanaged_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// triggerConfigurationManagerAction action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-triggerconfigurationmanageraction.md`.
@@ -253,7 +253,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/triggerConfigurationManagerAction", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn trigger_configuration_manager_action_comanaged_devices(&self, managed_device_id: &str, #[param("configurationManagerAction")] configuration_manager_action: &crate::models::ConfigurationManagerAction) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn trigger_configuration_manager_action_comanaged_device(&self, managed_device_id: &str, #[param("configurationManagerAction")] configuration_manager_action: &crate::models::ConfigurationManagerAction) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// updateWindowsDeviceAccount action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-updatewindowsdeviceaccount.md`.
@@ -261,7 +261,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/updateWindowsDeviceAccount", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn update_windows_device_account_comanaged_devices(&self, managed_device_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: &crate::models::UpdateWindowsDeviceAccountActionParameter) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn update_windows_device_account_comanaged_device(&self, managed_device_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: ::core::option::Option<&crate::models::UpdateWindowsDeviceAccountActionParameter>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// windowsDefenderScan action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-windowsdefenderscan.md`.
@@ -269,7 +269,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/windowsDefenderScan", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn windows_defender_scan_comanaged_devices(&self, managed_device_id: &str, #[param("quickScan")] quick_scan: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn windows_defender_scan_comanaged_device(&self, managed_device_id: &str, #[param("quickScan")] quick_scan: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// windowsDefenderUpdateSignatures action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-windowsdefenderupdatesignatures.md`.
@@ -277,7 +277,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/windowsDefenderUpdateSignatures", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn windows_defender_update_signatures_comanaged_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn windows_defender_update_signatures_comanaged_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// wipe action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-wipe.md`.
@@ -285,7 +285,7 @@ pub trait ComanagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`, `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/comanagedDevices/<managed_device_id>/wipe", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All", "DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn wipe_comanaged_devices(&self, managed_device_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: bool, #[param("keepUserData")] keep_user_data: bool, #[param("macOsUnlockCode")] mac_os_unlock_code: &str, #[param("persistEsimDataPlan")] persist_esim_data_plan: bool, #[param("useProtectedWipe")] use_protected_wipe: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn wipe_comanaged_device(&self, managed_device_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: ::core::option::Option<bool>, #[param("keepUserData")] keep_user_data: ::core::option::Option<bool>, #[param("macOsUnlockCode")] mac_os_unlock_code: ::core::option::Option<&str>, #[param("persistEsimDataPlan")] persist_esim_data_plan: ::core::option::Option<bool>, #[param("useProtectedWipe")] use_protected_wipe: ::core::option::Option<bool>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
 }
 
 impl ComanagedDevices for ::graph_endpoint::GraphClient {}
@@ -307,7 +307,7 @@ pub trait ComanagementEligibleDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/comanagementEligibleDevices", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_comanagement_eligible_devices(&self, #[body] body: &crate::models::ComanagementEligibleDevice) -> ::core::result::Result<crate::models::ComanagementEligibleDevice, ::graph_endpoint::Error>;
+    async fn create_comanagement_eligible_device(&self, #[body] body: &crate::models::ComanagementEligibleDevice) -> ::core::result::Result<crate::models::ComanagementEligibleDevice, ::graph_endpoint::Error>;
     /// Delete comanagementEligibleDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-comanagementeligibledevice-delete.md`.
@@ -315,7 +315,7 @@ pub trait ComanagementEligibleDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/comanagementEligibleDevices/<comanagement_eligible_device_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_comanagement_eligible_devices(&self, comanagement_eligible_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_comanagement_eligible_device(&self, comanagement_eligible_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get comanagementEligibleDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-comanagementeligibledevice-get.md`.
@@ -323,7 +323,7 @@ pub trait ComanagementEligibleDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/comanagementEligibleDevices/<comanagement_eligible_device_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_comanagement_eligible_devices(&self, comanagement_eligible_device_id: &str) -> ::core::result::Result<crate::models::ComanagementEligibleDevice, ::graph_endpoint::Error>;
+    async fn get_comanagement_eligible_device(&self, comanagement_eligible_device_id: &str) -> ::core::result::Result<crate::models::ComanagementEligibleDevice, ::graph_endpoint::Error>;
     /// Update comanagementEligibleDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-comanagementeligibledevice-update.md`.
@@ -331,7 +331,7 @@ pub trait ComanagementEligibleDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/comanagementEligibleDevices/<comanagement_eligible_device_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_comanagement_eligible_devices(&self, comanagement_eligible_device_id: &str, #[body] body: &crate::models::ComanagementEligibleDevice) -> ::core::result::Result<crate::models::ComanagementEligibleDevice, ::graph_endpoint::Error>;
+    async fn update_comanagement_eligible_device(&self, comanagement_eligible_device_id: &str, #[body] body: &crate::models::ComanagementEligibleDevice) -> ::core::result::Result<crate::models::ComanagementEligibleDevice, ::graph_endpoint::Error>;
 }
 
 impl ComanagementEligibleDevices for ::graph_endpoint::GraphClient {}
@@ -353,7 +353,7 @@ pub trait DetectedApps: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/detectedApps", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_detected_apps(&self, #[body] body: &crate::models::DetectedApp) -> ::core::result::Result<crate::models::DetectedApp, ::graph_endpoint::Error>;
+    async fn create_detected_app(&self, #[body] body: &crate::models::DetectedApp) -> ::core::result::Result<crate::models::DetectedApp, ::graph_endpoint::Error>;
     /// Delete detectedApp
     ///
     /// Documented in `api-reference/beta/api/intune-devices-detectedapp-delete.md`.
@@ -361,7 +361,7 @@ pub trait DetectedApps: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/detectedApps/<detected_app_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_detected_apps(&self, detected_app_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_detected_app(&self, detected_app_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get detectedApp
     ///
     /// Documented in `api-reference/beta/api/intune-devices-detectedapp-get.md`.
@@ -369,7 +369,7 @@ pub trait DetectedApps: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/detectedApps/<detected_app_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_detected_apps(&self, detected_app_id: &str) -> ::core::result::Result<crate::models::DetectedApp, ::graph_endpoint::Error>;
+    async fn get_detected_app(&self, detected_app_id: &str) -> ::core::result::Result<crate::models::DetectedApp, ::graph_endpoint::Error>;
     /// Update detectedApp
     ///
     /// Documented in `api-reference/beta/api/intune-devices-detectedapp-update.md`.
@@ -377,247 +377,7 @@ pub trait DetectedApps: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/detectedApps/<detected_app_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_detected_apps(&self, detected_app_id: &str, #[body] body: &crate::models::DetectedApp) -> ::core::result::Result<crate::models::DetectedApp, ::graph_endpoint::Error>;
-    /// List detectedApps
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-detectedapp-list.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/detectedApps", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_detected_apps_2(&self) -> ::graph_endpoint::Paged<'_, crate::models::DetectedApp>;
-    /// Create detectedApp
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-detectedapp-create.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/detectedApps", expect = 201, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_detected_apps_2(&self, #[body] body: &crate::models::DetectedApp) -> ::core::result::Result<crate::models::DetectedApp, ::graph_endpoint::Error>;
-    /// Delete detectedApp
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-detectedapp-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/detectedApps/<detected_app_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_detected_apps_2(&self, detected_app_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get detectedApp
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-detectedapp-get.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/detectedApps/<detected_app_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_detected_apps_2(&self, detected_app_id: &str) -> ::core::result::Result<crate::models::DetectedApp, ::graph_endpoint::Error>;
-    /// Update detectedApp
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-detectedapp-update.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/detectedApps/<detected_app_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_detected_apps_2(&self, detected_app_id: &str, #[body] body: &crate::models::DetectedApp) -> ::core::result::Result<crate::models::DetectedApp, ::graph_endpoint::Error>;
-    /// List managedDevices
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-list.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_detected_apps_managed_devices(&self, detected_app_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyManagedDevice>;
-    /// Create managedDevice
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-create.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices", expect = 201, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_detected_apps_managed_devices(&self, detected_app_id: &str, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
-    /// Delete managedDevice
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_detected_apps_managed_devices(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get managedDevice
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-get.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_detected_apps_managed_devices(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
-    /// Update managedDevice
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-update.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_detected_apps_managed_devices(&self, detected_app_id: &str, managed_device_id: &str, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
-    /// bypassActivationLock action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-bypassactivationlock.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/bypassActivationLock", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn bypass_activation_lock_detected_apps_managed_devices(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// cleanWindowsDevice action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-cleanwindowsdevice.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/cleanWindowsDevice", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn clean_windows_device_detected_apps_managed_devices(&self, detected_app_id: &str, managed_device_id: &str, #[param("keepUserData")] keep_user_data: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// deleteUserFromSharedAppleDevice action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-deleteuserfromsharedappledevice.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/deleteUserFromSharedAppleDevice", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn delete_user_from_shared_apple_device_detected_apps_managed_devices(&self, detected_app_id: &str, managed_device_id: &str, #[param("userPrincipalName")] user_principal_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get deviceCategory
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-devicecategory-get.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/deviceCategory", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_detected_apps_managed_devices_device_category(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<crate::models::DeviceCategory, ::graph_endpoint::Error>;
-    /// Update deviceCategory
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-devicecategory-update.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/deviceCategory", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_detected_apps_managed_devices_device_category(&self, detected_app_id: &str, managed_device_id: &str, #[body] body: &crate::models::DeviceCategory) -> ::core::result::Result<crate::models::DeviceCategory, ::graph_endpoint::Error>;
-    /// disableLostMode action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-disablelostmode.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/disableLostMode", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn disable_lost_mode_detected_apps_managed_devices(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// locateDevice action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-locatedevice.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/locateDevice", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn locate_device_detected_apps_managed_devices(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// logoutSharedAppleDeviceActiveUser action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-logoutsharedappledeviceactiveuser.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/logoutSharedAppleDeviceActiveUser", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn logout_shared_apple_device_active_user_detected_apps_managed_devices(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// rebootNow action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-rebootnow.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/rebootNow", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn reboot_now_detected_apps_managed_devices(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// recoverPasscode action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-recoverpasscode.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/recoverPasscode", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn recover_passcode_detected_apps_managed_devices(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// remoteLock action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-remotelock.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/remoteLock", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn remote_lock_detected_apps_managed_devices(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// requestRemoteAssistance action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-requestremoteassistance.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/requestRemoteAssistance", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn request_remote_assistance_detected_apps_managed_devices(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// resetPasscode action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-resetpasscode.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/resetPasscode", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn reset_passcode_detected_apps_managed_devices(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// retire action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-retire.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/retire", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn retire_detected_apps_managed_devices(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// shutDown action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-shutdown.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/shutDown", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn shut_down_detected_apps_managed_devices(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// syncDevice action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-syncdevice.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/syncDevice", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn sync_device_detected_apps_managed_devices(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// updateWindowsDeviceAccount action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-updatewindowsdeviceaccount.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/updateWindowsDeviceAccount", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn update_windows_device_account_detected_apps_managed_devices(&self, detected_app_id: &str, managed_device_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: &crate::models::UpdateWindowsDeviceAccountActionParameter) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// windowsDefenderScan action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-windowsdefenderscan.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/windowsDefenderScan", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn windows_defender_scan_detected_apps_managed_devices(&self, detected_app_id: &str, managed_device_id: &str, #[param("quickScan")] quick_scan: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// windowsDefenderUpdateSignatures action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-windowsdefenderupdatesignatures.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/windowsDefenderUpdateSignatures", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn windows_defender_update_signatures_detected_apps_managed_devices(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// wipe action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-wipe.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`, `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.ReadWrite.All`, `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/wipe", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All", "DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn wipe_detected_apps_managed_devices(&self, detected_app_id: &str, managed_device_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: bool, #[param("keepUserData")] keep_user_data: bool, #[param("macOsUnlockCode")] mac_os_unlock_code: &str, #[param("persistEsimDataPlan")] persist_esim_data_plan: bool, #[param("useProtectedWipe")] use_protected_wipe: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn update_detected_app(&self, detected_app_id: &str, #[body] body: &crate::models::DetectedApp) -> ::core::result::Result<crate::models::DetectedApp, ::graph_endpoint::Error>;
 }
 
 impl DetectedApps for ::graph_endpoint::GraphClient {}
@@ -639,7 +399,7 @@ pub trait DeviceCategories: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(POST, "/deviceManagement/deviceCategories", expect = 201, version = "beta")]
-    async fn create_device_categories(&self, #[body] body: &crate::models::DeviceCategory) -> ::core::result::Result<crate::models::DeviceCategory, ::graph_endpoint::Error>;
+    async fn create_device_category(&self, #[body] body: &crate::models::DeviceCategory) -> ::core::result::Result<crate::models::DeviceCategory, ::graph_endpoint::Error>;
     /// Delete deviceCategory
     ///
     /// Documented in `api-reference/beta/api/intune-shared-devicecategory-delete.md`.
@@ -647,7 +407,7 @@ pub trait DeviceCategories: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(DELETE, "/deviceManagement/deviceCategories/<device_category_id>", expect = 204, version = "beta")]
-    async fn delete_device_categories(&self, device_category_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_category(&self, device_category_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceCategory
     ///
     /// Documented in `api-reference/beta/api/intune-shared-devicecategory-get.md`.
@@ -655,47 +415,7 @@ pub trait DeviceCategories: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(GET, "/deviceManagement/deviceCategories/<device_category_id>", expect = 200, version = "beta")]
-    async fn get_device_categories(&self, device_category_id: &str) -> ::core::result::Result<crate::models::DeviceCategory, ::graph_endpoint::Error>;
-    /// List deviceCategories
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-devicecategory-list.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceCategories", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_device_categories_2(&self) -> ::graph_endpoint::Paged<'_, crate::models::DeviceCategory>;
-    /// Create deviceCategory
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-devicecategory-create.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/deviceCategories", expect = 201, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_categories_2(&self, #[body] body: &crate::models::DeviceCategory) -> ::core::result::Result<crate::models::DeviceCategory, ::graph_endpoint::Error>;
-    /// Delete deviceCategory
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-devicecategory-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/deviceCategories/<device_category_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_device_categories_2(&self, device_category_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get deviceCategory
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-devicecategory-get.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceCategories/<device_category_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_categories_2(&self, device_category_id: &str) -> ::core::result::Result<crate::models::DeviceCategory, ::graph_endpoint::Error>;
-    /// Update deviceCategory
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-devicecategory-update.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/deviceCategories/<device_category_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_categories(&self, device_category_id: &str, #[body] body: &crate::models::DeviceCategory) -> ::core::result::Result<crate::models::DeviceCategory, ::graph_endpoint::Error>;
+    async fn get_device_category(&self, device_category_id: &str) -> ::core::result::Result<crate::models::DeviceCategory, ::graph_endpoint::Error>;
 }
 
 impl DeviceCategories for ::graph_endpoint::GraphClient {}
@@ -709,7 +429,7 @@ pub trait DeviceConfigurationsAllManagedDeviceCertificateStates: ::graph_endpoin
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurationsAllManagedDeviceCertificateStates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_configurations_all_managed_device_certificate_states(&self) -> ::graph_endpoint::Paged<'_, crate::models::ManagedAllDeviceCertificateState>;
+    fn list_configurations_all_managed_device_certificate_states(&self) -> ::graph_endpoint::Paged<'_, crate::models::ManagedAllDeviceCertificateState>;
     /// Create managedAllDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-managedalldevicecertificatestate-create.md`.
@@ -717,7 +437,7 @@ pub trait DeviceConfigurationsAllManagedDeviceCertificateStates: ::graph_endpoin
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceConfigurationsAllManagedDeviceCertificateStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_configurations_all_managed_device_certificate_states(&self, #[body] body: &crate::models::ManagedAllDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedAllDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn create_configurations_all_managed_device_certificate_state(&self, #[body] body: &crate::models::ManagedAllDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedAllDeviceCertificateState, ::graph_endpoint::Error>;
     /// Delete managedAllDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-managedalldevicecertificatestate-delete.md`.
@@ -725,7 +445,7 @@ pub trait DeviceConfigurationsAllManagedDeviceCertificateStates: ::graph_endpoin
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceConfigurationsAllManagedDeviceCertificateStates/<managed_all_device_certificate_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_configurations_all_managed_device_certificate_states(&self, managed_all_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_configurations_all_managed_device_certificate_state(&self, managed_all_device_certificate_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managedAllDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-managedalldevicecertificatestate-get.md`.
@@ -733,7 +453,7 @@ pub trait DeviceConfigurationsAllManagedDeviceCertificateStates: ::graph_endpoin
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceConfigurationsAllManagedDeviceCertificateStates/<managed_all_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_configurations_all_managed_device_certificate_states(&self, managed_all_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedAllDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn get_configurations_all_managed_device_certificate_state(&self, managed_all_device_certificate_state_id: &str) -> ::core::result::Result<crate::models::ManagedAllDeviceCertificateState, ::graph_endpoint::Error>;
     /// Update managedAllDeviceCertificateState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-managedalldevicecertificatestate-update.md`.
@@ -741,7 +461,7 @@ pub trait DeviceConfigurationsAllManagedDeviceCertificateStates: ::graph_endpoin
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceConfigurationsAllManagedDeviceCertificateStates/<managed_all_device_certificate_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_configurations_all_managed_device_certificate_states(&self, managed_all_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedAllDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedAllDeviceCertificateState, ::graph_endpoint::Error>;
+    async fn update_configurations_all_managed_device_certificate_state(&self, managed_all_device_certificate_state_id: &str, #[body] body: &crate::models::ManagedAllDeviceCertificateState) -> ::core::result::Result<crate::models::ManagedAllDeviceCertificateState, ::graph_endpoint::Error>;
 }
 
 impl DeviceConfigurationsAllManagedDeviceCertificateStates for ::graph_endpoint::GraphClient {}
@@ -777,7 +497,7 @@ pub trait ManagedDeviceEncryptionStates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/managedDeviceEncryptionStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_managed_device_encryption_states(&self, #[body] body: &crate::models::ManagedDeviceEncryptionState) -> ::core::result::Result<crate::models::ManagedDeviceEncryptionState, ::graph_endpoint::Error>;
+    async fn create_managed_device_encryption_state(&self, #[body] body: &crate::models::ManagedDeviceEncryptionState) -> ::core::result::Result<crate::models::ManagedDeviceEncryptionState, ::graph_endpoint::Error>;
     /// Delete managedDeviceEncryptionState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddeviceencryptionstate-delete.md`.
@@ -785,7 +505,7 @@ pub trait ManagedDeviceEncryptionStates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/managedDeviceEncryptionStates/<managed_device_encryption_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_managed_device_encryption_states(&self, managed_device_encryption_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_managed_device_encryption_state(&self, managed_device_encryption_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managedDeviceEncryptionState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddeviceencryptionstate-get.md`.
@@ -793,7 +513,7 @@ pub trait ManagedDeviceEncryptionStates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/managedDeviceEncryptionStates/<managed_device_encryption_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_managed_device_encryption_states(&self, managed_device_encryption_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceEncryptionState, ::graph_endpoint::Error>;
+    async fn get_managed_device_encryption_state(&self, managed_device_encryption_state_id: &str) -> ::core::result::Result<crate::models::ManagedDeviceEncryptionState, ::graph_endpoint::Error>;
     /// Update managedDeviceEncryptionState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-manageddeviceencryptionstate-update.md`.
@@ -801,7 +521,7 @@ pub trait ManagedDeviceEncryptionStates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/managedDeviceEncryptionStates/<managed_device_encryption_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_managed_device_encryption_states(&self, managed_device_encryption_state_id: &str, #[body] body: &crate::models::ManagedDeviceEncryptionState) -> ::core::result::Result<crate::models::ManagedDeviceEncryptionState, ::graph_endpoint::Error>;
+    async fn update_managed_device_encryption_state(&self, managed_device_encryption_state_id: &str, #[body] body: &crate::models::ManagedDeviceEncryptionState) -> ::core::result::Result<crate::models::ManagedDeviceEncryptionState, ::graph_endpoint::Error>;
 }
 
 impl ManagedDeviceEncryptionStates for ::graph_endpoint::GraphClient {}
@@ -824,22 +544,6 @@ pub trait ManagedDeviceOverview: ::graph_endpoint::Graph {
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/managedDeviceOverview", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
     async fn update_managed_device_overview(&self, #[body] body: &crate::models::ManagedDeviceOverview) -> ::core::result::Result<crate::models::ManagedDeviceOverview, ::graph_endpoint::Error>;
-    /// Get managedDeviceOverview
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddeviceoverview-get.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/managedDeviceOverview", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_managed_device_overview_2(&self) -> ::core::result::Result<crate::models::ManagedDeviceOverview, ::graph_endpoint::Error>;
-    /// Update managedDeviceOverview
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddeviceoverview-update.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/managedDeviceOverview", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_managed_device_overview_2(&self, #[body] body: &crate::models::ManagedDeviceOverview) -> ::core::result::Result<crate::models::ManagedDeviceOverview, ::graph_endpoint::Error>;
 }
 
 impl ManagedDeviceOverview for ::graph_endpoint::GraphClient {}
@@ -861,7 +565,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/managedDevices", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_managed_devices(&self, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
+    async fn create_managed_device(&self, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
     /// executeAction action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-executeaction.md`.
@@ -869,7 +573,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/executeAction", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn execute_action_managed_devices(&self, #[param("actionName")] action_name: crate::models::ManagedDeviceRemoteAction, #[param("keepEnrollmentData")] keep_enrollment_data: bool, #[param("keepUserData")] keep_user_data: bool, #[param("deviceIds")] device_ids: &[&str], #[param("notificationTitle")] notification_title: &str, #[param("notificationBody")] notification_body: &str, #[param("deviceName")] device_name: &str) -> ::core::result::Result<crate::models::BulkManagedDeviceActionResult, ::graph_endpoint::Error>;
+    async fn execute_action_managed_devices(&self, #[param("actionName")] action_name: crate::models::ManagedDeviceRemoteAction, #[param("keepEnrollmentData")] keep_enrollment_data: ::core::option::Option<bool>, #[param("keepUserData")] keep_user_data: ::core::option::Option<bool>, #[param("deviceIds")] device_ids: &[&str], #[param("notificationTitle")] notification_title: ::core::option::Option<&str>, #[param("notificationBody")] notification_body: ::core::option::Option<&str>, #[param("deviceName")] device_name: ::core::option::Option<&str>) -> ::core::result::Result<crate::models::BulkManagedDeviceActionResult, ::graph_endpoint::Error>;
     /// Delete windowsManagedDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-windowsmanageddevice-delete.md`.
@@ -877,7 +581,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/managedDevices/<managed_device_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_managed_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managedDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-get.md`.
@@ -885,7 +589,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/managedDevices/<managed_device_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_managed_devices(&self, managed_device_id: &str) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
+    async fn get_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
     /// Update managedDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-update.md`.
@@ -893,7 +597,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/managedDevices/<managed_device_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_managed_devices(&self, managed_device_id: &str, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
+    async fn update_managed_device(&self, managed_device_id: &str, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
     /// activateDeviceEsim action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-activatedeviceesim.md`.
@@ -901,7 +605,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/activateDeviceEsim", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn activate_device_esim_managed_devices(&self, managed_device_id: &str, #[param("carrierUrl")] carrier_url: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn activate_device_esim_managed_device(&self, managed_device_id: &str, #[param("carrierUrl")] carrier_url: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// bypassActivationLock action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-bypassactivationlock.md`.
@@ -909,7 +613,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/bypassActivationLock", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn bypass_activation_lock_managed_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn bypass_activation_lock_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// cleanWindowsDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-cleanwindowsdevice.md`.
@@ -917,7 +621,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/cleanWindowsDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn clean_windows_device_managed_devices(&self, managed_device_id: &str, #[param("keepUserData")] keep_user_data: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn clean_windows_managed_device(&self, managed_device_id: &str, #[param("keepUserData")] keep_user_data: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// createDeviceLogCollectionRequest action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-createdevicelogcollectionrequest.md`.
@@ -925,7 +629,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/createDeviceLogCollectionRequest", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_log_collection_request_managed_devices(&self, managed_device_id: &str, #[param("templateType")] template_type: &crate::models::DeviceLogCollectionRequest) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
+    async fn create_device_log_collection_request_managed_device(&self, managed_device_id: &str, #[param("templateType")] template_type: ::core::option::Option<&crate::models::DeviceLogCollectionRequest>) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
     /// deleteUserFromSharedAppleDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-deleteuserfromsharedappledevice.md`.
@@ -933,7 +637,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/deleteUserFromSharedAppleDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn delete_user_from_shared_apple_device_managed_devices(&self, managed_device_id: &str, #[param("userPrincipalName")] user_principal_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_user_from_shared_apple_managed_device(&self, managed_device_id: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// disableLostMode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-disablelostmode.md`.
@@ -941,7 +645,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/disableLostMode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn disable_lost_mode_managed_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn disable_lost_mode_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// enableLostMode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-enablelostmode.md`.
@@ -949,7 +653,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/enableLostMode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn enable_lost_mode_managed_devices(&self, managed_device_id: &str, #[param("message")] message: &str, #[param("phoneNumber")] phone_number: &str, #[param("footer")] footer: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn enable_lost_mode_managed_device(&self, managed_device_id: &str, #[param("message")] message: ::core::option::Option<&str>, #[param("phoneNumber")] phone_number: ::core::option::Option<&str>, #[param("footer")] footer: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// getFileVaultKey function
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-getfilevaultkey.md`.
@@ -957,7 +661,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/managedDevices/<managed_device_id>/getFileVaultKey", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_file_vault_key_managed_devices(&self, managed_device_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
+    async fn get_file_vault_key_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
     /// locateDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-locatedevice.md`.
@@ -965,7 +669,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/locateDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn locate_device_managed_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn locate_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// logoutSharedAppleDeviceActiveUser action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-logoutsharedappledeviceactiveuser.md`.
@@ -973,7 +677,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/logoutSharedAppleDeviceActiveUser", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn logout_shared_apple_device_active_user_managed_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn logout_shared_apple_device_active_user_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// playLostModeSound action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-playlostmodesound.md`.
@@ -981,7 +685,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/playLostModeSound", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn play_lost_mode_sound_managed_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn play_lost_mode_sound_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// rebootNow action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-rebootnow.md`.
@@ -989,7 +693,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/rebootNow", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn reboot_now_managed_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn reboot_now_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// recoverPasscode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-recoverpasscode.md`.
@@ -997,7 +701,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/recoverPasscode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn recover_passcode_managed_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn recover_passcode_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// remoteLock action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-remotelock.md`.
@@ -1005,7 +709,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/remoteLock", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn remote_lock_managed_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn remote_lock_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// requestRemoteAssistance action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-requestremoteassistance.md`.
@@ -1013,7 +717,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/requestRemoteAssistance", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn request_remote_assistance_managed_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn request_remote_assistance_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// resetPasscode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-resetpasscode.md`.
@@ -1021,7 +725,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/resetPasscode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn reset_passcode_managed_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn reset_passcode_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// retire action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-retire.md`.
@@ -1029,7 +733,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/retire", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn retire_managed_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn retire_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// revokeAppleVppLicenses action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-revokeapplevpplicenses.md`.
@@ -1037,7 +741,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/revokeAppleVppLicenses", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn revoke_apple_vpp_licenses_managed_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn revoke_apple_vpp_licenses_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// rotateBitLockerKeys action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-rotatebitlockerkeys.md`.
@@ -1045,7 +749,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/rotateBitLockerKeys", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn rotate_bit_locker_keys_managed_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn rotate_bit_locker_keys_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// rotateFileVaultKey action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-rotatefilevaultkey.md`.
@@ -1053,7 +757,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/rotateFileVaultKey", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn rotate_file_vault_key_managed_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn rotate_file_vault_key_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// sendCustomNotificationToCompanyPortal action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-sendcustomnotificationtocompanyportal.md`.
@@ -1061,7 +765,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/sendCustomNotificationToCompanyPortal", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn send_custom_notification_to_company_portal_managed_devices(&self, managed_device_id: &str, #[param("notificationTitle")] notification_title: &str, #[param("notificationBody")] notification_body: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn send_custom_notification_to_company_portal_managed_device(&self, managed_device_id: &str, #[param("notificationTitle")] notification_title: &str, #[param("notificationBody")] notification_body: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// setDeviceName action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-setdevicename.md`.
@@ -1069,7 +773,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/setDeviceName", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn set_device_name_managed_devices(&self, managed_device_id: &str, #[param("deviceName")] device_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn set_device_name_managed_device(&self, managed_device_id: &str, #[param("deviceName")] device_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// shutDown action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-shutdown.md`.
@@ -1077,7 +781,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/shutDown", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn shut_down_managed_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn shut_down_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// syncDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-syncdevice.md`.
@@ -1085,7 +789,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/syncDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn sync_device_managed_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn sync_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// triggerConfigurationManagerAction action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-triggerconfigurationmanageraction.md`.
@@ -1093,7 +797,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/triggerConfigurationManagerAction", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn trigger_configuration_manager_action_managed_devices(&self, managed_device_id: &str, #[param("configurationManagerAction")] configuration_manager_action: &crate::models::ConfigurationManagerAction) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn trigger_configuration_manager_action_managed_device(&self, managed_device_id: &str, #[param("configurationManagerAction")] configuration_manager_action: &crate::models::ConfigurationManagerAction) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// updateWindowsDeviceAccount action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-updatewindowsdeviceaccount.md`.
@@ -1101,7 +805,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/updateWindowsDeviceAccount", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn update_windows_device_account_managed_devices(&self, managed_device_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: &crate::models::UpdateWindowsDeviceAccountActionParameter) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn update_windows_device_account_managed_device(&self, managed_device_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: ::core::option::Option<&crate::models::UpdateWindowsDeviceAccountActionParameter>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// windowsDefenderScan action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-windowsdefenderscan.md`.
@@ -1109,7 +813,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/windowsDefenderScan", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn windows_defender_scan_managed_devices(&self, managed_device_id: &str, #[param("quickScan")] quick_scan: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn windows_defender_scan_managed_device(&self, managed_device_id: &str, #[param("quickScan")] quick_scan: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// windowsDefenderUpdateSignatures action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-windowsdefenderupdatesignatures.md`.
@@ -1117,7 +821,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/windowsDefenderUpdateSignatures", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn windows_defender_update_signatures_managed_devices(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn windows_defender_update_signatures_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// wipe action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-wipe.md`.
@@ -1125,191 +829,7 @@ pub trait ManagedDevices: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`, `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/wipe", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All", "DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn wipe_managed_devices(&self, managed_device_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: bool, #[param("keepUserData")] keep_user_data: bool, #[param("macOsUnlockCode")] mac_os_unlock_code: &str, #[param("persistEsimDataPlan")] persist_esim_data_plan: bool, #[param("useProtectedWipe")] use_protected_wipe: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// List managedDevices
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-list.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/managedDevices", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_managed_devices_2(&self) -> ::graph_endpoint::Paged<'_, crate::models::AnyManagedDevice>;
-    /// Create managedDevice
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-create.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/managedDevices", expect = 201, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_managed_devices_2(&self, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
-    /// Delete managedDevice
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/managedDevices/<managed_device_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_managed_devices_2(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get managedDevice
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-get.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/managedDevices/<managed_device_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_managed_devices_2(&self, managed_device_id: &str) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
-    /// Update managedDevice
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-update.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/managedDevices/<managed_device_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_managed_devices_2(&self, managed_device_id: &str, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
-    /// bypassActivationLock action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-bypassactivationlock.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/bypassActivationLock", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn bypass_activation_lock_managed_devices_2(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// cleanWindowsDevice action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-cleanwindowsdevice.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/cleanWindowsDevice", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn clean_windows_device_managed_devices_2(&self, managed_device_id: &str, #[param("keepUserData")] keep_user_data: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// deleteUserFromSharedAppleDevice action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-deleteuserfromsharedappledevice.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/deleteUserFromSharedAppleDevice", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn delete_user_from_shared_apple_device_managed_devices_2(&self, managed_device_id: &str, #[param("userPrincipalName")] user_principal_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// disableLostMode action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-disablelostmode.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/disableLostMode", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn disable_lost_mode_managed_devices_2(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// locateDevice action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-locatedevice.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/locateDevice", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn locate_device_managed_devices_2(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// logoutSharedAppleDeviceActiveUser action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-logoutsharedappledeviceactiveuser.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/logoutSharedAppleDeviceActiveUser", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn logout_shared_apple_device_active_user_managed_devices_2(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// rebootNow action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-rebootnow.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/rebootNow", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn reboot_now_managed_devices_2(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// recoverPasscode action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-recoverpasscode.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/recoverPasscode", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn recover_passcode_managed_devices_2(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// remoteLock action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-remotelock.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/remoteLock", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn remote_lock_managed_devices_2(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// requestRemoteAssistance action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-requestremoteassistance.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/requestRemoteAssistance", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn request_remote_assistance_managed_devices_2(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// resetPasscode action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-resetpasscode.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/resetPasscode", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn reset_passcode_managed_devices_2(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// retire action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-retire.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/retire", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn retire_managed_devices_2(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// shutDown action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-shutdown.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/shutDown", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn shut_down_managed_devices_2(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// syncDevice action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-syncdevice.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/syncDevice", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn sync_device_managed_devices_2(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// updateWindowsDeviceAccount action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-updatewindowsdeviceaccount.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/updateWindowsDeviceAccount", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn update_windows_device_account_managed_devices_2(&self, managed_device_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: &crate::models::UpdateWindowsDeviceAccountActionParameter) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// windowsDefenderScan action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-windowsdefenderscan.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/windowsDefenderScan", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn windows_defender_scan_managed_devices_2(&self, managed_device_id: &str, #[param("quickScan")] quick_scan: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// windowsDefenderUpdateSignatures action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-windowsdefenderupdatesignatures.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/windowsDefenderUpdateSignatures", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn windows_defender_update_signatures_managed_devices_2(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// wipe action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-wipe.md`.
-    /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`, `DeviceManagementManagedDevices.PriviligedOperation.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementManagedDevices.ReadWrite.All`, `DeviceManagementManagedDevices.PriviligedOperation.All`
-    #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/wipe", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All", "DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn wipe_managed_devices_2(&self, managed_device_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: bool, #[param("keepUserData")] keep_user_data: bool, #[param("macOsUnlockCode")] mac_os_unlock_code: &str, #[param("persistEsimDataPlan")] persist_esim_data_plan: bool, #[param("useProtectedWipe")] use_protected_wipe: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn wipe_managed_device(&self, managed_device_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: ::core::option::Option<bool>, #[param("keepUserData")] keep_user_data: ::core::option::Option<bool>, #[param("macOsUnlockCode")] mac_os_unlock_code: ::core::option::Option<&str>, #[param("persistEsimDataPlan")] persist_esim_data_plan: ::core::option::Option<bool>, #[param("useProtectedWipe")] use_protected_wipe: ::core::option::Option<bool>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
 }
 
 impl ManagedDevices for ::graph_endpoint::GraphClient {}
@@ -1331,7 +851,7 @@ pub trait MobileAppTroubleshootingEvents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(POST, "/deviceManagement/mobileAppTroubleshootingEvents", expect = 201, version = "beta")]
-    async fn create_mobile_app_troubleshooting_events(&self, #[body] body: &crate::models::MobileAppTroubleshootingEvent) -> ::core::result::Result<crate::models::MobileAppTroubleshootingEvent, ::graph_endpoint::Error>;
+    async fn create_mobile_app_troubleshooting_event(&self, #[body] body: &crate::models::MobileAppTroubleshootingEvent) -> ::core::result::Result<crate::models::MobileAppTroubleshootingEvent, ::graph_endpoint::Error>;
     /// Delete mobileAppTroubleshootingEvent
     ///
     /// Documented in `api-reference/beta/api/intune-shared-mobileapptroubleshootingevent-delete.md`.
@@ -1339,7 +859,7 @@ pub trait MobileAppTroubleshootingEvents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(DELETE, "/deviceManagement/mobileAppTroubleshootingEvents/<mobile_app_troubleshooting_event_id>", expect = 204, version = "beta")]
-    async fn delete_mobile_app_troubleshooting_events(&self, mobile_app_troubleshooting_event_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_mobile_app_troubleshooting_event(&self, mobile_app_troubleshooting_event_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get mobileAppTroubleshootingEvent
     ///
     /// Documented in `api-reference/beta/api/intune-shared-mobileapptroubleshootingevent-get.md`.
@@ -1347,7 +867,7 @@ pub trait MobileAppTroubleshootingEvents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(GET, "/deviceManagement/mobileAppTroubleshootingEvents/<mobile_app_troubleshooting_event_id>", expect = 200, version = "beta")]
-    async fn get_mobile_app_troubleshooting_events(&self, mobile_app_troubleshooting_event_id: &str) -> ::core::result::Result<crate::models::MobileAppTroubleshootingEvent, ::graph_endpoint::Error>;
+    async fn get_mobile_app_troubleshooting_event(&self, mobile_app_troubleshooting_event_id: &str) -> ::core::result::Result<crate::models::MobileAppTroubleshootingEvent, ::graph_endpoint::Error>;
     /// Update mobileAppTroubleshootingEvent
     ///
     /// Documented in `api-reference/beta/api/intune-shared-mobileapptroubleshootingevent-update.md`.
@@ -1355,7 +875,7 @@ pub trait MobileAppTroubleshootingEvents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(PATCH, "/deviceManagement/mobileAppTroubleshootingEvents/<mobile_app_troubleshooting_event_id>", expect = 200, version = "beta")]
-    async fn update_mobile_app_troubleshooting_events(&self, mobile_app_troubleshooting_event_id: &str, #[body] body: &crate::models::MobileAppTroubleshootingEvent) -> ::core::result::Result<crate::models::MobileAppTroubleshootingEvent, ::graph_endpoint::Error>;
+    async fn update_mobile_app_troubleshooting_event(&self, mobile_app_troubleshooting_event_id: &str, #[body] body: &crate::models::MobileAppTroubleshootingEvent) -> ::core::result::Result<crate::models::MobileAppTroubleshootingEvent, ::graph_endpoint::Error>;
     /// List appLogCollectionRequests
     ///
     /// Documented in `api-reference/beta/api/intune-devices-applogcollectionrequest-list.md`.
@@ -1363,7 +883,7 @@ pub trait MobileAppTroubleshootingEvents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/mobileAppTroubleshootingEvents/<mobile_app_troubleshooting_event_id>/appLogCollectionRequests", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_mobile_app_troubleshooting_events_app_log_collection_requests(&self, mobile_app_troubleshooting_event_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AppLogCollectionRequest>;
+    fn list_mate_app_log_collection_requests(&self, mobile_app_troubleshooting_event_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AppLogCollectionRequest>;
     /// Create appLogCollectionRequest
     ///
     /// Documented in `api-reference/beta/api/intune-devices-applogcollectionrequest-create.md`.
@@ -1371,7 +891,7 @@ pub trait MobileAppTroubleshootingEvents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/mobileAppTroubleshootingEvents/<mobile_app_troubleshooting_event_id>/appLogCollectionRequests", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_mobile_app_troubleshooting_events_app_log_collection_requests(&self, mobile_app_troubleshooting_event_id: &str, #[body] body: &crate::models::AppLogCollectionRequest) -> ::core::result::Result<crate::models::AppLogCollectionRequest, ::graph_endpoint::Error>;
+    async fn create_mate_app_log_collection_request(&self, mobile_app_troubleshooting_event_id: &str, #[body] body: &crate::models::AppLogCollectionRequest) -> ::core::result::Result<crate::models::AppLogCollectionRequest, ::graph_endpoint::Error>;
     /// Delete appLogCollectionRequest
     ///
     /// Documented in `api-reference/beta/api/intune-devices-applogcollectionrequest-delete.md`.
@@ -1379,7 +899,7 @@ pub trait MobileAppTroubleshootingEvents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/mobileAppTroubleshootingEvents/<mobile_app_troubleshooting_event_id>/appLogCollectionRequests/<app_log_collection_request_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_mobile_app_troubleshooting_events_app_log_collection_requests(&self, mobile_app_troubleshooting_event_id: &str, app_log_collection_request_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_mate_app_log_collection_request(&self, mobile_app_troubleshooting_event_id: &str, app_log_collection_request_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get appLogCollectionRequest
     ///
     /// Documented in `api-reference/beta/api/intune-devices-applogcollectionrequest-get.md`.
@@ -1387,7 +907,7 @@ pub trait MobileAppTroubleshootingEvents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/mobileAppTroubleshootingEvents/<mobile_app_troubleshooting_event_id>/appLogCollectionRequests/<app_log_collection_request_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_mobile_app_troubleshooting_events_app_log_collection_requests(&self, mobile_app_troubleshooting_event_id: &str, app_log_collection_request_id: &str) -> ::core::result::Result<crate::models::AppLogCollectionRequest, ::graph_endpoint::Error>;
+    async fn get_mate_app_log_collection_request(&self, mobile_app_troubleshooting_event_id: &str, app_log_collection_request_id: &str) -> ::core::result::Result<crate::models::AppLogCollectionRequest, ::graph_endpoint::Error>;
     /// Update appLogCollectionRequest
     ///
     /// Documented in `api-reference/beta/api/intune-devices-applogcollectionrequest-update.md`.
@@ -1395,7 +915,7 @@ pub trait MobileAppTroubleshootingEvents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/mobileAppTroubleshootingEvents/<mobile_app_troubleshooting_event_id>/appLogCollectionRequests/<app_log_collection_request_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_mobile_app_troubleshooting_events_app_log_collection_requests(&self, mobile_app_troubleshooting_event_id: &str, app_log_collection_request_id: &str, #[body] body: &crate::models::AppLogCollectionRequest) -> ::core::result::Result<crate::models::AppLogCollectionRequest, ::graph_endpoint::Error>;
+    async fn update_mate_app_log_collection_request(&self, mobile_app_troubleshooting_event_id: &str, app_log_collection_request_id: &str, #[body] body: &crate::models::AppLogCollectionRequest) -> ::core::result::Result<crate::models::AppLogCollectionRequest, ::graph_endpoint::Error>;
     /// createDownloadUrl action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-applogcollectionrequest-createdownloadurl.md`.
@@ -1403,7 +923,7 @@ pub trait MobileAppTroubleshootingEvents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/mobileAppTroubleshootingEvents/<mobile_app_troubleshooting_event_id>/appLogCollectionRequests/<app_log_collection_request_id>/createDownloadUrl", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_download_url_mobile_app_troubleshooting_events_app_log_collection_requests(&self, mobile_app_troubleshooting_event_id: &str, app_log_collection_request_id: &str) -> ::core::result::Result<crate::models::AppLogCollectionDownloadDetails, ::graph_endpoint::Error>;
+    async fn create_download_url_mate_app_log_collection_request(&self, mobile_app_troubleshooting_event_id: &str, app_log_collection_request_id: &str) -> ::core::result::Result<crate::models::AppLogCollectionDownloadDetails, ::graph_endpoint::Error>;
 }
 
 impl MobileAppTroubleshootingEvents for ::graph_endpoint::GraphClient {}
@@ -1425,7 +945,7 @@ pub trait RemoteActionAudits: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/remoteActionAudits", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_remote_action_audits(&self, #[body] body: &crate::models::RemoteActionAudit) -> ::core::result::Result<crate::models::RemoteActionAudit, ::graph_endpoint::Error>;
+    async fn create_remote_action_audit(&self, #[body] body: &crate::models::RemoteActionAudit) -> ::core::result::Result<crate::models::RemoteActionAudit, ::graph_endpoint::Error>;
     /// Delete remoteActionAudit
     ///
     /// Documented in `api-reference/beta/api/intune-devices-remoteactionaudit-delete.md`.
@@ -1433,7 +953,7 @@ pub trait RemoteActionAudits: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/remoteActionAudits/<remote_action_audit_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_remote_action_audits(&self, remote_action_audit_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_remote_action_audit(&self, remote_action_audit_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get remoteActionAudit
     ///
     /// Documented in `api-reference/beta/api/intune-devices-remoteactionaudit-get.md`.
@@ -1441,7 +961,7 @@ pub trait RemoteActionAudits: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/remoteActionAudits/<remote_action_audit_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_remote_action_audits(&self, remote_action_audit_id: &str) -> ::core::result::Result<crate::models::RemoteActionAudit, ::graph_endpoint::Error>;
+    async fn get_remote_action_audit(&self, remote_action_audit_id: &str) -> ::core::result::Result<crate::models::RemoteActionAudit, ::graph_endpoint::Error>;
     /// Update remoteActionAudit
     ///
     /// Documented in `api-reference/beta/api/intune-devices-remoteactionaudit-update.md`.
@@ -1449,7 +969,7 @@ pub trait RemoteActionAudits: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/remoteActionAudits/<remote_action_audit_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_remote_action_audits(&self, remote_action_audit_id: &str, #[body] body: &crate::models::RemoteActionAudit) -> ::core::result::Result<crate::models::RemoteActionAudit, ::graph_endpoint::Error>;
+    async fn update_remote_action_audit(&self, remote_action_audit_id: &str, #[body] body: &crate::models::RemoteActionAudit) -> ::core::result::Result<crate::models::RemoteActionAudit, ::graph_endpoint::Error>;
 }
 
 impl RemoteActionAudits for ::graph_endpoint::GraphClient {}
@@ -1511,7 +1031,7 @@ pub trait WindowsMalwareInformation: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsMalwareInformation/<windows_malware_information_id>/deviceMalwareStates", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_windows_malware_information_device_malware_states(&self, windows_malware_information_id: &str, #[body] body: &crate::models::MalwareStateForWindowsDevice) -> ::core::result::Result<crate::models::MalwareStateForWindowsDevice, ::graph_endpoint::Error>;
+    async fn create_windows_malware_information_device_malware_state(&self, windows_malware_information_id: &str, #[body] body: &crate::models::MalwareStateForWindowsDevice) -> ::core::result::Result<crate::models::MalwareStateForWindowsDevice, ::graph_endpoint::Error>;
     /// Delete malwareStateForWindowsDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-malwarestateforwindowsdevice-delete.md`.
@@ -1519,7 +1039,7 @@ pub trait WindowsMalwareInformation: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/windowsMalwareInformation/<windows_malware_information_id>/deviceMalwareStates/<malware_state_for_windows_device_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_windows_malware_information_device_malware_states(&self, windows_malware_information_id: &str, malware_state_for_windows_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_windows_malware_information_device_malware_state(&self, windows_malware_information_id: &str, malware_state_for_windows_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get malwareStateForWindowsDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-malwarestateforwindowsdevice-get.md`.
@@ -1527,7 +1047,7 @@ pub trait WindowsMalwareInformation: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/windowsMalwareInformation/<windows_malware_information_id>/deviceMalwareStates/<malware_state_for_windows_device_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_windows_malware_information_device_malware_states(&self, windows_malware_information_id: &str, malware_state_for_windows_device_id: &str) -> ::core::result::Result<crate::models::MalwareStateForWindowsDevice, ::graph_endpoint::Error>;
+    async fn get_windows_malware_information_device_malware_state(&self, windows_malware_information_id: &str, malware_state_for_windows_device_id: &str) -> ::core::result::Result<crate::models::MalwareStateForWindowsDevice, ::graph_endpoint::Error>;
     /// Update malwareStateForWindowsDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-malwarestateforwindowsdevice-update.md`.
@@ -1535,8 +1055,517 @@ pub trait WindowsMalwareInformation: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/windowsMalwareInformation/<windows_malware_information_id>/deviceMalwareStates/<malware_state_for_windows_device_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_windows_malware_information_device_malware_states(&self, windows_malware_information_id: &str, malware_state_for_windows_device_id: &str, #[body] body: &crate::models::MalwareStateForWindowsDevice) -> ::core::result::Result<crate::models::MalwareStateForWindowsDevice, ::graph_endpoint::Error>;
+    async fn update_windows_malware_information_device_malware_state(&self, windows_malware_information_id: &str, malware_state_for_windows_device_id: &str, #[body] body: &crate::models::MalwareStateForWindowsDevice) -> ::core::result::Result<crate::models::MalwareStateForWindowsDevice, ::graph_endpoint::Error>;
 }
 
 impl WindowsMalwareInformation for ::graph_endpoint::GraphClient {}
 
+/// The v1.0 endpoints of this area, under the same names as the beta ones.
+pub mod v1 {
+    use graph_endpoint::graph_action;
+
+    /// Endpoints under `/deviceManagement/detectedApps`.
+    pub trait DetectedApps: ::graph_endpoint::Graph {
+        /// List detectedApps
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-detectedapp-list.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/detectedApps", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        fn list_detected_apps(&self) -> ::graph_endpoint::Paged<'_, crate::models::DetectedApp>;
+        /// Create detectedApp
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-detectedapp-create.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/detectedApps", expect = 201, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn create_detected_app(&self, #[body] body: &crate::models::DetectedApp) -> ::core::result::Result<crate::models::DetectedApp, ::graph_endpoint::Error>;
+        /// Delete detectedApp
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-detectedapp-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/detectedApps/<detected_app_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn delete_detected_app(&self, detected_app_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get detectedApp
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-detectedapp-get.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/detectedApps/<detected_app_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn get_detected_app(&self, detected_app_id: &str) -> ::core::result::Result<crate::models::DetectedApp, ::graph_endpoint::Error>;
+        /// Update detectedApp
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-detectedapp-update.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/detectedApps/<detected_app_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn update_detected_app(&self, detected_app_id: &str, #[body] body: &crate::models::DetectedApp) -> ::core::result::Result<crate::models::DetectedApp, ::graph_endpoint::Error>;
+        /// List managedDevices
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-list.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        fn list_detected_app_managed_devices(&self, detected_app_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyManagedDevice>;
+        /// Create managedDevice
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-create.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices", expect = 201, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn create_detected_app_managed_device(&self, detected_app_id: &str, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
+        /// Delete managedDevice
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn delete_detected_app_managed_device(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get managedDevice
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-get.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn get_detected_app_managed_device(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
+        /// Update managedDevice
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-update.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn update_detected_app_managed_device(&self, detected_app_id: &str, managed_device_id: &str, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
+        /// bypassActivationLock action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-bypassactivationlock.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/bypassActivationLock", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn bypass_activation_lock_detected_app_managed_device(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// cleanWindowsDevice action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-cleanwindowsdevice.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/cleanWindowsDevice", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn clean_windows_detected_app_managed_device(&self, detected_app_id: &str, managed_device_id: &str, #[param("keepUserData")] keep_user_data: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// deleteUserFromSharedAppleDevice action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-deleteuserfromsharedappledevice.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/deleteUserFromSharedAppleDevice", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn delete_user_from_shared_apple_detected_app_managed_device(&self, detected_app_id: &str, managed_device_id: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get deviceCategory
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-devicecategory-get.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/deviceCategory", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn get_detected_app_managed_device_device_category(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<crate::models::DeviceCategory, ::graph_endpoint::Error>;
+        /// Update deviceCategory
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-devicecategory-update.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/deviceCategory", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn update_detected_app_managed_device_device_category(&self, detected_app_id: &str, managed_device_id: &str, #[body] body: &crate::models::DeviceCategory) -> ::core::result::Result<crate::models::DeviceCategory, ::graph_endpoint::Error>;
+        /// disableLostMode action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-disablelostmode.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/disableLostMode", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn disable_lost_mode_detected_app_managed_device(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// locateDevice action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-locatedevice.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/locateDevice", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn locate_detected_app_managed_device(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// logoutSharedAppleDeviceActiveUser action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-logoutsharedappledeviceactiveuser.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/logoutSharedAppleDeviceActiveUser", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn logout_shared_apple_device_active_user_da_managed_device(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// rebootNow action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-rebootnow.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/rebootNow", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn reboot_now_detected_app_managed_device(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// recoverPasscode action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-recoverpasscode.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/recoverPasscode", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn recover_passcode_detected_app_managed_device(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// remoteLock action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-remotelock.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/remoteLock", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn remote_lock_detected_app_managed_device(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// requestRemoteAssistance action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-requestremoteassistance.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/requestRemoteAssistance", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn request_remote_assistance_detected_app_managed_device(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// resetPasscode action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-resetpasscode.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/resetPasscode", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn reset_passcode_detected_app_managed_device(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// retire action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-retire.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/retire", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn retire_detected_app_managed_device(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// shutDown action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-shutdown.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/shutDown", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn shut_down_detected_app_managed_device(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// syncDevice action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-syncdevice.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/syncDevice", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn sync_detected_app_managed_device(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// updateWindowsDeviceAccount action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-updatewindowsdeviceaccount.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/updateWindowsDeviceAccount", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn update_windows_device_account_detected_app_managed_device(&self, detected_app_id: &str, managed_device_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: ::core::option::Option<&crate::models::UpdateWindowsDeviceAccountActionParameter>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// windowsDefenderScan action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-windowsdefenderscan.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/windowsDefenderScan", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn windows_defender_scan_detected_app_managed_device(&self, detected_app_id: &str, managed_device_id: &str, #[param("quickScan")] quick_scan: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// windowsDefenderUpdateSignatures action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-windowsdefenderupdatesignatures.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/windowsDefenderUpdateSignatures", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn windows_defender_update_signatures_detected_app_managed_device(&self, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// wipe action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-wipe.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`, `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.ReadWrite.All`, `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/wipe", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All", "DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn wipe_detected_app_managed_device(&self, detected_app_id: &str, managed_device_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: ::core::option::Option<bool>, #[param("keepUserData")] keep_user_data: ::core::option::Option<bool>, #[param("macOsUnlockCode")] mac_os_unlock_code: ::core::option::Option<&str>, #[param("persistEsimDataPlan")] persist_esim_data_plan: ::core::option::Option<bool>, #[param("useProtectedWipe")] use_protected_wipe: ::core::option::Option<bool>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    }
+
+    impl DetectedApps for ::graph_endpoint::GraphClient {}
+
+    /// Endpoints under `/deviceManagement/deviceCategories`.
+    pub trait DeviceCategories: ::graph_endpoint::Graph {
+        /// List deviceCategories
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-devicecategory-list.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceCategories", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        fn list_device_categories(&self) -> ::graph_endpoint::Paged<'_, crate::models::DeviceCategory>;
+        /// Create deviceCategory
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-devicecategory-create.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/deviceCategories", expect = 201, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn create_device_category(&self, #[body] body: &crate::models::DeviceCategory) -> ::core::result::Result<crate::models::DeviceCategory, ::graph_endpoint::Error>;
+        /// Delete deviceCategory
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-devicecategory-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/deviceCategories/<device_category_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn delete_device_category(&self, device_category_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get deviceCategory
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-devicecategory-get.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceCategories/<device_category_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn get_device_category(&self, device_category_id: &str) -> ::core::result::Result<crate::models::DeviceCategory, ::graph_endpoint::Error>;
+        /// Update deviceCategory
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-devicecategory-update.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/deviceCategories/<device_category_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn update_device_category(&self, device_category_id: &str, #[body] body: &crate::models::DeviceCategory) -> ::core::result::Result<crate::models::DeviceCategory, ::graph_endpoint::Error>;
+    }
+
+    impl DeviceCategories for ::graph_endpoint::GraphClient {}
+
+    /// Endpoints under `/deviceManagement/managedDeviceOverview`.
+    pub trait ManagedDeviceOverview: ::graph_endpoint::Graph {
+        /// Get managedDeviceOverview
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddeviceoverview-get.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/managedDeviceOverview", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn get_managed_device_overview(&self) -> ::core::result::Result<crate::models::ManagedDeviceOverview, ::graph_endpoint::Error>;
+        /// Update managedDeviceOverview
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddeviceoverview-update.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/managedDeviceOverview", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn update_managed_device_overview(&self, #[body] body: &crate::models::ManagedDeviceOverview) -> ::core::result::Result<crate::models::ManagedDeviceOverview, ::graph_endpoint::Error>;
+    }
+
+    impl ManagedDeviceOverview for ::graph_endpoint::GraphClient {}
+
+    /// Endpoints under `/deviceManagement/managedDevices`.
+    pub trait ManagedDevices: ::graph_endpoint::Graph {
+        /// List managedDevices
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-list.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/managedDevices", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        fn list_managed_devices(&self) -> ::graph_endpoint::Paged<'_, crate::models::AnyManagedDevice>;
+        /// Create managedDevice
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-create.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/managedDevices", expect = 201, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn create_managed_device(&self, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
+        /// Delete managedDevice
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/managedDevices/<managed_device_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn delete_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get managedDevice
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-get.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/managedDevices/<managed_device_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn get_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
+        /// Update managedDevice
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-update.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/managedDevices/<managed_device_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn update_managed_device(&self, managed_device_id: &str, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
+        /// bypassActivationLock action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-bypassactivationlock.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/bypassActivationLock", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn bypass_activation_lock_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// cleanWindowsDevice action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-cleanwindowsdevice.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/cleanWindowsDevice", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn clean_windows_managed_device(&self, managed_device_id: &str, #[param("keepUserData")] keep_user_data: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// deleteUserFromSharedAppleDevice action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-deleteuserfromsharedappledevice.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/deleteUserFromSharedAppleDevice", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn delete_user_from_shared_apple_managed_device(&self, managed_device_id: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// disableLostMode action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-disablelostmode.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/disableLostMode", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn disable_lost_mode_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// locateDevice action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-locatedevice.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/locateDevice", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn locate_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// logoutSharedAppleDeviceActiveUser action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-logoutsharedappledeviceactiveuser.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/logoutSharedAppleDeviceActiveUser", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn logout_shared_apple_device_active_user_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// rebootNow action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-rebootnow.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/rebootNow", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn reboot_now_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// recoverPasscode action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-recoverpasscode.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/recoverPasscode", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn recover_passcode_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// remoteLock action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-remotelock.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/remoteLock", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn remote_lock_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// requestRemoteAssistance action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-requestremoteassistance.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/requestRemoteAssistance", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn request_remote_assistance_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// resetPasscode action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-resetpasscode.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/resetPasscode", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn reset_passcode_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// retire action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-retire.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/retire", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn retire_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// shutDown action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-shutdown.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/shutDown", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn shut_down_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// syncDevice action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-syncdevice.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/syncDevice", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn sync_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// updateWindowsDeviceAccount action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-updatewindowsdeviceaccount.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/updateWindowsDeviceAccount", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn update_windows_device_account_managed_device(&self, managed_device_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: ::core::option::Option<&crate::models::UpdateWindowsDeviceAccountActionParameter>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// windowsDefenderScan action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-windowsdefenderscan.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/windowsDefenderScan", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn windows_defender_scan_managed_device(&self, managed_device_id: &str, #[param("quickScan")] quick_scan: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// windowsDefenderUpdateSignatures action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-windowsdefenderupdatesignatures.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/windowsDefenderUpdateSignatures", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn windows_defender_update_signatures_managed_device(&self, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// wipe action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-manageddevice-wipe.md`.
+        /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`, `DeviceManagementManagedDevices.PriviligedOperation.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementManagedDevices.ReadWrite.All`, `DeviceManagementManagedDevices.PriviligedOperation.All`
+        #[graph_action(POST, "/deviceManagement/managedDevices/<managed_device_id>/wipe", expect = 204, version = "v1.0", permissions = ["DeviceManagementManagedDevices.ReadWrite.All", "DeviceManagementManagedDevices.PriviligedOperation.All"])]
+        async fn wipe_managed_device(&self, managed_device_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: ::core::option::Option<bool>, #[param("keepUserData")] keep_user_data: ::core::option::Option<bool>, #[param("macOsUnlockCode")] mac_os_unlock_code: ::core::option::Option<&str>, #[param("persistEsimDataPlan")] persist_esim_data_plan: ::core::option::Option<bool>, #[param("useProtectedWipe")] use_protected_wipe: ::core::option::Option<bool>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    }
+
+    impl ManagedDevices for ::graph_endpoint::GraphClient {}
+
+}

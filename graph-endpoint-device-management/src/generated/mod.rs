@@ -4,7 +4,9 @@
 #[cfg(feature = "catalog")]
 pub mod catalog;
 pub mod entity_sets;
+pub mod metadata;
 pub mod models;
+pub mod prelude;
 #[cfg(feature = "managed_devices")]
 pub mod managed_devices;
 #[cfg(feature = "device_configurations")]
@@ -26,3 +28,22 @@ pub mod tenant;
 #[cfg(feature = "samples")]
 #[doc(hidden)]
 pub mod samples;
+
+/// The v1.0 endpoints, under the same names as the beta ones: the same
+/// traits, each implemented for `GraphClient`, pinned to v1.0.
+pub mod v1 {
+    #[cfg(feature = "managed_devices")]
+    pub use super::managed_devices::v1::*;
+    #[cfg(feature = "device_configurations")]
+    pub use super::device_configurations::v1::*;
+    #[cfg(feature = "compliance")]
+    pub use super::compliance::v1::*;
+    #[cfg(feature = "reports")]
+    pub use super::reports::v1::*;
+    #[cfg(feature = "enrollment")]
+    pub use super::enrollment::v1::*;
+    #[cfg(feature = "roles")]
+    pub use super::roles::v1::*;
+    #[cfg(feature = "tenant")]
+    pub use super::tenant::v1::*;
+}

@@ -37,7 +37,7 @@ pub trait Reports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/reports/cachedReportConfigurations", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_reports_cached_report_configurations(&self, #[body] body: &crate::models::DeviceManagementCachedReportConfiguration) -> ::core::result::Result<crate::models::DeviceManagementCachedReportConfiguration, ::graph_endpoint::Error>;
+    async fn create_reports_cached_report_configuration(&self, #[body] body: &crate::models::DeviceManagementCachedReportConfiguration) -> ::core::result::Result<crate::models::DeviceManagementCachedReportConfiguration, ::graph_endpoint::Error>;
     /// Delete deviceManagementCachedReportConfiguration
     ///
     /// Documented in `api-reference/beta/api/intune-reporting-devicemanagementcachedreportconfiguration-delete.md`.
@@ -45,7 +45,7 @@ pub trait Reports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/reports/cachedReportConfigurations/<device_management_cached_report_configuration_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_reports_cached_report_configurations(&self, device_management_cached_report_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_reports_cached_report_configuration(&self, device_management_cached_report_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementCachedReportConfiguration
     ///
     /// Documented in `api-reference/beta/api/intune-reporting-devicemanagementcachedreportconfiguration-get.md`.
@@ -53,7 +53,7 @@ pub trait Reports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/reports/cachedReportConfigurations/<device_management_cached_report_configuration_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_reports_cached_report_configurations(&self, device_management_cached_report_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceManagementCachedReportConfiguration, ::graph_endpoint::Error>;
+    async fn get_reports_cached_report_configuration(&self, device_management_cached_report_configuration_id: &str) -> ::core::result::Result<crate::models::DeviceManagementCachedReportConfiguration, ::graph_endpoint::Error>;
     /// Update deviceManagementCachedReportConfiguration
     ///
     /// Documented in `api-reference/beta/api/intune-reporting-devicemanagementcachedreportconfiguration-update.md`.
@@ -61,7 +61,7 @@ pub trait Reports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/reports/cachedReportConfigurations/<device_management_cached_report_configuration_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_reports_cached_report_configurations(&self, device_management_cached_report_configuration_id: &str, #[body] body: &crate::models::DeviceManagementCachedReportConfiguration) -> ::core::result::Result<crate::models::DeviceManagementCachedReportConfiguration, ::graph_endpoint::Error>;
+    async fn update_reports_cached_report_configuration(&self, device_management_cached_report_configuration_id: &str, #[body] body: &crate::models::DeviceManagementCachedReportConfiguration) -> ::core::result::Result<crate::models::DeviceManagementCachedReportConfiguration, ::graph_endpoint::Error>;
     /// List deviceManagementExportJobs
     ///
     /// Documented in `api-reference/beta/api/intune-reporting-devicemanagementexportjob-list.md`.
@@ -77,7 +77,7 @@ pub trait Reports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/reports/exportJobs", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_reports_export_jobs(&self, #[body] body: &crate::models::DeviceManagementExportJob) -> ::core::result::Result<crate::models::DeviceManagementExportJob, ::graph_endpoint::Error>;
+    async fn create_reports_export_job(&self, #[body] body: &crate::models::DeviceManagementExportJob) -> ::core::result::Result<crate::models::DeviceManagementExportJob, ::graph_endpoint::Error>;
     /// Delete deviceManagementExportJob
     ///
     /// Documented in `api-reference/beta/api/intune-reporting-devicemanagementexportjob-delete.md`.
@@ -85,7 +85,7 @@ pub trait Reports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/reports/exportJobs/<device_management_export_job_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_reports_export_jobs(&self, device_management_export_job_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_reports_export_job(&self, device_management_export_job_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementExportJob
     ///
     /// Documented in `api-reference/beta/api/intune-reporting-devicemanagementexportjob-get.md`.
@@ -93,7 +93,7 @@ pub trait Reports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/reports/exportJobs/<device_management_export_job_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_reports_export_jobs(&self, device_management_export_job_id: &str) -> ::core::result::Result<crate::models::DeviceManagementExportJob, ::graph_endpoint::Error>;
+    async fn get_reports_export_job(&self, device_management_export_job_id: &str) -> ::core::result::Result<crate::models::DeviceManagementExportJob, ::graph_endpoint::Error>;
     /// Update deviceManagementExportJob
     ///
     /// Documented in `api-reference/beta/api/intune-reporting-devicemanagementexportjob-update.md`.
@@ -101,7 +101,7 @@ pub trait Reports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/reports/exportJobs/<device_management_export_job_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_reports_export_jobs(&self, device_management_export_job_id: &str, #[body] body: &crate::models::DeviceManagementExportJob) -> ::core::result::Result<crate::models::DeviceManagementExportJob, ::graph_endpoint::Error>;
+    async fn update_reports_export_job(&self, device_management_export_job_id: &str, #[body] body: &crate::models::DeviceManagementExportJob) -> ::core::result::Result<crate::models::DeviceManagementExportJob, ::graph_endpoint::Error>;
     /// getCachedReport action
     ///
     /// Documented in `api-reference/beta/api/intune-reporting-devicemanagementreports-getcachedreport.md`.
@@ -109,7 +109,7 @@ pub trait Reports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/reports/getCachedReport", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_cached_report_reports(&self, #[param("id")] id: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+    async fn get_cached_reports(&self, #[param("id")] id: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
     /// getCompliancePolicyNonComplianceReport action
     ///
     /// Documented in `api-reference/beta/api/intune-reporting-devicemanagementreports-getcompliancepolicynoncompliancereport.md`.
@@ -117,7 +117,7 @@ pub trait Reports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/reports/getCompliancePolicyNonComplianceReport", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_compliance_policy_non_compliance_report_reports(&self, #[param("name")] name: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32, #[param("sessionId")] session_id: &str, #[param("filter")] filter: &str) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+    async fn get_compliance_policy_non_compliance_reports(&self, #[param("name")] name: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>, #[param("sessionId")] session_id: ::core::option::Option<&str>, #[param("filter")] filter: ::core::option::Option<&str>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
     /// getCompliancePolicyNonComplianceSummaryReport action
     ///
     /// Documented in `api-reference/beta/api/intune-reporting-devicemanagementreports-getcompliancepolicynoncompliancesummaryreport.md`.
@@ -125,7 +125,7 @@ pub trait Reports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/reports/getCompliancePolicyNonComplianceSummaryReport", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_compliance_policy_non_compliance_summary_report_reports(&self, #[param("name")] name: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32, #[param("sessionId")] session_id: &str, #[param("filter")] filter: &str) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+    async fn get_compliance_policy_non_compliance_summary_reports(&self, #[param("name")] name: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>, #[param("sessionId")] session_id: ::core::option::Option<&str>, #[param("filter")] filter: ::core::option::Option<&str>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
     /// getComplianceSettingNonComplianceReport action
     ///
     /// Documented in `api-reference/beta/api/intune-reporting-devicemanagementreports-getcompliancesettingnoncompliancereport.md`.
@@ -133,7 +133,7 @@ pub trait Reports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/reports/getComplianceSettingNonComplianceReport", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_compliance_setting_non_compliance_report_reports(&self, #[param("name")] name: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32, #[param("sessionId")] session_id: &str, #[param("filter")] filter: &str) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+    async fn get_compliance_setting_non_compliance_reports(&self, #[param("name")] name: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>, #[param("sessionId")] session_id: ::core::option::Option<&str>, #[param("filter")] filter: ::core::option::Option<&str>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
     /// getConfigurationPolicyNonComplianceReport action
     ///
     /// Documented in `api-reference/beta/api/intune-reporting-devicemanagementreports-getconfigurationpolicynoncompliancereport.md`.
@@ -141,7 +141,7 @@ pub trait Reports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/reports/getConfigurationPolicyNonComplianceReport", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_configuration_policy_non_compliance_report_reports(&self, #[param("name")] name: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32, #[param("sessionId")] session_id: &str, #[param("filter")] filter: &str) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+    async fn get_configuration_policy_non_compliance_reports(&self, #[param("name")] name: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>, #[param("sessionId")] session_id: ::core::option::Option<&str>, #[param("filter")] filter: ::core::option::Option<&str>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
     /// getConfigurationPolicyNonComplianceSummaryReport action
     ///
     /// Documented in `api-reference/beta/api/intune-reporting-devicemanagementreports-getconfigurationpolicynoncompliancesummaryreport.md`.
@@ -149,7 +149,7 @@ pub trait Reports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/reports/getConfigurationPolicyNonComplianceSummaryReport", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_configuration_policy_non_compliance_summary_report_reports(&self, #[param("name")] name: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32, #[param("sessionId")] session_id: &str, #[param("filter")] filter: &str) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+    async fn get_configuration_policy_non_compliance_summary_reports(&self, #[param("name")] name: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>, #[param("sessionId")] session_id: ::core::option::Option<&str>, #[param("filter")] filter: ::core::option::Option<&str>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
     /// getConfigurationSettingNonComplianceReport action
     ///
     /// Documented in `api-reference/beta/api/intune-reporting-devicemanagementreports-getconfigurationsettingnoncompliancereport.md`.
@@ -157,7 +157,7 @@ pub trait Reports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/reports/getConfigurationSettingNonComplianceReport", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_configuration_setting_non_compliance_report_reports(&self, #[param("name")] name: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32, #[param("sessionId")] session_id: &str, #[param("filter")] filter: &str) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+    async fn get_configuration_setting_non_compliance_reports(&self, #[param("name")] name: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>, #[param("sessionId")] session_id: ::core::option::Option<&str>, #[param("filter")] filter: ::core::option::Option<&str>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
     /// getDeviceManagementIntentSettingsReport action
     ///
     /// Documented in `api-reference/beta/api/intune-reporting-devicemanagementreports-getdevicemanagementintentsettingsreport.md`.
@@ -165,7 +165,7 @@ pub trait Reports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/reports/getDeviceManagementIntentSettingsReport", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_management_intent_settings_report_reports(&self, #[param("name")] name: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32, #[param("sessionId")] session_id: &str, #[param("filter")] filter: &str) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+    async fn get_device_management_intent_settings_reports(&self, #[param("name")] name: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>, #[param("sessionId")] session_id: ::core::option::Option<&str>, #[param("filter")] filter: ::core::option::Option<&str>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
     /// getDeviceNonComplianceReport action
     ///
     /// Documented in `api-reference/beta/api/intune-reporting-devicemanagementreports-getdevicenoncompliancereport.md`.
@@ -173,7 +173,7 @@ pub trait Reports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/reports/getDeviceNonComplianceReport", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_non_compliance_report_reports(&self, #[param("name")] name: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32, #[param("sessionId")] session_id: &str, #[param("filter")] filter: &str) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+    async fn get_device_non_compliance_reports(&self, #[param("name")] name: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>, #[param("sessionId")] session_id: ::core::option::Option<&str>, #[param("filter")] filter: ::core::option::Option<&str>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
     /// getHistoricalReport action
     ///
     /// Documented in `api-reference/beta/api/intune-reporting-devicemanagementreports-gethistoricalreport.md`.
@@ -181,7 +181,7 @@ pub trait Reports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/reports/getHistoricalReport", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_historical_report_reports(&self, #[param("name")] name: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32, #[param("filter")] filter: &str) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+    async fn get_historical_reports(&self, #[param("name")] name: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>, #[param("filter")] filter: ::core::option::Option<&str>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
     /// getPolicyNonComplianceMetadata action
     ///
     /// Documented in `api-reference/beta/api/intune-reporting-devicemanagementreports-getpolicynoncompliancemetadata.md`.
@@ -189,7 +189,7 @@ pub trait Reports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/reports/getPolicyNonComplianceMetadata", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_policy_non_compliance_metadata_reports(&self, #[param("name")] name: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32, #[param("sessionId")] session_id: &str, #[param("filter")] filter: &str) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+    async fn get_policy_non_compliance_metadata_reports(&self, #[param("name")] name: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>, #[param("sessionId")] session_id: ::core::option::Option<&str>, #[param("filter")] filter: ::core::option::Option<&str>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
     /// getPolicyNonComplianceReport action
     ///
     /// Documented in `api-reference/beta/api/intune-reporting-devicemanagementreports-getpolicynoncompliancereport.md`.
@@ -197,7 +197,7 @@ pub trait Reports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/reports/getPolicyNonComplianceReport", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_policy_non_compliance_report_reports(&self, #[param("name")] name: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32, #[param("sessionId")] session_id: &str, #[param("filter")] filter: &str) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+    async fn get_policy_non_compliance_reports(&self, #[param("name")] name: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>, #[param("sessionId")] session_id: ::core::option::Option<&str>, #[param("filter")] filter: ::core::option::Option<&str>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
     /// getPolicyNonComplianceSummaryReport action
     ///
     /// Documented in `api-reference/beta/api/intune-reporting-devicemanagementreports-getpolicynoncompliancesummaryreport.md`.
@@ -205,7 +205,7 @@ pub trait Reports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/reports/getPolicyNonComplianceSummaryReport", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_policy_non_compliance_summary_report_reports(&self, #[param("name")] name: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32, #[param("sessionId")] session_id: &str, #[param("filter")] filter: &str) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+    async fn get_policy_non_compliance_summary_reports(&self, #[param("name")] name: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>, #[param("sessionId")] session_id: ::core::option::Option<&str>, #[param("filter")] filter: ::core::option::Option<&str>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
     /// getReportFilters action
     ///
     /// Documented in `api-reference/beta/api/intune-reporting-devicemanagementreports-getreportfilters.md`.
@@ -213,7 +213,7 @@ pub trait Reports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/reports/getReportFilters", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_report_filters_reports(&self, #[param("name")] name: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32, #[param("sessionId")] session_id: &str, #[param("filter")] filter: &str) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+    async fn get_report_filters_reports(&self, #[param("name")] name: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>, #[param("sessionId")] session_id: ::core::option::Option<&str>, #[param("filter")] filter: ::core::option::Option<&str>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
     /// getSettingNonComplianceReport action
     ///
     /// Documented in `api-reference/beta/api/intune-reporting-devicemanagementreports-getsettingnoncompliancereport.md`.
@@ -221,7 +221,7 @@ pub trait Reports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/reports/getSettingNonComplianceReport", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_setting_non_compliance_report_reports(&self, #[param("name")] name: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32, #[param("sessionId")] session_id: &str, #[param("filter")] filter: &str) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+    async fn get_setting_non_compliance_reports(&self, #[param("name")] name: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>, #[param("sessionId")] session_id: ::core::option::Option<&str>, #[param("filter")] filter: ::core::option::Option<&str>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
     /// List deviceManagementReportSchedules
     ///
     /// Documented in `api-reference/beta/api/intune-reporting-devicemanagementreportschedule-list.md`.
@@ -237,7 +237,7 @@ pub trait Reports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/reports/reportSchedules", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_reports_report_schedules(&self, #[body] body: &crate::models::DeviceManagementReportSchedule) -> ::core::result::Result<crate::models::DeviceManagementReportSchedule, ::graph_endpoint::Error>;
+    async fn create_reports_report_schedule(&self, #[body] body: &crate::models::DeviceManagementReportSchedule) -> ::core::result::Result<crate::models::DeviceManagementReportSchedule, ::graph_endpoint::Error>;
     /// Delete deviceManagementReportSchedule
     ///
     /// Documented in `api-reference/beta/api/intune-reporting-devicemanagementreportschedule-delete.md`.
@@ -245,7 +245,7 @@ pub trait Reports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/reports/reportSchedules/<device_management_report_schedule_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_reports_report_schedules(&self, device_management_report_schedule_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_reports_report_schedule(&self, device_management_report_schedule_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementReportSchedule
     ///
     /// Documented in `api-reference/beta/api/intune-reporting-devicemanagementreportschedule-get.md`.
@@ -253,7 +253,7 @@ pub trait Reports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/reports/reportSchedules/<device_management_report_schedule_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_reports_report_schedules(&self, device_management_report_schedule_id: &str) -> ::core::result::Result<crate::models::DeviceManagementReportSchedule, ::graph_endpoint::Error>;
+    async fn get_reports_report_schedule(&self, device_management_report_schedule_id: &str) -> ::core::result::Result<crate::models::DeviceManagementReportSchedule, ::graph_endpoint::Error>;
     /// Update deviceManagementReportSchedule
     ///
     /// Documented in `api-reference/beta/api/intune-reporting-devicemanagementreportschedule-update.md`.
@@ -261,183 +261,7 @@ pub trait Reports: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/reports/reportSchedules/<device_management_report_schedule_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_reports_report_schedules(&self, device_management_report_schedule_id: &str, #[body] body: &crate::models::DeviceManagementReportSchedule) -> ::core::result::Result<crate::models::DeviceManagementReportSchedule, ::graph_endpoint::Error>;
-    /// Get deviceManagementReports
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-get.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/reports", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_reports_2(&self) -> ::core::result::Result<crate::models::DeviceManagementReports, ::graph_endpoint::Error>;
-    /// Update deviceManagementReports
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-update.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/reports", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_reports_2(&self, #[body] body: &crate::models::DeviceManagementReports) -> ::core::result::Result<crate::models::DeviceManagementReports, ::graph_endpoint::Error>;
-    /// List deviceManagementExportJobs
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementexportjob-list.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/reports/exportJobs", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_reports_export_jobs_2(&self) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementExportJob>;
-    /// Create deviceManagementExportJob
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementexportjob-create.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/reports/exportJobs", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_reports_export_jobs_2(&self, #[body] body: &crate::models::DeviceManagementExportJob) -> ::core::result::Result<crate::models::DeviceManagementExportJob, ::graph_endpoint::Error>;
-    /// Delete deviceManagementExportJob
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementexportjob-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/reports/exportJobs/<device_management_export_job_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_reports_export_jobs_2(&self, device_management_export_job_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get deviceManagementExportJob
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementexportjob-get.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/reports/exportJobs/<device_management_export_job_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_reports_export_jobs_2(&self, device_management_export_job_id: &str) -> ::core::result::Result<crate::models::DeviceManagementExportJob, ::graph_endpoint::Error>;
-    /// Update deviceManagementExportJob
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementexportjob-update.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/reports/exportJobs/<device_management_export_job_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_reports_export_jobs_2(&self, device_management_export_job_id: &str, #[body] body: &crate::models::DeviceManagementExportJob) -> ::core::result::Result<crate::models::DeviceManagementExportJob, ::graph_endpoint::Error>;
-    /// getCachedReport action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-getcachedreport.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/reports/getCachedReport", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_cached_report_reports_2(&self, #[param("id")] id: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
-    /// getCompliancePolicyNonComplianceReport action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-getcompliancepolicynoncompliancereport.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/reports/getCompliancePolicyNonComplianceReport", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_compliance_policy_non_compliance_report_reports_2(&self, #[param("name")] name: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32, #[param("sessionId")] session_id: &str, #[param("filter")] filter: &str) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
-    /// getCompliancePolicyNonComplianceSummaryReport action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-getcompliancepolicynoncompliancesummaryreport.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/reports/getCompliancePolicyNonComplianceSummaryReport", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_compliance_policy_non_compliance_summary_report_reports_2(&self, #[param("name")] name: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32, #[param("sessionId")] session_id: &str, #[param("filter")] filter: &str) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
-    /// getComplianceSettingNonComplianceReport action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-getcompliancesettingnoncompliancereport.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/reports/getComplianceSettingNonComplianceReport", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_compliance_setting_non_compliance_report_reports_2(&self, #[param("name")] name: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32, #[param("sessionId")] session_id: &str, #[param("filter")] filter: &str) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
-    /// getConfigurationPolicyNonComplianceReport action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-getconfigurationpolicynoncompliancereport.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/reports/getConfigurationPolicyNonComplianceReport", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_configuration_policy_non_compliance_report_reports_2(&self, #[param("name")] name: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32, #[param("sessionId")] session_id: &str, #[param("filter")] filter: &str) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
-    /// getConfigurationPolicyNonComplianceSummaryReport action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-getconfigurationpolicynoncompliancesummaryreport.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/reports/getConfigurationPolicyNonComplianceSummaryReport", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_configuration_policy_non_compliance_summary_report_reports_2(&self, #[param("name")] name: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32, #[param("sessionId")] session_id: &str, #[param("filter")] filter: &str) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
-    /// getConfigurationSettingNonComplianceReport action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-getconfigurationsettingnoncompliancereport.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/reports/getConfigurationSettingNonComplianceReport", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_configuration_setting_non_compliance_report_reports_2(&self, #[param("name")] name: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32, #[param("sessionId")] session_id: &str, #[param("filter")] filter: &str) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
-    /// getDeviceManagementIntentSettingsReport action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-getdevicemanagementintentsettingsreport.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/reports/getDeviceManagementIntentSettingsReport", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_management_intent_settings_report_reports_2(&self, #[param("name")] name: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32, #[param("sessionId")] session_id: &str, #[param("filter")] filter: &str) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
-    /// getDeviceNonComplianceReport action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-getdevicenoncompliancereport.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/reports/getDeviceNonComplianceReport", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_non_compliance_report_reports_2(&self, #[param("name")] name: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32, #[param("sessionId")] session_id: &str, #[param("filter")] filter: &str) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
-    /// getHistoricalReport action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-gethistoricalreport.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/reports/getHistoricalReport", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_historical_report_reports_2(&self, #[param("name")] name: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32, #[param("filter")] filter: &str) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
-    /// getPolicyNonComplianceMetadata action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-getpolicynoncompliancemetadata.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/reports/getPolicyNonComplianceMetadata", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_policy_non_compliance_metadata_reports_2(&self, #[param("name")] name: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32, #[param("sessionId")] session_id: &str, #[param("filter")] filter: &str) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
-    /// getPolicyNonComplianceReport action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-getpolicynoncompliancereport.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/reports/getPolicyNonComplianceReport", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_policy_non_compliance_report_reports_2(&self, #[param("name")] name: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32, #[param("sessionId")] session_id: &str, #[param("filter")] filter: &str) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
-    /// getPolicyNonComplianceSummaryReport action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-getpolicynoncompliancesummaryreport.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/reports/getPolicyNonComplianceSummaryReport", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_policy_non_compliance_summary_report_reports_2(&self, #[param("name")] name: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32, #[param("sessionId")] session_id: &str, #[param("filter")] filter: &str) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
-    /// getReportFilters action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-getreportfilters.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/reports/getReportFilters", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_report_filters_reports_2(&self, #[param("name")] name: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32, #[param("sessionId")] session_id: &str, #[param("filter")] filter: &str) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
-    /// getSettingNonComplianceReport action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-getsettingnoncompliancereport.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/reports/getSettingNonComplianceReport", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_setting_non_compliance_report_reports_2(&self, #[param("name")] name: &str, #[param("select")] select: &[&str], #[param("search")] search: &str, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: i32, #[param("top")] top: i32, #[param("sessionId")] session_id: &str, #[param("filter")] filter: &str) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+    async fn update_reports_report_schedule(&self, device_management_report_schedule_id: &str, #[body] body: &crate::models::DeviceManagementReportSchedule) -> ::core::result::Result<crate::models::DeviceManagementReportSchedule, ::graph_endpoint::Error>;
 }
 
 impl Reports for ::graph_endpoint::GraphClient {}
@@ -451,7 +275,7 @@ pub trait UserExperienceAnalyticsAppHealthApplicationPerformance: ::graph_endpoi
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsAppHealthApplicationPerformance", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_user_experience_analytics_app_health_application_performance(&self) -> ::graph_endpoint::Paged<'_, crate::models::UserExperienceAnalyticsAppHealthApplicationPerformance>;
+    fn list_experience_analytics_app_health_application_performance(&self) -> ::graph_endpoint::Paged<'_, crate::models::UserExperienceAnalyticsAppHealthApplicationPerformance>;
     /// Create userExperienceAnalyticsAppHealthApplicationPerformance
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsapphealthapplicationperformance-create.md`.
@@ -459,7 +283,7 @@ pub trait UserExperienceAnalyticsAppHealthApplicationPerformance: ::graph_endpoi
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/userExperienceAnalyticsAppHealthApplicationPerformance", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_user_experience_analytics_app_health_application_performance(&self, #[body] body: &crate::models::UserExperienceAnalyticsAppHealthApplicationPerformance) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthApplicationPerformance, ::graph_endpoint::Error>;
+    async fn create_experience_analytics_app_health_application_performance(&self, #[body] body: &crate::models::UserExperienceAnalyticsAppHealthApplicationPerformance) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthApplicationPerformance, ::graph_endpoint::Error>;
     /// Delete userExperienceAnalyticsAppHealthApplicationPerformance
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsapphealthapplicationperformance-delete.md`.
@@ -467,7 +291,7 @@ pub trait UserExperienceAnalyticsAppHealthApplicationPerformance: ::graph_endpoi
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/userExperienceAnalyticsAppHealthApplicationPerformance/<user_experience_analytics_app_health_application_performance_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_user_experience_analytics_app_health_application_performance(&self, user_experience_analytics_app_health_application_performance_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_experience_analytics_app_health_application_performance(&self, user_experience_analytics_app_health_application_performance_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get userExperienceAnalyticsAppHealthApplicationPerformance
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsapphealthapplicationperformance-get.md`.
@@ -475,7 +299,7 @@ pub trait UserExperienceAnalyticsAppHealthApplicationPerformance: ::graph_endpoi
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsAppHealthApplicationPerformance/<user_experience_analytics_app_health_application_performance_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_user_experience_analytics_app_health_application_performance(&self, user_experience_analytics_app_health_application_performance_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthApplicationPerformance, ::graph_endpoint::Error>;
+    async fn get_experience_analytics_app_health_application_performance(&self, user_experience_analytics_app_health_application_performance_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthApplicationPerformance, ::graph_endpoint::Error>;
     /// Update userExperienceAnalyticsAppHealthApplicationPerformance
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsapphealthapplicationperformance-update.md`.
@@ -483,7 +307,7 @@ pub trait UserExperienceAnalyticsAppHealthApplicationPerformance: ::graph_endpoi
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/userExperienceAnalyticsAppHealthApplicationPerformance/<user_experience_analytics_app_health_application_performance_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_user_experience_analytics_app_health_application_performance(&self, user_experience_analytics_app_health_application_performance_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsAppHealthApplicationPerformance) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthApplicationPerformance, ::graph_endpoint::Error>;
+    async fn update_experience_analytics_app_health_application_performance(&self, user_experience_analytics_app_health_application_performance_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsAppHealthApplicationPerformance) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthApplicationPerformance, ::graph_endpoint::Error>;
 }
 
 impl UserExperienceAnalyticsAppHealthApplicationPerformance for ::graph_endpoint::GraphClient {}
@@ -497,7 +321,7 @@ pub trait UserExperienceAnalyticsAppHealthApplicationPerformanceByAppVersion: ::
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsAppHealthApplicationPerformanceByAppVersion", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_user_experience_analytics_app_health_application_performance_by_app_version(&self) -> ::graph_endpoint::Paged<'_, crate::models::UserExperienceAnalyticsAppHealthAppPerformanceByAppVersion>;
+    fn list_app_health_application_performance_by_app_version(&self) -> ::graph_endpoint::Paged<'_, crate::models::UserExperienceAnalyticsAppHealthAppPerformanceByAppVersion>;
     /// Create userExperienceAnalyticsAppHealthAppPerformanceByAppVersion
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsapphealthappperformancebyappversion-create.md`.
@@ -505,7 +329,7 @@ pub trait UserExperienceAnalyticsAppHealthApplicationPerformanceByAppVersion: ::
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/userExperienceAnalyticsAppHealthApplicationPerformanceByAppVersion", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_user_experience_analytics_app_health_application_performance_by_app_version(&self, #[body] body: &crate::models::UserExperienceAnalyticsAppHealthAppPerformanceByAppVersion) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthAppPerformanceByAppVersion, ::graph_endpoint::Error>;
+    async fn create_app_health_application_performance_by_app_version(&self, #[body] body: &crate::models::UserExperienceAnalyticsAppHealthAppPerformanceByAppVersion) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthAppPerformanceByAppVersion, ::graph_endpoint::Error>;
     /// Delete userExperienceAnalyticsAppHealthAppPerformanceByAppVersion
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsapphealthappperformancebyappversion-delete.md`.
@@ -513,7 +337,7 @@ pub trait UserExperienceAnalyticsAppHealthApplicationPerformanceByAppVersion: ::
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/userExperienceAnalyticsAppHealthApplicationPerformanceByAppVersion/<user_experience_analytics_app_health_app_performance_by_app_version_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_user_experience_analytics_app_health_application_performance_by_app_version(&self, user_experience_analytics_app_health_app_performance_by_app_version_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_app_health_application_performance_by_app_version(&self, user_experience_analytics_app_health_app_performance_by_app_version_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get userExperienceAnalyticsAppHealthAppPerformanceByAppVersion
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsapphealthappperformancebyappversion-get.md`.
@@ -521,7 +345,7 @@ pub trait UserExperienceAnalyticsAppHealthApplicationPerformanceByAppVersion: ::
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsAppHealthApplicationPerformanceByAppVersion/<user_experience_analytics_app_health_app_performance_by_app_version_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_user_experience_analytics_app_health_application_performance_by_app_version(&self, user_experience_analytics_app_health_app_performance_by_app_version_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthAppPerformanceByAppVersion, ::graph_endpoint::Error>;
+    async fn get_app_health_application_performance_by_app_version(&self, user_experience_analytics_app_health_app_performance_by_app_version_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthAppPerformanceByAppVersion, ::graph_endpoint::Error>;
     /// Update userExperienceAnalyticsAppHealthAppPerformanceByAppVersion
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsapphealthappperformancebyappversion-update.md`.
@@ -529,13 +353,13 @@ pub trait UserExperienceAnalyticsAppHealthApplicationPerformanceByAppVersion: ::
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/userExperienceAnalyticsAppHealthApplicationPerformanceByAppVersion/<user_experience_analytics_app_health_app_performance_by_app_version_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_user_experience_analytics_app_health_application_performance_by_app_version(&self, user_experience_analytics_app_health_app_performance_by_app_version_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsAppHealthAppPerformanceByAppVersion) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthAppPerformanceByAppVersion, ::graph_endpoint::Error>;
+    async fn update_app_health_application_performance_by_app_version(&self, user_experience_analytics_app_health_app_performance_by_app_version_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsAppHealthAppPerformanceByAppVersion) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthAppPerformanceByAppVersion, ::graph_endpoint::Error>;
 }
 
 impl UserExperienceAnalyticsAppHealthApplicationPerformanceByAppVersion for ::graph_endpoint::GraphClient {}
 
 /// Endpoints under `/deviceManagement/userExperienceAnalyticsAppHealthApplicationPerformanceByOSVersion`.
-pub trait UserExperienceAnalyticsAppHealthApplicationPerformanceByOsversion: ::graph_endpoint::Graph {
+pub trait UserExperienceAnalyticsAppHealthApplicationPerformanceByOsVersion: ::graph_endpoint::Graph {
     /// List userExperienceAnalyticsAppHealthAppPerformanceByOSVersions
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsapphealthappperformancebyosversion-list.md`.
@@ -543,7 +367,7 @@ pub trait UserExperienceAnalyticsAppHealthApplicationPerformanceByOsversion: ::g
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsAppHealthApplicationPerformanceByOSVersion", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_user_experience_analytics_app_health_application_performance_by_osversion(&self) -> ::graph_endpoint::Paged<'_, crate::models::UserExperienceAnalyticsAppHealthAppPerformanceByOSVersion>;
+    fn list_app_health_application_performance_by_os_version(&self) -> ::graph_endpoint::Paged<'_, crate::models::UserExperienceAnalyticsAppHealthAppPerformanceByOSVersion>;
     /// Create userExperienceAnalyticsAppHealthAppPerformanceByOSVersion
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsapphealthappperformancebyosversion-create.md`.
@@ -551,34 +375,34 @@ pub trait UserExperienceAnalyticsAppHealthApplicationPerformanceByOsversion: ::g
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/userExperienceAnalyticsAppHealthApplicationPerformanceByOSVersion", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_user_experience_analytics_app_health_application_performance_by_osversion(&self, #[body] body: &crate::models::UserExperienceAnalyticsAppHealthAppPerformanceByOSVersion) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthAppPerformanceByOSVersion, ::graph_endpoint::Error>;
+    async fn create_app_health_application_performance_by_os_version(&self, #[body] body: &crate::models::UserExperienceAnalyticsAppHealthAppPerformanceByOSVersion) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthAppPerformanceByOSVersion, ::graph_endpoint::Error>;
     /// Delete userExperienceAnalyticsAppHealthAppPerformanceByOSVersion
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsapphealthappperformancebyosversion-delete.md`.
     /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/userExperienceAnalyticsAppHealthApplicationPerformanceByOSVersion/<user_experience_analytics_app_health_app_performance_by_osversion_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_user_experience_analytics_app_health_application_performance_by_osversion(&self, user_experience_analytics_app_health_app_performance_by_osversion_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    #[graph_action(DELETE, "/deviceManagement/userExperienceAnalyticsAppHealthApplicationPerformanceByOSVersion/<user_experience_analytics_app_health_app_performance_by_os_version_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
+    async fn delete_app_health_application_performance_by_os_version(&self, user_experience_analytics_app_health_app_performance_by_os_version_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get userExperienceAnalyticsAppHealthAppPerformanceByOSVersion
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsapphealthappperformancebyosversion-get.md`.
     /// - delegated (work or school account): `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsAppHealthApplicationPerformanceByOSVersion/<user_experience_analytics_app_health_app_performance_by_osversion_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_user_experience_analytics_app_health_application_performance_by_osversion(&self, user_experience_analytics_app_health_app_performance_by_osversion_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthAppPerformanceByOSVersion, ::graph_endpoint::Error>;
+    #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsAppHealthApplicationPerformanceByOSVersion/<user_experience_analytics_app_health_app_performance_by_os_version_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+    async fn get_app_health_application_performance_by_os_version(&self, user_experience_analytics_app_health_app_performance_by_os_version_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthAppPerformanceByOSVersion, ::graph_endpoint::Error>;
     /// Update userExperienceAnalyticsAppHealthAppPerformanceByOSVersion
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsapphealthappperformancebyosversion-update.md`.
     /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/userExperienceAnalyticsAppHealthApplicationPerformanceByOSVersion/<user_experience_analytics_app_health_app_performance_by_osversion_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_user_experience_analytics_app_health_application_performance_by_osversion(&self, user_experience_analytics_app_health_app_performance_by_osversion_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsAppHealthAppPerformanceByOSVersion) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthAppPerformanceByOSVersion, ::graph_endpoint::Error>;
+    #[graph_action(PATCH, "/deviceManagement/userExperienceAnalyticsAppHealthApplicationPerformanceByOSVersion/<user_experience_analytics_app_health_app_performance_by_os_version_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
+    async fn update_app_health_application_performance_by_os_version(&self, user_experience_analytics_app_health_app_performance_by_os_version_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsAppHealthAppPerformanceByOSVersion) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthAppPerformanceByOSVersion, ::graph_endpoint::Error>;
 }
 
-impl UserExperienceAnalyticsAppHealthApplicationPerformanceByOsversion for ::graph_endpoint::GraphClient {}
+impl UserExperienceAnalyticsAppHealthApplicationPerformanceByOsVersion for ::graph_endpoint::GraphClient {}
 
 /// Endpoints under `/deviceManagement/userExperienceAnalyticsAppHealthDeviceModelPerformance`.
 pub trait UserExperienceAnalyticsAppHealthDeviceModelPerformance: ::graph_endpoint::Graph {
@@ -589,7 +413,7 @@ pub trait UserExperienceAnalyticsAppHealthDeviceModelPerformance: ::graph_endpoi
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsAppHealthDeviceModelPerformance", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_user_experience_analytics_app_health_device_model_performance(&self) -> ::graph_endpoint::Paged<'_, crate::models::UserExperienceAnalyticsAppHealthDeviceModelPerformance>;
+    fn list_experience_analytics_app_health_device_model_performance(&self) -> ::graph_endpoint::Paged<'_, crate::models::UserExperienceAnalyticsAppHealthDeviceModelPerformance>;
     /// Create userExperienceAnalyticsAppHealthDeviceModelPerformance
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsapphealthdevicemodelperformance-create.md`.
@@ -597,7 +421,7 @@ pub trait UserExperienceAnalyticsAppHealthDeviceModelPerformance: ::graph_endpoi
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/userExperienceAnalyticsAppHealthDeviceModelPerformance", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_user_experience_analytics_app_health_device_model_performance(&self, #[body] body: &crate::models::UserExperienceAnalyticsAppHealthDeviceModelPerformance) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthDeviceModelPerformance, ::graph_endpoint::Error>;
+    async fn create_experience_analytics_app_health_device_model_performance(&self, #[body] body: &crate::models::UserExperienceAnalyticsAppHealthDeviceModelPerformance) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthDeviceModelPerformance, ::graph_endpoint::Error>;
     /// Delete userExperienceAnalyticsAppHealthDeviceModelPerformance
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsapphealthdevicemodelperformance-delete.md`.
@@ -605,7 +429,7 @@ pub trait UserExperienceAnalyticsAppHealthDeviceModelPerformance: ::graph_endpoi
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/userExperienceAnalyticsAppHealthDeviceModelPerformance/<user_experience_analytics_app_health_device_model_performance_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_user_experience_analytics_app_health_device_model_performance(&self, user_experience_analytics_app_health_device_model_performance_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_experience_analytics_app_health_device_model_performance(&self, user_experience_analytics_app_health_device_model_performance_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get userExperienceAnalyticsAppHealthDeviceModelPerformance
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsapphealthdevicemodelperformance-get.md`.
@@ -613,7 +437,7 @@ pub trait UserExperienceAnalyticsAppHealthDeviceModelPerformance: ::graph_endpoi
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsAppHealthDeviceModelPerformance/<user_experience_analytics_app_health_device_model_performance_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_user_experience_analytics_app_health_device_model_performance(&self, user_experience_analytics_app_health_device_model_performance_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthDeviceModelPerformance, ::graph_endpoint::Error>;
+    async fn get_experience_analytics_app_health_device_model_performance(&self, user_experience_analytics_app_health_device_model_performance_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthDeviceModelPerformance, ::graph_endpoint::Error>;
     /// Update userExperienceAnalyticsAppHealthDeviceModelPerformance
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsapphealthdevicemodelperformance-update.md`.
@@ -621,7 +445,7 @@ pub trait UserExperienceAnalyticsAppHealthDeviceModelPerformance: ::graph_endpoi
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/userExperienceAnalyticsAppHealthDeviceModelPerformance/<user_experience_analytics_app_health_device_model_performance_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_user_experience_analytics_app_health_device_model_performance(&self, user_experience_analytics_app_health_device_model_performance_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsAppHealthDeviceModelPerformance) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthDeviceModelPerformance, ::graph_endpoint::Error>;
+    async fn update_experience_analytics_app_health_device_model_performance(&self, user_experience_analytics_app_health_device_model_performance_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsAppHealthDeviceModelPerformance) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthDeviceModelPerformance, ::graph_endpoint::Error>;
 }
 
 impl UserExperienceAnalyticsAppHealthDeviceModelPerformance for ::graph_endpoint::GraphClient {}
@@ -681,7 +505,7 @@ pub trait UserExperienceAnalyticsAppHealthDevicePerformanceDetails: ::graph_endp
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsAppHealthDevicePerformanceDetails", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_user_experience_analytics_app_health_device_performance_details(&self) -> ::graph_endpoint::Paged<'_, crate::models::UserExperienceAnalyticsAppHealthDevicePerformanceDetails>;
+    fn list_analytics_app_health_device_performance_details(&self) -> ::graph_endpoint::Paged<'_, crate::models::UserExperienceAnalyticsAppHealthDevicePerformanceDetails>;
     /// Create userExperienceAnalyticsAppHealthDevicePerformanceDetails
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsapphealthdeviceperformancedetails-create.md`.
@@ -689,7 +513,7 @@ pub trait UserExperienceAnalyticsAppHealthDevicePerformanceDetails: ::graph_endp
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/userExperienceAnalyticsAppHealthDevicePerformanceDetails", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_user_experience_analytics_app_health_device_performance_details(&self, #[body] body: &crate::models::UserExperienceAnalyticsAppHealthDevicePerformanceDetails) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthDevicePerformanceDetails, ::graph_endpoint::Error>;
+    async fn create_experience_analytics_app_health_device_performance_detail(&self, #[body] body: &crate::models::UserExperienceAnalyticsAppHealthDevicePerformanceDetails) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthDevicePerformanceDetails, ::graph_endpoint::Error>;
     /// Delete userExperienceAnalyticsAppHealthDevicePerformanceDetails
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsapphealthdeviceperformancedetails-delete.md`.
@@ -697,7 +521,7 @@ pub trait UserExperienceAnalyticsAppHealthDevicePerformanceDetails: ::graph_endp
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/userExperienceAnalyticsAppHealthDevicePerformanceDetails/<user_experience_analytics_app_health_device_performance_details_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_user_experience_analytics_app_health_device_performance_details(&self, user_experience_analytics_app_health_device_performance_details_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_experience_analytics_app_health_device_performance_detail(&self, user_experience_analytics_app_health_device_performance_details_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get userExperienceAnalyticsAppHealthDevicePerformanceDetails
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsapphealthdeviceperformancedetails-get.md`.
@@ -705,7 +529,7 @@ pub trait UserExperienceAnalyticsAppHealthDevicePerformanceDetails: ::graph_endp
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsAppHealthDevicePerformanceDetails/<user_experience_analytics_app_health_device_performance_details_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_user_experience_analytics_app_health_device_performance_details(&self, user_experience_analytics_app_health_device_performance_details_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthDevicePerformanceDetails, ::graph_endpoint::Error>;
+    async fn get_experience_analytics_app_health_device_performance_detail(&self, user_experience_analytics_app_health_device_performance_details_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthDevicePerformanceDetails, ::graph_endpoint::Error>;
     /// Update userExperienceAnalyticsAppHealthDevicePerformanceDetails
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsapphealthdeviceperformancedetails-update.md`.
@@ -713,13 +537,13 @@ pub trait UserExperienceAnalyticsAppHealthDevicePerformanceDetails: ::graph_endp
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/userExperienceAnalyticsAppHealthDevicePerformanceDetails/<user_experience_analytics_app_health_device_performance_details_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_user_experience_analytics_app_health_device_performance_details(&self, user_experience_analytics_app_health_device_performance_details_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsAppHealthDevicePerformanceDetails) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthDevicePerformanceDetails, ::graph_endpoint::Error>;
+    async fn update_experience_analytics_app_health_device_performance_detail(&self, user_experience_analytics_app_health_device_performance_details_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsAppHealthDevicePerformanceDetails) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthDevicePerformanceDetails, ::graph_endpoint::Error>;
 }
 
 impl UserExperienceAnalyticsAppHealthDevicePerformanceDetails for ::graph_endpoint::GraphClient {}
 
 /// Endpoints under `/deviceManagement/userExperienceAnalyticsAppHealthOSVersionPerformance`.
-pub trait UserExperienceAnalyticsAppHealthOsversionPerformance: ::graph_endpoint::Graph {
+pub trait UserExperienceAnalyticsAppHealthOsVersionPerformance: ::graph_endpoint::Graph {
     /// List userExperienceAnalyticsAppHealthOSVersionPerformances
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsapphealthosversionperformance-list.md`.
@@ -727,7 +551,7 @@ pub trait UserExperienceAnalyticsAppHealthOsversionPerformance: ::graph_endpoint
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsAppHealthOSVersionPerformance", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_user_experience_analytics_app_health_osversion_performance(&self) -> ::graph_endpoint::Paged<'_, crate::models::UserExperienceAnalyticsAppHealthOSVersionPerformance>;
+    fn list_experience_analytics_app_health_os_version_performance(&self) -> ::graph_endpoint::Paged<'_, crate::models::UserExperienceAnalyticsAppHealthOSVersionPerformance>;
     /// Create userExperienceAnalyticsAppHealthOSVersionPerformance
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsapphealthosversionperformance-create.md`.
@@ -735,34 +559,34 @@ pub trait UserExperienceAnalyticsAppHealthOsversionPerformance: ::graph_endpoint
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/userExperienceAnalyticsAppHealthOSVersionPerformance", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_user_experience_analytics_app_health_osversion_performance(&self, #[body] body: &crate::models::UserExperienceAnalyticsAppHealthOSVersionPerformance) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthOSVersionPerformance, ::graph_endpoint::Error>;
+    async fn create_experience_analytics_app_health_os_version_performance(&self, #[body] body: &crate::models::UserExperienceAnalyticsAppHealthOSVersionPerformance) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthOSVersionPerformance, ::graph_endpoint::Error>;
     /// Delete userExperienceAnalyticsAppHealthOSVersionPerformance
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsapphealthosversionperformance-delete.md`.
     /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/userExperienceAnalyticsAppHealthOSVersionPerformance/<user_experience_analytics_app_health_osversion_performance_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_user_experience_analytics_app_health_osversion_performance(&self, user_experience_analytics_app_health_osversion_performance_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    #[graph_action(DELETE, "/deviceManagement/userExperienceAnalyticsAppHealthOSVersionPerformance/<user_experience_analytics_app_health_os_version_performance_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
+    async fn delete_experience_analytics_app_health_os_version_performance(&self, user_experience_analytics_app_health_os_version_performance_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get userExperienceAnalyticsAppHealthOSVersionPerformance
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsapphealthosversionperformance-get.md`.
     /// - delegated (work or school account): `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsAppHealthOSVersionPerformance/<user_experience_analytics_app_health_osversion_performance_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_user_experience_analytics_app_health_osversion_performance(&self, user_experience_analytics_app_health_osversion_performance_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthOSVersionPerformance, ::graph_endpoint::Error>;
+    #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsAppHealthOSVersionPerformance/<user_experience_analytics_app_health_os_version_performance_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+    async fn get_experience_analytics_app_health_os_version_performance(&self, user_experience_analytics_app_health_os_version_performance_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthOSVersionPerformance, ::graph_endpoint::Error>;
     /// Update userExperienceAnalyticsAppHealthOSVersionPerformance
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsapphealthosversionperformance-update.md`.
     /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/userExperienceAnalyticsAppHealthOSVersionPerformance/<user_experience_analytics_app_health_osversion_performance_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_user_experience_analytics_app_health_osversion_performance(&self, user_experience_analytics_app_health_osversion_performance_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsAppHealthOSVersionPerformance) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthOSVersionPerformance, ::graph_endpoint::Error>;
+    #[graph_action(PATCH, "/deviceManagement/userExperienceAnalyticsAppHealthOSVersionPerformance/<user_experience_analytics_app_health_os_version_performance_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
+    async fn update_experience_analytics_app_health_os_version_performance(&self, user_experience_analytics_app_health_os_version_performance_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsAppHealthOSVersionPerformance) -> ::core::result::Result<crate::models::UserExperienceAnalyticsAppHealthOSVersionPerformance, ::graph_endpoint::Error>;
 }
 
-impl UserExperienceAnalyticsAppHealthOsversionPerformance for ::graph_endpoint::GraphClient {}
+impl UserExperienceAnalyticsAppHealthOsVersionPerformance for ::graph_endpoint::GraphClient {}
 
 /// Endpoints under `/deviceManagement/userExperienceAnalyticsAppHealthOverview`.
 pub trait UserExperienceAnalyticsAppHealthOverview: ::graph_endpoint::Graph {
@@ -803,7 +627,7 @@ pub trait UserExperienceAnalyticsBaselines: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/userExperienceAnalyticsBaselines", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_user_experience_analytics_baselines(&self, #[body] body: &crate::models::UserExperienceAnalyticsBaseline) -> ::core::result::Result<crate::models::UserExperienceAnalyticsBaseline, ::graph_endpoint::Error>;
+    async fn create_user_experience_analytics_baseline(&self, #[body] body: &crate::models::UserExperienceAnalyticsBaseline) -> ::core::result::Result<crate::models::UserExperienceAnalyticsBaseline, ::graph_endpoint::Error>;
     /// Delete userExperienceAnalyticsBaseline
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsbaseline-delete.md`.
@@ -811,7 +635,7 @@ pub trait UserExperienceAnalyticsBaselines: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/userExperienceAnalyticsBaselines/<user_experience_analytics_baseline_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_user_experience_analytics_baselines(&self, user_experience_analytics_baseline_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_user_experience_analytics_baseline(&self, user_experience_analytics_baseline_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get userExperienceAnalyticsBaseline
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsbaseline-get.md`.
@@ -819,7 +643,7 @@ pub trait UserExperienceAnalyticsBaselines: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsBaselines/<user_experience_analytics_baseline_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_user_experience_analytics_baselines(&self, user_experience_analytics_baseline_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsBaseline, ::graph_endpoint::Error>;
+    async fn get_user_experience_analytics_baseline(&self, user_experience_analytics_baseline_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsBaseline, ::graph_endpoint::Error>;
     /// Update userExperienceAnalyticsBaseline
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsbaseline-update.md`.
@@ -827,7 +651,7 @@ pub trait UserExperienceAnalyticsBaselines: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/userExperienceAnalyticsBaselines/<user_experience_analytics_baseline_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_user_experience_analytics_baselines(&self, user_experience_analytics_baseline_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsBaseline) -> ::core::result::Result<crate::models::UserExperienceAnalyticsBaseline, ::graph_endpoint::Error>;
+    async fn update_user_experience_analytics_baseline(&self, user_experience_analytics_baseline_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsBaseline) -> ::core::result::Result<crate::models::UserExperienceAnalyticsBaseline, ::graph_endpoint::Error>;
     /// Get userExperienceAnalyticsCategory
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticscategory-get.md`.
@@ -835,7 +659,7 @@ pub trait UserExperienceAnalyticsBaselines: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsBaselines/<user_experience_analytics_baseline_id>/appHealthMetrics", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_user_experience_analytics_baselines_app_health_metrics(&self, user_experience_analytics_baseline_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsCategory, ::graph_endpoint::Error>;
+    async fn get_user_experience_analytics_baseline_app_health_metrics(&self, user_experience_analytics_baseline_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsCategory, ::graph_endpoint::Error>;
     /// Update userExperienceAnalyticsCategory
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticscategory-update.md`.
@@ -843,7 +667,7 @@ pub trait UserExperienceAnalyticsBaselines: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/userExperienceAnalyticsBaselines/<user_experience_analytics_baseline_id>/appHealthMetrics", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_user_experience_analytics_baselines_app_health_metrics(&self, user_experience_analytics_baseline_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsCategory) -> ::core::result::Result<crate::models::UserExperienceAnalyticsCategory, ::graph_endpoint::Error>;
+    async fn update_user_experience_analytics_baseline_app_health_metrics(&self, user_experience_analytics_baseline_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsCategory) -> ::core::result::Result<crate::models::UserExperienceAnalyticsCategory, ::graph_endpoint::Error>;
     /// Get userExperienceAnalyticsCategory
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticscategory-get.md`.
@@ -851,7 +675,7 @@ pub trait UserExperienceAnalyticsBaselines: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsBaselines/<user_experience_analytics_baseline_id>/bestPracticesMetrics", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_user_experience_analytics_baselines_best_practices_metrics(&self, user_experience_analytics_baseline_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsCategory, ::graph_endpoint::Error>;
+    async fn get_user_experience_analytics_baseline_best_practices_metrics(&self, user_experience_analytics_baseline_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsCategory, ::graph_endpoint::Error>;
     /// Update userExperienceAnalyticsCategory
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticscategory-update.md`.
@@ -859,7 +683,7 @@ pub trait UserExperienceAnalyticsBaselines: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/userExperienceAnalyticsBaselines/<user_experience_analytics_baseline_id>/bestPracticesMetrics", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_user_experience_analytics_baselines_best_practices_metrics(&self, user_experience_analytics_baseline_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsCategory) -> ::core::result::Result<crate::models::UserExperienceAnalyticsCategory, ::graph_endpoint::Error>;
+    async fn update_user_experience_analytics_baseline_best_practices_metrics(&self, user_experience_analytics_baseline_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsCategory) -> ::core::result::Result<crate::models::UserExperienceAnalyticsCategory, ::graph_endpoint::Error>;
     /// Get userExperienceAnalyticsCategory
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticscategory-get.md`.
@@ -867,7 +691,7 @@ pub trait UserExperienceAnalyticsBaselines: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsBaselines/<user_experience_analytics_baseline_id>/deviceBootPerformanceMetrics", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_user_experience_analytics_baselines_device_boot_performance_metrics(&self, user_experience_analytics_baseline_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsCategory, ::graph_endpoint::Error>;
+    async fn get_ueab_device_boot_performance_metrics(&self, user_experience_analytics_baseline_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsCategory, ::graph_endpoint::Error>;
     /// Update userExperienceAnalyticsCategory
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticscategory-update.md`.
@@ -875,7 +699,7 @@ pub trait UserExperienceAnalyticsBaselines: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/userExperienceAnalyticsBaselines/<user_experience_analytics_baseline_id>/deviceBootPerformanceMetrics", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_user_experience_analytics_baselines_device_boot_performance_metrics(&self, user_experience_analytics_baseline_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsCategory) -> ::core::result::Result<crate::models::UserExperienceAnalyticsCategory, ::graph_endpoint::Error>;
+    async fn update_ueab_device_boot_performance_metrics(&self, user_experience_analytics_baseline_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsCategory) -> ::core::result::Result<crate::models::UserExperienceAnalyticsCategory, ::graph_endpoint::Error>;
     /// List userExperienceAnalyticsMetrics
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsmetric-list.md`.
@@ -883,7 +707,7 @@ pub trait UserExperienceAnalyticsBaselines: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsBaselines/<user_experience_analytics_baseline_id>/deviceBootPerformanceMetrics/metricValues", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_user_experience_analytics_baselines_device_boot_performance_metrics_metric_values(&self, user_experience_analytics_baseline_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::UserExperienceAnalyticsMetric>;
+    fn list_ueab_device_boot_performance_metrics_metric_values(&self, user_experience_analytics_baseline_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::UserExperienceAnalyticsMetric>;
     /// Create userExperienceAnalyticsMetric
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsmetric-create.md`.
@@ -891,7 +715,7 @@ pub trait UserExperienceAnalyticsBaselines: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/userExperienceAnalyticsBaselines/<user_experience_analytics_baseline_id>/deviceBootPerformanceMetrics/metricValues", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_user_experience_analytics_baselines_device_boot_performance_metrics_metric_values(&self, user_experience_analytics_baseline_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsMetric) -> ::core::result::Result<crate::models::UserExperienceAnalyticsMetric, ::graph_endpoint::Error>;
+    async fn create_ueab_device_boot_performance_metrics_metric_value(&self, user_experience_analytics_baseline_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsMetric) -> ::core::result::Result<crate::models::UserExperienceAnalyticsMetric, ::graph_endpoint::Error>;
     /// Delete userExperienceAnalyticsMetric
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsmetric-delete.md`.
@@ -899,7 +723,7 @@ pub trait UserExperienceAnalyticsBaselines: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/userExperienceAnalyticsBaselines/<user_experience_analytics_baseline_id>/deviceBootPerformanceMetrics/metricValues/<user_experience_analytics_metric_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_user_experience_analytics_baselines_device_boot_performance_metrics_metric_values(&self, user_experience_analytics_baseline_id: &str, user_experience_analytics_metric_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_ueab_device_boot_performance_metrics_metric_value(&self, user_experience_analytics_baseline_id: &str, user_experience_analytics_metric_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get userExperienceAnalyticsMetric
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsmetric-get.md`.
@@ -907,7 +731,7 @@ pub trait UserExperienceAnalyticsBaselines: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsBaselines/<user_experience_analytics_baseline_id>/deviceBootPerformanceMetrics/metricValues/<user_experience_analytics_metric_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_user_experience_analytics_baselines_device_boot_performance_metrics_metric_values(&self, user_experience_analytics_baseline_id: &str, user_experience_analytics_metric_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsMetric, ::graph_endpoint::Error>;
+    async fn get_ueab_device_boot_performance_metrics_metric_value(&self, user_experience_analytics_baseline_id: &str, user_experience_analytics_metric_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsMetric, ::graph_endpoint::Error>;
     /// Update userExperienceAnalyticsMetric
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsmetric-update.md`.
@@ -915,7 +739,7 @@ pub trait UserExperienceAnalyticsBaselines: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/userExperienceAnalyticsBaselines/<user_experience_analytics_baseline_id>/deviceBootPerformanceMetrics/metricValues/<user_experience_analytics_metric_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_user_experience_analytics_baselines_device_boot_performance_metrics_metric_values(&self, user_experience_analytics_baseline_id: &str, user_experience_analytics_metric_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsMetric) -> ::core::result::Result<crate::models::UserExperienceAnalyticsMetric, ::graph_endpoint::Error>;
+    async fn update_ueab_device_boot_performance_metrics_metric_value(&self, user_experience_analytics_baseline_id: &str, user_experience_analytics_metric_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsMetric) -> ::core::result::Result<crate::models::UserExperienceAnalyticsMetric, ::graph_endpoint::Error>;
     /// Get userExperienceAnalyticsCategory
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticscategory-get.md`.
@@ -923,7 +747,7 @@ pub trait UserExperienceAnalyticsBaselines: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsBaselines/<user_experience_analytics_baseline_id>/rebootAnalyticsMetrics", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_user_experience_analytics_baselines_reboot_analytics_metrics(&self, user_experience_analytics_baseline_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsCategory, ::graph_endpoint::Error>;
+    async fn get_ueab_reboot_analytics_metrics(&self, user_experience_analytics_baseline_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsCategory, ::graph_endpoint::Error>;
     /// Update userExperienceAnalyticsCategory
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticscategory-update.md`.
@@ -931,7 +755,7 @@ pub trait UserExperienceAnalyticsBaselines: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/userExperienceAnalyticsBaselines/<user_experience_analytics_baseline_id>/rebootAnalyticsMetrics", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_user_experience_analytics_baselines_reboot_analytics_metrics(&self, user_experience_analytics_baseline_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsCategory) -> ::core::result::Result<crate::models::UserExperienceAnalyticsCategory, ::graph_endpoint::Error>;
+    async fn update_ueab_reboot_analytics_metrics(&self, user_experience_analytics_baseline_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsCategory) -> ::core::result::Result<crate::models::UserExperienceAnalyticsCategory, ::graph_endpoint::Error>;
     /// Get userExperienceAnalyticsCategory
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticscategory-get.md`.
@@ -939,7 +763,7 @@ pub trait UserExperienceAnalyticsBaselines: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsBaselines/<user_experience_analytics_baseline_id>/resourcePerformanceMetrics", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_user_experience_analytics_baselines_resource_performance_metrics(&self, user_experience_analytics_baseline_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsCategory, ::graph_endpoint::Error>;
+    async fn get_ueab_resource_performance_metrics(&self, user_experience_analytics_baseline_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsCategory, ::graph_endpoint::Error>;
     /// Update userExperienceAnalyticsCategory
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticscategory-update.md`.
@@ -947,7 +771,7 @@ pub trait UserExperienceAnalyticsBaselines: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/userExperienceAnalyticsBaselines/<user_experience_analytics_baseline_id>/resourcePerformanceMetrics", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_user_experience_analytics_baselines_resource_performance_metrics(&self, user_experience_analytics_baseline_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsCategory) -> ::core::result::Result<crate::models::UserExperienceAnalyticsCategory, ::graph_endpoint::Error>;
+    async fn update_ueab_resource_performance_metrics(&self, user_experience_analytics_baseline_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsCategory) -> ::core::result::Result<crate::models::UserExperienceAnalyticsCategory, ::graph_endpoint::Error>;
     /// Get userExperienceAnalyticsCategory
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticscategory-get.md`.
@@ -955,7 +779,7 @@ pub trait UserExperienceAnalyticsBaselines: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsBaselines/<user_experience_analytics_baseline_id>/workFromAnywhereMetrics", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_user_experience_analytics_baselines_work_from_anywhere_metrics(&self, user_experience_analytics_baseline_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsCategory, ::graph_endpoint::Error>;
+    async fn get_ueab_work_from_anywhere_metrics(&self, user_experience_analytics_baseline_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsCategory, ::graph_endpoint::Error>;
     /// Update userExperienceAnalyticsCategory
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticscategory-update.md`.
@@ -963,7 +787,7 @@ pub trait UserExperienceAnalyticsBaselines: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/userExperienceAnalyticsBaselines/<user_experience_analytics_baseline_id>/workFromAnywhereMetrics", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_user_experience_analytics_baselines_work_from_anywhere_metrics(&self, user_experience_analytics_baseline_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsCategory) -> ::core::result::Result<crate::models::UserExperienceAnalyticsCategory, ::graph_endpoint::Error>;
+    async fn update_ueab_work_from_anywhere_metrics(&self, user_experience_analytics_baseline_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsCategory) -> ::core::result::Result<crate::models::UserExperienceAnalyticsCategory, ::graph_endpoint::Error>;
 }
 
 impl UserExperienceAnalyticsBaselines for ::graph_endpoint::GraphClient {}
@@ -977,7 +801,7 @@ pub trait UserExperienceAnalyticsCategories: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsCategories/<user_experience_analytics_category_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_user_experience_analytics_categories(&self, user_experience_analytics_category_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsCategory, ::graph_endpoint::Error>;
+    async fn get_user_experience_analytics_category(&self, user_experience_analytics_category_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsCategory, ::graph_endpoint::Error>;
     /// Update userExperienceAnalyticsCategory
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticscategory-update.md`.
@@ -985,7 +809,7 @@ pub trait UserExperienceAnalyticsCategories: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/userExperienceAnalyticsCategories/<user_experience_analytics_category_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_user_experience_analytics_categories(&self, user_experience_analytics_category_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsCategory) -> ::core::result::Result<crate::models::UserExperienceAnalyticsCategory, ::graph_endpoint::Error>;
+    async fn update_user_experience_analytics_category(&self, user_experience_analytics_category_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsCategory) -> ::core::result::Result<crate::models::UserExperienceAnalyticsCategory, ::graph_endpoint::Error>;
 }
 
 impl UserExperienceAnalyticsCategories for ::graph_endpoint::GraphClient {}
@@ -1061,7 +885,7 @@ pub trait UserExperienceAnalyticsDevicePerformance: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsDevicePerformance/summarizeDevicePerformanceDevices", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn summarize_device_performance_devices_user_experience_analytics_device_performance(&self) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::UserExperienceAnalyticsDevicePerformance>, ::graph_endpoint::Error>;
+    async fn summarize_device_performance_devices_device_performance(&self) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::UserExperienceAnalyticsDevicePerformance>, ::graph_endpoint::Error>;
     /// Delete userExperienceAnalyticsDevicePerformance
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsdeviceperformance-delete.md`.
@@ -1107,7 +931,7 @@ pub trait UserExperienceAnalyticsDeviceScores: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/userExperienceAnalyticsDeviceScores", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_user_experience_analytics_device_scores(&self, #[body] body: &crate::models::UserExperienceAnalyticsDeviceScores) -> ::core::result::Result<crate::models::UserExperienceAnalyticsDeviceScores, ::graph_endpoint::Error>;
+    async fn create_user_experience_analytics_device_score(&self, #[body] body: &crate::models::UserExperienceAnalyticsDeviceScores) -> ::core::result::Result<crate::models::UserExperienceAnalyticsDeviceScores, ::graph_endpoint::Error>;
     /// Delete userExperienceAnalyticsDeviceScores
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsdevicescores-delete.md`.
@@ -1115,7 +939,7 @@ pub trait UserExperienceAnalyticsDeviceScores: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/userExperienceAnalyticsDeviceScores/<user_experience_analytics_device_scores_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_user_experience_analytics_device_scores(&self, user_experience_analytics_device_scores_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_user_experience_analytics_device_score(&self, user_experience_analytics_device_scores_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get userExperienceAnalyticsDeviceScores
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsdevicescores-get.md`.
@@ -1123,7 +947,7 @@ pub trait UserExperienceAnalyticsDeviceScores: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsDeviceScores/<user_experience_analytics_device_scores_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_user_experience_analytics_device_scores(&self, user_experience_analytics_device_scores_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsDeviceScores, ::graph_endpoint::Error>;
+    async fn get_user_experience_analytics_device_score(&self, user_experience_analytics_device_scores_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsDeviceScores, ::graph_endpoint::Error>;
     /// Update userExperienceAnalyticsDeviceScores
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsdevicescores-update.md`.
@@ -1131,7 +955,7 @@ pub trait UserExperienceAnalyticsDeviceScores: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/userExperienceAnalyticsDeviceScores/<user_experience_analytics_device_scores_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_user_experience_analytics_device_scores(&self, user_experience_analytics_device_scores_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsDeviceScores) -> ::core::result::Result<crate::models::UserExperienceAnalyticsDeviceScores, ::graph_endpoint::Error>;
+    async fn update_user_experience_analytics_device_score(&self, user_experience_analytics_device_scores_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsDeviceScores) -> ::core::result::Result<crate::models::UserExperienceAnalyticsDeviceScores, ::graph_endpoint::Error>;
 }
 
 impl UserExperienceAnalyticsDeviceScores for ::graph_endpoint::GraphClient {}
@@ -1191,7 +1015,7 @@ pub trait UserExperienceAnalyticsDeviceStartupProcessPerformance: ::graph_endpoi
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsDeviceStartupProcessPerformance", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_user_experience_analytics_device_startup_process_performance(&self) -> ::graph_endpoint::Paged<'_, crate::models::UserExperienceAnalyticsDeviceStartupProcessPerformance>;
+    fn list_experience_analytics_device_startup_process_performance(&self) -> ::graph_endpoint::Paged<'_, crate::models::UserExperienceAnalyticsDeviceStartupProcessPerformance>;
     /// Create userExperienceAnalyticsDeviceStartupProcessPerformance
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsdevicestartupprocessperformance-create.md`.
@@ -1199,7 +1023,7 @@ pub trait UserExperienceAnalyticsDeviceStartupProcessPerformance: ::graph_endpoi
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/userExperienceAnalyticsDeviceStartupProcessPerformance", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_user_experience_analytics_device_startup_process_performance(&self, #[body] body: &crate::models::UserExperienceAnalyticsDeviceStartupProcessPerformance) -> ::core::result::Result<crate::models::UserExperienceAnalyticsDeviceStartupProcessPerformance, ::graph_endpoint::Error>;
+    async fn create_experience_analytics_device_startup_process_performance(&self, #[body] body: &crate::models::UserExperienceAnalyticsDeviceStartupProcessPerformance) -> ::core::result::Result<crate::models::UserExperienceAnalyticsDeviceStartupProcessPerformance, ::graph_endpoint::Error>;
     /// Delete userExperienceAnalyticsDeviceStartupProcessPerformance
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsdevicestartupprocessperformance-delete.md`.
@@ -1207,7 +1031,7 @@ pub trait UserExperienceAnalyticsDeviceStartupProcessPerformance: ::graph_endpoi
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/userExperienceAnalyticsDeviceStartupProcessPerformance/<user_experience_analytics_device_startup_process_performance_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_user_experience_analytics_device_startup_process_performance(&self, user_experience_analytics_device_startup_process_performance_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_experience_analytics_device_startup_process_performance(&self, user_experience_analytics_device_startup_process_performance_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get userExperienceAnalyticsDeviceStartupProcessPerformance
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsdevicestartupprocessperformance-get.md`.
@@ -1215,7 +1039,7 @@ pub trait UserExperienceAnalyticsDeviceStartupProcessPerformance: ::graph_endpoi
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsDeviceStartupProcessPerformance/<user_experience_analytics_device_startup_process_performance_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_user_experience_analytics_device_startup_process_performance(&self, user_experience_analytics_device_startup_process_performance_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsDeviceStartupProcessPerformance, ::graph_endpoint::Error>;
+    async fn get_experience_analytics_device_startup_process_performance(&self, user_experience_analytics_device_startup_process_performance_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsDeviceStartupProcessPerformance, ::graph_endpoint::Error>;
     /// Update userExperienceAnalyticsDeviceStartupProcessPerformance
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsdevicestartupprocessperformance-update.md`.
@@ -1223,7 +1047,7 @@ pub trait UserExperienceAnalyticsDeviceStartupProcessPerformance: ::graph_endpoi
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/userExperienceAnalyticsDeviceStartupProcessPerformance/<user_experience_analytics_device_startup_process_performance_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_user_experience_analytics_device_startup_process_performance(&self, user_experience_analytics_device_startup_process_performance_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsDeviceStartupProcessPerformance) -> ::core::result::Result<crate::models::UserExperienceAnalyticsDeviceStartupProcessPerformance, ::graph_endpoint::Error>;
+    async fn update_experience_analytics_device_startup_process_performance(&self, user_experience_analytics_device_startup_process_performance_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsDeviceStartupProcessPerformance) -> ::core::result::Result<crate::models::UserExperienceAnalyticsDeviceStartupProcessPerformance, ::graph_endpoint::Error>;
 }
 
 impl UserExperienceAnalyticsDeviceStartupProcessPerformance for ::graph_endpoint::GraphClient {}
@@ -1245,7 +1069,7 @@ pub trait UserExperienceAnalyticsDeviceStartupProcesses: ::graph_endpoint::Graph
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/userExperienceAnalyticsDeviceStartupProcesses", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_user_experience_analytics_device_startup_processes(&self, #[body] body: &crate::models::UserExperienceAnalyticsDeviceStartupProcess) -> ::core::result::Result<crate::models::UserExperienceAnalyticsDeviceStartupProcess, ::graph_endpoint::Error>;
+    async fn create_user_experience_analytics_device_startup_process(&self, #[body] body: &crate::models::UserExperienceAnalyticsDeviceStartupProcess) -> ::core::result::Result<crate::models::UserExperienceAnalyticsDeviceStartupProcess, ::graph_endpoint::Error>;
     /// Delete userExperienceAnalyticsDeviceStartupProcess
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsdevicestartupprocess-delete.md`.
@@ -1253,7 +1077,7 @@ pub trait UserExperienceAnalyticsDeviceStartupProcesses: ::graph_endpoint::Graph
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/userExperienceAnalyticsDeviceStartupProcesses/<user_experience_analytics_device_startup_process_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_user_experience_analytics_device_startup_processes(&self, user_experience_analytics_device_startup_process_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_user_experience_analytics_device_startup_process(&self, user_experience_analytics_device_startup_process_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get userExperienceAnalyticsDeviceStartupProcess
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsdevicestartupprocess-get.md`.
@@ -1261,7 +1085,7 @@ pub trait UserExperienceAnalyticsDeviceStartupProcesses: ::graph_endpoint::Graph
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsDeviceStartupProcesses/<user_experience_analytics_device_startup_process_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_user_experience_analytics_device_startup_processes(&self, user_experience_analytics_device_startup_process_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsDeviceStartupProcess, ::graph_endpoint::Error>;
+    async fn get_user_experience_analytics_device_startup_process(&self, user_experience_analytics_device_startup_process_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsDeviceStartupProcess, ::graph_endpoint::Error>;
     /// Update userExperienceAnalyticsDeviceStartupProcess
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsdevicestartupprocess-update.md`.
@@ -1269,7 +1093,7 @@ pub trait UserExperienceAnalyticsDeviceStartupProcesses: ::graph_endpoint::Graph
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/userExperienceAnalyticsDeviceStartupProcesses/<user_experience_analytics_device_startup_process_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_user_experience_analytics_device_startup_processes(&self, user_experience_analytics_device_startup_process_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsDeviceStartupProcess) -> ::core::result::Result<crate::models::UserExperienceAnalyticsDeviceStartupProcess, ::graph_endpoint::Error>;
+    async fn update_user_experience_analytics_device_startup_process(&self, user_experience_analytics_device_startup_process_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsDeviceStartupProcess) -> ::core::result::Result<crate::models::UserExperienceAnalyticsDeviceStartupProcess, ::graph_endpoint::Error>;
 }
 
 impl UserExperienceAnalyticsDeviceStartupProcesses for ::graph_endpoint::GraphClient {}
@@ -1415,7 +1239,7 @@ pub trait UserExperienceAnalyticsMetricHistory: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/userExperienceAnalyticsMetricHistory/<user_experience_analytics_metric_history_id>/userExperienceAnalyticsMetric", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_user_experience_analytics_metric_history_user_experience_analytics_metric(&self, user_experience_analytics_metric_history_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_ueamh_user_experience_analytics_metric(&self, user_experience_analytics_metric_history_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get userExperienceAnalyticsMetric
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsmetric-get.md`.
@@ -1423,7 +1247,7 @@ pub trait UserExperienceAnalyticsMetricHistory: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsMetricHistory/<user_experience_analytics_metric_history_id>/userExperienceAnalyticsMetric", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_user_experience_analytics_metric_history_user_experience_analytics_metric(&self, user_experience_analytics_metric_history_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsMetric, ::graph_endpoint::Error>;
+    async fn get_ueamh_user_experience_analytics_metric(&self, user_experience_analytics_metric_history_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsMetric, ::graph_endpoint::Error>;
     /// Update userExperienceAnalyticsMetric
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsmetric-update.md`.
@@ -1431,7 +1255,7 @@ pub trait UserExperienceAnalyticsMetricHistory: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/userExperienceAnalyticsMetricHistory/<user_experience_analytics_metric_history_id>/userExperienceAnalyticsMetric", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_user_experience_analytics_metric_history_user_experience_analytics_metric(&self, user_experience_analytics_metric_history_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsMetric) -> ::core::result::Result<crate::models::UserExperienceAnalyticsMetric, ::graph_endpoint::Error>;
+    async fn update_ueamh_user_experience_analytics_metric(&self, user_experience_analytics_metric_history_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsMetric) -> ::core::result::Result<crate::models::UserExperienceAnalyticsMetric, ::graph_endpoint::Error>;
 }
 
 impl UserExperienceAnalyticsMetricHistory for ::graph_endpoint::GraphClient {}
@@ -1529,7 +1353,7 @@ pub trait UserExperienceAnalyticsRegressionSummary: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsRegressionSummary/manufacturerRegression", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_user_experience_analytics_regression_summary_manufacturer_regression(&self) -> ::graph_endpoint::Paged<'_, crate::models::UserExperienceAnalyticsMetric>;
+    fn list_uears_manufacturer_regression(&self) -> ::graph_endpoint::Paged<'_, crate::models::UserExperienceAnalyticsMetric>;
     /// Create userExperienceAnalyticsMetric
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsmetric-create.md`.
@@ -1537,7 +1361,7 @@ pub trait UserExperienceAnalyticsRegressionSummary: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/userExperienceAnalyticsRegressionSummary/manufacturerRegression", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_user_experience_analytics_regression_summary_manufacturer_regression(&self, #[body] body: &crate::models::UserExperienceAnalyticsMetric) -> ::core::result::Result<crate::models::UserExperienceAnalyticsMetric, ::graph_endpoint::Error>;
+    async fn create_uears_manufacturer_regression(&self, #[body] body: &crate::models::UserExperienceAnalyticsMetric) -> ::core::result::Result<crate::models::UserExperienceAnalyticsMetric, ::graph_endpoint::Error>;
     /// Delete userExperienceAnalyticsMetric
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsmetric-delete.md`.
@@ -1545,7 +1369,7 @@ pub trait UserExperienceAnalyticsRegressionSummary: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/userExperienceAnalyticsRegressionSummary/manufacturerRegression/<user_experience_analytics_metric_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_user_experience_analytics_regression_summary_manufacturer_regression(&self, user_experience_analytics_metric_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_uears_manufacturer_regression(&self, user_experience_analytics_metric_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get userExperienceAnalyticsMetric
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsmetric-get.md`.
@@ -1553,7 +1377,7 @@ pub trait UserExperienceAnalyticsRegressionSummary: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsRegressionSummary/manufacturerRegression/<user_experience_analytics_metric_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_user_experience_analytics_regression_summary_manufacturer_regression(&self, user_experience_analytics_metric_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsMetric, ::graph_endpoint::Error>;
+    async fn get_uears_manufacturer_regression(&self, user_experience_analytics_metric_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsMetric, ::graph_endpoint::Error>;
     /// Update userExperienceAnalyticsMetric
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsmetric-update.md`.
@@ -1561,7 +1385,7 @@ pub trait UserExperienceAnalyticsRegressionSummary: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/userExperienceAnalyticsRegressionSummary/manufacturerRegression/<user_experience_analytics_metric_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_user_experience_analytics_regression_summary_manufacturer_regression(&self, user_experience_analytics_metric_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsMetric) -> ::core::result::Result<crate::models::UserExperienceAnalyticsMetric, ::graph_endpoint::Error>;
+    async fn update_uears_manufacturer_regression(&self, user_experience_analytics_metric_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsMetric) -> ::core::result::Result<crate::models::UserExperienceAnalyticsMetric, ::graph_endpoint::Error>;
     /// List userExperienceAnalyticsMetrics
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsmetric-list.md`.
@@ -1569,7 +1393,7 @@ pub trait UserExperienceAnalyticsRegressionSummary: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsRegressionSummary/modelRegression", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_user_experience_analytics_regression_summary_model_regression(&self) -> ::graph_endpoint::Paged<'_, crate::models::UserExperienceAnalyticsMetric>;
+    fn list_uears_model_regression(&self) -> ::graph_endpoint::Paged<'_, crate::models::UserExperienceAnalyticsMetric>;
     /// Create userExperienceAnalyticsMetric
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsmetric-create.md`.
@@ -1577,7 +1401,7 @@ pub trait UserExperienceAnalyticsRegressionSummary: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/userExperienceAnalyticsRegressionSummary/modelRegression", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_user_experience_analytics_regression_summary_model_regression(&self, #[body] body: &crate::models::UserExperienceAnalyticsMetric) -> ::core::result::Result<crate::models::UserExperienceAnalyticsMetric, ::graph_endpoint::Error>;
+    async fn create_uears_model_regression(&self, #[body] body: &crate::models::UserExperienceAnalyticsMetric) -> ::core::result::Result<crate::models::UserExperienceAnalyticsMetric, ::graph_endpoint::Error>;
     /// Delete userExperienceAnalyticsMetric
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsmetric-delete.md`.
@@ -1585,7 +1409,7 @@ pub trait UserExperienceAnalyticsRegressionSummary: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/userExperienceAnalyticsRegressionSummary/modelRegression/<user_experience_analytics_metric_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_user_experience_analytics_regression_summary_model_regression(&self, user_experience_analytics_metric_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_uears_model_regression(&self, user_experience_analytics_metric_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get userExperienceAnalyticsMetric
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsmetric-get.md`.
@@ -1593,7 +1417,7 @@ pub trait UserExperienceAnalyticsRegressionSummary: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsRegressionSummary/modelRegression/<user_experience_analytics_metric_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_user_experience_analytics_regression_summary_model_regression(&self, user_experience_analytics_metric_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsMetric, ::graph_endpoint::Error>;
+    async fn get_uears_model_regression(&self, user_experience_analytics_metric_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsMetric, ::graph_endpoint::Error>;
     /// Update userExperienceAnalyticsMetric
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsmetric-update.md`.
@@ -1601,7 +1425,7 @@ pub trait UserExperienceAnalyticsRegressionSummary: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/userExperienceAnalyticsRegressionSummary/modelRegression/<user_experience_analytics_metric_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_user_experience_analytics_regression_summary_model_regression(&self, user_experience_analytics_metric_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsMetric) -> ::core::result::Result<crate::models::UserExperienceAnalyticsMetric, ::graph_endpoint::Error>;
+    async fn update_uears_model_regression(&self, user_experience_analytics_metric_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsMetric) -> ::core::result::Result<crate::models::UserExperienceAnalyticsMetric, ::graph_endpoint::Error>;
     /// List userExperienceAnalyticsMetrics
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsmetric-list.md`.
@@ -1609,7 +1433,7 @@ pub trait UserExperienceAnalyticsRegressionSummary: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsRegressionSummary/operatingSystemRegression", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_user_experience_analytics_regression_summary_operating_system_regression(&self) -> ::graph_endpoint::Paged<'_, crate::models::UserExperienceAnalyticsMetric>;
+    fn list_uears_operating_system_regression(&self) -> ::graph_endpoint::Paged<'_, crate::models::UserExperienceAnalyticsMetric>;
     /// Create userExperienceAnalyticsMetric
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsmetric-create.md`.
@@ -1617,7 +1441,7 @@ pub trait UserExperienceAnalyticsRegressionSummary: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/userExperienceAnalyticsRegressionSummary/operatingSystemRegression", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_user_experience_analytics_regression_summary_operating_system_regression(&self, #[body] body: &crate::models::UserExperienceAnalyticsMetric) -> ::core::result::Result<crate::models::UserExperienceAnalyticsMetric, ::graph_endpoint::Error>;
+    async fn create_uears_operating_system_regression(&self, #[body] body: &crate::models::UserExperienceAnalyticsMetric) -> ::core::result::Result<crate::models::UserExperienceAnalyticsMetric, ::graph_endpoint::Error>;
     /// Delete userExperienceAnalyticsMetric
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsmetric-delete.md`.
@@ -1625,7 +1449,7 @@ pub trait UserExperienceAnalyticsRegressionSummary: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/userExperienceAnalyticsRegressionSummary/operatingSystemRegression/<user_experience_analytics_metric_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_user_experience_analytics_regression_summary_operating_system_regression(&self, user_experience_analytics_metric_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_uears_operating_system_regression(&self, user_experience_analytics_metric_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get userExperienceAnalyticsMetric
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsmetric-get.md`.
@@ -1633,7 +1457,7 @@ pub trait UserExperienceAnalyticsRegressionSummary: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsRegressionSummary/operatingSystemRegression/<user_experience_analytics_metric_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_user_experience_analytics_regression_summary_operating_system_regression(&self, user_experience_analytics_metric_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsMetric, ::graph_endpoint::Error>;
+    async fn get_uears_operating_system_regression(&self, user_experience_analytics_metric_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsMetric, ::graph_endpoint::Error>;
     /// Update userExperienceAnalyticsMetric
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsmetric-update.md`.
@@ -1641,7 +1465,7 @@ pub trait UserExperienceAnalyticsRegressionSummary: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/userExperienceAnalyticsRegressionSummary/operatingSystemRegression/<user_experience_analytics_metric_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_user_experience_analytics_regression_summary_operating_system_regression(&self, user_experience_analytics_metric_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsMetric) -> ::core::result::Result<crate::models::UserExperienceAnalyticsMetric, ::graph_endpoint::Error>;
+    async fn update_uears_operating_system_regression(&self, user_experience_analytics_metric_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsMetric) -> ::core::result::Result<crate::models::UserExperienceAnalyticsMetric, ::graph_endpoint::Error>;
     /// summarizeDeviceRegressionPerformance function
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsregressionsummary-summarizedeviceregressionperformance.md`.
@@ -1649,7 +1473,7 @@ pub trait UserExperienceAnalyticsRegressionSummary: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsRegressionSummary/summarizeDeviceRegressionPerformance", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn summarize_device_regression_performance_user_experience_analytics_regression_summary(&self) -> ::core::result::Result<crate::models::UserExperienceAnalyticsRegressionSummary, ::graph_endpoint::Error>;
+    async fn summarize_device_regression_performance_regression_summary(&self) -> ::core::result::Result<crate::models::UserExperienceAnalyticsRegressionSummary, ::graph_endpoint::Error>;
 }
 
 impl UserExperienceAnalyticsRegressionSummary for ::graph_endpoint::GraphClient {}
@@ -1679,7 +1503,7 @@ pub trait UserExperienceAnalyticsRemoteConnection: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsRemoteConnection/summarizeDeviceRemoteConnection", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn summarize_device_remote_connection_user_experience_analytics_remote_connection(&self) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::UserExperienceAnalyticsRemoteConnection>, ::graph_endpoint::Error>;
+    async fn summarize_device_remote_experience_analytics_remote_connection(&self) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::UserExperienceAnalyticsRemoteConnection>, ::graph_endpoint::Error>;
     /// Delete userExperienceAnalyticsRemoteConnection
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsremoteconnection-delete.md`.
@@ -1733,7 +1557,7 @@ pub trait UserExperienceAnalyticsResourcePerformance: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsResourcePerformance/summarizeDeviceResourcePerformance", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn summarize_device_resource_performance_user_experience_analytics_resource_performance(&self) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::UserExperienceAnalyticsResourcePerformance>, ::graph_endpoint::Error>;
+    async fn summarize_device_resource_analytics_resource_performance(&self) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::UserExperienceAnalyticsResourcePerformance>, ::graph_endpoint::Error>;
     /// Delete userExperienceAnalyticsResourcePerformance
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsresourceperformance-delete.md`.
@@ -1839,7 +1663,7 @@ pub trait UserExperienceAnalyticsWorkFromAnywhereMetrics: ::graph_endpoint::Grap
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/userExperienceAnalyticsWorkFromAnywhereMetrics", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_user_experience_analytics_work_from_anywhere_metrics(&self, #[body] body: &crate::models::UserExperienceAnalyticsWorkFromAnywhereMetric) -> ::core::result::Result<crate::models::UserExperienceAnalyticsWorkFromAnywhereMetric, ::graph_endpoint::Error>;
+    async fn create_user_experience_analytics_work_from_anywhere_metric(&self, #[body] body: &crate::models::UserExperienceAnalyticsWorkFromAnywhereMetric) -> ::core::result::Result<crate::models::UserExperienceAnalyticsWorkFromAnywhereMetric, ::graph_endpoint::Error>;
     /// Delete userExperienceAnalyticsWorkFromAnywhereMetric
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsworkfromanywheremetric-delete.md`.
@@ -1847,7 +1671,7 @@ pub trait UserExperienceAnalyticsWorkFromAnywhereMetrics: ::graph_endpoint::Grap
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/userExperienceAnalyticsWorkFromAnywhereMetrics/<user_experience_analytics_work_from_anywhere_metric_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_user_experience_analytics_work_from_anywhere_metrics(&self, user_experience_analytics_work_from_anywhere_metric_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_user_experience_analytics_work_from_anywhere_metric(&self, user_experience_analytics_work_from_anywhere_metric_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get userExperienceAnalyticsWorkFromAnywhereMetric
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsworkfromanywheremetric-get.md`.
@@ -1855,7 +1679,7 @@ pub trait UserExperienceAnalyticsWorkFromAnywhereMetrics: ::graph_endpoint::Grap
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsWorkFromAnywhereMetrics/<user_experience_analytics_work_from_anywhere_metric_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_user_experience_analytics_work_from_anywhere_metrics(&self, user_experience_analytics_work_from_anywhere_metric_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsWorkFromAnywhereMetric, ::graph_endpoint::Error>;
+    async fn get_user_experience_analytics_work_from_anywhere_metric(&self, user_experience_analytics_work_from_anywhere_metric_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsWorkFromAnywhereMetric, ::graph_endpoint::Error>;
     /// Update userExperienceAnalyticsWorkFromAnywhereMetric
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsworkfromanywheremetric-update.md`.
@@ -1863,7 +1687,7 @@ pub trait UserExperienceAnalyticsWorkFromAnywhereMetrics: ::graph_endpoint::Grap
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/userExperienceAnalyticsWorkFromAnywhereMetrics/<user_experience_analytics_work_from_anywhere_metric_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_user_experience_analytics_work_from_anywhere_metrics(&self, user_experience_analytics_work_from_anywhere_metric_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsWorkFromAnywhereMetric) -> ::core::result::Result<crate::models::UserExperienceAnalyticsWorkFromAnywhereMetric, ::graph_endpoint::Error>;
+    async fn update_user_experience_analytics_work_from_anywhere_metric(&self, user_experience_analytics_work_from_anywhere_metric_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsWorkFromAnywhereMetric) -> ::core::result::Result<crate::models::UserExperienceAnalyticsWorkFromAnywhereMetric, ::graph_endpoint::Error>;
     /// List userExperienceAnalyticsWorkFromAnywhereDevices
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsworkfromanywheredevice-list.md`.
@@ -1871,7 +1695,7 @@ pub trait UserExperienceAnalyticsWorkFromAnywhereMetrics: ::graph_endpoint::Grap
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsWorkFromAnywhereMetrics/<user_experience_analytics_work_from_anywhere_metric_id>/metricDevices", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_user_experience_analytics_work_from_anywhere_metrics_metric_devices(&self, user_experience_analytics_work_from_anywhere_metric_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::UserExperienceAnalyticsWorkFromAnywhereDevice>;
+    fn list_ueawfam_metric_devices(&self, user_experience_analytics_work_from_anywhere_metric_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::UserExperienceAnalyticsWorkFromAnywhereDevice>;
     /// Create userExperienceAnalyticsWorkFromAnywhereDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsworkfromanywheredevice-create.md`.
@@ -1879,7 +1703,7 @@ pub trait UserExperienceAnalyticsWorkFromAnywhereMetrics: ::graph_endpoint::Grap
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/userExperienceAnalyticsWorkFromAnywhereMetrics/<user_experience_analytics_work_from_anywhere_metric_id>/metricDevices", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_user_experience_analytics_work_from_anywhere_metrics_metric_devices(&self, user_experience_analytics_work_from_anywhere_metric_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsWorkFromAnywhereDevice) -> ::core::result::Result<crate::models::UserExperienceAnalyticsWorkFromAnywhereDevice, ::graph_endpoint::Error>;
+    async fn create_ueawfam_metric_device(&self, user_experience_analytics_work_from_anywhere_metric_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsWorkFromAnywhereDevice) -> ::core::result::Result<crate::models::UserExperienceAnalyticsWorkFromAnywhereDevice, ::graph_endpoint::Error>;
     /// Delete userExperienceAnalyticsWorkFromAnywhereDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsworkfromanywheredevice-delete.md`.
@@ -1887,7 +1711,7 @@ pub trait UserExperienceAnalyticsWorkFromAnywhereMetrics: ::graph_endpoint::Grap
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/userExperienceAnalyticsWorkFromAnywhereMetrics/<user_experience_analytics_work_from_anywhere_metric_id>/metricDevices/<user_experience_analytics_work_from_anywhere_device_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_user_experience_analytics_work_from_anywhere_metrics_metric_devices(&self, user_experience_analytics_work_from_anywhere_metric_id: &str, user_experience_analytics_work_from_anywhere_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_ueawfam_metric_device(&self, user_experience_analytics_work_from_anywhere_metric_id: &str, user_experience_analytics_work_from_anywhere_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get userExperienceAnalyticsWorkFromAnywhereDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsworkfromanywheredevice-get.md`.
@@ -1895,7 +1719,7 @@ pub trait UserExperienceAnalyticsWorkFromAnywhereMetrics: ::graph_endpoint::Grap
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/userExperienceAnalyticsWorkFromAnywhereMetrics/<user_experience_analytics_work_from_anywhere_metric_id>/metricDevices/<user_experience_analytics_work_from_anywhere_device_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_user_experience_analytics_work_from_anywhere_metrics_metric_devices(&self, user_experience_analytics_work_from_anywhere_metric_id: &str, user_experience_analytics_work_from_anywhere_device_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsWorkFromAnywhereDevice, ::graph_endpoint::Error>;
+    async fn get_ueawfam_metric_device(&self, user_experience_analytics_work_from_anywhere_metric_id: &str, user_experience_analytics_work_from_anywhere_device_id: &str) -> ::core::result::Result<crate::models::UserExperienceAnalyticsWorkFromAnywhereDevice, ::graph_endpoint::Error>;
     /// Update userExperienceAnalyticsWorkFromAnywhereDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-userexperienceanalyticsworkfromanywheredevice-update.md`.
@@ -1903,8 +1727,195 @@ pub trait UserExperienceAnalyticsWorkFromAnywhereMetrics: ::graph_endpoint::Grap
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/userExperienceAnalyticsWorkFromAnywhereMetrics/<user_experience_analytics_work_from_anywhere_metric_id>/metricDevices/<user_experience_analytics_work_from_anywhere_device_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_user_experience_analytics_work_from_anywhere_metrics_metric_devices(&self, user_experience_analytics_work_from_anywhere_metric_id: &str, user_experience_analytics_work_from_anywhere_device_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsWorkFromAnywhereDevice) -> ::core::result::Result<crate::models::UserExperienceAnalyticsWorkFromAnywhereDevice, ::graph_endpoint::Error>;
+    async fn update_ueawfam_metric_device(&self, user_experience_analytics_work_from_anywhere_metric_id: &str, user_experience_analytics_work_from_anywhere_device_id: &str, #[body] body: &crate::models::UserExperienceAnalyticsWorkFromAnywhereDevice) -> ::core::result::Result<crate::models::UserExperienceAnalyticsWorkFromAnywhereDevice, ::graph_endpoint::Error>;
 }
 
 impl UserExperienceAnalyticsWorkFromAnywhereMetrics for ::graph_endpoint::GraphClient {}
 
+/// The v1.0 endpoints of this area, under the same names as the beta ones.
+pub mod v1 {
+    use graph_endpoint::graph_action;
+
+    /// Endpoints under `/deviceManagement/reports`.
+    pub trait Reports: ::graph_endpoint::Graph {
+        /// Get deviceManagementReports
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-get.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/reports", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn get_reports(&self) -> ::core::result::Result<crate::models::DeviceManagementReports, ::graph_endpoint::Error>;
+        /// Update deviceManagementReports
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-update.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/reports", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn update_reports(&self, #[body] body: &crate::models::DeviceManagementReports) -> ::core::result::Result<crate::models::DeviceManagementReports, ::graph_endpoint::Error>;
+        /// List deviceManagementExportJobs
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementexportjob-list.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/reports/exportJobs", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        fn list_reports_export_jobs(&self) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementExportJob>;
+        /// Create deviceManagementExportJob
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementexportjob-create.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/reports/exportJobs", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn create_reports_export_job(&self, #[body] body: &crate::models::DeviceManagementExportJob) -> ::core::result::Result<crate::models::DeviceManagementExportJob, ::graph_endpoint::Error>;
+        /// Delete deviceManagementExportJob
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementexportjob-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/reports/exportJobs/<device_management_export_job_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn delete_reports_export_job(&self, device_management_export_job_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get deviceManagementExportJob
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementexportjob-get.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/reports/exportJobs/<device_management_export_job_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn get_reports_export_job(&self, device_management_export_job_id: &str) -> ::core::result::Result<crate::models::DeviceManagementExportJob, ::graph_endpoint::Error>;
+        /// Update deviceManagementExportJob
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementexportjob-update.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/reports/exportJobs/<device_management_export_job_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn update_reports_export_job(&self, device_management_export_job_id: &str, #[body] body: &crate::models::DeviceManagementExportJob) -> ::core::result::Result<crate::models::DeviceManagementExportJob, ::graph_endpoint::Error>;
+        /// getCachedReport action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-getcachedreport.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/reports/getCachedReport", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn get_cached_reports(&self, #[param("id")] id: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+        /// getCompliancePolicyNonComplianceReport action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-getcompliancepolicynoncompliancereport.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/reports/getCompliancePolicyNonComplianceReport", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn get_compliance_policy_non_compliance_reports(&self, #[param("name")] name: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>, #[param("sessionId")] session_id: ::core::option::Option<&str>, #[param("filter")] filter: ::core::option::Option<&str>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+        /// getCompliancePolicyNonComplianceSummaryReport action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-getcompliancepolicynoncompliancesummaryreport.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/reports/getCompliancePolicyNonComplianceSummaryReport", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn get_compliance_policy_non_compliance_summary_reports(&self, #[param("name")] name: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>, #[param("sessionId")] session_id: ::core::option::Option<&str>, #[param("filter")] filter: ::core::option::Option<&str>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+        /// getComplianceSettingNonComplianceReport action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-getcompliancesettingnoncompliancereport.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/reports/getComplianceSettingNonComplianceReport", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn get_compliance_setting_non_compliance_reports(&self, #[param("name")] name: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>, #[param("sessionId")] session_id: ::core::option::Option<&str>, #[param("filter")] filter: ::core::option::Option<&str>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+        /// getConfigurationPolicyNonComplianceReport action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-getconfigurationpolicynoncompliancereport.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/reports/getConfigurationPolicyNonComplianceReport", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn get_configuration_policy_non_compliance_reports(&self, #[param("name")] name: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>, #[param("sessionId")] session_id: ::core::option::Option<&str>, #[param("filter")] filter: ::core::option::Option<&str>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+        /// getConfigurationPolicyNonComplianceSummaryReport action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-getconfigurationpolicynoncompliancesummaryreport.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/reports/getConfigurationPolicyNonComplianceSummaryReport", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn get_configuration_policy_non_compliance_summary_reports(&self, #[param("name")] name: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>, #[param("sessionId")] session_id: ::core::option::Option<&str>, #[param("filter")] filter: ::core::option::Option<&str>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+        /// getConfigurationSettingNonComplianceReport action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-getconfigurationsettingnoncompliancereport.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/reports/getConfigurationSettingNonComplianceReport", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn get_configuration_setting_non_compliance_reports(&self, #[param("name")] name: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>, #[param("sessionId")] session_id: ::core::option::Option<&str>, #[param("filter")] filter: ::core::option::Option<&str>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+        /// getDeviceManagementIntentSettingsReport action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-getdevicemanagementintentsettingsreport.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/reports/getDeviceManagementIntentSettingsReport", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn get_device_management_intent_settings_reports(&self, #[param("name")] name: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>, #[param("sessionId")] session_id: ::core::option::Option<&str>, #[param("filter")] filter: ::core::option::Option<&str>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+        /// getDeviceNonComplianceReport action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-getdevicenoncompliancereport.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/reports/getDeviceNonComplianceReport", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn get_device_non_compliance_reports(&self, #[param("name")] name: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>, #[param("sessionId")] session_id: ::core::option::Option<&str>, #[param("filter")] filter: ::core::option::Option<&str>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+        /// getHistoricalReport action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-gethistoricalreport.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/reports/getHistoricalReport", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn get_historical_reports(&self, #[param("name")] name: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>, #[param("filter")] filter: ::core::option::Option<&str>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+        /// getPolicyNonComplianceMetadata action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-getpolicynoncompliancemetadata.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/reports/getPolicyNonComplianceMetadata", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn get_policy_non_compliance_metadata_reports(&self, #[param("name")] name: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>, #[param("sessionId")] session_id: ::core::option::Option<&str>, #[param("filter")] filter: ::core::option::Option<&str>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+        /// getPolicyNonComplianceReport action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-getpolicynoncompliancereport.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/reports/getPolicyNonComplianceReport", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn get_policy_non_compliance_reports(&self, #[param("name")] name: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>, #[param("sessionId")] session_id: ::core::option::Option<&str>, #[param("filter")] filter: ::core::option::Option<&str>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+        /// getPolicyNonComplianceSummaryReport action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-getpolicynoncompliancesummaryreport.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/reports/getPolicyNonComplianceSummaryReport", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn get_policy_non_compliance_summary_reports(&self, #[param("name")] name: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>, #[param("sessionId")] session_id: ::core::option::Option<&str>, #[param("filter")] filter: ::core::option::Option<&str>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+        /// getReportFilters action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-getreportfilters.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/reports/getReportFilters", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn get_report_filters_reports(&self, #[param("name")] name: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>, #[param("sessionId")] session_id: ::core::option::Option<&str>, #[param("filter")] filter: ::core::option::Option<&str>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+        /// getSettingNonComplianceReport action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-reporting-devicemanagementreports-getsettingnoncompliancereport.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`, `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/reports/getSettingNonComplianceReport", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+        async fn get_setting_non_compliance_reports(&self, #[param("name")] name: ::core::option::Option<&str>, #[param("select")] select: &[&str], #[param("search")] search: ::core::option::Option<&str>, #[param("groupBy")] group_by: &[&str], #[param("orderBy")] order_by: &[&str], #[param("skip")] skip: ::core::option::Option<i32>, #[param("top")] top: ::core::option::Option<i32>, #[param("sessionId")] session_id: ::core::option::Option<&str>, #[param("filter")] filter: ::core::option::Option<&str>) -> ::core::result::Result<::serde_json::Value, ::graph_endpoint::Error>;
+    }
+
+    impl Reports for ::graph_endpoint::GraphClient {}
+
+}

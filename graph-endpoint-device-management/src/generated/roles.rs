@@ -21,7 +21,7 @@ pub trait ResourceOperations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/resourceOperations", expect = 201, version = "beta", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn create_resource_operations(&self, #[body] body: &crate::models::ResourceOperation) -> ::core::result::Result<crate::models::ResourceOperation, ::graph_endpoint::Error>;
+    async fn create_resource_operation(&self, #[body] body: &crate::models::ResourceOperation) -> ::core::result::Result<crate::models::ResourceOperation, ::graph_endpoint::Error>;
     /// Delete resourceOperation
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-resourceoperation-delete.md`.
@@ -29,7 +29,7 @@ pub trait ResourceOperations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/resourceOperations/<resource_operation_id>", expect = 204, version = "beta", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn delete_resource_operations(&self, resource_operation_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_resource_operation(&self, resource_operation_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get resourceOperation
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-resourceoperation-get.md`.
@@ -37,7 +37,7 @@ pub trait ResourceOperations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/resourceOperations/<resource_operation_id>", expect = 200, version = "beta", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
-    async fn get_resource_operations(&self, resource_operation_id: &str) -> ::core::result::Result<crate::models::ResourceOperation, ::graph_endpoint::Error>;
+    async fn get_resource_operation(&self, resource_operation_id: &str) -> ::core::result::Result<crate::models::ResourceOperation, ::graph_endpoint::Error>;
     /// Update resourceOperation
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-resourceoperation-update.md`.
@@ -45,7 +45,7 @@ pub trait ResourceOperations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/resourceOperations/<resource_operation_id>", expect = 200, version = "beta", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn update_resource_operations(&self, resource_operation_id: &str, #[body] body: &crate::models::ResourceOperation) -> ::core::result::Result<crate::models::ResourceOperation, ::graph_endpoint::Error>;
+    async fn update_resource_operation(&self, resource_operation_id: &str, #[body] body: &crate::models::ResourceOperation) -> ::core::result::Result<crate::models::ResourceOperation, ::graph_endpoint::Error>;
     /// getScopesForUser function
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-resourceoperation-getscopesforuser.md`.
@@ -53,47 +53,7 @@ pub trait ResourceOperations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/resourceOperations/<resource_operation_id>/getScopesForUser", expect = 200, version = "beta", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
-    async fn get_scopes_for_user_resource_operations(&self, resource_operation_id: &str) -> ::core::result::Result<::graph_endpoint::Collection<String>, ::graph_endpoint::Error>;
-    /// List resourceOperations
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-rbac-resourceoperation-list.md`.
-    /// - delegated (work or school account): `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/resourceOperations", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
-    fn list_resource_operations_2(&self) -> ::graph_endpoint::Paged<'_, crate::models::ResourceOperation>;
-    /// Create resourceOperation
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-rbac-resourceoperation-create.md`.
-    /// - delegated (work or school account): `DeviceManagementRBAC.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementRBAC.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/resourceOperations", expect = 201, version = "v1.0", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn create_resource_operations_2(&self, #[body] body: &crate::models::ResourceOperation) -> ::core::result::Result<crate::models::ResourceOperation, ::graph_endpoint::Error>;
-    /// Delete resourceOperation
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-rbac-resourceoperation-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementRBAC.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementRBAC.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/resourceOperations/<resource_operation_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn delete_resource_operations_2(&self, resource_operation_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get resourceOperation
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-rbac-resourceoperation-get.md`.
-    /// - delegated (work or school account): `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/resourceOperations/<resource_operation_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
-    async fn get_resource_operations_2(&self, resource_operation_id: &str) -> ::core::result::Result<crate::models::ResourceOperation, ::graph_endpoint::Error>;
-    /// Update resourceOperation
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-rbac-resourceoperation-update.md`.
-    /// - delegated (work or school account): `DeviceManagementRBAC.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementRBAC.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/resourceOperations/<resource_operation_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn update_resource_operations_2(&self, resource_operation_id: &str, #[body] body: &crate::models::ResourceOperation) -> ::core::result::Result<crate::models::ResourceOperation, ::graph_endpoint::Error>;
+    async fn get_scopes_for_user_resource_operation(&self, resource_operation_id: &str) -> ::core::result::Result<::graph_endpoint::Collection<String>, ::graph_endpoint::Error>;
 }
 
 impl ResourceOperations for ::graph_endpoint::GraphClient {}
@@ -115,7 +75,7 @@ pub trait RoleAssignments: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/roleAssignments", expect = 201, version = "beta", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn create_role_assignments(&self, #[body] body: &crate::models::DeviceAndAppManagementRoleAssignment) -> ::core::result::Result<crate::models::DeviceAndAppManagementRoleAssignment, ::graph_endpoint::Error>;
+    async fn create_role_assignment(&self, #[body] body: &crate::models::DeviceAndAppManagementRoleAssignment) -> ::core::result::Result<crate::models::DeviceAndAppManagementRoleAssignment, ::graph_endpoint::Error>;
     /// Delete deviceAndAppManagementRoleAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-deviceandappmanagementroleassignment-delete.md`.
@@ -123,7 +83,7 @@ pub trait RoleAssignments: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/roleAssignments/<device_and_app_management_role_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn delete_role_assignments(&self, device_and_app_management_role_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_role_assignment(&self, device_and_app_management_role_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceAndAppManagementRoleAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-deviceandappmanagementroleassignment-get.md`.
@@ -131,7 +91,7 @@ pub trait RoleAssignments: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/roleAssignments/<device_and_app_management_role_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
-    async fn get_role_assignments(&self, device_and_app_management_role_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceAndAppManagementRoleAssignment, ::graph_endpoint::Error>;
+    async fn get_role_assignment(&self, device_and_app_management_role_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceAndAppManagementRoleAssignment, ::graph_endpoint::Error>;
     /// Update deviceAndAppManagementRoleAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-deviceandappmanagementroleassignment-update.md`.
@@ -139,47 +99,7 @@ pub trait RoleAssignments: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/roleAssignments/<device_and_app_management_role_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn update_role_assignments(&self, device_and_app_management_role_assignment_id: &str, #[body] body: &crate::models::DeviceAndAppManagementRoleAssignment) -> ::core::result::Result<crate::models::DeviceAndAppManagementRoleAssignment, ::graph_endpoint::Error>;
-    /// List deviceAndAppManagementRoleAssignments
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-rbac-deviceandappmanagementroleassignment-list.md`.
-    /// - delegated (work or school account): `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/roleAssignments", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
-    fn list_role_assignments_2(&self) -> ::graph_endpoint::Paged<'_, crate::models::DeviceAndAppManagementRoleAssignment>;
-    /// Create deviceAndAppManagementRoleAssignment
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-rbac-deviceandappmanagementroleassignment-create.md`.
-    /// - delegated (work or school account): `DeviceManagementRBAC.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementRBAC.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/roleAssignments", expect = 201, version = "v1.0", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn create_role_assignments_2(&self, #[body] body: &crate::models::DeviceAndAppManagementRoleAssignment) -> ::core::result::Result<crate::models::DeviceAndAppManagementRoleAssignment, ::graph_endpoint::Error>;
-    /// Delete deviceAndAppManagementRoleAssignment
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-rbac-deviceandappmanagementroleassignment-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementRBAC.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementRBAC.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/roleAssignments/<device_and_app_management_role_assignment_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn delete_role_assignments_2(&self, device_and_app_management_role_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get deviceAndAppManagementRoleAssignment
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-rbac-deviceandappmanagementroleassignment-get.md`.
-    /// - delegated (work or school account): `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/roleAssignments/<device_and_app_management_role_assignment_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
-    async fn get_role_assignments_2(&self, device_and_app_management_role_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceAndAppManagementRoleAssignment, ::graph_endpoint::Error>;
-    /// Update deviceAndAppManagementRoleAssignment
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-rbac-deviceandappmanagementroleassignment-update.md`.
-    /// - delegated (work or school account): `DeviceManagementRBAC.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementRBAC.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/roleAssignments/<device_and_app_management_role_assignment_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn update_role_assignments_2(&self, device_and_app_management_role_assignment_id: &str, #[body] body: &crate::models::DeviceAndAppManagementRoleAssignment) -> ::core::result::Result<crate::models::DeviceAndAppManagementRoleAssignment, ::graph_endpoint::Error>;
+    async fn update_role_assignment(&self, device_and_app_management_role_assignment_id: &str, #[body] body: &crate::models::DeviceAndAppManagementRoleAssignment) -> ::core::result::Result<crate::models::DeviceAndAppManagementRoleAssignment, ::graph_endpoint::Error>;
 }
 
 impl RoleAssignments for ::graph_endpoint::GraphClient {}
@@ -201,7 +121,7 @@ pub trait RoleDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/roleDefinitions", expect = 201, version = "beta", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn create_role_definitions(&self, #[body] body: &crate::models::AnyRoleDefinition) -> ::core::result::Result<crate::models::AnyRoleDefinition, ::graph_endpoint::Error>;
+    async fn create_role_definition(&self, #[body] body: &crate::models::AnyRoleDefinition) -> ::core::result::Result<crate::models::AnyRoleDefinition, ::graph_endpoint::Error>;
     /// Delete deviceAndAppManagementRoleDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-deviceandappmanagementroledefinition-delete.md`.
@@ -209,7 +129,7 @@ pub trait RoleDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/roleDefinitions/<role_definition_id>", expect = 204, version = "beta", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn delete_role_definitions(&self, role_definition_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_role_definition(&self, role_definition_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceAndAppManagementRoleDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-deviceandappmanagementroledefinition-get.md`.
@@ -217,7 +137,7 @@ pub trait RoleDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/roleDefinitions/<role_definition_id>", expect = 200, version = "beta", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
-    async fn get_role_definitions(&self, role_definition_id: &str) -> ::core::result::Result<crate::models::AnyRoleDefinition, ::graph_endpoint::Error>;
+    async fn get_role_definition(&self, role_definition_id: &str) -> ::core::result::Result<crate::models::AnyRoleDefinition, ::graph_endpoint::Error>;
     /// Update deviceAndAppManagementRoleDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-deviceandappmanagementroledefinition-update.md`.
@@ -225,7 +145,7 @@ pub trait RoleDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/roleDefinitions/<role_definition_id>", expect = 200, version = "beta", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn update_role_definitions(&self, role_definition_id: &str, #[body] body: &crate::models::AnyRoleDefinition) -> ::core::result::Result<crate::models::AnyRoleDefinition, ::graph_endpoint::Error>;
+    async fn update_role_definition(&self, role_definition_id: &str, #[body] body: &crate::models::AnyRoleDefinition) -> ::core::result::Result<crate::models::AnyRoleDefinition, ::graph_endpoint::Error>;
     /// List roleAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-roleassignment-list.md`.
@@ -233,7 +153,7 @@ pub trait RoleDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments", expect = 200, version = "beta", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
-    fn list_role_definitions_role_assignments(&self, role_definition_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyRoleAssignment>;
+    fn list_role_definition_role_assignments(&self, role_definition_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyRoleAssignment>;
     /// Create roleAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-roleassignment-create.md`.
@@ -241,7 +161,7 @@ pub trait RoleDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments", expect = 201, version = "beta", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn create_role_definitions_role_assignments(&self, role_definition_id: &str, #[body] body: &crate::models::AnyRoleAssignment) -> ::core::result::Result<crate::models::AnyRoleAssignment, ::graph_endpoint::Error>;
+    async fn create_role_definition_role_assignment(&self, role_definition_id: &str, #[body] body: &crate::models::AnyRoleAssignment) -> ::core::result::Result<crate::models::AnyRoleAssignment, ::graph_endpoint::Error>;
     /// Delete roleAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-roleassignment-delete.md`.
@@ -249,7 +169,7 @@ pub trait RoleDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn delete_role_definitions_role_assignments(&self, role_definition_id: &str, role_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_role_definition_role_assignment(&self, role_definition_id: &str, role_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get roleAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-roleassignment-get.md`.
@@ -257,7 +177,7 @@ pub trait RoleDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
-    async fn get_role_definitions_role_assignments(&self, role_definition_id: &str, role_assignment_id: &str) -> ::core::result::Result<crate::models::AnyRoleAssignment, ::graph_endpoint::Error>;
+    async fn get_role_definition_role_assignment(&self, role_definition_id: &str, role_assignment_id: &str) -> ::core::result::Result<crate::models::AnyRoleAssignment, ::graph_endpoint::Error>;
     /// Update roleAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-roleassignment-update.md`.
@@ -265,7 +185,7 @@ pub trait RoleDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn update_role_definitions_role_assignments(&self, role_definition_id: &str, role_assignment_id: &str, #[body] body: &crate::models::AnyRoleAssignment) -> ::core::result::Result<crate::models::AnyRoleAssignment, ::graph_endpoint::Error>;
+    async fn update_role_definition_role_assignment(&self, role_definition_id: &str, role_assignment_id: &str, #[body] body: &crate::models::AnyRoleAssignment) -> ::core::result::Result<crate::models::AnyRoleAssignment, ::graph_endpoint::Error>;
     /// List roleScopeTags
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-rolescopetag-list.md`.
@@ -273,7 +193,7 @@ pub trait RoleDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>/microsoft.graph.deviceAndAppManagementRoleAssignment/roleScopeTags", expect = 200, version = "beta", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
-    fn list_role_definitions_role_assignments_device_and_app_management_role_assignment_role_scope_tags(&self, role_definition_id: &str, role_assignment_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::RoleScopeTag>;
+    fn list_rd_daamra_role_scope_tags(&self, role_definition_id: &str, role_assignment_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::RoleScopeTag>;
     /// Create roleScopeTag
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-rolescopetag-create.md`.
@@ -281,7 +201,7 @@ pub trait RoleDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>/microsoft.graph.deviceAndAppManagementRoleAssignment/roleScopeTags", expect = 201, version = "beta", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn create_role_definitions_role_assignments_device_and_app_management_role_assignment_role_scope_tags(&self, role_definition_id: &str, role_assignment_id: &str, #[body] body: &crate::models::RoleScopeTag) -> ::core::result::Result<crate::models::RoleScopeTag, ::graph_endpoint::Error>;
+    async fn create_rd_daamra_role_scope_tag(&self, role_definition_id: &str, role_assignment_id: &str, #[body] body: &crate::models::RoleScopeTag) -> ::core::result::Result<crate::models::RoleScopeTag, ::graph_endpoint::Error>;
     /// getRoleScopeTagsById action
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-rolescopetag-getrolescopetagsbyid.md`.
@@ -289,7 +209,7 @@ pub trait RoleDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>/microsoft.graph.deviceAndAppManagementRoleAssignment/roleScopeTags/getRoleScopeTagsById", expect = 200, version = "beta", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
-    async fn get_role_scope_tags_by_id_role_definitions_role_assignments_device_and_app_management_role_assignment_role_scope_tags(&self, role_definition_id: &str, role_assignment_id: &str, #[param("roleScopeTagIds")] role_scope_tag_ids: &[&str]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::RoleScopeTag>, ::graph_endpoint::Error>;
+    async fn get_role_scope_tags_by_id_rd_and_app_management_role_assignment(&self, role_definition_id: &str, role_assignment_id: &str, #[param("roleScopeTagIds")] role_scope_tag_ids: &[&str]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::RoleScopeTag>, ::graph_endpoint::Error>;
     /// hasCustomRoleScopeTag function
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-rolescopetag-hascustomrolescopetag.md`.
@@ -297,7 +217,7 @@ pub trait RoleDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>/microsoft.graph.deviceAndAppManagementRoleAssignment/roleScopeTags/hasCustomRoleScopeTag", expect = 200, version = "beta", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
-    async fn has_custom_role_scope_tag_role_definitions_role_assignments_device_and_app_management_role_assignment_role_scope_tags(&self, role_definition_id: &str, role_assignment_id: &str) -> ::core::result::Result<crate::support::Returned<bool>, ::graph_endpoint::Error>;
+    async fn has_custom_role_scope_rd_daamra_role_scope_tags(&self, role_definition_id: &str, role_assignment_id: &str) -> ::core::result::Result<crate::support::Returned<bool>, ::graph_endpoint::Error>;
     /// Delete roleScopeTag
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-rolescopetag-delete.md`.
@@ -305,7 +225,7 @@ pub trait RoleDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>/microsoft.graph.deviceAndAppManagementRoleAssignment/roleScopeTags/<role_scope_tag_id>", expect = 204, version = "beta", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn delete_role_definitions_role_assignments_device_and_app_management_role_assignment_role_scope_tags(&self, role_definition_id: &str, role_assignment_id: &str, role_scope_tag_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_rd_daamra_role_scope_tag(&self, role_definition_id: &str, role_assignment_id: &str, role_scope_tag_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get roleScopeTag
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-rolescopetag-get.md`.
@@ -313,7 +233,7 @@ pub trait RoleDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>/microsoft.graph.deviceAndAppManagementRoleAssignment/roleScopeTags/<role_scope_tag_id>", expect = 200, version = "beta", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
-    async fn get_role_definitions_role_assignments_device_and_app_management_role_assignment_role_scope_tags(&self, role_definition_id: &str, role_assignment_id: &str, role_scope_tag_id: &str) -> ::core::result::Result<crate::models::RoleScopeTag, ::graph_endpoint::Error>;
+    async fn get_rd_daamra_role_scope_tag(&self, role_definition_id: &str, role_assignment_id: &str, role_scope_tag_id: &str) -> ::core::result::Result<crate::models::RoleScopeTag, ::graph_endpoint::Error>;
     /// Update roleScopeTag
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-rolescopetag-update.md`.
@@ -321,7 +241,7 @@ pub trait RoleDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>/microsoft.graph.deviceAndAppManagementRoleAssignment/roleScopeTags/<role_scope_tag_id>", expect = 200, version = "beta", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn update_role_definitions_role_assignments_device_and_app_management_role_assignment_role_scope_tags(&self, role_definition_id: &str, role_assignment_id: &str, role_scope_tag_id: &str, #[body] body: &crate::models::RoleScopeTag) -> ::core::result::Result<crate::models::RoleScopeTag, ::graph_endpoint::Error>;
+    async fn update_rd_daamra_role_scope_tag(&self, role_definition_id: &str, role_assignment_id: &str, role_scope_tag_id: &str, #[body] body: &crate::models::RoleScopeTag) -> ::core::result::Result<crate::models::RoleScopeTag, ::graph_endpoint::Error>;
     /// assign action
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-rolescopetag-assign.md`.
@@ -329,7 +249,7 @@ pub trait RoleDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>/microsoft.graph.deviceAndAppManagementRoleAssignment/roleScopeTags/<role_scope_tag_id>/assign", expect = 200, version = "beta", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn assign_role_definitions_role_assignments_device_and_app_management_role_assignment_role_scope_tags(&self, role_definition_id: &str, role_assignment_id: &str, role_scope_tag_id: &str, #[param("assignments")] assignments: &[crate::models::RoleScopeTagAutoAssignment]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::RoleScopeTagAutoAssignment>, ::graph_endpoint::Error>;
+    async fn assign_rd_daamra_role_scope_tag(&self, role_definition_id: &str, role_assignment_id: &str, role_scope_tag_id: &str, #[param("assignments")] assignments: &[crate::models::RoleScopeTagAutoAssignment]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::RoleScopeTagAutoAssignment>, ::graph_endpoint::Error>;
     /// List roleScopeTagAutoAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-rolescopetagautoassignment-list.md`.
@@ -337,7 +257,7 @@ pub trait RoleDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>/microsoft.graph.deviceAndAppManagementRoleAssignment/roleScopeTags/<role_scope_tag_id>/assignments", expect = 200, version = "beta", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
-    fn list_role_definitions_role_assignments_device_and_app_management_role_assignment_role_scope_tags_assignments(&self, role_definition_id: &str, role_assignment_id: &str, role_scope_tag_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::RoleScopeTagAutoAssignment>;
+    fn list_rd_daamra_role_scope_tag_assignments(&self, role_definition_id: &str, role_assignment_id: &str, role_scope_tag_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::RoleScopeTagAutoAssignment>;
     /// Create roleScopeTagAutoAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-rolescopetagautoassignment-create.md`.
@@ -345,7 +265,7 @@ pub trait RoleDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>/microsoft.graph.deviceAndAppManagementRoleAssignment/roleScopeTags/<role_scope_tag_id>/assignments", expect = 201, version = "beta", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn create_role_definitions_role_assignments_device_and_app_management_role_assignment_role_scope_tags_assignments(&self, role_definition_id: &str, role_assignment_id: &str, role_scope_tag_id: &str, #[body] body: &crate::models::RoleScopeTagAutoAssignment) -> ::core::result::Result<crate::models::RoleScopeTagAutoAssignment, ::graph_endpoint::Error>;
+    async fn create_rd_daamra_role_scope_tag_assignment(&self, role_definition_id: &str, role_assignment_id: &str, role_scope_tag_id: &str, #[body] body: &crate::models::RoleScopeTagAutoAssignment) -> ::core::result::Result<crate::models::RoleScopeTagAutoAssignment, ::graph_endpoint::Error>;
     /// Delete roleScopeTagAutoAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-rolescopetagautoassignment-delete.md`.
@@ -353,7 +273,7 @@ pub trait RoleDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>/microsoft.graph.deviceAndAppManagementRoleAssignment/roleScopeTags/<role_scope_tag_id>/assignments/<role_scope_tag_auto_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn delete_role_definitions_role_assignments_device_and_app_management_role_assignment_role_scope_tags_assignments(&self, role_definition_id: &str, role_assignment_id: &str, role_scope_tag_id: &str, role_scope_tag_auto_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_rd_daamra_role_scope_tag_assignment(&self, role_definition_id: &str, role_assignment_id: &str, role_scope_tag_id: &str, role_scope_tag_auto_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get roleScopeTagAutoAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-rolescopetagautoassignment-get.md`.
@@ -361,7 +281,7 @@ pub trait RoleDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>/microsoft.graph.deviceAndAppManagementRoleAssignment/roleScopeTags/<role_scope_tag_id>/assignments/<role_scope_tag_auto_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
-    async fn get_role_definitions_role_assignments_device_and_app_management_role_assignment_role_scope_tags_assignments(&self, role_definition_id: &str, role_assignment_id: &str, role_scope_tag_id: &str, role_scope_tag_auto_assignment_id: &str) -> ::core::result::Result<crate::models::RoleScopeTagAutoAssignment, ::graph_endpoint::Error>;
+    async fn get_rd_daamra_role_scope_tag_assignment(&self, role_definition_id: &str, role_assignment_id: &str, role_scope_tag_id: &str, role_scope_tag_auto_assignment_id: &str) -> ::core::result::Result<crate::models::RoleScopeTagAutoAssignment, ::graph_endpoint::Error>;
     /// Update roleScopeTagAutoAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-rolescopetagautoassignment-update.md`.
@@ -369,7 +289,7 @@ pub trait RoleDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>/microsoft.graph.deviceAndAppManagementRoleAssignment/roleScopeTags/<role_scope_tag_id>/assignments/<role_scope_tag_auto_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn update_role_definitions_role_assignments_device_and_app_management_role_assignment_role_scope_tags_assignments(&self, role_definition_id: &str, role_assignment_id: &str, role_scope_tag_id: &str, role_scope_tag_auto_assignment_id: &str, #[body] body: &crate::models::RoleScopeTagAutoAssignment) -> ::core::result::Result<crate::models::RoleScopeTagAutoAssignment, ::graph_endpoint::Error>;
+    async fn update_rd_daamra_role_scope_tag_assignment(&self, role_definition_id: &str, role_assignment_id: &str, role_scope_tag_id: &str, role_scope_tag_auto_assignment_id: &str, #[body] body: &crate::models::RoleScopeTagAutoAssignment) -> ::core::result::Result<crate::models::RoleScopeTagAutoAssignment, ::graph_endpoint::Error>;
     /// Delete deviceAndAppManagementRoleDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-deviceandappmanagementroledefinition-delete.md`.
@@ -377,7 +297,7 @@ pub trait RoleDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>/roleDefinition", expect = 204, version = "beta", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn delete_role_definitions_role_assignments_role_definition(&self, role_definition_id: &str, role_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_role_definition_role_assignment_role_definition(&self, role_definition_id: &str, role_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceAndAppManagementRoleDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-deviceandappmanagementroledefinition-get.md`.
@@ -385,7 +305,7 @@ pub trait RoleDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>/roleDefinition", expect = 200, version = "beta", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
-    async fn get_role_definitions_role_assignments_role_definition(&self, role_definition_id: &str, role_assignment_id: &str) -> ::core::result::Result<crate::models::AnyRoleDefinition, ::graph_endpoint::Error>;
+    async fn get_role_definition_role_assignment_role_definition(&self, role_definition_id: &str, role_assignment_id: &str) -> ::core::result::Result<crate::models::AnyRoleDefinition, ::graph_endpoint::Error>;
     /// Update deviceAndAppManagementRoleDefinition
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-deviceandappmanagementroledefinition-update.md`.
@@ -393,111 +313,7 @@ pub trait RoleDefinitions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>/roleDefinition", expect = 200, version = "beta", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn update_role_definitions_role_assignments_role_definition(&self, role_definition_id: &str, role_assignment_id: &str, #[body] body: &crate::models::AnyRoleDefinition) -> ::core::result::Result<crate::models::AnyRoleDefinition, ::graph_endpoint::Error>;
-    /// List deviceAndAppManagementRoleDefinitions
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-rbac-deviceandappmanagementroledefinition-list.md`.
-    /// - delegated (work or school account): `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/roleDefinitions", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
-    fn list_role_definitions_2(&self) -> ::graph_endpoint::Paged<'_, crate::models::AnyRoleDefinition>;
-    /// Create deviceAndAppManagementRoleDefinition
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-rbac-deviceandappmanagementroledefinition-create.md`.
-    /// - delegated (work or school account): `DeviceManagementRBAC.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementRBAC.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/roleDefinitions", expect = 201, version = "v1.0", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn create_role_definitions_2(&self, #[body] body: &crate::models::AnyRoleDefinition) -> ::core::result::Result<crate::models::AnyRoleDefinition, ::graph_endpoint::Error>;
-    /// Delete deviceAndAppManagementRoleDefinition
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-rbac-deviceandappmanagementroledefinition-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementRBAC.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementRBAC.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/roleDefinitions/<role_definition_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn delete_role_definitions_2(&self, role_definition_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get deviceAndAppManagementRoleDefinition
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-rbac-deviceandappmanagementroledefinition-get.md`.
-    /// - delegated (work or school account): `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/roleDefinitions/<role_definition_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
-    async fn get_role_definitions_2(&self, role_definition_id: &str) -> ::core::result::Result<crate::models::AnyRoleDefinition, ::graph_endpoint::Error>;
-    /// Update deviceAndAppManagementRoleDefinition
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-rbac-deviceandappmanagementroledefinition-update.md`.
-    /// - delegated (work or school account): `DeviceManagementRBAC.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementRBAC.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/roleDefinitions/<role_definition_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn update_role_definitions_2(&self, role_definition_id: &str, #[body] body: &crate::models::AnyRoleDefinition) -> ::core::result::Result<crate::models::AnyRoleDefinition, ::graph_endpoint::Error>;
-    /// List roleAssignments
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-rbac-roleassignment-list.md`.
-    /// - delegated (work or school account): `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
-    fn list_role_definitions_role_assignments_2(&self, role_definition_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyRoleAssignment>;
-    /// Create roleAssignment
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-rbac-roleassignment-create.md`.
-    /// - delegated (work or school account): `DeviceManagementRBAC.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementRBAC.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments", expect = 201, version = "v1.0", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn create_role_definitions_role_assignments_2(&self, role_definition_id: &str, #[body] body: &crate::models::AnyRoleAssignment) -> ::core::result::Result<crate::models::AnyRoleAssignment, ::graph_endpoint::Error>;
-    /// Delete roleAssignment
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-rbac-roleassignment-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementRBAC.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementRBAC.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn delete_role_definitions_role_assignments_2(&self, role_definition_id: &str, role_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get roleAssignment
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-rbac-roleassignment-get.md`.
-    /// - delegated (work or school account): `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
-    async fn get_role_definitions_role_assignments_2(&self, role_definition_id: &str, role_assignment_id: &str) -> ::core::result::Result<crate::models::AnyRoleAssignment, ::graph_endpoint::Error>;
-    /// Update roleAssignment
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-rbac-roleassignment-update.md`.
-    /// - delegated (work or school account): `DeviceManagementRBAC.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementRBAC.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn update_role_definitions_role_assignments_2(&self, role_definition_id: &str, role_assignment_id: &str, #[body] body: &crate::models::AnyRoleAssignment) -> ::core::result::Result<crate::models::AnyRoleAssignment, ::graph_endpoint::Error>;
-    /// Delete deviceAndAppManagementRoleDefinition
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-rbac-deviceandappmanagementroledefinition-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementRBAC.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementRBAC.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>/roleDefinition", expect = 204, version = "v1.0", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn delete_role_definitions_role_assignments_role_definition_2(&self, role_definition_id: &str, role_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get deviceAndAppManagementRoleDefinition
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-rbac-deviceandappmanagementroledefinition-get.md`.
-    /// - delegated (work or school account): `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>/roleDefinition", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
-    async fn get_role_definitions_role_assignments_role_definition_2(&self, role_definition_id: &str, role_assignment_id: &str) -> ::core::result::Result<crate::models::AnyRoleDefinition, ::graph_endpoint::Error>;
-    /// Update deviceAndAppManagementRoleDefinition
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-rbac-deviceandappmanagementroledefinition-update.md`.
-    /// - delegated (work or school account): `DeviceManagementRBAC.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementRBAC.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>/roleDefinition", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn update_role_definitions_role_assignments_role_definition_2(&self, role_definition_id: &str, role_assignment_id: &str, #[body] body: &crate::models::AnyRoleDefinition) -> ::core::result::Result<crate::models::AnyRoleDefinition, ::graph_endpoint::Error>;
+    async fn update_role_definition_role_assignment_role_definition(&self, role_definition_id: &str, role_assignment_id: &str, #[body] body: &crate::models::AnyRoleDefinition) -> ::core::result::Result<crate::models::AnyRoleDefinition, ::graph_endpoint::Error>;
 }
 
 impl RoleDefinitions for ::graph_endpoint::GraphClient {}
@@ -519,7 +335,7 @@ pub trait RoleScopeTags: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/roleScopeTags", expect = 201, version = "beta", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn create_role_scope_tags(&self, #[body] body: &crate::models::RoleScopeTag) -> ::core::result::Result<crate::models::RoleScopeTag, ::graph_endpoint::Error>;
+    async fn create_role_scope_tag(&self, #[body] body: &crate::models::RoleScopeTag) -> ::core::result::Result<crate::models::RoleScopeTag, ::graph_endpoint::Error>;
     /// getRoleScopeTagsById action
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-rolescopetag-getrolescopetagsbyid.md`.
@@ -535,7 +351,7 @@ pub trait RoleScopeTags: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/roleScopeTags/hasCustomRoleScopeTag", expect = 200, version = "beta", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
-    async fn has_custom_role_scope_tag_role_scope_tags(&self) -> ::core::result::Result<crate::support::Returned<bool>, ::graph_endpoint::Error>;
+    async fn has_custom_role_scope_role_scope_tags(&self) -> ::core::result::Result<crate::support::Returned<bool>, ::graph_endpoint::Error>;
     /// Delete roleScopeTag
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-rolescopetag-delete.md`.
@@ -543,7 +359,7 @@ pub trait RoleScopeTags: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/roleScopeTags/<role_scope_tag_id>", expect = 204, version = "beta", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn delete_role_scope_tags(&self, role_scope_tag_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_role_scope_tag(&self, role_scope_tag_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get roleScopeTag
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-rolescopetag-get.md`.
@@ -551,7 +367,7 @@ pub trait RoleScopeTags: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/roleScopeTags/<role_scope_tag_id>", expect = 200, version = "beta", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
-    async fn get_role_scope_tags(&self, role_scope_tag_id: &str) -> ::core::result::Result<crate::models::RoleScopeTag, ::graph_endpoint::Error>;
+    async fn get_role_scope_tag(&self, role_scope_tag_id: &str) -> ::core::result::Result<crate::models::RoleScopeTag, ::graph_endpoint::Error>;
     /// Update roleScopeTag
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-rolescopetag-update.md`.
@@ -559,7 +375,7 @@ pub trait RoleScopeTags: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/roleScopeTags/<role_scope_tag_id>", expect = 200, version = "beta", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn update_role_scope_tags(&self, role_scope_tag_id: &str, #[body] body: &crate::models::RoleScopeTag) -> ::core::result::Result<crate::models::RoleScopeTag, ::graph_endpoint::Error>;
+    async fn update_role_scope_tag(&self, role_scope_tag_id: &str, #[body] body: &crate::models::RoleScopeTag) -> ::core::result::Result<crate::models::RoleScopeTag, ::graph_endpoint::Error>;
     /// assign action
     ///
     /// Documented in `api-reference/beta/api/intune-rbac-rolescopetag-assign.md`.
@@ -567,8 +383,215 @@ pub trait RoleScopeTags: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementRBAC.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/roleScopeTags/<role_scope_tag_id>/assign", expect = 200, version = "beta", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
-    async fn assign_role_scope_tags(&self, role_scope_tag_id: &str, #[param("assignments")] assignments: &[crate::models::RoleScopeTagAutoAssignment]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::RoleScopeTagAutoAssignment>, ::graph_endpoint::Error>;
+    async fn assign_role_scope_tag(&self, role_scope_tag_id: &str, #[param("assignments")] assignments: &[crate::models::RoleScopeTagAutoAssignment]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::RoleScopeTagAutoAssignment>, ::graph_endpoint::Error>;
 }
 
 impl RoleScopeTags for ::graph_endpoint::GraphClient {}
 
+/// The v1.0 endpoints of this area, under the same names as the beta ones.
+pub mod v1 {
+    use graph_endpoint::graph_action;
+
+    /// Endpoints under `/deviceManagement/resourceOperations`.
+    pub trait ResourceOperations: ::graph_endpoint::Graph {
+        /// List resourceOperations
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-rbac-resourceoperation-list.md`.
+        /// - delegated (work or school account): `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/resourceOperations", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
+        fn list_resource_operations(&self) -> ::graph_endpoint::Paged<'_, crate::models::ResourceOperation>;
+        /// Create resourceOperation
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-rbac-resourceoperation-create.md`.
+        /// - delegated (work or school account): `DeviceManagementRBAC.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementRBAC.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/resourceOperations", expect = 201, version = "v1.0", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
+        async fn create_resource_operation(&self, #[body] body: &crate::models::ResourceOperation) -> ::core::result::Result<crate::models::ResourceOperation, ::graph_endpoint::Error>;
+        /// Delete resourceOperation
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-rbac-resourceoperation-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementRBAC.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementRBAC.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/resourceOperations/<resource_operation_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
+        async fn delete_resource_operation(&self, resource_operation_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get resourceOperation
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-rbac-resourceoperation-get.md`.
+        /// - delegated (work or school account): `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/resourceOperations/<resource_operation_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
+        async fn get_resource_operation(&self, resource_operation_id: &str) -> ::core::result::Result<crate::models::ResourceOperation, ::graph_endpoint::Error>;
+        /// Update resourceOperation
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-rbac-resourceoperation-update.md`.
+        /// - delegated (work or school account): `DeviceManagementRBAC.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementRBAC.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/resourceOperations/<resource_operation_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
+        async fn update_resource_operation(&self, resource_operation_id: &str, #[body] body: &crate::models::ResourceOperation) -> ::core::result::Result<crate::models::ResourceOperation, ::graph_endpoint::Error>;
+    }
+
+    impl ResourceOperations for ::graph_endpoint::GraphClient {}
+
+    /// Endpoints under `/deviceManagement/roleAssignments`.
+    pub trait RoleAssignments: ::graph_endpoint::Graph {
+        /// List deviceAndAppManagementRoleAssignments
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-rbac-deviceandappmanagementroleassignment-list.md`.
+        /// - delegated (work or school account): `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/roleAssignments", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
+        fn list_role_assignments(&self) -> ::graph_endpoint::Paged<'_, crate::models::DeviceAndAppManagementRoleAssignment>;
+        /// Create deviceAndAppManagementRoleAssignment
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-rbac-deviceandappmanagementroleassignment-create.md`.
+        /// - delegated (work or school account): `DeviceManagementRBAC.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementRBAC.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/roleAssignments", expect = 201, version = "v1.0", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
+        async fn create_role_assignment(&self, #[body] body: &crate::models::DeviceAndAppManagementRoleAssignment) -> ::core::result::Result<crate::models::DeviceAndAppManagementRoleAssignment, ::graph_endpoint::Error>;
+        /// Delete deviceAndAppManagementRoleAssignment
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-rbac-deviceandappmanagementroleassignment-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementRBAC.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementRBAC.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/roleAssignments/<device_and_app_management_role_assignment_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
+        async fn delete_role_assignment(&self, device_and_app_management_role_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get deviceAndAppManagementRoleAssignment
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-rbac-deviceandappmanagementroleassignment-get.md`.
+        /// - delegated (work or school account): `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/roleAssignments/<device_and_app_management_role_assignment_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
+        async fn get_role_assignment(&self, device_and_app_management_role_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceAndAppManagementRoleAssignment, ::graph_endpoint::Error>;
+        /// Update deviceAndAppManagementRoleAssignment
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-rbac-deviceandappmanagementroleassignment-update.md`.
+        /// - delegated (work or school account): `DeviceManagementRBAC.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementRBAC.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/roleAssignments/<device_and_app_management_role_assignment_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
+        async fn update_role_assignment(&self, device_and_app_management_role_assignment_id: &str, #[body] body: &crate::models::DeviceAndAppManagementRoleAssignment) -> ::core::result::Result<crate::models::DeviceAndAppManagementRoleAssignment, ::graph_endpoint::Error>;
+    }
+
+    impl RoleAssignments for ::graph_endpoint::GraphClient {}
+
+    /// Endpoints under `/deviceManagement/roleDefinitions`.
+    pub trait RoleDefinitions: ::graph_endpoint::Graph {
+        /// List deviceAndAppManagementRoleDefinitions
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-rbac-deviceandappmanagementroledefinition-list.md`.
+        /// - delegated (work or school account): `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/roleDefinitions", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
+        fn list_role_definitions(&self) -> ::graph_endpoint::Paged<'_, crate::models::AnyRoleDefinition>;
+        /// Create deviceAndAppManagementRoleDefinition
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-rbac-deviceandappmanagementroledefinition-create.md`.
+        /// - delegated (work or school account): `DeviceManagementRBAC.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementRBAC.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/roleDefinitions", expect = 201, version = "v1.0", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
+        async fn create_role_definition(&self, #[body] body: &crate::models::AnyRoleDefinition) -> ::core::result::Result<crate::models::AnyRoleDefinition, ::graph_endpoint::Error>;
+        /// Delete deviceAndAppManagementRoleDefinition
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-rbac-deviceandappmanagementroledefinition-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementRBAC.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementRBAC.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/roleDefinitions/<role_definition_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
+        async fn delete_role_definition(&self, role_definition_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get deviceAndAppManagementRoleDefinition
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-rbac-deviceandappmanagementroledefinition-get.md`.
+        /// - delegated (work or school account): `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/roleDefinitions/<role_definition_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
+        async fn get_role_definition(&self, role_definition_id: &str) -> ::core::result::Result<crate::models::AnyRoleDefinition, ::graph_endpoint::Error>;
+        /// Update deviceAndAppManagementRoleDefinition
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-rbac-deviceandappmanagementroledefinition-update.md`.
+        /// - delegated (work or school account): `DeviceManagementRBAC.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementRBAC.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/roleDefinitions/<role_definition_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
+        async fn update_role_definition(&self, role_definition_id: &str, #[body] body: &crate::models::AnyRoleDefinition) -> ::core::result::Result<crate::models::AnyRoleDefinition, ::graph_endpoint::Error>;
+        /// List roleAssignments
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-rbac-roleassignment-list.md`.
+        /// - delegated (work or school account): `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
+        fn list_role_definition_role_assignments(&self, role_definition_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyRoleAssignment>;
+        /// Create roleAssignment
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-rbac-roleassignment-create.md`.
+        /// - delegated (work or school account): `DeviceManagementRBAC.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementRBAC.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments", expect = 201, version = "v1.0", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
+        async fn create_role_definition_role_assignment(&self, role_definition_id: &str, #[body] body: &crate::models::AnyRoleAssignment) -> ::core::result::Result<crate::models::AnyRoleAssignment, ::graph_endpoint::Error>;
+        /// Delete roleAssignment
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-rbac-roleassignment-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementRBAC.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementRBAC.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
+        async fn delete_role_definition_role_assignment(&self, role_definition_id: &str, role_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get roleAssignment
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-rbac-roleassignment-get.md`.
+        /// - delegated (work or school account): `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
+        async fn get_role_definition_role_assignment(&self, role_definition_id: &str, role_assignment_id: &str) -> ::core::result::Result<crate::models::AnyRoleAssignment, ::graph_endpoint::Error>;
+        /// Update roleAssignment
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-rbac-roleassignment-update.md`.
+        /// - delegated (work or school account): `DeviceManagementRBAC.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementRBAC.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
+        async fn update_role_definition_role_assignment(&self, role_definition_id: &str, role_assignment_id: &str, #[body] body: &crate::models::AnyRoleAssignment) -> ::core::result::Result<crate::models::AnyRoleAssignment, ::graph_endpoint::Error>;
+        /// Delete deviceAndAppManagementRoleDefinition
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-rbac-deviceandappmanagementroledefinition-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementRBAC.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementRBAC.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>/roleDefinition", expect = 204, version = "v1.0", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
+        async fn delete_role_definition_role_assignment_role_definition(&self, role_definition_id: &str, role_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get deviceAndAppManagementRoleDefinition
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-rbac-deviceandappmanagementroledefinition-get.md`.
+        /// - delegated (work or school account): `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>/roleDefinition", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
+        async fn get_role_definition_role_assignment_role_definition(&self, role_definition_id: &str, role_assignment_id: &str) -> ::core::result::Result<crate::models::AnyRoleDefinition, ::graph_endpoint::Error>;
+        /// Update deviceAndAppManagementRoleDefinition
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-rbac-deviceandappmanagementroledefinition-update.md`.
+        /// - delegated (work or school account): `DeviceManagementRBAC.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementRBAC.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/roleDefinitions/<role_definition_id>/roleAssignments/<role_assignment_id>/roleDefinition", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.ReadWrite.All"])]
+        async fn update_role_definition_role_assignment_role_definition(&self, role_definition_id: &str, role_assignment_id: &str, #[body] body: &crate::models::AnyRoleDefinition) -> ::core::result::Result<crate::models::AnyRoleDefinition, ::graph_endpoint::Error>;
+    }
+
+    impl RoleDefinitions for ::graph_endpoint::GraphClient {}
+
+}

@@ -21,7 +21,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_compliance_scripts(&self, #[body] body: &crate::models::DeviceComplianceScript) -> ::core::result::Result<crate::models::DeviceComplianceScript, ::graph_endpoint::Error>;
+    async fn create_device_compliance_script(&self, #[body] body: &crate::models::DeviceComplianceScript) -> ::core::result::Result<crate::models::DeviceComplianceScript, ::graph_endpoint::Error>;
     /// Delete deviceComplianceScript
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicecompliancescript-delete.md`.
@@ -29,7 +29,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_device_compliance_scripts(&self, device_compliance_script_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_compliance_script(&self, device_compliance_script_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceComplianceScript
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicecompliancescript-get.md`.
@@ -37,7 +37,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_compliance_scripts(&self, device_compliance_script_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceScript, ::graph_endpoint::Error>;
+    async fn get_device_compliance_script(&self, device_compliance_script_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceScript, ::graph_endpoint::Error>;
     /// Update deviceComplianceScript
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicecompliancescript-update.md`.
@@ -45,7 +45,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_compliance_scripts(&self, device_compliance_script_id: &str, #[body] body: &crate::models::DeviceComplianceScript) -> ::core::result::Result<crate::models::DeviceComplianceScript, ::graph_endpoint::Error>;
+    async fn update_device_compliance_script(&self, device_compliance_script_id: &str, #[body] body: &crate::models::DeviceComplianceScript) -> ::core::result::Result<crate::models::DeviceComplianceScript, ::graph_endpoint::Error>;
     /// Device compliance script assign action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicecompliancescript-assign.md`.
@@ -53,7 +53,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/assign", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn assign_device_compliance_scripts(&self, device_compliance_script_id: &str, #[param("deviceHealthScriptAssignments")] device_health_script_assignments: &[crate::models::DeviceHealthScriptAssignment]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn assign_device_compliance_script(&self, device_compliance_script_id: &str, #[param("deviceHealthScriptAssignments")] device_health_script_assignments: &[crate::models::DeviceHealthScriptAssignment]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// List deviceHealthScriptAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicehealthscriptassignment-list.md`.
@@ -61,7 +61,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/assignments", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_compliance_scripts_assignments(&self, device_compliance_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceHealthScriptAssignment>;
+    fn list_device_compliance_script_assignments(&self, device_compliance_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceHealthScriptAssignment>;
     /// Create deviceHealthScriptAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicehealthscriptassignment-create.md`.
@@ -69,7 +69,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/assignments", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_compliance_scripts_assignments(&self, device_compliance_script_id: &str, #[body] body: &crate::models::DeviceHealthScriptAssignment) -> ::core::result::Result<crate::models::DeviceHealthScriptAssignment, ::graph_endpoint::Error>;
+    async fn create_device_compliance_script_assignment(&self, device_compliance_script_id: &str, #[body] body: &crate::models::DeviceHealthScriptAssignment) -> ::core::result::Result<crate::models::DeviceHealthScriptAssignment, ::graph_endpoint::Error>;
     /// Delete deviceHealthScriptAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicehealthscriptassignment-delete.md`.
@@ -77,7 +77,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/assignments/<device_health_script_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_compliance_scripts_assignments(&self, device_compliance_script_id: &str, device_health_script_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_compliance_script_assignment(&self, device_compliance_script_id: &str, device_health_script_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceHealthScriptAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicehealthscriptassignment-get.md`.
@@ -85,7 +85,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/assignments/<device_health_script_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_compliance_scripts_assignments(&self, device_compliance_script_id: &str, device_health_script_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceHealthScriptAssignment, ::graph_endpoint::Error>;
+    async fn get_device_compliance_script_assignment(&self, device_compliance_script_id: &str, device_health_script_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceHealthScriptAssignment, ::graph_endpoint::Error>;
     /// Update deviceHealthScriptAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicehealthscriptassignment-update.md`.
@@ -93,7 +93,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/assignments/<device_health_script_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_compliance_scripts_assignments(&self, device_compliance_script_id: &str, device_health_script_assignment_id: &str, #[body] body: &crate::models::DeviceHealthScriptAssignment) -> ::core::result::Result<crate::models::DeviceHealthScriptAssignment, ::graph_endpoint::Error>;
+    async fn update_device_compliance_script_assignment(&self, device_compliance_script_id: &str, device_health_script_assignment_id: &str, #[body] body: &crate::models::DeviceHealthScriptAssignment) -> ::core::result::Result<crate::models::DeviceHealthScriptAssignment, ::graph_endpoint::Error>;
     /// List deviceComplianceScriptDeviceStates
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicecompliancescriptdevicestate-list.md`.
@@ -101,7 +101,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_device_compliance_scripts_device_run_states(&self, device_compliance_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceComplianceScriptDeviceState>;
+    fn list_device_compliance_script_device_run_states(&self, device_compliance_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceComplianceScriptDeviceState>;
     /// Create deviceComplianceScriptDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicecompliancescriptdevicestate-create.md`.
@@ -109,7 +109,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_compliance_scripts_device_run_states(&self, device_compliance_script_id: &str, #[body] body: &crate::models::DeviceComplianceScriptDeviceState) -> ::core::result::Result<crate::models::DeviceComplianceScriptDeviceState, ::graph_endpoint::Error>;
+    async fn create_device_compliance_script_device_run_state(&self, device_compliance_script_id: &str, #[body] body: &crate::models::DeviceComplianceScriptDeviceState) -> ::core::result::Result<crate::models::DeviceComplianceScriptDeviceState, ::graph_endpoint::Error>;
     /// Delete deviceComplianceScriptDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicecompliancescriptdevicestate-delete.md`.
@@ -117,7 +117,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_device_compliance_scripts_device_run_states(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_compliance_script_device_run_state(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceComplianceScriptDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicecompliancescriptdevicestate-get.md`.
@@ -125,7 +125,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_compliance_scripts_device_run_states(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceScriptDeviceState, ::graph_endpoint::Error>;
+    async fn get_device_compliance_script_device_run_state(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceScriptDeviceState, ::graph_endpoint::Error>;
     /// Update deviceComplianceScriptDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicecompliancescriptdevicestate-update.md`.
@@ -133,7 +133,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_compliance_scripts_device_run_states(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[body] body: &crate::models::DeviceComplianceScriptDeviceState) -> ::core::result::Result<crate::models::DeviceComplianceScriptDeviceState, ::graph_endpoint::Error>;
+    async fn update_device_compliance_script_device_run_state(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[body] body: &crate::models::DeviceComplianceScriptDeviceState) -> ::core::result::Result<crate::models::DeviceComplianceScriptDeviceState, ::graph_endpoint::Error>;
     /// Delete windowsManagedDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-windowsmanageddevice-delete.md`.
@@ -141,7 +141,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_compliance_script_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managedDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-get.md`.
@@ -149,7 +149,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
+    async fn get_device_compliance_script_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
     /// Update managedDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-update.md`.
@@ -157,7 +157,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
+    async fn update_device_compliance_script_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
     /// activateDeviceEsim action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-activatedeviceesim.md`.
@@ -165,7 +165,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/activateDeviceEsim", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn activate_device_esim_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("carrierUrl")] carrier_url: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn activate_device_esim_dcs_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("carrierUrl")] carrier_url: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// bypassActivationLock action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-bypassactivationlock.md`.
@@ -173,7 +173,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/bypassActivationLock", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn bypass_activation_lock_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn bypass_activation_lock_dcs_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// cleanWindowsDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-cleanwindowsdevice.md`.
@@ -181,7 +181,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/cleanWindowsDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn clean_windows_device_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("keepUserData")] keep_user_data: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn clean_windows_dcs_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("keepUserData")] keep_user_data: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// createDeviceLogCollectionRequest action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-createdevicelogcollectionrequest.md`.
@@ -189,7 +189,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/createDeviceLogCollectionRequest", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_log_collection_request_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("templateType")] template_type: &crate::models::DeviceLogCollectionRequest) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
+    async fn create_device_log_collection_request_dcs_drs_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("templateType")] template_type: ::core::option::Option<&crate::models::DeviceLogCollectionRequest>) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
     /// deleteUserFromSharedAppleDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-deleteuserfromsharedappledevice.md`.
@@ -197,7 +197,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/deleteUserFromSharedAppleDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn delete_user_from_shared_apple_device_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("userPrincipalName")] user_principal_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_user_from_shared_apple_dcs_drs_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// disableLostMode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-disablelostmode.md`.
@@ -205,7 +205,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/disableLostMode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn disable_lost_mode_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn disable_lost_mode_dcs_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// enableLostMode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-enablelostmode.md`.
@@ -213,7 +213,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/enableLostMode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn enable_lost_mode_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("message")] message: &str, #[param("phoneNumber")] phone_number: &str, #[param("footer")] footer: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn enable_lost_mode_dcs_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("message")] message: ::core::option::Option<&str>, #[param("phoneNumber")] phone_number: ::core::option::Option<&str>, #[param("footer")] footer: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// getFileVaultKey function
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-getfilevaultkey.md`.
@@ -221,7 +221,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/getFileVaultKey", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_file_vault_key_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
+    async fn get_file_vault_key_dcs_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
     /// locateDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-locatedevice.md`.
@@ -229,7 +229,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/locateDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn locate_device_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn locate_device_compliance_script_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// logoutSharedAppleDeviceActiveUser action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-logoutsharedappledeviceactiveuser.md`.
@@ -237,7 +237,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/logoutSharedAppleDeviceActiveUser", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn logout_shared_apple_device_active_user_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn logout_shared_apple_device_active_user_dcs_drs_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// playLostModeSound action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-playlostmodesound.md`.
@@ -245,7 +245,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/playLostModeSound", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn play_lost_mode_sound_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn play_lost_mode_sound_dcs_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// rebootNow action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-rebootnow.md`.
@@ -253,7 +253,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/rebootNow", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn reboot_now_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn reboot_now_dcs_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// recoverPasscode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-recoverpasscode.md`.
@@ -261,7 +261,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/recoverPasscode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn recover_passcode_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn recover_passcode_dcs_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// remoteLock action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-remotelock.md`.
@@ -269,7 +269,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/remoteLock", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn remote_lock_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn remote_lock_dcs_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// requestRemoteAssistance action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-requestremoteassistance.md`.
@@ -277,7 +277,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/requestRemoteAssistance", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn request_remote_assistance_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn request_remote_assistance_dcs_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// resetPasscode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-resetpasscode.md`.
@@ -285,7 +285,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/resetPasscode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn reset_passcode_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn reset_passcode_dcs_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// retire action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-retire.md`.
@@ -293,7 +293,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/retire", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn retire_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn retire_device_compliance_script_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// revokeAppleVppLicenses action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-revokeapplevpplicenses.md`.
@@ -301,7 +301,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/revokeAppleVppLicenses", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn revoke_apple_vpp_licenses_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn revoke_apple_vpp_licenses_dcs_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// rotateBitLockerKeys action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-rotatebitlockerkeys.md`.
@@ -309,7 +309,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/rotateBitLockerKeys", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn rotate_bit_locker_keys_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn rotate_bit_locker_keys_dcs_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// rotateFileVaultKey action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-rotatefilevaultkey.md`.
@@ -317,7 +317,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/rotateFileVaultKey", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn rotate_file_vault_key_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn rotate_file_vault_key_dcs_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// sendCustomNotificationToCompanyPortal action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-sendcustomnotificationtocompanyportal.md`.
@@ -325,7 +325,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/sendCustomNotificationToCompanyPortal", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn send_custom_notification_to_company_portal_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("notificationTitle")] notification_title: &str, #[param("notificationBody")] notification_body: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn send_custom_notification_to_company_portal_dcs_drs_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("notificationTitle")] notification_title: &str, #[param("notificationBody")] notification_body: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// setDeviceName action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-setdevicename.md`.
@@ -333,7 +333,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/setDeviceName", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn set_device_name_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("deviceName")] device_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn set_device_name_dcs_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("deviceName")] device_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// shutDown action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-shutdown.md`.
@@ -341,7 +341,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/shutDown", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn shut_down_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn shut_down_dcs_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// syncDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-syncdevice.md`.
@@ -349,7 +349,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/syncDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn sync_device_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn sync_device_compliance_script_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// triggerConfigurationManagerAction action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-triggerconfigurationmanageraction.md`.
@@ -357,7 +357,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/triggerConfigurationManagerAction", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn trigger_configuration_manager_action_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("configurationManagerAction")] configuration_manager_action: &crate::models::ConfigurationManagerAction) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn trigger_configuration_manager_action_dcs_drs_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("configurationManagerAction")] configuration_manager_action: &crate::models::ConfigurationManagerAction) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// updateWindowsDeviceAccount action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-updatewindowsdeviceaccount.md`.
@@ -365,7 +365,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/updateWindowsDeviceAccount", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn update_windows_device_account_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: &crate::models::UpdateWindowsDeviceAccountActionParameter) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn update_windows_device_account_dcs_drs_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: ::core::option::Option<&crate::models::UpdateWindowsDeviceAccountActionParameter>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// windowsDefenderScan action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-windowsdefenderscan.md`.
@@ -373,7 +373,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/windowsDefenderScan", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn windows_defender_scan_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("quickScan")] quick_scan: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn windows_defender_scan_dcs_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("quickScan")] quick_scan: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// windowsDefenderUpdateSignatures action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-windowsdefenderupdatesignatures.md`.
@@ -381,7 +381,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/windowsDefenderUpdateSignatures", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn windows_defender_update_signatures_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn windows_defender_update_signatures_dcs_drs_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// wipe action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-wipe.md`.
@@ -389,7 +389,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`, `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/deviceRunStates/<device_compliance_script_device_state_id>/managedDevice/wipe", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All", "DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn wipe_device_compliance_scripts_device_run_states_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: bool, #[param("keepUserData")] keep_user_data: bool, #[param("macOsUnlockCode")] mac_os_unlock_code: &str, #[param("persistEsimDataPlan")] persist_esim_data_plan: bool, #[param("useProtectedWipe")] use_protected_wipe: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn wipe_device_compliance_script_device_run_state_managed_device(&self, device_compliance_script_id: &str, device_compliance_script_device_state_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: ::core::option::Option<bool>, #[param("keepUserData")] keep_user_data: ::core::option::Option<bool>, #[param("macOsUnlockCode")] mac_os_unlock_code: ::core::option::Option<&str>, #[param("persistEsimDataPlan")] persist_esim_data_plan: ::core::option::Option<bool>, #[param("useProtectedWipe")] use_protected_wipe: ::core::option::Option<bool>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceComplianceScriptRunSummary
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicecompliancescriptrunsummary-get.md`.
@@ -397,7 +397,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/runSummary", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_compliance_scripts_run_summary(&self, device_compliance_script_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceScriptRunSummary, ::graph_endpoint::Error>;
+    async fn get_device_compliance_script_run_summary(&self, device_compliance_script_id: &str) -> ::core::result::Result<crate::models::DeviceComplianceScriptRunSummary, ::graph_endpoint::Error>;
     /// Update deviceComplianceScriptRunSummary
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicecompliancescriptrunsummary-update.md`.
@@ -405,7 +405,7 @@ pub trait DeviceComplianceScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceComplianceScripts/<device_compliance_script_id>/runSummary", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_compliance_scripts_run_summary(&self, device_compliance_script_id: &str, #[body] body: &crate::models::DeviceComplianceScriptRunSummary) -> ::core::result::Result<crate::models::DeviceComplianceScriptRunSummary, ::graph_endpoint::Error>;
+    async fn update_device_compliance_script_run_summary(&self, device_compliance_script_id: &str, #[body] body: &crate::models::DeviceComplianceScriptRunSummary) -> ::core::result::Result<crate::models::DeviceComplianceScriptRunSummary, ::graph_endpoint::Error>;
 }
 
 impl DeviceComplianceScripts for ::graph_endpoint::GraphClient {}
@@ -427,7 +427,7 @@ pub trait DeviceCustomAttributeShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceCustomAttributeShellScripts", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_custom_attribute_shell_scripts(&self, #[body] body: &crate::models::DeviceCustomAttributeShellScript) -> ::core::result::Result<crate::models::DeviceCustomAttributeShellScript, ::graph_endpoint::Error>;
+    async fn create_device_custom_attribute_shell_script(&self, #[body] body: &crate::models::DeviceCustomAttributeShellScript) -> ::core::result::Result<crate::models::DeviceCustomAttributeShellScript, ::graph_endpoint::Error>;
     /// Delete deviceCustomAttributeShellScript
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicecustomattributeshellscript-delete.md`.
@@ -435,7 +435,7 @@ pub trait DeviceCustomAttributeShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceCustomAttributeShellScripts/<device_custom_attribute_shell_script_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_device_custom_attribute_shell_scripts(&self, device_custom_attribute_shell_script_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_custom_attribute_shell_script(&self, device_custom_attribute_shell_script_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceCustomAttributeShellScript
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicecustomattributeshellscript-get.md`.
@@ -443,7 +443,7 @@ pub trait DeviceCustomAttributeShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceCustomAttributeShellScripts/<device_custom_attribute_shell_script_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_custom_attribute_shell_scripts(&self, device_custom_attribute_shell_script_id: &str) -> ::core::result::Result<crate::models::DeviceCustomAttributeShellScript, ::graph_endpoint::Error>;
+    async fn get_device_custom_attribute_shell_script(&self, device_custom_attribute_shell_script_id: &str) -> ::core::result::Result<crate::models::DeviceCustomAttributeShellScript, ::graph_endpoint::Error>;
     /// Update deviceCustomAttributeShellScript
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicecustomattributeshellscript-update.md`.
@@ -451,7 +451,7 @@ pub trait DeviceCustomAttributeShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceCustomAttributeShellScripts/<device_custom_attribute_shell_script_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_custom_attribute_shell_scripts(&self, device_custom_attribute_shell_script_id: &str, #[body] body: &crate::models::DeviceCustomAttributeShellScript) -> ::core::result::Result<crate::models::DeviceCustomAttributeShellScript, ::graph_endpoint::Error>;
+    async fn update_device_custom_attribute_shell_script(&self, device_custom_attribute_shell_script_id: &str, #[body] body: &crate::models::DeviceCustomAttributeShellScript) -> ::core::result::Result<crate::models::DeviceCustomAttributeShellScript, ::graph_endpoint::Error>;
     /// Device custom attribute shell script  assign action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicecustomattributeshellscript-assign.md`.
@@ -459,7 +459,7 @@ pub trait DeviceCustomAttributeShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceCustomAttributeShellScripts/<device_custom_attribute_shell_script_id>/assign", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn assign_device_custom_attribute_shell_scripts(&self, device_custom_attribute_shell_script_id: &str, #[param("deviceManagementScriptGroupAssignments")] device_management_script_group_assignments: &[crate::models::DeviceManagementScriptGroupAssignment], #[param("deviceManagementScriptAssignments")] device_management_script_assignments: &[crate::models::DeviceManagementScriptAssignment]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn assign_device_custom_attribute_shell_script(&self, device_custom_attribute_shell_script_id: &str, #[param("deviceManagementScriptGroupAssignments")] device_management_script_group_assignments: &[crate::models::DeviceManagementScriptGroupAssignment], #[param("deviceManagementScriptAssignments")] device_management_script_assignments: &[crate::models::DeviceManagementScriptAssignment]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// List deviceManagementScriptAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptassignment-list.md`.
@@ -467,7 +467,7 @@ pub trait DeviceCustomAttributeShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceCustomAttributeShellScripts/<device_custom_attribute_shell_script_id>/assignments", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_device_custom_attribute_shell_scripts_assignments(&self, device_custom_attribute_shell_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementScriptAssignment>;
+    fn list_device_custom_attribute_shell_script_assignments(&self, device_custom_attribute_shell_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementScriptAssignment>;
     /// Create deviceManagementScriptAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptassignment-create.md`.
@@ -475,7 +475,7 @@ pub trait DeviceCustomAttributeShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceCustomAttributeShellScripts/<device_custom_attribute_shell_script_id>/assignments", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_custom_attribute_shell_scripts_assignments(&self, device_custom_attribute_shell_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptAssignment) -> ::core::result::Result<crate::models::DeviceManagementScriptAssignment, ::graph_endpoint::Error>;
+    async fn create_device_custom_attribute_shell_script_assignment(&self, device_custom_attribute_shell_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptAssignment) -> ::core::result::Result<crate::models::DeviceManagementScriptAssignment, ::graph_endpoint::Error>;
     /// Delete deviceManagementScriptAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptassignment-delete.md`.
@@ -483,7 +483,7 @@ pub trait DeviceCustomAttributeShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceCustomAttributeShellScripts/<device_custom_attribute_shell_script_id>/assignments/<device_management_script_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_device_custom_attribute_shell_scripts_assignments(&self, device_custom_attribute_shell_script_id: &str, device_management_script_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_custom_attribute_shell_script_assignment(&self, device_custom_attribute_shell_script_id: &str, device_management_script_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementScriptAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptassignment-get.md`.
@@ -491,7 +491,7 @@ pub trait DeviceCustomAttributeShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceCustomAttributeShellScripts/<device_custom_attribute_shell_script_id>/assignments/<device_management_script_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_custom_attribute_shell_scripts_assignments(&self, device_custom_attribute_shell_script_id: &str, device_management_script_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptAssignment, ::graph_endpoint::Error>;
+    async fn get_device_custom_attribute_shell_script_assignment(&self, device_custom_attribute_shell_script_id: &str, device_management_script_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptAssignment, ::graph_endpoint::Error>;
     /// Update deviceManagementScriptAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptassignment-update.md`.
@@ -499,7 +499,7 @@ pub trait DeviceCustomAttributeShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceCustomAttributeShellScripts/<device_custom_attribute_shell_script_id>/assignments/<device_management_script_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_custom_attribute_shell_scripts_assignments(&self, device_custom_attribute_shell_script_id: &str, device_management_script_assignment_id: &str, #[body] body: &crate::models::DeviceManagementScriptAssignment) -> ::core::result::Result<crate::models::DeviceManagementScriptAssignment, ::graph_endpoint::Error>;
+    async fn update_device_custom_attribute_shell_script_assignment(&self, device_custom_attribute_shell_script_id: &str, device_management_script_assignment_id: &str, #[body] body: &crate::models::DeviceManagementScriptAssignment) -> ::core::result::Result<crate::models::DeviceManagementScriptAssignment, ::graph_endpoint::Error>;
     /// List deviceManagementScriptDeviceStates
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptdevicestate-list.md`.
@@ -507,7 +507,7 @@ pub trait DeviceCustomAttributeShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceCustomAttributeShellScripts/<device_custom_attribute_shell_script_id>/deviceRunStates", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_device_custom_attribute_shell_scripts_device_run_states(&self, device_custom_attribute_shell_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementScriptDeviceState>;
+    fn list_device_custom_attribute_shell_script_device_run_states(&self, device_custom_attribute_shell_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementScriptDeviceState>;
     /// Create deviceManagementScriptDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptdevicestate-create.md`.
@@ -515,7 +515,7 @@ pub trait DeviceCustomAttributeShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceCustomAttributeShellScripts/<device_custom_attribute_shell_script_id>/deviceRunStates", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_custom_attribute_shell_scripts_device_run_states(&self, device_custom_attribute_shell_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptDeviceState) -> ::core::result::Result<crate::models::DeviceManagementScriptDeviceState, ::graph_endpoint::Error>;
+    async fn create_device_custom_attribute_shell_script_device_run_state(&self, device_custom_attribute_shell_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptDeviceState) -> ::core::result::Result<crate::models::DeviceManagementScriptDeviceState, ::graph_endpoint::Error>;
     /// Delete deviceManagementScriptDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptdevicestate-delete.md`.
@@ -523,7 +523,7 @@ pub trait DeviceCustomAttributeShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceCustomAttributeShellScripts/<device_custom_attribute_shell_script_id>/deviceRunStates/<device_management_script_device_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_device_custom_attribute_shell_scripts_device_run_states(&self, device_custom_attribute_shell_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_custom_attribute_shell_script_device_run_state(&self, device_custom_attribute_shell_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementScriptDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptdevicestate-get.md`.
@@ -531,7 +531,7 @@ pub trait DeviceCustomAttributeShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceCustomAttributeShellScripts/<device_custom_attribute_shell_script_id>/deviceRunStates/<device_management_script_device_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_custom_attribute_shell_scripts_device_run_states(&self, device_custom_attribute_shell_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptDeviceState, ::graph_endpoint::Error>;
+    async fn get_device_custom_attribute_shell_script_device_run_state(&self, device_custom_attribute_shell_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptDeviceState, ::graph_endpoint::Error>;
     /// Update deviceManagementScriptDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptdevicestate-update.md`.
@@ -539,7 +539,7 @@ pub trait DeviceCustomAttributeShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceCustomAttributeShellScripts/<device_custom_attribute_shell_script_id>/deviceRunStates/<device_management_script_device_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_custom_attribute_shell_scripts_device_run_states(&self, device_custom_attribute_shell_script_id: &str, device_management_script_device_state_id: &str, #[body] body: &crate::models::DeviceManagementScriptDeviceState) -> ::core::result::Result<crate::models::DeviceManagementScriptDeviceState, ::graph_endpoint::Error>;
+    async fn update_device_custom_attribute_shell_script_device_run_state(&self, device_custom_attribute_shell_script_id: &str, device_management_script_device_state_id: &str, #[body] body: &crate::models::DeviceManagementScriptDeviceState) -> ::core::result::Result<crate::models::DeviceManagementScriptDeviceState, ::graph_endpoint::Error>;
     /// List deviceManagementScriptGroupAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptgroupassignment-list.md`.
@@ -547,7 +547,7 @@ pub trait DeviceCustomAttributeShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceCustomAttributeShellScripts/<device_custom_attribute_shell_script_id>/groupAssignments", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_device_custom_attribute_shell_scripts_group_assignments(&self, device_custom_attribute_shell_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementScriptGroupAssignment>;
+    fn list_device_custom_attribute_shell_script_group_assignments(&self, device_custom_attribute_shell_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementScriptGroupAssignment>;
     /// Create deviceManagementScriptGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptgroupassignment-create.md`.
@@ -555,7 +555,7 @@ pub trait DeviceCustomAttributeShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceCustomAttributeShellScripts/<device_custom_attribute_shell_script_id>/groupAssignments", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_custom_attribute_shell_scripts_group_assignments(&self, device_custom_attribute_shell_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptGroupAssignment) -> ::core::result::Result<crate::models::DeviceManagementScriptGroupAssignment, ::graph_endpoint::Error>;
+    async fn create_device_custom_attribute_shell_script_group_assignment(&self, device_custom_attribute_shell_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptGroupAssignment) -> ::core::result::Result<crate::models::DeviceManagementScriptGroupAssignment, ::graph_endpoint::Error>;
     /// Delete deviceManagementScriptGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptgroupassignment-delete.md`.
@@ -563,7 +563,7 @@ pub trait DeviceCustomAttributeShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceCustomAttributeShellScripts/<device_custom_attribute_shell_script_id>/groupAssignments/<device_management_script_group_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_device_custom_attribute_shell_scripts_group_assignments(&self, device_custom_attribute_shell_script_id: &str, device_management_script_group_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_custom_attribute_shell_script_group_assignment(&self, device_custom_attribute_shell_script_id: &str, device_management_script_group_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementScriptGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptgroupassignment-get.md`.
@@ -571,7 +571,7 @@ pub trait DeviceCustomAttributeShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceCustomAttributeShellScripts/<device_custom_attribute_shell_script_id>/groupAssignments/<device_management_script_group_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_custom_attribute_shell_scripts_group_assignments(&self, device_custom_attribute_shell_script_id: &str, device_management_script_group_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptGroupAssignment, ::graph_endpoint::Error>;
+    async fn get_device_custom_attribute_shell_script_group_assignment(&self, device_custom_attribute_shell_script_id: &str, device_management_script_group_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptGroupAssignment, ::graph_endpoint::Error>;
     /// Update deviceManagementScriptGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptgroupassignment-update.md`.
@@ -579,7 +579,7 @@ pub trait DeviceCustomAttributeShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceCustomAttributeShellScripts/<device_custom_attribute_shell_script_id>/groupAssignments/<device_management_script_group_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_custom_attribute_shell_scripts_group_assignments(&self, device_custom_attribute_shell_script_id: &str, device_management_script_group_assignment_id: &str, #[body] body: &crate::models::DeviceManagementScriptGroupAssignment) -> ::core::result::Result<crate::models::DeviceManagementScriptGroupAssignment, ::graph_endpoint::Error>;
+    async fn update_device_custom_attribute_shell_script_group_assignment(&self, device_custom_attribute_shell_script_id: &str, device_management_script_group_assignment_id: &str, #[body] body: &crate::models::DeviceManagementScriptGroupAssignment) -> ::core::result::Result<crate::models::DeviceManagementScriptGroupAssignment, ::graph_endpoint::Error>;
     /// Get deviceManagementScriptRunSummary
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptrunsummary-get.md`.
@@ -587,7 +587,7 @@ pub trait DeviceCustomAttributeShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceCustomAttributeShellScripts/<device_custom_attribute_shell_script_id>/runSummary", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_custom_attribute_shell_scripts_run_summary(&self, device_custom_attribute_shell_script_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptRunSummary, ::graph_endpoint::Error>;
+    async fn get_device_custom_attribute_shell_script_run_summary(&self, device_custom_attribute_shell_script_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptRunSummary, ::graph_endpoint::Error>;
     /// Update deviceManagementScriptRunSummary
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptrunsummary-update.md`.
@@ -595,7 +595,7 @@ pub trait DeviceCustomAttributeShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceCustomAttributeShellScripts/<device_custom_attribute_shell_script_id>/runSummary", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_custom_attribute_shell_scripts_run_summary(&self, device_custom_attribute_shell_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptRunSummary) -> ::core::result::Result<crate::models::DeviceManagementScriptRunSummary, ::graph_endpoint::Error>;
+    async fn update_device_custom_attribute_shell_script_run_summary(&self, device_custom_attribute_shell_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptRunSummary) -> ::core::result::Result<crate::models::DeviceManagementScriptRunSummary, ::graph_endpoint::Error>;
     /// List deviceManagementScriptUserStates
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptuserstate-list.md`.
@@ -603,7 +603,7 @@ pub trait DeviceCustomAttributeShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceCustomAttributeShellScripts/<device_custom_attribute_shell_script_id>/userRunStates", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_device_custom_attribute_shell_scripts_user_run_states(&self, device_custom_attribute_shell_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementScriptUserState>;
+    fn list_device_custom_attribute_shell_script_user_run_states(&self, device_custom_attribute_shell_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementScriptUserState>;
     /// Create deviceManagementScriptUserState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptuserstate-create.md`.
@@ -611,7 +611,7 @@ pub trait DeviceCustomAttributeShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceCustomAttributeShellScripts/<device_custom_attribute_shell_script_id>/userRunStates", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_custom_attribute_shell_scripts_user_run_states(&self, device_custom_attribute_shell_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptUserState) -> ::core::result::Result<crate::models::DeviceManagementScriptUserState, ::graph_endpoint::Error>;
+    async fn create_device_custom_attribute_shell_script_user_run_state(&self, device_custom_attribute_shell_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptUserState) -> ::core::result::Result<crate::models::DeviceManagementScriptUserState, ::graph_endpoint::Error>;
     /// Delete deviceManagementScriptUserState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptuserstate-delete.md`.
@@ -619,7 +619,7 @@ pub trait DeviceCustomAttributeShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceCustomAttributeShellScripts/<device_custom_attribute_shell_script_id>/userRunStates/<device_management_script_user_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_device_custom_attribute_shell_scripts_user_run_states(&self, device_custom_attribute_shell_script_id: &str, device_management_script_user_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_custom_attribute_shell_script_user_run_state(&self, device_custom_attribute_shell_script_id: &str, device_management_script_user_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementScriptUserState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptuserstate-get.md`.
@@ -627,7 +627,7 @@ pub trait DeviceCustomAttributeShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceCustomAttributeShellScripts/<device_custom_attribute_shell_script_id>/userRunStates/<device_management_script_user_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_custom_attribute_shell_scripts_user_run_states(&self, device_custom_attribute_shell_script_id: &str, device_management_script_user_state_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptUserState, ::graph_endpoint::Error>;
+    async fn get_device_custom_attribute_shell_script_user_run_state(&self, device_custom_attribute_shell_script_id: &str, device_management_script_user_state_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptUserState, ::graph_endpoint::Error>;
     /// Update deviceManagementScriptUserState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptuserstate-update.md`.
@@ -635,7 +635,7 @@ pub trait DeviceCustomAttributeShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceCustomAttributeShellScripts/<device_custom_attribute_shell_script_id>/userRunStates/<device_management_script_user_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_custom_attribute_shell_scripts_user_run_states(&self, device_custom_attribute_shell_script_id: &str, device_management_script_user_state_id: &str, #[body] body: &crate::models::DeviceManagementScriptUserState) -> ::core::result::Result<crate::models::DeviceManagementScriptUserState, ::graph_endpoint::Error>;
+    async fn update_device_custom_attribute_shell_script_user_run_state(&self, device_custom_attribute_shell_script_id: &str, device_management_script_user_state_id: &str, #[body] body: &crate::models::DeviceManagementScriptUserState) -> ::core::result::Result<crate::models::DeviceManagementScriptUserState, ::graph_endpoint::Error>;
 }
 
 impl DeviceCustomAttributeShellScripts for ::graph_endpoint::GraphClient {}
@@ -657,7 +657,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_health_scripts(&self, #[body] body: &crate::models::DeviceHealthScript) -> ::core::result::Result<crate::models::DeviceHealthScript, ::graph_endpoint::Error>;
+    async fn create_device_health_script(&self, #[body] body: &crate::models::DeviceHealthScript) -> ::core::result::Result<crate::models::DeviceHealthScript, ::graph_endpoint::Error>;
     /// areGlobalScriptsAvailable function
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicehealthscript-areglobalscriptsavailable.md`.
@@ -673,7 +673,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/enableGlobalScripts", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn enable_global_scripts_device_health_scripts(&self) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn enable_global_device_health_scripts(&self) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// getRemediationSummary function
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicehealthscript-getremediationsummary.md`.
@@ -689,7 +689,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceHealthScripts/<device_health_script_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_health_scripts(&self, device_health_script_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_health_script(&self, device_health_script_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceHealthScript
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicehealthscript-get.md`.
@@ -697,7 +697,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceHealthScripts/<device_health_script_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_health_scripts(&self, device_health_script_id: &str) -> ::core::result::Result<crate::models::DeviceHealthScript, ::graph_endpoint::Error>;
+    async fn get_device_health_script(&self, device_health_script_id: &str) -> ::core::result::Result<crate::models::DeviceHealthScript, ::graph_endpoint::Error>;
     /// Update deviceHealthScript
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicehealthscript-update.md`.
@@ -705,7 +705,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceHealthScripts/<device_health_script_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_health_scripts(&self, device_health_script_id: &str, #[body] body: &crate::models::DeviceHealthScript) -> ::core::result::Result<crate::models::DeviceHealthScript, ::graph_endpoint::Error>;
+    async fn update_device_health_script(&self, device_health_script_id: &str, #[body] body: &crate::models::DeviceHealthScript) -> ::core::result::Result<crate::models::DeviceHealthScript, ::graph_endpoint::Error>;
     /// assign action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicehealthscript-assign.md`.
@@ -713,7 +713,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/assign", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn assign_device_health_scripts(&self, device_health_script_id: &str, #[param("deviceHealthScriptAssignments")] device_health_script_assignments: &[crate::models::DeviceHealthScriptAssignment]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn assign_device_health_script(&self, device_health_script_id: &str, #[param("deviceHealthScriptAssignments")] device_health_script_assignments: &[crate::models::DeviceHealthScriptAssignment]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// List deviceHealthScriptAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicehealthscriptassignment-list.md`.
@@ -721,7 +721,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/assignments", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_health_scripts_assignments(&self, device_health_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceHealthScriptAssignment>;
+    fn list_device_health_script_assignments(&self, device_health_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceHealthScriptAssignment>;
     /// Create deviceHealthScriptAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicehealthscriptassignment-create.md`.
@@ -729,7 +729,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/assignments", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_health_scripts_assignments(&self, device_health_script_id: &str, #[body] body: &crate::models::DeviceHealthScriptAssignment) -> ::core::result::Result<crate::models::DeviceHealthScriptAssignment, ::graph_endpoint::Error>;
+    async fn create_device_health_script_assignment(&self, device_health_script_id: &str, #[body] body: &crate::models::DeviceHealthScriptAssignment) -> ::core::result::Result<crate::models::DeviceHealthScriptAssignment, ::graph_endpoint::Error>;
     /// Delete deviceHealthScriptAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicehealthscriptassignment-delete.md`.
@@ -737,7 +737,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/assignments/<device_health_script_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_health_scripts_assignments(&self, device_health_script_id: &str, device_health_script_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_health_script_assignment(&self, device_health_script_id: &str, device_health_script_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceHealthScriptAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicehealthscriptassignment-get.md`.
@@ -745,7 +745,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/assignments/<device_health_script_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_health_scripts_assignments(&self, device_health_script_id: &str, device_health_script_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceHealthScriptAssignment, ::graph_endpoint::Error>;
+    async fn get_device_health_script_assignment(&self, device_health_script_id: &str, device_health_script_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceHealthScriptAssignment, ::graph_endpoint::Error>;
     /// Update deviceHealthScriptAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicehealthscriptassignment-update.md`.
@@ -753,7 +753,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/assignments/<device_health_script_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_health_scripts_assignments(&self, device_health_script_id: &str, device_health_script_assignment_id: &str, #[body] body: &crate::models::DeviceHealthScriptAssignment) -> ::core::result::Result<crate::models::DeviceHealthScriptAssignment, ::graph_endpoint::Error>;
+    async fn update_device_health_script_assignment(&self, device_health_script_id: &str, device_health_script_assignment_id: &str, #[body] body: &crate::models::DeviceHealthScriptAssignment) -> ::core::result::Result<crate::models::DeviceHealthScriptAssignment, ::graph_endpoint::Error>;
     /// List deviceHealthScriptDeviceStates
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicehealthscriptdevicestate-list.md`.
@@ -761,7 +761,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_device_health_scripts_device_run_states(&self, device_health_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceHealthScriptDeviceState>;
+    fn list_device_health_script_device_run_states(&self, device_health_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceHealthScriptDeviceState>;
     /// Create deviceHealthScriptDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicehealthscriptdevicestate-create.md`.
@@ -769,7 +769,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_device_health_scripts_device_run_states(&self, device_health_script_id: &str, #[body] body: &crate::models::DeviceHealthScriptDeviceState) -> ::core::result::Result<crate::models::DeviceHealthScriptDeviceState, ::graph_endpoint::Error>;
+    async fn create_device_health_script_device_run_state(&self, device_health_script_id: &str, #[body] body: &crate::models::DeviceHealthScriptDeviceState) -> ::core::result::Result<crate::models::DeviceHealthScriptDeviceState, ::graph_endpoint::Error>;
     /// Delete deviceHealthScriptDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicehealthscriptdevicestate-delete.md`.
@@ -777,7 +777,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_device_health_scripts_device_run_states(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_health_script_device_run_state(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceHealthScriptDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicehealthscriptdevicestate-get.md`.
@@ -785,7 +785,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_health_scripts_device_run_states(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<crate::models::DeviceHealthScriptDeviceState, ::graph_endpoint::Error>;
+    async fn get_device_health_script_device_run_state(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<crate::models::DeviceHealthScriptDeviceState, ::graph_endpoint::Error>;
     /// Update deviceHealthScriptDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicehealthscriptdevicestate-update.md`.
@@ -793,7 +793,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_health_scripts_device_run_states(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[body] body: &crate::models::DeviceHealthScriptDeviceState) -> ::core::result::Result<crate::models::DeviceHealthScriptDeviceState, ::graph_endpoint::Error>;
+    async fn update_device_health_script_device_run_state(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[body] body: &crate::models::DeviceHealthScriptDeviceState) -> ::core::result::Result<crate::models::DeviceHealthScriptDeviceState, ::graph_endpoint::Error>;
     /// Delete windowsManagedDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-windowsmanageddevice-delete.md`.
@@ -801,7 +801,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_health_script_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managedDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-get.md`.
@@ -809,7 +809,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
+    async fn get_device_health_script_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
     /// Update managedDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-update.md`.
@@ -817,7 +817,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
+    async fn update_device_health_script_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
     /// activateDeviceEsim action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-activatedeviceesim.md`.
@@ -825,7 +825,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/activateDeviceEsim", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn activate_device_esim_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("carrierUrl")] carrier_url: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn activate_device_esim_dhs_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("carrierUrl")] carrier_url: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// bypassActivationLock action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-bypassactivationlock.md`.
@@ -833,7 +833,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/bypassActivationLock", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn bypass_activation_lock_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn bypass_activation_lock_dhs_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// cleanWindowsDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-cleanwindowsdevice.md`.
@@ -841,7 +841,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/cleanWindowsDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn clean_windows_device_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("keepUserData")] keep_user_data: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn clean_windows_dhs_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("keepUserData")] keep_user_data: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// createDeviceLogCollectionRequest action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-createdevicelogcollectionrequest.md`.
@@ -849,7 +849,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/createDeviceLogCollectionRequest", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_log_collection_request_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("templateType")] template_type: &crate::models::DeviceLogCollectionRequest) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
+    async fn create_device_log_collection_request_dhs_drs_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("templateType")] template_type: ::core::option::Option<&crate::models::DeviceLogCollectionRequest>) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
     /// deleteUserFromSharedAppleDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-deleteuserfromsharedappledevice.md`.
@@ -857,7 +857,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/deleteUserFromSharedAppleDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn delete_user_from_shared_apple_device_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("userPrincipalName")] user_principal_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_user_from_shared_apple_dhs_drs_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// disableLostMode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-disablelostmode.md`.
@@ -865,7 +865,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/disableLostMode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn disable_lost_mode_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn disable_lost_mode_dhs_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// enableLostMode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-enablelostmode.md`.
@@ -873,7 +873,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/enableLostMode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn enable_lost_mode_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("message")] message: &str, #[param("phoneNumber")] phone_number: &str, #[param("footer")] footer: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn enable_lost_mode_dhs_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("message")] message: ::core::option::Option<&str>, #[param("phoneNumber")] phone_number: ::core::option::Option<&str>, #[param("footer")] footer: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// getFileVaultKey function
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-getfilevaultkey.md`.
@@ -881,7 +881,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/getFileVaultKey", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_file_vault_key_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
+    async fn get_file_vault_key_dhs_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
     /// locateDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-locatedevice.md`.
@@ -889,7 +889,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/locateDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn locate_device_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn locate_device_health_script_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// logoutSharedAppleDeviceActiveUser action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-logoutsharedappledeviceactiveuser.md`.
@@ -897,7 +897,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/logoutSharedAppleDeviceActiveUser", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn logout_shared_apple_device_active_user_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn logout_shared_apple_device_active_user_dhs_drs_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// playLostModeSound action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-playlostmodesound.md`.
@@ -905,7 +905,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/playLostModeSound", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn play_lost_mode_sound_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn play_lost_mode_sound_dhs_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// rebootNow action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-rebootnow.md`.
@@ -913,7 +913,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/rebootNow", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn reboot_now_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn reboot_now_device_health_script_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// recoverPasscode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-recoverpasscode.md`.
@@ -921,7 +921,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/recoverPasscode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn recover_passcode_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn recover_passcode_dhs_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// remoteLock action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-remotelock.md`.
@@ -929,7 +929,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/remoteLock", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn remote_lock_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn remote_lock_device_health_script_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// requestRemoteAssistance action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-requestremoteassistance.md`.
@@ -937,7 +937,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/requestRemoteAssistance", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn request_remote_assistance_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn request_remote_assistance_dhs_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// resetPasscode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-resetpasscode.md`.
@@ -945,7 +945,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/resetPasscode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn reset_passcode_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn reset_passcode_dhs_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// retire action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-retire.md`.
@@ -953,7 +953,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/retire", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn retire_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn retire_device_health_script_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// revokeAppleVppLicenses action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-revokeapplevpplicenses.md`.
@@ -961,7 +961,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/revokeAppleVppLicenses", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn revoke_apple_vpp_licenses_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn revoke_apple_vpp_licenses_dhs_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// rotateBitLockerKeys action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-rotatebitlockerkeys.md`.
@@ -969,7 +969,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/rotateBitLockerKeys", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn rotate_bit_locker_keys_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn rotate_bit_locker_keys_dhs_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// rotateFileVaultKey action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-rotatefilevaultkey.md`.
@@ -977,7 +977,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/rotateFileVaultKey", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn rotate_file_vault_key_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn rotate_file_vault_key_dhs_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// sendCustomNotificationToCompanyPortal action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-sendcustomnotificationtocompanyportal.md`.
@@ -985,7 +985,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/sendCustomNotificationToCompanyPortal", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn send_custom_notification_to_company_portal_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("notificationTitle")] notification_title: &str, #[param("notificationBody")] notification_body: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn send_custom_notification_to_company_portal_dhs_drs_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("notificationTitle")] notification_title: &str, #[param("notificationBody")] notification_body: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// setDeviceName action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-setdevicename.md`.
@@ -993,7 +993,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/setDeviceName", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn set_device_name_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("deviceName")] device_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn set_device_name_dhs_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("deviceName")] device_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// shutDown action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-shutdown.md`.
@@ -1001,7 +1001,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/shutDown", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn shut_down_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn shut_down_device_health_script_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// syncDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-syncdevice.md`.
@@ -1009,7 +1009,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/syncDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn sync_device_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn sync_device_health_script_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// triggerConfigurationManagerAction action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-triggerconfigurationmanageraction.md`.
@@ -1017,7 +1017,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/triggerConfigurationManagerAction", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn trigger_configuration_manager_action_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("configurationManagerAction")] configuration_manager_action: &crate::models::ConfigurationManagerAction) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn trigger_configuration_manager_action_dhs_drs_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("configurationManagerAction")] configuration_manager_action: &crate::models::ConfigurationManagerAction) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// updateWindowsDeviceAccount action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-updatewindowsdeviceaccount.md`.
@@ -1025,7 +1025,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/updateWindowsDeviceAccount", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn update_windows_device_account_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: &crate::models::UpdateWindowsDeviceAccountActionParameter) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn update_windows_device_account_dhs_drs_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: ::core::option::Option<&crate::models::UpdateWindowsDeviceAccountActionParameter>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// windowsDefenderScan action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-windowsdefenderscan.md`.
@@ -1033,7 +1033,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/windowsDefenderScan", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn windows_defender_scan_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("quickScan")] quick_scan: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn windows_defender_scan_dhs_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("quickScan")] quick_scan: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// windowsDefenderUpdateSignatures action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-windowsdefenderupdatesignatures.md`.
@@ -1041,7 +1041,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/windowsDefenderUpdateSignatures", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn windows_defender_update_signatures_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn windows_defender_update_signatures_dhs_drs_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// wipe action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-wipe.md`.
@@ -1049,7 +1049,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`, `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/deviceRunStates/<device_health_script_device_state_id>/managedDevice/wipe", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All", "DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn wipe_device_health_scripts_device_run_states_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: bool, #[param("keepUserData")] keep_user_data: bool, #[param("macOsUnlockCode")] mac_os_unlock_code: &str, #[param("persistEsimDataPlan")] persist_esim_data_plan: bool, #[param("useProtectedWipe")] use_protected_wipe: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn wipe_device_health_script_device_run_state_managed_device(&self, device_health_script_id: &str, device_health_script_device_state_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: ::core::option::Option<bool>, #[param("keepUserData")] keep_user_data: ::core::option::Option<bool>, #[param("macOsUnlockCode")] mac_os_unlock_code: ::core::option::Option<&str>, #[param("persistEsimDataPlan")] persist_esim_data_plan: ::core::option::Option<bool>, #[param("useProtectedWipe")] use_protected_wipe: ::core::option::Option<bool>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// getGlobalScriptHighestAvailableVersion action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicehealthscript-getglobalscripthighestavailableversion.md`.
@@ -1057,7 +1057,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/getGlobalScriptHighestAvailableVersion", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_global_script_highest_available_version_device_health_scripts(&self, device_health_script_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
+    async fn get_global_script_highest_available_version_device_health_script(&self, device_health_script_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
     /// getRemediationHistory function
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicehealthscript-getremediationhistory.md`.
@@ -1065,7 +1065,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/getRemediationHistory", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_remediation_history_device_health_scripts(&self, device_health_script_id: &str) -> ::core::result::Result<crate::models::DeviceHealthScriptRemediationHistory, ::graph_endpoint::Error>;
+    async fn get_remediation_history_device_health_script(&self, device_health_script_id: &str) -> ::core::result::Result<crate::models::DeviceHealthScriptRemediationHistory, ::graph_endpoint::Error>;
     /// Get deviceHealthScriptRunSummary
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicehealthscriptrunsummary-get.md`.
@@ -1073,7 +1073,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/runSummary", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_health_scripts_run_summary(&self, device_health_script_id: &str) -> ::core::result::Result<crate::models::DeviceHealthScriptRunSummary, ::graph_endpoint::Error>;
+    async fn get_device_health_script_run_summary(&self, device_health_script_id: &str) -> ::core::result::Result<crate::models::DeviceHealthScriptRunSummary, ::graph_endpoint::Error>;
     /// Update deviceHealthScriptRunSummary
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicehealthscriptrunsummary-update.md`.
@@ -1081,7 +1081,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/runSummary", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_health_scripts_run_summary(&self, device_health_script_id: &str, #[body] body: &crate::models::DeviceHealthScriptRunSummary) -> ::core::result::Result<crate::models::DeviceHealthScriptRunSummary, ::graph_endpoint::Error>;
+    async fn update_device_health_script_run_summary(&self, device_health_script_id: &str, #[body] body: &crate::models::DeviceHealthScriptRunSummary) -> ::core::result::Result<crate::models::DeviceHealthScriptRunSummary, ::graph_endpoint::Error>;
     /// updateGlobalScript action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicehealthscript-updateglobalscript.md`.
@@ -1089,7 +1089,7 @@ pub trait DeviceHealthScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceHealthScripts/<device_health_script_id>/updateGlobalScript", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_global_script_device_health_scripts(&self, device_health_script_id: &str, #[param("version")] version: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
+    async fn update_global_device_health_script(&self, device_health_script_id: &str, #[param("version")] version: ::core::option::Option<&str>) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
 }
 
 impl DeviceHealthScripts for ::graph_endpoint::GraphClient {}
@@ -1111,7 +1111,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts", expect = 201, version = "beta")]
-    async fn create_device_management_scripts(&self, #[body] body: &crate::models::DeviceManagementScript) -> ::core::result::Result<crate::models::DeviceManagementScript, ::graph_endpoint::Error>;
+    async fn create_device_management_script(&self, #[body] body: &crate::models::DeviceManagementScript) -> ::core::result::Result<crate::models::DeviceManagementScript, ::graph_endpoint::Error>;
     /// hasPayloadLinks action
     ///
     /// Documented in `api-reference/beta/api/intune-shared-devicemanagementscript-haspayloadlinks.md`.
@@ -1127,7 +1127,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(DELETE, "/deviceManagement/deviceManagementScripts/<device_management_script_id>", expect = 204, version = "beta")]
-    async fn delete_device_management_scripts(&self, device_management_script_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_management_script(&self, device_management_script_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementScript
     ///
     /// Documented in `api-reference/beta/api/intune-shared-devicemanagementscript-get.md`.
@@ -1135,7 +1135,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(GET, "/deviceManagement/deviceManagementScripts/<device_management_script_id>", expect = 200, version = "beta")]
-    async fn get_device_management_scripts(&self, device_management_script_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScript, ::graph_endpoint::Error>;
+    async fn get_device_management_script(&self, device_management_script_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScript, ::graph_endpoint::Error>;
     /// Update deviceManagementScript
     ///
     /// Documented in `api-reference/beta/api/intune-shared-devicemanagementscript-update.md`.
@@ -1143,7 +1143,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(PATCH, "/deviceManagement/deviceManagementScripts/<device_management_script_id>", expect = 200, version = "beta")]
-    async fn update_device_management_scripts(&self, device_management_script_id: &str, #[body] body: &crate::models::DeviceManagementScript) -> ::core::result::Result<crate::models::DeviceManagementScript, ::graph_endpoint::Error>;
+    async fn update_device_management_script(&self, device_management_script_id: &str, #[body] body: &crate::models::DeviceManagementScript) -> ::core::result::Result<crate::models::DeviceManagementScript, ::graph_endpoint::Error>;
     /// assign action
     ///
     /// Documented in `api-reference/beta/api/intune-shared-devicemanagementscript-assign.md`.
@@ -1151,7 +1151,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/assign", expect = 204, version = "beta")]
-    async fn assign_device_management_scripts(&self, device_management_script_id: &str, #[param("deviceManagementScriptGroupAssignments")] device_management_script_group_assignments: &[crate::models::DeviceManagementScriptGroupAssignment], #[param("deviceManagementScriptAssignments")] device_management_script_assignments: &[crate::models::DeviceManagementScriptAssignment]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn assign_device_management_script(&self, device_management_script_id: &str, #[param("deviceManagementScriptGroupAssignments")] device_management_script_group_assignments: &[crate::models::DeviceManagementScriptGroupAssignment], #[param("deviceManagementScriptAssignments")] device_management_script_assignments: &[crate::models::DeviceManagementScriptAssignment]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// List deviceManagementScriptAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptassignment-list.md`.
@@ -1159,7 +1159,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/assignments", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_device_management_scripts_assignments(&self, device_management_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementScriptAssignment>;
+    fn list_device_management_script_assignments(&self, device_management_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementScriptAssignment>;
     /// Create deviceManagementScriptAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptassignment-create.md`.
@@ -1167,7 +1167,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/assignments", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_management_scripts_assignments(&self, device_management_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptAssignment) -> ::core::result::Result<crate::models::DeviceManagementScriptAssignment, ::graph_endpoint::Error>;
+    async fn create_device_management_script_assignment(&self, device_management_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptAssignment) -> ::core::result::Result<crate::models::DeviceManagementScriptAssignment, ::graph_endpoint::Error>;
     /// Delete deviceManagementScriptAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptassignment-delete.md`.
@@ -1175,7 +1175,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/assignments/<device_management_script_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_device_management_scripts_assignments(&self, device_management_script_id: &str, device_management_script_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_management_script_assignment(&self, device_management_script_id: &str, device_management_script_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementScriptAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptassignment-get.md`.
@@ -1183,7 +1183,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/assignments/<device_management_script_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_management_scripts_assignments(&self, device_management_script_id: &str, device_management_script_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptAssignment, ::graph_endpoint::Error>;
+    async fn get_device_management_script_assignment(&self, device_management_script_id: &str, device_management_script_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptAssignment, ::graph_endpoint::Error>;
     /// Update deviceManagementScriptAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptassignment-update.md`.
@@ -1191,7 +1191,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/assignments/<device_management_script_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_management_scripts_assignments(&self, device_management_script_id: &str, device_management_script_assignment_id: &str, #[body] body: &crate::models::DeviceManagementScriptAssignment) -> ::core::result::Result<crate::models::DeviceManagementScriptAssignment, ::graph_endpoint::Error>;
+    async fn update_device_management_script_assignment(&self, device_management_script_id: &str, device_management_script_assignment_id: &str, #[body] body: &crate::models::DeviceManagementScriptAssignment) -> ::core::result::Result<crate::models::DeviceManagementScriptAssignment, ::graph_endpoint::Error>;
     /// List deviceManagementScriptDeviceStates
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptdevicestate-list.md`.
@@ -1199,7 +1199,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_device_management_scripts_device_run_states(&self, device_management_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementScriptDeviceState>;
+    fn list_device_management_script_device_run_states(&self, device_management_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementScriptDeviceState>;
     /// Create deviceManagementScriptDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptdevicestate-create.md`.
@@ -1207,7 +1207,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_management_scripts_device_run_states(&self, device_management_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptDeviceState) -> ::core::result::Result<crate::models::DeviceManagementScriptDeviceState, ::graph_endpoint::Error>;
+    async fn create_device_management_script_device_run_state(&self, device_management_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptDeviceState) -> ::core::result::Result<crate::models::DeviceManagementScriptDeviceState, ::graph_endpoint::Error>;
     /// Delete deviceManagementScriptDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptdevicestate-delete.md`.
@@ -1215,7 +1215,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_device_management_scripts_device_run_states(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_management_script_device_run_state(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementScriptDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptdevicestate-get.md`.
@@ -1223,7 +1223,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_management_scripts_device_run_states(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptDeviceState, ::graph_endpoint::Error>;
+    async fn get_device_management_script_device_run_state(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptDeviceState, ::graph_endpoint::Error>;
     /// Update deviceManagementScriptDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptdevicestate-update.md`.
@@ -1231,7 +1231,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_management_scripts_device_run_states(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[body] body: &crate::models::DeviceManagementScriptDeviceState) -> ::core::result::Result<crate::models::DeviceManagementScriptDeviceState, ::graph_endpoint::Error>;
+    async fn update_device_management_script_device_run_state(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[body] body: &crate::models::DeviceManagementScriptDeviceState) -> ::core::result::Result<crate::models::DeviceManagementScriptDeviceState, ::graph_endpoint::Error>;
     /// Delete windowsManagedDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-windowsmanageddevice-delete.md`.
@@ -1239,7 +1239,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_management_script_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managedDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-get.md`.
@@ -1247,7 +1247,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
+    async fn get_device_management_script_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
     /// Update managedDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-update.md`.
@@ -1255,7 +1255,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
+    async fn update_device_management_script_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
     /// activateDeviceEsim action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-activatedeviceesim.md`.
@@ -1263,7 +1263,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/activateDeviceEsim", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn activate_device_esim_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("carrierUrl")] carrier_url: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn activate_device_esim_dms_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("carrierUrl")] carrier_url: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// bypassActivationLock action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-bypassactivationlock.md`.
@@ -1271,7 +1271,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/bypassActivationLock", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn bypass_activation_lock_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn bypass_activation_lock_dms_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// cleanWindowsDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-cleanwindowsdevice.md`.
@@ -1279,7 +1279,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/cleanWindowsDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn clean_windows_device_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("keepUserData")] keep_user_data: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn clean_windows_dms_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("keepUserData")] keep_user_data: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// createDeviceLogCollectionRequest action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-createdevicelogcollectionrequest.md`.
@@ -1287,7 +1287,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/createDeviceLogCollectionRequest", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_log_collection_request_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("templateType")] template_type: &crate::models::DeviceLogCollectionRequest) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
+    async fn create_device_log_collection_request_dms_drs_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("templateType")] template_type: ::core::option::Option<&crate::models::DeviceLogCollectionRequest>) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
     /// deleteUserFromSharedAppleDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-deleteuserfromsharedappledevice.md`.
@@ -1295,7 +1295,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/deleteUserFromSharedAppleDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn delete_user_from_shared_apple_device_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("userPrincipalName")] user_principal_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_user_from_shared_apple_dms_drs_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// List detectedApps
     ///
     /// Documented in `api-reference/beta/api/intune-devices-detectedapp-list.md`.
@@ -1303,7 +1303,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_device_management_scripts_device_run_states_managed_device_detected_apps(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DetectedApp>;
+    fn list_dms_device_run_state_managed_device_detected_apps(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DetectedApp>;
     /// Create detectedApp
     ///
     /// Documented in `api-reference/beta/api/intune-devices-detectedapp-create.md`.
@@ -1311,7 +1311,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_management_scripts_device_run_states_managed_device_detected_apps(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[body] body: &crate::models::DetectedApp) -> ::core::result::Result<crate::models::DetectedApp, ::graph_endpoint::Error>;
+    async fn create_dms_device_run_state_managed_device_detected_app(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[body] body: &crate::models::DetectedApp) -> ::core::result::Result<crate::models::DetectedApp, ::graph_endpoint::Error>;
     /// Delete detectedApp
     ///
     /// Documented in `api-reference/beta/api/intune-devices-detectedapp-delete.md`.
@@ -1319,7 +1319,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_device_management_scripts_device_run_states_managed_device_detected_apps(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_dms_device_run_state_managed_device_detected_app(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get detectedApp
     ///
     /// Documented in `api-reference/beta/api/intune-devices-detectedapp-get.md`.
@@ -1327,7 +1327,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_management_scripts_device_run_states_managed_device_detected_apps(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str) -> ::core::result::Result<crate::models::DetectedApp, ::graph_endpoint::Error>;
+    async fn get_dms_device_run_state_managed_device_detected_app(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str) -> ::core::result::Result<crate::models::DetectedApp, ::graph_endpoint::Error>;
     /// Update detectedApp
     ///
     /// Documented in `api-reference/beta/api/intune-devices-detectedapp-update.md`.
@@ -1335,7 +1335,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_management_scripts_device_run_states_managed_device_detected_apps(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, #[body] body: &crate::models::DetectedApp) -> ::core::result::Result<crate::models::DetectedApp, ::graph_endpoint::Error>;
+    async fn update_dms_device_run_state_managed_device_detected_app(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, #[body] body: &crate::models::DetectedApp) -> ::core::result::Result<crate::models::DetectedApp, ::graph_endpoint::Error>;
     /// List windowsManagedDevices
     ///
     /// Documented in `api-reference/beta/api/intune-devices-windowsmanageddevice-list.md`.
@@ -1343,7 +1343,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyManagedDevice>;
+    fn list_dms_drs_managed_device_detected_app_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyManagedDevice>;
     /// Create windowsManagedDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-windowsmanageddevice-create.md`.
@@ -1351,7 +1351,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
+    async fn create_dms_drs_managed_device_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
     /// executeAction action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-executeaction.md`.
@@ -1359,7 +1359,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/executeAction", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn execute_action_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, #[param("actionName")] action_name: crate::models::ManagedDeviceRemoteAction, #[param("keepEnrollmentData")] keep_enrollment_data: bool, #[param("keepUserData")] keep_user_data: bool, #[param("deviceIds")] device_ids: &[&str], #[param("notificationTitle")] notification_title: &str, #[param("notificationBody")] notification_body: &str, #[param("deviceName")] device_name: &str) -> ::core::result::Result<crate::models::BulkManagedDeviceActionResult, ::graph_endpoint::Error>;
+    async fn execute_action_dms_drs_md_detected_app_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, #[param("actionName")] action_name: crate::models::ManagedDeviceRemoteAction, #[param("keepEnrollmentData")] keep_enrollment_data: ::core::option::Option<bool>, #[param("keepUserData")] keep_user_data: ::core::option::Option<bool>, #[param("deviceIds")] device_ids: &[&str], #[param("notificationTitle")] notification_title: ::core::option::Option<&str>, #[param("notificationBody")] notification_body: ::core::option::Option<&str>, #[param("deviceName")] device_name: ::core::option::Option<&str>) -> ::core::result::Result<crate::models::BulkManagedDeviceActionResult, ::graph_endpoint::Error>;
     /// Delete windowsManagedDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-windowsmanageddevice-delete.md`.
@@ -1367,7 +1367,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_dms_drs_managed_device_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managedDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-get.md`.
@@ -1375,7 +1375,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
+    async fn get_dms_drs_managed_device_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
     /// Update managedDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-update.md`.
@@ -1383,7 +1383,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
+    async fn update_dms_drs_managed_device_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
     /// activateDeviceEsim action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-activatedeviceesim.md`.
@@ -1391,7 +1391,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/activateDeviceEsim", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn activate_device_esim_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("carrierUrl")] carrier_url: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn activate_device_esim_dms_drs_md_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("carrierUrl")] carrier_url: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// bypassActivationLock action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-bypassactivationlock.md`.
@@ -1399,7 +1399,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/bypassActivationLock", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn bypass_activation_lock_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn bypass_activation_lock_dms_drs_md_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// cleanWindowsDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-cleanwindowsdevice.md`.
@@ -1407,7 +1407,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/cleanWindowsDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn clean_windows_device_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("keepUserData")] keep_user_data: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn clean_windows_dms_drs_managed_device_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("keepUserData")] keep_user_data: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// createDeviceLogCollectionRequest action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-createdevicelogcollectionrequest.md`.
@@ -1415,7 +1415,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/createDeviceLogCollectionRequest", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_log_collection_request_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("templateType")] template_type: &crate::models::DeviceLogCollectionRequest) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
+    async fn create_device_log_collection_request_dms_drs_md_da_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("templateType")] template_type: ::core::option::Option<&crate::models::DeviceLogCollectionRequest>) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
     /// deleteUserFromSharedAppleDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-deleteuserfromsharedappledevice.md`.
@@ -1423,7 +1423,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/deleteUserFromSharedAppleDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn delete_user_from_shared_apple_device_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("userPrincipalName")] user_principal_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_user_from_shared_apple_dms_drs_md_da_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// disableLostMode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-disablelostmode.md`.
@@ -1431,7 +1431,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/disableLostMode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn disable_lost_mode_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn disable_lost_mode_dms_drs_md_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// enableLostMode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-enablelostmode.md`.
@@ -1439,7 +1439,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/enableLostMode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn enable_lost_mode_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("message")] message: &str, #[param("phoneNumber")] phone_number: &str, #[param("footer")] footer: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn enable_lost_mode_dms_drs_md_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("message")] message: ::core::option::Option<&str>, #[param("phoneNumber")] phone_number: ::core::option::Option<&str>, #[param("footer")] footer: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// getFileVaultKey function
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-getfilevaultkey.md`.
@@ -1447,7 +1447,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/getFileVaultKey", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_file_vault_key_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
+    async fn get_file_vault_key_dms_drs_md_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
     /// locateDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-locatedevice.md`.
@@ -1455,7 +1455,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/locateDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn locate_device_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn locate_dms_drs_managed_device_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// logoutSharedAppleDeviceActiveUser action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-logoutsharedappledeviceactiveuser.md`.
@@ -1463,7 +1463,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/logoutSharedAppleDeviceActiveUser", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn logout_shared_apple_device_active_user_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn logout_shared_apple_device_active_user_dms_drs_md_da_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// playLostModeSound action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-playlostmodesound.md`.
@@ -1471,7 +1471,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/playLostModeSound", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn play_lost_mode_sound_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn play_lost_mode_sound_dms_drs_md_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// rebootNow action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-rebootnow.md`.
@@ -1479,7 +1479,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/rebootNow", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn reboot_now_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn reboot_now_dms_drs_managed_device_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// recoverPasscode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-recoverpasscode.md`.
@@ -1487,7 +1487,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/recoverPasscode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn recover_passcode_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn recover_passcode_dms_drs_md_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// remoteLock action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-remotelock.md`.
@@ -1495,7 +1495,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/remoteLock", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn remote_lock_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn remote_lock_dms_drs_managed_device_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// requestRemoteAssistance action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-requestremoteassistance.md`.
@@ -1503,7 +1503,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/requestRemoteAssistance", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn request_remote_assistance_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn request_remote_assistance_dms_drs_md_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// resetPasscode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-resetpasscode.md`.
@@ -1511,7 +1511,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/resetPasscode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn reset_passcode_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn reset_passcode_dms_drs_md_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// retire action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-retire.md`.
@@ -1519,7 +1519,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/retire", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn retire_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn retire_dms_drs_managed_device_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// revokeAppleVppLicenses action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-revokeapplevpplicenses.md`.
@@ -1527,7 +1527,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/revokeAppleVppLicenses", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn revoke_apple_vpp_licenses_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn revoke_apple_vpp_licenses_dms_drs_md_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// rotateBitLockerKeys action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-rotatebitlockerkeys.md`.
@@ -1535,7 +1535,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/rotateBitLockerKeys", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn rotate_bit_locker_keys_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn rotate_bit_locker_keys_dms_drs_md_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// rotateFileVaultKey action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-rotatefilevaultkey.md`.
@@ -1543,7 +1543,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/rotateFileVaultKey", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn rotate_file_vault_key_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn rotate_file_vault_key_dms_drs_md_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// sendCustomNotificationToCompanyPortal action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-sendcustomnotificationtocompanyportal.md`.
@@ -1551,7 +1551,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/sendCustomNotificationToCompanyPortal", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn send_custom_notification_to_company_portal_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("notificationTitle")] notification_title: &str, #[param("notificationBody")] notification_body: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn send_custom_notification_to_company_portal_dms_drs_md_da_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("notificationTitle")] notification_title: &str, #[param("notificationBody")] notification_body: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// setDeviceName action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-setdevicename.md`.
@@ -1559,7 +1559,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/setDeviceName", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn set_device_name_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("deviceName")] device_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn set_device_name_dms_drs_md_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("deviceName")] device_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// shutDown action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-shutdown.md`.
@@ -1567,7 +1567,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/shutDown", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn shut_down_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn shut_down_dms_drs_managed_device_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// syncDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-syncdevice.md`.
@@ -1575,7 +1575,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/syncDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn sync_device_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn sync_dms_drs_managed_device_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// triggerConfigurationManagerAction action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-triggerconfigurationmanageraction.md`.
@@ -1583,7 +1583,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/triggerConfigurationManagerAction", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn trigger_configuration_manager_action_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("configurationManagerAction")] configuration_manager_action: &crate::models::ConfigurationManagerAction) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn trigger_configuration_manager_action_dms_drs_md_da_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("configurationManagerAction")] configuration_manager_action: &crate::models::ConfigurationManagerAction) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// updateWindowsDeviceAccount action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-updatewindowsdeviceaccount.md`.
@@ -1591,7 +1591,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/updateWindowsDeviceAccount", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn update_windows_device_account_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: &crate::models::UpdateWindowsDeviceAccountActionParameter) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn update_windows_device_account_dms_drs_md_da_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: ::core::option::Option<&crate::models::UpdateWindowsDeviceAccountActionParameter>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// windowsDefenderScan action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-windowsdefenderscan.md`.
@@ -1599,7 +1599,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/windowsDefenderScan", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn windows_defender_scan_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("quickScan")] quick_scan: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn windows_defender_scan_dms_drs_md_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("quickScan")] quick_scan: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// windowsDefenderUpdateSignatures action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-windowsdefenderupdatesignatures.md`.
@@ -1607,7 +1607,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/windowsDefenderUpdateSignatures", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn windows_defender_update_signatures_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn windows_defender_update_signatures_dms_drs_md_da_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// wipe action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-wipe.md`.
@@ -1615,7 +1615,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`, `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/detectedApps/<detected_app_id>/managedDevices/<managed_device_id>/wipe", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All", "DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn wipe_device_management_scripts_device_run_states_managed_device_detected_apps_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: bool, #[param("keepUserData")] keep_user_data: bool, #[param("macOsUnlockCode")] mac_os_unlock_code: &str, #[param("persistEsimDataPlan")] persist_esim_data_plan: bool, #[param("useProtectedWipe")] use_protected_wipe: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn wipe_dms_drs_managed_device_detected_app_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, detected_app_id: &str, managed_device_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: ::core::option::Option<bool>, #[param("keepUserData")] keep_user_data: ::core::option::Option<bool>, #[param("macOsUnlockCode")] mac_os_unlock_code: ::core::option::Option<&str>, #[param("persistEsimDataPlan")] persist_esim_data_plan: ::core::option::Option<bool>, #[param("useProtectedWipe")] use_protected_wipe: ::core::option::Option<bool>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Update deviceCategory
     ///
     /// Documented in `api-reference/beta/api/intune-shared-devicecategory-update.md`.
@@ -1623,7 +1623,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(PATCH, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/deviceCategory", expect = 200, version = "beta")]
-    async fn update_device_management_scripts_device_run_states_managed_device_device_category(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[body] body: &crate::models::DeviceCategory) -> ::core::result::Result<crate::models::DeviceCategory, ::graph_endpoint::Error>;
+    async fn update_dms_device_run_state_managed_device_device_category(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[body] body: &crate::models::DeviceCategory) -> ::core::result::Result<crate::models::DeviceCategory, ::graph_endpoint::Error>;
     /// disableLostMode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-disablelostmode.md`.
@@ -1631,7 +1631,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/disableLostMode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn disable_lost_mode_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn disable_lost_mode_dms_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// enableLostMode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-enablelostmode.md`.
@@ -1639,7 +1639,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/enableLostMode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn enable_lost_mode_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("message")] message: &str, #[param("phoneNumber")] phone_number: &str, #[param("footer")] footer: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn enable_lost_mode_dms_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("message")] message: ::core::option::Option<&str>, #[param("phoneNumber")] phone_number: ::core::option::Option<&str>, #[param("footer")] footer: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// getFileVaultKey function
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-getfilevaultkey.md`.
@@ -1647,7 +1647,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/getFileVaultKey", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_file_vault_key_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
+    async fn get_file_vault_key_dms_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
     /// locateDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-locatedevice.md`.
@@ -1655,7 +1655,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/locateDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn locate_device_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn locate_device_management_script_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// List deviceLogCollectionResponses
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicelogcollectionresponse-list.md`.
@@ -1663,7 +1663,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/logCollectionRequests", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_device_management_scripts_device_run_states_managed_device_log_collection_requests(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceLogCollectionResponse>;
+    fn list_dms_drs_managed_device_log_collection_requests(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceLogCollectionResponse>;
     /// Create deviceLogCollectionResponse
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicelogcollectionresponse-create.md`.
@@ -1671,7 +1671,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/logCollectionRequests", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_management_scripts_device_run_states_managed_device_log_collection_requests(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[body] body: &crate::models::DeviceLogCollectionResponse) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
+    async fn create_dms_drs_managed_device_log_collection_request(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[body] body: &crate::models::DeviceLogCollectionResponse) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
     /// Delete deviceLogCollectionResponse
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicelogcollectionresponse-delete.md`.
@@ -1679,7 +1679,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/logCollectionRequests/<device_log_collection_response_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_device_management_scripts_device_run_states_managed_device_log_collection_requests(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, device_log_collection_response_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_dms_drs_managed_device_log_collection_request(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, device_log_collection_response_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceLogCollectionResponse
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicelogcollectionresponse-get.md`.
@@ -1687,7 +1687,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/logCollectionRequests/<device_log_collection_response_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_management_scripts_device_run_states_managed_device_log_collection_requests(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, device_log_collection_response_id: &str) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
+    async fn get_dms_drs_managed_device_log_collection_request(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, device_log_collection_response_id: &str) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
     /// Update deviceLogCollectionResponse
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicelogcollectionresponse-update.md`.
@@ -1695,7 +1695,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/logCollectionRequests/<device_log_collection_response_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_management_scripts_device_run_states_managed_device_log_collection_requests(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, device_log_collection_response_id: &str, #[body] body: &crate::models::DeviceLogCollectionResponse) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
+    async fn update_dms_drs_managed_device_log_collection_request(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, device_log_collection_response_id: &str, #[body] body: &crate::models::DeviceLogCollectionResponse) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
     /// createDownloadUrl action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicelogcollectionresponse-createdownloadurl.md`.
@@ -1703,7 +1703,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/logCollectionRequests/<device_log_collection_response_id>/createDownloadUrl", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_download_url_device_management_scripts_device_run_states_managed_device_log_collection_requests(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, device_log_collection_response_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
+    async fn create_download_url_dms_drs_md_log_collection_request(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, device_log_collection_response_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
     /// logoutSharedAppleDeviceActiveUser action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-logoutsharedappledeviceactiveuser.md`.
@@ -1711,7 +1711,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/logoutSharedAppleDeviceActiveUser", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn logout_shared_apple_device_active_user_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn logout_shared_apple_device_active_user_dms_drs_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// playLostModeSound action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-playlostmodesound.md`.
@@ -1719,7 +1719,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/playLostModeSound", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn play_lost_mode_sound_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn play_lost_mode_sound_dms_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// rebootNow action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-rebootnow.md`.
@@ -1727,7 +1727,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/rebootNow", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn reboot_now_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn reboot_now_dms_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// recoverPasscode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-recoverpasscode.md`.
@@ -1735,7 +1735,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/recoverPasscode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn recover_passcode_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn recover_passcode_dms_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// remoteLock action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-remotelock.md`.
@@ -1743,7 +1743,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/remoteLock", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn remote_lock_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn remote_lock_dms_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// requestRemoteAssistance action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-requestremoteassistance.md`.
@@ -1751,7 +1751,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/requestRemoteAssistance", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn request_remote_assistance_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn request_remote_assistance_dms_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// resetPasscode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-resetpasscode.md`.
@@ -1759,7 +1759,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/resetPasscode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn reset_passcode_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn reset_passcode_dms_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// retire action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-retire.md`.
@@ -1767,7 +1767,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/retire", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn retire_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn retire_device_management_script_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// revokeAppleVppLicenses action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-revokeapplevpplicenses.md`.
@@ -1775,7 +1775,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/revokeAppleVppLicenses", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn revoke_apple_vpp_licenses_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn revoke_apple_vpp_licenses_dms_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// rotateBitLockerKeys action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-rotatebitlockerkeys.md`.
@@ -1783,7 +1783,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/rotateBitLockerKeys", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn rotate_bit_locker_keys_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn rotate_bit_locker_keys_dms_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// rotateFileVaultKey action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-rotatefilevaultkey.md`.
@@ -1791,7 +1791,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/rotateFileVaultKey", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn rotate_file_vault_key_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn rotate_file_vault_key_dms_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// sendCustomNotificationToCompanyPortal action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-sendcustomnotificationtocompanyportal.md`.
@@ -1799,7 +1799,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/sendCustomNotificationToCompanyPortal", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn send_custom_notification_to_company_portal_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("notificationTitle")] notification_title: &str, #[param("notificationBody")] notification_body: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn send_custom_notification_to_company_portal_dms_drs_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("notificationTitle")] notification_title: &str, #[param("notificationBody")] notification_body: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// setDeviceName action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-setdevicename.md`.
@@ -1807,7 +1807,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/setDeviceName", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn set_device_name_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("deviceName")] device_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn set_device_name_dms_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("deviceName")] device_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// shutDown action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-shutdown.md`.
@@ -1815,7 +1815,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/shutDown", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn shut_down_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn shut_down_dms_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// syncDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-syncdevice.md`.
@@ -1823,7 +1823,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/syncDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn sync_device_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn sync_device_management_script_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// triggerConfigurationManagerAction action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-triggerconfigurationmanageraction.md`.
@@ -1831,7 +1831,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/triggerConfigurationManagerAction", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn trigger_configuration_manager_action_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("configurationManagerAction")] configuration_manager_action: &crate::models::ConfigurationManagerAction) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn trigger_configuration_manager_action_dms_drs_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("configurationManagerAction")] configuration_manager_action: &crate::models::ConfigurationManagerAction) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// updateWindowsDeviceAccount action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-updatewindowsdeviceaccount.md`.
@@ -1839,7 +1839,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/updateWindowsDeviceAccount", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn update_windows_device_account_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: &crate::models::UpdateWindowsDeviceAccountActionParameter) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn update_windows_device_account_dms_drs_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: ::core::option::Option<&crate::models::UpdateWindowsDeviceAccountActionParameter>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// List windowsManagedDevices
     ///
     /// Documented in `api-reference/beta/api/intune-devices-windowsmanageddevice-list.md`.
@@ -1847,7 +1847,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyManagedDevice>;
+    fn list_dms_device_run_state_managed_device_user_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyManagedDevice>;
     /// Create windowsManagedDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-windowsmanageddevice-create.md`.
@@ -1855,7 +1855,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
+    async fn create_dms_device_run_state_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
     /// executeAction action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-executeaction.md`.
@@ -1863,7 +1863,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/executeAction", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn execute_action_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, #[param("actionName")] action_name: crate::models::ManagedDeviceRemoteAction, #[param("keepEnrollmentData")] keep_enrollment_data: bool, #[param("keepUserData")] keep_user_data: bool, #[param("deviceIds")] device_ids: &[&str], #[param("notificationTitle")] notification_title: &str, #[param("notificationBody")] notification_body: &str, #[param("deviceName")] device_name: &str) -> ::core::result::Result<crate::models::BulkManagedDeviceActionResult, ::graph_endpoint::Error>;
+    async fn execute_action_dms_drs_managed_device_user_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, #[param("actionName")] action_name: crate::models::ManagedDeviceRemoteAction, #[param("keepEnrollmentData")] keep_enrollment_data: ::core::option::Option<bool>, #[param("keepUserData")] keep_user_data: ::core::option::Option<bool>, #[param("deviceIds")] device_ids: &[&str], #[param("notificationTitle")] notification_title: ::core::option::Option<&str>, #[param("notificationBody")] notification_body: ::core::option::Option<&str>, #[param("deviceName")] device_name: ::core::option::Option<&str>) -> ::core::result::Result<crate::models::BulkManagedDeviceActionResult, ::graph_endpoint::Error>;
     /// Delete windowsManagedDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-windowsmanageddevice-delete.md`.
@@ -1871,7 +1871,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_dms_device_run_state_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managedDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-get.md`.
@@ -1879,7 +1879,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
+    async fn get_dms_device_run_state_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
     /// Update managedDevice
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-update.md`.
@@ -1887,7 +1887,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
+    async fn update_dms_device_run_state_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[body] body: &crate::models::AnyManagedDevice) -> ::core::result::Result<crate::models::AnyManagedDevice, ::graph_endpoint::Error>;
     /// activateDeviceEsim action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-activatedeviceesim.md`.
@@ -1895,7 +1895,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/activateDeviceEsim", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn activate_device_esim_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("carrierUrl")] carrier_url: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn activate_device_esim_dms_drs_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("carrierUrl")] carrier_url: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// bypassActivationLock action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-bypassactivationlock.md`.
@@ -1903,7 +1903,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/bypassActivationLock", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn bypass_activation_lock_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn bypass_activation_lock_dms_drs_md_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// cleanWindowsDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-cleanwindowsdevice.md`.
@@ -1911,7 +1911,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/cleanWindowsDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn clean_windows_device_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("keepUserData")] keep_user_data: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn clean_windows_dms_drs_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("keepUserData")] keep_user_data: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// createDeviceLogCollectionRequest action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-createdevicelogcollectionrequest.md`.
@@ -1919,7 +1919,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/createDeviceLogCollectionRequest", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_log_collection_request_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("templateType")] template_type: &crate::models::DeviceLogCollectionRequest) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
+    async fn create_device_log_collection_request_dms_drs_md_u_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("templateType")] template_type: ::core::option::Option<&crate::models::DeviceLogCollectionRequest>) -> ::core::result::Result<crate::models::DeviceLogCollectionResponse, ::graph_endpoint::Error>;
     /// deleteUserFromSharedAppleDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-deleteuserfromsharedappledevice.md`.
@@ -1927,7 +1927,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/deleteUserFromSharedAppleDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn delete_user_from_shared_apple_device_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("userPrincipalName")] user_principal_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_user_from_shared_apple_dms_drs_md_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("userPrincipalName")] user_principal_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// disableLostMode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-disablelostmode.md`.
@@ -1935,7 +1935,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/disableLostMode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn disable_lost_mode_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn disable_lost_mode_dms_drs_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// enableLostMode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-enablelostmode.md`.
@@ -1943,7 +1943,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/enableLostMode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn enable_lost_mode_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("message")] message: &str, #[param("phoneNumber")] phone_number: &str, #[param("footer")] footer: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn enable_lost_mode_dms_drs_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("message")] message: ::core::option::Option<&str>, #[param("phoneNumber")] phone_number: ::core::option::Option<&str>, #[param("footer")] footer: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// getFileVaultKey function
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-getfilevaultkey.md`.
@@ -1951,7 +1951,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/getFileVaultKey", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_file_vault_key_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
+    async fn get_file_vault_key_dms_drs_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
     /// locateDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-locatedevice.md`.
@@ -1959,7 +1959,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/locateDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn locate_device_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn locate_dms_device_run_state_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// logoutSharedAppleDeviceActiveUser action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-logoutsharedappledeviceactiveuser.md`.
@@ -1967,7 +1967,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/logoutSharedAppleDeviceActiveUser", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn logout_shared_apple_device_active_user_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn logout_shared_apple_device_active_user_dms_drs_md_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// playLostModeSound action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-playlostmodesound.md`.
@@ -1975,7 +1975,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/playLostModeSound", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn play_lost_mode_sound_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn play_lost_mode_sound_dms_drs_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// rebootNow action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-rebootnow.md`.
@@ -1983,7 +1983,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/rebootNow", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn reboot_now_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn reboot_now_dms_drs_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// recoverPasscode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-recoverpasscode.md`.
@@ -1991,7 +1991,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/recoverPasscode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn recover_passcode_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn recover_passcode_dms_drs_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// remoteLock action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-remotelock.md`.
@@ -1999,7 +1999,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/remoteLock", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn remote_lock_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn remote_lock_dms_drs_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// requestRemoteAssistance action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-requestremoteassistance.md`.
@@ -2007,7 +2007,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/requestRemoteAssistance", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn request_remote_assistance_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn request_remote_assistance_dms_drs_md_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// resetPasscode action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-resetpasscode.md`.
@@ -2015,7 +2015,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/resetPasscode", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn reset_passcode_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn reset_passcode_dms_drs_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// retire action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-retire.md`.
@@ -2023,7 +2023,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/retire", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn retire_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn retire_dms_device_run_state_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// revokeAppleVppLicenses action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-revokeapplevpplicenses.md`.
@@ -2031,7 +2031,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/revokeAppleVppLicenses", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn revoke_apple_vpp_licenses_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn revoke_apple_vpp_licenses_dms_drs_md_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// rotateBitLockerKeys action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-rotatebitlockerkeys.md`.
@@ -2039,7 +2039,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/rotateBitLockerKeys", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn rotate_bit_locker_keys_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn rotate_bit_locker_keys_dms_drs_md_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// rotateFileVaultKey action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-rotatefilevaultkey.md`.
@@ -2047,7 +2047,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/rotateFileVaultKey", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn rotate_file_vault_key_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn rotate_file_vault_key_dms_drs_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// sendCustomNotificationToCompanyPortal action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-sendcustomnotificationtocompanyportal.md`.
@@ -2055,7 +2055,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/sendCustomNotificationToCompanyPortal", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn send_custom_notification_to_company_portal_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("notificationTitle")] notification_title: &str, #[param("notificationBody")] notification_body: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn send_custom_notification_to_company_portal_dms_drs_md_u_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("notificationTitle")] notification_title: &str, #[param("notificationBody")] notification_body: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// setDeviceName action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-setdevicename.md`.
@@ -2063,7 +2063,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/setDeviceName", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn set_device_name_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("deviceName")] device_name: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn set_device_name_dms_drs_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("deviceName")] device_name: ::core::option::Option<&str>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// shutDown action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-shutdown.md`.
@@ -2071,7 +2071,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/shutDown", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn shut_down_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn shut_down_dms_drs_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// syncDevice action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-syncdevice.md`.
@@ -2079,7 +2079,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/syncDevice", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn sync_device_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn sync_dms_device_run_state_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// triggerConfigurationManagerAction action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-triggerconfigurationmanageraction.md`.
@@ -2087,7 +2087,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/triggerConfigurationManagerAction", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn trigger_configuration_manager_action_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("configurationManagerAction")] configuration_manager_action: &crate::models::ConfigurationManagerAction) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn trigger_configuration_manager_action_dms_drs_md_u_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("configurationManagerAction")] configuration_manager_action: &crate::models::ConfigurationManagerAction) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// updateWindowsDeviceAccount action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-updatewindowsdeviceaccount.md`.
@@ -2095,7 +2095,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/updateWindowsDeviceAccount", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn update_windows_device_account_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: &crate::models::UpdateWindowsDeviceAccountActionParameter) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn update_windows_device_account_dms_drs_md_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("updateWindowsDeviceAccountActionParameter")] update_windows_device_account_action_parameter: ::core::option::Option<&crate::models::UpdateWindowsDeviceAccountActionParameter>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// windowsDefenderScan action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-windowsdefenderscan.md`.
@@ -2103,7 +2103,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/windowsDefenderScan", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn windows_defender_scan_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("quickScan")] quick_scan: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn windows_defender_scan_dms_drs_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("quickScan")] quick_scan: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// windowsDefenderUpdateSignatures action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-windowsdefenderupdatesignatures.md`.
@@ -2111,7 +2111,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/windowsDefenderUpdateSignatures", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn windows_defender_update_signatures_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn windows_defender_update_signatures_dms_drs_md_u_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// wipe action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-wipe.md`.
@@ -2119,7 +2119,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`, `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/users/<user_id>/managedDevices/<managed_device_id>/wipe", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All", "DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn wipe_device_management_scripts_device_run_states_managed_device_users_managed_devices(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: bool, #[param("keepUserData")] keep_user_data: bool, #[param("macOsUnlockCode")] mac_os_unlock_code: &str, #[param("persistEsimDataPlan")] persist_esim_data_plan: bool, #[param("useProtectedWipe")] use_protected_wipe: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn wipe_dms_device_run_state_managed_device_user_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, user_id: &str, managed_device_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: ::core::option::Option<bool>, #[param("keepUserData")] keep_user_data: ::core::option::Option<bool>, #[param("macOsUnlockCode")] mac_os_unlock_code: ::core::option::Option<&str>, #[param("persistEsimDataPlan")] persist_esim_data_plan: ::core::option::Option<bool>, #[param("useProtectedWipe")] use_protected_wipe: ::core::option::Option<bool>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// windowsDefenderScan action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-windowsdefenderscan.md`.
@@ -2127,7 +2127,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/windowsDefenderScan", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn windows_defender_scan_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("quickScan")] quick_scan: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn windows_defender_scan_dms_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("quickScan")] quick_scan: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// windowsDefenderUpdateSignatures action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-windowsdefenderupdatesignatures.md`.
@@ -2135,7 +2135,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/windowsDefenderUpdateSignatures", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn windows_defender_update_signatures_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn windows_defender_update_signatures_dms_drs_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get windowsProtectionState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-windowsprotectionstate-get.md`.
@@ -2143,7 +2143,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/windowsProtectionState", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_management_scripts_device_run_states_managed_device_windows_protection_state(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<crate::models::WindowsProtectionState, ::graph_endpoint::Error>;
+    async fn get_dms_drs_managed_device_windows_protection_state(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<crate::models::WindowsProtectionState, ::graph_endpoint::Error>;
     /// Update windowsProtectionState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-windowsprotectionstate-update.md`.
@@ -2151,7 +2151,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/windowsProtectionState", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_management_scripts_device_run_states_managed_device_windows_protection_state(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[body] body: &crate::models::WindowsProtectionState) -> ::core::result::Result<crate::models::WindowsProtectionState, ::graph_endpoint::Error>;
+    async fn update_dms_drs_managed_device_windows_protection_state(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[body] body: &crate::models::WindowsProtectionState) -> ::core::result::Result<crate::models::WindowsProtectionState, ::graph_endpoint::Error>;
     /// List windowsDeviceMalwareStates
     ///
     /// Documented in `api-reference/beta/api/intune-devices-windowsdevicemalwarestate-list.md`.
@@ -2159,7 +2159,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/windowsProtectionState/detectedMalwareState", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_device_management_scripts_device_run_states_managed_device_windows_protection_state_detected_malware_state(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::WindowsDeviceMalwareState>;
+    fn list_dms_drs_md_wps_detected_malware_state(&self, device_management_script_id: &str, device_management_script_device_state_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::WindowsDeviceMalwareState>;
     /// Create windowsDeviceMalwareState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-windowsdevicemalwarestate-create.md`.
@@ -2167,7 +2167,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/windowsProtectionState/detectedMalwareState", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_management_scripts_device_run_states_managed_device_windows_protection_state_detected_malware_state(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[body] body: &crate::models::WindowsDeviceMalwareState) -> ::core::result::Result<crate::models::WindowsDeviceMalwareState, ::graph_endpoint::Error>;
+    async fn create_dms_drs_md_wps_detected_malware_state(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[body] body: &crate::models::WindowsDeviceMalwareState) -> ::core::result::Result<crate::models::WindowsDeviceMalwareState, ::graph_endpoint::Error>;
     /// Delete windowsDeviceMalwareState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-windowsdevicemalwarestate-delete.md`.
@@ -2175,7 +2175,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/windowsProtectionState/detectedMalwareState/<windows_device_malware_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_device_management_scripts_device_run_states_managed_device_windows_protection_state_detected_malware_state(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, windows_device_malware_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_dms_drs_md_wps_detected_malware_state(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, windows_device_malware_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get windowsDeviceMalwareState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-windowsdevicemalwarestate-get.md`.
@@ -2183,7 +2183,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/windowsProtectionState/detectedMalwareState/<windows_device_malware_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_management_scripts_device_run_states_managed_device_windows_protection_state_detected_malware_state(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, windows_device_malware_state_id: &str) -> ::core::result::Result<crate::models::WindowsDeviceMalwareState, ::graph_endpoint::Error>;
+    async fn get_dms_drs_md_wps_detected_malware_state(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, windows_device_malware_state_id: &str) -> ::core::result::Result<crate::models::WindowsDeviceMalwareState, ::graph_endpoint::Error>;
     /// Update windowsDeviceMalwareState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-windowsdevicemalwarestate-update.md`.
@@ -2191,7 +2191,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/windowsProtectionState/detectedMalwareState/<windows_device_malware_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_management_scripts_device_run_states_managed_device_windows_protection_state_detected_malware_state(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, windows_device_malware_state_id: &str, #[body] body: &crate::models::WindowsDeviceMalwareState) -> ::core::result::Result<crate::models::WindowsDeviceMalwareState, ::graph_endpoint::Error>;
+    async fn update_dms_drs_md_wps_detected_malware_state(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, windows_device_malware_state_id: &str, #[body] body: &crate::models::WindowsDeviceMalwareState) -> ::core::result::Result<crate::models::WindowsDeviceMalwareState, ::graph_endpoint::Error>;
     /// wipe action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-manageddevice-wipe.md`.
@@ -2199,7 +2199,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`, `DeviceManagementManagedDevices.PriviligedOperation.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/deviceRunStates/<device_management_script_device_state_id>/managedDevice/wipe", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All", "DeviceManagementManagedDevices.PriviligedOperation.All"])]
-    async fn wipe_device_management_scripts_device_run_states_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: bool, #[param("keepUserData")] keep_user_data: bool, #[param("macOsUnlockCode")] mac_os_unlock_code: &str, #[param("persistEsimDataPlan")] persist_esim_data_plan: bool, #[param("useProtectedWipe")] use_protected_wipe: bool) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn wipe_device_management_script_device_run_state_managed_device(&self, device_management_script_id: &str, device_management_script_device_state_id: &str, #[param("keepEnrollmentData")] keep_enrollment_data: ::core::option::Option<bool>, #[param("keepUserData")] keep_user_data: ::core::option::Option<bool>, #[param("macOsUnlockCode")] mac_os_unlock_code: ::core::option::Option<&str>, #[param("persistEsimDataPlan")] persist_esim_data_plan: ::core::option::Option<bool>, #[param("useProtectedWipe")] use_protected_wipe: ::core::option::Option<bool>) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// List deviceManagementScriptGroupAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptgroupassignment-list.md`.
@@ -2207,7 +2207,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/groupAssignments", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_device_management_scripts_group_assignments(&self, device_management_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementScriptGroupAssignment>;
+    fn list_device_management_script_group_assignments(&self, device_management_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementScriptGroupAssignment>;
     /// Create deviceManagementScriptGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptgroupassignment-create.md`.
@@ -2215,7 +2215,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/groupAssignments", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_management_scripts_group_assignments(&self, device_management_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptGroupAssignment) -> ::core::result::Result<crate::models::DeviceManagementScriptGroupAssignment, ::graph_endpoint::Error>;
+    async fn create_device_management_script_group_assignment(&self, device_management_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptGroupAssignment) -> ::core::result::Result<crate::models::DeviceManagementScriptGroupAssignment, ::graph_endpoint::Error>;
     /// Delete deviceManagementScriptGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptgroupassignment-delete.md`.
@@ -2223,7 +2223,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/groupAssignments/<device_management_script_group_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_device_management_scripts_group_assignments(&self, device_management_script_id: &str, device_management_script_group_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_management_script_group_assignment(&self, device_management_script_id: &str, device_management_script_group_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementScriptGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptgroupassignment-get.md`.
@@ -2231,7 +2231,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/groupAssignments/<device_management_script_group_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_management_scripts_group_assignments(&self, device_management_script_id: &str, device_management_script_group_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptGroupAssignment, ::graph_endpoint::Error>;
+    async fn get_device_management_script_group_assignment(&self, device_management_script_id: &str, device_management_script_group_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptGroupAssignment, ::graph_endpoint::Error>;
     /// Update deviceManagementScriptGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptgroupassignment-update.md`.
@@ -2239,7 +2239,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/groupAssignments/<device_management_script_group_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_management_scripts_group_assignments(&self, device_management_script_id: &str, device_management_script_group_assignment_id: &str, #[body] body: &crate::models::DeviceManagementScriptGroupAssignment) -> ::core::result::Result<crate::models::DeviceManagementScriptGroupAssignment, ::graph_endpoint::Error>;
+    async fn update_device_management_script_group_assignment(&self, device_management_script_id: &str, device_management_script_group_assignment_id: &str, #[body] body: &crate::models::DeviceManagementScriptGroupAssignment) -> ::core::result::Result<crate::models::DeviceManagementScriptGroupAssignment, ::graph_endpoint::Error>;
     /// Get deviceManagementScriptRunSummary
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptrunsummary-get.md`.
@@ -2247,7 +2247,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/runSummary", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_management_scripts_run_summary(&self, device_management_script_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptRunSummary, ::graph_endpoint::Error>;
+    async fn get_device_management_script_run_summary(&self, device_management_script_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptRunSummary, ::graph_endpoint::Error>;
     /// Update deviceManagementScriptRunSummary
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptrunsummary-update.md`.
@@ -2255,7 +2255,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/runSummary", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_management_scripts_run_summary(&self, device_management_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptRunSummary) -> ::core::result::Result<crate::models::DeviceManagementScriptRunSummary, ::graph_endpoint::Error>;
+    async fn update_device_management_script_run_summary(&self, device_management_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptRunSummary) -> ::core::result::Result<crate::models::DeviceManagementScriptRunSummary, ::graph_endpoint::Error>;
     /// List deviceManagementScriptUserStates
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptuserstate-list.md`.
@@ -2263,7 +2263,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/userRunStates", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_device_management_scripts_user_run_states(&self, device_management_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementScriptUserState>;
+    fn list_device_management_script_user_run_states(&self, device_management_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementScriptUserState>;
     /// Create deviceManagementScriptUserState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptuserstate-create.md`.
@@ -2271,7 +2271,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/userRunStates", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_management_scripts_user_run_states(&self, device_management_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptUserState) -> ::core::result::Result<crate::models::DeviceManagementScriptUserState, ::graph_endpoint::Error>;
+    async fn create_device_management_script_user_run_state(&self, device_management_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptUserState) -> ::core::result::Result<crate::models::DeviceManagementScriptUserState, ::graph_endpoint::Error>;
     /// Delete deviceManagementScriptUserState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptuserstate-delete.md`.
@@ -2279,7 +2279,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/userRunStates/<device_management_script_user_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_device_management_scripts_user_run_states(&self, device_management_script_id: &str, device_management_script_user_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_management_script_user_run_state(&self, device_management_script_id: &str, device_management_script_user_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementScriptUserState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptuserstate-get.md`.
@@ -2287,7 +2287,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/userRunStates/<device_management_script_user_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_management_scripts_user_run_states(&self, device_management_script_id: &str, device_management_script_user_state_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptUserState, ::graph_endpoint::Error>;
+    async fn get_device_management_script_user_run_state(&self, device_management_script_id: &str, device_management_script_user_state_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptUserState, ::graph_endpoint::Error>;
     /// Update deviceManagementScriptUserState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptuserstate-update.md`.
@@ -2295,7 +2295,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/userRunStates/<device_management_script_user_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_management_scripts_user_run_states(&self, device_management_script_id: &str, device_management_script_user_state_id: &str, #[body] body: &crate::models::DeviceManagementScriptUserState) -> ::core::result::Result<crate::models::DeviceManagementScriptUserState, ::graph_endpoint::Error>;
+    async fn update_device_management_script_user_run_state(&self, device_management_script_id: &str, device_management_script_user_state_id: &str, #[body] body: &crate::models::DeviceManagementScriptUserState) -> ::core::result::Result<crate::models::DeviceManagementScriptUserState, ::graph_endpoint::Error>;
     /// List deviceManagementScriptDeviceStates
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptdevicestate-list.md`.
@@ -2303,7 +2303,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/userRunStates/<device_management_script_user_state_id>/deviceRunStates", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_device_management_scripts_user_run_states_device_run_states(&self, device_management_script_id: &str, device_management_script_user_state_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementScriptDeviceState>;
+    fn list_device_management_script_user_run_state_device_run_states(&self, device_management_script_id: &str, device_management_script_user_state_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementScriptDeviceState>;
     /// Create deviceManagementScriptDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptdevicestate-create.md`.
@@ -2311,7 +2311,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/userRunStates/<device_management_script_user_state_id>/deviceRunStates", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_management_scripts_user_run_states_device_run_states(&self, device_management_script_id: &str, device_management_script_user_state_id: &str, #[body] body: &crate::models::DeviceManagementScriptDeviceState) -> ::core::result::Result<crate::models::DeviceManagementScriptDeviceState, ::graph_endpoint::Error>;
+    async fn create_device_management_script_user_run_state_device_run_state(&self, device_management_script_id: &str, device_management_script_user_state_id: &str, #[body] body: &crate::models::DeviceManagementScriptDeviceState) -> ::core::result::Result<crate::models::DeviceManagementScriptDeviceState, ::graph_endpoint::Error>;
     /// Delete deviceManagementScriptDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptdevicestate-delete.md`.
@@ -2319,7 +2319,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/userRunStates/<device_management_script_user_state_id>/deviceRunStates/<device_management_script_device_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_device_management_scripts_user_run_states_device_run_states(&self, device_management_script_id: &str, device_management_script_user_state_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_management_script_user_run_state_device_run_state(&self, device_management_script_id: &str, device_management_script_user_state_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementScriptDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptdevicestate-get.md`.
@@ -2327,7 +2327,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/userRunStates/<device_management_script_user_state_id>/deviceRunStates/<device_management_script_device_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_management_scripts_user_run_states_device_run_states(&self, device_management_script_id: &str, device_management_script_user_state_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptDeviceState, ::graph_endpoint::Error>;
+    async fn get_device_management_script_user_run_state_device_run_state(&self, device_management_script_id: &str, device_management_script_user_state_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptDeviceState, ::graph_endpoint::Error>;
     /// Update deviceManagementScriptDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptdevicestate-update.md`.
@@ -2335,7 +2335,7 @@ pub trait DeviceManagementScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceManagementScripts/<device_management_script_id>/userRunStates/<device_management_script_user_state_id>/deviceRunStates/<device_management_script_device_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_management_scripts_user_run_states_device_run_states(&self, device_management_script_id: &str, device_management_script_user_state_id: &str, device_management_script_device_state_id: &str, #[body] body: &crate::models::DeviceManagementScriptDeviceState) -> ::core::result::Result<crate::models::DeviceManagementScriptDeviceState, ::graph_endpoint::Error>;
+    async fn update_device_management_script_user_run_state_device_run_state(&self, device_management_script_id: &str, device_management_script_user_state_id: &str, device_management_script_device_state_id: &str, #[body] body: &crate::models::DeviceManagementScriptDeviceState) -> ::core::result::Result<crate::models::DeviceManagementScriptDeviceState, ::graph_endpoint::Error>;
 }
 
 impl DeviceManagementScripts for ::graph_endpoint::GraphClient {}
@@ -2357,7 +2357,7 @@ pub trait DeviceShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceShellScripts", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_shell_scripts(&self, #[body] body: &crate::models::DeviceShellScript) -> ::core::result::Result<crate::models::DeviceShellScript, ::graph_endpoint::Error>;
+    async fn create_device_shell_script(&self, #[body] body: &crate::models::DeviceShellScript) -> ::core::result::Result<crate::models::DeviceShellScript, ::graph_endpoint::Error>;
     /// Delete deviceShellScript
     ///
     /// Documented in `api-reference/beta/api/intune-devices-deviceshellscript-delete.md`.
@@ -2365,7 +2365,7 @@ pub trait DeviceShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceShellScripts/<device_shell_script_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_device_shell_scripts(&self, device_shell_script_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_shell_script(&self, device_shell_script_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceShellScript
     ///
     /// Documented in `api-reference/beta/api/intune-devices-deviceshellscript-get.md`.
@@ -2373,7 +2373,7 @@ pub trait DeviceShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceShellScripts/<device_shell_script_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_shell_scripts(&self, device_shell_script_id: &str) -> ::core::result::Result<crate::models::DeviceShellScript, ::graph_endpoint::Error>;
+    async fn get_device_shell_script(&self, device_shell_script_id: &str) -> ::core::result::Result<crate::models::DeviceShellScript, ::graph_endpoint::Error>;
     /// Update deviceShellScript
     ///
     /// Documented in `api-reference/beta/api/intune-devices-deviceshellscript-update.md`.
@@ -2381,7 +2381,7 @@ pub trait DeviceShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceShellScripts/<device_shell_script_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_shell_scripts(&self, device_shell_script_id: &str, #[body] body: &crate::models::DeviceShellScript) -> ::core::result::Result<crate::models::DeviceShellScript, ::graph_endpoint::Error>;
+    async fn update_device_shell_script(&self, device_shell_script_id: &str, #[body] body: &crate::models::DeviceShellScript) -> ::core::result::Result<crate::models::DeviceShellScript, ::graph_endpoint::Error>;
     /// assign action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-deviceshellscript-assign.md`.
@@ -2389,7 +2389,7 @@ pub trait DeviceShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceShellScripts/<device_shell_script_id>/assign", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn assign_device_shell_scripts(&self, device_shell_script_id: &str, #[param("deviceManagementScriptGroupAssignments")] device_management_script_group_assignments: &[crate::models::DeviceManagementScriptGroupAssignment], #[param("deviceManagementScriptAssignments")] device_management_script_assignments: &[crate::models::DeviceManagementScriptAssignment]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn assign_device_shell_script(&self, device_shell_script_id: &str, #[param("deviceManagementScriptGroupAssignments")] device_management_script_group_assignments: &[crate::models::DeviceManagementScriptGroupAssignment], #[param("deviceManagementScriptAssignments")] device_management_script_assignments: &[crate::models::DeviceManagementScriptAssignment]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// List deviceManagementScriptAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptassignment-list.md`.
@@ -2397,7 +2397,7 @@ pub trait DeviceShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceShellScripts/<device_shell_script_id>/assignments", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_device_shell_scripts_assignments(&self, device_shell_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementScriptAssignment>;
+    fn list_device_shell_script_assignments(&self, device_shell_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementScriptAssignment>;
     /// Create deviceManagementScriptAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptassignment-create.md`.
@@ -2405,7 +2405,7 @@ pub trait DeviceShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceShellScripts/<device_shell_script_id>/assignments", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_shell_scripts_assignments(&self, device_shell_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptAssignment) -> ::core::result::Result<crate::models::DeviceManagementScriptAssignment, ::graph_endpoint::Error>;
+    async fn create_device_shell_script_assignment(&self, device_shell_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptAssignment) -> ::core::result::Result<crate::models::DeviceManagementScriptAssignment, ::graph_endpoint::Error>;
     /// Delete deviceManagementScriptAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptassignment-delete.md`.
@@ -2413,7 +2413,7 @@ pub trait DeviceShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceShellScripts/<device_shell_script_id>/assignments/<device_management_script_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_device_shell_scripts_assignments(&self, device_shell_script_id: &str, device_management_script_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_shell_script_assignment(&self, device_shell_script_id: &str, device_management_script_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementScriptAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptassignment-get.md`.
@@ -2421,7 +2421,7 @@ pub trait DeviceShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceShellScripts/<device_shell_script_id>/assignments/<device_management_script_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_shell_scripts_assignments(&self, device_shell_script_id: &str, device_management_script_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptAssignment, ::graph_endpoint::Error>;
+    async fn get_device_shell_script_assignment(&self, device_shell_script_id: &str, device_management_script_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptAssignment, ::graph_endpoint::Error>;
     /// Update deviceManagementScriptAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptassignment-update.md`.
@@ -2429,7 +2429,7 @@ pub trait DeviceShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceShellScripts/<device_shell_script_id>/assignments/<device_management_script_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_shell_scripts_assignments(&self, device_shell_script_id: &str, device_management_script_assignment_id: &str, #[body] body: &crate::models::DeviceManagementScriptAssignment) -> ::core::result::Result<crate::models::DeviceManagementScriptAssignment, ::graph_endpoint::Error>;
+    async fn update_device_shell_script_assignment(&self, device_shell_script_id: &str, device_management_script_assignment_id: &str, #[body] body: &crate::models::DeviceManagementScriptAssignment) -> ::core::result::Result<crate::models::DeviceManagementScriptAssignment, ::graph_endpoint::Error>;
     /// List deviceManagementScriptDeviceStates
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptdevicestate-list.md`.
@@ -2437,7 +2437,7 @@ pub trait DeviceShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceShellScripts/<device_shell_script_id>/deviceRunStates", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_device_shell_scripts_device_run_states(&self, device_shell_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementScriptDeviceState>;
+    fn list_device_shell_script_device_run_states(&self, device_shell_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementScriptDeviceState>;
     /// Create deviceManagementScriptDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptdevicestate-create.md`.
@@ -2445,7 +2445,7 @@ pub trait DeviceShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceShellScripts/<device_shell_script_id>/deviceRunStates", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_shell_scripts_device_run_states(&self, device_shell_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptDeviceState) -> ::core::result::Result<crate::models::DeviceManagementScriptDeviceState, ::graph_endpoint::Error>;
+    async fn create_device_shell_script_device_run_state(&self, device_shell_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptDeviceState) -> ::core::result::Result<crate::models::DeviceManagementScriptDeviceState, ::graph_endpoint::Error>;
     /// Delete deviceManagementScriptDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptdevicestate-delete.md`.
@@ -2453,7 +2453,7 @@ pub trait DeviceShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceShellScripts/<device_shell_script_id>/deviceRunStates/<device_management_script_device_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_device_shell_scripts_device_run_states(&self, device_shell_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_shell_script_device_run_state(&self, device_shell_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementScriptDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptdevicestate-get.md`.
@@ -2461,7 +2461,7 @@ pub trait DeviceShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceShellScripts/<device_shell_script_id>/deviceRunStates/<device_management_script_device_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_shell_scripts_device_run_states(&self, device_shell_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptDeviceState, ::graph_endpoint::Error>;
+    async fn get_device_shell_script_device_run_state(&self, device_shell_script_id: &str, device_management_script_device_state_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptDeviceState, ::graph_endpoint::Error>;
     /// Update deviceManagementScriptDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptdevicestate-update.md`.
@@ -2469,7 +2469,7 @@ pub trait DeviceShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceShellScripts/<device_shell_script_id>/deviceRunStates/<device_management_script_device_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_shell_scripts_device_run_states(&self, device_shell_script_id: &str, device_management_script_device_state_id: &str, #[body] body: &crate::models::DeviceManagementScriptDeviceState) -> ::core::result::Result<crate::models::DeviceManagementScriptDeviceState, ::graph_endpoint::Error>;
+    async fn update_device_shell_script_device_run_state(&self, device_shell_script_id: &str, device_management_script_device_state_id: &str, #[body] body: &crate::models::DeviceManagementScriptDeviceState) -> ::core::result::Result<crate::models::DeviceManagementScriptDeviceState, ::graph_endpoint::Error>;
     /// List deviceManagementScriptGroupAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptgroupassignment-list.md`.
@@ -2477,7 +2477,7 @@ pub trait DeviceShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceShellScripts/<device_shell_script_id>/groupAssignments", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_device_shell_scripts_group_assignments(&self, device_shell_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementScriptGroupAssignment>;
+    fn list_device_shell_script_group_assignments(&self, device_shell_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementScriptGroupAssignment>;
     /// Create deviceManagementScriptGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptgroupassignment-create.md`.
@@ -2485,7 +2485,7 @@ pub trait DeviceShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceShellScripts/<device_shell_script_id>/groupAssignments", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_shell_scripts_group_assignments(&self, device_shell_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptGroupAssignment) -> ::core::result::Result<crate::models::DeviceManagementScriptGroupAssignment, ::graph_endpoint::Error>;
+    async fn create_device_shell_script_group_assignment(&self, device_shell_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptGroupAssignment) -> ::core::result::Result<crate::models::DeviceManagementScriptGroupAssignment, ::graph_endpoint::Error>;
     /// Delete deviceManagementScriptGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptgroupassignment-delete.md`.
@@ -2493,7 +2493,7 @@ pub trait DeviceShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceShellScripts/<device_shell_script_id>/groupAssignments/<device_management_script_group_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_device_shell_scripts_group_assignments(&self, device_shell_script_id: &str, device_management_script_group_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_shell_script_group_assignment(&self, device_shell_script_id: &str, device_management_script_group_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementScriptGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptgroupassignment-get.md`.
@@ -2501,7 +2501,7 @@ pub trait DeviceShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceShellScripts/<device_shell_script_id>/groupAssignments/<device_management_script_group_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_shell_scripts_group_assignments(&self, device_shell_script_id: &str, device_management_script_group_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptGroupAssignment, ::graph_endpoint::Error>;
+    async fn get_device_shell_script_group_assignment(&self, device_shell_script_id: &str, device_management_script_group_assignment_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptGroupAssignment, ::graph_endpoint::Error>;
     /// Update deviceManagementScriptGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptgroupassignment-update.md`.
@@ -2509,7 +2509,7 @@ pub trait DeviceShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceShellScripts/<device_shell_script_id>/groupAssignments/<device_management_script_group_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_shell_scripts_group_assignments(&self, device_shell_script_id: &str, device_management_script_group_assignment_id: &str, #[body] body: &crate::models::DeviceManagementScriptGroupAssignment) -> ::core::result::Result<crate::models::DeviceManagementScriptGroupAssignment, ::graph_endpoint::Error>;
+    async fn update_device_shell_script_group_assignment(&self, device_shell_script_id: &str, device_management_script_group_assignment_id: &str, #[body] body: &crate::models::DeviceManagementScriptGroupAssignment) -> ::core::result::Result<crate::models::DeviceManagementScriptGroupAssignment, ::graph_endpoint::Error>;
     /// Get deviceManagementScriptRunSummary
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptrunsummary-get.md`.
@@ -2517,7 +2517,7 @@ pub trait DeviceShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceShellScripts/<device_shell_script_id>/runSummary", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_shell_scripts_run_summary(&self, device_shell_script_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptRunSummary, ::graph_endpoint::Error>;
+    async fn get_device_shell_script_run_summary(&self, device_shell_script_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptRunSummary, ::graph_endpoint::Error>;
     /// Update deviceManagementScriptRunSummary
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptrunsummary-update.md`.
@@ -2525,7 +2525,7 @@ pub trait DeviceShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceShellScripts/<device_shell_script_id>/runSummary", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_shell_scripts_run_summary(&self, device_shell_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptRunSummary) -> ::core::result::Result<crate::models::DeviceManagementScriptRunSummary, ::graph_endpoint::Error>;
+    async fn update_device_shell_script_run_summary(&self, device_shell_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptRunSummary) -> ::core::result::Result<crate::models::DeviceManagementScriptRunSummary, ::graph_endpoint::Error>;
     /// List deviceManagementScriptUserStates
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptuserstate-list.md`.
@@ -2533,7 +2533,7 @@ pub trait DeviceShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceShellScripts/<device_shell_script_id>/userRunStates", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_device_shell_scripts_user_run_states(&self, device_shell_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementScriptUserState>;
+    fn list_device_shell_script_user_run_states(&self, device_shell_script_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementScriptUserState>;
     /// Create deviceManagementScriptUserState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptuserstate-create.md`.
@@ -2541,7 +2541,7 @@ pub trait DeviceShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceShellScripts/<device_shell_script_id>/userRunStates", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_device_shell_scripts_user_run_states(&self, device_shell_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptUserState) -> ::core::result::Result<crate::models::DeviceManagementScriptUserState, ::graph_endpoint::Error>;
+    async fn create_device_shell_script_user_run_state(&self, device_shell_script_id: &str, #[body] body: &crate::models::DeviceManagementScriptUserState) -> ::core::result::Result<crate::models::DeviceManagementScriptUserState, ::graph_endpoint::Error>;
     /// Delete deviceManagementScriptUserState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptuserstate-delete.md`.
@@ -2549,7 +2549,7 @@ pub trait DeviceShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceShellScripts/<device_shell_script_id>/userRunStates/<device_management_script_user_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_device_shell_scripts_user_run_states(&self, device_shell_script_id: &str, device_management_script_user_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_shell_script_user_run_state(&self, device_shell_script_id: &str, device_management_script_user_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementScriptUserState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptuserstate-get.md`.
@@ -2557,7 +2557,7 @@ pub trait DeviceShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceShellScripts/<device_shell_script_id>/userRunStates/<device_management_script_user_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_device_shell_scripts_user_run_states(&self, device_shell_script_id: &str, device_management_script_user_state_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptUserState, ::graph_endpoint::Error>;
+    async fn get_device_shell_script_user_run_state(&self, device_shell_script_id: &str, device_management_script_user_state_id: &str) -> ::core::result::Result<crate::models::DeviceManagementScriptUserState, ::graph_endpoint::Error>;
     /// Update deviceManagementScriptUserState
     ///
     /// Documented in `api-reference/beta/api/intune-devices-devicemanagementscriptuserstate-update.md`.
@@ -2565,7 +2565,7 @@ pub trait DeviceShellScripts: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceShellScripts/<device_shell_script_id>/userRunStates/<device_management_script_user_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_device_shell_scripts_user_run_states(&self, device_shell_script_id: &str, device_management_script_user_state_id: &str, #[body] body: &crate::models::DeviceManagementScriptUserState) -> ::core::result::Result<crate::models::DeviceManagementScriptUserState, ::graph_endpoint::Error>;
+    async fn update_device_shell_script_user_run_state(&self, device_shell_script_id: &str, device_management_script_user_state_id: &str, #[body] body: &crate::models::DeviceManagementScriptUserState) -> ::core::result::Result<crate::models::DeviceManagementScriptUserState, ::graph_endpoint::Error>;
 }
 
 impl DeviceShellScripts for ::graph_endpoint::GraphClient {}

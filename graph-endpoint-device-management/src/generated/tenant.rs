@@ -29,7 +29,7 @@ pub trait AdvancedThreatProtectionOnboardingStateSummary: ::graph_endpoint::Grap
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/advancedThreatProtectionOnboardingStateSummary/advancedThreatProtectionOnboardingDeviceSettingStates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_advanced_threat_protection_onboarding_state_summary_advanced_threat_protection_onboarding_device_setting_states(&self) -> ::graph_endpoint::Paged<'_, crate::models::AdvancedThreatProtectionOnboardingDeviceSettingState>;
+    fn list_atposs_threat_protection_onboarding_device_setting_states(&self) -> ::graph_endpoint::Paged<'_, crate::models::AdvancedThreatProtectionOnboardingDeviceSettingState>;
     /// Create advancedThreatProtectionOnboardingDeviceSettingState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-advancedthreatprotectiononboardingdevicesettingstate-create.md`.
@@ -37,7 +37,7 @@ pub trait AdvancedThreatProtectionOnboardingStateSummary: ::graph_endpoint::Grap
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/advancedThreatProtectionOnboardingStateSummary/advancedThreatProtectionOnboardingDeviceSettingStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_advanced_threat_protection_onboarding_state_summary_advanced_threat_protection_onboarding_device_setting_states(&self, #[body] body: &crate::models::AdvancedThreatProtectionOnboardingDeviceSettingState) -> ::core::result::Result<crate::models::AdvancedThreatProtectionOnboardingDeviceSettingState, ::graph_endpoint::Error>;
+    async fn create_atposs_threat_protection_onboarding_device_setting_state(&self, #[body] body: &crate::models::AdvancedThreatProtectionOnboardingDeviceSettingState) -> ::core::result::Result<crate::models::AdvancedThreatProtectionOnboardingDeviceSettingState, ::graph_endpoint::Error>;
     /// Delete advancedThreatProtectionOnboardingDeviceSettingState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-advancedthreatprotectiononboardingdevicesettingstate-delete.md`.
@@ -45,7 +45,7 @@ pub trait AdvancedThreatProtectionOnboardingStateSummary: ::graph_endpoint::Grap
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/advancedThreatProtectionOnboardingStateSummary/advancedThreatProtectionOnboardingDeviceSettingStates/<advanced_threat_protection_onboarding_device_setting_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_advanced_threat_protection_onboarding_state_summary_advanced_threat_protection_onboarding_device_setting_states(&self, advanced_threat_protection_onboarding_device_setting_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_atposs_threat_protection_onboarding_device_setting_state(&self, advanced_threat_protection_onboarding_device_setting_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get advancedThreatProtectionOnboardingDeviceSettingState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-advancedthreatprotectiononboardingdevicesettingstate-get.md`.
@@ -53,7 +53,7 @@ pub trait AdvancedThreatProtectionOnboardingStateSummary: ::graph_endpoint::Grap
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/advancedThreatProtectionOnboardingStateSummary/advancedThreatProtectionOnboardingDeviceSettingStates/<advanced_threat_protection_onboarding_device_setting_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_advanced_threat_protection_onboarding_state_summary_advanced_threat_protection_onboarding_device_setting_states(&self, advanced_threat_protection_onboarding_device_setting_state_id: &str) -> ::core::result::Result<crate::models::AdvancedThreatProtectionOnboardingDeviceSettingState, ::graph_endpoint::Error>;
+    async fn get_atposs_threat_protection_onboarding_device_setting_state(&self, advanced_threat_protection_onboarding_device_setting_state_id: &str) -> ::core::result::Result<crate::models::AdvancedThreatProtectionOnboardingDeviceSettingState, ::graph_endpoint::Error>;
     /// Update advancedThreatProtectionOnboardingDeviceSettingState
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-advancedthreatprotectiononboardingdevicesettingstate-update.md`.
@@ -61,7 +61,7 @@ pub trait AdvancedThreatProtectionOnboardingStateSummary: ::graph_endpoint::Grap
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/advancedThreatProtectionOnboardingStateSummary/advancedThreatProtectionOnboardingDeviceSettingStates/<advanced_threat_protection_onboarding_device_setting_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_advanced_threat_protection_onboarding_state_summary_advanced_threat_protection_onboarding_device_setting_states(&self, advanced_threat_protection_onboarding_device_setting_state_id: &str, #[body] body: &crate::models::AdvancedThreatProtectionOnboardingDeviceSettingState) -> ::core::result::Result<crate::models::AdvancedThreatProtectionOnboardingDeviceSettingState, ::graph_endpoint::Error>;
+    async fn update_atposs_threat_protection_onboarding_device_setting_state(&self, advanced_threat_protection_onboarding_device_setting_state_id: &str, #[body] body: &crate::models::AdvancedThreatProtectionOnboardingDeviceSettingState) -> ::core::result::Result<crate::models::AdvancedThreatProtectionOnboardingDeviceSettingState, ::graph_endpoint::Error>;
 }
 
 impl AdvancedThreatProtectionOnboardingStateSummary for ::graph_endpoint::GraphClient {}
@@ -91,7 +91,7 @@ pub trait ApplePushNotificationCertificate: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/applePushNotificationCertificate/downloadApplePushNotificationCertificateSigningRequest", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn download_apple_push_notification_certificate_signing_request_apple_push_notification_certificate(&self) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
+    async fn download_apple_push_notification_certificate_signing_request(&self) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
     /// generateApplePushNotificationCertificateSigningRequest action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-applepushnotificationcertificate-generateapplepushnotificationcertificatesigningrequest.md`.
@@ -99,31 +99,7 @@ pub trait ApplePushNotificationCertificate: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/applePushNotificationCertificate/generateApplePushNotificationCertificateSigningRequest", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn generate_apple_push_notification_certificate_signing_request_apple_push_notification_certificate(&self) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
-    /// Get applePushNotificationCertificate
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-applepushnotificationcertificate-get.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`
-    #[graph_action(GET, "/deviceManagement/applePushNotificationCertificate", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All", "DeviceManagementManagedDevices.Read.All"])]
-    async fn get_apple_push_notification_certificate_2(&self) -> ::core::result::Result<crate::models::ApplePushNotificationCertificate, ::graph_endpoint::Error>;
-    /// Update applePushNotificationCertificate
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-applepushnotificationcertificate-update.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/applePushNotificationCertificate", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_apple_push_notification_certificate_2(&self, #[body] body: &crate::models::ApplePushNotificationCertificate) -> ::core::result::Result<crate::models::ApplePushNotificationCertificate, ::graph_endpoint::Error>;
-    /// downloadApplePushNotificationCertificateSigningRequest function
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-devices-applepushnotificationcertificate-downloadapplepushnotificationcertificatesigningrequest.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/applePushNotificationCertificate/downloadApplePushNotificationCertificateSigningRequest", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn download_apple_push_notification_certificate_signing_request_apple_push_notification_certificate_2(&self) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
+    async fn generate_apple_push_notification_certificate_signing_request(&self) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
 }
 
 impl ApplePushNotificationCertificate for ::graph_endpoint::GraphClient {}
@@ -145,7 +121,7 @@ pub trait AssignmentFilters: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/assignmentFilters", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_assignment_filters(&self, #[body] body: &crate::models::DeviceAndAppManagementAssignmentFilter) -> ::core::result::Result<crate::models::DeviceAndAppManagementAssignmentFilter, ::graph_endpoint::Error>;
+    async fn create_assignment_filter(&self, #[body] body: &crate::models::DeviceAndAppManagementAssignmentFilter) -> ::core::result::Result<crate::models::DeviceAndAppManagementAssignmentFilter, ::graph_endpoint::Error>;
     /// enable action
     ///
     /// Documented in `api-reference/beta/api/intune-policyset-deviceandappmanagementassignmentfilter-enable.md`.
@@ -169,7 +145,7 @@ pub trait AssignmentFilters: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/assignmentFilters/validateFilter", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn validate_filter_assignment_filters(&self, #[param("deviceAndAppManagementAssignmentFilter")] device_and_app_management_assignment_filter: &crate::models::DeviceAndAppManagementAssignmentFilter) -> ::core::result::Result<crate::models::AssignmentFilterValidationResult, ::graph_endpoint::Error>;
+    async fn validate_assignment_filters(&self, #[param("deviceAndAppManagementAssignmentFilter")] device_and_app_management_assignment_filter: ::core::option::Option<&crate::models::DeviceAndAppManagementAssignmentFilter>) -> ::core::result::Result<crate::models::AssignmentFilterValidationResult, ::graph_endpoint::Error>;
     /// Delete deviceAndAppManagementAssignmentFilter
     ///
     /// Documented in `api-reference/beta/api/intune-policyset-deviceandappmanagementassignmentfilter-delete.md`.
@@ -177,7 +153,7 @@ pub trait AssignmentFilters: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/assignmentFilters/<device_and_app_management_assignment_filter_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_assignment_filters(&self, device_and_app_management_assignment_filter_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_assignment_filter(&self, device_and_app_management_assignment_filter_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceAndAppManagementAssignmentFilter
     ///
     /// Documented in `api-reference/beta/api/intune-policyset-deviceandappmanagementassignmentfilter-get.md`.
@@ -185,7 +161,7 @@ pub trait AssignmentFilters: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/assignmentFilters/<device_and_app_management_assignment_filter_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_assignment_filters(&self, device_and_app_management_assignment_filter_id: &str) -> ::core::result::Result<crate::models::DeviceAndAppManagementAssignmentFilter, ::graph_endpoint::Error>;
+    async fn get_assignment_filter(&self, device_and_app_management_assignment_filter_id: &str) -> ::core::result::Result<crate::models::DeviceAndAppManagementAssignmentFilter, ::graph_endpoint::Error>;
     /// Update deviceAndAppManagementAssignmentFilter
     ///
     /// Documented in `api-reference/beta/api/intune-policyset-deviceandappmanagementassignmentfilter-update.md`.
@@ -193,7 +169,7 @@ pub trait AssignmentFilters: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/assignmentFilters/<device_and_app_management_assignment_filter_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_assignment_filters(&self, device_and_app_management_assignment_filter_id: &str, #[body] body: &crate::models::DeviceAndAppManagementAssignmentFilter) -> ::core::result::Result<crate::models::DeviceAndAppManagementAssignmentFilter, ::graph_endpoint::Error>;
+    async fn update_assignment_filter(&self, device_and_app_management_assignment_filter_id: &str, #[body] body: &crate::models::DeviceAndAppManagementAssignmentFilter) -> ::core::result::Result<crate::models::DeviceAndAppManagementAssignmentFilter, ::graph_endpoint::Error>;
 }
 
 impl AssignmentFilters for ::graph_endpoint::GraphClient {}
@@ -215,7 +191,7 @@ pub trait AuditEvents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementApps.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/auditEvents", expect = 201, version = "beta", permissions = ["DeviceManagementApps.ReadWrite.All"])]
-    async fn create_audit_events(&self, #[body] body: &crate::models::AuditEvent) -> ::core::result::Result<crate::models::AuditEvent, ::graph_endpoint::Error>;
+    async fn create_audit_event(&self, #[body] body: &crate::models::AuditEvent) -> ::core::result::Result<crate::models::AuditEvent, ::graph_endpoint::Error>;
     /// getAuditActivityTypes function
     ///
     /// Documented in `api-reference/beta/api/intune-auditing-auditevent-getauditactivitytypes.md`.
@@ -239,7 +215,7 @@ pub trait AuditEvents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementApps.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/auditEvents/<audit_event_id>", expect = 204, version = "beta", permissions = ["DeviceManagementApps.ReadWrite.All"])]
-    async fn delete_audit_events(&self, audit_event_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_audit_event(&self, audit_event_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get auditEvent
     ///
     /// Documented in `api-reference/beta/api/intune-auditing-auditevent-get.md`.
@@ -247,7 +223,7 @@ pub trait AuditEvents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/auditEvents/<audit_event_id>", expect = 200, version = "beta", permissions = ["DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All"])]
-    async fn get_audit_events(&self, audit_event_id: &str) -> ::core::result::Result<crate::models::AuditEvent, ::graph_endpoint::Error>;
+    async fn get_audit_event(&self, audit_event_id: &str) -> ::core::result::Result<crate::models::AuditEvent, ::graph_endpoint::Error>;
     /// Update auditEvent
     ///
     /// Documented in `api-reference/beta/api/intune-auditing-auditevent-update.md`.
@@ -255,63 +231,7 @@ pub trait AuditEvents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementApps.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/auditEvents/<audit_event_id>", expect = 200, version = "beta", permissions = ["DeviceManagementApps.ReadWrite.All"])]
-    async fn update_audit_events(&self, audit_event_id: &str, #[body] body: &crate::models::AuditEvent) -> ::core::result::Result<crate::models::AuditEvent, ::graph_endpoint::Error>;
-    /// List auditEvents
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-auditing-auditevent-list.md`.
-    /// - delegated (work or school account): `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/auditEvents", expect = 200, version = "v1.0", permissions = ["DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All"])]
-    fn list_audit_events_2(&self) -> ::graph_endpoint::Paged<'_, crate::models::AuditEvent>;
-    /// Create auditEvent
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-auditing-auditevent-create.md`.
-    /// - delegated (work or school account): `DeviceManagementApps.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementApps.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/auditEvents", expect = 201, version = "v1.0", permissions = ["DeviceManagementApps.ReadWrite.All"])]
-    async fn create_audit_events_2(&self, #[body] body: &crate::models::AuditEvent) -> ::core::result::Result<crate::models::AuditEvent, ::graph_endpoint::Error>;
-    /// getAuditActivityTypes function
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-auditing-auditevent-getauditactivitytypes.md`.
-    /// - delegated (work or school account): `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/auditEvents/getAuditActivityTypes", expect = 200, version = "v1.0", permissions = ["DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All"])]
-    async fn get_audit_activity_types_audit_events_2(&self) -> ::core::result::Result<::graph_endpoint::Collection<String>, ::graph_endpoint::Error>;
-    /// getAuditCategories function
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-auditing-auditevent-getauditcategories.md`.
-    /// - delegated (work or school account): `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/auditEvents/getAuditCategories", expect = 200, version = "v1.0", permissions = ["DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All"])]
-    async fn get_audit_categories_audit_events_2(&self) -> ::core::result::Result<::graph_endpoint::Collection<String>, ::graph_endpoint::Error>;
-    /// Delete auditEvent
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-auditing-auditevent-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementApps.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementApps.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/auditEvents/<audit_event_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementApps.ReadWrite.All"])]
-    async fn delete_audit_events_2(&self, audit_event_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get auditEvent
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-auditing-auditevent-get.md`.
-    /// - delegated (work or school account): `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/auditEvents/<audit_event_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All"])]
-    async fn get_audit_events_2(&self, audit_event_id: &str) -> ::core::result::Result<crate::models::AuditEvent, ::graph_endpoint::Error>;
-    /// Update auditEvent
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-auditing-auditevent-update.md`.
-    /// - delegated (work or school account): `DeviceManagementApps.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementApps.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/auditEvents/<audit_event_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementApps.ReadWrite.All"])]
-    async fn update_audit_events_2(&self, audit_event_id: &str, #[body] body: &crate::models::AuditEvent) -> ::core::result::Result<crate::models::AuditEvent, ::graph_endpoint::Error>;
+    async fn update_audit_event(&self, audit_event_id: &str, #[body] body: &crate::models::AuditEvent) -> ::core::result::Result<crate::models::AuditEvent, ::graph_endpoint::Error>;
 }
 
 impl AuditEvents for ::graph_endpoint::GraphClient {}
@@ -333,7 +253,7 @@ pub trait CartToClassAssociations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/cartToClassAssociations", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_cart_to_class_associations(&self, #[body] body: &crate::models::CartToClassAssociation) -> ::core::result::Result<crate::models::CartToClassAssociation, ::graph_endpoint::Error>;
+    async fn create_cart_to_class_association(&self, #[body] body: &crate::models::CartToClassAssociation) -> ::core::result::Result<crate::models::CartToClassAssociation, ::graph_endpoint::Error>;
     /// Delete cartToClassAssociation
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-carttoclassassociation-delete.md`.
@@ -341,7 +261,7 @@ pub trait CartToClassAssociations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/cartToClassAssociations/<cart_to_class_association_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_cart_to_class_associations(&self, cart_to_class_association_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_cart_to_class_association(&self, cart_to_class_association_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get cartToClassAssociation
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-carttoclassassociation-get.md`.
@@ -349,7 +269,7 @@ pub trait CartToClassAssociations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/cartToClassAssociations/<cart_to_class_association_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_cart_to_class_associations(&self, cart_to_class_association_id: &str) -> ::core::result::Result<crate::models::CartToClassAssociation, ::graph_endpoint::Error>;
+    async fn get_cart_to_class_association(&self, cart_to_class_association_id: &str) -> ::core::result::Result<crate::models::CartToClassAssociation, ::graph_endpoint::Error>;
     /// Update cartToClassAssociation
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-carttoclassassociation-update.md`.
@@ -357,13 +277,13 @@ pub trait CartToClassAssociations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/cartToClassAssociations/<cart_to_class_association_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_cart_to_class_associations(&self, cart_to_class_association_id: &str, #[body] body: &crate::models::CartToClassAssociation) -> ::core::result::Result<crate::models::CartToClassAssociation, ::graph_endpoint::Error>;
+    async fn update_cart_to_class_association(&self, cart_to_class_association_id: &str, #[body] body: &crate::models::CartToClassAssociation) -> ::core::result::Result<crate::models::CartToClassAssociation, ::graph_endpoint::Error>;
 }
 
 impl CartToClassAssociations for ::graph_endpoint::GraphClient {}
 
 /// Endpoints under `/deviceManagement/chromeOSOnboardingSettings`.
-pub trait ChromeOsonboardingSettings: ::graph_endpoint::Graph {
+pub trait ChromeOsOnboardingSettings: ::graph_endpoint::Graph {
     /// List chromeOSOnboardingSettingses
     ///
     /// Documented in `api-reference/beta/api/intune-chromebooksync-chromeosonboardingsettings-list.md`.
@@ -371,7 +291,7 @@ pub trait ChromeOsonboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/chromeOSOnboardingSettings", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    fn list_chrome_osonboarding_settings(&self) -> ::graph_endpoint::Paged<'_, crate::models::ChromeOSOnboardingSettings>;
+    fn list_chrome_os_onboarding_settings(&self) -> ::graph_endpoint::Paged<'_, crate::models::ChromeOSOnboardingSettings>;
     /// Create chromeOSOnboardingSettings
     ///
     /// Documented in `api-reference/beta/api/intune-chromebooksync-chromeosonboardingsettings-create.md`.
@@ -379,7 +299,7 @@ pub trait ChromeOsonboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/chromeOSOnboardingSettings", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn create_chrome_osonboarding_settings(&self, #[body] body: &crate::models::ChromeOSOnboardingSettings) -> ::core::result::Result<crate::models::ChromeOSOnboardingSettings, ::graph_endpoint::Error>;
+    async fn create_chrome_os_onboarding_setting(&self, #[body] body: &crate::models::ChromeOSOnboardingSettings) -> ::core::result::Result<crate::models::ChromeOSOnboardingSettings, ::graph_endpoint::Error>;
     /// connect action
     ///
     /// Documented in `api-reference/beta/api/intune-chromebooksync-chromeosonboardingsettings-connect.md`.
@@ -387,37 +307,37 @@ pub trait ChromeOsonboardingSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/chromeOSOnboardingSettings/connect", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn connect_chrome_osonboarding_settings(&self, #[param("ownerUserPrincipalName")] owner_user_principal_name: &str, #[param("serviceAccountCredentials")] service_account_credentials: &str) -> ::core::result::Result<crate::support::Returned<crate::models::ChromeOSOnboardingStatus>, ::graph_endpoint::Error>;
+    async fn connect_chrome_os_onboarding_settings(&self, #[param("ownerUserPrincipalName")] owner_user_principal_name: ::core::option::Option<&str>, #[param("serviceAccountCredentials")] service_account_credentials: ::core::option::Option<&str>) -> ::core::result::Result<crate::support::Returned<crate::models::ChromeOSOnboardingStatus>, ::graph_endpoint::Error>;
     /// Delete chromeOSOnboardingSettings
     ///
     /// Documented in `api-reference/beta/api/intune-chromebooksync-chromeosonboardingsettings-delete.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/chromeOSOnboardingSettings/<chrome_osonboarding_settings_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn delete_chrome_osonboarding_settings(&self, chrome_osonboarding_settings_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    #[graph_action(DELETE, "/deviceManagement/chromeOSOnboardingSettings/<chrome_os_onboarding_settings_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
+    async fn delete_chrome_os_onboarding_setting(&self, chrome_os_onboarding_settings_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get chromeOSOnboardingSettings
     ///
     /// Documented in `api-reference/beta/api/intune-chromebooksync-chromeosonboardingsettings-get.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/chromeOSOnboardingSettings/<chrome_osonboarding_settings_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn get_chrome_osonboarding_settings(&self, chrome_osonboarding_settings_id: &str) -> ::core::result::Result<crate::models::ChromeOSOnboardingSettings, ::graph_endpoint::Error>;
+    #[graph_action(GET, "/deviceManagement/chromeOSOnboardingSettings/<chrome_os_onboarding_settings_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
+    async fn get_chrome_os_onboarding_setting(&self, chrome_os_onboarding_settings_id: &str) -> ::core::result::Result<crate::models::ChromeOSOnboardingSettings, ::graph_endpoint::Error>;
     /// Update chromeOSOnboardingSettings
     ///
     /// Documented in `api-reference/beta/api/intune-chromebooksync-chromeosonboardingsettings-update.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/chromeOSOnboardingSettings/<chrome_osonboarding_settings_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn update_chrome_osonboarding_settings(&self, chrome_osonboarding_settings_id: &str, #[body] body: &crate::models::ChromeOSOnboardingSettings) -> ::core::result::Result<crate::models::ChromeOSOnboardingSettings, ::graph_endpoint::Error>;
+    #[graph_action(PATCH, "/deviceManagement/chromeOSOnboardingSettings/<chrome_os_onboarding_settings_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
+    async fn update_chrome_os_onboarding_setting(&self, chrome_os_onboarding_settings_id: &str, #[body] body: &crate::models::ChromeOSOnboardingSettings) -> ::core::result::Result<crate::models::ChromeOSOnboardingSettings, ::graph_endpoint::Error>;
 }
 
-impl ChromeOsonboardingSettings for ::graph_endpoint::GraphClient {}
+impl ChromeOsOnboardingSettings for ::graph_endpoint::GraphClient {}
 
 /// Endpoints under `/deviceManagement/cloudPCConnectivityIssues`.
-pub trait CloudPcconnectivityIssues: ::graph_endpoint::Graph {
+pub trait CloudPcConnectivityIssues: ::graph_endpoint::Graph {
     /// List cloudPCConnectivityIssues
     ///
     /// Documented in `api-reference/beta/api/intune-devices-cloudpcconnectivityissue-list.md`.
@@ -425,7 +345,7 @@ pub trait CloudPcconnectivityIssues: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/cloudPCConnectivityIssues", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    fn list_cloud_pcconnectivity_issues(&self) -> ::graph_endpoint::Paged<'_, crate::models::CloudPCConnectivityIssue>;
+    fn list_cloud_pc_connectivity_issues(&self) -> ::graph_endpoint::Paged<'_, crate::models::CloudPCConnectivityIssue>;
     /// Create cloudPCConnectivityIssue
     ///
     /// Documented in `api-reference/beta/api/intune-devices-cloudpcconnectivityissue-create.md`.
@@ -433,34 +353,34 @@ pub trait CloudPcconnectivityIssues: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/cloudPCConnectivityIssues", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_cloud_pcconnectivity_issues(&self, #[body] body: &crate::models::CloudPCConnectivityIssue) -> ::core::result::Result<crate::models::CloudPCConnectivityIssue, ::graph_endpoint::Error>;
+    async fn create_cloud_pc_connectivity_issue(&self, #[body] body: &crate::models::CloudPCConnectivityIssue) -> ::core::result::Result<crate::models::CloudPCConnectivityIssue, ::graph_endpoint::Error>;
     /// Delete cloudPCConnectivityIssue
     ///
     /// Documented in `api-reference/beta/api/intune-devices-cloudpcconnectivityissue-delete.md`.
     /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/cloudPCConnectivityIssues/<cloud_pcconnectivity_issue_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_cloud_pcconnectivity_issues(&self, cloud_pcconnectivity_issue_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    #[graph_action(DELETE, "/deviceManagement/cloudPCConnectivityIssues/<cloud_pc_connectivity_issue_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
+    async fn delete_cloud_pc_connectivity_issue(&self, cloud_pc_connectivity_issue_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get cloudPCConnectivityIssue
     ///
     /// Documented in `api-reference/beta/api/intune-devices-cloudpcconnectivityissue-get.md`.
     /// - delegated (work or school account): `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/cloudPCConnectivityIssues/<cloud_pcconnectivity_issue_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_cloud_pcconnectivity_issues(&self, cloud_pcconnectivity_issue_id: &str) -> ::core::result::Result<crate::models::CloudPCConnectivityIssue, ::graph_endpoint::Error>;
+    #[graph_action(GET, "/deviceManagement/cloudPCConnectivityIssues/<cloud_pc_connectivity_issue_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
+    async fn get_cloud_pc_connectivity_issue(&self, cloud_pc_connectivity_issue_id: &str) -> ::core::result::Result<crate::models::CloudPCConnectivityIssue, ::graph_endpoint::Error>;
     /// Update cloudPCConnectivityIssue
     ///
     /// Documented in `api-reference/beta/api/intune-devices-cloudpcconnectivityissue-update.md`.
     /// - delegated (work or school account): `DeviceManagementManagedDevices.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/cloudPCConnectivityIssues/<cloud_pcconnectivity_issue_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_cloud_pcconnectivity_issues(&self, cloud_pcconnectivity_issue_id: &str, #[body] body: &crate::models::CloudPCConnectivityIssue) -> ::core::result::Result<crate::models::CloudPCConnectivityIssue, ::graph_endpoint::Error>;
+    #[graph_action(PATCH, "/deviceManagement/cloudPCConnectivityIssues/<cloud_pc_connectivity_issue_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
+    async fn update_cloud_pc_connectivity_issue(&self, cloud_pc_connectivity_issue_id: &str, #[body] body: &crate::models::CloudPCConnectivityIssue) -> ::core::result::Result<crate::models::CloudPCConnectivityIssue, ::graph_endpoint::Error>;
 }
 
-impl CloudPcconnectivityIssues for ::graph_endpoint::GraphClient {}
+impl CloudPcConnectivityIssues for ::graph_endpoint::GraphClient {}
 
 /// Endpoints under `/deviceManagement/conditionalAccessSettings`.
 pub trait ConditionalAccessSettings: ::graph_endpoint::Graph {
@@ -480,22 +400,6 @@ pub trait ConditionalAccessSettings: ::graph_endpoint::Graph {
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/conditionalAccessSettings", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
     async fn update_conditional_access_settings(&self, #[body] body: &crate::models::OnPremisesConditionalAccessSettings) -> ::core::result::Result<crate::models::OnPremisesConditionalAccessSettings, ::graph_endpoint::Error>;
-    /// Get onPremisesConditionalAccessSettings
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-onpremisesconditionalaccesssettings-get.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/conditionalAccessSettings", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_conditional_access_settings_2(&self) -> ::core::result::Result<crate::models::OnPremisesConditionalAccessSettings, ::graph_endpoint::Error>;
-    /// Update onPremisesConditionalAccessSettings
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-onpremisesconditionalaccesssettings-update.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/conditionalAccessSettings", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_conditional_access_settings_2(&self, #[body] body: &crate::models::OnPremisesConditionalAccessSettings) -> ::core::result::Result<crate::models::OnPremisesConditionalAccessSettings, ::graph_endpoint::Error>;
 }
 
 impl ConditionalAccessSettings for ::graph_endpoint::GraphClient {}
@@ -517,7 +421,7 @@ pub trait ConfigManagerCollections: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementApps.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/configManagerCollections", expect = 201, version = "beta", permissions = ["DeviceManagementApps.ReadWrite.All"])]
-    async fn create_config_manager_collections(&self, #[body] body: &crate::models::ConfigManagerCollection) -> ::core::result::Result<crate::models::ConfigManagerCollection, ::graph_endpoint::Error>;
+    async fn create_config_manager_collection(&self, #[body] body: &crate::models::ConfigManagerCollection) -> ::core::result::Result<crate::models::ConfigManagerCollection, ::graph_endpoint::Error>;
     /// getPolicySummary function
     ///
     /// Documented in `api-reference/beta/api/intune-partnerintegration-configmanagercollection-getpolicysummary.md`.
@@ -533,7 +437,7 @@ pub trait ConfigManagerCollections: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementApps.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/configManagerCollections/<config_manager_collection_id>", expect = 204, version = "beta", permissions = ["DeviceManagementApps.ReadWrite.All"])]
-    async fn delete_config_manager_collections(&self, config_manager_collection_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_config_manager_collection(&self, config_manager_collection_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get configManagerCollection
     ///
     /// Documented in `api-reference/beta/api/intune-partnerintegration-configmanagercollection-get.md`.
@@ -541,7 +445,7 @@ pub trait ConfigManagerCollections: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/configManagerCollections/<config_manager_collection_id>", expect = 200, version = "beta", permissions = ["DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All"])]
-    async fn get_config_manager_collections(&self, config_manager_collection_id: &str) -> ::core::result::Result<crate::models::ConfigManagerCollection, ::graph_endpoint::Error>;
+    async fn get_config_manager_collection(&self, config_manager_collection_id: &str) -> ::core::result::Result<crate::models::ConfigManagerCollection, ::graph_endpoint::Error>;
     /// Update configManagerCollection
     ///
     /// Documented in `api-reference/beta/api/intune-partnerintegration-configmanagercollection-update.md`.
@@ -549,7 +453,7 @@ pub trait ConfigManagerCollections: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementApps.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/configManagerCollections/<config_manager_collection_id>", expect = 200, version = "beta", permissions = ["DeviceManagementApps.ReadWrite.All"])]
-    async fn update_config_manager_collections(&self, config_manager_collection_id: &str, #[body] body: &crate::models::ConfigManagerCollection) -> ::core::result::Result<crate::models::ConfigManagerCollection, ::graph_endpoint::Error>;
+    async fn update_config_manager_collection(&self, config_manager_collection_id: &str, #[body] body: &crate::models::ConfigManagerCollection) -> ::core::result::Result<crate::models::ConfigManagerCollection, ::graph_endpoint::Error>;
 }
 
 impl ConfigManagerCollections for ::graph_endpoint::GraphClient {}
@@ -571,7 +475,7 @@ pub trait DataSharingConsents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/dataSharingConsents", expect = 201, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_data_sharing_consents(&self, #[body] body: &crate::models::DataSharingConsent) -> ::core::result::Result<crate::models::DataSharingConsent, ::graph_endpoint::Error>;
+    async fn create_data_sharing_consent(&self, #[body] body: &crate::models::DataSharingConsent) -> ::core::result::Result<crate::models::DataSharingConsent, ::graph_endpoint::Error>;
     /// Delete dataSharingConsent
     ///
     /// Documented in `api-reference/beta/api/intune-devices-datasharingconsent-delete.md`.
@@ -579,7 +483,7 @@ pub trait DataSharingConsents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/dataSharingConsents/<data_sharing_consent_id>", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_data_sharing_consents(&self, data_sharing_consent_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_data_sharing_consent(&self, data_sharing_consent_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get dataSharingConsent
     ///
     /// Documented in `api-reference/beta/api/intune-devices-datasharingconsent-get.md`.
@@ -587,7 +491,7 @@ pub trait DataSharingConsents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/dataSharingConsents/<data_sharing_consent_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_data_sharing_consents(&self, data_sharing_consent_id: &str) -> ::core::result::Result<crate::models::DataSharingConsent, ::graph_endpoint::Error>;
+    async fn get_data_sharing_consent(&self, data_sharing_consent_id: &str) -> ::core::result::Result<crate::models::DataSharingConsent, ::graph_endpoint::Error>;
     /// Update dataSharingConsent
     ///
     /// Documented in `api-reference/beta/api/intune-devices-datasharingconsent-update.md`.
@@ -595,7 +499,7 @@ pub trait DataSharingConsents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/dataSharingConsents/<data_sharing_consent_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_data_sharing_consents(&self, data_sharing_consent_id: &str, #[body] body: &crate::models::DataSharingConsent) -> ::core::result::Result<crate::models::DataSharingConsent, ::graph_endpoint::Error>;
+    async fn update_data_sharing_consent(&self, data_sharing_consent_id: &str, #[body] body: &crate::models::DataSharingConsent) -> ::core::result::Result<crate::models::DataSharingConsent, ::graph_endpoint::Error>;
     /// consentToDataSharing action
     ///
     /// Documented in `api-reference/beta/api/intune-devices-datasharingconsent-consenttodatasharing.md`.
@@ -603,7 +507,7 @@ pub trait DataSharingConsents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/dataSharingConsents/<data_sharing_consent_id>/consentToDataSharing", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn consent_to_data_sharing_data_sharing_consents(&self, data_sharing_consent_id: &str) -> ::core::result::Result<crate::models::DataSharingConsent, ::graph_endpoint::Error>;
+    async fn consent_to_data_sharing_data_sharing_consent(&self, data_sharing_consent_id: &str) -> ::core::result::Result<crate::models::DataSharingConsent, ::graph_endpoint::Error>;
 }
 
 impl DataSharingConsents for ::graph_endpoint::GraphClient {}
@@ -625,7 +529,7 @@ pub trait DerivedCredentials: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(DELETE, "/deviceManagement/derivedCredentials/<device_management_derived_credential_settings_id>", expect = 204, version = "beta")]
-    async fn delete_derived_credentials(&self, device_management_derived_credential_settings_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_derived_credential(&self, device_management_derived_credential_settings_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementDerivedCredentialSettings
     ///
     /// Documented in `api-reference/beta/api/intune-shared-devicemanagementderivedcredentialsettings-get.md`.
@@ -633,7 +537,7 @@ pub trait DerivedCredentials: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(GET, "/deviceManagement/derivedCredentials/<device_management_derived_credential_settings_id>", expect = 200, version = "beta")]
-    async fn get_derived_credentials(&self, device_management_derived_credential_settings_id: &str) -> ::core::result::Result<crate::models::DeviceManagementDerivedCredentialSettings, ::graph_endpoint::Error>;
+    async fn get_derived_credential(&self, device_management_derived_credential_settings_id: &str) -> ::core::result::Result<crate::models::DeviceManagementDerivedCredentialSettings, ::graph_endpoint::Error>;
     /// Update deviceManagementDerivedCredentialSettings
     ///
     /// Documented in `api-reference/beta/api/intune-shared-devicemanagementderivedcredentialsettings-update.md`.
@@ -641,7 +545,7 @@ pub trait DerivedCredentials: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(PATCH, "/deviceManagement/derivedCredentials/<device_management_derived_credential_settings_id>", expect = 200, version = "beta")]
-    async fn update_derived_credentials(&self, device_management_derived_credential_settings_id: &str, #[body] body: &crate::models::DeviceManagementDerivedCredentialSettings) -> ::core::result::Result<crate::models::DeviceManagementDerivedCredentialSettings, ::graph_endpoint::Error>;
+    async fn update_derived_credential(&self, device_management_derived_credential_settings_id: &str, #[body] body: &crate::models::DeviceManagementDerivedCredentialSettings) -> ::core::result::Result<crate::models::DeviceManagementDerivedCredentialSettings, ::graph_endpoint::Error>;
 }
 
 impl DerivedCredentials for ::graph_endpoint::GraphClient {}
@@ -664,22 +568,6 @@ pub trait DeviceManagement: ::graph_endpoint::Graph {
     /// - application: not supported
     #[graph_action(PATCH, "/deviceManagement", expect = 200, version = "beta")]
     async fn update_device_management(&self, #[body] body: &crate::models::DeviceManagement) -> ::core::result::Result<crate::models::DeviceManagement, ::graph_endpoint::Error>;
-    /// Get deviceManagement
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-androidforwork-devicemanagement-get.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_device_management_2(&self) -> ::core::result::Result<crate::models::DeviceManagement, ::graph_endpoint::Error>;
-    /// Update deviceManagement
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-androidforwork-devicemanagement-update.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_device_management_2(&self, #[body] body: &crate::models::DeviceManagement) -> ::core::result::Result<crate::models::DeviceManagement, ::graph_endpoint::Error>;
 }
 
 impl DeviceManagement for ::graph_endpoint::GraphClient {}
@@ -701,7 +589,7 @@ pub trait DeviceManagementPartners: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/deviceManagementPartners", expect = 201, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_device_management_partners(&self, #[body] body: &crate::models::DeviceManagementPartner) -> ::core::result::Result<crate::models::DeviceManagementPartner, ::graph_endpoint::Error>;
+    async fn create_device_management_partner(&self, #[body] body: &crate::models::DeviceManagementPartner) -> ::core::result::Result<crate::models::DeviceManagementPartner, ::graph_endpoint::Error>;
     /// Delete deviceManagementPartner
     ///
     /// Documented in `api-reference/beta/api/intune-onboarding-devicemanagementpartner-delete.md`.
@@ -709,7 +597,7 @@ pub trait DeviceManagementPartners: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/deviceManagementPartners/<device_management_partner_id>", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_device_management_partners(&self, device_management_partner_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_device_management_partner(&self, device_management_partner_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementPartner
     ///
     /// Documented in `api-reference/beta/api/intune-onboarding-devicemanagementpartner-get.md`.
@@ -717,7 +605,7 @@ pub trait DeviceManagementPartners: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/deviceManagementPartners/<device_management_partner_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_device_management_partners(&self, device_management_partner_id: &str) -> ::core::result::Result<crate::models::DeviceManagementPartner, ::graph_endpoint::Error>;
+    async fn get_device_management_partner(&self, device_management_partner_id: &str) -> ::core::result::Result<crate::models::DeviceManagementPartner, ::graph_endpoint::Error>;
     /// Update deviceManagementPartner
     ///
     /// Documented in `api-reference/beta/api/intune-onboarding-devicemanagementpartner-update.md`.
@@ -725,47 +613,7 @@ pub trait DeviceManagementPartners: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/deviceManagementPartners/<device_management_partner_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_device_management_partners(&self, device_management_partner_id: &str, #[body] body: &crate::models::DeviceManagementPartner) -> ::core::result::Result<crate::models::DeviceManagementPartner, ::graph_endpoint::Error>;
-    /// List deviceManagementPartners
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-devicemanagementpartner-list.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceManagementPartners", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    fn list_device_management_partners_2(&self) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementPartner>;
-    /// Create deviceManagementPartner
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-devicemanagementpartner-create.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/deviceManagementPartners", expect = 201, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_device_management_partners_2(&self, #[body] body: &crate::models::DeviceManagementPartner) -> ::core::result::Result<crate::models::DeviceManagementPartner, ::graph_endpoint::Error>;
-    /// Delete deviceManagementPartner
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-devicemanagementpartner-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/deviceManagementPartners/<device_management_partner_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_device_management_partners_2(&self, device_management_partner_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get deviceManagementPartner
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-devicemanagementpartner-get.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/deviceManagementPartners/<device_management_partner_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_device_management_partners_2(&self, device_management_partner_id: &str) -> ::core::result::Result<crate::models::DeviceManagementPartner, ::graph_endpoint::Error>;
-    /// Update deviceManagementPartner
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-devicemanagementpartner-update.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/deviceManagementPartners/<device_management_partner_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_device_management_partners_2(&self, device_management_partner_id: &str, #[body] body: &crate::models::DeviceManagementPartner) -> ::core::result::Result<crate::models::DeviceManagementPartner, ::graph_endpoint::Error>;
+    async fn update_device_management_partner(&self, device_management_partner_id: &str, #[body] body: &crate::models::DeviceManagementPartner) -> ::core::result::Result<crate::models::DeviceManagementPartner, ::graph_endpoint::Error>;
 }
 
 impl DeviceManagementPartners for ::graph_endpoint::GraphClient {}
@@ -787,7 +635,7 @@ pub trait DomainJoinConnectors: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/domainJoinConnectors", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_domain_join_connectors(&self, #[body] body: &crate::models::DeviceManagementDomainJoinConnector) -> ::core::result::Result<crate::models::DeviceManagementDomainJoinConnector, ::graph_endpoint::Error>;
+    async fn create_domain_join_connector(&self, #[body] body: &crate::models::DeviceManagementDomainJoinConnector) -> ::core::result::Result<crate::models::DeviceManagementDomainJoinConnector, ::graph_endpoint::Error>;
     /// Delete deviceManagementDomainJoinConnector
     ///
     /// Documented in `api-reference/beta/api/intune-odj-devicemanagementdomainjoinconnector-delete.md`.
@@ -795,7 +643,7 @@ pub trait DomainJoinConnectors: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/domainJoinConnectors/<device_management_domain_join_connector_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_domain_join_connectors(&self, device_management_domain_join_connector_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_domain_join_connector(&self, device_management_domain_join_connector_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementDomainJoinConnector
     ///
     /// Documented in `api-reference/beta/api/intune-odj-devicemanagementdomainjoinconnector-get.md`.
@@ -803,7 +651,7 @@ pub trait DomainJoinConnectors: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/domainJoinConnectors/<device_management_domain_join_connector_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_domain_join_connectors(&self, device_management_domain_join_connector_id: &str) -> ::core::result::Result<crate::models::DeviceManagementDomainJoinConnector, ::graph_endpoint::Error>;
+    async fn get_domain_join_connector(&self, device_management_domain_join_connector_id: &str) -> ::core::result::Result<crate::models::DeviceManagementDomainJoinConnector, ::graph_endpoint::Error>;
     /// Update deviceManagementDomainJoinConnector
     ///
     /// Documented in `api-reference/beta/api/intune-odj-devicemanagementdomainjoinconnector-update.md`.
@@ -811,13 +659,13 @@ pub trait DomainJoinConnectors: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/domainJoinConnectors/<device_management_domain_join_connector_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_domain_join_connectors(&self, device_management_domain_join_connector_id: &str, #[body] body: &crate::models::DeviceManagementDomainJoinConnector) -> ::core::result::Result<crate::models::DeviceManagementDomainJoinConnector, ::graph_endpoint::Error>;
+    async fn update_domain_join_connector(&self, device_management_domain_join_connector_id: &str, #[body] body: &crate::models::DeviceManagementDomainJoinConnector) -> ::core::result::Result<crate::models::DeviceManagementDomainJoinConnector, ::graph_endpoint::Error>;
 }
 
 impl DomainJoinConnectors for ::graph_endpoint::GraphClient {}
 
 /// Endpoints under `/deviceManagement/embeddedSIMActivationCodePools`.
-pub trait EmbeddedSimactivationCodePools: ::graph_endpoint::Graph {
+pub trait EmbeddedSimActivationCodePools: ::graph_endpoint::Graph {
     /// List embeddedSIMActivationCodePools
     ///
     /// Documented in `api-reference/beta/api/intune-esim-embeddedsimactivationcodepool-list.md`.
@@ -825,7 +673,7 @@ pub trait EmbeddedSimactivationCodePools: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/embeddedSIMActivationCodePools", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_embedded_simactivation_code_pools(&self) -> ::graph_endpoint::Paged<'_, crate::models::EmbeddedSIMActivationCodePool>;
+    fn list_embedded_sim_activation_code_pools(&self) -> ::graph_endpoint::Paged<'_, crate::models::EmbeddedSIMActivationCodePool>;
     /// Create embeddedSIMActivationCodePool
     ///
     /// Documented in `api-reference/beta/api/intune-esim-embeddedsimactivationcodepool-create.md`.
@@ -833,122 +681,122 @@ pub trait EmbeddedSimactivationCodePools: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/embeddedSIMActivationCodePools", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_embedded_simactivation_code_pools(&self, #[body] body: &crate::models::EmbeddedSIMActivationCodePool) -> ::core::result::Result<crate::models::EmbeddedSIMActivationCodePool, ::graph_endpoint::Error>;
+    async fn create_embedded_sim_activation_code_pool(&self, #[body] body: &crate::models::EmbeddedSIMActivationCodePool) -> ::core::result::Result<crate::models::EmbeddedSIMActivationCodePool, ::graph_endpoint::Error>;
     /// Delete embeddedSIMActivationCodePool
     ///
     /// Documented in `api-reference/beta/api/intune-esim-embeddedsimactivationcodepool-delete.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/embeddedSIMActivationCodePools/<embedded_simactivation_code_pool_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_embedded_simactivation_code_pools(&self, embedded_simactivation_code_pool_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    #[graph_action(DELETE, "/deviceManagement/embeddedSIMActivationCodePools/<embedded_sim_activation_code_pool_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+    async fn delete_embedded_sim_activation_code_pool(&self, embedded_sim_activation_code_pool_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get embeddedSIMActivationCodePool
     ///
     /// Documented in `api-reference/beta/api/intune-esim-embeddedsimactivationcodepool-get.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/embeddedSIMActivationCodePools/<embedded_simactivation_code_pool_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_embedded_simactivation_code_pools(&self, embedded_simactivation_code_pool_id: &str) -> ::core::result::Result<crate::models::EmbeddedSIMActivationCodePool, ::graph_endpoint::Error>;
+    #[graph_action(GET, "/deviceManagement/embeddedSIMActivationCodePools/<embedded_sim_activation_code_pool_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+    async fn get_embedded_sim_activation_code_pool(&self, embedded_sim_activation_code_pool_id: &str) -> ::core::result::Result<crate::models::EmbeddedSIMActivationCodePool, ::graph_endpoint::Error>;
     /// Update embeddedSIMActivationCodePool
     ///
     /// Documented in `api-reference/beta/api/intune-esim-embeddedsimactivationcodepool-update.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/embeddedSIMActivationCodePools/<embedded_simactivation_code_pool_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_embedded_simactivation_code_pools(&self, embedded_simactivation_code_pool_id: &str, #[body] body: &crate::models::EmbeddedSIMActivationCodePool) -> ::core::result::Result<crate::models::EmbeddedSIMActivationCodePool, ::graph_endpoint::Error>;
+    #[graph_action(PATCH, "/deviceManagement/embeddedSIMActivationCodePools/<embedded_sim_activation_code_pool_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+    async fn update_embedded_sim_activation_code_pool(&self, embedded_sim_activation_code_pool_id: &str, #[body] body: &crate::models::EmbeddedSIMActivationCodePool) -> ::core::result::Result<crate::models::EmbeddedSIMActivationCodePool, ::graph_endpoint::Error>;
     /// assign action
     ///
     /// Documented in `api-reference/beta/api/intune-esim-embeddedsimactivationcodepool-assign.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/embeddedSIMActivationCodePools/<embedded_simactivation_code_pool_id>/assign", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn assign_embedded_simactivation_code_pools(&self, embedded_simactivation_code_pool_id: &str, #[param("assignments")] assignments: &[crate::models::EmbeddedSIMActivationCodePoolAssignment]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::EmbeddedSIMActivationCodePoolAssignment>, ::graph_endpoint::Error>;
+    #[graph_action(POST, "/deviceManagement/embeddedSIMActivationCodePools/<embedded_sim_activation_code_pool_id>/assign", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+    async fn assign_embedded_sim_activation_code_pool(&self, embedded_sim_activation_code_pool_id: &str, #[param("assignments")] assignments: &[crate::models::EmbeddedSIMActivationCodePoolAssignment]) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::EmbeddedSIMActivationCodePoolAssignment>, ::graph_endpoint::Error>;
     /// List embeddedSIMActivationCodePoolAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-esim-embeddedsimactivationcodepoolassignment-list.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/embeddedSIMActivationCodePools/<embedded_simactivation_code_pool_id>/assignments", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_embedded_simactivation_code_pools_assignments(&self, embedded_simactivation_code_pool_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::EmbeddedSIMActivationCodePoolAssignment>;
+    #[graph_action(GET, "/deviceManagement/embeddedSIMActivationCodePools/<embedded_sim_activation_code_pool_id>/assignments", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+    fn list_embedded_sim_activation_code_pool_assignments(&self, embedded_sim_activation_code_pool_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::EmbeddedSIMActivationCodePoolAssignment>;
     /// Create embeddedSIMActivationCodePoolAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-esim-embeddedsimactivationcodepoolassignment-create.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/embeddedSIMActivationCodePools/<embedded_simactivation_code_pool_id>/assignments", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_embedded_simactivation_code_pools_assignments(&self, embedded_simactivation_code_pool_id: &str, #[body] body: &crate::models::EmbeddedSIMActivationCodePoolAssignment) -> ::core::result::Result<crate::models::EmbeddedSIMActivationCodePoolAssignment, ::graph_endpoint::Error>;
+    #[graph_action(POST, "/deviceManagement/embeddedSIMActivationCodePools/<embedded_sim_activation_code_pool_id>/assignments", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+    async fn create_embedded_sim_activation_code_pool_assignment(&self, embedded_sim_activation_code_pool_id: &str, #[body] body: &crate::models::EmbeddedSIMActivationCodePoolAssignment) -> ::core::result::Result<crate::models::EmbeddedSIMActivationCodePoolAssignment, ::graph_endpoint::Error>;
     /// Delete embeddedSIMActivationCodePoolAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-esim-embeddedsimactivationcodepoolassignment-delete.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/embeddedSIMActivationCodePools/<embedded_simactivation_code_pool_id>/assignments/<embedded_simactivation_code_pool_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_embedded_simactivation_code_pools_assignments(&self, embedded_simactivation_code_pool_id: &str, embedded_simactivation_code_pool_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    #[graph_action(DELETE, "/deviceManagement/embeddedSIMActivationCodePools/<embedded_sim_activation_code_pool_id>/assignments/<embedded_sim_activation_code_pool_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+    async fn delete_embedded_sim_activation_code_pool_assignment(&self, embedded_sim_activation_code_pool_id: &str, embedded_sim_activation_code_pool_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get embeddedSIMActivationCodePoolAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-esim-embeddedsimactivationcodepoolassignment-get.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/embeddedSIMActivationCodePools/<embedded_simactivation_code_pool_id>/assignments/<embedded_simactivation_code_pool_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_embedded_simactivation_code_pools_assignments(&self, embedded_simactivation_code_pool_id: &str, embedded_simactivation_code_pool_assignment_id: &str) -> ::core::result::Result<crate::models::EmbeddedSIMActivationCodePoolAssignment, ::graph_endpoint::Error>;
+    #[graph_action(GET, "/deviceManagement/embeddedSIMActivationCodePools/<embedded_sim_activation_code_pool_id>/assignments/<embedded_sim_activation_code_pool_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+    async fn get_embedded_sim_activation_code_pool_assignment(&self, embedded_sim_activation_code_pool_id: &str, embedded_sim_activation_code_pool_assignment_id: &str) -> ::core::result::Result<crate::models::EmbeddedSIMActivationCodePoolAssignment, ::graph_endpoint::Error>;
     /// Update embeddedSIMActivationCodePoolAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-esim-embeddedsimactivationcodepoolassignment-update.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/embeddedSIMActivationCodePools/<embedded_simactivation_code_pool_id>/assignments/<embedded_simactivation_code_pool_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_embedded_simactivation_code_pools_assignments(&self, embedded_simactivation_code_pool_id: &str, embedded_simactivation_code_pool_assignment_id: &str, #[body] body: &crate::models::EmbeddedSIMActivationCodePoolAssignment) -> ::core::result::Result<crate::models::EmbeddedSIMActivationCodePoolAssignment, ::graph_endpoint::Error>;
+    #[graph_action(PATCH, "/deviceManagement/embeddedSIMActivationCodePools/<embedded_sim_activation_code_pool_id>/assignments/<embedded_sim_activation_code_pool_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+    async fn update_embedded_sim_activation_code_pool_assignment(&self, embedded_sim_activation_code_pool_id: &str, embedded_sim_activation_code_pool_assignment_id: &str, #[body] body: &crate::models::EmbeddedSIMActivationCodePoolAssignment) -> ::core::result::Result<crate::models::EmbeddedSIMActivationCodePoolAssignment, ::graph_endpoint::Error>;
     /// List embeddedSIMDeviceStates
     ///
     /// Documented in `api-reference/beta/api/intune-esim-embeddedsimdevicestate-list.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/embeddedSIMActivationCodePools/<embedded_simactivation_code_pool_id>/deviceStates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_embedded_simactivation_code_pools_device_states(&self, embedded_simactivation_code_pool_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::EmbeddedSIMDeviceState>;
+    #[graph_action(GET, "/deviceManagement/embeddedSIMActivationCodePools/<embedded_sim_activation_code_pool_id>/deviceStates", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+    fn list_embedded_sim_activation_code_pool_device_states(&self, embedded_sim_activation_code_pool_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::EmbeddedSIMDeviceState>;
     /// Create embeddedSIMDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-esim-embeddedsimdevicestate-create.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/embeddedSIMActivationCodePools/<embedded_simactivation_code_pool_id>/deviceStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_embedded_simactivation_code_pools_device_states(&self, embedded_simactivation_code_pool_id: &str, #[body] body: &crate::models::EmbeddedSIMDeviceState) -> ::core::result::Result<crate::models::EmbeddedSIMDeviceState, ::graph_endpoint::Error>;
+    #[graph_action(POST, "/deviceManagement/embeddedSIMActivationCodePools/<embedded_sim_activation_code_pool_id>/deviceStates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+    async fn create_embedded_sim_activation_code_pool_device_state(&self, embedded_sim_activation_code_pool_id: &str, #[body] body: &crate::models::EmbeddedSIMDeviceState) -> ::core::result::Result<crate::models::EmbeddedSIMDeviceState, ::graph_endpoint::Error>;
     /// Delete embeddedSIMDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-esim-embeddedsimdevicestate-delete.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/embeddedSIMActivationCodePools/<embedded_simactivation_code_pool_id>/deviceStates/<embedded_simdevice_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_embedded_simactivation_code_pools_device_states(&self, embedded_simactivation_code_pool_id: &str, embedded_simdevice_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    #[graph_action(DELETE, "/deviceManagement/embeddedSIMActivationCodePools/<embedded_sim_activation_code_pool_id>/deviceStates/<embedded_sim_device_state_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+    async fn delete_embedded_sim_activation_code_pool_device_state(&self, embedded_sim_activation_code_pool_id: &str, embedded_sim_device_state_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get embeddedSIMDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-esim-embeddedsimdevicestate-get.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/embeddedSIMActivationCodePools/<embedded_simactivation_code_pool_id>/deviceStates/<embedded_simdevice_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_embedded_simactivation_code_pools_device_states(&self, embedded_simactivation_code_pool_id: &str, embedded_simdevice_state_id: &str) -> ::core::result::Result<crate::models::EmbeddedSIMDeviceState, ::graph_endpoint::Error>;
+    #[graph_action(GET, "/deviceManagement/embeddedSIMActivationCodePools/<embedded_sim_activation_code_pool_id>/deviceStates/<embedded_sim_device_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+    async fn get_embedded_sim_activation_code_pool_device_state(&self, embedded_sim_activation_code_pool_id: &str, embedded_sim_device_state_id: &str) -> ::core::result::Result<crate::models::EmbeddedSIMDeviceState, ::graph_endpoint::Error>;
     /// Update embeddedSIMDeviceState
     ///
     /// Documented in `api-reference/beta/api/intune-esim-embeddedsimdevicestate-update.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/embeddedSIMActivationCodePools/<embedded_simactivation_code_pool_id>/deviceStates/<embedded_simdevice_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_embedded_simactivation_code_pools_device_states(&self, embedded_simactivation_code_pool_id: &str, embedded_simdevice_state_id: &str, #[body] body: &crate::models::EmbeddedSIMDeviceState) -> ::core::result::Result<crate::models::EmbeddedSIMDeviceState, ::graph_endpoint::Error>;
+    #[graph_action(PATCH, "/deviceManagement/embeddedSIMActivationCodePools/<embedded_sim_activation_code_pool_id>/deviceStates/<embedded_sim_device_state_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+    async fn update_embedded_sim_activation_code_pool_device_state(&self, embedded_sim_activation_code_pool_id: &str, embedded_sim_device_state_id: &str, #[body] body: &crate::models::EmbeddedSIMDeviceState) -> ::core::result::Result<crate::models::EmbeddedSIMDeviceState, ::graph_endpoint::Error>;
 }
 
-impl EmbeddedSimactivationCodePools for ::graph_endpoint::GraphClient {}
+impl EmbeddedSimActivationCodePools for ::graph_endpoint::GraphClient {}
 
 /// Endpoints under `/deviceManagement/enableLegacyPcManagement`.
 pub trait EnableLegacyPcManagement: ::graph_endpoint::Graph {
@@ -995,7 +843,7 @@ pub trait ExchangeConnectors: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/exchangeConnectors", expect = 201, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_exchange_connectors(&self, #[body] body: &crate::models::DeviceManagementExchangeConnector) -> ::core::result::Result<crate::models::DeviceManagementExchangeConnector, ::graph_endpoint::Error>;
+    async fn create_exchange_connector(&self, #[body] body: &crate::models::DeviceManagementExchangeConnector) -> ::core::result::Result<crate::models::DeviceManagementExchangeConnector, ::graph_endpoint::Error>;
     /// Delete deviceManagementExchangeConnector
     ///
     /// Documented in `api-reference/beta/api/intune-onboarding-devicemanagementexchangeconnector-delete.md`.
@@ -1003,7 +851,7 @@ pub trait ExchangeConnectors: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/exchangeConnectors/<device_management_exchange_connector_id>", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_exchange_connectors(&self, device_management_exchange_connector_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_exchange_connector(&self, device_management_exchange_connector_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementExchangeConnector
     ///
     /// Documented in `api-reference/beta/api/intune-onboarding-devicemanagementexchangeconnector-get.md`.
@@ -1011,7 +859,7 @@ pub trait ExchangeConnectors: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/exchangeConnectors/<device_management_exchange_connector_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_exchange_connectors(&self, device_management_exchange_connector_id: &str) -> ::core::result::Result<crate::models::DeviceManagementExchangeConnector, ::graph_endpoint::Error>;
+    async fn get_exchange_connector(&self, device_management_exchange_connector_id: &str) -> ::core::result::Result<crate::models::DeviceManagementExchangeConnector, ::graph_endpoint::Error>;
     /// Update deviceManagementExchangeConnector
     ///
     /// Documented in `api-reference/beta/api/intune-onboarding-devicemanagementexchangeconnector-update.md`.
@@ -1019,7 +867,7 @@ pub trait ExchangeConnectors: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/exchangeConnectors/<device_management_exchange_connector_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_exchange_connectors(&self, device_management_exchange_connector_id: &str, #[body] body: &crate::models::DeviceManagementExchangeConnector) -> ::core::result::Result<crate::models::DeviceManagementExchangeConnector, ::graph_endpoint::Error>;
+    async fn update_exchange_connector(&self, device_management_exchange_connector_id: &str, #[body] body: &crate::models::DeviceManagementExchangeConnector) -> ::core::result::Result<crate::models::DeviceManagementExchangeConnector, ::graph_endpoint::Error>;
     /// sync action
     ///
     /// Documented in `api-reference/beta/api/intune-onboarding-devicemanagementexchangeconnector-sync.md`.
@@ -1027,55 +875,7 @@ pub trait ExchangeConnectors: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/exchangeConnectors/<device_management_exchange_connector_id>/sync", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn sync_exchange_connectors(&self, device_management_exchange_connector_id: &str, #[param("syncType")] sync_type: crate::models::DeviceManagementExchangeConnectorSyncType) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// List deviceManagementExchangeConnectors
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-devicemanagementexchangeconnector-list.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/exchangeConnectors", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    fn list_exchange_connectors_2(&self) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementExchangeConnector>;
-    /// Create deviceManagementExchangeConnector
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-devicemanagementexchangeconnector-create.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/exchangeConnectors", expect = 201, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_exchange_connectors_2(&self, #[body] body: &crate::models::DeviceManagementExchangeConnector) -> ::core::result::Result<crate::models::DeviceManagementExchangeConnector, ::graph_endpoint::Error>;
-    /// Delete deviceManagementExchangeConnector
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-devicemanagementexchangeconnector-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/exchangeConnectors/<device_management_exchange_connector_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_exchange_connectors_2(&self, device_management_exchange_connector_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get deviceManagementExchangeConnector
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-devicemanagementexchangeconnector-get.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/exchangeConnectors/<device_management_exchange_connector_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_exchange_connectors_2(&self, device_management_exchange_connector_id: &str) -> ::core::result::Result<crate::models::DeviceManagementExchangeConnector, ::graph_endpoint::Error>;
-    /// Update deviceManagementExchangeConnector
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-devicemanagementexchangeconnector-update.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/exchangeConnectors/<device_management_exchange_connector_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_exchange_connectors_2(&self, device_management_exchange_connector_id: &str, #[body] body: &crate::models::DeviceManagementExchangeConnector) -> ::core::result::Result<crate::models::DeviceManagementExchangeConnector, ::graph_endpoint::Error>;
-    /// sync action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-devicemanagementexchangeconnector-sync.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/exchangeConnectors/<device_management_exchange_connector_id>/sync", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn sync_exchange_connectors_2(&self, device_management_exchange_connector_id: &str, #[param("syncType")] sync_type: crate::models::DeviceManagementExchangeConnectorSyncType) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn sync_exchange_connector(&self, device_management_exchange_connector_id: &str, #[param("syncType")] sync_type: crate::models::DeviceManagementExchangeConnectorSyncType) -> ::core::result::Result<(), ::graph_endpoint::Error>;
 }
 
 impl ExchangeConnectors for ::graph_endpoint::GraphClient {}
@@ -1163,7 +963,7 @@ pub trait GetAssignmentFiltersStatusDetails: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/getAssignmentFiltersStatusDetails", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_assignment_filters_status_details(&self, #[param("managedDeviceId")] managed_device_id: &str, #[param("payloadId")] payload_id: &str, #[param("userId")] user_id: &str, #[param("assignmentFilterIds")] assignment_filter_ids: &[&str], #[param("top")] top: i32, #[param("skip")] skip: i32) -> ::core::result::Result<crate::models::AssignmentFilterStatusDetails, ::graph_endpoint::Error>;
+    async fn get_assignment_filters_status_details(&self, #[param("managedDeviceId")] managed_device_id: ::core::option::Option<&str>, #[param("payloadId")] payload_id: ::core::option::Option<&str>, #[param("userId")] user_id: ::core::option::Option<&str>, #[param("assignmentFilterIds")] assignment_filter_ids: &[&str], #[param("top")] top: ::core::option::Option<i32>, #[param("skip")] skip: ::core::option::Option<i32>) -> ::core::result::Result<crate::models::AssignmentFilterStatusDetails, ::graph_endpoint::Error>;
 }
 
 impl GetAssignmentFiltersStatusDetails for ::graph_endpoint::GraphClient {}
@@ -1192,14 +992,6 @@ pub trait GetEffectivePermissions: ::graph_endpoint::Graph {
     /// - application: not supported
     #[graph_action(GET, "/deviceManagement/getEffectivePermissions", expect = 200, version = "beta")]
     async fn get_effective_permissions(&self) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::RolePermission>, ::graph_endpoint::Error>;
-    /// getEffectivePermissions function
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-rbac-devicemanagement-geteffectivepermissions.md`.
-    /// - delegated (work or school account): `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/getEffectivePermissions", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
-    async fn get_effective_permissions_2(&self) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::RolePermission>, ::graph_endpoint::Error>;
 }
 
 impl GetEffectivePermissions for ::graph_endpoint::GraphClient {}
@@ -1249,7 +1041,7 @@ pub trait IntuneBrandingProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementApps.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/intuneBrandingProfiles", expect = 201, version = "beta", permissions = ["DeviceManagementApps.ReadWrite.All"])]
-    async fn create_intune_branding_profiles(&self, #[body] body: &crate::models::IntuneBrandingProfile) -> ::core::result::Result<crate::models::IntuneBrandingProfile, ::graph_endpoint::Error>;
+    async fn create_intune_branding_profile(&self, #[body] body: &crate::models::IntuneBrandingProfile) -> ::core::result::Result<crate::models::IntuneBrandingProfile, ::graph_endpoint::Error>;
     /// Delete intuneBrandingProfile
     ///
     /// Documented in `api-reference/beta/api/intune-wip-intunebrandingprofile-delete.md`.
@@ -1257,7 +1049,7 @@ pub trait IntuneBrandingProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementApps.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/intuneBrandingProfiles/<intune_branding_profile_id>", expect = 204, version = "beta", permissions = ["DeviceManagementApps.ReadWrite.All"])]
-    async fn delete_intune_branding_profiles(&self, intune_branding_profile_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_intune_branding_profile(&self, intune_branding_profile_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get intuneBrandingProfile
     ///
     /// Documented in `api-reference/beta/api/intune-wip-intunebrandingprofile-get.md`.
@@ -1265,7 +1057,7 @@ pub trait IntuneBrandingProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/intuneBrandingProfiles/<intune_branding_profile_id>", expect = 200, version = "beta", permissions = ["DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All"])]
-    async fn get_intune_branding_profiles(&self, intune_branding_profile_id: &str) -> ::core::result::Result<crate::models::IntuneBrandingProfile, ::graph_endpoint::Error>;
+    async fn get_intune_branding_profile(&self, intune_branding_profile_id: &str) -> ::core::result::Result<crate::models::IntuneBrandingProfile, ::graph_endpoint::Error>;
     /// Update intuneBrandingProfile
     ///
     /// Documented in `api-reference/beta/api/intune-wip-intunebrandingprofile-update.md`.
@@ -1273,7 +1065,7 @@ pub trait IntuneBrandingProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementApps.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/intuneBrandingProfiles/<intune_branding_profile_id>", expect = 200, version = "beta", permissions = ["DeviceManagementApps.ReadWrite.All"])]
-    async fn update_intune_branding_profiles(&self, intune_branding_profile_id: &str, #[body] body: &crate::models::IntuneBrandingProfile) -> ::core::result::Result<crate::models::IntuneBrandingProfile, ::graph_endpoint::Error>;
+    async fn update_intune_branding_profile(&self, intune_branding_profile_id: &str, #[body] body: &crate::models::IntuneBrandingProfile) -> ::core::result::Result<crate::models::IntuneBrandingProfile, ::graph_endpoint::Error>;
     /// assign action
     ///
     /// Documented in `api-reference/beta/api/intune-wip-intunebrandingprofile-assign.md`.
@@ -1281,7 +1073,7 @@ pub trait IntuneBrandingProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementApps.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/intuneBrandingProfiles/<intune_branding_profile_id>/assign", expect = 204, version = "beta", permissions = ["DeviceManagementApps.ReadWrite.All"])]
-    async fn assign_intune_branding_profiles(&self, intune_branding_profile_id: &str, #[param("assignments")] assignments: &[crate::models::IntuneBrandingProfileAssignment]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn assign_intune_branding_profile(&self, intune_branding_profile_id: &str, #[param("assignments")] assignments: &[crate::models::IntuneBrandingProfileAssignment]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// List intuneBrandingProfileAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-wip-intunebrandingprofileassignment-list.md`.
@@ -1289,7 +1081,7 @@ pub trait IntuneBrandingProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/intuneBrandingProfiles/<intune_branding_profile_id>/assignments", expect = 200, version = "beta", permissions = ["DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All"])]
-    fn list_intune_branding_profiles_assignments(&self, intune_branding_profile_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::IntuneBrandingProfileAssignment>;
+    fn list_intune_branding_profile_assignments(&self, intune_branding_profile_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::IntuneBrandingProfileAssignment>;
     /// Create intuneBrandingProfileAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-wip-intunebrandingprofileassignment-create.md`.
@@ -1297,7 +1089,7 @@ pub trait IntuneBrandingProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementApps.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/intuneBrandingProfiles/<intune_branding_profile_id>/assignments", expect = 201, version = "beta", permissions = ["DeviceManagementApps.ReadWrite.All"])]
-    async fn create_intune_branding_profiles_assignments(&self, intune_branding_profile_id: &str, #[body] body: &crate::models::IntuneBrandingProfileAssignment) -> ::core::result::Result<crate::models::IntuneBrandingProfileAssignment, ::graph_endpoint::Error>;
+    async fn create_intune_branding_profile_assignment(&self, intune_branding_profile_id: &str, #[body] body: &crate::models::IntuneBrandingProfileAssignment) -> ::core::result::Result<crate::models::IntuneBrandingProfileAssignment, ::graph_endpoint::Error>;
     /// Delete intuneBrandingProfileAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-wip-intunebrandingprofileassignment-delete.md`.
@@ -1305,7 +1097,7 @@ pub trait IntuneBrandingProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementApps.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/intuneBrandingProfiles/<intune_branding_profile_id>/assignments/<intune_branding_profile_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementApps.ReadWrite.All"])]
-    async fn delete_intune_branding_profiles_assignments(&self, intune_branding_profile_id: &str, intune_branding_profile_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_intune_branding_profile_assignment(&self, intune_branding_profile_id: &str, intune_branding_profile_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get intuneBrandingProfileAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-wip-intunebrandingprofileassignment-get.md`.
@@ -1313,7 +1105,7 @@ pub trait IntuneBrandingProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/intuneBrandingProfiles/<intune_branding_profile_id>/assignments/<intune_branding_profile_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All"])]
-    async fn get_intune_branding_profiles_assignments(&self, intune_branding_profile_id: &str, intune_branding_profile_assignment_id: &str) -> ::core::result::Result<crate::models::IntuneBrandingProfileAssignment, ::graph_endpoint::Error>;
+    async fn get_intune_branding_profile_assignment(&self, intune_branding_profile_id: &str, intune_branding_profile_assignment_id: &str) -> ::core::result::Result<crate::models::IntuneBrandingProfileAssignment, ::graph_endpoint::Error>;
     /// Update intuneBrandingProfileAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-wip-intunebrandingprofileassignment-update.md`.
@@ -1321,7 +1113,7 @@ pub trait IntuneBrandingProfiles: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementApps.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/intuneBrandingProfiles/<intune_branding_profile_id>/assignments/<intune_branding_profile_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementApps.ReadWrite.All"])]
-    async fn update_intune_branding_profiles_assignments(&self, intune_branding_profile_id: &str, intune_branding_profile_assignment_id: &str, #[body] body: &crate::models::IntuneBrandingProfileAssignment) -> ::core::result::Result<crate::models::IntuneBrandingProfileAssignment, ::graph_endpoint::Error>;
+    async fn update_intune_branding_profile_assignment(&self, intune_branding_profile_id: &str, intune_branding_profile_assignment_id: &str, #[body] body: &crate::models::IntuneBrandingProfileAssignment) -> ::core::result::Result<crate::models::IntuneBrandingProfileAssignment, ::graph_endpoint::Error>;
 }
 
 impl IntuneBrandingProfiles for ::graph_endpoint::GraphClient {}
@@ -1343,7 +1135,7 @@ pub trait IosUpdateStatuses: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/iosUpdateStatuses", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_ios_update_statuses(&self, #[body] body: &crate::models::IosUpdateDeviceStatus) -> ::core::result::Result<crate::models::IosUpdateDeviceStatus, ::graph_endpoint::Error>;
+    async fn create_ios_update_status(&self, #[body] body: &crate::models::IosUpdateDeviceStatus) -> ::core::result::Result<crate::models::IosUpdateDeviceStatus, ::graph_endpoint::Error>;
     /// Delete iosUpdateDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-iosupdatedevicestatus-delete.md`.
@@ -1351,7 +1143,7 @@ pub trait IosUpdateStatuses: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/iosUpdateStatuses/<ios_update_device_status_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_ios_update_statuses(&self, ios_update_device_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_ios_update_status(&self, ios_update_device_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get iosUpdateDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-iosupdatedevicestatus-get.md`.
@@ -1359,7 +1151,7 @@ pub trait IosUpdateStatuses: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/iosUpdateStatuses/<ios_update_device_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_ios_update_statuses(&self, ios_update_device_status_id: &str) -> ::core::result::Result<crate::models::IosUpdateDeviceStatus, ::graph_endpoint::Error>;
+    async fn get_ios_update_status(&self, ios_update_device_status_id: &str) -> ::core::result::Result<crate::models::IosUpdateDeviceStatus, ::graph_endpoint::Error>;
     /// Update iosUpdateDeviceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-iosupdatedevicestatus-update.md`.
@@ -1367,53 +1159,13 @@ pub trait IosUpdateStatuses: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/iosUpdateStatuses/<ios_update_device_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_ios_update_statuses(&self, ios_update_device_status_id: &str, #[body] body: &crate::models::IosUpdateDeviceStatus) -> ::core::result::Result<crate::models::IosUpdateDeviceStatus, ::graph_endpoint::Error>;
-    /// List iosUpdateDeviceStatuses
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-iosupdatedevicestatus-list.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/iosUpdateStatuses", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_ios_update_statuses_2(&self) -> ::graph_endpoint::Paged<'_, crate::models::IosUpdateDeviceStatus>;
-    /// Create iosUpdateDeviceStatus
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-iosupdatedevicestatus-create.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/iosUpdateStatuses", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_ios_update_statuses_2(&self, #[body] body: &crate::models::IosUpdateDeviceStatus) -> ::core::result::Result<crate::models::IosUpdateDeviceStatus, ::graph_endpoint::Error>;
-    /// Delete iosUpdateDeviceStatus
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-iosupdatedevicestatus-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/iosUpdateStatuses/<ios_update_device_status_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_ios_update_statuses_2(&self, ios_update_device_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get iosUpdateDeviceStatus
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-iosupdatedevicestatus-get.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/iosUpdateStatuses/<ios_update_device_status_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_ios_update_statuses_2(&self, ios_update_device_status_id: &str) -> ::core::result::Result<crate::models::IosUpdateDeviceStatus, ::graph_endpoint::Error>;
-    /// Update iosUpdateDeviceStatus
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-iosupdatedevicestatus-update.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/iosUpdateStatuses/<ios_update_device_status_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_ios_update_statuses_2(&self, ios_update_device_status_id: &str, #[body] body: &crate::models::IosUpdateDeviceStatus) -> ::core::result::Result<crate::models::IosUpdateDeviceStatus, ::graph_endpoint::Error>;
+    async fn update_ios_update_status(&self, ios_update_device_status_id: &str, #[body] body: &crate::models::IosUpdateDeviceStatus) -> ::core::result::Result<crate::models::IosUpdateDeviceStatus, ::graph_endpoint::Error>;
 }
 
 impl IosUpdateStatuses for ::graph_endpoint::GraphClient {}
 
 /// Endpoints under `/deviceManagement/macOSSoftwareUpdateAccountSummaries`.
-pub trait MacOssoftwareUpdateAccountSummaries: ::graph_endpoint::Graph {
+pub trait MacOsSoftwareUpdateAccountSummaries: ::graph_endpoint::Graph {
     /// List macOSSoftwareUpdateAccountSummaries
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macossoftwareupdateaccountsummary-list.md`.
@@ -1421,7 +1173,7 @@ pub trait MacOssoftwareUpdateAccountSummaries: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/macOSSoftwareUpdateAccountSummaries", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_mac_ossoftware_update_account_summaries(&self) -> ::graph_endpoint::Paged<'_, crate::models::MacOSSoftwareUpdateAccountSummary>;
+    fn list_mac_os_software_update_account_summaries(&self) -> ::graph_endpoint::Paged<'_, crate::models::MacOSSoftwareUpdateAccountSummary>;
     /// Create macOSSoftwareUpdateAccountSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macossoftwareupdateaccountsummary-create.md`.
@@ -1429,114 +1181,114 @@ pub trait MacOssoftwareUpdateAccountSummaries: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/macOSSoftwareUpdateAccountSummaries", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_mac_ossoftware_update_account_summaries(&self, #[body] body: &crate::models::MacOSSoftwareUpdateAccountSummary) -> ::core::result::Result<crate::models::MacOSSoftwareUpdateAccountSummary, ::graph_endpoint::Error>;
+    async fn create_mac_os_software_update_account_summary(&self, #[body] body: &crate::models::MacOSSoftwareUpdateAccountSummary) -> ::core::result::Result<crate::models::MacOSSoftwareUpdateAccountSummary, ::graph_endpoint::Error>;
     /// Delete macOSSoftwareUpdateAccountSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macossoftwareupdateaccountsummary-delete.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/macOSSoftwareUpdateAccountSummaries/<mac_ossoftware_update_account_summary_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_mac_ossoftware_update_account_summaries(&self, mac_ossoftware_update_account_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    #[graph_action(DELETE, "/deviceManagement/macOSSoftwareUpdateAccountSummaries/<mac_os_software_update_account_summary_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+    async fn delete_mac_os_software_update_account_summary(&self, mac_os_software_update_account_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get macOSSoftwareUpdateAccountSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macossoftwareupdateaccountsummary-get.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/macOSSoftwareUpdateAccountSummaries/<mac_ossoftware_update_account_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_mac_ossoftware_update_account_summaries(&self, mac_ossoftware_update_account_summary_id: &str) -> ::core::result::Result<crate::models::MacOSSoftwareUpdateAccountSummary, ::graph_endpoint::Error>;
+    #[graph_action(GET, "/deviceManagement/macOSSoftwareUpdateAccountSummaries/<mac_os_software_update_account_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+    async fn get_mac_os_software_update_account_summary(&self, mac_os_software_update_account_summary_id: &str) -> ::core::result::Result<crate::models::MacOSSoftwareUpdateAccountSummary, ::graph_endpoint::Error>;
     /// Update macOSSoftwareUpdateAccountSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macossoftwareupdateaccountsummary-update.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/macOSSoftwareUpdateAccountSummaries/<mac_ossoftware_update_account_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_mac_ossoftware_update_account_summaries(&self, mac_ossoftware_update_account_summary_id: &str, #[body] body: &crate::models::MacOSSoftwareUpdateAccountSummary) -> ::core::result::Result<crate::models::MacOSSoftwareUpdateAccountSummary, ::graph_endpoint::Error>;
+    #[graph_action(PATCH, "/deviceManagement/macOSSoftwareUpdateAccountSummaries/<mac_os_software_update_account_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+    async fn update_mac_os_software_update_account_summary(&self, mac_os_software_update_account_summary_id: &str, #[body] body: &crate::models::MacOSSoftwareUpdateAccountSummary) -> ::core::result::Result<crate::models::MacOSSoftwareUpdateAccountSummary, ::graph_endpoint::Error>;
     /// List macOSSoftwareUpdateCategorySummaries
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macossoftwareupdatecategorysummary-list.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/macOSSoftwareUpdateAccountSummaries/<mac_ossoftware_update_account_summary_id>/categorySummaries", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_mac_ossoftware_update_account_summaries_category_summaries(&self, mac_ossoftware_update_account_summary_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::MacOSSoftwareUpdateCategorySummary>;
+    #[graph_action(GET, "/deviceManagement/macOSSoftwareUpdateAccountSummaries/<mac_os_software_update_account_summary_id>/categorySummaries", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+    fn list_mac_os_software_update_account_summary_category_summaries(&self, mac_os_software_update_account_summary_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::MacOSSoftwareUpdateCategorySummary>;
     /// Create macOSSoftwareUpdateCategorySummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macossoftwareupdatecategorysummary-create.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/macOSSoftwareUpdateAccountSummaries/<mac_ossoftware_update_account_summary_id>/categorySummaries", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_mac_ossoftware_update_account_summaries_category_summaries(&self, mac_ossoftware_update_account_summary_id: &str, #[body] body: &crate::models::MacOSSoftwareUpdateCategorySummary) -> ::core::result::Result<crate::models::MacOSSoftwareUpdateCategorySummary, ::graph_endpoint::Error>;
+    #[graph_action(POST, "/deviceManagement/macOSSoftwareUpdateAccountSummaries/<mac_os_software_update_account_summary_id>/categorySummaries", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+    async fn create_mac_os_software_update_account_summary_category_summary(&self, mac_os_software_update_account_summary_id: &str, #[body] body: &crate::models::MacOSSoftwareUpdateCategorySummary) -> ::core::result::Result<crate::models::MacOSSoftwareUpdateCategorySummary, ::graph_endpoint::Error>;
     /// Delete macOSSoftwareUpdateCategorySummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macossoftwareupdatecategorysummary-delete.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/macOSSoftwareUpdateAccountSummaries/<mac_ossoftware_update_account_summary_id>/categorySummaries/<mac_ossoftware_update_category_summary_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_mac_ossoftware_update_account_summaries_category_summaries(&self, mac_ossoftware_update_account_summary_id: &str, mac_ossoftware_update_category_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    #[graph_action(DELETE, "/deviceManagement/macOSSoftwareUpdateAccountSummaries/<mac_os_software_update_account_summary_id>/categorySummaries/<mac_os_software_update_category_summary_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+    async fn delete_mac_os_software_update_account_summary_category_summary(&self, mac_os_software_update_account_summary_id: &str, mac_os_software_update_category_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get macOSSoftwareUpdateCategorySummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macossoftwareupdatecategorysummary-get.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/macOSSoftwareUpdateAccountSummaries/<mac_ossoftware_update_account_summary_id>/categorySummaries/<mac_ossoftware_update_category_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_mac_ossoftware_update_account_summaries_category_summaries(&self, mac_ossoftware_update_account_summary_id: &str, mac_ossoftware_update_category_summary_id: &str) -> ::core::result::Result<crate::models::MacOSSoftwareUpdateCategorySummary, ::graph_endpoint::Error>;
+    #[graph_action(GET, "/deviceManagement/macOSSoftwareUpdateAccountSummaries/<mac_os_software_update_account_summary_id>/categorySummaries/<mac_os_software_update_category_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+    async fn get_mac_os_software_update_account_summary_category_summary(&self, mac_os_software_update_account_summary_id: &str, mac_os_software_update_category_summary_id: &str) -> ::core::result::Result<crate::models::MacOSSoftwareUpdateCategorySummary, ::graph_endpoint::Error>;
     /// Update macOSSoftwareUpdateCategorySummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macossoftwareupdatecategorysummary-update.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/macOSSoftwareUpdateAccountSummaries/<mac_ossoftware_update_account_summary_id>/categorySummaries/<mac_ossoftware_update_category_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_mac_ossoftware_update_account_summaries_category_summaries(&self, mac_ossoftware_update_account_summary_id: &str, mac_ossoftware_update_category_summary_id: &str, #[body] body: &crate::models::MacOSSoftwareUpdateCategorySummary) -> ::core::result::Result<crate::models::MacOSSoftwareUpdateCategorySummary, ::graph_endpoint::Error>;
+    #[graph_action(PATCH, "/deviceManagement/macOSSoftwareUpdateAccountSummaries/<mac_os_software_update_account_summary_id>/categorySummaries/<mac_os_software_update_category_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+    async fn update_mac_os_software_update_account_summary_category_summary(&self, mac_os_software_update_account_summary_id: &str, mac_os_software_update_category_summary_id: &str, #[body] body: &crate::models::MacOSSoftwareUpdateCategorySummary) -> ::core::result::Result<crate::models::MacOSSoftwareUpdateCategorySummary, ::graph_endpoint::Error>;
     /// List macOSSoftwareUpdateStateSummaries
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macossoftwareupdatestatesummary-list.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/macOSSoftwareUpdateAccountSummaries/<mac_ossoftware_update_account_summary_id>/categorySummaries/<mac_ossoftware_update_category_summary_id>/updateStateSummaries", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_mac_ossoftware_update_account_summaries_category_summaries_update_state_summaries(&self, mac_ossoftware_update_account_summary_id: &str, mac_ossoftware_update_category_summary_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::MacOSSoftwareUpdateStateSummary>;
+    #[graph_action(GET, "/deviceManagement/macOSSoftwareUpdateAccountSummaries/<mac_os_software_update_account_summary_id>/categorySummaries/<mac_os_software_update_category_summary_id>/updateStateSummaries", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+    fn list_mosuas_category_summary_update_state_summaries(&self, mac_os_software_update_account_summary_id: &str, mac_os_software_update_category_summary_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::MacOSSoftwareUpdateStateSummary>;
     /// Create macOSSoftwareUpdateStateSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macossoftwareupdatestatesummary-create.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/macOSSoftwareUpdateAccountSummaries/<mac_ossoftware_update_account_summary_id>/categorySummaries/<mac_ossoftware_update_category_summary_id>/updateStateSummaries", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_mac_ossoftware_update_account_summaries_category_summaries_update_state_summaries(&self, mac_ossoftware_update_account_summary_id: &str, mac_ossoftware_update_category_summary_id: &str, #[body] body: &crate::models::MacOSSoftwareUpdateStateSummary) -> ::core::result::Result<crate::models::MacOSSoftwareUpdateStateSummary, ::graph_endpoint::Error>;
+    #[graph_action(POST, "/deviceManagement/macOSSoftwareUpdateAccountSummaries/<mac_os_software_update_account_summary_id>/categorySummaries/<mac_os_software_update_category_summary_id>/updateStateSummaries", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+    async fn create_mosuas_category_summary_update_state_summary(&self, mac_os_software_update_account_summary_id: &str, mac_os_software_update_category_summary_id: &str, #[body] body: &crate::models::MacOSSoftwareUpdateStateSummary) -> ::core::result::Result<crate::models::MacOSSoftwareUpdateStateSummary, ::graph_endpoint::Error>;
     /// Delete macOSSoftwareUpdateStateSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macossoftwareupdatestatesummary-delete.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/macOSSoftwareUpdateAccountSummaries/<mac_ossoftware_update_account_summary_id>/categorySummaries/<mac_ossoftware_update_category_summary_id>/updateStateSummaries/<mac_ossoftware_update_state_summary_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_mac_ossoftware_update_account_summaries_category_summaries_update_state_summaries(&self, mac_ossoftware_update_account_summary_id: &str, mac_ossoftware_update_category_summary_id: &str, mac_ossoftware_update_state_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    #[graph_action(DELETE, "/deviceManagement/macOSSoftwareUpdateAccountSummaries/<mac_os_software_update_account_summary_id>/categorySummaries/<mac_os_software_update_category_summary_id>/updateStateSummaries/<mac_os_software_update_state_summary_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+    async fn delete_mosuas_category_summary_update_state_summary(&self, mac_os_software_update_account_summary_id: &str, mac_os_software_update_category_summary_id: &str, mac_os_software_update_state_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get macOSSoftwareUpdateStateSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macossoftwareupdatestatesummary-get.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/macOSSoftwareUpdateAccountSummaries/<mac_ossoftware_update_account_summary_id>/categorySummaries/<mac_ossoftware_update_category_summary_id>/updateStateSummaries/<mac_ossoftware_update_state_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_mac_ossoftware_update_account_summaries_category_summaries_update_state_summaries(&self, mac_ossoftware_update_account_summary_id: &str, mac_ossoftware_update_category_summary_id: &str, mac_ossoftware_update_state_summary_id: &str) -> ::core::result::Result<crate::models::MacOSSoftwareUpdateStateSummary, ::graph_endpoint::Error>;
+    #[graph_action(GET, "/deviceManagement/macOSSoftwareUpdateAccountSummaries/<mac_os_software_update_account_summary_id>/categorySummaries/<mac_os_software_update_category_summary_id>/updateStateSummaries/<mac_os_software_update_state_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+    async fn get_mosuas_category_summary_update_state_summary(&self, mac_os_software_update_account_summary_id: &str, mac_os_software_update_category_summary_id: &str, mac_os_software_update_state_summary_id: &str) -> ::core::result::Result<crate::models::MacOSSoftwareUpdateStateSummary, ::graph_endpoint::Error>;
     /// Update macOSSoftwareUpdateStateSummary
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-macossoftwareupdatestatesummary-update.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/macOSSoftwareUpdateAccountSummaries/<mac_ossoftware_update_account_summary_id>/categorySummaries/<mac_ossoftware_update_category_summary_id>/updateStateSummaries/<mac_ossoftware_update_state_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_mac_ossoftware_update_account_summaries_category_summaries_update_state_summaries(&self, mac_ossoftware_update_account_summary_id: &str, mac_ossoftware_update_category_summary_id: &str, mac_ossoftware_update_state_summary_id: &str, #[body] body: &crate::models::MacOSSoftwareUpdateStateSummary) -> ::core::result::Result<crate::models::MacOSSoftwareUpdateStateSummary, ::graph_endpoint::Error>;
+    #[graph_action(PATCH, "/deviceManagement/macOSSoftwareUpdateAccountSummaries/<mac_os_software_update_account_summary_id>/categorySummaries/<mac_os_software_update_category_summary_id>/updateStateSummaries/<mac_os_software_update_state_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+    async fn update_mosuas_category_summary_update_state_summary(&self, mac_os_software_update_account_summary_id: &str, mac_os_software_update_category_summary_id: &str, mac_os_software_update_state_summary_id: &str, #[body] body: &crate::models::MacOSSoftwareUpdateStateSummary) -> ::core::result::Result<crate::models::MacOSSoftwareUpdateStateSummary, ::graph_endpoint::Error>;
 }
 
-impl MacOssoftwareUpdateAccountSummaries for ::graph_endpoint::GraphClient {}
+impl MacOsSoftwareUpdateAccountSummaries for ::graph_endpoint::GraphClient {}
 
 /// Endpoints under `/deviceManagement/managementConditionStatements`.
 pub trait ManagementConditionStatements: ::graph_endpoint::Graph {
@@ -1555,7 +1307,7 @@ pub trait ManagementConditionStatements: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/managementConditionStatements", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_management_condition_statements(&self, #[body] body: &crate::models::ManagementConditionStatement) -> ::core::result::Result<crate::models::ManagementConditionStatement, ::graph_endpoint::Error>;
+    async fn create_management_condition_statement(&self, #[body] body: &crate::models::ManagementConditionStatement) -> ::core::result::Result<crate::models::ManagementConditionStatement, ::graph_endpoint::Error>;
     /// getManagementConditionStatementsForPlatform function
     ///
     /// Documented in `api-reference/beta/api/intune-fencing-managementconditionstatement-getmanagementconditionstatementsforplatform.md`.
@@ -1563,7 +1315,7 @@ pub trait ManagementConditionStatements: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/managementConditionStatements/getManagementConditionStatementsForPlatform", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_management_condition_statements_for_platform_management_condition_statements(&self) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::ManagementConditionStatement>, ::graph_endpoint::Error>;
+    async fn get_management_condition_statements_for_platform(&self) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::ManagementConditionStatement>, ::graph_endpoint::Error>;
     /// Delete managementConditionStatement
     ///
     /// Documented in `api-reference/beta/api/intune-fencing-managementconditionstatement-delete.md`.
@@ -1571,7 +1323,7 @@ pub trait ManagementConditionStatements: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/managementConditionStatements/<management_condition_statement_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_management_condition_statements(&self, management_condition_statement_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_management_condition_statement(&self, management_condition_statement_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managementConditionStatement
     ///
     /// Documented in `api-reference/beta/api/intune-fencing-managementconditionstatement-get.md`.
@@ -1579,7 +1331,7 @@ pub trait ManagementConditionStatements: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/managementConditionStatements/<management_condition_statement_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_management_condition_statements(&self, management_condition_statement_id: &str) -> ::core::result::Result<crate::models::ManagementConditionStatement, ::graph_endpoint::Error>;
+    async fn get_management_condition_statement(&self, management_condition_statement_id: &str) -> ::core::result::Result<crate::models::ManagementConditionStatement, ::graph_endpoint::Error>;
     /// Update managementConditionStatement
     ///
     /// Documented in `api-reference/beta/api/intune-fencing-managementconditionstatement-update.md`.
@@ -1587,7 +1339,7 @@ pub trait ManagementConditionStatements: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/managementConditionStatements/<management_condition_statement_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_management_condition_statements(&self, management_condition_statement_id: &str, #[body] body: &crate::models::ManagementConditionStatement) -> ::core::result::Result<crate::models::ManagementConditionStatement, ::graph_endpoint::Error>;
+    async fn update_management_condition_statement(&self, management_condition_statement_id: &str, #[body] body: &crate::models::ManagementConditionStatement) -> ::core::result::Result<crate::models::ManagementConditionStatement, ::graph_endpoint::Error>;
     /// getManagementConditionStatementExpressionString function
     ///
     /// Documented in `api-reference/beta/api/intune-fencing-managementconditionstatement-getmanagementconditionstatementexpressionstring.md`.
@@ -1595,7 +1347,7 @@ pub trait ManagementConditionStatements: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/managementConditionStatements/<management_condition_statement_id>/getManagementConditionStatementExpressionString", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_management_condition_statement_expression_string_management_condition_statements(&self, management_condition_statement_id: &str) -> ::core::result::Result<crate::models::ManagementConditionExpressionString, ::graph_endpoint::Error>;
+    async fn get_management_condition_statement_expression_string(&self, management_condition_statement_id: &str) -> ::core::result::Result<crate::models::ManagementConditionExpressionString, ::graph_endpoint::Error>;
 }
 
 impl ManagementConditionStatements for ::graph_endpoint::GraphClient {}
@@ -1617,7 +1369,7 @@ pub trait ManagementConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/managementConditions", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_management_conditions(&self, #[body] body: &crate::models::AnyManagementCondition) -> ::core::result::Result<crate::models::AnyManagementCondition, ::graph_endpoint::Error>;
+    async fn create_management_condition(&self, #[body] body: &crate::models::AnyManagementCondition) -> ::core::result::Result<crate::models::AnyManagementCondition, ::graph_endpoint::Error>;
     /// getManagementConditionsForPlatform function
     ///
     /// Documented in `api-reference/beta/api/intune-fencing-managementcondition-getmanagementconditionsforplatform.md`.
@@ -1633,7 +1385,7 @@ pub trait ManagementConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/managementConditions/<management_condition_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_management_conditions(&self, management_condition_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_management_condition(&self, management_condition_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get circularGeofenceManagementCondition
     ///
     /// Documented in `api-reference/beta/api/intune-fencing-circulargeofencemanagementcondition-get.md`.
@@ -1641,7 +1393,7 @@ pub trait ManagementConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/managementConditions/<management_condition_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_management_conditions(&self, management_condition_id: &str) -> ::core::result::Result<crate::models::AnyManagementCondition, ::graph_endpoint::Error>;
+    async fn get_management_condition(&self, management_condition_id: &str) -> ::core::result::Result<crate::models::AnyManagementCondition, ::graph_endpoint::Error>;
     /// Update circularGeofenceManagementCondition
     ///
     /// Documented in `api-reference/beta/api/intune-fencing-circulargeofencemanagementcondition-update.md`.
@@ -1649,7 +1401,7 @@ pub trait ManagementConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/managementConditions/<management_condition_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_management_conditions(&self, management_condition_id: &str, #[body] body: &crate::models::AnyManagementCondition) -> ::core::result::Result<crate::models::AnyManagementCondition, ::graph_endpoint::Error>;
+    async fn update_management_condition(&self, management_condition_id: &str, #[body] body: &crate::models::AnyManagementCondition) -> ::core::result::Result<crate::models::AnyManagementCondition, ::graph_endpoint::Error>;
     /// List managementConditionStatements
     ///
     /// Documented in `api-reference/beta/api/intune-fencing-managementconditionstatement-list.md`.
@@ -1657,7 +1409,7 @@ pub trait ManagementConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/managementConditions/<management_condition_id>/managementConditionStatements", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_management_conditions_management_condition_statements(&self, management_condition_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagementConditionStatement>;
+    fn list_management_condition_management_condition_statements(&self, management_condition_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::ManagementConditionStatement>;
     /// Create managementConditionStatement
     ///
     /// Documented in `api-reference/beta/api/intune-fencing-managementconditionstatement-create.md`.
@@ -1665,7 +1417,7 @@ pub trait ManagementConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/managementConditions/<management_condition_id>/managementConditionStatements", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_management_conditions_management_condition_statements(&self, management_condition_id: &str, #[body] body: &crate::models::ManagementConditionStatement) -> ::core::result::Result<crate::models::ManagementConditionStatement, ::graph_endpoint::Error>;
+    async fn create_management_condition_management_condition_statement(&self, management_condition_id: &str, #[body] body: &crate::models::ManagementConditionStatement) -> ::core::result::Result<crate::models::ManagementConditionStatement, ::graph_endpoint::Error>;
     /// getManagementConditionStatementsForPlatform function
     ///
     /// Documented in `api-reference/beta/api/intune-fencing-managementconditionstatement-getmanagementconditionstatementsforplatform.md`.
@@ -1673,7 +1425,7 @@ pub trait ManagementConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/managementConditions/<management_condition_id>/managementConditionStatements/getManagementConditionStatementsForPlatform", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_management_condition_statements_for_platform_management_conditions_management_condition_statements(&self, management_condition_id: &str) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::ManagementConditionStatement>, ::graph_endpoint::Error>;
+    async fn get_management_condition_statements_for_platform_conditions(&self, management_condition_id: &str) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::ManagementConditionStatement>, ::graph_endpoint::Error>;
     /// Delete managementConditionStatement
     ///
     /// Documented in `api-reference/beta/api/intune-fencing-managementconditionstatement-delete.md`.
@@ -1681,7 +1433,7 @@ pub trait ManagementConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/managementConditions/<management_condition_id>/managementConditionStatements/<management_condition_statement_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_management_conditions_management_condition_statements(&self, management_condition_id: &str, management_condition_statement_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_management_condition_management_condition_statement(&self, management_condition_id: &str, management_condition_statement_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get managementConditionStatement
     ///
     /// Documented in `api-reference/beta/api/intune-fencing-managementconditionstatement-get.md`.
@@ -1689,7 +1441,7 @@ pub trait ManagementConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/managementConditions/<management_condition_id>/managementConditionStatements/<management_condition_statement_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_management_conditions_management_condition_statements(&self, management_condition_id: &str, management_condition_statement_id: &str) -> ::core::result::Result<crate::models::ManagementConditionStatement, ::graph_endpoint::Error>;
+    async fn get_management_condition_management_condition_statement(&self, management_condition_id: &str, management_condition_statement_id: &str) -> ::core::result::Result<crate::models::ManagementConditionStatement, ::graph_endpoint::Error>;
     /// Update managementConditionStatement
     ///
     /// Documented in `api-reference/beta/api/intune-fencing-managementconditionstatement-update.md`.
@@ -1697,7 +1449,7 @@ pub trait ManagementConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/managementConditions/<management_condition_id>/managementConditionStatements/<management_condition_statement_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_management_conditions_management_condition_statements(&self, management_condition_id: &str, management_condition_statement_id: &str, #[body] body: &crate::models::ManagementConditionStatement) -> ::core::result::Result<crate::models::ManagementConditionStatement, ::graph_endpoint::Error>;
+    async fn update_management_condition_management_condition_statement(&self, management_condition_id: &str, management_condition_statement_id: &str, #[body] body: &crate::models::ManagementConditionStatement) -> ::core::result::Result<crate::models::ManagementConditionStatement, ::graph_endpoint::Error>;
     /// getManagementConditionStatementExpressionString function
     ///
     /// Documented in `api-reference/beta/api/intune-fencing-managementconditionstatement-getmanagementconditionstatementexpressionstring.md`.
@@ -1705,7 +1457,7 @@ pub trait ManagementConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/managementConditions/<management_condition_id>/managementConditionStatements/<management_condition_statement_id>/getManagementConditionStatementExpressionString", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_management_condition_statement_expression_string_management_conditions_management_condition_statements(&self, management_condition_id: &str, management_condition_statement_id: &str) -> ::core::result::Result<crate::models::ManagementConditionExpressionString, ::graph_endpoint::Error>;
+    async fn get_management_condition_statement_expression_string_mc(&self, management_condition_id: &str, management_condition_statement_id: &str) -> ::core::result::Result<crate::models::ManagementConditionExpressionString, ::graph_endpoint::Error>;
     /// List circularGeofenceManagementConditions
     ///
     /// Documented in `api-reference/beta/api/intune-fencing-circulargeofencemanagementcondition-list.md`.
@@ -1713,7 +1465,7 @@ pub trait ManagementConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/managementConditions/<management_condition_id>/managementConditionStatements/<management_condition_statement_id>/managementConditions", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    fn list_management_conditions_management_condition_statements_management_conditions(&self, management_condition_id: &str, management_condition_statement_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyManagementCondition>;
+    fn list_mc_management_condition_statement_management_conditions(&self, management_condition_id: &str, management_condition_statement_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::AnyManagementCondition>;
     /// Create circularGeofenceManagementCondition
     ///
     /// Documented in `api-reference/beta/api/intune-fencing-circulargeofencemanagementcondition-create.md`.
@@ -1721,7 +1473,7 @@ pub trait ManagementConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/managementConditions/<management_condition_id>/managementConditionStatements/<management_condition_statement_id>/managementConditions", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_management_conditions_management_condition_statements_management_conditions(&self, management_condition_id: &str, management_condition_statement_id: &str, #[body] body: &crate::models::AnyManagementCondition) -> ::core::result::Result<crate::models::AnyManagementCondition, ::graph_endpoint::Error>;
+    async fn create_mc_management_condition_statement_management_condition(&self, management_condition_id: &str, management_condition_statement_id: &str, #[body] body: &crate::models::AnyManagementCondition) -> ::core::result::Result<crate::models::AnyManagementCondition, ::graph_endpoint::Error>;
     /// getManagementConditionsForPlatform function
     ///
     /// Documented in `api-reference/beta/api/intune-fencing-managementcondition-getmanagementconditionsforplatform.md`.
@@ -1729,7 +1481,7 @@ pub trait ManagementConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/managementConditions/<management_condition_id>/managementConditionStatements/<management_condition_statement_id>/managementConditions/getManagementConditionsForPlatform", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_management_conditions_for_platform_management_conditions_management_condition_statements_management_conditions(&self, management_condition_id: &str, management_condition_statement_id: &str) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::AnyManagementCondition>, ::graph_endpoint::Error>;
+    async fn get_management_conditions_for_platform_mc_condition_statement(&self, management_condition_id: &str, management_condition_statement_id: &str) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::AnyManagementCondition>, ::graph_endpoint::Error>;
     /// Delete circularGeofenceManagementCondition
     ///
     /// Documented in `api-reference/beta/api/intune-fencing-circulargeofencemanagementcondition-delete.md`.
@@ -1737,7 +1489,7 @@ pub trait ManagementConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/managementConditions/<management_condition_id>/managementConditionStatements/<management_condition_statement_id>/managementConditions/<management_condition_id_2>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_management_conditions_management_condition_statements_management_conditions(&self, management_condition_id: &str, management_condition_statement_id: &str, management_condition_id_2: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_mc_management_condition_statement_management_condition(&self, management_condition_id: &str, management_condition_statement_id: &str, management_condition_id_2: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get circularGeofenceManagementCondition
     ///
     /// Documented in `api-reference/beta/api/intune-fencing-circulargeofencemanagementcondition-get.md`.
@@ -1745,7 +1497,7 @@ pub trait ManagementConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/managementConditions/<management_condition_id>/managementConditionStatements/<management_condition_statement_id>/managementConditions/<management_condition_id_2>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_management_conditions_management_condition_statements_management_conditions(&self, management_condition_id: &str, management_condition_statement_id: &str, management_condition_id_2: &str) -> ::core::result::Result<crate::models::AnyManagementCondition, ::graph_endpoint::Error>;
+    async fn get_mc_management_condition_statement_management_condition(&self, management_condition_id: &str, management_condition_statement_id: &str, management_condition_id_2: &str) -> ::core::result::Result<crate::models::AnyManagementCondition, ::graph_endpoint::Error>;
     /// Update circularGeofenceManagementCondition
     ///
     /// Documented in `api-reference/beta/api/intune-fencing-circulargeofencemanagementcondition-update.md`.
@@ -1753,7 +1505,7 @@ pub trait ManagementConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/managementConditions/<management_condition_id>/managementConditionStatements/<management_condition_statement_id>/managementConditions/<management_condition_id_2>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_management_conditions_management_condition_statements_management_conditions(&self, management_condition_id: &str, management_condition_statement_id: &str, management_condition_id_2: &str, #[body] body: &crate::models::AnyManagementCondition) -> ::core::result::Result<crate::models::AnyManagementCondition, ::graph_endpoint::Error>;
+    async fn update_mc_management_condition_statement_management_condition(&self, management_condition_id: &str, management_condition_statement_id: &str, management_condition_id_2: &str, #[body] body: &crate::models::AnyManagementCondition) -> ::core::result::Result<crate::models::AnyManagementCondition, ::graph_endpoint::Error>;
 }
 
 impl ManagementConditions for ::graph_endpoint::GraphClient {}
@@ -1775,7 +1527,7 @@ pub trait MicrosoftTunnelConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `MicrosoftTunnelGateway.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/microsoftTunnelConfigurations", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "MicrosoftTunnelGateway.Read.All", "MicrosoftTunnelGateway.ReadWrite.All"])]
-    async fn create_microsoft_tunnel_configurations(&self, #[body] body: &crate::models::MicrosoftTunnelConfiguration) -> ::core::result::Result<crate::models::MicrosoftTunnelConfiguration, ::graph_endpoint::Error>;
+    async fn create_microsoft_tunnel_configuration(&self, #[body] body: &crate::models::MicrosoftTunnelConfiguration) -> ::core::result::Result<crate::models::MicrosoftTunnelConfiguration, ::graph_endpoint::Error>;
     /// Delete microsoftTunnelConfiguration
     ///
     /// Documented in `api-reference/beta/api/intune-mstunnel-microsofttunnelconfiguration-delete.md`.
@@ -1783,7 +1535,7 @@ pub trait MicrosoftTunnelConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `MicrosoftTunnelGateway.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/microsoftTunnelConfigurations/<microsoft_tunnel_configuration_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "MicrosoftTunnelGateway.Read.All", "MicrosoftTunnelGateway.ReadWrite.All"])]
-    async fn delete_microsoft_tunnel_configurations(&self, microsoft_tunnel_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_microsoft_tunnel_configuration(&self, microsoft_tunnel_configuration_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get microsoftTunnelConfiguration
     ///
     /// Documented in `api-reference/beta/api/intune-mstunnel-microsofttunnelconfiguration-get.md`.
@@ -1791,7 +1543,7 @@ pub trait MicrosoftTunnelConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `MicrosoftTunnelGateway.Read.All`, `MicrosoftTunnelGateway.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/microsoftTunnelConfigurations/<microsoft_tunnel_configuration_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "MicrosoftTunnelGateway.Read.All", "MicrosoftTunnelGateway.ReadWrite.All"])]
-    async fn get_microsoft_tunnel_configurations(&self, microsoft_tunnel_configuration_id: &str) -> ::core::result::Result<crate::models::MicrosoftTunnelConfiguration, ::graph_endpoint::Error>;
+    async fn get_microsoft_tunnel_configuration(&self, microsoft_tunnel_configuration_id: &str) -> ::core::result::Result<crate::models::MicrosoftTunnelConfiguration, ::graph_endpoint::Error>;
     /// Update microsoftTunnelConfiguration
     ///
     /// Documented in `api-reference/beta/api/intune-mstunnel-microsofttunnelconfiguration-update.md`.
@@ -1799,7 +1551,7 @@ pub trait MicrosoftTunnelConfigurations: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `MicrosoftTunnelGateway.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/microsoftTunnelConfigurations/<microsoft_tunnel_configuration_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "MicrosoftTunnelGateway.Read.All", "MicrosoftTunnelGateway.ReadWrite.All"])]
-    async fn update_microsoft_tunnel_configurations(&self, microsoft_tunnel_configuration_id: &str, #[body] body: &crate::models::MicrosoftTunnelConfiguration) -> ::core::result::Result<crate::models::MicrosoftTunnelConfiguration, ::graph_endpoint::Error>;
+    async fn update_microsoft_tunnel_configuration(&self, microsoft_tunnel_configuration_id: &str, #[body] body: &crate::models::MicrosoftTunnelConfiguration) -> ::core::result::Result<crate::models::MicrosoftTunnelConfiguration, ::graph_endpoint::Error>;
 }
 
 impl MicrosoftTunnelConfigurations for ::graph_endpoint::GraphClient {}
@@ -1821,7 +1573,7 @@ pub trait MicrosoftTunnelServerLogCollectionResponses: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `MicrosoftTunnelGateway.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/microsoftTunnelServerLogCollectionResponses", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "MicrosoftTunnelGateway.Read.All", "MicrosoftTunnelGateway.ReadWrite.All"])]
-    async fn create_microsoft_tunnel_server_log_collection_responses(&self, #[body] body: &crate::models::MicrosoftTunnelServerLogCollectionResponse) -> ::core::result::Result<crate::models::MicrosoftTunnelServerLogCollectionResponse, ::graph_endpoint::Error>;
+    async fn create_microsoft_tunnel_server_log_collection_response(&self, #[body] body: &crate::models::MicrosoftTunnelServerLogCollectionResponse) -> ::core::result::Result<crate::models::MicrosoftTunnelServerLogCollectionResponse, ::graph_endpoint::Error>;
     /// Delete microsoftTunnelServerLogCollectionResponse
     ///
     /// Documented in `api-reference/beta/api/intune-mstunnel-microsofttunnelserverlogcollectionresponse-delete.md`.
@@ -1829,7 +1581,7 @@ pub trait MicrosoftTunnelServerLogCollectionResponses: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `MicrosoftTunnelGateway.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/microsoftTunnelServerLogCollectionResponses/<microsoft_tunnel_server_log_collection_response_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "MicrosoftTunnelGateway.Read.All", "MicrosoftTunnelGateway.ReadWrite.All"])]
-    async fn delete_microsoft_tunnel_server_log_collection_responses(&self, microsoft_tunnel_server_log_collection_response_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_microsoft_tunnel_server_log_collection_response(&self, microsoft_tunnel_server_log_collection_response_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get microsoftTunnelServerLogCollectionResponse
     ///
     /// Documented in `api-reference/beta/api/intune-mstunnel-microsofttunnelserverlogcollectionresponse-get.md`.
@@ -1837,7 +1589,7 @@ pub trait MicrosoftTunnelServerLogCollectionResponses: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `MicrosoftTunnelGateway.Read.All`, `MicrosoftTunnelGateway.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/microsoftTunnelServerLogCollectionResponses/<microsoft_tunnel_server_log_collection_response_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "MicrosoftTunnelGateway.Read.All", "MicrosoftTunnelGateway.ReadWrite.All"])]
-    async fn get_microsoft_tunnel_server_log_collection_responses(&self, microsoft_tunnel_server_log_collection_response_id: &str) -> ::core::result::Result<crate::models::MicrosoftTunnelServerLogCollectionResponse, ::graph_endpoint::Error>;
+    async fn get_microsoft_tunnel_server_log_collection_response(&self, microsoft_tunnel_server_log_collection_response_id: &str) -> ::core::result::Result<crate::models::MicrosoftTunnelServerLogCollectionResponse, ::graph_endpoint::Error>;
     /// Update microsoftTunnelServerLogCollectionResponse
     ///
     /// Documented in `api-reference/beta/api/intune-mstunnel-microsofttunnelserverlogcollectionresponse-update.md`.
@@ -1845,7 +1597,7 @@ pub trait MicrosoftTunnelServerLogCollectionResponses: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `MicrosoftTunnelGateway.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/microsoftTunnelServerLogCollectionResponses/<microsoft_tunnel_server_log_collection_response_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "MicrosoftTunnelGateway.Read.All", "MicrosoftTunnelGateway.ReadWrite.All"])]
-    async fn update_microsoft_tunnel_server_log_collection_responses(&self, microsoft_tunnel_server_log_collection_response_id: &str, #[body] body: &crate::models::MicrosoftTunnelServerLogCollectionResponse) -> ::core::result::Result<crate::models::MicrosoftTunnelServerLogCollectionResponse, ::graph_endpoint::Error>;
+    async fn update_microsoft_tunnel_server_log_collection_response(&self, microsoft_tunnel_server_log_collection_response_id: &str, #[body] body: &crate::models::MicrosoftTunnelServerLogCollectionResponse) -> ::core::result::Result<crate::models::MicrosoftTunnelServerLogCollectionResponse, ::graph_endpoint::Error>;
 }
 
 impl MicrosoftTunnelServerLogCollectionResponses for ::graph_endpoint::GraphClient {}
@@ -1867,7 +1619,7 @@ pub trait MicrosoftTunnelSites: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `MicrosoftTunnelGateway.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/microsoftTunnelSites", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "MicrosoftTunnelGateway.Read.All", "MicrosoftTunnelGateway.ReadWrite.All"])]
-    async fn create_microsoft_tunnel_sites(&self, #[body] body: &crate::models::MicrosoftTunnelSite) -> ::core::result::Result<crate::models::MicrosoftTunnelSite, ::graph_endpoint::Error>;
+    async fn create_microsoft_tunnel_site(&self, #[body] body: &crate::models::MicrosoftTunnelSite) -> ::core::result::Result<crate::models::MicrosoftTunnelSite, ::graph_endpoint::Error>;
     /// Delete microsoftTunnelSite
     ///
     /// Documented in `api-reference/beta/api/intune-mstunnel-microsofttunnelsite-delete.md`.
@@ -1875,7 +1627,7 @@ pub trait MicrosoftTunnelSites: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `MicrosoftTunnelGateway.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/microsoftTunnelSites/<microsoft_tunnel_site_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "MicrosoftTunnelGateway.Read.All", "MicrosoftTunnelGateway.ReadWrite.All"])]
-    async fn delete_microsoft_tunnel_sites(&self, microsoft_tunnel_site_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_microsoft_tunnel_site(&self, microsoft_tunnel_site_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get microsoftTunnelSite
     ///
     /// Documented in `api-reference/beta/api/intune-mstunnel-microsofttunnelsite-get.md`.
@@ -1883,7 +1635,7 @@ pub trait MicrosoftTunnelSites: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `MicrosoftTunnelGateway.Read.All`, `MicrosoftTunnelGateway.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/microsoftTunnelSites/<microsoft_tunnel_site_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "MicrosoftTunnelGateway.Read.All", "MicrosoftTunnelGateway.ReadWrite.All"])]
-    async fn get_microsoft_tunnel_sites(&self, microsoft_tunnel_site_id: &str) -> ::core::result::Result<crate::models::MicrosoftTunnelSite, ::graph_endpoint::Error>;
+    async fn get_microsoft_tunnel_site(&self, microsoft_tunnel_site_id: &str) -> ::core::result::Result<crate::models::MicrosoftTunnelSite, ::graph_endpoint::Error>;
     /// Update microsoftTunnelSite
     ///
     /// Documented in `api-reference/beta/api/intune-mstunnel-microsofttunnelsite-update.md`.
@@ -1891,7 +1643,7 @@ pub trait MicrosoftTunnelSites: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `MicrosoftTunnelGateway.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/microsoftTunnelSites/<microsoft_tunnel_site_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "MicrosoftTunnelGateway.Read.All", "MicrosoftTunnelGateway.ReadWrite.All"])]
-    async fn update_microsoft_tunnel_sites(&self, microsoft_tunnel_site_id: &str, #[body] body: &crate::models::MicrosoftTunnelSite) -> ::core::result::Result<crate::models::MicrosoftTunnelSite, ::graph_endpoint::Error>;
+    async fn update_microsoft_tunnel_site(&self, microsoft_tunnel_site_id: &str, #[body] body: &crate::models::MicrosoftTunnelSite) -> ::core::result::Result<crate::models::MicrosoftTunnelSite, ::graph_endpoint::Error>;
     /// Delete microsoftTunnelConfiguration
     ///
     /// Documented in `api-reference/beta/api/intune-mstunnel-microsofttunnelconfiguration-delete.md`.
@@ -1899,7 +1651,7 @@ pub trait MicrosoftTunnelSites: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `MicrosoftTunnelGateway.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/microsoftTunnelSites/<microsoft_tunnel_site_id>/microsoftTunnelConfiguration", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "MicrosoftTunnelGateway.Read.All", "MicrosoftTunnelGateway.ReadWrite.All"])]
-    async fn delete_microsoft_tunnel_sites_microsoft_tunnel_configuration(&self, microsoft_tunnel_site_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_microsoft_tunnel_site_microsoft_tunnel_configuration(&self, microsoft_tunnel_site_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get microsoftTunnelConfiguration
     ///
     /// Documented in `api-reference/beta/api/intune-mstunnel-microsofttunnelconfiguration-get.md`.
@@ -1907,7 +1659,7 @@ pub trait MicrosoftTunnelSites: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `MicrosoftTunnelGateway.Read.All`, `MicrosoftTunnelGateway.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/microsoftTunnelSites/<microsoft_tunnel_site_id>/microsoftTunnelConfiguration", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "MicrosoftTunnelGateway.Read.All", "MicrosoftTunnelGateway.ReadWrite.All"])]
-    async fn get_microsoft_tunnel_sites_microsoft_tunnel_configuration(&self, microsoft_tunnel_site_id: &str) -> ::core::result::Result<crate::models::MicrosoftTunnelConfiguration, ::graph_endpoint::Error>;
+    async fn get_microsoft_tunnel_site_microsoft_tunnel_configuration(&self, microsoft_tunnel_site_id: &str) -> ::core::result::Result<crate::models::MicrosoftTunnelConfiguration, ::graph_endpoint::Error>;
     /// Update microsoftTunnelConfiguration
     ///
     /// Documented in `api-reference/beta/api/intune-mstunnel-microsofttunnelconfiguration-update.md`.
@@ -1915,7 +1667,7 @@ pub trait MicrosoftTunnelSites: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `MicrosoftTunnelGateway.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/microsoftTunnelSites/<microsoft_tunnel_site_id>/microsoftTunnelConfiguration", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "MicrosoftTunnelGateway.Read.All", "MicrosoftTunnelGateway.ReadWrite.All"])]
-    async fn update_microsoft_tunnel_sites_microsoft_tunnel_configuration(&self, microsoft_tunnel_site_id: &str, #[body] body: &crate::models::MicrosoftTunnelConfiguration) -> ::core::result::Result<crate::models::MicrosoftTunnelConfiguration, ::graph_endpoint::Error>;
+    async fn update_microsoft_tunnel_site_microsoft_tunnel_configuration(&self, microsoft_tunnel_site_id: &str, #[body] body: &crate::models::MicrosoftTunnelConfiguration) -> ::core::result::Result<crate::models::MicrosoftTunnelConfiguration, ::graph_endpoint::Error>;
     /// List microsoftTunnelServers
     ///
     /// Documented in `api-reference/beta/api/intune-mstunnel-microsofttunnelserver-list.md`.
@@ -1923,7 +1675,7 @@ pub trait MicrosoftTunnelSites: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `MicrosoftTunnelGateway.Read.All`, `MicrosoftTunnelGateway.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/microsoftTunnelSites/<microsoft_tunnel_site_id>/microsoftTunnelServers", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "MicrosoftTunnelGateway.Read.All", "MicrosoftTunnelGateway.ReadWrite.All"])]
-    fn list_microsoft_tunnel_sites_microsoft_tunnel_servers(&self, microsoft_tunnel_site_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::MicrosoftTunnelServer>;
+    fn list_microsoft_tunnel_site_microsoft_tunnel_servers(&self, microsoft_tunnel_site_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::MicrosoftTunnelServer>;
     /// Create microsoftTunnelServer
     ///
     /// Documented in `api-reference/beta/api/intune-mstunnel-microsofttunnelserver-create.md`.
@@ -1931,7 +1683,7 @@ pub trait MicrosoftTunnelSites: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `MicrosoftTunnelGateway.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/microsoftTunnelSites/<microsoft_tunnel_site_id>/microsoftTunnelServers", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "MicrosoftTunnelGateway.Read.All", "MicrosoftTunnelGateway.ReadWrite.All"])]
-    async fn create_microsoft_tunnel_sites_microsoft_tunnel_servers(&self, microsoft_tunnel_site_id: &str, #[body] body: &crate::models::MicrosoftTunnelServer) -> ::core::result::Result<crate::models::MicrosoftTunnelServer, ::graph_endpoint::Error>;
+    async fn create_microsoft_tunnel_site_microsoft_tunnel_server(&self, microsoft_tunnel_site_id: &str, #[body] body: &crate::models::MicrosoftTunnelServer) -> ::core::result::Result<crate::models::MicrosoftTunnelServer, ::graph_endpoint::Error>;
     /// Delete microsoftTunnelServer
     ///
     /// Documented in `api-reference/beta/api/intune-mstunnel-microsofttunnelserver-delete.md`.
@@ -1939,7 +1691,7 @@ pub trait MicrosoftTunnelSites: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `MicrosoftTunnelGateway.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/microsoftTunnelSites/<microsoft_tunnel_site_id>/microsoftTunnelServers/<microsoft_tunnel_server_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "MicrosoftTunnelGateway.Read.All", "MicrosoftTunnelGateway.ReadWrite.All"])]
-    async fn delete_microsoft_tunnel_sites_microsoft_tunnel_servers(&self, microsoft_tunnel_site_id: &str, microsoft_tunnel_server_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_microsoft_tunnel_site_microsoft_tunnel_server(&self, microsoft_tunnel_site_id: &str, microsoft_tunnel_server_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get microsoftTunnelServer
     ///
     /// Documented in `api-reference/beta/api/intune-mstunnel-microsofttunnelserver-get.md`.
@@ -1947,7 +1699,7 @@ pub trait MicrosoftTunnelSites: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `MicrosoftTunnelGateway.Read.All`, `MicrosoftTunnelGateway.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/microsoftTunnelSites/<microsoft_tunnel_site_id>/microsoftTunnelServers/<microsoft_tunnel_server_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All", "MicrosoftTunnelGateway.Read.All", "MicrosoftTunnelGateway.ReadWrite.All"])]
-    async fn get_microsoft_tunnel_sites_microsoft_tunnel_servers(&self, microsoft_tunnel_site_id: &str, microsoft_tunnel_server_id: &str) -> ::core::result::Result<crate::models::MicrosoftTunnelServer, ::graph_endpoint::Error>;
+    async fn get_microsoft_tunnel_site_microsoft_tunnel_server(&self, microsoft_tunnel_site_id: &str, microsoft_tunnel_server_id: &str) -> ::core::result::Result<crate::models::MicrosoftTunnelServer, ::graph_endpoint::Error>;
     /// Update microsoftTunnelServer
     ///
     /// Documented in `api-reference/beta/api/intune-mstunnel-microsofttunnelserver-update.md`.
@@ -1955,7 +1707,7 @@ pub trait MicrosoftTunnelSites: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `MicrosoftTunnelGateway.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/microsoftTunnelSites/<microsoft_tunnel_site_id>/microsoftTunnelServers/<microsoft_tunnel_server_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "MicrosoftTunnelGateway.Read.All", "MicrosoftTunnelGateway.ReadWrite.All"])]
-    async fn update_microsoft_tunnel_sites_microsoft_tunnel_servers(&self, microsoft_tunnel_site_id: &str, microsoft_tunnel_server_id: &str, #[body] body: &crate::models::MicrosoftTunnelServer) -> ::core::result::Result<crate::models::MicrosoftTunnelServer, ::graph_endpoint::Error>;
+    async fn update_microsoft_tunnel_site_microsoft_tunnel_server(&self, microsoft_tunnel_site_id: &str, microsoft_tunnel_server_id: &str, #[body] body: &crate::models::MicrosoftTunnelServer) -> ::core::result::Result<crate::models::MicrosoftTunnelServer, ::graph_endpoint::Error>;
 }
 
 impl MicrosoftTunnelSites for ::graph_endpoint::GraphClient {}
@@ -1977,7 +1729,7 @@ pub trait MobileThreatDefenseConnectors: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/mobileThreatDefenseConnectors", expect = 201, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_mobile_threat_defense_connectors(&self, #[body] body: &crate::models::MobileThreatDefenseConnector) -> ::core::result::Result<crate::models::MobileThreatDefenseConnector, ::graph_endpoint::Error>;
+    async fn create_mobile_threat_defense_connector(&self, #[body] body: &crate::models::MobileThreatDefenseConnector) -> ::core::result::Result<crate::models::MobileThreatDefenseConnector, ::graph_endpoint::Error>;
     /// Delete mobileThreatDefenseConnector
     ///
     /// Documented in `api-reference/beta/api/intune-onboarding-mobilethreatdefenseconnector-delete.md`.
@@ -1985,7 +1737,7 @@ pub trait MobileThreatDefenseConnectors: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/mobileThreatDefenseConnectors/<mobile_threat_defense_connector_id>", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_mobile_threat_defense_connectors(&self, mobile_threat_defense_connector_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_mobile_threat_defense_connector(&self, mobile_threat_defense_connector_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get mobileThreatDefenseConnector
     ///
     /// Documented in `api-reference/beta/api/intune-onboarding-mobilethreatdefenseconnector-get.md`.
@@ -1993,7 +1745,7 @@ pub trait MobileThreatDefenseConnectors: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/mobileThreatDefenseConnectors/<mobile_threat_defense_connector_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_mobile_threat_defense_connectors(&self, mobile_threat_defense_connector_id: &str) -> ::core::result::Result<crate::models::MobileThreatDefenseConnector, ::graph_endpoint::Error>;
+    async fn get_mobile_threat_defense_connector(&self, mobile_threat_defense_connector_id: &str) -> ::core::result::Result<crate::models::MobileThreatDefenseConnector, ::graph_endpoint::Error>;
     /// Update mobileThreatDefenseConnector
     ///
     /// Documented in `api-reference/beta/api/intune-onboarding-mobilethreatdefenseconnector-update.md`.
@@ -2001,47 +1753,7 @@ pub trait MobileThreatDefenseConnectors: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/mobileThreatDefenseConnectors/<mobile_threat_defense_connector_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_mobile_threat_defense_connectors(&self, mobile_threat_defense_connector_id: &str, #[body] body: &crate::models::MobileThreatDefenseConnector) -> ::core::result::Result<crate::models::MobileThreatDefenseConnector, ::graph_endpoint::Error>;
-    /// List mobileThreatDefenseConnectors
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-mobilethreatdefenseconnector-list.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/mobileThreatDefenseConnectors", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    fn list_mobile_threat_defense_connectors_2(&self) -> ::graph_endpoint::Paged<'_, crate::models::MobileThreatDefenseConnector>;
-    /// Create mobileThreatDefenseConnector
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-mobilethreatdefenseconnector-create.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/mobileThreatDefenseConnectors", expect = 201, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_mobile_threat_defense_connectors_2(&self, #[body] body: &crate::models::MobileThreatDefenseConnector) -> ::core::result::Result<crate::models::MobileThreatDefenseConnector, ::graph_endpoint::Error>;
-    /// Delete mobileThreatDefenseConnector
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-mobilethreatdefenseconnector-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/mobileThreatDefenseConnectors/<mobile_threat_defense_connector_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_mobile_threat_defense_connectors_2(&self, mobile_threat_defense_connector_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get mobileThreatDefenseConnector
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-mobilethreatdefenseconnector-get.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/mobileThreatDefenseConnectors/<mobile_threat_defense_connector_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_mobile_threat_defense_connectors_2(&self, mobile_threat_defense_connector_id: &str) -> ::core::result::Result<crate::models::MobileThreatDefenseConnector, ::graph_endpoint::Error>;
-    /// Update mobileThreatDefenseConnector
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-onboarding-mobilethreatdefenseconnector-update.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/mobileThreatDefenseConnectors/<mobile_threat_defense_connector_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_mobile_threat_defense_connectors_2(&self, mobile_threat_defense_connector_id: &str, #[body] body: &crate::models::MobileThreatDefenseConnector) -> ::core::result::Result<crate::models::MobileThreatDefenseConnector, ::graph_endpoint::Error>;
+    async fn update_mobile_threat_defense_connector(&self, mobile_threat_defense_connector_id: &str, #[body] body: &crate::models::MobileThreatDefenseConnector) -> ::core::result::Result<crate::models::MobileThreatDefenseConnector, ::graph_endpoint::Error>;
 }
 
 impl MobileThreatDefenseConnectors for ::graph_endpoint::GraphClient {}
@@ -2063,7 +1775,7 @@ pub trait NdesConnectors: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/ndesConnectors", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_ndes_connectors(&self, #[body] body: &crate::models::NdesConnector) -> ::core::result::Result<crate::models::NdesConnector, ::graph_endpoint::Error>;
+    async fn create_ndes_connector(&self, #[body] body: &crate::models::NdesConnector) -> ::core::result::Result<crate::models::NdesConnector, ::graph_endpoint::Error>;
     /// Delete ndesConnector
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-ndesconnector-delete.md`.
@@ -2071,7 +1783,7 @@ pub trait NdesConnectors: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/ndesConnectors/<ndes_connector_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_ndes_connectors(&self, ndes_connector_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_ndes_connector(&self, ndes_connector_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get ndesConnector
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-ndesconnector-get.md`.
@@ -2079,7 +1791,7 @@ pub trait NdesConnectors: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/ndesConnectors/<ndes_connector_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_ndes_connectors(&self, ndes_connector_id: &str) -> ::core::result::Result<crate::models::NdesConnector, ::graph_endpoint::Error>;
+    async fn get_ndes_connector(&self, ndes_connector_id: &str) -> ::core::result::Result<crate::models::NdesConnector, ::graph_endpoint::Error>;
     /// Update ndesConnector
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfig-ndesconnector-update.md`.
@@ -2087,7 +1799,7 @@ pub trait NdesConnectors: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/ndesConnectors/<ndes_connector_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_ndes_connectors(&self, ndes_connector_id: &str, #[body] body: &crate::models::NdesConnector) -> ::core::result::Result<crate::models::NdesConnector, ::graph_endpoint::Error>;
+    async fn update_ndes_connector(&self, ndes_connector_id: &str, #[body] body: &crate::models::NdesConnector) -> ::core::result::Result<crate::models::NdesConnector, ::graph_endpoint::Error>;
 }
 
 impl NdesConnectors for ::graph_endpoint::GraphClient {}
@@ -2109,7 +1821,7 @@ pub trait NotificationMessageTemplates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/notificationMessageTemplates", expect = 201, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_notification_message_templates(&self, #[body] body: &crate::models::NotificationMessageTemplate) -> ::core::result::Result<crate::models::NotificationMessageTemplate, ::graph_endpoint::Error>;
+    async fn create_notification_message_template(&self, #[body] body: &crate::models::NotificationMessageTemplate) -> ::core::result::Result<crate::models::NotificationMessageTemplate, ::graph_endpoint::Error>;
     /// Delete notificationMessageTemplate
     ///
     /// Documented in `api-reference/beta/api/intune-notification-notificationmessagetemplate-delete.md`.
@@ -2117,7 +1829,7 @@ pub trait NotificationMessageTemplates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/notificationMessageTemplates/<notification_message_template_id>", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_notification_message_templates(&self, notification_message_template_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_notification_message_template(&self, notification_message_template_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get notificationMessageTemplate
     ///
     /// Documented in `api-reference/beta/api/intune-notification-notificationmessagetemplate-get.md`.
@@ -2125,7 +1837,7 @@ pub trait NotificationMessageTemplates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/notificationMessageTemplates/<notification_message_template_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_notification_message_templates(&self, notification_message_template_id: &str) -> ::core::result::Result<crate::models::NotificationMessageTemplate, ::graph_endpoint::Error>;
+    async fn get_notification_message_template(&self, notification_message_template_id: &str) -> ::core::result::Result<crate::models::NotificationMessageTemplate, ::graph_endpoint::Error>;
     /// Update notificationMessageTemplate
     ///
     /// Documented in `api-reference/beta/api/intune-notification-notificationmessagetemplate-update.md`.
@@ -2133,7 +1845,7 @@ pub trait NotificationMessageTemplates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/notificationMessageTemplates/<notification_message_template_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_notification_message_templates(&self, notification_message_template_id: &str, #[body] body: &crate::models::NotificationMessageTemplate) -> ::core::result::Result<crate::models::NotificationMessageTemplate, ::graph_endpoint::Error>;
+    async fn update_notification_message_template(&self, notification_message_template_id: &str, #[body] body: &crate::models::NotificationMessageTemplate) -> ::core::result::Result<crate::models::NotificationMessageTemplate, ::graph_endpoint::Error>;
     /// List localizedNotificationMessages
     ///
     /// Documented in `api-reference/beta/api/intune-notification-localizednotificationmessage-list.md`.
@@ -2141,7 +1853,7 @@ pub trait NotificationMessageTemplates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/notificationMessageTemplates/<notification_message_template_id>/localizedNotificationMessages", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    fn list_notification_message_templates_localized_notification_messages(&self, notification_message_template_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::LocalizedNotificationMessage>;
+    fn list_nmt_localized_notification_messages(&self, notification_message_template_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::LocalizedNotificationMessage>;
     /// Create localizedNotificationMessage
     ///
     /// Documented in `api-reference/beta/api/intune-notification-localizednotificationmessage-create.md`.
@@ -2149,7 +1861,7 @@ pub trait NotificationMessageTemplates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/notificationMessageTemplates/<notification_message_template_id>/localizedNotificationMessages", expect = 201, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_notification_message_templates_localized_notification_messages(&self, notification_message_template_id: &str, #[body] body: &crate::models::LocalizedNotificationMessage) -> ::core::result::Result<crate::models::LocalizedNotificationMessage, ::graph_endpoint::Error>;
+    async fn create_nmt_localized_notification_message(&self, notification_message_template_id: &str, #[body] body: &crate::models::LocalizedNotificationMessage) -> ::core::result::Result<crate::models::LocalizedNotificationMessage, ::graph_endpoint::Error>;
     /// Delete localizedNotificationMessage
     ///
     /// Documented in `api-reference/beta/api/intune-notification-localizednotificationmessage-delete.md`.
@@ -2157,7 +1869,7 @@ pub trait NotificationMessageTemplates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/notificationMessageTemplates/<notification_message_template_id>/localizedNotificationMessages/<localized_notification_message_id>", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_notification_message_templates_localized_notification_messages(&self, notification_message_template_id: &str, localized_notification_message_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_nmt_localized_notification_message(&self, notification_message_template_id: &str, localized_notification_message_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get localizedNotificationMessage
     ///
     /// Documented in `api-reference/beta/api/intune-notification-localizednotificationmessage-get.md`.
@@ -2165,7 +1877,7 @@ pub trait NotificationMessageTemplates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/notificationMessageTemplates/<notification_message_template_id>/localizedNotificationMessages/<localized_notification_message_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_notification_message_templates_localized_notification_messages(&self, notification_message_template_id: &str, localized_notification_message_id: &str) -> ::core::result::Result<crate::models::LocalizedNotificationMessage, ::graph_endpoint::Error>;
+    async fn get_nmt_localized_notification_message(&self, notification_message_template_id: &str, localized_notification_message_id: &str) -> ::core::result::Result<crate::models::LocalizedNotificationMessage, ::graph_endpoint::Error>;
     /// Update localizedNotificationMessage
     ///
     /// Documented in `api-reference/beta/api/intune-notification-localizednotificationmessage-update.md`.
@@ -2173,7 +1885,7 @@ pub trait NotificationMessageTemplates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/notificationMessageTemplates/<notification_message_template_id>/localizedNotificationMessages/<localized_notification_message_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_notification_message_templates_localized_notification_messages(&self, notification_message_template_id: &str, localized_notification_message_id: &str, #[body] body: &crate::models::LocalizedNotificationMessage) -> ::core::result::Result<crate::models::LocalizedNotificationMessage, ::graph_endpoint::Error>;
+    async fn update_nmt_localized_notification_message(&self, notification_message_template_id: &str, localized_notification_message_id: &str, #[body] body: &crate::models::LocalizedNotificationMessage) -> ::core::result::Result<crate::models::LocalizedNotificationMessage, ::graph_endpoint::Error>;
     /// sendTestMessage action
     ///
     /// Documented in `api-reference/beta/api/intune-notification-notificationmessagetemplate-sendtestmessage.md`.
@@ -2181,95 +1893,7 @@ pub trait NotificationMessageTemplates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/notificationMessageTemplates/<notification_message_template_id>/sendTestMessage", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn send_test_message_notification_message_templates(&self, notification_message_template_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// List notificationMessageTemplates
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-notification-notificationmessagetemplate-list.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/notificationMessageTemplates", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    fn list_notification_message_templates_2(&self) -> ::graph_endpoint::Paged<'_, crate::models::NotificationMessageTemplate>;
-    /// Create notificationMessageTemplate
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-notification-notificationmessagetemplate-create.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/notificationMessageTemplates", expect = 201, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_notification_message_templates_2(&self, #[body] body: &crate::models::NotificationMessageTemplate) -> ::core::result::Result<crate::models::NotificationMessageTemplate, ::graph_endpoint::Error>;
-    /// Delete notificationMessageTemplate
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-notification-notificationmessagetemplate-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/notificationMessageTemplates/<notification_message_template_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_notification_message_templates_2(&self, notification_message_template_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get notificationMessageTemplate
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-notification-notificationmessagetemplate-get.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/notificationMessageTemplates/<notification_message_template_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_notification_message_templates_2(&self, notification_message_template_id: &str) -> ::core::result::Result<crate::models::NotificationMessageTemplate, ::graph_endpoint::Error>;
-    /// Update notificationMessageTemplate
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-notification-notificationmessagetemplate-update.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/notificationMessageTemplates/<notification_message_template_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_notification_message_templates_2(&self, notification_message_template_id: &str, #[body] body: &crate::models::NotificationMessageTemplate) -> ::core::result::Result<crate::models::NotificationMessageTemplate, ::graph_endpoint::Error>;
-    /// List localizedNotificationMessages
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-notification-localizednotificationmessage-list.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/notificationMessageTemplates/<notification_message_template_id>/localizedNotificationMessages", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    fn list_notification_message_templates_localized_notification_messages_2(&self, notification_message_template_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::LocalizedNotificationMessage>;
-    /// Create localizedNotificationMessage
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-notification-localizednotificationmessage-create.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/notificationMessageTemplates/<notification_message_template_id>/localizedNotificationMessages", expect = 201, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_notification_message_templates_localized_notification_messages_2(&self, notification_message_template_id: &str, #[body] body: &crate::models::LocalizedNotificationMessage) -> ::core::result::Result<crate::models::LocalizedNotificationMessage, ::graph_endpoint::Error>;
-    /// Delete localizedNotificationMessage
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-notification-localizednotificationmessage-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/notificationMessageTemplates/<notification_message_template_id>/localizedNotificationMessages/<localized_notification_message_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_notification_message_templates_localized_notification_messages_2(&self, notification_message_template_id: &str, localized_notification_message_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get localizedNotificationMessage
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-notification-localizednotificationmessage-get.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/notificationMessageTemplates/<notification_message_template_id>/localizedNotificationMessages/<localized_notification_message_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_notification_message_templates_localized_notification_messages_2(&self, notification_message_template_id: &str, localized_notification_message_id: &str) -> ::core::result::Result<crate::models::LocalizedNotificationMessage, ::graph_endpoint::Error>;
-    /// Update localizedNotificationMessage
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-notification-localizednotificationmessage-update.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/notificationMessageTemplates/<notification_message_template_id>/localizedNotificationMessages/<localized_notification_message_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_notification_message_templates_localized_notification_messages_2(&self, notification_message_template_id: &str, localized_notification_message_id: &str, #[body] body: &crate::models::LocalizedNotificationMessage) -> ::core::result::Result<crate::models::LocalizedNotificationMessage, ::graph_endpoint::Error>;
-    /// sendTestMessage action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-notification-notificationmessagetemplate-sendtestmessage.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/notificationMessageTemplates/<notification_message_template_id>/sendTestMessage", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn send_test_message_notification_message_templates_2(&self, notification_message_template_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn send_test_message_notification_message_template(&self, notification_message_template_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
 }
 
 impl NotificationMessageTemplates for ::graph_endpoint::GraphClient {}
@@ -2291,7 +1915,7 @@ pub trait RemoteAssistancePartners: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/remoteAssistancePartners", expect = 201, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_remote_assistance_partners(&self, #[body] body: &crate::models::RemoteAssistancePartner) -> ::core::result::Result<crate::models::RemoteAssistancePartner, ::graph_endpoint::Error>;
+    async fn create_remote_assistance_partner(&self, #[body] body: &crate::models::RemoteAssistancePartner) -> ::core::result::Result<crate::models::RemoteAssistancePartner, ::graph_endpoint::Error>;
     /// Delete remoteAssistancePartner
     ///
     /// Documented in `api-reference/beta/api/intune-remoteassistance-remoteassistancepartner-delete.md`.
@@ -2299,7 +1923,7 @@ pub trait RemoteAssistancePartners: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/remoteAssistancePartners/<remote_assistance_partner_id>", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_remote_assistance_partners(&self, remote_assistance_partner_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_remote_assistance_partner(&self, remote_assistance_partner_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get remoteAssistancePartner
     ///
     /// Documented in `api-reference/beta/api/intune-remoteassistance-remoteassistancepartner-get.md`.
@@ -2307,7 +1931,7 @@ pub trait RemoteAssistancePartners: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/remoteAssistancePartners/<remote_assistance_partner_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_remote_assistance_partners(&self, remote_assistance_partner_id: &str) -> ::core::result::Result<crate::models::RemoteAssistancePartner, ::graph_endpoint::Error>;
+    async fn get_remote_assistance_partner(&self, remote_assistance_partner_id: &str) -> ::core::result::Result<crate::models::RemoteAssistancePartner, ::graph_endpoint::Error>;
     /// Update remoteAssistancePartner
     ///
     /// Documented in `api-reference/beta/api/intune-remoteassistance-remoteassistancepartner-update.md`.
@@ -2315,7 +1939,7 @@ pub trait RemoteAssistancePartners: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/remoteAssistancePartners/<remote_assistance_partner_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_remote_assistance_partners(&self, remote_assistance_partner_id: &str, #[body] body: &crate::models::RemoteAssistancePartner) -> ::core::result::Result<crate::models::RemoteAssistancePartner, ::graph_endpoint::Error>;
+    async fn update_remote_assistance_partner(&self, remote_assistance_partner_id: &str, #[body] body: &crate::models::RemoteAssistancePartner) -> ::core::result::Result<crate::models::RemoteAssistancePartner, ::graph_endpoint::Error>;
     /// beginOnboarding action
     ///
     /// Documented in `api-reference/beta/api/intune-remoteassistance-remoteassistancepartner-beginonboarding.md`.
@@ -2323,7 +1947,7 @@ pub trait RemoteAssistancePartners: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/remoteAssistancePartners/<remote_assistance_partner_id>/beginOnboarding", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn begin_onboarding_remote_assistance_partners(&self, remote_assistance_partner_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn begin_onboarding_remote_assistance_partner(&self, remote_assistance_partner_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// disconnect action
     ///
     /// Documented in `api-reference/beta/api/intune-remoteassistance-remoteassistancepartner-disconnect.md`.
@@ -2331,63 +1955,7 @@ pub trait RemoteAssistancePartners: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/remoteAssistancePartners/<remote_assistance_partner_id>/disconnect", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn disconnect_remote_assistance_partners(&self, remote_assistance_partner_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// List remoteAssistancePartners
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-remoteassistance-remoteassistancepartner-list.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/remoteAssistancePartners", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    fn list_remote_assistance_partners_2(&self) -> ::graph_endpoint::Paged<'_, crate::models::RemoteAssistancePartner>;
-    /// Create remoteAssistancePartner
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-remoteassistance-remoteassistancepartner-create.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/remoteAssistancePartners", expect = 201, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_remote_assistance_partners_2(&self, #[body] body: &crate::models::RemoteAssistancePartner) -> ::core::result::Result<crate::models::RemoteAssistancePartner, ::graph_endpoint::Error>;
-    /// Delete remoteAssistancePartner
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-remoteassistance-remoteassistancepartner-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/remoteAssistancePartners/<remote_assistance_partner_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_remote_assistance_partners_2(&self, remote_assistance_partner_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get remoteAssistancePartner
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-remoteassistance-remoteassistancepartner-get.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/remoteAssistancePartners/<remote_assistance_partner_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_remote_assistance_partners_2(&self, remote_assistance_partner_id: &str) -> ::core::result::Result<crate::models::RemoteAssistancePartner, ::graph_endpoint::Error>;
-    /// Update remoteAssistancePartner
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-remoteassistance-remoteassistancepartner-update.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/remoteAssistancePartners/<remote_assistance_partner_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_remote_assistance_partners_2(&self, remote_assistance_partner_id: &str, #[body] body: &crate::models::RemoteAssistancePartner) -> ::core::result::Result<crate::models::RemoteAssistancePartner, ::graph_endpoint::Error>;
-    /// beginOnboarding action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-remoteassistance-remoteassistancepartner-beginonboarding.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/remoteAssistancePartners/<remote_assistance_partner_id>/beginOnboarding", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn begin_onboarding_remote_assistance_partners_2(&self, remote_assistance_partner_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// disconnect action
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-remoteassistance-remoteassistancepartner-disconnect.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/remoteAssistancePartners/<remote_assistance_partner_id>/disconnect", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn disconnect_remote_assistance_partners_2(&self, remote_assistance_partner_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn disconnect_remote_assistance_partner(&self, remote_assistance_partner_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
 }
 
 impl RemoteAssistancePartners for ::graph_endpoint::GraphClient {}
@@ -2415,7 +1983,7 @@ pub trait SendCustomNotificationToCompanyPortal: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: not supported
     #[graph_action(POST, "/deviceManagement/sendCustomNotificationToCompanyPortal", expect = 204, version = "beta")]
-    async fn send_custom_notification_to_company_portal(&self, #[param("notificationTitle")] notification_title: &str, #[param("notificationBody")] notification_body: &str, #[param("groupsToNotify")] groups_to_notify: &[&str]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn send_custom_notification_to_company_portal(&self, #[param("notificationTitle")] notification_title: ::core::option::Option<&str>, #[param("notificationBody")] notification_body: ::core::option::Option<&str>, #[param("groupsToNotify")] groups_to_notify: &[&str]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
 }
 
 impl SendCustomNotificationToCompanyPortal for ::graph_endpoint::GraphClient {}
@@ -2438,22 +2006,6 @@ pub trait SoftwareUpdateStatusSummary: ::graph_endpoint::Graph {
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/softwareUpdateStatusSummary", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
     async fn update_software_update_status_summary(&self, #[body] body: &crate::models::SoftwareUpdateStatusSummary) -> ::core::result::Result<crate::models::SoftwareUpdateStatusSummary, ::graph_endpoint::Error>;
-    /// Get softwareUpdateStatusSummary
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-softwareupdatestatussummary-get.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/softwareUpdateStatusSummary", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_software_update_status_summary_2(&self) -> ::core::result::Result<crate::models::SoftwareUpdateStatusSummary, ::graph_endpoint::Error>;
-    /// Update softwareUpdateStatusSummary
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-deviceconfig-softwareupdatestatussummary-update.md`.
-    /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/softwareUpdateStatusSummary", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_software_update_status_summary_2(&self, #[body] body: &crate::models::SoftwareUpdateStatusSummary) -> ::core::result::Result<crate::models::SoftwareUpdateStatusSummary, ::graph_endpoint::Error>;
 }
 
 impl SoftwareUpdateStatusSummary for ::graph_endpoint::GraphClient {}
@@ -2475,7 +2027,7 @@ pub trait TelecomExpenseManagementPartners: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/telecomExpenseManagementPartners", expect = 201, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_telecom_expense_management_partners(&self, #[body] body: &crate::models::TelecomExpenseManagementPartner) -> ::core::result::Result<crate::models::TelecomExpenseManagementPartner, ::graph_endpoint::Error>;
+    async fn create_telecom_expense_management_partner(&self, #[body] body: &crate::models::TelecomExpenseManagementPartner) -> ::core::result::Result<crate::models::TelecomExpenseManagementPartner, ::graph_endpoint::Error>;
     /// Delete telecomExpenseManagementPartner
     ///
     /// Documented in `api-reference/beta/api/intune-tem-telecomexpensemanagementpartner-delete.md`.
@@ -2483,7 +2035,7 @@ pub trait TelecomExpenseManagementPartners: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/telecomExpenseManagementPartners/<telecom_expense_management_partner_id>", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_telecom_expense_management_partners(&self, telecom_expense_management_partner_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_telecom_expense_management_partner(&self, telecom_expense_management_partner_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get telecomExpenseManagementPartner
     ///
     /// Documented in `api-reference/beta/api/intune-tem-telecomexpensemanagementpartner-get.md`.
@@ -2491,7 +2043,7 @@ pub trait TelecomExpenseManagementPartners: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/telecomExpenseManagementPartners/<telecom_expense_management_partner_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_telecom_expense_management_partners(&self, telecom_expense_management_partner_id: &str) -> ::core::result::Result<crate::models::TelecomExpenseManagementPartner, ::graph_endpoint::Error>;
+    async fn get_telecom_expense_management_partner(&self, telecom_expense_management_partner_id: &str) -> ::core::result::Result<crate::models::TelecomExpenseManagementPartner, ::graph_endpoint::Error>;
     /// Update telecomExpenseManagementPartner
     ///
     /// Documented in `api-reference/beta/api/intune-tem-telecomexpensemanagementpartner-update.md`.
@@ -2499,7 +2051,7 @@ pub trait TelecomExpenseManagementPartners: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/telecomExpenseManagementPartners/<telecom_expense_management_partner_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_telecom_expense_management_partners(&self, telecom_expense_management_partner_id: &str, #[body] body: &crate::models::TelecomExpenseManagementPartner) -> ::core::result::Result<crate::models::TelecomExpenseManagementPartner, ::graph_endpoint::Error>;
+    async fn update_telecom_expense_management_partner(&self, telecom_expense_management_partner_id: &str, #[body] body: &crate::models::TelecomExpenseManagementPartner) -> ::core::result::Result<crate::models::TelecomExpenseManagementPartner, ::graph_endpoint::Error>;
 }
 
 impl TelecomExpenseManagementPartners for ::graph_endpoint::GraphClient {}
@@ -2521,7 +2073,7 @@ pub trait TemplateSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/templateSettings", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn create_template_settings(&self, #[body] body: &crate::models::DeviceManagementConfigurationSettingTemplate) -> ::core::result::Result<crate::models::DeviceManagementConfigurationSettingTemplate, ::graph_endpoint::Error>;
+    async fn create_template_setting(&self, #[body] body: &crate::models::DeviceManagementConfigurationSettingTemplate) -> ::core::result::Result<crate::models::DeviceManagementConfigurationSettingTemplate, ::graph_endpoint::Error>;
     /// Delete deviceManagementConfigurationSettingTemplate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationsettingtemplate-delete.md`.
@@ -2529,7 +2081,7 @@ pub trait TemplateSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/templateSettings/<device_management_configuration_setting_template_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn delete_template_settings(&self, device_management_configuration_setting_template_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_template_setting(&self, device_management_configuration_setting_template_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get deviceManagementConfigurationSettingTemplate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationsettingtemplate-get.md`.
@@ -2537,7 +2089,7 @@ pub trait TemplateSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/templateSettings/<device_management_configuration_setting_template_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_template_settings(&self, device_management_configuration_setting_template_id: &str) -> ::core::result::Result<crate::models::DeviceManagementConfigurationSettingTemplate, ::graph_endpoint::Error>;
+    async fn get_template_setting(&self, device_management_configuration_setting_template_id: &str) -> ::core::result::Result<crate::models::DeviceManagementConfigurationSettingTemplate, ::graph_endpoint::Error>;
     /// Update deviceManagementConfigurationSettingTemplate
     ///
     /// Documented in `api-reference/beta/api/intune-deviceconfigv2-devicemanagementconfigurationsettingtemplate-update.md`.
@@ -2545,7 +2097,7 @@ pub trait TemplateSettings: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/templateSettings/<device_management_configuration_setting_template_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementConfiguration.Read.All"])]
-    async fn update_template_settings(&self, device_management_configuration_setting_template_id: &str, #[body] body: &crate::models::DeviceManagementConfigurationSettingTemplate) -> ::core::result::Result<crate::models::DeviceManagementConfigurationSettingTemplate, ::graph_endpoint::Error>;
+    async fn update_template_setting(&self, device_management_configuration_setting_template_id: &str, #[body] body: &crate::models::DeviceManagementConfigurationSettingTemplate) -> ::core::result::Result<crate::models::DeviceManagementConfigurationSettingTemplate, ::graph_endpoint::Error>;
 }
 
 impl TemplateSettings for ::graph_endpoint::GraphClient {}
@@ -2567,7 +2119,7 @@ pub trait TermsAndConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/termsAndConditions", expect = 201, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_terms_and_conditions(&self, #[body] body: &crate::models::TermsAndConditions) -> ::core::result::Result<crate::models::TermsAndConditions, ::graph_endpoint::Error>;
+    async fn create_terms_and_condition(&self, #[body] body: &crate::models::TermsAndConditions) -> ::core::result::Result<crate::models::TermsAndConditions, ::graph_endpoint::Error>;
     /// Delete termsAndConditions
     ///
     /// Documented in `api-reference/beta/api/intune-companyterms-termsandconditions-delete.md`.
@@ -2575,7 +2127,7 @@ pub trait TermsAndConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_terms_and_conditions(&self, terms_and_conditions_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_terms_and_condition(&self, terms_and_conditions_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get termsAndConditions
     ///
     /// Documented in `api-reference/beta/api/intune-companyterms-termsandconditions-get.md`.
@@ -2583,7 +2135,7 @@ pub trait TermsAndConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_terms_and_conditions(&self, terms_and_conditions_id: &str) -> ::core::result::Result<crate::models::TermsAndConditions, ::graph_endpoint::Error>;
+    async fn get_terms_and_condition(&self, terms_and_conditions_id: &str) -> ::core::result::Result<crate::models::TermsAndConditions, ::graph_endpoint::Error>;
     /// Update termsAndConditions
     ///
     /// Documented in `api-reference/beta/api/intune-companyterms-termsandconditions-update.md`.
@@ -2591,7 +2143,7 @@ pub trait TermsAndConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_terms_and_conditions(&self, terms_and_conditions_id: &str, #[body] body: &crate::models::TermsAndConditions) -> ::core::result::Result<crate::models::TermsAndConditions, ::graph_endpoint::Error>;
+    async fn update_terms_and_condition(&self, terms_and_conditions_id: &str, #[body] body: &crate::models::TermsAndConditions) -> ::core::result::Result<crate::models::TermsAndConditions, ::graph_endpoint::Error>;
     /// List termsAndConditionsAcceptanceStatuses
     ///
     /// Documented in `api-reference/beta/api/intune-companyterms-termsandconditionsacceptancestatus-list.md`.
@@ -2599,7 +2151,7 @@ pub trait TermsAndConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/acceptanceStatuses", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    fn list_terms_and_conditions_acceptance_statuses(&self, terms_and_conditions_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::TermsAndConditionsAcceptanceStatus>;
+    fn list_terms_and_condition_acceptance_statuses(&self, terms_and_conditions_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::TermsAndConditionsAcceptanceStatus>;
     /// Create termsAndConditionsAcceptanceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-companyterms-termsandconditionsacceptancestatus-create.md`.
@@ -2607,7 +2159,7 @@ pub trait TermsAndConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/acceptanceStatuses", expect = 201, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_terms_and_conditions_acceptance_statuses(&self, terms_and_conditions_id: &str, #[body] body: &crate::models::TermsAndConditionsAcceptanceStatus) -> ::core::result::Result<crate::models::TermsAndConditionsAcceptanceStatus, ::graph_endpoint::Error>;
+    async fn create_terms_and_condition_acceptance_status(&self, terms_and_conditions_id: &str, #[body] body: &crate::models::TermsAndConditionsAcceptanceStatus) -> ::core::result::Result<crate::models::TermsAndConditionsAcceptanceStatus, ::graph_endpoint::Error>;
     /// Delete termsAndConditionsAcceptanceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-companyterms-termsandconditionsacceptancestatus-delete.md`.
@@ -2615,7 +2167,7 @@ pub trait TermsAndConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/acceptanceStatuses/<terms_and_conditions_acceptance_status_id>", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_terms_and_conditions_acceptance_statuses(&self, terms_and_conditions_id: &str, terms_and_conditions_acceptance_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_terms_and_condition_acceptance_status(&self, terms_and_conditions_id: &str, terms_and_conditions_acceptance_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get termsAndConditionsAcceptanceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-companyterms-termsandconditionsacceptancestatus-get.md`.
@@ -2623,7 +2175,7 @@ pub trait TermsAndConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/acceptanceStatuses/<terms_and_conditions_acceptance_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_terms_and_conditions_acceptance_statuses(&self, terms_and_conditions_id: &str, terms_and_conditions_acceptance_status_id: &str) -> ::core::result::Result<crate::models::TermsAndConditionsAcceptanceStatus, ::graph_endpoint::Error>;
+    async fn get_terms_and_condition_acceptance_status(&self, terms_and_conditions_id: &str, terms_and_conditions_acceptance_status_id: &str) -> ::core::result::Result<crate::models::TermsAndConditionsAcceptanceStatus, ::graph_endpoint::Error>;
     /// Update termsAndConditionsAcceptanceStatus
     ///
     /// Documented in `api-reference/beta/api/intune-companyterms-termsandconditionsacceptancestatus-update.md`.
@@ -2631,7 +2183,7 @@ pub trait TermsAndConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/acceptanceStatuses/<terms_and_conditions_acceptance_status_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_terms_and_conditions_acceptance_statuses(&self, terms_and_conditions_id: &str, terms_and_conditions_acceptance_status_id: &str, #[body] body: &crate::models::TermsAndConditionsAcceptanceStatus) -> ::core::result::Result<crate::models::TermsAndConditionsAcceptanceStatus, ::graph_endpoint::Error>;
+    async fn update_terms_and_condition_acceptance_status(&self, terms_and_conditions_id: &str, terms_and_conditions_acceptance_status_id: &str, #[body] body: &crate::models::TermsAndConditionsAcceptanceStatus) -> ::core::result::Result<crate::models::TermsAndConditionsAcceptanceStatus, ::graph_endpoint::Error>;
     /// Delete termsAndConditions
     ///
     /// Documented in `api-reference/beta/api/intune-companyterms-termsandconditions-delete.md`.
@@ -2639,7 +2191,7 @@ pub trait TermsAndConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/acceptanceStatuses/<terms_and_conditions_acceptance_status_id>/termsAndConditions", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_terms_and_conditions_acceptance_statuses_terms_and_conditions(&self, terms_and_conditions_id: &str, terms_and_conditions_acceptance_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_tac_acceptance_status_terms_and_conditions(&self, terms_and_conditions_id: &str, terms_and_conditions_acceptance_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get termsAndConditions
     ///
     /// Documented in `api-reference/beta/api/intune-companyterms-termsandconditions-get.md`.
@@ -2647,7 +2199,7 @@ pub trait TermsAndConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/acceptanceStatuses/<terms_and_conditions_acceptance_status_id>/termsAndConditions", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_terms_and_conditions_acceptance_statuses_terms_and_conditions(&self, terms_and_conditions_id: &str, terms_and_conditions_acceptance_status_id: &str) -> ::core::result::Result<crate::models::TermsAndConditions, ::graph_endpoint::Error>;
+    async fn get_tac_acceptance_status_terms_and_conditions(&self, terms_and_conditions_id: &str, terms_and_conditions_acceptance_status_id: &str) -> ::core::result::Result<crate::models::TermsAndConditions, ::graph_endpoint::Error>;
     /// Update termsAndConditions
     ///
     /// Documented in `api-reference/beta/api/intune-companyterms-termsandconditions-update.md`.
@@ -2655,7 +2207,7 @@ pub trait TermsAndConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/acceptanceStatuses/<terms_and_conditions_acceptance_status_id>/termsAndConditions", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_terms_and_conditions_acceptance_statuses_terms_and_conditions(&self, terms_and_conditions_id: &str, terms_and_conditions_acceptance_status_id: &str, #[body] body: &crate::models::TermsAndConditions) -> ::core::result::Result<crate::models::TermsAndConditions, ::graph_endpoint::Error>;
+    async fn update_tac_acceptance_status_terms_and_conditions(&self, terms_and_conditions_id: &str, terms_and_conditions_acceptance_status_id: &str, #[body] body: &crate::models::TermsAndConditions) -> ::core::result::Result<crate::models::TermsAndConditions, ::graph_endpoint::Error>;
     /// List termsAndConditionsAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-companyterms-termsandconditionsassignment-list.md`.
@@ -2663,7 +2215,7 @@ pub trait TermsAndConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/assignments", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    fn list_terms_and_conditions_assignments(&self, terms_and_conditions_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::TermsAndConditionsAssignment>;
+    fn list_terms_and_condition_assignments(&self, terms_and_conditions_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::TermsAndConditionsAssignment>;
     /// Create termsAndConditionsAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-companyterms-termsandconditionsassignment-create.md`.
@@ -2671,7 +2223,7 @@ pub trait TermsAndConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/assignments", expect = 201, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_terms_and_conditions_assignments(&self, terms_and_conditions_id: &str, #[body] body: &crate::models::TermsAndConditionsAssignment) -> ::core::result::Result<crate::models::TermsAndConditionsAssignment, ::graph_endpoint::Error>;
+    async fn create_terms_and_condition_assignment(&self, terms_and_conditions_id: &str, #[body] body: &crate::models::TermsAndConditionsAssignment) -> ::core::result::Result<crate::models::TermsAndConditionsAssignment, ::graph_endpoint::Error>;
     /// Delete termsAndConditionsAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-companyterms-termsandconditionsassignment-delete.md`.
@@ -2679,7 +2231,7 @@ pub trait TermsAndConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/assignments/<terms_and_conditions_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_terms_and_conditions_assignments(&self, terms_and_conditions_id: &str, terms_and_conditions_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_terms_and_condition_assignment(&self, terms_and_conditions_id: &str, terms_and_conditions_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get termsAndConditionsAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-companyterms-termsandconditionsassignment-get.md`.
@@ -2687,7 +2239,7 @@ pub trait TermsAndConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/assignments/<terms_and_conditions_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_terms_and_conditions_assignments(&self, terms_and_conditions_id: &str, terms_and_conditions_assignment_id: &str) -> ::core::result::Result<crate::models::TermsAndConditionsAssignment, ::graph_endpoint::Error>;
+    async fn get_terms_and_condition_assignment(&self, terms_and_conditions_id: &str, terms_and_conditions_assignment_id: &str) -> ::core::result::Result<crate::models::TermsAndConditionsAssignment, ::graph_endpoint::Error>;
     /// Update termsAndConditionsAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-companyterms-termsandconditionsassignment-update.md`.
@@ -2695,7 +2247,7 @@ pub trait TermsAndConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/assignments/<terms_and_conditions_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_terms_and_conditions_assignments(&self, terms_and_conditions_id: &str, terms_and_conditions_assignment_id: &str, #[body] body: &crate::models::TermsAndConditionsAssignment) -> ::core::result::Result<crate::models::TermsAndConditionsAssignment, ::graph_endpoint::Error>;
+    async fn update_terms_and_condition_assignment(&self, terms_and_conditions_id: &str, terms_and_conditions_assignment_id: &str, #[body] body: &crate::models::TermsAndConditionsAssignment) -> ::core::result::Result<crate::models::TermsAndConditionsAssignment, ::graph_endpoint::Error>;
     /// List termsAndConditionsGroupAssignments
     ///
     /// Documented in `api-reference/beta/api/intune-companyterms-termsandconditionsgroupassignment-list.md`.
@@ -2703,7 +2255,7 @@ pub trait TermsAndConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/groupAssignments", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    fn list_terms_and_conditions_group_assignments(&self, terms_and_conditions_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::TermsAndConditionsGroupAssignment>;
+    fn list_terms_and_condition_group_assignments(&self, terms_and_conditions_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::TermsAndConditionsGroupAssignment>;
     /// Create termsAndConditionsGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-companyterms-termsandconditionsgroupassignment-create.md`.
@@ -2711,7 +2263,7 @@ pub trait TermsAndConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/groupAssignments", expect = 201, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_terms_and_conditions_group_assignments(&self, terms_and_conditions_id: &str, #[body] body: &crate::models::TermsAndConditionsGroupAssignment) -> ::core::result::Result<crate::models::TermsAndConditionsGroupAssignment, ::graph_endpoint::Error>;
+    async fn create_terms_and_condition_group_assignment(&self, terms_and_conditions_id: &str, #[body] body: &crate::models::TermsAndConditionsGroupAssignment) -> ::core::result::Result<crate::models::TermsAndConditionsGroupAssignment, ::graph_endpoint::Error>;
     /// Delete termsAndConditionsGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-companyterms-termsandconditionsgroupassignment-delete.md`.
@@ -2719,7 +2271,7 @@ pub trait TermsAndConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/groupAssignments/<terms_and_conditions_group_assignment_id>", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_terms_and_conditions_group_assignments(&self, terms_and_conditions_id: &str, terms_and_conditions_group_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_terms_and_condition_group_assignment(&self, terms_and_conditions_id: &str, terms_and_conditions_group_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get termsAndConditionsGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-companyterms-termsandconditionsgroupassignment-get.md`.
@@ -2727,7 +2279,7 @@ pub trait TermsAndConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/groupAssignments/<terms_and_conditions_group_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_terms_and_conditions_group_assignments(&self, terms_and_conditions_id: &str, terms_and_conditions_group_assignment_id: &str) -> ::core::result::Result<crate::models::TermsAndConditionsGroupAssignment, ::graph_endpoint::Error>;
+    async fn get_terms_and_condition_group_assignment(&self, terms_and_conditions_id: &str, terms_and_conditions_group_assignment_id: &str) -> ::core::result::Result<crate::models::TermsAndConditionsGroupAssignment, ::graph_endpoint::Error>;
     /// Update termsAndConditionsGroupAssignment
     ///
     /// Documented in `api-reference/beta/api/intune-companyterms-termsandconditionsgroupassignment-update.md`.
@@ -2735,7 +2287,7 @@ pub trait TermsAndConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/groupAssignments/<terms_and_conditions_group_assignment_id>", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_terms_and_conditions_group_assignments(&self, terms_and_conditions_id: &str, terms_and_conditions_group_assignment_id: &str, #[body] body: &crate::models::TermsAndConditionsGroupAssignment) -> ::core::result::Result<crate::models::TermsAndConditionsGroupAssignment, ::graph_endpoint::Error>;
+    async fn update_terms_and_condition_group_assignment(&self, terms_and_conditions_id: &str, terms_and_conditions_group_assignment_id: &str, #[body] body: &crate::models::TermsAndConditionsGroupAssignment) -> ::core::result::Result<crate::models::TermsAndConditionsGroupAssignment, ::graph_endpoint::Error>;
     /// Delete termsAndConditions
     ///
     /// Documented in `api-reference/beta/api/intune-companyterms-termsandconditions-delete.md`.
@@ -2743,7 +2295,7 @@ pub trait TermsAndConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/groupAssignments/<terms_and_conditions_group_assignment_id>/termsAndConditions", expect = 204, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_terms_and_conditions_group_assignments_terms_and_conditions(&self, terms_and_conditions_id: &str, terms_and_conditions_group_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_terms_and_condition_group_assignment_terms_and_conditions(&self, terms_and_conditions_id: &str, terms_and_conditions_group_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get termsAndConditions
     ///
     /// Documented in `api-reference/beta/api/intune-companyterms-termsandconditions-get.md`.
@@ -2751,7 +2303,7 @@ pub trait TermsAndConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/groupAssignments/<terms_and_conditions_group_assignment_id>/termsAndConditions", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_terms_and_conditions_group_assignments_terms_and_conditions(&self, terms_and_conditions_id: &str, terms_and_conditions_group_assignment_id: &str) -> ::core::result::Result<crate::models::TermsAndConditions, ::graph_endpoint::Error>;
+    async fn get_terms_and_condition_group_assignment_terms_and_conditions(&self, terms_and_conditions_id: &str, terms_and_conditions_group_assignment_id: &str) -> ::core::result::Result<crate::models::TermsAndConditions, ::graph_endpoint::Error>;
     /// Update termsAndConditions
     ///
     /// Documented in `api-reference/beta/api/intune-companyterms-termsandconditions-update.md`.
@@ -2759,151 +2311,7 @@ pub trait TermsAndConditions: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/groupAssignments/<terms_and_conditions_group_assignment_id>/termsAndConditions", expect = 200, version = "beta", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_terms_and_conditions_group_assignments_terms_and_conditions(&self, terms_and_conditions_id: &str, terms_and_conditions_group_assignment_id: &str, #[body] body: &crate::models::TermsAndConditions) -> ::core::result::Result<crate::models::TermsAndConditions, ::graph_endpoint::Error>;
-    /// List termsAndConditionses
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditions-list.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/termsAndConditions", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    fn list_terms_and_conditions_2(&self) -> ::graph_endpoint::Paged<'_, crate::models::TermsAndConditions>;
-    /// Create termsAndConditions
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditions-create.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/termsAndConditions", expect = 201, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_terms_and_conditions_2(&self, #[body] body: &crate::models::TermsAndConditions) -> ::core::result::Result<crate::models::TermsAndConditions, ::graph_endpoint::Error>;
-    /// Delete termsAndConditions
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditions-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_terms_and_conditions_2(&self, terms_and_conditions_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get termsAndConditions
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditions-get.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_terms_and_conditions_2(&self, terms_and_conditions_id: &str) -> ::core::result::Result<crate::models::TermsAndConditions, ::graph_endpoint::Error>;
-    /// Update termsAndConditions
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditions-update.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_terms_and_conditions_2(&self, terms_and_conditions_id: &str, #[body] body: &crate::models::TermsAndConditions) -> ::core::result::Result<crate::models::TermsAndConditions, ::graph_endpoint::Error>;
-    /// List termsAndConditionsAcceptanceStatuses
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditionsacceptancestatus-list.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/acceptanceStatuses", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    fn list_terms_and_conditions_acceptance_statuses_2(&self, terms_and_conditions_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::TermsAndConditionsAcceptanceStatus>;
-    /// Create termsAndConditionsAcceptanceStatus
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditionsacceptancestatus-create.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/acceptanceStatuses", expect = 201, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_terms_and_conditions_acceptance_statuses_2(&self, terms_and_conditions_id: &str, #[body] body: &crate::models::TermsAndConditionsAcceptanceStatus) -> ::core::result::Result<crate::models::TermsAndConditionsAcceptanceStatus, ::graph_endpoint::Error>;
-    /// Delete termsAndConditionsAcceptanceStatus
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditionsacceptancestatus-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/acceptanceStatuses/<terms_and_conditions_acceptance_status_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_terms_and_conditions_acceptance_statuses_2(&self, terms_and_conditions_id: &str, terms_and_conditions_acceptance_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get termsAndConditionsAcceptanceStatus
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditionsacceptancestatus-get.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/acceptanceStatuses/<terms_and_conditions_acceptance_status_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_terms_and_conditions_acceptance_statuses_2(&self, terms_and_conditions_id: &str, terms_and_conditions_acceptance_status_id: &str) -> ::core::result::Result<crate::models::TermsAndConditionsAcceptanceStatus, ::graph_endpoint::Error>;
-    /// Update termsAndConditionsAcceptanceStatus
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditionsacceptancestatus-update.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/acceptanceStatuses/<terms_and_conditions_acceptance_status_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_terms_and_conditions_acceptance_statuses_2(&self, terms_and_conditions_id: &str, terms_and_conditions_acceptance_status_id: &str, #[body] body: &crate::models::TermsAndConditionsAcceptanceStatus) -> ::core::result::Result<crate::models::TermsAndConditionsAcceptanceStatus, ::graph_endpoint::Error>;
-    /// Delete termsAndConditions
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditions-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/acceptanceStatuses/<terms_and_conditions_acceptance_status_id>/termsAndConditions", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_terms_and_conditions_acceptance_statuses_terms_and_conditions_2(&self, terms_and_conditions_id: &str, terms_and_conditions_acceptance_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get termsAndConditions
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditions-get.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/acceptanceStatuses/<terms_and_conditions_acceptance_status_id>/termsAndConditions", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_terms_and_conditions_acceptance_statuses_terms_and_conditions_2(&self, terms_and_conditions_id: &str, terms_and_conditions_acceptance_status_id: &str) -> ::core::result::Result<crate::models::TermsAndConditions, ::graph_endpoint::Error>;
-    /// Update termsAndConditions
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditions-update.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/acceptanceStatuses/<terms_and_conditions_acceptance_status_id>/termsAndConditions", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_terms_and_conditions_acceptance_statuses_terms_and_conditions_2(&self, terms_and_conditions_id: &str, terms_and_conditions_acceptance_status_id: &str, #[body] body: &crate::models::TermsAndConditions) -> ::core::result::Result<crate::models::TermsAndConditions, ::graph_endpoint::Error>;
-    /// List termsAndConditionsAssignments
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditionsassignment-list.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/assignments", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    fn list_terms_and_conditions_assignments_2(&self, terms_and_conditions_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::TermsAndConditionsAssignment>;
-    /// Create termsAndConditionsAssignment
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditionsassignment-create.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/assignments", expect = 201, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn create_terms_and_conditions_assignments_2(&self, terms_and_conditions_id: &str, #[body] body: &crate::models::TermsAndConditionsAssignment) -> ::core::result::Result<crate::models::TermsAndConditionsAssignment, ::graph_endpoint::Error>;
-    /// Delete termsAndConditionsAssignment
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditionsassignment-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/assignments/<terms_and_conditions_assignment_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn delete_terms_and_conditions_assignments_2(&self, terms_and_conditions_id: &str, terms_and_conditions_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get termsAndConditionsAssignment
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditionsassignment-get.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/assignments/<terms_and_conditions_assignment_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn get_terms_and_conditions_assignments_2(&self, terms_and_conditions_id: &str, terms_and_conditions_assignment_id: &str) -> ::core::result::Result<crate::models::TermsAndConditionsAssignment, ::graph_endpoint::Error>;
-    /// Update termsAndConditionsAssignment
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditionsassignment-update.md`.
-    /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/assignments/<terms_and_conditions_assignment_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
-    async fn update_terms_and_conditions_assignments_2(&self, terms_and_conditions_id: &str, terms_and_conditions_assignment_id: &str, #[body] body: &crate::models::TermsAndConditionsAssignment) -> ::core::result::Result<crate::models::TermsAndConditionsAssignment, ::graph_endpoint::Error>;
+    async fn update_terms_and_condition_group_assignment_terms_and_conditions(&self, terms_and_conditions_id: &str, terms_and_conditions_group_assignment_id: &str, #[body] body: &crate::models::TermsAndConditions) -> ::core::result::Result<crate::models::TermsAndConditions, ::graph_endpoint::Error>;
 }
 
 impl TermsAndConditions for ::graph_endpoint::GraphClient {}
@@ -2925,7 +2333,7 @@ pub trait TroubleshootingEvents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/troubleshootingEvents", expect = 201, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn create_troubleshooting_events(&self, #[body] body: &crate::models::AnyDeviceManagementTroubleshootingEvent) -> ::core::result::Result<crate::models::AnyDeviceManagementTroubleshootingEvent, ::graph_endpoint::Error>;
+    async fn create_troubleshooting_event(&self, #[body] body: &crate::models::AnyDeviceManagementTroubleshootingEvent) -> ::core::result::Result<crate::models::AnyDeviceManagementTroubleshootingEvent, ::graph_endpoint::Error>;
     /// Delete appleVppTokenTroubleshootingEvent
     ///
     /// Documented in `api-reference/beta/api/intune-troubleshooting-applevpptokentroubleshootingevent-delete.md`.
@@ -2933,7 +2341,7 @@ pub trait TroubleshootingEvents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/troubleshootingEvents/<device_management_troubleshooting_event_id>", expect = 204, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn delete_troubleshooting_events(&self, device_management_troubleshooting_event_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_troubleshooting_event(&self, device_management_troubleshooting_event_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get appleVppTokenTroubleshootingEvent
     ///
     /// Documented in `api-reference/beta/api/intune-troubleshooting-applevpptokentroubleshootingevent-get.md`.
@@ -2941,7 +2349,7 @@ pub trait TroubleshootingEvents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.Read.All`, `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/troubleshootingEvents/<device_management_troubleshooting_event_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn get_troubleshooting_events(&self, device_management_troubleshooting_event_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementTroubleshootingEvent, ::graph_endpoint::Error>;
+    async fn get_troubleshooting_event(&self, device_management_troubleshooting_event_id: &str) -> ::core::result::Result<crate::models::AnyDeviceManagementTroubleshootingEvent, ::graph_endpoint::Error>;
     /// Update appleVppTokenTroubleshootingEvent
     ///
     /// Documented in `api-reference/beta/api/intune-troubleshooting-applevpptokentroubleshootingevent-update.md`.
@@ -2949,7 +2357,7 @@ pub trait TroubleshootingEvents: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementManagedDevices.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/troubleshootingEvents/<device_management_troubleshooting_event_id>", expect = 200, version = "beta", permissions = ["DeviceManagementManagedDevices.ReadWrite.All"])]
-    async fn update_troubleshooting_events(&self, device_management_troubleshooting_event_id: &str, #[body] body: &crate::models::AnyDeviceManagementTroubleshootingEvent) -> ::core::result::Result<crate::models::AnyDeviceManagementTroubleshootingEvent, ::graph_endpoint::Error>;
+    async fn update_troubleshooting_event(&self, device_management_troubleshooting_event_id: &str, #[body] body: &crate::models::AnyDeviceManagementTroubleshootingEvent) -> ::core::result::Result<crate::models::AnyDeviceManagementTroubleshootingEvent, ::graph_endpoint::Error>;
 }
 
 impl TroubleshootingEvents for ::graph_endpoint::GraphClient {}
@@ -2971,31 +2379,31 @@ pub trait UserPfxCertificates: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/userPfxCertificates", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_user_pfx_certificates(&self, #[body] body: &crate::models::UserPFXCertificate) -> ::core::result::Result<crate::models::UserPFXCertificate, ::graph_endpoint::Error>;
+    async fn create_user_pfx_certificate(&self, #[body] body: &crate::models::UserPFXCertificate) -> ::core::result::Result<crate::models::UserPFXCertificate, ::graph_endpoint::Error>;
     /// Delete userPFXCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-raimportcerts-userpfxcertificate-delete.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/userPfxCertificates/<user_pfxcertificate_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_user_pfx_certificates(&self, user_pfxcertificate_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    #[graph_action(DELETE, "/deviceManagement/userPfxCertificates/<user_pfx_certificate_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+    async fn delete_user_pfx_certificate(&self, user_pfx_certificate_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get userPFXCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-raimportcerts-userpfxcertificate-get.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/userPfxCertificates/<user_pfxcertificate_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_user_pfx_certificates(&self, user_pfxcertificate_id: &str) -> ::core::result::Result<crate::models::UserPFXCertificate, ::graph_endpoint::Error>;
+    #[graph_action(GET, "/deviceManagement/userPfxCertificates/<user_pfx_certificate_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+    async fn get_user_pfx_certificate(&self, user_pfx_certificate_id: &str) -> ::core::result::Result<crate::models::UserPFXCertificate, ::graph_endpoint::Error>;
     /// Update userPFXCertificate
     ///
     /// Documented in `api-reference/beta/api/intune-raimportcerts-userpfxcertificate-update.md`.
     /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/userPfxCertificates/<user_pfxcertificate_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_user_pfx_certificates(&self, user_pfxcertificate_id: &str, #[body] body: &crate::models::UserPFXCertificate) -> ::core::result::Result<crate::models::UserPFXCertificate, ::graph_endpoint::Error>;
+    #[graph_action(PATCH, "/deviceManagement/userPfxCertificates/<user_pfx_certificate_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+    async fn update_user_pfx_certificate(&self, user_pfx_certificate_id: &str, #[body] body: &crate::models::UserPFXCertificate) -> ::core::result::Result<crate::models::UserPFXCertificate, ::graph_endpoint::Error>;
 }
 
 impl UserPfxCertificates for ::graph_endpoint::GraphClient {}
@@ -3016,22 +2424,22 @@ pub trait VirtualEndpoint: ::graph_endpoint::Graph {
     ///
     /// Documented in `api-reference/beta/api/cloudpcauditevent-get.md`.
     #[graph_action(GET, "/deviceManagement/virtualEndpoint/auditEvents/<id>", expect = 200, version = "beta")]
-    async fn get_virtual_endpoint_audit_events(&self, id: &str) -> ::core::result::Result<crate::models::CloudPcAuditEvent, ::graph_endpoint::Error>;
+    async fn get_virtual_endpoint_audit_event(&self, id: &str) -> ::core::result::Result<crate::models::CloudPcAuditEvent, ::graph_endpoint::Error>;
     /// List cloudPCs
     ///
     /// Documented in `api-reference/beta/api/virtualendpoint-list-cloudpcs.md`.
     #[graph_action(GET, "/deviceManagement/virtualEndpoint/cloudPCs", expect = 200, version = "beta")]
-    fn list_virtual_endpoint_cloud_pcs(&self) -> ::graph_endpoint::Paged<'_, crate::models::CloudPC>;
+    fn list_virtual_endpoint_cloud_p_cs(&self) -> ::graph_endpoint::Paged<'_, crate::models::CloudPC>;
     /// Get cloudPC
     ///
     /// Documented in `api-reference/beta/api/cloudpc-get.md`.
     #[graph_action(GET, "/deviceManagement/virtualEndpoint/cloudPCs/<id>", expect = 200, version = "beta")]
-    async fn get_virtual_endpoint_cloud_pcs(&self, id: &str) -> ::core::result::Result<crate::models::CloudPC, ::graph_endpoint::Error>;
+    async fn get_virtual_endpoint_cloud_p_cs(&self, id: &str) -> ::core::result::Result<crate::models::CloudPC, ::graph_endpoint::Error>;
     /// cloudPC: reprovision
     ///
     /// Documented in `api-reference/beta/api/cloudpc-reprovision.md`.
     #[graph_action(POST, "/deviceManagement/virtualEndpoint/cloudPCs/<id>/reprovision", expect = 204, version = "beta")]
-    async fn reprovision_virtual_endpoint_cloud_pcs(&self, id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn reprovision_virtual_endpoint_cloud_p_cs(&self, id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// List deviceImages
     ///
     /// Documented in `api-reference/beta/api/virtualendpoint-list-deviceimages.md`.
@@ -3041,22 +2449,22 @@ pub trait VirtualEndpoint: ::graph_endpoint::Graph {
     ///
     /// Documented in `api-reference/beta/api/virtualendpoint-post-deviceimages.md`.
     #[graph_action(POST, "/deviceManagement/virtualEndpoint/deviceImages", expect = 201, version = "beta")]
-    async fn create_virtual_endpoint_device_images(&self, #[body] body: &crate::models::CloudPcDeviceImage) -> ::core::result::Result<crate::models::CloudPcDeviceImage, ::graph_endpoint::Error>;
+    async fn create_virtual_endpoint_device_image(&self, #[body] body: &crate::models::CloudPcDeviceImage) -> ::core::result::Result<crate::models::CloudPcDeviceImage, ::graph_endpoint::Error>;
     /// cloudPcDeviceImage: getSourceImages
     ///
     /// Documented in `api-reference/beta/api/cloudpcdeviceimage-getsourceimages.md`.
     #[graph_action(GET, "/deviceManagement/virtualEndpoint/deviceImages/getSourceImages", expect = 200, version = "beta")]
-    async fn get_source_images_virtual_endpoint_device_images(&self) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::CloudPcSourceDeviceImage>, ::graph_endpoint::Error>;
+    async fn get_source_virtual_endpoint_device_images(&self) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::CloudPcSourceDeviceImage>, ::graph_endpoint::Error>;
     /// Delete cloudPcDeviceImage
     ///
     /// Documented in `api-reference/beta/api/cloudpcdeviceimage-delete.md`.
     #[graph_action(DELETE, "/deviceManagement/virtualEndpoint/deviceImages/<id>", expect = 204, version = "beta")]
-    async fn delete_virtual_endpoint_device_images(&self, id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_virtual_endpoint_device_image(&self, id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get cloudPcDeviceImage
     ///
     /// Documented in `api-reference/beta/api/cloudpcdeviceimage-get.md`.
     #[graph_action(GET, "/deviceManagement/virtualEndpoint/deviceImages/<id>", expect = 200, version = "beta")]
-    async fn get_virtual_endpoint_device_images(&self, id: &str) -> ::core::result::Result<crate::models::CloudPcDeviceImage, ::graph_endpoint::Error>;
+    async fn get_virtual_endpoint_device_image(&self, id: &str) -> ::core::result::Result<crate::models::CloudPcDeviceImage, ::graph_endpoint::Error>;
     /// virtualEndpoint: getEffectivePermissions
     ///
     /// Documented in `api-reference/beta/api/virtualendpoint-geteffectivepermissions.md`.
@@ -3071,32 +2479,32 @@ pub trait VirtualEndpoint: ::graph_endpoint::Graph {
     ///
     /// Documented in `api-reference/beta/api/virtualendpoint-post-onpremisesconnections.md`.
     #[graph_action(POST, "/deviceManagement/virtualEndpoint/onPremisesConnections", expect = 201, version = "beta")]
-    async fn create_virtual_endpoint_on_premises_connections(&self, #[body] body: &crate::models::CloudPcOnPremisesConnection) -> ::core::result::Result<crate::models::CloudPcOnPremisesConnection, ::graph_endpoint::Error>;
+    async fn create_virtual_endpoint_on_premises_connection(&self, #[body] body: &crate::models::CloudPcOnPremisesConnection) -> ::core::result::Result<crate::models::CloudPcOnPremisesConnection, ::graph_endpoint::Error>;
     /// cloudPcOnPremisesConnection: updateAdDomainPassword
     ///
     /// Documented in `api-reference/beta/api/cloudpconpremisesconnection-updateaddomainpassword.md`.
     #[graph_action(PATCH, "/deviceManagement/virtualEndpoint/onPremisesConnections/<id>/UpdateAdDomainPassword", expect = 204, version = "beta")]
-    async fn update_virtual_endpoint_on_premises_connections_update_ad_domain_password(&self, id: &str, #[body] body: &::serde_json::Value) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn update_ve_on_premises_connection_update_ad_domain_password(&self, id: &str, #[body] body: &::serde_json::Value) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Delete cloudPcOnPremisesConnection
     ///
     /// Documented in `api-reference/beta/api/cloudpconpremisesconnection-delete.md`.
     #[graph_action(DELETE, "/deviceManagement/virtualEndpoint/onPremisesConnections/<id>", expect = 204, version = "beta")]
-    async fn delete_virtual_endpoint_on_premises_connections(&self, id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_virtual_endpoint_on_premises_connection(&self, id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get cloudPcOnPremisesConnection
     ///
     /// Documented in `api-reference/beta/api/cloudpconpremisesconnection-get.md`.
     #[graph_action(GET, "/deviceManagement/virtualEndpoint/onPremisesConnections/<id>", expect = 200, version = "beta")]
-    async fn get_virtual_endpoint_on_premises_connections(&self, id: &str) -> ::core::result::Result<crate::models::CloudPcOnPremisesConnection, ::graph_endpoint::Error>;
+    async fn get_virtual_endpoint_on_premises_connection(&self, id: &str) -> ::core::result::Result<crate::models::CloudPcOnPremisesConnection, ::graph_endpoint::Error>;
     /// Update cloudPcOnPremisesConnection
     ///
     /// Documented in `api-reference/beta/api/cloudpconpremisesconnection-update.md`.
     #[graph_action(PATCH, "/deviceManagement/virtualEndpoint/onPremisesConnections/<id>", expect = 200, version = "beta")]
-    async fn update_virtual_endpoint_on_premises_connections(&self, id: &str, #[body] body: &crate::models::CloudPcOnPremisesConnection) -> ::core::result::Result<crate::models::CloudPcOnPremisesConnection, ::graph_endpoint::Error>;
+    async fn update_virtual_endpoint_on_premises_connection(&self, id: &str, #[body] body: &crate::models::CloudPcOnPremisesConnection) -> ::core::result::Result<crate::models::CloudPcOnPremisesConnection, ::graph_endpoint::Error>;
     /// CloudPcOnPremisesConnection: runHealthChecks
     ///
     /// Documented in `api-reference/beta/api/cloudpconpremisesconnection-runhealthcheck.md`.
     #[graph_action(POST, "/deviceManagement/virtualEndpoint/onPremisesConnections/<id>/runHealthChecks", expect = 204, version = "beta")]
-    async fn run_health_checks_virtual_endpoint_on_premises_connections(&self, id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn run_health_checks_virtual_endpoint_on_premises_connection(&self, id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// List provisioningPolicies
     ///
     /// Documented in `api-reference/beta/api/virtualendpoint-list-provisioningpolicies.md`.
@@ -3106,27 +2514,27 @@ pub trait VirtualEndpoint: ::graph_endpoint::Graph {
     ///
     /// Documented in `api-reference/beta/api/virtualendpoint-post-provisioningpolicies.md`.
     #[graph_action(POST, "/deviceManagement/virtualEndpoint/provisioningPolicies", expect = 201, version = "beta")]
-    async fn create_virtual_endpoint_provisioning_policies(&self, #[body] body: &crate::models::CloudPcProvisioningPolicy) -> ::core::result::Result<crate::models::CloudPcProvisioningPolicy, ::graph_endpoint::Error>;
+    async fn create_virtual_endpoint_provisioning_policy(&self, #[body] body: &crate::models::CloudPcProvisioningPolicy) -> ::core::result::Result<crate::models::CloudPcProvisioningPolicy, ::graph_endpoint::Error>;
     /// Delete cloudPcProvisioningPolicy
     ///
     /// Documented in `api-reference/beta/api/cloudpcprovisioningpolicy-delete.md`.
     #[graph_action(DELETE, "/deviceManagement/virtualEndpoint/provisioningPolicies/<id>", expect = 204, version = "beta")]
-    async fn delete_virtual_endpoint_provisioning_policies(&self, id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_virtual_endpoint_provisioning_policy(&self, id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get cloudPcProvisioningPolicy
     ///
     /// Documented in `api-reference/beta/api/cloudpcprovisioningpolicy-get.md`.
     #[graph_action(GET, "/deviceManagement/virtualEndpoint/provisioningPolicies/<id>", expect = 200, version = "beta")]
-    async fn get_virtual_endpoint_provisioning_policies(&self, id: &str) -> ::core::result::Result<crate::models::CloudPcProvisioningPolicy, ::graph_endpoint::Error>;
+    async fn get_virtual_endpoint_provisioning_policy(&self, id: &str) -> ::core::result::Result<crate::models::CloudPcProvisioningPolicy, ::graph_endpoint::Error>;
     /// Update cloudPcProvisioningPolicy
     ///
     /// Documented in `api-reference/beta/api/cloudpcprovisioningpolicy-update.md`.
     #[graph_action(PATCH, "/deviceManagement/virtualEndpoint/provisioningPolicies/<id>", expect = 200, version = "beta")]
-    async fn update_virtual_endpoint_provisioning_policies(&self, id: &str, #[body] body: &crate::models::CloudPcProvisioningPolicy) -> ::core::result::Result<crate::models::CloudPcProvisioningPolicy, ::graph_endpoint::Error>;
+    async fn update_virtual_endpoint_provisioning_policy(&self, id: &str, #[body] body: &crate::models::CloudPcProvisioningPolicy) -> ::core::result::Result<crate::models::CloudPcProvisioningPolicy, ::graph_endpoint::Error>;
     /// cloudPcProvisioningPolicy: assign
     ///
     /// Documented in `api-reference/beta/api/cloudpcprovisioningpolicy-assign.md`.
     #[graph_action(POST, "/deviceManagement/virtualEndpoint/provisioningPolicies/<id>/assign", expect = 204, version = "beta")]
-    async fn assign_virtual_endpoint_provisioning_policies(&self, id: &str, #[param("assignments")] assignments: &[crate::models::CloudPcProvisioningPolicyAssignment]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn assign_virtual_endpoint_provisioning_policy(&self, id: &str, #[param("assignments")] assignments: &[crate::models::CloudPcProvisioningPolicyAssignment]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// List userSettings
     ///
     /// Documented in `api-reference/beta/api/virtualendpoint-list-usersettings.md`.
@@ -3136,22 +2544,22 @@ pub trait VirtualEndpoint: ::graph_endpoint::Graph {
     ///
     /// Documented in `api-reference/beta/api/virtualendpoint-post-usersettings.md`.
     #[graph_action(POST, "/deviceManagement/virtualEndpoint/userSettings", expect = 201, version = "beta")]
-    async fn create_virtual_endpoint_user_settings(&self, #[body] body: &crate::models::CloudPcUserSetting) -> ::core::result::Result<crate::models::CloudPcUserSetting, ::graph_endpoint::Error>;
+    async fn create_virtual_endpoint_user_setting(&self, #[body] body: &crate::models::CloudPcUserSetting) -> ::core::result::Result<crate::models::CloudPcUserSetting, ::graph_endpoint::Error>;
     /// Delete cloudPcUserSetting
     ///
     /// Documented in `api-reference/beta/api/cloudpcusersetting-delete.md`.
     #[graph_action(DELETE, "/deviceManagement/virtualEndpoint/userSettings/<id>", expect = 204, version = "beta")]
-    async fn delete_virtual_endpoint_user_settings(&self, id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_virtual_endpoint_user_setting(&self, id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get cloudPcUserSetting
     ///
     /// Documented in `api-reference/beta/api/cloudpcusersetting-get.md`.
     #[graph_action(GET, "/deviceManagement/virtualEndpoint/userSettings/<id>", expect = 200, version = "beta")]
-    async fn get_virtual_endpoint_user_settings(&self, id: &str) -> ::core::result::Result<crate::models::CloudPcUserSetting, ::graph_endpoint::Error>;
+    async fn get_virtual_endpoint_user_setting(&self, id: &str) -> ::core::result::Result<crate::models::CloudPcUserSetting, ::graph_endpoint::Error>;
     /// cloudPcUserSetting: assign
     ///
     /// Documented in `api-reference/beta/api/cloudpcusersetting-assign.md`.
     #[graph_action(POST, "/deviceManagement/virtualEndpoint/userSettings/<id>/assign", expect = 204, version = "beta")]
-    async fn assign_virtual_endpoint_user_settings(&self, id: &str, #[param("assignments")] assignments: &[crate::models::CloudPcUserSettingAssignment]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn assign_virtual_endpoint_user_setting(&self, id: &str, #[param("assignments")] assignments: &[crate::models::CloudPcUserSettingAssignment]) -> ::core::result::Result<(), ::graph_endpoint::Error>;
 }
 
 impl VirtualEndpoint for ::graph_endpoint::GraphClient {}
@@ -3173,7 +2581,7 @@ pub trait WindowsInformationProtectionAppLearningSummaries: ::graph_endpoint::Gr
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementApps.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsInformationProtectionAppLearningSummaries", expect = 201, version = "beta", permissions = ["DeviceManagementApps.ReadWrite.All"])]
-    async fn create_windows_information_protection_app_learning_summaries(&self, #[body] body: &crate::models::WindowsInformationProtectionAppLearningSummary) -> ::core::result::Result<crate::models::WindowsInformationProtectionAppLearningSummary, ::graph_endpoint::Error>;
+    async fn create_windows_information_protection_app_learning_summary(&self, #[body] body: &crate::models::WindowsInformationProtectionAppLearningSummary) -> ::core::result::Result<crate::models::WindowsInformationProtectionAppLearningSummary, ::graph_endpoint::Error>;
     /// Delete windowsInformationProtectionAppLearningSummary
     ///
     /// Documented in `api-reference/beta/api/intune-wip-windowsinformationprotectionapplearningsummary-delete.md`.
@@ -3181,7 +2589,7 @@ pub trait WindowsInformationProtectionAppLearningSummaries: ::graph_endpoint::Gr
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementApps.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/windowsInformationProtectionAppLearningSummaries/<windows_information_protection_app_learning_summary_id>", expect = 204, version = "beta", permissions = ["DeviceManagementApps.ReadWrite.All"])]
-    async fn delete_windows_information_protection_app_learning_summaries(&self, windows_information_protection_app_learning_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_windows_information_protection_app_learning_summary(&self, windows_information_protection_app_learning_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get windowsInformationProtectionAppLearningSummary
     ///
     /// Documented in `api-reference/beta/api/intune-wip-windowsinformationprotectionapplearningsummary-get.md`.
@@ -3189,7 +2597,7 @@ pub trait WindowsInformationProtectionAppLearningSummaries: ::graph_endpoint::Gr
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/windowsInformationProtectionAppLearningSummaries/<windows_information_protection_app_learning_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All"])]
-    async fn get_windows_information_protection_app_learning_summaries(&self, windows_information_protection_app_learning_summary_id: &str) -> ::core::result::Result<crate::models::WindowsInformationProtectionAppLearningSummary, ::graph_endpoint::Error>;
+    async fn get_windows_information_protection_app_learning_summary(&self, windows_information_protection_app_learning_summary_id: &str) -> ::core::result::Result<crate::models::WindowsInformationProtectionAppLearningSummary, ::graph_endpoint::Error>;
     /// Update windowsInformationProtectionAppLearningSummary
     ///
     /// Documented in `api-reference/beta/api/intune-wip-windowsinformationprotectionapplearningsummary-update.md`.
@@ -3197,47 +2605,7 @@ pub trait WindowsInformationProtectionAppLearningSummaries: ::graph_endpoint::Gr
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementApps.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/windowsInformationProtectionAppLearningSummaries/<windows_information_protection_app_learning_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementApps.ReadWrite.All"])]
-    async fn update_windows_information_protection_app_learning_summaries(&self, windows_information_protection_app_learning_summary_id: &str, #[body] body: &crate::models::WindowsInformationProtectionAppLearningSummary) -> ::core::result::Result<crate::models::WindowsInformationProtectionAppLearningSummary, ::graph_endpoint::Error>;
-    /// List windowsInformationProtectionAppLearningSummaries
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-wip-windowsinformationprotectionapplearningsummary-list.md`.
-    /// - delegated (work or school account): `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/windowsInformationProtectionAppLearningSummaries", expect = 200, version = "v1.0", permissions = ["DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All"])]
-    fn list_windows_information_protection_app_learning_summaries_2(&self) -> ::graph_endpoint::Paged<'_, crate::models::WindowsInformationProtectionAppLearningSummary>;
-    /// Create windowsInformationProtectionAppLearningSummary
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-wip-windowsinformationprotectionapplearningsummary-create.md`.
-    /// - delegated (work or school account): `DeviceManagementApps.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementApps.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/windowsInformationProtectionAppLearningSummaries", expect = 201, version = "v1.0", permissions = ["DeviceManagementApps.ReadWrite.All"])]
-    async fn create_windows_information_protection_app_learning_summaries_2(&self, #[body] body: &crate::models::WindowsInformationProtectionAppLearningSummary) -> ::core::result::Result<crate::models::WindowsInformationProtectionAppLearningSummary, ::graph_endpoint::Error>;
-    /// Delete windowsInformationProtectionAppLearningSummary
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-wip-windowsinformationprotectionapplearningsummary-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementApps.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementApps.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/windowsInformationProtectionAppLearningSummaries/<windows_information_protection_app_learning_summary_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementApps.ReadWrite.All"])]
-    async fn delete_windows_information_protection_app_learning_summaries_2(&self, windows_information_protection_app_learning_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get windowsInformationProtectionAppLearningSummary
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-wip-windowsinformationprotectionapplearningsummary-get.md`.
-    /// - delegated (work or school account): `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/windowsInformationProtectionAppLearningSummaries/<windows_information_protection_app_learning_summary_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All"])]
-    async fn get_windows_information_protection_app_learning_summaries_2(&self, windows_information_protection_app_learning_summary_id: &str) -> ::core::result::Result<crate::models::WindowsInformationProtectionAppLearningSummary, ::graph_endpoint::Error>;
-    /// Update windowsInformationProtectionAppLearningSummary
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-wip-windowsinformationprotectionapplearningsummary-update.md`.
-    /// - delegated (work or school account): `DeviceManagementApps.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementApps.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/windowsInformationProtectionAppLearningSummaries/<windows_information_protection_app_learning_summary_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementApps.ReadWrite.All"])]
-    async fn update_windows_information_protection_app_learning_summaries_2(&self, windows_information_protection_app_learning_summary_id: &str, #[body] body: &crate::models::WindowsInformationProtectionAppLearningSummary) -> ::core::result::Result<crate::models::WindowsInformationProtectionAppLearningSummary, ::graph_endpoint::Error>;
+    async fn update_windows_information_protection_app_learning_summary(&self, windows_information_protection_app_learning_summary_id: &str, #[body] body: &crate::models::WindowsInformationProtectionAppLearningSummary) -> ::core::result::Result<crate::models::WindowsInformationProtectionAppLearningSummary, ::graph_endpoint::Error>;
 }
 
 impl WindowsInformationProtectionAppLearningSummaries for ::graph_endpoint::GraphClient {}
@@ -3259,7 +2627,7 @@ pub trait WindowsInformationProtectionNetworkLearningSummaries: ::graph_endpoint
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementApps.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsInformationProtectionNetworkLearningSummaries", expect = 201, version = "beta", permissions = ["DeviceManagementApps.ReadWrite.All"])]
-    async fn create_windows_information_protection_network_learning_summaries(&self, #[body] body: &crate::models::WindowsInformationProtectionNetworkLearningSummary) -> ::core::result::Result<crate::models::WindowsInformationProtectionNetworkLearningSummary, ::graph_endpoint::Error>;
+    async fn create_windows_information_protection_network_learning_summary(&self, #[body] body: &crate::models::WindowsInformationProtectionNetworkLearningSummary) -> ::core::result::Result<crate::models::WindowsInformationProtectionNetworkLearningSummary, ::graph_endpoint::Error>;
     /// Delete windowsInformationProtectionNetworkLearningSummary
     ///
     /// Documented in `api-reference/beta/api/intune-wip-windowsinformationprotectionnetworklearningsummary-delete.md`.
@@ -3267,7 +2635,7 @@ pub trait WindowsInformationProtectionNetworkLearningSummaries: ::graph_endpoint
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementApps.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/windowsInformationProtectionNetworkLearningSummaries/<windows_information_protection_network_learning_summary_id>", expect = 204, version = "beta", permissions = ["DeviceManagementApps.ReadWrite.All"])]
-    async fn delete_windows_information_protection_network_learning_summaries(&self, windows_information_protection_network_learning_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_windows_information_protection_network_learning_summary(&self, windows_information_protection_network_learning_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get windowsInformationProtectionNetworkLearningSummary
     ///
     /// Documented in `api-reference/beta/api/intune-wip-windowsinformationprotectionnetworklearningsummary-get.md`.
@@ -3275,7 +2643,7 @@ pub trait WindowsInformationProtectionNetworkLearningSummaries: ::graph_endpoint
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/windowsInformationProtectionNetworkLearningSummaries/<windows_information_protection_network_learning_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All"])]
-    async fn get_windows_information_protection_network_learning_summaries(&self, windows_information_protection_network_learning_summary_id: &str) -> ::core::result::Result<crate::models::WindowsInformationProtectionNetworkLearningSummary, ::graph_endpoint::Error>;
+    async fn get_windows_information_protection_network_learning_summary(&self, windows_information_protection_network_learning_summary_id: &str) -> ::core::result::Result<crate::models::WindowsInformationProtectionNetworkLearningSummary, ::graph_endpoint::Error>;
     /// Update windowsInformationProtectionNetworkLearningSummary
     ///
     /// Documented in `api-reference/beta/api/intune-wip-windowsinformationprotectionnetworklearningsummary-update.md`.
@@ -3283,47 +2651,7 @@ pub trait WindowsInformationProtectionNetworkLearningSummaries: ::graph_endpoint
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementApps.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/windowsInformationProtectionNetworkLearningSummaries/<windows_information_protection_network_learning_summary_id>", expect = 200, version = "beta", permissions = ["DeviceManagementApps.ReadWrite.All"])]
-    async fn update_windows_information_protection_network_learning_summaries(&self, windows_information_protection_network_learning_summary_id: &str, #[body] body: &crate::models::WindowsInformationProtectionNetworkLearningSummary) -> ::core::result::Result<crate::models::WindowsInformationProtectionNetworkLearningSummary, ::graph_endpoint::Error>;
-    /// List windowsInformationProtectionNetworkLearningSummaries
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-wip-windowsinformationprotectionnetworklearningsummary-list.md`.
-    /// - delegated (work or school account): `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/windowsInformationProtectionNetworkLearningSummaries", expect = 200, version = "v1.0", permissions = ["DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All"])]
-    fn list_windows_information_protection_network_learning_summaries_2(&self) -> ::graph_endpoint::Paged<'_, crate::models::WindowsInformationProtectionNetworkLearningSummary>;
-    /// Create windowsInformationProtectionNetworkLearningSummary
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-wip-windowsinformationprotectionnetworklearningsummary-create.md`.
-    /// - delegated (work or school account): `DeviceManagementApps.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementApps.ReadWrite.All`
-    #[graph_action(POST, "/deviceManagement/windowsInformationProtectionNetworkLearningSummaries", expect = 201, version = "v1.0", permissions = ["DeviceManagementApps.ReadWrite.All"])]
-    async fn create_windows_information_protection_network_learning_summaries_2(&self, #[body] body: &crate::models::WindowsInformationProtectionNetworkLearningSummary) -> ::core::result::Result<crate::models::WindowsInformationProtectionNetworkLearningSummary, ::graph_endpoint::Error>;
-    /// Delete windowsInformationProtectionNetworkLearningSummary
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-wip-windowsinformationprotectionnetworklearningsummary-delete.md`.
-    /// - delegated (work or school account): `DeviceManagementApps.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementApps.ReadWrite.All`
-    #[graph_action(DELETE, "/deviceManagement/windowsInformationProtectionNetworkLearningSummaries/<windows_information_protection_network_learning_summary_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementApps.ReadWrite.All"])]
-    async fn delete_windows_information_protection_network_learning_summaries_2(&self, windows_information_protection_network_learning_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
-    /// Get windowsInformationProtectionNetworkLearningSummary
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-wip-windowsinformationprotectionnetworklearningsummary-get.md`.
-    /// - delegated (work or school account): `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
-    #[graph_action(GET, "/deviceManagement/windowsInformationProtectionNetworkLearningSummaries/<windows_information_protection_network_learning_summary_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All"])]
-    async fn get_windows_information_protection_network_learning_summaries_2(&self, windows_information_protection_network_learning_summary_id: &str) -> ::core::result::Result<crate::models::WindowsInformationProtectionNetworkLearningSummary, ::graph_endpoint::Error>;
-    /// Update windowsInformationProtectionNetworkLearningSummary
-    ///
-    /// Documented in `api-reference/v1.0/api/intune-wip-windowsinformationprotectionnetworklearningsummary-update.md`.
-    /// - delegated (work or school account): `DeviceManagementApps.ReadWrite.All`
-    /// - delegated (personal Microsoft account): not supported
-    /// - application: `DeviceManagementApps.ReadWrite.All`
-    #[graph_action(PATCH, "/deviceManagement/windowsInformationProtectionNetworkLearningSummaries/<windows_information_protection_network_learning_summary_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementApps.ReadWrite.All"])]
-    async fn update_windows_information_protection_network_learning_summaries_2(&self, windows_information_protection_network_learning_summary_id: &str, #[body] body: &crate::models::WindowsInformationProtectionNetworkLearningSummary) -> ::core::result::Result<crate::models::WindowsInformationProtectionNetworkLearningSummary, ::graph_endpoint::Error>;
+    async fn update_windows_information_protection_network_learning_summary(&self, windows_information_protection_network_learning_summary_id: &str, #[body] body: &crate::models::WindowsInformationProtectionNetworkLearningSummary) -> ::core::result::Result<crate::models::WindowsInformationProtectionNetworkLearningSummary, ::graph_endpoint::Error>;
 }
 
 impl WindowsInformationProtectionNetworkLearningSummaries for ::graph_endpoint::GraphClient {}
@@ -3345,7 +2673,7 @@ pub trait WindowsUpdateCatalogItems: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(POST, "/deviceManagement/windowsUpdateCatalogItems", expect = 201, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn create_windows_update_catalog_items(&self, #[body] body: &crate::models::AnyWindowsUpdateCatalogItem) -> ::core::result::Result<crate::models::AnyWindowsUpdateCatalogItem, ::graph_endpoint::Error>;
+    async fn create_windows_update_catalog_item(&self, #[body] body: &crate::models::AnyWindowsUpdateCatalogItem) -> ::core::result::Result<crate::models::AnyWindowsUpdateCatalogItem, ::graph_endpoint::Error>;
     /// Delete windowsFeatureUpdateCatalogItem
     ///
     /// Documented in `api-reference/beta/api/intune-softwareupdate-windowsfeatureupdatecatalogitem-delete.md`.
@@ -3353,7 +2681,7 @@ pub trait WindowsUpdateCatalogItems: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(DELETE, "/deviceManagement/windowsUpdateCatalogItems/<windows_update_catalog_item_id>", expect = 204, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn delete_windows_update_catalog_items(&self, windows_update_catalog_item_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    async fn delete_windows_update_catalog_item(&self, windows_update_catalog_item_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
     /// Get windowsFeatureUpdateCatalogItem
     ///
     /// Documented in `api-reference/beta/api/intune-softwareupdate-windowsfeatureupdatecatalogitem-get.md`.
@@ -3361,7 +2689,7 @@ pub trait WindowsUpdateCatalogItems: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(GET, "/deviceManagement/windowsUpdateCatalogItems/<windows_update_catalog_item_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn get_windows_update_catalog_items(&self, windows_update_catalog_item_id: &str) -> ::core::result::Result<crate::models::AnyWindowsUpdateCatalogItem, ::graph_endpoint::Error>;
+    async fn get_windows_update_catalog_item(&self, windows_update_catalog_item_id: &str) -> ::core::result::Result<crate::models::AnyWindowsUpdateCatalogItem, ::graph_endpoint::Error>;
     /// Update windowsFeatureUpdateCatalogItem
     ///
     /// Documented in `api-reference/beta/api/intune-softwareupdate-windowsfeatureupdatecatalogitem-update.md`.
@@ -3369,8 +2697,775 @@ pub trait WindowsUpdateCatalogItems: ::graph_endpoint::Graph {
     /// - delegated (personal Microsoft account): not supported
     /// - application: `DeviceManagementConfiguration.ReadWrite.All`
     #[graph_action(PATCH, "/deviceManagement/windowsUpdateCatalogItems/<windows_update_catalog_item_id>", expect = 200, version = "beta", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
-    async fn update_windows_update_catalog_items(&self, windows_update_catalog_item_id: &str, #[body] body: &crate::models::AnyWindowsUpdateCatalogItem) -> ::core::result::Result<crate::models::AnyWindowsUpdateCatalogItem, ::graph_endpoint::Error>;
+    async fn update_windows_update_catalog_item(&self, windows_update_catalog_item_id: &str, #[body] body: &crate::models::AnyWindowsUpdateCatalogItem) -> ::core::result::Result<crate::models::AnyWindowsUpdateCatalogItem, ::graph_endpoint::Error>;
 }
 
 impl WindowsUpdateCatalogItems for ::graph_endpoint::GraphClient {}
 
+/// The v1.0 endpoints of this area, under the same names as the beta ones.
+pub mod v1 {
+    use graph_endpoint::graph_action;
+
+    /// Endpoints under `/deviceManagement/applePushNotificationCertificate`.
+    pub trait ApplePushNotificationCertificate: ::graph_endpoint::Graph {
+        /// Get applePushNotificationCertificate
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-applepushnotificationcertificate-get.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`, `DeviceManagementManagedDevices.Read.All`
+        #[graph_action(GET, "/deviceManagement/applePushNotificationCertificate", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All", "DeviceManagementManagedDevices.Read.All"])]
+        async fn get_apple_push_notification_certificate(&self) -> ::core::result::Result<crate::models::ApplePushNotificationCertificate, ::graph_endpoint::Error>;
+        /// Update applePushNotificationCertificate
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-applepushnotificationcertificate-update.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/applePushNotificationCertificate", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn update_apple_push_notification_certificate(&self, #[body] body: &crate::models::ApplePushNotificationCertificate) -> ::core::result::Result<crate::models::ApplePushNotificationCertificate, ::graph_endpoint::Error>;
+        /// downloadApplePushNotificationCertificateSigningRequest function
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-devices-applepushnotificationcertificate-downloadapplepushnotificationcertificatesigningrequest.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/applePushNotificationCertificate/downloadApplePushNotificationCertificateSigningRequest", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn download_apple_push_notification_certificate_signing_request(&self) -> ::core::result::Result<crate::support::Returned<String>, ::graph_endpoint::Error>;
+    }
+
+    impl ApplePushNotificationCertificate for ::graph_endpoint::GraphClient {}
+
+    /// Endpoints under `/deviceManagement/auditEvents`.
+    pub trait AuditEvents: ::graph_endpoint::Graph {
+        /// List auditEvents
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-auditing-auditevent-list.md`.
+        /// - delegated (work or school account): `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/auditEvents", expect = 200, version = "v1.0", permissions = ["DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All"])]
+        fn list_audit_events(&self) -> ::graph_endpoint::Paged<'_, crate::models::AuditEvent>;
+        /// Create auditEvent
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-auditing-auditevent-create.md`.
+        /// - delegated (work or school account): `DeviceManagementApps.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementApps.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/auditEvents", expect = 201, version = "v1.0", permissions = ["DeviceManagementApps.ReadWrite.All"])]
+        async fn create_audit_event(&self, #[body] body: &crate::models::AuditEvent) -> ::core::result::Result<crate::models::AuditEvent, ::graph_endpoint::Error>;
+        /// getAuditActivityTypes function
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-auditing-auditevent-getauditactivitytypes.md`.
+        /// - delegated (work or school account): `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/auditEvents/getAuditActivityTypes", expect = 200, version = "v1.0", permissions = ["DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All"])]
+        async fn get_audit_activity_types_audit_events(&self) -> ::core::result::Result<::graph_endpoint::Collection<String>, ::graph_endpoint::Error>;
+        /// getAuditCategories function
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-auditing-auditevent-getauditcategories.md`.
+        /// - delegated (work or school account): `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/auditEvents/getAuditCategories", expect = 200, version = "v1.0", permissions = ["DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All"])]
+        async fn get_audit_categories_audit_events(&self) -> ::core::result::Result<::graph_endpoint::Collection<String>, ::graph_endpoint::Error>;
+        /// Delete auditEvent
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-auditing-auditevent-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementApps.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementApps.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/auditEvents/<audit_event_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementApps.ReadWrite.All"])]
+        async fn delete_audit_event(&self, audit_event_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get auditEvent
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-auditing-auditevent-get.md`.
+        /// - delegated (work or school account): `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/auditEvents/<audit_event_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All"])]
+        async fn get_audit_event(&self, audit_event_id: &str) -> ::core::result::Result<crate::models::AuditEvent, ::graph_endpoint::Error>;
+        /// Update auditEvent
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-auditing-auditevent-update.md`.
+        /// - delegated (work or school account): `DeviceManagementApps.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementApps.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/auditEvents/<audit_event_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementApps.ReadWrite.All"])]
+        async fn update_audit_event(&self, audit_event_id: &str, #[body] body: &crate::models::AuditEvent) -> ::core::result::Result<crate::models::AuditEvent, ::graph_endpoint::Error>;
+    }
+
+    impl AuditEvents for ::graph_endpoint::GraphClient {}
+
+    /// Endpoints under `/deviceManagement/conditionalAccessSettings`.
+    pub trait ConditionalAccessSettings: ::graph_endpoint::Graph {
+        /// Get onPremisesConditionalAccessSettings
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-onpremisesconditionalaccesssettings-get.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/conditionalAccessSettings", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn get_conditional_access_settings(&self) -> ::core::result::Result<crate::models::OnPremisesConditionalAccessSettings, ::graph_endpoint::Error>;
+        /// Update onPremisesConditionalAccessSettings
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-onpremisesconditionalaccesssettings-update.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/conditionalAccessSettings", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn update_conditional_access_settings(&self, #[body] body: &crate::models::OnPremisesConditionalAccessSettings) -> ::core::result::Result<crate::models::OnPremisesConditionalAccessSettings, ::graph_endpoint::Error>;
+    }
+
+    impl ConditionalAccessSettings for ::graph_endpoint::GraphClient {}
+
+    /// Endpoints under `/deviceManagement`.
+    pub trait DeviceManagement: ::graph_endpoint::Graph {
+        /// Get deviceManagement
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-androidforwork-devicemanagement-get.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn get_device_management(&self) -> ::core::result::Result<crate::models::DeviceManagement, ::graph_endpoint::Error>;
+        /// Update deviceManagement
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-androidforwork-devicemanagement-update.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn update_device_management(&self, #[body] body: &crate::models::DeviceManagement) -> ::core::result::Result<crate::models::DeviceManagement, ::graph_endpoint::Error>;
+    }
+
+    impl DeviceManagement for ::graph_endpoint::GraphClient {}
+
+    /// Endpoints under `/deviceManagement/deviceManagementPartners`.
+    pub trait DeviceManagementPartners: ::graph_endpoint::Graph {
+        /// List deviceManagementPartners
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-devicemanagementpartner-list.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceManagementPartners", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        fn list_device_management_partners(&self) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementPartner>;
+        /// Create deviceManagementPartner
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-devicemanagementpartner-create.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/deviceManagementPartners", expect = 201, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn create_device_management_partner(&self, #[body] body: &crate::models::DeviceManagementPartner) -> ::core::result::Result<crate::models::DeviceManagementPartner, ::graph_endpoint::Error>;
+        /// Delete deviceManagementPartner
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-devicemanagementpartner-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/deviceManagementPartners/<device_management_partner_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn delete_device_management_partner(&self, device_management_partner_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get deviceManagementPartner
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-devicemanagementpartner-get.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/deviceManagementPartners/<device_management_partner_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn get_device_management_partner(&self, device_management_partner_id: &str) -> ::core::result::Result<crate::models::DeviceManagementPartner, ::graph_endpoint::Error>;
+        /// Update deviceManagementPartner
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-devicemanagementpartner-update.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/deviceManagementPartners/<device_management_partner_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn update_device_management_partner(&self, device_management_partner_id: &str, #[body] body: &crate::models::DeviceManagementPartner) -> ::core::result::Result<crate::models::DeviceManagementPartner, ::graph_endpoint::Error>;
+    }
+
+    impl DeviceManagementPartners for ::graph_endpoint::GraphClient {}
+
+    /// Endpoints under `/deviceManagement/exchangeConnectors`.
+    pub trait ExchangeConnectors: ::graph_endpoint::Graph {
+        /// List deviceManagementExchangeConnectors
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-devicemanagementexchangeconnector-list.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/exchangeConnectors", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        fn list_exchange_connectors(&self) -> ::graph_endpoint::Paged<'_, crate::models::DeviceManagementExchangeConnector>;
+        /// Create deviceManagementExchangeConnector
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-devicemanagementexchangeconnector-create.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/exchangeConnectors", expect = 201, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn create_exchange_connector(&self, #[body] body: &crate::models::DeviceManagementExchangeConnector) -> ::core::result::Result<crate::models::DeviceManagementExchangeConnector, ::graph_endpoint::Error>;
+        /// Delete deviceManagementExchangeConnector
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-devicemanagementexchangeconnector-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/exchangeConnectors/<device_management_exchange_connector_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn delete_exchange_connector(&self, device_management_exchange_connector_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get deviceManagementExchangeConnector
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-devicemanagementexchangeconnector-get.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/exchangeConnectors/<device_management_exchange_connector_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn get_exchange_connector(&self, device_management_exchange_connector_id: &str) -> ::core::result::Result<crate::models::DeviceManagementExchangeConnector, ::graph_endpoint::Error>;
+        /// Update deviceManagementExchangeConnector
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-devicemanagementexchangeconnector-update.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/exchangeConnectors/<device_management_exchange_connector_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn update_exchange_connector(&self, device_management_exchange_connector_id: &str, #[body] body: &crate::models::DeviceManagementExchangeConnector) -> ::core::result::Result<crate::models::DeviceManagementExchangeConnector, ::graph_endpoint::Error>;
+        /// sync action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-devicemanagementexchangeconnector-sync.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/exchangeConnectors/<device_management_exchange_connector_id>/sync", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn sync_exchange_connector(&self, device_management_exchange_connector_id: &str, #[param("syncType")] sync_type: crate::models::DeviceManagementExchangeConnectorSyncType) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    }
+
+    impl ExchangeConnectors for ::graph_endpoint::GraphClient {}
+
+    /// Endpoints under `/deviceManagement/getEffectivePermissions`.
+    pub trait GetEffectivePermissions: ::graph_endpoint::Graph {
+        /// getEffectivePermissions function
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-rbac-devicemanagement-geteffectivepermissions.md`.
+        /// - delegated (work or school account): `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementRBAC.Read.All`, `DeviceManagementRBAC.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/getEffectivePermissions", expect = 200, version = "v1.0", permissions = ["DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"])]
+        async fn get_effective_permissions(&self) -> ::core::result::Result<::graph_endpoint::Collection<crate::models::RolePermission>, ::graph_endpoint::Error>;
+    }
+
+    impl GetEffectivePermissions for ::graph_endpoint::GraphClient {}
+
+    /// Endpoints under `/deviceManagement/iosUpdateStatuses`.
+    pub trait IosUpdateStatuses: ::graph_endpoint::Graph {
+        /// List iosUpdateDeviceStatuses
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-iosupdatedevicestatus-list.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/iosUpdateStatuses", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        fn list_ios_update_statuses(&self) -> ::graph_endpoint::Paged<'_, crate::models::IosUpdateDeviceStatus>;
+        /// Create iosUpdateDeviceStatus
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-iosupdatedevicestatus-create.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/iosUpdateStatuses", expect = 201, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn create_ios_update_status(&self, #[body] body: &crate::models::IosUpdateDeviceStatus) -> ::core::result::Result<crate::models::IosUpdateDeviceStatus, ::graph_endpoint::Error>;
+        /// Delete iosUpdateDeviceStatus
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-iosupdatedevicestatus-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/iosUpdateStatuses/<ios_update_device_status_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn delete_ios_update_status(&self, ios_update_device_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get iosUpdateDeviceStatus
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-iosupdatedevicestatus-get.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/iosUpdateStatuses/<ios_update_device_status_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn get_ios_update_status(&self, ios_update_device_status_id: &str) -> ::core::result::Result<crate::models::IosUpdateDeviceStatus, ::graph_endpoint::Error>;
+        /// Update iosUpdateDeviceStatus
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-iosupdatedevicestatus-update.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/iosUpdateStatuses/<ios_update_device_status_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn update_ios_update_status(&self, ios_update_device_status_id: &str, #[body] body: &crate::models::IosUpdateDeviceStatus) -> ::core::result::Result<crate::models::IosUpdateDeviceStatus, ::graph_endpoint::Error>;
+    }
+
+    impl IosUpdateStatuses for ::graph_endpoint::GraphClient {}
+
+    /// Endpoints under `/deviceManagement/mobileThreatDefenseConnectors`.
+    pub trait MobileThreatDefenseConnectors: ::graph_endpoint::Graph {
+        /// List mobileThreatDefenseConnectors
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-mobilethreatdefenseconnector-list.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/mobileThreatDefenseConnectors", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        fn list_mobile_threat_defense_connectors(&self) -> ::graph_endpoint::Paged<'_, crate::models::MobileThreatDefenseConnector>;
+        /// Create mobileThreatDefenseConnector
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-mobilethreatdefenseconnector-create.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/mobileThreatDefenseConnectors", expect = 201, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn create_mobile_threat_defense_connector(&self, #[body] body: &crate::models::MobileThreatDefenseConnector) -> ::core::result::Result<crate::models::MobileThreatDefenseConnector, ::graph_endpoint::Error>;
+        /// Delete mobileThreatDefenseConnector
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-mobilethreatdefenseconnector-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/mobileThreatDefenseConnectors/<mobile_threat_defense_connector_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn delete_mobile_threat_defense_connector(&self, mobile_threat_defense_connector_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get mobileThreatDefenseConnector
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-mobilethreatdefenseconnector-get.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/mobileThreatDefenseConnectors/<mobile_threat_defense_connector_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn get_mobile_threat_defense_connector(&self, mobile_threat_defense_connector_id: &str) -> ::core::result::Result<crate::models::MobileThreatDefenseConnector, ::graph_endpoint::Error>;
+        /// Update mobileThreatDefenseConnector
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-onboarding-mobilethreatdefenseconnector-update.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/mobileThreatDefenseConnectors/<mobile_threat_defense_connector_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn update_mobile_threat_defense_connector(&self, mobile_threat_defense_connector_id: &str, #[body] body: &crate::models::MobileThreatDefenseConnector) -> ::core::result::Result<crate::models::MobileThreatDefenseConnector, ::graph_endpoint::Error>;
+    }
+
+    impl MobileThreatDefenseConnectors for ::graph_endpoint::GraphClient {}
+
+    /// Endpoints under `/deviceManagement/notificationMessageTemplates`.
+    pub trait NotificationMessageTemplates: ::graph_endpoint::Graph {
+        /// List notificationMessageTemplates
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-notification-notificationmessagetemplate-list.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/notificationMessageTemplates", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        fn list_notification_message_templates(&self) -> ::graph_endpoint::Paged<'_, crate::models::NotificationMessageTemplate>;
+        /// Create notificationMessageTemplate
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-notification-notificationmessagetemplate-create.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/notificationMessageTemplates", expect = 201, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn create_notification_message_template(&self, #[body] body: &crate::models::NotificationMessageTemplate) -> ::core::result::Result<crate::models::NotificationMessageTemplate, ::graph_endpoint::Error>;
+        /// Delete notificationMessageTemplate
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-notification-notificationmessagetemplate-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/notificationMessageTemplates/<notification_message_template_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn delete_notification_message_template(&self, notification_message_template_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get notificationMessageTemplate
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-notification-notificationmessagetemplate-get.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/notificationMessageTemplates/<notification_message_template_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn get_notification_message_template(&self, notification_message_template_id: &str) -> ::core::result::Result<crate::models::NotificationMessageTemplate, ::graph_endpoint::Error>;
+        /// Update notificationMessageTemplate
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-notification-notificationmessagetemplate-update.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/notificationMessageTemplates/<notification_message_template_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn update_notification_message_template(&self, notification_message_template_id: &str, #[body] body: &crate::models::NotificationMessageTemplate) -> ::core::result::Result<crate::models::NotificationMessageTemplate, ::graph_endpoint::Error>;
+        /// List localizedNotificationMessages
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-notification-localizednotificationmessage-list.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/notificationMessageTemplates/<notification_message_template_id>/localizedNotificationMessages", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        fn list_nmt_localized_notification_messages(&self, notification_message_template_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::LocalizedNotificationMessage>;
+        /// Create localizedNotificationMessage
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-notification-localizednotificationmessage-create.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/notificationMessageTemplates/<notification_message_template_id>/localizedNotificationMessages", expect = 201, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn create_nmt_localized_notification_message(&self, notification_message_template_id: &str, #[body] body: &crate::models::LocalizedNotificationMessage) -> ::core::result::Result<crate::models::LocalizedNotificationMessage, ::graph_endpoint::Error>;
+        /// Delete localizedNotificationMessage
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-notification-localizednotificationmessage-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/notificationMessageTemplates/<notification_message_template_id>/localizedNotificationMessages/<localized_notification_message_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn delete_nmt_localized_notification_message(&self, notification_message_template_id: &str, localized_notification_message_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get localizedNotificationMessage
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-notification-localizednotificationmessage-get.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/notificationMessageTemplates/<notification_message_template_id>/localizedNotificationMessages/<localized_notification_message_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn get_nmt_localized_notification_message(&self, notification_message_template_id: &str, localized_notification_message_id: &str) -> ::core::result::Result<crate::models::LocalizedNotificationMessage, ::graph_endpoint::Error>;
+        /// Update localizedNotificationMessage
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-notification-localizednotificationmessage-update.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/notificationMessageTemplates/<notification_message_template_id>/localizedNotificationMessages/<localized_notification_message_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn update_nmt_localized_notification_message(&self, notification_message_template_id: &str, localized_notification_message_id: &str, #[body] body: &crate::models::LocalizedNotificationMessage) -> ::core::result::Result<crate::models::LocalizedNotificationMessage, ::graph_endpoint::Error>;
+        /// sendTestMessage action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-notification-notificationmessagetemplate-sendtestmessage.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/notificationMessageTemplates/<notification_message_template_id>/sendTestMessage", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn send_test_message_notification_message_template(&self, notification_message_template_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    }
+
+    impl NotificationMessageTemplates for ::graph_endpoint::GraphClient {}
+
+    /// Endpoints under `/deviceManagement/remoteAssistancePartners`.
+    pub trait RemoteAssistancePartners: ::graph_endpoint::Graph {
+        /// List remoteAssistancePartners
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-remoteassistance-remoteassistancepartner-list.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/remoteAssistancePartners", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        fn list_remote_assistance_partners(&self) -> ::graph_endpoint::Paged<'_, crate::models::RemoteAssistancePartner>;
+        /// Create remoteAssistancePartner
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-remoteassistance-remoteassistancepartner-create.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/remoteAssistancePartners", expect = 201, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn create_remote_assistance_partner(&self, #[body] body: &crate::models::RemoteAssistancePartner) -> ::core::result::Result<crate::models::RemoteAssistancePartner, ::graph_endpoint::Error>;
+        /// Delete remoteAssistancePartner
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-remoteassistance-remoteassistancepartner-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/remoteAssistancePartners/<remote_assistance_partner_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn delete_remote_assistance_partner(&self, remote_assistance_partner_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get remoteAssistancePartner
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-remoteassistance-remoteassistancepartner-get.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/remoteAssistancePartners/<remote_assistance_partner_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn get_remote_assistance_partner(&self, remote_assistance_partner_id: &str) -> ::core::result::Result<crate::models::RemoteAssistancePartner, ::graph_endpoint::Error>;
+        /// Update remoteAssistancePartner
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-remoteassistance-remoteassistancepartner-update.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/remoteAssistancePartners/<remote_assistance_partner_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn update_remote_assistance_partner(&self, remote_assistance_partner_id: &str, #[body] body: &crate::models::RemoteAssistancePartner) -> ::core::result::Result<crate::models::RemoteAssistancePartner, ::graph_endpoint::Error>;
+        /// beginOnboarding action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-remoteassistance-remoteassistancepartner-beginonboarding.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/remoteAssistancePartners/<remote_assistance_partner_id>/beginOnboarding", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn begin_onboarding_remote_assistance_partner(&self, remote_assistance_partner_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// disconnect action
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-remoteassistance-remoteassistancepartner-disconnect.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/remoteAssistancePartners/<remote_assistance_partner_id>/disconnect", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn disconnect_remote_assistance_partner(&self, remote_assistance_partner_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+    }
+
+    impl RemoteAssistancePartners for ::graph_endpoint::GraphClient {}
+
+    /// Endpoints under `/deviceManagement/softwareUpdateStatusSummary`.
+    pub trait SoftwareUpdateStatusSummary: ::graph_endpoint::Graph {
+        /// Get softwareUpdateStatusSummary
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-softwareupdatestatussummary-get.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.Read.All`, `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/softwareUpdateStatusSummary", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn get_software_update_status_summary(&self) -> ::core::result::Result<crate::models::SoftwareUpdateStatusSummary, ::graph_endpoint::Error>;
+        /// Update softwareUpdateStatusSummary
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-deviceconfig-softwareupdatestatussummary-update.md`.
+        /// - delegated (work or school account): `DeviceManagementConfiguration.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementConfiguration.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/softwareUpdateStatusSummary", expect = 200, version = "v1.0", permissions = ["DeviceManagementConfiguration.ReadWrite.All"])]
+        async fn update_software_update_status_summary(&self, #[body] body: &crate::models::SoftwareUpdateStatusSummary) -> ::core::result::Result<crate::models::SoftwareUpdateStatusSummary, ::graph_endpoint::Error>;
+    }
+
+    impl SoftwareUpdateStatusSummary for ::graph_endpoint::GraphClient {}
+
+    /// Endpoints under `/deviceManagement/termsAndConditions`.
+    pub trait TermsAndConditions: ::graph_endpoint::Graph {
+        /// List termsAndConditionses
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditions-list.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/termsAndConditions", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        fn list_terms_and_conditions(&self) -> ::graph_endpoint::Paged<'_, crate::models::TermsAndConditions>;
+        /// Create termsAndConditions
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditions-create.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/termsAndConditions", expect = 201, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn create_terms_and_condition(&self, #[body] body: &crate::models::TermsAndConditions) -> ::core::result::Result<crate::models::TermsAndConditions, ::graph_endpoint::Error>;
+        /// Delete termsAndConditions
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditions-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn delete_terms_and_condition(&self, terms_and_conditions_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get termsAndConditions
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditions-get.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn get_terms_and_condition(&self, terms_and_conditions_id: &str) -> ::core::result::Result<crate::models::TermsAndConditions, ::graph_endpoint::Error>;
+        /// Update termsAndConditions
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditions-update.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn update_terms_and_condition(&self, terms_and_conditions_id: &str, #[body] body: &crate::models::TermsAndConditions) -> ::core::result::Result<crate::models::TermsAndConditions, ::graph_endpoint::Error>;
+        /// List termsAndConditionsAcceptanceStatuses
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditionsacceptancestatus-list.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/acceptanceStatuses", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        fn list_terms_and_condition_acceptance_statuses(&self, terms_and_conditions_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::TermsAndConditionsAcceptanceStatus>;
+        /// Create termsAndConditionsAcceptanceStatus
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditionsacceptancestatus-create.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/acceptanceStatuses", expect = 201, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn create_terms_and_condition_acceptance_status(&self, terms_and_conditions_id: &str, #[body] body: &crate::models::TermsAndConditionsAcceptanceStatus) -> ::core::result::Result<crate::models::TermsAndConditionsAcceptanceStatus, ::graph_endpoint::Error>;
+        /// Delete termsAndConditionsAcceptanceStatus
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditionsacceptancestatus-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/acceptanceStatuses/<terms_and_conditions_acceptance_status_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn delete_terms_and_condition_acceptance_status(&self, terms_and_conditions_id: &str, terms_and_conditions_acceptance_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get termsAndConditionsAcceptanceStatus
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditionsacceptancestatus-get.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/acceptanceStatuses/<terms_and_conditions_acceptance_status_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn get_terms_and_condition_acceptance_status(&self, terms_and_conditions_id: &str, terms_and_conditions_acceptance_status_id: &str) -> ::core::result::Result<crate::models::TermsAndConditionsAcceptanceStatus, ::graph_endpoint::Error>;
+        /// Update termsAndConditionsAcceptanceStatus
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditionsacceptancestatus-update.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/acceptanceStatuses/<terms_and_conditions_acceptance_status_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn update_terms_and_condition_acceptance_status(&self, terms_and_conditions_id: &str, terms_and_conditions_acceptance_status_id: &str, #[body] body: &crate::models::TermsAndConditionsAcceptanceStatus) -> ::core::result::Result<crate::models::TermsAndConditionsAcceptanceStatus, ::graph_endpoint::Error>;
+        /// Delete termsAndConditions
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditions-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/acceptanceStatuses/<terms_and_conditions_acceptance_status_id>/termsAndConditions", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn delete_tac_acceptance_status_terms_and_conditions(&self, terms_and_conditions_id: &str, terms_and_conditions_acceptance_status_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get termsAndConditions
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditions-get.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/acceptanceStatuses/<terms_and_conditions_acceptance_status_id>/termsAndConditions", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn get_tac_acceptance_status_terms_and_conditions(&self, terms_and_conditions_id: &str, terms_and_conditions_acceptance_status_id: &str) -> ::core::result::Result<crate::models::TermsAndConditions, ::graph_endpoint::Error>;
+        /// Update termsAndConditions
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditions-update.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/acceptanceStatuses/<terms_and_conditions_acceptance_status_id>/termsAndConditions", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn update_tac_acceptance_status_terms_and_conditions(&self, terms_and_conditions_id: &str, terms_and_conditions_acceptance_status_id: &str, #[body] body: &crate::models::TermsAndConditions) -> ::core::result::Result<crate::models::TermsAndConditions, ::graph_endpoint::Error>;
+        /// List termsAndConditionsAssignments
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditionsassignment-list.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/assignments", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        fn list_terms_and_condition_assignments(&self, terms_and_conditions_id: &str) -> ::graph_endpoint::Paged<'_, crate::models::TermsAndConditionsAssignment>;
+        /// Create termsAndConditionsAssignment
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditionsassignment-create.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/assignments", expect = 201, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn create_terms_and_condition_assignment(&self, terms_and_conditions_id: &str, #[body] body: &crate::models::TermsAndConditionsAssignment) -> ::core::result::Result<crate::models::TermsAndConditionsAssignment, ::graph_endpoint::Error>;
+        /// Delete termsAndConditionsAssignment
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditionsassignment-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/assignments/<terms_and_conditions_assignment_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn delete_terms_and_condition_assignment(&self, terms_and_conditions_id: &str, terms_and_conditions_assignment_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get termsAndConditionsAssignment
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditionsassignment-get.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.Read.All`, `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/assignments/<terms_and_conditions_assignment_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn get_terms_and_condition_assignment(&self, terms_and_conditions_id: &str, terms_and_conditions_assignment_id: &str) -> ::core::result::Result<crate::models::TermsAndConditionsAssignment, ::graph_endpoint::Error>;
+        /// Update termsAndConditionsAssignment
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-companyterms-termsandconditionsassignment-update.md`.
+        /// - delegated (work or school account): `DeviceManagementServiceConfig.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementServiceConfig.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/termsAndConditions/<terms_and_conditions_id>/assignments/<terms_and_conditions_assignment_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementServiceConfig.ReadWrite.All"])]
+        async fn update_terms_and_condition_assignment(&self, terms_and_conditions_id: &str, terms_and_conditions_assignment_id: &str, #[body] body: &crate::models::TermsAndConditionsAssignment) -> ::core::result::Result<crate::models::TermsAndConditionsAssignment, ::graph_endpoint::Error>;
+    }
+
+    impl TermsAndConditions for ::graph_endpoint::GraphClient {}
+
+    /// Endpoints under `/deviceManagement/windowsInformationProtectionAppLearningSummaries`.
+    pub trait WindowsInformationProtectionAppLearningSummaries: ::graph_endpoint::Graph {
+        /// List windowsInformationProtectionAppLearningSummaries
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-wip-windowsinformationprotectionapplearningsummary-list.md`.
+        /// - delegated (work or school account): `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/windowsInformationProtectionAppLearningSummaries", expect = 200, version = "v1.0", permissions = ["DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All"])]
+        fn list_windows_information_protection_app_learning_summaries(&self) -> ::graph_endpoint::Paged<'_, crate::models::WindowsInformationProtectionAppLearningSummary>;
+        /// Create windowsInformationProtectionAppLearningSummary
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-wip-windowsinformationprotectionapplearningsummary-create.md`.
+        /// - delegated (work or school account): `DeviceManagementApps.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementApps.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/windowsInformationProtectionAppLearningSummaries", expect = 201, version = "v1.0", permissions = ["DeviceManagementApps.ReadWrite.All"])]
+        async fn create_windows_information_protection_app_learning_summary(&self, #[body] body: &crate::models::WindowsInformationProtectionAppLearningSummary) -> ::core::result::Result<crate::models::WindowsInformationProtectionAppLearningSummary, ::graph_endpoint::Error>;
+        /// Delete windowsInformationProtectionAppLearningSummary
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-wip-windowsinformationprotectionapplearningsummary-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementApps.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementApps.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/windowsInformationProtectionAppLearningSummaries/<windows_information_protection_app_learning_summary_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementApps.ReadWrite.All"])]
+        async fn delete_windows_information_protection_app_learning_summary(&self, windows_information_protection_app_learning_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get windowsInformationProtectionAppLearningSummary
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-wip-windowsinformationprotectionapplearningsummary-get.md`.
+        /// - delegated (work or school account): `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/windowsInformationProtectionAppLearningSummaries/<windows_information_protection_app_learning_summary_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All"])]
+        async fn get_windows_information_protection_app_learning_summary(&self, windows_information_protection_app_learning_summary_id: &str) -> ::core::result::Result<crate::models::WindowsInformationProtectionAppLearningSummary, ::graph_endpoint::Error>;
+        /// Update windowsInformationProtectionAppLearningSummary
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-wip-windowsinformationprotectionapplearningsummary-update.md`.
+        /// - delegated (work or school account): `DeviceManagementApps.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementApps.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/windowsInformationProtectionAppLearningSummaries/<windows_information_protection_app_learning_summary_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementApps.ReadWrite.All"])]
+        async fn update_windows_information_protection_app_learning_summary(&self, windows_information_protection_app_learning_summary_id: &str, #[body] body: &crate::models::WindowsInformationProtectionAppLearningSummary) -> ::core::result::Result<crate::models::WindowsInformationProtectionAppLearningSummary, ::graph_endpoint::Error>;
+    }
+
+    impl WindowsInformationProtectionAppLearningSummaries for ::graph_endpoint::GraphClient {}
+
+    /// Endpoints under `/deviceManagement/windowsInformationProtectionNetworkLearningSummaries`.
+    pub trait WindowsInformationProtectionNetworkLearningSummaries: ::graph_endpoint::Graph {
+        /// List windowsInformationProtectionNetworkLearningSummaries
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-wip-windowsinformationprotectionnetworklearningsummary-list.md`.
+        /// - delegated (work or school account): `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/windowsInformationProtectionNetworkLearningSummaries", expect = 200, version = "v1.0", permissions = ["DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All"])]
+        fn list_windows_information_protection_network_learning_summaries(&self) -> ::graph_endpoint::Paged<'_, crate::models::WindowsInformationProtectionNetworkLearningSummary>;
+        /// Create windowsInformationProtectionNetworkLearningSummary
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-wip-windowsinformationprotectionnetworklearningsummary-create.md`.
+        /// - delegated (work or school account): `DeviceManagementApps.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementApps.ReadWrite.All`
+        #[graph_action(POST, "/deviceManagement/windowsInformationProtectionNetworkLearningSummaries", expect = 201, version = "v1.0", permissions = ["DeviceManagementApps.ReadWrite.All"])]
+        async fn create_windows_information_protection_network_learning_summary(&self, #[body] body: &crate::models::WindowsInformationProtectionNetworkLearningSummary) -> ::core::result::Result<crate::models::WindowsInformationProtectionNetworkLearningSummary, ::graph_endpoint::Error>;
+        /// Delete windowsInformationProtectionNetworkLearningSummary
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-wip-windowsinformationprotectionnetworklearningsummary-delete.md`.
+        /// - delegated (work or school account): `DeviceManagementApps.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementApps.ReadWrite.All`
+        #[graph_action(DELETE, "/deviceManagement/windowsInformationProtectionNetworkLearningSummaries/<windows_information_protection_network_learning_summary_id>", expect = 204, version = "v1.0", permissions = ["DeviceManagementApps.ReadWrite.All"])]
+        async fn delete_windows_information_protection_network_learning_summary(&self, windows_information_protection_network_learning_summary_id: &str) -> ::core::result::Result<(), ::graph_endpoint::Error>;
+        /// Get windowsInformationProtectionNetworkLearningSummary
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-wip-windowsinformationprotectionnetworklearningsummary-get.md`.
+        /// - delegated (work or school account): `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementApps.Read.All`, `DeviceManagementApps.ReadWrite.All`
+        #[graph_action(GET, "/deviceManagement/windowsInformationProtectionNetworkLearningSummaries/<windows_information_protection_network_learning_summary_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All"])]
+        async fn get_windows_information_protection_network_learning_summary(&self, windows_information_protection_network_learning_summary_id: &str) -> ::core::result::Result<crate::models::WindowsInformationProtectionNetworkLearningSummary, ::graph_endpoint::Error>;
+        /// Update windowsInformationProtectionNetworkLearningSummary
+        ///
+        /// Documented in `api-reference/v1.0/api/intune-wip-windowsinformationprotectionnetworklearningsummary-update.md`.
+        /// - delegated (work or school account): `DeviceManagementApps.ReadWrite.All`
+        /// - delegated (personal Microsoft account): not supported
+        /// - application: `DeviceManagementApps.ReadWrite.All`
+        #[graph_action(PATCH, "/deviceManagement/windowsInformationProtectionNetworkLearningSummaries/<windows_information_protection_network_learning_summary_id>", expect = 200, version = "v1.0", permissions = ["DeviceManagementApps.ReadWrite.All"])]
+        async fn update_windows_information_protection_network_learning_summary(&self, windows_information_protection_network_learning_summary_id: &str, #[body] body: &crate::models::WindowsInformationProtectionNetworkLearningSummary) -> ::core::result::Result<crate::models::WindowsInformationProtectionNetworkLearningSummary, ::graph_endpoint::Error>;
+    }
+
+    impl WindowsInformationProtectionNetworkLearningSummaries for ::graph_endpoint::GraphClient {}
+
+}

@@ -6,6 +6,8 @@
 //! encryption info as Intune does ([`super::content_check`]), ending in
 //! `commitFileSuccess` or `commitFileFailed`. The blocks themselves go to
 //! the storage host ([`crate::storage::blocks`]), which keeps the blobs.
+//! An app's assignments: `assign` replaces them (204), `assignments` lists
+//! and creates them.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -57,6 +59,8 @@ pub(crate) struct AppContent {
 #[derive(Default)]
 pub(crate) struct ContentState {
     pub apps: Vec<Map<String, Value>>,
+    /// Assignments of each app, by app id, in the order given.
+    assignments: HashMap<String, Vec<Map<String, Value>>>,
     /// Content versions of each app, by app id: version ids in order.
     versions: HashMap<String, Vec<String>>,
     pub files: Vec<ContentFile>,
@@ -212,6 +216,72 @@ fn route(
                 Ok(empty_response(204))
             }
             _ => Err(not_allowed(method, "GET, PATCH, DELETE")),
+        },
+        [app_id, "assign"] => match *method {
+            Method::POST => {
+                let given = object_body(parts, body)?;
+                let Some(Value::Array(list)) = given.get("mobileAppAssignments") else {
+                    return Err(Failure::bad_request(
+                        "BadRequest",
+                        "The parameter 'mobileAppAssignments' is missing or not a collection.",
+                    ));
+                };
+                let mut assignments = Vec::with_capacity(list.len());
+                for item in list {
+                    let Value::Object(item) = item else {
+                        return Err(Failure::bad_request(
+                            "BadRequest",
+                            "Each of 'mobileAppAssignments' must be a mobileAppAssignment object.",
+                        ));
+                    };
+                    assignments.push(new_assignment(item.clone()));
+                }
+                let mut state = lock(&content.state);
+                state.app(app_id)?;
+                state.assignments.insert((*app_id).to_owned(), assignments);
+                Ok(empty_response(204))
+            }
+            _ => Err(not_allowed(method, "POST")),
+        },
+        [app_id, "assignments"] => match *method {
+            Method::GET => {
+                let state = lock(&content.state);
+                state.app(app_id)?;
+                let list = state.assignments.get(*app_id).cloned().unwrap_or_default();
+                Ok(json_response(200, &json!({ "value": list })))
+            }
+            Method::POST => {
+                let assignment = new_assignment(object_body(parts, body)?);
+                let mut state = lock(&content.state);
+                state.app(app_id)?;
+                state
+                    .assignments
+                    .entry((*app_id).to_owned())
+                    .or_default()
+                    .push(assignment.clone());
+                Ok(json_response(201, &Value::Object(assignment)))
+            }
+            _ => Err(not_allowed(method, "GET, POST")),
+        },
+        [app_id, "assignments", assignment_id] => match *method {
+            Method::GET => {
+                let state = lock(&content.state);
+                state.app(app_id)?;
+                let found = state
+                    .assignments
+                    .get(*app_id)
+                    .and_then(|list| list.iter().find(|a| a["id"] == **assignment_id))
+                    .cloned()
+                    .ok_or_else(|| {
+                        Failure::new(
+                            404,
+                            "ResourceNotFound",
+                            format!("No assignment '{assignment_id}'."),
+                        )
+                    })?;
+                Ok(json_response(200, &Value::Object(found)))
+            }
+            _ => Err(not_allowed(method, "GET")),
         },
         [app_id, cast, "contentVersions", rest @ ..] => {
             let mut state = lock(&content.state);
@@ -599,6 +669,17 @@ impl ContentFile {
         body.insert("azureStorageUriExpirationDateTime".into(), expires);
         Value::Object(body)
     }
+}
+
+/// An assignment as stored: what was given, with an id (kept when given)
+/// and its type.
+fn new_assignment(mut item: Map<String, Value>) -> Map<String, Value> {
+    if !item.get("id").is_some_and(Value::is_string) {
+        item.insert("id".into(), json!(uuid::Uuid::new_v4().to_string()));
+    }
+    item.entry("@odata.type")
+        .or_insert_with(|| json!("#microsoft.graph.mobileAppAssignment"));
+    item
 }
 
 fn object_body(parts: &http::request::Parts, body: &Bytes) -> Result<Map<String, Value>, Failure> {

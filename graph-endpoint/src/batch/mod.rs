@@ -149,6 +149,7 @@ enum ItemState<'a, T> {
         endpoint: &'static Endpoint,
         client_request_id: ClientRequestId,
         finish: Finish<T>,
+        validation: crate::validation::Validation,
     },
     /// The call never reached the batch: its arguments were invalid.
     Refused(Option<Error>),
@@ -203,6 +204,7 @@ impl<T> Future for BatchItem<'_, T> {
                 endpoint,
                 client_request_id,
                 finish,
+                validation,
             } => {
                 let Some(index) = this.index else {
                     return Poll::Ready(Err(Error::InvalidRequest {
@@ -212,7 +214,7 @@ impl<T> Future for BatchItem<'_, T> {
                 };
                 let response = std::task::ready!(this.collector.poll_answer(index, endpoint, cx))?;
                 let response = decode::check_status(endpoint, *client_request_id, response)?;
-                Poll::Ready(finish(endpoint, *client_request_id, response))
+                Poll::Ready(validation.scope(|| finish(endpoint, *client_request_id, response)))
             }
             ItemState::Refused(error) => {
                 Poll::Ready(Err(error.take().unwrap_or_else(|| Error::InvalidRequest {
@@ -525,7 +527,7 @@ impl Batch {
     /// its own answer.
     pub fn add<'a, T>(&self, call: Call<'a, T>) -> BatchItem<'a, T> {
         let (index, state) = match call.into_parts() {
-            Parts::Request(Ok(request), finish) => {
+            Parts::Request(Ok(request), finish, validation) => {
                 let endpoint = request.endpoint();
                 let client_request_id = request.client_request_id_value();
                 (
@@ -534,10 +536,11 @@ impl Batch {
                         endpoint,
                         client_request_id,
                         finish,
+                        validation: validation.unwrap_or(self.sender.inner.validation),
                     },
                 )
             }
-            Parts::Request(Err(error), _) => (None, ItemState::Refused(Some(error))),
+            Parts::Request(Err(error), ..) => (None, ItemState::Refused(Some(error))),
             Parts::Answer(answer) => (None, ItemState::Answer(answer)),
         };
         BatchItem {

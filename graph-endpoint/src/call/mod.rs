@@ -84,6 +84,8 @@ enum Kind<'a, T> {
         graph: &'a dyn SendBoxed,
         request: Result<Request, Error>,
         finish: Finish<T>,
+        /// The call's own choice, over the transport's.
+        validation: Option<crate::validation::Validation>,
     },
     /// An answer of its own, from a test double.
     Answer(BoxFuture<'a, Result<T, Error>>),
@@ -131,6 +133,7 @@ impl<'a, T> Call<'a, T> {
                 graph,
                 request,
                 finish,
+                validation: None,
             },
         }
     }
@@ -190,6 +193,19 @@ impl<'a, T> Call<'a, T> {
         self
     }
 
+    /// What decoding this call's answer does with a value the metadata does
+    /// not declare, instead of the client's setting ([`crate::Validation`]).
+    /// A test double's answer is left as it is.
+    pub fn validation(mut self, validation: crate::validation::Validation) -> Self {
+        if let Kind::Request {
+            validation: own, ..
+        } = &mut self.kind
+        {
+            *own = Some(validation);
+        }
+        self
+    }
+
     /// What a batch queues: the request and how to finish it, or the
     /// call's own answer.
     pub(crate) fn into_parts(self) -> Parts<'a, T> {
@@ -204,10 +220,14 @@ impl<'a, T> Call<'a, T> {
                         .to_owned(),
                 }),
                 |_, _, _| unreachable_finish(),
+                None,
             ),
             Kind::Request {
-                request, finish, ..
-            } => Parts::Request(request, finish),
+                request,
+                finish,
+                validation,
+                ..
+            } => Parts::Request(request, finish, validation),
             Kind::Answer(answer) => Parts::Answer(answer),
             Kind::Streamed { request, .. } => Parts::Request(
                 request.and_then(|request| {
@@ -219,6 +239,7 @@ impl<'a, T> Call<'a, T> {
                     })
                 }),
                 |_, _, _| unreachable_finish(),
+                None,
             ),
         }
     }
@@ -259,7 +280,11 @@ fn unreachable_finish<T>() -> Result<T, Error> {
 
 /// A call taken apart, for a batch.
 pub(crate) enum Parts<'a, T> {
-    Request(Result<Request, Error>, Finish<T>),
+    Request(
+        Result<Request, Error>,
+        Finish<T>,
+        Option<crate::validation::Validation>,
+    ),
     Answer(BoxFuture<'a, Result<T, Error>>),
 }
 
@@ -275,10 +300,12 @@ impl<'a, T> IntoFuture for Call<'a, T> {
                 graph,
                 request: Ok(request),
                 finish,
+                validation,
             } => State::Sending {
                 endpoint: request.endpoint(),
                 client_request_id: request.client_request_id_value(),
                 finish,
+                validation: validation.unwrap_or_else(|| graph.validation_of()),
                 response: graph.send_boxed(request),
             },
             Kind::Request {
@@ -327,6 +354,7 @@ enum State<'a, T> {
         endpoint: &'static Endpoint,
         client_request_id: ClientRequestId,
         finish: Finish<T>,
+        validation: crate::validation::Validation,
         response: BoxFuture<'a, Result<RawResponse, Error>>,
     },
     Refused(Option<Error>),
@@ -351,11 +379,12 @@ impl<T> Future for CallFuture<'_, T> {
                 endpoint,
                 client_request_id,
                 finish,
+                validation,
                 response,
             } => {
                 let response = std::task::ready!(response.as_mut().poll(cx))?;
                 let response = decode::check_status(endpoint, *client_request_id, response)?;
-                Poll::Ready(finish(endpoint, *client_request_id, response))
+                Poll::Ready(validation.scope(|| finish(endpoint, *client_request_id, response)))
             }
             State::Refused(error) => {
                 Poll::Ready(Err(error.take().unwrap_or_else(|| Error::InvalidRequest {

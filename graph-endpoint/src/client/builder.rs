@@ -67,6 +67,7 @@ pub struct GraphClientBuilder {
     base_url: Option<String>,
     allow_insecure_http: bool,
     version: ApiVersion,
+    validation: crate::validation::Validation,
     token: Option<TokenChoice>,
     user_agent: Option<String>,
     connect_timeout: Duration,
@@ -90,6 +91,7 @@ impl Default for GraphClientBuilder {
             base_url: None,
             allow_insecure_http: false,
             version: ApiVersion::V1,
+            validation: crate::validation::Validation::Strict,
             token: None,
             user_agent: None,
             connect_timeout: Duration::from_secs(10),
@@ -114,6 +116,7 @@ impl fmt::Debug for GraphClientBuilder {
             .field("cloud", &self.cloud)
             .field("base_url", &self.base_url)
             .field("version", &self.version)
+            .field("validation", &self.validation)
             .field("token", &self.token.as_ref().map(|_| "<token source>"))
             .field("retry", &self.retry)
             .finish_non_exhaustive()
@@ -152,6 +155,18 @@ impl GraphClientBuilder {
     #[must_use]
     pub fn version(mut self, version: ApiVersion) -> Self {
         self.version = version;
+        self
+    }
+
+    /// What decoding does with a value whose type is not the one Graph's
+    /// metadata declares (types that validate, such as the typed
+    /// device-management models): [`Validation::Strict`](crate::Validation::Strict)
+    /// (the default) fails the call with [`Error::Decode`]; `Lenient` logs a
+    /// `tracing` warning and keeps the value. A call or a list can choose for
+    /// itself ([`Call::validation`](crate::Call::validation)).
+    #[must_use]
+    pub fn validation(mut self, validation: crate::validation::Validation) -> Self {
+        self.validation = validation;
         self
     }
 
@@ -400,6 +415,7 @@ impl GraphClientBuilder {
                 url_template,
                 base_path,
                 version: self.version,
+                validation: self.validation,
                 auth,
                 user_agent,
                 sdk_version_v1: HeaderValue::from_static(concat!(

@@ -24,6 +24,7 @@ use crate::http_stack::retry::RetryPolicy;
 use crate::request::Request;
 use crate::response::RawResponse;
 use crate::transport::Graph;
+use crate::validation::Validation;
 
 /// The default cap on the length of a request's URL: 16 KiB. Graph's front
 /// ends refuse longer request lines (`414 URI Too Long`), so a longer URL is
@@ -83,6 +84,8 @@ pub(crate) struct ClientInner {
     /// host), which every call's path goes under.
     pub(crate) base_path: String,
     pub(crate) version: ApiVersion,
+    /// What decoding does with a value the metadata does not declare.
+    pub(crate) validation: Validation,
     pub(crate) auth: Auth,
     pub(crate) user_agent: HeaderValue,
     pub(crate) sdk_version_v1: HeaderValue,
@@ -130,6 +133,10 @@ impl GraphClient {
 impl Graph for GraphClient {
     fn send(&self, request: Request) -> impl Future<Output = Result<RawResponse, Error>> + Send {
         self.execute(request)
+    }
+
+    fn validation(&self) -> Validation {
+        self.inner.validation
     }
 
     fn send_streamed(

@@ -81,7 +81,21 @@ fn describe(error: &serde_json::Error, path: String) -> JsonFault {
             ),
             None,
         ),
-        Category::Data => data_problem(&message),
+        Category::Data => match crate::validation::parse_mismatch(&message) {
+            Some((inner, expected, found)) => {
+                let path = if path == "." {
+                    inner.to_owned()
+                } else {
+                    format!("{path}.{inner}")
+                };
+                return JsonFault {
+                    path,
+                    problem: format!("found {found}"),
+                    expected: Some(expected),
+                };
+            }
+            None => data_problem(&message),
+        },
     };
     JsonFault {
         path,

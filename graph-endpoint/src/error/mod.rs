@@ -611,14 +611,34 @@ impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} answered {} with a body that does not decode: at `{}`: {}",
-            self.endpoint,
-            self.status,
-            Clipped(&self.path),
-            Clipped(&self.problem),
+            "{} answered {} with a body that does not decode: ",
+            self.endpoint, self.status,
         )?;
-        if let Some(expected) = &self.expected {
-            write!(f, ", expected {}", Clipped(expected))?;
+        // A value the metadata declares another type for reads as the path,
+        // the declared type, what was found and how to switch to lenient.
+        if let Some(declared) = self
+            .expected
+            .as_deref()
+            .and_then(crate::validation::declared_type)
+        {
+            write!(
+                f,
+                "{}: expected {}, {}{}",
+                Clipped(&self.path),
+                Clipped(declared),
+                Clipped(&self.problem),
+                crate::validation::HOW_TO_SWITCH,
+            )?;
+        } else {
+            write!(
+                f,
+                "at `{}`: {}",
+                Clipped(&self.path),
+                Clipped(&self.problem)
+            )?;
+            if let Some(expected) = &self.expected {
+                write!(f, ", expected {}", Clipped(expected))?;
+            }
         }
         write!(f, " ({} bytes)", self.body.len())
     }

@@ -113,6 +113,7 @@ pub struct Paged<'a, T> {
     resume: Option<String>,
     max_items: Option<usize>,
     max_pages: Option<usize>,
+    validation: crate::validation::Validation,
     items: PhantomData<fn() -> T>,
 }
 
@@ -148,8 +149,16 @@ impl<'a, T> Paged<'a, T> {
             resume: None,
             max_items: None,
             max_pages: None,
+            validation: graph.validation(),
             items: PhantomData,
         }
+    }
+
+    /// What decoding this list's pages does with a value the metadata does
+    /// not declare, instead of the client's setting ([`crate::Validation`]).
+    pub fn validation(mut self, validation: crate::validation::Validation) -> Self {
+        self.validation = validation;
+        self
     }
 
     /// Adds OData query options (they replace declared query parameters of the same name).
@@ -260,6 +269,7 @@ impl<'a, T> Paged<'a, T> {
             count: None,
             delta_link: None,
             followed,
+            validation: self.validation,
             items: PhantomData,
         }
     }
@@ -310,6 +320,7 @@ pub struct Pages<'a, T> {
     delta_link: Option<String>,
     /// The links this stream followed: one met again ends it.
     followed: Followed,
+    validation: crate::validation::Validation,
     items: PhantomData<fn() -> T>,
 }
 
@@ -396,11 +407,13 @@ impl<T: DeserializeOwned> Stream for Pages<'_, T> {
                         crate::call::decode::check_status(endpoint, client_request_id, response)
                     })
                     .and_then(|response| {
-                        crate::call::decode::decode_body::<Collection<T>>(
-                            endpoint,
-                            client_request_id,
-                            &response,
-                        )
+                        this.validation.scope(|| {
+                            crate::call::decode::decode_body::<Collection<T>>(
+                                endpoint,
+                                client_request_id,
+                                &response,
+                            )
+                        })
                     });
                 return Poll::Ready(Some(match page {
                     Ok(page) => {

@@ -1,7 +1,7 @@
 //! The seed resource, declared by hand: Intune's `androidForWorkEnrollmentProfile`
-//! (beta only), with [`AndroidForWorkEnrollmentProfile`] and the
-//! [`AndroidForWorkEnrollmentProfiles`] trait declared with `#[graph_action]`,
-//! the way a user declares an endpoint, and implemented for
+//! (beta only), the [`AndroidForWorkEnrollmentProfiles`] trait declared with
+//! `#[graph_action]`, the way a user declares an endpoint, on the generated
+//! model [`AndroidForWorkEnrollmentProfile`], and implemented for
 //! [`GraphClient`].
 //!
 //! It keeps its own behaviour in the stand-in (`graph-endpoint-emulator`):
@@ -9,132 +9,65 @@
 //! updated, deleted, and given or stripped of its enrollment token there, so
 //! examples and tests of code written with `graph-endpoint` run against it offline.
 //!
-//! The generated [`models`](crate::models) and area modules cover the same
-//! endpoints from Graph's metadata (the `enrollment` area's
-//! `AndroidForWorkEnrollmentProfiles` trait and
-//! `models::AndroidForWorkEnrollmentProfile`); this module is always compiled,
+//! The generated area modules cover the same endpoints from Graph's metadata
+//! (the `enrollment` area's `AndroidForWorkEnrollmentProfiles` trait, named
+//! by the naming rule); this module, and the model it uses, are compiled
 //! whatever the features.
 //!
 //! ```no_run
 //! use graph_endpoint::GraphClient;
-//! use graph_endpoint_device_management::hand_written::{
+//! use graph_endpoint_device_management::android_for_work_profiles::{
 //!     AndroidForWorkEnrollmentProfile, AndroidForWorkEnrollmentProfiles,
 //! };
+//! use graph_endpoint_device_management::prelude::*;
 //!
 //! # async fn demo() -> Result<(), graph_endpoint::Error> {
 //! let graph = GraphClient::builder().token(std::env::var("GRAPH_TOKEN").unwrap()).build()?;
-//! let profile = graph
-//!     .create_profile(&AndroidForWorkEnrollmentProfile {
-//!         display_name: Some("Kiosk devices".into()),
-//!         ..Default::default()
-//!     })
-//!     .await?;
-//! let id = profile.id.as_deref().unwrap();
+//! let mut kiosk = AndroidForWorkEnrollmentProfile::named("Kiosk devices");
+//! kiosk.set_description("Warehouse tablets");
+//! let profile = graph.create_profile(&kiosk).await?;
+//! let id = profile.id().unwrap();
 //! graph.create_token(id, 3600).await?;
 //! graph.revoke_token(id).await?;
 //! # Ok(()) }
 //! ```
 
-use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
-
 use graph_endpoint::{Collection, DeltaItem, Error, Graph, GraphClient, Paged, graph_action};
 
-/// An Android for Work enrollment profile: the token and QR code that enroll
-/// company-owned Android devices into Intune.
-///
-/// Every property is optional, so the same type serves as the body of a create
-/// (set `display_name` and `description`), of a partial update, and as the
-/// entity the service returns. Properties this type does not know are kept in
-/// `additional_properties`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AndroidForWorkEnrollmentProfile {
-    /// `#microsoft.graph.androidForWorkEnrollmentProfile`.
-    #[serde(rename = "@odata.type", skip_serializing_if = "Option::is_none")]
-    pub odata_type: Option<String>,
-    /// Unique identifier of the profile (read-only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Tenant GUID the profile belongs to (read-only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub account_id: Option<String>,
-    /// Display name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// Description.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// When the profile was created (read-only).
-    #[serde(
-        default,
-        with = "time::serde::rfc3339::option",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub created_date_time: Option<OffsetDateTime>,
-    /// When the profile was last changed (read-only).
-    #[serde(
-        default,
-        with = "time::serde::rfc3339::option",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub last_modified_date_time: Option<OffsetDateTime>,
-    /// The enrollment token, set by `createToken` and cleared by `revokeToken`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_value: Option<String>,
-    /// When the token expires; the minimum date when there is none.
-    #[serde(
-        default,
-        with = "time::serde::rfc3339::option",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub token_expiration_date_time: Option<OffsetDateTime>,
-    /// How many devices enrolled with this profile.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enrolled_device_count: Option<i32>,
-    /// The string a device scans as a QR code to enroll.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub qr_code_content: Option<String>,
-    /// The QR code as an image.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub qr_code_image: Option<MimeContent>,
-    /// Properties not modelled above, as the service sent them.
-    #[serde(flatten)]
-    pub additional_properties: serde_json::Map<String, serde_json::Value>,
-}
+pub use crate::models::{AndroidForWorkEnrollmentProfile, MimeContent};
+use crate::support::{Model, Object};
 
 impl AndroidForWorkEnrollmentProfile {
-    /// A profile to create, with only its display name set.
+    /// A profile to create, with only its display name set (and no
+    /// `@odata.type`: the collection holds one type).
     ///
     /// ```
-    /// use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfile;
+    /// use graph_endpoint_device_management::android_for_work_profiles::AndroidForWorkEnrollmentProfile;
     ///
     /// let kiosk = AndroidForWorkEnrollmentProfile::named("Kiosk");
-    /// assert_eq!(kiosk.display_name.as_deref(), Some("Kiosk"));
+    /// assert_eq!(kiosk.display_name(), Some("Kiosk"));
+    /// assert_eq!(serde_json::to_string(&kiosk).unwrap(), r#"{"displayName":"Kiosk"}"#);
     /// ```
-    pub fn named(display_name: impl Into<String>) -> Self {
-        AndroidForWorkEnrollmentProfile {
-            display_name: Some(display_name.into()),
-            ..Default::default()
-        }
+    #[must_use]
+    pub fn named(display_name: &str) -> Self {
+        let mut object = Object::new();
+        object.insert("displayName".to_owned(), display_name.into());
+        Self::from_object(object)
     }
 
     /// Whether the profile holds an enrollment token (`tokenValue` set and not empty).
+    ///
+    /// ```
+    /// use graph_endpoint_device_management::android_for_work_profiles::AndroidForWorkEnrollmentProfile;
+    ///
+    /// let profile: AndroidForWorkEnrollmentProfile = serde_json::from_str(r#"{"tokenValue": "t"}"#).unwrap();
+    /// assert!(profile.has_token());
+    /// assert!(!AndroidForWorkEnrollmentProfile::named("x").has_token());
+    /// ```
     #[must_use]
     pub fn has_token(&self) -> bool {
-        self.token_value.as_deref().is_some_and(|t| !t.is_empty())
+        self.token_value().is_some_and(|t| !t.is_empty())
     }
-}
-
-/// Content with a MIME type: Graph's `mimeContent`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MimeContent {
-    /// The MIME type, such as `image/png`.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub mime_type: Option<String>,
-    /// The content, base64-encoded.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
 }
 
 /// The `androidForWorkEnrollmentProfiles` collection of Intune device management (beta only).

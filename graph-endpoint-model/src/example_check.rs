@@ -8,8 +8,7 @@
 
 use serde_json::Value;
 
-use crate::ENDPOINTS;
-use crate::support::Declaration;
+use crate::Declaration;
 
 /// What a check found.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -37,14 +36,15 @@ impl Report {
     }
 }
 
-/// Checks every example of an examples file (its text).
+/// Checks every example of an examples file (its text) against the
+/// endpoints of a generated crate (its `catalog` feature's `ENDPOINTS`).
 ///
 /// # Errors
 ///
 /// A message when `examples` is not a JSON array. Examples that name no
 /// declared endpoint, do not decode or come back different are not errors:
 /// they are listed in [`Report::differences`].
-pub fn check(examples: &str) -> Result<Report, String> {
+pub fn check_against(examples: &str, endpoints: &[Declaration]) -> Result<Report, String> {
     let examples: Vec<Value> =
         serde_json::from_str(examples).map_err(|e| format!("not a list of examples: {e}"))?;
     let mut report = Report::default();
@@ -52,7 +52,7 @@ pub fn check(examples: &str) -> Result<Report, String> {
         let text = |k: &str| example.get(k).and_then(Value::as_str).unwrap_or_default();
         let (method, path, version) = (text("method"), text("path"), text("version"));
         let name = format!("#{i} {method} {path} ({version})");
-        let declared = ENDPOINTS
+        let declared = endpoints
             .iter()
             .find(|d| d.method == method && d.path == path && d.version == version);
         for (which, payload) in [
@@ -87,7 +87,7 @@ pub fn check(examples: &str) -> Result<Report, String> {
     Ok(report)
 }
 
-fn round_trip(codec: Option<crate::support::Codec>, payload: &Value) -> Result<Value, String> {
+fn round_trip(codec: Option<crate::Codec>, payload: &Value) -> Result<Value, String> {
     match codec {
         Some(codec) => codec(payload),
         None => Err("the endpoint declares no such body".to_owned()),
