@@ -33,39 +33,11 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use graph_endpoint::{
-    Budget, Cloud, EnvToken, Error, FamilyLimits, Graph, GraphClient, Paged, ServiceFamily,
-    graph_action,
-};
+use graph_endpoint::{Budget, Cloud, EnvToken, Error, FamilyLimits, GraphClient, ServiceFamily};
+// `list_managed_devices` and `sync_managed_device`, generated from Graph's metadata.
+use graph_endpoint_device_management::prelude::*;
 use graph_endpoint_emulator::{Emulator, FamilyLimit};
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Deserialize;
-
-/// A managed device, as much of it as the job needs.
-#[derive(Debug, Deserialize)]
-pub struct ManagedDevice {
-    pub id: String,
-}
-
-/// The calls of the job. `sync_managed_device` is declared here until the
-/// typed `/deviceManagement` crate generates it under that name.
-pub trait ManagedDeviceActions: Graph {
-    /// Asks a device to check in with Intune now.
-    #[graph_action(
-        POST, "/deviceManagement/managedDevices/<id>/syncDevice", expect = 204,
-        permissions = ["DeviceManagementManagedDevices.PrivilegedOperations.All"]
-    )]
-    async fn sync_managed_device(&self, id: &str) -> Result<(), Error>;
-
-    /// Every managed device of the tenant.
-    #[graph_action(
-        GET, "/deviceManagement/managedDevices", expect = 200,
-        permissions = ["DeviceManagementManagedDevices.Read.All"]
-    )]
-    fn managed_devices(&self) -> Paged<'_, ManagedDevice>;
-}
-
-impl ManagedDeviceActions for GraphClient {}
 
 /// The stand-in's settings, from the command line.
 struct Options {
@@ -186,9 +158,12 @@ async fn sync_all(
     limit: (u32, Duration),
 ) -> Result<(), String> {
     let mut ids = Vec::new();
-    let mut devices = graph.managed_devices().select(["id"]).items();
+    let mut devices = graph.list_managed_devices().select(["id"]).items();
     while let Some(device) = devices.try_next().await.map_err(|e| explain(&e))? {
-        ids.push(device.id);
+        // Graph always returns an entity's `id`; one without is skipped.
+        if let Some(id) = device.id() {
+            ids.push(id.to_owned());
+        }
     }
     println!("managed devices: {}", ids.len());
     ids.extend(extra);

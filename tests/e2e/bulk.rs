@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use graph_endpoint::futures_core::Stream;
 use graph_endpoint::{Budget, Call, Error, Graph, GraphClient, ServiceFamily, graph_action};
-use graph_endpoint_device_management::hand_written::AndroidForWorkEnrollmentProfiles;
+use graph_endpoint_device_management::android_for_work_profiles::AndroidForWorkEnrollmentProfiles;
 use graph_endpoint_emulator::{Emulator, FamilyLimit, Fault, Injection, RetryAfterHint};
 use serde_json::{Value, json};
 use tokio::time::Instant;
@@ -78,7 +78,7 @@ async fn results_come_back_in_the_calls_order_each_with_its_own_outcome() {
         .iter()
         .enumerate()
         .filter(|(i, _)| ![3, 8, 32].contains(i))
-        .map(|(_, r)| r.as_ref().expect("a stored profile").id.as_deref().unwrap())
+        .map(|(_, r)| r.as_ref().expect("a stored profile").id().unwrap())
         .collect();
     assert_eq!(found, ids.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(results[8].as_ref().unwrap_err().is_not_found());
@@ -114,7 +114,7 @@ async fn results_can_be_taken_as_they_complete() {
     while let Some((index, result)) =
         std::future::poll_fn(|cx| std::pin::Pin::new(&mut stream).poll_next(cx)).await
     {
-        assert_eq!(result.unwrap().id.as_deref(), Some(ids[index].as_str()));
+        assert_eq!(result.unwrap().id(), Some(ids[index].as_str()));
         order.push(index);
     }
     assert_eq!(order.len(), 12);
