@@ -18,6 +18,7 @@ mod blocks;
 pub mod encryption;
 mod endpoints;
 mod error;
+mod events;
 pub mod package;
 pub mod state;
 pub mod upload;
