@@ -22,12 +22,7 @@ pub(crate) fn route(
     if let Some(answer) = reports::answer(graph, parts, body) {
         return answer;
     }
-    if let Some(answer) = uploads::answer(graph, parts, body) {
-        return answer;
-    }
-    if let Some(answer) = app_content::answer(graph, parts, body) {
-        return answer;
-    }
+    // The path's segments, percent-decoded once for every route below.
     let segments: Vec<String> = parts
         .uri
         .path()
@@ -36,6 +31,12 @@ pub(crate) fn route(
         .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
         .collect();
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    if let Some(answer) = uploads::answer(graph, parts, body, &segments) {
+        return answer;
+    }
+    if let Some(answer) = app_content::answer(graph, parts, body, &segments) {
+        return answer;
+    }
     let (version, rest) = segments
         .split_first()
         .ok_or_else(|| not_found_segment(""))?;

@@ -15,14 +15,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::Method;
-use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::GraphState;
 use crate::lock::lock;
-use crate::reply::{Failure, ReplyBody, empty_response, json_body, json_response, not_allowed};
+use crate::reply::{
+    Failure, ReplyBody, empty_response, json_body, json_response, not_allowed, rfc3339,
+};
 
 const URI_REQUEST_PENDING: &str = "azureStorageUriRequestPending";
 const URI_REQUEST_SUCCESS: &str = "azureStorageUriRequestSuccess";
@@ -108,30 +108,20 @@ impl AppContent {
     }
 }
 
-fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
-}
-
-/// Answers `/deviceAppManagement/mobileApps...`; `None` for any other path.
+/// Answers `/deviceAppManagement/mobileApps...` (`segments`: the path's,
+/// percent-decoded); `None` for any other path.
 pub(crate) fn answer(
     shared: &GraphState,
     parts: &http::request::Parts,
     body: &Bytes,
+    segments: &[&str],
 ) -> Option<Result<hyper::Response<ReplyBody>, Failure>> {
-    let segments: Vec<String> = parts
-        .uri
-        .path()
-        .trim_start_matches('/')
-        .split('/')
-        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
-        .collect();
-    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let [
         "beta" | "v1.0",
         "deviceAppManagement",
         "mobileApps",
         rest @ ..,
-    ] = segments.as_slice()
+    ] = segments
     else {
         return None;
     };

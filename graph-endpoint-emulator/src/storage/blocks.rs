@@ -21,11 +21,10 @@ use http::Method;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use tokio::io::AsyncWriteExt;
 
 use crate::lock::lock;
-use crate::reply::Dropped;
+use crate::reply::{Dropped, rfc3339};
 
 /// The API version the storage host answers with.
 const VERSION: &str = "2024-08-04";
@@ -117,7 +116,7 @@ impl BlockBlobs {
         expires: OffsetDateTime,
     ) -> (String, OffsetDateTime) {
         let expires = expires.replace_nanosecond(0).unwrap_or(expires);
-        let se = expires.format(&Rfc3339).unwrap_or_default();
+        let se = rfc3339(expires);
         let sig = uuid::Uuid::new_v4().simple().to_string();
         let url = format!(
             "{base_url}/content/{blob}?sv={VERSION}&sr=b&sp=rcw&se={}&sig={sig}",
@@ -207,9 +206,7 @@ fn common_headers() -> Vec<(&'static str, String)> {
 /// an XML body (with its byte-order mark, as Azure sends it).
 fn azure_error(status: u16, code: &'static str, message: &str) -> BlobReply {
     let request_id = uuid::Uuid::new_v4().to_string();
-    let now = OffsetDateTime::now_utc()
-        .format(&Rfc3339)
-        .unwrap_or_default();
+    let now = rfc3339(OffsetDateTime::now_utc());
     let body = format!(
         "\u{feff}<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>{code}</Code><Message>{message}\nRequestId:{request_id}\nTime:{now}</Message></Error>"
     );
@@ -302,7 +299,7 @@ fn check_signature(
             &format!(
                 "Signature not valid in the specified time frame: Expiry [{}] - Current [{}]",
                 signature.se,
-                now.format(&Rfc3339).unwrap_or_default()
+                rfc3339(now)
             ),
         ));
     }

@@ -20,7 +20,7 @@ use super::blobs::{Source, StorageBody};
 use super::{Session, Storage, StorageFault, StoredFile};
 use crate::lock::lock;
 use crate::recorded::RecordedRequest;
-use crate::reply::Dropped;
+use crate::reply::{Dropped, rfc3339};
 
 fn respond(status: u16, body: StorageBody) -> hyper::Response<StorageBody> {
     let mut response = hyper::Response::new(body);
@@ -271,11 +271,6 @@ fn serve(
         headers.insert("content-range", value);
     }
     response
-}
-
-fn rfc3339(at: time::OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 fn session_status(session: &Session) -> Value {
