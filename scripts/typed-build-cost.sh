@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build cost of the typed /deviceManagement surface (graph-endpoint-device-management):
+# Build cost of a typed surface (graph-endpoint-device-management by default,
+# or the crate named: graph-endpoint-device-app-management):
 # the crate alone, compiled from scratch (CARGO_INCREMENTAL=0, after touching
 # it) once its dependencies are built: every area (default features) in the
 # dev and release profiles, then each area alone in the dev profile. Prints
@@ -9,12 +10,25 @@
 # crate's tests and examples.)
 #
 #   scripts/typed-build-cost.sh            # results in target/typed-build-cost.md
+#   scripts/typed-build-cost.sh graph-endpoint-device-app-management
+#                                          # results in target/typed-build-cost-graph-endpoint-device-app-management.md
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export CARGO_INCREMENTAL=0
-crate=graph-endpoint-device-management
-out="$root/target/typed-build-cost.md"
+crate=${1:-graph-endpoint-device-management}
+if [ "$crate" = graph-endpoint-device-management ]; then
+  out="$root/target/typed-build-cost.md"
+else
+  out="$root/target/typed-build-cost-$crate.md"
+fi
+# The crate's areas: its `all` feature.
+areas=$(cargo metadata --format-version 1 --no-deps | CRATE="$crate" python3 -c '
+import json, os, sys
+for package in json.load(sys.stdin)["packages"]:
+    if package["name"] == os.environ["CRATE"]:
+        print(" ".join(package["features"]["all"]))
+')
 mkdir -p "$root/target"
 
 measure() { # label, cargo args...
@@ -36,7 +50,7 @@ measure() { # label, cargo args...
   measure "all areas, dev"
   measure "all areas, release" --release
   measure "all areas + catalog (payload checks), dev" --features catalog
-  for area in managed_devices device_configurations configuration_policies compliance scripts reports enrollment roles tenant; do
+  for area in $areas; do
     measure "$area alone, dev" --no-default-features --features "$area"
   done
 } | tee "$out"

@@ -104,6 +104,27 @@ pub fn generate_typed(
     Ok((surface.files(), surface.figures()))
 }
 
+/// [`generate_typed`] for a crate of another [`typed::Layout`]
+/// ([`typed::DEVICE_APP_MANAGEMENT`]: its areas and which endpoint is in
+/// which).
+///
+/// # Errors
+///
+/// As [`generate_typed`].
+pub fn generate_typed_for(
+    layout: typed::Layout,
+    beta: &str,
+    fallback: Option<&str>,
+    endpoints: &[EndpointSpec],
+) -> Result<(Vec<(String, String)>, typed::Figures), String> {
+    let mut metadata = csdl::Csdl::parse(beta)?;
+    if let Some(fallback) = fallback {
+        metadata.fill_from(csdl::Csdl::parse(fallback)?);
+    }
+    let surface = typed::Surface::with_layout(&metadata, endpoints, layout);
+    Ok((surface.files(), surface.figures()))
+}
+
 /// Reads an endpoint list.
 ///
 /// # Errors

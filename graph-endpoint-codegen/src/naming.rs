@@ -15,13 +15,20 @@
 //! | `GET /deviceManagement` | `get_device_management` |
 //! | `GET /deviceManagement/getEffectivePermissions(scope='{scope}')` | `get_effective_permissions` |
 //!
-//! - The first segment (`/deviceManagement`) is the root and is left out;
-//!   `X` is the segments after it, each in snake_case ([`snake_case`]), a
-//!   segment followed by a key made singular ([`singular`]: the item, not the
-//!   collection).
+//! | `POST /deviceAppManagement/mobileApps/{id}/assign` | `assign_mobile_app` |
+//! | `GET /deviceAppManagement/mobileApps/{id}/assignments` | `list_mobile_app_assignments` |
+//! | `GET /groups`, `POST /groups` | `list_groups`, `create_group` |
+//! | `GET /groups/{id}` | `get_group` |
+//!
+//! - The first segment (`/deviceManagement`, `/deviceAppManagement`) is the
+//!   root and is left out; `X` is the segments after it, each in snake_case
+//!   ([`snake_case`]), a segment followed by a key made singular
+//!   ([`singular`]: the item, not the collection). A root that is itself a
+//!   collection (followed by a key somewhere, as `/groups/{id}`) stays in X.
 //! - Collections and items: `list_X` (X as in the path, plural), `create_X`
 //!   (the item created: singular), `get_X`, `update_X`, `delete_X` (the item:
-//!   singular). On the root itself: `get_device_management`.
+//!   singular). On the root itself: `get_device_management`, `list_groups`,
+//!   `create_group`.
 //! - A type cast (`.../{id}/microsoft.graph.windows10GeneralConfiguration/...`)
 //!   stands for the segment it casts: it names the item more precisely.
 //! - Actions and functions: `{operation}_{X}`, X what the operation is bound
@@ -193,6 +200,11 @@ fn parts(path: &str, kind: &str, as_written: bool) -> Parts {
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let root = segments.first().map_or("", |s| segment_name(s).0);
     let mut x: Vec<Vec<String>> = Vec::new();
+    // A root followed by a key is a collection (`/groups/{id}`): the item's
+    // name, so it stays in X.
+    if segments.get(1).is_some_and(|s| s.starts_with('{')) {
+        x.push(words(root));
+    }
     for segment in segments.iter().skip(1) {
         if segment.starts_with('{') {
             if !as_written && let Some(last) = x.last_mut().and_then(|s| s.last_mut()) {
@@ -225,14 +237,14 @@ fn parts(path: &str, kind: &str, as_written: bool) -> Parts {
     } else {
         vec![kind.to_owned()]
     };
+    if x.is_empty() && !operation {
+        x.push(words(root));
+    }
     if kind == "create"
         && !as_written
         && let Some(last) = x.last_mut().and_then(|s| s.last_mut())
     {
         *last = singular(last);
-    }
-    if x.is_empty() && !operation {
-        x.push(words(root));
     }
     Parts {
         verb,
@@ -459,6 +471,38 @@ mod tests {
                 "get_windows10_general_configuration",
             ),
             ("/deviceManagement", "get", "get_device_management"),
+            // Another root, left out the same way.
+            (
+                "/deviceAppManagement/mobileApps/{mobileAppId}/assign",
+                "action",
+                "assign_mobile_app",
+            ),
+            (
+                "/deviceAppManagement/mobileApps/{mobileAppId}/assignments",
+                "list",
+                "list_mobile_app_assignments",
+            ),
+            (
+                "/deviceAppManagement/mobileApps",
+                "list",
+                "list_mobile_apps",
+            ),
+            (
+                "/deviceAppManagement/mobileApps/{mobileAppId}",
+                "get",
+                "get_mobile_app",
+            ),
+            (
+                "/deviceAppManagement/mobileApps",
+                "create",
+                "create_mobile_app",
+            ),
+            ("/deviceAppManagement", "get", "get_device_app_management"),
+            // A root that is a collection stays in X.
+            ("/groups", "list", "list_groups"),
+            ("/groups", "create", "create_group"),
+            ("/groups/{id}", "get", "get_group"),
+            ("/groups/{id}", "delete", "delete_group"),
             (
                 "/deviceManagement/getEffectivePermissions(scope='{scope}')",
                 "function",

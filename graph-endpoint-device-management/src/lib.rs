@@ -8,7 +8,15 @@ pub mod android_for_work_profiles;
 pub mod example_check;
 mod export_jobs;
 pub mod metadata;
-pub mod support;
+/// What the models are built on: the typed crates' shared model runtime,
+/// [`graph_endpoint_model`] (models over their JSON object, strict decoding
+/// against [`metadata`], typed accessors).
+pub mod support {
+    pub use graph_endpoint_model::*;
+}
+// The generated models' macros, by the path the generated code names.
+#[doc(hidden)]
+pub use graph_endpoint_model::{__derived_model, __member_serde, __model_serde, __root_model};
 
 // Generated text, compared byte for byte with the generator's output: not
 // reformatted, and not held to the pedantic lints (thousands of one-line

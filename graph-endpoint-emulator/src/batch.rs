@@ -221,6 +221,11 @@ pub(crate) fn run_batch_item(
             other => answer_fault(other, ids).unwrap_or_else(|Dropped| empty_response(500)),
         };
     }
+    // Each item counts against its family's limits, as Intune counts them.
+    if let Err(retry_after) = shared.limits.admit(item.method.as_str(), &item.url) {
+        return answer_fault(Fault::Throttle(retry_after), ids)
+            .unwrap_or_else(|Dropped| empty_response(500));
+    }
     let mut builder = http::Request::builder()
         .method(item.method.clone())
         .uri(&path);

@@ -6,6 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use crate::emulator::Emulator;
 use crate::graph::GraphState;
+use crate::graph::app_content::{AppContent, Config as AppContentConfig};
+use crate::graph::devices;
 use crate::graph::entities::Entities;
 use crate::graph::profiles::Profiles;
 use crate::graph::reports::{ExportConfig, Jobs};
@@ -13,6 +15,7 @@ use crate::identity::{App, AppProof, Delegated, Identity, PublicClient};
 use crate::server::accept_loop;
 use crate::state::Shared;
 use crate::storage::{self, Limits as StorageLimits, Storage};
+use crate::throttling::{FamilyLimit, Limits};
 
 /// The bearer token the emulator accepts unless told otherwise.
 pub const DEFAULT_TOKEN: &str = "emulator-token";
@@ -50,7 +53,10 @@ pub struct EmulatorBuilder {
     storage_ranges: bool,
     storage_limits: StorageLimits,
     upload_session_lifetime: std::time::Duration,
+    app_content: AppContentConfig,
     entity_sets: Vec<(String, String)>,
+    limits: Vec<FamilyLimit>,
+    managed_devices: usize,
 }
 
 impl Default for EmulatorBuilder {
@@ -73,7 +79,10 @@ impl Default for EmulatorBuilder {
             storage_ranges: true,
             storage_limits: StorageLimits::default(),
             upload_session_lifetime: std::time::Duration::from_secs(3600),
+            app_content: AppContentConfig::default(),
             entity_sets: Vec::new(),
+            limits: Vec::new(),
+            managed_devices: 0,
         }
     }
 }
@@ -101,6 +110,46 @@ impl EmulatorBuilder {
     pub fn entity_sets(mut self, sets: &[(&str, &str)]) -> Self {
         self.entity_sets
             .extend(sets.iter().map(|(p, t)| ((*p).to_owned(), (*t).to_owned())));
+        self
+    }
+
+    /// Throttles a service family as Intune does (see [`FamilyLimit`]):
+    /// token buckets for its writes and for all its requests, 429 once one is
+    /// empty, each item of a `$batch` counted on its own. A request belongs to
+    /// the first family given whose paths it is under.
+    #[must_use]
+    pub fn limit(mut self, limit: FamilyLimit) -> Self {
+        self.limits.push(limit);
+        self
+    }
+
+    /// Throttles every Intune family at its documented limits (per app and
+    /// tenant: 200 writes and 2,000 requests per 20 seconds for devices, 100
+    /// and 1,000 for the others; [`FamilyLimit::intune_families`]).
+    #[must_use]
+    pub fn intune_limits(mut self) -> Self {
+        self.limits.extend(FamilyLimit::intune_families());
+        self
+    }
+
+    /// Starts with `count` generated managed devices in
+    /// `/deviceManagement/managedDevices` (served like any collection of
+    /// [`entity_sets`](Self::entity_sets)), each answering the remote action
+    /// `POST .../managedDevices/{id}/syncDevice` with 204.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let emulator = graph_endpoint_emulator::Emulator::builder()
+    ///     .managed_devices(50)
+    ///     .start()
+    ///     .await?;
+    /// assert_eq!(emulator.entities("deviceManagement/managedDevices").len(), 50);
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn managed_devices(mut self, count: usize) -> Self {
+        self.managed_devices = count;
         self
     }
 
@@ -388,6 +437,24 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How many polls of a content file find each of its pending states
+    /// (`azureStorageUriRequestPending`, `azureStorageUriRenewalPending`,
+    /// `commitFilePending`) still pending before it moves on (default 1).
+    #[must_use]
+    pub fn app_content_pending_polls(mut self, polls: u32) -> Self {
+        self.app_content.pending_polls = polls;
+        self
+    }
+
+    /// How long the storage URIs of app content are good for (default 15
+    /// minutes, as Graph's): their `azureStorageUriExpirationDateTime`, and
+    /// the storage host answers `403 AuthenticationFailed` after it.
+    #[must_use]
+    pub fn app_content_uri_lifetime(mut self, lifetime: std::time::Duration) -> Self {
+        self.app_content.uri_lifetime = lifetime;
+        self
+    }
+
     /// Binds 127.0.0.1 (and a second port of it for the storage host) and
     /// starts serving on the current tokio runtime.
     ///
@@ -405,11 +472,19 @@ impl EmulatorBuilder {
         let storage_url = format!("http://{storage_addr}");
         let mut profiles = Profiles::new();
         profiles.seed(self.profiles);
-        let sets: Vec<(&str, &str)> = self
+        let mut sets: Vec<(&str, &str)> = self
             .entity_sets
             .iter()
             .map(|(p, t)| (p.as_str(), t.as_str()))
             .collect();
+        let fleet = format!("/{}", devices::COLLECTION);
+        if self.managed_devices > 0 && !sets.iter().any(|(p, _)| *p == fleet) {
+            sets.push((&fleet, devices::ITEM_TYPE));
+        }
+        let mut entities = Entities::new(&sets);
+        for n in 0..self.managed_devices {
+            entities.insert(devices::COLLECTION, devices::generated(n));
+        }
         let storage = Arc::new(Storage::new(
             storage_url,
             self.record,
@@ -422,13 +497,15 @@ impl EmulatorBuilder {
                 base_url: base_url.clone(),
                 page_size: self.page_size,
                 profiles: Mutex::new(profiles),
-                entities: Mutex::new(Entities::new(&sets)),
+                entities: Mutex::new(entities),
                 jobs: Jobs {
                     config: self.export,
                     jobs: Mutex::new(std::collections::HashMap::new()),
                     seed: self.seed,
                 },
                 storage: storage.clone(),
+                device_syncs: devices::Syncs::default(),
+                app_content: AppContent::new(self.app_content),
             },
             identity: Identity {
                 base_url: base_url.clone(),
@@ -456,6 +533,7 @@ impl EmulatorBuilder {
             seed: self.seed,
             latency: self.latency,
             record: self.record,
+            limits: Limits::new(self.limits),
         });
         let task = tokio::spawn(accept_loop(listener, shared.clone()));
         let storage_task = tokio::spawn(storage::accept_loop(

@@ -13,6 +13,7 @@ use crate::lock::lock;
 use crate::recorded::RecordedRequest;
 use crate::state::Shared;
 use crate::storage::{StorageFault, StoredFile};
+use crate::throttling::LimitCounts;
 
 /// A running stand-in; it stops when dropped.
 #[derive(Debug)]
@@ -340,6 +341,20 @@ impl Emulator {
         lock(&self.shared.graph.entities).insert(collection, item)
     }
 
+    /// For each family throttled ([`EmulatorBuilder::limit`](crate::EmulatorBuilder::limit)),
+    /// the requests (and `$batch` items) it admitted and those it answered 429.
+    #[must_use]
+    pub fn limit_counts(&self) -> Vec<LimitCounts> {
+        self.shared.limits.counts()
+    }
+
+    /// How many times each managed device was synced (`syncDevice` answered
+    /// 204), by id.
+    #[must_use]
+    pub fn device_syncs(&self) -> std::collections::BTreeMap<String, u32> {
+        self.shared.graph.device_syncs.all()
+    }
+
     /// Empties every collection served generically, and forgets what
     /// singletons were changed to.
     pub fn clear_entities(&self) {
@@ -351,6 +366,80 @@ impl Emulator {
     #[must_use]
     pub fn entities(&self, collection: &str) -> Vec<Value> {
         lock(&self.shared.graph.entities).list(collection)
+    }
+
+    /// The mobile apps created, as stored.
+    #[must_use]
+    pub fn mobile_apps(&self) -> Vec<Value> {
+        lock(&self.shared.graph.app_content.state)
+            .apps
+            .iter()
+            .cloned()
+            .map(Value::Object)
+            .collect()
+    }
+
+    /// The app content files, in creation order.
+    #[must_use]
+    pub fn app_content_files(&self) -> Vec<crate::AppContentFile> {
+        lock(&self.shared.graph.app_content.state)
+            .files
+            .iter()
+            .map(|f| crate::AppContentFile {
+                app_id: f.app_id.clone(),
+                content_version: f.version_id.clone(),
+                id: f.id.clone(),
+                name: f.body["name"].as_str().unwrap_or_default().to_owned(),
+                upload_state: f.state.to_owned(),
+                commit_failure: f.failure.clone(),
+            })
+            .collect()
+    }
+
+    /// The blob a content file's blocks were committed to, read whole into
+    /// memory (for tests of small files); `None` before its block list.
+    #[must_use]
+    pub fn app_content_blob(&self, file_id: &str) -> Option<Vec<u8>> {
+        let paths = {
+            let state = lock(&self.shared.graph.app_content.state);
+            let file = state.files.iter().find(|f| f.id == file_id)?;
+            self.shared.storage.blocks.committed_paths(&file.blob)?
+        };
+        let mut bytes = Vec::new();
+        for path in paths {
+            bytes.extend(std::fs::read(path).ok()?);
+        }
+        Some(bytes)
+    }
+
+    /// Makes every storage URI handed out so far expired: the storage host
+    /// answers their next request `403 AuthenticationFailed`.
+    pub fn expire_app_content_uris(&self) {
+        self.shared.storage.blocks.expire_all();
+    }
+
+    /// Ends the next pending state whose step `state` belongs to in `state`
+    /// instead of success: `azureStorageUriRequestFailed`,
+    /// `azureStorageUriRenewalTimedOut`, `commitFileFailed`, ... Each is
+    /// used once.
+    pub fn app_content_outcome(&self, state: &str) {
+        lock(&self.shared.graph.app_content.state)
+            .outcomes
+            .push_back(state.to_owned());
+    }
+
+    /// Adds a fault of the storage host's blocks; each is used once.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use graph_endpoint_emulator::{BlockFault, Emulator};
+    /// let emulator = Emulator::start().await?;
+    /// emulator.inject_block_fault(BlockFault::Reject { block_id: "MDAwMDAx".into() });
+    /// # Ok(()) }
+    /// ```
+    pub fn inject_block_fault(&self, fault: crate::BlockFault) {
+        lock(&self.shared.storage.blocks.faults).push(fault);
     }
 }
 

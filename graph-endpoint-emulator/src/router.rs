@@ -1,12 +1,12 @@
 //! The router of Graph requests: checks the bearer token, then hands the
-//! request to report export jobs and report functions, drive uploads, the
-//! entity collections served generically, or the seed's resource (which
-//! exists under `beta` only).
+//! request to report export jobs and report functions, drive uploads, mobile
+//! apps and their content, the managed devices' remote action, the entity collections served generically, or the
+//! seed's resource (which exists under `beta` only).
 
 use bytes::Bytes;
 use percent_encoding::percent_decode_str;
 
-use crate::graph::{entities, reports, seed, uploads};
+use crate::graph::{app_content, devices, entities, reports, seed, uploads};
 use crate::identity::check_token;
 use crate::reply::{Failure, ReplyBody, not_found_segment};
 use crate::state::Shared;
@@ -22,9 +22,7 @@ pub(crate) fn route(
     if let Some(answer) = reports::answer(graph, parts, body) {
         return answer;
     }
-    if let Some(answer) = uploads::answer(graph, parts, body) {
-        return answer;
-    }
+    // The path's segments, percent-decoded once for every route below.
     let segments: Vec<String> = parts
         .uri
         .path()
@@ -33,9 +31,20 @@ pub(crate) fn route(
         .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
         .collect();
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    if let Some(answer) = uploads::answer(graph, parts, body, &segments) {
+        return answer;
+    }
+    if let Some(answer) = app_content::answer(graph, parts, body, &segments) {
+        return answer;
+    }
     let (version, rest) = segments
         .split_first()
         .ok_or_else(|| not_found_segment(""))?;
+    if matches!(*version, "beta" | "v1.0")
+        && let Some(answer) = devices::answer(graph, parts, rest)
+    {
+        return answer;
+    }
     // Entity collections served generically (the seed's resource keeps its own routes).
     if matches!(*version, "beta" | "v1.0")
         && rest.get(1) != Some(&seed::COLLECTION)

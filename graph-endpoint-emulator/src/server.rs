@@ -1,6 +1,7 @@
 //! The Graph listener: accepts connections on 127.0.0.1 (pausing while
 //! accepting fails), records each request, refuses a body over the limit,
-//! applies injected faults, and hands the rest to the identity platform
+//! applies injected faults and the limits of the service families it
+//! throttles (`throttling`), and hands the rest to the identity platform
 //! (`identity`), `$batch` (`batch`) or the router (`router`).
 
 use std::sync::Arc;
@@ -139,6 +140,12 @@ pub async fn handle(
             Fault::Delay(delay) => tokio::time::sleep(delay).await,
             other => return answer_fault(other, &ids),
         }
+    }
+
+    if let Some(path) = crate::throttling::graph_path(&raw_path)
+        && let Err(retry_after) = shared.limits.admit(parts.method.as_str(), path)
+    {
+        return answer_fault(Fault::Throttle(retry_after), &ids);
     }
 
     if let Some(reply) = crate::identity::answer(&shared.identity, &parts, &body) {

@@ -43,6 +43,8 @@ pub struct Shared {
     pub max_in_flight: AtomicUsize,
     /// How long every answer waits.
     pub latency: Duration,
+    /// The service families it throttles.
+    pub limits: crate::throttling::Limits,
 }
 
 impl std::fmt::Debug for Shared {

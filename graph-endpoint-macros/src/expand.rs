@@ -7,13 +7,14 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{FnArg, TraitItemFn, Type};
+use syn::{TraitItemFn, Type};
 
 use crate::ast::{Arg, Method, Output, Role};
 use crate::attr::ActionAttr;
 use crate::ctxt::Ctxt;
 use crate::fallback;
 use crate::path::{Part, camel_case};
+use crate::signature::declared_inputs;
 use crate::valid::{self, Checked};
 
 pub fn graph_action(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -240,30 +241,6 @@ fn optional_call(arg: &Arg, function: TokenStream, wire: &str) -> TokenStream {
 
 fn is_option(ty: &Type) -> bool {
     matches!(ty, Type::Path(p) if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "Option"))
-}
-
-/// The arguments as declared, without the role attributes the attribute consumed.
-pub fn declared_inputs(item: &TraitItemFn) -> TokenStream {
-    let inputs = item.sig.inputs.iter().map(|input| match input {
-        FnArg::Receiver(receiver) => quote!(#receiver),
-        FnArg::Typed(pat_type) => {
-            let attrs = pat_type.attrs.iter().filter(|a| {
-                !["body", "param", "query", "header", "path"]
-                    .iter()
-                    .any(|role| a.path().is_ident(role))
-            });
-            let pat = match &*pat_type.pat {
-                syn::Pat::Ident(p) => {
-                    let ident = &p.ident;
-                    quote!(#ident)
-                }
-                other => quote_spanned!(other.span()=> _),
-            };
-            let ty = &pat_type.ty;
-            quote!(#(#attrs)* #pat: #ty)
-        }
-    });
-    quote!(#(#inputs),*)
 }
 
 fn endpoint_docs(checked: &Checked) -> Vec<String> {

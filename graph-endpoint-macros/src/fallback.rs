@@ -11,7 +11,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
 use syn::{FnArg, GenericArgument, PathArguments, ReturnType, TraitItemFn, Type, TypeParamBound};
 
-use crate::expand::declared_inputs;
+use crate::signature::declared_inputs;
 
 pub fn declaration(item: &TraitItemFn, errors: syn::Error) -> TokenStream {
     let errors = errors.to_compile_error();

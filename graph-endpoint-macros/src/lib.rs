@@ -7,6 +7,7 @@ mod ctxt;
 mod expand;
 mod fallback;
 mod path;
+mod signature;
 mod valid;
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ extern crate self as graph_endpoint;
 mod auth;
 mod batch;
 mod body;
+mod bulk;
 mod call;
 mod client;
 mod cloud;
@@ -43,8 +44,10 @@ pub use auth::token_endpoint::{
 pub use auth::{EnvToken, StaticToken, TokenFn, TokenFuture, TokenSource, token_fn};
 pub use batch::{Batch, BatchItem, BatchReport, MAX_BATCH_SIZE};
 pub use body::{BodyStream, StreamBody};
+pub use bulk::{Bulk, BulkStream, BulkSummary, DEFAULT_BULK_CONCURRENCY};
 pub use call::{Call, CallFuture};
 pub use client::builder::GraphClientBuilder;
+pub use client::throttle::{Budget, FamilyLimits, LearnedRate, ServiceFamily, Throttling};
 pub use client::{
     DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_ERROR_BODY_BYTES, DEFAULT_MAX_URL_BYTES, GraphClient,
 };
@@ -66,6 +69,7 @@ pub use transfer::long_running::{Completed, DEFAULT_MIN_POLL_INTERVAL, Polled, W
 pub use transfer::upload::{
     DEFAULT_UPLOAD_CHUNK, MAX_UPLOAD_CHUNK, UPLOAD_CHUNK_MULTIPLE, Upload, UploadSession,
 };
+pub use transfer::wait_until::PollStep;
 pub use transfer::{Progress, check_transfer_url};
 pub use transport::Graph;
 pub use validation::Validation;

@@ -27,6 +27,7 @@ const LAYERS: &[&str] = &[
     "client",
     "paging",
     "batch",
+    "bulk",
     "transfer",
     "__private",
 ];

@@ -1,13 +1,18 @@
 //! The stand-in answers in the shapes Graph's documentation shows
 //! (`tests/fixtures/graph/`): the error envelope, the page envelope with
 //! `$skiptoken` and `@odata.count`, the batch envelope with its items' 424,
-//! 429 and base64 bodies, the 429 with `Retry-After`, and report export jobs'
+//! 429 and base64 bodies, the 429 with `Retry-After` (injected, and from a
+//! service family's limit, on a request and on a `$batch` item), and report export jobs'
 //! states. A shape is the set of members and the JSON type of each, member
 //! by member; values are the stand-in's own.
 
 use serde_json::{Value, json};
 
-use graph_endpoint_emulator::{Emulator, Fault, Injection, RetryAfter};
+use std::time::Duration;
+
+use graph_endpoint_emulator::{
+    Emulator, FamilyLimit, Fault, Injection, RetryAfter, RetryAfterHint,
+};
 
 use crate::fixtures;
 
@@ -251,6 +256,63 @@ async fn throttling_comes_as_documented() {
     );
     assert_eq!(body["error"]["code"], documented.body["error"]["code"]);
     assert_shaped_like(&documented.body, &body, "a 429");
+}
+
+/// The 429s of a service family's limit, on a request and on a `$batch`
+/// item, come in the documented envelope with the documented headers.
+#[tokio::test]
+async fn family_limits_throttle_as_documented() {
+    let documented = fixtures::load("throttled");
+    let documented_item = fixtures::load("batch-throttled-and-failed-dependency");
+    let emulator = Emulator::builder()
+        .limit(
+            FamilyLimit::new(
+                "profiles",
+                ["/deviceManagement/androidForWorkEnrollmentProfiles"],
+            )
+            .any(1, Duration::from_secs(60))
+            .retry_after(RetryAfterHint::WholeSeconds),
+        )
+        .start()
+        .await
+        .unwrap();
+    let (first, _) = get(&emulator, COLLECTION, &[]).await;
+    assert_eq!(first, 200, "the family's one request is admitted");
+    let (status, headers, body) =
+        send(&emulator, reqwest::Method::GET, COLLECTION, &[], None).await;
+    assert_eq!(status, documented.status);
+    let seconds: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&seconds), "Retry-After: {seconds}");
+    assert_eq!(body["error"]["code"], documented.body["error"]["code"]);
+    assert_shaped_like(&documented.body, &body, "a family's 429");
+
+    // Each $batch item counts on its own; the $batch itself is not in the family.
+    let (status, _, answer) = send(
+        &emulator,
+        reqwest::Method::POST,
+        "/beta/$batch",
+        &[],
+        Some(json!({"requests": [
+            {"id": "1", "method": "GET", "url": "/deviceManagement/androidForWorkEnrollmentProfiles"}
+        ]})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let limited = &answer["responses"][0];
+    assert_eq!(limited["status"], 429);
+    assert_shaped_like(
+        &documented_item.body["responses"][1],
+        limited,
+        "a family's throttled item",
+    );
+    assert!(
+        limited["headers"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .any(|name| name.eq_ignore_ascii_case("retry-after")),
+        "{limited}"
+    );
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-const SETTINGS: [&str; 11] = [
+const SETTINGS: [&str; 12] = [
     "GRAPH_TOKEN",
     "GRAPH_PROFILE_ID",
     "GRAPH_CLOUD",
@@ -15,13 +15,14 @@ const SETTINGS: [&str; 11] = [
     "XDG_CACHE_HOME",
     "GRAPH_REPORT",
     "GRAPH_REPORT_OUT",
+    "GRAPH_APP_ID",
 ];
 
 fn run_example(name: &str) -> String {
     run_example_with(name, &[], &[])
 }
 
-fn run_example_with(name: &str, args: &[&str], env: &[(&str, &str)]) -> String {
+pub(crate) fn run_example_with(name: &str, args: &[&str], env: &[(&str, &str)]) -> String {
     let mut command = example_command(name);
     command.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
     for setting in SETTINGS {
@@ -71,7 +72,7 @@ fn example_command(name: &str) -> Command {
 }
 
 /// Every one of `lines` is in the example's output.
-fn assert_lines(out: &str, lines: &[&str]) {
+pub(crate) fn assert_lines(out: &str, lines: &[&str]) {
     for line in lines {
         assert!(out.contains(line), "missing {line:?} in:\n{out}");
     }
@@ -375,5 +376,95 @@ async fn export_report_signs_in_with_the_device_code_flow_once() {
             .iter()
             .all(|r| !String::from_utf8_lossy(&r.body).contains("client_secret")),
         "a public client sends no secret"
+    );
+}
+
+/// Every one of `lines` is in the example's output, in this order.
+fn assert_in_order(out: &str, lines: &[&str]) {
+    let mut rest = out;
+    for line in lines {
+        let at = rest
+            .find(line)
+            .unwrap_or_else(|| panic!("missing {line:?} (in this order) in:\n{out}"));
+        rest = &rest[at + line.len()..];
+    }
+}
+
+#[test]
+fn upload_win32_app_uploads_a_sample_package_through_every_state() {
+    let out = run_example("upload_win32_app");
+    assert_in_order(
+        &out,
+        &[
+            "Local Graph stand-in listening on http://127.0.0.1:",
+            "Package setup.intunewin: setup file setup.cmd, ",
+            "Created Win32 app ",
+            "  content version 1\n",
+            "  content file ",
+            "  state: azureStorageUriRequestPending\n",
+            "  state: azureStorageUriRequestSuccess\n",
+            "  uploaded ",
+            "  state: commitFilePending\n",
+            "  state: commitFileSuccess\n",
+            "  committedContentVersion set to 1\n",
+            "Content version 1 is the app's content now (committedContentVersion 1).",
+        ],
+    );
+    let states: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("  state: "))
+        .collect();
+    assert_eq!(states.last(), Some(&"commitFileSuccess"));
+    // Every byte of the encrypted file was taken.
+    let uploaded = out
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("  uploaded "))
+        .expect("an upload line");
+    let (done, total) = uploaded
+        .trim_end_matches(" bytes")
+        .split_once(" of ")
+        .expect("N of M bytes");
+    assert_eq!(done, total);
+}
+
+#[test]
+fn upload_win32_app_uploads_a_given_package_and_names_the_state_it_fails_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first");
+    let second = dir.path().join("second");
+    std::fs::create_dir_all(&first).unwrap();
+    std::fs::create_dir_all(&second).unwrap();
+    let good = crate::win32_upload::package(&first, 20_000);
+    let other = crate::win32_upload::package(&second, 20_000);
+    let good_path = good.path().to_str().unwrap().to_owned();
+
+    let out = run_example_with("upload_win32_app", &[&good_path], &[]);
+    assert_in_order(
+        &out,
+        &[
+            "Package setup.intunewin: setup file setup.exe, ",
+            "  state: commitFileSuccess\n",
+        ],
+    );
+
+    // Another package's encrypted file under this one's Detection.xml.
+    let tampered = dir.path().join("tampered.intunewin");
+    crate::win32_upload::mismatched_package(good.path(), other.path(), &tampered);
+    let output = example_command("upload_win32_app")
+        .arg(&tampered)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("GRAPH_TOKEN")
+        .env_remove("GRAPH_APP_ID")
+        .output()
+        .expect("the example starts");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stdout}");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout.contains("  state: commitFileFailed\n"), "{stdout}");
+    assert!(
+        stderr.starts_with("The upload ended in commitFileFailed: commitFileFailed: "),
+        "{stderr}"
     );
 }

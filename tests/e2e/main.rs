@@ -13,6 +13,7 @@ mod scripted;
 
 mod azure;
 mod batching;
+mod bulk;
 mod client_credentials;
 mod collections;
 mod device_management;
@@ -36,5 +37,7 @@ mod sign_in_timing;
 mod standin_surface;
 mod stated_rules;
 mod token_cache_rules;
+mod typed_apps;
 mod typed_reads;
 mod typed_surface;
+mod win32_upload;

@@ -16,7 +16,19 @@
 //!     --standin graph-endpoint-emulator/src/graph/surface.json
 //! ```
 //!
-//! (`--standin` also writes the local stand-in's table of the same surface.)
+//! The apps crate's, with its layout (its areas, and `/groups`):
+//!
+//! ```text
+//! cargo run -p graph-endpoint-codegen -- typed --layout device-app-management \
+//!     --metadata graph-endpoint-device-management/metadata/graph-beta.csdl.xml \
+//!     --fallback graph-endpoint-device-management/metadata/graph-v1.0.csdl.xml \
+//!     --endpoints graph-endpoint-device-app-management/corpus/device-app-management.json \
+//!     --out graph-endpoint-device-app-management/src/generated \
+//!     --standin graph-endpoint-emulator/src/graph/surface-apps.json
+//! ```
+//!
+//! (`--standin` also writes the local stand-in's table of the same surface; it
+//! serves both crates' tables.)
 //!
 //! (`--check` compares instead of writing, and fails when a file differs.)
 //!
@@ -34,6 +46,7 @@ fn typed(args: &[String]) -> ExitCode {
     let mut fallback = None;
     let mut endpoints = None;
     let mut out = None;
+    let mut layout = None;
     let mut check = false;
     let mut standin = None;
     let mut it = args.iter();
@@ -44,6 +57,7 @@ fn typed(args: &[String]) -> ExitCode {
             "--endpoints" => &mut endpoints,
             "--out" => &mut out,
             "--standin" => &mut standin,
+            "--layout" => &mut layout,
             "--check" => {
                 check = true;
                 continue;
@@ -57,9 +71,17 @@ fn typed(args: &[String]) -> ExitCode {
     }
     let (Some(metadata), Some(endpoints), Some(out)) = (metadata, endpoints, out) else {
         eprintln!(
-            "usage: graph-endpoint-codegen typed --metadata BETA.xml [--fallback V1.xml] --endpoints ENDPOINTS.json --out DIR [--standin FILE] [--check]"
+            "usage: graph-endpoint-codegen typed --metadata BETA.xml [--fallback V1.xml] --endpoints ENDPOINTS.json --out DIR [--layout device-management|device-app-management] [--standin FILE] [--check]"
         );
         return ExitCode::from(2);
+    };
+    let layout = match layout.as_deref() {
+        None | Some("device-management") => graph_endpoint_codegen::typed::DEVICE_MANAGEMENT,
+        Some("device-app-management") => graph_endpoint_codegen::typed::DEVICE_APP_MANAGEMENT,
+        Some(other) => {
+            eprintln!("unknown layout {other}: device-management or device-app-management");
+            return ExitCode::from(2);
+        }
     };
     let read =
         |path: &str| std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"));
@@ -69,7 +91,7 @@ fn typed(args: &[String]) -> ExitCode {
         let list = graph_endpoint_codegen::parse(&read(&endpoints)?)
             .map_err(|e| format!("{endpoints} is not an endpoint list: {e}"))?;
         let (files, figures) =
-            graph_endpoint_codegen::generate_typed(&beta, fallback.as_deref(), &list)?;
+            graph_endpoint_codegen::generate_typed_for(layout, &beta, fallback.as_deref(), &list)?;
         eprintln!(
             "{} endpoints resolved, {} not; {} entity, {} complex, {} enum types ({} polymorphic bases), {} properties",
             figures.resolved,

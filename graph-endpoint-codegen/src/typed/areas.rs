@@ -119,6 +119,72 @@ pub fn area(path: &str) -> &'static str {
     }
 }
 
+/// The layout of `graph-endpoint-device-app-management`: [`APP_AREAS`] by
+/// [`app_area`]; no type compiled whatever the features.
+pub const DEVICE_APP_MANAGEMENT: Layout = Layout {
+    areas: APP_AREAS,
+    area_of: app_area,
+    always: &[],
+};
+
+/// The areas of `graph-endpoint-device-app-management`: a Cargo feature and a module each.
+pub const APP_AREAS: &[(&str, &str)] = &[
+    (
+        "mobile_apps",
+        "Mobile apps, their categories, content and assignments; app signing and provisioning",
+    ),
+    (
+        "app_configurations",
+        "Managed device and targeted managed app configurations",
+    ),
+    (
+        "app_protection",
+        "App protection and Windows Information Protection policies, app registrations and statuses",
+    ),
+    ("ebooks", "Managed eBooks, their categories, and VPP tokens"),
+    ("groups", "Groups, the targets of assignments"),
+    (
+        "app_tenant",
+        "Everything else: the root, policy sets, tasks, the Windows management app",
+    ),
+];
+
+/// The area of an endpoint of `graph-endpoint-device-app-management`, from
+/// the resource after `/deviceAppManagement` (or `/groups`).
+#[must_use]
+pub fn app_area(path: &str) -> &'static str {
+    let mut segments = path.split('/').filter(|s| !s.is_empty());
+    if segments.next() == Some("groups") {
+        return "groups";
+    }
+    let resource = segments
+        .next()
+        .map(|s| s.split('(').next().unwrap_or(s))
+        .unwrap_or("");
+    let has = |s: &str| resource.contains(s);
+    if resource.starts_with("mobileApp") && !has("Configuration")
+        || matches!(
+            resource,
+            "iosLobAppProvisioningConfigurations"
+                | "enterpriseCodeSigningCertificates"
+                | "sideLoadingKeys"
+                | "symantecCodeSigningCertificate"
+                | "wdacSupplementalPolicies"
+                | "syncMicrosoftStoreForBusinessApps"
+        )
+    {
+        "mobile_apps"
+    } else if has("Configuration") {
+        "app_configurations"
+    } else if has("ManagedApp") || has("managedApp") || has("InformationProtection") {
+        "app_protection"
+    } else if has("EBook") || resource == "vppTokens" {
+        "ebooks"
+    } else {
+        "app_tenant"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,5 +206,41 @@ mod tests {
         assert_eq!(area("/deviceManagement/deviceManagementScripts"), "scripts");
         assert_eq!(area("/deviceManagement/reports/getReport"), "reports");
         assert_eq!(area("/deviceManagement"), "tenant");
+    }
+
+    #[test]
+    fn app_areas() {
+        let cases = [
+            ("/deviceAppManagement/mobileApps/{id}/assign", "mobile_apps"),
+            ("/deviceAppManagement/mobileAppCategories", "mobile_apps"),
+            (
+                "/deviceAppManagement/mobileAppConfigurations/{id}",
+                "app_configurations",
+            ),
+            (
+                "/deviceAppManagement/targetedManagedAppConfigurations",
+                "app_configurations",
+            ),
+            (
+                "/deviceAppManagement/iosManagedAppProtections",
+                "app_protection",
+            ),
+            (
+                "/deviceAppManagement/managedAppRegistrations/{id}",
+                "app_protection",
+            ),
+            (
+                "/deviceAppManagement/mdmWindowsInformationProtectionPolicies",
+                "app_protection",
+            ),
+            ("/deviceAppManagement/managedEBooks", "ebooks"),
+            ("/deviceAppManagement/vppTokens/{id}/syncLicenses", "ebooks"),
+            ("/groups/{id}", "groups"),
+            ("/deviceAppManagement", "app_tenant"),
+            ("/deviceAppManagement/policySets", "app_tenant"),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(app_area(path), expected, "{path}");
+        }
     }
 }

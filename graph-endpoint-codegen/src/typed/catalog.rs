@@ -104,10 +104,6 @@ impl Surface<'_> {
                 opt(result)
             );
         }
-        out.push_str("];\n\n/// Every entity and complex type of the metadata, sorted.\npub static GRAPH_TYPES: &[&str] = &[\n");
-        for q in self.csdl.types.keys() {
-            let _ = writeln!(out, "    {q:?},");
-        }
         out.push_str("];\n");
         out
     }

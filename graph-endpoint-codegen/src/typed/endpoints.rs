@@ -223,6 +223,13 @@ impl Surface<'_> {
             .permissions
             .iter()
             .flat_map(|p| p.delegated.iter().chain(&p.application))
+            // What the documentation writes where a name is still to come
+            // (`**TODO: Determine scopes **`) is shown above, not declared.
+            .filter(|p| {
+                !p.is_empty()
+                    && p.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+            })
             .fold(Vec::new(), |mut acc: Vec<String>, p| {
                 if !acc.contains(p) {
                     acc.push(p.clone());

@@ -57,7 +57,9 @@ impl Surface<'_> {
         let mut out = String::from(HEADER);
         out.push_str(
             "//! The metadata tables: see the crate's `metadata` module.\n\n\
-             use crate::metadata::{EnumInfo, Kind as K, OperationInfo, PropertyInfo as P, TypeInfo};\n\n\
+             use crate::metadata::{EnumInfo, Kind as K, OperationInfo, PropertyInfo as P, Tables, TypeInfo};\n\n\
+             /// The tables together: what the models decode against.\n\
+             pub static TABLES: Tables = Tables { types: TYPES, enums: ENUMS, operations: OPERATIONS };\n\n\
              /// Every entity and complex type the surface reaches, sorted by name.\n\
              pub static TYPES: &[TypeInfo] = &[\n",
         );

@@ -23,7 +23,9 @@ use std::fmt::Write as _;
 use crate::csdl::Csdl;
 use crate::{Declared, EndpointSpec, declare};
 
-pub use areas::{AREAS, DEVICE_MANAGEMENT, Layout, area};
+pub use areas::{
+    APP_AREAS, AREAS, DEVICE_APP_MANAGEMENT, DEVICE_MANAGEMENT, Layout, app_area, area,
+};
 pub use names::{rust_type_name, snake};
 pub use resolve::{Resolved, resolve};
 

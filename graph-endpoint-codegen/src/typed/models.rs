@@ -355,6 +355,10 @@ impl Surface<'_> {
         let _ = writeln!(out, "    const GRAPH_TYPE: &'static str = {q:?};");
         let _ = writeln!(
             out,
+            "    const METADATA: &'static s::metadata::Tables = &crate::metadata::TABLES;"
+        );
+        let _ = writeln!(
+            out,
             "    fn decoded_as(&self) -> Option<&'static str> {{\n        match self {{\n            Self::{base}(_) => Some({q:?}),\n            Self::Other(_) => None,"
         );
         for d in &all {
@@ -524,7 +528,7 @@ impl Surface<'_> {
         let mut out = String::from(HEADER);
         out.push_str(
             "//! The traits a program calls the surface through, in one import:\n\
-             //! `use graph_endpoint_device_management::prelude::*;` brings the beta\n\
+             //! `use` this module with `::*` to bring the beta\n\
              //! endpoints of every enabled area (v1.0 ones, under the same names, come\n\
              //! from [`crate::v1`] trait by trait), the setters of every model, and\n\
              //! [`Model`](crate::support::Model) and [`Member`](crate::support::Member).\n\

@@ -74,7 +74,15 @@ impl Surface<'_> {
         out.push_str(&calls);
         out.push_str(
             "        _ => (&NO_SAMPLE, \"\", Ok(())),\n    }\n}\n\n\
-             static NO_SAMPLE: ::graph_endpoint::Endpoint = *<::graph_endpoint::GraphClient as DeviceManagement>::GET_DEVICE_MANAGEMENT;\n",
+             static NO_SAMPLE: ::graph_endpoint::Endpoint = ",
+        );
+        // The endpoint answered past the last sample: the first one declared.
+        let first = &self.declared[0];
+        let _ = writeln!(
+            out,
+            "*<::graph_endpoint::GraphClient as {}>::{};",
+            first.trait_name,
+            first.method_name.to_uppercase()
         );
         out.push_str(&self.served(3));
         out

@@ -118,6 +118,21 @@ impl Entities {
         Some(item)
     }
 
+    /// Sets one property of an item of a collection (by its concrete path,
+    /// after the version); whether the item is there (and an object).
+    pub fn update_item(&mut self, collection: &str, id: &str, name: &str, value: Value) -> bool {
+        let Some(item) = self
+            .items
+            .get_mut(&segments(collection).join("/"))
+            .and_then(|items| items.iter_mut().find(|i| id_of(i).as_deref() == Some(id)))
+            .and_then(Value::as_object_mut)
+        else {
+            return false;
+        };
+        item.insert(name.to_owned(), value);
+        true
+    }
+
     /// Removes every item, and forgets what singletons were changed to.
     pub fn clear(&mut self) {
         self.items.clear();

@@ -1,9 +1,15 @@
 //! The Graph resources the stand-in serves, a module each: the seed's
 //! resource ([`seed`], its data in [`profiles`]), entity collections served
-//! generically ([`entities`]), report export jobs and report functions
-//! ([`reports`]), drive uploads ([`uploads`]); the OData query options their
-//! lists understand ([`query`]); and [`GraphState`], what their routes share.
+//! generically ([`entities`]), a fleet of managed devices and their remote
+//! action ([`devices`]), report export jobs and report functions
+//! ([`reports`]), drive uploads ([`uploads`]), mobile apps and their content
+//! ([`app_content`], the commit's checks of an uploaded file in
+//! [`content_check`]); the OData query options their lists understand
+//! ([`query`]); and [`GraphState`], what their routes share.
 
+pub(crate) mod app_content;
+pub(crate) mod content_check;
+pub(crate) mod devices;
 pub(crate) mod entities;
 pub(crate) mod operations;
 pub(crate) mod profiles;
@@ -31,4 +37,8 @@ pub(crate) struct GraphState {
     pub jobs: reports::Jobs,
     /// The storage host, where report zips and upload sessions live.
     pub storage: Arc<Storage>,
+    /// The syncs each managed device received.
+    pub device_syncs: devices::Syncs,
+    /// Mobile apps and their content.
+    pub app_content: app_content::AppContent,
 }

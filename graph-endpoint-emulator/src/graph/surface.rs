@@ -1,11 +1,14 @@
-//! The typed `/deviceManagement` surface as the stand-in knows it: entity
-//! collections and singletons with their paths, entity and complex types with
-//! their properties (inherited ones through their bases), enum members, and
-//! every bound action and function with its parameters and return type.
+//! The typed surfaces (`/deviceManagement`; `/deviceAppManagement` and
+//! `/groups`) as the stand-in knows them: entity collections and singletons
+//! with their paths, entity and complex types with their properties
+//! (inherited ones through their bases), enum members, and every bound
+//! action and function with its parameters and return type.
 //!
-//! `surface.json` is written by `graph-endpoint-codegen typed ... --standin`
-//! from the same metadata and endpoint list as the typed crate (never edit it
-//! by hand); it is embedded and parsed once, on first use.
+//! `surface.json` (the device-management crate's) and `surface-apps.json`
+//! (the device-app-management crate's) are written by
+//! `graph-endpoint-codegen typed ... --standin` from the same metadata and
+//! endpoint lists as the typed crates (never edit them by hand); they are
+//! embedded and parsed once, on first use.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -84,39 +87,58 @@ fn segments(path: &str) -> Vec<String> {
         .collect()
 }
 
-/// The surface of the typed crate, parsed once.
+/// The tables the generator wrote, one a typed crate.
+const TABLES: [&str; 2] = [
+    include_str!("surface.json"),
+    include_str!("surface-apps.json"),
+];
+
+/// The surface of both typed crates, parsed once. A type both reach is the
+/// same in both tables (they come from the same metadata).
 pub fn surface() -> &'static Surface {
     static SURFACE: OnceLock<Surface> = OnceLock::new();
     SURFACE.get_or_init(|| {
-        let table: Table = serde_json::from_str(include_str!("surface.json"))
-            .expect("surface.json is the generator's output (a unit test parses it)");
-        Surface {
-            sets: table.sets,
-            singletons: table
-                .singletons
-                .into_iter()
-                .map(|(path, ty, patch_status)| Singleton {
-                    segments: segments(&path),
-                    ty,
-                    patch_status,
-                })
-                .collect(),
-            operations: table
-                .operations
-                .into_iter()
-                .map(
-                    |(path, name, is_action, _bound_to_collection, parameters, returns)| {
-                        Operation {
-                            segments: segments(&path),
-                            name,
-                            is_action,
-                            parameters,
-                            returns,
-                        }
-                    },
-                )
-                .collect(),
-            types: table
+        let mut surface = Surface {
+            sets: Vec::new(),
+            singletons: Vec::new(),
+            operations: Vec::new(),
+            types: HashMap::new(),
+            enums: HashMap::new(),
+        };
+        for text in TABLES {
+            let table: Table = serde_json::from_str(text)
+                .expect("the surface tables are the generator's output (a unit test parses them)");
+            surface.add(table);
+        }
+        surface
+    })
+}
+
+impl Surface {
+    fn add(&mut self, table: Table) {
+        self.sets.extend(table.sets);
+        self.singletons
+            .extend(
+                table
+                    .singletons
+                    .into_iter()
+                    .map(|(path, ty, patch_status)| Singleton {
+                        segments: segments(&path),
+                        ty,
+                        patch_status,
+                    }),
+            );
+        self.operations.extend(table.operations.into_iter().map(
+            |(path, name, is_action, _bound_to_collection, parameters, returns)| Operation {
+                segments: segments(&path),
+                name,
+                is_action,
+                parameters,
+                returns,
+            },
+        ));
+        self.types.extend(
+            table
                 .types
                 .into_iter()
                 .map(|(name, base, _, properties, navigation)| {
@@ -128,15 +150,15 @@ pub fn surface() -> &'static Surface {
                             navigation,
                         },
                     )
-                })
-                .collect(),
-            enums: table
+                }),
+        );
+        self.enums.extend(
+            table
                 .enums
                 .into_iter()
-                .map(|(name, flags, members)| (name, EnumInfo { flags, members }))
-                .collect(),
-        }
-    })
+                .map(|(name, flags, members)| (name, EnumInfo { flags, members })),
+        );
+    }
 }
 
 /// `Collection(x)` is `(x, true)`, anything else `(ty, false)`.
@@ -377,6 +399,18 @@ mod tests {
             .unwrap();
         assert!(sync.is_action && sync.parameters.is_empty() && sync.returns.is_none());
         assert!(s.singleton(&["deviceManagement"]).is_some());
+        // The apps crate's table.
+        assert!(s.sets.iter().any(|(p, t)| p == "deviceAppManagement/mobileApps"
+            && t == "microsoft.graph.mobileApp"));
+        assert!(s.sets.iter().any(|(p, _)| p == "groups"));
+        let assign = s
+            .operation(&["deviceAppManagement", "mobileApps", "abc", "assign"])
+            .unwrap();
+        assert!(assign.is_action && assign.returns.is_none());
+        assert!(s.derives_from(
+            "microsoft.graph.win32LobApp",
+            "microsoft.graph.mobileApp"
+        ));
     }
 
     #[test]

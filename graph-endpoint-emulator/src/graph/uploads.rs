@@ -4,7 +4,6 @@
 //! small file stored at once.
 
 use http::Method;
-use percent_encoding::percent_decode_str;
 use serde_json::json;
 
 use super::GraphState;
@@ -12,21 +11,15 @@ use crate::lock::lock;
 use crate::reply::{Failure, ReplyBody, json_response};
 use crate::storage::StoredFile;
 
-/// Answers `createUploadSession` and a small file's `PUT .../content`;
+/// Answers `createUploadSession` and a small file's `PUT .../content`
+/// (`segments`: the path's, percent-decoded);
 /// `None` for any other path.
 pub(crate) fn answer(
     shared: &GraphState,
     parts: &http::request::Parts,
     body: &bytes::Bytes,
+    segments: &[&str],
 ) -> Option<Result<hyper::Response<ReplyBody>, Failure>> {
-    let segments: Vec<String> = parts
-        .uri
-        .path()
-        .trim_start_matches('/')
-        .split('/')
-        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
-        .collect();
-    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let [
         "beta" | "v1.0",
         "drives",
@@ -35,7 +28,7 @@ pub(crate) fn answer(
         parent,
         name,
         action,
-    ] = segments.as_slice()
+    ] = segments
     else {
         return None;
     };

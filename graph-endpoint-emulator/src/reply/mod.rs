@@ -23,6 +23,11 @@ pub(crate) use request::json_body;
 /// undocumented; see the README).
 pub const MIN_DATE: &str = "0001-01-01T00:00:00Z";
 
+/// A time as answers carry it (RFC 3339).
+pub fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap_or_default()
+}
+
 /// The current time, as answers carry it (RFC 3339).
 pub fn now() -> String {
     OffsetDateTime::now_utc()

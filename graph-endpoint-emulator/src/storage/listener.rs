@@ -20,11 +20,28 @@ use super::blobs::{Source, StorageBody};
 use super::{Session, Storage, StorageFault, StoredFile};
 use crate::lock::lock;
 use crate::recorded::RecordedRequest;
-use crate::reply::Dropped;
+use crate::reply::{Dropped, rfc3339};
 
 fn respond(status: u16, body: StorageBody) -> hyper::Response<StorageBody> {
     let mut response = hyper::Response::new(body);
     *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    response
+}
+
+/// An app content blob's answer (see `blocks`).
+fn blob_reply(reply: super::blocks::BlobReply) -> hyper::Response<StorageBody> {
+    let body = StorageBody {
+        end: reply.body.len() as u64,
+        source: Source::Data(reply.body),
+        pos: 0,
+        cut: None,
+    };
+    let mut response = respond(reply.status, body);
+    for (name, value) in reply.headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, value);
+        }
+    }
     response
 }
 
@@ -183,6 +200,10 @@ async fn handle(
             ))
         }
         (method, ["upload", id]) => Ok(upload(storage, method, &parts, id, body).await?),
+        (_, ["content", blob]) => {
+            let reply = super::blocks::handle(&storage.blocks, &parts, blob, body).await?;
+            Ok(blob_reply(reply))
+        }
         _ => Ok(error(
             404,
             "ResourceNotFound",
@@ -250,11 +271,6 @@ fn serve(
         headers.insert("content-range", value);
     }
     response
-}
-
-fn rfc3339(at: time::OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 fn session_status(session: &Session) -> Value {

@@ -10,10 +10,13 @@
 //! direction is ever held in memory.
 //!
 //! This module holds its state, shared with the Graph routes that put
-//! report zips and upload sessions there; [`blobs`] makes the bodies it
-//! serves, [`listener`] answers its requests.
+//! report zips, upload sessions and app content's blobs there; [`blobs`]
+//! makes the bodies it serves, [`blocks`] holds app content's block blobs
+//! (Azure Blob's `Put Block` and `Put Block List`), [`listener`] answers its
+//! requests.
 
 mod blobs;
+pub(crate) mod blocks;
 mod listener;
 
 use std::collections::HashMap;
@@ -28,6 +31,7 @@ use crate::lock::lock;
 use crate::recorded::RecordedRequest;
 
 pub use blobs::fill_blob;
+pub use blocks::BlockFault;
 pub(crate) use listener::accept_loop;
 
 /// A fault of the storage host, used once.
@@ -83,6 +87,8 @@ pub(crate) struct Storage {
     pub sessions: Mutex<HashMap<String, Session>>,
     pub stored: Mutex<Vec<StoredFile>>,
     pub session_lifetime: Duration,
+    /// App content's block blobs.
+    pub blocks: blocks::BlockBlobs,
 }
 
 /// What bounds the storage host, as a real one is bounded.
@@ -128,6 +134,7 @@ impl Storage {
             sessions: Mutex::new(HashMap::new()),
             stored: Mutex::new(Vec::new()),
             session_lifetime,
+            blocks: blocks::BlockBlobs::new(),
         }
     }
 

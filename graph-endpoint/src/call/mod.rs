@@ -245,6 +245,30 @@ impl<'a, T> Call<'a, T> {
     }
 }
 
+impl<'a, T> Call<'a, T> {
+    /// What a bulk job sends itself: the request and how to finish it. A call
+    /// that cannot be taken apart (a refused request, a streamed result, a
+    /// test double's answer) comes back as it is, to be awaited.
+    pub(crate) fn into_request(self) -> Sendable<'a, T> {
+        match self.kind {
+            Kind::Request {
+                request: Ok(request),
+                finish,
+                ..
+            } => Sendable::Request(request, finish),
+            kind => Sendable::Itself(Call { kind }),
+        }
+    }
+}
+
+/// A call as a bulk job takes it.
+pub(crate) enum Sendable<'a, T> {
+    /// The request, and how its answer becomes the result.
+    Request(Request, Finish<T>),
+    /// A call that answers for itself when awaited.
+    Itself(Call<'a, T>),
+}
+
 /// The finish of a call refused before it was queued: never reached, since a
 /// batch answers a refused request with its error.
 fn unreachable_finish<T>() -> Result<T, Error> {

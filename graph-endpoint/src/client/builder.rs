@@ -11,6 +11,7 @@ use crate::auth::TokenSource;
 use crate::auth::secret::AccessToken;
 use crate::client::exchange::bearer;
 use crate::client::target::URL_ROOM;
+use crate::client::throttle::{Throttle, Throttling};
 use crate::client::{Auth, ClientInner};
 use crate::client::{
     DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_ERROR_BODY_BYTES, DEFAULT_MAX_URL_BYTES, GraphClient,
@@ -78,6 +79,7 @@ pub struct GraphClientBuilder {
     retry: RetryPolicy,
     max_in_flight: Option<usize>,
     rate_limit: Option<(u32, Duration)>,
+    throttling: Throttling,
     http_client: Option<reqwest::Client>,
     layers: Vec<BoxedLayer>,
 }
@@ -101,6 +103,7 @@ impl Default for GraphClientBuilder {
             retry: RetryPolicy::default(),
             max_in_flight: None,
             rate_limit: None,
+            throttling: Throttling::default(),
             http_client: None,
             layers: Vec::new(),
         }
@@ -213,6 +216,15 @@ impl GraphClientBuilder {
     #[must_use]
     pub fn rate_limit(mut self, requests: u32, per: Duration) -> Self {
         self.rate_limit = Some((requests, per));
+        self
+    }
+
+    /// How the client finds and holds each service family's rate (default:
+    /// adaptive, with Intune's documented limits as ceilings); see
+    /// [`Throttling`] and [`GraphClient::bulk`].
+    #[must_use]
+    pub fn throttling(mut self, throttling: Throttling) -> Self {
+        self.throttling = throttling;
         self
     }
 
@@ -422,6 +434,7 @@ impl GraphClientBuilder {
                 call_timeout: self.call_timeout,
                 in_flight: InFlight::new(self.max_in_flight),
                 rate: RateLimit::new(self.rate_limit),
+                throttle: Throttle::new(self.throttling),
             }),
         })
     }

@@ -17,6 +17,7 @@ use tracing::Instrument;
 use crate::auth::secret::AccessToken;
 use crate::body::BodyStream;
 use crate::client::target::{Prepared, invalid_request};
+use crate::client::throttle::{Pace, Pacing};
 use crate::client::{Auth, GraphClient};
 use crate::endpoint::ApiVersion;
 use crate::error::{Attempt, Error, TimeoutKind};
@@ -198,6 +199,16 @@ impl GraphClient {
         &self,
         request: Request,
     ) -> impl Future<Output = Result<Response<B>, Error>> + Send + '_ {
+        self.execute_paced::<B>(request, Pacing::Plain)
+    }
+
+    /// [`execute_as`](Self::execute_as), paced as `pacing` says (a bulk
+    /// job's calls wait their turn after a 429; see `throttle`).
+    pub(crate) fn execute_paced<'a, B: Answer>(
+        &'a self,
+        request: Request,
+        pacing: Pacing<'a>,
+    ) -> impl Future<Output = Result<Response<B>, Error>> + Send + 'a {
         // Refused here, before the `async` block: were the `Result` moved into
         // it and unwrapped there, the block would keep two copies of
         // `Prepared`.
@@ -229,7 +240,7 @@ impl GraphClient {
                 span.record("version", prepared.version.as_str());
                 Instant::now()
             });
-            let call = self.execute_with_retries(&request, &prepared);
+            let call = self.execute_with_retries(&request, &prepared, Pace::new(pacing));
             let result = match self.inner.call_timeout {
                 Some(limit) => match tokio::time::timeout(limit, call)
                     .instrument(span.clone())
@@ -269,6 +280,7 @@ impl GraphClient {
         &self,
         request: &Request,
         prepared: &Prepared,
+        mut pace: Pace<'_>,
     ) -> Result<Response<B>, Error> {
         let inner = &*self.inner;
         let endpoint = request.endpoint();
@@ -278,10 +290,13 @@ impl GraphClient {
         let mut waited = Duration::ZERO;
         let mut number: u32 = 1;
         let mut refreshed_token = false;
+        // Throttled attempts of a bulk call that waited their turn: they do
+        // not count against the retry policy.
+        let mut waited_turns: u32 = 0;
         loop {
             let mut token_used = None;
             let outcome = self
-                .attempt::<B>(request, prepared, number, &mut token_used)
+                .attempt::<B>(request, prepared, number, &mut token_used, &mut pace)
                 .await;
             // An expired token: refreshed and retried once, never more.
             if let (Ok(response), Auth::Source(source), Some(token), false) =
@@ -294,15 +309,28 @@ impl GraphClient {
                 refreshed_token = true;
                 continue;
             }
-            let may_wait = |wait: Duration| policy.allows(number, waited, wait);
+            let may_wait = |wait: Duration| policy.allows(number - waited_turns, waited, wait);
             let (wait, failure) = match outcome {
                 Ok(response) => {
                     let status = response.status();
+                    // Throttling is not failure inside a bulk job: the call
+                    // goes again in its turn, without using up a retry.
+                    if pace.waits_turn(status, endpoint) {
+                        failed.push(Attempt {
+                            number,
+                            outcome: format!("{status} (waited for its turn)"),
+                            waited: Some(Duration::ZERO),
+                        });
+                        waited_turns += 1;
+                        number += 1;
+                        continue;
+                    }
                     let retryable =
                         RetryPolicy::retries_status(status) && !endpoint.expects(status.as_u16());
                     // The wait (a header read and a random draw) is worked out
                     // only for a retryable answer, not on every success.
-                    let wait = retryable.then(|| policy.wait_for(number, Some(response.headers())));
+                    let wait = retryable
+                        .then(|| policy.wait_for(number - waited_turns, Some(response.headers())));
                     match wait {
                         Some(wait) if may_wait(wait) => (wait, status.to_string()),
                         // `execute` records the attempts on its span from the response.
@@ -315,7 +343,7 @@ impl GraphClient {
                     // request that never left (the connection did not open).
                     let safe = endpoint.method().is_idempotent() || failure.never_left();
                     let outcome = failure.describe();
-                    let wait = policy.wait_for(number, None);
+                    let wait = policy.wait_for(number - waited_turns, None);
                     if !(safe && may_wait(wait)) {
                         tracing::Span::current().record("attempts", number);
                         failed.push(Attempt {
@@ -348,12 +376,18 @@ impl GraphClient {
         prepared: &Prepared,
         number: u32,
         token_used: &mut Option<AccessToken>,
+        pace: &mut Pace<'_>,
     ) -> Result<Response<B>, AttemptError> {
         let inner = &*self.inner;
         let endpoint = request.endpoint();
         let name = endpoint.name();
         let _place = inner.in_flight.enter().await;
         inner.rate.wait().await;
+        let admission = if inner.throttle.may_pace(pace.pacing()) {
+            inner.throttle.admit(request, pace.pacing()).await
+        } else {
+            None
+        };
 
         let authorization = match &inner.auth {
             Auth::Static(header) => header.clone(),
@@ -389,12 +423,20 @@ impl GraphClient {
         // One timer around the whole exchange, redirects and body included
         // (reqwest's per-request timeout would arm one for the response and
         // another for its body).
-        match inner.attempt_timeout {
+        let result = match inner.attempt_timeout {
             Some(limit) => tokio::time::timeout(limit, exchange)
                 .await
                 .unwrap_or(Err(AttemptError::TimedOut)),
             None => exchange.await,
+        };
+        if let Some(admission) = admission {
+            let answer = result.as_ref().ok();
+            pace.answered(admission.answer(
+                answer.map(|response| (response.status(), response.headers())),
+                inner.retry.elapsed_budget(),
+            ));
         }
+        result
     }
 
     /// The HTTP request of an attempt: method and URL, Graph's headers, the

@@ -6,6 +6,7 @@
 pub(crate) mod builder;
 pub(crate) mod exchange;
 pub(crate) mod target;
+pub(crate) mod throttle;
 
 use std::fmt;
 use std::future::Future;
@@ -97,6 +98,8 @@ pub(crate) struct ClientInner {
     pub(crate) call_timeout: Option<Duration>,
     pub(crate) in_flight: InFlight,
     pub(crate) rate: RateLimit,
+    /// The rate each service family allows, learned and shared.
+    pub(crate) throttle: throttle::Throttle,
 }
 
 impl fmt::Debug for GraphClient {

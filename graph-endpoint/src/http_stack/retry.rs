@@ -128,6 +128,11 @@ impl RetryPolicy {
         exponential.saturating_add(jitter)
     }
 
+    /// The most time one call may spend waiting between attempts.
+    pub(crate) fn elapsed_budget(&self) -> Duration {
+        self.max_elapsed
+    }
+
     /// Whether attempt `number` (1-based) may be followed by a retry after
     /// `wait`, when `waited` was spent waiting already: retries remain and the
     /// wait fits the time budget.

@@ -159,7 +159,7 @@ impl Wait {
 }
 
 /// What one poll found.
-enum Step<T> {
+pub(crate) enum Step<T> {
     /// Still running, with the status it gave and the wait it asked for.
     Running {
         status: String,
@@ -170,7 +170,7 @@ enum Step<T> {
 
 /// Polls until `poll` says done, within `wait`'s deadline. The first poll
 /// comes after `first_delay` (a 202's `Retry-After`), or at once.
-async fn poll_until<T, F, Fut>(
+pub(crate) async fn poll_until<T, F, Fut>(
     operation: &'static str,
     wait: &Wait,
     first_delay: Option<Duration>,

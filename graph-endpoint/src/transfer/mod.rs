@@ -1,6 +1,8 @@
 //! Long and large work, over the client: streamed downloads (`download`),
-//! upload sessions (`upload`), and waiting for jobs the service runs in the
-//! background (`long_running`).
+//! upload sessions (`upload`), waiting for jobs the service runs in the
+//! background (`long_running`) or for a state of the caller's own
+//! (`wait_until`), and requests of the caller's own to a host beside Graph
+//! (`beside_graph`).
 //!
 //! What they share is here: requests to hosts other than Graph (a job's
 //! storage URL, an upload session's `uploadUrl`), through the client's HTTP
@@ -9,9 +11,11 @@
 //! on this machine) ([`check_transfer_url`]); and the [`Progress`] a
 //! transfer reports.
 
+pub(crate) mod beside_graph;
 pub(crate) mod download;
 pub(crate) mod long_running;
 pub(crate) mod upload;
+pub(crate) mod wait_until;
 
 use std::future::Future;
 

@@ -21,6 +21,9 @@ pub enum Field<'a> {
 pub trait Model: Sized {
     /// The Graph type, qualified: `microsoft.graph.windows10GeneralConfiguration`.
     const GRAPH_TYPE: &'static str;
+    /// The metadata tables of the crate the model is generated in: what
+    /// decoding checks the object against.
+    const METADATA: &'static crate::metadata::Tables;
     /// The model over an object, as it is (nothing is checked or changed).
     fn from_object(object: Object) -> Self;
     /// The object.
@@ -126,6 +129,7 @@ pub struct Returned<T> {
 #[doc(hidden)]
 pub fn decode_model<'de, M: Model, D: serde::Deserializer<'de>>(d: D) -> Result<M, D::Error> {
     let object = <Object as serde::Deserialize>::deserialize(d)?;
-    super::checked(&object, M::GRAPH_TYPE).map_err(<D::Error as serde::de::Error>::custom)?;
+    super::checked(&object, M::METADATA, M::GRAPH_TYPE)
+        .map_err(<D::Error as serde::de::Error>::custom)?;
     Ok(M::from_object(object))
 }

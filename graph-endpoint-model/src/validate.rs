@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use super::Object;
 use super::values;
-use crate::metadata::{self, Kind, PropertyInfo, TypeInfo};
+use crate::metadata::{Kind, PropertyInfo, Tables, TypeInfo};
 
 /// Where a mismatch is, innermost step first while it is found.
 enum Step {
@@ -79,11 +79,11 @@ impl Mismatch {
 /// # Errors
 ///
 /// The mismatch's message under strict validation.
-pub fn checked(object: &Object, graph_type: &str) -> Result<(), String> {
-    let Some(ty) = metadata::type_info(graph_type) else {
+pub fn checked(object: &Object, tables: &'static Tables, graph_type: &str) -> Result<(), String> {
+    let Some(ty) = tables.type_info(graph_type) else {
         return Ok(());
     };
-    match first_mismatch(object, ty) {
+    match first_mismatch(object, tables, ty) {
         None => Ok(()),
         Some(m) => {
             graph_endpoint::Validation::mismatch(graph_type, &m.path(), m.expected(), m.found())
@@ -93,23 +93,31 @@ pub fn checked(object: &Object, graph_type: &str) -> Result<(), String> {
 
 /// The type an object is: the one its `@odata.type` names when that derives
 /// from the declared one, else the declared one.
-fn actual_type(object: &Object, declared: &'static TypeInfo) -> &'static TypeInfo {
+fn actual_type(
+    object: &Object,
+    tables: &'static Tables,
+    declared: &'static TypeInfo,
+) -> &'static TypeInfo {
     object
         .get("@odata.type")
         .and_then(Value::as_str)
         .map(|t| t.trim_start_matches('#'))
         .filter(|t| *t != declared.name)
-        .and_then(metadata::type_info)
-        .filter(|t| t.derives_from(declared.name))
+        .and_then(|t| tables.type_info(t))
+        .filter(|t| tables.derives_from(t, declared.name))
         .unwrap_or(declared)
 }
 
 /// The first property of `object` that does not have its declared type.
-pub(crate) fn first_mismatch(object: &Object, declared: &'static TypeInfo) -> Option<Mismatch> {
-    let ty = actual_type(object, declared);
+pub(crate) fn first_mismatch(
+    object: &Object,
+    tables: &'static Tables,
+    declared: &'static TypeInfo,
+) -> Option<Mismatch> {
+    let ty = actual_type(object, tables, declared);
     for (name, value) in object {
         if let Some(property) = ty.property(name)
-            && let Some(mut mismatch) = check_property(value, property)
+            && let Some(mut mismatch) = check_property(value, tables, property)
         {
             mismatch.steps.push(Step::Property(property.name));
             return Some(mismatch);
@@ -122,12 +130,16 @@ fn short(ty: &str) -> &str {
     ty.rsplit('.').next().unwrap_or(ty)
 }
 
-fn check_property(value: &Value, property: &PropertyInfo) -> Option<Mismatch> {
+fn check_property(
+    value: &Value,
+    tables: &'static Tables,
+    property: &PropertyInfo,
+) -> Option<Mismatch> {
     if value.is_null() {
         return None;
     }
     if !property.collection {
-        return check_one(value, property);
+        return check_one(value, tables, property);
     }
     let Value::Array(items) = value else {
         return Some(Mismatch::new(
@@ -139,7 +151,7 @@ fn check_property(value: &Value, property: &PropertyInfo) -> Option<Mismatch> {
         if item.is_null() {
             return None;
         }
-        check_one(item, property).map(|mut m| {
+        check_one(item, tables, property).map(|mut m| {
             m.steps.push(Step::Index(i));
             m
         })
@@ -147,7 +159,7 @@ fn check_property(value: &Value, property: &PropertyInfo) -> Option<Mismatch> {
 }
 
 /// One value (not `null`) against the type of `property`.
-fn check_one(value: &Value, property: &PropertyInfo) -> Option<Mismatch> {
+fn check_one(value: &Value, tables: &'static Tables, property: &PropertyInfo) -> Option<Mismatch> {
     let text = value.as_str();
     let fits = match property.kind {
         Kind::String | Kind::Enum | Kind::Flags => text.is_some(),
@@ -166,8 +178,8 @@ fn check_one(value: &Value, property: &PropertyInfo) -> Option<Mismatch> {
         Kind::Duration => text.and_then(values::duration).is_some(),
         Kind::Binary => text.and_then(values::binary).is_some(),
         Kind::Complex | Kind::Entity => {
-            return match (value, metadata::type_info(property.ty)) {
-                (Value::Object(inner), Some(ty)) => first_mismatch(inner, ty),
+            return match (value, tables.type_info(property.ty)) {
+                (Value::Object(inner), Some(ty)) => first_mismatch(inner, tables, ty),
                 (Value::Object(_), None) => None,
                 _ => Some(Mismatch::new(short(property.ty), values::kind_of(value))),
             };
@@ -225,7 +237,7 @@ mod tests {
 
     /// What a value of each numeric kind is found to be: `None` when it fits.
     fn found(kind: Kind, ty: &'static str, value: Value) -> Option<&'static str> {
-        check_property(&value, &property(kind, ty)).map(|m| m.found())
+        check_property(&value, &crate::metadata::TABLES, &property(kind, ty)).map(|m| m.found())
     }
 
     #[test]

@@ -1,5 +1,10 @@
 //! The macros generated models expand: one line per type in the generated
 //! code, the trait implementations here.
+//!
+//! A model's [`Model::METADATA`](crate::Model::METADATA) is
+//! `crate::metadata::TABLES` of the crate that invokes the macro: each
+//! generated crate has its tables at that path, and `crate` in a macro names
+//! the invoking crate (hence the allowed `crate_in_macro_def`).
 
 /// Serialize/Deserialize of a model: the object itself, checked against
 /// the metadata when decoded.
@@ -12,14 +17,14 @@ macro_rules! __model_serde {
                 &self,
                 s: S,
             ) -> ::core::result::Result<S::Ok, S::Error> {
-                ::serde::Serialize::serialize($crate::support::Model::object(self), s)
+                ::serde::Serialize::serialize($crate::Model::object(self), s)
             }
         }
         impl<'de> ::serde::Deserialize<'de> for $ty {
             fn deserialize<D: ::serde::Deserializer<'de>>(
                 d: D,
             ) -> ::core::result::Result<Self, D::Error> {
-                $crate::support::decode_model(d)
+                $crate::decode_model(d)
             }
         }
     };
@@ -30,30 +35,32 @@ macro_rules! __model_serde {
 /// in place.
 #[doc(hidden)]
 #[macro_export]
+#[allow(clippy::crate_in_macro_def)]
 macro_rules! __root_model {
     ($ty:ident, $name:literal, $typed_new:literal) => {
-        impl $crate::support::Model for $ty {
+        impl $crate::Model for $ty {
             const GRAPH_TYPE: &'static str = $name;
+            const METADATA: &'static $crate::metadata::Tables = &crate::metadata::TABLES;
             #[inline]
-            fn from_object(object: $crate::support::Object) -> Self {
+            fn from_object(object: $crate::Object) -> Self {
                 $ty(object)
             }
             #[inline]
-            fn object(&self) -> &$crate::support::Object {
+            fn object(&self) -> &$crate::Object {
                 &self.0
             }
             #[inline]
-            fn object_mut(&mut self) -> &mut $crate::support::Object {
+            fn object_mut(&mut self) -> &mut $crate::Object {
                 &mut self.0
             }
             #[inline]
-            fn into_object(self) -> $crate::support::Object {
+            fn into_object(self) -> $crate::Object {
                 self.0
             }
         }
-        impl $crate::support::Borrowed for $ty {
+        impl $crate::Borrowed for $ty {
             #[inline]
-            fn view(object: &$crate::support::Object) -> &Self {
+            fn view(object: &$crate::Object) -> &Self {
                 <Self as ::ref_cast::RefCast>::ref_cast(object)
             }
         }
@@ -61,7 +68,7 @@ macro_rules! __root_model {
             #[doc = concat!("An empty `", $name, "`", "; with its `@odata.type` when it is part of a type hierarchy.")]
             #[inline]
             pub fn new() -> Self {
-                $ty($crate::support::new_object($typed_new.then_some($name)))
+                $ty($crate::new_object($typed_new.then_some($name)))
             }
         }
         impl ::core::default::Default for $ty {
@@ -79,42 +86,40 @@ macro_rules! __root_model {
 /// apply.
 #[doc(hidden)]
 #[macro_export]
+#[allow(clippy::crate_in_macro_def)]
 macro_rules! __derived_model {
     ($ty:ident, $base:ident, $name:literal) => {
-        impl $crate::support::Model for $ty {
+        impl $crate::Model for $ty {
             const GRAPH_TYPE: &'static str = $name;
+            const METADATA: &'static $crate::metadata::Tables = &crate::metadata::TABLES;
             #[inline]
-            fn from_object(object: $crate::support::Object) -> Self {
-                $ty(<$base as $crate::support::Model>::from_object(object))
+            fn from_object(object: $crate::Object) -> Self {
+                $ty(<$base as $crate::Model>::from_object(object))
             }
             #[inline]
-            fn object(&self) -> &$crate::support::Object {
-                $crate::support::Model::object(&self.0)
+            fn object(&self) -> &$crate::Object {
+                $crate::Model::object(&self.0)
             }
             #[inline]
-            fn object_mut(&mut self) -> &mut $crate::support::Object {
-                $crate::support::Model::object_mut(&mut self.0)
+            fn object_mut(&mut self) -> &mut $crate::Object {
+                $crate::Model::object_mut(&mut self.0)
             }
             #[inline]
-            fn into_object(self) -> $crate::support::Object {
-                $crate::support::Model::into_object(self.0)
+            fn into_object(self) -> $crate::Object {
+                $crate::Model::into_object(self.0)
             }
         }
-        impl $crate::support::Borrowed for $ty {
+        impl $crate::Borrowed for $ty {
             #[inline]
-            fn view(object: &$crate::support::Object) -> &Self {
-                <Self as ::ref_cast::RefCast>::ref_cast(<$base as $crate::support::Borrowed>::view(
-                    object,
-                ))
+            fn view(object: &$crate::Object) -> &Self {
+                <Self as ::ref_cast::RefCast>::ref_cast(<$base as $crate::Borrowed>::view(object))
             }
         }
         impl $ty {
             #[doc = concat!("An empty `", $name, "` with its `@odata.type`.")]
             #[inline]
             pub fn new() -> Self {
-                <Self as $crate::support::Model>::from_object($crate::support::new_object(Some(
-                    $name,
-                )))
+                <Self as $crate::Model>::from_object($crate::new_object(Some($name)))
             }
         }
         impl ::core::default::Default for $ty {
@@ -156,7 +161,7 @@ macro_rules! __member_serde {
                 &self,
                 s: S,
             ) -> ::core::result::Result<S::Ok, S::Error> {
-                s.serialize_str($crate::support::Member::as_str(self))
+                s.serialize_str($crate::Member::as_str(self))
             }
         }
         impl<'de> ::serde::Deserialize<'de> for $ty {
@@ -164,12 +169,12 @@ macro_rules! __member_serde {
                 d: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let text = <::std::string::String as ::serde::Deserialize>::deserialize(d)?;
-                Ok(<$ty as $crate::support::Member>::parse(&text))
+                Ok(<$ty as $crate::Member>::parse(&text))
             }
         }
         impl ::core::fmt::Display for $ty {
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str($crate::support::Member::as_str(self))
+                f.write_str($crate::Member::as_str(self))
             }
         }
     };

@@ -1,4 +1,6 @@
-//! What every generated model is built on.
+//! What every generated model of the typed crates
+//! (`graph-endpoint-device-management`, `graph-endpoint-device-app-management`)
+//! is built on: one runtime, and each crate's own metadata tables.
 //!
 //! A model keeps the JSON object it was read from (or built into) as its
 //! storage, so reading a payload and writing it back gives the same JSON
@@ -6,8 +8,8 @@
 //! know, `@odata.type`s it does not know, explicit `null`s and the exact text
 //! of numbers and dates all survive.
 //!
-//! Decoding checks the object against Graph's metadata (see
-//! [`metadata`](crate::metadata)): every declared property, recursively, has
+//! Decoding checks the object against Graph's metadata (the generated
+//! crate's tables, see [`metadata`]): every declared property, recursively, has
 //! its declared JSON type and, for dates, times, durations, GUIDs and
 //! binaries, text that parses. A mismatch fails the decoding under
 //! [`graph_endpoint::Validation::Strict`] (the default), naming the JSON path
@@ -31,19 +33,22 @@
 //!   is not sent at all. Each returns the model it is called on, so a chain
 //!   keeps the derived type. Setters come from one trait per declaring type
 //!   (`DeviceConfigurationSetters`, ...), all in the
-//!   [`prelude`](crate::prelude);
+//!   generated crate's `prelude`;
 //! - what was not set is written back as it came: the text of a date that
 //!   was read is not reformatted.
 //!
 //! Since only what was set is in the object, a model built with `new()` and a
 //! few setters is exactly the body of a partial update.
 
+#![forbid(unsafe_code)]
+
 mod accessors;
-#[cfg(feature = "catalog")]
 mod codecs;
 mod duration;
+pub mod example_check;
 mod flags;
 mod macros;
+pub mod metadata;
 mod model;
 mod validate;
 mod values;
@@ -51,7 +56,6 @@ mod values;
 #[doc(hidden)]
 pub use accessors::*;
 pub use accessors::{ItemMismatch, Items};
-#[cfg(feature = "catalog")]
 pub use codecs::*;
 pub use duration::{IsoDuration, NotADuration};
 pub use flags::Flags;
