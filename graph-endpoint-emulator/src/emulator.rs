@@ -371,12 +371,7 @@ impl Emulator {
     /// The mobile apps created, as stored.
     #[must_use]
     pub fn mobile_apps(&self) -> Vec<Value> {
-        lock(&self.shared.graph.app_content.state)
-            .apps
-            .iter()
-            .cloned()
-            .map(Value::Object)
-            .collect()
+        self.entities("deviceAppManagement/mobileApps")
     }
 
     /// The app content files, in creation order.

@@ -1,4 +1,5 @@
-//! The stand-in answers the generated `/deviceManagement` surface as Graph
+//! The stand-in answers the generated surfaces (`/deviceManagement`, and
+//! `/deviceAppManagement` with `/groups`) as Graph
 //! does, from the metadata: query options on the properties of each
 //! collection's type, bound actions and functions with their parameters and
 //! return types, `assign` and the list that shows what it stored,
@@ -813,8 +814,10 @@ async fn planted_items_are_kept_exactly_as_given() {
     );
 }
 
-/// The surface table the stand-in serves, as the generator wrote it.
+/// The surface tables the stand-in serves, as the generator wrote them.
 const SURFACE: &str = include_str!("../../graph-endpoint-emulator/src/graph/surface.json");
+const APPS_SURFACE: &str =
+    include_str!("../../graph-endpoint-emulator/src/graph/surface-apps.json");
 
 /// One bound operation of the table: its path (`{}` for a key), name,
 /// whether it is an action, its `(name, type, nullable)` parameters and its
@@ -827,8 +830,8 @@ struct Declared {
     returns: Option<String>,
 }
 
-fn declared_operations() -> (Vec<Declared>, Vec<String>) {
-    let table: Value = serde_json::from_str(SURFACE).expect("the surface table is JSON");
+fn declared_operations(table: &str) -> (Vec<Declared>, Vec<String>) {
+    let table: Value = serde_json::from_str(table).expect("the surface table is JSON");
     let operations = table["operations"]
         .as_array()
         .unwrap()
@@ -863,9 +866,28 @@ fn declared_operations() -> (Vec<Declared>, Vec<String>) {
 
 #[tokio::test]
 async fn every_declared_operation_answers_as_declared() {
+    let (bound_to_items, refused, answered) = sweep(SURFACE).await;
+    // The sweep reached each kind of answer.
+    assert!(bound_to_items > 300, "{bound_to_items}");
+    assert!(refused > 50, "{refused}");
+    assert!(answered > 200, "{answered}");
+}
+
+#[tokio::test]
+async fn every_declared_operation_of_the_apps_surface_answers_as_declared() {
+    let (bound_to_items, refused, answered) = sweep(APPS_SURFACE).await;
+    // 39 operations: 19 bound to an item, 4 with a non-nullable parameter.
+    assert!(bound_to_items >= 19, "{bound_to_items}");
+    assert!(refused >= 4, "{refused}");
+    assert!(answered >= 35, "{answered}");
+}
+
+/// Calls every operation of a table on a fresh stand-in, as described in
+/// [`every_declared_operation_answers_as_declared`]: how many were bound to
+/// an item, refused for a missing parameter and answered.
+async fn sweep(table: &str) -> (usize, usize, usize) {
     let stand = Stand::start().await;
-    let (operations, enums) = declared_operations();
-    assert!(operations.len() > 400, "{}", operations.len());
+    let (operations, enums) = declared_operations(table);
     let (mut bound_to_items, mut refused, mut answered) = (0, 0, 0);
     // The seed's resource answers its own operations (its tests are
     // `collections` and `operations`).
@@ -966,8 +988,104 @@ async fn every_declared_operation_answers_as_declared() {
             }
         }
     }
-    // The sweep reached each kind of answer.
-    assert!(bound_to_items > 300, "{bound_to_items}");
-    assert!(refused > 50, "{refused}");
-    assert!(answered > 200, "{answered}");
+    (bound_to_items, refused, answered)
+}
+
+#[tokio::test]
+async fn the_apps_surface_is_queried_and_assigned_like_the_rest() {
+    let stand = Stand::start().await;
+    let apps = "deviceAppManagement/mobileApps";
+    // Apps created as an administrator would, stamped by the stand-in.
+    let mut ids = Vec::new();
+    for (kind, name, publisher, featured) in [
+        ("win32LobApp", "Contoso Agent", "Contoso", true),
+        ("iosStoreApp", "Fabrikam Mail", "Fabrikam", false),
+        ("win32LobApp", "Contoso VPN", "Contoso", false),
+    ] {
+        let created = stand
+            .send(
+                "POST",
+                apps,
+                Some(json!({
+                    "@odata.type": format!("#microsoft.graph.{kind}"),
+                    "displayName": name,
+                    "publisher": publisher,
+                    "isFeatured": featured,
+                })),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        assert!(created.body["createdDateTime"].is_string());
+        ids.push(created.body["id"].as_str().unwrap().to_owned());
+    }
+    let [agent, mail, vpn] = [&ids[0], &ids[1], &ids[2]].map(String::clone);
+
+    // Queries on the properties of microsoft.graph.mobileApp.
+    let filtered = stand
+        .ids(
+            apps,
+            &[
+                (
+                    "$filter",
+                    "publisher eq 'Contoso' and not (isFeatured eq true)",
+                ),
+                ("$select", "id,displayName"),
+            ],
+        )
+        .await;
+    assert_eq!(filtered, [vpn.clone()]);
+    let sorted = stand
+        .ids(apps, &[("$orderby", "displayName desc"), ("$top", "2")])
+        .await;
+    assert_eq!(sorted, [mail.clone(), vpn.clone()]);
+    let started = stand
+        .ids(apps, &[("$filter", "startswith(displayName,'Contoso')")])
+        .await;
+    assert_eq!(started, [agent.clone(), vpn.clone()]);
+    let unknown = stand
+        .get(&with_query(apps, &[("$filter", "colour eq 'red'")]))
+        .await;
+    assert_eq!(unknown.status, 400, "{}", unknown.body);
+
+    // assign stores what its assignments list shows; an unknown app is 404.
+    let target = json!({"@odata.type": "#microsoft.graph.groupAssignmentTarget", "groupId": "g1"});
+    let assigned = stand
+        .send(
+            "POST",
+            &format!("{apps}/{agent}/assign"),
+            Some(json!({"mobileAppAssignments": [{"id": "a1", "intent": "required", "target": target}]})),
+        )
+        .await;
+    assert_eq!(assigned.status, 204, "{}", assigned.body);
+    let listed = stand.get(&format!("{apps}/{agent}/assignments")).await;
+    assert_eq!(listed.body["value"][0]["intent"], json!("required"));
+    assert_eq!(listed.body["value"][0]["target"], target);
+    let missing = stand
+        .send(
+            "POST",
+            &format!("{apps}/nobody/assign"),
+            Some(json!({"mobileAppAssignments": []})),
+        )
+        .await;
+    assert_graph_error(&missing, 404, "ResourceNotFound", "'nobody'");
+
+    // Functions of the collection, and /groups with its queries.
+    let count = stand
+        .get(&format!("{apps}/getTopMobileApps(status='installed')"))
+        .await;
+    assert_graph_error(&count, 400, "BadRequest", "'count'");
+    for (id, name) in [("g1", "Pilot devices"), ("g2", "All staff")] {
+        stand
+            .emulator
+            .insert_entity("groups", json!({"id": id, "displayName": name}))
+            .expect("groups are served");
+    }
+    let groups = stand
+        .ids("groups", &[("$filter", "startswith(displayName,'Pilot')")])
+        .await;
+    assert_eq!(groups, ["g1"]);
+    // The app deleted is gone from the list.
+    let deleted = stand.send("DELETE", &format!("{apps}/{mail}"), None).await;
+    assert_eq!(deleted.status, 204);
+    assert_eq!(stand.ids(apps, &[]).await, [agent, vpn]);
 }

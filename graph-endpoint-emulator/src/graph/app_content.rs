@@ -1,13 +1,14 @@
 //! Apps and their content, Graph's side (`/deviceAppManagement/mobileApps`):
-//! apps created, read and patched; content versions; content files whose
+//! apps created (stamped as Intune does) and patched (a committed content
+//! version checked), kept in the collection the surface table serves, so
+//! that reads, queries, `assign` and the assignments list are the generic
+//! ones ([`super::entities`], [`super::operations`]); content versions; content files whose
 //! `uploadState` moves through its pending states (each lasting a
 //! configurable number of polls) to a storage URI on the storage host,
 //! renewals of it, and a commit that checks the uploaded file against its
 //! encryption info as Intune does ([`super::content_check`]), ending in
 //! `commitFileSuccess` or `commitFileFailed`. The blocks themselves go to
 //! the storage host ([`crate::storage::blocks`]), which keeps the blobs.
-//! An app's assignments: `assign` replaces them (204), `assignments` lists
-//! and creates them.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -58,9 +59,6 @@ pub(crate) struct AppContent {
 
 #[derive(Default)]
 pub(crate) struct ContentState {
-    pub apps: Vec<Map<String, Value>>,
-    /// Assignments of each app, by app id, in the order given.
-    assignments: HashMap<String, Vec<Map<String, Value>>>,
     /// Content versions of each app, by app id: version ids in order.
     versions: HashMap<String, Vec<String>>,
     pub files: Vec<ContentFile>,
@@ -108,8 +106,10 @@ impl AppContent {
     }
 }
 
-/// Answers `/deviceAppManagement/mobileApps...` (`segments`: the path's,
-/// percent-decoded); `None` for any other path.
+/// Answers the requests of `/deviceAppManagement/mobileApps...` that need
+/// more than the generic collection (`segments`: the path's, percent-decoded):
+/// an app's creation, its PATCH, and its content versions; `None` for any
+/// other request.
 pub(crate) fn answer(
     shared: &GraphState,
     parts: &http::request::Parts,
@@ -125,7 +125,23 @@ pub(crate) fn answer(
     else {
         return None;
     };
-    Some(route(shared, parts, body, rest))
+    let ours = matches!(
+        (rest, &parts.method),
+        ([], &Method::POST) | ([_], &Method::PATCH) | ([_, _, "contentVersions", ..], _)
+    );
+    ours.then(|| route(shared, parts, body, rest))
+}
+
+/// Where the apps are kept: the surface's collection.
+const MOBILE_APPS: &str = "deviceAppManagement/mobileApps";
+
+/// The app with that id, as stored.
+fn app(shared: &GraphState, id: &str) -> Result<Map<String, Value>, Failure> {
+    lock(&shared.entities)
+        .find(MOBILE_APPS, id)
+        .and_then(Value::as_object)
+        .cloned()
+        .ok_or_else(|| Failure::new(404, "ResourceNotFound", format!("No mobile app '{id}'.")))
 }
 
 fn route(
@@ -135,154 +151,66 @@ fn route(
     rest: &[&str],
 ) -> Result<hyper::Response<ReplyBody>, Failure> {
     let content = &shared.app_content;
-    let method = &parts.method;
     match rest {
-        [] => match *method {
-            Method::POST => {
-                let app = object_body(parts, body)?;
-                let Some(kind) = app.get("@odata.type").and_then(Value::as_str) else {
-                    return Err(Failure::bad_request(
-                        "BadRequest",
-                        "A mobile app needs its @odata.type (#microsoft.graph.win32LobApp, ...).",
-                    ));
-                };
-                if !kind.starts_with("#microsoft.graph.") {
-                    return Err(Failure::bad_request(
-                        "BadRequest",
-                        format!("Unknown @odata.type '{kind}'."),
-                    ));
-                }
-                let mut app = app;
-                let now = rfc3339(OffsetDateTime::now_utc());
-                app.insert("id".into(), json!(uuid::Uuid::new_v4().to_string()));
-                app.insert("createdDateTime".into(), json!(now));
-                app.insert("lastModifiedDateTime".into(), json!(now));
-                app.entry("committedContentVersion").or_insert(Value::Null);
-                app.entry("uploadState").or_insert(json!(0));
-                lock(&content.state).apps.push(app.clone());
-                Ok(json_response(201, &Value::Object(app)))
+        [] => {
+            let app = object_body(parts, body)?;
+            let Some(kind) = app.get("@odata.type").and_then(Value::as_str) else {
+                return Err(Failure::bad_request(
+                    "BadRequest",
+                    "A mobile app needs its @odata.type (#microsoft.graph.win32LobApp, ...).",
+                ));
+            };
+            if !kind.starts_with("#microsoft.graph.") {
+                return Err(Failure::bad_request(
+                    "BadRequest",
+                    format!("Unknown @odata.type '{kind}'."),
+                ));
             }
-            Method::GET => {
-                let apps = lock(&content.state).apps.clone();
-                Ok(json_response(200, &json!({ "value": apps })))
+            let mut app = app;
+            let now = rfc3339(OffsetDateTime::now_utc());
+            app.insert("id".into(), json!(uuid::Uuid::new_v4().to_string()));
+            app.insert("createdDateTime".into(), json!(now));
+            app.insert("lastModifiedDateTime".into(), json!(now));
+            app.entry("committedContentVersion").or_insert(Value::Null);
+            app.entry("uploadState").or_insert(json!(0));
+            let app = Value::Object(app);
+            lock(&shared.entities).insert(MOBILE_APPS, app.clone());
+            Ok(json_response(201, &app))
+        }
+        [app_id] => {
+            let changes = object_body(parts, body)?;
+            let kind = app(shared, app_id)?["@odata.type"].clone();
+            if let Some(given) = changes.get("@odata.type")
+                && *given != kind
+            {
+                return Err(Failure::bad_request(
+                    "BadRequest",
+                    format!("The app is a {kind}, not a {given}."),
+                ));
             }
-            _ => Err(not_allowed(method, "GET, POST")),
-        },
-        [app_id] => match *method {
-            Method::GET => Ok(json_response(
-                200,
-                &Value::Object(lock(&content.state).app(app_id)?.clone()),
-            )),
-            Method::PATCH => {
-                let changes = object_body(parts, body)?;
-                let mut state = lock(&content.state);
-                let kind = state.app(app_id)?["@odata.type"].clone();
-                if let Some(given) = changes.get("@odata.type")
-                    && *given != kind
-                {
-                    return Err(Failure::bad_request(
-                        "BadRequest",
-                        format!("The app is a {kind}, not a {given}."),
-                    ));
-                }
-                if let Some(version) = changes.get("committedContentVersion") {
-                    let version = version.as_str().unwrap_or_default();
-                    state.check_committable(app_id, version)?;
-                }
-                let app = state.app_mut(app_id)?;
-                for (key, value) in changes {
-                    app.insert(key, value);
-                }
-                app.insert(
-                    "lastModifiedDateTime".into(),
-                    json!(rfc3339(OffsetDateTime::now_utc())),
-                );
-                Ok(empty_response(204))
+            if let Some(version) = changes.get("committedContentVersion") {
+                let version = version.as_str().unwrap_or_default();
+                lock(&content.state).check_committable(app_id, version)?;
             }
-            Method::DELETE => {
-                let mut state = lock(&content.state);
-                state.app(app_id)?;
-                state.apps.retain(|a| a["id"] != *app_id);
-                Ok(empty_response(204))
+            let mut entities = lock(&shared.entities);
+            for (key, value) in changes {
+                entities.update_item(MOBILE_APPS, app_id, &key, value);
             }
-            _ => Err(not_allowed(method, "GET, PATCH, DELETE")),
-        },
-        [app_id, "assign"] => match *method {
-            Method::POST => {
-                let given = object_body(parts, body)?;
-                let Some(Value::Array(list)) = given.get("mobileAppAssignments") else {
-                    return Err(Failure::bad_request(
-                        "BadRequest",
-                        "The parameter 'mobileAppAssignments' is missing or not a collection.",
-                    ));
-                };
-                let mut assignments = Vec::with_capacity(list.len());
-                for item in list {
-                    let Value::Object(item) = item else {
-                        return Err(Failure::bad_request(
-                            "BadRequest",
-                            "Each of 'mobileAppAssignments' must be a mobileAppAssignment object.",
-                        ));
-                    };
-                    assignments.push(new_assignment(item.clone()));
-                }
-                let mut state = lock(&content.state);
-                state.app(app_id)?;
-                state.assignments.insert((*app_id).to_owned(), assignments);
-                Ok(empty_response(204))
-            }
-            _ => Err(not_allowed(method, "POST")),
-        },
-        [app_id, "assignments"] => match *method {
-            Method::GET => {
-                let state = lock(&content.state);
-                state.app(app_id)?;
-                let list = state.assignments.get(*app_id).cloned().unwrap_or_default();
-                Ok(json_response(200, &json!({ "value": list })))
-            }
-            Method::POST => {
-                let assignment = new_assignment(object_body(parts, body)?);
-                let mut state = lock(&content.state);
-                state.app(app_id)?;
-                state
-                    .assignments
-                    .entry((*app_id).to_owned())
-                    .or_default()
-                    .push(assignment.clone());
-                Ok(json_response(201, &Value::Object(assignment)))
-            }
-            _ => Err(not_allowed(method, "GET, POST")),
-        },
-        [app_id, "assignments", assignment_id] => match *method {
-            Method::GET => {
-                let state = lock(&content.state);
-                state.app(app_id)?;
-                let found = state
-                    .assignments
-                    .get(*app_id)
-                    .and_then(|list| list.iter().find(|a| a["id"] == **assignment_id))
-                    .cloned()
-                    .ok_or_else(|| {
-                        Failure::new(
-                            404,
-                            "ResourceNotFound",
-                            format!("No assignment '{assignment_id}'."),
-                        )
-                    })?;
-                Ok(json_response(200, &Value::Object(found)))
-            }
-            _ => Err(not_allowed(method, "GET")),
-        },
+            entities.update_item(
+                MOBILE_APPS,
+                app_id,
+                "lastModifiedDateTime",
+                json!(rfc3339(OffsetDateTime::now_utc())),
+            );
+            Ok(empty_response(204))
+        }
         [app_id, cast, "contentVersions", rest @ ..] => {
+            check_cast(&app(shared, app_id)?, cast)?;
             let mut state = lock(&content.state);
-            state.check_cast(app_id, cast)?;
             versions(shared, &mut state, parts, body, app_id, rest)
         }
-        [_, segment, ..] => Err(Failure::new(
-            404,
-            "ResourceNotFound",
-            format!("Resource not found for the segment '{segment}'."),
-        )),
+        // `answer` hands over nothing else.
+        _ => Err(not_allowed(&parts.method, "POST, PATCH")),
     }
 }
 
@@ -499,37 +427,6 @@ fn file_action(
 }
 
 impl ContentState {
-    fn app(&self, id: &str) -> Result<&Map<String, Value>, Failure> {
-        self.apps
-            .iter()
-            .find(|a| a["id"] == *id)
-            .ok_or_else(|| Failure::new(404, "ResourceNotFound", format!("No mobile app '{id}'.")))
-    }
-
-    fn app_mut(&mut self, id: &str) -> Result<&mut Map<String, Value>, Failure> {
-        self.apps
-            .iter_mut()
-            .find(|a| a["id"] == *id)
-            .ok_or_else(|| Failure::new(404, "ResourceNotFound", format!("No mobile app '{id}'.")))
-    }
-
-    /// The type cast segment must name the app's own type.
-    fn check_cast(&self, app_id: &str, cast: &str) -> Result<(), Failure> {
-        let kind = self.app(app_id)?["@odata.type"]
-            .as_str()
-            .unwrap_or_default();
-        if kind.trim_start_matches('#') != cast {
-            return Err(Failure::bad_request(
-                "BadRequest",
-                format!(
-                    "The app is a {kind}: its content is under microsoft.graph.{}, not {cast}.",
-                    kind.trim_start_matches("#microsoft.graph.")
-                ),
-            ));
-        }
-        Ok(())
-    }
-
     fn check_version(&self, app_id: &str, version_id: &str) -> Result<(), Failure> {
         if self
             .versions
@@ -661,15 +558,19 @@ impl ContentFile {
     }
 }
 
-/// An assignment as stored: what was given, with an id (kept when given)
-/// and its type.
-fn new_assignment(mut item: Map<String, Value>) -> Map<String, Value> {
-    if !item.get("id").is_some_and(Value::is_string) {
-        item.insert("id".into(), json!(uuid::Uuid::new_v4().to_string()));
+/// The type cast segment must name the app's own type.
+fn check_cast(app: &Map<String, Value>, cast: &str) -> Result<(), Failure> {
+    let kind = app["@odata.type"].as_str().unwrap_or_default();
+    if kind.trim_start_matches('#') != cast {
+        return Err(Failure::bad_request(
+            "BadRequest",
+            format!(
+                "The app is a {kind}: its content is under microsoft.graph.{}, not {cast}.",
+                kind.trim_start_matches("#microsoft.graph.")
+            ),
+        ));
     }
-    item.entry("@odata.type")
-        .or_insert_with(|| json!("#microsoft.graph.mobileAppAssignment"));
-    item
+    Ok(())
 }
 
 fn object_body(parts: &http::request::Parts, body: &Bytes) -> Result<Map<String, Value>, Failure> {

@@ -719,7 +719,7 @@ impl<'a> Parser<'a> {
             self.skip_spaces();
             let opened = if self.eat("(") {
                 Level::Paren
-            } else if self.eat("not(") {
+            } else if self.eat_not() {
                 Level::Not
             } else {
                 Level::Top
@@ -989,6 +989,20 @@ impl<'a> Parser<'a> {
 
     fn skip_spaces(&mut self) {
         self.rest = self.rest.trim_start();
+    }
+
+    /// `not(` or `not (` (OData separates `not` from its operand with
+    /// spaces, and services take both); a property such as `notes` is not one.
+    fn eat_not(&mut self) -> bool {
+        let Some(rest) = self
+            .rest
+            .strip_prefix("not")
+            .and_then(|after| after.trim_start().strip_prefix('('))
+        else {
+            return false;
+        };
+        self.rest = rest;
+        true
     }
 }
 

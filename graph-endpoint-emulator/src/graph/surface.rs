@@ -117,17 +117,16 @@ pub fn surface() -> &'static Surface {
 impl Surface {
     fn add(&mut self, table: Table) {
         self.sets.extend(table.sets);
-        self.singletons
-            .extend(
-                table
-                    .singletons
-                    .into_iter()
-                    .map(|(path, ty, patch_status)| Singleton {
-                        segments: segments(&path),
-                        ty,
-                        patch_status,
-                    }),
-            );
+        self.singletons.extend(
+            table
+                .singletons
+                .into_iter()
+                .map(|(path, ty, patch_status)| Singleton {
+                    segments: segments(&path),
+                    ty,
+                    patch_status,
+                }),
+        );
         self.operations.extend(table.operations.into_iter().map(
             |(path, name, is_action, _bound_to_collection, parameters, returns)| Operation {
                 segments: segments(&path),
@@ -137,21 +136,18 @@ impl Surface {
                 returns,
             },
         ));
-        self.types.extend(
-            table
-                .types
-                .into_iter()
-                .map(|(name, base, _, properties, navigation)| {
-                    (
-                        name,
-                        TypeInfo {
-                            base,
-                            properties,
-                            navigation,
-                        },
-                    )
-                }),
-        );
+        self.types.extend(table.types.into_iter().map(
+            |(name, base, _, properties, navigation)| {
+                (
+                    name,
+                    TypeInfo {
+                        base,
+                        properties,
+                        navigation,
+                    },
+                )
+            },
+        ));
         self.enums.extend(
             table
                 .enums
@@ -400,17 +396,15 @@ mod tests {
         assert!(sync.is_action && sync.parameters.is_empty() && sync.returns.is_none());
         assert!(s.singleton(&["deviceManagement"]).is_some());
         // The apps crate's table.
-        assert!(s.sets.iter().any(|(p, t)| p == "deviceAppManagement/mobileApps"
-            && t == "microsoft.graph.mobileApp"));
+        assert!(s.sets.iter().any(
+            |(p, t)| p == "deviceAppManagement/mobileApps" && t == "microsoft.graph.mobileApp"
+        ));
         assert!(s.sets.iter().any(|(p, _)| p == "groups"));
         let assign = s
             .operation(&["deviceAppManagement", "mobileApps", "abc", "assign"])
             .unwrap();
         assert!(assign.is_action && assign.returns.is_none());
-        assert!(s.derives_from(
-            "microsoft.graph.win32LobApp",
-            "microsoft.graph.mobileApp"
-        ));
+        assert!(s.derives_from("microsoft.graph.win32LobApp", "microsoft.graph.mobileApp"));
     }
 
     #[test]
