@@ -29,7 +29,6 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use graph_endpoint::{Error, GraphClient, Validation};
-use graph_endpoint_device_management::ENTITY_SETS;
 use graph_endpoint_device_management::models::{
     AnyDeviceConfiguration, AnyManagedDevice, Windows10GeneralConfiguration,
 };
@@ -62,7 +61,6 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         Ok(token) => GraphClient::builder().token(token).build()?,
         Err(_) => {
             let emulator = Emulator::builder()
-                .entity_sets(ENTITY_SETS)
                 .page_size(3)
                 .start()
                 .await?;

@@ -98,8 +98,9 @@ impl EmulatorBuilder {
     /// Also serves these entity collections generically: `(path, item type)`
     /// pairs such as `("/deviceManagement/deviceConfigurations", "microsoft.graph.deviceConfiguration")`,
     /// `{}` standing for a key in the path. The collections of the typed
-    /// `/deviceManagement` surface are served whatever is given here (the
-    /// typed crate's `ENTITY_SETS` lists them, and may be given as well).
+    /// surfaces (`/deviceManagement`, `/deviceAppManagement`, `/groups`) are
+    /// served whatever is given here (the typed crates' `ENTITY_SETS` list
+    /// them, and may be given as well).
     /// Each answers create (201, server-assigned `id`), list (paged, with the
     /// query options of the surface on the properties of its item type, or
     /// on any property as text when the surface does not know the type),

@@ -53,7 +53,6 @@ fn serve(per_second: u32, hint: RetryAfterHint) -> std::io::Result<()> {
     runtime.block_on(async {
         let emulator = Emulator::builder()
             .record_requests(false)
-            .entity_sets(&[("/groups", "microsoft.graph.group")])
             .limit(
                 FamilyLimit::new("groups", ["/groups"])
                     .any(per_second, Duration::from_secs(1))

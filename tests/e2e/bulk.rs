@@ -230,7 +230,6 @@ impl BulkProbes for GraphClient {}
 /// requests a second (a bucket of one second's worth), with `hint` in its 429s.
 async fn groups_limited_to(per_second: u32, hint: RetryAfterHint) -> (Emulator, String) {
     let emulator = Emulator::builder()
-        .entity_sets(&[("/groups", "microsoft.graph.group")])
         .limit(
             FamilyLimit::new("groups", ["/groups"])
                 .any(per_second, Duration::from_secs(1))

@@ -9,14 +9,13 @@ use graph_endpoint_device_app_management::models::{
     MobileAppAssignment, Win32LobApp,
 };
 use graph_endpoint_device_app_management::prelude::*;
-use graph_endpoint_device_app_management::{ENTITY_SETS, Groups, MobileApps};
+use graph_endpoint_device_app_management::{Groups, MobileApps};
 use graph_endpoint_emulator::Emulator;
 use serde_json::{Value, json};
 
 #[tokio::test]
 async fn a_win32_app_is_created_assigned_to_a_group_and_its_assignments_listed() {
     let emulator = Emulator::builder()
-        .entity_sets(ENTITY_SETS)
         .start()
         .await
         .unwrap();

@@ -12,7 +12,7 @@ use graph_endpoint::{Error, GraphClient, Validation};
 use graph_endpoint_device_management::models::{AnyDeviceConfiguration, HardwareInformation};
 use graph_endpoint_device_management::prelude::*;
 use graph_endpoint_device_management::support::Field;
-use graph_endpoint_device_management::{DeviceConfigurations, ENTITY_SETS, ManagedDevices};
+use graph_endpoint_device_management::{DeviceConfigurations, ManagedDevices};
 use graph_endpoint_emulator::Emulator;
 use serde_json::{Value, json};
 
@@ -24,7 +24,6 @@ const DEVICES: &str = "deviceManagement/managedDevices";
 /// it is.
 async fn stand_in_with_a_drifted_configuration() -> (Emulator, String) {
     let emulator = Emulator::builder()
-        .entity_sets(ENTITY_SETS)
         .start()
         .await
         .unwrap();
@@ -173,7 +172,6 @@ async fn leniently_the_value_is_a_warning_and_stays_readable_raw() {
 #[tokio::test]
 async fn nested_models_and_list_items_are_read_in_place() {
     let emulator = Emulator::builder()
-        .entity_sets(ENTITY_SETS)
         .start()
         .await
         .unwrap();
@@ -210,7 +208,6 @@ async fn nested_models_and_list_items_are_read_in_place() {
 #[tokio::test]
 async fn an_action_sends_only_the_nullable_parameters_given() {
     let emulator = Emulator::builder()
-        .entity_sets(ENTITY_SETS)
         .start()
         .await
         .unwrap();

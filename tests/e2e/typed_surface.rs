@@ -8,7 +8,6 @@ use crate::common;
 
 use std::collections::BTreeSet;
 
-use graph_endpoint_device_management::ENTITY_SETS;
 use graph_endpoint_device_management::samples::{SERVED, call_served};
 use graph_endpoint_emulator::Emulator;
 use serde_json::{Value, json};
@@ -23,7 +22,6 @@ fn object(value: Value) -> serde_json::Map<String, Value> {
 #[tokio::test]
 async fn crud_endpoints_of_every_area_against_the_generic_stand_in() {
     let emulator = Emulator::builder()
-        .entity_sets(ENTITY_SETS)
         .page_size(2)
         .record_requests(false)
         .start()
@@ -140,7 +138,6 @@ async fn the_generic_collections_filter_select_page_and_keep_types() {
     use graph_endpoint_device_management::support::Field;
 
     let emulator = Emulator::builder()
-        .entity_sets(ENTITY_SETS)
         .page_size(2)
         .start()
         .await
