@@ -7,7 +7,10 @@
 # wall-clock seconds and the peak RSS of the largest process (rustc), with
 # the machine's load average before each build. (The catalog, which the
 # payload checks use, is a feature of its own: off for consumers, on for the
-# crate's tests and examples.)
+# crate's tests and examples.) Last, a consumer's rebuild: an example using
+# the crate (intune_inventory, or upload_win32_app for the apps crate), its
+# source touched and rebuilt with the incremental cache on, as a developer
+# editing a program that uses the crate would.
 #
 #   scripts/typed-build-cost.sh            # results in target/typed-build-cost.md
 #   scripts/typed-build-cost.sh graph-endpoint-device-app-management
@@ -44,6 +47,25 @@ measure() { # label, cargo args...
     'BEGIN { printf "| %s | %.1f | %.2f | %s |\n", l, s, k / 1048576, a }'
 }
 
+if [ "$crate" = graph-endpoint-device-management ]; then
+  consumer=intune_inventory
+else
+  consumer=upload_win32_app
+fi
+
+rebuild() { # label, example
+  local label=$1 example=$2
+  CARGO_INCREMENTAL=1 cargo build --quiet --example "$example" >/dev/null 2>&1
+  touch "examples/$example.rs"
+  local load; load=$(cut -d' ' -f1 /proc/loadavg)
+  local log; log=$(mktemp)
+  CARGO_INCREMENTAL=1 /usr/bin/time -f '%e %M' -o "$log" cargo build --quiet --example "$example"
+  read -r secs kib < "$log"
+  rm -f "$log"
+  awk -v l="$label" -v s="$secs" -v k="$kib" -v a="$load" \
+    'BEGIN { printf "| %s | %.1f | %.2f | %s |\n", l, s, k / 1048576, a }'
+}
+
 {
   echo "| build (crate alone, from scratch) | seconds | peak RSS (GiB) | load before |"
   echo "|---|---:|---:|---:|"
@@ -53,4 +75,5 @@ measure() { # label, cargo args...
   for area in $areas; do
     measure "$area alone, dev" --no-default-features --features "$area"
   done
+  rebuild "a consumer's rebuild (examples/$consumer.rs touched, incremental), dev" "$consumer"
 } | tee "$out"
