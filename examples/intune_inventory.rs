@@ -60,10 +60,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let graph = match std::env::var("GRAPH_TOKEN") {
         Ok(token) => GraphClient::builder().token(token).build()?,
         Err(_) => {
-            let emulator = Emulator::builder()
-                .page_size(3)
-                .start()
-                .await?;
+            let emulator = Emulator::builder().page_size(3).start().await?;
             fill(&emulator);
             println!("(against the local stand-in at {})\n", emulator.base_url());
             let graph = GraphClient::builder()

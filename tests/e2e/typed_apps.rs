@@ -15,10 +15,7 @@ use serde_json::{Value, json};
 
 #[tokio::test]
 async fn a_win32_app_is_created_assigned_to_a_group_and_its_assignments_listed() {
-    let emulator = Emulator::builder()
-        .start()
-        .await
-        .unwrap();
+    let emulator = Emulator::builder().start().await.unwrap();
     let group = emulator
         .insert_entity("groups", json!({"displayName": "Pilot devices"}))
         .unwrap();

@@ -23,10 +23,7 @@ const DEVICES: &str = "deviceManagement/managedDevices";
 /// fourth whose `passwordMinimumLength` (an `Int32`) is a string, planted as
 /// it is.
 async fn stand_in_with_a_drifted_configuration() -> (Emulator, String) {
-    let emulator = Emulator::builder()
-        .start()
-        .await
-        .unwrap();
+    let emulator = Emulator::builder().start().await.unwrap();
     for k in 0..3 {
         emulator.insert_entity(
             CONFIGURATIONS,
@@ -171,10 +168,7 @@ async fn leniently_the_value_is_a_warning_and_stays_readable_raw() {
 
 #[tokio::test]
 async fn nested_models_and_list_items_are_read_in_place() {
-    let emulator = Emulator::builder()
-        .start()
-        .await
-        .unwrap();
+    let emulator = Emulator::builder().start().await.unwrap();
     let planted = emulator
         .insert_entity(
             DEVICES,
@@ -207,10 +201,7 @@ async fn nested_models_and_list_items_are_read_in_place() {
 
 #[tokio::test]
 async fn an_action_sends_only_the_nullable_parameters_given() {
-    let emulator = Emulator::builder()
-        .start()
-        .await
-        .unwrap();
+    let emulator = Emulator::builder().start().await.unwrap();
     let graph = common::client_for(&emulator);
     let path = "/beta/deviceManagement/managedDevices/d-1/wipe";
 

@@ -137,11 +137,7 @@ async fn the_generic_collections_filter_select_page_and_keep_types() {
     use graph_endpoint_device_management::prelude::*;
     use graph_endpoint_device_management::support::Field;
 
-    let emulator = Emulator::builder()
-        .page_size(2)
-        .start()
-        .await
-        .unwrap();
+    let emulator = Emulator::builder().page_size(2).start().await.unwrap();
     let graph = common::client_for(&emulator);
     for k in 0..5 {
         let mut ios = IosGeneralDeviceConfiguration::new();
