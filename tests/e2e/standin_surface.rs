@@ -1033,15 +1033,15 @@ async fn the_apps_surface_is_queried_and_assigned_like_the_rest() {
             ],
         )
         .await;
-    assert_eq!(filtered, [vpn.clone()]);
+    assert_eq!(filtered, [vpn.as_str()]);
     let sorted = stand
         .ids(apps, &[("$orderby", "displayName desc"), ("$top", "2")])
         .await;
-    assert_eq!(sorted, [mail.clone(), vpn.clone()]);
+    assert_eq!(sorted, [mail.as_str(), vpn.as_str()]);
     let started = stand
         .ids(apps, &[("$filter", "startswith(displayName,'Contoso')")])
         .await;
-    assert_eq!(started, [agent.clone(), vpn.clone()]);
+    assert_eq!(started, [agent.as_str(), vpn.as_str()]);
     let unknown = stand
         .get(&with_query(apps, &[("$filter", "colour eq 'red'")]))
         .await;
