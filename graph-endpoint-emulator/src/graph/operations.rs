@@ -50,8 +50,9 @@ pub(crate) fn answer(
         return Err(not_allowed(&parts.method, allowed));
     }
     let arguments = if operation.is_action {
+        // No body is no parameters; a body of JSON `null` is not an object.
         match json_body(parts, body)? {
-            Value::Null => Map::new(),
+            _ if body.is_empty() => Map::new(),
             Value::Object(arguments) => arguments,
             _ => {
                 return Err(bad(format!(

@@ -194,10 +194,11 @@ fn report_stream(
     body: &Bytes,
 ) -> Result<hyper::Response<ReplyBody>, Failure> {
     // No body is no parameters: every parameter of the report actions is
-    // nullable in the metadata.
-    let request = match json_body(parts, body)? {
-        Value::Null => json!({}),
-        request => request,
+    // nullable in the metadata. A body of JSON `null` is not an object.
+    let request = if body.is_empty() {
+        json!({})
+    } else {
+        json_body(parts, body)?
     };
     if !request.is_object() {
         return Err(Failure::bad_request(
