@@ -99,18 +99,7 @@ impl Entities {
     pub fn insert(&mut self, collection: &str, item: Value) -> Option<Value> {
         let segments = segments(collection);
         let ty = self.collection(&segments)?.to_owned();
-        let item = match item {
-            Value::Object(mut object) => {
-                object
-                    .entry("id")
-                    .or_insert_with(|| json!(uuid::Uuid::new_v4().to_string()));
-                object
-                    .entry("@odata.type")
-                    .or_insert_with(|| json!(format!("#{ty}")));
-                Value::Object(object)
-            }
-            other => other,
-        };
+        let item = as_stored(item, &ty);
         self.items
             .entry(segments.join("/"))
             .or_default()
@@ -179,6 +168,24 @@ impl Entities {
         let id = segments[at];
         (self.collection(collection).is_some() && self.find(&collection.join("/"), id).is_none())
             .then_some(id)
+    }
+}
+
+/// An item as a collection of `ty` keeps it: an object without `id` gets a
+/// fresh one and one without `@odata.type` the collection's item type;
+/// anything else is kept as it is.
+pub(crate) fn as_stored(item: Value, ty: &str) -> Value {
+    match item {
+        Value::Object(mut object) => {
+            object
+                .entry("id")
+                .or_insert_with(|| json!(uuid::Uuid::new_v4().to_string()));
+            object
+                .entry("@odata.type")
+                .or_insert_with(|| json!(format!("#{ty}")));
+            Value::Object(object)
+        }
+        other => other,
     }
 }
 

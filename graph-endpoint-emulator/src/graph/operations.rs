@@ -18,7 +18,7 @@ use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value, json};
 
 use super::GraphState;
-use super::entities::{not_found, with};
+use super::entities::{as_stored, not_found, with};
 use super::surface::{Operation, split_collection, surface};
 use crate::lock::lock;
 use crate::reply::{Failure, ReplyBody, empty_response, json_body, json_response, not_allowed};
@@ -173,18 +173,7 @@ fn assign(
         let items: Vec<Value> = given
             .iter()
             .cloned()
-            .map(|item| match item {
-                Value::Object(mut object) => {
-                    object
-                        .entry("id")
-                        .or_insert_with(|| json!(uuid::Uuid::new_v4().to_string()));
-                    object
-                        .entry("@odata.type")
-                        .or_insert_with(|| json!(format!("#{list_type}")));
-                    Value::Object(object)
-                }
-                other => other,
-            })
+            .map(|item| as_stored(item, list_type))
             .collect();
         entities.replace(format!("{item_path}/{list}"), items.clone());
         stored.push((element.to_owned(), items));
