@@ -1,4 +1,5 @@
-//! Graph's metadata for the surface, as static tables: every entity and
+//! Graph's metadata for the surface, as tables (kept as text in the
+//! crate, read on first use): every entity and
 //! complex type the endpoints reach with its properties, every enum type with
 //! its members, and every bound action and function with its path,
 //! parameters and return type. They are what decoding checks a payload
@@ -16,10 +17,10 @@
 //! ```
 
 pub use graph_endpoint_model::metadata::{
-    EnumInfo, Kind, OperationInfo, PropertyInfo, Tables, TypeInfo,
+    EnumInfo, Kind, LazyTables, OperationInfo, PropertyInfo, Tables, TypeInfo,
 };
 
-pub use crate::generated::metadata::{ENUMS, OPERATIONS, TABLES, TYPES};
+pub use crate::generated::metadata::{Surface, TABLES};
 
 /// An entity or complex type by qualified name.
 #[must_use]

@@ -1,4 +1,5 @@
-//! Graph's metadata for the surface, as static tables: every entity and
+//! Graph's metadata for the surface, as tables (kept as text in the
+//! crate, read on first use): every entity and
 //! complex type the endpoints reach with its properties (EDM type,
 //! nullability, collection), every enum type with its members, and every
 //! bound action and function with its path, parameters and return type.
@@ -18,7 +19,8 @@
 //! assert_eq!((state.kind, state.ty), (Kind::Enum, "microsoft.graph.complianceState"));
 //! assert!(device.property("id").is_some(), "inherited from entity");
 //!
-//! let wipe = metadata::OPERATIONS
+//! let wipe = metadata::TABLES
+//!     .operations
 //!     .iter()
 //!     .find(|o| o.path == "deviceManagement/managedDevices/{}/wipe" && o.version == "beta")
 //!     .unwrap();
@@ -26,10 +28,10 @@
 //! ```
 
 pub use graph_endpoint_model::metadata::{
-    EnumInfo, Kind, OperationInfo, PropertyInfo, Tables, TypeInfo,
+    EnumInfo, Kind, LazyTables, OperationInfo, PropertyInfo, Tables, TypeInfo,
 };
 
-pub use crate::generated::metadata::{ENUMS, OPERATIONS, TABLES, TYPES};
+pub use crate::generated::metadata::{Surface, TABLES};
 
 /// An entity or complex type by qualified name.
 ///

@@ -32,8 +32,8 @@ pub struct Declaration {
 pub fn codec_model<T: Model>(value: &Value) -> Result<Value, String> {
     let model = T::from_value(value.clone())
         .ok_or_else(|| format!("not an object, for {}", T::GRAPH_TYPE))?;
-    if let Some(ty) = T::METADATA.type_info(T::GRAPH_TYPE)
-        && let Some(mismatch) = super::validate::first_mismatch(model.object(), T::METADATA, ty)
+    if let Some(ty) = T::metadata().type_info(T::GRAPH_TYPE)
+        && let Some(mismatch) = super::validate::first_mismatch(model.object(), T::metadata(), ty)
     {
         return Err(format!(
             "at `{}`: expected {}, found {}",
@@ -45,7 +45,7 @@ pub fn codec_model<T: Model>(value: &Value) -> Result<Value, String> {
     // A type the metadata knows is decoded as itself; others are kept as they came.
     if let Some(sent) = model.odata_type()
         && model.decoded_as() != Some(sent)
-        && T::METADATA.type_info(sent).is_some()
+        && T::metadata().type_info(sent).is_some()
     {
         return Err(format!(
             "@odata.type {sent} decoded as {}",

@@ -1,9 +1,9 @@
 //! The macros generated models expand: one line per type in the generated
 //! code, the trait implementations here.
 //!
-//! A model's [`Model::METADATA`](crate::Model::METADATA) is
-//! `crate::metadata::TABLES` of the crate that invokes the macro: each
-//! generated crate has its tables at that path, and `crate` in a macro names
+//! A model's [`Model::Schema`](crate::Model::Schema) is
+//! `crate::metadata::Surface` of the crate that invokes the macro: each
+//! generated crate has its schema at that path, and `crate` in a macro names
 //! the invoking crate (hence the allowed `crate_in_macro_def`).
 
 /// Serialize/Deserialize of a model: the object itself, checked against
@@ -40,7 +40,7 @@ macro_rules! __root_model {
     ($ty:ident, $name:literal, $typed_new:literal) => {
         impl $crate::Model for $ty {
             const GRAPH_TYPE: &'static str = $name;
-            const METADATA: &'static $crate::metadata::Tables = &crate::metadata::TABLES;
+            type Schema = crate::metadata::Surface;
             #[inline]
             fn from_object(object: $crate::Object) -> Self {
                 $ty(object)
@@ -52,10 +52,6 @@ macro_rules! __root_model {
             #[inline]
             fn object_mut(&mut self) -> &mut $crate::Object {
                 &mut self.0
-            }
-            #[inline]
-            fn into_object(self) -> $crate::Object {
-                self.0
             }
         }
         impl $crate::Borrowed for $ty {
@@ -91,7 +87,7 @@ macro_rules! __derived_model {
     ($ty:ident, $base:ident, $name:literal) => {
         impl $crate::Model for $ty {
             const GRAPH_TYPE: &'static str = $name;
-            const METADATA: &'static $crate::metadata::Tables = &crate::metadata::TABLES;
+            type Schema = crate::metadata::Surface;
             #[inline]
             fn from_object(object: $crate::Object) -> Self {
                 $ty(<$base as $crate::Model>::from_object(object))
@@ -103,10 +99,6 @@ macro_rules! __derived_model {
             #[inline]
             fn object_mut(&mut self) -> &mut $crate::Object {
                 $crate::Model::object_mut(&mut self.0)
-            }
-            #[inline]
-            fn into_object(self) -> $crate::Object {
-                $crate::Model::into_object(self.0)
             }
         }
         impl $crate::Borrowed for $ty {

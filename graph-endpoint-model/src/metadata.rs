@@ -4,9 +4,18 @@
 //! with their paths, parameters and return types.
 //!
 //! Each generated crate has its own [`Tables`] (its `metadata::TABLES`, what
-//! its endpoints reach), and each of its models names them
-//! ([`Model::METADATA`](crate::Model::METADATA)): decoding checks a payload
-//! against them, and a stand-in answers the surface from them.
+//! its endpoints reach), and each of its models names them through its
+//! [`Schema`] ([`Model::Schema`](crate::Model::Schema)): decoding checks a
+//! payload against them, and a stand-in answers the surface from them.
+//!
+//! A generated crate holds its tables as text, read into [`Tables`] the first
+//! time they are used ([`LazyTables`]): thousands of properties written as
+//! Rust values cost the crate's every build more than a second of compile
+//! time, the text a few milliseconds of one run.
+
+use std::fmt;
+use std::ops::Deref;
+use std::sync::OnceLock;
 
 /// What kind of value a property, a parameter or a return type holds: the
 /// EDM primitive types one by one, then enums, flags enums, complex and
@@ -59,6 +68,36 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The kind of that name (`"Int32"`, `"Enum"`), as the tables' text
+    /// writes it.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Some(match name {
+            "String" => Kind::String,
+            "Boolean" => Kind::Boolean,
+            "Byte" => Kind::Byte,
+            "SByte" => Kind::SByte,
+            "Int16" => Kind::Int16,
+            "Int32" => Kind::Int32,
+            "Int64" => Kind::Int64,
+            "Single" => Kind::Single,
+            "Double" => Kind::Double,
+            "Decimal" => Kind::Decimal,
+            "Guid" => Kind::Guid,
+            "DateTimeOffset" => Kind::DateTimeOffset,
+            "Date" => Kind::Date,
+            "TimeOfDay" => Kind::TimeOfDay,
+            "Duration" => Kind::Duration,
+            "Binary" => Kind::Binary,
+            "Enum" => Kind::Enum,
+            "Flags" => Kind::Flags,
+            "Complex" => Kind::Complex,
+            "Entity" => Kind::Entity,
+            "Untyped" => Kind::Untyped,
+            _ => return None,
+        })
+    }
+
     /// Whether `$filter` compares it as a primitive or an enum member
     /// (everything but objects and untyped values).
     #[must_use]
@@ -204,6 +243,283 @@ impl Tables {
     }
 }
 
+/// Where a crate's models find their metadata: each generated crate has one
+/// (`metadata::Surface`), which its models name as
+/// [`Model::Schema`](crate::Model::Schema).
+pub trait Schema {
+    /// The crate's tables.
+    fn tables() -> &'static Tables;
+}
+
+/// Tables kept as text and read the first time they are used: what a
+/// generated crate's `metadata::TABLES` is. It dereferences to [`Tables`].
+///
+/// The text has a line per type (`T name base flags`, flags `e` entity, `a`
+/// abstract, `-` none; base `-` for none), enum (`E name f|- member...`) and
+/// operation (`O path version name a|f bound_to c|-`), each followed by its
+/// properties or parameters (`P name type Kind flags`, flags `c` collection,
+/// `n` nullable) and an operation's return type (`R type Kind c|-`), fields
+/// separated by one space.
+///
+/// ```
+/// use graph_endpoint_model::metadata::{Kind, LazyTables};
+///
+/// static TABLES: LazyTables = LazyTables::new(
+///     "T microsoft.graph.thing - -\nP size Edm.Int32 Int32 n\n",
+/// );
+/// let thing = TABLES.type_info("microsoft.graph.thing").unwrap();
+/// assert_eq!(thing.property("size").unwrap().kind, Kind::Int32);
+/// ```
+pub struct LazyTables {
+    text: &'static str,
+    tables: OnceLock<Tables>,
+}
+
+impl LazyTables {
+    /// Tables of that text, read on first use.
+    #[must_use]
+    pub const fn new(text: &'static str) -> Self {
+        LazyTables {
+            text,
+            tables: OnceLock::new(),
+        }
+    }
+
+    /// The tables, read from the text if they have not been yet.
+    ///
+    /// # Panics
+    ///
+    /// If the text is not in the tables' form: the generator writes it, and
+    /// every generated crate's tests read it.
+    #[must_use]
+    pub fn get(&self) -> &Tables {
+        self.tables.get_or_init(|| {
+            Tables::parse(self.text)
+                .unwrap_or_else(|e| panic!("the generated metadata tables do not read: {e}"))
+        })
+    }
+}
+
+impl Deref for LazyTables {
+    type Target = Tables;
+    fn deref(&self) -> &Tables {
+        self.get()
+    }
+}
+
+impl fmt::Debug for LazyTables {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.get(), f)
+    }
+}
+
+/// What a table's owner collects its properties into until the next owner.
+enum Owner {
+    Type(TypeInfo),
+    Enum,
+    Operation(OperationInfo),
+}
+
+impl Tables {
+    /// Tables from their text (see [`LazyTables`]). The text lives as long as
+    /// the program, and so do the tables read from it: names borrow the
+    /// text, the lists are allocated once and kept.
+    ///
+    /// # Errors
+    ///
+    /// A line that is not in the tables' form: its number and what is wrong.
+    pub fn parse(text: &'static str) -> Result<Tables, String> {
+        let mut types = Vec::new();
+        let mut enums = Vec::new();
+        let mut operations = Vec::new();
+        let mut owner: Option<Owner> = None;
+        let mut properties: Vec<PropertyInfo> = Vec::new();
+        let mut returns: Option<PropertyInfo> = None;
+        let mut finish = |owner: Option<Owner>,
+                          properties: &mut Vec<PropertyInfo>,
+                          returns: &mut Option<PropertyInfo>| {
+            let list: &'static [PropertyInfo] = std::mem::take(properties).leak();
+            match owner {
+                Some(Owner::Type(mut t)) => {
+                    t.properties = list;
+                    types.push(t);
+                }
+                Some(Owner::Operation(mut o)) => {
+                    o.parameters = list;
+                    o.returns = returns.take();
+                    operations.push(o);
+                }
+                Some(Owner::Enum) | None => {}
+            }
+        };
+        for (number, line) in text.lines().enumerate() {
+            let fail = |what: &str| format!("line {}: {what}: {line}", number + 1);
+            let fields: Vec<&'static str> = line.split(' ').collect();
+            match fields[..] {
+                ["T", name, base, flags] => {
+                    finish(owner.take(), &mut properties, &mut returns);
+                    owner = Some(Owner::Type(TypeInfo {
+                        name,
+                        base: (base != "-").then_some(base),
+                        entity: flags.contains('e'),
+                        is_abstract: flags.contains('a'),
+                        properties: &[],
+                    }));
+                }
+                ["E", name, flags, ref members @ ..] => {
+                    finish(owner.take(), &mut properties, &mut returns);
+                    owner = Some(Owner::Enum);
+                    enums.push(EnumInfo {
+                        name,
+                        flags: flags == "f",
+                        members: members.to_vec().leak(),
+                    });
+                }
+                ["O", path, version, name, kind, bound_to, flags] => {
+                    finish(owner.take(), &mut properties, &mut returns);
+                    owner = Some(Owner::Operation(OperationInfo {
+                        path,
+                        version,
+                        name,
+                        action: kind == "a",
+                        bound_to,
+                        bound_to_collection: flags.contains('c'),
+                        parameters: &[],
+                        returns: None,
+                    }));
+                }
+                ["P", name, ty, kind, flags] => {
+                    if !matches!(owner, Some(Owner::Type(_) | Owner::Operation(_))) {
+                        return Err(fail("a property outside a type or an operation"));
+                    }
+                    properties.push(PropertyInfo {
+                        name,
+                        ty,
+                        kind: Kind::from_name(kind).ok_or_else(|| fail("an unknown kind"))?,
+                        collection: flags.contains('c'),
+                        nullable: flags.contains('n'),
+                    });
+                }
+                ["R", ty, kind, flags] => {
+                    if !matches!(owner, Some(Owner::Operation(_))) {
+                        return Err(fail("a return type outside an operation"));
+                    }
+                    returns = Some(PropertyInfo {
+                        name: "",
+                        ty,
+                        kind: Kind::from_name(kind).ok_or_else(|| fail("an unknown kind"))?,
+                        collection: flags.contains('c'),
+                        nullable: true,
+                    });
+                }
+                [""] => {}
+                _ => return Err(fail("not a line of the tables")),
+            }
+        }
+        finish(owner.take(), &mut properties, &mut returns);
+        // Looked up by binary search: the generator writes them sorted.
+        for pair in types.windows(2) {
+            if pair[0].name >= pair[1].name {
+                return Err(format!(
+                    "types out of order: {} before {}",
+                    pair[0].name, pair[1].name
+                ));
+            }
+        }
+        for t in &types {
+            if let Some(pair) = t.properties.windows(2).find(|p| p[0].name >= p[1].name) {
+                return Err(format!(
+                    "{}: properties out of order: {} before {}",
+                    t.name, pair[0].name, pair[1].name
+                ));
+            }
+        }
+        for pair in enums.windows(2) {
+            if pair[0].name >= pair[1].name {
+                return Err(format!(
+                    "enums out of order: {} before {}",
+                    pair[0].name, pair[1].name
+                ));
+            }
+        }
+        Ok(Tables {
+            types: types.leak(),
+            enums: enums.leak(),
+            operations: operations.leak(),
+        })
+    }
+}
+
 /// The tables the model runtime's own tests decode against: none.
 #[cfg(test)]
 pub(crate) static TABLES: Tables = Tables::EMPTY;
+
+/// The schema of the model runtime's own test models: [`TABLES`].
+#[cfg(test)]
+pub(crate) struct Surface;
+
+#[cfg(test)]
+impl Schema for Surface {
+    fn tables() -> &'static Tables {
+        &TABLES
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_text_reads_into_tables() {
+        let tables = Tables::parse(
+            "T microsoft.graph.shape - ea\n\
+             P id Edm.String String -\n\
+             P tags Edm.String String cn\n\
+             T microsoft.graph.square microsoft.graph.shape e\n\
+             P id Edm.String String -\n\
+             E microsoft.graph.color f red green\n\
+             O root/shapes/{}/paint beta paint a microsoft.graph.shape -\n\
+             P color microsoft.graph.color Flags n\n\
+             R microsoft.graph.shape Entity c\n",
+        )
+        .unwrap();
+        let shape = tables.type_info("microsoft.graph.shape").unwrap();
+        assert!(shape.entity && shape.is_abstract && shape.base.is_none());
+        let tags = shape.property("tags").unwrap();
+        assert!(tags.collection && tags.nullable && tags.kind == Kind::String);
+        let square = tables.type_info("microsoft.graph.square").unwrap();
+        assert_eq!(square.base, Some("microsoft.graph.shape"));
+        assert!(tables.derives_from(square, "microsoft.graph.shape"));
+        let color = tables.enum_info("microsoft.graph.color").unwrap();
+        assert!(color.flags);
+        assert_eq!(color.members, ["red", "green"]);
+        let paint = &tables.operations[0];
+        assert!(paint.action && !paint.bound_to_collection);
+        assert_eq!(paint.parameters[0].kind, Kind::Flags);
+        let returns = paint.returns.unwrap();
+        assert!(returns.collection && returns.kind == Kind::Entity);
+    }
+
+    #[test]
+    fn a_malformed_text_is_refused_with_its_line() {
+        for (text, expected) in [
+            (
+                "P id Edm.String String -\n",
+                "line 1: a property outside a type",
+            ),
+            (
+                "T a - -\nP id Edm.String Text -\n",
+                "line 2: an unknown kind",
+            ),
+            ("T a - -\nX\n", "line 2: not a line of the tables"),
+            ("T b - -\nT a - -\n", "types out of order: b before a"),
+            (
+                "T a - -\nP z Edm.String String -\nP b Edm.String String -\n",
+                "a: properties out of order",
+            ),
+        ] {
+            let error = Tables::parse(text).unwrap_err();
+            assert!(error.starts_with(expected), "{text:?}: {error}");
+        }
+    }
+}

@@ -21,17 +21,28 @@ pub enum Field<'a> {
 pub trait Model: Sized {
     /// The Graph type, qualified: `microsoft.graph.windows10GeneralConfiguration`.
     const GRAPH_TYPE: &'static str;
-    /// The metadata tables of the crate the model is generated in: what
-    /// decoding checks the object against.
-    const METADATA: &'static crate::metadata::Tables;
+    /// The metadata of the crate the model is generated in (its
+    /// `metadata::Surface`): what decoding checks the object against. A type
+    /// rather than a constant, so that the hundreds of models of a crate
+    /// name one schema without a constant body each to compile.
+    type Schema: crate::metadata::Schema;
     /// The model over an object, as it is (nothing is checked or changed).
     fn from_object(object: Object) -> Self;
     /// The object.
     fn object(&self) -> &Object;
     /// The object, to change.
     fn object_mut(&mut self) -> &mut Object;
-    /// The object, taken out.
-    fn into_object(self) -> Object;
+    /// The object, taken out. (Provided rather than generated for each of a
+    /// crate's hundreds of models: one body to compile instead of one each.)
+    fn into_object(mut self) -> Object {
+        std::mem::take(self.object_mut())
+    }
+
+    /// The metadata tables of the crate the model is generated in.
+    #[must_use]
+    fn metadata() -> &'static crate::metadata::Tables {
+        <Self::Schema as crate::metadata::Schema>::tables()
+    }
 
     /// The model from a JSON value; `None` unless it is an object.
     #[must_use]
@@ -129,7 +140,7 @@ pub struct Returned<T> {
 #[doc(hidden)]
 pub fn decode_model<'de, M: Model, D: serde::Deserializer<'de>>(d: D) -> Result<M, D::Error> {
     let object = <Object as serde::Deserialize>::deserialize(d)?;
-    super::checked(&object, M::METADATA, M::GRAPH_TYPE)
+    super::checked(&object, M::metadata(), M::GRAPH_TYPE)
         .map_err(<D::Error as serde::de::Error>::custom)?;
     Ok(M::from_object(object))
 }

@@ -44,25 +44,20 @@ impl Surface<'_> {
         }
     }
 
-    fn property_info(&self, name: &str, p: &Property) -> String {
+    /// A `P` line of the tables' text (see the model runtime's `LazyTables`).
+    fn property_line(&self, name: &str, p: &Property) -> String {
         let (ty, collection) = split_collection(&p.ty);
         format!(
-            "P {{ name: {name:?}, ty: {ty:?}, kind: K::{}, collection: {collection}, nullable: {} }}",
+            "P {} {} {} {}\n",
+            field(name),
+            field(ty),
             self.kind(ty),
-            p.nullable
+            flags(&[(collection, 'c'), (p.nullable, 'n')])
         )
     }
 
     pub(super) fn metadata(&self) -> String {
-        let mut out = String::from(HEADER);
-        out.push_str(
-            "//! The metadata tables: see the crate's `metadata` module.\n\n\
-             use crate::metadata::{EnumInfo, Kind as K, OperationInfo, PropertyInfo as P, Tables, TypeInfo};\n\n\
-             /// The tables together: what the models decode against.\n\
-             pub static TABLES: Tables = Tables { types: TYPES, enums: ENUMS, operations: OPERATIONS };\n\n\
-             /// Every entity and complex type the surface reaches, sorted by name.\n\
-             pub static TYPES: &[TypeInfo] = &[\n",
-        );
+        let mut text = String::new();
         for (q, t) in self
             .reached
             .keys()
@@ -76,56 +71,103 @@ impl Surface<'_> {
                 }
             }
             let _ = writeln!(
-                out,
-                "    TypeInfo {{ name: {q:?}, base: {:?}, entity: {}, is_abstract: {}, properties: &[",
-                t.base.as_deref().filter(|b| self.reached.contains_key(*b)),
-                t.entity,
-                t.is_abstract
+                text,
+                "T {} {} {}",
+                field(q),
+                field(
+                    t.base
+                        .as_deref()
+                        .filter(|b| self.reached.contains_key(*b))
+                        .unwrap_or("-")
+                ),
+                flags(&[(t.entity, 'e'), (t.is_abstract, 'a')])
             );
             for (name, p) in properties {
-                let _ = writeln!(out, "        {},", self.property_info(name, p));
+                text.push_str(&self.property_line(name, p));
             }
-            out.push_str("    ] },\n");
         }
-        out.push_str("];\n\n/// Every enum type the surface reaches, sorted by name.\npub static ENUMS: &[EnumInfo] = &[\n");
         for e in self.reached.keys().filter_map(|q| self.csdl.enums.get(q)) {
-            let _ = writeln!(
-                out,
-                "    EnumInfo {{ name: {:?}, flags: {}, members: &{:?} }},",
-                e.qname, e.flags, e.members
+            let _ = write!(
+                text,
+                "E {} {}",
+                field(&e.qname),
+                if e.flags { "f" } else { "-" }
             );
+            for member in &e.members {
+                let _ = write!(text, " {}", field(member));
+            }
+            text.push('\n');
         }
-        out.push_str("];\n\n/// Every declared bound action and function, at each of its paths.\npub static OPERATIONS: &[OperationInfo] = &[\n");
         for (d, r) in self.declared.iter().zip(&self.resolved) {
             let Some(op) = r.as_ref().and_then(|r| r.operation.as_ref()) else {
                 continue;
             };
             let (bound_to, bound_to_collection) = split_collection(&op.binding);
-            let parameters: Vec<String> = op
-                .params
-                .iter()
-                .map(|p| self.property_info(&p.name, p))
-                .collect();
-            let returns = op.returns.as_deref().map_or("None".to_owned(), |ty| {
-                let (inner, collection) = split_collection(ty);
-                format!(
-                    "Some(P {{ name: \"\", ty: {inner:?}, kind: K::{}, collection: {collection}, nullable: true }})",
-                    self.kind(inner)
-                )
-            });
             let _ = writeln!(
-                out,
-                "    OperationInfo {{ path: {:?}, version: {:?}, name: {:?}, action: {}, bound_to: {bound_to:?}, bound_to_collection: {bound_to_collection}, parameters: &[{}], returns: {returns} }},",
-                wire_path(&d.template),
-                d.spec.version,
-                op.name,
-                op.is_action,
-                parameters.join(", "),
+                text,
+                "O {} {} {} {} {} {}",
+                field(&wire_path(&d.template)),
+                field(&d.spec.version),
+                field(&op.name),
+                if op.is_action { "a" } else { "f" },
+                field(bound_to),
+                flags(&[(bound_to_collection, 'c')])
             );
+            for p in &op.params {
+                text.push_str(&self.property_line(&p.name, p));
+            }
+            if let Some(ty) = op.returns.as_deref() {
+                let (inner, collection) = split_collection(ty);
+                let _ = writeln!(
+                    text,
+                    "R {} {} {}",
+                    field(inner),
+                    self.kind(inner),
+                    flags(&[(collection, 'c')])
+                );
+            }
         }
-        out.push_str("];\n");
+        let mut out = String::from(HEADER);
+        out.push_str(
+            "//! The metadata tables: see the crate's `metadata` module.\n\n\
+             use crate::metadata::{LazyTables, Tables};\n\n\
+             /// The tables together: what the models decode against, read from\n\
+             /// their text on first use.\n\
+             pub static TABLES: LazyTables = LazyTables::new(TEXT);\n\n\
+             /// What this crate's models name as their schema: [`TABLES`].\n\
+             #[derive(Debug, Clone, Copy)]\n\
+             pub struct Surface;\n\n\
+             impl graph_endpoint_model::metadata::Schema for Surface {\n    \
+                 fn tables() -> &'static Tables {\n        &TABLES\n    }\n}\n\n\
+             /// Every entity and complex type the surface reaches, sorted by name, with\n\
+             /// its properties (own and inherited, sorted by name); every enum type with\n\
+             /// its members; every declared bound action and function at each of its\n\
+             /// paths, with its parameters and return type.\n\
+             const TEXT: &str = \"\\\n",
+        );
+        out.push_str(&text);
+        out.push_str("\";\n");
         out
     }
+}
+
+/// A field of the tables' text: one word, as every name and path is.
+fn field(text: &str) -> &str {
+    assert!(
+        !text.is_empty() && !text.contains([' ', '\n', '"', '\\']),
+        "a metadata name that is not one plain word: {text:?}"
+    );
+    text
+}
+
+/// The flags field: the letters that hold, or `-`.
+fn flags(letters: &[(bool, char)]) -> String {
+    let out: String = letters
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, c)| c)
+        .collect();
+    if out.is_empty() { "-".to_owned() } else { out }
 }
 
 /// A template's path after the version, `{}` for each `<key>`.
