@@ -220,6 +220,11 @@ impl Controller {
             Phase::Hold => match self.recovery_target {
                 Some(target) if self.rate < target => {
                     self.rate = (self.rate + RECOVERY_STEP).min(target);
+                    if self.rate >= target {
+                        // Back where the unmeasured cut started: from here on
+                        // only probing, and the next cut sets its own target.
+                        self.recovery_target = None;
+                    }
                 }
                 _ => self.rate += PROBE_STEP,
             },
@@ -234,7 +239,14 @@ impl Controller {
         self.refusing_since.get_or_insert(now);
         if let Some(wait) = retry_after {
             let until = now + wait.min(MAX_PAUSE);
-            self.pause_until = Some(self.pause_until.map_or(until, |p| p.max(until)));
+            let until = self.pause_until.map_or(until, |p| p.max(until));
+            self.pause_until = Some(until);
+            // The schedule starts again at the pause's end, one slot at a
+            // time. Left in the past, the slots the pause held back would go
+            // at once when it ends (`CATCH_UP` is for a timer that woke late,
+            // not for a wait the service asked for), a burst into a bucket
+            // that has just one token: more 429s, and cuts on top of cuts.
+            self.next_slot = Some(self.next_slot.map_or(until, |next| next.max(until)));
         }
         let estimate = self.extend_episode(grant.sent_at);
         if grant.generation != self.generation {
@@ -249,7 +261,12 @@ impl Controller {
                 estimate * (1.0 - MARGIN)
             }
             None if self.phase == Phase::Start || !self.estimated => {
-                self.recovery_target = Some(before * (1.0 - MARGIN));
+                // A cut on top of an unmeasured cut keeps the higher target:
+                // the rate it cuts was itself a guess, and two 429s in a row
+                // would otherwise leave the lane at a quarter of the limit,
+                // growing back at the probing pace with no 429 to correct it.
+                let target = before * (1.0 - MARGIN);
+                self.recovery_target = Some(self.recovery_target.map_or(target, |t| t.max(target)));
                 before / 2.0
             }
             None => before * (1.0 - MARGIN),
@@ -409,6 +426,68 @@ mod tests {
         let grant = controller.take(now + Duration::from_millis(1500), true);
         controller.answer(grant, now + Duration::from_millis(1600), Outcome::Clean);
         assert_eq!(controller.refusing_since(), None);
+    }
+
+    #[test]
+    fn after_a_pause_the_lane_sends_one_slot_at_a_time() {
+        let start = Instant::now();
+        let mut controller = Controller::new(100.0, None);
+        let grant = controller.take(start, true);
+        // Throttled, asked to wait 30 ms: the rate is halved to 50/s.
+        controller.answer(
+            grant,
+            start + Duration::from_millis(5),
+            Outcome::Throttled(Some(Duration::from_millis(30))),
+        );
+        let interval = Duration::from_millis(20);
+        let mut now = start + Duration::from_millis(5);
+        let mut sent = Vec::new();
+        for _ in 0..4 {
+            now = now.max(controller.earliest(now));
+            controller.take(now, true);
+            sent.push(now);
+        }
+        assert_eq!(
+            sent[0],
+            start + Duration::from_millis(35),
+            "at the pause's end"
+        );
+        for pair in sent.windows(2) {
+            assert!(
+                pair[1] - pair[0] >= interval - Duration::from_micros(1),
+                "no burst after the pause: {sent:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_cut_on_top_of_an_unmeasured_cut_keeps_the_first_target() {
+        let now = Instant::now();
+        let mut controller = Controller::new(700.0, None);
+        let grant = controller.take(now, true);
+        controller.answer(grant, now, Outcome::Throttled(None));
+        assert!((controller.rate() - 350.0).abs() < 1e-9);
+        // A second 429 right away, too soon for an estimate: halved again.
+        let grant = controller.take(now, true);
+        controller.answer(grant, now, Outcome::Throttled(None));
+        assert!((controller.rate() - 175.0).abs() < 1e-9);
+        // Clean answers bring it back towards 95% of 700, not of 350.
+        let mut at = now;
+        for _ in 0..2_000 {
+            at = at.max(controller.earliest(at));
+            let grant = controller.take(at, true);
+            controller.answer(grant, at, Outcome::Clean);
+        }
+        assert!(
+            controller.rate() > 0.95 * 700.0 - 1e-6,
+            "recovered to {}",
+            controller.rate()
+        );
+        assert!(
+            controller.rate() < 700.0,
+            "then only probing: {}",
+            controller.rate()
+        );
     }
 
     #[test]
