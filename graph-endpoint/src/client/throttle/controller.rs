@@ -20,7 +20,8 @@
 //!   429 cuts it 5% again: a few 429s a minute find a limit that moved.
 //! - A 429 cuts the rate once per *generation*: answers to requests sent
 //!   before a cut say nothing about the cut rate, so they only feed the
-//!   estimate. `Retry-After` pauses the lane until then (three minutes at most).
+//!   estimate. `Retry-After` pauses the lane until then (three minutes at most),
+//!   and its schedule starts again from there, one slot at a time.
 //!
 //! The rate never exceeds a documented limit. Everything is measured on
 //! tokio's clock, so it runs in paused time as it runs for real.
