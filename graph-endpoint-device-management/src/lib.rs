@@ -16,7 +16,10 @@ pub mod support {
 }
 // The generated models' macros, by the path the generated code names.
 #[doc(hidden)]
-pub use graph_endpoint_model::{__derived_model, __member_serde, __model_serde, __root_model};
+pub use graph_endpoint_model::{
+    __borrowed_derived, __borrowed_root, __derived_model, __member_serde, __model_serde,
+    __root_model,
+};
 
 // Generated text, compared byte for byte with the generator's output: not
 // reformatted, and not held to the pedantic lints (thousands of one-line

@@ -31,8 +31,7 @@ macro_rules! __model_serde {
 }
 
 /// A root model (no base type in the surface): a `#[repr(transparent)]`
-/// newtype over the object, deriving `ref_cast::RefCast` so it can be viewed
-/// in place.
+/// newtype over the object.
 #[doc(hidden)]
 #[macro_export]
 #[allow(clippy::crate_in_macro_def)]
@@ -54,12 +53,6 @@ macro_rules! __root_model {
                 &mut self.0
             }
         }
-        impl $crate::Borrowed for $ty {
-            #[inline]
-            fn view(object: &$crate::Object) -> &Self {
-                <Self as ::ref_cast::RefCast>::ref_cast(object)
-            }
-        }
         impl $ty {
             #[doc = concat!("An empty `", $name, "`", "; with its `@odata.type` when it is part of a type hierarchy.")]
             #[inline]
@@ -77,9 +70,8 @@ macro_rules! __root_model {
     };
 }
 
-/// A derived model: a `#[repr(transparent)]` newtype over its base (deriving
-/// `ref_cast::RefCast`), which it dereferences to, so the base's accessors
-/// apply.
+/// A derived model: a `#[repr(transparent)]` newtype over its base, which it
+/// dereferences to, so the base's accessors apply.
 #[doc(hidden)]
 #[macro_export]
 #[allow(clippy::crate_in_macro_def)]
@@ -99,12 +91,6 @@ macro_rules! __derived_model {
             #[inline]
             fn object_mut(&mut self) -> &mut $crate::Object {
                 $crate::Model::object_mut(&mut self.0)
-            }
-        }
-        impl $crate::Borrowed for $ty {
-            #[inline]
-            fn view(object: &$crate::Object) -> &Self {
-                <Self as ::ref_cast::RefCast>::ref_cast(<$base as $crate::Borrowed>::view(object))
             }
         }
         impl $ty {
@@ -167,6 +153,37 @@ macro_rules! __member_serde {
         impl ::core::fmt::Display for $ty {
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 f.write_str($crate::Member::as_str(self))
+            }
+        }
+    };
+}
+
+/// `Borrowed` for a root model that derives `ref_cast::RefCast`: one a
+/// getter views in place in its parent's object. Only those models have it:
+/// the derive and the impl are a cost for every model of a crate.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __borrowed_root {
+    ($ty:ident) => {
+        impl $crate::Borrowed for $ty {
+            #[inline]
+            fn view(object: &$crate::Object) -> &Self {
+                <Self as ::ref_cast::RefCast>::ref_cast(object)
+            }
+        }
+    };
+}
+
+/// `Borrowed` for a derived model that derives `ref_cast::RefCast`, over its
+/// base's view (the base is `Borrowed` too).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __borrowed_derived {
+    ($ty:ident, $base:ident) => {
+        impl $crate::Borrowed for $ty {
+            #[inline]
+            fn view(object: &$crate::Object) -> &Self {
+                <Self as ::ref_cast::RefCast>::ref_cast(<$base as $crate::Borrowed>::view(object))
             }
         }
     };

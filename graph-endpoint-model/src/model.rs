@@ -91,18 +91,24 @@ pub trait Model: Sized {
 /// A model that can be viewed in place inside a larger one: a nested
 /// getter answers `&Self` borrowed from its parent's object, never a copy.
 ///
-/// Every generated struct is one (a `#[repr(transparent)]` newtype over the
-/// object, or over its base type); an `Any…` enum is not, since which variant
-/// it is has to be stored (its getters copy the nested object out, once per
-/// read: see the crate's `BENCHMARKS.md` for the cost).
+/// The generated structs that a getter returns this way are (a
+/// `#[repr(transparent)]` newtype over the object, or over its base type,
+/// deriving `ref_cast::RefCast`), with their base types: the complex types
+/// Graph nests in other models (`HardwareInformation` in `ManagedDevice`).
+/// A model only ever read or sent whole, such as an entity, is not: the
+/// derive and the implementation cost every model of a crate build time, and
+/// its getters never need them (`Model::from_object` takes an object the
+/// caller owns). An `Any…` enum is not either, since which variant it is has
+/// to be stored (its getters copy the nested object out, once per read: see
+/// the crate's `BENCHMARKS.md` for the cost).
 ///
 /// ```
-/// use graph_endpoint_device_management::models::DeviceConfiguration;
+/// use graph_endpoint_device_management::models::HardwareInformation;
 /// use graph_endpoint_device_management::support::{Borrowed, Object};
 ///
-/// let object: Object = serde_json::from_str(r#"{"displayName": "Kiosk"}"#)?;
-/// let view: &DeviceConfiguration = DeviceConfiguration::view(&object);
-/// assert_eq!(view.display_name(), Some("Kiosk"));
+/// let object: Object = serde_json::from_str(r#"{"serialNumber": "C02X"}"#)?;
+/// let view: &HardwareInformation = HardwareInformation::view(&object);
+/// assert_eq!(view.serial_number(), Some("C02X"));
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 pub trait Borrowed: Model {

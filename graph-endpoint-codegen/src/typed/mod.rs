@@ -48,6 +48,11 @@ pub struct Surface<'a> {
     pub(super) children: HashMap<String, Vec<String>>,
     pub(super) layout: Layout,
     pub(super) names: HashMap<String, String>,
+    /// The types a getter views in place in their parent's object (nested
+    /// non-polymorphic properties), and their bases: these alone implement
+    /// `Borrowed`, which costs every model a `RefCast` derive and three
+    /// functions the rest would never use.
+    pub(super) viewed: BTreeSet<String>,
 }
 
 /// Figures of a generated surface.
@@ -105,6 +110,7 @@ impl<'a> Surface<'a> {
             children,
             layout,
             names: HashMap::new(),
+            viewed: BTreeSet::new(),
         };
         for always in layout.always {
             surface.reach(always, ALWAYS);
@@ -135,7 +141,32 @@ impl<'a> Surface<'a> {
             }
             surface.names.insert(q, name);
         }
+        surface.viewed = surface.viewed_in_place();
         surface
+    }
+
+    /// See [`Surface::viewed`].
+    fn viewed_in_place(&self) -> BTreeSet<String> {
+        let mut viewed = BTreeSet::new();
+        for q in self.reached.keys() {
+            let Some(t) = self.csdl.types.get(q) else {
+                continue;
+            };
+            for p in &t.properties {
+                let inner = split_collection(&p.ty).0;
+                if self.reached.contains_key(inner)
+                    && self.csdl.types.contains_key(inner)
+                    && !self.has_children(inner)
+                {
+                    for a in self.csdl.lineage(inner) {
+                        if self.reached.contains_key(&a.qname) {
+                            viewed.insert(a.qname.clone());
+                        }
+                    }
+                }
+            }
+        }
+        viewed
     }
 
     pub(super) fn name(&self, qname: &str) -> &str {

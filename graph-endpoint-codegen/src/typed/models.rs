@@ -65,11 +65,14 @@ impl Surface<'_> {
                     .join(", ")
             );
         }
-        // `repr(transparent)` and `RefCast`: a nested getter views the model
-        // in place in its parent's object (`support::Borrowed`).
+        // `repr(transparent)` and `RefCast` where a nested getter views the
+        // model in place in its parent's object (`support::Borrowed`); the
+        // other models do without both (see `Surface::viewed`).
+        let viewed = self.viewed.contains(q.as_str());
+        let ref_cast = if viewed { ", ::ref_cast::RefCast" } else { "" };
         let _ = writeln!(
             out,
-            "{cfg}#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]\n#[repr(transparent)]"
+            "{cfg}#[derive(Debug, Clone, PartialEq{ref_cast})]\n#[repr(transparent)]"
         );
         match base {
             Some(b) => {
@@ -79,6 +82,13 @@ impl Surface<'_> {
                     "{cfg}crate::__derived_model!({name}, {}, {q:?});",
                     self.name(b)
                 );
+                if viewed {
+                    let _ = writeln!(
+                        out,
+                        "{cfg}crate::__borrowed_derived!({name}, {});",
+                        self.name(b)
+                    );
+                }
             }
             None => {
                 let _ = writeln!(out, "pub struct {name}(pub(crate) s::Object);");
@@ -87,6 +97,9 @@ impl Surface<'_> {
                     out,
                     "{cfg}crate::__root_model!({name}, {q:?}, {typed_new});"
                 );
+                if viewed {
+                    let _ = writeln!(out, "{cfg}crate::__borrowed_root!({name});");
+                }
             }
         }
         let accessors = self.accessor_names(q);

@@ -13,6 +13,8 @@ use crate::support::{self as s, Model as _};
 pub struct Json(pub(crate) s::Object);
 #[cfg(any(feature = "app_protection"))]
 crate::__root_model!(Json, "microsoft.graph.Json", false);
+#[cfg(any(feature = "app_protection"))]
+crate::__borrowed_root!(Json);
 
 /// Graph enum type [`microsoft.graph.MembershipRuleProcessingStatusDetails`](https://learn.microsoft.com/graph/api/resources/membershipruleprocessingstatusdetails?view=graph-rest-beta).
 #[cfg(any(feature = "groups"))]
@@ -116,7 +118,7 @@ crate::__member_serde!(ActionState);
 /// Derived from [`StsPolicy`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DirectoryObjectSetters`], [`PolicyBaseSetters`], [`StsPolicySetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ActivityBasedTimeoutPolicy(pub(crate) StsPolicy);
 #[cfg(any(feature = "groups"))]
@@ -138,6 +140,8 @@ impl StsPolicySetters for ActivityBasedTimeoutPolicy {}
 pub struct AddIn(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(AddIn, "microsoft.graph.addIn", false);
+#[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(AddIn);
 #[cfg(any(feature = "groups"))]
 impl AddIn {
     /// `id`.
@@ -180,7 +184,7 @@ impl AddInSetters for AddIn {}
 /// Derived from [`DirectoryObject`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DirectoryObjectSetters`], [`AdministrativeUnitSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct AdministrativeUnit(pub(crate) DirectoryObject);
 #[cfg(any(feature = "groups"))]
@@ -233,7 +237,7 @@ impl AdministrativeUnitSetters for AdministrativeUnit {}
 /// Derived from [`DeviceAndAppManagementAssignmentTarget`], whose getters apply through `Deref`.
 /// Setters: [`DeviceAndAppManagementAssignmentTargetSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection", feature = "app_tenant", feature = "ebooks", feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct AllDevicesAssignmentTarget(pub(crate) DeviceAndAppManagementAssignmentTarget);
 #[cfg(any(feature = "app_configurations", feature = "app_protection", feature = "app_tenant", feature = "ebooks", feature = "mobile_apps"))]
@@ -247,7 +251,7 @@ impl DeviceAndAppManagementAssignmentTargetSetters for AllDevicesAssignmentTarge
 /// Derived from [`DeviceAndAppManagementAssignmentTarget`], whose getters apply through `Deref`.
 /// Setters: [`DeviceAndAppManagementAssignmentTargetSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection", feature = "app_tenant", feature = "ebooks", feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct AllLicensedUsersAssignmentTarget(pub(crate) DeviceAndAppManagementAssignmentTarget);
 #[cfg(any(feature = "app_configurations", feature = "app_protection", feature = "app_tenant", feature = "ebooks", feature = "mobile_apps"))]
@@ -309,6 +313,8 @@ pub struct AlternativeSecurityId(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(AlternativeSecurityId, "microsoft.graph.alternativeSecurityId", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(AlternativeSecurityId);
+#[cfg(any(feature = "groups"))]
 impl AlternativeSecurityId {
     /// `identityProvider`.
     #[inline]
@@ -352,7 +358,7 @@ impl AlternativeSecurityIdSetters for AlternativeSecurityId {}
 /// Derived from [`MobileApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`AndroidForWorkAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct AndroidForWorkApp(pub(crate) MobileApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -423,7 +429,7 @@ impl AndroidForWorkAppSetters for AndroidForWorkApp {}
 /// Derived from [`ManagedDeviceMobileAppConfiguration`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedDeviceMobileAppConfigurationSetters`], [`AndroidForWorkMobileAppConfigurationSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct AndroidForWorkMobileAppConfiguration(pub(crate) ManagedDeviceMobileAppConfiguration);
 #[cfg(any(feature = "app_configurations"))]
@@ -485,7 +491,7 @@ impl AndroidForWorkMobileAppConfigurationSetters for AndroidForWorkMobileAppConf
 /// Derived from [`MobileLobApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`MobileLobAppSetters`], [`AndroidLobAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct AndroidLobApp(pub(crate) MobileLobApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -567,7 +573,7 @@ impl AndroidLobAppSetters for AndroidLobApp {}
 /// Derived from [`TargetedManagedAppProtection`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedAppPolicySetters`], [`ManagedAppProtectionSetters`], [`TargetedManagedAppProtectionSetters`], [`AndroidManagedAppProtectionSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct AndroidManagedAppProtection(pub(crate) TargetedManagedAppProtection);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
@@ -885,7 +891,7 @@ impl AndroidManagedAppProtectionSetters for AndroidManagedAppProtection {}
 /// Derived from [`ManagedAppRegistration`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedAppRegistrationSetters`], [`AndroidManagedAppRegistrationSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct AndroidManagedAppRegistration(pub(crate) ManagedAppRegistration);
 #[cfg(any(feature = "app_protection"))]
@@ -1023,7 +1029,7 @@ crate::__member_serde!(AndroidManagedAppSafetyNetEvaluationType);
 /// Derived from [`MobileApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`AndroidManagedStoreAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct AndroidManagedStoreApp(pub(crate) MobileApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -1232,7 +1238,7 @@ impl AndroidManagedStoreAppSetters for AnyAndroidManagedStoreApp {}
 /// Derived from [`MobileAppAssignmentSettings`], whose getters apply through `Deref`.
 /// Setters: [`AndroidManagedStoreAppAssignmentSettingsSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant", feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct AndroidManagedStoreAppAssignmentSettings(pub(crate) MobileAppAssignmentSettings);
 #[cfg(any(feature = "app_tenant", feature = "mobile_apps"))]
@@ -1263,7 +1269,7 @@ impl AndroidManagedStoreAppAssignmentSettingsSetters for AndroidManagedStoreAppA
 /// Derived from [`ManagedDeviceMobileAppConfiguration`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedDeviceMobileAppConfigurationSetters`], [`AndroidManagedStoreAppConfigurationSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct AndroidManagedStoreAppConfiguration(pub(crate) ManagedDeviceMobileAppConfiguration);
 #[cfg(any(feature = "app_configurations"))]
@@ -1339,6 +1345,8 @@ pub struct AndroidManagedStoreAppTrack(pub(crate) s::Object);
 #[cfg(any(feature = "mobile_apps"))]
 crate::__root_model!(AndroidManagedStoreAppTrack, "microsoft.graph.androidManagedStoreAppTrack", false);
 #[cfg(any(feature = "mobile_apps"))]
+crate::__borrowed_root!(AndroidManagedStoreAppTrack);
+#[cfg(any(feature = "mobile_apps"))]
 impl AndroidManagedStoreAppTrack {
     /// `trackAlias`. Friendly name for track.
     #[inline]
@@ -1373,7 +1381,7 @@ impl AndroidManagedStoreAppTrackSetters for AndroidManagedStoreAppTrack {}
 /// Derived from [`AndroidManagedStoreApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`AndroidManagedStoreAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct AndroidManagedStoreWebApp(pub(crate) AndroidManagedStoreApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -1395,6 +1403,8 @@ impl AndroidManagedStoreAppSetters for AndroidManagedStoreWebApp {}
 pub struct AndroidMinimumOperatingSystem(pub(crate) s::Object);
 #[cfg(any(feature = "mobile_apps"))]
 crate::__root_model!(AndroidMinimumOperatingSystem, "microsoft.graph.androidMinimumOperatingSystem", false);
+#[cfg(any(feature = "mobile_apps"))]
+crate::__borrowed_root!(AndroidMinimumOperatingSystem);
 #[cfg(any(feature = "mobile_apps"))]
 impl AndroidMinimumOperatingSystem {
     /// `v10_0`. Version 10.0 or later.
@@ -1556,7 +1566,7 @@ impl AndroidMinimumOperatingSystemSetters for AndroidMinimumOperatingSystem {}
 /// Derived from [`MobileAppIdentifier`], whose getters apply through `Deref`.
 /// Setters: [`AndroidMobileAppIdentifierSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct AndroidMobileAppIdentifier(pub(crate) MobileAppIdentifier);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
@@ -1591,6 +1601,8 @@ impl AndroidMobileAppIdentifierSetters for AndroidMobileAppIdentifier {}
 pub struct AndroidPermissionAction(pub(crate) s::Object);
 #[cfg(any(feature = "app_configurations"))]
 crate::__root_model!(AndroidPermissionAction, "microsoft.graph.androidPermissionAction", false);
+#[cfg(any(feature = "app_configurations"))]
+crate::__borrowed_root!(AndroidPermissionAction);
 #[cfg(any(feature = "app_configurations"))]
 impl AndroidPermissionAction {
     /// `action`. Type of Android permission action.
@@ -1700,7 +1712,7 @@ crate::__member_serde!(AndroidProfileApplicability);
 /// Derived from [`MobileApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`AndroidStoreAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct AndroidStoreApp(pub(crate) MobileApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -1764,6 +1776,8 @@ impl AndroidStoreAppSetters for AndroidStoreApp {}
 pub struct ApiApplication(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(ApiApplication, "microsoft.graph.apiApplication", false);
+#[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(ApiApplication);
 #[cfg(any(feature = "groups"))]
 impl ApiApplication {
     /// `acceptMappedClaims`.
@@ -1830,6 +1844,8 @@ impl ApiApplicationSetters for ApiApplication {}
 pub struct AppConfigurationSettingItem(pub(crate) s::Object);
 #[cfg(any(feature = "app_configurations"))]
 crate::__root_model!(AppConfigurationSettingItem, "microsoft.graph.appConfigurationSettingItem", false);
+#[cfg(any(feature = "app_configurations"))]
+crate::__borrowed_root!(AppConfigurationSettingItem);
 #[cfg(any(feature = "app_configurations"))]
 impl AppConfigurationSettingItem {
     /// `appConfigKey`. app configuration key.
@@ -1918,6 +1934,8 @@ pub struct AppRole(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(AppRole, "microsoft.graph.appRole", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(AppRole);
+#[cfg(any(feature = "groups"))]
 impl AppRole {
     /// `allowedMemberTypes`, every item.
     #[inline]
@@ -1997,7 +2015,7 @@ impl AppRoleSetters for AppRole {}
 /// Derived from [`DeviceAppManagementTask`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DeviceAppManagementTaskSetters`], [`AppVulnerabilityTaskSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct AppVulnerabilityTask(pub(crate) DeviceAppManagementTask);
 #[cfg(any(feature = "app_tenant"))]
@@ -2134,7 +2152,7 @@ crate::__member_serde!(AppVulnerabilityTaskMitigationType);
 /// Derived from [`DirectoryObject`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DirectoryObjectSetters`], [`ApplicationSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct Application(pub(crate) DirectoryObject);
 #[cfg(any(feature = "groups"))]
@@ -2424,6 +2442,8 @@ pub struct AssignedLabel(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(AssignedLabel, "microsoft.graph.assignedLabel", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(AssignedLabel);
+#[cfg(any(feature = "groups"))]
 impl AssignedLabel {
     /// `displayName`.
     #[inline]
@@ -2461,6 +2481,8 @@ pub struct AssignedLicense(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(AssignedLicense, "microsoft.graph.assignedLicense", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(AssignedLicense);
+#[cfg(any(feature = "groups"))]
 impl AssignedLicense {
     /// `disabledPlans`, every item.
     #[inline]
@@ -2497,6 +2519,8 @@ impl AssignedLicenseSetters for AssignedLicense {}
 pub struct AssignedPlan(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(AssignedPlan, "microsoft.graph.assignedPlan", false);
+#[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(AssignedPlan);
 #[cfg(any(feature = "groups"))]
 impl AssignedPlan {
     /// `assignedDateTime`.
@@ -2548,7 +2572,7 @@ impl AssignedPlanSetters for AssignedPlan {}
 /// Derived from [`PolicyBase`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DirectoryObjectSetters`], [`PolicyBaseSetters`], [`AuthorizationPolicySetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct AuthorizationPolicy(pub(crate) PolicyBase);
 #[cfg(any(feature = "groups"))]
@@ -2659,6 +2683,8 @@ impl AuthorizationPolicySetters for AuthorizationPolicy {}
 pub struct AutomaticRepliesSetting(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(AutomaticRepliesSetting, "microsoft.graph.automaticRepliesSetting", false);
+#[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(AutomaticRepliesSetting);
 #[cfg(any(feature = "groups"))]
 impl AutomaticRepliesSetting {
     /// `externalAudience`.
@@ -2772,6 +2798,8 @@ pub struct CertificateConnectorSetting(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(CertificateConnectorSetting, "microsoft.graph.certificateConnectorSetting", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(CertificateConnectorSetting);
+#[cfg(any(feature = "groups"))]
 impl CertificateConnectorSetting {
     /// `certExpiryTime`. Certificate expire time
     #[inline]
@@ -2873,7 +2901,7 @@ crate::__member_serde!(CertificateStatus);
 /// Derived from [`StsPolicy`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DirectoryObjectSetters`], [`PolicyBaseSetters`], [`StsPolicySetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ClaimsMappingPolicy(pub(crate) StsPolicy);
 #[cfg(any(feature = "groups"))]
@@ -2950,7 +2978,7 @@ crate::__member_serde!(ComplianceStatus);
 /// Derived from [`DeviceAndAppManagementAssignmentTarget`], whose getters apply through `Deref`.
 /// Setters: [`DeviceAndAppManagementAssignmentTargetSetters`], [`ConfigurationManagerCollectionAssignmentTargetSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection", feature = "app_tenant", feature = "ebooks", feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ConfigurationManagerCollectionAssignmentTarget(pub(crate) DeviceAndAppManagementAssignmentTarget);
 #[cfg(any(feature = "app_configurations", feature = "app_protection", feature = "app_tenant", feature = "ebooks", feature = "mobile_apps"))]
@@ -2981,7 +3009,7 @@ impl ConfigurationManagerCollectionAssignmentTargetSetters for ConfigurationMana
 /// Derived from [`DirectoryObject`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DirectoryObjectSetters`], [`ContractSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct Contract(pub(crate) DirectoryObject);
 #[cfg(any(feature = "groups"))]
@@ -3041,7 +3069,7 @@ impl ContractSetters for Contract {}
 /// Derived from [`TimeZoneBase`], whose getters apply through `Deref`.
 /// Setters: [`TimeZoneBaseSetters`], [`CustomTimeZoneSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct CustomTimeZone(pub(crate) TimeZoneBase);
 #[cfg(any(feature = "groups"))]
@@ -3094,6 +3122,8 @@ impl CustomTimeZoneSetters for CustomTimeZone {}
 pub struct DateTimeTimeZone(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(DateTimeTimeZone, "microsoft.graph.dateTimeTimeZone", false);
+#[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(DateTimeTimeZone);
 #[cfg(any(feature = "groups"))]
 impl DateTimeTimeZone {
     /// `dateTime`.
@@ -3186,6 +3216,8 @@ pub struct DaylightTimeZoneOffset(pub(crate) StandardTimeZoneOffset);
 #[cfg(any(feature = "groups"))]
 crate::__derived_model!(DaylightTimeZoneOffset, StandardTimeZoneOffset, "microsoft.graph.daylightTimeZoneOffset");
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_derived!(DaylightTimeZoneOffset, StandardTimeZoneOffset);
+#[cfg(any(feature = "groups"))]
 impl DaylightTimeZoneOffset {
     /// `daylightBias`.
     #[inline]
@@ -3213,7 +3245,7 @@ impl DaylightTimeZoneOffsetSetters for DaylightTimeZoneOffset {}
 /// Derived from [`ManagedAppProtection`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedAppPolicySetters`], [`ManagedAppProtectionSetters`], [`DefaultManagedAppProtectionSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct DefaultManagedAppProtection(pub(crate) ManagedAppProtection);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
@@ -3640,6 +3672,8 @@ pub struct DefaultUserRolePermissions(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(DefaultUserRolePermissions, "microsoft.graph.defaultUserRolePermissions", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(DefaultUserRolePermissions);
+#[cfg(any(feature = "groups"))]
 impl DefaultUserRolePermissions {
     /// `allowedToCreateApps`.
     #[inline]
@@ -3718,7 +3752,7 @@ crate::__member_serde!(DelegateMeetingMessageDeliveryOptions);
 /// Derived from [`DirectoryObject`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DirectoryObjectSetters`], [`DeviceSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct Device(pub(crate) DirectoryObject);
 #[cfg(any(feature = "groups"))]
@@ -4119,7 +4153,7 @@ crate::__member_serde!(DeviceAndAppManagementAssignmentSource);
 /// Graph complex type [`microsoft.graph.deviceAndAppManagementAssignmentTarget`](https://learn.microsoft.com/graph/api/resources/deviceandappmanagementassignmenttarget?view=graph-rest-beta).
 /// Setters: [`DeviceAndAppManagementAssignmentTargetSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection", feature = "app_tenant", feature = "ebooks", feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct DeviceAndAppManagementAssignmentTarget(pub(crate) s::Object);
 #[cfg(any(feature = "app_configurations", feature = "app_protection", feature = "app_tenant", feature = "ebooks", feature = "mobile_apps"))]
@@ -4317,7 +4351,7 @@ impl DeviceAndAppManagementAssignmentTargetSetters for AnyDeviceAndAppManagement
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DeviceAppManagementSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct DeviceAppManagement(pub(crate) Entity);
 #[cfg(any(feature = "app_tenant"))]
@@ -4386,7 +4420,7 @@ impl DeviceAppManagementSetters for DeviceAppManagement {}
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DeviceAppManagementTaskSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct DeviceAppManagementTask(pub(crate) Entity);
 #[cfg(any(feature = "app_tenant"))]
@@ -4745,7 +4779,7 @@ crate::__member_serde!(DeviceAppManagementTaskStatus);
 /// Derived from [`PolicySetItem`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`PolicySetItemSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct DeviceCompliancePolicyPolicySetItem(pub(crate) PolicySetItem);
 #[cfg(any(feature = "app_tenant"))]
@@ -4761,7 +4795,7 @@ impl PolicySetItemSetters for DeviceCompliancePolicyPolicySetItem {}
 /// Derived from [`PolicySetItem`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`PolicySetItemSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct DeviceConfigurationPolicySetItem(pub(crate) PolicySetItem);
 #[cfg(any(feature = "app_tenant"))]
@@ -4777,7 +4811,7 @@ impl PolicySetItemSetters for DeviceConfigurationPolicySetItem {}
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DeviceInstallStateSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "ebooks"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct DeviceInstallState(pub(crate) Entity);
 #[cfg(any(feature = "ebooks"))]
@@ -4876,6 +4910,8 @@ pub struct DeviceKey(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(DeviceKey, "microsoft.graph.deviceKey", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(DeviceKey);
+#[cfg(any(feature = "groups"))]
 impl DeviceKey {
     /// `deviceId`.
     #[inline]
@@ -4919,7 +4955,7 @@ impl DeviceKeySetters for DeviceKey {}
 /// Derived from [`PolicySetItem`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`PolicySetItemSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct DeviceManagementScriptPolicySetItem(pub(crate) PolicySetItem);
 #[cfg(any(feature = "app_tenant"))]
@@ -4935,7 +4971,7 @@ impl PolicySetItemSetters for DeviceManagementScriptPolicySetItem {}
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DirectoryObjectSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct DirectoryObject(pub(crate) Entity);
 #[cfg(any(feature = "groups"))]
@@ -5456,7 +5492,7 @@ impl DirectoryObjectSetters for AnyDirectoryObject {}
 /// Derived from [`DirectoryObject`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DirectoryObjectSetters`], [`DirectoryObjectPartnerReferenceSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct DirectoryObjectPartnerReference(pub(crate) DirectoryObject);
 #[cfg(any(feature = "groups"))]
@@ -5516,7 +5552,7 @@ impl DirectoryObjectPartnerReferenceSetters for DirectoryObjectPartnerReference 
 /// Derived from [`DirectoryObject`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DirectoryObjectSetters`], [`DirectoryRoleSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct DirectoryRole(pub(crate) DirectoryObject);
 #[cfg(any(feature = "groups"))]
@@ -5567,7 +5603,7 @@ impl DirectoryRoleSetters for DirectoryRole {}
 /// Derived from [`DirectoryObject`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DirectoryObjectSetters`], [`DirectoryRoleTemplateSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct DirectoryRoleTemplate(pub(crate) DirectoryObject);
 #[cfg(any(feature = "groups"))]
@@ -5609,7 +5645,7 @@ impl DirectoryRoleTemplateSetters for DirectoryRoleTemplate {}
 /// Derived from [`DirectoryObject`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DirectoryObjectSetters`], [`DirectorySettingTemplateSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct DirectorySettingTemplate(pub(crate) DirectoryObject);
 #[cfg(any(feature = "groups"))]
@@ -5665,6 +5701,8 @@ pub struct DirectorySizeQuota(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(DirectorySizeQuota, "microsoft.graph.directorySizeQuota", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(DirectorySizeQuota);
+#[cfg(any(feature = "groups"))]
 impl DirectorySizeQuota {
     /// `total`.
     #[inline]
@@ -5699,7 +5737,7 @@ impl DirectorySizeQuotaSetters for DirectorySizeQuota {}
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`EBookInstallSummarySetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "ebooks"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct EBookInstallSummary(pub(crate) Entity);
 #[cfg(any(feature = "ebooks"))]
@@ -5780,6 +5818,8 @@ pub struct EmployeeOrgData(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(EmployeeOrgData, "microsoft.graph.employeeOrgData", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(EmployeeOrgData);
+#[cfg(any(feature = "groups"))]
 impl EmployeeOrgData {
     /// `costCenter`.
     #[inline]
@@ -5812,7 +5852,7 @@ impl EmployeeOrgDataSetters for EmployeeOrgData {}
 /// Derived from [`DirectoryObject`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DirectoryObjectSetters`], [`EndpointSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct Endpoint(pub(crate) DirectoryObject);
 #[cfg(any(feature = "groups"))]
@@ -6062,7 +6102,7 @@ crate::__member_serde!(EndpointSecurityConfigurationType);
 /// Derived from [`PolicySetItem`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`PolicySetItemSetters`], [`EnrollmentRestrictionsConfigurationPolicySetItemSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct EnrollmentRestrictionsConfigurationPolicySetItem(pub(crate) PolicySetItem);
 #[cfg(any(feature = "app_tenant"))]
@@ -6104,7 +6144,7 @@ impl EnrollmentRestrictionsConfigurationPolicySetItemSetters for EnrollmentRestr
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`EnterpriseCodeSigningCertificateSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct EnterpriseCodeSigningCertificate(pub(crate) Entity);
 #[cfg(any(feature = "mobile_apps"))]
@@ -6197,7 +6237,7 @@ impl EnterpriseCodeSigningCertificateSetters for EnterpriseCodeSigningCertificat
 /// Graph entity type [`microsoft.graph.entity`](https://learn.microsoft.com/graph/api/resources/entity?view=graph-rest-beta).
 /// Setters: [`EntitySetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps", feature = "app_configurations", feature = "app_protection", feature = "ebooks", feature = "groups", feature = "app_tenant"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct Entity(pub(crate) s::Object);
 #[cfg(any(feature = "mobile_apps", feature = "app_configurations", feature = "app_protection", feature = "ebooks", feature = "groups", feature = "app_tenant"))]
@@ -6273,6 +6313,8 @@ crate::__member_serde!(ErrorCode);
 pub struct ExcludedApps(pub(crate) s::Object);
 #[cfg(any(feature = "mobile_apps"))]
 crate::__root_model!(ExcludedApps, "microsoft.graph.excludedApps", false);
+#[cfg(any(feature = "mobile_apps"))]
+crate::__borrowed_root!(ExcludedApps);
 #[cfg(any(feature = "mobile_apps"))]
 impl ExcludedApps {
     /// `access`. The value for if MS Office Access should be excluded or not.
@@ -6425,7 +6467,7 @@ impl ExcludedAppsSetters for ExcludedApps {}
 /// Derived from [`GroupAssignmentTarget`], whose getters apply through `Deref`.
 /// Setters: [`DeviceAndAppManagementAssignmentTargetSetters`], [`GroupAssignmentTargetSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection", feature = "app_tenant", feature = "ebooks", feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ExclusionGroupAssignmentTarget(pub(crate) GroupAssignmentTarget);
 #[cfg(any(feature = "app_configurations", feature = "app_protection", feature = "app_tenant", feature = "ebooks", feature = "mobile_apps"))]
@@ -6439,7 +6481,7 @@ impl GroupAssignmentTargetSetters for ExclusionGroupAssignmentTarget {}
 /// Derived from [`DirectoryObject`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DirectoryObjectSetters`], [`ExtensionPropertySetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ExtensionProperty(pub(crate) DirectoryObject);
 #[cfg(any(feature = "groups"))]
@@ -6578,7 +6620,7 @@ crate::__member_serde!(ExternalAuthenticationType);
 /// Derived from [`DirectoryObject`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DirectoryObjectSetters`], [`GroupSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct Group(pub(crate) DirectoryObject);
 #[cfg(any(feature = "groups"))]
@@ -7077,7 +7119,7 @@ crate::__member_serde!(GroupAccessType);
 /// Derived from [`DeviceAndAppManagementAssignmentTarget`], whose getters apply through `Deref`.
 /// Setters: [`DeviceAndAppManagementAssignmentTargetSetters`], [`GroupAssignmentTargetSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection", feature = "app_tenant", feature = "ebooks", feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct GroupAssignmentTarget(pub(crate) DeviceAndAppManagementAssignmentTarget);
 #[cfg(any(feature = "app_configurations", feature = "app_protection", feature = "app_tenant", feature = "ebooks", feature = "mobile_apps"))]
@@ -7208,7 +7250,7 @@ impl GroupAssignmentTargetSetters for AnyGroupAssignmentTarget {}
 /// Derived from [`DirectoryObject`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DirectoryObjectSetters`], [`GroupSettingTemplateSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct GroupSettingTemplate(pub(crate) DirectoryObject);
 #[cfg(any(feature = "groups"))]
@@ -7260,7 +7302,7 @@ impl GroupSettingTemplateSetters for GroupSettingTemplate {}
 /// Graph complex type [`microsoft.graph.hasPayloadLinkResultItem`](https://learn.microsoft.com/graph/api/resources/haspayloadlinkresultitem?view=graph-rest-beta).
 /// Setters: [`HasPayloadLinkResultItemSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection", feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct HasPayloadLinkResultItem(pub(crate) s::Object);
 #[cfg(any(feature = "app_configurations", feature = "app_protection", feature = "mobile_apps"))]
@@ -7353,7 +7395,7 @@ crate::__member_serde!(HealthState);
 /// Derived from [`StsPolicy`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DirectoryObjectSetters`], [`PolicyBaseSetters`], [`StsPolicySetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct HomeRealmDiscoveryPolicy(pub(crate) StsPolicy);
 #[cfg(any(feature = "groups"))]
@@ -7371,7 +7413,7 @@ impl StsPolicySetters for HomeRealmDiscoveryPolicy {}
 /// Derived from [`IpRange`], whose getters apply through `Deref`.
 /// Setters: [`IPv4CidrRangeSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct IPv4CidrRange(pub(crate) IpRange);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
@@ -7402,7 +7444,7 @@ impl IPv4CidrRangeSetters for IPv4CidrRange {}
 /// Derived from [`IpRange`], whose getters apply through `Deref`.
 /// Setters: [`IPv4RangeSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct IPv4Range(pub(crate) IpRange);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
@@ -7440,7 +7482,7 @@ impl IPv4RangeSetters for IPv4Range {}
 /// Derived from [`IpRange`], whose getters apply through `Deref`.
 /// Setters: [`IPv6CidrRangeSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct IPv6CidrRange(pub(crate) IpRange);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
@@ -7471,7 +7513,7 @@ impl IPv6CidrRangeSetters for IPv6CidrRange {}
 /// Derived from [`IpRange`], whose getters apply through `Deref`.
 /// Setters: [`IPv6RangeSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct IPv6Range(pub(crate) IpRange);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
@@ -7509,7 +7551,7 @@ impl IPv6RangeSetters for IPv6Range {}
 /// Derived from [`PolicyBase`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DirectoryObjectSetters`], [`PolicyBaseSetters`], [`IdentitySecurityDefaultsEnforcementPolicySetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct IdentitySecurityDefaultsEnforcementPolicy(pub(crate) PolicyBase);
 #[cfg(any(feature = "groups"))]
@@ -7549,6 +7591,8 @@ pub struct ImplicitGrantSettings(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(ImplicitGrantSettings, "microsoft.graph.implicitGrantSettings", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(ImplicitGrantSettings);
+#[cfg(any(feature = "groups"))]
 impl ImplicitGrantSettings {
     /// `enableAccessTokenIssuance`.
     #[inline]
@@ -7585,6 +7629,8 @@ impl ImplicitGrantSettingsSetters for ImplicitGrantSettings {}
 pub struct InformationalUrl(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(InformationalUrl, "microsoft.graph.informationalUrl", false);
+#[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(InformationalUrl);
 #[cfg(any(feature = "groups"))]
 impl InformationalUrl {
     /// `logoUrl`.
@@ -7742,6 +7788,8 @@ pub struct IosDeviceType(pub(crate) s::Object);
 #[cfg(any(feature = "mobile_apps"))]
 crate::__root_model!(IosDeviceType, "microsoft.graph.iosDeviceType", false);
 #[cfg(any(feature = "mobile_apps"))]
+crate::__borrowed_root!(IosDeviceType);
+#[cfg(any(feature = "mobile_apps"))]
 impl IosDeviceType {
     /// `iPad`. Whether the app should run on iPads.
     #[inline]
@@ -7776,7 +7824,7 @@ impl IosDeviceTypeSetters for IosDeviceType {}
 /// Derived from [`MobileLobApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`MobileLobAppSetters`], [`IosLobAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct IosLobApp(pub(crate) MobileLobApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -7867,7 +7915,7 @@ impl IosLobAppSetters for IosLobApp {}
 /// Derived from [`MobileAppAssignmentSettings`], whose getters apply through `Deref`.
 /// Setters: [`IosLobAppAssignmentSettingsSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant", feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct IosLobAppAssignmentSettings(pub(crate) MobileAppAssignmentSettings);
 #[cfg(any(feature = "app_tenant", feature = "mobile_apps"))]
@@ -7916,7 +7964,7 @@ impl IosLobAppAssignmentSettingsSetters for IosLobAppAssignmentSettings {}
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`IosLobAppProvisioningConfigurationSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct IosLobAppProvisioningConfiguration(pub(crate) Entity);
 #[cfg(any(feature = "mobile_apps"))]
@@ -8021,7 +8069,7 @@ impl IosLobAppProvisioningConfigurationSetters for IosLobAppProvisioningConfigur
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`IosLobAppProvisioningConfigurationAssignmentSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct IosLobAppProvisioningConfigurationAssignment(pub(crate) Entity);
 #[cfg(any(feature = "mobile_apps"))]
@@ -8054,7 +8102,7 @@ impl IosLobAppProvisioningConfigurationAssignmentSetters for IosLobAppProvisioni
 /// Derived from [`PolicySetItem`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`PolicySetItemSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct IosLobAppProvisioningConfigurationPolicySetItem(pub(crate) PolicySetItem);
 #[cfg(any(feature = "app_tenant"))]
@@ -8070,7 +8118,7 @@ impl PolicySetItemSetters for IosLobAppProvisioningConfigurationPolicySetItem {}
 /// Derived from [`TargetedManagedAppProtection`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedAppPolicySetters`], [`ManagedAppProtectionSetters`], [`TargetedManagedAppProtectionSetters`], [`IosManagedAppProtectionSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct IosManagedAppProtection(pub(crate) TargetedManagedAppProtection);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
@@ -8226,7 +8274,7 @@ impl IosManagedAppProtectionSetters for IosManagedAppProtection {}
 /// Derived from [`ManagedAppRegistration`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedAppRegistrationSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct IosManagedAppRegistration(pub(crate) ManagedAppRegistration);
 #[cfg(any(feature = "app_protection"))]
@@ -8246,6 +8294,8 @@ impl ManagedAppRegistrationSetters for IosManagedAppRegistration {}
 pub struct IosMinimumOperatingSystem(pub(crate) s::Object);
 #[cfg(any(feature = "mobile_apps"))]
 crate::__root_model!(IosMinimumOperatingSystem, "microsoft.graph.iosMinimumOperatingSystem", false);
+#[cfg(any(feature = "mobile_apps"))]
+crate::__borrowed_root!(IosMinimumOperatingSystem);
 #[cfg(any(feature = "mobile_apps"))]
 impl IosMinimumOperatingSystem {
     /// `v10_0`. Version 10.0 or later.
@@ -8326,7 +8376,7 @@ impl IosMinimumOperatingSystemSetters for IosMinimumOperatingSystem {}
 /// Derived from [`ManagedDeviceMobileAppConfiguration`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedDeviceMobileAppConfigurationSetters`], [`IosMobileAppConfigurationSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct IosMobileAppConfiguration(pub(crate) ManagedDeviceMobileAppConfiguration);
 #[cfg(any(feature = "app_configurations"))]
@@ -8370,7 +8420,7 @@ impl IosMobileAppConfigurationSetters for IosMobileAppConfiguration {}
 /// Derived from [`MobileAppIdentifier`], whose getters apply through `Deref`.
 /// Setters: [`IosMobileAppIdentifierSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct IosMobileAppIdentifier(pub(crate) MobileAppIdentifier);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
@@ -8401,7 +8451,7 @@ impl IosMobileAppIdentifierSetters for IosMobileAppIdentifier {}
 /// Derived from [`MobileApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`IosStoreAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct IosStoreApp(pub(crate) MobileApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -8463,7 +8513,7 @@ impl IosStoreAppSetters for IosStoreApp {}
 /// Derived from [`MobileAppAssignmentSettings`], whose getters apply through `Deref`.
 /// Setters: [`IosStoreAppAssignmentSettingsSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant", feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct IosStoreAppAssignmentSettings(pub(crate) MobileAppAssignmentSettings);
 #[cfg(any(feature = "app_tenant", feature = "mobile_apps"))]
@@ -8512,7 +8562,7 @@ impl IosStoreAppAssignmentSettingsSetters for IosStoreAppAssignmentSettings {}
 /// Derived from [`MobileApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`IosVppAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct IosVppApp(pub(crate) MobileApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -8646,7 +8696,7 @@ impl IosVppAppSetters for IosVppApp {}
 /// Derived from [`IosVppAppAssignedLicense`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`IosVppAppAssignedLicenseSetters`], [`IosVppAppAssignedDeviceLicenseSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct IosVppAppAssignedDeviceLicense(pub(crate) IosVppAppAssignedLicense);
 #[cfg(any(feature = "mobile_apps"))]
@@ -8690,7 +8740,7 @@ impl IosVppAppAssignedDeviceLicenseSetters for IosVppAppAssignedDeviceLicense {}
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`IosVppAppAssignedLicenseSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct IosVppAppAssignedLicense(pub(crate) Entity);
 #[cfg(any(feature = "mobile_apps"))]
@@ -8865,7 +8915,7 @@ impl IosVppAppAssignedLicenseSetters for AnyIosVppAppAssignedLicense {}
 /// Derived from [`IosVppAppAssignedLicense`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`IosVppAppAssignedLicenseSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct IosVppAppAssignedUserLicense(pub(crate) IosVppAppAssignedLicense);
 #[cfg(any(feature = "mobile_apps"))]
@@ -8881,7 +8931,7 @@ impl IosVppAppAssignedLicenseSetters for IosVppAppAssignedUserLicense {}
 /// Derived from [`MobileAppAssignmentSettings`], whose getters apply through `Deref`.
 /// Setters: [`IosVppAppAssignmentSettingsSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant", feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct IosVppAppAssignmentSettings(pub(crate) MobileAppAssignmentSettings);
 #[cfg(any(feature = "app_tenant", feature = "mobile_apps"))]
@@ -8943,6 +8993,8 @@ impl IosVppAppAssignmentSettingsSetters for IosVppAppAssignmentSettings {}
 pub struct IosVppAppRevokeLicensesActionResult(pub(crate) s::Object);
 #[cfg(any(feature = "mobile_apps"))]
 crate::__root_model!(IosVppAppRevokeLicensesActionResult, "microsoft.graph.iosVppAppRevokeLicensesActionResult", false);
+#[cfg(any(feature = "mobile_apps"))]
+crate::__borrowed_root!(IosVppAppRevokeLicensesActionResult);
 #[cfg(any(feature = "mobile_apps"))]
 impl IosVppAppRevokeLicensesActionResult {
     /// `actionFailureReason`. The reason for the revoke licenses action failure.
@@ -9041,7 +9093,7 @@ impl IosVppAppRevokeLicensesActionResultSetters for IosVppAppRevokeLicensesActio
 /// Derived from [`ManagedEBook`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedEBookSetters`], [`IosVppEBookSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "ebooks"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct IosVppEBook(pub(crate) ManagedEBook);
 #[cfg(any(feature = "ebooks"))]
@@ -9148,7 +9200,7 @@ impl IosVppEBookSetters for IosVppEBook {}
 /// Derived from [`ManagedEBookAssignment`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedEBookAssignmentSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "ebooks"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct IosVppEBookAssignment(pub(crate) ManagedEBookAssignment);
 #[cfg(any(feature = "ebooks"))]
@@ -9160,7 +9212,7 @@ impl ManagedEBookAssignmentSetters for IosVppEBookAssignment {}
 
 /// Graph complex type [`microsoft.graph.ipRange`](https://learn.microsoft.com/graph/api/resources/iprange?view=graph-rest-beta).
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct IpRange(pub(crate) s::Object);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
@@ -9361,6 +9413,8 @@ pub struct KerberosSignOnSettings(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(KerberosSignOnSettings, "microsoft.graph.kerberosSignOnSettings", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(KerberosSignOnSettings);
+#[cfg(any(feature = "groups"))]
 impl KerberosSignOnSettings {
     /// `kerberosServicePrincipalName`.
     #[inline]
@@ -9397,6 +9451,8 @@ impl KerberosSignOnSettingsSetters for KerberosSignOnSettings {}
 pub struct KeyCredential(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(KeyCredential, "microsoft.graph.keyCredential", false);
+#[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(KeyCredential);
 #[cfg(any(feature = "groups"))]
 impl KeyCredential {
     /// `customKeyIdentifier`.
@@ -9489,6 +9545,8 @@ pub struct KeyValue(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(KeyValue, "microsoft.graph.keyValue", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(KeyValue);
+#[cfg(any(feature = "groups"))]
 impl KeyValue {
     /// `key`.
     #[inline]
@@ -9528,6 +9586,8 @@ pub struct KeyValuePair(pub(crate) s::Object);
 #[cfg(any(feature = "app_configurations", feature = "app_protection", feature = "app_tenant"))]
 crate::__root_model!(KeyValuePair, "microsoft.graph.keyValuePair", false);
 #[cfg(any(feature = "app_configurations", feature = "app_protection", feature = "app_tenant"))]
+crate::__borrowed_root!(KeyValuePair);
+#[cfg(any(feature = "app_configurations", feature = "app_protection", feature = "app_tenant"))]
 impl KeyValuePair {
     /// `name`. Name for this key-value pair
     #[inline]
@@ -9564,6 +9624,8 @@ impl KeyValuePairSetters for KeyValuePair {}
 pub struct LicenseAssignmentState(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(LicenseAssignmentState, "microsoft.graph.licenseAssignmentState", false);
+#[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(LicenseAssignmentState);
 #[cfg(any(feature = "groups"))]
 impl LicenseAssignmentState {
     /// `assignedByGroup`.
@@ -9629,6 +9691,8 @@ pub struct LicenseProcessingState(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(LicenseProcessingState, "microsoft.graph.licenseProcessingState", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(LicenseProcessingState);
+#[cfg(any(feature = "groups"))]
 impl LicenseProcessingState {
     /// `state`.
     #[inline]
@@ -9656,6 +9720,8 @@ impl LicenseProcessingStateSetters for LicenseProcessingState {}
 pub struct LocaleInfo(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(LocaleInfo, "microsoft.graph.localeInfo", false);
+#[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(LocaleInfo);
 #[cfg(any(feature = "groups"))]
 impl LocaleInfo {
     /// `displayName`.
@@ -9691,7 +9757,7 @@ impl LocaleInfoSetters for LocaleInfo {}
 /// Derived from [`MobileAppIdentifier`], whose getters apply through `Deref`.
 /// Setters: [`MacAppIdentifierSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MacAppIdentifier(pub(crate) MobileAppIdentifier);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
@@ -9722,7 +9788,7 @@ impl MacAppIdentifierSetters for MacAppIdentifier {}
 /// Derived from [`MobileLobApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`MobileLobAppSetters`], [`MacOSLobAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MacOSLobApp(pub(crate) MobileLobApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -9845,6 +9911,8 @@ pub struct MacOSLobChildApp(pub(crate) s::Object);
 #[cfg(any(feature = "mobile_apps"))]
 crate::__root_model!(MacOSLobChildApp, "microsoft.graph.macOSLobChildApp", false);
 #[cfg(any(feature = "mobile_apps"))]
+crate::__borrowed_root!(MacOSLobChildApp);
+#[cfg(any(feature = "mobile_apps"))]
 impl MacOSLobChildApp {
     /// `buildNumber`. The build number of MacOS Line of Business (LoB) app.
     #[inline]
@@ -9888,7 +9956,7 @@ impl MacOSLobChildAppSetters for MacOSLobChildApp {}
 /// Derived from [`MobileApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MacOSMdatpApp(pub(crate) MobileApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -9904,7 +9972,7 @@ impl MobileAppSetters for MacOSMdatpApp {}
 /// Derived from [`MobileApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`MacOSMicrosoftEdgeAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MacOSMicrosoftEdgeApp(pub(crate) MobileApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -9943,6 +10011,8 @@ impl MacOSMicrosoftEdgeAppSetters for MacOSMicrosoftEdgeApp {}
 pub struct MacOSMinimumOperatingSystem(pub(crate) s::Object);
 #[cfg(any(feature = "mobile_apps"))]
 crate::__root_model!(MacOSMinimumOperatingSystem, "microsoft.graph.macOSMinimumOperatingSystem", false);
+#[cfg(any(feature = "mobile_apps"))]
+crate::__borrowed_root!(MacOSMinimumOperatingSystem);
 #[cfg(any(feature = "mobile_apps"))]
 impl MacOSMinimumOperatingSystem {
     /// `v10_10`. Mac OS 10.10 or later.
@@ -10050,7 +10120,7 @@ impl MacOSMinimumOperatingSystemSetters for MacOSMinimumOperatingSystem {}
 /// Derived from [`MobileApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MacOSOfficeSuiteApp(pub(crate) MobileApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -10066,7 +10136,7 @@ impl MobileAppSetters for MacOSOfficeSuiteApp {}
 /// Derived from [`MobileAppAssignmentSettings`], whose getters apply through `Deref`.
 /// Setters: [`MacOsLobAppAssignmentSettingsSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant", feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MacOsLobAppAssignmentSettings(pub(crate) MobileAppAssignmentSettings);
 #[cfg(any(feature = "app_tenant", feature = "mobile_apps"))]
@@ -10097,7 +10167,7 @@ impl MacOsLobAppAssignmentSettingsSetters for MacOsLobAppAssignmentSettings {}
 /// Derived from [`MobileApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`MacOsVppAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MacOsVppApp(pub(crate) MobileApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -10222,7 +10292,7 @@ impl MacOsVppAppSetters for MacOsVppApp {}
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MacOsVppAppAssignedLicenseSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MacOsVppAppAssignedLicense(pub(crate) Entity);
 #[cfg(any(feature = "mobile_apps"))]
@@ -10282,7 +10352,7 @@ impl MacOsVppAppAssignedLicenseSetters for MacOsVppAppAssignedLicense {}
 /// Derived from [`MobileAppAssignmentSettings`], whose getters apply through `Deref`.
 /// Setters: [`MacOsVppAppAssignmentSettingsSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant", feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MacOsVppAppAssignmentSettings(pub(crate) MobileAppAssignmentSettings);
 #[cfg(any(feature = "app_tenant", feature = "mobile_apps"))]
@@ -10326,6 +10396,8 @@ impl MacOsVppAppAssignmentSettingsSetters for MacOsVppAppAssignmentSettings {}
 pub struct MacOsVppAppRevokeLicensesActionResult(pub(crate) s::Object);
 #[cfg(any(feature = "mobile_apps"))]
 crate::__root_model!(MacOsVppAppRevokeLicensesActionResult, "microsoft.graph.macOsVppAppRevokeLicensesActionResult", false);
+#[cfg(any(feature = "mobile_apps"))]
+crate::__borrowed_root!(MacOsVppAppRevokeLicensesActionResult);
 #[cfg(any(feature = "mobile_apps"))]
 impl MacOsVppAppRevokeLicensesActionResult {
     /// `actionFailureReason`. The reason for the revoke licenses action failure.
@@ -10480,6 +10552,8 @@ pub struct MailboxSettings(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(MailboxSettings, "microsoft.graph.mailboxSettings", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(MailboxSettings);
+#[cfg(any(feature = "groups"))]
 impl MailboxSettings {
     /// `archiveFolder`.
     #[inline]
@@ -10586,7 +10660,7 @@ impl MailboxSettingsSetters for MailboxSettings {}
 /// Derived from [`ManagedMobileLobApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`ManagedAppSetters`], [`ManagedMobileLobAppSetters`], [`ManagedAndroidLobAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ManagedAndroidLobApp(pub(crate) ManagedMobileLobApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -10670,7 +10744,7 @@ impl ManagedAndroidLobAppSetters for ManagedAndroidLobApp {}
 /// Derived from [`ManagedApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`ManagedAppSetters`], [`ManagedAndroidStoreAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ManagedAndroidStoreApp(pub(crate) ManagedApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -10725,7 +10799,7 @@ impl ManagedAndroidStoreAppSetters for ManagedAndroidStoreApp {}
 /// Derived from [`MobileApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`ManagedAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ManagedApp(pub(crate) MobileApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -11005,7 +11079,7 @@ crate::__member_serde!(ManagedAppClipboardSharingLevel);
 /// Derived from [`ManagedAppPolicy`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedAppPolicySetters`], [`ManagedAppConfigurationSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ManagedAppConfiguration(pub(crate) ManagedAppPolicy);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
@@ -11421,7 +11495,7 @@ crate::__member_serde!(ManagedAppNotificationRestriction);
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedAppOperationSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ManagedAppOperation(pub(crate) Entity);
 #[cfg(any(feature = "app_protection"))]
@@ -11555,7 +11629,7 @@ crate::__member_serde!(ManagedAppPinCharacterSet);
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedAppPolicySetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ManagedAppPolicy(pub(crate) Entity);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
@@ -11868,7 +11942,7 @@ impl ManagedAppPolicySetters for AnyManagedAppPolicy {}
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedAppPolicyDeploymentSummarySetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ManagedAppPolicyDeploymentSummary(pub(crate) Entity);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
@@ -11942,6 +12016,8 @@ pub struct ManagedAppPolicyDeploymentSummaryPerApp(pub(crate) s::Object);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
 crate::__root_model!(ManagedAppPolicyDeploymentSummaryPerApp, "microsoft.graph.managedAppPolicyDeploymentSummaryPerApp", false);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
+crate::__borrowed_root!(ManagedAppPolicyDeploymentSummaryPerApp);
+#[cfg(any(feature = "app_configurations", feature = "app_protection"))]
 impl ManagedAppPolicyDeploymentSummaryPerApp {
     /// `configurationAppliedUserCount`. Number of users the policy is applied.
     #[inline]
@@ -11976,7 +12052,7 @@ impl ManagedAppPolicyDeploymentSummaryPerAppSetters for ManagedAppPolicyDeployme
 /// Derived from [`ManagedAppPolicy`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedAppPolicySetters`], [`ManagedAppProtectionSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ManagedAppProtection(pub(crate) ManagedAppPolicy);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
@@ -12545,7 +12621,7 @@ impl ManagedAppProtectionSetters for AnyManagedAppProtection {}
 /// Derived from [`PolicySetItem`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`PolicySetItemSetters`], [`ManagedAppProtectionPolicySetItemSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ManagedAppProtectionPolicySetItem(pub(crate) PolicySetItem);
 #[cfg(any(feature = "app_tenant"))]
@@ -12580,7 +12656,7 @@ impl ManagedAppProtectionPolicySetItemSetters for ManagedAppProtectionPolicySetI
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedAppRegistrationSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ManagedAppRegistration(pub(crate) Entity);
 #[cfg(any(feature = "app_protection"))]
@@ -12900,7 +12976,7 @@ crate::__member_serde!(ManagedAppRemediationAction);
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedAppStatusSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ManagedAppStatus(pub(crate) Entity);
 #[cfg(any(feature = "app_protection"))]
@@ -13042,7 +13118,7 @@ impl ManagedAppStatusSetters for AnyManagedAppStatus {}
 /// Derived from [`ManagedAppStatus`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedAppStatusSetters`], [`ManagedAppStatusRawSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ManagedAppStatusRaw(pub(crate) ManagedAppStatus);
 #[cfg(any(feature = "app_protection"))]
@@ -13110,7 +13186,7 @@ crate::__member_serde!(ManagedBrowserType);
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedDeviceMobileAppConfigurationSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ManagedDeviceMobileAppConfiguration(pub(crate) Entity);
 #[cfg(any(feature = "app_configurations"))]
@@ -13327,7 +13403,7 @@ impl ManagedDeviceMobileAppConfigurationSetters for AnyManagedDeviceMobileAppCon
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedDeviceMobileAppConfigurationAssignmentSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ManagedDeviceMobileAppConfigurationAssignment(pub(crate) Entity);
 #[cfg(any(feature = "app_configurations"))]
@@ -13360,7 +13436,7 @@ impl ManagedDeviceMobileAppConfigurationAssignmentSetters for ManagedDeviceMobil
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedDeviceMobileAppConfigurationDeviceStatusSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ManagedDeviceMobileAppConfigurationDeviceStatus(pub(crate) Entity);
 #[cfg(any(feature = "app_configurations", feature = "mobile_apps"))]
@@ -13456,7 +13532,7 @@ impl ManagedDeviceMobileAppConfigurationDeviceStatusSetters for ManagedDeviceMob
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedDeviceMobileAppConfigurationDeviceSummarySetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ManagedDeviceMobileAppConfigurationDeviceSummary(pub(crate) Entity);
 #[cfg(any(feature = "app_configurations"))]
@@ -13561,7 +13637,7 @@ impl ManagedDeviceMobileAppConfigurationDeviceSummarySetters for ManagedDeviceMo
 /// Derived from [`PolicySetItem`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`PolicySetItemSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ManagedDeviceMobileAppConfigurationPolicySetItem(pub(crate) PolicySetItem);
 #[cfg(any(feature = "app_tenant"))]
@@ -13577,7 +13653,7 @@ impl PolicySetItemSetters for ManagedDeviceMobileAppConfigurationPolicySetItem {
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedDeviceMobileAppConfigurationUserStatusSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ManagedDeviceMobileAppConfigurationUserStatus(pub(crate) Entity);
 #[cfg(any(feature = "app_configurations", feature = "mobile_apps"))]
@@ -13646,7 +13722,7 @@ impl ManagedDeviceMobileAppConfigurationUserStatusSetters for ManagedDeviceMobil
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedDeviceMobileAppConfigurationUserSummarySetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ManagedDeviceMobileAppConfigurationUserSummary(pub(crate) Entity);
 #[cfg(any(feature = "app_configurations"))]
@@ -13742,7 +13818,7 @@ impl ManagedDeviceMobileAppConfigurationUserSummarySetters for ManagedDeviceMobi
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedEBookSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "ebooks"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ManagedEBook(pub(crate) Entity);
 #[cfg(any(feature = "ebooks"))]
@@ -13947,7 +14023,7 @@ impl ManagedEBookSetters for AnyManagedEBook {}
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedEBookAssignmentSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "ebooks"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ManagedEBookAssignment(pub(crate) Entity);
 #[cfg(any(feature = "ebooks"))]
@@ -14089,7 +14165,7 @@ impl ManagedEBookAssignmentSetters for AnyManagedEBookAssignment {}
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedEBookCategorySetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "ebooks"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ManagedEBookCategory(pub(crate) Entity);
 #[cfg(any(feature = "ebooks"))]
@@ -14131,7 +14207,7 @@ impl ManagedEBookCategorySetters for ManagedEBookCategory {}
 /// Derived from [`ManagedMobileLobApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`ManagedAppSetters`], [`ManagedMobileLobAppSetters`], [`ManagedIOSLobAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ManagedIOSLobApp(pub(crate) ManagedMobileLobApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -14224,7 +14300,7 @@ impl ManagedIOSLobAppSetters for ManagedIOSLobApp {}
 /// Derived from [`ManagedApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`ManagedAppSetters`], [`ManagedIOSStoreAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ManagedIOSStoreApp(pub(crate) ManagedApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -14321,7 +14397,7 @@ crate::__member_serde!(ManagedInstallerStatus);
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedMobileAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ManagedMobileApp(pub(crate) Entity);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
@@ -14363,7 +14439,7 @@ impl ManagedMobileAppSetters for ManagedMobileApp {}
 /// Derived from [`ManagedApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`ManagedAppSetters`], [`ManagedMobileLobAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ManagedMobileLobApp(pub(crate) ManagedApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -14623,7 +14699,7 @@ crate::__member_serde!(MdmAuthority);
 /// Derived from [`WindowsInformationProtection`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedAppPolicySetters`], [`WindowsInformationProtectionSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MdmWindowsInformationProtectionPolicy(pub(crate) WindowsInformationProtection);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
@@ -14641,7 +14717,7 @@ impl WindowsInformationProtectionSetters for MdmWindowsInformationProtectionPoli
 /// Derived from [`PolicySetItem`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`PolicySetItemSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MdmWindowsInformationProtectionPolicyPolicySetItem(pub(crate) PolicySetItem);
 #[cfg(any(feature = "app_tenant"))]
@@ -14659,6 +14735,8 @@ impl PolicySetItemSetters for MdmWindowsInformationProtectionPolicyPolicySetItem
 pub struct MembershipRuleProcessingStatus(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(MembershipRuleProcessingStatus, "microsoft.graph.membershipRuleProcessingStatus", false);
+#[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(MembershipRuleProcessingStatus);
 #[cfg(any(feature = "groups"))]
 impl MembershipRuleProcessingStatus {
     /// `errorMessage`.
@@ -14740,7 +14818,7 @@ crate::__member_serde!(MicrosoftEdgeChannel);
 /// Derived from [`MobileApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`MicrosoftStoreForBusinessAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MicrosoftStoreForBusinessApp(pub(crate) MobileApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -14820,7 +14898,7 @@ impl MicrosoftStoreForBusinessAppSetters for MicrosoftStoreForBusinessApp {}
 /// Derived from [`MobileAppAssignmentSettings`], whose getters apply through `Deref`.
 /// Setters: [`MicrosoftStoreForBusinessAppAssignmentSettingsSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant", feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MicrosoftStoreForBusinessAppAssignmentSettings(pub(crate) MobileAppAssignmentSettings);
 #[cfg(any(feature = "app_tenant", feature = "mobile_apps"))]
@@ -14851,7 +14929,7 @@ impl MicrosoftStoreForBusinessAppAssignmentSettingsSetters for MicrosoftStoreFor
 /// Derived from [`MobileContainedApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MicrosoftStoreForBusinessContainedAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MicrosoftStoreForBusinessContainedApp(pub(crate) MobileContainedApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -14959,6 +15037,8 @@ pub struct MimeContent(pub(crate) s::Object);
 #[cfg(any(feature = "ebooks", feature = "mobile_apps"))]
 crate::__root_model!(MimeContent, "microsoft.graph.mimeContent", false);
 #[cfg(any(feature = "ebooks", feature = "mobile_apps"))]
+crate::__borrowed_root!(MimeContent);
+#[cfg(any(feature = "ebooks", feature = "mobile_apps"))]
 impl MimeContent {
     /// `type`. Indicates the content mime type.
     #[inline]
@@ -14993,7 +15073,7 @@ impl MimeContentSetters for MimeContent {}
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MobileApp(pub(crate) Entity);
 #[cfg(any(feature = "mobile_apps"))]
@@ -15768,7 +15848,7 @@ impl MobileAppSetters for AnyMobileApp {}
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppAssignmentSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MobileAppAssignment(pub(crate) Entity);
 #[cfg(any(feature = "mobile_apps"))]
@@ -15835,7 +15915,7 @@ impl MobileAppAssignmentSetters for MobileAppAssignment {}
 ///
 /// Graph complex type [`microsoft.graph.mobileAppAssignmentSettings`](https://learn.microsoft.com/graph/api/resources/mobileappassignmentsettings?view=graph-rest-beta).
 #[cfg(any(feature = "app_tenant", feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MobileAppAssignmentSettings(pub(crate) s::Object);
 #[cfg(any(feature = "app_tenant", feature = "mobile_apps"))]
@@ -16078,7 +16158,7 @@ impl From<WindowsUniversalAppXAppAssignmentSettings> for AnyMobileAppAssignmentS
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppCategorySetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MobileAppCategory(pub(crate) Entity);
 #[cfg(any(feature = "mobile_apps"))]
@@ -16120,7 +16200,7 @@ impl MobileAppCategorySetters for MobileAppCategory {}
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MobileAppContent(pub(crate) Entity);
 #[cfg(any(feature = "mobile_apps"))]
@@ -16134,7 +16214,7 @@ impl EntitySetters for MobileAppContent {}
 /// Derived from [`MobileAppRelationship`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppRelationshipSetters`], [`MobileAppDependencySetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MobileAppDependency(pub(crate) MobileAppRelationship);
 #[cfg(any(feature = "mobile_apps"))]
@@ -16218,7 +16298,7 @@ crate::__member_serde!(MobileAppDependencyType);
 ///
 /// Graph complex type [`microsoft.graph.mobileAppIdentifier`](https://learn.microsoft.com/graph/api/resources/mobileappidentifier?view=graph-rest-beta).
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MobileAppIdentifier(pub(crate) s::Object);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
@@ -16371,7 +16451,7 @@ impl From<WindowsAppIdentifier> for AnyMobileAppIdentifier {
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppInstallStatusSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MobileAppInstallStatus(pub(crate) Entity);
 #[cfg(any(feature = "mobile_apps"))]
@@ -16503,7 +16583,7 @@ impl MobileAppInstallStatusSetters for MobileAppInstallStatus {}
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppInstallSummarySetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MobileAppInstallSummary(pub(crate) Entity);
 #[cfg(any(feature = "mobile_apps"))]
@@ -16622,6 +16702,8 @@ pub struct MobileAppInstallTimeSettings(pub(crate) s::Object);
 #[cfg(any(feature = "app_tenant", feature = "mobile_apps"))]
 crate::__root_model!(MobileAppInstallTimeSettings, "microsoft.graph.mobileAppInstallTimeSettings", false);
 #[cfg(any(feature = "app_tenant", feature = "mobile_apps"))]
+crate::__borrowed_root!(MobileAppInstallTimeSettings);
+#[cfg(any(feature = "app_tenant", feature = "mobile_apps"))]
 impl MobileAppInstallTimeSettings {
     /// `deadlineDateTime`. The time at which the app should be installed.
     #[inline]
@@ -16665,7 +16747,7 @@ impl MobileAppInstallTimeSettingsSetters for MobileAppInstallTimeSettings {}
 /// Derived from [`PolicySetItem`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`PolicySetItemSetters`], [`MobileAppPolicySetItemSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MobileAppPolicySetItem(pub(crate) PolicySetItem);
 #[cfg(any(feature = "app_tenant"))]
@@ -16709,7 +16791,7 @@ impl MobileAppPolicySetItemSetters for MobileAppPolicySetItem {}
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppProvisioningConfigGroupAssignmentSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MobileAppProvisioningConfigGroupAssignment(pub(crate) Entity);
 #[cfg(any(feature = "mobile_apps"))]
@@ -16779,7 +16861,7 @@ crate::__member_serde!(MobileAppPublishingState);
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppRelationshipSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MobileAppRelationship(pub(crate) Entity);
 #[cfg(any(feature = "mobile_apps"))]
@@ -16962,7 +17044,7 @@ impl MobileAppRelationshipSetters for AnyMobileAppRelationship {}
 /// Graph complex type [`microsoft.graph.mobileAppRelationshipState`](https://learn.microsoft.com/graph/api/resources/mobileapprelationshipstate?view=graph-rest-beta).
 /// Setters: [`MobileAppRelationshipStateSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MobileAppRelationshipState(pub(crate) s::Object);
 #[cfg(any(feature = "mobile_apps"))]
@@ -17089,7 +17171,7 @@ crate::__member_serde!(MobileAppRelationshipType);
 /// Derived from [`MobileAppRelationship`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppRelationshipSetters`], [`MobileAppSupersedenceSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MobileAppSupersedence(pub(crate) MobileAppRelationship);
 #[cfg(any(feature = "mobile_apps"))]
@@ -17175,7 +17257,7 @@ crate::__member_serde!(MobileAppSupersedenceType);
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MobileContainedApp(pub(crate) Entity);
 #[cfg(any(feature = "mobile_apps"))]
@@ -17302,7 +17384,7 @@ impl EntitySetters for AnyMobileContainedApp {}
 /// Derived from [`MobileApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`MobileLobAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct MobileLobApp(pub(crate) MobileApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -17595,6 +17677,8 @@ pub struct ObjectIdentity(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(ObjectIdentity, "microsoft.graph.objectIdentity", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(ObjectIdentity);
+#[cfg(any(feature = "groups"))]
 impl ObjectIdentity {
     /// `issuer`.
     #[inline]
@@ -17679,7 +17763,7 @@ crate::__member_serde!(OfficeProductId);
 /// Derived from [`MobileApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`OfficeSuiteAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct OfficeSuiteApp(pub(crate) MobileApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -17898,6 +17982,8 @@ pub struct OnPremisesExtensionAttributes(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(OnPremisesExtensionAttributes, "microsoft.graph.onPremisesExtensionAttributes", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(OnPremisesExtensionAttributes);
+#[cfg(any(feature = "groups"))]
 impl OnPremisesExtensionAttributes {
     /// `extensionAttribute1`.
     #[inline]
@@ -18052,6 +18138,8 @@ pub struct OnPremisesProvisioningError(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(OnPremisesProvisioningError, "microsoft.graph.onPremisesProvisioningError", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(OnPremisesProvisioningError);
+#[cfg(any(feature = "groups"))]
 impl OnPremisesProvisioningError {
     /// `category`.
     #[inline]
@@ -18106,6 +18194,8 @@ impl OnPremisesProvisioningErrorSetters for OnPremisesProvisioningError {}
 pub struct OnPremisesPublishing(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(OnPremisesPublishing, "microsoft.graph.onPremisesPublishing", false);
+#[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(OnPremisesPublishing);
 #[cfg(any(feature = "groups"))]
 impl OnPremisesPublishing {
     /// `alternateUrl`.
@@ -18288,6 +18378,8 @@ pub struct OnPremisesPublishingSingleSignOn(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(OnPremisesPublishingSingleSignOn, "microsoft.graph.onPremisesPublishingSingleSignOn", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(OnPremisesPublishingSingleSignOn);
+#[cfg(any(feature = "groups"))]
 impl OnPremisesPublishingSingleSignOn {
     /// `kerberosSignOnSettings`.
     #[inline]
@@ -18324,6 +18416,8 @@ impl OnPremisesPublishingSingleSignOnSetters for OnPremisesPublishingSingleSignO
 pub struct OptionalClaim(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(OptionalClaim, "microsoft.graph.optionalClaim", false);
+#[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(OptionalClaim);
 #[cfg(any(feature = "groups"))]
 impl OptionalClaim {
     /// `additionalProperties`, every item.
@@ -18380,6 +18474,8 @@ pub struct OptionalClaims(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(OptionalClaims, "microsoft.graph.optionalClaims", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(OptionalClaims);
+#[cfg(any(feature = "groups"))]
 impl OptionalClaims {
     /// `accessToken`, every item.
     #[inline]
@@ -18421,7 +18517,7 @@ impl OptionalClaimsSetters for OptionalClaims {}
 /// Derived from [`DirectoryObject`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DirectoryObjectSetters`], [`OrgContactSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct OrgContact(pub(crate) DirectoryObject);
 #[cfg(any(feature = "groups"))]
@@ -18573,7 +18669,7 @@ impl OrgContactSetters for OrgContact {}
 /// Derived from [`DirectoryObject`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DirectoryObjectSetters`], [`OrganizationSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct Organization(pub(crate) DirectoryObject);
 #[cfg(any(feature = "groups"))]
@@ -18818,6 +18914,8 @@ pub struct ParentalControlSettings(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(ParentalControlSettings, "microsoft.graph.parentalControlSettings", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(ParentalControlSettings);
+#[cfg(any(feature = "groups"))]
 impl ParentalControlSettings {
     /// `countriesBlockedForMinors`, every item.
     #[inline]
@@ -18854,6 +18952,8 @@ impl ParentalControlSettingsSetters for ParentalControlSettings {}
 pub struct PasswordCredential(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(PasswordCredential, "microsoft.graph.passwordCredential", false);
+#[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(PasswordCredential);
 #[cfg(any(feature = "groups"))]
 impl PasswordCredential {
     /// `customKeyIdentifier`.
@@ -18937,6 +19037,8 @@ pub struct PasswordProfile(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(PasswordProfile, "microsoft.graph.passwordProfile", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(PasswordProfile);
+#[cfg(any(feature = "groups"))]
 impl PasswordProfile {
     /// `forceChangePasswordNextSignIn`.
     #[inline]
@@ -18982,6 +19084,8 @@ impl PasswordProfileSetters for PasswordProfile {}
 pub struct PasswordSingleSignOnField(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(PasswordSingleSignOnField, "microsoft.graph.passwordSingleSignOnField", false);
+#[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(PasswordSingleSignOnField);
 #[cfg(any(feature = "groups"))]
 impl PasswordSingleSignOnField {
     /// `customizedLabel`.
@@ -19038,6 +19142,8 @@ pub struct PasswordSingleSignOnSettings(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(PasswordSingleSignOnSettings, "microsoft.graph.passwordSingleSignOnSettings", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(PasswordSingleSignOnSettings);
+#[cfg(any(feature = "groups"))]
 impl PasswordSingleSignOnSettings {
     /// `fields`, every item.
     #[inline]
@@ -19061,7 +19167,7 @@ impl PasswordSingleSignOnSettingsSetters for PasswordSingleSignOnSettings {}
 /// Derived from [`PolicyBase`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DirectoryObjectSetters`], [`PolicyBaseSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct PermissionGrantPolicy(pub(crate) PolicyBase);
 #[cfg(any(feature = "groups"))]
@@ -19081,6 +19187,8 @@ impl PolicyBaseSetters for PermissionGrantPolicy {}
 pub struct PermissionScope(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(PermissionScope, "microsoft.graph.permissionScope", false);
+#[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(PermissionScope);
 #[cfg(any(feature = "groups"))]
 impl PermissionScope {
     /// `adminConsentDescription`.
@@ -19181,6 +19289,8 @@ impl PermissionScopeSetters for PermissionScope {}
 pub struct Phone(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(Phone, "microsoft.graph.phone", false);
+#[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(Phone);
 #[cfg(any(feature = "groups"))]
 impl Phone {
     /// `number`.
@@ -19284,6 +19394,8 @@ pub struct PhysicalOfficeAddress(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(PhysicalOfficeAddress, "microsoft.graph.physicalOfficeAddress", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(PhysicalOfficeAddress);
+#[cfg(any(feature = "groups"))]
 impl PhysicalOfficeAddress {
     /// `city`.
     #[inline]
@@ -19352,7 +19464,7 @@ impl PhysicalOfficeAddressSetters for PhysicalOfficeAddress {}
 /// Derived from [`DirectoryObject`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DirectoryObjectSetters`], [`PolicyBaseSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct PolicyBase(pub(crate) DirectoryObject);
 #[cfg(any(feature = "groups"))]
@@ -19618,7 +19730,7 @@ impl PolicyBaseSetters for AnyPolicyBase {}
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`PolicySetSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct PolicySet(pub(crate) Entity);
 #[cfg(any(feature = "app_tenant"))]
@@ -19714,7 +19826,7 @@ impl PolicySetSetters for PolicySet {}
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`PolicySetAssignmentSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct PolicySetAssignment(pub(crate) Entity);
 #[cfg(any(feature = "app_tenant"))]
@@ -19756,7 +19868,7 @@ impl PolicySetAssignmentSetters for PolicySetAssignment {}
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`PolicySetItemSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct PolicySetItem(pub(crate) Entity);
 #[cfg(any(feature = "app_tenant"))]
@@ -20169,6 +20281,8 @@ pub struct PreAuthorizedApplication(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(PreAuthorizedApplication, "microsoft.graph.preAuthorizedApplication", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(PreAuthorizedApplication);
+#[cfg(any(feature = "groups"))]
 impl PreAuthorizedApplication {
     /// `appId`.
     #[inline]
@@ -20206,6 +20320,8 @@ pub struct PrivacyProfile(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(PrivacyProfile, "microsoft.graph.privacyProfile", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(PrivacyProfile);
+#[cfg(any(feature = "groups"))]
 impl PrivacyProfile {
     /// `contactEmail`.
     #[inline]
@@ -20242,6 +20358,8 @@ impl PrivacyProfileSetters for PrivacyProfile {}
 pub struct ProvisionedPlan(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(ProvisionedPlan, "microsoft.graph.provisionedPlan", false);
+#[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(ProvisionedPlan);
 #[cfg(any(feature = "groups"))]
 impl ProvisionedPlan {
     /// `capabilityStatus`.
@@ -20291,6 +20409,8 @@ pub struct ProxiedDomain(pub(crate) s::Object);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
 crate::__root_model!(ProxiedDomain, "microsoft.graph.proxiedDomain", false);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
+crate::__borrowed_root!(ProxiedDomain);
+#[cfg(any(feature = "app_configurations", feature = "app_protection"))]
 impl ProxiedDomain {
     /// `ipAddressOrFQDN`. The IP address or FQDN
     #[inline]
@@ -20328,6 +20448,8 @@ pub struct PublicClientApplication(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(PublicClientApplication, "microsoft.graph.publicClientApplication", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(PublicClientApplication);
+#[cfg(any(feature = "groups"))]
 impl PublicClientApplication {
     /// `redirectUris`, every item.
     #[inline]
@@ -20355,6 +20477,8 @@ impl PublicClientApplicationSetters for PublicClientApplication {}
 pub struct RequiredResourceAccess(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(RequiredResourceAccess, "microsoft.graph.requiredResourceAccess", false);
+#[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(RequiredResourceAccess);
 #[cfg(any(feature = "groups"))]
 impl RequiredResourceAccess {
     /// `resourceAccess`, every item.
@@ -20393,6 +20517,8 @@ pub struct ResourceAccess(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(ResourceAccess, "microsoft.graph.resourceAccess", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(ResourceAccess);
+#[cfg(any(feature = "groups"))]
 impl ResourceAccess {
     /// `id`.
     #[inline]
@@ -20425,7 +20551,7 @@ impl ResourceAccessSetters for ResourceAccess {}
 /// Derived from [`DirectoryObject`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DirectoryObjectSetters`], [`ResourceSpecificPermissionGrantSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ResourceSpecificPermissionGrant(pub(crate) DirectoryObject);
 #[cfg(any(feature = "groups"))]
@@ -20718,6 +20844,8 @@ pub struct SamlSingleSignOnSettings(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(SamlSingleSignOnSettings, "microsoft.graph.samlSingleSignOnSettings", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(SamlSingleSignOnSettings);
+#[cfg(any(feature = "groups"))]
 impl SamlSingleSignOnSettings {
     /// `relayState`.
     #[inline]
@@ -20743,7 +20871,7 @@ impl SamlSingleSignOnSettingsSetters for SamlSingleSignOnSettings {}
 /// Derived from [`DeviceAppManagementTask`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DeviceAppManagementTaskSetters`], [`SecurityConfigurationTaskSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct SecurityConfigurationTask(pub(crate) DeviceAppManagementTask);
 #[cfg(any(feature = "app_tenant"))]
@@ -20821,7 +20949,7 @@ impl SecurityConfigurationTaskSetters for SecurityConfigurationTask {}
 /// Derived from [`DirectoryObject`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DirectoryObjectSetters`], [`ServicePrincipalSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct ServicePrincipal(pub(crate) DirectoryObject);
 #[cfg(any(feature = "groups"))]
@@ -21174,6 +21302,8 @@ pub struct SettingTemplateValue(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(SettingTemplateValue, "microsoft.graph.settingTemplateValue", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(SettingTemplateValue);
+#[cfg(any(feature = "groups"))]
 impl SettingTemplateValue {
     /// `defaultValue`.
     #[inline]
@@ -21226,7 +21356,7 @@ impl SettingTemplateValueSetters for SettingTemplateValue {}
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`SideLoadingKeySetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct SideLoadingKey(pub(crate) Entity);
 #[cfg(any(feature = "mobile_apps"))]
@@ -21297,6 +21427,8 @@ impl SideLoadingKeySetters for SideLoadingKey {}
 pub struct SignInActivity(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(SignInActivity, "microsoft.graph.signInActivity", false);
+#[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(SignInActivity);
 #[cfg(any(feature = "groups"))]
 impl SignInActivity {
     /// `lastSignInDateTime`.
@@ -21384,6 +21516,8 @@ pub struct SpaApplication(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(SpaApplication, "microsoft.graph.spaApplication", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(SpaApplication);
+#[cfg(any(feature = "groups"))]
 impl SpaApplication {
     /// `redirectUris`, every item.
     #[inline]
@@ -21411,6 +21545,8 @@ impl SpaApplicationSetters for SpaApplication {}
 pub struct StandardTimeZoneOffset(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(StandardTimeZoneOffset, "microsoft.graph.standardTimeZoneOffset", true);
+#[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(StandardTimeZoneOffset);
 #[cfg(any(feature = "groups"))]
 impl StandardTimeZoneOffset {
     /// `dayOccurrence`.
@@ -21569,7 +21705,7 @@ impl StandardTimeZoneOffsetSetters for AnyStandardTimeZoneOffset {}
 /// Derived from [`PolicyBase`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DirectoryObjectSetters`], [`PolicyBaseSetters`], [`StsPolicySetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct StsPolicy(pub(crate) PolicyBase);
 #[cfg(any(feature = "groups"))]
@@ -21777,7 +21913,7 @@ impl StsPolicySetters for AnyStsPolicy {}
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`SymantecCodeSigningCertificateSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct SymantecCodeSigningCertificate(pub(crate) Entity);
 #[cfg(any(feature = "mobile_apps"))]
@@ -21882,7 +22018,7 @@ impl SymantecCodeSigningCertificateSetters for SymantecCodeSigningCertificate {}
 /// Derived from [`ManagedAppConfiguration`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedAppPolicySetters`], [`ManagedAppConfigurationSetters`], [`TargetedManagedAppConfigurationSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct TargetedManagedAppConfiguration(pub(crate) ManagedAppConfiguration);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
@@ -21928,7 +22064,7 @@ impl TargetedManagedAppConfigurationSetters for TargetedManagedAppConfiguration 
 /// Derived from [`PolicySetItem`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`PolicySetItemSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct TargetedManagedAppConfigurationPolicySetItem(pub(crate) PolicySetItem);
 #[cfg(any(feature = "app_tenant"))]
@@ -21944,7 +22080,7 @@ impl PolicySetItemSetters for TargetedManagedAppConfigurationPolicySetItem {}
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`TargetedManagedAppPolicyAssignmentSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct TargetedManagedAppPolicyAssignment(pub(crate) Entity);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
@@ -21995,7 +22131,7 @@ impl TargetedManagedAppPolicyAssignmentSetters for TargetedManagedAppPolicyAssig
 /// Derived from [`ManagedAppProtection`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedAppPolicySetters`], [`ManagedAppProtectionSetters`], [`TargetedManagedAppProtectionSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct TargetedManagedAppProtection(pub(crate) ManagedAppProtection);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
@@ -22157,7 +22293,7 @@ impl TargetedManagedAppProtectionSetters for AnyTargetedManagedAppProtection {}
 /// Graph complex type [`microsoft.graph.timeZoneBase`](https://learn.microsoft.com/graph/api/resources/timezonebase?view=graph-rest-beta).
 /// Setters: [`TimeZoneBaseSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct TimeZoneBase(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
@@ -22284,7 +22420,7 @@ impl TimeZoneBaseSetters for AnyTimeZoneBase {}
 /// Derived from [`StsPolicy`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DirectoryObjectSetters`], [`PolicyBaseSetters`], [`StsPolicySetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct TokenIssuancePolicy(pub(crate) StsPolicy);
 #[cfg(any(feature = "groups"))]
@@ -22302,7 +22438,7 @@ impl StsPolicySetters for TokenIssuancePolicy {}
 /// Derived from [`StsPolicy`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DirectoryObjectSetters`], [`PolicyBaseSetters`], [`StsPolicySetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct TokenLifetimePolicy(pub(crate) StsPolicy);
 #[cfg(any(feature = "groups"))]
@@ -22326,6 +22462,8 @@ impl StsPolicySetters for TokenLifetimePolicy {}
 pub struct UnmanagedDevice(pub(crate) s::Object);
 #[cfg(any(feature = "app_tenant"))]
 crate::__root_model!(UnmanagedDevice, "microsoft.graph.unmanagedDevice", false);
+#[cfg(any(feature = "app_tenant"))]
+crate::__borrowed_root!(UnmanagedDevice);
 #[cfg(any(feature = "app_tenant"))]
 impl UnmanagedDevice {
     /// `deviceName`. Device name.
@@ -22442,7 +22580,7 @@ impl UnmanagedDeviceSetters for UnmanagedDevice {}
 /// Derived from [`DeviceAppManagementTask`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DeviceAppManagementTaskSetters`], [`UnmanagedDeviceDiscoveryTaskSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UnmanagedDeviceDiscoveryTask(pub(crate) DeviceAppManagementTask);
 #[cfg(any(feature = "app_tenant"))]
@@ -22477,7 +22615,7 @@ impl UnmanagedDeviceDiscoveryTaskSetters for UnmanagedDeviceDiscoveryTask {}
 /// Derived from [`DirectoryObject`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`DirectoryObjectSetters`], [`UserSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "groups"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct User(pub(crate) DirectoryObject);
 #[cfg(any(feature = "groups"))]
@@ -23169,7 +23307,7 @@ impl UserSetters for User {}
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`UserAppInstallStatusSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UserAppInstallStatus(pub(crate) Entity);
 #[cfg(any(feature = "mobile_apps"))]
@@ -23238,7 +23376,7 @@ impl UserAppInstallStatusSetters for UserAppInstallStatus {}
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`UserInstallStateSummarySetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "ebooks"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UserInstallStateSummary(pub(crate) Entity);
 #[cfg(any(feature = "ebooks"))]
@@ -23301,6 +23439,8 @@ pub struct UserPurpose(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(UserPurpose, "microsoft.graph.userPurpose", false);
 #[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(UserPurpose);
+#[cfg(any(feature = "groups"))]
 impl UserPurpose {
     /// `value`.
     #[inline]
@@ -23328,6 +23468,8 @@ impl UserPurposeSetters for UserPurpose {}
 pub struct VerifiedCustomDomainCertificatesMetadata(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(VerifiedCustomDomainCertificatesMetadata, "microsoft.graph.verifiedCustomDomainCertificatesMetadata", false);
+#[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(VerifiedCustomDomainCertificatesMetadata);
 #[cfg(any(feature = "groups"))]
 impl VerifiedCustomDomainCertificatesMetadata {
     /// `expiryDate`.
@@ -23392,6 +23534,8 @@ impl VerifiedCustomDomainCertificatesMetadataSetters for VerifiedCustomDomainCer
 pub struct VerifiedDomain(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(VerifiedDomain, "microsoft.graph.verifiedDomain", false);
+#[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(VerifiedDomain);
 #[cfg(any(feature = "groups"))]
 impl VerifiedDomain {
     /// `capabilities`.
@@ -23459,6 +23603,8 @@ pub struct VppLicensingType(pub(crate) s::Object);
 #[cfg(any(feature = "mobile_apps"))]
 crate::__root_model!(VppLicensingType, "microsoft.graph.vppLicensingType", false);
 #[cfg(any(feature = "mobile_apps"))]
+crate::__borrowed_root!(VppLicensingType);
+#[cfg(any(feature = "mobile_apps"))]
 impl VppLicensingType {
     /// `supportDeviceLicensing`. Whether the program supports the device licensing type.
     #[inline]
@@ -23511,7 +23657,7 @@ impl VppLicensingTypeSetters for VppLicensingType {}
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`VppTokenSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "ebooks"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct VppToken(pub(crate) Entity);
 #[cfg(any(feature = "ebooks"))]
@@ -23765,7 +23911,7 @@ crate::__member_serde!(VppTokenActionFailureReason);
 /// Graph complex type [`microsoft.graph.vppTokenActionResult`](https://learn.microsoft.com/graph/api/resources/vpptokenactionresult?view=graph-rest-beta).
 /// Setters: [`VppTokenActionResultSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "ebooks"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct VppTokenActionResult(pub(crate) s::Object);
 #[cfg(any(feature = "ebooks"))]
@@ -23920,7 +24066,7 @@ impl VppTokenActionResultSetters for AnyVppTokenActionResult {}
 /// Graph complex type [`microsoft.graph.vppTokenLicenseSummary`](https://learn.microsoft.com/graph/api/resources/vpptokenlicensesummary?view=graph-rest-beta).
 /// Setters: [`VppTokenLicenseSummarySetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "ebooks"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct VppTokenLicenseSummary(pub(crate) s::Object);
 #[cfg(any(feature = "ebooks"))]
@@ -23987,7 +24133,7 @@ impl VppTokenLicenseSummarySetters for VppTokenLicenseSummary {}
 /// Derived from [`VppTokenActionResult`], whose getters apply through `Deref`.
 /// Setters: [`VppTokenActionResultSetters`], [`VppTokenRevokeLicensesActionResultSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "ebooks"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct VppTokenRevokeLicensesActionResult(pub(crate) VppTokenActionResult);
 #[cfg(any(feature = "ebooks"))]
@@ -24128,7 +24274,7 @@ crate::__member_serde!(VppTokenSyncStatus);
 /// Derived from [`MobileApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`WebAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct WebApp(pub(crate) MobileApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -24174,6 +24320,8 @@ impl WebAppSetters for WebApp {}
 pub struct WebApplication(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(WebApplication, "microsoft.graph.webApplication", false);
+#[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(WebApplication);
 #[cfg(any(feature = "groups"))]
 impl WebApplication {
     /// `homePageUrl`.
@@ -24236,7 +24384,7 @@ impl WebApplicationSetters for WebApplication {}
 /// Derived from [`MobileLobApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`MobileLobAppSetters`], [`Win32LobAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct Win32LobApp(pub(crate) MobileLobApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -24417,7 +24565,7 @@ impl Win32LobAppSetters for Win32LobApp {}
 /// Derived from [`MobileAppAssignmentSettings`], whose getters apply through `Deref`.
 /// Setters: [`Win32LobAppAssignmentSettingsSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant", feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct Win32LobAppAssignmentSettings(pub(crate) MobileAppAssignmentSettings);
 #[cfg(any(feature = "app_tenant", feature = "mobile_apps"))]
@@ -24506,7 +24654,7 @@ crate::__member_serde!(Win32LobAppDeliveryOptimizationPriority);
 ///
 /// Graph complex type [`microsoft.graph.win32LobAppDetection`](https://learn.microsoft.com/graph/api/resources/win32lobappdetection?view=graph-rest-beta).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct Win32LobAppDetection(pub(crate) s::Object);
 #[cfg(any(feature = "mobile_apps"))]
@@ -24712,7 +24860,7 @@ crate::__member_serde!(Win32LobAppDetectionOperator);
 /// Derived from [`Win32LobAppDetection`], whose getters apply through `Deref`.
 /// Setters: [`Win32LobAppFileSystemDetectionSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct Win32LobAppFileSystemDetection(pub(crate) Win32LobAppDetection);
 #[cfg(any(feature = "mobile_apps"))]
@@ -24894,7 +25042,7 @@ crate::__member_serde!(Win32LobAppFileSystemOperationType);
 /// Derived from [`Win32LobAppRequirement`], whose getters apply through `Deref`.
 /// Setters: [`Win32LobAppRequirementSetters`], [`Win32LobAppFileSystemRequirementSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct Win32LobAppFileSystemRequirement(pub(crate) Win32LobAppRequirement);
 #[cfg(any(feature = "mobile_apps"))]
@@ -24954,7 +25102,7 @@ impl Win32LobAppFileSystemRequirementSetters for Win32LobAppFileSystemRequiremen
 /// Derived from [`Win32LobAppRule`], whose getters apply through `Deref`.
 /// Setters: [`Win32LobAppRuleSetters`], [`Win32LobAppFileSystemRuleSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct Win32LobAppFileSystemRule(pub(crate) Win32LobAppRule);
 #[cfg(any(feature = "mobile_apps"))]
@@ -25037,6 +25185,8 @@ pub struct Win32LobAppInstallExperience(pub(crate) s::Object);
 #[cfg(any(feature = "mobile_apps"))]
 crate::__root_model!(Win32LobAppInstallExperience, "microsoft.graph.win32LobAppInstallExperience", false);
 #[cfg(any(feature = "mobile_apps"))]
+crate::__borrowed_root!(Win32LobAppInstallExperience);
+#[cfg(any(feature = "mobile_apps"))]
 impl Win32LobAppInstallExperience {
     /// `deviceRestartBehavior`. Device restart behavior.
     #[inline]
@@ -25075,6 +25225,8 @@ impl Win32LobAppInstallExperienceSetters for Win32LobAppInstallExperience {}
 pub struct Win32LobAppMsiInformation(pub(crate) s::Object);
 #[cfg(any(feature = "mobile_apps"))]
 crate::__root_model!(Win32LobAppMsiInformation, "microsoft.graph.win32LobAppMsiInformation", false);
+#[cfg(any(feature = "mobile_apps"))]
+crate::__borrowed_root!(Win32LobAppMsiInformation);
 #[cfg(any(feature = "mobile_apps"))]
 impl Win32LobAppMsiInformation {
     /// `packageType`. The MSI package type.
@@ -25229,7 +25381,7 @@ crate::__member_serde!(Win32LobAppNotification);
 /// Derived from [`Win32LobAppDetection`], whose getters apply through `Deref`.
 /// Setters: [`Win32LobAppPowerShellScriptDetectionSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct Win32LobAppPowerShellScriptDetection(pub(crate) Win32LobAppDetection);
 #[cfg(any(feature = "mobile_apps"))]
@@ -25331,7 +25483,7 @@ crate::__member_serde!(Win32LobAppPowerShellScriptDetectionType);
 /// Derived from [`Win32LobAppRequirement`], whose getters apply through `Deref`.
 /// Setters: [`Win32LobAppRequirementSetters`], [`Win32LobAppPowerShellScriptRequirementSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct Win32LobAppPowerShellScriptRequirement(pub(crate) Win32LobAppRequirement);
 #[cfg(any(feature = "mobile_apps"))]
@@ -25409,7 +25561,7 @@ impl Win32LobAppPowerShellScriptRequirementSetters for Win32LobAppPowerShellScri
 /// Derived from [`Win32LobAppRule`], whose getters apply through `Deref`.
 /// Setters: [`Win32LobAppRuleSetters`], [`Win32LobAppPowerShellScriptRuleSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct Win32LobAppPowerShellScriptRule(pub(crate) Win32LobAppRule);
 #[cfg(any(feature = "mobile_apps"))]
@@ -25558,7 +25710,7 @@ crate::__member_serde!(Win32LobAppPowerShellScriptRuleOperationType);
 /// Derived from [`Win32LobAppDetection`], whose getters apply through `Deref`.
 /// Setters: [`Win32LobAppProductCodeDetectionSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct Win32LobAppProductCodeDetection(pub(crate) Win32LobAppDetection);
 #[cfg(any(feature = "mobile_apps"))]
@@ -25607,7 +25759,7 @@ impl Win32LobAppProductCodeDetectionSetters for Win32LobAppProductCodeDetection 
 /// Derived from [`Win32LobAppRule`], whose getters apply through `Deref`.
 /// Setters: [`Win32LobAppRuleSetters`], [`Win32LobAppProductCodeRuleSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct Win32LobAppProductCodeRule(pub(crate) Win32LobAppRule);
 #[cfg(any(feature = "mobile_apps"))]
@@ -25658,7 +25810,7 @@ impl Win32LobAppProductCodeRuleSetters for Win32LobAppProductCodeRule {}
 /// Derived from [`Win32LobAppDetection`], whose getters apply through `Deref`.
 /// Setters: [`Win32LobAppRegistryDetectionSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct Win32LobAppRegistryDetection(pub(crate) Win32LobAppDetection);
 #[cfg(any(feature = "mobile_apps"))]
@@ -25783,7 +25935,7 @@ crate::__member_serde!(Win32LobAppRegistryDetectionType);
 /// Derived from [`Win32LobAppRequirement`], whose getters apply through `Deref`.
 /// Setters: [`Win32LobAppRequirementSetters`], [`Win32LobAppRegistryRequirementSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct Win32LobAppRegistryRequirement(pub(crate) Win32LobAppRequirement);
 #[cfg(any(feature = "mobile_apps"))]
@@ -25843,7 +25995,7 @@ impl Win32LobAppRegistryRequirementSetters for Win32LobAppRegistryRequirement {}
 /// Derived from [`Win32LobAppRule`], whose getters apply through `Deref`.
 /// Setters: [`Win32LobAppRuleSetters`], [`Win32LobAppRegistryRuleSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct Win32LobAppRegistryRule(pub(crate) Win32LobAppRule);
 #[cfg(any(feature = "mobile_apps"))]
@@ -25969,7 +26121,7 @@ crate::__member_serde!(Win32LobAppRegistryRuleOperationType);
 /// Graph complex type [`microsoft.graph.win32LobAppRequirement`](https://learn.microsoft.com/graph/api/resources/win32lobapprequirement?view=graph-rest-beta).
 /// Setters: [`Win32LobAppRequirementSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct Win32LobAppRequirement(pub(crate) s::Object);
 #[cfg(any(feature = "mobile_apps"))]
@@ -26183,6 +26335,8 @@ pub struct Win32LobAppRestartSettings(pub(crate) s::Object);
 #[cfg(any(feature = "app_tenant", feature = "mobile_apps"))]
 crate::__root_model!(Win32LobAppRestartSettings, "microsoft.graph.win32LobAppRestartSettings", false);
 #[cfg(any(feature = "app_tenant", feature = "mobile_apps"))]
+crate::__borrowed_root!(Win32LobAppRestartSettings);
+#[cfg(any(feature = "app_tenant", feature = "mobile_apps"))]
 impl Win32LobAppRestartSettings {
     /// `countdownDisplayBeforeRestartInMinutes`. The number of minutes before the restart time to display the countdown dialog for pending restarts.
     #[inline]
@@ -26230,6 +26384,8 @@ impl Win32LobAppRestartSettingsSetters for Win32LobAppRestartSettings {}
 pub struct Win32LobAppReturnCode(pub(crate) s::Object);
 #[cfg(any(feature = "mobile_apps"))]
 crate::__root_model!(Win32LobAppReturnCode, "microsoft.graph.win32LobAppReturnCode", false);
+#[cfg(any(feature = "mobile_apps"))]
+crate::__borrowed_root!(Win32LobAppReturnCode);
 #[cfg(any(feature = "mobile_apps"))]
 impl Win32LobAppReturnCode {
     /// `returnCode`. Return code.
@@ -26309,7 +26465,7 @@ crate::__member_serde!(Win32LobAppReturnCodeType);
 /// Graph complex type [`microsoft.graph.win32LobAppRule`](https://learn.microsoft.com/graph/api/resources/win32lobapprule?view=graph-rest-beta).
 /// Setters: [`Win32LobAppRuleSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct Win32LobAppRule(pub(crate) s::Object);
 #[cfg(any(feature = "mobile_apps"))]
@@ -26569,7 +26725,7 @@ crate::__member_serde!(Win32LobAppRuleType);
 /// Derived from [`PolicySetItem`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`PolicySetItemSetters`], [`Windows10EnrollmentCompletionPageConfigurationPolicySetItemSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct Windows10EnrollmentCompletionPageConfigurationPolicySetItem(pub(crate) PolicySetItem);
 #[cfg(any(feature = "app_tenant"))]
@@ -26604,7 +26760,7 @@ impl Windows10EnrollmentCompletionPageConfigurationPolicySetItemSetters for Wind
 /// Derived from [`MobileAppIdentifier`], whose getters apply through `Deref`.
 /// Setters: [`WindowsAppIdentifierSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct WindowsAppIdentifier(pub(crate) MobileAppIdentifier);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
@@ -26635,7 +26791,7 @@ impl WindowsAppIdentifierSetters for WindowsAppIdentifier {}
 /// Derived from [`MobileLobApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`MobileLobAppSetters`], [`WindowsAppXSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct WindowsAppX(pub(crate) MobileLobApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -26726,7 +26882,7 @@ impl WindowsAppXSetters for WindowsAppX {}
 /// Derived from [`MobileAppAssignmentSettings`], whose getters apply through `Deref`.
 /// Setters: [`WindowsAppXAppAssignmentSettingsSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant", feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct WindowsAppXAppAssignmentSettings(pub(crate) MobileAppAssignmentSettings);
 #[cfg(any(feature = "app_tenant", feature = "mobile_apps"))]
@@ -26806,7 +26962,7 @@ crate::__member_serde!(WindowsArchitecture);
 /// Derived from [`PolicySetItem`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`PolicySetItemSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct WindowsAutopilotDeploymentProfilePolicySetItem(pub(crate) PolicySetItem);
 #[cfg(any(feature = "app_tenant"))]
@@ -26820,7 +26976,7 @@ impl PolicySetItemSetters for WindowsAutopilotDeploymentProfilePolicySetItem {}
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`WindowsDefenderApplicationControlSupplementalPolicySetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct WindowsDefenderApplicationControlSupplementalPolicy(pub(crate) Entity);
 #[cfg(any(feature = "mobile_apps"))]
@@ -26916,7 +27072,7 @@ impl WindowsDefenderApplicationControlSupplementalPolicySetters for WindowsDefen
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`WindowsDefenderApplicationControlSupplementalPolicyAssignmentSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct WindowsDefenderApplicationControlSupplementalPolicyAssignment(pub(crate) Entity);
 #[cfg(any(feature = "mobile_apps"))]
@@ -26949,7 +27105,7 @@ impl WindowsDefenderApplicationControlSupplementalPolicyAssignmentSetters for Wi
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`WindowsDefenderApplicationControlSupplementalPolicyDeploymentStatusSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct WindowsDefenderApplicationControlSupplementalPolicyDeploymentStatus(pub(crate) Entity);
 #[cfg(any(feature = "mobile_apps"))]
@@ -27054,7 +27210,7 @@ impl WindowsDefenderApplicationControlSupplementalPolicyDeploymentStatusSetters 
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`WindowsDefenderApplicationControlSupplementalPolicyDeploymentSummarySetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct WindowsDefenderApplicationControlSupplementalPolicyDeploymentSummary(pub(crate) Entity);
 #[cfg(any(feature = "mobile_apps"))]
@@ -27186,7 +27342,7 @@ crate::__member_serde!(WindowsDeviceType);
 /// Derived from [`ManagedAppPolicy`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedAppPolicySetters`], [`WindowsInformationProtectionSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct WindowsInformationProtection(pub(crate) ManagedAppPolicy);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
@@ -27526,7 +27682,7 @@ impl WindowsInformationProtectionSetters for AnyWindowsInformationProtection {}
 /// Graph complex type [`microsoft.graph.windowsInformationProtectionApp`](https://learn.microsoft.com/graph/api/resources/windowsinformationprotectionapp?view=graph-rest-beta).
 /// Setters: [`WindowsInformationProtectionAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct WindowsInformationProtectionApp(pub(crate) s::Object);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
@@ -27706,7 +27862,7 @@ impl WindowsInformationProtectionAppSetters for AnyWindowsInformationProtectionA
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`WindowsInformationProtectionAppLockerFileSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct WindowsInformationProtectionAppLockerFile(pub(crate) Entity);
 #[cfg(any(feature = "app_protection"))]
@@ -27771,6 +27927,8 @@ pub struct WindowsInformationProtectionDataRecoveryCertificate(pub(crate) s::Obj
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
 crate::__root_model!(WindowsInformationProtectionDataRecoveryCertificate, "microsoft.graph.windowsInformationProtectionDataRecoveryCertificate", false);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
+crate::__borrowed_root!(WindowsInformationProtectionDataRecoveryCertificate);
+#[cfg(any(feature = "app_configurations", feature = "app_protection"))]
 impl WindowsInformationProtectionDataRecoveryCertificate {
     /// `certificate`. Data recovery Certificate
     #[inline]
@@ -27823,7 +27981,7 @@ impl WindowsInformationProtectionDataRecoveryCertificateSetters for WindowsInfor
 /// Derived from [`WindowsInformationProtectionApp`], whose getters apply through `Deref`.
 /// Setters: [`WindowsInformationProtectionAppSetters`], [`WindowsInformationProtectionDesktopAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct WindowsInformationProtectionDesktopApp(pub(crate) WindowsInformationProtectionApp);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
@@ -27874,7 +28032,7 @@ impl WindowsInformationProtectionDesktopAppSetters for WindowsInformationProtect
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`WindowsInformationProtectionDeviceRegistrationSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct WindowsInformationProtectionDeviceRegistration(pub(crate) Entity);
 #[cfg(any(feature = "app_protection"))]
@@ -27998,6 +28156,8 @@ pub struct WindowsInformationProtectionIPRangeCollection(pub(crate) s::Object);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
 crate::__root_model!(WindowsInformationProtectionIPRangeCollection, "microsoft.graph.windowsInformationProtectionIPRangeCollection", false);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
+crate::__borrowed_root!(WindowsInformationProtectionIPRangeCollection);
+#[cfg(any(feature = "app_configurations", feature = "app_protection"))]
 impl WindowsInformationProtectionIPRangeCollection {
     /// `displayName`. Display name
     #[inline]
@@ -28069,7 +28229,7 @@ crate::__member_serde!(WindowsInformationProtectionPinCharacterRequirements);
 /// Derived from [`WindowsInformationProtection`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`ManagedAppPolicySetters`], [`WindowsInformationProtectionSetters`], [`WindowsInformationProtectionPolicySetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct WindowsInformationProtectionPolicy(pub(crate) WindowsInformationProtection);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
@@ -28210,6 +28370,8 @@ pub struct WindowsInformationProtectionProxiedDomainCollection(pub(crate) s::Obj
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
 crate::__root_model!(WindowsInformationProtectionProxiedDomainCollection, "microsoft.graph.windowsInformationProtectionProxiedDomainCollection", false);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
+crate::__borrowed_root!(WindowsInformationProtectionProxiedDomainCollection);
+#[cfg(any(feature = "app_configurations", feature = "app_protection"))]
 impl WindowsInformationProtectionProxiedDomainCollection {
     /// `displayName`. Display name
     #[inline]
@@ -28249,6 +28411,8 @@ pub struct WindowsInformationProtectionResourceCollection(pub(crate) s::Object);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
 crate::__root_model!(WindowsInformationProtectionResourceCollection, "microsoft.graph.windowsInformationProtectionResourceCollection", false);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
+crate::__borrowed_root!(WindowsInformationProtectionResourceCollection);
+#[cfg(any(feature = "app_configurations", feature = "app_protection"))]
 impl WindowsInformationProtectionResourceCollection {
     /// `displayName`. Display name
     #[inline]
@@ -28283,7 +28447,7 @@ impl WindowsInformationProtectionResourceCollectionSetters for WindowsInformatio
 /// Derived from [`WindowsInformationProtectionApp`], whose getters apply through `Deref`.
 /// Setters: [`WindowsInformationProtectionAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct WindowsInformationProtectionStoreApp(pub(crate) WindowsInformationProtectionApp);
 #[cfg(any(feature = "app_configurations", feature = "app_protection"))]
@@ -28297,7 +28461,7 @@ impl WindowsInformationProtectionAppSetters for WindowsInformationProtectionStor
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`WindowsInformationProtectionWipeActionSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_protection"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct WindowsInformationProtectionWipeAction(pub(crate) Entity);
 #[cfg(any(feature = "app_protection"))]
@@ -28375,7 +28539,7 @@ impl WindowsInformationProtectionWipeActionSetters for WindowsInformationProtect
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`WindowsManagementAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct WindowsManagementApp(pub(crate) Entity);
 #[cfg(any(feature = "app_tenant"))]
@@ -28426,7 +28590,7 @@ impl WindowsManagementAppSetters for WindowsManagementApp {}
 /// Derived from [`Entity`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`WindowsManagementAppHealthStateSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct WindowsManagementAppHealthState(pub(crate) Entity);
 #[cfg(any(feature = "app_tenant"))]
@@ -28495,7 +28659,7 @@ impl WindowsManagementAppHealthStateSetters for WindowsManagementAppHealthState 
 /// Derived from [`MobileApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`WindowsMicrosoftEdgeAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct WindowsMicrosoftEdgeApp(pub(crate) MobileApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -28543,6 +28707,8 @@ impl WindowsMicrosoftEdgeAppSetters for WindowsMicrosoftEdgeApp {}
 pub struct WindowsMinimumOperatingSystem(pub(crate) s::Object);
 #[cfg(any(feature = "mobile_apps"))]
 crate::__root_model!(WindowsMinimumOperatingSystem, "microsoft.graph.windowsMinimumOperatingSystem", false);
+#[cfg(any(feature = "mobile_apps"))]
+crate::__borrowed_root!(WindowsMinimumOperatingSystem);
 #[cfg(any(feature = "mobile_apps"))]
 impl WindowsMinimumOperatingSystem {
     /// `v10_0`. Windows version 10.0 or later.
@@ -28668,7 +28834,7 @@ impl WindowsMinimumOperatingSystemSetters for WindowsMinimumOperatingSystem {}
 /// Derived from [`MobileLobApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`MobileLobAppSetters`], [`WindowsMobileMSISetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct WindowsMobileMSI(pub(crate) MobileLobApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -28755,6 +28921,8 @@ pub struct WindowsPackageInformation(pub(crate) s::Object);
 #[cfg(any(feature = "mobile_apps"))]
 crate::__root_model!(WindowsPackageInformation, "microsoft.graph.windowsPackageInformation", false);
 #[cfg(any(feature = "mobile_apps"))]
+crate::__borrowed_root!(WindowsPackageInformation);
+#[cfg(any(feature = "mobile_apps"))]
 impl WindowsPackageInformation {
     /// `applicableArchitecture`. The Windows architecture for which this app can run on.
     #[inline]
@@ -28834,7 +29002,7 @@ impl WindowsPackageInformationSetters for WindowsPackageInformation {}
 /// Derived from [`MobileLobApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`MobileLobAppSetters`], [`WindowsPhone81AppXSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct WindowsPhone81AppX(pub(crate) MobileLobApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -29038,7 +29206,7 @@ impl WindowsPhone81AppXSetters for AnyWindowsPhone81AppX {}
 /// Derived from [`WindowsPhone81AppX`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`MobileLobAppSetters`], [`WindowsPhone81AppXSetters`], [`WindowsPhone81AppXBundleSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct WindowsPhone81AppXBundle(pub(crate) WindowsPhone81AppX);
 #[cfg(any(feature = "mobile_apps"))]
@@ -29077,7 +29245,7 @@ impl WindowsPhone81AppXBundleSetters for WindowsPhone81AppXBundle {}
 /// Derived from [`MobileApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`WindowsPhone81StoreAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct WindowsPhone81StoreApp(pub(crate) MobileApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -29112,7 +29280,7 @@ impl WindowsPhone81StoreAppSetters for WindowsPhone81StoreApp {}
 /// Derived from [`MobileLobApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`MobileLobAppSetters`], [`WindowsPhoneXAPSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct WindowsPhoneXAP(pub(crate) MobileLobApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -29167,7 +29335,7 @@ impl WindowsPhoneXAPSetters for WindowsPhoneXAP {}
 /// Derived from [`MobileApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`WindowsStoreAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct WindowsStoreApp(pub(crate) MobileApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -29202,7 +29370,7 @@ impl WindowsStoreAppSetters for WindowsStoreApp {}
 /// Derived from [`MobileLobApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`MobileAppSetters`], [`MobileLobAppSetters`], [`WindowsUniversalAppXSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct WindowsUniversalAppX(pub(crate) MobileLobApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -29302,7 +29470,7 @@ impl WindowsUniversalAppXSetters for WindowsUniversalAppX {}
 /// Derived from [`MobileAppAssignmentSettings`], whose getters apply through `Deref`.
 /// Setters: [`WindowsUniversalAppXAppAssignmentSettingsSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "app_tenant", feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct WindowsUniversalAppXAppAssignmentSettings(pub(crate) MobileAppAssignmentSettings);
 #[cfg(any(feature = "app_tenant", feature = "mobile_apps"))]
@@ -29333,7 +29501,7 @@ impl WindowsUniversalAppXAppAssignmentSettingsSetters for WindowsUniversalAppXAp
 /// Derived from [`MobileContainedApp`], whose getters apply through `Deref`.
 /// Setters: [`EntitySetters`], [`WindowsUniversalAppXContainedAppSetters`] (in the [`prelude`](crate::prelude)).
 #[cfg(any(feature = "mobile_apps"))]
-#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]
+#[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct WindowsUniversalAppXContainedApp(pub(crate) MobileContainedApp);
 #[cfg(any(feature = "mobile_apps"))]
@@ -29368,6 +29536,8 @@ impl WindowsUniversalAppXContainedAppSetters for WindowsUniversalAppXContainedAp
 pub struct WorkingHours(pub(crate) s::Object);
 #[cfg(any(feature = "groups"))]
 crate::__root_model!(WorkingHours, "microsoft.graph.workingHours", false);
+#[cfg(any(feature = "groups"))]
+crate::__borrowed_root!(WorkingHours);
 #[cfg(any(feature = "groups"))]
 impl WorkingHours {
     /// `daysOfWeek`, every item.
