@@ -391,6 +391,16 @@ mod tests {
         assert!(models.contains("impl ShapeSetters for Circle {}"));
         assert!(models.contains("impl CircleSetters for Circle {}"));
         assert!(models.contains("impl ShapeSetters for AnyShape {}"));
+        // Only a model a getter views in place (`labels` holds `label`s) is
+        // `Borrowed`; the entities, read and sent whole, are not.
+        assert!(models.contains("crate::__borrowed_root!(Label);"));
+        assert!(models.contains(
+            "#[derive(Debug, Clone, PartialEq, ::ref_cast::RefCast)]\n#[repr(transparent)]\npub struct Label(pub(crate) s::Object);"
+        ));
+        assert!(models.contains(
+            "#[derive(Debug, Clone, PartialEq)]\n#[repr(transparent)]\npub struct Circle(pub(crate) Shape);"
+        ));
+        assert_eq!(models.matches("crate::__borrowed_").count(), 1);
         // Real types from accessors.
         assert!(models.contains("pub fn radius(&self) -> Option<f64>"));
         assert!(!models.contains("Vec<Color>"));
