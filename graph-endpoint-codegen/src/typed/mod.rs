@@ -154,10 +154,7 @@ impl<'a> Surface<'a> {
             };
             for p in &t.properties {
                 let inner = split_collection(&p.ty).0;
-                if self.reached.contains_key(inner)
-                    && self.csdl.types.contains_key(inner)
-                    && !self.has_children(inner)
-                {
+                if self.read_in_place(inner) {
                     for a in self.csdl.lineage(inner) {
                         if self.reached.contains_key(&a.qname) {
                             viewed.insert(a.qname.clone());
@@ -167,6 +164,15 @@ impl<'a> Surface<'a> {
             }
         }
         viewed
+    }
+
+    /// Whether a property of this type is read in place (`get_borrowed`):
+    /// an entity or complex type of the surface with no derived types (a
+    /// polymorphic one is an `Any…` enum, copied out).
+    pub(super) fn read_in_place(&self, qname: &str) -> bool {
+        self.reached.contains_key(qname)
+            && self.csdl.types.contains_key(qname)
+            && !self.has_children(qname)
     }
 
     pub(super) fn name(&self, qname: &str) -> &str {

@@ -314,12 +314,7 @@ impl Surface<'_> {
                     }
                     return generic(n, "member");
                 }
-                if self.reached.contains_key(ty) {
-                    if self.has_children(ty) {
-                        // An `Any…` enum: which variant is stored, so it is
-                        // copied out of the parent on each read.
-                        return generic(&self.model_ref(ty), "model");
-                    }
+                if self.read_in_place(ty) {
                     // Borrowed in place: reading copies nothing.
                     let n = self.name(ty);
                     let mut a = generic(n, "model");
@@ -328,6 +323,11 @@ impl Surface<'_> {
                     a.item_ty = format!("&{n}");
                     a.item = format!("s::item_borrowed::<{n}>");
                     return a;
+                }
+                if self.reached.contains_key(ty) {
+                    // An `Any…` enum: which variant is stored, so it is
+                    // copied out of the parent on each read.
+                    return generic(&self.model_ref(ty), "model");
                 }
                 prim(
                     "&serde_json::Value",
